@@ -1,0 +1,42 @@
+# brent_mdm: PGXS build.
+#
+# The install script brent_mdm--<version>.sql is assembled from the modules'
+# SQL files (src/<module>/<module>.sql) in the order given by MODULES_SQL.
+
+EXTENSION   = brent_mdm
+EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big  = brent_mdm
+OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
+
+MODULES_SQL = src/header.sql src/synth/synth.sql
+
+DATA_built  = sql-build/$(EXTENSION)--$(EXTVERSION).sql
+DATA        = $(wildcard src/updates/*.sql)
+EXTRA_CLEAN = sql-build results regression.diffs regression.out
+
+# pg_regress: one file per concept in sql/, picked up by itself.
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS   = --inputdir=.
+CONTRIB_TESTDB = brent_mdm_regression
+
+ICU_CFLAGS := $(shell pkg-config --cflags icu-i18n icu-uc)
+ICU_LIBS   := $(shell pkg-config --libs icu-i18n icu-uc)
+
+PG_CPPFLAGS = -I$(srcdir)/src $(ICU_CFLAGS) -DEXTVERSION=\"$(EXTVERSION)\"
+PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+SHLIB_LINK  = $(ICU_LIBS)
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+sql-build/$(EXTENSION)--$(EXTVERSION).sql: $(MODULES_SQL) $(EXTENSION).control
+	@mkdir -p sql-build
+	cat $(MODULES_SQL) | sed 's/@EXTVERSION@/$(EXTVERSION)/g' > $@
+
+.PHONY: demo test bench
+demo:
+	./run demo
+test:
+	./run test

@@ -1,0 +1,79 @@
+-- brent_mdm demo: what a new user wants to see first.
+\pset footer off
+\echo
+\echo '-- CREATE EXTENSION brent_mdm CASCADE;'
+CREATE EXTENSION brent_mdm CASCADE;
+SELECT brent_mdm.version() AS brent_mdm, postgis_lib_version() AS postgis;
+
+\echo
+\echo '-- Generate the synthetic borough (deterministic for a seed; progress is reported)'
+\timing on
+SELECT count(*) AS tables, sum(rows) AS rows_written
+  FROM brent_mdm.generate_borough(:people, seed => 1);
+\timing off
+
+\echo
+\echo '-- Per source system: records, true people behind them, duplicate rate'
+\echo '-- (duplicate rate: share of records that are a second record of someone already in that system)'
+SELECT s.system,
+       count(*)                                   AS records,
+       count(DISTINCT s.person_id)                AS people,
+       round(100.0 * (count(*) - count(DISTINCT s.person_id)) / count(*), 2) AS duplicate_pct
+  FROM borough_truth.source_record s
+ GROUP BY s.system
+ ORDER BY records DESC;
+
+\echo
+\echo '-- Residents and how many of them each system knows'
+SELECT count(*) AS residents_ever,
+       count(*) FILTER (WHERE in_borough_to IS NULL) AS resident_now,
+       count(*) FILTER (WHERE date_of_death IS NOT NULL) AS died,
+       count(*) FILTER (WHERE date_of_birth >= '2021-04-01') AS born_in_window,
+       count(*) FILTER (WHERE in_borough_to IS NULL AND date_of_birth > '2021-03-31') AS under_fives_now,
+       round(avg(n), 2) AS systems_per_person
+  FROM borough_truth.person p
+  LEFT JOIN LATERAL (SELECT count(DISTINCT system) AS n
+                       FROM borough_truth.source_record s WHERE s.person_id = p.person_id) k ON true;
+
+\echo
+\echo '-- Households by kind'
+SELECT kind, count(*) AS households,
+       count(*) FILTER (WHERE arrived_on >= '2021-04-01') AS arrived_in_window,
+       count(*) FILTER (WHERE left_on IS NOT NULL) AS left_borough
+  FROM borough_truth.household GROUP BY kind ORDER BY households DESC;
+
+\echo
+\echo '-- Per ward: households living there now, addresses, ASB incidents'
+SELECT w.ward_name,
+       (SELECT count(*) FROM borough_truth.residence r JOIN borough.address a USING (uprn)
+         WHERE a.ward_code = w.ward_code AND r.moved_out IS NULL) AS households_now,
+       (SELECT count(*) FROM borough.address a WHERE a.ward_code = w.ward_code) AS addresses,
+       (SELECT count(*) FROM borough.asb_incident i WHERE i.ward_code = w.ward_code) AS asb_incidents,
+       round((ST_Area(w.geom) / 1e6)::numeric, 2) AS km2
+  FROM borough.ward w
+ ORDER BY w.ward_name;
+
+\echo
+\echo '-- One person as each system wrote them down (the ground truth says it is one person)'
+WITH p AS (
+  SELECT s.person_id FROM borough_truth.source_record s
+   GROUP BY s.person_id HAVING count(DISTINCT s.system) >= 5
+   ORDER BY s.person_id LIMIT 1),
+records AS (
+  SELECT 'council_tax' AS system, account_ref AS record_key, lead_liable_name AS name, NULL::text AS dob, postcode FROM borough.council_tax
+  UNION ALL SELECT 'housing', tenancy_person_ref, concat_ws(' ', forename, surname), date_of_birth::text, postcode FROM borough.housing
+  UNION ALL SELECT 'revenues_benefits', claim_ref, concat_ws(' ', claimant_forename, claimant_surname), claimant_dob::text, postcode FROM borough.revenues_benefits
+  UNION ALL SELECT 'school_census', pupil_record_id, concat_ws(' ', legal_forename, legal_surname), date_of_birth::text, postcode FROM borough.school_census
+  UNION ALL SELECT 'early_years', child_ref, concat_ws(' ', child_first_name, child_last_name), child_dob::text, postcode FROM borough.early_years
+  UNION ALL SELECT 'childrens_social_care', lcs_person_id, concat_ws(' ', first_name, last_name), dob::text, postcode FROM borough.childrens_social_care
+  UNION ALL SELECT 'youth_offending', yot_case_id, concat_ws(' ', forename, surname), date_of_birth::text, postcode FROM borough.youth_offending
+  UNION ALL SELECT 'asb_case', asb_case_ref, party_name, date_of_birth, postcode FROM borough.asb_case
+  UNION ALL SELECT 'adult_social_care', mosaic_id, concat_ws(' ', forename, surname), date_of_birth::text, postcode FROM borough.adult_social_care
+  UNION ALL SELECT 'electoral_register', elector_number, concat_ws(' ', first_names, surname), NULL, postcode FROM borough.electoral_register
+  UNION ALL SELECT 'health_visiting', hv_client_id, concat_ws(' ', child_forename, child_surname), child_dob::text, postcode FROM borough.health_visiting)
+SELECT r.system, r.record_key, r.name, r.dob, r.postcode,
+       t.given_name || ' ' || t.family_name AS true_name, t.date_of_birth AS true_dob
+  FROM borough_truth.source_record s JOIN p USING (person_id)
+  JOIN borough_truth.person t USING (person_id)
+  JOIN records r ON r.system = s.system AND r.record_key = s.record_key
+ ORDER BY r.system, r.record_key;

@@ -1,0 +1,567 @@
+/*
+ * borough.c
+ *		generate_borough(): the SQL entry point of the synthetic borough.
+ *
+ * The work happens in one transaction, in stages:
+ *   1. check the arguments and the target schema;
+ *   2. create the schemas and tables (SPI), the ward polygons (PostGIS);
+ *   3. simulate households one at a time, each from its own random stream,
+ *      writing rows straight into the new tables (writer.c), with the
+ *      memory of each household released before the next;
+ *   4. add keys, indexes and comments (SPI).
+ * An error or a cancel anywhere aborts the transaction, so nothing is left
+ * behind; memory stays flat whatever the size, as no household outlives
+ * its own iteration.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "synth/household.h"
+#include "synth/systems.h"
+
+PG_FUNCTION_INFO_V1(generate_borough);
+
+#define GENERATOR_TAG "brent_mdm synthetic borough"
+#define N_AIR_SITES 30
+
+/* Random streams: one per purpose, so that adding one never shifts another. */
+enum
+{
+	STREAM_HOUSEHOLD = 1,
+	STREAM_AIR = 2
+};
+
+/* ---- SPI helpers ---- */
+
+static void
+spi_exec(const char *sql, int expected)
+{
+	int			rc = SPI_execute(sql, false, 0);
+
+	if (rc != expected)
+		elog(ERROR, "generate_borough: SPI_execute failed (%d): %s", rc, sql);
+}
+
+/* Schema of the installed PostGIS, quoted, for qualifying its names. */
+static char *
+postgis_schema(void)
+{
+	bool		isnull;
+
+	spi_exec("SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e"
+			 " JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace"
+			 " WHERE e.extname = 'postgis'", SPI_OK_SELECT);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("PostGIS is not installed in this database"),
+				 errhint("Run CREATE EXTENSION postgis, or install brent_mdm with CASCADE.")));
+	return TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Number of objects (relations, functions, types) in a schema. */
+static int64
+schema_object_count(Oid nsp)
+{
+	char		sql[512];
+	bool		isnull;
+	int64		n;
+
+	snprintf(sql, sizeof(sql),
+			 "SELECT (SELECT count(*) FROM pg_catalog.pg_class WHERE relnamespace = %u)"
+			 " + (SELECT count(*) FROM pg_catalog.pg_proc WHERE pronamespace = %u)"
+			 " + (SELECT count(*) FROM pg_catalog.pg_type t WHERE typnamespace = %u"
+			 "    AND typrelid = 0 AND typelem = 0)", nsp, nsp, nsp);
+	spi_exec(sql, SPI_OK_SELECT);
+	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									1, &isnull));
+	return n;
+}
+
+/* Was this schema made by generate_borough, with this truth schema? */
+static bool
+schema_is_generated(const char *nspname, const char *truth)
+{
+	StringInfoData sql;
+	bool		result;
+
+	if (!OidIsValid(get_relname_relid("about", get_namespace_oid(nspname, false))))
+		return false;
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT 1 FROM %s.about g JOIN %s.about t ON t.key = 'truth_schema'"
+					 " WHERE g.key = 'generator' AND g.value LIKE %s AND t.value = %s",
+					 quote_identifier(nspname), quote_identifier(nspname),
+					 quote_literal_cstr(GENERATOR_TAG "%"), quote_literal_cstr(truth));
+	spi_exec(sql.data, SPI_OK_SELECT);
+	result = SPI_processed > 0;
+	pfree(sql.data);
+	return result;
+}
+
+static void
+check_schema_name(const char *nspname)
+{
+	if (strcmp(nspname, "brent_mdm") == 0 || strcmp(nspname, "public") == 0 ||
+		strcmp(nspname, "information_schema") == 0 ||
+		strncmp(nspname, "pg_", 3) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_RESERVED_NAME),
+				 errmsg("schema \"%s\" cannot hold a synthetic borough", nspname),
+				 errdetail("It is a system or shared schema."),
+				 errhint("Choose another target_schema, such as 'borough'.")));
+}
+
+/*
+ * Makes sure the two schemas can take the borough: each absent (created) or
+ * empty (used); if either holds objects, replace must be asked for and the
+ * pair must be one generate_borough made (both are then dropped and made
+ * again).  Everything is checked before anything is dropped.
+ */
+static void
+prepare_schemas(const char *main, const char *truth, bool replace)
+{
+	const char *names[2] = {main, truth};
+	Oid			nsp[2];
+	int64		objects[2];
+	StringInfoData sql;
+
+	for (int i = 0; i < 2; i++)
+	{
+		check_schema_name(names[i]);
+		nsp[i] = get_namespace_oid(names[i], true);
+		objects[i] = OidIsValid(nsp[i]) ? schema_object_count(nsp[i]) : 0;
+		if (objects[i] > 0 && !replace)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_SCHEMA),
+					 errmsg("schema \"%s\" already exists and is not empty", names[i]),
+					 errdetail("It holds " INT64_FORMAT " objects.", objects[i]),
+					 errhint("Pass replace => true to regenerate a borough made by generate_borough, or choose another target_schema.")));
+	}
+	if ((objects[0] > 0 || objects[1] > 0) &&
+		(!OidIsValid(nsp[0]) || !schema_is_generated(main, truth)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("schemas \"%s\" and \"%s\" were not made by generate_borough",
+						main, truth),
+				 errdetail("replace => true only drops a borough whose \"about\" table names the generator and its ground truth schema."),
+				 errhint("Drop the schemas yourself if you mean to, or choose another target_schema.")));
+
+	initStringInfo(&sql);
+	for (int i = 0; i < 2; i++)
+	{
+		resetStringInfo(&sql);
+		if (objects[i] > 0)
+		{
+			appendStringInfo(&sql, "DROP SCHEMA %s CASCADE", quote_identifier(names[i]));
+			spi_exec(sql.data, SPI_OK_UTILITY);
+			resetStringInfo(&sql);
+			nsp[i] = InvalidOid;
+		}
+		if (!OidIsValid(nsp[i]))
+		{
+			appendStringInfo(&sql, "CREATE SCHEMA %s", quote_identifier(names[i]));
+			spi_exec(sql.data, SPI_OK_UTILITY);
+		}
+	}
+	pfree(sql.data);
+}
+
+/* Column list with PostGIS's geometry type qualified by its schema. */
+static char *
+qualify_columns(const char *columns, const char *gis)
+{
+	StringInfoData buf;
+	const char *p = columns;
+	const char *hit;
+
+	initStringInfo(&buf);
+	while ((hit = strstr(p, " geometry(")) != NULL)
+	{
+		appendBinaryStringInfo(&buf, p, hit - p + 1);
+		appendStringInfo(&buf, "%s.", gis);
+		p = hit + 1;
+	}
+	appendStringInfoString(&buf, p);
+	return buf.data;
+}
+
+static const char *
+table_schema(const BoroughTable *t, const char *main, const char *truth)
+{
+	return t->truth ? truth : main;
+}
+
+static void
+create_tables(GenContext *g, const char *main, const char *truth, const char *gis)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	for (int t = 0; t < T_COUNT; t++)
+	{
+		const BoroughTable *bt = &borough_tables[t];
+		const char *nsp = table_schema(bt, main, truth);
+		Oid			relid;
+
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "CREATE TABLE %s.%s (%s)", quote_identifier(nsp),
+						 quote_identifier(bt->name), qualify_columns(bt->columns, gis));
+		spi_exec(sql.data, SPI_OK_UTILITY);
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "COMMENT ON TABLE %s.%s IS %s", quote_identifier(nsp),
+						 quote_identifier(bt->name), quote_literal_cstr(bt->comment));
+		spi_exec(sql.data, SPI_OK_UTILITY);
+		relid = get_relname_relid(bt->name, get_namespace_oid(nsp, false));
+		if (t != T_WARD)
+			tw_open(&g->tw[t], relid);
+	}
+	pfree(sql.data);
+}
+
+/* Keys, indexes (GiST on geometry) after loading, as a bulk load should. */
+static void
+index_tables(const char *main, const char *truth)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	for (int t = 0; t < T_COUNT; t++)
+	{
+		const BoroughTable *bt = &borough_tables[t];
+		char	   *qname = psprintf("%s.%s",
+									 quote_identifier(table_schema(bt, main, truth)),
+									 quote_identifier(bt->name));
+
+		CHECK_FOR_INTERRUPTS();
+		if (bt->primary_key != NULL)
+		{
+			resetStringInfo(&sql);
+			appendStringInfo(&sql, "ALTER TABLE %s ADD PRIMARY KEY (%s)",
+							 qname, bt->primary_key);
+			spi_exec(sql.data, SPI_OK_UTILITY);
+		}
+		if (bt->indexes != NULL)
+		{
+			char	   *list = pstrdup(bt->indexes);
+			char	   *save = NULL;
+
+			for (char *cols = strtok_r(list, ";", &save); cols != NULL;
+				 cols = strtok_r(NULL, ";", &save))
+			{
+				resetStringInfo(&sql);
+				appendStringInfo(&sql, "CREATE INDEX ON %s (%s)", qname, cols);
+				spi_exec(sql.data, SPI_OK_UTILITY);
+			}
+			pfree(list);
+		}
+		if (strstr(bt->columns, "geom geometry(") != NULL)
+		{
+			resetStringInfo(&sql);
+			appendStringInfo(&sql, "CREATE INDEX ON %s USING gist (geom)", qname);
+			spi_exec(sql.data, SPI_OK_UTILITY);
+		}
+		pfree(qname);
+	}
+	pfree(sql.data);
+}
+
+/* Ward polygons: the union of each ward's 100 m cells (exact, no slivers). */
+static void
+write_wards(GenContext *g, const char *main, const char *gis)
+{
+	Datum		args[5];
+	Oid			types[5] = {INT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID,
+	TEXTARRAYOID, TEXTARRAYOID};
+	Datum		codes[BOROUGH_NWARDS],
+				names[BOROUGH_NWARDS];
+	char	   *sql;
+	int			rc;
+
+	geo_cells_sql_arrays(&g->geo, &args[0], &args[1], &args[2]);
+	for (int w = 0; w < BOROUGH_NWARDS; w++)
+	{
+		codes[w] = CStringGetTextDatum(g->geo.wards[w].code);
+		names[w] = CStringGetTextDatum(g->geo.wards[w].name);
+	}
+	args[3] = PointerGetDatum(construct_array(codes, BOROUGH_NWARDS, TEXTOID, -1,
+											  false, TYPALIGN_INT));
+	args[4] = PointerGetDatum(construct_array(names, BOROUGH_NWARDS, TEXTOID, -1,
+											  false, TYPALIGN_INT));
+	sql = psprintf("INSERT INTO %s.ward (ward_code, ward_name, geom)"
+				   " SELECT $4[c.w + 1], $5[c.w + 1],"
+				   "   %s.ST_Multi(%s.ST_Union(%s.ST_MakeEnvelope(c.x, c.y, c.x + %d, c.y + %d, %d)))"
+				   " FROM unnest($1, $2, $3) AS c(w, x, y)"
+				   " GROUP BY c.w ORDER BY c.w",
+				   quote_identifier(main), gis, gis, gis,
+				   BOROUGH_CELL, BOROUGH_CELL, BOROUGH_SRID);
+	rc = SPI_execute_with_args(sql, 5, types, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT || SPI_processed != BOROUGH_NWARDS)
+		elog(ERROR, "generate_borough: could not write the wards (%d)", rc);
+	pfree(sql);
+}
+
+static void
+write_schools(GenContext *g)
+{
+	TableWriter *w = &g->tw[T_SCHOOL];
+
+	for (int i = 0; i < N_SCHOOLS; i++)
+	{
+		bool		primary = i < N_PRIMARY;
+		/* primary i serves ward i / 3 (household.c); secondaries spread */
+		int			ward = primary ? i / 3 : (i * 5) % BOROUGH_NWARDS;
+		const char *street = synth_street_names[(i * 7 + 3) % synth_nstreet_names];
+		char		name[96];
+
+		snprintf(name, sizeof(name), "%s %s", street,
+				 primary ? (i % 4 == 0 ? "Primary School" : i % 4 == 1 ?
+							"Infant and Junior School" : i % 4 == 2 ?
+							"Primary Academy" : "Church of England Primary School") :
+				 (i % 2 == 0 ? "High School" : "Academy"));
+		tw_int4(w, 101000 + i);
+		tw_int4(w, 2000 + i);
+		tw_text(w, name);
+		tw_text(w, primary ? "primary" : "secondary");
+		tw_text(w, g->geo.wards[ward].code);
+		tw_row(w);
+	}
+}
+
+/*
+ * Air quality: 30 sites, monthly means.  Roadside sites read higher; NO2
+ * peaks in winter and falls a few per cent a year (ULEZ); sensors fail.
+ */
+static void
+write_air_quality(GenContext *g)
+{
+	SynthRng	r;
+	int			y0,
+				m0,
+				d0,
+				y1,
+				m1,
+				d1;
+
+	rng_init(&r, g->seed, STREAM_AIR, 0);
+	date_parts(g->window_start, &y0, &m0, &d0);
+	date_parts(g->as_of, &y1, &m1, &d1);
+	for (int s = 0; s < N_AIR_SITES; s++)
+	{
+		TableWriter *w = &g->tw[T_AIR_SITE];
+		int			ward = (s * BOROUGH_NWARDS) / N_AIR_SITES;
+		bool		roadside = s % 3 != 2;
+		double		x,
+					y,
+					level = roadside ? 38 + 10 * rng_double(&r) : 22 + 6 * rng_double(&r);
+		char		name[96];
+
+		geo_random_point(&g->geo, &r, ward, &x, &y);
+		snprintf(name, sizeof(name), "%s %s %d", g->geo.wards[ward].name,
+				 roadside ? "roadside" : "urban background", s + 1);
+		tw_int4(w, s + 1);
+		tw_text(w, name);
+		tw_text(w, g->geo.wards[ward].code);
+		tw_point(w, x, y, BOROUGH_SRID);
+		tw_row(w);
+
+		w = &g->tw[T_AIR_READING];
+		for (int ym = y0 * 12 + m0 - 1; ym <= y1 * 12 + m1 - 1; ym++)
+		{
+			int			month = ym % 12 + 1;
+			double		years = (ym - (y0 * 12 + m0 - 1)) / 12.0;
+			double		season = 1 + 0.18 * cos(2 * M_PI * (month - 1) / 12.0);
+			double		trend = pow(0.96, years);
+			double		no2 = level * season * trend * (0.85 + 0.3 * rng_double(&r));
+
+			tw_int4(w, s + 1);
+			tw_date(w, synth_date(ym / 12, month, 1));
+			if (rng_chance(&r, 0.04))
+			{
+				tw_null(w);		/* the sensor was down that month */
+				tw_null(w);
+				tw_null(w);
+			}
+			else
+			{
+				tw_float8(w, round(no2 * 10) / 10);
+				tw_float8(w, round(no2 * 0.27 * (0.8 + 0.4 * rng_double(&r)) * 10) / 10);
+				tw_float8(w, round(no2 * 0.48 * (0.8 + 0.4 * rng_double(&r)) * 10) / 10);
+			}
+			tw_row(w);
+		}
+	}
+}
+
+static void
+about(GenContext *g, const char *key, const char *value)
+{
+	TableWriter *w = &g->tw[T_ABOUT];
+
+	tw_text(w, key);
+	tw_text(w, value);
+	tw_row(w);
+}
+
+static char *
+date_text(DateADT d)
+{
+	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
+}
+
+static double
+elapsed_seconds(instr_time start)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, start);
+	return INSTR_TIME_GET_DOUBLE(now);
+}
+
+Datum
+generate_borough(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	GenContext *g;
+	int64		people;
+	int32		seed;
+	char	   *main;
+	char	   *truth;
+	char	   *gis;
+	bool		replace;
+	MemoryContext hhcxt,
+				oldcxt;
+	instr_time	start;
+	int64		next_report;
+	int64		households = 0;
+
+	for (int i = 0; i < 4; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d of generate_borough must not be NULL", i + 1)));
+	people = PG_GETARG_INT32(0);
+	seed = PG_GETARG_INT32(1);
+	main = pstrdup(NameStr(*PG_GETARG_NAME(2)));
+	replace = PG_GETARG_BOOL(3);
+
+	if (people < 1 || people > BOROUGH_MAX_PEOPLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("people must be between 1 and %d, not " INT64_FORMAT,
+						BOROUGH_MAX_PEOPLE, people),
+				 errhint("Brent has about 340,000 residents; 100,000 is a good size to develop on.")));
+	if (strlen(main) + strlen("_truth") >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("target_schema \"%s\" is too long", main),
+				 errdetail("The ground truth goes in \"<target_schema>_truth\", which must fit in %d bytes.",
+						   NAMEDATALEN - 1)));
+	if (main[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_SCHEMA_NAME),
+				 errmsg("target_schema must not be empty")));
+	truth = psprintf("%s_truth", main);
+
+	InitMaterializedSRF(fcinfo, 0);
+	INSTR_TIME_SET_CURRENT(start);
+
+	g = palloc0(sizeof(GenContext));
+	g->seed = seed;
+	g->people = people;
+	g->as_of = synth_date(2026, 3, 31);
+	g->window_start = synth_date(2021, 4, 1);
+
+	/* 1 and 2: schemas, tables, wards */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "generate_borough: SPI_connect failed");
+	gis = postgis_schema();
+	prepare_schemas(main, truth, replace);
+	ereport(NOTICE,
+			(errmsg("generate_borough: creating %s and %s for " INT64_FORMAT " people (seed %d)",
+					main, truth, people, seed)));
+	/* about 2.6 addresses for every 7 people (households and moves) */
+	geo_build(&g->geo, people * 2 / 5 + 10);
+	create_tables(g, main, truth, gis);
+	write_wards(g, main, gis);
+
+	about(g, "generator", GENERATOR_TAG " (brent_mdm " EXTVERSION ")");
+	about(g, "people", psprintf(INT64_FORMAT, people));
+	about(g, "seed", psprintf("%d", seed));
+	about(g, "as_of", date_text(g->as_of));
+	about(g, "window_start", date_text(g->window_start));
+	about(g, "truth_schema", truth);
+	write_schools(g);
+	write_air_quality(g);
+
+	/* 3: households, each in its own memory, reported every tenth */
+	ereport(NOTICE, (errmsg("generate_borough: simulating households")));
+	hhcxt = AllocSetContextCreate(CurrentMemoryContext, "generate_borough household",
+								  ALLOCSET_DEFAULT_SIZES);
+	next_report = people / 10;
+	while (g->next_person < people)
+	{
+		SynthRng	r;
+		Household	hh;
+
+		CHECK_FOR_INTERRUPTS();
+		oldcxt = MemoryContextSwitchTo(hhcxt);
+		rng_init(&r, seed, STREAM_HOUSEHOLD, (uint64) g->next_household);
+		household_make(g, &r, &hh, people);
+		borough_write_household(g, &r, &hh);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(hhcxt);
+		households++;
+		if (people >= 50000 && g->next_person >= next_report && g->next_person < people)
+		{
+			ereport(NOTICE,
+					(errmsg("generate_borough: %d%% (" INT64_FORMAT " of " INT64_FORMAT " people) after %.1f s",
+							(int) (100 * g->next_person / people), g->next_person,
+							people, elapsed_seconds(start))));
+			next_report += people / 10;
+		}
+	}
+	MemoryContextDelete(hhcxt);
+	about(g, "households", psprintf(INT64_FORMAT, households));
+
+	for (int t = 0; t < T_COUNT; t++)
+		if (t != T_WARD)
+			tw_close(&g->tw[t]);
+	CommandCounterIncrement();
+
+	/* 4: keys and indexes */
+	ereport(NOTICE, (errmsg("generate_borough: building keys and indexes after %.1f s",
+							elapsed_seconds(start))));
+	index_tables(main, truth);
+	SPI_finish();
+
+	for (int t = 0; t < T_COUNT; t++)
+	{
+		const BoroughTable *bt = &borough_tables[t];
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+		Oid			nsp = get_namespace_oid(table_schema(bt, main, truth), false);
+
+		values[0] = ObjectIdGetDatum(get_relname_relid(bt->name, nsp));
+		values[1] = Int64GetDatum(t == T_WARD ? BOROUGH_NWARDS : g->tw[t].rows);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	ereport(NOTICE, (errmsg("generate_borough: done in %.1f s", elapsed_seconds(start))));
+	return (Datum) 0;
+}
