@@ -12,13 +12,12 @@ OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 MODULES_SQL = src/header.sql src/synth/synth.sql
 
 DATA_built  = sql-build/$(EXTENSION)--$(EXTVERSION).sql
-DATA        = $(wildcard src/updates/*.sql)
+DATA        = $(wildcard src/updates/*.sql src/releases/*.sql)
 EXTRA_CLEAN = sql-build results regression.diffs regression.out
 
 # pg_regress: one file per concept in sql/, picked up by itself.
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS   = --inputdir=.
-CONTRIB_TESTDB = brent_mdm_regression
 
 ICU_CFLAGS := $(shell pkg-config --cflags icu-i18n icu-uc)
 ICU_LIBS   := $(shell pkg-config --libs icu-i18n icu-uc)
@@ -30,6 +29,9 @@ SHLIB_LINK  = $(ICU_LIBS)
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# after PGXS, which sets its own default
+CONTRIB_TESTDB = brent_mdm_regression
 
 sql-build/$(EXTENSION)--$(EXTVERSION).sql: $(MODULES_SQL) $(EXTENSION).control
 	@mkdir -p sql-build

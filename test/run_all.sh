@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Every test, inside a throwaway cluster (./run test sets PG* for it):
+#   1. pg_regress (make installcheck): exact output of sql/*.sql against expected/
+#   2. pgTAP (pg_prove test/*.sql): hygiene, error paths, properties
+#   3. the upgrade path from every released version (test/upgrade.sh)
+#   4. the BI path: an ODBC session through psqlODBC (test/odbc.sh)
+#   5. metadata: META.json against the PGXN spec (prove test/t/*.t)
+# Runs them all, prints each runner's summary, fails if any failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+failed=()
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "pg_regress (make installcheck)"
+if ! make -s installcheck PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config; then
+  failed+=("pg_regress")
+  [ -f regression.diffs ] && head -n 200 regression.diffs
+fi
+
+step "pgTAP (pg_prove test/*.sql)"
+createdb brent_mdm_tap
+pg_prove -d brent_mdm_tap test/*.sql || failed+=("pgTAP")
+
+step "upgrade path (test/upgrade.sh)"
+bash test/upgrade.sh || failed+=("upgrade")
+
+step "ODBC through psqlODBC (test/odbc.sh)"
+bash test/odbc.sh || failed+=("ODBC")
+
+step "metadata (prove test/t)"
+prove test/t/ || failed+=("metadata")
+
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "ALL TESTS PASSED"

@@ -1,0 +1,61 @@
+-- pgTAP: catalogue hygiene of the extension (schema, markings, privileges, comments).
+\set ON_ERROR_STOP 1
+\pset format unaligned
+\pset tuples_only true
+\pset pager off
+SET client_min_messages = warning;
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
+SELECT plan(12);
+
+SELECT has_schema('brent_mdm');
+SELECT is((SELECT count(*)::int FROM pg_depend
+            WHERE classid = 'pg_namespace'::regclass AND objid = 'brent_mdm'::regnamespace
+              AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'brent_mdm')
+              AND deptype = 'e'), 1, 'the brent_mdm schema is a member of the extension');
+
+-- every member function lives in brent_mdm and says what it does
+CREATE TEMP TABLE members AS
+SELECT p.oid, p.proname, p.pronamespace::regnamespace::text AS nsp, p.provolatile,
+       p.proparallel, p.proisstrict, obj_description(p.oid, 'pg_proc') AS comment
+  FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
+ WHERE d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'brent_mdm');
+SELECT cmp_ok((SELECT count(*)::int FROM members), '>=', 2, 'the extension has functions');
+SELECT is_empty('SELECT proname FROM members WHERE nsp <> ''brent_mdm''',
+                'every function is in schema brent_mdm');
+SELECT is_empty('SELECT proname FROM members WHERE comment IS NULL',
+                'every function has a comment');
+
+-- the generator writes: volatile, not parallel safe, not for PUBLIC
+SELECT volatility_is('brent_mdm', 'generate_borough',
+                     ARRAY['integer', 'integer', 'name', 'boolean'], 'volatile');
+SELECT is((SELECT proparallel FROM members WHERE proname = 'generate_borough'), 'u',
+          'generate_borough is PARALLEL UNSAFE');
+SELECT ok(NOT has_function_privilege('public',
+            'brent_mdm.generate_borough(integer, integer, name, boolean)', 'EXECUTE'),
+          'PUBLIC may not run generate_borough');
+SELECT ok(has_function_privilege('public', 'brent_mdm.version()', 'EXECUTE'),
+          'PUBLIC may read the version');
+SELECT ok(NOT has_schema_privilege('public', 'brent_mdm', 'CREATE'),
+          'PUBLIC may not create objects in brent_mdm');
+
+-- no table, view or sequence of the extension is granted to PUBLIC
+SELECT is_empty($$
+  SELECT c.relname FROM pg_class c
+   WHERE c.relnamespace = 'brent_mdm'::regnamespace
+     AND (has_table_privilege('public', c.oid, 'SELECT')
+          OR has_table_privilege('public', c.oid, 'INSERT')
+          OR has_table_privilege('public', c.oid, 'UPDATE'))$$,
+  'nothing in brent_mdm is readable or writable by PUBLIC');
+
+-- the install script refuses to be run outside CREATE EXTENSION
+SELECT matches(pg_read_file(
+         (SELECT setting FROM pg_config WHERE name = 'SHAREDIR') ||
+         '/extension/brent_mdm--' || brent_mdm.version() || '.sql'),
+       '\\echo Use "CREATE EXTENSION brent_mdm',
+       'the install script guards against \i');
+
+SELECT * FROM finish();
+ROLLBACK;
