@@ -4,7 +4,8 @@
 #   2. pgTAP (pg_prove test/*.sql): hygiene, error paths, properties
 #   3. the upgrade path from every released version (test/upgrade.sh)
 #   4. the BI path: an ODBC session through psqlODBC (test/odbc.sh)
-#   5. metadata: META.json against the PGXN spec (prove test/t/*.t)
+#   5. the documentation's examples (test/docs.pl)
+#   6. metadata: META.json against the PGXN spec (prove test/t/*.t)
 # Runs them all, prints each runner's summary, fails if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,9 @@ bash test/upgrade.sh || failed+=("upgrade")
 
 step "ODBC through psqlODBC (test/odbc.sh)"
 bash test/odbc.sh || failed+=("ODBC")
+
+step "documentation examples (test/docs.pl)"
+perl test/docs.pl || failed+=("docs")
 
 step "metadata (prove test/t)"
 prove test/t/ || failed+=("metadata")

@@ -252,7 +252,9 @@ geo_address(const Geography *geo, SynthRng *r, int ward, int64 uprn, Address *ou
 	const Ward *wd = &geo->wards[ward];
 	int			unit = (int) rng_int(r, wd->nunits);
 	int			sector = unit % wd->nsectors;
-	int			k = ((unit / wd->nsectors) * 7 + 3) % 400;	/* spread letters */
+	/* letters: distinct within the sector, starting at a place of its own */
+	int			k = (int) (((unit / wd->nsectors) * 7 +
+							synth_mix64(((uint64) ward << 8) | (uint64) sector)) % 400);
 	uint64		h = synth_mix64(((uint64) ward << 32) | (uint64) unit);
 	const char *street = synth_street_names[h % synth_nstreet_names];
 	const char *kind = synth_street_kinds[(h >> 16) % synth_nstreet_kinds];
