@@ -9,7 +9,8 @@ EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION)
 MODULE_big  = brent_mdm
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 
-MODULES_SQL = src/header.sql src/synth/synth.sql
+MODULES_SQL = src/header.sql src/synth/synth.sql src/match/match.sql \
+              src/match/variants.sql sql-build/name_variant_seed.sql
 
 DATA_built  = sql-build/$(EXTENSION)--$(EXTVERSION).sql
 DATA        = $(wildcard src/updates/*.sql src/releases/*.sql)
@@ -32,6 +33,18 @@ include $(PGXS)
 
 # after PGXS, which sets its own default
 CONTRIB_TESTDB = brent_mdm_regression
+
+# The seed of the name variant dictionary, from the CSV files in data/.
+sql-build/name_variant_seed.sql: data/nicknames.csv data/name_spellings.csv
+	@mkdir -p sql-build
+	{ echo "INSERT INTO brent_mdm.name_variant_seed (name, variant, kind, source) VALUES"; \
+	  awk -F, '{ sub(/\r$$/, "") } \
+	           FNR > 1 && FILENAME ~ /nicknames/ { gsub(/'"'"'/, "'"'"''"'"'"); \
+	            printf "%s('"'"'%s'"'"', '"'"'%s'"'"', '"'"'nickname'"'"', '"'"'nicknames.csv'"'"')\n", sep, $$1, $$3; sep = "," } \
+	           FNR > 1 && FILENAME ~ /spellings/ { gsub(/'"'"'/, "'"'"''"'"'"); \
+	            printf "%s('"'"'%s'"'"', '"'"'%s'"'"', '"'"'%s'"'"', '"'"'name_spellings.csv'"'"')\n", sep, $$1, $$2, $$3; sep = "," }' \
+	      data/nicknames.csv data/name_spellings.csv; \
+	  echo "ON CONFLICT DO NOTHING;"; } > $@
 
 sql-build/$(EXTENSION)--$(EXTVERSION).sql: $(MODULES_SQL) $(EXTENSION).control
 	@mkdir -p sql-build

@@ -7,7 +7,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(12);
+SELECT plan(17);
 
 SELECT has_schema('brent_mdm');
 SELECT is((SELECT count(*)::int FROM pg_depend
@@ -41,14 +41,42 @@ SELECT ok(has_function_privilege('public', 'brent_mdm.version()', 'EXECUTE'),
 SELECT ok(NOT has_schema_privilege('public', 'brent_mdm', 'CREATE'),
           'PUBLIC may not create objects in brent_mdm');
 
--- no table, view or sequence of the extension is granted to PUBLIC
+-- tables readable by PUBLIC are reference data only (the name dictionary);
+-- none is writable by PUBLIC
+SELECT set_eq($$
+  SELECT c.relname::text FROM pg_class c
+   WHERE c.relnamespace = 'brent_mdm'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p')
+     AND has_table_privilege('public', c.oid, 'SELECT')$$,
+  ARRAY['name_variant_seed', 'name_variant', 'name_variants'],
+  'only the name variant dictionary is readable by PUBLIC');
 SELECT is_empty($$
   SELECT c.relname FROM pg_class c
    WHERE c.relnamespace = 'brent_mdm'::regnamespace
-     AND (has_table_privilege('public', c.oid, 'SELECT')
-          OR has_table_privilege('public', c.oid, 'INSERT')
-          OR has_table_privilege('public', c.oid, 'UPDATE'))$$,
-  'nothing in brent_mdm is readable or writable by PUBLIC');
+     AND (has_table_privilege('public', c.oid, 'INSERT') OR has_table_privilege('public', c.oid, 'UPDATE')
+          OR has_table_privilege('public', c.oid, 'DELETE') OR has_table_privilege('public', c.oid, 'TRUNCATE'))$$,
+  'nothing in brent_mdm is writable by PUBLIC');
+
+-- markings: functions that read tables are not IMMUTABLE; LEAKPROOF is given
+-- exactly to the functions that cannot raise on any input
+SELECT is_empty($$
+  SELECT proname FROM members
+   WHERE provolatile = 'i' AND proname IN ('name_keys', 'name_similarity')$$,
+  'dictionary readers are not IMMUTABLE');
+SELECT set_eq($$
+  SELECT DISTINCT p.proname::text FROM members m JOIN pg_proc p USING (oid) WHERE p.proleakproof$$,
+  ARRAY['jaro', 'jaro_winkler', 'levenshtein', 'levenshtein_within', 'damerau_levenshtein',
+        'jaccard_tokens', 'postcode_normalise', 'postcode_is_valid', 'postcode_area',
+        'postcode_district', 'postcode_sector', 'postcode_agreement', 'nhs_number_is_valid',
+        'ni_number_is_valid', 'upn_is_valid', 'date_agreement'],
+  'the LEAKPROOF functions are exactly the error-free ones');
+SELECT ok(NOT (SELECT proleakproof FROM pg_proc
+                WHERE oid = 'brent_mdm.jaro_winkler(text, text, float8)'::regprocedure),
+          'jaro_winkler with a prefix scale checks it, so is not LEAKPROOF');
+
+-- configuration tables are kept by pg_dump
+SELECT is((SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_extension e
+             JOIN pg_class c ON c.oid = ANY (e.extconfig) WHERE e.extname = 'brent_mdm'),
+          ARRAY['name_variant'], 'name_variant is registered with pg_extension_config_dump');
 
 -- the install script refuses to be run outside CREATE EXTENSION
 SELECT matches(pg_read_file(

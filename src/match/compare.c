@@ -1,0 +1,873 @@
+/*
+ * compare.c
+ *		String comparators on characters (code points): Jaro, Jaro-Winkler,
+ *		Levenshtein, bounded Levenshtein, Damerau-Levenshtein (optimal string
+ *		alignment) and token Jaccard.
+ *
+ * Levenshtein uses the bit-parallel algorithm of Myers (1999) in Hyyrö's
+ * formulation (2001, 2003): one machine word when the shorter string has at
+ * most 64 characters, blocks of words above that, a two-row dynamic program
+ * only when the blocks' match masks would not fit in memory.  The bounded
+ * form exits as soon as the bound cannot be met, with a band of width 2k+1
+ * (Ukkonen 1985) for long strings.  OSA uses Hyyrö's (2003) bit-parallel
+ * extension for transpositions.  Jaro runs in O(n + m) for long strings
+ * (matches per character taken in order with one cursor each), the plain
+ * window scan for short ones.
+ *
+ * No function here raises an error on any input: the comparators are
+ * LEAKPROOF (only jaro_winkler with an explicit prefix scale checks it).
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+
+#include "match/chars.h"
+#include "match/compare.h"
+
+PG_FUNCTION_INFO_V1(match_jaro);
+PG_FUNCTION_INFO_V1(match_jaro_winkler);
+PG_FUNCTION_INFO_V1(match_jaro_winkler_scaled);
+PG_FUNCTION_INFO_V1(match_levenshtein);
+PG_FUNCTION_INFO_V1(match_levenshtein_within);
+PG_FUNCTION_INFO_V1(match_damerau_levenshtein);
+PG_FUNCTION_INFO_V1(match_jaccard_tokens);
+
+#define WORD_BITS 64
+/* Above this many words of match masks, Levenshtein falls back to two rows. */
+#define MAX_PEQ_WORDS (8 * 1024 * 1024)
+
+/* ---- symbol -> match mask maps ---- */
+
+/*
+ * Match masks of a pattern: for each distinct character, the positions where
+ * it occurs, as bits, in nblocks words.  ASCII characters index a table
+ * directly; others go through a small open-addressing hash.
+ */
+typedef struct PeqMap
+{
+	int			nblocks;
+	uint64	   *ascii;			/* 128 * nblocks */
+	int			capacity;		/* power of two, 0 if the pattern is ASCII */
+	pg_wchar   *keys;
+	uint64	  **masks;
+	int			nkeys;
+	uint64		small_ascii[128];	/* storage when nblocks == 1 */
+} PeqMap;
+
+static inline uint32
+peq_hash(pg_wchar c)
+{
+	return (uint32) ((c * UINT64CONST(0x9E3779B97F4A7C15)) >> 40);
+}
+
+/* Returns the mask words of c, or NULL if c does not occur. */
+static inline const uint64 *
+peq_get(const PeqMap *map, pg_wchar c)
+{
+	if (c < 128)
+		return map->ascii + (size_t) c * map->nblocks;
+	if (map->capacity == 0)
+		return NULL;
+	for (uint32 h = peq_hash(c) & (map->capacity - 1);; h = (h + 1) & (map->capacity - 1))
+	{
+		if (map->masks[h] == NULL)
+			return NULL;
+		if (map->keys[h] == c)
+			return map->masks[h];
+	}
+}
+
+static uint64 *
+peq_slot(PeqMap *map, pg_wchar c)
+{
+	uint32		h;
+
+	if (c < 128)
+		return map->ascii + (size_t) c * map->nblocks;
+	for (h = peq_hash(c) & (map->capacity - 1);; h = (h + 1) & (map->capacity - 1))
+	{
+		if (map->masks[h] == NULL)
+		{
+			map->keys[h] = c;
+			map->masks[h] = palloc0(sizeof(uint64) * map->nblocks);
+			map->nkeys++;
+			return map->masks[h];
+		}
+		if (map->keys[h] == c)
+			return map->masks[h];
+	}
+}
+
+/* Builds the masks of p[0..n); false if they would be too big. */
+static bool
+peq_build(PeqMap *map, const Chars *p, const pg_wchar *c, int n)
+{
+	int			nonascii = 0;
+
+	memset(map, 0, offsetof(PeqMap, small_ascii));
+	map->nblocks = (n + WORD_BITS - 1) / WORD_BITS;
+	if (!p->ascii)
+		for (int i = 0; i < n; i++)
+			if (c[i] >= 128)
+				nonascii++;
+	if ((int64) (128 + nonascii) * map->nblocks > MAX_PEQ_WORDS)
+		return false;
+	if (map->nblocks == 1)
+	{
+		memset(map->small_ascii, 0, sizeof(map->small_ascii));
+		map->ascii = map->small_ascii;
+	}
+	else
+		map->ascii = palloc0(sizeof(uint64) * 128 * map->nblocks);
+	if (nonascii > 0)
+	{
+		map->capacity = 16;
+		while (map->capacity < 2 * nonascii)
+			map->capacity *= 2;
+		map->keys = palloc(sizeof(pg_wchar) * map->capacity);
+		map->masks = palloc0(sizeof(uint64 *) * map->capacity);
+	}
+	for (int i = 0; i < n; i++)
+		peq_slot(map, c[i])[i / WORD_BITS] |= UINT64CONST(1) << (i % WORD_BITS);
+	return true;
+}
+
+static void
+peq_free(PeqMap *map)
+{
+	if (map->ascii != map->small_ascii)
+		pfree(map->ascii);
+	if (map->capacity > 0)
+	{
+		for (int i = 0; i < map->capacity; i++)
+			if (map->masks[i])
+				pfree(map->masks[i]);
+		pfree(map->keys);
+		pfree(map->masks);
+	}
+}
+
+static inline uint64
+peq_word(const PeqMap *map, pg_wchar c, int block)
+{
+	const uint64 *m = peq_get(map, c);
+
+	return m ? m[block] : 0;
+}
+
+/* ---- Levenshtein ---- */
+
+/* Strips the common prefix and suffix of a and b (never changes the distance). */
+static void
+strip_affixes(const pg_wchar **a, int *n, const pg_wchar **b, int *m)
+{
+	while (*n > 0 && *m > 0 && (*a)[0] == (*b)[0])
+	{
+		(*a)++;
+		(*b)++;
+		(*n)--;
+		(*m)--;
+	}
+	while (*n > 0 && *m > 0 && (*a)[*n - 1] == (*b)[*m - 1])
+	{
+		(*n)--;
+		(*m)--;
+	}
+}
+
+/* Two-row dynamic program, O(n m) time, O(n) memory. */
+static int
+lev_rows(const pg_wchar *a, int n, const pg_wchar *b, int m)
+{
+	int		   *row = palloc(sizeof(int) * (n + 1));
+	int			result;
+
+	for (int i = 0; i <= n; i++)
+		row[i] = i;
+	for (int j = 1; j <= m; j++)
+	{
+		int			diag = row[0];
+
+		CHECK_FOR_INTERRUPTS();
+		row[0] = j;
+		for (int i = 1; i <= n; i++)
+		{
+			int			up = row[i];
+			int			v = diag + (a[i - 1] != b[j - 1]);
+
+			v = Min(v, up + 1);
+			v = Min(v, row[i - 1] + 1);
+			row[i] = v;
+			diag = up;
+		}
+	}
+	result = row[n];
+	pfree(row);
+	return result;
+}
+
+/* Ukkonen's band: distance if at most k, else k + 1.  n <= m, m - n <= k. */
+static int
+lev_band(const pg_wchar *a, int n, const pg_wchar *b, int m, int k)
+{
+	int		   *row = palloc(sizeof(int) * (m + 1));
+	int			big = k + 1;
+	int			result;
+
+	for (int j = 0; j <= m; j++)
+		row[j] = j <= k ? j : big;
+	for (int i = 1; i <= n; i++)
+	{
+		int			lo = Max(1, i - k);
+		int			hi = Min(m, i + k);
+		int			diag = row[lo - 1];
+		int			best = big;
+
+		if ((i & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		row[lo - 1] = (lo - 1 == 0) ? Min(i, big) : big;
+		for (int j = lo; j <= hi; j++)
+		{
+			int			up = row[j];
+			int			v = diag + (a[i - 1] != b[j - 1]);
+
+			v = Min(v, up + 1);
+			v = Min(v, row[j - 1] + 1);
+			v = Min(v, big);
+			row[j] = v;
+			diag = up;
+			best = Min(best, v);
+		}
+		if (hi < m)
+			row[hi + 1] = big;
+		if (best > k)
+		{
+			pfree(row);
+			return big;
+		}
+	}
+	result = Min(row[m], big);
+	pfree(row);
+	return result;
+}
+
+/*
+ * Bit-parallel Levenshtein, pattern a (n chars, any length) against text b.
+ * With max >= 0, gives up (returning max + 1) once the distance must exceed
+ * max.  Returns -1 if the match masks would not fit.
+ */
+static int
+lev_bits(const Chars *pa, const pg_wchar *a, int n, const pg_wchar *b, int m, int max)
+{
+	PeqMap		map;
+	int			score = n;
+
+	if (!peq_build(&map, pa, a, n))
+		return -1;
+
+	if (map.nblocks == 1)
+	{
+		uint64		pv = ~UINT64CONST(0);
+		uint64		mv = 0;
+		uint64		last = UINT64CONST(1) << (n - 1);
+
+		for (int j = 0; j < m; j++)
+		{
+			uint64		eq = peq_word(&map, b[j], 0);
+			uint64		xv = eq | mv;
+			uint64		xh = (((eq & pv) + pv) ^ pv) | eq;
+			uint64		ph = mv | ~(xh | pv);
+			uint64		mh = pv & xh;
+
+			if (ph & last)
+				score++;
+			else if (mh & last)
+				score--;
+			ph = (ph << 1) | 1;
+			mh <<= 1;
+			pv = mh | ~(xv | ph);
+			mv = ph & xv;
+			if (max >= 0 && score - (m - j - 1) > max)
+			{
+				score = max + 1;
+				break;
+			}
+			if ((j & 0xFFFF) == 0xFFFF)
+				CHECK_FOR_INTERRUPTS();
+		}
+	}
+	else
+	{
+		int			nb = map.nblocks;
+		uint64	   *pv = palloc(sizeof(uint64) * nb);
+		uint64	   *mv = palloc0(sizeof(uint64) * nb);
+		uint64		last = UINT64CONST(1) << ((n - 1) % WORD_BITS);
+
+		for (int k = 0; k < nb; k++)
+			pv[k] = ~UINT64CONST(0);
+		for (int j = 0; j < m; j++)
+		{
+			const uint64 *eqs = peq_get(&map, b[j]);
+			int			hin = 1;	/* row 0 grows by one per column */
+
+			for (int k = 0; k < nb; k++)
+			{
+				uint64		eq = eqs ? eqs[k] : 0;
+				uint64		xv = eq | mv[k];
+				uint64		xh,
+							ph,
+							mh;
+				uint64		high = (k == nb - 1) ? last : (UINT64CONST(1) << 63);
+				int			hout = 0;
+
+				if (hin < 0)
+					eq |= 1;
+				xh = (((eq & pv[k]) + pv[k]) ^ pv[k]) | eq;
+				ph = mv[k] | ~(xh | pv[k]);
+				mh = pv[k] & xh;
+				if (ph & high)
+					hout = 1;
+				else if (mh & high)
+					hout = -1;
+				ph <<= 1;
+				mh <<= 1;
+				if (hin < 0)
+					mh |= 1;
+				else if (hin > 0)
+					ph |= 1;
+				pv[k] = mh | ~(xv | ph);
+				mv[k] = ph & xv;
+				hin = hout;
+			}
+			score += hin;
+			if (max >= 0 && score - (m - j - 1) > max)
+			{
+				score = max + 1;
+				break;
+			}
+			if ((j & 0x3FF) == 0x3FF)
+				CHECK_FOR_INTERRUPTS();
+		}
+		pfree(pv);
+		pfree(mv);
+	}
+	peq_free(&map);
+	return score;
+}
+
+/*
+ * Levenshtein distance of two character arrays; with max >= 0, the result
+ * is capped at max + 1 ("more than max") and the work stops early.
+ */
+int
+match_levenshtein_chars(const Chars *ca, const Chars *cb, int max)
+{
+	const pg_wchar *a = ca->c,
+			   *b = cb->c;
+	int			n = ca->len,
+				m = cb->len;
+	const Chars *pattern = ca;
+	int			d;
+
+	strip_affixes(&a, &n, &b, &m);
+	if (n > m)
+	{
+		const pg_wchar *t = a;
+		int			tl = n;
+
+		a = b;
+		n = m;
+		b = t;
+		m = tl;
+		pattern = cb;
+	}
+	if (max >= 0 && m - n > max)
+		return max + 1;
+	if (n == 0)
+		return m;
+	if (max >= 0 && n > WORD_BITS && (int64) (2 * max + 1) * WORD_BITS < n)
+		return lev_band(a, n, b, m, max);
+	d = lev_bits(pattern, a, n, b, m, max);
+	if (d < 0)
+		d = (max >= 0) ? lev_band(a, n, b, m, max) : lev_rows(a, n, b, m);
+	return (max >= 0) ? Min(d, max + 1) : d;
+}
+
+/* ---- Damerau-Levenshtein, optimal string alignment ---- */
+
+static int
+osa_rows(const pg_wchar *a, int n, const pg_wchar *b, int m)
+{
+	int		   *prev2 = palloc(sizeof(int) * (n + 1));
+	int		   *prev = palloc(sizeof(int) * (n + 1));
+	int		   *cur = palloc(sizeof(int) * (n + 1));
+	int			result;
+
+	for (int i = 0; i <= n; i++)
+		prev[i] = i;
+	for (int j = 1; j <= m; j++)
+	{
+		int		   *t;
+
+		CHECK_FOR_INTERRUPTS();
+		cur[0] = j;
+		for (int i = 1; i <= n; i++)
+		{
+			int			v = prev[i - 1] + (a[i - 1] != b[j - 1]);
+
+			v = Min(v, prev[i] + 1);
+			v = Min(v, cur[i - 1] + 1);
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+				v = Min(v, prev2[i - 2] + 1);
+			cur[i] = v;
+		}
+		t = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = t;
+	}
+	result = prev[n];
+	pfree(prev2);
+	pfree(prev);
+	pfree(cur);
+	return result;
+}
+
+static int
+osa_chars(const Chars *ca, const Chars *cb)
+{
+	const pg_wchar *a = ca->c,
+			   *b = cb->c;
+	int			n = ca->len,
+				m = cb->len;
+	const Chars *pattern = ca;
+	PeqMap		map;
+	int			score;
+	uint64		vp = ~UINT64CONST(0),
+				vn = 0,
+				d0 = 0,
+				prev_eq = 0,
+				last;
+
+	strip_affixes(&a, &n, &b, &m);
+	if (n > m)
+	{
+		const pg_wchar *t = a;
+		int			tl = n;
+
+		a = b;
+		n = m;
+		b = t;
+		m = tl;
+		pattern = cb;
+	}
+	if (n == 0)
+		return m;
+	if (n > WORD_BITS)
+		return osa_rows(a, n, b, m);
+
+	peq_build(&map, pattern, a, n);
+	score = n;
+	last = UINT64CONST(1) << (n - 1);
+	for (int j = 0; j < m; j++)
+	{
+		uint64		eq = peq_word(&map, b[j], 0);
+		uint64		tr = (((~d0) & eq) << 1) & prev_eq;
+		uint64		hp,
+					hn;
+
+		d0 = (((eq & vp) + vp) ^ vp) | eq | vn | tr;
+		hp = vn | ~(d0 | vp);
+		hn = d0 & vp;
+		if (hp & last)
+			score++;
+		else if (hn & last)
+			score--;
+		hp = (hp << 1) | 1;
+		hn <<= 1;
+		vp = hn | ~(d0 | hp);
+		vn = hp & d0;
+		prev_eq = eq;
+		if ((j & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
+	}
+	peq_free(&map);
+	return score;
+}
+
+/* ---- Jaro ---- */
+
+typedef struct PosEntry
+{
+	pg_wchar	c;
+	int			pos;
+} PosEntry;
+
+static int
+pos_cmp(const void *x, const void *y)
+{
+	const PosEntry *a = x,
+			   *b = y;
+
+	if (a->c != b->c)
+		return a->c < b->c ? -1 : 1;
+	return a->pos - b->pos;
+}
+
+/*
+ * Marks the characters of a and b that match within the window, and
+ * returns how many.  For each character of a in order, the first unmatched
+ * equal character of b within the window is taken.
+ */
+static int
+jaro_match(const pg_wchar *a, int n, const pg_wchar *b, int m, int window,
+		   bool *fa, bool *fb)
+{
+	int			matches = 0;
+
+	if ((int64) n * (2 * window + 1) <= 4 * 1024 * 1024)
+	{
+		for (int i = 0; i < n; i++)
+		{
+			int			lo = Max(0, i - window);
+			int			hi = Min(m - 1, i + window);
+
+			for (int j = lo; j <= hi; j++)
+				if (!fb[j] && a[i] == b[j])
+				{
+					fa[i] = fb[j] = true;
+					matches++;
+					break;
+				}
+		}
+		return matches;
+	}
+
+	/*
+	 * Long strings: the positions of b grouped by character.  For one
+	 * character, the positions taken are increasing (a smaller free one in
+	 * the window would have been taken by an earlier occurrence), so one
+	 * cursor per character finds each match.
+	 */
+	{
+		PosEntry   *pos = palloc(sizeof(PosEntry) * m);
+		int		   *cursor = palloc(sizeof(int) * m);	/* per group start */
+
+		for (int j = 0; j < m; j++)
+		{
+			pos[j].c = b[j];
+			pos[j].pos = j;
+		}
+		qsort(pos, m, sizeof(PosEntry), pos_cmp);
+		for (int j = 0; j < m; j++)
+			cursor[j] = j;
+		for (int i = 0; i < n; i++)
+		{
+			int			lo = 0,
+						hi = m;
+			int			g,
+						k;
+
+			if ((i & 0xFFFF) == 0xFFFF)
+				CHECK_FOR_INTERRUPTS();
+			/* first entry of a[i]'s group */
+			while (lo < hi)
+			{
+				int			mid = (lo + hi) / 2;
+
+				if (pos[mid].c < a[i])
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo >= m || pos[lo].c != a[i])
+				continue;
+			g = lo;
+			k = cursor[g];
+			while (k < m && pos[k].c == a[i] && pos[k].pos < i - window)
+				k++;
+			if (k < m && pos[k].c == a[i] && pos[k].pos <= i + window)
+			{
+				fa[i] = fb[pos[k].pos] = true;
+				matches++;
+				k++;
+			}
+			cursor[g] = k;
+		}
+		pfree(pos);
+		pfree(cursor);
+	}
+	return matches;
+}
+
+double
+match_jaro_chars(const Chars *ca, const Chars *cb)
+{
+	const pg_wchar *a = ca->c,
+			   *b = cb->c;
+	int			n = ca->len,
+				m = cb->len;
+	int			window,
+				matches,
+				half_transpositions = 0;
+	bool		local_a[64],
+				local_b[64];
+	bool	   *fa,
+			   *fb;
+	double		result;
+
+	if (n == 0 && m == 0)
+		return 1.0;
+	if (n == 0 || m == 0)
+		return 0.0;
+	window = Max(n, m) / 2 - 1;
+	if (window < 0)
+		window = 0;
+	fa = n <= 64 ? local_a : palloc(sizeof(bool) * n);
+	fb = m <= 64 ? local_b : palloc(sizeof(bool) * m);
+	memset(fa, 0, sizeof(bool) * n);
+	memset(fb, 0, sizeof(bool) * m);
+
+	matches = jaro_match(a, n, b, m, window, fa, fb);
+	if (matches == 0)
+		result = 0.0;
+	else
+	{
+		for (int i = 0, j = 0; i < n; i++)
+		{
+			if (!fa[i])
+				continue;
+			while (!fb[j])
+				j++;
+			if (a[i] != b[j])
+				half_transpositions++;
+			j++;
+		}
+		result = ((double) matches / n + (double) matches / m +
+				  (double) (matches - half_transpositions / 2) / matches) / 3.0;
+	}
+	if (fa != local_a)
+		pfree(fa);
+	if (fb != local_b)
+		pfree(fb);
+	return result;
+}
+
+double
+match_jaro_winkler_chars(const Chars *a, const Chars *b, double prefix_scale)
+{
+	double		j = match_jaro_chars(a, b);
+	int			prefix = 0;
+
+	/* Winkler's boost, for pairs already similar (Jaro above 0.7) */
+	if (j <= 0.7)
+		return j;
+	while (prefix < 4 && prefix < a->len && prefix < b->len &&
+		   a->c[prefix] == b->c[prefix])
+		prefix++;
+	return j + prefix * prefix_scale * (1.0 - j);
+}
+
+/* ---- token Jaccard ---- */
+
+typedef struct Token
+{
+	const char *s;
+	int			len;
+} Token;
+
+static int
+token_cmp(const void *x, const void *y)
+{
+	const Token *a = x,
+			   *b = y;
+	int			r = memcmp(a->s, b->s, Min(a->len, b->len));
+
+	return r != 0 ? r : a->len - b->len;
+}
+
+static inline bool
+is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Distinct whitespace-separated tokens, sorted; returns their number. */
+static int
+tokens_sorted(const char *s, int len, Token **out)
+{
+	Token	   *t = palloc(sizeof(Token) * (len / 2 + 1));
+	int			n = 0,
+				k = 0;
+
+	for (int i = 0; i < len;)
+	{
+		int			start;
+
+		while (i < len && is_space((unsigned char) s[i]))
+			i++;
+		if (i >= len)
+			break;
+		start = i;
+		while (i < len && !is_space((unsigned char) s[i]))
+			i++;
+		t[n].s = s + start;
+		t[n].len = i - start;
+		n++;
+	}
+	if (n > 1)
+		qsort(t, n, sizeof(Token), token_cmp);
+	for (int i = 0; i < n; i++)
+		if (k == 0 || token_cmp(&t[k - 1], &t[i]) != 0)
+			t[k++] = t[i];
+	*out = t;
+	return k;
+}
+
+double
+match_jaccard_tokens_bytes(const char *a, int alen, const char *b, int blen)
+{
+	Token	   *ta,
+			   *tb;
+	int			na = tokens_sorted(a, alen, &ta);
+	int			nb = tokens_sorted(b, blen, &tb);
+	int			common = 0;
+	double		result;
+
+	for (int i = 0, j = 0; i < na && j < nb;)
+	{
+		int			c = token_cmp(&ta[i], &tb[j]);
+
+		if (c == 0)
+		{
+			common++;
+			i++;
+			j++;
+		}
+		else if (c < 0)
+			i++;
+		else
+			j++;
+	}
+	result = (na + nb == 0) ? 1.0 : (double) common / (na + nb - common);
+	pfree(ta);
+	pfree(tb);
+	return result;
+}
+
+/* ---- SQL ---- */
+
+/* Both text arguments as characters. */
+static void
+get_pair(FunctionCallInfo fcinfo, Chars *a, Chars *b)
+{
+	chars_from_text(a, PG_GETARG_TEXT_PP(0));
+	chars_from_text(b, PG_GETARG_TEXT_PP(1));
+}
+
+static void
+free_pair(Chars *a, Chars *b)
+{
+	chars_free(a);
+	chars_free(b);
+}
+
+Datum
+match_jaro(PG_FUNCTION_ARGS)
+{
+	Chars		a,
+				b;
+	double		r;
+
+	get_pair(fcinfo, &a, &b);
+	r = match_jaro_chars(&a, &b);
+	free_pair(&a, &b);
+	PG_RETURN_FLOAT8(r);
+}
+
+Datum
+match_jaro_winkler(PG_FUNCTION_ARGS)
+{
+	Chars		a,
+				b;
+	double		r;
+
+	get_pair(fcinfo, &a, &b);
+	r = match_jaro_winkler_chars(&a, &b, 0.1);
+	free_pair(&a, &b);
+	PG_RETURN_FLOAT8(r);
+}
+
+Datum
+match_jaro_winkler_scaled(PG_FUNCTION_ARGS)
+{
+	double		p = PG_GETARG_FLOAT8(2);
+	Chars		a,
+				b;
+	double		r;
+
+	if (!(p >= 0.0 && p <= 0.25))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("prefix_scale must be between 0 and 0.25, not %g", p),
+				 errdetail("Above 0.25 the score of a pair sharing a 4-character prefix can exceed 1."),
+				 errhint("Winkler's value is 0.1.")));
+	get_pair(fcinfo, &a, &b);
+	r = match_jaro_winkler_chars(&a, &b, p);
+	free_pair(&a, &b);
+	PG_RETURN_FLOAT8(r);
+}
+
+Datum
+match_levenshtein(PG_FUNCTION_ARGS)
+{
+	Chars		a,
+				b;
+	int			d;
+
+	get_pair(fcinfo, &a, &b);
+	d = match_levenshtein_chars(&a, &b, -1);
+	free_pair(&a, &b);
+	PG_RETURN_INT32(d);
+}
+
+Datum
+match_levenshtein_within(PG_FUNCTION_ARGS)
+{
+	int32		k = PG_GETARG_INT32(2);
+	Chars		a,
+				b;
+	int			d;
+
+	if (k < 0)
+		PG_RETURN_BOOL(false);
+	get_pair(fcinfo, &a, &b);
+	d = match_levenshtein_chars(&a, &b, k);
+	free_pair(&a, &b);
+	PG_RETURN_BOOL(d <= k);
+}
+
+Datum
+match_damerau_levenshtein(PG_FUNCTION_ARGS)
+{
+	Chars		a,
+				b;
+	int			d;
+
+	get_pair(fcinfo, &a, &b);
+	d = osa_chars(&a, &b);
+	free_pair(&a, &b);
+	PG_RETURN_INT32(d);
+}
+
+Datum
+match_jaccard_tokens(PG_FUNCTION_ARGS)
+{
+	text	   *a = PG_GETARG_TEXT_PP(0);
+	text	   *b = PG_GETARG_TEXT_PP(1);
+
+	PG_RETURN_FLOAT8(match_jaccard_tokens_bytes(VARDATA_ANY(a), VARSIZE_ANY_EXHDR(a),
+												VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b)));
+}

@@ -1,0 +1,282 @@
+/*
+ * normalise.c
+ *		normalise_name(): any script to lower-case ASCII Latin.
+ *
+ * Pure-ASCII input (most names in council systems) takes a single pass that
+ * never touches ICU.  Anything else is transliterated by ICU, with one
+ * transliterator per backend, opened at first use and kept: final
+ * consonants of Indic scripts lose their inherent vowel (rules below), then
+ *
+ *   Any-Latin; NFD; [:Nonspacing Mark:] Remove; NFC; Latin-ASCII
+ *
+ * (Gujarati, Arabic, Bengali, Cyrillic, Greek, Devanagari... to Latin, then
+ * accents and combining marks removed, then Latin letters without an ASCII
+ * form folded: ß to ss, Ł to L, Æ to AE).  The ASCII pass then lower-cases,
+ * drops apostrophes (O'Brien -> obrien), keeps hyphens as token boundaries
+ * (smith-jones), turns any other punctuation into a space, collapses spaces,
+ * and removes titles and suffixes (Mr, Mrs, Ms, Miss, Mx, Dr, Prof, Sir,
+ * Dame, Rev, Revd, Fr, Jr, Jnr, Sr, Snr, II, III, IV, Esq).  Characters with
+ * no Latin transliteration (emoji, symbols) are dropped.
+ *
+ * IMMUTABLE like a collation: the result depends on the ICU version, so an
+ * index on normalise_name() should be rebuilt after an ICU upgrade.
+ */
+#include "postgres.h"
+
+#include <unicode/ustring.h>
+#include <unicode/utrans.h>
+
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+
+#include "match/normalise.h"
+
+PG_FUNCTION_INFO_V1(match_normalise_name);
+
+/*
+ * Rules run before Any-Latin: a consonant that ends a word in an Indic
+ * script with an inherent vowel gets a virama, so that ICU does not write the
+ * vowel that speakers do not say (રાજેશ -> rajes, not rajesa; মোহাম্মদ ->
+ * mohammad), and nasal signs are written n.  Then the standard chain.
+ */
+#define INDIC_FINAL(cons, block, virama) \
+	"(" cons ") } [^" block "] > $1 " virama " ; (" cons ") } $ > $1 " virama " ; "
+
+static const char transliteration_rules[] =
+	/* nasal signs (anusvara, tippi, bindi) as n: ਸਿੰਘ -> singh */
+	"[\\u0902\\u0982\\u0A02\\u0A70\\u0A82] > n ; "
+	INDIC_FINAL("[\\u0915-\\u0939]", "\\u0900-\\u097F", "\\u094D")	/* Devanagari */
+	INDIC_FINAL("[\\u0995-\\u09B9]", "\\u0980-\\u09FF", "\\u09CD")	/* Bengali */
+	INDIC_FINAL("[\\u0A15-\\u0A39]", "\\u0A00-\\u0A7F", "\\u0A4D")	/* Gurmukhi */
+	INDIC_FINAL("[\\u0A95-\\u0AB9]", "\\u0A80-\\u0AFF", "\\u0ACD")	/* Gujarati */
+	":: Any-Latin ; :: NFD ; :: [:Nonspacing Mark:] Remove ; :: NFC ; :: Latin-ASCII ;";
+
+static UTransliterator *transliterator = NULL;
+
+static const char *const removed_words[] = {
+	"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "rev", "revd", "fr",
+	"jr", "jnr", "sr", "snr", "ii", "iii", "iv", "esq"
+};
+
+static bool
+removed_word(const char *w, int len)
+{
+	if (len < 2 || len > 4)
+		return false;
+	for (int i = 0; i < (int) lengthof(removed_words); i++)
+		if ((int) strlen(removed_words[i]) == len && memcmp(removed_words[i], w, len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The ASCII pass.  Writes at most len bytes to out (which has len + 1) and
+ * returns the length written.  Non-ASCII bytes are dropped.
+ */
+int
+normalise_ascii(const char *s, int len, char *out)
+{
+	int			n = 0;
+	int			word_start = 0;	/* start of the current space-separated word */
+	bool		pending_space = false;
+
+	for (int i = 0; i <= len; i++)
+	{
+		unsigned char c = (i < len) ? (unsigned char) s[i] : ' ';
+
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+		{
+			if (pending_space && n > 0 && out[n - 1] != '-')
+			{
+				out[n++] = ' ';
+				word_start = n;
+			}
+			pending_space = false;
+			out[n++] = (char) c;
+		}
+		else if (c == '\'' || c >= 0x80)
+			continue;			/* apostrophes join; unknown bytes vanish */
+		else if (c == '-')
+		{
+			/* a hyphen between two parts of a name; never doubled or leading */
+			if (n > 0 && out[n - 1] != '-' && out[n - 1] != ' ')
+				out[n++] = '-';
+			pending_space = false;
+		}
+		else
+		{
+			/* end of a word: drop it if it is a title or suffix */
+			if (n > word_start && !pending_space)
+			{
+				int			wlen = n - word_start;
+
+				if (out[n - 1] == '-')
+					wlen--;
+				if (memchr(out + word_start, '-', wlen) == NULL &&
+					removed_word(out + word_start, wlen))
+				{
+					n = word_start;
+					if (n > 0)
+						n--;	/* the space before it */
+				}
+			}
+			if (n > 0 && out[n - 1] == '-')
+				n--;			/* a hyphen that joins nothing */
+			pending_space = true;
+			word_start = n + 1;
+		}
+	}
+	/* no trailing hyphen */
+	while (n > 0 && (out[n - 1] == '-' || out[n - 1] == ' '))
+		n--;
+	/* a word removed at the start leaves a leading space */
+	if (n > 0 && out[0] == ' ')
+	{
+		memmove(out, out + 1, n - 1);
+		n--;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static UTransliterator *
+get_transliterator(void)
+{
+	if (transliterator == NULL)
+	{
+		UErrorCode	status = U_ZERO_ERROR;
+		UParseError perr;
+		UChar		id[] = {'b', 'r', 'e', 'n', 't', '-', 'n', 'a', 'm', 'e', 's', 0};
+		UChar	   *rules = palloc(sizeof(UChar) * sizeof(transliteration_rules));
+
+		u_uastrcpy(rules, transliteration_rules);
+		transliterator = utrans_openU(id, -1, UTRANS_FORWARD, rules, -1, &perr, &status);
+		pfree(rules);
+		if (U_FAILURE(status) || transliterator == NULL)
+		{
+			transliterator = NULL;
+			ereport(ERROR,
+					(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+					 errmsg("could not open the ICU transliterator of normalise_name: %s",
+							u_errorName(status)),
+					 errdetail("Rule error at line %d, offset %d.", perr.line, perr.offset)));
+		}
+	}
+	return transliterator;
+}
+
+static void
+icu_check(UErrorCode status, const char *what)
+{
+	if (U_FAILURE(status))
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("ICU %s failed in normalise_name: %s", what, u_errorName(status))));
+}
+
+/* Transliterates UTF-8 text to ASCII Latin (before the ASCII pass). */
+static char *
+transliterate(const char *utf8, int len, int *outlen)
+{
+	UTransliterator *tr = get_transliterator();
+	UErrorCode	status = U_ZERO_ERROR;
+	int32		ulen;
+	int32		capacity;
+	UChar	   *ubuf;
+	char	   *result;
+	int32		rlen;
+
+	u_strFromUTF8(NULL, 0, &ulen, utf8, len, &status);
+	if (status != U_BUFFER_OVERFLOW_ERROR)
+		icu_check(status, "conversion from UTF-8");
+	/* room to grow: Latin is usually longer than the script it comes from */
+	capacity = ulen * 4 + 16;
+	for (;;)
+	{
+		int32		textlen,
+					limit;
+
+		status = U_ZERO_ERROR;
+		ubuf = palloc(sizeof(UChar) * capacity);
+		u_strFromUTF8(ubuf, capacity, &textlen, utf8, len, &status);
+		icu_check(status, "conversion from UTF-8");
+		limit = textlen;
+		utrans_transUChars(tr, ubuf, &textlen, capacity, 0, &limit, &status);
+		if (status == U_BUFFER_OVERFLOW_ERROR && capacity < ulen * 64 + 1024)
+		{
+			pfree(ubuf);
+			capacity *= 4;
+			continue;
+		}
+		icu_check(status, "transliteration");
+		ulen = textlen;
+		break;
+	}
+	status = U_ZERO_ERROR;
+	u_strToUTF8(NULL, 0, &rlen, ubuf, ulen, &status);
+	if (status != U_BUFFER_OVERFLOW_ERROR)
+		icu_check(status, "conversion to UTF-8");
+	result = palloc(rlen + 1);
+	status = U_ZERO_ERROR;
+	u_strToUTF8(result, rlen + 1, &rlen, ubuf, ulen, &status);
+	icu_check(status, "conversion to UTF-8");
+	pfree(ubuf);
+	*outlen = rlen;
+	return result;
+}
+
+/* Normalised form of len bytes (server encoding) as a palloc'd C string. */
+char *
+normalise_name_cstring(const char *s, int len, int *outlen)
+{
+	bool		ascii = true;
+	char	   *out;
+
+	for (int i = 0; i < len; i++)
+		if ((unsigned char) s[i] >= 0x80)
+		{
+			ascii = false;
+			break;
+		}
+	if (!ascii)
+	{
+		const char *utf8 = s;
+		int			ulen = len;
+
+		if (GetDatabaseEncoding() != PG_UTF8)
+		{
+			utf8 = (const char *) pg_do_encoding_conversion((unsigned char *) s, len,
+															GetDatabaseEncoding(), PG_UTF8);
+			ulen = strlen(utf8);
+		}
+		s = transliterate(utf8, ulen, &len);
+	}
+	out = palloc(len + 1);
+	*outlen = normalise_ascii(s, len, out);
+	return out;
+}
+
+Datum
+match_normalise_name(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	const char *s = VARDATA_ANY(t);
+	int			len = VARSIZE_ANY_EXHDR(t);
+	text	   *result;
+
+	/* the fast path: ASCII straight into the result */
+	for (int i = 0; i < len; i++)
+		if ((unsigned char) s[i] >= 0x80)
+		{
+			int			outlen;
+			char	   *out = normalise_name_cstring(s, len, &outlen);
+
+			PG_RETURN_TEXT_P(cstring_to_text_with_len(out, outlen));
+		}
+	result = (text *) palloc(VARHDRSZ + len + 1);
+	SET_VARSIZE(result, VARHDRSZ + normalise_ascii(s, len, VARDATA(result)));
+	PG_RETURN_TEXT_P(result);
+}

@@ -1,0 +1,433 @@
+/*
+ * variants.c
+ *		The name variant dictionary, blocking keys of names (name_keys) and
+ *		similarity of full names (name_similarity).
+ *
+ * The dictionary (view brent_mdm.name_variants: the seed shipped with the
+ * extension, plus the DBA's additions, minus the DBA's removals) is read
+ * once per backend into a hash table, and read again after a change: a
+ * statement-level trigger on brent_mdm.name_variant invalidates the relcache
+ * entry of the table, which every backend receives at commit, and the
+ * relcache callback registered here drops the cached dictionary.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "match/chars.h"
+#include "match/compare.h"
+#include "match/dmetaphone.h"
+#include "match/normalise.h"
+#include "match/variants.h"
+
+PG_FUNCTION_INFO_V1(match_name_keys);
+PG_FUNCTION_INFO_V1(match_name_similarity);
+PG_FUNCTION_INFO_V1(match_name_variant_changed);
+
+#define VARIANT_KEY_LEN 64		/* longer names are not in the dictionary */
+#define MAX_TOKENS 16			/* tokens of a name looked at */
+
+typedef struct VariantEntry
+{
+	char		name[VARIANT_KEY_LEN];	/* hash key: a normalised name */
+	int			ncanonical;
+	char	  **canonical;		/* the names it is a variant of (or itself) */
+} VariantEntry;
+
+static HTAB *variants = NULL;
+static MemoryContext variants_cxt = NULL;
+static bool callback_registered = false;
+static Oid	variant_table_oid = InvalidOid;
+static Oid	seed_table_oid = InvalidOid;
+
+static void
+variants_invalidate(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == variant_table_oid || relid == seed_table_oid)
+	{
+		variants = NULL;
+		if (variants_cxt != NULL)
+		{
+			MemoryContextDelete(variants_cxt);
+			variants_cxt = NULL;
+		}
+	}
+}
+
+static void
+variant_add(const char *variant, const char *canonical)
+{
+	VariantEntry *e;
+	bool		found;
+
+	if (strlen(variant) >= VARIANT_KEY_LEN || strlen(canonical) >= VARIANT_KEY_LEN)
+		return;
+	e = hash_search(variants, variant, HASH_ENTER, &found);
+	if (!found)
+	{
+		e->ncanonical = 0;
+		e->canonical = NULL;
+	}
+	for (int i = 0; i < e->ncanonical; i++)
+		if (strcmp(e->canonical[i], canonical) == 0)
+			return;
+	e->canonical = e->canonical == NULL ?
+		MemoryContextAlloc(variants_cxt, sizeof(char *)) :
+		repalloc(e->canonical, sizeof(char *) * (e->ncanonical + 1));
+	e->canonical[e->ncanonical++] = MemoryContextStrdup(variants_cxt, canonical);
+}
+
+static void
+variants_load(void)
+{
+	HASHCTL		ctl;
+	Oid			nsp;
+
+	if (variants != NULL)
+		return;
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(variants_invalidate, (Datum) 0);
+		callback_registered = true;
+	}
+	nsp = get_namespace_oid("brent_mdm", false);
+	variant_table_oid = get_relname_relid("name_variant", nsp);
+	seed_table_oid = get_relname_relid("name_variant_seed", nsp);
+
+	variants_cxt = AllocSetContextCreate(CacheMemoryContext, "brent_mdm name variants",
+										 ALLOCSET_DEFAULT_SIZES);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = VARIANT_KEY_LEN;
+	ctl.entrysize = sizeof(VariantEntry);
+	ctl.hcxt = variants_cxt;
+	variants = hash_create("brent_mdm name variants", 4096, &ctl,
+						   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "name variants: SPI_connect failed");
+	if (SPI_execute("SELECT name, variant FROM brent_mdm.name_variants", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "name variants: could not read brent_mdm.name_variants");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		char	   *variant = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+
+		if (name == NULL || variant == NULL)
+			continue;
+		variant_add(variant, name);
+		variant_add(name, name);
+	}
+	SPI_finish();
+}
+
+/* The canonical names of a token (NULL, 0 if it is in no variant group). */
+static char **
+variant_canonical(const char *token, int len, int *n)
+{
+	char		key[VARIANT_KEY_LEN];
+	VariantEntry *e;
+
+	*n = 0;
+	if (len >= VARIANT_KEY_LEN)
+		return NULL;
+	variants_load();
+	memset(key, 0, sizeof(key));
+	memcpy(key, token, len);
+	e = hash_search(variants, key, HASH_FIND, NULL);
+	if (e == NULL)
+		return NULL;
+	*n = e->ncanonical;
+	return e->canonical;
+}
+
+/*
+ * Consonant skeleton of a normalised token: its consonants, without h,
+ * without w after a vowel, a consonant repeated with nothing between counted
+ * once.  Catches what transliteration changes: vowels, which Arabic and
+ * Hebrew scripts do not write (Mohammed, Muhammad, Mohamed and محمد, which
+ * ICU writes mhmd, all give mmd; Ali and علي give l), aspiration (Rajesh,
+ * Rajes: rjs) and ow/ou (Chowdhury, Choudhury, Chaudhry: cdr).  Empty for a
+ * token of vowels only.
+ */
+int
+name_skeleton(const char *t, int len, char *out)
+{
+	int			k = 0;
+	bool		separated = true;
+
+	for (int i = 0; i < len; i++)
+	{
+		char		c = t[i];
+
+		if (strchr("aeiouy", c) != NULL || c == 'h')
+		{
+			separated = true;
+			continue;
+		}
+		if (c == 'w' && i > 0 && strchr("aeiouy", t[i - 1]) != NULL)
+			continue;
+		if (!separated && k > 0 && c == out[k - 1])
+			continue;
+		out[k++] = c;
+		separated = false;
+	}
+	out[k] = '\0';
+	return k;
+}
+
+typedef struct NameTokens
+{
+	char	   *buf;			/* normalised name, tokens NUL-separated */
+	int			n;
+	char	   *tok[MAX_TOKENS];
+	int			len[MAX_TOKENS];
+} NameTokens;
+
+/* Normalises a name and splits it at spaces and hyphens. */
+static void
+name_tokens(text *t, NameTokens *nt)
+{
+	int			len;
+	char	   *s = normalise_name_cstring(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &len);
+
+	nt->buf = s;
+	nt->n = 0;
+	for (int i = 0; i < len && nt->n < MAX_TOKENS;)
+	{
+		int			start = i;
+
+		while (i < len && s[i] != ' ' && s[i] != '-')
+			i++;
+		if (i > start)
+		{
+			nt->tok[nt->n] = s + start;
+			nt->len[nt->n] = i - start;
+			nt->n++;
+		}
+		if (i < len)
+			s[i++] = '\0';
+	}
+}
+
+static void
+add_key(ArrayBuildState **astate, const char *prefix, const char *s, int len)
+{
+	char	   *key = psprintf("%s%.*s", prefix, len, s);
+
+	*astate = accumArrayResult(*astate, CStringGetTextDatum(key), false, TEXTOID,
+							   CurrentMemoryContext);
+}
+
+Datum
+match_name_keys(PG_FUNCTION_ARGS)
+{
+	NameTokens	nt;
+	ArrayBuildState *astate = NULL;
+	List	   *seen = NIL;
+
+	name_tokens(PG_GETARG_TEXT_PP(0), &nt);
+	for (int i = 0; i < nt.n; i++)
+	{
+		const char *tok = nt.tok[i];
+		int			len = nt.len[i];
+		char	   *skel = palloc(len + 1);
+		char		primary[5],
+					alternate[5];
+		char	  **canonical;
+		int			ncanonical;
+		char	   *cand[8];
+		int			ncand = 0;
+
+		if (len < 2)
+			continue;			/* initials are no blocking key */
+		cand[ncand++] = psprintf("n:%.*s", len, tok);
+		if (name_skeleton(tok, len, skel) > 0)
+			cand[ncand++] = psprintf("s:%s", skel);
+		double_metaphone(tok, len, 4, primary, alternate);
+		if (primary[0])
+			cand[ncand++] = psprintf("p:%s", primary);
+		if (alternate[0] && strcmp(alternate, primary) != 0)
+			cand[ncand++] = psprintf("p:%s", alternate);
+		for (int c = 0; c < ncand; c++)
+		{
+			bool		dup = false;
+			ListCell   *lc;
+
+			foreach(lc, seen)
+				if (strcmp((char *) lfirst(lc), cand[c]) == 0)
+					dup = true;
+			if (!dup)
+			{
+				seen = lappend(seen, cand[c]);
+				add_key(&astate, "", cand[c], strlen(cand[c]));
+			}
+		}
+		canonical = variant_canonical(tok, len, &ncanonical);
+		for (int c = 0; c < ncanonical; c++)
+		{
+			char	   *key = psprintf("v:%s", canonical[c]);
+			bool		dup = false;
+			ListCell   *lc;
+
+			foreach(lc, seen)
+				if (strcmp((char *) lfirst(lc), key) == 0)
+					dup = true;
+			if (!dup)
+			{
+				seen = lappend(seen, key);
+				add_key(&astate, "", key, strlen(key));
+			}
+		}
+	}
+	if (astate == NULL)
+		PG_RETURN_ARRAYTYPE_P(construct_empty_array(TEXTOID));
+	PG_RETURN_DATUM(makeArrayResult(astate, CurrentMemoryContext));
+}
+
+/* Do two tokens share a canonical name in the dictionary? */
+static bool
+tokens_are_variants(const char *a, int alen, const char *b, int blen)
+{
+	int			na,
+				nb;
+	char	  **ca = variant_canonical(a, alen, &na);
+	char	  **cb;
+
+	if (na == 0)
+		return false;
+	cb = variant_canonical(b, blen, &nb);
+	for (int i = 0; i < na; i++)
+		for (int j = 0; j < nb; j++)
+			if (strcmp(ca[i], cb[j]) == 0)
+				return true;
+	return false;
+}
+
+/*
+ * Similarity of two tokens: 1 if equal, 0.95 if dictionary variants,
+ * 0.9 if the same consonant skeleton (a transliteration), 0.85 if one is the
+ * other's initial, else their Jaro-Winkler similarity.
+ */
+static double
+token_similarity(const char *a, int alen, const char *b, int blen)
+{
+	Chars		ca,
+				cb;
+	double		jw;
+
+	if (alen == blen && memcmp(a, b, alen) == 0)
+		return 1.0;
+	if ((alen == 1 && blen > 1 && a[0] == b[0]) || (blen == 1 && alen > 1 && a[0] == b[0]))
+		return 0.85;
+	if (alen == 1 || blen == 1)
+		return 0.0;
+	if (tokens_are_variants(a, alen, b, blen))
+		return 0.95;
+	{
+		char	   *sa = palloc(alen + 1),
+				   *sb = palloc(blen + 1);
+		int			la = name_skeleton(a, alen, sa),
+					lb = name_skeleton(b, blen, sb);
+		bool		same = la >= 1 && la == lb && memcmp(sa, sb, la) == 0;
+
+		pfree(sa);
+		pfree(sb);
+		if (same)
+			return 0.9;
+	}
+	chars_from_bytes(&ca, a, alen);
+	chars_from_bytes(&cb, b, blen);
+	jw = match_jaro_winkler_chars(&ca, &cb, 0.1);
+	chars_free(&ca);
+	chars_free(&cb);
+	return jw;
+}
+
+/*
+ * Similarity of two full names, 0 to 1, whatever the order of their parts:
+ * tokens are paired greedily, best pair first; the score is the mean of the
+ * pairs over the shorter name's tokens, less 0.05 for each token of the
+ * longer name left unpaired (a missing middle name, one half of a double
+ * surname).  A one-token name against a longer one is scored over the
+ * longer one.
+ */
+double
+name_similarity_text(text *ta, text *tb)
+{
+	NameTokens	a,
+				b;
+	double		score[MAX_TOKENS][MAX_TOKENS];
+	bool		used_a[MAX_TOKENS] = {false},
+				used_b[MAX_TOKENS] = {false};
+	double		total = 0;
+	int			pairs,
+				shorter,
+				longer;
+
+	name_tokens(ta, &a);
+	name_tokens(tb, &b);
+	if (a.n == 0 && b.n == 0)
+		return 1.0;
+	if (a.n == 0 || b.n == 0)
+		return 0.0;
+	for (int i = 0; i < a.n; i++)
+		for (int j = 0; j < b.n; j++)
+			score[i][j] = token_similarity(a.tok[i], a.len[i], b.tok[j], b.len[j]);
+	shorter = Min(a.n, b.n);
+	longer = Max(a.n, b.n);
+	for (pairs = 0; pairs < shorter; pairs++)
+	{
+		int			bi = -1,
+					bj = -1;
+		double		best = -1;
+
+		for (int i = 0; i < a.n; i++)
+			for (int j = 0; j < b.n; j++)
+				if (!used_a[i] && !used_b[j] && score[i][j] > best)
+				{
+					best = score[i][j];
+					bi = i;
+					bj = j;
+				}
+		used_a[bi] = used_b[bj] = true;
+		total += best;
+	}
+	if (shorter == 1 && longer > 1)
+		return total / longer;
+	return Max(0.0, total / shorter - 0.05 * (longer - shorter));
+}
+
+Datum
+match_name_similarity(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(name_similarity_text(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1)));
+}
+
+/*
+ * Statement trigger on brent_mdm.name_variant and name_variant_seed: every
+ * backend's cached
+ * dictionary is dropped when the change commits.
+ */
+Datum
+match_name_variant_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("name_variant_changed() must be called as a trigger")));
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	return PointerGetDatum(NULL);
+}

@@ -1,0 +1,11 @@
+/*
+ * variants.h
+ *		Name variants, name keys and full-name similarity.
+ */
+#ifndef BRENT_MATCH_VARIANTS_H
+#define BRENT_MATCH_VARIANTS_H
+
+extern int	name_skeleton(const char *t, int len, char *out);
+extern double name_similarity_text(text *a, text *b);
+
+#endif							/* BRENT_MATCH_VARIANTS_H */
