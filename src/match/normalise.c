@@ -38,19 +38,50 @@ PG_FUNCTION_INFO_V1(match_normalise_name);
  * Rules run before Any-Latin: a consonant that ends a word in an Indic
  * script with an inherent vowel gets a virama, so that ICU does not write the
  * vowel that speakers do not say (રાજેશ -> rajes, not rajesa; মোহাম্মদ ->
- * mohammad), and nasal signs are written n.  Then the standard chain.
+ * mohammad), and nasal signs are written n; a few letters are written as
+ * names are spelt in English (below).  Then the standard chain.
  */
 #define INDIC_FINAL(cons, block, virama) \
 	"(" cons ") } [^" block "] > $1 " virama " ; (" cons ") } $ > $1 " virama " ; "
 
 static const char transliteration_rules[] =
+	/*
+	 * Sinhala, which ICU does not transliterate, as the Devanagari letters
+	 * of the same sounds (then treated as Devanagari); joiners dropped
+	 */
+	"\\u0D9A > \\u0915 ; \\u0D9B > \\u0916 ; \\u0D9C > \\u0917 ; \\u0D9D > \\u0918 ; "
+	"\\u0D9E > \\u0919 ; \\u0DA0 > \\u091A ; \\u0DA1 > \\u091B ; \\u0DA2 > \\u091C ; "
+	"\\u0DA3 > \\u091D ; \\u0DA4 > \\u091E ; \\u0DA7 > \\u091F ; \\u0DA8 > \\u0920 ; "
+	"\\u0DA9 > \\u0921 ; \\u0DAA > \\u0922 ; \\u0DAB > \\u0923 ; \\u0DAD > \\u0924 ; "
+	"\\u0DAE > \\u0925 ; \\u0DAF > \\u0926 ; \\u0DB0 > \\u0927 ; \\u0DB1 > \\u0928 ; "
+	"\\u0DB4 > \\u092A ; \\u0DB5 > \\u092B ; \\u0DB6 > \\u092C ; \\u0DB7 > \\u092D ; "
+	"\\u0DB8 > \\u092E ; \\u0DBA > \\u092F ; \\u0DBB > \\u0930 ; \\u0DBD > \\u0932 ; "
+	"\\u0DC0 > \\u0935 ; \\u0DC1 > \\u0936 ; \\u0DC2 > \\u0937 ; \\u0DC3 > \\u0938 ; "
+	"\\u0DC4 > \\u0939 ; \\u0DC5 > \\u0933 ; \\u0DC6 > \\u092B ; \\u0DCF > \\u093E ; "
+	"\\u0DD0 > \\u0947 ; \\u0DD1 > \\u0947 ; \\u0DD2 > \\u093F ; \\u0DD3 > \\u0940 ; "
+	"\\u0DD4 > \\u0941 ; \\u0DD6 > \\u0942 ; \\u0DD8 > \\u0943 ; \\u0DD9 > \\u0947 ; "
+	"\\u0DDA > \\u0947 ; \\u0DDB > \\u0948 ; \\u0DDC > \\u094B ; \\u0DDD > \\u094B ; "
+	"\\u0DDE > \\u094C ; \\u0DF2 > \\u0944 ; \\u0DCA > \\u094D ; \\u0D82 > \\u0902 ; "
+	"\\u0D83 > \\u0903 ; \\u0D85 > \\u0905 ; \\u0D86 > \\u0906 ; \\u0D87 > \\u0905 ; "
+	"\\u0D88 > \\u0906 ; \\u0D89 > \\u0907 ; \\u0D8A > \\u0908 ; \\u0D8B > \\u0909 ; "
+	"\\u0D8C > \\u090A ; \\u0D8D > \\u090B ; \\u0D91 > \\u090F ; \\u0D92 > \\u090F ; "
+	"\\u0D93 > \\u0910 ; \\u0D94 > \\u0913 ; \\u0D95 > \\u0913 ; \\u0D96 > \\u0914 ; "
+	"[\\u200C\\u200D] > ; :: Null ; "
 	/* nasal signs (anusvara, tippi, bindi) as n: ਸਿੰਘ -> singh */
 	"[\\u0902\\u0982\\u0A02\\u0A70\\u0A82] > n ; "
 	INDIC_FINAL("[\\u0915-\\u0939]", "\\u0900-\\u097F", "\\u094D")	/* Devanagari */
 	INDIC_FINAL("[\\u0995-\\u09B9]", "\\u0980-\\u09FF", "\\u09CD")	/* Bengali */
 	INDIC_FINAL("[\\u0A15-\\u0A39]", "\\u0A00-\\u0A7F", "\\u0A4D")	/* Gurmukhi */
 	INDIC_FINAL("[\\u0A95-\\u0AB9]", "\\u0A80-\\u0AFF", "\\u0ACD")	/* Gujarati */
-	":: Any-Latin ; :: NFD ; :: [:Nonspacing Mark:] Remove ; :: NFC ; :: Latin-ASCII ;";
+	/* Tamil ca is s in names written in English (Suresh, Selvaraja) */
+	"\\u0B9A > \\u0BB8 ; "
+	/* Arabic script: final ta marbuta is not said (Fatima, not fatmt); tha
+	 * is s in the Urdu, Persian and Somali names of the borough (Usman) */
+	"\\u0629 } [^\\u0600-\\u06FF] > ; \\u0629 } $ > ; \\u062B > s ; "
+	":: Any-Latin ; "
+	/* ayn, which ICU writes as a modifier letter, begins Ali, Omar, Abdul */
+	"\\u02BF > a ; "
+":: NFD ; :: [:Nonspacing Mark:] Remove ; :: NFC ; :: Latin-ASCII ;";
 
 static UTransliterator *transliterator = NULL;
 

@@ -152,12 +152,14 @@ variant_canonical(const char *token, int len, int *n)
 }
 
 /*
- * Consonant skeleton of a normalised token: its consonants, without h,
- * without w after a vowel, a consonant repeated with nothing between counted
- * once.  Catches what transliteration changes: vowels, which Arabic and
- * Hebrew scripts do not write (Mohammed, Muhammad, Mohamed and محمد, which
- * ICU writes mhmd, all give mmd; Ali and علي give l), aspiration (Rajesh,
- * Rajes: rjs) and ow/ou (Chowdhury, Choudhury, Chaudhry: cdr).  Empty for a
+ * Consonant skeleton of a normalised token: its consonants, voiced and
+ * unvoiced alike (b p, d t, g k c q, z s, v w f), without h, without w or y
+ * after a vowel, a consonant repeated with nothing between counted once.
+ * Catches what transliteration changes: vowels, which Arabic script does not
+ * write (Mohammed, Muhammad, Mohamed and محمد, which ICU writes mhmd, all
+ * give mmt; Ali and علي give l), aspiration (Rajesh, Rajes: rjs), ow/ou
+ * (Chowdhury, Choudhury, Chaudhry: ktr), v for w (Jaswinder, Jasavindar:
+ * jsfntr) and Tamil's single k/g letter (Ganesh, Kanes: kns).  Empty for a
  * token of vowels only.
  */
 int
@@ -177,6 +179,29 @@ name_skeleton(const char *t, int len, char *out)
 		}
 		if (c == 'w' && i > 0 && strchr("aeiouy", t[i - 1]) != NULL)
 			continue;
+		switch (c)
+		{
+			case 'b':
+				c = 'p';
+				break;
+			case 'd':
+				c = 't';
+				break;
+			case 'g':
+			case 'c':
+			case 'q':
+				c = 'k';
+				break;
+			case 'z':
+				c = 's';
+				break;
+			case 'v':
+			case 'w':
+				c = 'f';
+				break;
+			default:
+				break;
+		}
 		if (!separated && k > 0 && c == out[k - 1])
 			continue;
 		out[k++] = c;
@@ -184,6 +209,38 @@ name_skeleton(const char *t, int len, char *out)
 	}
 	out[k] = '\0';
 	return k;
+}
+
+/*
+ * Skeletons of a token: the consonant skeleton, and, where it differs, the
+ * skeleton as if the token were in Somali orthography (an initial c before a
+ * vowel is the ayn that English spellings leave out, x is h: Cabdiraxmaan,
+ * Abdirahman; Cusmaan, Osman).  out1 and out2 have len + 1 bytes; returns
+ * how many skeletons there are (0 to 2).
+ */
+static int
+token_skeletons(const char *t, int len, char *out1, char *out2)
+{
+	int			n = 0;
+	char	   *alt = palloc(len + 1);
+	int			alen = 0;
+	char	   *first = out1;
+
+	if (name_skeleton(t, len, out1) > 0)
+		n++;
+	else
+		first = NULL;
+	for (int i = (len > 1 && t[0] == 'c' && strchr("aeiou", t[1]) != NULL) ? 1 : 0; i < len; i++)
+		alt[alen++] = (t[i] == 'x') ? 'h' : t[i];
+	if (alen != len || memchr(t, 'x', len) != NULL)
+	{
+		char	   *dest = (n == 0) ? out1 : out2;
+
+		if (name_skeleton(alt, alen, dest) > 0 && (first == NULL || strcmp(first, dest) != 0))
+			n++;
+	}
+	pfree(alt);
+	return n;
 }
 
 typedef struct NameTokens
@@ -242,6 +299,8 @@ match_name_keys(PG_FUNCTION_ARGS)
 		const char *tok = nt.tok[i];
 		int			len = nt.len[i];
 		char	   *skel = palloc(len + 1);
+		char	   *skel2 = palloc(len + 1);
+		int			nskel;
 		char		primary[5],
 					alternate[5];
 		char	  **canonical;
@@ -252,8 +311,11 @@ match_name_keys(PG_FUNCTION_ARGS)
 		if (len < 2)
 			continue;			/* initials are no blocking key */
 		cand[ncand++] = psprintf("n:%.*s", len, tok);
-		if (name_skeleton(tok, len, skel) > 0)
+		nskel = token_skeletons(tok, len, skel, skel2);
+		if (nskel > 0)
 			cand[ncand++] = psprintf("s:%s", skel);
+		if (nskel > 1)
+			cand[ncand++] = psprintf("s:%s", skel2);
 		double_metaphone(tok, len, 4, primary, alternate);
 		if (primary[0])
 			cand[ncand++] = psprintf("p:%s", primary);
@@ -335,14 +397,21 @@ token_similarity(const char *a, int alen, const char *b, int blen)
 	if (tokens_are_variants(a, alen, b, blen))
 		return 0.95;
 	{
-		char	   *sa = palloc(alen + 1),
-				   *sb = palloc(blen + 1);
-		int			la = name_skeleton(a, alen, sa),
-					lb = name_skeleton(b, blen, sb);
-		bool		same = la >= 1 && la == lb && memcmp(sa, sb, la) == 0;
+		char	   *sa[2] = {palloc(alen + 1), palloc(alen + 1)};
+		char	   *sb[2] = {palloc(blen + 1), palloc(blen + 1)};
+		int			na = token_skeletons(a, alen, sa[0], sa[1]);
+		int			nb = token_skeletons(b, blen, sb[0], sb[1]);
+		bool		same = false;
 
-		pfree(sa);
-		pfree(sb);
+		for (int i = 0; i < na; i++)
+			for (int j = 0; j < nb; j++)
+				if (strcmp(sa[i], sb[j]) == 0)
+					same = true;
+		for (int i = 0; i < 2; i++)
+		{
+			pfree(sa[i]);
+			pfree(sb[i]);
+		}
 		if (same)
 			return 0.9;
 	}
