@@ -21,6 +21,7 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "port/pg_bitutils.h"
 #include "utils/builtins.h"
 
 #include "match/chars.h"
@@ -53,8 +54,18 @@ typedef struct PeqMap
 	pg_wchar   *keys;
 	uint64	  **masks;
 	int			nkeys;
-	uint64		small_ascii[128];	/* storage when nblocks == 1 */
+	const pg_wchar *pattern;	/* to clear the shared table afterwards */
+	int			npattern;
 } PeqMap;
+
+/*
+ * The ASCII masks of one-word patterns live in one table per backend, kept
+ * all zero between calls: a call sets its pattern's entries and clears just
+ * those when done, instead of clearing 1 kB every time.  If a call is
+ * interrupted (an error leaves the table dirty), the next one clears it all.
+ */
+static uint64 shared_ascii[128];
+static bool shared_ascii_dirty = true;
 
 static inline uint32
 peq_hash(pg_wchar c)
@@ -106,7 +117,9 @@ peq_build(PeqMap *map, const Chars *p, const pg_wchar *c, int n)
 {
 	int			nonascii = 0;
 
-	memset(map, 0, offsetof(PeqMap, small_ascii));
+	memset(map, 0, sizeof(PeqMap));
+	map->pattern = c;
+	map->npattern = n;
 	map->nblocks = (n + WORD_BITS - 1) / WORD_BITS;
 	if (!p->ascii)
 		for (int i = 0; i < n; i++)
@@ -116,8 +129,10 @@ peq_build(PeqMap *map, const Chars *p, const pg_wchar *c, int n)
 		return false;
 	if (map->nblocks == 1)
 	{
-		memset(map->small_ascii, 0, sizeof(map->small_ascii));
-		map->ascii = map->small_ascii;
+		if (shared_ascii_dirty)
+			memset(shared_ascii, 0, sizeof(shared_ascii));
+		shared_ascii_dirty = true;
+		map->ascii = shared_ascii;
 	}
 	else
 		map->ascii = palloc0(sizeof(uint64) * 128 * map->nblocks);
@@ -137,7 +152,14 @@ peq_build(PeqMap *map, const Chars *p, const pg_wchar *c, int n)
 static void
 peq_free(PeqMap *map)
 {
-	if (map->ascii != map->small_ascii)
+	if (map->ascii == shared_ascii)
+	{
+		for (int i = 0; i < map->npattern; i++)
+			if (map->pattern[i] < 128)
+				shared_ascii[map->pattern[i]] = 0;
+		shared_ascii_dirty = false;
+	}
+	else
 		pfree(map->ascii);
 	if (map->capacity > 0)
 	{
@@ -602,6 +624,85 @@ jaro_match(const pg_wchar *a, int n, const pg_wchar *b, int m, int window,
 	return matches;
 }
 
+/*
+ * Jaro with b in one machine word (m <= 64): the candidates of a[i] are the
+ * bits of b's mask for a[i], within the window, not yet taken; the lowest
+ * is the first free match, as in the scan.  Then the transpositions walk
+ * the taken bits in order.
+ */
+static double
+jaro_bits(const Chars *ca, const Chars *cb, int window)
+{
+	const pg_wchar *a = ca->c,
+			   *b = cb->c;
+	int			n = ca->len,
+				m = cb->len;
+	PeqMap		map;
+	uint64		taken = 0;
+	uint64		fa_bits[4] = {0, 0, 0, 0};	/* flags of a, if n <= 256 */
+	bool	   *fa = NULL;
+	int			matches = 0,
+				half = 0;
+
+	if (n > 256)
+		fa = palloc0(sizeof(bool) * n);
+	peq_build(&map, cb, b, m);
+	for (int i = 0; i < n; i++)
+	{
+		int			lo = i - window,
+					hi = i + window;
+		uint64		mask,
+					cand;
+
+		if (lo >= m)
+			break;
+		mask = (hi >= 63) ? ~UINT64CONST(0) : ((UINT64CONST(1) << (hi + 1)) - 1);
+		if (lo > 0)
+			mask &= ~((UINT64CONST(1) << lo) - 1);
+		cand = peq_word(&map, a[i], 0) & mask & ~taken;
+		if (cand)
+		{
+			taken |= cand & (~cand + 1);	/* lowest bit */
+			matches++;
+			if (fa)
+				fa[i] = true;
+			else
+				fa_bits[i / 64] |= UINT64CONST(1) << (i % 64);
+		}
+	}
+	peq_free(&map);
+	if (matches == 0)
+	{
+		if (fa)
+			pfree(fa);
+		return 0.0;
+	}
+	{
+		uint64		rest = taken;
+
+		for (int i = 0; i < n && rest; i++)
+		{
+			int			j;
+
+			if (fa ? !fa[i] : !(fa_bits[i / 64] & (UINT64CONST(1) << (i % 64))))
+				continue;
+			j = pg_rightmost_one_pos64(rest);
+			rest &= rest - 1;
+			if (a[i] != b[j])
+				half++;
+		}
+	}
+	if (fa)
+		pfree(fa);
+	return ((double) matches / n + (double) matches / m +
+			(double) (matches - half / 2) / matches) / 3.0;
+}
+
+/*
+ * Jaro similarity, as Winkler's strcmp95 and jellyfish compute it: matches
+ * within max(n, m) / 2 - 1 of each other; transpositions are half the
+ * matched characters out of order, rounded down.
+ */
 double
 match_jaro_chars(const Chars *ca, const Chars *cb)
 {
@@ -625,6 +726,8 @@ match_jaro_chars(const Chars *ca, const Chars *cb)
 	window = Max(n, m) / 2 - 1;
 	if (window < 0)
 		window = 0;
+	if (m <= 64)
+		return jaro_bits(ca, cb, window);
 	fa = n <= 64 ? local_a : palloc(sizeof(bool) * n);
 	fb = m <= 64 ? local_b : palloc(sizeof(bool) * m);
 	memset(fa, 0, sizeof(bool) * n);
@@ -653,6 +756,128 @@ match_jaro_chars(const Chars *ca, const Chars *cb)
 	if (fb != local_b)
 		pfree(fb);
 	return result;
+}
+
+/*
+ * The common case, both strings ASCII and the second at most 64 bytes: the
+ * same algorithm as jaro_bits() straight on the bytes, without decoding.
+ */
+static double
+jaro_ascii(const unsigned char *a, int n, const unsigned char *b, int m)
+{
+	int			window = Max(n, m) / 2 - 1;
+	uint64		taken = 0;
+	uint64		fa_lo = 0,
+				fa_hi = 0;		/* matched positions of a (n <= 128) */
+	int			matches = 0,
+				half = 0;
+	uint64		rest;
+
+	if (n == 0 && m == 0)
+		return 1.0;
+	if (n == 0 || m == 0)
+		return 0.0;
+	if (window < 0)
+		window = 0;
+	if (shared_ascii_dirty)
+		memset(shared_ascii, 0, sizeof(shared_ascii));
+	shared_ascii_dirty = true;
+	for (int j = 0; j < m; j++)
+		shared_ascii[b[j]] |= UINT64CONST(1) << j;
+	for (int i = 0; i < n; i++)
+	{
+		int			lo = i - window,
+					hi = i + window;
+		uint64		mask,
+					cand;
+
+		if (lo >= m)
+			break;
+		mask = (hi >= 63) ? ~UINT64CONST(0) : ((UINT64CONST(1) << (hi + 1)) - 1);
+		if (lo > 0)
+			mask &= ~((UINT64CONST(1) << lo) - 1);
+		cand = shared_ascii[a[i]] & mask & ~taken;
+		if (cand)
+		{
+			taken |= cand & (~cand + 1);
+			matches++;
+			if (i < 64)
+				fa_lo |= UINT64CONST(1) << i;
+			else
+				fa_hi |= UINT64CONST(1) << (i - 64);
+		}
+	}
+	for (int j = 0; j < m; j++)
+		shared_ascii[b[j]] = 0;
+	shared_ascii_dirty = false;
+	if (matches == 0)
+		return 0.0;
+	rest = taken;
+	for (int half_word = 0; half_word < 2; half_word++)
+	{
+		uint64		fa = half_word == 0 ? fa_lo : fa_hi;
+
+		while (fa)
+		{
+			int			i = pg_rightmost_one_pos64(fa) + 64 * half_word;
+			int			j = pg_rightmost_one_pos64(rest);
+
+			fa &= fa - 1;
+			rest &= rest - 1;
+			if (a[i] != b[j])
+				half++;
+		}
+	}
+	return ((double) matches / n + (double) matches / m +
+			(double) (matches - half / 2) / matches) / 3.0;
+}
+
+static inline bool
+bytes_ascii(const char *s, int len)
+{
+	for (int i = 0; i < len; i++)
+		if ((unsigned char) s[i] >= 0x80)
+			return false;
+	return true;
+}
+
+/*
+ * Jaro-Winkler of two texts, through the ASCII path when it applies (the
+ * second string at most 64 bytes, the first at most 128).
+ */
+static double
+jaro_winkler_text(text *ta, text *tb, double prefix_scale, bool winkler)
+{
+	const char *a = VARDATA_ANY(ta),
+			   *b = VARDATA_ANY(tb);
+	int			n = VARSIZE_ANY_EXHDR(ta),
+				m = VARSIZE_ANY_EXHDR(tb);
+	double		j;
+
+	if (m <= 64 && n <= 128 && bytes_ascii(a, n) && bytes_ascii(b, m))
+	{
+		int			prefix = 0;
+
+		j = jaro_ascii((const unsigned char *) a, n, (const unsigned char *) b, m);
+		if (!winkler || j <= 0.7)
+			return j;
+		while (prefix < 4 && prefix < n && prefix < m && a[prefix] == b[prefix])
+			prefix++;
+		return j + prefix * prefix_scale * (1.0 - j);
+	}
+	else
+	{
+		Chars		ca,
+					cb;
+
+		chars_from_bytes(&ca, a, n);
+		chars_from_bytes(&cb, b, m);
+		j = winkler ? match_jaro_winkler_chars(&ca, &cb, prefix_scale) :
+			match_jaro_chars(&ca, &cb);
+		chars_free(&ca);
+		chars_free(&cb);
+		return j;
+	}
 }
 
 double
@@ -777,36 +1002,19 @@ free_pair(Chars *a, Chars *b)
 Datum
 match_jaro(PG_FUNCTION_ARGS)
 {
-	Chars		a,
-				b;
-	double		r;
-
-	get_pair(fcinfo, &a, &b);
-	r = match_jaro_chars(&a, &b);
-	free_pair(&a, &b);
-	PG_RETURN_FLOAT8(r);
+	PG_RETURN_FLOAT8(jaro_winkler_text(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), 0, false));
 }
 
 Datum
 match_jaro_winkler(PG_FUNCTION_ARGS)
 {
-	Chars		a,
-				b;
-	double		r;
-
-	get_pair(fcinfo, &a, &b);
-	r = match_jaro_winkler_chars(&a, &b, 0.1);
-	free_pair(&a, &b);
-	PG_RETURN_FLOAT8(r);
+	PG_RETURN_FLOAT8(jaro_winkler_text(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), 0.1, true));
 }
 
 Datum
 match_jaro_winkler_scaled(PG_FUNCTION_ARGS)
 {
 	double		p = PG_GETARG_FLOAT8(2);
-	Chars		a,
-				b;
-	double		r;
 
 	if (!(p >= 0.0 && p <= 0.25))
 		ereport(ERROR,
@@ -814,10 +1022,7 @@ match_jaro_winkler_scaled(PG_FUNCTION_ARGS)
 				 errmsg("prefix_scale must be between 0 and 0.25, not %g", p),
 				 errdetail("Above 0.25 the score of a pair sharing a 4-character prefix can exceed 1."),
 				 errhint("Winkler's value is 0.1.")));
-	get_pair(fcinfo, &a, &b);
-	r = match_jaro_winkler_chars(&a, &b, p);
-	free_pair(&a, &b);
-	PG_RETURN_FLOAT8(r);
+	PG_RETURN_FLOAT8(jaro_winkler_text(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), p, true));
 }
 
 Datum

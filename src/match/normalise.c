@@ -26,9 +26,11 @@
 #include <unicode/ustring.h>
 #include <unicode/utrans.h>
 
+#include "common/hashfn.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 #include "match/normalise.h"
 
@@ -259,12 +261,49 @@ transliterate(const char *utf8, int len, int *outlen)
 	return result;
 }
 
+/*
+ * Transliteration costs microseconds and names repeat (the borough has many
+ * Mohammeds), so each backend keeps the last results for short names in a
+ * direct-mapped cache: the slot is chosen by a hash of the bytes, a new name
+ * replaces what was there.
+ */
+#define TCACHE_SLOTS 4096
+#define TCACHE_KEY 96
+#define TCACHE_VALUE 160
+
+typedef struct TCacheEntry
+{
+	int16		klen;			/* -1: empty */
+	int16		vlen;
+	char		key[TCACHE_KEY];
+	char		value[TCACHE_VALUE];
+} TCacheEntry;
+
+static TCacheEntry *tcache = NULL;
+
+static TCacheEntry *
+tcache_slot(const char *s, int len)
+{
+	if (len > TCACHE_KEY)
+		return NULL;
+	if (tcache == NULL)
+	{
+		tcache = MemoryContextAlloc(TopMemoryContext, sizeof(TCacheEntry) * TCACHE_SLOTS);
+		for (int i = 0; i < TCACHE_SLOTS; i++)
+			tcache[i].klen = -1;
+	}
+	return &tcache[hash_bytes((const unsigned char *) s, len) % TCACHE_SLOTS];
+}
+
 /* Normalised form of len bytes (server encoding) as a palloc'd C string. */
 char *
 normalise_name_cstring(const char *s, int len, int *outlen)
 {
 	bool		ascii = true;
 	char	   *out;
+	TCacheEntry *slot = NULL;
+	const char *orig = s;
+	int			origlen = len;
 
 	for (int i = 0; i < len; i++)
 		if ((unsigned char) s[i] >= 0x80)
@@ -277,6 +316,15 @@ normalise_name_cstring(const char *s, int len, int *outlen)
 		const char *utf8 = s;
 		int			ulen = len;
 
+		slot = tcache_slot(s, len);
+		if (slot != NULL && slot->klen == len && memcmp(slot->key, s, len) == 0)
+		{
+			out = palloc(slot->vlen + 1);
+			memcpy(out, slot->value, slot->vlen);
+			out[slot->vlen] = '\0';
+			*outlen = slot->vlen;
+			return out;
+		}
 		if (GetDatabaseEncoding() != PG_UTF8)
 		{
 			utf8 = (const char *) pg_do_encoding_conversion((unsigned char *) s, len,
@@ -287,6 +335,13 @@ normalise_name_cstring(const char *s, int len, int *outlen)
 	}
 	out = palloc(len + 1);
 	*outlen = normalise_ascii(s, len, out);
+	if (slot != NULL && *outlen <= TCACHE_VALUE)
+	{
+		slot->klen = origlen;
+		memcpy(slot->key, orig, origlen);
+		slot->vlen = *outlen;
+		memcpy(slot->value, out, *outlen);
+	}
 	return out;
 }
 
