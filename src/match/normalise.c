@@ -28,6 +28,7 @@
 
 #include "common/hashfn.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -263,13 +264,13 @@ transliterate(const char *utf8, int len, int *outlen)
 
 /*
  * Transliteration costs microseconds and names repeat (the borough has many
- * Mohammeds), so each backend keeps the last results for short names in a
- * direct-mapped cache: the slot is chosen by a hash of the bytes, a new name
- * replaces what was there.
+ * Mohammeds), so each word is transliterated on its own and each backend
+ * keeps recent words in a direct-mapped cache: the slot is chosen by a hash
+ * of the bytes, a new word replaces what was there.
  */
 #define TCACHE_SLOTS 4096
-#define TCACHE_KEY 96
-#define TCACHE_VALUE 160
+#define TCACHE_KEY 64
+#define TCACHE_VALUE 128
 
 typedef struct TCacheEntry
 {
@@ -281,67 +282,96 @@ typedef struct TCacheEntry
 
 static TCacheEntry *tcache = NULL;
 
-static TCacheEntry *
-tcache_slot(const char *s, int len)
+/* Appends the transliteration of one word (server encoding) to buf. */
+static void
+transliterate_word(StringInfo buf, const char *s, int len)
 {
-	if (len > TCACHE_KEY)
-		return NULL;
-	if (tcache == NULL)
+	TCacheEntry *slot = NULL;
+	const char *utf8 = s;
+	int			ulen = len;
+	char	   *out;
+	int			outlen;
+
+	if (len <= TCACHE_KEY)
 	{
-		tcache = MemoryContextAlloc(TopMemoryContext, sizeof(TCacheEntry) * TCACHE_SLOTS);
-		for (int i = 0; i < TCACHE_SLOTS; i++)
-			tcache[i].klen = -1;
+		if (tcache == NULL)
+		{
+			tcache = MemoryContextAlloc(TopMemoryContext, sizeof(TCacheEntry) * TCACHE_SLOTS);
+			for (int i = 0; i < TCACHE_SLOTS; i++)
+				tcache[i].klen = -1;
+		}
+		slot = &tcache[hash_bytes((const unsigned char *) s, len) % TCACHE_SLOTS];
+		if (slot->klen == len && memcmp(slot->key, s, len) == 0)
+		{
+			appendBinaryStringInfo(buf, slot->value, slot->vlen);
+			return;
+		}
 	}
-	return &tcache[hash_bytes((const unsigned char *) s, len) % TCACHE_SLOTS];
+	if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		utf8 = (const char *) pg_do_encoding_conversion((unsigned char *) s, len,
+														GetDatabaseEncoding(), PG_UTF8);
+		ulen = strlen(utf8);
+	}
+	out = transliterate(utf8, ulen, &outlen);
+	appendBinaryStringInfo(buf, out, outlen);
+	if (slot != NULL && outlen <= TCACHE_VALUE)
+	{
+		slot->klen = len;
+		memcpy(slot->key, s, len);
+		slot->vlen = outlen;
+		memcpy(slot->value, out, outlen);
+	}
+	pfree(out);
+}
+
+static inline bool
+word_byte(unsigned char c)
+{
+	return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '\'';
 }
 
 /* Normalised form of len bytes (server encoding) as a palloc'd C string. */
 char *
 normalise_name_cstring(const char *s, int len, int *outlen)
 {
-	bool		ascii = true;
 	char	   *out;
-	TCacheEntry *slot = NULL;
-	const char *orig = s;
-	int			origlen = len;
+	StringInfoData buf;
 
 	for (int i = 0; i < len; i++)
 		if ((unsigned char) s[i] >= 0x80)
 		{
-			ascii = false;
-			break;
-		}
-	if (!ascii)
-	{
-		const char *utf8 = s;
-		int			ulen = len;
+			/* words with non-ASCII letters are transliterated one by one */
+			initStringInfo(&buf);
+			for (int w = 0; w < len;)
+			{
+				int			start = w;
+				bool		ascii = true;
 
-		slot = tcache_slot(s, len);
-		if (slot != NULL && slot->klen == len && memcmp(slot->key, s, len) == 0)
-		{
-			out = palloc(slot->vlen + 1);
-			memcpy(out, slot->value, slot->vlen);
-			out[slot->vlen] = '\0';
-			*outlen = slot->vlen;
+				if (!word_byte((unsigned char) s[w]))
+				{
+					appendStringInfoChar(&buf, s[w++]);
+					continue;
+				}
+				while (w < len && word_byte((unsigned char) s[w]))
+				{
+					if ((unsigned char) s[w] >= 0x80)
+						ascii = false;
+					w++;
+				}
+				if (ascii)
+					appendBinaryStringInfo(&buf, s + start, w - start);
+				else
+					transliterate_word(&buf, s + start, w - start);
+			}
+			out = palloc(buf.len + 1);
+			*outlen = normalise_ascii(buf.data, buf.len, out);
+			pfree(buf.data);
 			return out;
 		}
-		if (GetDatabaseEncoding() != PG_UTF8)
-		{
-			utf8 = (const char *) pg_do_encoding_conversion((unsigned char *) s, len,
-															GetDatabaseEncoding(), PG_UTF8);
-			ulen = strlen(utf8);
-		}
-		s = transliterate(utf8, ulen, &len);
-	}
 	out = palloc(len + 1);
 	*outlen = normalise_ascii(s, len, out);
-	if (slot != NULL && *outlen <= TCACHE_VALUE)
-	{
-		slot->klen = origlen;
-		memcpy(slot->key, orig, origlen);
-		slot->vlen = *outlen;
-		memcpy(slot->value, out, *outlen);
-	}
 	return out;
 }
 
