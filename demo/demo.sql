@@ -77,3 +77,27 @@ SELECT r.system, r.record_key, r.name, r.dob, r.postcode,
   JOIN borough_truth.person t USING (person_id)
   JOIN records r ON r.system = s.system AND r.record_key = s.record_key
  ORDER BY r.system, r.record_key;
+
+\echo
+\echo '-- Matching primitives on those records: names in other scripts, normalised and keyed'
+SELECT h.child_forename || ' ' || h.child_surname AS recorded,
+       brent_mdm.normalise_name(h.child_forename || ' ' || h.child_surname) AS normalised,
+       p.given_name || ' ' || p.family_name AS true_name,
+       round(brent_mdm.name_similarity(h.child_forename || ' ' || h.child_surname,
+                                       p.given_name || ' ' || p.family_name)::numeric, 3) AS similarity,
+       brent_mdm.name_keys(h.child_forename) && brent_mdm.name_keys(p.given_name) AS given_names_share_a_key
+  FROM borough.health_visiting h
+  JOIN borough_truth.source_record s ON s.system = 'health_visiting' AND s.record_key = h.hv_client_id
+  JOIN borough_truth.person p USING (person_id)
+ WHERE h.child_forename ~ '[^\u0000-\u024F]'
+ ORDER BY h.hv_client_id LIMIT 8;
+
+\echo
+\echo '-- How well name_keys bring together a name in its original script and its Latin form'
+SELECT count(*) AS names_in_original_script,
+       round(100.0 * avg((brent_mdm.name_keys(h.child_forename) && brent_mdm.name_keys(p.given_name))::int), 1)
+         AS pct_sharing_a_key
+  FROM borough.health_visiting h
+  JOIN borough_truth.source_record s ON s.system = 'health_visiting' AND s.record_key = h.hv_client_id
+  JOIN borough_truth.person p USING (person_id)
+ WHERE h.child_forename = p.native_given_name;
