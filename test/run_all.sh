@@ -3,9 +3,10 @@
 #   1. pg_regress (make installcheck): exact output of sql/*.sql against expected/
 #   2. pgTAP (pg_prove test/*.sql): hygiene, error paths, properties
 #   3. the upgrade path from every released version (test/upgrade.sh)
-#   4. the BI path: an ODBC session through psqlODBC (test/odbc.sh)
-#   5. the documentation's examples (test/docs.pl)
-#   6. metadata: META.json against the PGXN spec (prove test/t/*.t)
+#   4. pg_dump and restore keep configuration (test/dump.sh)
+#   5. the BI path: an ODBC session through psqlODBC (test/odbc.sh)
+#   6. the documentation's examples (test/docs.pl)
+#   7. metadata: META.json against the PGXN spec (prove test/t/*.t)
 # Runs them all, prints each runner's summary, fails if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,9 @@ pg_prove -d brent_mdm_tap test/*.sql || failed+=("pgTAP")
 
 step "upgrade path (test/upgrade.sh)"
 bash test/upgrade.sh || failed+=("upgrade")
+
+step "pg_dump and restore (test/dump.sh)"
+bash test/dump.sh || failed+=("dump")
 
 step "ODBC through psqlODBC (test/odbc.sh)"
 bash test/odbc.sh || failed+=("ODBC")

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# pg_dump and restore keep the extension and the DBA's configuration: rows added
+# to brent_mdm.name_variant survive, the shipped seed is not duplicated, and a
+# generated borough comes back whole.  Prints TAP.
+set -euo pipefail
+src=brent_mdm_dump_src
+dst=brent_mdm_dump_dst
+createdb "$src"
+psql -X -q -v ON_ERROR_STOP=1 -d "$src" <<'SQL' >/dev/null
+SET client_min_messages = warning;
+CREATE EXTENSION brent_mdm CASCADE;
+INSERT INTO brent_mdm.name_variant (name, variant, kind) VALUES ('Babatunde', 'Tunde', 'nickname');
+INSERT INTO brent_mdm.name_variant (name, variant, action) VALUES ('robert', 'bob', 'remove');
+SELECT * FROM brent_mdm.generate_borough(300, 4);
+SQL
+dump=$(mktemp)
+trap 'rm -f "$dump"' EXIT
+pg_dump -Fc -d "$src" -f "$dump"
+createdb "$dst"
+pg_restore -d "$dst" "$dump" 2>&1 | grep -v "^$" || true
+
+q() { psql -X -Atd "$1" -c "$2"; }
+echo "1..5"
+n=0; fail=0
+check() { n=$((n+1)); if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (expected '$2', got '$3')"; fail=1; fi; }
+check "the extension is restored" "$(q "$src" "SELECT extversion FROM pg_extension WHERE extname = 'brent_mdm'")" \
+      "$(q "$dst" "SELECT extversion FROM pg_extension WHERE extname = 'brent_mdm'")"
+check "the DBA's name variants are kept" "babatunde tunde add|robert bob remove" \
+      "$(q "$dst" "SELECT string_agg(name || ' ' || variant || ' ' || action, '|' ORDER BY name) FROM brent_mdm.name_variant")"
+check "the seed is not duplicated" "$(q "$src" "SELECT count(*) FROM brent_mdm.name_variant_seed")" \
+      "$(q "$dst" "SELECT count(*) FROM brent_mdm.name_variant_seed")"
+check "the dictionary in use is the same" "$(q "$src" "SELECT md5(string_agg(name || variant, ',' ORDER BY name, variant)) FROM brent_mdm.name_variants")" \
+      "$(q "$dst" "SELECT md5(string_agg(name || variant, ',' ORDER BY name, variant)) FROM brent_mdm.name_variants")"
+check "a generated borough comes back whole" "$(q "$src" "SELECT md5(string_agg(p::text, ',' ORDER BY person_id)) FROM borough_truth.person p")" \
+      "$(q "$dst" "SELECT md5(string_agg(p::text, ',' ORDER BY person_id)) FROM borough_truth.person p")"
+exit $fail
