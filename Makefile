@@ -10,7 +10,7 @@ MODULE_big  = brent_mdm
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 
 MODULES_SQL = src/header.sql src/synth/synth.sql src/match/match.sql \
-              src/match/variants.sql sql-build/name_variant_seed.sql
+              src/match/variants.sql sql-build/name_variant_seed.sql src/link/link.sql
 
 DATA_built  = sql-build/$(EXTENSION)--$(EXTVERSION).sql
 DATA        = $(wildcard src/updates/*.sql src/releases/*.sql)

@@ -251,13 +251,10 @@ typedef struct NameTokens
 	int			len[MAX_TOKENS];
 } NameTokens;
 
-/* Normalises a name and splits it at spaces and hyphens. */
+/* Splits a normalised name (modified in place) at spaces and hyphens. */
 static void
-name_tokens(text *t, NameTokens *nt)
+split_tokens(char *s, int len, NameTokens *nt)
 {
-	int			len;
-	char	   *s = normalise_name_cstring(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &len);
-
 	nt->buf = s;
 	nt->n = 0;
 	for (int i = 0; i < len && nt->n < MAX_TOKENS;)
@@ -275,6 +272,16 @@ name_tokens(text *t, NameTokens *nt)
 		if (i < len)
 			s[i++] = '\0';
 	}
+}
+
+/* Normalises a name and splits it at spaces and hyphens. */
+static void
+name_tokens(text *t, NameTokens *nt)
+{
+	int			len;
+	char	   *s = normalise_name_cstring(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &len);
+
+	split_tokens(s, len, nt);
 }
 
 static void
@@ -431,11 +438,9 @@ token_similarity(const char *a, int alen, const char *b, int blen)
  * surname).  A one-token name against a longer one is scored over the
  * longer one.
  */
-double
-name_similarity_text(text *ta, text *tb)
+static double
+similarity_of_tokens(NameTokens *pa, NameTokens *pb)
 {
-	NameTokens	a,
-				b;
 	double		score[MAX_TOKENS][MAX_TOKENS];
 	bool		used_a[MAX_TOKENS] = {false},
 				used_b[MAX_TOKENS] = {false};
@@ -444,25 +449,23 @@ name_similarity_text(text *ta, text *tb)
 				shorter,
 				longer;
 
-	name_tokens(ta, &a);
-	name_tokens(tb, &b);
-	if (a.n == 0 && b.n == 0)
+	if (pa->n == 0 && pb->n == 0)
 		return 1.0;
-	if (a.n == 0 || b.n == 0)
+	if (pa->n == 0 || pb->n == 0)
 		return 0.0;
-	for (int i = 0; i < a.n; i++)
-		for (int j = 0; j < b.n; j++)
-			score[i][j] = token_similarity(a.tok[i], a.len[i], b.tok[j], b.len[j]);
-	shorter = Min(a.n, b.n);
-	longer = Max(a.n, b.n);
+	for (int i = 0; i < pa->n; i++)
+		for (int j = 0; j < pb->n; j++)
+			score[i][j] = token_similarity(pa->tok[i], pa->len[i], pb->tok[j], pb->len[j]);
+	shorter = Min(pa->n, pb->n);
+	longer = Max(pa->n, pb->n);
 	for (pairs = 0; pairs < shorter; pairs++)
 	{
 		int			bi = -1,
 					bj = -1;
 		double		best = -1;
 
-		for (int i = 0; i < a.n; i++)
-			for (int j = 0; j < b.n; j++)
+		for (int i = 0; i < pa->n; i++)
+			for (int j = 0; j < pb->n; j++)
 				if (!used_a[i] && !used_b[j] && score[i][j] > best)
 				{
 					best = score[i][j];
@@ -475,6 +478,35 @@ name_similarity_text(text *ta, text *tb)
 	if (shorter == 1 && longer > 1)
 		return total / longer;
 	return Max(0.0, total / shorter - 0.05 * (longer - shorter));
+}
+
+double
+name_similarity_text(text *ta, text *tb)
+{
+	NameTokens	a,
+				b;
+
+	name_tokens(ta, &a);
+	name_tokens(tb, &b);
+	return similarity_of_tokens(&a, &b);
+}
+
+/* The same for names already normalised (as linkage keeps them). */
+double
+name_similarity_cstring(const char *a, int alen, const char *b, int blen)
+{
+	NameTokens	ta,
+				tb;
+	char	   *ca = pnstrdup(a, alen);
+	char	   *cb = pnstrdup(b, blen);
+	double		r;
+
+	split_tokens(ca, alen, &ta);
+	split_tokens(cb, blen, &tb);
+	r = similarity_of_tokens(&ta, &tb);
+	pfree(ca);
+	pfree(cb);
+	return r;
 }
 
 Datum

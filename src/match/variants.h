@@ -7,5 +7,6 @@
 
 extern int	name_skeleton(const char *t, int len, char *out);
 extern double name_similarity_text(text *a, text *b);
+extern double name_similarity_cstring(const char *a, int alen, const char *b, int blen);
 
 #endif							/* BRENT_MATCH_VARIANTS_H */

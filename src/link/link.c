@@ -1,0 +1,278 @@
+/*
+ * link.c
+ *		dedupe() and link(): train a Fellegi-Sunter model without labels on
+ *		the given table(s) and return clusters or scored pairs.  The
+ *		evaluation interface of the linkage engine.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+
+#include "link/link.h"
+
+PG_FUNCTION_INFO_V1(link_dedupe);
+PG_FUNCTION_INFO_V1(link_link);
+
+#define U_SAMPLE_PAIRS 1000000
+#define MAX_CANDIDATE_PAIRS INT64CONST(100000000)
+#define U_SEED 42
+
+static LinkKind
+parse_kind(const char *column, const char *kind)
+{
+	for (int k = LK_GIVEN_NAME; k <= LK_NUMBER; k++)
+		if (strcmp(kind, link_kind_name((LinkKind) k)) == 0)
+			return (LinkKind) k;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown comparison kind \"%s\" for column \"%s\"", kind, column),
+			 errhint("Use given_name, surname, full_name, date, postcode, text, exact, identifier or number.")));
+	return LK_EXACT;			/* keep compiler quiet */
+}
+
+static int
+kind_levels(LinkKind k)
+{
+	switch (k)
+	{
+		case LK_GIVEN_NAME:
+		case LK_SURNAME:
+		case LK_FULL_NAME:
+		case LK_DATE:
+			return 6;
+		case LK_POSTCODE:
+		case LK_TEXT:
+			return 5;
+		case LK_EXACT:
+			return 3;
+		case LK_IDENTIFIER:
+		case LK_NUMBER:
+			return 4;
+	}
+	return 3;
+}
+
+/* The columns mapping, checked against the table(s). */
+static void
+parse_columns(LinkModel *lm, Jsonb *columns, Oid *relids, int nrels, const char *id_column)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+
+	if (!JB_ROOT_IS_OBJECT(columns))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("columns must be a JSON object mapping column names to comparison kinds"),
+				 errhint("For example '{\"first_name\": \"given_name\", \"dob\": \"date\"}'.")));
+	it = JsonbIteratorInit(&columns->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE)
+		{
+			LinkColumn *c;
+			char	   *kind;
+
+			if (v.type != jbvString)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("the comparison kind of column \"%s\" must be a string", key)));
+			kind = pnstrdup(v.val.string.val, v.val.string.len);
+			if (lm->ncolumns >= LINK_MAX_COLUMNS)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("at most %d columns can be compared", LINK_MAX_COLUMNS)));
+			if (strcmp(key, id_column) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("the id column \"%s\" cannot also be compared", key)));
+			for (int r = 0; r < nrels; r++)
+				if (get_attnum(relids[r], key) == InvalidAttrNumber)
+					ereport(ERROR,
+							(errcode(ERRCODE_UNDEFINED_COLUMN),
+							 errmsg("column \"%s\" of the columns mapping does not exist in %s",
+									key, get_rel_name(relids[r]))));
+			c = &lm->columns[lm->ncolumns++];
+			memset(c, 0, sizeof(*c));
+			c->name = key;
+			c->kind = parse_kind(key, kind);
+			c->nlevels = kind_levels(c->kind);
+			c->tf = c->kind == LK_GIVEN_NAME || c->kind == LK_SURNAME ||
+				c->kind == LK_FULL_NAME || c->kind == LK_TEXT || c->kind == LK_POSTCODE;
+		}
+	}
+	if (lm->ncolumns == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("columns must name at least one column to compare")));
+	for (int r = 0; r < nrels; r++)
+		if (get_attnum(relids[r], id_column) == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("id column \"%s\" does not exist in %s", id_column,
+							get_rel_name(relids[r]))));
+}
+
+/* Reads the records of one table (with the caller's rights), all as text. */
+static void
+load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
+			 MemoryContext target)
+{
+	StringInfoData sql;
+	MemoryContext old;
+	int			base = lm->nrecords;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s::text", quote_identifier(id_column));
+	for (int c = 0; c < lm->ncolumns; c++)
+		appendStringInfo(&sql, ", %s::text", quote_identifier(lm->columns[c].name));
+	appendStringInfo(&sql, " FROM %s", quote_qualified_identifier(
+								get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
+	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "linkage: could not read %s", get_rel_name(relid));
+
+	old = MemoryContextSwitchTo(target);
+	lm->records = lm->records == NULL ?
+		palloc(sizeof(LinkRecord *) * Max(SPI_processed, 1)) :
+		repalloc(lm->records, sizeof(LinkRecord *) * (base + SPI_processed + 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		LinkRecord *r = palloc(offsetof(LinkRecord, v) + sizeof(LinkValue) * lm->ncolumns);
+		char	   *id = SPI_getvalue(tup, desc, 1);
+
+		if ((i & 0xFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (id == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("id column \"%s\" of %s has a NULL", id_column, get_rel_name(relid)),
+					 errhint("Every record needs an id to be linked.")));
+		r->id = pstrdup(id);
+		r->side = side;
+		for (int c = 0; c < lm->ncolumns; c++)
+			link_prepare_value(lm, c, SPI_getvalue(tup, desc, c + 2), &r->v[c]);
+		lm->records[lm->nrecords++] = r;
+	}
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+	pfree(sql.data);
+}
+
+/* Loads, blocks, trains and scores; warns about what the user should know. */
+static LinkModel *
+run_linkage(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
+			MemoryContext target)
+{
+	LinkModel  *lm = MemoryContextAllocZero(target, sizeof(LinkModel));
+	MemoryContext old = MemoryContextSwitchTo(target);
+
+	lm->dedupe = (nrels == 1);
+	parse_columns(lm, columns, relids, nrels, id_column);
+	MemoryContextSwitchTo(old);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "linkage: SPI_connect failed");
+	for (int r = 0; r < nrels; r++)
+		load_records(lm, relids[r], id_column, r, target);
+	old = MemoryContextSwitchTo(target);
+	if (lm->nrecords == 0 || (nrels == 2 && (lm->records[0]->side != 0 ||
+											 lm->records[lm->nrecords - 1]->side != 1)))
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("nothing to link: a table is empty")));
+		MemoryContextSwitchTo(old);
+		SPI_finish();
+		return lm;
+	}
+	link_term_frequencies(lm);
+	for (int c = 0; c < lm->ncolumns; c++)
+		if (lm->columns[c].npresent == 0)
+			ereport(WARNING,
+					(errcode(ERRCODE_WARNING),
+					 errmsg("column \"%s\" has no usable value (all NULL, or none readable as %s); it is ignored",
+							lm->columns[c].name, link_kind_name(lm->columns[c].kind))));
+	link_block(lm, MAX_CANDIDATE_PAIRS);
+	link_estimate_u(lm, U_SAMPLE_PAIRS, U_SEED);
+	link_estimate_m(lm);
+	if (!lm->em_converged)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("the model did not converge in %d rounds of expectation-maximisation",
+						lm->em_iterations - 1),
+				 errhint("Results are usable but may be less accurate; check the columns mapping.")));
+	link_score(lm);
+	ereport(DEBUG1,
+			(errmsg("linkage: %d records, " INT64_FORMAT " candidate pairs, EM %d rounds, lambda %.5f",
+					lm->nrecords, lm->npairs, lm->em_iterations, lm->lambda)));
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+	return lm;
+}
+
+Datum
+link_dedupe(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *id_column = NameStr(*PG_GETARG_NAME(1));
+	Jsonb	   *columns = PG_GETARG_JSONB_P(2);
+	LinkModel  *lm;
+	int64	   *cluster;
+
+	InitMaterializedSRF(fcinfo, 0);
+	lm = run_linkage(&relid, 1, id_column, columns, CurrentMemoryContext);
+	if (lm->nrecords == 0)
+		return (Datum) 0;
+	cluster = link_cluster(lm, 0.5);
+	for (int i = 0; i < lm->nrecords; i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = CStringGetTextDatum(lm->records[i]->id);
+		values[1] = Int64GetDatum(cluster[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+Datum
+link_link(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			relids[2] = {PG_GETARG_OID(0), PG_GETARG_OID(1)};
+	char	   *id_column = NameStr(*PG_GETARG_NAME(2));
+	Jsonb	   *columns = PG_GETARG_JSONB_P(3);
+	LinkModel  *lm;
+
+	InitMaterializedSRF(fcinfo, 0);
+	lm = run_linkage(relids, 2, id_column, columns, CurrentMemoryContext);
+	for (int64 k = 0; k < lm->npairs; k++)
+	{
+		const LinkPair *p = &lm->pairs[k];
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		if (p->probability < 0.001)
+			continue;
+		values[0] = CStringGetTextDatum(lm->records[p->a]->id);
+		values[1] = CStringGetTextDatum(lm->records[p->b]->id);
+		values[2] = Float8GetDatum(p->probability);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

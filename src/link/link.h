@@ -1,0 +1,106 @@
+/*
+ * link.h
+ *		Probabilistic record linkage (Fellegi-Sunter), shared definitions.
+ *
+ * A linkage run holds its records in memory, one value per compared column,
+ * prepared for comparison (normalised names, parsed dates and postcodes).
+ * Candidate pairs come from blocking rules; each pair gets a comparison
+ * vector (a level per column); m and u probabilities per level give match
+ * weights.
+ */
+#ifndef BRENT_LINK_H
+#define BRENT_LINK_H
+
+#include "postgres.h"
+
+#include "utils/date.h"
+
+#include "match/ukid.h"
+
+#define LINK_MAX_COLUMNS 32
+#define LINK_MAX_LEVELS 6		/* level 0 is "a value is missing" */
+
+typedef enum LinkKind
+{
+	LK_GIVEN_NAME,
+	LK_SURNAME,
+	LK_FULL_NAME,
+	LK_DATE,
+	LK_POSTCODE,
+	LK_TEXT,
+	LK_EXACT,
+	LK_IDENTIFIER,
+	LK_NUMBER
+} LinkKind;
+
+typedef struct LinkColumn
+{
+	char	   *name;			/* column of the source table */
+	LinkKind	kind;
+	int			nlevels;		/* including level 0 */
+	bool		tf;				/* exact level adjusted by term frequency */
+	bool		uk_postcodes;	/* postcode column where most values are UK */
+	double		m[LINK_MAX_LEVELS];
+	double		u[LINK_MAX_LEVELS];
+	int			npresent;		/* records with a value */
+} LinkColumn;
+
+typedef struct LinkValue
+{
+	char	   *s;				/* prepared text, NULL if missing */
+	int			len;
+	uint32		hash;			/* of s, for blocking and term frequencies */
+	DateADT		date;			/* LK_DATE */
+	Postcode	pc;				/* LK_POSTCODE, when pc_valid */
+	bool		pc_valid;
+	double		tf;				/* share of records with this value */
+} LinkValue;
+
+typedef struct LinkRecord
+{
+	char	   *id;
+	int			side;			/* 0 left (or the only table), 1 right */
+	LinkValue	v[FLEXIBLE_ARRAY_MEMBER];
+} LinkRecord;
+
+typedef struct LinkPair
+{
+	int32		a;
+	int32		b;
+	uint8		level[LINK_MAX_COLUMNS];
+	double		weight;
+	double		probability;
+} LinkPair;
+
+typedef struct LinkModel
+{
+	int			ncolumns;
+	LinkColumn	columns[LINK_MAX_COLUMNS];
+	int			nrecords;
+	LinkRecord **records;
+	bool		dedupe;			/* one table: pairs within it; else across */
+	double		lambda;			/* prior probability that a candidate pair matches */
+	double		prior_all;		/* prior that any random pair matches */
+	int			em_iterations;
+	bool		em_converged;
+	int64		npairs;
+	LinkPair   *pairs;
+} LinkModel;
+
+/* model.c */
+extern void link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v);
+extern void link_term_frequencies(LinkModel *lm);
+extern void link_compare(LinkModel *lm, const LinkRecord *a, const LinkRecord *b, uint8 *level);
+extern void link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed);
+extern void link_estimate_m(LinkModel *lm);
+extern void link_score(LinkModel *lm);
+extern double link_pair_weight(const LinkModel *lm, const LinkPair *p);
+extern const char *link_kind_name(LinkKind k);
+
+/* block.c */
+extern void link_block(LinkModel *lm, int64 max_pairs);
+
+/* cluster.c */
+extern int64 *link_cluster(const LinkModel *lm, double threshold);
+
+#endif							/* BRENT_LINK_H */

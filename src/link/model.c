@@ -1,0 +1,562 @@
+/*
+ * model.c
+ *		The Fellegi-Sunter model: values prepared per kind of column,
+ *		comparison levels, u from random pairs, m by expectation-maximisation
+ *		over the candidate pairs, match weights with term-frequency
+ *		adjustment.
+ *
+ * Levels, per kind (0 is always "a value is missing": it weighs nothing):
+ *   given_name, surname, full_name: 1 equal after normalisation; 2 name
+ *     similarity at least 0.92 (dictionary variants, transliterations, one
+ *     slip in a long name); 3 at least 0.85; 4 at least 0.70; 5 else
+ *   date: 1 equal; 2 day and month transposed; 3 one digit differs;
+ *     4 within a year; 5 else
+ *   postcode (UK): 1 unit; 2 sector; 3 district; 4 else.  Other postcodes:
+ *     1 equal; 2 one edit; 4 else
+ *   text: 1 equal; 2 Jaro-Winkler at least 0.92; 3 at least 0.80; 4 else
+ *   exact: 1 equal; 2 else
+ *   identifier, number: 1 equal; 2 one edit (or a number one apart); 3 else
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "utils/datetime.h"
+
+#include "link/link.h"
+#include "match/chars.h"
+#include "match/compare.h"
+#include "match/dates.h"
+#include "match/normalise.h"
+#include "match/variants.h"
+#include "synth/rng.h"
+
+static const char *const kind_names[] = {
+	"given_name", "surname", "full_name", "date", "postcode", "text", "exact",
+	"identifier", "number"
+};
+
+const char *
+link_kind_name(LinkKind k)
+{
+	return kind_names[k];
+}
+
+static uint32
+hash_string(const char *s, int len)
+{
+	uint32		h = 2166136261u;
+
+	for (int i = 0; i < len; i++)
+		h = (h ^ (unsigned char) s[i]) * 16777619u;
+	return h;
+}
+
+/* Lower case, whitespace collapsed and trimmed. */
+static char *
+prepare_text(const char *raw, int *len, bool upper, bool drop_spaces)
+{
+	int			n = strlen(raw);
+	char	   *out = palloc(n + 1);
+	int			k = 0;
+	bool		space = false;
+
+	for (int i = 0; i < n; i++)
+	{
+		char		c = raw[i];
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || (drop_spaces && c == '-'))
+		{
+			space = k > 0;
+			continue;
+		}
+		if (space && !drop_spaces)
+			out[k++] = ' ';
+		space = false;
+		if (!upper && c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		else if (upper && c >= 'a' && c <= 'z')
+			c -= 'a' - 'A';
+		out[k++] = c;
+	}
+	out[k] = '\0';
+	*len = k;
+	return out;
+}
+
+static bool
+valid_ymd(int y, int m, int d)
+{
+	return y >= 1850 && y <= 2200 && m >= 1 && m <= 12 && d >= 1 &&
+		d <= day_tab[isleap(y)][m - 1];
+}
+
+/* Dates as text: YYYYMMDD, YYYY-MM-DD, DD/MM/YYYY (and DD-MM-YYYY). */
+static bool
+parse_date(const char *s, DateADT *out)
+{
+	int			y,
+				m,
+				d;
+	char		tail;
+
+	if (strlen(s) == 8 && strspn(s, "0123456789") == 8)
+	{
+		y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+		m = (s[4] - '0') * 10 + (s[5] - '0');
+		d = (s[6] - '0') * 10 + (s[7] - '0');
+	}
+	else if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3)
+		;
+	else if (sscanf(s, "%2d/%2d/%4d%c", &d, &m, &y, &tail) == 3 ||
+			 sscanf(s, "%2d-%2d-%4d%c", &d, &m, &y, &tail) == 3)
+		;
+	else
+		return false;
+	if (!valid_ymd(y, m, d))
+		return false;
+	*out = date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
+	return true;
+}
+
+void
+link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v)
+{
+	LinkColumn *c = &lm->columns[col];
+
+	memset(v, 0, sizeof(*v));
+	if (raw == NULL)
+		return;
+	switch (c->kind)
+	{
+		case LK_GIVEN_NAME:
+		case LK_SURNAME:
+		case LK_FULL_NAME:
+			v->s = normalise_name_cstring(raw, strlen(raw), &v->len);
+			break;
+		case LK_DATE:
+			if (parse_date(raw, &v->date))
+			{
+				int			y,
+							m,
+							d;
+
+				j2date(v->date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+				v->s = psprintf("%04d%02d%02d", y, m, d);
+				v->len = 8;
+			}
+			break;
+		case LK_POSTCODE:
+			if (postcode_parse(raw, strlen(raw), &v->pc))
+			{
+				v->pc_valid = true;
+				v->s = psprintf("%s %s", v->pc.outward, v->pc.inward);
+				v->len = strlen(v->s);
+			}
+			else
+				v->s = prepare_text(raw, &v->len, true, true);
+			break;
+		case LK_TEXT:
+			v->s = prepare_text(raw, &v->len, false, false);
+			break;
+		case LK_EXACT:
+		case LK_NUMBER:
+			v->s = prepare_text(raw, &v->len, false, false);
+			break;
+		case LK_IDENTIFIER:
+			v->s = prepare_text(raw, &v->len, true, true);
+			break;
+	}
+	if (v->s != NULL && v->len == 0)
+	{
+		pfree(v->s);
+		v->s = NULL;
+	}
+	if (v->s != NULL)
+		v->hash = hash_string(v->s, v->len);
+}
+
+static int
+cmp_u32(const void *x, const void *y)
+{
+	uint32		a = *(const uint32 *) x,
+				b = *(const uint32 *) y;
+
+	return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/* Share of records holding each value, per column (for TF adjustment). */
+void
+link_term_frequencies(LinkModel *lm)
+{
+	int			n = lm->nrecords;
+	uint32	   *h = palloc(sizeof(uint32) * n);
+
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		int			present = 0;
+
+		for (int i = 0; i < n; i++)
+			if (lm->records[i]->v[c].s != NULL)
+				h[present++] = lm->records[i]->v[c].hash;
+		lm->columns[c].npresent = present;
+		if (present == 0)
+			continue;
+		/* count by sorting the hashes (collisions only merge counts) */
+		{
+			uint32	   *sorted = palloc(sizeof(uint32) * present);
+
+			memcpy(sorted, h, sizeof(uint32) * present);
+			qsort(sorted, present, sizeof(uint32), cmp_u32);
+			for (int i = 0; i < n; i++)
+			{
+				LinkValue  *v = &lm->records[i]->v[c];
+				int			lo = 0,
+							hi = present,
+							first,
+							count;
+
+				if (v->s == NULL)
+					continue;
+				while (lo < hi)
+				{
+					int			mid = (lo + hi) / 2;
+
+					if (sorted[mid] < v->hash)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+				first = lo;
+				hi = present;
+				while (lo < hi)
+				{
+					int			mid = (lo + hi) / 2;
+
+					if (sorted[mid] <= v->hash)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+				count = lo - first;
+				v->tf = (double) count / present;
+			}
+			pfree(sorted);
+		}
+	}
+	pfree(h);
+}
+
+static double
+name_sim(const LinkValue *a, const LinkValue *b)
+{
+	return name_similarity_cstring(a->s, a->len, b->s, b->len);
+}
+
+static double
+jw(const LinkValue *a, const LinkValue *b)
+{
+	Chars		ca,
+				cb;
+	double		r;
+
+	chars_from_bytes(&ca, a->s, a->len);
+	chars_from_bytes(&cb, b->s, b->len);
+	r = match_jaro_winkler_chars(&ca, &cb, 0.1);
+	chars_free(&ca);
+	chars_free(&cb);
+	return r;
+}
+
+static int
+edits(const LinkValue *a, const LinkValue *b, int max)
+{
+	Chars		ca,
+				cb;
+	int			d;
+
+	chars_from_bytes(&ca, a->s, a->len);
+	chars_from_bytes(&cb, b->s, b->len);
+	d = match_levenshtein_chars(&ca, &cb, max);
+	chars_free(&ca);
+	chars_free(&cb);
+	return d;
+}
+
+static bool
+same(const LinkValue *a, const LinkValue *b)
+{
+	return a->hash == b->hash && a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+}
+
+void
+link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *level)
+{
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		const LinkValue *a = &ra->v[c],
+				   *b = &rb->v[c];
+		uint8		l;
+
+		if (a->s == NULL || b->s == NULL)
+		{
+			level[c] = 0;
+			continue;
+		}
+		switch (lm->columns[c].kind)
+		{
+			case LK_GIVEN_NAME:
+			case LK_SURNAME:
+			case LK_FULL_NAME:
+				if (same(a, b))
+					l = 1;
+				else
+				{
+					double		s = name_sim(a, b);
+
+					l = s >= 0.92 ? 2 : s >= 0.85 ? 3 : s >= 0.70 ? 4 : 5;
+				}
+				break;
+			case LK_DATE:
+				switch (date_agreement_level(a->date, b->date))
+				{
+					case DATE_EXACT:
+						l = 1;
+						break;
+					case DATE_TRANSPOSED:
+						l = 2;
+						break;
+					case DATE_ONE_DIGIT:
+						l = 3;
+						break;
+					case DATE_SAME_MONTH:
+					case DATE_WITHIN_YEAR:
+						l = 4;
+						break;
+					default:
+						l = 5;
+						break;
+				}
+				break;
+			case LK_POSTCODE:
+				if (a->pc_valid && b->pc_valid)
+				{
+					const char *agree = postcode_agreement_level(&a->pc, &b->pc);
+
+					l = agree[0] == 'u' ? 1 : agree[0] == 's' ? 2 : agree[0] == 'd' ? 3 : 4;
+				}
+				else
+					l = same(a, b) ? 1 : edits(a, b, 1) <= 1 ? 2 : 4;
+				break;
+			case LK_TEXT:
+				if (same(a, b))
+					l = 1;
+				else
+				{
+					double		s = jw(a, b);
+
+					l = s >= 0.92 ? 2 : s >= 0.80 ? 3 : 4;
+				}
+				break;
+			case LK_EXACT:
+				l = same(a, b) ? 1 : 2;
+				break;
+			case LK_NUMBER:
+			case LK_IDENTIFIER:
+			default:
+				l = same(a, b) ? 1 : edits(a, b, 1) <= 1 ? 2 : 3;
+				break;
+		}
+		level[c] = l;
+	}
+}
+
+/*
+ * u: the level frequencies among random pairs (nearly all non-matches),
+ * from up to max_pairs pairs drawn with a fixed seed; smoothed so that no
+ * level has probability zero.
+ */
+void
+link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
+{
+	int64		counts[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
+	int			nleft = 0;
+	int			n = lm->nrecords;
+	int64		possible;
+	int64		draws;
+	SynthRng	r;
+	uint8		level[LINK_MAX_COLUMNS];
+
+	memset(counts, 0, sizeof(counts));
+	for (int i = 0; i < n; i++)
+		if (lm->records[i]->side == 0)
+			nleft++;
+	possible = lm->dedupe ? (int64) n * (n - 1) / 2 : (int64) nleft * (n - nleft);
+	draws = Min(max_pairs, possible);
+	rng_init(&r, (int32) seed, 77, 0);
+	for (int64 k = 0; k < draws; k++)
+	{
+		int			a,
+					b;
+
+		if ((k & 0x3FFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (lm->dedupe)
+		{
+			a = rng_int(&r, n);
+			do
+				b = rng_int(&r, n);
+			while (b == a);
+		}
+		else
+		{
+			/* records are loaded left first */
+			a = rng_int(&r, nleft);
+			b = nleft + rng_int(&r, n - nleft);
+		}
+		link_compare(lm, lm->records[a], lm->records[b], level);
+		for (int c = 0; c < lm->ncolumns; c++)
+			counts[c][level[c]]++;
+	}
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		LinkColumn *col = &lm->columns[c];
+		double		total = 0;
+
+		for (int l = 1; l < col->nlevels; l++)
+			total += counts[c][l] + 0.5;
+		for (int l = 1; l < col->nlevels; l++)
+			col->u[l] = (counts[c][l] + 0.5) / total;
+		col->u[0] = 1.0;
+	}
+}
+
+static inline double
+pair_log_odds(const LinkModel *lm, const LinkPair *p, double lambda)
+{
+	double		lo = log(lambda / (1.0 - lambda));
+
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		int			l = p->level[c];
+
+		if (l > 0)
+			lo += log(lm->columns[c].m[l] / lm->columns[c].u[l]);
+	}
+	return lo;
+}
+
+/*
+ * m by expectation-maximisation over the candidate pairs, u held fixed
+ * (as Splink does): E, each pair's probability of being a match; M, the
+ * share of matching pairs at each level.  Stops when no m moves by more
+ * than 1e-6, or after 200 rounds (the caller warns).
+ */
+void
+link_estimate_m(LinkModel *lm)
+{
+	double		lambda = 0.1;
+
+	/* start: agreement likely among matches */
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		LinkColumn *col = &lm->columns[c];
+		double		total = 0;
+
+		for (int l = 1; l < col->nlevels; l++)
+		{
+			col->m[l] = (l == 1) ? 0.9 : 0.1 / (col->nlevels - 2);
+			total += col->m[l];
+		}
+		for (int l = 1; l < col->nlevels; l++)
+			col->m[l] /= total;
+		col->m[0] = 1.0;
+	}
+	lm->em_converged = false;
+	for (lm->em_iterations = 1; lm->em_iterations <= 200; lm->em_iterations++)
+	{
+		double		acc[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
+		double		sum_post = 0;
+		double		delta = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		memset(acc, 0, sizeof(acc));
+		for (int64 k = 0; k < lm->npairs; k++)
+		{
+			const LinkPair *p = &lm->pairs[k];
+			double		lo = pair_log_odds(lm, p, lambda);
+			double		pr = lo > 40 ? 1.0 : lo < -40 ? 0.0 : 1.0 / (1.0 + exp(-lo));
+
+			sum_post += pr;
+			for (int c = 0; c < lm->ncolumns; c++)
+				acc[c][p->level[c]] += pr;
+		}
+		for (int c = 0; c < lm->ncolumns; c++)
+		{
+			LinkColumn *col = &lm->columns[c];
+			double		total = 0;
+
+			for (int l = 1; l < col->nlevels; l++)
+				total += acc[c][l];
+			for (int l = 1; l < col->nlevels; l++)
+			{
+				double		m = total > 0 ? Max(acc[c][l] / total, 1e-6) : col->m[l];
+
+				delta = Max(delta, fabs(m - col->m[l]));
+				col->m[l] = m;
+			}
+		}
+		lambda = lm->npairs > 0 ? sum_post / lm->npairs : 0.5;
+		lambda = Min(Max(lambda, 1e-9), 1 - 1e-9);
+		if (delta < 1e-6)
+		{
+			lm->em_converged = true;
+			break;
+		}
+	}
+	lm->lambda = lambda;
+}
+
+/* Match weight (log2 Bayes factor, without the prior) of a scored pair. */
+double
+link_pair_weight(const LinkModel *lm, const LinkPair *p)
+{
+	double		w = 0;
+
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		const LinkColumn *col = &lm->columns[c];
+		int			l = p->level[c];
+		double		u;
+
+		if (l == 0)
+			continue;
+		u = col->u[l];
+		/* agreeing on a common value is weaker evidence than on a rare one */
+		if (l == 1 && col->tf)
+		{
+			double		tf = lm->records[p->a]->v[c].tf;
+
+			if (tf > 0)
+				u = Max(tf, 1.0 / Max(col->npresent, 1));
+		}
+		w += log2(col->m[l] / u);
+	}
+	return w;
+}
+
+void
+link_score(LinkModel *lm)
+{
+	double		prior = log2(lm->lambda / (1.0 - lm->lambda));
+
+	for (int64 k = 0; k < lm->npairs; k++)
+	{
+		LinkPair   *p = &lm->pairs[k];
+		double		w = link_pair_weight(lm, p) + prior;
+
+		p->weight = w;
+		p->probability = w > 60 ? 1.0 : w < -60 ? 0.0 : 1.0 / (1.0 + pow(2.0, -w));
+	}
+}
