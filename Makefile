@@ -31,6 +31,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Every object depends on every header of the project (PGXS tracks no
+# header dependencies unless PostgreSQL was built with --enable-depend).
+$(OBJS): $(wildcard src/*.h src/*/*.h)
+
 # after PGXS, which sets its own default
 CONTRIB_TESTDB = brent_mdm_regression
 

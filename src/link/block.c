@@ -2,11 +2,10 @@
  * block.c
  *		Blocking: the candidate pairs a linkage run compares.
  *
- * One rule per informative column (names, dates, postcodes, identifiers,
- * free text): records with the same prepared value are candidates; names
- * also by the Double Metaphone code of each of their words, so that
- * spelling and transliteration do not hide a pair.  Rules are OR-ed and the
- * pairs de-duplicated.  Before any pair is made, the number of comparisons
+ * Rules from the columns mapping (default_rules below): records that share
+ * a rule's key are candidates; names are keyed by sound (Double Metaphone),
+ * so that spelling and transliteration do not hide a pair.  Rules are OR-ed
+ * and the pairs de-duplicated.  Before any pair is made, the number of comparisons
  * the rules would generate is counted, and a run that would exceed
  * max_pairs is refused.  Blocks of more than LINK_MAX_BLOCK records (a value
  * shared by thousands: "Patel", a default date) are skipped, with a notice:
@@ -19,7 +18,7 @@
 #include "link/link.h"
 #include "match/dmetaphone.h"
 
-#define LINK_MAX_BLOCK 5000
+#define LINK_MAX_BLOCK 2000
 
 typedef struct BlockEntry
 {
@@ -38,13 +37,21 @@ entry_cmp(const void *x, const void *y)
 	return a->record - b->record;
 }
 
-static int
-u64_cmp(const void *x, const void *y)
+typedef struct CodeRule
 {
-	uint64		a = *(const uint64 *) x,
-				b = *(const uint64 *) y;
+	uint64		code;
+	uint32		rule;
+} CodeRule;
 
-	return a < b ? -1 : a > b ? 1 : 0;
+static int
+code_rule_cmp(const void *x, const void *y)
+{
+	const CodeRule *a = x,
+			   *b = y;
+
+	if (a->code != b->code)
+		return a->code < b->code ? -1 : 1;
+	return (int) a->rule - (int) b->rule;
 }
 
 static uint64
@@ -57,42 +64,199 @@ mix(uint64 a, uint64 b)
 	return z ^ (z >> 31);
 }
 
-/* Keys of one record under one rule (column, phonetic?); returns how many. */
-static int
-rule_keys(const LinkModel *lm, int rule_col, bool phonetic, const LinkRecord *r, uint64 *keys)
+/* What of a value a blocking rule uses. */
+typedef enum Feature
 {
-	const LinkValue *v = &r->v[rule_col];
-	int			n = 0;
+	F_VALUE,					/* the prepared value */
+	F_PHONETIC,					/* Double Metaphone of the first word */
+	F_PHONETIC_ENDS,			/* Double Metaphone of the first and last words, unordered */
+	F_INITIAL					/* first letter */
+} Feature;
 
-	if (v->s == NULL)
-		return 0;
-	if (!phonetic)
+#define RULE_MAX_PARTS 2
+
+typedef struct BlockRule
+{
+	int			nparts;
+	int			col[RULE_MAX_PARTS];
+	Feature		feature[RULE_MAX_PARTS];
+} BlockRule;
+
+static uint64
+fnv(const char *s, int len)
+{
+	uint64		h = 1469598103934665603ULL;
+
+	for (int i = 0; i < len; i++)
+		h = (h ^ (unsigned char) s[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* Double Metaphone of the word of v starting at *pos; 0 if none. */
+static uint64
+word_code(const LinkValue *v, int *pos)
+{
+	while (*pos < v->len)
 	{
-		keys[n++] = mix(rule_col, v->hash);
-		return n;
-	}
-	/* each word of a name, by its Double Metaphone primary code */
-	for (int i = 0; i < v->len && n < 4;)
-	{
-		int			start = i;
+		int			start = *pos;
 		char		primary[9],
 					alternate[9];
 
-		while (i < v->len && v->s[i] != ' ' && v->s[i] != '-')
-			i++;
-		if (i - start >= 2)
+		while (*pos < v->len && v->s[*pos] != ' ' && v->s[*pos] != '-')
+			(*pos)++;
+		(*pos)++;
+		if (*pos - 1 - start >= 2)
 		{
-			double_metaphone(v->s + start, i - start, 8, primary, alternate);
+			double_metaphone(v->s + start, *pos - 1 - start, 8, primary, alternate);
 			if (primary[0])
-			{
-				uint64		h = 1469598103934665603ULL;
-
-				for (char *p = primary; *p; p++)
-					h = (h ^ (unsigned char) *p) * 1099511628211ULL;
-				keys[n++] = mix(rule_col + 1000, h);
-			}
+				return fnv(primary, strlen(primary));
 		}
-		i++;
+	}
+	return 0;
+}
+
+/* One part of a record's key under a rule; false if the value is missing. */
+static bool
+feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
+{
+	const LinkValue *v = &r->v[col];
+
+	if (v->s == NULL)
+		return false;
+	switch (f)
+	{
+		case F_VALUE:
+			*key = v->hash;
+			return true;
+		case F_INITIAL:
+			*key = (unsigned char) v->s[0];
+			return true;
+		case F_PHONETIC:
+			{
+				int			pos = 0;
+
+				*key = word_code(v, &pos);
+				return *key != 0;
+			}
+		case F_PHONETIC_ENDS:
+			{
+				int			pos = 0;
+				uint64		first = word_code(v, &pos),
+							last = first,
+							next;
+
+				while ((next = word_code(v, &pos)) != 0)
+					last = next;
+				if (first == 0)
+					return false;
+				*key = (first < last) ? mix(first, last) : mix(last, first);
+				return true;
+			}
+	}
+	return false;
+}
+
+static bool
+rule_key(const BlockRule *rule, int ruleno, const LinkRecord *r, uint64 *key)
+{
+	uint64		k = ruleno;
+
+	for (int p = 0; p < rule->nparts; p++)
+	{
+		uint64		part;
+
+		if (!feature_key(r, rule->col[p], rule->feature[p], &part))
+			return false;
+		k = mix(k, part);
+	}
+	*key = k;
+	return true;
+}
+
+static bool
+is_name(LinkKind k)
+{
+	return k == LK_GIVEN_NAME || k == LK_SURNAME || k == LK_FULL_NAME;
+}
+
+/*
+ * The rules, from the columns mapping: each identifier, date and free-text
+ * column alone; the sound of given name with the sound of surname; the
+ * sounds of the first and last words of a full name (in either order); the
+ * postcode with the initial of a name.
+ */
+static int
+default_rules(const LinkModel *lm, BlockRule *rules)
+{
+	int			n = 0;
+	int			given = -1,
+				surname = -1,
+				full = -1;
+
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		LinkKind	k = lm->columns[c].kind;
+
+		if (k == LK_GIVEN_NAME && given < 0)
+			given = c;
+		else if (k == LK_SURNAME && surname < 0)
+			surname = c;
+		else if (k == LK_FULL_NAME && full < 0)
+			full = c;
+	}
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		LinkKind	k = lm->columns[c].kind;
+
+		if (k == LK_IDENTIFIER || k == LK_DATE || k == LK_TEXT)
+		{
+			rules[n].nparts = 1;
+			rules[n].col[0] = c;
+			rules[n].feature[0] = F_VALUE;
+			n++;
+		}
+		else if (k == LK_POSTCODE)
+		{
+			int			name = given >= 0 ? given : full >= 0 ? full : surname;
+
+			rules[n].nparts = name >= 0 ? 2 : 1;
+			rules[n].col[0] = c;
+			rules[n].feature[0] = F_VALUE;
+			rules[n].col[1] = name;
+			rules[n].feature[1] = F_INITIAL;
+			n++;
+		}
+		else if (is_name(k) && c != given && c != surname && c != full)
+		{
+			/* further name columns: by their own sound */
+			rules[n].nparts = 1;
+			rules[n].col[0] = c;
+			rules[n].feature[0] = F_PHONETIC_ENDS;
+			n++;
+		}
+	}
+	if (given >= 0 && surname >= 0)
+	{
+		rules[n].nparts = 2;
+		rules[n].col[0] = given;
+		rules[n].feature[0] = F_PHONETIC;
+		rules[n].col[1] = surname;
+		rules[n].feature[1] = F_PHONETIC;
+		n++;
+	}
+	else if (given >= 0 || surname >= 0)
+	{
+		rules[n].nparts = 1;
+		rules[n].col[0] = given >= 0 ? given : surname;
+		rules[n].feature[0] = F_PHONETIC_ENDS;
+		n++;
+	}
+	if (full >= 0)
+	{
+		rules[n].nparts = 1;
+		rules[n].col[0] = full;
+		rules[n].feature[0] = F_PHONETIC_ENDS;
+		n++;
 	}
 	return n;
 }
@@ -101,51 +265,50 @@ void
 link_block(LinkModel *lm, int64 max_pairs)
 {
 	int			n = lm->nrecords;
-	int			nrules = 0;
-	int			rule_col[2 * LINK_MAX_COLUMNS];
-	bool		rule_phonetic[2 * LINK_MAX_COLUMNS];
-	BlockEntry **entries = palloc(sizeof(BlockEntry *) * 2 * LINK_MAX_COLUMNS);
-	int		   *nentries = palloc0(sizeof(int) * 2 * LINK_MAX_COLUMNS);
+	BlockRule	rules[2 * LINK_MAX_COLUMNS + 2];
+	int			nrules = default_rules(lm, rules);
+	BlockEntry **entries;
+	int		   *nentries;
 	int64		estimate = 0;
 	int64		skipped_blocks = 0;
 	uint64	   *codes;
+	uint32	   *code_rules;
 	int64		ncodes = 0;
 
-	for (int c = 0; c < lm->ncolumns; c++)
-	{
-		LinkKind	k = lm->columns[c].kind;
-
-		if (k == LK_EXACT || k == LK_NUMBER)
-			continue;			/* too few distinct values to block on alone */
-		rule_col[nrules] = c;
-		rule_phonetic[nrules++] = false;
-		if (k == LK_GIVEN_NAME || k == LK_SURNAME || k == LK_FULL_NAME)
-		{
-			rule_col[nrules] = c;
-			rule_phonetic[nrules++] = true;
-		}
-	}
 	if (nrules == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("no column to block on"),
 				 errdetail("Blocking uses columns of kind given_name, surname, full_name, date, postcode, text or identifier."),
 				 errhint("Add at least one such column to the columns mapping.")));
+	if (nrules > LINK_MAX_RULES)
+		nrules = LINK_MAX_RULES;
+	lm->nrules = nrules;
+	for (int r = 0; r < nrules; r++)
+	{
+		lm->rules[r].ncols = rules[r].nparts;
+		for (int p = 0; p < rules[r].nparts; p++)
+			lm->rules[r].cols[p] = rules[r].col[p];
+		lm->rules[r].npairs = 0;
+	}
+	entries = palloc(sizeof(BlockEntry *) * nrules);
+	nentries = palloc0(sizeof(int) * nrules);
 
 	/* keys, sorted per rule; the comparisons each would generate */
 	for (int r = 0; r < nrules; r++)
 	{
-		BlockEntry *e = palloc(sizeof(BlockEntry) * (int64) n * 4);
+		BlockEntry *e = palloc(sizeof(BlockEntry) * Max(n, 1));
 		int			m = 0;
 
 		for (int i = 0; i < n; i++)
 		{
-			uint64		keys[4];
-			int			nk = rule_keys(lm, rule_col[r], rule_phonetic[r], lm->records[i], keys);
+			uint64		key;
 
-			for (int k = 0; k < nk; k++)
+			if ((i & 0x3FFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (rule_key(&rules[r], r, lm->records[i], &key))
 			{
-				e[m].key = keys[k];
+				e[m].key = key;
 				e[m].record = i;
 				m++;
 			}
@@ -179,6 +342,7 @@ link_block(LinkModel *lm, int64 max_pairs)
 
 	/* the pairs, de-duplicated across rules */
 	codes = palloc(sizeof(uint64) * Max(estimate, 1));
+	code_rules = palloc(sizeof(uint32) * Max(estimate, 1));
 	for (int r = 0; r < nrules; r++)
 	{
 		BlockEntry *e = entries[r];
@@ -200,8 +364,6 @@ link_block(LinkModel *lm, int64 max_pairs)
 						int32		a = e[x].record,
 									b = e[y].record;
 
-						if (a == b)
-							continue;
 						if (!lm->dedupe)
 						{
 							if (lm->records[a]->side == lm->records[b]->side)
@@ -214,14 +376,9 @@ link_block(LinkModel *lm, int64 max_pairs)
 								b = t;
 							}
 						}
-						else if (a > b)
-						{
-							int32		t = a;
-
-							a = b;
-							b = t;
-						}
-						codes[ncodes++] = ((uint64) (uint32) a << 32) | (uint32) b;
+						/* the rule rides in the low bits of a sortable code */
+						codes[ncodes] = ((uint64) (uint32) a << 32) | (uint32) b;
+						code_rules[ncodes++] = r;
 					}
 			i = j;
 		}
@@ -230,22 +387,49 @@ link_block(LinkModel *lm, int64 max_pairs)
 	if (skipped_blocks > 0)
 		ereport(NOTICE,
 				(errmsg("blocking skipped " INT64_FORMAT " blocks of more than %d records",
-						skipped_blocks, LINK_MAX_BLOCK)));
-	qsort(codes, ncodes, sizeof(uint64), u64_cmp);
+						skipped_blocks, LINK_MAX_BLOCK),
+				 errdetail("Other blocking rules still bring their true pairs together.")));
+	/* sort (code, rule) together: codes carry their rule in a parallel array */
+	{
+		CodeRule   *cr = palloc(sizeof(CodeRule) * Max(ncodes, 1));
+		int64		distinct = 0;
+
+		for (int64 k = 0; k < ncodes; k++)
+		{
+			cr[k].code = codes[k];
+			cr[k].rule = code_rules[k];
+		}
+		qsort(cr, ncodes, sizeof(CodeRule), code_rule_cmp);
+		for (int64 k = 0; k < ncodes; k++)
+		{
+			if (distinct == 0 || cr[k].code != codes[distinct - 1])
+			{
+				codes[distinct] = cr[k].code;
+				code_rules[distinct] = 0;
+				distinct++;
+			}
+			code_rules[distinct - 1] |= (uint32) 1 << cr[k].rule;
+		}
+		pfree(cr);
+		ncodes = distinct;
+	}
 	lm->pairs = palloc(sizeof(LinkPair) * Max(ncodes, 1));
-	lm->npairs = 0;
+	lm->pair_rules = code_rules;
+	lm->levels = palloc(Max(ncodes * lm->ncolumns, 1));
+	lm->npairs = ncodes;
 	for (int64 k = 0; k < ncodes; k++)
 	{
-		LinkPair   *p;
+		LinkPair   *p = &lm->pairs[k];
 
-		if (k > 0 && codes[k] == codes[k - 1])
-			continue;
-		if ((lm->npairs & 0x3FFF) == 0)
+		if ((k & 0x3FFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		p = &lm->pairs[lm->npairs++];
 		p->a = (int32) (codes[k] >> 32);
 		p->b = (int32) (codes[k] & 0xFFFFFFFF);
-		link_compare(lm, lm->records[p->a], lm->records[p->b], p->level);
+		p->probability = 0;
+		for (int r = 0; r < nrules; r++)
+			if (code_rules[k] & ((uint32) 1 << r))
+				lm->rules[r].npairs++;
+		link_compare(lm, lm->records[p->a], lm->records[p->b], PAIR_LEVELS(lm, k));
 	}
 	pfree(codes);
 }

@@ -1,11 +1,18 @@
 /*
  * cluster.c
  *		Records into persons: connected components of the pairs at or above
- *		a match probability, by union-find with path halving.
+ *		a match probability, by union-find with path halving, strongest
+ *		pairs first, with a guard against chaining: two groups are not
+ *		joined if they hold values of an identifier column more than one
+ *		keying slip apart (two NHS numbers are two people, however many weak
+ *		links say otherwise), unless the joining pair itself is near certain
+ *		(probability 0.999 or more: the identifier was mistyped).
  */
 #include "postgres.h"
 
 #include "link/link.h"
+#include "match/chars.h"
+#include "match/compare.h"
 
 static int32
 find(int32 *parent, int32 x)
@@ -18,6 +25,44 @@ find(int32 *parent, int32 x)
 	return x;
 }
 
+/* Two values of an identifier that cannot belong to one person: both
+ * present and more than one keying slip apart. */
+static bool
+identifiers_conflict(const LinkValue *a, const LinkValue *b)
+{
+	Chars		ca,
+				cb;
+	int			d;
+
+	if (a == NULL || b == NULL)
+		return false;
+	if (a->len == b->len && memcmp(a->s, b->s, a->len) == 0)
+		return false;
+	chars_from_bytes(&ca, a->s, a->len);
+	chars_from_bytes(&cb, b->s, b->len);
+	d = match_levenshtein_chars(&ca, &cb, 1);
+	chars_free(&ca);
+	chars_free(&cb);
+	return d > 1;
+}
+
+typedef struct Edge
+{
+	int64		pair;
+	float4		probability;
+} Edge;
+
+static int
+edge_cmp(const void *x, const void *y)
+{
+	const Edge *a = x,
+			   *b = y;
+
+	if (a->probability != b->probability)
+		return a->probability > b->probability ? -1 : 1;
+	return a->pair < b->pair ? -1 : a->pair > b->pair ? 1 : 0;
+}
+
 /*
  * Cluster of each record: the smallest record number in its component,
  * plus one (so that cluster ids are stable for a given input order).
@@ -25,28 +70,68 @@ find(int32 *parent, int32 x)
 int64 *
 link_cluster(const LinkModel *lm, double threshold)
 {
-	int32	   *parent = palloc(sizeof(int32) * lm->nrecords);
-	int64	   *cluster = palloc(sizeof(int64) * lm->nrecords);
+	int			n = lm->nrecords;
+	int32	   *parent = palloc(sizeof(int32) * n);
+	int64	   *cluster = palloc(sizeof(int64) * n);
+	int			idcols[LINK_MAX_COLUMNS];
+	int			nid = 0;
+	const LinkValue **idval;	/* per root and identifier column; NULL = none */
+	Edge	   *edges;
+	int64		nedges = 0;
 
-	for (int i = 0; i < lm->nrecords; i++)
-		parent[i] = i;
-	for (int64 k = 0; k < lm->npairs; k++)
+	for (int c = 0; c < lm->ncolumns; c++)
+		if (lm->columns[c].kind == LK_IDENTIFIER)
+			idcols[nid++] = c;
+	idval = palloc0(sizeof(LinkValue *) * Max((int64) n * nid, 1));
+	for (int i = 0; i < n; i++)
 	{
-		const LinkPair *p = &lm->pairs[k];
-
-		if (p->probability >= threshold)
+		parent[i] = i;
+		for (int k = 0; k < nid; k++)
 		{
-			int32		ra = find(parent, p->a),
-						rb = find(parent, p->b);
+			const LinkValue *v = &lm->records[i]->v[idcols[k]];
 
-			if (ra < rb)
-				parent[rb] = ra;
-			else if (rb < ra)
-				parent[ra] = rb;
+			idval[(int64) i * nid + k] = v->s ? v : NULL;
 		}
 	}
-	for (int i = 0; i < lm->nrecords; i++)
+	edges = palloc(sizeof(Edge) * Max(lm->npairs, 1));
+	for (int64 k = 0; k < lm->npairs; k++)
+		if (lm->pairs[k].probability >= threshold)
+		{
+			edges[nedges].pair = k;
+			edges[nedges].probability = lm->pairs[k].probability;
+			nedges++;
+		}
+	qsort(edges, nedges, sizeof(Edge), edge_cmp);
+	for (int64 e = 0; e < nedges; e++)
+	{
+		const LinkPair *p = &lm->pairs[edges[e].pair];
+		int32		ra = find(parent, p->a),
+					rb = find(parent, p->b),
+					root,
+					other;
+		bool		conflict = false;
+
+		if (ra == rb)
+			continue;
+		/* a near-certain pair is believed even against an identifier */
+		for (int k = 0; k < nid && !conflict && edges[e].probability < 0.999; k++)
+		{
+			conflict = identifiers_conflict(idval[(int64) ra * nid + k],
+											idval[(int64) rb * nid + k]);
+		}
+		if (conflict)
+			continue;
+		root = Min(ra, rb);
+		other = Max(ra, rb);
+		parent[other] = root;
+		for (int k = 0; k < nid; k++)
+			if (idval[(int64) root * nid + k] == NULL)
+				idval[(int64) root * nid + k] = idval[(int64) other * nid + k];
+	}
+	for (int i = 0; i < n; i++)
 		cluster[i] = find(parent, i) + 1;
 	pfree(parent);
+	pfree(idval);
+	pfree(edges);
 	return cluster;
 }

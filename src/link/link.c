@@ -215,6 +215,16 @@ run_linkage(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 						lm->em_iterations - 1),
 				 errhint("Results are usable but may be less accurate; check the columns mapping.")));
 	link_score(lm);
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		for (int l = 1; l < lm->columns[c].nlevels; l++)
+			appendStringInfo(&buf, " %d:m=%.4f,u=%.5f", l, lm->columns[c].m[l], lm->columns[c].u[l]);
+		ereport(DEBUG1, (errmsg("linkage: %s (%s)%s", lm->columns[c].name,
+								link_kind_name(lm->columns[c].kind), buf.data)));
+	}
 	ereport(DEBUG1,
 			(errmsg("linkage: %d records, " INT64_FORMAT " candidate pairs, EM %d rounds, lambda %.5f",
 					lm->nrecords, lm->npairs, lm->em_iterations, lm->lambda)));

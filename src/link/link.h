@@ -67,10 +67,17 @@ typedef struct LinkPair
 {
 	int32		a;
 	int32		b;
-	uint8		level[LINK_MAX_COLUMNS];
-	double		weight;
-	double		probability;
+	float4		probability;
 } LinkPair;
+
+#define LINK_MAX_RULES 32
+
+typedef struct LinkRuleInfo
+{
+	int			ncols;
+	int			cols[2];		/* columns the rule blocks on */
+	int64		npairs;			/* candidate pairs it generated */
+} LinkRuleInfo;
 
 typedef struct LinkModel
 {
@@ -79,13 +86,19 @@ typedef struct LinkModel
 	int			nrecords;
 	LinkRecord **records;
 	bool		dedupe;			/* one table: pairs within it; else across */
-	double		lambda;			/* prior probability that a candidate pair matches */
-	double		prior_all;		/* prior that any random pair matches */
-	int			em_iterations;
-	bool		em_converged;
+	double		lambda;			/* prior probability that a random pair matches */
+	double		total_pairs;	/* pairs there are to compare, blocked or not */
+	int			em_iterations;	/* most rounds any training session took */
+	bool		em_converged;	/* every session converged */
+	int			nrules;
+	LinkRuleInfo rules[LINK_MAX_RULES];
 	int64		npairs;
 	LinkPair   *pairs;
+	uint8	   *levels;			/* npairs * ncolumns comparison levels */
+	uint32	   *pair_rules;		/* bit r: rule r generated the pair */
 } LinkModel;
+
+#define PAIR_LEVELS(lm, k) ((lm)->levels + (int64) (k) * (lm)->ncolumns)
 
 /* model.c */
 extern void link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v);
@@ -94,7 +107,7 @@ extern void link_compare(LinkModel *lm, const LinkRecord *a, const LinkRecord *b
 extern void link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed);
 extern void link_estimate_m(LinkModel *lm);
 extern void link_score(LinkModel *lm);
-extern double link_pair_weight(const LinkModel *lm, const LinkPair *p);
+extern double link_pair_weight(const LinkModel *lm, int64 k);
 extern const char *link_kind_name(LinkKind k);
 
 /* block.c */

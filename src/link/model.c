@@ -16,6 +16,8 @@
  *   text: 1 equal; 2 Jaro-Winkler at least 0.92; 3 at least 0.80; 4 else
  *   exact: 1 equal; 2 else
  *   identifier, number: 1 equal; 2 one edit (or a number one apart); 3 else
+ * A full name is compared only where given name and surname cannot be (see
+ * parts_comparable).
  */
 #include "postgres.h"
 
@@ -290,9 +292,35 @@ same(const LinkValue *a, const LinkValue *b)
 	return a->hash == b->hash && a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
 }
 
+/*
+ * Can the pair be compared on given name and surname?  Then a full name
+ * column adds nothing but the same evidence again (it is usually the two
+ * joined), and is left out: full names count only where a record has no
+ * separate parts (a council tax "lead liable name").
+ */
+static bool
+parts_comparable(const LinkModel *lm, const LinkRecord *a, const LinkRecord *b)
+{
+	bool		given = false,
+				surname = false;
+
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		bool		both = a->v[c].s != NULL && b->v[c].s != NULL;
+
+		if (lm->columns[c].kind == LK_GIVEN_NAME && both)
+			given = true;
+		else if (lm->columns[c].kind == LK_SURNAME && both)
+			surname = true;
+	}
+	return given && surname;
+}
+
 void
 link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *level)
 {
+	int			parts = -1;		/* not yet known */
+
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
 		const LinkValue *a = &ra->v[c],
@@ -303,6 +331,16 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 		{
 			level[c] = 0;
 			continue;
+		}
+		if (lm->columns[c].kind == LK_FULL_NAME)
+		{
+			if (parts < 0)
+				parts = parts_comparable(lm, ra, rb) ? 1 : 0;
+			if (parts)
+			{
+				level[c] = 0;
+				continue;
+			}
 		}
 		switch (lm->columns[c].kind)
 		{
@@ -393,6 +431,7 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 		if (lm->records[i]->side == 0)
 			nleft++;
 	possible = lm->dedupe ? (int64) n * (n - 1) / 2 : (int64) nleft * (n - nleft);
+	lm->total_pairs = (double) possible;
 	draws = Min(max_pairs, possible);
 	rng_init(&r, (int32) seed, 77, 0);
 	for (int64 k = 0; k < draws; k++)
@@ -432,31 +471,113 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 	}
 }
 
+/* Log odds of a pair, leaving out the columns in skip (a training rule's). */
 static inline double
-pair_log_odds(const LinkModel *lm, const LinkPair *p, double lambda)
+pair_log_odds(const LinkModel *lm, const uint8 *level, double lambda, const bool *skip)
 {
 	double		lo = log(lambda / (1.0 - lambda));
 
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
-		int			l = p->level[c];
+		int			l = level[c];
 
-		if (l > 0)
+		if (l > 0 && !(skip && skip[c]))
 			lo += log(lm->columns[c].m[l] / lm->columns[c].u[l]);
 	}
 	return lo;
 }
 
+static inline double
+logistic(double lo)
+{
+	return lo > 40 ? 1.0 : lo < -40 ? 0.0 : 1.0 / (1.0 + exp(-lo));
+}
+
 /*
- * m by expectation-maximisation over the candidate pairs, u held fixed
- * (as Splink does): E, each pair's probability of being a match; M, the
- * share of matching pairs at each level.  Stops when no m moves by more
- * than 1e-6, or after 200 rounds (the caller warns).
+ * One training session: EM over the pairs one blocking rule generated,
+ * leaving out the columns that rule blocks on (they agree on every pair by
+ * construction, so they say nothing there).  m of the other columns is
+ * estimated with u fixed; the session's own lambda is the match rate among
+ * its pairs.  Returns the rounds taken, or -1 if it did not converge.
+ */
+static int
+em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS])
+{
+	bool		skip[LINK_MAX_COLUMNS] = {false};
+	double		lambda = 0.1;
+	uint32		bit = (uint32) 1 << rule;
+
+	for (int p = 0; p < lm->rules[rule].ncols; p++)
+		skip[lm->rules[rule].cols[p]] = true;
+	for (int c = 0; c < lm->ncolumns; c++)
+		memcpy(m_out[c], lm->columns[c].m, sizeof(double) * LINK_MAX_LEVELS);
+
+	for (int round = 1; round <= 200; round++)
+	{
+		double		acc[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
+		double		sum_post = 0;
+		int64		n = 0;
+		double		delta = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		memset(acc, 0, sizeof(acc));
+		for (int64 k = 0; k < lm->npairs; k++)
+		{
+			const uint8 *level;
+			double		lo = 0,
+						pr;
+
+			if (!(lm->pair_rules[k] & bit))
+				continue;
+			level = PAIR_LEVELS(lm, k);
+			lo = log(lambda / (1.0 - lambda));
+			for (int c = 0; c < lm->ncolumns; c++)
+				if (level[c] > 0 && !skip[c])
+					lo += log(m_out[c][level[c]] / lm->columns[c].u[level[c]]);
+			pr = logistic(lo);
+			sum_post += pr;
+			n++;
+			for (int c = 0; c < lm->ncolumns; c++)
+				acc[c][level[c]] += pr;
+		}
+		for (int c = 0; c < lm->ncolumns; c++)
+		{
+			double		total = 0;
+
+			if (skip[c])
+				continue;
+			for (int l = 1; l < lm->columns[c].nlevels; l++)
+				total += acc[c][l];
+			for (int l = 1; l < lm->columns[c].nlevels; l++)
+			{
+				double		m = total > 0 ? Max(acc[c][l] / total, 1e-6) : m_out[c][l];
+
+				delta = Max(delta, fabs(m - m_out[c][l]));
+				m_out[c][l] = m;
+			}
+		}
+		lambda = n > 0 ? Min(Max(sum_post / n, 1e-9), 1 - 1e-9) : 0.5;
+		if (delta < 1e-6)
+			return round;
+	}
+	return -1;
+}
+
+/*
+ * m by expectation-maximisation, one session per blocking rule (a column's
+ * m is the mean over the sessions that do not block on it), u held fixed
+ * (as Splink does).  Then the prior that a random pair matches: with m and u
+ * fixed, the expected number of matches is the sum of the candidate pairs'
+ * posteriors (pairs no rule brings together are, as good as, all
+ * non-matches), so lambda is iterated to that fixed point over all the pairs
+ * there are.
  */
 void
 link_estimate_m(LinkModel *lm)
 {
-	double		lambda = 0.1;
+	double		sum[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
+	int			sessions[LINK_MAX_COLUMNS];
+	double		session_m[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
 
 	/* start: agreement likely among matches */
 	for (int c = 0; c < lm->ncolumns; c++)
@@ -473,61 +594,77 @@ link_estimate_m(LinkModel *lm)
 			col->m[l] /= total;
 		col->m[0] = 1.0;
 	}
-	lm->em_converged = false;
-	for (lm->em_iterations = 1; lm->em_iterations <= 200; lm->em_iterations++)
+	memset(sum, 0, sizeof(sum));
+	memset(sessions, 0, sizeof(sessions));
+	lm->em_converged = true;
+	lm->em_iterations = 0;
+	for (int r = 0; r < lm->nrules; r++)
 	{
-		double		acc[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
-		double		sum_post = 0;
-		double		delta = 0;
+		int			rounds;
 
-		CHECK_FOR_INTERRUPTS();
-		memset(acc, 0, sizeof(acc));
-		for (int64 k = 0; k < lm->npairs; k++)
+		if (lm->rules[r].npairs < 50)
+			continue;			/* too few pairs to learn from */
+		rounds = em_session(lm, r, session_m);
+		if (rounds < 0)
 		{
-			const LinkPair *p = &lm->pairs[k];
-			double		lo = pair_log_odds(lm, p, lambda);
-			double		pr = lo > 40 ? 1.0 : lo < -40 ? 0.0 : 1.0 / (1.0 + exp(-lo));
-
-			sum_post += pr;
-			for (int c = 0; c < lm->ncolumns; c++)
-				acc[c][p->level[c]] += pr;
+			lm->em_converged = false;
+			rounds = 200;
 		}
+		lm->em_iterations = Max(lm->em_iterations, rounds);
 		for (int c = 0; c < lm->ncolumns; c++)
 		{
-			LinkColumn *col = &lm->columns[c];
-			double		total = 0;
+			bool		blocked = false;
 
-			for (int l = 1; l < col->nlevels; l++)
-				total += acc[c][l];
-			for (int l = 1; l < col->nlevels; l++)
-			{
-				double		m = total > 0 ? Max(acc[c][l] / total, 1e-6) : col->m[l];
-
-				delta = Max(delta, fabs(m - col->m[l]));
-				col->m[l] = m;
-			}
-		}
-		lambda = lm->npairs > 0 ? sum_post / lm->npairs : 0.5;
-		lambda = Min(Max(lambda, 1e-9), 1 - 1e-9);
-		if (delta < 1e-6)
-		{
-			lm->em_converged = true;
-			break;
+			for (int p = 0; p < lm->rules[r].ncols; p++)
+				if (lm->rules[r].cols[p] == c)
+					blocked = true;
+			if (blocked)
+				continue;
+			for (int l = 1; l < lm->columns[c].nlevels; l++)
+				sum[c][l] += session_m[c][l];
+			sessions[c]++;
 		}
 	}
-	lm->lambda = lambda;
+	for (int c = 0; c < lm->ncolumns; c++)
+		if (sessions[c] > 0)
+			for (int l = 1; l < lm->columns[c].nlevels; l++)
+				lm->columns[c].m[l] = sum[c][l] / sessions[c];
+
+	/* the prior for a random pair */
+	{
+		double		lambda = Min(0.5, Max(lm->npairs / Max(lm->total_pairs, 1.0), 1e-12));
+
+		for (int round = 0; round < 200; round++)
+		{
+			double		expected = 0,
+						next;
+
+			for (int64 k = 0; k < lm->npairs; k++)
+				expected += logistic(pair_log_odds(lm, PAIR_LEVELS(lm, k), lambda, NULL));
+			next = Min(Max(expected / Max(lm->total_pairs, 1.0), 1e-12), 0.5);
+			if (fabs(next - lambda) < 1e-4 * lambda)
+			{
+				lambda = next;
+				break;
+			}
+			lambda = next;
+		}
+		lm->lambda = lambda;
+	}
 }
 
 /* Match weight (log2 Bayes factor, without the prior) of a scored pair. */
 double
-link_pair_weight(const LinkModel *lm, const LinkPair *p)
+link_pair_weight(const LinkModel *lm, int64 k)
 {
+	const LinkPair *p = &lm->pairs[k];
+	const uint8 *level = PAIR_LEVELS(lm, k);
 	double		w = 0;
 
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
 		const LinkColumn *col = &lm->columns[c];
-		int			l = p->level[c];
+		int			l = level[c];
 		double		u;
 
 		if (l == 0)
@@ -554,9 +691,8 @@ link_score(LinkModel *lm)
 	for (int64 k = 0; k < lm->npairs; k++)
 	{
 		LinkPair   *p = &lm->pairs[k];
-		double		w = link_pair_weight(lm, p) + prior;
+		double		w = link_pair_weight(lm, k) + prior;
 
-		p->weight = w;
 		p->probability = w > 60 ? 1.0 : w < -60 ? 0.0 : 1.0 / (1.0 + pow(2.0, -w));
 	}
 }

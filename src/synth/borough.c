@@ -281,6 +281,40 @@ index_tables(const char *main, const char *truth)
 	pfree(sql.data);
 }
 
+/*
+ * One view over the people in the 11 systems, in common columns, as linkage
+ * and the Client Index read them.  %1$s is the schema.
+ */
+static const char person_record_view[] =
+"CREATE VIEW %1$s.person_record AS "
+"SELECT 'council_tax'::text AS system, account_ref AS record_key, NULL::text AS given_name, NULL::text AS family_name, "
+"       lead_liable_name AS full_name, NULL::date AS date_of_birth, NULL::text AS sex, postcode, address_line, "
+"       NULL::text AS nhs_number, NULL::text AS ni_number, NULL::text AS upn FROM %1$s.council_tax "
+"UNION ALL SELECT 'housing', tenancy_person_ref, forename, surname, concat_ws(' ', forename, surname), date_of_birth, NULL, "
+"       postcode, address_line, NULL, ni_number, NULL FROM %1$s.housing "
+"UNION ALL SELECT 'revenues_benefits', claim_ref, claimant_forename, claimant_surname, "
+"       concat_ws(' ', claimant_forename, claimant_surname), claimant_dob, NULL, postcode, NULL, NULL, ni_number, NULL "
+"       FROM %1$s.revenues_benefits "
+"UNION ALL SELECT 'school_census', pupil_record_id, legal_forename, legal_surname, concat_ws(' ', legal_forename, legal_surname), "
+"       date_of_birth, sex, postcode, NULL, NULL, NULL, upn FROM %1$s.school_census "
+"UNION ALL SELECT 'early_years', child_ref, child_first_name, child_last_name, concat_ws(' ', child_first_name, child_last_name), "
+"       child_dob, NULL, postcode, NULL, NULL, NULL, NULL FROM %1$s.early_years "
+"UNION ALL SELECT 'childrens_social_care', lcs_person_id, first_name, last_name, concat_ws(' ', first_name, last_name), dob, "
+"       CASE gender WHEN 'Male' THEN 'M' WHEN 'Female' THEN 'F' END, postcode, NULL, nhs_number, NULL, upn "
+"       FROM %1$s.childrens_social_care "
+"UNION ALL SELECT 'youth_offending', yot_case_id, forename, surname, concat_ws(' ', forename, surname), date_of_birth, gender, "
+"       postcode, address_line, NULL, NULL, NULL FROM %1$s.youth_offending "
+"UNION ALL SELECT 'asb_case', asb_case_ref, NULL, NULL, party_name, "
+"       CASE WHEN date_of_birth ~ '^[0-9]{2}/[0-9]{2}/[0-9]{4}$' THEN to_date(date_of_birth, 'DD/MM/YYYY') END, "
+"       NULL, postcode, address_line, NULL, NULL, NULL FROM %1$s.asb_case "
+"UNION ALL SELECT 'adult_social_care', mosaic_id, forename, surname, concat_ws(' ', forename, surname), date_of_birth, NULL, "
+"       postcode, NULL, nhs_number, NULL, NULL FROM %1$s.adult_social_care "
+"UNION ALL SELECT 'electoral_register', elector_number, first_names, surname, concat_ws(' ', first_names, surname), NULL, NULL, "
+"       postcode, address_line, NULL, NULL, NULL FROM %1$s.electoral_register "
+"UNION ALL SELECT 'health_visiting', hv_client_id, child_forename, child_surname, concat_ws(' ', child_forename, child_surname), "
+"       child_dob, CASE sex WHEN '1' THEN 'M' WHEN '2' THEN 'F' END, postcode, NULL, nhs_number, NULL, NULL "
+"       FROM %1$s.health_visiting";
+
 /* Ward polygons: the union of each ward's 100 m cells (exact, no slivers). */
 static void
 write_wards(GenContext *g, const char *main, const char *gis)
@@ -549,6 +583,14 @@ generate_borough(PG_FUNCTION_ARGS)
 	ereport(NOTICE, (errmsg("generate_borough: building keys and indexes after %.1f s",
 							elapsed_seconds(start))));
 	index_tables(main, truth);
+	{
+		char	   *sql = psprintf(person_record_view, quote_identifier(main));
+
+		spi_exec(sql, SPI_OK_UTILITY);
+		spi_exec(psprintf("COMMENT ON VIEW %s.person_record IS "
+						  "'Every person record of the 11 source systems in common columns (system, record_key): "
+						  "what linkage and the Client Index read'", quote_identifier(main)), SPI_OK_UTILITY);
+	}
 	SPI_finish();
 
 	for (int t = 0; t < T_COUNT; t++)
