@@ -18,7 +18,7 @@
 #include "link/link.h"
 #include "match/dmetaphone.h"
 
-#define LINK_MAX_BLOCK 2000
+#define LINK_MAX_BLOCK 500
 
 typedef struct BlockEntry
 {
@@ -70,10 +70,12 @@ typedef enum Feature
 	F_VALUE,					/* the prepared value */
 	F_PHONETIC,					/* Double Metaphone of the first word */
 	F_PHONETIC_ENDS,			/* Double Metaphone of the first and last words, unordered */
-	F_INITIAL					/* first letter */
+	F_INITIAL,					/* first letter */
+	F_YEAR,						/* year of a date */
+	F_DISTRICT					/* outward code of a UK postcode, else the value */
 } Feature;
 
-#define RULE_MAX_PARTS 2
+#define RULE_MAX_PARTS 3
 
 typedef struct BlockRule
 {
@@ -138,6 +140,12 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 				*key = word_code(v, &pos);
 				return *key != 0;
 			}
+		case F_YEAR:
+			*key = (uint64) (v->s[0] << 24 | v->s[1] << 16 | v->s[2] << 8 | v->s[3]);
+			return true;
+		case F_DISTRICT:
+			*key = v->pc_valid ? fnv(v->pc.outward, strlen(v->pc.outward)) : v->hash;
+			return true;
 		case F_PHONETIC_ENDS:
 			{
 				int			pos = 0;
@@ -181,9 +189,11 @@ is_name(LinkKind k)
 
 /*
  * The rules, from the columns mapping: each identifier, date and free-text
- * column alone; the sound of given name with the sound of surname; the
- * sounds of the first and last words of a full name (in either order); the
- * postcode with the initial of a name.
+ * column alone; the postcode with the initial of a name; the sounds of
+ * given name and surname (with the year of birth, where there is a date);
+ * the sounds of the first and last words of a full name, in either order
+ * (with the postcode district, where there is a postcode).  Names alone
+ * would make blocks of thousands where a few names are common.
  */
 static int
 default_rules(const LinkModel *lm, BlockRule *rules)
@@ -191,7 +201,9 @@ default_rules(const LinkModel *lm, BlockRule *rules)
 	int			n = 0;
 	int			given = -1,
 				surname = -1,
-				full = -1;
+				full = -1,
+				date = -1,
+				postcode = -1;
 
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
@@ -203,6 +215,10 @@ default_rules(const LinkModel *lm, BlockRule *rules)
 			surname = c;
 		else if (k == LK_FULL_NAME && full < 0)
 			full = c;
+		else if (k == LK_DATE && date < 0)
+			date = c;
+		else if (k == LK_POSTCODE && postcode < 0)
+			postcode = c;
 	}
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
@@ -242,6 +258,12 @@ default_rules(const LinkModel *lm, BlockRule *rules)
 		rules[n].feature[0] = F_PHONETIC;
 		rules[n].col[1] = surname;
 		rules[n].feature[1] = F_PHONETIC;
+		if (date >= 0)
+		{
+			rules[n].col[2] = date;
+			rules[n].feature[2] = F_YEAR;
+			rules[n].nparts = 3;
+		}
 		n++;
 	}
 	else if (given >= 0 || surname >= 0)
@@ -256,6 +278,12 @@ default_rules(const LinkModel *lm, BlockRule *rules)
 		rules[n].nparts = 1;
 		rules[n].col[0] = full;
 		rules[n].feature[0] = F_PHONETIC_ENDS;
+		if (postcode >= 0)
+		{
+			rules[n].col[1] = postcode;
+			rules[n].feature[1] = F_DISTRICT;
+			rules[n].nparts = 2;
+		}
 		n++;
 	}
 	return n;

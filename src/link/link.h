@@ -75,7 +75,7 @@ typedef struct LinkPair
 typedef struct LinkRuleInfo
 {
 	int			ncols;
-	int			cols[2];		/* columns the rule blocks on */
+	int			cols[3];		/* columns the rule blocks on */
 	int64		npairs;			/* candidate pairs it generated */
 } LinkRuleInfo;
 
