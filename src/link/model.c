@@ -413,7 +413,7 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 /*
  * u: the level frequencies among random pairs (nearly all non-matches),
  * from up to max_pairs pairs drawn with a fixed seed; smoothed so that no
- * level has probability zero.
+ * level has probability zero.  The exact level is computed, not sampled.
  */
 void
 link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
@@ -461,17 +461,28 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
 		LinkColumn *col = &lm->columns[c];
-		double		total = 0;
+		double		exact = 0,
+					rest = 0;
 
-		for (int l = 1; l < col->nlevels; l++)
-			total += counts[c][l] + 0.5;
-		for (int l = 1; l < col->nlevels; l++)
-			col->u[l] = (counts[c][l] + 0.5) / total;
+		/*
+		 * The exact level is known without sampling: two random values are
+		 * equal with probability sum(f^2) over the values' frequencies f,
+		 * that is the mean frequency of a record's own value.
+		 */
+		for (int i = 0; i < n; i++)
+			if (lm->records[i]->v[c].s != NULL)
+				exact += lm->records[i]->v[c].tf;
+		exact = col->npresent > 0 ? exact / col->npresent : 0;
+		exact = Min(Max(exact, 1.0 / Max(possible, 1)), 0.5);
+		for (int l = 2; l < col->nlevels; l++)
+			rest += counts[c][l] + 0.5;
+		col->u[1] = exact;
+		for (int l = 2; l < col->nlevels; l++)
+			col->u[l] = (1.0 - exact) * (counts[c][l] + 0.5) / rest;
 		col->u[0] = 1.0;
 	}
 }
 
-/* Log odds of a pair, leaving out the columns in skip (a training rule's). */
 static inline double
 pair_log_odds(const LinkModel *lm, const uint8 *level, double lambda, const bool *skip)
 {
