@@ -72,6 +72,7 @@ typedef enum Feature
 	F_PHONETIC_ENDS,			/* Double Metaphone of the first and last words, unordered */
 	F_INITIAL,					/* first letter */
 	F_YEAR,						/* year of a date */
+	F_PHONETIC_EACH,			/* Double Metaphone of each word (up to 4 keys) */
 	F_DISTRICT					/* outward code of a UK postcode, else the value */
 } Feature;
 
@@ -79,6 +80,7 @@ typedef enum Feature
 
 typedef struct BlockRule
 {
+	bool		train;			/* a training session may use its pairs */
 	int			nparts;
 	int			col[RULE_MAX_PARTS];
 	Feature		feature[RULE_MAX_PARTS];
@@ -146,6 +148,7 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 		case F_DISTRICT:
 			*key = v->pc_valid ? fnv(v->pc.outward, strlen(v->pc.outward)) : v->hash;
 			return true;
+		case F_PHONETIC_EACH:	/* handled by rule_keys */
 		case F_PHONETIC_ENDS:
 			{
 				int			pos = 0;
@@ -164,21 +167,55 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 	return false;
 }
 
-static bool
-rule_key(const BlockRule *rule, int ruleno, const LinkRecord *r, uint64 *key)
+#define RULE_MAX_KEYS 4
+
+/*
+ * Keys of a record under a rule (0 if a part is missing): one, or one per
+ * word when a part is F_PHONETIC_EACH.
+ */
+static int
+rule_keys(const BlockRule *rule, int ruleno, const LinkRecord *r, uint64 *keys)
 {
 	uint64		k = ruleno;
+	uint64		each[RULE_MAX_KEYS];
+	int			neach = 0;
 
 	for (int p = 0; p < rule->nparts; p++)
 	{
 		uint64		part;
 
+		if (rule->feature[p] == F_PHONETIC_EACH)
+		{
+			const LinkValue *v = &r->v[rule->col[p]];
+			int			pos = 0;
+
+			if (v->s == NULL)
+				return 0;
+			while (neach < RULE_MAX_KEYS && (part = word_code(v, &pos)) != 0)
+			{
+				bool		dup = false;
+
+				for (int i = 0; i < neach; i++)
+					dup |= each[i] == part;
+				if (!dup)
+					each[neach++] = part;
+			}
+			if (neach == 0)
+				return 0;
+			continue;
+		}
 		if (!feature_key(r, rule->col[p], rule->feature[p], &part))
-			return false;
+			return 0;
 		k = mix(k, part);
 	}
-	*key = k;
-	return true;
+	if (neach == 0)
+	{
+		keys[0] = k;
+		return 1;
+	}
+	for (int i = 0; i < neach; i++)
+		keys[i] = mix(k, each[i]);
+	return neach;
 }
 
 static bool
@@ -192,7 +229,9 @@ is_name(LinkKind k)
  * column alone; the postcode with the initial of a name; the sounds of
  * given name and surname (with the year of birth, where there is a date);
  * the sounds of the first and last words of a full name, in either order
- * (with the postcode district, where there is a postcode).  Names alone
+ * (with the postcode district, where there is a postcode); the postcode
+ * with the sound of any word of the full name (or the given name's
+ * initial, without a full name).  Names alone
  * would make blocks of thousands where a few names are common.
  */
 static int
@@ -204,6 +243,9 @@ default_rules(const LinkModel *lm, BlockRule *rules)
 				full = -1,
 				date = -1,
 				postcode = -1;
+
+	for (int r = 0; r < 2 * LINK_MAX_COLUMNS + 2; r++)
+		rules[r].train = true;
 
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
@@ -233,13 +275,22 @@ default_rules(const LinkModel *lm, BlockRule *rules)
 		}
 		else if (k == LK_POSTCODE)
 		{
-			int			name = given >= 0 ? given : full >= 0 ? full : surname;
+			/* the postcode with a name: any word of the full name, by sound,
+			 * or the initial of the given name */
+			int			name = full >= 0 ? full : given >= 0 ? given : surname;
 
+			/*
+			 * Not for training: the pairs at one address are mostly one
+			 * household, whose members agree on everything but given name
+			 * and date of birth, and would teach the model that families
+			 * are matches.
+			 */
+			rules[n].train = false;
 			rules[n].nparts = name >= 0 ? 2 : 1;
 			rules[n].col[0] = c;
 			rules[n].feature[0] = F_VALUE;
 			rules[n].col[1] = name;
-			rules[n].feature[1] = F_INITIAL;
+			rules[n].feature[1] = full >= 0 ? F_PHONETIC_EACH : F_INITIAL;
 			n++;
 		}
 		else if (is_name(k) && c != given && c != surname && c != full)
@@ -318,6 +369,7 @@ link_block(LinkModel *lm, int64 max_pairs)
 		for (int p = 0; p < rules[r].nparts; p++)
 			lm->rules[r].cols[p] = rules[r].col[p];
 		lm->rules[r].npairs = 0;
+		lm->rules[r].train = rules[r].train;
 	}
 	entries = palloc(sizeof(BlockEntry *) * nrules);
 	nentries = palloc0(sizeof(int) * nrules);
@@ -325,18 +377,20 @@ link_block(LinkModel *lm, int64 max_pairs)
 	/* keys, sorted per rule; the comparisons each would generate */
 	for (int r = 0; r < nrules; r++)
 	{
-		BlockEntry *e = palloc(sizeof(BlockEntry) * Max(n, 1));
+		BlockEntry *e = palloc(sizeof(BlockEntry) * Max((int64) n * RULE_MAX_KEYS, 1));
 		int			m = 0;
 
 		for (int i = 0; i < n; i++)
 		{
-			uint64		key;
+			uint64		keys[RULE_MAX_KEYS];
+			int			nk;
 
 			if ((i & 0x3FFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			if (rule_key(&rules[r], r, lm->records[i], &key))
+			nk = rule_keys(&rules[r], r, lm->records[i], keys);
+			for (int k = 0; k < nk; k++)
 			{
-				e[m].key = key;
+				e[m].key = keys[k];
 				e[m].record = i;
 				m++;
 			}
@@ -392,6 +446,8 @@ link_block(LinkModel *lm, int64 max_pairs)
 						int32		a = e[x].record,
 									b = e[y].record;
 
+						if (a == b)
+							continue;
 						if (!lm->dedupe)
 						{
 							if (lm->records[a]->side == lm->records[b]->side)

@@ -3,16 +3,19 @@
  *		Records into persons: connected components of the pairs at or above
  *		a match probability, by union-find with path halving, strongest
  *		pairs first, with a guard against chaining: two groups are not
- *		joined if they hold values of an identifier column more than one
- *		keying slip apart (two NHS numbers are two people, however many weak
- *		links say otherwise), unless the joining pair itself is near certain
- *		(probability 0.999 or more: the identifier was mistyped).
+ *		joined if their first-seen identifiers, dates of birth or given names
+ *		conflict (two NHS numbers, or a man born in 1950 and a child born in
+ *		2020, are two people however many weak links say otherwise), unless
+ *		the joining pair itself is near certain (probability 0.999 or more:
+ *		a value was mistyped).
  */
 #include "postgres.h"
 
 #include "link/link.h"
 #include "match/chars.h"
 #include "match/compare.h"
+#include "match/dates.h"
+#include "match/variants.h"
 
 static int32
 find(int32 *parent, int32 x)
@@ -25,10 +28,14 @@ find(int32 *parent, int32 x)
 	return x;
 }
 
-/* Two values of an identifier that cannot belong to one person: both
- * present and more than one keying slip apart. */
+/*
+ * Two values that cannot belong to one person: identifiers more than one
+ * keying slip apart; dates of birth that differ beyond a typo or a swap and
+ * by more than a year; given names that share nothing (Jawad, Malalai), an
+ * initial agreeing with anything that starts with it.
+ */
 static bool
-identifiers_conflict(const LinkValue *a, const LinkValue *b)
+values_conflict(LinkKind kind, const LinkValue *a, const LinkValue *b)
 {
 	Chars		ca,
 				cb;
@@ -36,6 +43,14 @@ identifiers_conflict(const LinkValue *a, const LinkValue *b)
 
 	if (a == NULL || b == NULL)
 		return false;
+	if (kind == LK_DATE)
+		return date_agreement_level(a->date, b->date) == DATE_DIFFERENT;
+	if (kind == LK_GIVEN_NAME)
+	{
+		if (a->len == 1 || b->len == 1)
+			return a->s[0] != b->s[0];
+		return name_similarity_cstring(a->s, a->len, b->s, b->len) < 0.6;
+	}
 	if (a->len == b->len && memcmp(a->s, b->s, a->len) == 0)
 		return false;
 	chars_from_bytes(&ca, a->s, a->len);
@@ -74,14 +89,19 @@ link_cluster(const LinkModel *lm, double threshold)
 	int32	   *parent = palloc(sizeof(int32) * n);
 	int64	   *cluster = palloc(sizeof(int64) * n);
 	int			idcols[LINK_MAX_COLUMNS];
+	LinkKind	idkind[LINK_MAX_COLUMNS];
 	int			nid = 0;
 	const LinkValue **idval;	/* per root and identifier column; NULL = none */
 	Edge	   *edges;
 	int64		nedges = 0;
 
 	for (int c = 0; c < lm->ncolumns; c++)
-		if (lm->columns[c].kind == LK_IDENTIFIER)
+		if (lm->columns[c].kind == LK_IDENTIFIER || lm->columns[c].kind == LK_DATE ||
+			lm->columns[c].kind == LK_GIVEN_NAME)
+		{
+			idkind[nid] = lm->columns[c].kind;
 			idcols[nid++] = c;
+		}
 	idval = palloc0(sizeof(LinkValue *) * Max((int64) n * nid, 1));
 	for (int i = 0; i < n; i++)
 	{
@@ -116,8 +136,8 @@ link_cluster(const LinkModel *lm, double threshold)
 		/* a near-certain pair is believed even against an identifier */
 		for (int k = 0; k < nid && !conflict && edges[e].probability < 0.999; k++)
 		{
-			conflict = identifiers_conflict(idval[(int64) ra * nid + k],
-											idval[(int64) rb * nid + k]);
+			conflict = values_conflict(idkind[k], idval[(int64) ra * nid + k],
+									   idval[(int64) rb * nid + k]);
 		}
 		if (conflict)
 			continue;

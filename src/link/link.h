@@ -77,6 +77,7 @@ typedef struct LinkRuleInfo
 	int			ncols;
 	int			cols[3];		/* columns the rule blocks on */
 	int64		npairs;			/* candidate pairs it generated */
+	bool		train;			/* m is trained on its pairs */
 } LinkRuleInfo;
 
 typedef struct LinkModel

@@ -613,8 +613,8 @@ link_estimate_m(LinkModel *lm)
 	{
 		int			rounds;
 
-		if (lm->rules[r].npairs < 50)
-			continue;			/* too few pairs to learn from */
+		if (lm->rules[r].npairs < 50 || !lm->rules[r].train)
+			continue;			/* too few pairs to learn from, or biased */
 		rounds = em_session(lm, r, session_m);
 		if (rounds < 0)
 		{
