@@ -25,6 +25,10 @@ SELECT 'r' || i || '-' || k,
        generate_series(0, CASE WHEN i <= 12 THEN 1 ELSE 0 END) k;
 SELECT count(*) AS records, count(DISTINCT person) AS people FROM people;
 
+-- what blocking would do, before doing it
+SELECT * FROM brent_mdm.blocking_estimate('people', 'id',
+  '{"forename": "given_name", "surname": "surname", "dob": "date", "postcode": "postcode", "nhs": "identifier"}');
+
 -- dedupe: every record of a person in one cluster, no two people together
 CREATE TEMP TABLE clusters AS
 SELECT * FROM brent_mdm.dedupe('people', 'id',
@@ -66,6 +70,7 @@ SELECT * FROM brent_mdm.dedupe('people', 'id', '{"id": "exact"}');
 SELECT * FROM brent_mdm.dedupe('people', 'id', '{"forename": 3}');
 SELECT * FROM brent_mdm.dedupe('people', 'id', '{"surname": "exact"}');
 SELECT * FROM brent_mdm.dedupe('no_such_table', 'id', '{"forename": "given_name"}');
+SELECT * FROM brent_mdm.blocking_estimate('people', NULL, '{"forename": "given_name"}');
 INSERT INTO people (id, forename) VALUES (NULL, 'Nobody');
 SELECT * FROM brent_mdm.dedupe('people', 'id', '{"forename": "given_name"}');
 DELETE FROM people WHERE id IS NULL;

@@ -18,7 +18,6 @@
 #include "link/link.h"
 #include "match/dmetaphone.h"
 
-#define LINK_MAX_BLOCK 500
 
 typedef struct BlockEntry
 {
@@ -218,6 +217,27 @@ rule_keys(const BlockRule *rule, int ruleno, const LinkRecord *r, uint64 *keys)
 	return neach;
 }
 
+static const char *const feature_words[] = {
+	"%s", "sound of %s", "sounds of the first and last words of %s", "initial of %s",
+	"year of %s", "sound of each word of %s", "district of %s"
+};
+
+static void
+describe_rule(const LinkModel *lm, const BlockRule *rule, char *out, int outlen)
+{
+	int			used = 0;
+
+	out[0] = '\0';
+	for (int p = 0; p < rule->nparts && used < outlen; p++)
+	{
+		char		part[96];
+
+		snprintf(part, sizeof(part), feature_words[rule->feature[p]],
+				 lm->columns[rule->col[p]].name);
+		used += snprintf(out + used, outlen - used, "%s%s", p > 0 ? " + " : "", part);
+	}
+}
+
 static bool
 is_name(LinkKind k)
 {
@@ -341,7 +361,7 @@ default_rules(const LinkModel *lm, BlockRule *rules)
 }
 
 void
-link_block(LinkModel *lm, int64 max_pairs)
+link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 {
 	int			n = lm->nrecords;
 	BlockRule	rules[2 * LINK_MAX_COLUMNS + 2];
@@ -370,6 +390,10 @@ link_block(LinkModel *lm, int64 max_pairs)
 			lm->rules[r].cols[p] = rules[r].col[p];
 		lm->rules[r].npairs = 0;
 		lm->rules[r].train = rules[r].train;
+		describe_rule(lm, &rules[r], lm->rules[r].description, sizeof(lm->rules[r].description));
+		lm->rules[r].comparisons = 0;
+		lm->rules[r].largest_block = 0;
+		lm->rules[r].skipped_blocks = 0;
 	}
 	entries = palloc(sizeof(BlockEntry *) * nrules);
 	nentries = palloc0(sizeof(int) * nrules);
@@ -410,10 +434,24 @@ link_block(LinkModel *lm, int64 max_pairs)
 				j++;
 			}
 			if (j - i <= LINK_MAX_BLOCK)
-				estimate += lm->dedupe ? (int64) (j - i) * (j - i - 1) / 2 :
+			{
+				int64		c = lm->dedupe ? (int64) (j - i) * (j - i - 1) / 2 :
 					(int64) left * (j - i - left);
+
+				estimate += c;
+				lm->rules[r].comparisons += c;
+				lm->rules[r].largest_block = Max(lm->rules[r].largest_block, j - i);
+			}
+			else
+				lm->rules[r].skipped_blocks++;
 			i = j;
 		}
+	}
+	if (estimate_only)
+	{
+		for (int r = 0; r < nrules; r++)
+			pfree(entries[r]);
+		return;
 	}
 	if (estimate > max_pairs)
 		ereport(ERROR,

@@ -20,6 +20,7 @@
 
 PG_FUNCTION_INFO_V1(link_dedupe);
 PG_FUNCTION_INFO_V1(link_link);
+PG_FUNCTION_INFO_V1(link_blocking_estimate);
 
 #define U_SAMPLE_PAIRS 300000
 #define MAX_CANDIDATE_PAIRS INT64CONST(100000000)
@@ -171,12 +172,14 @@ load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
 	pfree(sql.data);
 }
 
-/* Loads, blocks, trains and scores; warns about what the user should know. */
-static LinkModel *
-run_linkage(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
-			MemoryContext target)
+/*
+ * Reads the mapping and the records (SPI left connected); false, with a
+ * warning, if there is nothing to link.
+ */
+static bool
+load_linkage(LinkModel *lm, Oid *relids, int nrels, const char *id_column, Jsonb *columns,
+			 MemoryContext target)
 {
-	LinkModel  *lm = MemoryContextAllocZero(target, sizeof(LinkModel));
 	MemoryContext old = MemoryContextSwitchTo(target);
 
 	lm->dedupe = (nrels == 1);
@@ -187,17 +190,16 @@ run_linkage(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 		elog(ERROR, "linkage: SPI_connect failed");
 	for (int r = 0; r < nrels; r++)
 		load_records(lm, relids[r], id_column, r, target);
-	old = MemoryContextSwitchTo(target);
 	if (lm->nrecords == 0 || (nrels == 2 && (lm->records[0]->side != 0 ||
 											 lm->records[lm->nrecords - 1]->side != 1)))
 	{
 		ereport(WARNING,
 				(errcode(ERRCODE_WARNING),
 				 errmsg("nothing to link: a table is empty")));
-		MemoryContextSwitchTo(old);
-		SPI_finish();
-		return lm;
+		lm->nrecords = 0;
+		return false;
 	}
+	old = MemoryContextSwitchTo(target);
 	link_term_frequencies(lm);
 	for (int c = 0; c < lm->ncolumns; c++)
 		if (lm->columns[c].npresent == 0)
@@ -205,14 +207,32 @@ run_linkage(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 					(errcode(ERRCODE_WARNING),
 					 errmsg("column \"%s\" has no usable value (all NULL, or none readable as %s); it is ignored",
 							lm->columns[c].name, link_kind_name(lm->columns[c].kind))));
-	link_block(lm, MAX_CANDIDATE_PAIRS);
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
+/* Loads, blocks, trains and scores; warns about what the user should know. */
+static LinkModel *
+run_linkage(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
+			MemoryContext target)
+{
+	LinkModel  *lm = MemoryContextAllocZero(target, sizeof(LinkModel));
+	MemoryContext old;
+
+	if (!load_linkage(lm, relids, nrels, id_column, columns, target))
+	{
+		SPI_finish();
+		return lm;
+	}
+	old = MemoryContextSwitchTo(target);
+	link_block(lm, MAX_CANDIDATE_PAIRS, false);
 	link_estimate_u(lm, U_SAMPLE_PAIRS, U_SEED);
 	link_estimate_m(lm);
 	if (!lm->em_converged)
 		ereport(WARNING,
 				(errcode(ERRCODE_WARNING),
 				 errmsg("the model did not converge in %d rounds of expectation-maximisation",
-						lm->em_iterations - 1),
+						lm->em_iterations),
 				 errhint("Results are usable but may be less accurate; check the columns mapping.")));
 	link_score(lm);
 	for (int c = 0; c < lm->ncolumns; c++)
@@ -226,11 +246,57 @@ run_linkage(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 								link_kind_name(lm->columns[c].kind), buf.data)));
 	}
 	ereport(DEBUG1,
-			(errmsg("linkage: %d records, " INT64_FORMAT " candidate pairs, EM %d rounds, lambda %.5f",
+			(errmsg("linkage: %d records, " INT64_FORMAT " candidate pairs, EM %d rounds, lambda %.3g",
 					lm->nrecords, lm->npairs, lm->em_iterations, lm->lambda)));
 	MemoryContextSwitchTo(old);
 	SPI_finish();
 	return lm;
+}
+
+/*
+ * What blocking would do, before running it: per rule, the comparisons it
+ * would make, its largest block and the blocks it would skip.
+ */
+Datum
+link_blocking_estimate(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			relids[2];
+	int			nrels = PG_ARGISNULL(3) ? 1 : 2;
+	LinkModel  *lm;
+	MemoryContext old;
+
+	for (int i = 0; i < 3; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d of blocking_estimate must not be NULL", i + 1)));
+	relids[0] = PG_GETARG_OID(0);
+	if (nrels == 2)
+		relids[1] = PG_GETARG_OID(3);
+	InitMaterializedSRF(fcinfo, 0);
+	lm = MemoryContextAllocZero(CurrentMemoryContext, sizeof(LinkModel));
+	if (load_linkage(lm, relids, nrels, NameStr(*PG_GETARG_NAME(1)), PG_GETARG_JSONB_P(2),
+					 CurrentMemoryContext))
+	{
+		old = MemoryContextSwitchTo(CurrentMemoryContext);
+		link_block(lm, PG_INT64_MAX, true);
+		MemoryContextSwitchTo(old);
+		for (int r = 0; r < lm->nrules; r++)
+		{
+			Datum		values[5];
+			bool		nulls[5] = {false, false, false, false, false};
+
+			values[0] = CStringGetTextDatum(lm->rules[r].description);
+			values[1] = Int64GetDatum(lm->rules[r].comparisons);
+			values[2] = Int32GetDatum(lm->rules[r].largest_block);
+			values[3] = Int64GetDatum(lm->rules[r].skipped_blocks);
+			values[4] = BoolGetDatum(lm->rules[r].train);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	SPI_finish();
+	return (Datum) 0;
 }
 
 Datum

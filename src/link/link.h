@@ -78,7 +78,13 @@ typedef struct LinkRuleInfo
 	int			cols[3];		/* columns the rule blocks on */
 	int64		npairs;			/* candidate pairs it generated */
 	bool		train;			/* m is trained on its pairs */
+	char		description[160];
+	int64		comparisons;	/* it would make, before de-duplication */
+	int			largest_block;
+	int64		skipped_blocks; /* of more than LINK_MAX_BLOCK records */
 } LinkRuleInfo;
+
+#define LINK_MAX_BLOCK 500
 
 typedef struct LinkModel
 {
@@ -112,7 +118,7 @@ extern double link_pair_weight(const LinkModel *lm, int64 k);
 extern const char *link_kind_name(LinkKind k);
 
 /* block.c */
-extern void link_block(LinkModel *lm, int64 max_pairs);
+extern void link_block(LinkModel *lm, int64 max_pairs, bool estimate_only);
 
 /* cluster.c */
 extern int64 *link_cluster(const LinkModel *lm, double threshold);
