@@ -101,3 +101,32 @@ SELECT count(*) AS names_in_original_script,
   JOIN borough_truth.source_record s ON s.system = 'health_visiting' AND s.record_key = h.hv_client_id
   JOIN borough_truth.person p USING (person_id)
  WHERE h.child_forename = p.native_given_name;
+
+\echo
+\echo '-- Record linkage (first slice): every person record of the 11 systems deduplicated into people,'
+\echo '-- trained without labels, then checked against the ground truth'
+CREATE TEMP TABLE demo_records AS
+SELECT system || '/' || record_key AS id, * FROM borough.person_record;
+\timing on
+CREATE TEMP TABLE demo_clusters AS
+SELECT * FROM brent_mdm.dedupe('demo_records', 'id',
+  '{"given_name": "given_name", "family_name": "surname", "full_name": "full_name",
+    "date_of_birth": "date", "postcode": "postcode",
+    "nhs_number": "identifier", "ni_number": "identifier", "upn": "identifier"}');
+\timing off
+WITH x AS (
+  SELECT c.record_id, c.cluster_id, s.person_id
+    FROM demo_clusters c JOIN demo_records r ON r.id = c.record_id
+    JOIN borough_truth.source_record s ON s.system = r.system AND s.record_key = r.record_key),
+counts AS (
+  SELECT (SELECT count(*) FROM x a JOIN x b ON a.cluster_id = b.cluster_id AND a.record_id < b.record_id) AS predicted,
+         (SELECT count(*) FROM x a JOIN x b ON a.person_id = b.person_id AND a.record_id < b.record_id) AS truly,
+         (SELECT count(*) FROM x a JOIN x b ON a.cluster_id = b.cluster_id AND a.record_id < b.record_id
+           WHERE a.person_id = b.person_id) AS agreed)
+SELECT (SELECT count(*) FROM x) AS records,
+       (SELECT count(DISTINCT cluster_id) FROM x) AS people_found,
+       (SELECT count(DISTINCT person_id) FROM x) AS true_people,
+       round(agreed::numeric / nullif(predicted, 0), 4) AS pair_precision,
+       round(agreed::numeric / nullif(truly, 0), 4) AS pair_recall,
+       round(2 * agreed::numeric / nullif(predicted + truly, 0), 4) AS pair_f1
+  FROM counts;
