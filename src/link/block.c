@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include "common/hashfn.h"
 #include "miscadmin.h"
 
 #include "link/link.h"
@@ -86,13 +87,9 @@ typedef struct BlockRule
 } BlockRule;
 
 static uint64
-fnv(const char *s, int len)
+key_hash(const char *s, int len)
 {
-	uint64		h = 1469598103934665603ULL;
-
-	for (int i = 0; i < len; i++)
-		h = (h ^ (unsigned char) s[i]) * 1099511628211ULL;
-	return h;
+	return hash_bytes_extended((const unsigned char *) s, len, 0);
 }
 
 /* Double Metaphone of the word of v starting at *pos; 0 if none. */
@@ -112,7 +109,7 @@ word_code(const LinkValue *v, int *pos)
 		{
 			double_metaphone(v->s + start, *pos - 1 - start, 8, primary, alternate);
 			if (primary[0])
-				return fnv(primary, strlen(primary));
+				return key_hash(primary, strlen(primary));
 		}
 	}
 	return 0;
@@ -145,7 +142,7 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 			*key = (uint64) (v->s[0] << 24 | v->s[1] << 16 | v->s[2] << 8 | v->s[3]);
 			return true;
 		case F_DISTRICT:
-			*key = v->pc_valid ? fnv(v->pc.outward, strlen(v->pc.outward)) : v->hash;
+			*key = v->pc_valid ? key_hash(v->pc.outward, strlen(v->pc.outward)) : v->hash;
 			return true;
 		case F_PHONETIC_EACH:	/* handled by rule_keys */
 		case F_PHONETIC_ENDS:

@@ -23,6 +23,7 @@
 
 #include <math.h>
 
+#include "common/hashfn.h"
 #include "miscadmin.h"
 #include "utils/datetime.h"
 
@@ -48,11 +49,7 @@ link_kind_name(LinkKind k)
 static uint32
 hash_string(const char *s, int len)
 {
-	uint32		h = 2166136261u;
-
-	for (int i = 0; i < len; i++)
-		h = (h ^ (unsigned char) s[i]) * 16777619u;
-	return h;
+	return hash_bytes((const unsigned char *) s, len);
 }
 
 /* Lower case, whitespace collapsed and trimmed. */

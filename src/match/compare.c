@@ -624,6 +624,17 @@ jaro_match(const pg_wchar *a, int n, const pg_wchar *b, int m, int window,
 	return matches;
 }
 
+/* Bits lo..hi of a word (positions of b within a character's window). */
+static inline uint64
+window_mask(int lo, int hi)
+{
+	uint64		mask = (hi >= 63) ? ~UINT64CONST(0) : ((UINT64CONST(1) << (hi + 1)) - 1);
+
+	if (lo > 0)
+		mask &= ~((UINT64CONST(1) << lo) - 1);
+	return mask;
+}
+
 /*
  * Jaro with b in one machine word (m <= 64): the candidates of a[i] are the
  * bits of b's mask for a[i], within the window, not yet taken; the lowest
@@ -656,9 +667,7 @@ jaro_bits(const Chars *ca, const Chars *cb, int window)
 
 		if (lo >= m)
 			break;
-		mask = (hi >= 63) ? ~UINT64CONST(0) : ((UINT64CONST(1) << (hi + 1)) - 1);
-		if (lo > 0)
-			mask &= ~((UINT64CONST(1) << lo) - 1);
+		mask = window_mask(lo, hi);
 		cand = peq_word(&map, a[i], 0) & mask & ~taken;
 		if (cand)
 		{
@@ -793,9 +802,7 @@ jaro_ascii(const unsigned char *a, int n, const unsigned char *b, int m)
 
 		if (lo >= m)
 			break;
-		mask = (hi >= 63) ? ~UINT64CONST(0) : ((UINT64CONST(1) << (hi + 1)) - 1);
-		if (lo > 0)
-			mask &= ~((UINT64CONST(1) << lo) - 1);
+		mask = window_mask(lo, hi);
 		cand = shared_ascii[a[i]] & mask & ~taken;
 		if (cand)
 		{
