@@ -54,7 +54,7 @@ SELECT x, normalise_name(x)
   FROM unnest(ARRAY['Mr John SMITH', 'O''Brien, Seán', '  Smith--Jones  ', 'Dr. Jane Doe Jr.',
                     'محمد', 'মোহাম্মদ', 'રાજેશ પટેલ', 'ਗੁਰਪ੍ਰੀਤ ਸਿੰਘ', 'प्रिया शर्मा', 'Дмитро Мельник',
                     'Γιώργος', 'José Gonçalves', 'Łukasz Wiśniewski', 'Strauß', 'Jo😀hn', 'Mrs', '',
-                    'சுரேஷ்', 'රුවන්', 'ප්‍රියා', 'فاطمة', 'عمر', 'عثمان', '王小明']) x;
+                    'சுரேஷ்', 'රුවන්', 'ප්‍රියා', 'فاطمة', 'عمر', 'عثمان', '王小明', 'بٹ', 'ڈار', 'ګلالۍ']) x;
 SELECT x, name_keys(x)
   FROM unnest(ARRAY['Mohammed', 'Muhammad', 'Mohamed', 'محمد', 'Chaudhry', 'Choudhury', 'Bob', '',
                     'Cabdiraxmaan', 'Abdirahman', 'Jaswinder', 'ਜਸਵਿੰਦਰ']) x;

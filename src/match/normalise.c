@@ -81,6 +81,8 @@ static const char transliteration_rules[] =
 	/* Arabic script: final ta marbuta is not said (Fatima, not fatmt); tha
 	 * is s in the Urdu, Persian and Somali names of the borough (Usman) */
 	"\\u0629 } [^\\u0600-\\u06FF] > ; \\u0629 } $ > ; \\u062B > s ; "
+	/* Urdu and Pashto letters ICU leaves out: retroflex t, d, r; Pashto g, r, y */
+	"\\u0679 > t ; \\u0688 > d ; \\u0691 > r ; \\u06AB > g ; \\u0693 > r ; \\u06CD > y ; "
 	":: Any-Latin ; "
 	/* ayn, which ICU writes as a modifier letter, begins Ali, Omar, Abdul */
 	"\\u02BF > a ; "
