@@ -293,12 +293,30 @@ add_key(ArrayBuildState **astate, const char *prefix, const char *s, int len)
 							   CurrentMemoryContext);
 }
 
+/* Appends key to the result unless it is already there. */
+static void
+add_unique_key(ArrayBuildState **astate, char ***seen, int *nseen, int *capacity, char *key)
+{
+	for (int i = 0; i < *nseen; i++)
+		if (strcmp((*seen)[i], key) == 0)
+			return;
+	if (*nseen == *capacity)
+	{
+		*capacity *= 2;
+		*seen = repalloc(*seen, sizeof(char *) * *capacity);
+	}
+	(*seen)[(*nseen)++] = key;
+	add_key(astate, "", key, strlen(key));
+}
+
 Datum
 match_name_keys(PG_FUNCTION_ARGS)
 {
 	NameTokens	nt;
 	ArrayBuildState *astate = NULL;
-	List	   *seen = NIL;
+	int			capacity = 16,
+				nseen = 0;
+	char	  **seen = palloc(sizeof(char *) * capacity);
 
 	name_tokens(PG_GETARG_TEXT_PP(0), &nt);
 	for (int i = 0; i < nt.n; i++)
@@ -312,52 +330,23 @@ match_name_keys(PG_FUNCTION_ARGS)
 					alternate[5];
 		char	  **canonical;
 		int			ncanonical;
-		char	   *cand[8];
-		int			ncand = 0;
 
 		if (len < 2)
 			continue;			/* initials are no blocking key */
-		cand[ncand++] = psprintf("n:%.*s", len, tok);
+		add_unique_key(&astate, &seen, &nseen, &capacity, psprintf("n:%.*s", len, tok));
 		nskel = token_skeletons(tok, len, skel, skel2);
 		if (nskel > 0)
-			cand[ncand++] = psprintf("s:%s", skel);
+			add_unique_key(&astate, &seen, &nseen, &capacity, psprintf("s:%s", skel));
 		if (nskel > 1)
-			cand[ncand++] = psprintf("s:%s", skel2);
+			add_unique_key(&astate, &seen, &nseen, &capacity, psprintf("s:%s", skel2));
 		double_metaphone(tok, len, 4, primary, alternate);
 		if (primary[0])
-			cand[ncand++] = psprintf("p:%s", primary);
+			add_unique_key(&astate, &seen, &nseen, &capacity, psprintf("p:%s", primary));
 		if (alternate[0] && strcmp(alternate, primary) != 0)
-			cand[ncand++] = psprintf("p:%s", alternate);
-		for (int c = 0; c < ncand; c++)
-		{
-			bool		dup = false;
-			ListCell   *lc;
-
-			foreach(lc, seen)
-				if (strcmp((char *) lfirst(lc), cand[c]) == 0)
-					dup = true;
-			if (!dup)
-			{
-				seen = lappend(seen, cand[c]);
-				add_key(&astate, "", cand[c], strlen(cand[c]));
-			}
-		}
+			add_unique_key(&astate, &seen, &nseen, &capacity, psprintf("p:%s", alternate));
 		canonical = variant_canonical(tok, len, &ncanonical);
 		for (int c = 0; c < ncanonical; c++)
-		{
-			char	   *key = psprintf("v:%s", canonical[c]);
-			bool		dup = false;
-			ListCell   *lc;
-
-			foreach(lc, seen)
-				if (strcmp((char *) lfirst(lc), key) == 0)
-					dup = true;
-			if (!dup)
-			{
-				seen = lappend(seen, key);
-				add_key(&astate, "", key, strlen(key));
-			}
-		}
+			add_unique_key(&astate, &seen, &nseen, &capacity, psprintf("v:%s", canonical[c]));
 	}
 	if (astate == NULL)
 		PG_RETURN_ARRAYTYPE_P(construct_empty_array(TEXTOID));
@@ -472,6 +461,8 @@ similarity_of_tokens(NameTokens *pa, NameTokens *pb)
 					bi = i;
 					bj = j;
 				}
+		if (bi < 0)
+			break;				/* cannot happen: scores are never below 0 */
 		used_a[bi] = used_b[bj] = true;
 		total += best;
 	}
