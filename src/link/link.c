@@ -11,6 +11,7 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "portability/instr_time.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -211,6 +212,19 @@ load_linkage(LinkModel *lm, Oid *relids, int nrels, const char *id_column, Jsonb
 	return true;
 }
 
+/* Runs of this many records or more report their stages as NOTICEs. */
+#define PROGRESS_RECORDS 50000
+
+static double
+seconds_since(instr_time start)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, start);
+	return INSTR_TIME_GET_DOUBLE(now);
+}
+
 /* Loads, blocks, trains and scores; warns about what the user should know. */
 static LinkModel *
 run_linkage(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
@@ -218,16 +232,33 @@ run_linkage(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 {
 	LinkModel  *lm = MemoryContextAllocZero(target, sizeof(LinkModel));
 	MemoryContext old;
+	instr_time	start;
+	bool		progress;
 
+	INSTR_TIME_SET_CURRENT(start);
 	if (!load_linkage(lm, relids, nrels, id_column, columns, target))
 	{
 		SPI_finish();
 		return lm;
 	}
+	progress = lm->nrecords >= PROGRESS_RECORDS;
+	if (progress)
+		ereport(NOTICE, (errmsg("linkage: %d records loaded after %.1f s",
+								lm->nrecords, seconds_since(start))));
 	old = MemoryContextSwitchTo(target);
 	link_block(lm, MAX_CANDIDATE_PAIRS, false);
+	if (progress)
+	{
+		double		t = seconds_since(start);
+
+		ereport(NOTICE, (errmsg("linkage: " INT64_FORMAT " candidate pairs compared after %.1f s (%.0f pairs a second overall)",
+								lm->npairs, t, lm->npairs / Max(t, 0.001))));
+	}
 	link_estimate_u(lm, U_SAMPLE_PAIRS, U_SEED);
 	link_estimate_m(lm);
+	if (progress)
+		ereport(NOTICE, (errmsg("linkage: model trained after %.1f s (%d rounds of EM at most)",
+								seconds_since(start), lm->em_iterations)));
 	if (!lm->em_converged)
 		ereport(WARNING,
 				(errcode(ERRCODE_WARNING),
@@ -314,6 +345,8 @@ link_dedupe(PG_FUNCTION_ARGS)
 	if (lm->nrecords == 0)
 		return (Datum) 0;
 	cluster = link_cluster(lm, 0.5);
+	if (lm->nrecords >= PROGRESS_RECORDS)
+		ereport(NOTICE, (errmsg("linkage: %d records clustered", lm->nrecords)));
 	for (int i = 0; i < lm->nrecords; i++)
 	{
 		Datum		values[2];
