@@ -60,6 +60,24 @@ SELECT count(*) FILTER (WHERE match_probability >= 0.5) AS predicted,
   FROM links;
 SELECT bool_and(match_probability BETWEEN 0 AND 1) AS probabilities_in_range FROM links;
 
+-- a model kept, and a pair explained by it (a waterfall of weights)
+SELECT count(*) AS levels FROM brent_mdm.train_model('people_model', 'people', 'id',
+  '{"forename": "given_name", "surname": "surname", "dob": "date", "postcode": "postcode", "nhs": "identifier"}');
+SELECT model_name, trained_on, records, converged FROM brent_mdm.link_model;
+SELECT step, column_name, value_a, value_b, level, level_name,
+       running_total = sum(match_weight) OVER (ORDER BY step) AS total_adds_up,
+       match_probability BETWEEN 0 AND 1 AS probability_in_range
+  FROM brent_mdm.match_explain('people_model',
+         '{"forename": "Mohammed", "surname": "Khan", "dob": "1980-03-04", "postcode": "HA9 6AB"}',
+         '{"forename": "Muhammad", "surname": "KHAN", "dob": "04/03/1980", "postcode": "ha96ab", "nhs": "x"}')
+ ORDER BY step;
+SELECT jsonb_array_length(brent_mdm.match_explain_json('people_model', '{"forename": "Ann"}', '{"forename": "Anne"}')) AS steps;
+SELECT * FROM brent_mdm.match_explain('no_such_model', '{}', '{}');
+SELECT * FROM brent_mdm.match_explain('people_model', '[1]', '{}');
+-- training again replaces the model
+SELECT count(*) AS levels FROM brent_mdm.train_model('people_model', 'people', 'id', '{"forename": "given_name", "dob": "date"}');
+SELECT count(*) AS levels_kept FROM brent_mdm.link_model_level WHERE model_name = 'people_model';
+
 -- bad input: clear errors, nothing changed
 SELECT * FROM brent_mdm.dedupe('people', 'id', '{"forename": "nickname"}');
 SELECT * FROM brent_mdm.dedupe('people', 'id', '{"middle_name": "given_name"}');

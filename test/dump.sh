@@ -12,6 +12,9 @@ CREATE EXTENSION brent_mdm CASCADE;
 INSERT INTO brent_mdm.name_variant (name, variant, kind) VALUES ('Babatunde', 'Tunde', 'nickname');
 INSERT INTO brent_mdm.name_variant (name, variant, action) VALUES ('robert', 'bob', 'remove');
 SELECT * FROM brent_mdm.generate_borough(300, 4);
+CREATE TABLE records AS SELECT system || '/' || record_key AS id, * FROM borough.person_record;
+SELECT count(*) FROM brent_mdm.train_model('m', 'records', 'id',
+  '{"given_name": "given_name", "family_name": "surname", "date_of_birth": "date"}');
 SQL
 dump=$(mktemp)
 trap 'rm -f "$dump"' EXIT
@@ -20,7 +23,7 @@ createdb "$dst"
 pg_restore -d "$dst" "$dump" 2>&1 | grep -v "^$" || true
 
 q() { psql -X -Atd "$1" -c "$2"; }
-echo "1..5"
+echo "1..6"
 n=0; fail=0
 check() { n=$((n+1)); if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (expected '$2', got '$3')"; fail=1; fi; }
 check "the extension is restored" "$(q "$src" "SELECT extversion FROM pg_extension WHERE extname = 'brent_mdm'")" \
@@ -33,4 +36,6 @@ check "the dictionary in use is the same" "$(q "$src" "SELECT md5(string_agg(nam
       "$(q "$dst" "SELECT md5(string_agg(name || variant, ',' ORDER BY name, variant)) FROM brent_mdm.name_variants")"
 check "a generated borough comes back whole" "$(q "$src" "SELECT md5(string_agg(p::text, ',' ORDER BY person_id)) FROM borough_truth.person p")" \
       "$(q "$dst" "SELECT md5(string_agg(p::text, ',' ORDER BY person_id)) FROM borough_truth.person p")"
+check "a trained model is kept, with its levels" "$(q "$src" "SELECT count(*) FROM brent_mdm.link_model_level")" \
+      "$(q "$dst" "SELECT count(*) FROM brent_mdm.link_model_level WHERE model_name = 'm'")"
 exit $fail

@@ -7,7 +7,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(17);
+SELECT plan(18);
 
 SELECT has_schema('brent_mdm');
 SELECT is((SELECT count(*)::int FROM pg_depend
@@ -36,6 +36,9 @@ SELECT is((SELECT proparallel FROM members WHERE proname = 'generate_borough'), 
 SELECT ok(NOT has_function_privilege('public',
             'brent_mdm.generate_borough(integer, integer, name, boolean)', 'EXECUTE'),
           'PUBLIC may not run generate_borough');
+SELECT ok(NOT has_function_privilege('public',
+            'brent_mdm.train_model(text, regclass, name, jsonb, regclass)', 'EXECUTE'),
+          'PUBLIC may not train and store models');
 SELECT ok(has_function_privilege('public', 'brent_mdm.version()', 'EXECUTE'),
           'PUBLIC may read the version');
 SELECT ok(NOT has_schema_privilege('public', 'brent_mdm', 'CREATE'),
@@ -47,8 +50,8 @@ SELECT set_eq($$
   SELECT c.relname::text FROM pg_class c
    WHERE c.relnamespace = 'brent_mdm'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p')
      AND has_table_privilege('public', c.oid, 'SELECT')$$,
-  ARRAY['name_variant_seed', 'name_variant', 'name_variants'],
-  'only the name variant dictionary is readable by PUBLIC');
+  ARRAY['name_variant_seed', 'name_variant', 'name_variants', 'link_model', 'link_model_level'],
+  'only reference data (the name dictionary, trained model parameters) is readable by PUBLIC');
 SELECT is_empty($$
   SELECT c.relname FROM pg_class c
    WHERE c.relnamespace = 'brent_mdm'::regnamespace
@@ -76,7 +79,8 @@ SELECT ok(NOT (SELECT proleakproof FROM pg_proc
 -- configuration tables are kept by pg_dump
 SELECT is((SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_extension e
              JOIN pg_class c ON c.oid = ANY (e.extconfig) WHERE e.extname = 'brent_mdm'),
-          ARRAY['name_variant'], 'name_variant is registered with pg_extension_config_dump');
+          ARRAY['link_model', 'link_model_level', 'name_variant'],
+          'configuration tables (name variants, trained models) are registered with pg_extension_config_dump');
 
 -- the install script refuses to be run outside CREATE EXTENSION
 SELECT matches(pg_read_file(

@@ -22,6 +22,7 @@
 PG_FUNCTION_INFO_V1(link_dedupe);
 PG_FUNCTION_INFO_V1(link_link);
 PG_FUNCTION_INFO_V1(link_blocking_estimate);
+PG_FUNCTION_INFO_V1(link_train_model);
 
 #define U_SAMPLE_PAIRS 300000
 #define MAX_CANDIDATE_PAIRS INT64CONST(100000000)
@@ -383,5 +384,98 @@ link_link(PG_FUNCTION_ARGS)
 		values[2] = Float8GetDatum(p->probability);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	return (Datum) 0;
+}
+
+static char *
+rel_text(Oid relid)
+{
+	return DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
+}
+
+/*
+ * train_model(): a model trained as dedupe() or link() trains one, stored in
+ * brent_mdm.link_model and link_model_level (replacing one of the same
+ * name), its levels returned.
+ */
+Datum
+link_train_model(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			relids[2];
+	int			nrels;
+	text	   *name;
+	LinkModel  *lm;
+	StringInfoData sql;
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1];
+
+	for (int i = 0; i < 4; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d of train_model must not be NULL", i + 1)));
+	name = PG_GETARG_TEXT_PP(0);
+	relids[0] = PG_GETARG_OID(1);
+	nrels = PG_ARGISNULL(4) ? 1 : 2;
+	if (nrels == 2)
+		relids[1] = PG_GETARG_OID(4);
+	if (VARSIZE_ANY_EXHDR(name) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model_name must not be empty")));
+	InitMaterializedSRF(fcinfo, 0);
+	lm = run_linkage(relids, nrels, NameStr(*PG_GETARG_NAME(2)), PG_GETARG_JSONB_P(3),
+					 CurrentMemoryContext);
+	if (lm->nrecords == 0)
+		return (Datum) 0;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "train_model: SPI_connect failed");
+	args[0] = PointerGetDatum(name);
+	if (SPI_execute_with_args("DELETE FROM brent_mdm.link_model WHERE model_name = $1",
+							  1, types, args, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "train_model: could not replace the model");
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "INSERT INTO brent_mdm.link_model (model_name, columns, trained_on, records,"
+					 " candidate_pairs, prior, em_rounds, converged)"
+					 " VALUES ($1, %s::jsonb, %s, %d, " INT64_FORMAT ", %.17g, %d, %s)",
+					 quote_literal_cstr(DatumGetCString(DirectFunctionCall1(jsonb_out,
+																			PG_GETARG_DATUM(3)))),
+					 quote_literal_cstr(nrels == 1 ? rel_text(relids[0]) :
+										psprintf("%s, %s", rel_text(relids[0]), rel_text(relids[1]))),
+					 lm->nrecords, lm->npairs, lm->lambda, lm->em_iterations,
+					 lm->em_converged ? "true" : "false");
+	if (SPI_execute_with_args(sql.data, 1, types, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "train_model: could not store the model");
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		LinkColumn *col = &lm->columns[c];
+
+		for (int l = 1; l < col->nlevels; l++)
+		{
+			Datum		values[7];
+			bool		nulls[7] = {false};
+
+			resetStringInfo(&sql);
+			appendStringInfo(&sql,
+							 "INSERT INTO brent_mdm.link_model_level VALUES ($1, %s, %s, %d, %s, %.17g, %.17g)",
+							 quote_literal_cstr(col->name),
+							 quote_literal_cstr(link_kind_name(col->kind)), l,
+							 quote_literal_cstr(link_level_name(col->kind, l)), col->m[l], col->u[l]);
+			if (SPI_execute_with_args(sql.data, 1, types, args, NULL, false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "train_model: could not store the model's levels");
+			values[0] = PointerGetDatum(name);
+			values[1] = CStringGetTextDatum(col->name);
+			values[2] = CStringGetTextDatum(link_kind_name(col->kind));
+			values[3] = Int32GetDatum(l);
+			values[4] = CStringGetTextDatum(link_level_name(col->kind, l));
+			values[5] = Float8GetDatum(col->m[l]);
+			values[6] = Float8GetDatum(col->u[l]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	SPI_finish();
 	return (Datum) 0;
 }

@@ -120,6 +120,9 @@ extern const char *link_kind_name(LinkKind k);
 /* block.c */
 extern void link_block(LinkModel *lm, int64 max_pairs, bool estimate_only);
 
+/* explain.c */
+extern const char *link_level_name(LinkKind kind, int level);
+
 /* cluster.c */
 extern int64 *link_cluster(const LinkModel *lm, double threshold);
 

@@ -27,3 +27,62 @@ CREATE FUNCTION brent_mdm.blocking_estimate(source regclass, id_column name, col
 COMMENT ON FUNCTION brent_mdm.blocking_estimate(regclass, name, jsonb, regclass) IS
   'The blocking rules dedupe (or, with right_table, link) would use on this mapping, and the comparisons each would make, before running them';
 GRANT EXECUTE ON FUNCTION brent_mdm.blocking_estimate(regclass, name, jsonb, regclass) TO PUBLIC;
+
+-- Trained models, kept for explanation (and, later, for scoring new records).
+CREATE TABLE brent_mdm.link_model (
+  model_name      text PRIMARY KEY,
+  columns         jsonb NOT NULL,
+  trained_on      text NOT NULL,
+  records         bigint NOT NULL,
+  candidate_pairs bigint NOT NULL,
+  prior           float8 NOT NULL CHECK (prior > 0 AND prior < 1),
+  em_rounds       integer NOT NULL,
+  converged       boolean NOT NULL,
+  trained_by      name NOT NULL DEFAULT current_user,
+  trained_at      timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE brent_mdm.link_model IS
+  'Fellegi-Sunter models trained by train_model: the mapping, the prior that two random records match, how training went';
+CREATE TABLE brent_mdm.link_model_level (
+  model_name  text NOT NULL REFERENCES brent_mdm.link_model ON DELETE CASCADE,
+  column_name text NOT NULL,
+  kind        text NOT NULL,
+  level       integer NOT NULL,
+  level_name  text NOT NULL,
+  m           float8 NOT NULL,
+  u           float8 NOT NULL,
+  PRIMARY KEY (model_name, column_name, level)
+);
+COMMENT ON TABLE brent_mdm.link_model_level IS
+  'm and u probabilities of each comparison level of each column of a trained model';
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.link_model', '');
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.link_model_level', '');
+-- Model parameters say nothing about a person: readable by all; written by train_model
+-- with the caller's rights (grant INSERT, UPDATE, DELETE to those who train).
+GRANT SELECT ON brent_mdm.link_model, brent_mdm.link_model_level TO PUBLIC;
+
+CREATE FUNCTION brent_mdm.train_model(model_name text, source regclass, id_column name, columns jsonb,
+                                      right_table regclass DEFAULT NULL)
+  RETURNS SETOF brent_mdm.link_model_level
+  LANGUAGE c VOLATILE PARALLEL UNSAFE
+  AS 'MODULE_PATHNAME', 'link_train_model';
+COMMENT ON FUNCTION brent_mdm.train_model(text, regclass, name, jsonb, regclass) IS
+  'Trains a Fellegi-Sunter model as dedupe (or, with right_table, link) does, stores it as model_name and returns its levels';
+
+CREATE FUNCTION brent_mdm.match_explain(model_name text, a jsonb, b jsonb)
+  RETURNS TABLE (step integer, column_name text, kind text, value_a text, value_b text,
+                 level integer, level_name text, m float8, u float8, match_weight float8,
+                 running_total float8, match_probability float8)
+  LANGUAGE c STABLE PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'link_match_explain';
+COMMENT ON FUNCTION brent_mdm.match_explain(text, jsonb, jsonb) IS
+  'Why a model scores two records as it does: the prior, then each column''s level, weight (log2 m/u) and the running total (a waterfall)';
+
+CREATE FUNCTION brent_mdm.match_explain_json(model_name text, a jsonb, b jsonb) RETURNS jsonb
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $$ SELECT jsonb_agg(to_jsonb(e) ORDER BY e.step) FROM brent_mdm.match_explain(model_name, a, b) e $$;
+COMMENT ON FUNCTION brent_mdm.match_explain_json(text, jsonb, jsonb) IS
+  'match_explain as one JSON array, for applications';
+GRANT EXECUTE ON FUNCTION brent_mdm.match_explain(text, jsonb, jsonb),
+  brent_mdm.match_explain_json(text, jsonb, jsonb) TO PUBLIC;
+REVOKE EXECUTE ON FUNCTION brent_mdm.train_model(text, regclass, name, jsonb, regclass) FROM PUBLIC;

@@ -506,7 +506,8 @@ logistic(double lo)
  * leaving out the columns that rule blocks on (they agree on every pair by
  * construction, so they say nothing there).  m of the other columns is
  * estimated with u fixed; the session's own lambda is the match rate among
- * its pairs.  Returns the rounds taken, or -1 if it did not converge.
+ * its pairs.  Converged when no m moves by 1e-4 or more (as Splink); returns
+ * the rounds taken, or -1 if it did not converge in 200.
  */
 static int
 em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS])
@@ -565,8 +566,8 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS])
 			}
 		}
 		lambda = n > 0 ? Min(Max(sum_post / n, 1e-9), 1 - 1e-9) : 0.5;
-		if (delta < 1e-6)
-			return round;
+		if (delta < 1e-4)
+			return round;		/* Splink's default convergence */
 	}
 	return -1;
 }

@@ -1,0 +1,213 @@
+/*
+ * explain.c
+ *		Trained models kept in tables (train_model) and the explanation of a
+ *		pair under one (match_explain): the prior, then, column by column,
+ *		the comparison level, its m and u, its weight log2(m/u) and the
+ *		running total, as Splink's waterfall chart shows it.
+ *
+ * The explanation leaves out term-frequency adjustment: it shows what the
+ * model says of the values' agreement, whatever the values.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "link/link.h"
+
+PG_FUNCTION_INFO_V1(link_match_explain);
+
+static const char *const name_levels[] = {
+	"missing", "equal", "similar (0.92 or more)", "close (0.85 or more)",
+	"alike (0.70 or more)", "different"};
+static const char *const date_levels[] = {
+	"missing", "equal", "day and month transposed", "one digit differs",
+	"within a year", "different"};
+static const char *const postcode_levels[] = {
+	"missing", "same unit (or equal)", "same sector (or one edit)", "same district",
+	"different"};
+static const char *const text_levels[] = {
+	"missing", "equal", "Jaro-Winkler 0.92 or more", "Jaro-Winkler 0.80 or more",
+	"different"};
+static const char *const exact_levels[] = {"missing", "equal", "different"};
+static const char *const identifier_levels[] = {"missing", "equal", "one slip", "different"};
+
+const char *
+link_level_name(LinkKind kind, int level)
+{
+	switch (kind)
+	{
+		case LK_GIVEN_NAME:
+		case LK_SURNAME:
+		case LK_FULL_NAME:
+			return name_levels[level];
+		case LK_DATE:
+			return date_levels[level];
+		case LK_POSTCODE:
+			return postcode_levels[level];
+		case LK_TEXT:
+			return text_levels[level];
+		case LK_EXACT:
+			return exact_levels[level];
+		case LK_IDENTIFIER:
+		case LK_NUMBER:
+			return identifier_levels[level];
+	}
+	return "?";
+}
+
+/* A record from a JSON object of column -> value (text). */
+static LinkRecord *
+record_from_json(LinkModel *lm, Jsonb *obj, const char *which)
+{
+	LinkRecord *r = palloc0(offsetof(LinkRecord, v) + sizeof(LinkValue) * lm->ncolumns);
+
+	if (!JB_ROOT_IS_OBJECT(obj))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("record %s must be a JSON object of column names and values", which)));
+	r->id = pstrdup(which);
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		JsonbValue	key,
+				   *v;
+		char	   *text = NULL;
+
+		key.type = jbvString;
+		key.val.string.val = lm->columns[c].name;
+		key.val.string.len = strlen(lm->columns[c].name);
+		v = findJsonbValueFromContainer(&obj->root, JB_FOBJECT, &key);
+		if (v != NULL && v->type == jbvString)
+			text = pnstrdup(v->val.string.val, v->val.string.len);
+		else if (v != NULL && v->type == jbvNumeric)
+			text = DatumGetCString(DirectFunctionCall1(numeric_out,
+													   NumericGetDatum(v->val.numeric)));
+		link_prepare_value(lm, c, text, &r->v[c]);
+	}
+	return r;
+}
+
+Datum
+link_match_explain(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	text	   *model = PG_GETARG_TEXT_PP(0);
+	Jsonb	   *ja = PG_GETARG_JSONB_P(1);
+	Jsonb	   *jb = PG_GETARG_JSONB_P(2);
+	LinkModel  *lm = palloc0(sizeof(LinkModel));
+	LinkRecord *ra,
+			   *rb;
+	uint8		level[LINK_MAX_COLUMNS];
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {PointerGetDatum(model)};
+	double		total;
+	MemoryContext caller = CurrentMemoryContext;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "match_explain: SPI_connect failed");
+	if (SPI_execute_with_args("SELECT prior FROM brent_mdm.link_model WHERE model_name = $1",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "match_explain: could not read brent_mdm.link_model");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("no model named \"%s\"", text_to_cstring(model)),
+				 errhint("Train one with brent_mdm.train_model().")));
+	{
+		bool		isnull;
+
+		lm->lambda = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	if (SPI_execute_with_args("SELECT column_name, kind, level, m, u FROM brent_mdm.link_model_level"
+							  " WHERE model_name = $1 ORDER BY column_name, level",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "match_explain: could not read brent_mdm.link_model_level");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		char	   *name = SPI_getvalue(tup, desc, 1);
+		char	   *kind = SPI_getvalue(tup, desc, 2);
+		int			l = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+		LinkColumn *c = NULL;
+		MemoryContext old;
+
+		for (int k = 0; k < lm->ncolumns; k++)
+			if (strcmp(lm->columns[k].name, name) == 0)
+				c = &lm->columns[k];
+		if (c == NULL)
+		{
+			if (lm->ncolumns >= LINK_MAX_COLUMNS)
+				break;
+			c = &lm->columns[lm->ncolumns++];
+			old = MemoryContextSwitchTo(caller);
+			c->name = pstrdup(name);
+			MemoryContextSwitchTo(old);
+			for (int k = LK_GIVEN_NAME; k <= LK_NUMBER; k++)
+				if (strcmp(kind, link_kind_name((LinkKind) k)) == 0)
+					c->kind = (LinkKind) k;
+		}
+		if (l >= 0 && l < LINK_MAX_LEVELS)
+		{
+			c->m[l] = DatumGetFloat8(SPI_getbinval(tup, desc, 4, &isnull));
+			c->u[l] = DatumGetFloat8(SPI_getbinval(tup, desc, 5, &isnull));
+			c->nlevels = Max(c->nlevels, l + 1);
+		}
+	}
+	SPI_finish();
+
+	ra = record_from_json(lm, ja, "a");
+	rb = record_from_json(lm, jb, "b");
+	link_compare(lm, ra, rb, level);
+
+	total = log2(lm->lambda / (1.0 - lm->lambda));
+	{
+		Datum		values[12];
+		bool		nulls[12] = {false, true, true, true, true, true, true, true, true, false, false, false};
+
+		values[0] = Int32GetDatum(0);
+		values[9] = Float8GetDatum(total);
+		values[10] = Float8GetDatum(total);
+		values[11] = Float8GetDatum(1.0 / (1.0 + pow(2.0, -total)));
+		nulls[1] = false;
+		values[1] = CStringGetTextDatum("(prior: two random records match)");
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		LinkColumn *col = &lm->columns[c];
+		int			l = level[c];
+		double		w = (l == 0) ? 0.0 : log2(col->m[l] / col->u[l]);
+		Datum		values[12];
+		bool		nulls[12] = {false};
+
+		total += w;
+		values[0] = Int32GetDatum(c + 1);
+		values[1] = CStringGetTextDatum(col->name);
+		values[2] = CStringGetTextDatum(link_kind_name(col->kind));
+		nulls[3] = ra->v[c].s == NULL;
+		if (!nulls[3])
+			values[3] = CStringGetTextDatum(ra->v[c].s);
+		nulls[4] = rb->v[c].s == NULL;
+		if (!nulls[4])
+			values[4] = CStringGetTextDatum(rb->v[c].s);
+		values[5] = Int32GetDatum(l);
+		values[6] = CStringGetTextDatum(link_level_name(col->kind, l));
+		nulls[7] = nulls[8] = (l == 0);
+		values[7] = Float8GetDatum(col->m[l]);
+		values[8] = Float8GetDatum(col->u[l]);
+		values[9] = Float8GetDatum(w);
+		values[10] = Float8GetDatum(total);
+		values[11] = Float8GetDatum(1.0 / (1.0 + pow(2.0, -total)));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
