@@ -12,8 +12,6 @@
 #include "postgres.h"
 
 #include "link/link.h"
-#include "match/chars.h"
-#include "match/compare.h"
 #include "match/dates.h"
 #include "match/variants.h"
 
@@ -37,10 +35,6 @@ find(int32 *parent, int32 x)
 static bool
 values_conflict(LinkKind kind, const LinkValue *a, const LinkValue *b)
 {
-	Chars		ca,
-				cb;
-	int			d;
-
 	if (a == NULL || b == NULL)
 		return false;
 	if (kind == LK_DATE)
@@ -51,14 +45,7 @@ values_conflict(LinkKind kind, const LinkValue *a, const LinkValue *b)
 			return a->s[0] != b->s[0];
 		return name_similarity_cstring(a->s, a->len, b->s, b->len) < 0.6;
 	}
-	if (a->len == b->len && memcmp(a->s, b->s, a->len) == 0)
-		return false;
-	chars_from_bytes(&ca, a->s, a->len);
-	chars_from_bytes(&cb, b->s, b->len);
-	d = match_levenshtein_chars(&ca, &cb, 1);
-	chars_free(&ca);
-	chars_free(&cb);
-	return d > 1;
+	return link_edits(a, b, 1) > 1;
 }
 
 typedef struct Edge

@@ -11,12 +11,12 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "portability/instr_time.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
 
+#include "brent_mdm.h"
 #include "link/link.h"
 
 PG_FUNCTION_INFO_V1(link_dedupe);
@@ -215,16 +215,6 @@ load_linkage(LinkModel *lm, Oid *relids, int nrels, const char *id_column, Jsonb
 
 /* Runs of this many records or more report their stages as NOTICEs. */
 #define PROGRESS_RECORDS 50000
-
-static double
-seconds_since(instr_time start)
-{
-	instr_time	now;
-
-	INSTR_TIME_SET_CURRENT(now);
-	INSTR_TIME_SUBTRACT(now, start);
-	return INSTR_TIME_GET_DOUBLE(now);
-}
 
 /* Loads, blocks, trains and scores; warns about what the user should know. */
 static LinkModel *

@@ -110,6 +110,7 @@ typedef struct LinkModel
 /* model.c */
 extern void link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v);
 extern void link_term_frequencies(LinkModel *lm);
+extern int	link_edits(const LinkValue *a, const LinkValue *b, int max);
 extern void link_compare(LinkModel *lm, const LinkRecord *a, const LinkRecord *b, uint8 *level);
 extern void link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed);
 extern void link_estimate_m(LinkModel *lm);

@@ -268,8 +268,9 @@ jw(const LinkValue *a, const LinkValue *b)
 	return r;
 }
 
-static int
-edits(const LinkValue *a, const LinkValue *b, int max)
+/* Levenshtein distance of two prepared values, capped at max + 1. */
+int
+link_edits(const LinkValue *a, const LinkValue *b, int max)
 {
 	Chars		ca,
 				cb;
@@ -382,7 +383,7 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 					l = agree[0] == 'u' ? 1 : agree[0] == 's' ? 2 : agree[0] == 'd' ? 3 : 4;
 				}
 				else
-					l = same(a, b) ? 1 : edits(a, b, 1) <= 1 ? 2 : 4;
+					l = same(a, b) ? 1 : link_edits(a, b, 1) <= 1 ? 2 : 4;
 				break;
 			case LK_TEXT:
 				if (same(a, b))
@@ -400,7 +401,7 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 			case LK_NUMBER:
 			case LK_IDENTIFIER:
 			default:
-				l = same(a, b) ? 1 : edits(a, b, 1) <= 1 ? 2 : 3;
+				l = same(a, b) ? 1 : link_edits(a, b, 1) <= 1 ? 2 : 3;
 				break;
 		}
 		level[c] = l;

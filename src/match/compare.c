@@ -199,6 +199,34 @@ strip_affixes(const pg_wchar **a, int *n, const pg_wchar **b, int *m)
 	}
 }
 
+/*
+ * Strips the common affixes of two strings and puts the shorter first
+ * (a, n): the pattern of the bit-parallel algorithms.  Returns the Chars
+ * the pattern comes from.
+ */
+static const Chars *
+shorter_first(const Chars *ca, const Chars *cb, const pg_wchar **a, int *n,
+			  const pg_wchar **b, int *m)
+{
+	*a = ca->c;
+	*n = ca->len;
+	*b = cb->c;
+	*m = cb->len;
+	strip_affixes(a, n, b, m);
+	if (*n > *m)
+	{
+		const pg_wchar *t = *a;
+		int			tl = *n;
+
+		*a = *b;
+		*n = *m;
+		*b = t;
+		*m = tl;
+		return cb;
+	}
+	return ca;
+}
+
 /* Two-row dynamic program, O(n m) time, O(n) memory. */
 static int
 lev_rows(const pg_wchar *a, int n, const pg_wchar *b, int m)
@@ -386,25 +414,13 @@ lev_bits(const Chars *pa, const pg_wchar *a, int n, const pg_wchar *b, int m, in
 int
 match_levenshtein_chars(const Chars *ca, const Chars *cb, int max)
 {
-	const pg_wchar *a = ca->c,
-			   *b = cb->c;
-	int			n = ca->len,
-				m = cb->len;
-	const Chars *pattern = ca;
+	const pg_wchar *a,
+			   *b;
+	int			n,
+				m;
+	const Chars *pattern = shorter_first(ca, cb, &a, &n, &b, &m);
 	int			d;
 
-	strip_affixes(&a, &n, &b, &m);
-	if (n > m)
-	{
-		const pg_wchar *t = a;
-		int			tl = n;
-
-		a = b;
-		n = m;
-		b = t;
-		m = tl;
-		pattern = cb;
-	}
 	if (max >= 0 && m - n > max)
 		return max + 1;
 	if (n == 0)
@@ -460,11 +476,11 @@ osa_rows(const pg_wchar *a, int n, const pg_wchar *b, int m)
 static int
 osa_chars(const Chars *ca, const Chars *cb)
 {
-	const pg_wchar *a = ca->c,
-			   *b = cb->c;
-	int			n = ca->len,
-				m = cb->len;
-	const Chars *pattern = ca;
+	const pg_wchar *a,
+			   *b;
+	int			n,
+				m;
+	const Chars *pattern = shorter_first(ca, cb, &a, &n, &b, &m);
 	PeqMap		map;
 	int			score;
 	uint64		vp = ~UINT64CONST(0),
@@ -473,18 +489,6 @@ osa_chars(const Chars *ca, const Chars *cb)
 				prev_eq = 0,
 				last;
 
-	strip_affixes(&a, &n, &b, &m);
-	if (n > m)
-	{
-		const pg_wchar *t = a;
-		int			tl = n;
-
-		a = b;
-		n = m;
-		b = t;
-		m = tl;
-		pattern = cb;
-	}
 	if (n == 0)
 		return m;
 	if (n > WORD_BITS)

@@ -24,12 +24,12 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "portability/instr_time.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "brent_mdm.h"
 #include "synth/household.h"
 #include "synth/systems.h"
 
@@ -458,16 +458,6 @@ date_text(DateADT d)
 	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
 }
 
-static double
-elapsed_seconds(instr_time start)
-{
-	instr_time	now;
-
-	INSTR_TIME_SET_CURRENT(now);
-	INSTR_TIME_SUBTRACT(now, start);
-	return INSTR_TIME_GET_DOUBLE(now);
-}
-
 Datum
 generate_borough(PG_FUNCTION_ARGS)
 {
@@ -567,7 +557,7 @@ generate_borough(PG_FUNCTION_ARGS)
 			ereport(NOTICE,
 					(errmsg("generate_borough: %d%% (" INT64_FORMAT " of " INT64_FORMAT " people) after %.1f s",
 							(int) (100 * g->next_person / people), g->next_person,
-							people, elapsed_seconds(start))));
+							people, seconds_since(start))));
 			next_report += people / 10;
 		}
 	}
@@ -581,7 +571,7 @@ generate_borough(PG_FUNCTION_ARGS)
 
 	/* 4: keys and indexes */
 	ereport(NOTICE, (errmsg("generate_borough: building keys and indexes after %.1f s",
-							elapsed_seconds(start))));
+							seconds_since(start))));
 	index_tables(main, truth);
 	{
 		char	   *sql = psprintf(person_record_view, quote_identifier(main));
@@ -604,6 +594,6 @@ generate_borough(PG_FUNCTION_ARGS)
 		values[1] = Int64GetDatum(t == T_WARD ? BOROUGH_NWARDS : g->tw[t].rows);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	ereport(NOTICE, (errmsg("generate_borough: done in %.1f s", elapsed_seconds(start))));
+	ereport(NOTICE, (errmsg("generate_borough: done in %.1f s", seconds_since(start))));
 	return (Datum) 0;
 }
