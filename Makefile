@@ -9,11 +9,15 @@ EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION)
 MODULE_big  = brent_mdm
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 
-MODULES_SQL = src/header.sql src/synth/synth.sql src/match/match.sql \
-              src/match/variants.sql sql-build/name_variant_seed.sql src/link/link.sql
+# Files of 0.1.0, then files added since (the update script from 0.1.0 is
+# src/updates/brent_mdm--0.1.0--$(EXTVERSION).sql followed by the added files).
+MODULES_SQL_010 = src/header.sql src/synth/synth.sql src/match/match.sql \
+                  src/match/variants.sql sql-build/name_variant_seed.sql src/link/link.sql
+MODULES_SQL_NEW = src/link/client_index.sql
+MODULES_SQL = $(MODULES_SQL_010) $(MODULES_SQL_NEW)
 
-DATA_built  = sql-build/$(EXTENSION)--$(EXTVERSION).sql
-DATA        = $(wildcard src/updates/*.sql src/releases/*.sql)
+DATA_built  = sql-build/$(EXTENSION)--$(EXTVERSION).sql sql-build/$(EXTENSION)--0.1.0--$(EXTVERSION).sql
+DATA        = $(wildcard src/releases/*.sql)
 EXTRA_CLEAN = sql-build results regression.diffs regression.out
 
 # pg_regress: one file per concept in sql/, picked up by itself.
@@ -53,6 +57,10 @@ sql-build/name_variant_seed.sql: data/nicknames.csv data/name_spellings.csv
 sql-build/$(EXTENSION)--$(EXTVERSION).sql: $(MODULES_SQL) $(EXTENSION).control
 	@mkdir -p sql-build
 	cat $(MODULES_SQL) | sed 's/@EXTVERSION@/$(EXTVERSION)/g' > $@
+
+sql-build/$(EXTENSION)--0.1.0--$(EXTVERSION).sql: src/updates/$(EXTENSION)--0.1.0--$(EXTVERSION).sql $(MODULES_SQL_NEW) $(EXTENSION).control
+	@mkdir -p sql-build
+	cat $< $(MODULES_SQL_NEW) | sed 's/@EXTVERSION@/$(EXTVERSION)/g' > $@
 
 .PHONY: demo test bench
 demo:
