@@ -15,6 +15,11 @@ SELECT * FROM brent_mdm.generate_borough(300, 4);
 CREATE TABLE records AS SELECT system || '/' || record_key AS id, * FROM borough.person_record;
 SELECT count(*) FROM brent_mdm.train_model('m', 'records', 'id',
   '{"given_name": "given_name", "family_name": "surname", "date_of_birth": "date"}');
+INSERT INTO brent_mdm.client_setting (link_threshold) VALUES (0.95);
+INSERT INTO brent_mdm.survivorship_rule VALUES ('postcode', 'most_trusted');
+SELECT * FROM brent_mdm.client_index_load('borough.person_record');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, date_of_birth)
+VALUES ('housing', 'after-build', 'Zebedee', 'Quintrell', '1931-02-28');
 SQL
 dump=$(mktemp)
 trap 'rm -f "$dump"' EXIT
@@ -23,7 +28,7 @@ createdb "$dst"
 pg_restore -d "$dst" "$dump" 2>&1 | grep -v "^$" || true
 
 q() { psql -X -Atd "$1" -c "$2"; }
-echo "1..6"
+echo "1..11"
 n=0; fail=0
 check() { n=$((n+1)); if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (expected '$2', got '$3')"; fail=1; fi; }
 check "the extension is restored" "$(q "$src" "SELECT extversion FROM pg_extension WHERE extname = 'brent_mdm'")" \
@@ -36,6 +41,16 @@ check "the dictionary in use is the same" "$(q "$src" "SELECT md5(string_agg(nam
       "$(q "$dst" "SELECT md5(string_agg(name || variant, ',' ORDER BY name, variant)) FROM brent_mdm.name_variants")"
 check "a generated borough comes back whole" "$(q "$src" "SELECT md5(string_agg(p::text, ',' ORDER BY person_id)) FROM borough_truth.person p")" \
       "$(q "$dst" "SELECT md5(string_agg(p::text, ',' ORDER BY person_id)) FROM borough_truth.person p")"
-check "a trained model is kept, with its levels" "$(q "$src" "SELECT count(*) FROM brent_mdm.link_model_level")" \
-      "$(q "$dst" "SELECT count(*) FROM brent_mdm.link_model_level WHERE model_name = 'm'")"
+levels="SELECT count(*) FROM brent_mdm.link_model_level WHERE model_name = 'm'"
+check "a trained model is kept, with its levels" "$(q "$src" "$levels")" "$(q "$dst" "$levels")"
+ci="SELECT md5(string_agg(r.record_id || ':' || r.client_id, ',' ORDER BY r.record_id)) FROM brent_mdm.client_record r"
+check "the Client Index keeps every record's client" "$(q "$src" "$ci")" "$(q "$dst" "$ci")"
+golden="SELECT md5(string_agg(c::text, ',' ORDER BY client_id)) FROM brent_mdm.client c"
+check "golden records are kept as they were" "$(q "$src" "$golden")" "$(q "$dst" "$golden")"
+hist="SELECT count(*) || '/' || (SELECT count(*) FROM brent_mdm.client_change) FROM brent_mdm.client_history"
+check "history and change feed are kept, not replayed" "$(q "$src" "$hist")" "$(q "$dst" "$hist")"
+next="INSERT INTO brent_mdm.client_record (system, record_key, given_name) VALUES ('housing', 'after-restore', 'Ann') RETURNING client_id > (SELECT max(client_id) FROM brent_mdm.client WHERE client_id <> (SELECT max(client_id) FROM brent_mdm.client))"
+check "ids continue after a restore" "t" "$(q "$dst" "$next" | head -1)"
+conf="SELECT link_threshold || ' ' || (SELECT string_agg(attribute || '=' || rule, ',' ORDER BY attribute) FROM brent_mdm.survivorship_rules WHERE overridden) FROM brent_mdm.client_settings"
+check "the DBA's Client Index settings and rules are kept" "0.95 postcode=most_trusted" "$(q "$dst" "$conf")"
 exit $fail

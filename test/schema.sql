@@ -7,7 +7,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(18);
+SELECT plan(19);
 
 SELECT has_schema('brent_mdm');
 SELECT is((SELECT count(*)::int FROM pg_depend
@@ -76,11 +76,19 @@ SELECT ok(NOT (SELECT proleakproof FROM pg_proc
                 WHERE oid = 'brent_mdm.jaro_winkler(text, text, float8)'::regprocedure),
           'jaro_winkler with a prefix scale checks it, so is not LEAKPROOF');
 
--- configuration tables are kept by pg_dump
-SELECT is((SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_extension e
-             JOIN pg_class c ON c.oid = ANY (e.extconfig) WHERE e.extname = 'brent_mdm'),
-          ARRAY['link_model', 'link_model_level', 'name_variant'],
-          'configuration tables (name variants, trained models) are registered with pg_extension_config_dump');
+-- every table holding the council's data or configuration is kept by pg_dump
+-- (all but the name dictionary's seed, which the install script writes), and
+-- so is every sequence behind their ids
+SELECT set_eq($$SELECT c.relname::text FROM pg_extension e JOIN pg_class c ON c.oid = ANY (e.extconfig)
+                 WHERE e.extname = 'brent_mdm' AND c.relkind = 'r'$$,
+              $$SELECT c.relname::text FROM pg_class c
+                 WHERE c.relnamespace = 'brent_mdm'::regnamespace AND c.relkind = 'r'
+                   AND c.relname NOT IN ('name_variant_seed', 'survivorship_rule_default')$$,
+              'every table but the shipped seeds (name dictionary, survivorship rules) is registered with pg_extension_config_dump');
+SELECT is_empty($$SELECT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i')
+                   WHERE s.relkind = 'S' AND s.relnamespace = 'brent_mdm'::regnamespace
+                     AND s.oid <> ALL ((SELECT extconfig FROM pg_extension WHERE extname = 'brent_mdm')::oid[])$$,
+                'every sequence behind an id is registered with pg_extension_config_dump');
 
 -- the install script refuses to be run outside CREATE EXTENSION
 SELECT matches(pg_read_file(

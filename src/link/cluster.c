@@ -66,11 +66,27 @@ edge_cmp(const void *x, const void *y)
 }
 
 /*
+ * Is any record that must not join a's group in b's group?  Cannot-link
+ * partners are kept per group root as a linked list, merged on union.
+ */
+static bool
+cannot_join(int32 *parent, const int32 *head, const int32 *next, const int32 *partner,
+			int32 ra, int32 rb)
+{
+	for (int32 k = head[ra]; k >= 0; k = next[k])
+		if (find(parent, partner[k]) == rb)
+			return true;
+	return false;
+}
+
+/*
  * Cluster of each record: the smallest record number in its component,
  * plus one (so that cluster ids are stable for a given input order).
+ * Reviewers' decisions bind: must-link pairs are joined first, whatever
+ * the model says; cannot-link pairs never end in one cluster.
  */
 int64 *
-link_cluster(const LinkModel *lm, double threshold)
+link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decisions, int ndecisions)
 {
 	int			n = lm->nrecords;
 	int32	   *parent = palloc(sizeof(int32) * n);
@@ -81,6 +97,11 @@ link_cluster(const LinkModel *lm, double threshold)
 	const LinkValue **idval;	/* per root and identifier column; NULL = none */
 	Edge	   *edges;
 	int64		nedges = 0;
+	int32	   *head = palloc(sizeof(int32) * Max(n, 1));	/* cannot-link list per root */
+	int32	   *tail = palloc(sizeof(int32) * Max(n, 1));
+	int32	   *next = palloc(sizeof(int32) * Max(2 * ndecisions, 1));
+	int32	   *partner = palloc(sizeof(int32) * Max(2 * ndecisions, 1));
+	int32		nlinks = 0;
 
 	for (int c = 0; c < lm->ncolumns; c++)
 		if (lm->columns[c].kind == LK_IDENTIFIER || lm->columns[c].kind == LK_DATE ||
@@ -98,6 +119,50 @@ link_cluster(const LinkModel *lm, double threshold)
 			const LinkValue *v = &lm->records[i]->v[idcols[k]];
 
 			idval[(int64) i * nid + k] = v->s ? v : NULL;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		head[i] = tail[i] = -1;
+	/* reviewers' decisions: must-link joins now, cannot-link lists */
+	for (int d = 0; d < ndecisions; d++)
+	{
+		int32		a = decisions[d].a,
+					b = decisions[d].b;
+
+		if (decisions[d].must_link)
+		{
+			int32		ra = find(parent, a),
+						rb = find(parent, b);
+
+			if (ra != rb)
+				parent[Max(ra, rb)] = Min(ra, rb);
+		}
+		else
+		{
+			partner[nlinks] = b;
+			next[nlinks] = head[a];
+			if (head[a] < 0)
+				tail[a] = nlinks;
+			head[a] = nlinks++;
+			partner[nlinks] = a;
+			next[nlinks] = head[b];
+			if (head[b] < 0)
+				tail[b] = nlinks;
+			head[b] = nlinks++;
+		}
+	}
+	/* move the cannot-link lists of must-linked records to their roots */
+	for (int i = 0; i < n; i++)
+	{
+		int32		r = find(parent, i);
+
+		if (r != i && head[i] >= 0)
+		{
+			next[tail[i]] = head[r];
+			if (head[r] < 0)
+				tail[r] = tail[i];
+			head[r] = head[i];
+			head[i] = tail[i] = -1;
 		}
 	}
 	edges = palloc(sizeof(Edge) * Max(lm->npairs, 1));
@@ -126,11 +191,20 @@ link_cluster(const LinkModel *lm, double threshold)
 			conflict = values_conflict(idkind[k], idval[(int64) ra * nid + k],
 									   idval[(int64) rb * nid + k]);
 		}
-		if (conflict)
+		if (conflict || (nlinks > 0 && (cannot_join(parent, head, next, partner, ra, rb) ||
+										cannot_join(parent, head, next, partner, rb, ra))))
 			continue;
 		root = Min(ra, rb);
 		other = Max(ra, rb);
 		parent[other] = root;
+		if (head[other] >= 0)
+		{
+			next[tail[other]] = head[root];
+			if (head[root] < 0)
+				tail[root] = tail[other];
+			head[root] = head[other];
+			head[other] = tail[other] = -1;
+		}
 		for (int k = 0; k < nid; k++)
 			if (idval[(int64) root * nid + k] == NULL)
 				idval[(int64) root * nid + k] = idval[(int64) other * nid + k];
@@ -140,5 +214,9 @@ link_cluster(const LinkModel *lm, double threshold)
 	pfree(parent);
 	pfree(idval);
 	pfree(edges);
+	pfree(head);
+	pfree(tail);
+	pfree(next);
+	pfree(partner);
 	return cluster;
 }

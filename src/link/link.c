@@ -11,6 +11,7 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -140,8 +141,10 @@ load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
 	appendStringInfo(&sql, "SELECT %s::text", quote_identifier(id_column));
 	for (int c = 0; c < lm->ncolumns; c++)
 		appendStringInfo(&sql, ", %s::text", quote_identifier(lm->columns[c].name));
-	appendStringInfo(&sql, " FROM %s", quote_qualified_identifier(
-								get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
+	/* in id order: the same rows give the same result whatever their physical order */
+	appendStringInfo(&sql, " FROM %s ORDER BY %s", quote_qualified_identifier(
+								get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)),
+					 quote_identifier(id_column));
 	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "linkage: could not read %s", get_rel_name(relid));
 
@@ -217,9 +220,9 @@ load_linkage(LinkModel *lm, Oid *relids, int nrels, const char *id_column, Jsonb
 #define PROGRESS_RECORDS 50000
 
 /* Loads, blocks, trains and scores; warns about what the user should know. */
-static LinkModel *
-run_linkage(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
-			MemoryContext target)
+LinkModel *
+link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
+		 const LinkModel *preset, MemoryContext target)
 {
 	LinkModel  *lm = MemoryContextAllocZero(target, sizeof(LinkModel));
 	MemoryContext old;
@@ -245,11 +248,28 @@ run_linkage(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 		ereport(NOTICE, (errmsg("linkage: " INT64_FORMAT " candidate pairs compared after %.1f s (%.0f pairs a second overall)",
 								lm->npairs, t, lm->npairs / Max(t, 0.001))));
 	}
-	link_estimate_u(lm, U_SAMPLE_PAIRS, U_SEED);
-	link_estimate_m(lm);
-	if (progress)
-		ereport(NOTICE, (errmsg("linkage: model trained after %.1f s (%d rounds of EM at most)",
-								seconds_since(start), lm->em_iterations)));
+	if (preset != NULL)
+	{
+		/* scoring with a kept model: its m, u and prior, this data's term frequencies */
+		lm->lambda = preset->lambda;
+		lm->em_converged = true;
+		for (int c = 0; c < lm->ncolumns; c++)
+			for (int p = 0; p < preset->ncolumns; p++)
+				if (strcmp(lm->columns[c].name, preset->columns[p].name) == 0 &&
+					lm->columns[c].kind == preset->columns[p].kind)
+				{
+					memcpy(lm->columns[c].m, preset->columns[p].m, sizeof(lm->columns[c].m));
+					memcpy(lm->columns[c].u, preset->columns[p].u, sizeof(lm->columns[c].u));
+				}
+	}
+	else
+	{
+		link_estimate_u(lm, U_SAMPLE_PAIRS, U_SEED);
+		link_estimate_m(lm);
+		if (progress)
+			ereport(NOTICE, (errmsg("linkage: model trained after %.1f s (%d rounds of EM at most)",
+									seconds_since(start), lm->em_iterations)));
+	}
 	if (!lm->em_converged)
 		ereport(WARNING,
 				(errcode(ERRCODE_WARNING),
@@ -332,10 +352,10 @@ link_dedupe(PG_FUNCTION_ARGS)
 	int64	   *cluster;
 
 	InitMaterializedSRF(fcinfo, 0);
-	lm = run_linkage(&relid, 1, id_column, columns, CurrentMemoryContext);
+	lm = link_run(&relid, 1, id_column, columns, NULL, CurrentMemoryContext);
 	if (lm->nrecords == 0)
 		return (Datum) 0;
-	cluster = link_cluster(lm, 0.5);
+	cluster = link_cluster(lm, 0.5, NULL, 0);
 	if (lm->nrecords >= PROGRESS_RECORDS)
 		ereport(NOTICE, (errmsg("linkage: %d records clustered", lm->nrecords)));
 	for (int i = 0; i < lm->nrecords; i++)
@@ -360,7 +380,7 @@ link_link(PG_FUNCTION_ARGS)
 	LinkModel  *lm;
 
 	InitMaterializedSRF(fcinfo, 0);
-	lm = run_linkage(relids, 2, id_column, columns, CurrentMemoryContext);
+	lm = link_run(relids, 2, id_column, columns, NULL, CurrentMemoryContext);
 	for (int64 k = 0; k < lm->npairs; k++)
 	{
 		const LinkPair *p = &lm->pairs[k];
@@ -384,6 +404,130 @@ rel_text(Oid relid)
 }
 
 /*
+ * Stores a trained model as name in brent_mdm.link_model, link_model_level,
+ * link_model_column and link_model_tf (replacing one of the same name), with
+ * the caller's rights; each level is also returned into rsinfo if given.
+ */
+void
+link_store_model(text *name, const LinkModel *lm, const char *columns_json,
+				 const char *trained_on, ReturnSetInfo *rsinfo)
+{
+	StringInfoData sql;
+	Oid			types[3] = {TEXTOID, INT8ARRAYOID, FLOAT8ARRAYOID};
+	Datum		args[3];
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "train_model: SPI_connect failed");
+	args[0] = PointerGetDatum(name);
+	if (SPI_execute_with_args("DELETE FROM brent_mdm.link_model WHERE model_name = $1",
+							  1, types, args, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "train_model: could not replace the model");
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "INSERT INTO brent_mdm.link_model (model_name, columns, trained_on, records,"
+					 " candidate_pairs, prior, em_rounds, converged)"
+					 " VALUES ($1, %s::jsonb, %s, %d, " INT64_FORMAT ", %.17g, %d, %s)",
+					 quote_literal_cstr(columns_json), quote_literal_cstr(trained_on),
+					 lm->nrecords, lm->npairs, lm->lambda, lm->em_iterations,
+					 lm->em_converged ? "true" : "false");
+	if (SPI_execute_with_args(sql.data, 1, types, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "train_model: could not store the model");
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		const LinkColumn *col = &lm->columns[c];
+		int			nvalues = 0;
+		Datum	   *hashes;
+		Datum	   *freqs;
+		uint32	   *seen;
+
+		for (int l = 1; l < col->nlevels; l++)
+		{
+			resetStringInfo(&sql);
+			appendStringInfo(&sql,
+							 "INSERT INTO brent_mdm.link_model_level VALUES ($1, %s, %s, %d, %s, %.17g, %.17g)",
+							 quote_literal_cstr(col->name),
+							 quote_literal_cstr(link_kind_name(col->kind)), l,
+							 quote_literal_cstr(link_level_name(col->kind, l)), col->m[l], col->u[l]);
+			if (SPI_execute_with_args(sql.data, 1, types, args, NULL, false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "train_model: could not store the model's levels");
+			if (rsinfo != NULL)
+			{
+				Datum		values[7];
+				bool		nulls[7] = {false};
+
+				values[0] = PointerGetDatum(name);
+				values[1] = CStringGetTextDatum(col->name);
+				values[2] = CStringGetTextDatum(link_kind_name(col->kind));
+				values[3] = Int32GetDatum(l);
+				values[4] = CStringGetTextDatum(link_level_name(col->kind, l));
+				values[5] = Float8GetDatum(col->m[l]);
+				values[6] = Float8GetDatum(col->u[l]);
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			}
+		}
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "INSERT INTO brent_mdm.link_model_column VALUES ($1, %s, %d)",
+						 quote_literal_cstr(col->name), col->npresent);
+		if (SPI_execute_with_args(sql.data, 1, types, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "train_model: could not store the model's columns");
+
+		/* term frequencies of the values held by two records or more */
+		if (!col->tf || col->npresent == 0)
+			continue;
+		hashes = palloc(sizeof(Datum) * lm->nrecords);
+		freqs = palloc(sizeof(Datum) * lm->nrecords);
+		seen = palloc(sizeof(uint32) * lm->nrecords);
+		for (int i = 0; i < lm->nrecords; i++)
+		{
+			const LinkValue *v = &lm->records[i]->v[c];
+
+			if (v->s != NULL && v->tf * col->npresent >= 1.5)
+				seen[nvalues++] = v->hash;
+		}
+		qsort(seen, nvalues, sizeof(uint32), link_cmp_u32);
+		{
+			int			unique = 0;
+
+			for (int i = 0; i < nvalues; i++)
+				if (i == 0 || seen[i] != seen[i - 1])
+					seen[unique++] = seen[i];
+			nvalues = unique;
+		}
+		/* the frequency of each hash, from any record holding it */
+		for (int i = 0; i < lm->nrecords; i++)
+		{
+			const LinkValue *v = &lm->records[i]->v[c];
+			uint32	   *at;
+
+			if (v->s == NULL || v->tf * col->npresent < 1.5)
+				continue;
+			at = bsearch(&v->hash, seen, nvalues, sizeof(uint32), link_cmp_u32);
+			hashes[at - seen] = Int64GetDatum((int64) v->hash);
+			freqs[at - seen] = Float8GetDatum(v->tf);
+		}
+		if (nvalues > 0)
+		{
+			Datum		targs[3];
+
+			resetStringInfo(&sql);
+			appendStringInfo(&sql,
+							 "INSERT INTO brent_mdm.link_model_tf"
+							 " SELECT $1, %s, h, f FROM unnest($2, $3) AS u(h, f) ON CONFLICT DO NOTHING",
+							 quote_literal_cstr(col->name));
+			targs[0] = PointerGetDatum(name);
+			targs[1] = PointerGetDatum(construct_array(hashes, nvalues, INT8OID, 8, true, TYPALIGN_DOUBLE));
+			targs[2] = PointerGetDatum(construct_array(freqs, nvalues, FLOAT8OID, 8, true, TYPALIGN_DOUBLE));
+			if (SPI_execute_with_args(sql.data, 3, types, targs, NULL, false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "train_model: could not store the model's term frequencies");
+		}
+		pfree(hashes);
+		pfree(freqs);
+		pfree(seen);
+	}
+	SPI_finish();
+}
+
+/*
  * train_model(): a model trained as dedupe() or link() trains one, stored in
  * brent_mdm.link_model and link_model_level (replacing one of the same
  * name), its levels returned.
@@ -396,9 +540,6 @@ link_train_model(PG_FUNCTION_ARGS)
 	int			nrels;
 	text	   *name;
 	LinkModel  *lm;
-	StringInfoData sql;
-	Oid			types[1] = {TEXTOID};
-	Datum		args[1];
 
 	for (int i = 0; i < 4; i++)
 		if (PG_ARGISNULL(i))
@@ -415,57 +556,13 @@ link_train_model(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("model_name must not be empty")));
 	InitMaterializedSRF(fcinfo, 0);
-	lm = run_linkage(relids, nrels, NameStr(*PG_GETARG_NAME(2)), PG_GETARG_JSONB_P(3),
-					 CurrentMemoryContext);
+	lm = link_run(relids, nrels, NameStr(*PG_GETARG_NAME(2)), PG_GETARG_JSONB_P(3),
+				  NULL, CurrentMemoryContext);
 	if (lm->nrecords == 0)
 		return (Datum) 0;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "train_model: SPI_connect failed");
-	args[0] = PointerGetDatum(name);
-	if (SPI_execute_with_args("DELETE FROM brent_mdm.link_model WHERE model_name = $1",
-							  1, types, args, NULL, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "train_model: could not replace the model");
-	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "INSERT INTO brent_mdm.link_model (model_name, columns, trained_on, records,"
-					 " candidate_pairs, prior, em_rounds, converged)"
-					 " VALUES ($1, %s::jsonb, %s, %d, " INT64_FORMAT ", %.17g, %d, %s)",
-					 quote_literal_cstr(DatumGetCString(DirectFunctionCall1(jsonb_out,
-																			PG_GETARG_DATUM(3)))),
-					 quote_literal_cstr(nrels == 1 ? rel_text(relids[0]) :
-										psprintf("%s, %s", rel_text(relids[0]), rel_text(relids[1]))),
-					 lm->nrecords, lm->npairs, lm->lambda, lm->em_iterations,
-					 lm->em_converged ? "true" : "false");
-	if (SPI_execute_with_args(sql.data, 1, types, args, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "train_model: could not store the model");
-	for (int c = 0; c < lm->ncolumns; c++)
-	{
-		LinkColumn *col = &lm->columns[c];
-
-		for (int l = 1; l < col->nlevels; l++)
-		{
-			Datum		values[7];
-			bool		nulls[7] = {false};
-
-			resetStringInfo(&sql);
-			appendStringInfo(&sql,
-							 "INSERT INTO brent_mdm.link_model_level VALUES ($1, %s, %s, %d, %s, %.17g, %.17g)",
-							 quote_literal_cstr(col->name),
-							 quote_literal_cstr(link_kind_name(col->kind)), l,
-							 quote_literal_cstr(link_level_name(col->kind, l)), col->m[l], col->u[l]);
-			if (SPI_execute_with_args(sql.data, 1, types, args, NULL, false, 0) != SPI_OK_INSERT)
-				elog(ERROR, "train_model: could not store the model's levels");
-			values[0] = PointerGetDatum(name);
-			values[1] = CStringGetTextDatum(col->name);
-			values[2] = CStringGetTextDatum(link_kind_name(col->kind));
-			values[3] = Int32GetDatum(l);
-			values[4] = CStringGetTextDatum(link_level_name(col->kind, l));
-			values[5] = Float8GetDatum(col->m[l]);
-			values[6] = Float8GetDatum(col->u[l]);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
-	}
-	SPI_finish();
+	link_store_model(name, lm, DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(3))),
+					 nrels == 1 ? rel_text(relids[0]) :
+					 psprintf("%s, %s", rel_text(relids[0]), rel_text(relids[1])),
+					 rsinfo);
 	return (Datum) 0;
 }

@@ -13,7 +13,9 @@
 
 #include "postgres.h"
 
+#include "funcapi.h"
 #include "utils/date.h"
+#include "utils/jsonb.h"
 
 #include "match/ukid.h"
 
@@ -118,13 +120,30 @@ extern void link_score(LinkModel *lm);
 extern double link_pair_weight(const LinkModel *lm, int64 k);
 extern const char *link_kind_name(LinkKind k);
 
+extern int	link_cmp_u32(const void *x, const void *y);
+extern double link_record_weight(const LinkModel *lm, const LinkRecord *a, const uint8 *level);
+
+/* link.c */
+extern LinkModel *link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
+						   const LinkModel *preset, MemoryContext target);
+extern void link_store_model(text *name, const LinkModel *lm, const char *columns_json,
+							 const char *trained_on, ReturnSetInfo *rsinfo);
+
 /* block.c */
 extern void link_block(LinkModel *lm, int64 max_pairs, bool estimate_only);
 
 /* explain.c */
 extern const char *link_level_name(LinkKind kind, int level);
 
-/* cluster.c */
-extern int64 *link_cluster(const LinkModel *lm, double threshold);
+/* cluster.c: reviewers' decisions on pairs of records (by record number) */
+typedef struct LinkDecision
+{
+	int32		a;
+	int32		b;
+	bool		must_link;		/* else cannot link */
+} LinkDecision;
+
+extern int64 *link_cluster(const LinkModel *lm, double threshold,
+						   const LinkDecision *decisions, int ndecisions);
 
 #endif							/* BRENT_LINK_H */

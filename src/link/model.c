@@ -176,8 +176,8 @@ link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v)
 		v->hash = hash_string(v->s, v->len);
 }
 
-static int
-cmp_u32(const void *x, const void *y)
+int
+link_cmp_u32(const void *x, const void *y)
 {
 	uint32		a = *(const uint32 *) x,
 				b = *(const uint32 *) y;
@@ -207,7 +207,7 @@ link_term_frequencies(LinkModel *lm)
 			uint32	   *sorted = palloc(sizeof(uint32) * present);
 
 			memcpy(sorted, h, sizeof(uint32) * present);
-			qsort(sorted, present, sizeof(uint32), cmp_u32);
+			qsort(sorted, present, sizeof(uint32), link_cmp_u32);
 			for (int i = 0; i < n; i++)
 			{
 				LinkValue  *v = &lm->records[i]->v[c];
@@ -663,12 +663,13 @@ link_estimate_m(LinkModel *lm)
 	}
 }
 
-/* Match weight (log2 Bayes factor, without the prior) of a scored pair. */
+/*
+ * Match weight (log2 Bayes factor, without the prior) of a comparison
+ * vector; the term frequencies are record a's.
+ */
 double
-link_pair_weight(const LinkModel *lm, int64 k)
+link_record_weight(const LinkModel *lm, const LinkRecord *a, const uint8 *level)
 {
-	const LinkPair *p = &lm->pairs[k];
-	const uint8 *level = PAIR_LEVELS(lm, k);
 	double		w = 0;
 
 	for (int c = 0; c < lm->ncolumns; c++)
@@ -683,7 +684,7 @@ link_pair_weight(const LinkModel *lm, int64 k)
 		/* agreeing on a common value is weaker evidence than on a rare one */
 		if (l == 1 && col->tf)
 		{
-			double		tf = lm->records[p->a]->v[c].tf;
+			double		tf = a->v[c].tf;
 
 			if (tf > 0)
 				u = Max(tf, 1.0 / Max(col->npresent, 1));
@@ -691,6 +692,13 @@ link_pair_weight(const LinkModel *lm, int64 k)
 		w += log2(col->m[l] / u);
 	}
 	return w;
+}
+
+/* Match weight of a scored pair. */
+double
+link_pair_weight(const LinkModel *lm, int64 k)
+{
+	return link_record_weight(lm, lm->records[lm->pairs[k].a], PAIR_LEVELS(lm, k));
 }
 
 void
