@@ -103,30 +103,89 @@ SELECT count(*) AS names_in_original_script,
  WHERE h.child_forename = p.native_given_name;
 
 \echo
-\echo '-- Record linkage (first slice): every person record of the 11 systems deduplicated into people,'
-\echo '-- trained without labels, then checked against the ground truth'
-CREATE TEMP TABLE demo_records AS
-SELECT system || '/' || record_key AS id, * FROM borough.person_record;
+\echo '-- The Client Index: every person record of the 11 systems loaded, linked without labels'
+\echo '-- (Fellegi-Sunter, EM-trained), clustered into clients with golden records'
+INSERT INTO brent_mdm.client_source (system, trust) VALUES
+  ('health_visiting', 90), ('school_census', 85), ('childrens_social_care', 80), ('adult_social_care', 80),
+  ('housing', 75), ('electoral_register', 70), ('early_years', 65), ('council_tax', 60),
+  ('youth_offending', 60), ('revenues_benefits', 55), ('asb_case', 40);
 \timing on
-CREATE TEMP TABLE demo_clusters AS
-SELECT * FROM brent_mdm.dedupe('demo_records', 'id',
-  '{"given_name": "given_name", "family_name": "surname", "full_name": "full_name",
-    "date_of_birth": "date", "postcode": "postcode",
-    "nhs_number": "identifier", "ni_number": "identifier", "upn": "identifier"}');
+SELECT records, clients, review_pending, round(seconds::numeric, 1) AS seconds
+  FROM brent_mdm.client_index_load('borough.person_record');
 \timing off
-WITH x AS (
-  SELECT c.record_id, c.cluster_id, s.person_id
-    FROM demo_clusters c JOIN demo_records r ON r.id = c.record_id
-    JOIN borough_truth.source_record s ON s.system = r.system AND s.record_key = r.record_key),
-counts AS (
-  SELECT (SELECT count(*) FROM x a JOIN x b ON a.cluster_id = b.cluster_id AND a.record_id < b.record_id) AS predicted,
-         (SELECT count(*) FROM x a JOIN x b ON a.person_id = b.person_id AND a.record_id < b.record_id) AS truly,
-         (SELECT count(*) FROM x a JOIN x b ON a.cluster_id = b.cluster_id AND a.record_id < b.record_id
-           WHERE a.person_id = b.person_id) AS agreed)
-SELECT (SELECT count(*) FROM x) AS records,
-       (SELECT count(DISTINCT cluster_id) FROM x) AS people_found,
-       (SELECT count(DISTINCT person_id) FROM x) AS true_people,
-       round(agreed::numeric / nullif(predicted, 0), 4) AS pair_precision,
-       round(agreed::numeric / nullif(truly, 0), 4) AS pair_recall,
-       round(2 * agreed::numeric / nullif(predicted + truly, 0), 4) AS pair_f1
-  FROM counts;
+
+\echo
+\echo '-- Checked against the ground truth: pairs of records put in one client (precision)'
+\echo '-- and pairs of one person found (recall)'
+WITH e AS (SELECT r.client_id, t.person_id FROM brent_mdm.client_record r
+             JOIN borough_truth.source_record t ON t.system = r.system AND t.record_key = r.record_key),
+     tp AS (SELECT sum(n * (n - 1) / 2) AS n FROM (SELECT count(*) AS n FROM e GROUP BY client_id, person_id) s),
+     pp AS (SELECT sum(n * (n - 1) / 2) AS n FROM (SELECT count(*) AS n FROM e GROUP BY client_id) s),
+     tt AS (SELECT sum(n * (n - 1) / 2) AS n FROM (SELECT count(*) AS n FROM e GROUP BY person_id) s)
+SELECT (SELECT count(*) FROM e) AS records, (SELECT count(DISTINCT client_id) FROM e) AS clients,
+       (SELECT count(DISTINCT person_id) FROM e) AS true_people,
+       round(tp.n / pp.n, 4) AS pair_precision, round(tp.n / tt.n, 4) AS pair_recall,
+       round(2 * tp.n / (pp.n + tt.n), 4) AS pair_f1
+  FROM tp, pp, tt;
+
+\echo
+\echo '-- Golden records of clients known to five systems or more'
+SELECT client_id, given_name, family_name, date_of_birth, postcode, nhs_number, records, array_length(systems, 1) AS systems
+  FROM brent_mdm.client WHERE status = 'active' AND array_length(systems, 1) >= 5
+ ORDER BY client_id LIMIT 5;
+
+\echo
+\echo '-- Real time: housing registers a new tenant; the trigger matches her against the index'
+\echo '-- (one of the residents above, her name typed differently) and tells other systems (LISTEN)'
+LISTEN brent_mdm_client_change;
+\timing on
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, date_of_birth, postcode)
+SELECT 'housing', 'TEN-NEW-1', lower(given_name), upper(family_name), date_of_birth, postcode
+  FROM brent_mdm.client WHERE status = 'active' AND array_length(systems, 1) >= 5 AND date_of_birth IS NOT NULL
+ ORDER BY client_id LIMIT 1
+RETURNING record_id, client_id, matched_record, round(match_probability::numeric, 6) AS match_probability;
+\timing off
+SELECT change_id, client_id, change, system, record_key FROM brent_mdm.client_changes()
+ WHERE record_key = 'TEN-NEW-1';
+UNLISTEN *;
+
+\echo
+\echo '-- Early Years: families with under-fives who moved into the borough in the last three months'
+\echo '-- (reference date 2026-03-31): one query over the Client Index'
+SELECT adult.postcode, adult.family_name AS family, min(arrived.first_seen) AS moved_in,
+       string_agg(DISTINCT child.given_name || ' (' || child.date_of_birth || ')', ', ') AS under_fives
+  FROM brent_mdm.client adult
+  JOIN LATERAL (SELECT min(r.address_from) AS first_seen FROM brent_mdm.client_record r
+                 WHERE r.client_id = adult.client_id) arrived ON true
+  JOIN brent_mdm.client child
+    ON child.status = 'active' AND child.postcode = adult.postcode
+   AND brent_mdm.normalise_name(child.family_name) = brent_mdm.normalise_name(adult.family_name)
+   AND child.date_of_birth > date '2026-03-31' - interval '5 years'
+ WHERE adult.status = 'active' AND adult.date_of_birth <= date '2026-03-31' - interval '16 years'
+   AND arrived.first_seen >= date '2026-03-31' - interval '3 months'
+ GROUP BY 1, 2 ORDER BY 3 DESC, 1 LIMIT 15;
+
+\echo
+\echo '-- ... and how that answer compares with the ground truth'
+WITH found AS (
+  SELECT DISTINCT child.client_id
+    FROM brent_mdm.client adult
+    JOIN LATERAL (SELECT min(r.address_from) AS first_seen FROM brent_mdm.client_record r
+                   WHERE r.client_id = adult.client_id) arrived ON true
+    JOIN brent_mdm.client child
+      ON child.status = 'active' AND child.postcode = adult.postcode
+     AND brent_mdm.normalise_name(child.family_name) = brent_mdm.normalise_name(adult.family_name)
+     AND child.date_of_birth > date '2026-03-31' - interval '5 years'
+   WHERE adult.status = 'active' AND adult.date_of_birth <= date '2026-03-31' - interval '16 years'
+     AND arrived.first_seen >= date '2026-03-31' - interval '3 months'),
+found_households AS (
+  SELECT DISTINCT t.household_id FROM found f JOIN brent_mdm.client_record r USING (client_id)
+    JOIN borough_truth.source_record t ON t.system = r.system AND t.record_key = r.record_key),
+true_households AS (
+  SELECT DISTINCT h.household_id FROM borough_truth.household h JOIN borough_truth.person p USING (household_id)
+   WHERE h.arrived_on BETWEEN date '2026-03-31' - interval '3 months' AND date '2026-03-31'
+     AND p.date_of_birth > date '2026-03-31' - interval '5 years'
+     AND (p.in_borough_to IS NULL OR p.in_borough_to > date '2026-03-31'))
+SELECT (SELECT count(*) FROM true_households) AS true_families,
+       (SELECT count(*) FROM found_households) AS families_found,
+       (SELECT count(*) FROM found_households JOIN true_households USING (household_id)) AS found_and_true;

@@ -72,7 +72,10 @@ SELECT r.client_id = h.client_id AS same_client, c.postcode, c.address_from
  WHERE r.record_key = 'RT-2';
 
 -- the change feed: ordered, and a consumer passing next_since sees each change once
-SELECT change, system, record_key FROM brent_mdm.client_changes() WHERE record_key LIKE 'RT-%' ORDER BY change_id;
+SELECT change, system, record_key FROM brent_mdm.client_change WHERE record_key LIKE 'RT-%' ORDER BY xid, change_id;
+-- only changes of transactions older than every running one are handed out
+SELECT count(*) AS handed_out_too_early FROM brent_mdm.client_changes()
+ WHERE xid >= pg_snapshot_xmin(pg_current_snapshot());
 SELECT count(*) AS seen_again FROM brent_mdm.client_changes((SELECT max(next_since) FROM brent_mdm.client_changes()));
 
 -- clerical review: a must_link decision merges two clients and binds later builds

@@ -676,20 +676,20 @@ client_record_match(PG_FUNCTION_ARGS)
 		me = prepare_record(attrs, true);
 		if (cache.candidates == NULL)
 		{
-			Oid			types[3] = {TEXTARRAYOID, INT8OID, INT4OID};
+			Oid			types[2] = {TEXTARRAYOID, INT8OID};
 
+			/* no LIMIT: it would tempt the planner into a sequential scan */
 			cache.candidates = SPI_prepare(
 				"SELECT record_id, client_id, given_name, family_name, full_name, date_of_birth::text,"
 				"       postcode, nhs_number, ni_number, upn"
 				"  FROM brent_mdm.client_record"
-				" WHERE block_keys && $1 AND record_id <> $2 AND client_id IS NOT NULL LIMIT $3", 3, types);
+				" WHERE block_keys && $1 AND record_id <> $2 AND client_id IS NOT NULL", 2, types);
 			if (cache.candidates == NULL || SPI_keepplan(cache.candidates) != 0)
 				elog(ERROR, "client index: could not prepare the candidates query");
 		}
 		args[0] = PointerGetDatum(keys);
 		args[1] = Int64GetDatum(record_id);
-		args[2] = Int32GetDatum(cache.max_candidates);
-		if (SPI_execute_plan(cache.candidates, args, NULL, true, 0) != SPI_OK_SELECT)
+		if (SPI_execute_plan(cache.candidates, args, NULL, true, cache.max_candidates) != SPI_OK_SELECT)
 			elog(ERROR, "client index: could not read candidates");
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{

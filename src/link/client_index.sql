@@ -113,7 +113,8 @@ COMMENT ON TABLE brent_mdm.client_record IS
   'Source-system records of persons, each assigned to a client; block_keys (set by trigger) index them for real-time matching';
 COMMENT ON COLUMN brent_mdm.client_record.matched_record IS
   'The record this one was matched to when it joined its client (real time), or the best candidate below the link threshold';
-CREATE INDEX client_record_block_keys ON brent_mdm.client_record USING gin (block_keys);
+-- no pending list: real-time lookups must not scan recent inserts one by one
+CREATE INDEX client_record_block_keys ON brent_mdm.client_record USING gin (block_keys) WITH (fastupdate = off);
 CREATE INDEX client_record_client_id ON brent_mdm.client_record (client_id);
 
 CREATE TABLE brent_mdm.client_history (
@@ -242,50 +243,97 @@ CREATE FUNCTION brent_mdm.client_index_in_bulk() RETURNS boolean
 -- ---- golden records ----
 
 -- Recomputes the golden record of the given clients from their records, by the
--- survivorship rules; clients left with no record are retired.
+-- survivorship rules; clients left with no record are retired.  Static SQL (the
+-- rule of each attribute is a parameter), so the plan is cached: a real-time
+-- insert pays for no planning.
 CREATE FUNCTION brent_mdm.refresh_golden(client_ids bigint[]) RETURNS integer
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
   AS $fn$
 DECLARE
-  sel text := '';
-  sr record;
+  r_given_name text;
+  r_family_name text;
+  r_date_of_birth text;
+  r_sex text;
+  r_postcode text;
+  r_address_line text;
+  r_nhs_number text;
+  r_ni_number text;
+  r_upn text;
   n integer;
 BEGIN
-  FOR sr IN SELECT attribute, rule FROM brent_mdm.survivorship_rules ORDER BY attribute LOOP
-    sel := sel || format(', %s AS %I', CASE sr.rule
-      WHEN 'most_trusted' THEN format('(array_agg(x.%1$I ORDER BY x.trust DESC, x.address_from DESC NULLS LAST, x.record_id DESC) FILTER (WHERE x.%1$I IS NOT NULL))[1]', sr.attribute)
-      WHEN 'most_recent' THEN format('(array_agg(x.%1$I ORDER BY x.address_from DESC NULLS LAST, x.recorded_at DESC, x.trust DESC, x.record_id DESC) FILTER (WHERE x.%1$I IS NOT NULL))[1]', sr.attribute)
-      -- most frequent; ties to the most trusted system
-      ELSE format('(SELECT u.v FROM unnest(array_agg(x.%1$I), array_agg(x.trust)) AS u(v, t) WHERE u.v IS NOT NULL'
-                  ' GROUP BY u.v ORDER BY count(*) DESC, max(u.t) DESC, u.v LIMIT 1)', sr.attribute) END, sr.attribute);
-  END LOOP;
-  EXECUTE format($q$
-    WITH x AS (
-      SELECT r.*, coalesce(s.trust, 0) AS trust
-        FROM brent_mdm.client_record r LEFT JOIN brent_mdm.client_source s USING (system)
-       WHERE r.client_id = ANY ($1)),
-    g AS (
-      SELECT x.client_id, count(*)::integer AS records, array_agg(DISTINCT x.system ORDER BY x.system) AS systems %s
-        FROM x GROUP BY x.client_id),
-    a AS (
-      SELECT x.client_id, min(x.address_from) AS address_from
-        FROM x JOIN g ON g.client_id = x.client_id
-       WHERE brent_mdm.postcode_normalise(x.postcode) = brent_mdm.postcode_normalise(g.postcode)
-       GROUP BY x.client_id),
-    m AS (
-      SELECT g.*, a.address_from FROM g LEFT JOIN a ON a.client_id = g.client_id)
-    UPDATE brent_mdm.client c
-       SET given_name = m.given_name, family_name = m.family_name, date_of_birth = m.date_of_birth,
-           sex = m.sex, postcode = m.postcode, address_line = m.address_line, address_from = m.address_from,
-           nhs_number = m.nhs_number, ni_number = m.ni_number, upn = m.upn,
-           records = m.records, systems = m.systems, updated_at = now()
-      FROM m WHERE c.client_id = m.client_id
-        AND (c.given_name, c.family_name, c.date_of_birth, c.sex, c.postcode, c.address_line, c.address_from,
-             c.nhs_number, c.ni_number, c.upn, c.records, c.systems)
-            IS DISTINCT FROM
-            (m.given_name, m.family_name, m.date_of_birth, m.sex, m.postcode, m.address_line, m.address_from,
-             m.nhs_number, m.ni_number, m.upn, m.records, m.systems)$q$, sel)
-    USING client_ids;
+  SELECT max(rule) FILTER (WHERE attribute = 'given_name'), max(rule) FILTER (WHERE attribute = 'family_name'), max(rule) FILTER (WHERE attribute = 'date_of_birth'), max(rule) FILTER (WHERE attribute = 'sex'), max(rule) FILTER (WHERE attribute = 'postcode'), max(rule) FILTER (WHERE attribute = 'address_line'), max(rule) FILTER (WHERE attribute = 'nhs_number'), max(rule) FILTER (WHERE attribute = 'ni_number'), max(rule) FILTER (WHERE attribute = 'upn')
+    INTO r_given_name, r_family_name, r_date_of_birth, r_sex, r_postcode, r_address_line, r_nhs_number, r_ni_number, r_upn
+    FROM brent_mdm.survivorship_rules;
+  WITH x AS (
+    SELECT r.*, coalesce(s.trust, 0) AS trust
+      FROM brent_mdm.client_record r LEFT JOIN brent_mdm.client_source s USING (system)
+     WHERE r.client_id = ANY (client_ids)),
+  g AS (
+    SELECT x.client_id, count(*)::integer AS records, array_agg(DISTINCT x.system ORDER BY x.system) AS systems,
+             CASE r_given_name
+               WHEN 'most_trusted' THEN (array_agg(x.given_name ORDER BY x.trust DESC, x.address_from DESC NULLS LAST, x.record_id DESC) FILTER (WHERE x.given_name IS NOT NULL))[1]
+               WHEN 'most_recent' THEN (array_agg(x.given_name ORDER BY x.address_from DESC NULLS LAST, x.recorded_at DESC, x.trust DESC, x.record_id DESC) FILTER (WHERE x.given_name IS NOT NULL))[1]
+               ELSE (SELECT u.v FROM unnest(array_agg(x.given_name), array_agg(x.trust)) AS u(v, t) WHERE u.v IS NOT NULL
+                      GROUP BY u.v ORDER BY count(*) DESC, max(u.t) DESC, u.v LIMIT 1) END AS given_name,
+             CASE r_family_name
+               WHEN 'most_trusted' THEN (array_agg(x.family_name ORDER BY x.trust DESC, x.address_from DESC NULLS LAST, x.record_id DESC) FILTER (WHERE x.family_name IS NOT NULL))[1]
+               WHEN 'most_recent' THEN (array_agg(x.family_name ORDER BY x.address_from DESC NULLS LAST, x.recorded_at DESC, x.trust DESC, x.record_id DESC) FILTER (WHERE x.family_name IS NOT NULL))[1]
+               ELSE (SELECT u.v FROM unnest(array_agg(x.family_name), array_agg(x.trust)) AS u(v, t) WHERE u.v IS NOT NULL
+                      GROUP BY u.v ORDER BY count(*) DESC, max(u.t) DESC, u.v LIMIT 1) END AS family_name,
+             CASE r_date_of_birth
+               WHEN 'most_trusted' THEN (array_agg(x.date_of_birth ORDER BY x.trust DESC, x.address_from DESC NULLS LAST, x.record_id DESC) FILTER (WHERE x.date_of_birth IS NOT NULL))[1]
+               WHEN 'most_recent' THEN (array_agg(x.date_of_birth ORDER BY x.address_from DESC NULLS LAST, x.recorded_at DESC, x.trust DESC, x.record_id DESC) FILTER (WHERE x.date_of_birth IS NOT NULL))[1]
+               ELSE (SELECT u.v FROM unnest(array_agg(x.date_of_birth), array_agg(x.trust)) AS u(v, t) WHERE u.v IS NOT NULL
+                      GROUP BY u.v ORDER BY count(*) DESC, max(u.t) DESC, u.v LIMIT 1) END AS date_of_birth,
+             CASE r_sex
+               WHEN 'most_trusted' THEN (array_agg(x.sex ORDER BY x.trust DESC, x.address_from DESC NULLS LAST, x.record_id DESC) FILTER (WHERE x.sex IS NOT NULL))[1]
+               WHEN 'most_recent' THEN (array_agg(x.sex ORDER BY x.address_from DESC NULLS LAST, x.recorded_at DESC, x.trust DESC, x.record_id DESC) FILTER (WHERE x.sex IS NOT NULL))[1]
+               ELSE (SELECT u.v FROM unnest(array_agg(x.sex), array_agg(x.trust)) AS u(v, t) WHERE u.v IS NOT NULL
+                      GROUP BY u.v ORDER BY count(*) DESC, max(u.t) DESC, u.v LIMIT 1) END AS sex,
+             CASE r_postcode
+               WHEN 'most_trusted' THEN (array_agg(x.postcode ORDER BY x.trust DESC, x.address_from DESC NULLS LAST, x.record_id DESC) FILTER (WHERE x.postcode IS NOT NULL))[1]
+               WHEN 'most_recent' THEN (array_agg(x.postcode ORDER BY x.address_from DESC NULLS LAST, x.recorded_at DESC, x.trust DESC, x.record_id DESC) FILTER (WHERE x.postcode IS NOT NULL))[1]
+               ELSE (SELECT u.v FROM unnest(array_agg(x.postcode), array_agg(x.trust)) AS u(v, t) WHERE u.v IS NOT NULL
+                      GROUP BY u.v ORDER BY count(*) DESC, max(u.t) DESC, u.v LIMIT 1) END AS postcode,
+             CASE r_address_line
+               WHEN 'most_trusted' THEN (array_agg(x.address_line ORDER BY x.trust DESC, x.address_from DESC NULLS LAST, x.record_id DESC) FILTER (WHERE x.address_line IS NOT NULL))[1]
+               WHEN 'most_recent' THEN (array_agg(x.address_line ORDER BY x.address_from DESC NULLS LAST, x.recorded_at DESC, x.trust DESC, x.record_id DESC) FILTER (WHERE x.address_line IS NOT NULL))[1]
+               ELSE (SELECT u.v FROM unnest(array_agg(x.address_line), array_agg(x.trust)) AS u(v, t) WHERE u.v IS NOT NULL
+                      GROUP BY u.v ORDER BY count(*) DESC, max(u.t) DESC, u.v LIMIT 1) END AS address_line,
+             CASE r_nhs_number
+               WHEN 'most_trusted' THEN (array_agg(x.nhs_number ORDER BY x.trust DESC, x.address_from DESC NULLS LAST, x.record_id DESC) FILTER (WHERE x.nhs_number IS NOT NULL))[1]
+               WHEN 'most_recent' THEN (array_agg(x.nhs_number ORDER BY x.address_from DESC NULLS LAST, x.recorded_at DESC, x.trust DESC, x.record_id DESC) FILTER (WHERE x.nhs_number IS NOT NULL))[1]
+               ELSE (SELECT u.v FROM unnest(array_agg(x.nhs_number), array_agg(x.trust)) AS u(v, t) WHERE u.v IS NOT NULL
+                      GROUP BY u.v ORDER BY count(*) DESC, max(u.t) DESC, u.v LIMIT 1) END AS nhs_number,
+             CASE r_ni_number
+               WHEN 'most_trusted' THEN (array_agg(x.ni_number ORDER BY x.trust DESC, x.address_from DESC NULLS LAST, x.record_id DESC) FILTER (WHERE x.ni_number IS NOT NULL))[1]
+               WHEN 'most_recent' THEN (array_agg(x.ni_number ORDER BY x.address_from DESC NULLS LAST, x.recorded_at DESC, x.trust DESC, x.record_id DESC) FILTER (WHERE x.ni_number IS NOT NULL))[1]
+               ELSE (SELECT u.v FROM unnest(array_agg(x.ni_number), array_agg(x.trust)) AS u(v, t) WHERE u.v IS NOT NULL
+                      GROUP BY u.v ORDER BY count(*) DESC, max(u.t) DESC, u.v LIMIT 1) END AS ni_number,
+             CASE r_upn
+               WHEN 'most_trusted' THEN (array_agg(x.upn ORDER BY x.trust DESC, x.address_from DESC NULLS LAST, x.record_id DESC) FILTER (WHERE x.upn IS NOT NULL))[1]
+               WHEN 'most_recent' THEN (array_agg(x.upn ORDER BY x.address_from DESC NULLS LAST, x.recorded_at DESC, x.trust DESC, x.record_id DESC) FILTER (WHERE x.upn IS NOT NULL))[1]
+               ELSE (SELECT u.v FROM unnest(array_agg(x.upn), array_agg(x.trust)) AS u(v, t) WHERE u.v IS NOT NULL
+                      GROUP BY u.v ORDER BY count(*) DESC, max(u.t) DESC, u.v LIMIT 1) END AS upn
+      FROM x GROUP BY x.client_id),
+  a AS (
+    SELECT x.client_id, min(x.address_from) AS address_from
+      FROM x JOIN g ON g.client_id = x.client_id
+     WHERE brent_mdm.postcode_normalise(x.postcode) = brent_mdm.postcode_normalise(g.postcode)
+     GROUP BY x.client_id),
+  m AS (
+    SELECT g.*, a.address_from FROM g LEFT JOIN a ON a.client_id = g.client_id)
+  UPDATE brent_mdm.client c
+     SET given_name = m.given_name, family_name = m.family_name, date_of_birth = m.date_of_birth::date,
+         sex = m.sex, postcode = m.postcode, address_line = m.address_line, address_from = m.address_from,
+         nhs_number = m.nhs_number, ni_number = m.ni_number, upn = m.upn,
+         records = m.records, systems = m.systems, updated_at = now()
+    FROM m WHERE c.client_id = m.client_id
+      AND (c.given_name, c.family_name, c.date_of_birth, c.sex, c.postcode, c.address_line, c.address_from,
+           c.nhs_number, c.ni_number, c.upn, c.records, c.systems)
+          IS DISTINCT FROM
+          (m.given_name, m.family_name, m.date_of_birth::date, m.sex, m.postcode, m.address_line, m.address_from,
+           m.nhs_number, m.ni_number, m.upn, m.records, m.systems);
   GET DIAGNOSTICS n = ROW_COUNT;
   -- active clients without records: retired
   WITH gone AS (
@@ -475,6 +523,9 @@ BEGIN
     UNION SELECT DISTINCT r.old FROM client_index_run r JOIN client_index_assign a USING (cluster)
      WHERE r.old IS NOT NULL AND r.old <> a.client_id));
   PERFORM brent_mdm.client_index_bulk(false);
+  -- fresh statistics, so that real-time matching plans its candidate lookups well
+  ANALYZE brent_mdm.client_record;
+  ANALYZE brent_mdm.client;
   PERFORM pg_notify('brent_mdm_client_change', 'rebuilt');
   RETURN QUERY
     SELECT (SELECT count(*) FROM client_index_run), (SELECT count(*) FROM brent_mdm.client WHERE status = 'active'),
