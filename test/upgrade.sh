@@ -13,7 +13,17 @@ releases=$(ls src/releases/brent_mdm--*.sql 2>/dev/null | sed 's/.*brent_mdm--\(
 catalogue() {
   psql -X -Atd "$1" <<'SQL'
 SELECT pg_describe_object(d.classid, d.objid, d.objsubid) || ' ' ||
-       coalesce(md5(CASE WHEN d.classid = 'pg_proc'::regclass THEN pg_get_functiondef(d.objid)
+       coalesce(md5(CASE WHEN d.classid = 'pg_proc'::regclass THEN
+                           CASE WHEN (SELECT prokind FROM pg_proc WHERE oid = d.objid) = 'a'
+                                -- pg_get_functiondef refuses aggregates: their support functions and state
+                                THEN (SELECT concat_ws(' ', a.aggkind, a.aggnumdirectargs, a.aggtransfn, a.aggfinalfn,
+                                                       a.aggcombinefn, a.aggserialfn, a.aggdeserialfn, a.aggmtransfn,
+                                                       a.aggminvtransfn, a.aggmfinalfn, a.aggfinalextra, a.aggfinalmodify,
+                                                       a.aggsortop::regoperator, format_type(a.aggtranstype, NULL),
+                                                       a.aggtransspace, a.agginitval, p.proparallel)
+                                        FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+                                       WHERE a.aggfnoid = d.objid)
+                                ELSE pg_get_functiondef(d.objid) END
                          WHEN d.classid = 'pg_class'::regclass THEN
                            (SELECT string_agg(a.attname || ':' || format_type(a.atttypid, a.atttypmod), ',' ORDER BY a.attnum)
                               FROM pg_attribute a WHERE a.attrelid = d.objid AND a.attnum > 0 AND NOT a.attisdropped)
