@@ -600,25 +600,25 @@ client_record_match(PG_FUNCTION_ARGS)
 		client_id = isnull ? 0 : DatumGetInt64(d);
 	}
 
-	keys = tuple_block_keys(newtup, desc);
-	attnums[0] = SPI_fnumber(desc, "block_keys");
-	values[0] = PointerGetDatum(keys);
-	natts = 1;
-
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 	{
 		Datum		d = getattr_datum(trigdata->tg_trigtuple, desc, "client_id", &old_isnull);
+		bool		changed = matching_attributes_changed(trigdata->tg_trigtuple, newtup, desc);
 
 		old_client = old_isnull ? 0 : DatumGetInt64(d);
-		/* moved by the caller (a merge, a split), or nothing to match anew */
-		rematch = client_id == old_client && client_id != 0 &&
-			matching_attributes_changed(trigdata->tg_trigtuple, newtup, desc);
-		if (client_id == 0)
-			rematch = true;
+		/* the person is the same: keys and client stay (a build, a merge, a split) */
+		if (!changed && client_id != 0)
+			return PointerGetDatum(newtup);
+		/* moved by the caller, or nothing to match anew */
+		rematch = client_id == 0 || (client_id == old_client && changed);
 	}
 	else
 		rematch = client_id == 0;
 
+	keys = tuple_block_keys(newtup, desc);
+	attnums[0] = SPI_fnumber(desc, "block_keys");
+	values[0] = PointerGetDatum(keys);
+	natts = 1;
 	if (bulk || !rematch)
 		return PointerGetDatum(heap_modify_tuple_by_cols(newtup, desc, natts, attnums, values, nulls));
 
@@ -816,7 +816,7 @@ client_index_clusters(PG_FUNCTION_ARGS)
 	MemoryContext outer = CurrentMemoryContext;
 
 	InitMaterializedSRF(fcinfo, 0);
-	relid = get_relname_relid("client_record", get_namespace_oid("brent_mdm", false));
+	relid = PG_GETARG_OID(2);
 	columns = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(client_columns_json)));
 	/* the kept model, unless retraining is asked for or there is none */
 	if (!retrain)

@@ -113,8 +113,10 @@ COMMENT ON TABLE brent_mdm.client_record IS
   'Source-system records of persons, each assigned to a client; block_keys (set by trigger) index them for real-time matching';
 COMMENT ON COLUMN brent_mdm.client_record.matched_record IS
   'The record this one was matched to when it joined its client (real time), or the best candidate below the link threshold';
--- no pending list: real-time lookups must not scan recent inserts one by one
-CREATE INDEX client_record_block_keys ON brent_mdm.client_record USING gin (block_keys) WITH (fastupdate = off);
+-- a small pending list: bulk writes are merged into the index in batches, and a
+-- real-time lookup never has more than 64 kB of recent inserts to scan
+CREATE INDEX client_record_block_keys ON brent_mdm.client_record USING gin (block_keys)
+  WITH (fastupdate = on, gin_pending_list_limit = 64);
 CREATE INDEX client_record_client_id ON brent_mdm.client_record (client_id);
 
 CREATE TABLE brent_mdm.client_history (
@@ -135,8 +137,8 @@ CREATE INDEX client_history_other ON brent_mdm.client_history (other_client_id) 
 
 CREATE TABLE brent_mdm.review_queue (
   review_id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  record_a          bigint NOT NULL REFERENCES brent_mdm.client_record ON DELETE CASCADE,
-  record_b          bigint NOT NULL REFERENCES brent_mdm.client_record ON DELETE CASCADE,
+  record_a          bigint NOT NULL REFERENCES brent_mdm.client_record ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+  record_b          bigint NOT NULL REFERENCES brent_mdm.client_record ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
   match_probability float8 NOT NULL,
   status            text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'must_link', 'cannot_link')),
   queued_at         timestamptz NOT NULL DEFAULT now(),
@@ -219,11 +221,12 @@ CREATE FUNCTION brent_mdm.client_record_match() RETURNS trigger
 COMMENT ON FUNCTION brent_mdm.client_record_match() IS
   'BEFORE trigger of client_record: sets block_keys and matches a new or changed record against the master, joining it to a client or creating one';
 
-CREATE FUNCTION brent_mdm.client_index_clusters(model_name text, retrain boolean)
+CREATE FUNCTION brent_mdm.client_index_clusters(model_name text, retrain boolean,
+                                                source regclass DEFAULT 'brent_mdm.client_record')
   RETURNS TABLE (record_id bigint, cluster bigint)
   LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE
   AS 'MODULE_PATHNAME', 'client_index_clusters';
-COMMENT ON FUNCTION brent_mdm.client_index_clusters(text, boolean) IS
+COMMENT ON FUNCTION brent_mdm.client_index_clusters(text, boolean, regclass) IS
   'Trains model_name over client_record (or scores with it, kept, unless retrain), queues uncertain pairs for review and clusters the records honouring review decisions (used by build_client_index)';
 
 CREATE FUNCTION brent_mdm.client_index_bulk(on_off boolean) RETURNS boolean
@@ -427,12 +430,17 @@ COMMENT ON FUNCTION brent_mdm.client_record_changed() IS
 
 CREATE TRIGGER client_record_match BEFORE INSERT OR UPDATE ON brent_mdm.client_record
   FOR EACH ROW EXECUTE FUNCTION brent_mdm.client_record_match();
+-- (not fired at all in bulk mode: builds and loads touch every row)
 CREATE TRIGGER client_record_changed AFTER INSERT OR UPDATE OR DELETE ON brent_mdm.client_record
-  FOR EACH ROW EXECUTE FUNCTION brent_mdm.client_record_changed();
+  FOR EACH ROW WHEN (NOT brent_mdm.client_index_in_bulk()) EXECUTE FUNCTION brent_mdm.client_record_changed();
 
 -- ---- batch: build (or rebuild) the index ----
 
-CREATE FUNCTION brent_mdm.build_client_index(retrain boolean DEFAULT false)
+-- The build.  With a stage (a first load into an empty index: a table of records
+-- with record_id already drawn from client_record's sequence), the records are
+-- clustered there and inserted with their clients, rather than inserted and then
+-- all updated.
+CREATE FUNCTION brent_mdm.client_index_build(retrain boolean, stage regclass)
   RETURNS TABLE (records bigint, clients bigint, created bigint, merged bigint, split bigint,
                  records_moved bigint, review_pending bigint, seconds float8)
   LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
@@ -446,6 +454,7 @@ DECLARE
   n_merged bigint;
   n_split bigint;
   n_moved bigint;
+  progress boolean;
 BEGIN
   -- writers wait until the new index is committed; readers carry on
   LOCK TABLE brent_mdm.client_record, brent_mdm.client IN SHARE ROW EXCLUSIVE MODE;
@@ -455,10 +464,20 @@ BEGIN
   IF to_regclass('pg_temp.client_index_run') IS NOT NULL THEN
     DROP TABLE pg_temp.client_index_run, pg_temp.client_index_home, pg_temp.client_index_assign;
   END IF;
-  CREATE TEMP TABLE client_index_run ON COMMIT DROP AS
-    SELECT c.record_id, c.cluster, r.client_id AS old
-      FROM brent_mdm.client_index_clusters(setting.model_name, retrain) c
-      JOIN brent_mdm.client_record r ON r.record_id = c.record_id;
+  IF stage IS NULL THEN
+    CREATE TEMP TABLE client_index_run ON COMMIT DROP AS
+      SELECT c.record_id, c.cluster, r.client_id AS old
+        FROM brent_mdm.client_index_clusters(setting.model_name, retrain) c
+        JOIN brent_mdm.client_record r ON r.record_id = c.record_id;
+  ELSE
+    CREATE TEMP TABLE client_index_run ON COMMIT DROP AS
+      SELECT c.record_id, c.cluster, NULL::bigint AS old
+        FROM brent_mdm.client_index_clusters(setting.model_name, retrain, stage) c;
+  END IF;
+  progress := (SELECT count(*) >= 50000 FROM client_index_run);
+  IF progress THEN
+    RAISE NOTICE 'client index: records clustered after % s', round(extract(epoch FROM clock_timestamp() - t0)::numeric, 1);
+  END IF;
   -- each existing client lives on in the cluster holding most of its records
   CREATE TEMP TABLE client_index_home ON COMMIT DROP AS
     SELECT DISTINCT ON (old) old, cluster
@@ -513,15 +532,33 @@ BEGIN
   UPDATE brent_mdm.client c SET status = 'merged', merged_into = a.client_id, updated_at = now()
     FROM client_index_home h JOIN client_index_assign a USING (cluster)
    WHERE c.client_id = h.old AND h.old <> a.client_id;
-  UPDATE brent_mdm.client_record cr SET client_id = a.client_id
-    FROM client_index_run r JOIN client_index_assign a USING (cluster)
-   WHERE cr.record_id = r.record_id AND cr.client_id IS DISTINCT FROM a.client_id;
+  IF stage IS NULL THEN
+    UPDATE brent_mdm.client_record cr SET client_id = a.client_id
+      FROM client_index_run r JOIN client_index_assign a USING (cluster)
+     WHERE cr.record_id = r.record_id AND cr.client_id IS DISTINCT FROM a.client_id;
+  ELSE
+    EXECUTE format($q$
+      INSERT INTO brent_mdm.client_record
+             (record_id, system, record_key, client_id, given_name, family_name, full_name, date_of_birth, sex,
+              postcode, address_line, address_from, nhs_number, ni_number, upn)
+      OVERRIDING SYSTEM VALUE
+      SELECT s.record_id, s.system, s.record_key, a.client_id, s.given_name, s.family_name, s.full_name,
+             s.date_of_birth, s.sex, s.postcode, s.address_line, s.address_from, s.nhs_number, s.ni_number, s.upn
+        FROM %s s JOIN client_index_run r ON r.record_id = s.record_id JOIN client_index_assign a USING (cluster)
+       ORDER BY s.record_id$q$, stage);
+  END IF;
+  IF progress THEN
+    RAISE NOTICE 'client index: client ids assigned after % s', round(extract(epoch FROM clock_timestamp() - t0)::numeric, 1);
+  END IF;
   -- golden records of every client whose records changed
   PERFORM brent_mdm.refresh_golden(array(
     SELECT DISTINCT a.client_id FROM client_index_run r JOIN client_index_assign a USING (cluster)
      WHERE r.old IS DISTINCT FROM a.client_id
     UNION SELECT DISTINCT r.old FROM client_index_run r JOIN client_index_assign a USING (cluster)
      WHERE r.old IS NOT NULL AND r.old <> a.client_id));
+  IF progress THEN
+    RAISE NOTICE 'client index: golden records refreshed after % s', round(extract(epoch FROM clock_timestamp() - t0)::numeric, 1);
+  END IF;
   PERFORM brent_mdm.client_index_bulk(false);
   -- fresh statistics, so that real-time matching plans its candidate lookups well
   ANALYZE brent_mdm.client_record;
@@ -534,6 +571,14 @@ BEGIN
            extract(epoch FROM clock_timestamp() - t0)::float8;
 END
 $fn$;
+COMMENT ON FUNCTION brent_mdm.client_index_build(boolean, regclass) IS
+  'The build behind build_client_index and client_index_load (a first load clusters a stage and inserts the records with their clients)';
+
+CREATE FUNCTION brent_mdm.build_client_index(retrain boolean DEFAULT false)
+  RETURNS TABLE (records bigint, clients bigint, created bigint, merged bigint, split bigint,
+                 records_moved bigint, review_pending bigint, seconds float8)
+  LANGUAGE sql VOLATILE
+  AS $$ SELECT * FROM brent_mdm.client_index_build(retrain, NULL) $$;
 COMMENT ON FUNCTION brent_mdm.build_client_index(boolean) IS
   'Scores all records with the kept Client Index model (trained first if there is none, or when retrain is true), clusters them honouring review decisions, and maps clusters onto stable client ids (merges and splits recorded), in one transaction';
 
@@ -550,6 +595,7 @@ DECLARE
                        'address_line', 'address_from', 'nhs_number', 'ni_number', 'upn'];
   sel text := '';
   upd text := '';
+  stage_sel text := '';
   c text;
   loaded bigint;
 BEGIN
@@ -565,9 +611,27 @@ BEGIN
                        THEN format(', s.%I::%s', c, CASE WHEN c IN ('date_of_birth', 'address_from') THEN 'date' ELSE 'text' END)
                        ELSE ', NULL' END;
     upd := upd || format(', %1$I = excluded.%1$I', c);
+    stage_sel := stage_sel || format(', %s::%s AS %I',
+      CASE WHEN EXISTS (SELECT FROM pg_attribute WHERE attrelid = source AND attname = c AND attnum > 0 AND NOT attisdropped)
+           THEN format('s.%I', c) ELSE 'NULL' END,
+      CASE WHEN c IN ('date_of_birth', 'address_from') THEN 'date' ELSE 'text' END, c);
   END LOOP;
   PERFORM brent_mdm.client_index_bulk(true);
   EXECUTE format('INSERT INTO brent_mdm.client_source (system) SELECT DISTINCT s.system::text FROM %s s ON CONFLICT DO NOTHING', source);
+  LOCK TABLE brent_mdm.client_record, brent_mdm.client IN SHARE ROW EXCLUSIVE MODE;
+  IF rebuild AND NOT EXISTS (SELECT FROM brent_mdm.client_record) THEN
+    -- a first load: cluster a stage, then insert each record with its client
+    IF to_regclass('pg_temp.client_index_stage') IS NOT NULL THEN
+      DROP TABLE pg_temp.client_index_stage;
+    END IF;
+    EXECUTE format('CREATE TEMP TABLE client_index_stage ON COMMIT DROP AS '
+                   'SELECT nextval(%L) AS record_id, s.* FROM (SELECT DISTINCT ON (s.system::text, s.record_key::text) '
+                   's.system::text AS system, s.record_key::text AS record_key %s FROM %s s '
+                   'ORDER BY s.system::text, s.record_key::text) s',
+                   pg_get_serial_sequence('brent_mdm.client_record', 'record_id'), stage_sel, source);
+    RETURN QUERY SELECT * FROM brent_mdm.client_index_build(false, 'pg_temp.client_index_stage');
+    RETURN;
+  END IF;
   EXECUTE format('INSERT INTO brent_mdm.client_record AS r (system, record_key, %s) SELECT s.system::text, s.record_key::text %s FROM %s s '
                  'ON CONFLICT (system, record_key) DO UPDATE SET %s',
                  array_to_string(cols, ', '), sel, source, substr(upd, 3));
@@ -722,8 +786,8 @@ CREATE TRIGGER client_index_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE O
   FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.client_index_cache_invalidate();
 
 -- ---- privileges: the Client Index is personal data; grant per role (see the DBA guide) ----
-REVOKE EXECUTE ON FUNCTION brent_mdm.refresh_golden(bigint[]), brent_mdm.client_index_clusters(text, boolean),
-  brent_mdm.client_index_bulk(boolean), brent_mdm.build_client_index(boolean), brent_mdm.client_index_load(regclass, boolean),
+REVOKE EXECUTE ON FUNCTION brent_mdm.refresh_golden(bigint[]), brent_mdm.client_index_clusters(text, boolean, regclass),
+  brent_mdm.client_index_bulk(boolean), brent_mdm.build_client_index(boolean), brent_mdm.client_index_build(boolean, regclass), brent_mdm.client_index_load(regclass, boolean),
   brent_mdm.merge_clients(bigint, bigint, text), brent_mdm.split_client(bigint[], text),
   brent_mdm.review_decide(bigint, text, text), brent_mdm.client_record_match(), brent_mdm.client_record_changed(),
   brent_mdm.client_index_cache_invalidate()
