@@ -36,10 +36,10 @@ SELECT count(*) AS tables FROM brent_mdm.generate_borough(5000, 77, 'arrivals', 
 TRUNCATE brent_mdm.client_record, brent_mdm.client, brent_mdm.client_history, brent_mdm.client_change,
          brent_mdm.review_queue, brent_mdm.client_source CASCADE;
 DELETE FROM brent_mdm.link_model WHERE model_name = 'client_index';
-INSERT INTO brent_mdm.client_source (system, trust) VALUES
-  ('health_visiting', 90), ('school_census', 85), ('childrens_social_care', 80), ('adult_social_care', 80),
-  ('housing', 75), ('electoral_register', 70), ('early_years', 65), ('council_tax', 60),
-  ('revenues_benefits', 55), ('youth_offending', 60), ('asb_case', 40), ('realtime', 50);
+INSERT INTO brent_mdm.client_source (system, trust, min_age) VALUES
+  ('health_visiting', 90, 0), ('school_census', 85, 0), ('childrens_social_care', 80, 0), ('adult_social_care', 80, 18),
+  ('housing', 75, 18), ('electoral_register', 70, 16), ('early_years', 65, 0), ('council_tax', 60, 18),
+  ('revenues_benefits', 55, 16), ('youth_offending', 60, 0), ('asb_case', 40, 0), ('realtime', 50, 0);
 -- half the arrivals: records of residents already in the index, held back from the load
 CREATE TABLE held AS
 SELECT system, record_key FROM cb.person_record

@@ -105,10 +105,10 @@ SELECT count(*) AS names_in_original_script,
 \echo
 \echo '-- The Client Index: every person record of the 11 systems loaded, linked without labels'
 \echo '-- (Fellegi-Sunter, EM-trained), clustered into clients with golden records'
-INSERT INTO brent_mdm.client_source (system, trust) VALUES
-  ('health_visiting', 90), ('school_census', 85), ('childrens_social_care', 80), ('adult_social_care', 80),
-  ('housing', 75), ('electoral_register', 70), ('early_years', 65), ('council_tax', 60),
-  ('youth_offending', 60), ('revenues_benefits', 55), ('asb_case', 40);
+INSERT INTO brent_mdm.client_source (system, trust, min_age) VALUES
+  ('health_visiting', 90, 0), ('school_census', 85, 0), ('childrens_social_care', 80, 0), ('adult_social_care', 80, 18),
+  ('housing', 75, 18), ('electoral_register', 70, 16), ('early_years', 65, 0), ('council_tax', 60, 18),
+  ('youth_offending', 60, 0), ('revenues_benefits', 55, 16), ('asb_case', 40, 0);
 \timing on
 SELECT records, clients, review_pending, round(seconds::numeric, 1) AS seconds
   FROM brent_mdm.client_index_load('borough.person_record');

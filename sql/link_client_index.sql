@@ -4,10 +4,10 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
 SELECT count(*) > 0 AS generated FROM brent_mdm.generate_borough(1500, 3, 'ci', true);
-INSERT INTO brent_mdm.client_source (system, trust) VALUES
-  ('health_visiting', 90), ('school_census', 85), ('childrens_social_care', 80), ('adult_social_care', 80),
-  ('housing', 75), ('electoral_register', 70), ('early_years', 65), ('council_tax', 60),
-  ('revenues_benefits', 55), ('youth_offending', 60), ('asb_case', 40);
+INSERT INTO brent_mdm.client_source (system, trust, min_age) VALUES
+  ('health_visiting', 90, 0), ('school_census', 85, 0), ('childrens_social_care', 80, 0), ('adult_social_care', 80, 18),
+  ('housing', 75, 18), ('electoral_register', 70, 16), ('early_years', 65, 0), ('council_tax', 60, 18),
+  ('revenues_benefits', 55, 16), ('youth_offending', 60, 0), ('asb_case', 40, 0);
 
 -- an empty index builds to nothing, with a warning
 SELECT records, clients FROM brent_mdm.build_client_index();
@@ -59,6 +59,18 @@ SELECT c.status, c.records, c.given_name, c.family_name, c.date_of_birth, c.syst
   FROM brent_mdm.client_record r JOIN brent_mdm.client c USING (client_id)
   JOIN brent_mdm.client_history h ON h.client_id = c.client_id
  WHERE r.record_key = 'RT-2';
+-- a system that holds only adults never joins a child: a council tax account in a
+-- baby's exact name at the baby's postcode gets a client of its own
+INSERT INTO brent_mdm.client_record (system, record_key, full_name, postcode)
+SELECT 'council_tax', 'RT-4', given_name || ' ' || family_name, postcode FROM brent_mdm.client_record
+ WHERE system = 'health_visiting' AND date_of_birth > date '2026-03-31' - interval '3 years' AND postcode IS NOT NULL
+ ORDER BY record_id LIMIT 1;
+SELECT r.client_id <> c.client_id AS not_the_baby, cl.records
+  FROM brent_mdm.client_record r JOIN brent_mdm.client cl ON cl.client_id = r.client_id,
+       (SELECT client_id FROM brent_mdm.client_record WHERE system = 'health_visiting'
+           AND date_of_birth > date '2026-03-31' - interval '3 years' AND postcode IS NOT NULL ORDER BY record_id LIMIT 1) c
+ WHERE r.record_key = 'RT-4';
+DELETE FROM brent_mdm.client_record WHERE record_key = 'RT-4';
 -- an unrelated arrival does not change anyone's client id on rebuild
 SELECT created, merged, split, records_moved FROM brent_mdm.build_client_index();
 SELECT count(*) AS records_that_changed_client
@@ -68,11 +80,11 @@ SELECT count(*) AS records_that_changed_client
 UPDATE brent_mdm.client_record SET postcode = 'NW10 4AB', address_from = '2026-03-30' WHERE record_key = 'RT-2';
 SELECT r.client_id = h.client_id AS same_client, c.postcode, c.address_from
   FROM brent_mdm.client_record r JOIN brent_mdm.client c USING (client_id),
-       (SELECT client_id FROM brent_mdm.client_history WHERE event = 'created' ORDER BY event_id DESC LIMIT 1) h
+       (SELECT client_id FROM brent_mdm.client_history WHERE event = 'created' AND detail->>'record_key' = 'RT-2') h
  WHERE r.record_key = 'RT-2';
 
 -- the change feed: ordered, and a consumer passing next_since sees each change once
-SELECT change, system, record_key FROM brent_mdm.client_change WHERE record_key LIKE 'RT-%' ORDER BY xid, change_id;
+SELECT change, system, record_key FROM brent_mdm.client_change WHERE record_key IN ('RT-1', 'RT-2') ORDER BY xid, change_id;
 -- only changes of transactions older than every running one are handed out
 SELECT count(*) AS handed_out_too_early FROM brent_mdm.client_changes()
  WHERE xid >= pg_snapshot_xmin(pg_current_snapshot());

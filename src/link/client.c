@@ -23,6 +23,8 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/array.h"
+#include "utils/date.h"
+#include "utils/regproc.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/inval.h"
@@ -553,6 +555,20 @@ matching_attributes_changed(HeapTuple a, HeapTuple b, TupleDesc desc)
 	return false;
 }
 
+/*
+ * Is the person of record a too young on today's date for the system of
+ * record b, which holds no one under min_age?
+ */
+static bool
+too_young(const LinkRecord *a, const LinkRecord *b, int min_age, DateADT today)
+{
+	for (int c = 0; c < cache.lm->ncolumns; c++)
+		if (cache.lm->columns[c].kind == LK_DATE)
+			return min_age > 0 && a->v[c].s != NULL &&
+				a->v[c].date > today - (DateADT) (min_age * 365.25);
+	return false;
+}
+
 #define MAX_DECISIONS 64
 
 /*
@@ -670,25 +686,28 @@ client_record_match(PG_FUNCTION_ARGS)
 		Datum		args[3];
 		uint8		level[LINK_MAX_COLUMNS];
 		double		prior = log2(cache.lm->lambda / (1.0 - cache.lm->lambda));
+		DateADT		today = GetSQLCurrentDate();
 
 		for (int i = 0; i < CLIENT_NCOLUMNS; i++)
 			attrs[i] = getattr_text(newtup, desc, client_column_names[i]);
 		me = prepare_record(attrs, true);
 		if (cache.candidates == NULL)
 		{
-			Oid			types[2] = {TEXTARRAYOID, INT8OID};
+			Oid			types[3] = {TEXTARRAYOID, INT8OID, TEXTOID};
 
 			/* no LIMIT: it would tempt the planner into a sequential scan */
 			cache.candidates = SPI_prepare(
-				"SELECT record_id, client_id, given_name, family_name, full_name, date_of_birth::text,"
-				"       postcode, nhs_number, ni_number, upn"
-				"  FROM brent_mdm.client_record"
-				" WHERE block_keys && $1 AND record_id <> $2 AND client_id IS NOT NULL", 2, types);
+				"SELECT r.record_id, r.client_id, r.given_name, r.family_name, r.full_name, r.date_of_birth::text,"
+				"       r.postcode, r.nhs_number, r.ni_number, r.upn, coalesce(s.min_age, 0),"
+				"       (SELECT min_age FROM brent_mdm.client_source WHERE system = $3)"
+				"  FROM brent_mdm.client_record r LEFT JOIN brent_mdm.client_source s ON s.system = r.system"
+				" WHERE r.block_keys && $1 AND r.record_id <> $2 AND r.client_id IS NOT NULL", 3, types);
 			if (cache.candidates == NULL || SPI_keepplan(cache.candidates) != 0)
 				elog(ERROR, "client index: could not prepare the candidates query");
 		}
 		args[0] = PointerGetDatum(keys);
 		args[1] = Int64GetDatum(record_id);
+		args[2] = getattr_datum(newtup, desc, "system", &isnull);
 		if (SPI_execute_plan(cache.candidates, args, NULL, true, cache.max_candidates) != SPI_OK_SELECT)
 			elog(ERROR, "client index: could not read candidates");
 		for (uint64 i = 0; i < SPI_processed; i++)
@@ -709,6 +728,9 @@ client_record_match(PG_FUNCTION_ARGS)
 			for (int a = 0; a < CLIENT_NCOLUMNS; a++)
 				attrs[a] = SPI_getvalue(tup, cdesc, a + 3);
 			other = prepare_record(attrs, false);
+			if (too_young(me, other, DatumGetInt32(SPI_getbinval(tup, cdesc, 11, &isnull)), today) ||
+				too_young(other, me, DatumGetInt32(SPI_getbinval(tup, cdesc, 12, &isnull)), today))
+				continue;
 			link_compare(cache.lm, me, other, level);
 			w = link_record_weight(cache.lm, me, level) + prior;
 			p = w > 60 ? 1.0 : w < -60 ? 0.0 : 1.0 / (1.0 + pow(2.0, -w));
@@ -813,6 +835,7 @@ client_index_clusters(PG_FUNCTION_ARGS)
 				review_threshold;
 	bool		isnull;
 	Jsonb	   *columns;
+	int16	   *min_age;
 	MemoryContext outer = CurrentMemoryContext;
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -869,11 +892,29 @@ client_index_clusters(PG_FUNCTION_ARGS)
 		decisions[ndecisions].must_link = DatumGetBool(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
 		ndecisions++;
 	}
+	/* the youngest age each record's system holds */
+	{
+		char	   *sql = psprintf("SELECT r.record_id, s.min_age FROM %s r"
+								   " JOIN brent_mdm.client_source s ON s.system = r.system WHERE s.min_age > 0",
+								   DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))));
+
+		min_age = MemoryContextAllocZero(outer, sizeof(int16) * lm->nrecords);
+		if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "client index: could not read the systems' minimum ages");
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			int32		k = record_number(ix, lm->nrecords,
+										  DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
+
+			if (k >= 0)
+				min_age[k] = (int16) DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		}
+	}
 	{
 		/* in the function's context: SPI_finish frees SPI's */
 		MemoryContext spi = MemoryContextSwitchTo(outer);
 
-		cluster = link_cluster(lm, link_threshold, decisions, ndecisions);
+		cluster = link_cluster(lm, link_threshold, decisions, ndecisions, min_age, GetSQLCurrentDate());
 		MemoryContextSwitchTo(spi);
 	}
 

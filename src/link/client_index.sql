@@ -13,10 +13,13 @@ CREATE TABLE brent_mdm.client_source (
   system      text PRIMARY KEY CHECK (system ~ '^[a-z][a-z0-9_]*$'),
   description text,
   trust       integer NOT NULL DEFAULT 50 CHECK (trust BETWEEN 0 AND 100),
+  min_age     integer NOT NULL DEFAULT 0 CHECK (min_age BETWEEN 0 AND 120),
   added_at    timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE brent_mdm.client_source IS
   'Source systems feeding the Client Index, with how far each is trusted (0-100) for the most_trusted survivorship rule';
+COMMENT ON COLUMN brent_mdm.client_source.min_age IS
+  'The youngest age of the people this system holds (18 for council tax payers): its records never join a client too young for it';
 
 -- Settings and survivorship rules: the DBA's rows in dumped tables, empty at
 -- install; the views give what is in force (the DBA's row, else the default).

@@ -83,10 +83,15 @@ cannot_join(int32 *parent, const int32 *head, const int32 *next, const int32 *pa
  * Cluster of each record: the smallest record number in its component,
  * plus one (so that cluster ids are stable for a given input order).
  * Reviewers' decisions bind: must-link pairs are joined first, whatever
- * the model says; cannot-link pairs never end in one cluster.
+ * the model says; cannot-link pairs never end in one cluster.  With
+ * min_age (per record: the youngest age its system holds, 0 for any), a
+ * group is never joined to one whose youngest date of birth makes it too
+ * young on today's date for a system of the other (a council tax payer is
+ * not the baby of the same name at the same address).
  */
 int64 *
-link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decisions, int ndecisions)
+link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decisions, int ndecisions,
+			 const int16 *min_age, DateADT today)
 {
 	int			n = lm->nrecords;
 	int32	   *parent = palloc(sizeof(int32) * n);
@@ -102,6 +107,9 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 	int32	   *next = palloc(sizeof(int32) * Max(2 * ndecisions, 1));
 	int32	   *partner = palloc(sizeof(int32) * Max(2 * ndecisions, 1));
 	int32		nlinks = 0;
+	int			datecol = -1;
+	DateADT    *youngest = NULL;	/* per root: latest date of birth, or none */
+	int16	   *oldest_needed = NULL;	/* per root: highest minimum age of its systems */
 
 	for (int c = 0; c < lm->ncolumns; c++)
 		if (lm->columns[c].kind == LK_IDENTIFIER || lm->columns[c].kind == LK_DATE ||
@@ -123,6 +131,22 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 	}
 	for (int i = 0; i < n; i++)
 		head[i] = tail[i] = -1;
+	/* a record of a system that only holds adults cannot be a child's */
+	for (int c = 0; c < lm->ncolumns && datecol < 0; c++)
+		if (lm->columns[c].kind == LK_DATE)
+			datecol = c;
+	if (min_age != NULL && datecol >= 0)
+	{
+		youngest = palloc(sizeof(DateADT) * Max(n, 1));
+		oldest_needed = palloc(sizeof(int16) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+		{
+			const LinkValue *v = &lm->records[i]->v[datecol];
+
+			youngest[i] = v->s ? v->date : DATEVAL_NOBEGIN;
+			oldest_needed[i] = min_age[i];
+		}
+	}
 	/* reviewers' decisions: must-link joins now, cannot-link lists */
 	for (int d = 0; d < ndecisions; d++)
 	{
@@ -191,6 +215,14 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 			conflict = values_conflict(idkind[k], idval[(int64) ra * nid + k],
 									   idval[(int64) rb * nid + k]);
 		}
+		if (youngest != NULL && !conflict)
+		{
+			DateADT		y = Max(youngest[ra], youngest[rb]);
+			int			need = Max(oldest_needed[ra], oldest_needed[rb]);
+
+			/* born after today less the age the system requires: too young */
+			conflict = need > 0 && !DATE_IS_NOBEGIN(y) && y > today - (DateADT) (need * 365.25);
+		}
 		if (conflict || (nlinks > 0 && (cannot_join(parent, head, next, partner, ra, rb) ||
 										cannot_join(parent, head, next, partner, rb, ra))))
 			continue;
@@ -208,6 +240,11 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 		for (int k = 0; k < nid; k++)
 			if (idval[(int64) root * nid + k] == NULL)
 				idval[(int64) root * nid + k] = idval[(int64) other * nid + k];
+		if (youngest != NULL)
+		{
+			youngest[root] = Max(youngest[root], youngest[other]);
+			oldest_needed[root] = Max(oldest_needed[root], oldest_needed[other]);
+		}
 	}
 	for (int i = 0; i < n; i++)
 		cluster[i] = find(parent, i) + 1;

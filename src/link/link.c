@@ -355,7 +355,7 @@ link_dedupe(PG_FUNCTION_ARGS)
 	lm = link_run(&relid, 1, id_column, columns, NULL, CurrentMemoryContext);
 	if (lm->nrecords == 0)
 		return (Datum) 0;
-	cluster = link_cluster(lm, 0.5, NULL, 0);
+	cluster = link_cluster(lm, 0.5, NULL, 0, NULL, 0);
 	if (lm->nrecords >= PROGRESS_RECORDS)
 		ereport(NOTICE, (errmsg("linkage: %d records clustered", lm->nrecords)));
 	for (int i = 0; i < lm->nrecords; i++)

@@ -144,6 +144,7 @@ typedef struct LinkDecision
 } LinkDecision;
 
 extern int64 *link_cluster(const LinkModel *lm, double threshold,
-						   const LinkDecision *decisions, int ndecisions);
+						   const LinkDecision *decisions, int ndecisions,
+						   const int16 *min_age, DateADT today);
 
 #endif							/* BRENT_LINK_H */
