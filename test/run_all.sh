@@ -4,9 +4,10 @@
 #   2. pgTAP (pg_prove test/*.sql): hygiene, error paths, properties
 #   3. the upgrade path from every released version (test/upgrade.sh)
 #   4. pg_dump and restore keep configuration (test/dump.sh)
-#   5. the BI path: an ODBC session through psqlODBC (test/odbc.sh)
-#   6. the documentation's examples (test/docs.pl)
-#   7. metadata: META.json against the PGXN spec (prove test/t/*.t)
+#   5. the Client Index change feed reaches a listener (test/feed.sh)
+#   6. the BI path: an ODBC session through psqlODBC (test/odbc.sh)
+#   7. the documentation's examples (test/docs.pl)
+#   8. metadata: META.json against the PGXN spec (prove test/t/*.t)
 # Runs them all, prints each runner's summary, fails if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,9 @@ bash test/upgrade.sh || failed+=("upgrade")
 
 step "pg_dump and restore (test/dump.sh)"
 bash test/dump.sh || failed+=("dump")
+
+step "Client Index change feed (test/feed.sh)"
+bash test/feed.sh || failed+=("feed")
 
 step "ODBC through psqlODBC (test/odbc.sh)"
 bash test/odbc.sh || failed+=("ODBC")
