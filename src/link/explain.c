@@ -162,16 +162,66 @@ link_match_explain(PG_FUNCTION_ARGS)
 			c->nlevels = Max(c->nlevels, l + 1);
 		}
 	}
-	SPI_finish();
+	/* records with a value per column, the base of term frequencies (models since 0.2.0) */
+	if (SPI_execute_with_args("SELECT column_name, present FROM brent_mdm.link_model_column WHERE model_name = $1",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "match_explain: could not read brent_mdm.link_model_column");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		bool		isnull;
 
-	ra = record_from_json(lm, ja, "a");
-	rb = record_from_json(lm, jb, "b");
+		for (int k = 0; k < lm->ncolumns; k++)
+			if (strcmp(lm->columns[k].name, name) == 0)
+			{
+				LinkColumn *c = &lm->columns[k];
+
+				c->npresent = (int) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+				c->tf = c->npresent > 0 &&
+					(c->kind == LK_GIVEN_NAME || c->kind == LK_SURNAME || c->kind == LK_FULL_NAME ||
+					 c->kind == LK_TEXT || c->kind == LK_POSTCODE);
+			}
+	}
+
+	{
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		ra = record_from_json(lm, ja, "a");
+		rb = record_from_json(lm, jb, "b");
+		MemoryContextSwitchTo(old);
+	}
 	link_compare(lm, ra, rb, level);
+
+	/* the term frequency of a's value where the two agree exactly */
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		Oid			types[3] = {TEXTOID, TEXTOID, INT8OID};
+		Datum		targs[3];
+
+		if (!lm->columns[c].tf || level[c] != 1 || ra->v[c].s == NULL)
+			continue;
+		targs[0] = PointerGetDatum(model);
+		targs[1] = CStringGetTextDatum(lm->columns[c].name);
+		targs[2] = Int64GetDatum((int64) ra->v[c].hash);
+		if (SPI_execute_with_args("SELECT frequency FROM brent_mdm.link_model_tf"
+								  " WHERE model_name = $1 AND column_name = $2 AND value_hash = $3",
+								  3, types, targs, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "match_explain: could not read brent_mdm.link_model_tf");
+		if (SPI_processed == 1)
+		{
+			bool		isnull;
+
+			ra->v[c].tf = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		}
+		else
+			ra->v[c].tf = 1.0 / lm->columns[c].npresent;	/* seen once: rare */
+	}
+	SPI_finish();
 
 	total = log2(lm->lambda / (1.0 - lm->lambda));
 	{
-		Datum		values[12];
-		bool		nulls[12] = {false, true, true, true, true, true, true, true, true, false, false, false};
+		Datum		values[13];
+		bool		nulls[13] = {false, true, true, true, true, true, true, true, true, false, false, false, true};
 
 		values[0] = Int32GetDatum(0);
 		values[9] = Float8GetDatum(total);
@@ -185,9 +235,11 @@ link_match_explain(PG_FUNCTION_ARGS)
 	{
 		LinkColumn *col = &lm->columns[c];
 		int			l = level[c];
-		double		w = (l == 0) ? 0.0 : log2(col->m[l] / col->u[l]);
-		Datum		values[12];
-		bool		nulls[12] = {false};
+		bool		tf = l == 1 && col->tf && ra->v[c].tf > 0;
+		double		u = l == 0 ? 0 : tf ? Max(ra->v[c].tf, 1.0 / col->npresent) : col->u[l];
+		double		w = (l == 0) ? 0.0 : log2(col->m[l] / u);
+		Datum		values[13];
+		bool		nulls[13] = {false};
 
 		total += w;
 		values[0] = Int32GetDatum(c + 1);
@@ -203,8 +255,10 @@ link_match_explain(PG_FUNCTION_ARGS)
 		values[6] = CStringGetTextDatum(link_level_name(col->kind, l));
 		nulls[7] = nulls[8] = (l == 0);
 		values[7] = Float8GetDatum(col->m[l]);
-		values[8] = Float8GetDatum(col->u[l]);
+		values[8] = Float8GetDatum(u);
 		values[9] = Float8GetDatum(w);
+		nulls[12] = !tf;
+		values[12] = Float8GetDatum(ra->v[c].tf);
 		values[10] = Float8GetDatum(total);
 		values[11] = Float8GetDatum(1.0 / (1.0 + pow(2.0, -total)));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
