@@ -69,6 +69,8 @@ SELECT brent_mdm.approve_dpia('school_census', 'Data Protection Officer', now() 
 SELECT brent_mdm.grant_purpose('early_years', 'policy_alice');
 SELECT brent_mdm.grant_purpose('school_census', 'policy_ey_team');
 GRANT SELECT ON policy_cs.child_masked TO policy_alice, policy_bob;
+CREATE FUNCTION policy_cs.leak(text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001
+  AS $$ BEGIN RAISE NOTICE 'leak: %', $1; RETURN true; END $$;
 GRANT SELECT, INSERT, UPDATE, DELETE ON policy_cs.child TO policy_bob;
 
 -- the gates are initplans: one call per query; a key column shown in clear by
@@ -92,6 +94,8 @@ SELECT id, given_name, date_of_birth, postcode, length(nhs_number) AS pseudonym_
 SELECT count(DISTINCT nhs_number) = count(*) AS distinct_pseudonyms,
        bool_and(nhs_number ~ '^[0-9a-f]{16}$') AS hex16
   FROM policy_cs.child_masked;
+-- a leaky function sees only rows the purpose may see (child 99 is too old)
+SELECT count(*) FROM policy_cs.child_masked WHERE policy_cs.leak(given_name) AND id IN (1, 99);
 SELECT * FROM policy_cs.child;
 EXPLAIN ANALYZE SELECT * FROM policy_cs.child_masked;
 SET brent_mdm.purpose = 'school_census';
@@ -128,6 +132,13 @@ SELECT brent_mdm.end_purpose();
 SELECT brent_mdm.begin_purpose('early_years');
 RESET SESSION AUTHORIZATION;
 SELECT brent_mdm.approve_dpia('early_years', 'Data Protection Officer', now() + interval '1 year');
+
+-- DISCARD ALL (a connection pooler handing the session on) ends the purpose
+SET SESSION AUTHORIZATION policy_alice;
+SELECT brent_mdm.begin_purpose('early_years');
+DISCARD ALL;
+SELECT brent_mdm.current_purpose(), session_user;
+SET client_min_messages = notice;
 
 -- ---- the audit trail ----
 SELECT brent_mdm.audit_flush();

@@ -381,7 +381,15 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 		ListCell   *lc;
 		Index		rti = 0;
 
+		Oid			session_user = GetSessionUserId();
+		bool		session_is_super = superuser_arg(session_user);
+		Oid			bypasser = InvalidOid;
+
 		memset(&tq, 0, sizeof(tq));
+		/* a SECURITY DEFINER function of a role that bypasses RLS */
+		if (!session_is_super && GetUserId() != session_user &&
+			has_bypassrls_privilege(GetUserId()))
+			bypasser = GetUserId();
 		foreach(lc, ps->rtable)
 		{
 			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
@@ -394,6 +402,11 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 			name = policy_protected_name(rte->relid, NULL);
 			if (name == NULL)
 				continue;
+			/* a view owned by a role that bypasses RLS */
+			if (!session_is_super && OidIsValid(rte->checkAsUser) &&
+				rte->checkAsUser != session_user && !OidIsValid(bypasser) &&
+				has_bypassrls_privilege(rte->checkAsUser))
+				bypasser = rte->checkAsUser;
 			for (int i = 0; i < tq.nrels; i++)
 				if (tq.names[i] == name)
 				{
@@ -406,6 +419,18 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 				tq.written[tq.nrels] = rti_is_result(ps, rti);
 				tq.nrels++;
 			}
+		}
+		if (tq.nrels > 0 && OidIsValid(bypasser))
+		{
+			char	   *who = GetUserNameFromId(bypasser, true);
+
+			policy_audit_event("refused", policy_valid_dpia(), "read with the rights of a role that bypasses RLS");
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("protected table %s cannot be read with the rights of role \"%s\"",
+							tq.names[0], who ? who : "?"),
+					 errdetail("That role bypasses row level security (superuser or BYPASSRLS): through its view or SECURITY DEFINER function every row would be visible."),
+					 errhint("Views and SECURITY DEFINER functions over protected tables must be owned by a role without BYPASSRLS, such as the table's owner.")));
 		}
 		if (tq.nrels > 0)
 		{
@@ -526,13 +551,14 @@ policy_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnly
 					  ProcessUtilityContext context, ParamListInfo params,
 					  QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
 {
+	/* first, so that the record names the role that acted under it */
+	if (IsA(pstmt->utilityStmt, DiscardStmt) &&
+		(((DiscardStmt *) pstmt->utilityStmt)->target == DISCARD_ALL))
+		policy_end_purpose_internal("DISCARD ALL");
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-	if (IsA(pstmt->utilityStmt, DiscardStmt) &&
-		(((DiscardStmt *) pstmt->utilityStmt)->target == DISCARD_ALL))
-		policy_end_purpose_internal("DISCARD ALL");
 }
 
 /* ---- the worker ---- */

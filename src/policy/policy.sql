@@ -589,10 +589,10 @@ BEGIN
       RAISE EXCEPTION 'invalid row filter for %', target USING ERRCODE = '22023',
         DETAIL = 'A row filter is one SQL condition, without a semicolon.';
     END IF;
-    -- the filter must be a boolean expression over the table's columns (LIMIT 0:
-    -- planned, never evaluated)
+    -- the filter must be a boolean expression over the table's columns
+    -- (EXPLAIN: planned, never run)
     BEGIN
-      EXECUTE format('SELECT 1 FROM %s WHERE (%s) LIMIT 0', target, row_filter);
+      EXECUTE format('EXPLAIN SELECT 1 FROM %s WHERE (%s)', target, row_filter);
     EXCEPTION WHEN OTHERS THEN
       RAISE EXCEPTION 'invalid row filter for %: %', target, SQLERRM USING ERRCODE = '22023',
         DETAIL = row_filter;
