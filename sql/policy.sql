@@ -73,8 +73,8 @@ CREATE FUNCTION policy_cs.leak(text) RETURNS boolean LANGUAGE plpgsql COST 0.000
   AS $$ BEGIN RAISE NOTICE 'leak: %', $1; RETURN true; END $$;
 GRANT SELECT, INSERT, UPDATE, DELETE ON policy_cs.child TO policy_bob;
 
--- the gates are initplans: one call per query; a key column shown in clear by
--- every DPIA of the table stays indexable through the view
+-- the gates are C functions that work their answer out once per query; a key
+-- column shown in clear by every DPIA of the table stays indexable through the view
 SET SESSION AUTHORIZATION policy_alice;
 EXPLAIN (COSTS OFF) SELECT id FROM policy_cs.child_masked WHERE id = 7;
 EXPLAIN (COSTS OFF) SELECT given_name FROM policy_cs.child_masked WHERE id = 7;

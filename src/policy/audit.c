@@ -32,6 +32,8 @@
 #include "common/hashfn.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
@@ -44,7 +46,9 @@
 #include "storage/shmem.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -55,9 +59,10 @@
 #include "policy.h"
 
 #define AUDIT_DB_SLOTS		8
-#define AUDIT_RING			2048
-#define AUDIT_BATCH			512
+#define AUDIT_RING			4096
+#define AUDIT_BATCH			4096
 #define AUDIT_IDLE_TICKS	10		/* of 100 ms before an idle worker leaves */
+#define AUDIT_GATHER_MS		20		/* between batches, unless urgent */
 
 typedef struct AuditRecord
 {
@@ -71,7 +76,7 @@ typedef struct AuditRecord
 	char		action[16];
 	char		dpia[POLICY_DPIA_LEN];
 	char		table_name[2 * NAMEDATALEN + 8];
-	char		detail[160];
+	char		detail[96];
 } AuditRecord;
 
 typedef enum
@@ -86,6 +91,7 @@ typedef struct AuditDb
 	Oid			dbid;			/* InvalidOid: free */
 	WorkerState state;
 	Latch	   *latch;			/* the worker's, when running */
+	bool		flush_wanted;	/* someone waits in audit_flush() */
 	uint64		head;			/* records appended */
 	uint64		tail;			/* records stored by the worker */
 	AuditRecord ring[AUDIT_RING];
@@ -199,7 +205,7 @@ audit_slot(Oid dbid, bool claim)
 static bool
 audit_append(const AuditRecord *rec, bool wait_interruptible)
 {
-	for (int attempt = 0; attempt < 10000; attempt++)
+	for (int attempt = 0; attempt < 100000; attempt++)
 	{
 		int			slot;
 		bool		launch = false;
@@ -224,9 +230,8 @@ audit_append(const AuditRecord *rec, bool wait_interruptible)
 				launch = true;
 			}
 			else if (s->state == WORKER_RUNNING &&
-					 (s->head - s->tail == 1 || !appended ||
-					  s->head - s->tail > AUDIT_RING / 2))
-				latch = s->latch;
+					 (!appended || s->head - s->tail == AUDIT_RING / 2))
+				latch = s->latch;	/* else the worker comes by itself */
 		}
 		LWLockRelease(audit->lock);
 
@@ -243,7 +248,7 @@ audit_append(const AuditRecord *rec, bool wait_interruptible)
 			return true;
 		if (wait_interruptible)
 			CHECK_FOR_INTERRUPTS();
-		pg_usleep(1000L);
+		pg_usleep(100L);
 	}
 	return false;
 }
@@ -609,55 +614,56 @@ audit_store_batch(int slot)
 				 errdetail("The extension brent_mdm is not installed in the database.")));
 	else
 	{
-		SPIPlanPtr	plan;
-		Oid			types[11] = {TIMESTAMPTZOID, NAMEOID, NAMEOID, TEXTOID, TEXTOID, TEXTOID,
-		INT8OID, INT8OID, INT8OID, INT4OID, TEXTOID};
+		/* one INSERT per batch, the columns as arrays */
+		static const Oid elemtypes[11] = {TIMESTAMPTZOID, NAMEOID, NAMEOID, TEXTOID, TEXTOID,
+		TEXTOID, INT8OID, INT8OID, INT8OID, INT4OID, TEXTOID};
+		static const char *const arraytypes[11] = {"timestamptz[]", "name[]", "name[]",
+			"text[]", "text[]", "text[]", "int8[]", "int8[]", "int8[]", "int4[]", "text[]"};
+		ArrayBuildState *acc[11];
+		Datum		args[11];
+		Oid			argtypes[11];
+		StringInfoData sql;
 
-		SPI_connect();
-		plan = SPI_prepare("INSERT INTO brent_mdm.audit_log (logged_at, role_name, session_role, "
-						   "dpia_id, action, table_name, rows, query_id, statement_hash, pid, detail) "
-						   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 11, types);
-		if (plan == NULL)
-			elog(ERROR, "brent_mdm audit: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		for (int c = 0; c < 11; c++)
+			acc[c] = initArrayResult(elemtypes[c], CurrentMemoryContext, false);
 		for (int i = 0; i < n; i++)
 		{
 			AuditRecord *r = &batch[i];
-			Datum		v[11];
-			char		nulls[11];
 			char	   *role = GetUserNameFromId(r->role, true);
 			char	   *srole = GetUserNameFromId(r->session_role, true);
-			NameData	rn,
-						sn;
+			NameData   *rn = palloc0(sizeof(NameData));
+			NameData   *sn = palloc0(sizeof(NameData));
+			bool		has_table = r->table_name[0] != '\0';
 
-			memset(nulls, ' ', sizeof(nulls));
-			v[0] = TimestampTzGetDatum(r->at);
-			namestrcpy(&rn, role ? role : "");
-			namestrcpy(&sn, srole ? srole : "");
-			v[1] = NameGetDatum(&rn);
-			v[2] = NameGetDatum(&sn);
-			if (!role)
-				nulls[1] = 'n';
-			if (!srole)
-				nulls[2] = 'n';
-			v[3] = CStringGetTextDatum(r->dpia);
-			if (r->dpia[0] == '\0')
-				nulls[3] = 'n';
-			v[4] = CStringGetTextDatum(r->action);
-			v[5] = CStringGetTextDatum(r->table_name);
-			if (r->table_name[0] == '\0')
-				nulls[5] = 'n';
-			v[6] = Int64GetDatum((int64) r->rows);
-			v[7] = Int64GetDatum(r->query_id);
-			v[8] = Int64GetDatum(r->statement_hash);
-			if (r->table_name[0] == '\0')
-				nulls[6] = nulls[7] = nulls[8] = 'n';
-			v[9] = Int32GetDatum(r->pid);
-			v[10] = CStringGetTextDatum(r->detail);
-			if (r->detail[0] == '\0')
-				nulls[10] = 'n';
-			if (SPI_execute_plan(plan, v, nulls, false, 0) != SPI_OK_INSERT)
-				elog(ERROR, "brent_mdm audit: could not store an audit record");
+			namestrcpy(rn, role ? role : "");
+			namestrcpy(sn, srole ? srole : "");
+			accumArrayResult(acc[0], TimestampTzGetDatum(r->at), false, TIMESTAMPTZOID, CurrentMemoryContext);
+			accumArrayResult(acc[1], NameGetDatum(rn), role == NULL, NAMEOID, CurrentMemoryContext);
+			accumArrayResult(acc[2], NameGetDatum(sn), srole == NULL, NAMEOID, CurrentMemoryContext);
+			accumArrayResult(acc[3], CStringGetTextDatum(r->dpia), r->dpia[0] == '\0', TEXTOID, CurrentMemoryContext);
+			accumArrayResult(acc[4], CStringGetTextDatum(r->action), false, TEXTOID, CurrentMemoryContext);
+			accumArrayResult(acc[5], CStringGetTextDatum(r->table_name), !has_table, TEXTOID, CurrentMemoryContext);
+			accumArrayResult(acc[6], Int64GetDatum((int64) r->rows), !has_table, INT8OID, CurrentMemoryContext);
+			accumArrayResult(acc[7], Int64GetDatum(r->query_id), !has_table, INT8OID, CurrentMemoryContext);
+			accumArrayResult(acc[8], Int64GetDatum(r->statement_hash), !has_table, INT8OID, CurrentMemoryContext);
+			accumArrayResult(acc[9], Int32GetDatum(r->pid), false, INT4OID, CurrentMemoryContext);
+			accumArrayResult(acc[10], CStringGetTextDatum(r->detail), r->detail[0] == '\0', TEXTOID, CurrentMemoryContext);
 		}
+		initStringInfo(&sql);
+		appendStringInfoString(&sql,
+							   "INSERT INTO brent_mdm.audit_log (logged_at, role_name, session_role, "
+							   "dpia_id, action, table_name, rows, query_id, statement_hash, pid, detail) "
+							   "SELECT * FROM unnest(");
+		for (int c = 0; c < 11; c++)
+		{
+			args[c] = makeArrayResult(acc[c], CurrentMemoryContext);
+			argtypes[c] = get_array_type(elemtypes[c]);
+			appendStringInfo(&sql, "%s$%d::%s", c ? ", " : "", c + 1, arraytypes[c]);
+		}
+		appendStringInfoChar(&sql, ')');
+		SPI_connect();
+		if (SPI_execute_with_args(sql.data, 11, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "brent_mdm audit: could not store %d audit records", n);
 		SPI_finish();
 	}
 	PopActiveSnapshot();
@@ -681,6 +687,12 @@ policy_audit_worker_main(Datum arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid, 0);
+	/*
+	 * The records were safe from the user's ROLLBACK the moment they reached
+	 * shared memory; a crash loses what is not stored yet either way, so the
+	 * worker does not wait for each commit's WAL flush.
+	 */
+	SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 
 	LWLockAcquire(audit->lock, LW_EXCLUSIVE);
 	if (audit->db[slot].dbid != dbid || audit->db[slot].state == WORKER_RUNNING)
@@ -701,9 +713,26 @@ policy_audit_worker_main(Datum arg)
 		CHECK_FOR_INTERRUPTS();
 		if (audit_store_batch(slot) > 0)
 		{
+			bool		urgent;
+
 			idle = 0;
+			/*
+			 * Records are stored in batches: unless the ring is half full or
+			 * someone waits in audit_flush(), let them gather for a while
+			 * (one transaction per batch, not per record).
+			 */
+			LWLockAcquire(audit->lock, LW_SHARED);
+			urgent = audit->db[slot].flush_wanted ||
+				audit->db[slot].head - audit->db[slot].tail >= AUDIT_RING / 2;
+			LWLockRelease(audit->lock);
+			if (!urgent)
+				(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+								 AUDIT_GATHER_MS, PG_WAIT_EXTENSION);
 			continue;
 		}
+		LWLockAcquire(audit->lock, LW_EXCLUSIVE);
+		audit->db[slot].flush_wanted = false;
+		LWLockRelease(audit->lock);
 		if (idle >= AUDIT_IDLE_TICKS)
 		{
 			/* leave (freeing the slot) only with nothing left to store */
@@ -739,19 +768,26 @@ policy_audit_flush(PG_FUNCTION_ARGS)
 	uint64		target = 0;
 	int			slot;
 	TimestampTz start = GetCurrentTimestamp();
+	Latch	   *latch = NULL;
 
 	if (audit == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the brent_mdm audit is not running"),
 				 errhint("Add brent_mdm to shared_preload_libraries and restart the server.")));
-	LWLockAcquire(audit->lock, LW_SHARED);
+	LWLockAcquire(audit->lock, LW_EXCLUSIVE);
 	slot = audit_slot(MyDatabaseId, false);
 	if (slot >= 0)
+	{
 		target = audit->db[slot].head;
+		audit->db[slot].flush_wanted = true;
+		latch = audit->db[slot].latch;
+	}
 	LWLockRelease(audit->lock);
 	if (slot < 0)
 		PG_RETURN_BOOL(true);
+	if (latch)
+		SetLatch(latch);
 	for (;;)
 	{
 		bool		done;
@@ -764,7 +800,7 @@ policy_audit_flush(PG_FUNCTION_ARGS)
 		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), timeout_ms))
 			PG_RETURN_BOOL(false);
 		CHECK_FOR_INTERRUPTS();
-		pg_usleep(2000L);
+		pg_usleep(500L);
 	}
 }
 

@@ -35,6 +35,7 @@
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -43,6 +44,9 @@
 #include "policy.h"
 
 PolicyPurpose policy_purpose;
+
+/* bumped whenever validity may have changed: the gates' per-query caches key on it */
+uint64		policy_generation = 1;
 
 static bool callbacks_registered = false;
 
@@ -61,7 +65,10 @@ policy_relcache_callback(Datum arg, Oid relid)
 	if (relid == InvalidOid || !OidIsValid(registry_relids[0]) ||
 		relid == registry_relids[0] || relid == registry_relids[1] ||
 		relid == registry_relids[2])
+	{
 		policy_purpose.checked = false;
+		policy_generation++;
+	}
 	policy_rls_invalidate(relid);
 }
 
@@ -70,6 +77,7 @@ policy_syscache_callback(Datum arg, int cacheid, uint32 hashvalue)
 {
 	/* role membership or attributes changed: grants may mean something else */
 	policy_purpose.checked = false;
+	policy_generation++;
 }
 
 void
@@ -258,6 +266,7 @@ policy_end_purpose_internal(const char *why)
 	policy_audit_event("end_purpose", policy_purpose.dpia, why);
 	memset(&policy_purpose.dpia, 0, sizeof(policy_purpose.dpia));
 	memset(&policy_purpose.key, 0, sizeof(policy_purpose.key));
+	policy_generation++;
 	policy_purpose.active = false;
 	policy_purpose.valid = false;
 	policy_purpose.bound_user = InvalidOid;
@@ -344,6 +353,7 @@ policy_begin_purpose(PG_FUNCTION_ARGS)
 	policy_purpose.expires_at = info.expires_at;
 	memcpy(policy_purpose.key, info.key, POLICY_KEY_LEN);
 	policy_purpose.keylen = info.keylen;
+	policy_generation++;
 	policy_audit_event("begin_purpose", dpia, NULL);
 	PG_RETURN_TEXT_P(cstring_to_text(dpia));
 }
@@ -382,20 +392,68 @@ policy_active_dpia(PG_FUNCTION_ARGS)
 }
 
 /*
- * The policy gate.  No column argument: the planner evaluates it once per
- * query (a one-time filter).  LEAKPROOF: it never raises, whatever its input.
+ * The gates' per-query cache.  PostgreSQL keeps a row security qual at the
+ * scan even when it has no column reference (it is never planned as a
+ * one-time filter), so a gate is called once per row: the first call of an
+ * expression works the answer out, the others return it while the statement,
+ * the purpose and the registry's validity are unchanged.
+ */
+typedef struct GateCache
+{
+	uint64		generation;
+	uint64		epoch;
+	TimestampTz statement;
+	Oid			user;
+	bool		result;
+} GateCache;
+
+static inline GateCache *
+gate_cache(FunctionCallInfo fcinfo, bool *hit)
+{
+	GateCache  *c = (GateCache *) fcinfo->flinfo->fn_extra;
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(GateCache));
+		fcinfo->flinfo->fn_extra = c;
+		*hit = false;
+		return c;
+	}
+	*hit = c->generation == policy_generation && c->epoch == policy_purpose.epoch &&
+		c->statement == GetCurrentStatementStartTimestamp() && c->user == GetUserId();
+	return c;
+}
+
+static inline void
+gate_remember(GateCache *c, bool result)
+{
+	c->generation = policy_generation;
+	c->epoch = policy_purpose.epoch;
+	c->statement = GetCurrentStatementStartTimestamp();
+	c->user = GetUserId();
+	c->result = result;
+}
+
+/*
+ * The policy gate of one DPIA.  No column argument; cached per query (above).
+ * LEAKPROOF: it never raises, whatever its input.
  */
 PG_FUNCTION_INFO_V1(policy_purpose_is);
 Datum
 policy_purpose_is(PG_FUNCTION_ARGS)
 {
-	text	   *dpia = PG_GETARG_TEXT_PP(0);
-	const char *valid = policy_valid_dpia();
+	bool		hit;
+	GateCache  *c = gate_cache(fcinfo, &hit);
+	text	   *dpia;
+	const char *valid;
 
-	if (valid == NULL)
-		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(VARSIZE_ANY_EXHDR(dpia) == strlen(valid) &&
-				   memcmp(VARDATA_ANY(dpia), valid, VARSIZE_ANY_EXHDR(dpia)) == 0);
+	if (hit)
+		PG_RETURN_BOOL(c->result);
+	dpia = PG_GETARG_TEXT_PP(0);
+	valid = policy_valid_dpia();
+	gate_remember(c, valid != NULL && VARSIZE_ANY_EXHDR(dpia) == strlen(valid) &&
+				  memcmp(VARDATA_ANY(dpia), valid, VARSIZE_ANY_EXHDR(dpia)) == 0);
+	PG_RETURN_BOOL(c->result);
 }
 
 /*
@@ -416,23 +474,31 @@ policy_registry_changed(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-/* The policy gate of a table: one of its DPIAs is valid now.  LEAKPROOF. */
+/* The policy gate of a table: one of its DPIAs is valid now.  Cached; LEAKPROOF. */
 PG_FUNCTION_INFO_V1(policy_purpose_in);
 Datum
 policy_purpose_in(PG_FUNCTION_ARGS)
 {
-	ArrayType  *dpias = PG_GETARG_ARRAYTYPE_P(0);
-	const char *valid = policy_valid_dpia();
+	bool		hit;
+	GateCache  *c = gate_cache(fcinfo, &hit);
+	ArrayType  *dpias;
+	const char *valid;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
 	bool		found = false;
 
-	if (valid == NULL || ARR_ELEMTYPE(dpias) != TEXTOID)
-		PG_RETURN_BOOL(false);
-	deconstruct_array(dpias, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	for (int i = 0; i < n && !found; i++)
-		if (!nulls[i] && text_datum_equals(elems[i], valid))
-			found = true;
+	if (hit)
+		PG_RETURN_BOOL(c->result);
+	dpias = PG_GETARG_ARRAYTYPE_P(0);
+	valid = policy_valid_dpia();
+	if (valid != NULL && ARR_ELEMTYPE(dpias) == TEXTOID)
+	{
+		deconstruct_array(dpias, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		for (int i = 0; i < n && !found; i++)
+			if (!nulls[i] && text_datum_equals(elems[i], valid))
+				found = true;
+	}
+	gate_remember(c, found);
 	PG_RETURN_BOOL(found);
 }

@@ -37,6 +37,7 @@ typedef struct PolicyPurpose
 } PolicyPurpose;
 
 extern PolicyPurpose policy_purpose;
+extern uint64 policy_generation;
 
 /* dpia.c */
 extern bool policy_purpose_valid(void);

@@ -398,7 +398,8 @@ BEGIN
     PERFORM brent_mdm.refresh_protection(p.parent_table);
     RETURN;
   END IF;
-  SELECT format('(SELECT brent_mdm.purpose_in(%L::text[]))', coalesce(array_agg(dpia_id ORDER BY dpia_id), '{}'))
+  SELECT CASE WHEN bool_or(row_filter IS NOT NULL)
+              THEN format('brent_mdm.purpose_in(%L::text[])', array_agg(dpia_id ORDER BY dpia_id)) END
     INTO gate_all FROM brent_mdm.dpia_table_scope WHERE table_name = target;
   -- policies on the table and every child
   FOR a IN SELECT table_name FROM brent_mdm.protected_table
@@ -408,14 +409,17 @@ BEGIN
                   AND policyname LIKE 'brent\_mdm\_%' LOOP
       EXECUTE format('DROP POLICY %I ON %s', pol.policyname, a.table_name);
     END LOOP;
-    -- the gate: a restrictive policy, an uncorrelated subquery that the planner
-    -- makes an initplan, run once per query (PostgreSQL never makes a row
-    -- security qual a one-time filter: it keeps it at the scan)
-    EXECUTE format('CREATE POLICY brent_mdm_gate ON %s AS RESTRICTIVE FOR ALL TO PUBLIC USING (%s) WITH CHECK (%s)',
-                   a.table_name, gate_all, gate_all);
-    -- then one permissive policy per DPIA: its purpose (an initplan too) AND its row scope
+    -- the gate: a restrictive policy, for tables where a DPIA has a row filter
+    -- (a scan then reads nothing at all without a valid purpose of the table)
+    IF gate_all IS NOT NULL THEN
+      EXECUTE format('CREATE POLICY brent_mdm_gate ON %s AS RESTRICTIVE FOR ALL TO PUBLIC USING (%s) WITH CHECK (%s)',
+                     a.table_name, gate_all, gate_all);
+    END IF;
+    -- then one permissive policy per DPIA: its purpose AND its row scope (the
+    -- gates are C functions that cache their answer for the query: after the
+    -- first row, a call costs a comparison)
     FOR s IN SELECT * FROM brent_mdm.dpia_table_scope WHERE table_name = target ORDER BY dpia_id LOOP
-      gate := format('(SELECT brent_mdm.purpose_is(%L))', s.dpia_id);
+      gate := format('brent_mdm.purpose_is(%L)', s.dpia_id);
       IF s.row_filter IS NOT NULL THEN
         gate := gate || format(' AND (%s)', s.row_filter);
       END IF;
