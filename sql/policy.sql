@@ -153,6 +153,21 @@ SELECT action, dpia_id, detail->>'table' AS table_name FROM brent_mdm.dpia_chang
 SELECT dpia_id, status, tables, roles, statements, rows_read, rows_written, roles_used
   FROM brent_mdm.ropa ORDER BY dpia_id;
 
+-- a partition attached after protect() is protected by running it again
+CREATE TABLE policy_cs.visit (id int, system text) PARTITION BY LIST (system);
+CREATE TABLE policy_cs.visit_a PARTITION OF policy_cs.visit FOR VALUES IN ('a');
+ALTER TABLE policy_cs.visit OWNER TO policy_owner;
+ALTER TABLE policy_cs.visit_a OWNER TO policy_owner;
+SELECT brent_mdm.protect('policy_cs.visit');
+CREATE TABLE policy_cs.visit_b PARTITION OF policy_cs.visit FOR VALUES IN ('b');
+GRANT SELECT ON policy_cs.visit_b TO policy_alice;
+SELECT brent_mdm.protect('policy_cs.visit_b');
+SELECT brent_mdm.protect('policy_cs.visit');
+SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, c.relacl, p.parent_table
+  FROM pg_class c LEFT JOIN brent_mdm.protected_table p ON p.table_name = c.oid
+ WHERE c.relnamespace = 'policy_cs'::regnamespace AND c.relname LIKE 'visit%' AND c.relkind IN ('r', 'p')
+ ORDER BY 1;
+
 -- dropping a protected table forgets it
 DROP TABLE policy_cs.child;
 DROP TABLE policy_cs.child CASCADE;

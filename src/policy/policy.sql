@@ -485,6 +485,39 @@ COMMENT ON FUNCTION brent_mdm.refresh_protection(regclass) IS
   'Internal: regenerates the policies and the masking view of a protected table from the DPIA scopes';
 REVOKE ALL ON FUNCTION brent_mdm.refresh_protection(regclass) FROM PUBLIC;
 
+CREATE FUNCTION brent_mdm.protect_tree(target regclass, first_time boolean) RETURNS void
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE
+  child regclass;
+  g record;
+BEGIN
+  -- the table and every child: RLS on and forced; no privilege left but the owner's
+  FOR child IN WITH RECURSIVE tree(relid) AS (
+                 SELECT target::oid
+                 UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent = tree.relid)
+               SELECT relid::regclass FROM tree LOOP
+    -- again later: only children attached since (the DBA's grants stay)
+    CONTINUE WHEN NOT first_time AND (child = target OR EXISTS (
+      SELECT 1 FROM brent_mdm.protected_table p WHERE p.table_name = child));
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', child);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', child);
+    EXECUTE format('REVOKE ALL ON TABLE %s FROM PUBLIC', child);
+    FOR g IN SELECT DISTINCT a.grantee FROM pg_class k, aclexplode(k.relacl) a
+              WHERE k.oid = child AND a.grantee <> k.relowner AND a.grantee <> 0 LOOP
+      EXECUTE format('REVOKE ALL ON TABLE %s FROM %I', child, g.grantee::regrole::name);
+    END LOOP;
+    IF child <> target THEN
+      INSERT INTO brent_mdm.protected_table (table_name, parent_table) VALUES (child, target)
+      ON CONFLICT DO NOTHING;
+    END IF;
+  END LOOP;
+END $$;
+COMMENT ON FUNCTION brent_mdm.protect_tree(regclass, boolean) IS
+  'Internal: row level security enabled and forced, privileges revoked, on a table and every partition or inheritance child';
+REVOKE ALL ON FUNCTION brent_mdm.protect_tree(regclass, boolean) FROM PUBLIC;
+
 CREATE FUNCTION brent_mdm.protect(target regclass, client_id_column name DEFAULT NULL)
   RETURNS regclass
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
@@ -493,8 +526,6 @@ CREATE FUNCTION brent_mdm.protect(target regclass, client_id_column name DEFAULT
 DECLARE
   c pg_class;
   o pg_roles;
-  child regclass;
-  g record;
   view_name text;
   existing brent_mdm.protected_table;
 BEGIN
@@ -516,6 +547,7 @@ BEGIN
       RAISE EXCEPTION 'table % is protected through its parent %', target, existing.parent_table
         USING ERRCODE = '55000';
     END IF;
+    PERFORM brent_mdm.protect_tree(target, false);     -- partitions attached since
     PERFORM brent_mdm.refresh_protection(target);
     RETURN existing.masked_view;
   END IF;
@@ -540,22 +572,7 @@ BEGIN
   IF to_regclass(view_name) IS NOT NULL THEN
     RAISE EXCEPTION 'relation % already exists', view_name USING ERRCODE = '42P07';
   END IF;
-  -- the table and every child: RLS on and forced; no privilege left but the owner's
-  FOR child IN WITH RECURSIVE tree(relid) AS (
-                 SELECT target::oid
-                 UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent = tree.relid)
-               SELECT relid::regclass FROM tree LOOP
-    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', child);
-    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', child);
-    EXECUTE format('REVOKE ALL ON TABLE %s FROM PUBLIC', child);
-    FOR g IN SELECT DISTINCT a.grantee FROM pg_class k, aclexplode(k.relacl) a
-              WHERE k.oid = child AND a.grantee <> k.relowner AND a.grantee <> 0 LOOP
-      EXECUTE format('REVOKE ALL ON TABLE %s FROM %I', child, g.grantee::regrole::name);
-    END LOOP;
-    IF child <> target THEN
-      INSERT INTO brent_mdm.protected_table (table_name, parent_table) VALUES (child, target);
-    END IF;
-  END LOOP;
+  PERFORM brent_mdm.protect_tree(target, true);
   EXECUTE format('CREATE VIEW %s WITH (security_barrier) AS SELECT * FROM %s WHERE false',
                  view_name, target);
   INSERT INTO brent_mdm.protected_table (table_name, masked_view, client_id_column)
