@@ -471,12 +471,12 @@ RESET SESSION AUTHORIZATION;
 SELECT is(:count::bigint, 0::bigint, 'a prepared statement run after end_purpose reads nothing');
 
 -- ---- a purpose lapsing mid-session ----
-SELECT brent_mdm.approve_dpia('atk_short', 'DPO', clock_timestamp() + interval '1 second');
+SELECT brent_mdm.approve_dpia('atk_short', 'DPO', clock_timestamp() + interval '3 seconds');
 SET SESSION AUTHORIZATION atk_alice;
 SELECT brent_mdm.begin_purpose('atk_short');
 \unset before
 SELECT count(*) AS before FROM atk.child_masked \gset
-SELECT pg_sleep(1.2);
+SELECT pg_sleep(3.2);
 \unset after
 SELECT count(*) AS after FROM atk.child_masked \gset
 SELECT brent_mdm.end_purpose();

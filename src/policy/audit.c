@@ -298,6 +298,7 @@ policy_audit_event(const char *action, const char *dpia, const char *detail)
 typedef struct TrackedQuery
 {
 	QueryDesc  *qd;
+	SubTransactionId subxact;	/* where it started: forgotten if that aborts */
 	uint64		epoch;			/* of the purpose when the statement started */
 	bool		with_purpose;	/* a valid purpose when it started */
 	char		dpia[POLICY_DPIA_LEN];
@@ -454,8 +455,14 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 				TrackedQuery *t = MemoryContextAlloc(TopMemoryContext, sizeof(TrackedQuery));
 				const char *dpia = policy_valid_dpia();
 
+				TrackedQuery *stale;
+
+				/* an entry left by an aborted subtransaction at the same address */
+				while ((stale = tracked_find(qd)) != NULL)
+					tracked_remove(stale);
 				*t = tq;
 				t->qd = qd;
+				t->subxact = GetCurrentSubTransactionId();
 				t->epoch = policy_purpose.epoch;
 				t->with_purpose = dpia != NULL;
 				if (dpia)
@@ -548,6 +555,20 @@ policy_xact_callback(XactEvent event, void *arg)
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 		while (tracked)
 			tracked_remove(tracked);
+}
+
+static void
+policy_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	for (TrackedQuery *t = tracked, *next; t; t = next)
+	{
+		next = t->next;
+		if (t->subxact == mySubid)
+			tracked_remove(t);
+	}
 }
 
 /* DISCARD ALL (a connection pooler handing the session on) ends the purpose. */
@@ -826,4 +847,5 @@ policy_init(void)
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = policy_ProcessUtility;
 	RegisterXactCallback(policy_xact_callback, NULL);
+	RegisterSubXactCallback(policy_subxact_callback, NULL);
 }
