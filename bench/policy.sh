@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Benchmark: the DPIA policy against no row level security and against a plain
+# PL/pgSQL policy function, on the same rows, in the same run.
+#
+#   ./run bench policy                  10,000,000 rows (the issue's size)
+#   BENCH_ROWS=2000000 ./run bench policy
+#   bash bench/policy.sh 2000000        (inside a cluster with brent_mdm preloaded)
+#
+# Four copies of one table (id int primary key, payload text, d date):
+#   plain      no RLS
+#   plpgsql    RLS, policy USING (bench_plpgsql_allowed('bench')): a PL/pgSQL
+#              function reading a custom GUC, the usual home-made policy
+#   gate       RLS with exactly the policies protect() makes (the initplan
+#              gates purpose_in / purpose_is), but not registered as protected:
+#              the policy without the audit
+#   protected  brent_mdm.protect() and a DPIA: the policy and the audit
+# read by one analyst role under the purpose.  Point lookups: 100,000 by key
+# in a PL/pgSQL loop (cached plans, no client round trip: the per-statement
+# overhead at its most visible), timed until the audit worker has stored
+# every record (audit_flush, called by every variant alike); scans: a count with a condition on every row.
+# Parallel query off (the gates are PARALLEL RESTRICTED), JIT off; a warm-up
+# round, then 3 rounds taking the variants in turn; the best of 3 is kept.
+set -euo pipefail
+rows=${1:-${BENCH_ROWS:-10000000}}
+lookups=${BENCH_LOOKUPS:-100000}
+db=brent_bench_policy
+createdb "$db" 2>/dev/null || true
+export PGDATABASE=$db
+echo "== policy benchmark: $rows rows, $lookups point lookups per run"
+
+psql -X -q -v ON_ERROR_STOP=1 <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bench_owner') THEN CREATE ROLE bench_owner NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bench_analyst') THEN CREATE ROLE bench_analyst LOGIN; END IF;
+END \$\$;
+DROP SCHEMA IF EXISTS bench CASCADE;
+DELETE FROM brent_mdm.dpia WHERE dpia_id = 'bench';
+CREATE SCHEMA bench;
+GRANT USAGE ON SCHEMA bench TO bench_analyst;
+CREATE TABLE bench.plain (id int PRIMARY KEY, payload text, d date);
+INSERT INTO bench.plain SELECT i, md5(i::text), date '2020-01-01' + i % 2000 FROM generate_series(1, $rows) i;
+CREATE TABLE bench.plpgsql (LIKE bench.plain INCLUDING ALL);
+INSERT INTO bench.plpgsql SELECT * FROM bench.plain;
+CREATE TABLE bench.gate (LIKE bench.plain INCLUDING ALL);
+INSERT INTO bench.gate SELECT * FROM bench.plain;
+CREATE TABLE bench.protected (LIKE bench.plain INCLUDING ALL);
+INSERT INTO bench.protected SELECT * FROM bench.plain;
+ALTER TABLE bench.plain OWNER TO bench_owner;
+ALTER TABLE bench.plpgsql OWNER TO bench_owner;
+ALTER TABLE bench.gate OWNER TO bench_owner;
+ALTER TABLE bench.protected OWNER TO bench_owner;
+VACUUM ANALYZE bench.plain, bench.plpgsql, bench.gate, bench.protected;
+
+CREATE FUNCTION bench.bench_plpgsql_allowed(dpia text) RETURNS boolean
+  LANGUAGE plpgsql STABLE AS \$\$ BEGIN RETURN current_setting('bench.purpose', true) = dpia; END \$\$;
+ALTER TABLE bench.plpgsql ENABLE ROW LEVEL SECURITY;
+ALTER TABLE bench.plpgsql FORCE ROW LEVEL SECURITY;
+CREATE POLICY p ON bench.plpgsql USING (bench.bench_plpgsql_allowed('bench'));
+
+SELECT brent_mdm.register_dpia('bench', 'Benchmark', 'Measuring the policy', 'public_task', 'Brent', 'DBA');
+SELECT brent_mdm.protect('bench.protected');
+SELECT brent_mdm.set_table_scope('bench', 'bench.protected');
+SELECT brent_mdm.set_column_scope('bench', 'bench.protected', c) FROM unnest(ARRAY['id', 'payload', 'd']) c;
+SELECT brent_mdm.approve_dpia('bench', 'DPO', now() + interval '1 day');
+SELECT brent_mdm.grant_purpose('bench', 'bench_analyst');
+-- the same policies as protect() made, on a table the audit does not know
+ALTER TABLE bench.gate ENABLE ROW LEVEL SECURITY;
+ALTER TABLE bench.gate FORCE ROW LEVEL SECURITY;
+CREATE POLICY brent_mdm_gate ON bench.gate AS RESTRICTIVE USING ((SELECT brent_mdm.purpose_in('{bench}'::text[])));
+CREATE POLICY brent_mdm_dpia_bench ON bench.gate FOR SELECT USING ((SELECT brent_mdm.purpose_is('bench')));
+GRANT SELECT ON bench.plain, bench.plpgsql, bench.gate, bench.protected, bench.protected_masked TO bench_analyst;
+SQL
+
+psql -X -q -v ON_ERROR_STOP=1 -v rows="$rows" -v lookups="$lookups" <<'SQL'
+SET max_parallel_workers_per_gather = 0;
+SET jit = off;
+SET SESSION AUTHORIZATION bench_analyst;
+SET bench.purpose = 'bench';
+SELECT brent_mdm.begin_purpose('bench') \g /dev/null
+\pset footer off
+-- one function per table: static SQL, so each lookup is a cached plan
+CREATE FUNCTION pg_temp.look(t text, n int, nrows int) RETURNS float8 LANGUAGE plpgsql AS $f$
+DECLARE
+  start timestamptz := clock_timestamp();
+  v text;
+  k int;
+BEGIN
+  FOR i IN 1..n LOOP
+    k := (i::bigint * 7919) % nrows + 1;
+    CASE t
+      WHEN 'plain' THEN SELECT payload INTO v FROM bench.plain WHERE id = k;
+      WHEN 'plpgsql' THEN SELECT payload INTO v FROM bench.plpgsql WHERE id = k;
+      WHEN 'gate' THEN SELECT payload INTO v FROM bench.gate WHERE id = k;
+      WHEN 'protected' THEN SELECT payload INTO v FROM bench.protected WHERE id = k;
+      WHEN 'protected_masked' THEN SELECT payload INTO v FROM bench.protected_masked WHERE id = k;
+    END CASE;
+    IF v IS NULL THEN RAISE EXCEPTION 'lookup % of % found nothing', k, t; END IF;
+  END LOOP;
+  -- the audit's whole cost: until the worker has stored every record
+  IF NOT brent_mdm.audit_flush(600000) THEN RAISE EXCEPTION 'audit not flushed'; END IF;
+  RETURN extract(epoch FROM clock_timestamp() - start) * 1e6 / n;   -- microseconds per lookup
+END $f$;
+CREATE FUNCTION pg_temp.scan(t text, nrows int) RETURNS float8 LANGUAGE plpgsql AS $f$
+DECLARE
+  start timestamptz := clock_timestamp();
+  c bigint;
+BEGIN
+  EXECUTE format('SELECT count(*) FROM %s WHERE d IS NOT NULL AND length(payload) = 32', t) INTO c;
+  IF c <> nrows THEN RAISE EXCEPTION 'scan of % counted % rows, not %', t, c, nrows; END IF;
+  IF NOT brent_mdm.audit_flush(600000) THEN RAISE EXCEPTION 'audit not flushed'; END IF;
+  RETURN extract(epoch FROM clock_timestamp() - start) * 1e3;   -- milliseconds per scan
+END $f$;
+
+-- three rounds, the variants in turn within each (so that drift hits all alike); best kept
+SET bench.lookups = :lookups;
+SET bench.rows = :rows;
+CREATE TEMP TABLE runs (variant text, lookup_us float8, scan_ms float8);
+DO $d$
+DECLARE v text;
+BEGIN
+  FOR round IN 0..3 LOOP       -- round 0 warms the caches and is not kept
+    FOREACH v IN ARRAY ARRAY['plain', 'plpgsql', 'gate', 'protected', 'protected_masked'] LOOP
+      INSERT INTO runs
+      SELECT v, pg_temp.look(v, current_setting('bench.lookups')::int, current_setting('bench.rows')::int),
+             pg_temp.scan('bench.' || v, current_setting('bench.rows')::int)
+       WHERE round > 0 OR v IS NOT NULL;
+      IF round = 0 THEN DELETE FROM runs; END IF;
+    END LOOP;
+  END LOOP;
+END $d$;
+CREATE TEMP TABLE r AS SELECT variant, min(lookup_us) AS lookup_us, min(scan_ms) AS scan_ms FROM runs GROUP BY variant;
+SELECT variant, round(lookup_us::numeric, 2) AS "lookup (us)",
+       round((lookup_us / (SELECT lookup_us FROM r WHERE variant = 'plain'))::numeric, 3) AS "vs no RLS",
+       round(scan_ms::numeric, 0) AS "scan (ms)",
+       round((scan_ms / (SELECT scan_ms FROM r WHERE variant = 'plain'))::numeric, 3) AS "vs no RLS "
+  FROM r ORDER BY array_position(ARRAY['plain', 'plpgsql', 'gate', 'protected', 'protected_masked'], variant);
+SELECT round(((SELECT lookup_us FROM r WHERE variant = 'protected') - (SELECT lookup_us FROM r WHERE variant = 'gate'))::numeric, 2)
+         AS "audit per statement (us)",
+       round(((SELECT scan_ms FROM r WHERE variant = 'plpgsql') / (SELECT scan_ms FROM r WHERE variant = 'protected'))::numeric, 1)
+         AS "scan: PL/pgSQL policy / ours",
+       round(((SELECT lookup_us FROM r WHERE variant = 'plpgsql') / (SELECT lookup_us FROM r WHERE variant = 'protected'))::numeric, 2)
+         AS "lookup: PL/pgSQL policy / ours";
+SELECT brent_mdm.end_purpose() \g /dev/null
+RESET SESSION AUTHORIZATION;
+SELECT brent_mdm.audit_flush(60000) AS audit_flushed,
+       count(*) AS audit_records_of_the_run
+  FROM brent_mdm.audit_log WHERE role_name = 'bench_analyst' AND table_name = 'bench.protected';
+SQL

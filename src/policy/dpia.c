@@ -1,0 +1,504 @@
+/*
+ * dpia.c
+ *		The purpose this session acts under, and its validation against the
+ *		DPIA registry.
+ *
+ * The purpose lives in backend memory (policy_purpose), never in a GUC, so
+ * SET and set_config() cannot forge it; only begin_purpose() sets it, after
+ * checking the registry.  It is bound to the role that began it, which must be
+ * the logged-in role (session user) acting as itself (current user equal,
+ * not inside a SECURITY DEFINER function or a security-restricted operation);
+ * every later check requires both identities to be still that role, so SET
+ * ROLE, SET SESSION AUTHORIZATION and SECURITY DEFINER functions owned by
+ * others all see no purpose.
+ *
+ * Validity (DPIA approved, grant present, key) is cached: the cache is
+ * dropped by the relcache callback when a registry table changes (a statement
+ * trigger on each sends the invalidation at commit) and by syscache callbacks
+ * on role membership, and re-read at the next check.  Expiry is compared with
+ * the statement's start time at every check.
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "catalog/pg_type.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "policy.h"
+
+PolicyPurpose policy_purpose;
+
+/* bumped whenever validity may have changed: the gates' per-query caches key on it */
+uint64		policy_generation = 1;
+
+static bool callbacks_registered = false;
+
+/* relids of dpia, dpia_role, dpia_secret as last looked up (InvalidOid: unknown) */
+static Oid	registry_relids[3];
+
+
+static void
+policy_relcache_callback(Datum arg, Oid relid)
+{
+	/*
+	 * Any change to a registry table (or a full reset) makes the purpose be
+	 * re-validated.  Other relations' invalidations are frequent and cheap
+	 * to ignore.
+	 */
+	if (relid == InvalidOid || !OidIsValid(registry_relids[0]) ||
+		relid == registry_relids[0] || relid == registry_relids[1] ||
+		relid == registry_relids[2])
+	{
+		policy_purpose.checked = false;
+		policy_generation++;
+	}
+	policy_rls_invalidate(relid);
+}
+
+static void
+policy_syscache_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	/* role membership or attributes changed: grants may mean something else */
+	policy_purpose.checked = false;
+	policy_generation++;
+}
+
+void
+policy_register_callbacks(void)
+{
+	if (callbacks_registered)
+		return;
+	CacheRegisterRelcacheCallback(policy_relcache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, policy_syscache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHOID, policy_syscache_callback, (Datum) 0);
+	callbacks_registered = true;
+}
+
+/*
+ * The relid of a table of schema brent_mdm, or InvalidOid (extension not
+ * installed in this database).  Two syscache lookups.
+ */
+Oid
+policy_registry_relid(const char *name)
+{
+	Oid			nsp;
+
+	if (!IsTransactionState())
+		return InvalidOid;
+	nsp = get_namespace_oid("brent_mdm", true);
+	if (!OidIsValid(nsp))
+		return InvalidOid;
+	return get_relname_relid(name, nsp);
+}
+
+/* What the registry says about one DPIA for one role. */
+typedef struct DpiaInfo
+{
+	bool		found;
+	char		status[16];
+	bool		has_expiry;
+	TimestampTz expires_at;
+	bool		granted;
+	uint8		key[POLICY_KEY_LEN];
+	int			keylen;
+} DpiaInfo;
+
+static bool
+text_datum_equals(Datum d, const char *s)
+{
+	text	   *t = DatumGetTextPP(d);
+	size_t		len = strlen(s);
+	bool		eq = VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), s, len) == 0;
+
+	if ((Pointer) t != DatumGetPointer(d))
+		pfree(t);
+	return eq;
+}
+
+/*
+ * Reads the registry rows of a DPIA with heap scans under the latest
+ * snapshot (the tables are small; no permission check: this is the
+ * extension reading its own registry for the caller).
+ */
+static void
+dpia_lookup(const char *dpia, Oid user, DpiaInfo *info)
+{
+	static const char *const tables[] = {"dpia", "dpia_role", "dpia_secret"};
+
+	memset(info, 0, sizeof(*info));
+	for (int t = 0; t < 3; t++)
+	{
+		Oid			relid = policy_registry_relid(tables[t]);
+		Relation	rel;
+		TableScanDesc scan;
+		HeapTuple	tup;
+		Snapshot	snap;
+		TupleDesc	desc;
+		AttrNumber	a_status = 0,
+					a_expires = 0,
+					a_role = 0,
+					a_key = 0;
+
+		registry_relids[t] = relid;
+		if (!OidIsValid(relid))
+			return;
+		rel = table_open(relid, AccessShareLock);
+		desc = RelationGetDescr(rel);
+		if (t == 0)
+		{
+			a_status = get_attnum(relid, "status");
+			a_expires = get_attnum(relid, "expires_at");
+		}
+		else if (t == 1)
+			a_role = get_attnum(relid, "role_name");
+		else
+			a_key = get_attnum(relid, "pseudonym_key");
+
+		snap = RegisterSnapshot(GetLatestSnapshot());
+		scan = table_beginscan(rel, snap, 0, NULL);
+		while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+		{
+			bool		isnull;
+			Datum		d = heap_getattr(tup, 1, desc, &isnull);
+
+			if (isnull || !text_datum_equals(d, dpia))
+				continue;
+			if (t == 0)
+			{
+				info->found = true;
+				d = heap_getattr(tup, a_status, desc, &isnull);
+				if (!isnull)
+					text_to_cstring_buffer(DatumGetTextPP(d), info->status, sizeof(info->status));
+				d = heap_getattr(tup, a_expires, desc, &isnull);
+				info->has_expiry = !isnull;
+				if (!isnull)
+					info->expires_at = DatumGetTimestampTz(d);
+			}
+			else if (t == 1)
+			{
+				d = heap_getattr(tup, a_role, desc, &isnull);
+				if (!isnull && has_privs_of_role(user, DatumGetObjectId(d)))
+					info->granted = true;
+			}
+			else
+			{
+				d = heap_getattr(tup, a_key, desc, &isnull);
+				if (!isnull)
+				{
+					bytea	   *k = DatumGetByteaPP(d);
+
+					info->keylen = Min(VARSIZE_ANY_EXHDR(k), POLICY_KEY_LEN);
+					memcpy(info->key, VARDATA_ANY(k), info->keylen);
+				}
+			}
+		}
+		table_endscan(scan);
+		UnregisterSnapshot(snap);
+		table_close(rel, AccessShareLock);
+	}
+}
+
+static void
+purpose_revalidate(void)
+{
+	DpiaInfo	info;
+
+	dpia_lookup(policy_purpose.dpia, policy_purpose.bound_user, &info);
+	policy_purpose.valid = info.found && strcmp(info.status, "approved") == 0 &&
+		info.has_expiry && info.granted;
+	policy_purpose.expires_at = info.has_expiry ? info.expires_at : DT_NOBEGIN;
+	memcpy(policy_purpose.key, info.key, POLICY_KEY_LEN);
+	policy_purpose.keylen = info.keylen;
+	policy_purpose.checked = true;
+}
+
+/*
+ * True when this session acts under a purpose that is valid now, for the
+ * identity that began it.  Never raises for any state of the session; reads
+ * the registry only after an invalidation.
+ */
+bool
+policy_purpose_valid(void)
+{
+	if (!policy_purpose.active)
+		return false;
+	if (GetUserId() != policy_purpose.bound_user ||
+		GetSessionUserId() != policy_purpose.bound_user ||
+		InSecurityRestrictedOperation())
+		return false;
+	if (!policy_purpose.checked)
+		purpose_revalidate();
+	if (!policy_purpose.valid)
+		return false;
+	if (GetCurrentStatementStartTimestamp() >= policy_purpose.expires_at)
+		return false;
+	return true;
+}
+
+const char *
+policy_valid_dpia(void)
+{
+	return policy_purpose_valid() ? policy_purpose.dpia : NULL;
+}
+
+void
+policy_end_purpose_internal(const char *why)
+{
+	if (!policy_purpose.active)
+		return;
+	policy_audit_event("end_purpose", policy_purpose.dpia, why);
+	memset(&policy_purpose.dpia, 0, sizeof(policy_purpose.dpia));
+	memset(&policy_purpose.key, 0, sizeof(policy_purpose.key));
+	policy_generation++;
+	policy_purpose.active = false;
+	policy_purpose.valid = false;
+	policy_purpose.bound_user = InvalidOid;
+	policy_purpose.epoch++;
+}
+
+/* Records the refusal (it survives the error), then raises it. */
+static void
+refuse(const char *dpia, int sqlstate, const char *msg, const char *detail, const char *hint)
+{
+	policy_audit_event("refused", dpia, msg);
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg_internal("%s", msg),
+			 detail ? errdetail_internal("%s", detail) : 0,
+			 hint ? errhint("%s", hint) : 0));
+}
+
+PG_FUNCTION_INFO_V1(policy_begin_purpose);
+Datum
+policy_begin_purpose(PG_FUNCTION_ARGS)
+{
+	char	   *dpia = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Oid			user = GetUserId();
+	Oid			session_user = GetSessionUserId();
+	DpiaInfo	info;
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+
+	if (!policy_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("purposes need the brent_mdm audit, which is not running"),
+				 errdetail("Every access under a purpose is audited; without the audit no purpose can begin."),
+				 errhint("Add brent_mdm to shared_preload_libraries and restart the server.")));
+	policy_register_callbacks();
+
+	if (user != session_user || InSecurityRestrictedOperation() || InLocalUserIdChange())
+		refuse(dpia, ERRCODE_INSUFFICIENT_PRIVILEGE,
+			   psprintf("a purpose can only be begun by the logged-in role acting as itself"),
+			   psprintf("The current user \"%s\" is not the session user \"%s\" (SET ROLE, or a SECURITY DEFINER function).",
+						GetUserNameFromId(user, true) ? GetUserNameFromId(user, true) : "?",
+						GetUserNameFromId(session_user, true) ? GetUserNameFromId(session_user, true) : "?"),
+			   "RESET ROLE, then begin the purpose.");
+	if (policy_purpose.active)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this session already acts under DPIA \"%s\"", policy_purpose.dpia),
+				 errhint("Call brent_mdm.end_purpose() first.")));
+	if (strlen(dpia) >= POLICY_DPIA_LEN)
+		info.found = false;
+	else
+		dpia_lookup(dpia, session_user, &info);
+
+	if (!info.found)
+		refuse(dpia, ERRCODE_UNDEFINED_OBJECT,
+			   psprintf("DPIA \"%s\" does not exist", dpia), NULL,
+			   "See brent_mdm.dpia (or ask the information governance team) for the DPIAs you may act under.");
+	if (strcmp(info.status, "approved") != 0)
+		refuse(dpia, ERRCODE_INSUFFICIENT_PRIVILEGE,
+			   psprintf("DPIA \"%s\" is %s", dpia, info.status),
+			   "Personal data may be used only under an approved DPIA.",
+			   strcmp(info.status, "draft") == 0 ?
+			   "Its owner must have it approved (brent_mdm.approve_dpia) first." :
+			   "Ask its owner whether it will be approved again.");
+	if (!info.has_expiry || now >= info.expires_at)
+		refuse(dpia, ERRCODE_INSUFFICIENT_PRIVILEGE,
+			   psprintf("DPIA \"%s\" has expired", dpia),
+			   info.has_expiry ? psprintf("It expired at %s.", timestamptz_to_str(info.expires_at)) : NULL,
+			   "Ask its owner to review and renew it.");
+	if (!info.granted)
+		refuse(dpia, ERRCODE_INSUFFICIENT_PRIVILEGE,
+			   psprintf("role \"%s\" may not act under DPIA \"%s\"",
+						GetUserNameFromId(session_user, true) ? GetUserNameFromId(session_user, true) : "?",
+						dpia),
+			   "No grant of the DPIA covers this role.",
+			   "Ask the DPIA's owner for a grant (brent_mdm.grant_purpose).");
+
+	policy_purpose.active = true;
+	strlcpy(policy_purpose.dpia, dpia, sizeof(policy_purpose.dpia));
+	policy_purpose.bound_user = session_user;
+	policy_purpose.epoch++;
+	policy_purpose.valid = true;
+	policy_purpose.checked = true;
+	policy_purpose.expires_at = info.expires_at;
+	memcpy(policy_purpose.key, info.key, POLICY_KEY_LEN);
+	policy_purpose.keylen = info.keylen;
+	policy_generation++;
+	policy_audit_event("begin_purpose", dpia, NULL);
+	PG_RETURN_TEXT_P(cstring_to_text(dpia));
+}
+
+PG_FUNCTION_INFO_V1(policy_end_purpose);
+Datum
+policy_end_purpose(PG_FUNCTION_ARGS)
+{
+	text	   *ended;
+
+	if (!policy_purpose.active)
+		PG_RETURN_NULL();
+	ended = cstring_to_text(policy_purpose.dpia);
+	policy_end_purpose_internal(NULL);
+	PG_RETURN_TEXT_P(ended);
+}
+
+PG_FUNCTION_INFO_V1(policy_current_purpose);
+Datum
+policy_current_purpose(PG_FUNCTION_ARGS)
+{
+	if (!policy_purpose.active)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(policy_purpose.dpia));
+}
+
+PG_FUNCTION_INFO_V1(policy_active_dpia);
+Datum
+policy_active_dpia(PG_FUNCTION_ARGS)
+{
+	const char *d = policy_valid_dpia();
+
+	if (d == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(d));
+}
+
+/*
+ * The gates' per-query cache.  PostgreSQL keeps a row security qual at the
+ * scan even when it has no column reference (it is never planned as a
+ * one-time filter), so a gate is called once per row: the first call of an
+ * expression works the answer out, the others return it while the statement,
+ * the purpose and the registry's validity are unchanged.
+ */
+typedef struct GateCache
+{
+	uint64		generation;
+	uint64		epoch;
+	TimestampTz statement;
+	Oid			user;
+	bool		result;
+} GateCache;
+
+static inline GateCache *
+gate_cache(FunctionCallInfo fcinfo, bool *hit)
+{
+	GateCache  *c = (GateCache *) fcinfo->flinfo->fn_extra;
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(GateCache));
+		fcinfo->flinfo->fn_extra = c;
+		*hit = false;
+		return c;
+	}
+	*hit = c->generation == policy_generation && c->epoch == policy_purpose.epoch &&
+		c->statement == GetCurrentStatementStartTimestamp() && c->user == GetUserId();
+	return c;
+}
+
+static inline void
+gate_remember(GateCache *c, bool result)
+{
+	c->generation = policy_generation;
+	c->epoch = policy_purpose.epoch;
+	c->statement = GetCurrentStatementStartTimestamp();
+	c->user = GetUserId();
+	c->result = result;
+}
+
+/*
+ * The policy gate of one DPIA.  No column argument; cached per query (above).
+ * LEAKPROOF: it never raises, whatever its input.
+ */
+PG_FUNCTION_INFO_V1(policy_purpose_is);
+Datum
+policy_purpose_is(PG_FUNCTION_ARGS)
+{
+	bool		hit;
+	GateCache  *c = gate_cache(fcinfo, &hit);
+	text	   *dpia;
+	const char *valid;
+
+	if (hit)
+		PG_RETURN_BOOL(c->result);
+	dpia = PG_GETARG_TEXT_PP(0);
+	valid = policy_valid_dpia();
+	gate_remember(c, valid != NULL && VARSIZE_ANY_EXHDR(dpia) == strlen(valid) &&
+				  memcmp(VARDATA_ANY(dpia), valid, VARSIZE_ANY_EXHDR(dpia)) == 0);
+	PG_RETURN_BOOL(c->result);
+}
+
+/*
+ * Statement trigger on the registry tables: every session drops its cached
+ * validity when the change commits.
+ */
+PG_FUNCTION_INFO_V1(policy_registry_changed);
+Datum
+policy_registry_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("policy_registry_changed() must be called as a trigger")));
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	return PointerGetDatum(NULL);
+}
+
+/* The policy gate of a table: one of its DPIAs is valid now.  Cached; LEAKPROOF. */
+PG_FUNCTION_INFO_V1(policy_purpose_in);
+Datum
+policy_purpose_in(PG_FUNCTION_ARGS)
+{
+	bool		hit;
+	GateCache  *c = gate_cache(fcinfo, &hit);
+	ArrayType  *dpias;
+	const char *valid;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	bool		found = false;
+
+	if (hit)
+		PG_RETURN_BOOL(c->result);
+	dpias = PG_GETARG_ARRAYTYPE_P(0);
+	valid = policy_valid_dpia();
+	if (valid != NULL && ARR_ELEMTYPE(dpias) == TEXTOID)
+	{
+		deconstruct_array(dpias, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		for (int i = 0; i < n && !found; i++)
+			if (!nulls[i] && text_datum_equals(elems[i], valid))
+				found = true;
+	}
+	gate_remember(c, found);
+	PG_RETURN_BOOL(found);
+}

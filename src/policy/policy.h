@@ -1,0 +1,60 @@
+/*
+ * policy.h
+ *		DPIA-aware access policy: purpose state, gate, masking, audit.
+ *
+ * dpia.c   the purpose of this session (backend memory) and its validation
+ *          against the registry tables, cached and invalidated by relcache
+ *          and syscache callbacks
+ * rls.c    the set of protected tables, the executor checks (EXPLAIN
+ *          ANALYZE, cursors that outlive their purpose) and the policy gate
+ * mask.c   masking functions (year of a date, keyed-hash pseudonyms)
+ * audit.c  shared-memory ring of audit records, executor hooks that fill it,
+ *          the background worker that stores it in brent_mdm.audit_log
+ */
+#ifndef BRENT_MDM_POLICY_H
+#define BRENT_MDM_POLICY_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "executor/execdesc.h"
+
+#define POLICY_DPIA_LEN		NAMEDATALEN
+#define POLICY_KEY_LEN		32
+
+/* The purpose this session acts under (dpia.c). */
+typedef struct PolicyPurpose
+{
+	bool		active;			/* begun and not ended */
+	char		dpia[POLICY_DPIA_LEN];
+	Oid			bound_user;		/* session user = current user at begin */
+	uint64		epoch;			/* bumped by every begin and end */
+	bool		checked;		/* validity below is up to date with the registry */
+	bool		valid;			/* approved, grant present (expiry checked apart) */
+	TimestampTz expires_at;
+	uint8		key[POLICY_KEY_LEN];
+	int			keylen;
+} PolicyPurpose;
+
+extern PolicyPurpose policy_purpose;
+extern uint64 policy_generation;
+
+/* dpia.c */
+extern bool policy_purpose_valid(void);
+extern const char *policy_valid_dpia(void);
+extern void policy_end_purpose_internal(const char *why);
+extern Oid	policy_registry_relid(const char *name);
+extern void policy_register_callbacks(void);
+
+/* rls.c */
+extern bool policy_relation_is_protected(Oid relid);
+extern bool policy_any_protected(void);
+extern const char *policy_protected_name(Oid relid, Oid *parent);
+extern void policy_rls_invalidate(Oid relid);
+
+/* audit.c */
+extern bool policy_preloaded;
+extern void policy_init(void);
+extern void policy_audit_event(const char *action, const char *dpia, const char *detail);
+
+#endif							/* BRENT_MDM_POLICY_H */

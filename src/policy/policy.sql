@@ -1,0 +1,760 @@
+
+-- ---- policy: DPIA registry, purposes, protected tables, masking, audit ----
+--
+-- The registry tables are owned by the extension owner and written only by the
+-- functions below (SECURITY DEFINER, validating, each change logged in
+-- dpia_change).  The purpose state lives in C (src/policy/dpia.c); the gate of
+-- every policy is brent_mdm.purpose_is(dpia), a C function without column
+-- arguments, planned as a one-time filter.  See docs/security.md.
+
+CREATE TABLE brent_mdm.dpia (
+  dpia_id       text PRIMARY KEY CHECK (dpia_id ~ '^[a-z][a-z0-9_]{0,47}$'),
+  title         text NOT NULL CHECK (title <> ''),
+  purpose       text NOT NULL CHECK (purpose <> ''),
+  lawful_basis  text NOT NULL CHECK (lawful_basis IN ('consent', 'contract', 'legal_obligation',
+                  'vital_interests', 'public_task', 'legitimate_interests')),
+  special_category_condition text CHECK (special_category_condition IN ('explicit_consent',
+                  'employment_social_protection', 'vital_interests', 'not_for_profit_body',
+                  'made_public', 'legal_claims', 'substantial_public_interest',
+                  'health_social_care', 'public_health', 'archiving_research_statistics')),
+  controller    text NOT NULL CHECK (controller <> ''),
+  owner         text NOT NULL CHECK (owner <> ''),
+  status        text NOT NULL DEFAULT 'draft'
+                  CHECK (status IN ('draft', 'approved', 'suspended', 'expired')),
+  approved_by   text,
+  approved_at   timestamptz,
+  review_date   date,
+  expires_at    timestamptz,
+  registered_by name NOT NULL DEFAULT session_user,
+  registered_at timestamptz NOT NULL DEFAULT now(),
+  CHECK (status <> 'approved' OR (approved_by IS NOT NULL AND approved_at IS NOT NULL
+                                  AND expires_at IS NOT NULL))
+);
+COMMENT ON TABLE brent_mdm.dpia IS
+  'DPIA registry: purpose, lawful basis (Art. 6), special-category condition (Art. 9), controller, owner, status and dates';
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.dpia', '');
+
+-- The key of the keyed hash (HMAC-SHA256) that pseudonymises columns under a DPIA:
+-- stable per DPIA, readable by nobody but the extension owner.
+CREATE TABLE brent_mdm.dpia_secret (
+  dpia_id       text PRIMARY KEY REFERENCES brent_mdm.dpia ON DELETE CASCADE,
+  pseudonym_key bytea NOT NULL CHECK (length(pseudonym_key) >= 16)
+);
+COMMENT ON TABLE brent_mdm.dpia_secret IS
+  'Per-DPIA key of the pseudonymising keyed hash (owner only)';
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.dpia_secret', '');
+
+CREATE TABLE brent_mdm.protected_table (
+  table_name        regclass PRIMARY KEY,
+  parent_table      regclass,
+  masked_view       regclass,
+  client_id_column  name,
+  protected_by      name NOT NULL DEFAULT session_user,
+  protected_at      timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE brent_mdm.protected_table IS
+  'Tables under DPIA policy (protect()); partitions and inheritance children are listed with their parent';
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.protected_table', '');
+
+CREATE TABLE brent_mdm.dpia_table_scope (
+  dpia_id     text NOT NULL REFERENCES brent_mdm.dpia ON DELETE CASCADE,
+  table_name  regclass NOT NULL REFERENCES brent_mdm.protected_table ON DELETE CASCADE,
+  access      text NOT NULL DEFAULT 'read' CHECK (access IN ('read', 'write')),
+  row_filter  text CHECK (row_filter <> ''),
+  PRIMARY KEY (dpia_id, table_name)
+);
+COMMENT ON TABLE brent_mdm.dpia_table_scope IS
+  'Tables (source systems) a DPIA covers, read or write, with its row scope (an SQL condition on the table''s columns)';
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.dpia_table_scope', '');
+
+CREATE TABLE brent_mdm.dpia_column_scope (
+  dpia_id     text NOT NULL,
+  table_name  regclass NOT NULL,
+  column_name name NOT NULL,
+  treatment   text NOT NULL CHECK (treatment IN ('clear', 'year', 'sector', 'pseudonym')),
+  PRIMARY KEY (dpia_id, table_name, column_name),
+  FOREIGN KEY (dpia_id, table_name) REFERENCES brent_mdm.dpia_table_scope ON DELETE CASCADE
+);
+COMMENT ON TABLE brent_mdm.dpia_column_scope IS
+  'Columns a DPIA covers and how they are shown (clear, year of a date, postcode sector, pseudonym); other columns are redacted';
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.dpia_column_scope', '');
+
+CREATE TABLE brent_mdm.dpia_role (
+  dpia_id     text NOT NULL REFERENCES brent_mdm.dpia ON DELETE CASCADE,
+  role_name   regrole NOT NULL,
+  granted_by  name NOT NULL DEFAULT session_user,
+  granted_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (dpia_id, role_name)
+);
+COMMENT ON TABLE brent_mdm.dpia_role IS
+  'Roles that may act under a DPIA (the logged-in role, or a role it inherits from)';
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.dpia_role', '');
+
+CREATE TABLE brent_mdm.dpia_change (
+  change_id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  changed_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+  changed_by  name NOT NULL DEFAULT session_user,
+  action      text NOT NULL,
+  dpia_id     text,
+  detail      jsonb NOT NULL DEFAULT '{}'
+);
+COMMENT ON TABLE brent_mdm.dpia_change IS
+  'Every change to the DPIA registry and to protected tables, by whom and when';
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.dpia_change', '');
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.dpia_change_change_id_seq', '');
+
+-- Written only by the audit background worker, in its own transactions.
+CREATE TABLE brent_mdm.audit_log (
+  audit_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  logged_at       timestamptz NOT NULL,
+  role_name       name,
+  session_role    name,
+  dpia_id         text,
+  action          text NOT NULL,
+  table_name      text,
+  rows            bigint,
+  query_id        bigint,
+  statement_hash  bigint,
+  pid             integer NOT NULL,
+  detail          text,
+  stored_at       timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX audit_log_logged_at ON brent_mdm.audit_log (logged_at);
+COMMENT ON TABLE brent_mdm.audit_log IS
+  'Every statement on a protected table, and every purpose begun, ended or refused; written by the audit worker (survives ROLLBACK)';
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.audit_log_audit_id_seq', '');
+
+REVOKE ALL ON brent_mdm.dpia, brent_mdm.dpia_secret, brent_mdm.protected_table,
+              brent_mdm.dpia_table_scope, brent_mdm.dpia_column_scope, brent_mdm.dpia_role,
+              brent_mdm.dpia_change, brent_mdm.audit_log FROM PUBLIC;
+
+-- Every change to the registry makes each session re-check its purpose at its
+-- next statement (relcache invalidation, sent at commit).
+CREATE FUNCTION brent_mdm.policy_registry_changed() RETURNS trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'policy_registry_changed';
+COMMENT ON FUNCTION brent_mdm.policy_registry_changed() IS
+  'Trigger: makes every session re-validate its purpose and protected tables after a registry change commits';
+REVOKE ALL ON FUNCTION brent_mdm.policy_registry_changed() FROM PUBLIC;
+CREATE TRIGGER policy_registry_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+  ON brent_mdm.dpia FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.policy_registry_changed();
+CREATE TRIGGER policy_registry_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+  ON brent_mdm.dpia_secret FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.policy_registry_changed();
+CREATE TRIGGER policy_registry_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+  ON brent_mdm.dpia_role FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.policy_registry_changed();
+CREATE TRIGGER policy_registry_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+  ON brent_mdm.protected_table FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.policy_registry_changed();
+
+-- ---- purposes (C, backend memory) ----
+
+CREATE FUNCTION brent_mdm.begin_purpose(dpia text) RETURNS text
+  LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'policy_begin_purpose';
+COMMENT ON FUNCTION brent_mdm.begin_purpose(text) IS
+  'Acts under an approved, unexpired DPIA granted to the logged-in role, until end_purpose(); refused with 42501 otherwise';
+CREATE FUNCTION brent_mdm.end_purpose() RETURNS text
+  LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'policy_end_purpose';
+COMMENT ON FUNCTION brent_mdm.end_purpose() IS
+  'Stops acting under the current purpose; returns the DPIA it ended, or NULL if none was active';
+CREATE FUNCTION brent_mdm.current_purpose() RETURNS text
+  LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'policy_current_purpose';
+COMMENT ON FUNCTION brent_mdm.current_purpose() IS
+  'The DPIA of the purpose begun in this session, or NULL';
+CREATE FUNCTION brent_mdm.purpose_is(dpia text) RETURNS boolean
+  LANGUAGE c STABLE STRICT LEAKPROOF PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'policy_purpose_is';
+COMMENT ON FUNCTION brent_mdm.purpose_is(text) IS
+  'Policy gate: true when this session acts under the DPIA and it is still approved, unexpired and granted to the role';
+CREATE FUNCTION brent_mdm.purpose_in(dpias text[]) RETURNS boolean
+  LANGUAGE c STABLE STRICT LEAKPROOF PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'policy_purpose_in';
+COMMENT ON FUNCTION brent_mdm.purpose_in(text[]) IS
+  'Policy gate: true when this session acts under one of the DPIAs and it is still approved, unexpired and granted to the role';
+CREATE FUNCTION brent_mdm.active_dpia() RETURNS text
+  LANGUAGE c STABLE LEAKPROOF PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'policy_active_dpia';
+COMMENT ON FUNCTION brent_mdm.active_dpia() IS
+  'The DPIA this session acts under if it is valid now (as purpose_is checks), else NULL; drives the masking views';
+
+-- ---- masking (C) ----
+
+CREATE FUNCTION brent_mdm.mask_year(value date) RETURNS date
+  LANGUAGE c IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE AS 'MODULE_PATHNAME', 'policy_mask_year';
+COMMENT ON FUNCTION brent_mdm.mask_year(date) IS
+  'Generalises a date to the first of January of its year';
+CREATE FUNCTION brent_mdm.pseudonym(value text) RETURNS text
+  LANGUAGE c STABLE STRICT LEAKPROOF PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'policy_pseudonym';
+COMMENT ON FUNCTION brent_mdm.pseudonym(text) IS
+  'Keyed hash (HMAC-SHA256, 16 hex digits) of a value under the active DPIA''s key; NULL without a valid purpose';
+
+-- ---- audit (C: executor hooks, shared memory ring, background worker) ----
+
+CREATE FUNCTION brent_mdm.audit_flush(timeout_ms integer DEFAULT 10000) RETURNS boolean
+  LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'policy_audit_flush';
+COMMENT ON FUNCTION brent_mdm.audit_flush(integer) IS
+  'Waits until the audit worker has stored every audit record queued so far in this database; false on timeout';
+
+-- ---- the registry's functions ----
+
+CREATE FUNCTION brent_mdm.policy_log(action text, dpia text, detail jsonb) RETURNS void
+  LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$ INSERT INTO brent_mdm.dpia_change (action, dpia_id, detail) VALUES (action, dpia, detail) $$;
+COMMENT ON FUNCTION brent_mdm.policy_log(text, text, jsonb) IS
+  'Internal: records a registry change in dpia_change';
+REVOKE ALL ON FUNCTION brent_mdm.policy_log(text, text, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION brent_mdm.dpia_row(dpia text, for_update boolean DEFAULT true)
+  RETURNS brent_mdm.dpia
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE d brent_mdm.dpia;
+BEGIN
+  SELECT * INTO d FROM brent_mdm.dpia WHERE dpia_id = dpia FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'DPIA "%" does not exist', dpia USING ERRCODE = '42704',
+      HINT = 'See brent_mdm.dpia for the registered DPIAs.';
+  END IF;
+  RETURN d;
+END $$;
+COMMENT ON FUNCTION brent_mdm.dpia_row(text, boolean) IS
+  'Internal: the registry row of a DPIA, locked, or 42704';
+REVOKE ALL ON FUNCTION brent_mdm.dpia_row(text, boolean) FROM PUBLIC;
+
+CREATE FUNCTION brent_mdm.register_dpia(dpia text, title text, purpose text, lawful_basis text,
+    controller text, owner text, special_category_condition text DEFAULT NULL)
+  RETURNS text
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+BEGIN
+  IF dpia IS NULL OR title IS NULL OR purpose IS NULL OR lawful_basis IS NULL
+     OR controller IS NULL OR owner IS NULL THEN
+    RAISE EXCEPTION 'register_dpia needs a DPIA id, title, purpose, lawful basis, controller and owner'
+      USING ERRCODE = '22004';
+  END IF;
+  IF dpia !~ '^[a-z][a-z0-9_]{0,47}$' THEN
+    RAISE EXCEPTION 'invalid DPIA id "%"', dpia USING ERRCODE = '22023',
+      DETAIL = 'A DPIA id is a lower-case letter followed by up to 47 lower-case letters, digits or underscores.';
+  END IF;
+  IF lawful_basis NOT IN ('consent', 'contract', 'legal_obligation', 'vital_interests',
+                          'public_task', 'legitimate_interests') THEN
+    RAISE EXCEPTION 'invalid lawful basis "%"', lawful_basis USING ERRCODE = '22023',
+      HINT = 'One of the six of GDPR Art. 6(1): consent, contract, legal_obligation, vital_interests, public_task, legitimate_interests.';
+  END IF;
+  IF special_category_condition IS NOT NULL AND special_category_condition NOT IN (
+       'explicit_consent', 'employment_social_protection', 'vital_interests', 'not_for_profit_body',
+       'made_public', 'legal_claims', 'substantial_public_interest', 'health_social_care',
+       'public_health', 'archiving_research_statistics') THEN
+    RAISE EXCEPTION 'invalid special category condition "%"', special_category_condition
+      USING ERRCODE = '22023',
+      HINT = 'One of the ten of GDPR Art. 9(2), e.g. substantial_public_interest, health_social_care.';
+  END IF;
+  IF EXISTS (SELECT 1 FROM brent_mdm.dpia d WHERE d.dpia_id = dpia) THEN
+    RAISE EXCEPTION 'DPIA "%" already exists', dpia USING ERRCODE = '42710';
+  END IF;
+  INSERT INTO brent_mdm.dpia (dpia_id, title, purpose, lawful_basis, special_category_condition,
+                              controller, owner)
+  VALUES (dpia, title, purpose, lawful_basis, special_category_condition, controller, owner);
+  INSERT INTO brent_mdm.dpia_secret (dpia_id, pseudonym_key)
+  VALUES (dpia, decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex'));
+  PERFORM brent_mdm.policy_log('register', dpia, jsonb_build_object('title', title,
+    'lawful_basis', lawful_basis, 'special_category_condition', special_category_condition,
+    'controller', controller, 'owner', owner));
+  RETURN dpia;
+END $$;
+COMMENT ON FUNCTION brent_mdm.register_dpia(text, text, text, text, text, text, text) IS
+  'Registers a DPIA as a draft (validated lawful basis and Art. 9 condition); logged in dpia_change';
+
+CREATE FUNCTION brent_mdm.approve_dpia(dpia text, approved_by text, expires_at timestamptz,
+    review_date date DEFAULT NULL)
+  RETURNS text
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE d brent_mdm.dpia := brent_mdm.dpia_row(dpia);
+BEGIN
+  IF approved_by IS NULL OR approved_by = '' OR expires_at IS NULL THEN
+    RAISE EXCEPTION 'approve_dpia needs who approved it and when it expires' USING ERRCODE = '22004';
+  END IF;
+  IF expires_at <= now() THEN
+    RAISE EXCEPTION 'DPIA "%" cannot be approved with an expiry in the past', dpia
+      USING ERRCODE = '22023', DETAIL = 'An approval needs an expiry date after now.';
+  END IF;
+  IF review_date IS NOT NULL AND review_date > expires_at::date THEN
+    RAISE EXCEPTION 'the review date of DPIA "%" is after its expiry', dpia USING ERRCODE = '22023';
+  END IF;
+  IF d.status = 'expired' THEN
+    RAISE EXCEPTION 'DPIA "%" has expired and cannot be approved again', dpia
+      USING ERRCODE = '55000', HINT = 'Register a new DPIA for the new assessment.';
+  END IF;
+  UPDATE brent_mdm.dpia SET status = 'approved', approved_by = approve_dpia.approved_by,
+         approved_at = now(), expires_at = approve_dpia.expires_at,
+         review_date = approve_dpia.review_date
+   WHERE dpia_id = dpia;
+  PERFORM brent_mdm.policy_log('approve', dpia, jsonb_build_object('approved_by', approved_by,
+    'expires_at', expires_at, 'review_date', review_date, 'previous_status', d.status));
+  RETURN 'approved';
+END $$;
+COMMENT ON FUNCTION brent_mdm.approve_dpia(text, text, timestamptz, date) IS
+  'Approves a DPIA (draft or suspended) until an expiry date; logged';
+
+CREATE FUNCTION brent_mdm.suspend_dpia(dpia text, reason text) RETURNS text
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE d brent_mdm.dpia := brent_mdm.dpia_row(dpia);
+BEGIN
+  IF reason IS NULL OR reason = '' THEN
+    RAISE EXCEPTION 'suspend_dpia needs a reason' USING ERRCODE = '22004';
+  END IF;
+  IF d.status NOT IN ('approved', 'draft') THEN
+    RAISE EXCEPTION 'DPIA "%" is % and cannot be suspended', dpia, d.status USING ERRCODE = '55000';
+  END IF;
+  UPDATE brent_mdm.dpia SET status = 'suspended' WHERE dpia_id = dpia;
+  PERFORM brent_mdm.policy_log('suspend', dpia, jsonb_build_object('reason', reason,
+    'previous_status', d.status));
+  RETURN 'suspended';
+END $$;
+COMMENT ON FUNCTION brent_mdm.suspend_dpia(text, text) IS
+  'Suspends a DPIA: every session acting under it loses access at its next statement; logged';
+
+CREATE FUNCTION brent_mdm.expire_dpia(dpia text) RETURNS text
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE d brent_mdm.dpia := brent_mdm.dpia_row(dpia);
+BEGIN
+  UPDATE brent_mdm.dpia SET status = 'expired',
+         expires_at = least(coalesce(d.expires_at, now()), now())
+   WHERE dpia_id = dpia;
+  PERFORM brent_mdm.policy_log('expire', dpia, jsonb_build_object('previous_status', d.status));
+  RETURN 'expired';
+END $$;
+COMMENT ON FUNCTION brent_mdm.expire_dpia(text) IS
+  'Ends a DPIA for good (status expired, expiry now at the latest); logged';
+
+CREATE FUNCTION brent_mdm.grant_purpose(dpia text, role regrole) RETURNS text
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE d brent_mdm.dpia := brent_mdm.dpia_row(dpia);
+BEGIN
+  IF role IS NULL THEN
+    RAISE EXCEPTION 'grant_purpose needs a role' USING ERRCODE = '22004';
+  END IF;
+  IF (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE oid = role) THEN
+    RAISE EXCEPTION 'role % bypasses row level security', role USING ERRCODE = '22023',
+      DETAIL = 'Superusers and BYPASSRLS roles are not bound by DPIA policy; a grant would mean nothing.';
+  END IF;
+  IF d.status = 'expired' THEN
+    RAISE EXCEPTION 'DPIA "%" has expired', dpia USING ERRCODE = '55000';
+  END IF;
+  INSERT INTO brent_mdm.dpia_role (dpia_id, role_name) VALUES (dpia, role)
+  ON CONFLICT DO NOTHING;
+  PERFORM brent_mdm.policy_log('grant', dpia, jsonb_build_object('role', role::text));
+  RETURN format('%s may act under %s', role, dpia);
+END $$;
+COMMENT ON FUNCTION brent_mdm.grant_purpose(text, regrole) IS
+  'Lets a role (and the roles that inherit from it) act under a DPIA; logged';
+
+CREATE FUNCTION brent_mdm.revoke_purpose(dpia text, role regrole) RETURNS text
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+BEGIN
+  PERFORM brent_mdm.dpia_row(dpia);
+  DELETE FROM brent_mdm.dpia_role r WHERE r.dpia_id = dpia AND r.role_name = role;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'role % has no grant under DPIA "%"', role, dpia USING ERRCODE = '42704';
+  END IF;
+  PERFORM brent_mdm.policy_log('revoke', dpia, jsonb_build_object('role', role::text));
+  RETURN format('%s may no longer act under %s', role, dpia);
+END $$;
+COMMENT ON FUNCTION brent_mdm.revoke_purpose(text, regrole) IS
+  'Withdraws a role''s grant under a DPIA: its sessions lose access at their next statement; logged';
+
+-- The masking view and policies of a protected table, from the scopes.
+CREATE FUNCTION brent_mdm.refresh_protection(target regclass) RETURNS void
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE
+  p brent_mdm.protected_table;
+  s record;
+  a record;
+  pol record;
+  cols text := '';
+  expr text;
+  cases text;
+  gate text;
+  gate_all text;
+  scoped text[];
+  treatments text[];
+  owner_name name;
+BEGIN
+  SELECT * INTO p FROM brent_mdm.protected_table WHERE table_name = target;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'table % is not protected', target USING ERRCODE = '55000',
+      HINT = 'Run brent_mdm.protect() on it first.';
+  END IF;
+  IF p.parent_table IS NOT NULL THEN
+    PERFORM brent_mdm.refresh_protection(p.parent_table);
+    RETURN;
+  END IF;
+  SELECT CASE WHEN bool_or(row_filter IS NOT NULL)
+              THEN format('brent_mdm.purpose_in(%L::text[])', array_agg(dpia_id ORDER BY dpia_id)) END
+    INTO gate_all FROM brent_mdm.dpia_table_scope WHERE table_name = target;
+  -- policies on the table and every child
+  FOR a IN SELECT table_name FROM brent_mdm.protected_table
+            WHERE table_name = target OR parent_table = target LOOP
+    FOR pol IN SELECT policyname FROM pg_policies
+                WHERE format('%I.%I', schemaname, tablename)::regclass = a.table_name
+                  AND policyname LIKE 'brent\_mdm\_%' LOOP
+      EXECUTE format('DROP POLICY %I ON %s', pol.policyname, a.table_name);
+    END LOOP;
+    -- the gate: a restrictive policy, for tables where a DPIA has a row filter
+    -- (a scan then reads nothing at all without a valid purpose of the table)
+    IF gate_all IS NOT NULL THEN
+      EXECUTE format('CREATE POLICY brent_mdm_gate ON %s AS RESTRICTIVE FOR ALL TO PUBLIC USING (%s) WITH CHECK (%s)',
+                     a.table_name, gate_all, gate_all);
+    END IF;
+    -- then one permissive policy per DPIA: its purpose AND its row scope (the
+    -- gates are C functions that cache their answer for the query: after the
+    -- first row, a call costs a comparison)
+    FOR s IN SELECT * FROM brent_mdm.dpia_table_scope WHERE table_name = target ORDER BY dpia_id LOOP
+      gate := format('brent_mdm.purpose_is(%L)', s.dpia_id);
+      IF s.row_filter IS NOT NULL THEN
+        gate := gate || format(' AND (%s)', s.row_filter);
+      END IF;
+      IF s.access = 'write' THEN
+        EXECUTE format('CREATE POLICY %I ON %s AS PERMISSIVE FOR ALL TO PUBLIC USING (%s) WITH CHECK (%s)',
+                       'brent_mdm_dpia_' || s.dpia_id, a.table_name, gate, gate);
+      ELSE
+        EXECUTE format('CREATE POLICY %I ON %s AS PERMISSIVE FOR SELECT TO PUBLIC USING (%s)',
+                       'brent_mdm_dpia_' || s.dpia_id, a.table_name, gate);
+      END IF;
+    END LOOP;
+  END LOOP;
+  -- the masking view: every column through the active DPIA's treatment, else
+  -- NULL.  Rows are visible only under a DPIA of the table's scope, so a column
+  -- that every one of them shows the same way needs no CASE (and a clear key
+  -- column stays indexable through the view).
+  SELECT array_agg(dpia_id ORDER BY dpia_id) INTO scoped
+    FROM brent_mdm.dpia_table_scope WHERE table_name = target;
+  FOR a IN SELECT attname, atttypid, format_type(atttypid, atttypmod) AS typ
+             FROM pg_attribute WHERE attrelid = target AND attnum > 0 AND NOT attisdropped
+            ORDER BY attnum LOOP
+    cases := '';
+    treatments := '{}';
+    FOR s IN SELECT c.dpia_id, c.treatment FROM brent_mdm.dpia_column_scope c
+              WHERE c.table_name = target AND c.column_name = a.attname ORDER BY c.dpia_id LOOP
+      expr := CASE s.treatment
+                WHEN 'clear' THEN format('%I', a.attname)
+                WHEN 'year' THEN format('brent_mdm.mask_year(%I)', a.attname)
+                WHEN 'sector' THEN format('brent_mdm.postcode_sector(%I)', a.attname)
+                WHEN 'pseudonym' THEN format('brent_mdm.pseudonym(%I::text)', a.attname)
+              END;
+      cases := cases || format(' WHEN %L THEN %s', s.dpia_id, expr);
+      treatments := treatments || s.treatment;
+    END LOOP;
+    IF cases = '' THEN
+      expr := format('NULL::%s', a.typ);
+    ELSIF cardinality(treatments) = cardinality(scoped)
+          AND (SELECT count(DISTINCT t) FROM unnest(treatments) t) = 1 THEN
+      expr := format('(%s)::%s', expr, a.typ);
+    ELSE
+      expr := format('(CASE (SELECT brent_mdm.active_dpia())%s END)::%s', cases, a.typ);
+    END IF;
+    cols := cols || CASE WHEN cols = '' THEN '' ELSE ', ' END || format('%s AS %I', expr, a.attname);
+  END LOOP;
+  SELECT r.rolname INTO owner_name FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
+   WHERE c.oid = target;
+  IF p.masked_view IS NULL THEN
+    -- the view was dropped: made again, with the same name
+    EXECUTE format('CREATE VIEW %s WITH (security_barrier) AS SELECT * FROM %s WHERE false',
+                   (SELECT format('%I.%I', relnamespace::regnamespace::text, relname || '_masked')
+                      FROM pg_class WHERE oid = target), target);
+    UPDATE brent_mdm.protected_table
+       SET masked_view = (SELECT format('%I.%I', relnamespace::regnamespace::text, relname || '_masked')
+                            FROM pg_class WHERE oid = target)::regclass
+     WHERE table_name = target
+    RETURNING * INTO p;
+  END IF;
+  EXECUTE format('CREATE OR REPLACE VIEW %s WITH (security_barrier) AS SELECT %s FROM %s',
+                 p.masked_view::text, cols, target);
+  EXECUTE format('ALTER VIEW %s OWNER TO %I', p.masked_view, owner_name);
+END $$;
+COMMENT ON FUNCTION brent_mdm.refresh_protection(regclass) IS
+  'Internal: regenerates the policies and the masking view of a protected table from the DPIA scopes';
+REVOKE ALL ON FUNCTION brent_mdm.refresh_protection(regclass) FROM PUBLIC;
+
+CREATE FUNCTION brent_mdm.protect_tree(target regclass, first_time boolean) RETURNS void
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE
+  child regclass;
+  g record;
+BEGIN
+  -- the table and every child: RLS on and forced; no privilege left but the owner's
+  FOR child IN WITH RECURSIVE tree(relid) AS (
+                 SELECT target::oid
+                 UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent = tree.relid)
+               SELECT relid::regclass FROM tree LOOP
+    -- again later: only children attached since (the DBA's grants stay)
+    CONTINUE WHEN NOT first_time AND (child = target OR EXISTS (
+      SELECT 1 FROM brent_mdm.protected_table p WHERE p.table_name = child));
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', child);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', child);
+    EXECUTE format('REVOKE ALL ON TABLE %s FROM PUBLIC', child);
+    FOR g IN SELECT DISTINCT a.grantee FROM pg_class k, aclexplode(k.relacl) a
+              WHERE k.oid = child AND a.grantee <> k.relowner AND a.grantee <> 0 LOOP
+      EXECUTE format('REVOKE ALL ON TABLE %s FROM %I', child, g.grantee::regrole::name);
+    END LOOP;
+    IF child <> target THEN
+      INSERT INTO brent_mdm.protected_table (table_name, parent_table) VALUES (child, target)
+      ON CONFLICT DO NOTHING;
+    END IF;
+  END LOOP;
+END $$;
+COMMENT ON FUNCTION brent_mdm.protect_tree(regclass, boolean) IS
+  'Internal: row level security enabled and forced, privileges revoked, on a table and every partition or inheritance child';
+REVOKE ALL ON FUNCTION brent_mdm.protect_tree(regclass, boolean) FROM PUBLIC;
+
+CREATE FUNCTION brent_mdm.protect(target regclass, client_id_column name DEFAULT NULL)
+  RETURNS regclass
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE
+  c pg_class;
+  o pg_roles;
+  view_name text;
+  existing brent_mdm.protected_table;
+BEGIN
+  IF target IS NULL THEN
+    RAISE EXCEPTION 'protect needs a table' USING ERRCODE = '22004';
+  END IF;
+  SELECT * INTO c FROM pg_class WHERE oid = target;
+  IF c.relkind NOT IN ('r', 'p') THEN
+    RAISE EXCEPTION '% is not a table', target USING ERRCODE = '42809';
+  END IF;
+  IF c.relnamespace IN ('pg_catalog'::regnamespace, 'brent_mdm'::regnamespace,
+                        'information_schema'::regnamespace) THEN
+    RAISE EXCEPTION 'tables of schema % cannot be protected', c.relnamespace::regnamespace
+      USING ERRCODE = '42939';
+  END IF;
+  SELECT * INTO existing FROM brent_mdm.protected_table WHERE table_name = target;
+  IF FOUND THEN
+    IF existing.parent_table IS NOT NULL THEN
+      RAISE EXCEPTION 'table % is protected through its parent %', target, existing.parent_table
+        USING ERRCODE = '55000';
+    END IF;
+    PERFORM brent_mdm.protect_tree(target, false);     -- partitions attached since
+    PERFORM brent_mdm.refresh_protection(target);
+    RETURN existing.masked_view;
+  END IF;
+  IF EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = target) THEN
+    RAISE EXCEPTION 'table % is a partition or inheritance child', target USING ERRCODE = '42809',
+      HINT = 'Protect its parent: its children are protected with it.';
+  END IF;
+  SELECT * INTO o FROM pg_roles WHERE oid = c.relowner;
+  IF o.rolsuper OR o.rolbypassrls THEN
+    RAISE EXCEPTION 'the owner of table % bypasses row level security', target
+      USING ERRCODE = '42501',
+      DETAIL = format('Role %s is a superuser or has BYPASSRLS: it, and the masking view it would own, would see every row.', o.rolname),
+      HINT = 'Make a NOLOGIN role without BYPASSRLS own the table (ALTER TABLE ... OWNER TO), then protect it.';
+  END IF;
+  IF client_id_column IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM pg_attribute WHERE attrelid = target AND attname = client_id_column
+          AND attnum > 0 AND NOT attisdropped) THEN
+    RAISE EXCEPTION 'column "%" of table % does not exist', client_id_column, target
+      USING ERRCODE = '42703';
+  END IF;
+  view_name := format('%I.%I', c.relnamespace::regnamespace::text, c.relname || '_masked');
+  IF to_regclass(view_name) IS NOT NULL THEN
+    RAISE EXCEPTION 'relation % already exists', view_name USING ERRCODE = '42P07';
+  END IF;
+  PERFORM brent_mdm.protect_tree(target, true);
+  EXECUTE format('CREATE VIEW %s WITH (security_barrier) AS SELECT * FROM %s WHERE false',
+                 view_name, target);
+  INSERT INTO brent_mdm.protected_table (table_name, masked_view, client_id_column)
+  VALUES (target, view_name::regclass, client_id_column);
+  PERFORM brent_mdm.refresh_protection(target);
+  EXECUTE format('COMMENT ON VIEW %s IS %L', view_name,
+    format('%s as the active DPIA purpose may see it (brent_mdm.protect)', target));
+  PERFORM brent_mdm.policy_log('protect', NULL, jsonb_build_object('table', target::text,
+    'view', view_name, 'client_id_column', client_id_column));
+  RETURN view_name::regclass;
+END $$;
+COMMENT ON FUNCTION brent_mdm.protect(regclass, name) IS
+  'Puts a table (and its children) under DPIA policy: forced RLS gated by purpose_is, privileges revoked, a masking view <table>_masked';
+REVOKE ALL ON FUNCTION brent_mdm.protect(regclass, name) FROM PUBLIC;
+
+CREATE FUNCTION brent_mdm.set_table_scope(dpia text, target regclass, access text DEFAULT 'read',
+    row_filter text DEFAULT NULL)
+  RETURNS text
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE d brent_mdm.dpia := brent_mdm.dpia_row(dpia);
+BEGIN
+  IF access IS NULL OR access NOT IN ('read', 'write') THEN
+    RAISE EXCEPTION 'invalid access "%"', access USING ERRCODE = '22023', HINT = 'read or write.';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM brent_mdm.protected_table WHERE table_name = target
+                    AND parent_table IS NULL) THEN
+    RAISE EXCEPTION 'table % is not protected', target USING ERRCODE = '55000',
+      HINT = 'Run brent_mdm.protect() on it (or on its parent) first.';
+  END IF;
+  IF row_filter = '' THEN row_filter := NULL; END IF;
+  IF row_filter IS NOT NULL THEN
+    IF strpos(row_filter, ';') > 0 THEN
+      RAISE EXCEPTION 'invalid row filter for %', target USING ERRCODE = '22023',
+        DETAIL = 'A row filter is one SQL condition, without a semicolon.';
+    END IF;
+    -- the filter must be a boolean expression over the table's columns
+    -- (EXPLAIN: planned, never run)
+    BEGIN
+      EXECUTE format('EXPLAIN SELECT 1 FROM %s WHERE (%s)', target, row_filter);
+    EXCEPTION WHEN OTHERS THEN
+      RAISE EXCEPTION 'invalid row filter for %: %', target, SQLERRM USING ERRCODE = '22023',
+        DETAIL = row_filter;
+    END;
+  END IF;
+  INSERT INTO brent_mdm.dpia_table_scope (dpia_id, table_name, access, row_filter)
+  VALUES (dpia, target, access, row_filter)
+  ON CONFLICT (dpia_id, table_name)
+  DO UPDATE SET access = excluded.access, row_filter = excluded.row_filter;
+  PERFORM brent_mdm.refresh_protection(target);
+  PERFORM brent_mdm.policy_log('table_scope', dpia, jsonb_build_object('table', target::text,
+    'access', access, 'row_filter', row_filter));
+  RETURN format('%s: %s of %s', dpia, access, target);
+END $$;
+COMMENT ON FUNCTION brent_mdm.set_table_scope(text, regclass, text, text) IS
+  'Brings a protected table into a DPIA''s scope (read or write), with an optional row filter; regenerates its policies; logged';
+
+CREATE FUNCTION brent_mdm.remove_table_scope(dpia text, target regclass) RETURNS text
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+BEGIN
+  PERFORM brent_mdm.dpia_row(dpia);
+  DELETE FROM brent_mdm.dpia_table_scope s WHERE s.dpia_id = dpia AND s.table_name = target;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'table % is not in the scope of DPIA "%"', target, dpia USING ERRCODE = '42704';
+  END IF;
+  PERFORM brent_mdm.refresh_protection(target);
+  PERFORM brent_mdm.policy_log('remove_table_scope', dpia, jsonb_build_object('table', target::text));
+  RETURN format('%s: %s removed', dpia, target);
+END $$;
+COMMENT ON FUNCTION brent_mdm.remove_table_scope(text, regclass) IS
+  'Takes a table (with its column scope) out of a DPIA''s scope; regenerates its policies; logged';
+
+CREATE FUNCTION brent_mdm.set_column_scope(dpia text, target regclass, column_name name,
+    treatment text DEFAULT 'clear')
+  RETURNS text
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE
+  typ regtype;
+BEGIN
+  PERFORM brent_mdm.dpia_row(dpia);
+  IF NOT EXISTS (SELECT 1 FROM brent_mdm.dpia_table_scope s
+                  WHERE s.dpia_id = dpia AND s.table_name = target) THEN
+    RAISE EXCEPTION 'table % is not in the scope of DPIA "%"', target, dpia USING ERRCODE = '55000',
+      HINT = 'Run brent_mdm.set_table_scope() first.';
+  END IF;
+  SELECT atttypid INTO typ FROM pg_attribute
+   WHERE attrelid = target AND attname = column_name AND attnum > 0 AND NOT attisdropped;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'column "%" of table % does not exist', column_name, target USING ERRCODE = '42703';
+  END IF;
+  IF treatment IS NULL OR treatment NOT IN ('clear', 'year', 'sector', 'pseudonym', 'redact') THEN
+    RAISE EXCEPTION 'invalid treatment "%"', treatment USING ERRCODE = '22023',
+      HINT = 'clear, year (dates), sector (postcodes), pseudonym (text) or redact.';
+  END IF;
+  IF (treatment = 'year' AND typ <> 'date'::regtype)
+     OR (treatment IN ('sector', 'pseudonym') AND typ NOT IN ('text'::regtype, 'character varying'::regtype)) THEN
+    RAISE EXCEPTION 'treatment % does not apply to column "%" of type %', treatment, column_name, typ
+      USING ERRCODE = '42804',
+      HINT = 'year applies to date columns; sector and pseudonym to text columns.';
+  END IF;
+  IF treatment = 'redact' THEN
+    DELETE FROM brent_mdm.dpia_column_scope c
+     WHERE c.dpia_id = dpia AND c.table_name = target AND c.column_name = set_column_scope.column_name;
+  ELSE
+    INSERT INTO brent_mdm.dpia_column_scope (dpia_id, table_name, column_name, treatment)
+    VALUES (dpia, target, column_name, treatment)
+    ON CONFLICT ON CONSTRAINT dpia_column_scope_pkey DO UPDATE SET treatment = excluded.treatment;
+  END IF;
+  PERFORM brent_mdm.refresh_protection(target);
+  PERFORM brent_mdm.policy_log('column_scope', dpia, jsonb_build_object('table', target::text,
+    'column', column_name, 'treatment', treatment));
+  RETURN format('%s: %s.%s %s', dpia, target, column_name, treatment);
+END $$;
+COMMENT ON FUNCTION brent_mdm.set_column_scope(text, regclass, name, text) IS
+  'Shows a column under a DPIA in clear, generalised (year, sector), pseudonymised, or redacted (the default); regenerates the masking view; logged';
+
+-- The registry is changed by the information governance team only: the DBA
+-- grants these to its role (docs/governance-guide.md).
+REVOKE ALL ON FUNCTION brent_mdm.register_dpia(text, text, text, text, text, text, text),
+  brent_mdm.approve_dpia(text, text, timestamptz, date), brent_mdm.suspend_dpia(text, text),
+  brent_mdm.expire_dpia(text), brent_mdm.grant_purpose(text, regrole),
+  brent_mdm.revoke_purpose(text, regrole), brent_mdm.set_table_scope(text, regclass, text, text),
+  brent_mdm.remove_table_scope(text, regclass), brent_mdm.set_column_scope(text, regclass, name, text)
+  FROM PUBLIC;
+
+-- ---- record of processing activities ----
+
+CREATE VIEW brent_mdm.ropa AS
+SELECT d.dpia_id, d.title, d.purpose, d.lawful_basis, d.special_category_condition,
+       d.controller, d.owner,
+       CASE WHEN d.status = 'approved' AND d.expires_at <= now() THEN 'expired' ELSE d.status END
+         AS status,
+       d.approved_by, d.approved_at, d.review_date, d.expires_at,
+       (SELECT array_agg(s.table_name::text || CASE WHEN s.access = 'write' THEN ' (write)' ELSE '' END
+                         ORDER BY s.table_name::text)
+          FROM brent_mdm.dpia_table_scope s WHERE s.dpia_id = d.dpia_id) AS tables,
+       (SELECT array_agg(c.table_name::text || '.' || c.column_name || ' ' || c.treatment
+                         ORDER BY c.table_name::text, c.column_name)
+          FROM brent_mdm.dpia_column_scope c WHERE c.dpia_id = d.dpia_id) AS columns,
+       (SELECT array_agg(r.role_name::text ORDER BY r.role_name::text)
+          FROM brent_mdm.dpia_role r WHERE r.dpia_id = d.dpia_id) AS roles,
+       a.statements, a.rows_read, a.rows_written, a.roles_used, a.first_use, a.last_use
+  FROM brent_mdm.dpia d
+  LEFT JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE l.table_name IS NOT NULL) AS statements,
+           coalesce(sum(l.rows) FILTER (WHERE l.action = 'select'), 0) AS rows_read,
+           coalesce(sum(l.rows) FILTER (WHERE l.action IN ('insert', 'update', 'delete')), 0) AS rows_written,
+           count(DISTINCT l.role_name) FILTER (WHERE l.table_name IS NOT NULL) AS roles_used,
+           min(l.logged_at) FILTER (WHERE l.table_name IS NOT NULL) AS first_use,
+           max(l.logged_at) FILTER (WHERE l.table_name IS NOT NULL) AS last_use
+      FROM brent_mdm.audit_log l WHERE l.dpia_id = d.dpia_id) a ON true;
+COMMENT ON VIEW brent_mdm.ropa IS
+  'Record of processing activities (GDPR Art. 30): each DPIA, its scope and grants, and its use from the audit log';
+REVOKE ALL ON brent_mdm.ropa FROM PUBLIC;
+
+-- A protected table dropped: its registry rows go with it (regclass columns
+-- must never point to a dropped table, or pg_dump could not restore them).
+CREATE FUNCTION brent_mdm.policy_forget_dropped() RETURNS event_trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+DECLARE
+  o record;
+BEGIN
+  FOR o IN SELECT objid, object_identity FROM pg_event_trigger_dropped_objects()
+            WHERE classid = 'pg_class'::regclass AND objsubid = 0
+              AND object_type IN ('table', 'view') LOOP
+    IF EXISTS (SELECT 1 FROM brent_mdm.protected_table WHERE table_name = o.objid) THEN
+      DELETE FROM brent_mdm.dpia_column_scope WHERE table_name = o.objid;
+      DELETE FROM brent_mdm.dpia_table_scope WHERE table_name = o.objid;
+      DELETE FROM brent_mdm.protected_table WHERE table_name = o.objid;
+      PERFORM brent_mdm.policy_log('dropped', NULL, jsonb_build_object('table', o.object_identity));
+    END IF;
+    UPDATE brent_mdm.protected_table SET masked_view = NULL WHERE masked_view = o.objid;
+  END LOOP;
+END $$;
+COMMENT ON FUNCTION brent_mdm.policy_forget_dropped() IS
+  'Event trigger: forgets the scopes and protection of a dropped protected table; logged';
+REVOKE ALL ON FUNCTION brent_mdm.policy_forget_dropped() FROM PUBLIC;
+CREATE EVENT TRIGGER brent_mdm_policy_forget_dropped ON sql_drop
+  EXECUTE FUNCTION brent_mdm.policy_forget_dropped();

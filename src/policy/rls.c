@@ -1,0 +1,168 @@
+/*
+ * rls.c
+ *		The set of protected tables, cached per backend.
+ *
+ * brent_mdm.protected_table lists every protected table and every child of
+ * one (with its parent).  The executor hooks (audit.c) ask, for each
+ * relation a plan reads or writes, whether it is protected and under which
+ * name to audit it (a child is audited under its parent's name).  The cache
+ * is dropped by the relcache callback (dpia.c) when protected_table changes
+ * (its statement trigger), when any relation is created or dropped while the
+ * extension is absent, or on a full reset; reloading costs two syscache
+ * lookups and a scan of a small table.
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "policy.h"
+
+typedef struct ProtectedRel
+{
+	Oid			relid;
+	Oid			parent;			/* itself for a top-level protected table */
+	char	   *name;			/* schema-qualified name of the parent */
+} ProtectedRel;
+
+static bool prot_loaded = false;
+static Oid	prot_table_relid = InvalidOid;
+static ProtectedRel *prot = NULL;
+static int	nprot = 0;
+static MemoryContext prot_cxt = NULL;
+
+
+void
+policy_rls_invalidate(Oid relid)
+{
+	if (relid == InvalidOid || !OidIsValid(prot_table_relid) || relid == prot_table_relid)
+		prot_loaded = false;
+	else if (prot_loaded)
+	{
+		/* a rename of a protected table changes its audited name */
+		for (int i = 0; i < nprot; i++)
+			if (prot[i].relid == relid)
+				prot_loaded = false;
+	}
+}
+
+static int
+prot_cmp(const void *a, const void *b)
+{
+	Oid			x = ((const ProtectedRel *) a)->relid;
+	Oid			y = ((const ProtectedRel *) b)->relid;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static void
+prot_load(void)
+{
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	Snapshot	snap;
+	TupleDesc	desc;
+	AttrNumber	a_parent;
+	int			cap = 16;
+
+	policy_register_callbacks();
+	if (prot_cxt == NULL)
+		prot_cxt = AllocSetContextCreate(TopMemoryContext, "brent_mdm protected tables",
+										 ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(prot_cxt);
+	prot = NULL;
+	nprot = 0;
+	prot_loaded = true;
+	prot_table_relid = policy_registry_relid("protected_table");
+	if (!OidIsValid(prot_table_relid))
+		return;
+
+	prot = MemoryContextAlloc(prot_cxt, sizeof(ProtectedRel) * cap);
+	rel = table_open(prot_table_relid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	a_parent = get_attnum(prot_table_relid, "parent_table");
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snap, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, 1, desc, &isnull);
+		Oid			relid,
+					parent;
+		char	   *relname,
+				   *nspname;
+
+		if (isnull)
+			continue;
+		relid = DatumGetObjectId(d);
+		d = heap_getattr(tup, a_parent, desc, &isnull);
+		parent = isnull ? relid : DatumGetObjectId(d);
+		relname = get_rel_name(parent);
+		nspname = relname ? get_namespace_name(get_rel_namespace(parent)) : NULL;
+		if (nprot == cap)
+		{
+			cap *= 2;
+			prot = repalloc(prot, sizeof(ProtectedRel) * cap);
+		}
+		prot[nprot].relid = relid;
+		prot[nprot].parent = parent;
+		prot[nprot].name = MemoryContextStrdup(prot_cxt, relname && nspname ?
+											   quote_qualified_identifier(nspname, relname) :
+											   "?");
+		nprot++;
+	}
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+	qsort(prot, nprot, sizeof(ProtectedRel), prot_cmp);
+}
+
+/* True when some table of this database is protected (loads the cache). */
+bool
+policy_any_protected(void)
+{
+	if (!prot_loaded && IsTransactionState())
+		prot_load();
+	return nprot > 0;
+}
+
+static ProtectedRel *
+prot_find(Oid relid)
+{
+	ProtectedRel key;
+
+	if (!policy_any_protected())
+		return NULL;
+	key.relid = relid;
+	return bsearch(&key, prot, nprot, sizeof(ProtectedRel), prot_cmp);
+}
+
+bool
+policy_relation_is_protected(Oid relid)
+{
+	return prot_find(relid) != NULL;
+}
+
+/* The name a protected relation is audited under (its top parent's). */
+const char *
+policy_protected_name(Oid relid, Oid *parent)
+{
+	ProtectedRel *p = prot_find(relid);
+
+	if (p == NULL)
+		return NULL;
+	if (parent)
+		*parent = p->parent;
+	return p->name;
+}
