@@ -27,12 +27,12 @@ printf '\n== client index: build from a borough of %s people\n' "$people"
 psql -X -q -v ON_ERROR_STOP=1 -v people="$people" -v inserts="$inserts" <<'SQL'
 SET client_min_messages = warning;
 \pset footer off
-DROP TABLE IF EXISTS held, arrival, expected_client, timing, peer_record CASCADE;
+DROP TABLE IF EXISTS held, arrival, expected_client, timing, peer_record, placed CASCADE;
 DROP SEQUENCE IF EXISTS peer_client;
 DROP FUNCTION IF EXISTS peer_match CASCADE;
 DROP PROCEDURE IF EXISTS insert_arrivals, insert_arrivals_peer;
 SELECT count(*) AS tables FROM brent_mdm.generate_borough(:people, 1, 'cb', true);
-SELECT count(*) AS tables FROM brent_mdm.generate_borough(5000, 77, 'arrivals', true);
+SELECT count(*) AS tables FROM brent_mdm.generate_borough(20000, 77, 'arrivals', true);
 TRUNCATE brent_mdm.client_record, brent_mdm.client, brent_mdm.client_history, brent_mdm.client_change,
          brent_mdm.review_queue, brent_mdm.client_source CASCADE;
 DELETE FROM brent_mdm.link_model WHERE model_name = 'client_index';
@@ -78,7 +78,7 @@ SELECT DISTINCT ON (t.person_id) t.person_id, r.client_id
  GROUP BY t.person_id, r.client_id ORDER BY t.person_id, count(*) DESC;
 
 CREATE TABLE timing (who text, n bigint, ms float8);
-CREATE PROCEDURE insert_arrivals(first bigint, last bigint) LANGUAGE plpgsql AS $$
+CREATE PROCEDURE insert_arrivals(first bigint, last bigint, who text DEFAULT 'brent_mdm') LANGUAGE plpgsql AS $$
 DECLARE a record; t0 timestamptz;
 BEGIN
   FOR a IN SELECT * FROM arrival WHERE n BETWEEN first AND last ORDER BY n LOOP
@@ -87,7 +87,7 @@ BEGIN
                                          sex, postcode, address_line, nhs_number, ni_number, upn, address_from)
     VALUES ('realtime', a.system || '/' || a.record_key || '/' || a.n, a.given_name, a.family_name, a.full_name,
             a.date_of_birth, a.sex, a.postcode, a.address_line, a.nhs_number, a.ni_number, a.upn, a.address_from);
-    INSERT INTO timing VALUES ('brent_mdm', a.n, extract(epoch FROM clock_timestamp() - t0) * 1000);
+    INSERT INTO timing VALUES (who, a.n, extract(epoch FROM clock_timestamp() - t0) * 1000);
     COMMIT;
   END LOOP;
 END $$;
@@ -126,6 +126,22 @@ SQL
 printf '\n== client index: %s real-time inserts against the master, each committed (ours, then the peer)\n' "$inserts"
 psql -X -q -c "CALL insert_arrivals(1, $inserts)"
 psql -X -q -c "CALL insert_arrivals_peer(1, $inserts)"
+# ours again, matching alone (the AFTER trigger, which keeps golden records, history and the
+# feed, switched off), on the same arrivals: the part comparable with the peer's trigger
+psql -X -q <<'SQL'
+SET client_min_messages = warning;
+CREATE TABLE placed AS SELECT record_key, client_id FROM brent_mdm.client_record WHERE system = 'realtime';
+ALTER TABLE brent_mdm.client_record DISABLE TRIGGER client_record_changed;
+DELETE FROM brent_mdm.client_record WHERE system = 'realtime';
+SQL
+psql -X -q -c "CALL insert_arrivals(1, $inserts, 'brent_mdm, matching only')"
+psql -X -q <<'SQL'
+SET client_min_messages = warning;
+DELETE FROM brent_mdm.client_record WHERE system = 'realtime';
+ALTER TABLE brent_mdm.client_record ENABLE TRIGGER client_record_changed;
+INSERT INTO brent_mdm.client_record (system, record_key, client_id)
+SELECT 'realtime', p.record_key, p.client_id FROM placed p;
+SQL
 psql -X -q <<'SQL'
 \pset footer off
 SELECT who, count(*) AS inserts,
@@ -136,7 +152,10 @@ SELECT who, count(*) AS inserts,
   FROM timing GROUP BY who ORDER BY who;
 SELECT round((SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FROM timing WHERE who = 'pg_trgm peer')::numeric /
              (SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FROM timing WHERE who = 'brent_mdm')::numeric, 2)
-       AS p95_ratio_peer_over_ours;
+       AS p95_ratio_peer_over_ours,
+       round((SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FROM timing WHERE who = 'pg_trgm peer')::numeric /
+             (SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FROM timing WHERE who = 'brent_mdm, matching only')::numeric, 2)
+       AS p95_ratio_peer_over_our_matching;
 -- were they placed right?
 WITH ours AS (
   SELECT a.known, r.client_id = e.client_id AS joined_right,
