@@ -16,6 +16,7 @@
 #include "common/hashfn.h"
 #include "miscadmin.h"
 
+#include "brent_mdm.h"
 #include "link/link.h"
 #include "match/dmetaphone.h"
 
@@ -360,6 +361,7 @@ default_rules(const LinkModel *lm, BlockRule *rules)
 void
 link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 {
+	instr_time	start;
 	int			n = lm->nrecords;
 	BlockRule	rules[2 * LINK_MAX_COLUMNS + 2];
 	int			nrules = default_rules(lm, rules);
@@ -536,12 +538,25 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 	lm->pair_rules = code_rules;
 	lm->levels = palloc(Max(ncodes * lm->ncolumns, 1));
 	lm->npairs = ncodes;
+	INSTR_TIME_SET_CURRENT(start);
 	for (int64 k = 0; k < ncodes; k++)
 	{
 		LinkPair   *p = &lm->pairs[k];
 
 		if ((k & 0x3FFF) == 0)
+		{
 			CHECK_FOR_INTERRUPTS();
+			/* long runs: a notice at each tenth of the pairs compared */
+			if (lm->nrecords >= LINK_PROGRESS_RECORDS && k > 0 &&
+				k * 10 / ncodes != (k - 0x4000) * 10 / ncodes)
+			{
+				double		t = seconds_since(start);
+
+				ereport(NOTICE,
+						(errmsg("linkage: comparing pairs, %d%% (" INT64_FORMAT " of " INT64_FORMAT ", %.0f pairs a second)",
+								(int) (k * 100 / ncodes), k, ncodes, k / Max(t, 0.001))));
+			}
+		}
 		p->a = (int32) (codes[k] >> 32);
 		p->b = (int32) (codes[k] & 0xFFFFFFFF);
 		p->probability = 0;

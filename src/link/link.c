@@ -216,8 +216,6 @@ load_linkage(LinkModel *lm, Oid *relids, int nrels, const char *id_column, Jsonb
 	return true;
 }
 
-/* Runs of this many records or more report their stages as NOTICEs. */
-#define PROGRESS_RECORDS 50000
 
 /* Loads, blocks, trains and scores; warns about what the user should know. */
 LinkModel *
@@ -235,7 +233,7 @@ link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 		SPI_finish();
 		return lm;
 	}
-	progress = lm->nrecords >= PROGRESS_RECORDS;
+	progress = lm->nrecords >= LINK_PROGRESS_RECORDS;
 	if (progress)
 		ereport(NOTICE, (errmsg("linkage: %d records loaded after %.1f s",
 								lm->nrecords, seconds_since(start))));
@@ -356,7 +354,7 @@ link_dedupe(PG_FUNCTION_ARGS)
 	if (lm->nrecords == 0)
 		return (Datum) 0;
 	cluster = link_cluster(lm, 0.5, NULL, 0, NULL, 0);
-	if (lm->nrecords >= PROGRESS_RECORDS)
+	if (lm->nrecords >= LINK_PROGRESS_RECORDS)
 		ereport(NOTICE, (errmsg("linkage: %d records clustered", lm->nrecords)));
 	for (int i = 0; i < lm->nrecords; i++)
 	{

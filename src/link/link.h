@@ -88,6 +88,9 @@ typedef struct LinkRuleInfo
 
 #define LINK_MAX_BLOCK 500
 
+/* Runs of this many records or more report their progress as NOTICEs. */
+#define LINK_PROGRESS_RECORDS 50000
+
 typedef struct LinkModel
 {
 	int			ncolumns;
