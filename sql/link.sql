@@ -77,6 +77,26 @@ SELECT * FROM brent_mdm.match_explain('people_model', '[1]', '{}');
 -- training again replaces the model
 SELECT count(*) AS levels FROM brent_mdm.train_model('people_model', 'people', 'id', '{"forename": "given_name", "dob": "date"}');
 SELECT count(*) AS levels_kept FROM brent_mdm.link_model_level WHERE model_name = 'people_model';
+-- a model kept with its term frequencies: only values held by two records or more, by hash
+SELECT column_name, count(*) AS values_kept, round(max(frequency)::numeric, 4) AS most_common
+  FROM brent_mdm.link_model_tf WHERE model_name = 'people_model' GROUP BY 1 ORDER BY 1;
+
+-- training from labelled pairs: m from the pairs reviewers said are one person
+CREATE TABLE people_labels AS
+SELECT a.id AS id_a, b.id AS id_b, a.person = b.person AS is_match
+  FROM people a JOIN people b ON a.id < b.id AND (a.person = b.person OR a.person + 1 = b.person);
+INSERT INTO people_labels VALUES ('r1-0', 'no-such-record', true);
+SELECT column_name, level, level_name, round(m::numeric, 3) AS m
+  FROM brent_mdm.train_model_labelled('labelled', 'people', 'id',
+         '{"forename": "given_name", "surname": "surname", "dob": "date"}', 'people_labels')
+ WHERE level <= 2 ORDER BY 1, 2;
+SELECT trained_on FROM brent_mdm.link_model WHERE model_name = 'labelled';
+-- m from labels: the share of labelled matching pairs at each level (smoothed)
+SELECT count(*) AS labelled_matches,
+       count(*) FILTER (WHERE brent_mdm.normalise_name(a.forename) = brent_mdm.normalise_name(b.forename)) AS forename_equal
+  FROM people_labels l JOIN people a ON a.id = l.id_a JOIN people b ON b.id = l.id_b WHERE l.is_match;
+CREATE TABLE bad_labels (a text, b text);
+SELECT * FROM brent_mdm.train_model_labelled('labelled', 'people', 'id', '{"forename": "given_name"}', 'bad_labels');
 
 -- bad input: clear errors, nothing changed
 SELECT * FROM brent_mdm.dedupe('people', 'id', '{"forename": "nickname"}');

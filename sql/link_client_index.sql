@@ -25,7 +25,7 @@ SELECT sum(records) = (SELECT count(*) FROM brent_mdm.client_record) AS record_c
   FROM brent_mdm.client WHERE status = 'active';
 -- the model was trained and kept for real time
 SELECT model_name, trained_on, records = (SELECT count(*) FROM brent_mdm.client_record) AS on_all_records
-  FROM brent_mdm.link_model;
+  FROM brent_mdm.link_model WHERE model_name = 'client_index';
 -- accuracy against the generator's truth (pairs of records of one person)
 WITH e AS (SELECT r.client_id, t.person_id FROM brent_mdm.client_record r
              JOIN ci_truth.source_record t ON t.system = r.system AND t.record_key = r.record_key),

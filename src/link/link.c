@@ -24,6 +24,7 @@ PG_FUNCTION_INFO_V1(link_dedupe);
 PG_FUNCTION_INFO_V1(link_link);
 PG_FUNCTION_INFO_V1(link_blocking_estimate);
 PG_FUNCTION_INFO_V1(link_train_model);
+PG_FUNCTION_INFO_V1(link_train_model_labelled);
 
 #define U_SAMPLE_PAIRS 300000
 #define MAX_CANDIDATE_PAIRS INT64CONST(100000000)
@@ -561,6 +562,139 @@ link_train_model(PG_FUNCTION_ARGS)
 	link_store_model(name, lm, DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(3))),
 					 nrels == 1 ? rel_text(relids[0]) :
 					 psprintf("%s, %s", rel_text(relids[0]), rel_text(relids[1])),
+					 rsinfo);
+	return (Datum) 0;
+}
+
+typedef struct IdIndex
+{
+	const char *id;
+	int32		index;
+} IdIndex;
+
+static int
+id_index_cmp(const void *x, const void *y)
+{
+	return strcmp(((const IdIndex *) x)->id, ((const IdIndex *) y)->id);
+}
+
+static int32
+record_of(const IdIndex *ix, int n, const char *id)
+{
+	IdIndex		key = {id, 0};
+	IdIndex    *hit = bsearch(&key, ix, n, sizeof(IdIndex), id_index_cmp);
+
+	return hit ? hit->index : -1;
+}
+
+/*
+ * train_model_labelled(): as train_model for one table, then m of each
+ * column from the reviewers' labelled matching pairs (the share of them at
+ * each level, smoothed), where labels say so; u stays from random pairs and
+ * the prior from the unsupervised run.  labels has id_a, id_b and is_match.
+ */
+Datum
+link_train_model_labelled(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	text	   *name;
+	Oid			relid,
+				labels;
+	LinkModel  *lm;
+	IdIndex    *ix;
+	double		counts[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
+	int64		matches = 0,
+				unknown = 0;
+	StringInfoData sql;
+	MemoryContext outer = CurrentMemoryContext;
+
+	for (int i = 0; i < 5; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d of train_model_labelled must not be NULL", i + 1)));
+	name = PG_GETARG_TEXT_PP(0);
+	relid = PG_GETARG_OID(1);
+	labels = PG_GETARG_OID(4);
+	if (VARSIZE_ANY_EXHDR(name) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model_name must not be empty")));
+	{
+		static const char *const needed[3] = {"id_a", "id_b", "is_match"};
+
+		for (int i = 0; i < 3; i++)
+			if (get_attnum(labels, needed[i]) == InvalidAttrNumber)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("column \"%s\" of the labels does not exist in %s", needed[i], get_rel_name(labels)),
+						 errhint("Labels are pairs of record ids (id_a, id_b) and whether they are one person (is_match).")));
+	}
+	InitMaterializedSRF(fcinfo, 0);
+	lm = link_run(&relid, 1, NameStr(*PG_GETARG_NAME(2)), PG_GETARG_JSONB_P(3), NULL, outer);
+	if (lm->nrecords == 0)
+		return (Datum) 0;
+
+	ix = palloc(sizeof(IdIndex) * lm->nrecords);
+	for (int i = 0; i < lm->nrecords; i++)
+	{
+		ix[i].id = lm->records[i]->id;
+		ix[i].index = i;
+	}
+	qsort(ix, lm->nrecords, sizeof(IdIndex), id_index_cmp);
+	memset(counts, 0, sizeof(counts));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "train_model_labelled: SPI_connect failed");
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT id_a::text, id_b::text FROM %s WHERE is_match",
+					 rel_text(labels));
+	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "train_model_labelled: could not read the labels");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *a = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		char	   *b = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		int32		ra = a ? record_of(ix, lm->nrecords, a) : -1;
+		int32		rb = b ? record_of(ix, lm->nrecords, b) : -1;
+		uint8		level[LINK_MAX_COLUMNS];
+
+		if ((i & 0x3FF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (ra < 0 || rb < 0)
+		{
+			unknown++;
+			continue;
+		}
+		link_compare(lm, lm->records[ra], lm->records[rb], level);
+		for (int c = 0; c < lm->ncolumns; c++)
+			counts[c][level[c]] += 1;
+		matches++;
+	}
+	SPI_finish();
+	if (unknown > 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg(INT64_FORMAT " labelled pairs name records that are not in %s; they are ignored",
+						unknown, get_rel_name(relid))));
+	if (matches == 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("no labelled matching pair: m stays as trained without labels")));
+	for (int c = 0; c < lm->ncolumns && matches > 0; c++)
+	{
+		LinkColumn *col = &lm->columns[c];
+		double		n = 0;
+
+		for (int l = 1; l < col->nlevels; l++)
+			n += counts[c][l];
+		if (n == 0)
+			continue;			/* no labelled pair has both values: keep EM's */
+		for (int l = 1; l < col->nlevels; l++)
+			col->m[l] = (counts[c][l] + 0.1) / (n + 0.1 * (col->nlevels - 1));
+	}
+	link_store_model(name, lm, DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(3))),
+					 psprintf("%s (m from " INT64_FORMAT " labelled pairs)", rel_text(relid), matches),
 					 rsinfo);
 	return (Datum) 0;
 }
