@@ -5,9 +5,10 @@
 #   3. the upgrade path from every released version (test/upgrade.sh)
 #   4. pg_dump and restore keep configuration (test/dump.sh)
 #   5. the Client Index change feed reaches a listener (test/feed.sh)
-#   6. the BI path: an ODBC session through psqlODBC (test/odbc.sh)
-#   7. the documentation's examples (test/docs.pl)
-#   8. metadata: META.json against the PGXN spec (prove test/t/*.t)
+#   6. the Client Index under cancel, kill -9 and concurrent writers (test/crash.sh)
+#   7. the BI path: an ODBC session through psqlODBC (test/odbc.sh)
+#   8. the documentation's examples (test/docs.pl)
+#   9. metadata: META.json against the PGXN spec (prove test/t/*.t)
 # Runs them all, prints each runner's summary, fails if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,9 @@ bash test/dump.sh || failed+=("dump")
 
 step "Client Index change feed (test/feed.sh)"
 bash test/feed.sh || failed+=("feed")
+
+step "Client Index under cancel, crash and concurrent writers (test/crash.sh)"
+bash test/crash.sh || failed+=("crash")
 
 step "ODBC through psqlODBC (test/odbc.sh)"
 bash test/odbc.sh || failed+=("ODBC")
