@@ -72,6 +72,11 @@ SELECT step, column_name, value_a, value_b, level, level_name,
          '{"forename": "Muhammad", "surname": "KHAN", "dob": "04/03/1980", "postcode": "ha96ab", "nhs": "x"}')
  ORDER BY step;
 SELECT jsonb_array_length(brent_mdm.match_explain_json('people_model', '{"forename": "Ann"}', '{"forename": "Anne"}')) AS steps;
+-- agreeing on a value held by two records: u is that value's share of records
+SELECT column_name, level_name, round(term_frequency::numeric, 4) AS term_frequency,
+       u = term_frequency AS u_is_the_term_frequency,
+       round(match_weight::numeric, 6) = round((ln(m / term_frequency) / ln(2))::numeric, 6) AS weight_uses_it
+  FROM brent_mdm.match_explain('people_model', '{"forename": "Amira"}', '{"forename": "AMIRA"}') WHERE step > 0;
 SELECT * FROM brent_mdm.match_explain('no_such_model', '{}', '{}');
 SELECT * FROM brent_mdm.match_explain('people_model', '[1]', '{}');
 -- training again replaces the model

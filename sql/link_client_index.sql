@@ -106,6 +106,10 @@ SELECT c.status, c.merged_into = least(cb.ca, cb.cb) AS into_older,
   FROM clients_before cb JOIN brent_mdm.client c ON c.client_id = greatest(cb.ca, cb.cb);
 SELECT event FROM brent_mdm.client_history h, clients_before cb
  WHERE h.client_id = least(cb.ca, cb.cb) AND h.other_client_id = greatest(cb.ca, cb.cb);
+-- the survivor's lineage includes the merged client's own history
+SELECT count(*) FILTER (WHERE l.client_id = greatest(cb.ca, cb.cb)) > 0 AS has_merged_clients_events,
+       count(*) FILTER (WHERE l.event = 'merged') AS merges
+  FROM clients_before cb, brent_mdm.client_lineage(least(cb.ca, cb.cb)) l;
 SELECT records_moved >= 0 AS rebuilt FROM brent_mdm.build_client_index();
 SELECT count(DISTINCT r.client_id) AS clients_of_the_pair
   FROM brent_mdm.client_record r, pair WHERE r.record_id IN (pair.a, pair.b);

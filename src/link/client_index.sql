@@ -760,6 +760,24 @@ CREATE FUNCTION brent_mdm.resolve_client(client_id bigint) RETURNS bigint
 COMMENT ON FUNCTION brent_mdm.resolve_client(bigint) IS
   'The client a client_id stands for now: itself, or the client it was merged into (followed to the end)';
 
+CREATE FUNCTION brent_mdm.client_lineage(client_id bigint)
+  RETURNS SETOF brent_mdm.client_history
+  LANGUAGE sql STABLE
+  AS $$
+    -- the client and every client merged into it, at any depth
+    WITH RECURSIVE family AS (
+      SELECT client_lineage.client_id AS client_id, 0 AS depth
+      UNION
+      SELECT c.client_id, f.depth + 1 FROM brent_mdm.client c JOIN family f ON c.merged_into = f.client_id
+       WHERE f.depth < 1000)
+    SELECT h.* FROM brent_mdm.client_history h
+     WHERE h.client_id IN (SELECT f.client_id FROM family f)
+        OR h.other_client_id IN (SELECT f.client_id FROM family f)
+     ORDER BY h.event_id
+  $$;
+COMMENT ON FUNCTION brent_mdm.client_lineage(bigint) IS
+  'The full history of a client: its events and those of every client merged into it, and the splits from or into any of them, in order';
+
 CREATE FUNCTION brent_mdm.client_changes(since xid8 DEFAULT '0')
   RETURNS TABLE (change_id bigint, xid xid8, client_id bigint, change text, system text, record_key text,
                  at timestamptz, next_since xid8)
