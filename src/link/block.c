@@ -21,6 +21,9 @@
 #include "match/dmetaphone.h"
 
 
+/* pairs a record a date alone may bring, before the date takes a name's initial */
+#define DATE_RULE_MAX_PER_RECORD 4
+
 typedef struct BlockEntry
 {
 	uint64		key;
@@ -400,8 +403,12 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 	/* keys, sorted per rule; the comparisons each would generate */
 	for (int r = 0; r < nrules; r++)
 	{
-		BlockEntry *e = palloc(sizeof(BlockEntry) * Max((int64) n * RULE_MAX_KEYS, 1));
-		int			m = 0;
+		BlockEntry *e;
+		int			m;
+
+refine:
+		e = palloc(sizeof(BlockEntry) * Max((int64) n * RULE_MAX_KEYS, 1));
+		m = 0;
 
 		for (int i = 0; i < n; i++)
 		{
@@ -444,6 +451,41 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 			else
 				lm->rules[r].skipped_blocks++;
 			i = j;
+		}
+
+		/*
+		 * A date alone makes blocks that grow with the population (there are
+		 * only so many dates of birth): where it would compare more than
+		 * DATE_RULE_MAX_PER_RECORD pairs a record, it takes the initial of a
+		 * name too, so that the cost stays linear in the number of records.
+		 */
+		if (rules[r].nparts == 1 && rules[r].feature[0] == F_VALUE &&
+			lm->columns[rules[r].col[0]].kind == LK_DATE &&
+			lm->rules[r].comparisons > DATE_RULE_MAX_PER_RECORD * (int64) n)
+		{
+			int			name = -1;
+
+			for (int c = 0; c < lm->ncolumns && name < 0; c++)
+				if (lm->columns[c].kind == LK_SURNAME)
+					name = c;
+			for (int c = 0; c < lm->ncolumns && name < 0; c++)
+				if (is_name(lm->columns[c].kind))
+					name = c;
+			if (name >= 0)
+			{
+				estimate -= lm->rules[r].comparisons;
+				pfree(e);
+				rules[r].nparts = 2;
+				rules[r].col[1] = name;
+				rules[r].feature[1] = F_INITIAL;
+				lm->rules[r].ncols = 2;
+				lm->rules[r].cols[1] = name;
+				lm->rules[r].comparisons = 0;
+				lm->rules[r].largest_block = 0;
+				lm->rules[r].skipped_blocks = 0;
+				describe_rule(lm, &rules[r], lm->rules[r].description, sizeof(lm->rules[r].description));
+				goto refine;
+			}
 		}
 	}
 	if (estimate_only)
