@@ -151,9 +151,11 @@ UNLISTEN *;
 
 \echo
 \echo '-- Early Years: families with under-fives who moved into the borough in the last three months'
-\echo '-- (reference date 2026-03-31): one query over the Client Index'
-SELECT adult.postcode, adult.family_name AS family, min(arrived.first_seen) AS moved_in,
-       string_agg(DISTINCT child.given_name || ' (' || child.date_of_birth || ')', ', ') AS under_fives
+\echo '-- (reference date 2026-03-31): one query over the Client Index -- an adult whose earliest record'
+\echo '-- at any address is recent, and the under-fives of the same family name at the same postcode'
+CREATE TEMP VIEW under_fives_moved_in AS
+SELECT adult.postcode, adult.family_name AS family, arrived.first_seen AS moved_in,
+       child.client_id, child.given_name, child.date_of_birth
   FROM brent_mdm.client adult
   JOIN LATERAL (SELECT min(r.address_from) AS first_seen FROM brent_mdm.client_record r
                  WHERE r.client_id = adult.client_id) arrived ON true
@@ -162,24 +164,16 @@ SELECT adult.postcode, adult.family_name AS family, min(arrived.first_seen) AS m
    AND brent_mdm.normalise_name(child.family_name) = brent_mdm.normalise_name(adult.family_name)
    AND child.date_of_birth > date '2026-03-31' - interval '5 years'
  WHERE adult.status = 'active' AND adult.date_of_birth <= date '2026-03-31' - interval '16 years'
-   AND arrived.first_seen >= date '2026-03-31' - interval '3 months'
- GROUP BY 1, 2 ORDER BY 3 DESC, 1 LIMIT 15;
+   AND arrived.first_seen >= date '2026-03-31' - interval '3 months';
+SELECT postcode, family, min(moved_in) AS moved_in,
+       string_agg(DISTINCT given_name || ' (' || date_of_birth || ')', ', ') AS under_fives
+  FROM under_fives_moved_in GROUP BY 1, 2 ORDER BY 3 DESC, 1 LIMIT 15;
 
 \echo
 \echo '-- ... and how that answer compares with the ground truth'
-WITH found AS (
-  SELECT DISTINCT child.client_id
-    FROM brent_mdm.client adult
-    JOIN LATERAL (SELECT min(r.address_from) AS first_seen FROM brent_mdm.client_record r
-                   WHERE r.client_id = adult.client_id) arrived ON true
-    JOIN brent_mdm.client child
-      ON child.status = 'active' AND child.postcode = adult.postcode
-     AND brent_mdm.normalise_name(child.family_name) = brent_mdm.normalise_name(adult.family_name)
-     AND child.date_of_birth > date '2026-03-31' - interval '5 years'
-   WHERE adult.status = 'active' AND adult.date_of_birth <= date '2026-03-31' - interval '16 years'
-     AND arrived.first_seen >= date '2026-03-31' - interval '3 months'),
-found_households AS (
-  SELECT DISTINCT t.household_id FROM found f JOIN brent_mdm.client_record r USING (client_id)
+WITH found_households AS (
+  SELECT DISTINCT t.household_id FROM (SELECT DISTINCT client_id FROM under_fives_moved_in) f
+    JOIN brent_mdm.client_record r USING (client_id)
     JOIN borough_truth.source_record t ON t.system = r.system AND t.record_key = r.record_key),
 true_households AS (
   SELECT DISTINCT h.household_id FROM borough_truth.household h JOIN borough_truth.person p USING (household_id)

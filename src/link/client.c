@@ -395,54 +395,19 @@ client_cache_load(void)
 
 	/* SPI calls leave CurrentMemoryContext in SPI's: allocate explicitly */
 	lm = MemoryContextAllocZero(cache_cxt, sizeof(LinkModel));
-	args[0] = CStringGetTextDatum(cache.model_name);
-	if (SPI_execute_with_args("SELECT prior FROM brent_mdm.link_model WHERE model_name = $1",
-							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "client index: could not read the model");
-	if (SPI_processed == 1)
+	if (link_load_model(cache.model_name, lm, cache_cxt))
 	{
-		lm->lambda = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		if (SPI_execute_with_args("SELECT l.column_name, l.kind, l.level, l.m, l.u, c.present"
-								  "  FROM brent_mdm.link_model_level l"
-								  "  LEFT JOIN brent_mdm.link_model_column c USING (model_name, column_name)"
-								  " WHERE l.model_name = $1 ORDER BY l.column_name, l.level",
-								  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "client index: could not read the model's levels");
-		for (uint64 i = 0; i < SPI_processed; i++)
+		for (int c = 0; c < lm->ncolumns; c++)
 		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			char	   *name = SPI_getvalue(tup, desc, 1);
-			char	   *kind = SPI_getvalue(tup, desc, 2);
-			int			level = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
-			int			attr = client_column_index(name);
-			LinkColumn *col;
-
-			if (attr < 0 || level < 1 || level >= LINK_MAX_LEVELS)
+			cache.attr[c] = client_column_index(lm->columns[c].name);
+			if (cache.attr[c] < 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						 errmsg("model \"%s\" does not compare client_record's columns", cache.model_name),
-						 errdetail("It has column \"%s\", level %d.", name, level),
-						 errhint("Run brent_mdm.build_client_index() to train the Client Index model.")));
-			if (lm->ncolumns == 0 || strcmp(lm->columns[lm->ncolumns - 1].name, name) != 0)
-			{
-				col = &lm->columns[lm->ncolumns];
-				memset(col, 0, sizeof(*col));
-				col->name = MemoryContextStrdup(cache_cxt, name);
-				for (int k = LK_GIVEN_NAME; k <= LK_NUMBER; k++)
-					if (strcmp(kind, link_kind_name((LinkKind) k)) == 0)
-						col->kind = (LinkKind) k;
-				col->tf = col->kind == LK_GIVEN_NAME || col->kind == LK_SURNAME ||
-					col->kind == LK_FULL_NAME || col->kind == LK_TEXT || col->kind == LK_POSTCODE;
-				col->npresent = isnull ? 0 : (int) DatumGetInt64(SPI_getbinval(tup, desc, 6, &isnull));
-				cache.attr[lm->ncolumns] = attr;
-				lm->ncolumns++;
-			}
-			col = &lm->columns[lm->ncolumns - 1];
-			col->nlevels = Max(col->nlevels, level + 1);
-			col->m[level] = DatumGetFloat8(SPI_getbinval(tup, desc, 4, &isnull));
-			col->u[level] = DatumGetFloat8(SPI_getbinval(tup, desc, 5, &isnull));
+						 errdetail("It has column \"%s\".", lm->columns[c].name),
+						 errhint("Run brent_mdm.build_client_index(retrain => true) to train the Client Index model.")));
 		}
+		args[0] = CStringGetTextDatum(cache.model_name);
 		/* term frequencies */
 		if (SPI_execute_with_args("SELECT column_name, value_hash, frequency FROM brent_mdm.link_model_tf"
 								  " WHERE model_name = $1", 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)

@@ -103,85 +103,17 @@ link_match_explain(PG_FUNCTION_ARGS)
 	LinkRecord *ra,
 			   *rb;
 	uint8		level[LINK_MAX_COLUMNS];
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1] = {PointerGetDatum(model)};
 	double		total;
 	MemoryContext caller = CurrentMemoryContext;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "match_explain: SPI_connect failed");
-	if (SPI_execute_with_args("SELECT prior FROM brent_mdm.link_model WHERE model_name = $1",
-							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "match_explain: could not read brent_mdm.link_model");
-	if (SPI_processed == 0)
+	if (!link_load_model(text_to_cstring(model), lm, caller))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("no model named \"%s\"", text_to_cstring(model)),
 				 errhint("Train one with brent_mdm.train_model().")));
-	{
-		bool		isnull;
-
-		lm->lambda = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0],
-												  SPI_tuptable->tupdesc, 1, &isnull));
-	}
-	if (SPI_execute_with_args("SELECT column_name, kind, level, m, u FROM brent_mdm.link_model_level"
-							  " WHERE model_name = $1 ORDER BY column_name, level",
-							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "match_explain: could not read brent_mdm.link_model_level");
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		char	   *name = SPI_getvalue(tup, desc, 1);
-		char	   *kind = SPI_getvalue(tup, desc, 2);
-		int			l = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
-		LinkColumn *c = NULL;
-		MemoryContext old;
-
-		for (int k = 0; k < lm->ncolumns; k++)
-			if (strcmp(lm->columns[k].name, name) == 0)
-				c = &lm->columns[k];
-		if (c == NULL)
-		{
-			if (lm->ncolumns >= LINK_MAX_COLUMNS)
-				break;
-			c = &lm->columns[lm->ncolumns++];
-			old = MemoryContextSwitchTo(caller);
-			c->name = pstrdup(name);
-			MemoryContextSwitchTo(old);
-			for (int k = LK_GIVEN_NAME; k <= LK_NUMBER; k++)
-				if (strcmp(kind, link_kind_name((LinkKind) k)) == 0)
-					c->kind = (LinkKind) k;
-		}
-		if (l >= 0 && l < LINK_MAX_LEVELS)
-		{
-			c->m[l] = DatumGetFloat8(SPI_getbinval(tup, desc, 4, &isnull));
-			c->u[l] = DatumGetFloat8(SPI_getbinval(tup, desc, 5, &isnull));
-			c->nlevels = Max(c->nlevels, l + 1);
-		}
-	}
-	/* records with a value per column, the base of term frequencies (models since 0.2.0) */
-	if (SPI_execute_with_args("SELECT column_name, present FROM brent_mdm.link_model_column WHERE model_name = $1",
-							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "match_explain: could not read brent_mdm.link_model_column");
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		bool		isnull;
-
-		for (int k = 0; k < lm->ncolumns; k++)
-			if (strcmp(lm->columns[k].name, name) == 0)
-			{
-				LinkColumn *c = &lm->columns[k];
-
-				c->npresent = (int) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-				c->tf = c->npresent > 0 &&
-					(c->kind == LK_GIVEN_NAME || c->kind == LK_SURNAME || c->kind == LK_FULL_NAME ||
-					 c->kind == LK_TEXT || c->kind == LK_POSTCODE);
-			}
-	}
 
 	{
 		MemoryContext old = MemoryContextSwitchTo(caller);

@@ -122,6 +122,7 @@ extern void link_estimate_m(LinkModel *lm);
 extern void link_score(LinkModel *lm);
 extern double link_pair_weight(const LinkModel *lm, int64 k);
 extern const char *link_kind_name(LinkKind k);
+extern bool link_load_model(const char *name, LinkModel *lm, MemoryContext cxt);
 
 extern int	link_cmp_u32(const void *x, const void *y);
 extern double link_record_weight(const LinkModel *lm, const LinkRecord *a, const uint8 *level);

@@ -21,6 +21,10 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+
 #include <math.h>
 
 #include "common/hashfn.h"
@@ -713,4 +717,67 @@ link_score(LinkModel *lm)
 
 		p->probability = w > 60 ? 1.0 : w < -60 ? 0.0 : 1.0 / (1.0 + pow(2.0, -w));
 	}
+}
+
+/*
+ * Reads the kept model "name" (prior, columns with their kinds, m and u of
+ * each level, records with a value) into lm, allocating in cxt; false if
+ * there is no such model.  SPI must be connected.  Columns that hold names,
+ * postcodes or text are term-frequency adjusted where the model says how
+ * many records had a value (models kept since 0.2.0).
+ */
+bool
+link_load_model(const char *name, LinkModel *lm, MemoryContext cxt)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(name)};
+	bool		isnull;
+
+	if (SPI_execute_with_args("SELECT prior FROM brent_mdm.link_model WHERE model_name = $1",
+							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "linkage: could not read brent_mdm.link_model");
+	if (SPI_processed == 0)
+		return false;
+	lm->lambda = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (SPI_execute_with_args("SELECT l.column_name, l.kind, l.level, l.m, l.u, c.present"
+							  "  FROM brent_mdm.link_model_level l"
+							  "  LEFT JOIN brent_mdm.link_model_column c USING (model_name, column_name)"
+							  " WHERE l.model_name = $1 ORDER BY l.column_name, l.level",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "linkage: could not read brent_mdm.link_model_level");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *column = SPI_getvalue(tup, desc, 1);
+		char	   *kind = SPI_getvalue(tup, desc, 2);
+		int			level = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+		LinkColumn *col;
+
+		if (level < 1 || level >= LINK_MAX_LEVELS)
+			continue;
+		if (lm->ncolumns == 0 || strcmp(lm->columns[lm->ncolumns - 1].name, column) != 0)
+		{
+			Datum		present;
+
+			if (lm->ncolumns >= LINK_MAX_COLUMNS)
+				break;
+			col = &lm->columns[lm->ncolumns++];
+			memset(col, 0, sizeof(*col));
+			col->name = MemoryContextStrdup(cxt, column);
+			for (int k = LK_GIVEN_NAME; k <= LK_NUMBER; k++)
+				if (strcmp(kind, link_kind_name((LinkKind) k)) == 0)
+					col->kind = (LinkKind) k;
+			present = SPI_getbinval(tup, desc, 6, &isnull);
+			col->npresent = isnull ? 0 : (int) DatumGetInt64(present);
+			col->tf = col->npresent > 0 &&
+				(col->kind == LK_GIVEN_NAME || col->kind == LK_SURNAME || col->kind == LK_FULL_NAME ||
+				 col->kind == LK_TEXT || col->kind == LK_POSTCODE);
+		}
+		col = &lm->columns[lm->ncolumns - 1];
+		col->nlevels = Max(col->nlevels, level + 1);
+		col->m[level] = DatumGetFloat8(SPI_getbinval(tup, desc, 4, &isnull));
+		col->u[level] = DatumGetFloat8(SPI_getbinval(tup, desc, 5, &isnull));
+	}
+	return true;
 }
