@@ -382,7 +382,7 @@ client_cache_load(void)
 		cache_cxt = AllocSetContextCreate(TopMemoryContext, "brent_mdm client index cache",
 										  ALLOCSET_DEFAULT_SIZES);
 	MemoryContextReset(cache_cxt);
-	cache.candidates = cache.new_client = cache.decisions = NULL;
+	/* the kept plans survive: the plan cache revalidates them itself */
 
 	if (SPI_execute("SELECT model_name, link_threshold, review_threshold, max_candidates"
 					" FROM brent_mdm.client_settings", true, 1) != SPI_OK_SELECT || SPI_processed != 1)
