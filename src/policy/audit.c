@@ -394,7 +394,15 @@ audit_statement(TrackedQuery *t, CmdType op, uint64 rows, bool failed)
 				   t->query_id, t->statement_hash,
 				   failed ? (t->written[i] ? command_name(op) : "select") : NULL);
 		/* the persons the policy let the statement read or write */
-		if (policy_protected_has_client(t->parents[i]))
+		if (t->subject_access)
+		{
+			/* the report's own reads: the person's ids */
+			r.has_clients = true;
+			r.nclient_ids = policy_subject_access_nids;
+			r.clients = policy_subject_access_nids;
+			memcpy(r.client_ids, policy_subject_access_ids, sizeof(int64) * r.nclient_ids);
+		}
+		else if (policy_protected_has_client(t->parents[i]))
 		{
 			int			n;
 

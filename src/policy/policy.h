@@ -56,6 +56,8 @@ extern bool policy_protected_has_client(Oid relid);
 
 /* subject.c */
 extern bool policy_subject_access_running;
+extern int64 policy_subject_access_ids[POLICY_AUDIT_CLIENTS];
+extern int	policy_subject_access_nids;
 extern void policy_subject_invalidate(Oid relid);
 extern void policy_subject_reset(void);
 extern bool policy_subject_take(Oid relid, int64 *ids, int max, int *nids, int64 *count);

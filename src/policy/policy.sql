@@ -1079,6 +1079,12 @@ BEGIN
                        r.date_column)
           INTO touched USING r.system, cutoff;
         PERFORM brent_mdm.refresh_golden(coalesce(touched, '{}'));
+        -- a client left without records keeps no personal data
+        UPDATE brent_mdm.client c
+           SET given_name = NULL, family_name = NULL, date_of_birth = NULL, sex = NULL,
+               postcode = NULL, address_line = NULL, address_from = NULL, nhs_number = NULL,
+               ni_number = NULL, upn = NULL
+         WHERE c.client_id = ANY (touched) AND c.status = 'retired';
         PERFORM brent_mdm.client_index_bulk(prev);
         PERFORM pg_notify('brent_mdm_client_change', c::text) FROM unnest(touched) c;
         clients_refreshed := coalesce(cardinality(touched), 0);

@@ -53,8 +53,10 @@
 
 #include "policy.h"
 
-/* set while subject_access_report() runs its own queries */
+/* set while subject_access_report() runs its own queries, with the person's ids */
 bool		policy_subject_access_running = false;
+int64		policy_subject_access_ids[POLICY_AUDIT_CLIENTS];
+int			policy_subject_access_nids = 0;
 
 /* ---- the register, cached ---- */
 
@@ -484,7 +486,13 @@ policy_subject_access_report(PG_FUNCTION_ARGS)
 		for (int i = 0; i < nids && n < POLICY_AUDIT_CLIENTS; i++)
 			buf[n++] = DatumGetInt64(d[i]);
 		snprintf(label, sizeof(label), "client %lld", (long long) client_id);
+		/* recorded under the DPO's name */
+		SetUserIdAndSecContext(s.save_user, s.save_sec);
 		policy_audit_event_clients("subject_access", NULL, label, buf, n, nids);
+		SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
+							   s.save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+		memcpy(policy_subject_access_ids, buf, sizeof(int64) * n);
+		policy_subject_access_nids = n;
 	}
 	policy_subject_access_running = true;
 	PG_TRY();
