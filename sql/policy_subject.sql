@@ -118,6 +118,11 @@ SELECT brent_mdm.set_retention_rule('system:nope', interval '5 years', 'recorded
 SELECT brent_mdm.set_retention_rule('system:subj_housing', interval '5 years', 'recorded_at', 'anonymise', '{given_name}');
 SELECT brent_mdm.set_retention_rule('subj.visit', interval '5 years', 'visited', 'anonymise', '{id}');
 SELECT brent_mdm.set_retention_rule('brent_mdm.client_record', interval '5 years', 'recorded_at');
+-- a trigger (or a rule, or user functions in indexes) would run with purge()'s superuser rights
+CREATE TABLE subj.logged (id int, at date);
+CREATE FUNCTION subj.log_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$;
+CREATE TRIGGER log_delete BEFORE DELETE ON subj.logged FOR EACH ROW EXECUTE FUNCTION subj.log_delete();
+SELECT brent_mdm.set_retention_rule('subj.logged', interval '5 years', 'at');
 \set VERBOSITY default
 SELECT brent_mdm.set_retention_rule('subj.visit', interval '20 years', 'visited', 'anonymise',
                                     '{note,client_id}') > 0 AS visit_rule;
@@ -129,8 +134,12 @@ SELECT count(*) FROM brent_mdm.retention_rule;
 SELECT * FROM brent_mdm.purge();
 RESET SESSION AUTHORIZATION;
 
--- a dry run reports and changes nothing
+-- a dry run reports and changes nothing; the governance role (not a superuser)
+-- may run it on a protected table
+GRANT EXECUTE ON FUNCTION brent_mdm.purge(boolean) TO subj_dpo;
+SET SESSION AUTHORIZATION subj_dpo;
 SELECT target, action, rows, oldest::date, clients_refreshed, applied FROM brent_mdm.purge();
+RESET SESSION AUTHORIZATION;
 SELECT count(*) AS housing_records FROM brent_mdm.client_record WHERE system = 'subj_housing';
 SELECT id, client_id, note FROM subj.visit WHERE id = 4;
 -- then for real, in the caller's transaction
@@ -157,5 +166,5 @@ DELETE FROM brent_mdm.client_change WHERE client_id BETWEEN 900001 AND 900004;
 DELETE FROM brent_mdm.client WHERE client_id BETWEEN 900001 AND 900004;
 SELECT brent_mdm.client_index_bulk(false) AS bulk;
 DELETE FROM brent_mdm.client_source WHERE system LIKE 'subj%';
-REVOKE ALL ON FUNCTION brent_mdm.subject_access_report(bigint) FROM subj_dpo;
+REVOKE ALL ON FUNCTION brent_mdm.subject_access_report(bigint), brent_mdm.purge(boolean) FROM subj_dpo;
 DROP ROLE subj_owner, subj_analyst, subj_dpo;

@@ -112,7 +112,7 @@ ANALYZE atk.child;
 -- what the early years purpose legitimately sees
 SELECT count(*) AS ey_rows FROM atk.child WHERE date_of_birth > date '2026-01-01' - interval '5 years' \gset
 
-SELECT plan(68);
+SELECT plan(71);
 
 -- ---- identity: SET ROLE, SET SESSION AUTHORIZATION, SECURITY DEFINER ----
 \set LAST_ERROR_SQLSTATE none
@@ -641,8 +641,32 @@ SELECT brent_mdm.set_retention_rule('atk.stay', interval '10 years', 'ended');
 \unset n
 SELECT rows AS n FROM brent_mdm.purge() WHERE target = 'atk.stay' \gset
 SELECT is(:n::bigint || '/' || (SELECT count(*) FROM atk.stay), '3/5', 'a purge dry run reports 3 rows and removes none');
+-- the governance role's purge reads protected tables for it, for the purge only
+GRANT EXECUTE ON FUNCTION brent_mdm.purge(boolean) TO atk_dpo;
+SET SESSION AUTHORIZATION atk_dpo;
+BEGIN;
+\unset n
+SELECT rows AS n FROM brent_mdm.purge() WHERE target = 'atk.stay' \gset
+\set LAST_ERROR_SQLSTATE none
+SELECT atk.count_all();
+ROLLBACK;
+RESET SESSION AUTHORIZATION;
+SELECT is(:n::bigint, 3::bigint, 'a purge run by the governance role (not a superuser) reads the protected table');
+SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501',
+          'after a purge (same transaction), a superuser''s SECURITY DEFINER function is refused again');
 SELECT brent_mdm.purge(false);
 SELECT is((SELECT array_agg(id ORDER BY id) FROM atk.stay), '{4,5}'::int[], 'a purge removes the expired rows only');
+-- a table owner's trigger would run as the superuser who owns purge(): refused
+CREATE FUNCTION atk.escalate() RETURNS trigger LANGUAGE plpgsql
+  AS $$ BEGIN EXECUTE 'ALTER ROLE atk_owner SUPERUSER'; RETURN OLD; END $$;
+ALTER FUNCTION atk.escalate() OWNER TO atk_owner;
+CREATE TRIGGER escalate BEFORE DELETE ON atk.stay FOR EACH ROW EXECUTE FUNCTION atk.escalate();
+UPDATE atk.stay SET ended = '2001-01-01' WHERE id = 5;
+\set LAST_ERROR_SQLSTATE none
+SELECT brent_mdm.purge(false);
+SELECT ok(:'LAST_ERROR_SQLSTATE' = '42501' AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = 'atk_owner')
+          AND (SELECT count(*) FROM atk.stay) = 2,
+          'a purge refuses a table whose trigger would run with a superuser''s rights');
 DELETE FROM brent_mdm.retention_rule;
 SELECT brent_mdm.lift_objection(:atk_objection, 'test over');
 SELECT brent_mdm.lift_objection(:atk_restriction, 'test over');

@@ -329,6 +329,7 @@ typedef struct TrackedQuery
 	uint64		epoch;			/* of the purpose when the statement started */
 	bool		with_purpose;	/* a valid purpose when it started */
 	bool		subject_access; /* a query of subject_access_report() */
+	bool		purge;			/* a query of purge() */
 	char		dpia[POLICY_DPIA_LEN];
 	int64		query_id;
 	int64		statement_hash;
@@ -392,7 +393,8 @@ audit_statement(TrackedQuery *t, CmdType op, uint64 rows, bool failed)
 				   (t->written[i] ? command_name(op) : "select"),
 				   t->with_purpose ? t->dpia : NULL, t->names[i], rows,
 				   t->query_id, t->statement_hash,
-				   failed ? (t->written[i] ? command_name(op) : "select") : NULL);
+				   failed ? (t->written[i] ? command_name(op) : "select") :
+				   t->purge ? "purge" : NULL);
 		/* the persons the policy let the statement read or write */
 		if (t->subject_access)
 		{
@@ -441,13 +443,14 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 		Oid			bypasser = InvalidOid;
 		bool		subject_access = policy_subject_access_running &&
 			GetUserId() == BOOTSTRAP_SUPERUSERID;
+		bool		purge = policy_purge_running && superuser();
 
 		memset(&tq, 0, sizeof(tq));
 		/*
 		 * a SECURITY DEFINER function of a role that bypasses RLS (but not
 		 * the subject access report's own queries: audited as such)
 		 */
-		if (!session_is_super && !subject_access && GetUserId() != session_user &&
+		if (!session_is_super && !subject_access && !purge && GetUserId() != session_user &&
 			has_bypassrls_privilege(GetUserId()))
 			bypasser = GetUserId();
 		foreach(lc, ps->rtable)
@@ -464,7 +467,7 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 			if (name == NULL)
 				continue;
 			/* a view owned by a role that bypasses RLS */
-			if (!session_is_super && !subject_access && OidIsValid(rte->checkAsUser) &&
+			if (!session_is_super && !subject_access && !purge && OidIsValid(rte->checkAsUser) &&
 				rte->checkAsUser != session_user && !OidIsValid(bypasser) &&
 				has_bypassrls_privilege(rte->checkAsUser))
 				bypasser = rte->checkAsUser;
@@ -522,6 +525,7 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 				t->epoch = policy_purpose.epoch;
 				t->with_purpose = dpia != NULL;
 				t->subject_access = subject_access;
+				t->purge = purge;
 				if (dpia)
 					strlcpy(t->dpia, dpia, sizeof(t->dpia));
 				t->query_id = (int64) ps->queryId;
@@ -616,6 +620,7 @@ policy_xact_callback(XactEvent event, void *arg)
 	{
 		policy_subject_reset();
 		policy_subject_access_running = false;
+		policy_purge_running = false;
 	}
 }
 
@@ -625,6 +630,9 @@ policy_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	if (event != SUBXACT_EVENT_ABORT_SUB)
 		return;
+	/* a caught error in the report or a purge: their rights end with them */
+	policy_subject_access_running = false;
+	policy_purge_running = false;
 	for (TrackedQuery *t = tracked, *next; t; t = next)
 	{
 		next = t->next;

@@ -56,6 +56,7 @@ extern bool policy_protected_has_client(Oid relid);
 
 /* subject.c */
 extern bool policy_subject_access_running;
+extern bool policy_purge_running;
 extern int64 policy_subject_access_ids[POLICY_AUDIT_CLIENTS];
 extern int	policy_subject_access_nids;
 extern void policy_subject_invalidate(Oid relid);

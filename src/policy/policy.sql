@@ -935,6 +935,60 @@ SELECT pg_catalog.pg_extension_config_dump('brent_mdm.retention_rule', '');
 SELECT pg_catalog.pg_extension_config_dump('brent_mdm.retention_rule_rule_id_seq', '');
 REVOKE ALL ON brent_mdm.retention_rule FROM PUBLIC;
 
+-- purge() runs as the extension owner, a superuser: whatever user code a DELETE
+-- or UPDATE of a table would run (triggers, rules, non-catalog functions or
+-- operators in index expressions and predicates, and for an UPDATE in CHECK
+-- constraints and generated columns) would run with a superuser's rights.  Such
+-- tables are refused, when a rule is set and again at each purge.
+CREATE FUNCTION brent_mdm.retention_target_check(target regclass, action text) RETURNS void
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE
+  why text;
+BEGIN
+  WITH RECURSIVE tree(relid) AS (
+    SELECT target::oid UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent = tree.relid),
+  code(objclass, objid, what) AS (
+    SELECT 'pg_class'::regclass, x.indexrelid, format('index %s', x.indexrelid::regclass)
+      FROM pg_index x JOIN tree ON x.indrelid = tree.relid
+    UNION ALL
+    SELECT 'pg_constraint'::regclass, c.oid, format('constraint %s', c.conname)
+      FROM pg_constraint c JOIN tree ON c.conrelid = tree.relid
+     WHERE c.contype = 'c' AND action = 'anonymise'
+    UNION ALL
+    SELECT 'pg_attrdef'::regclass, d.oid, format('generated column %s', a.attname)
+      FROM pg_attrdef d JOIN tree ON d.adrelid = tree.relid
+      JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+     WHERE a.attgenerated <> '' AND action = 'anonymise')
+  SELECT coalesce(
+    (SELECT format('trigger %s on %s', t.tgname, t.tgrelid::regclass) FROM pg_trigger t JOIN tree ON t.tgrelid = tree.relid
+      WHERE NOT t.tgisinternal LIMIT 1),
+    (SELECT format('rule %s on %s', r.rulename, r.ev_class::regclass) FROM pg_rewrite r JOIN tree ON r.ev_class = tree.relid
+      WHERE r.rulename <> '_RETURN' LIMIT 1),
+    (SELECT code.what FROM code JOIN pg_depend dep ON dep.classid = code.objclass AND dep.objid = code.objid
+       LEFT JOIN pg_proc p ON dep.refclassid = 'pg_proc'::regclass AND p.oid = dep.refobjid
+       LEFT JOIN pg_operator o ON dep.refclassid = 'pg_operator'::regclass AND o.oid = dep.refobjid
+      WHERE coalesce(p.pronamespace, o.oprnamespace) NOT IN ('pg_catalog'::regnamespace, 'brent_mdm'::regnamespace)
+      LIMIT 1))
+    INTO why;
+  IF why IS NOT NULL THEN
+    RAISE EXCEPTION 'table % cannot be purged: it runs user code (%)', target, why
+      USING ERRCODE = '42501',
+      DETAIL = 'purge() runs as a superuser: triggers, rules and user functions of the table would run with its rights.',
+      HINT = 'Remove it, or purge the table by its owner''s own job.';
+  END IF;
+END $$;
+COMMENT ON FUNCTION brent_mdm.retention_target_check(regclass, text) IS
+  'Internal: refuses a table whose purge would run user code (triggers, rules, user functions in indexes, and for anonymise in CHECK constraints and generated columns)';
+REVOKE ALL ON FUNCTION brent_mdm.retention_target_check(regclass, text) FROM PUBLIC;
+
+CREATE FUNCTION brent_mdm.purge_access(on_off boolean) RETURNS boolean
+  LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'policy_purge_access';
+COMMENT ON FUNCTION brent_mdm.purge_access(boolean) IS
+  'Internal: lets purge() (and only a superuser) read and write protected tables for its caller; returns the previous state';
+REVOKE ALL ON FUNCTION brent_mdm.purge_access(boolean) FROM PUBLIC;
+
 CREATE FUNCTION brent_mdm.set_retention_rule(target text, keep interval, date_column name,
     action text DEFAULT 'delete', anonymise_columns name[] DEFAULT NULL)
   RETURNS bigint
@@ -983,6 +1037,7 @@ BEGIN
       RAISE EXCEPTION 'table % is a partition or inheritance child', tbl USING ERRCODE = '42809',
         HINT = 'Set the rule on its parent.';
     END IF;
+    PERFORM brent_mdm.retention_target_check(tbl, action);
   END IF;
   SELECT atttypid INTO typ FROM pg_attribute
    WHERE attrelid = tbl AND attname = date_column AND attnum > 0 AND NOT attisdropped;
@@ -1054,6 +1109,8 @@ BEGIN
   IF dry_run IS NULL THEN
     RAISE EXCEPTION 'purge needs dry_run true or false' USING ERRCODE = '22004';
   END IF;
+  -- protected tables are read and written for the caller (audited, detail purge)
+  PERFORM brent_mdm.purge_access(true);
   FOR r IN SELECT * FROM brent_mdm.retention_rule x ORDER BY x.rule_id LOOP
     cutoff := now() - r.keep;
     clients_refreshed := NULL;
@@ -1091,6 +1148,7 @@ BEGIN
       END IF;
     ELSE
       target := r.table_name::text;
+      PERFORM brent_mdm.retention_target_check(r.table_name, r.action);
       EXECUTE format('SELECT count(*), min(%1$I)::timestamptz FROM %2$s WHERE %1$I < $1%3$s',
                      r.date_column, r.table_name,
                      CASE WHEN r.action = 'anonymise' THEN format(' AND (%s)',
@@ -1120,6 +1178,7 @@ BEGIN
   END LOOP;
   PERFORM brent_mdm.policy_log(CASE WHEN dry_run THEN 'purge_dry_run' ELSE 'purge' END, NULL,
                                jsonb_build_object('rules', report));
+  PERFORM brent_mdm.purge_access(false);
 END $$;
 COMMENT ON FUNCTION brent_mdm.purge(boolean) IS
   'Applies the retention rules (dry run by default: reports only): per rule, the rows deleted or anonymised (or that would be) and the oldest date among them; Client Index records leave their clients with lineage, change feed and golden records kept right; logged';

@@ -58,6 +58,9 @@ bool		policy_subject_access_running = false;
 int64		policy_subject_access_ids[POLICY_AUDIT_CLIENTS];
 int			policy_subject_access_nids = 0;
 
+/* set while purge() (a superuser's SECURITY DEFINER function) applies the retention rules */
+bool		policy_purge_running = false;
+
 /* ---- the register, cached ---- */
 
 typedef struct ObjKey
@@ -568,4 +571,26 @@ policy_subject_access_report(PG_FUNCTION_ARGS)
 	SPI_finish();
 	as_owner_end(&s);
 	return (Datum) 0;
+}
+
+/*
+ * purge_access(on): lets the executor hook accept purge()'s reads and writes of
+ * protected tables, made as the superuser who owns purge() on behalf of the
+ * caller.  Only a superuser (purge() itself, SECURITY DEFINER) may set it; it
+ * is cleared when purge() ends, and on any error (subtransaction or
+ * transaction abort).  Returns the previous state.
+ */
+PG_FUNCTION_INFO_V1(policy_purge_access);
+Datum
+policy_purge_access(PG_FUNCTION_ARGS)
+{
+	bool		prev = policy_purge_running;
+
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only brent_mdm.purge() may open protected tables to a purge"),
+				 errhint("Call brent_mdm.purge().")));
+	policy_purge_running = PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0);
+	PG_RETURN_BOOL(prev);
 }
