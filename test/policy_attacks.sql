@@ -112,7 +112,7 @@ ANALYZE atk.child;
 -- what the early years purpose legitimately sees
 SELECT count(*) AS ey_rows FROM atk.child WHERE date_of_birth > date '2026-01-01' - interval '5 years' \gset
 
-SELECT plan(71);
+SELECT plan(72);
 
 -- ---- identity: SET ROLE, SET SESSION AUTHORIZATION, SECURITY DEFINER ----
 \set LAST_ERROR_SQLSTATE none
@@ -630,6 +630,15 @@ SELECT brent_mdm.audit_flush();
 SELECT ok(EXISTS (SELECT FROM brent_mdm.audit_log WHERE session_role = 'atk_dpo' AND action = 'subject_access'
                      AND table_name = 'atk.child' AND client_ids = '{6}'),
           'the report''s reads are audited as a subject access to that person');
+\unset n
+SELECT count(*) FILTER (WHERE item LIKE 'possible access (%') AS n
+  FROM brent_mdm.subject_access_report(5) \gset
+SELECT ok((SELECT clients BETWEEN :ey_rows - 4 AND :ey_rows AND client_ids IS NULL
+             FROM brent_mdm.audit_log
+            WHERE role_name = 'atk_alice' AND dpia_id = 'atk_ey' AND table_name = 'atk.child'
+              AND action = 'select' AND clients > 16 ORDER BY audit_id DESC LIMIT 1)
+          AND :n > 0,
+          'a bulk read records how many persons it read (not their ids) and is a possible access in their report');
 
 -- retention: a dry run changes nothing, a purge removes only what expired
 CREATE TABLE atk.stay (id int PRIMARY KEY, client_id bigint, ended date);

@@ -122,7 +122,7 @@ CREATE TABLE brent_mdm.audit_log (
   stored_at       timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 COMMENT ON COLUMN brent_mdm.audit_log.clients IS
-  'For a table protected with a client-id column: how many distinct persons (client ids) the policy let the statement read or write';
+  'For a table protected with a client-id column: how many distinct persons (client ids) the policy let the statement read or write (exact up to 16, then estimated)';
 COMMENT ON COLUMN brent_mdm.audit_log.client_ids IS
   'Those client ids, when there were at most 16 (NULL when more: the statement counts as a bulk access)';
 CREATE INDEX audit_log_client_ids ON brent_mdm.audit_log USING gin (client_ids);

@@ -44,6 +44,8 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "port/pg_bitutils.h"
+#include <math.h>
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -63,6 +65,9 @@ bool		policy_purge_running = false;
 
 /* ---- the register, cached ---- */
 
+#define ACC_FILTER_BITS 65536
+static inline uint64 mix64(int64 v);
+
 typedef struct ObjKey
 {
 	int64		client_id;
@@ -78,6 +83,7 @@ typedef struct ObjEntry
 static bool obj_loaded = false;
 static HTAB *obj_hash = NULL;
 static long obj_count = 0;
+static uint64 obj_filter[ACC_FILTER_BITS / 64];	/* bits of objected client ids */
 static MemoryContext obj_cxt = NULL;
 static Oid	obj_relid = InvalidOid;
 static Oid	client_relid = InvalidOid;
@@ -146,6 +152,7 @@ obj_load(void)
 	MemoryContextReset(obj_cxt);
 	obj_hash = NULL;
 	obj_count = 0;
+	memset(obj_filter, 0, sizeof(obj_filter));
 	obj_relid = policy_registry_relid("objection");
 	client_relid = policy_registry_relid("client");
 	if (!OidIsValid(obj_relid))
@@ -191,7 +198,12 @@ obj_load(void)
 		if (!found || ends > e->ends_at)
 			e->ends_at = ends;
 		if (!found)
+		{
+			uint64		h = mix64(key.client_id) & (ACC_FILTER_BITS - 1);
+
+			obj_filter[h >> 6] |= UINT64CONST(1) << (h & 63);
 			obj_count++;
+		}
 	}
 	SPI_finish();
 	as_owner_end(&s);
@@ -206,7 +218,10 @@ objected(int64 client_id, const char *dpia)
 	ObjEntry   *e;
 	TimestampTz now = GetCurrentStatementStartTimestamp();
 
-	if (obj_count == 0)
+	uint64		h = mix64(client_id) & (ACC_FILTER_BITS - 1);
+
+	/* most persons have no objection: one bit says so */
+	if (obj_count == 0 || !(obj_filter[h >> 6] & (UINT64CONST(1) << (h & 63))))
 		return false;
 	memset(&key, 0, sizeof(key));
 	key.client_id = client_id;
@@ -220,18 +235,40 @@ objected(int64 client_id, const char *dpia)
 
 /* ---- persons read by each statement, per protected table ---- */
 
-#define ACC_MAX_COUNTED 100000
+/*
+ * Per table: the first POLICY_AUDIT_CLIENTS distinct ids exactly; beyond, a
+ * distinct count by linear counting over a 2^16-bit bitmap (a hash and a bit
+ * per row; within about 1% up to 100,000 persons, 5% at 300,000), so that a
+ * scan pays no hash table insert per row.
+ */
+#define ACC_BITS	65536
 
 typedef struct AccSet
 {
 	Oid			relid;
-	HTAB	   *ids;
-	int64		count;			/* distinct ids, up to ACC_MAX_COUNTED */
+	int			nids;			/* exact ids below, while not overflowed */
+	bool		overflow;
+	int64		ids[POLICY_AUDIT_CLIENTS];
+	uint64		bits[ACC_BITS / 64];
 	struct AccSet *next;
 } AccSet;
 
 static MemoryContext acc_cxt = NULL;
 static AccSet *acc_sets = NULL;
+static AccSet *acc_last = NULL;	/* the last one used: a scan uses one */
+
+static inline uint64
+mix64(int64 v)
+{
+	uint64		h = (uint64) v;
+
+	h ^= h >> 33;
+	h *= UINT64CONST(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	h ^= h >> 33;
+	return h;
+}
 
 void
 policy_subject_reset(void)
@@ -239,17 +276,19 @@ policy_subject_reset(void)
 	if (acc_cxt && acc_sets)
 		MemoryContextReset(acc_cxt);
 	acc_sets = NULL;
+	acc_last = NULL;
 }
 
 static AccSet *
 acc_find(Oid relid, bool create)
 {
 	AccSet	   *a;
-	HASHCTL		ctl;
 
+	if (acc_last && acc_last->relid == relid)
+		return acc_last;
 	for (a = acc_sets; a; a = a->next)
 		if (a->relid == relid)
-			return a;
+			return acc_last = a;
 	if (!create)
 		return NULL;
 	if (acc_cxt == NULL)
@@ -257,68 +296,82 @@ acc_find(Oid relid, bool create)
 										ALLOCSET_DEFAULT_SIZES);
 	a = MemoryContextAllocZero(acc_cxt, sizeof(AccSet));
 	a->relid = relid;
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(int64);
-	ctl.entrysize = sizeof(int64);
-	ctl.hcxt = acc_cxt;
-	a->ids = hash_create("brent_mdm persons read", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	a->next = acc_sets;
 	acc_sets = a;
-	return a;
+	return acc_last = a;
 }
 
 /*
  * Takes (and forgets) the persons counted for a table since the last take:
- * their number and up to max of their ids, sorted.  False if none.
+ * their number and, when at most max, their ids, sorted.  False if none.
  */
 bool
 policy_subject_take(Oid relid, int64 *ids, int max, int *nids, int64 *count)
 {
 	AccSet	   *a = acc_find(relid, false);
-	HASH_SEQ_STATUS seq;
-	int64	   *id;
 
 	*nids = 0;
 	*count = 0;
 	if (a == NULL)
 		return false;
-	*count = a->count;
-	if (a->count <= max)
+	if (!a->overflow)
 	{
-		hash_seq_init(&seq, a->ids);
-		while ((id = hash_seq_search(&seq)) != NULL)
-			ids[(*nids)++] = *id;
-		for (int i = 1; i < *nids; i++)	/* sorted, for a stable record */
-			for (int j = i; j > 0 && ids[j - 1] > ids[j]; j--)
-			{
-				int64		t = ids[j];
+		*count = a->nids;
+		if (a->nids <= max)
+		{
+			*nids = a->nids;
+			memcpy(ids, a->ids, sizeof(int64) * a->nids);
+			for (int i = 1; i < *nids; i++)	/* sorted, for a stable record */
+				for (int j = i; j > 0 && ids[j - 1] > ids[j]; j--)
+				{
+					int64		t = ids[j];
 
-				ids[j] = ids[j - 1];
-				ids[j - 1] = t;
-			}
+					ids[j] = ids[j - 1];
+					ids[j - 1] = t;
+				}
+		}
 	}
-	hash_destroy(a->ids);
+	else
+	{
+		/* linear counting: n = -m ln(zero bits / m) */
+		int64		set = 0;
+
+		for (int i = 0; i < ACC_BITS / 64; i++)
+			set += pg_popcount64(a->bits[i]);
+		if (set >= ACC_BITS)
+			set = ACC_BITS - 1;
+		*count = (int64) (-(double) ACC_BITS * log((double) (ACC_BITS - set) / ACC_BITS) + 0.5);
+		if (*count <= max)
+			*count = max + 1;	/* more than were listed, whatever the estimate */
+	}
 	for (AccSet **p = &acc_sets; *p; p = &(*p)->next)
 		if (*p == a)
 		{
 			*p = a->next;
 			break;
 		}
+	if (acc_last == a)
+		acc_last = NULL;
 	pfree(a);
 	return true;
 }
 
-static void
+static inline void
 acc_add(Oid relid, int64 client_id)
 {
 	AccSet	   *a = acc_find(relid, true);
-	bool		found;
+	uint64		h = mix64(client_id) & (ACC_BITS - 1);
 
-	if (a->count >= ACC_MAX_COUNTED)
+	a->bits[h >> 6] |= UINT64CONST(1) << (h & 63);
+	if (a->overflow)
 		return;
-	(void) hash_search(a->ids, &client_id, HASH_ENTER, &found);
-	if (!found)
-		a->count++;
+	for (int i = 0; i < a->nids; i++)
+		if (a->ids[i] == client_id)
+			return;
+	if (a->nids < POLICY_AUDIT_CLIENTS)
+		a->ids[a->nids++] = client_id;
+	else
+		a->overflow = true;
 }
 
 /* ---- the gate ---- */
