@@ -20,6 +20,10 @@ INSERT INTO brent_mdm.survivorship_rule VALUES ('postcode', 'most_trusted');
 SELECT * FROM brent_mdm.client_index_load('borough.person_record');
 INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, date_of_birth)
 VALUES ('housing', 'after-build', 'Zebedee', 'Quintrell', '1931-02-28');
+SELECT brent_mdm.register_dpia('ey', 'Early years', 'Support', 'public_task', 'Brent', 'Head of EY');
+SELECT brent_mdm.record_objection((SELECT min(client_id) FROM brent_mdm.client), 'objection', 'Art. 21', 'ey');
+SELECT brent_mdm.record_objection((SELECT max(client_id) FROM brent_mdm.client), 'restriction', 'Art. 18');
+SELECT brent_mdm.set_retention_rule('system:housing', interval '7 years', 'recorded_at');
 SQL
 dump=$(mktemp)
 trap 'rm -f "$dump"' EXIT
@@ -28,7 +32,7 @@ createdb "$dst"
 pg_restore -d "$dst" "$dump" 2>&1 | grep -v "^$" || true
 
 q() { psql -X -Atd "$1" -c "$2"; }
-echo "1..11"
+echo "1..13"
 n=0; fail=0
 check() { n=$((n+1)); if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (expected '$2', got '$3')"; fail=1; fi; }
 check "the extension is restored" "$(q "$src" "SELECT extversion FROM pg_extension WHERE extname = 'brent_mdm'")" \
@@ -53,4 +57,8 @@ next="INSERT INTO brent_mdm.client_record (system, record_key, given_name) VALUE
 check "ids continue after a restore" "t" "$(q "$dst" "$next" | head -1)"
 conf="SELECT link_threshold || ' ' || (SELECT string_agg(attribute || '=' || rule, ',' ORDER BY attribute) FROM brent_mdm.survivorship_rules WHERE overridden) FROM brent_mdm.client_settings"
 check "the DBA's Client Index settings and rules are kept" "0.95 postcode=most_trusted" "$(q "$dst" "$conf")"
+rights="SELECT string_agg(client_id || ' ' || coalesce(dpia_id, '*') || ' ' || kind, ',' ORDER BY objection_id) || ' ' || (SELECT string_agg(system || ' ' || keep || ' ' || date_column || ' ' || action, ',') FROM brent_mdm.retention_rule) FROM brent_mdm.objection"
+check "objections and retention rules are kept" "$(q "$src" "$rights")" "$(q "$dst" "$rights")"
+more="SELECT brent_mdm.record_objection((SELECT min(client_id) FROM brent_mdm.client), 'objection', 'again') > (SELECT max(objection_id) FROM brent_mdm.objection WHERE reason <> 'again')"
+check "objection ids continue after a restore" "t" "$(q "$dst" "$more")"
 exit $fail

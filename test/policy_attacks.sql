@@ -19,7 +19,7 @@ DELETE FROM brent_mdm.dpia WHERE dpia_id LIKE 'atk%';
 DO $$
 DECLARE r text;
 BEGIN
-  FOREACH r IN ARRAY ARRAY['atk_alice', 'atk_mallory', 'atk_writer', 'atk_team', 'atk_owner'] LOOP
+  FOREACH r IN ARRAY ARRAY['atk_alice', 'atk_mallory', 'atk_writer', 'atk_team', 'atk_owner', 'atk_dpo'] LOOP
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
       EXECUTE format('DROP OWNED BY %I CASCADE', r);
       EXECUTE format('DROP ROLE %I', r);
@@ -32,6 +32,7 @@ CREATE ROLE atk_team NOLOGIN;
 CREATE ROLE atk_alice LOGIN IN ROLE atk_team;          -- granted through her team
 CREATE ROLE atk_mallory LOGIN NOINHERIT IN ROLE atk_alice, atk_team;  -- may SET ROLE, inherits nothing
 CREATE ROLE atk_writer LOGIN;                          -- a system's loader
+CREATE ROLE atk_dpo LOGIN;                             -- the data protection officer
 CREATE SCHEMA atk;
 GRANT USAGE ON SCHEMA atk TO PUBLIC;
 CREATE TABLE atk.child (id int PRIMARY KEY, given_name text, date_of_birth date, postcode text,
@@ -111,7 +112,7 @@ ANALYZE atk.child;
 -- what the early years purpose legitimately sees
 SELECT count(*) AS ey_rows FROM atk.child WHERE date_of_birth > date '2026-01-01' - interval '5 years' \gset
 
-SELECT plan(52);
+SELECT plan(72);
 
 -- ---- identity: SET ROLE, SET SESSION AUTHORIZATION, SECURITY DEFINER ----
 \set LAST_ERROR_SQLSTATE none
@@ -537,10 +538,153 @@ SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501', 'the user cannot forge audit re
 SELECT ok((SELECT count(*) FROM brent_mdm.audit_log WHERE session_role = 'atk_mallory' AND action = 'refused') >= 4,
           'refused attempts are in the audit log');
 
+-- ---- data subjects' rights: objections, subject access, retention ----
+-- children 5 and 6 are Client Index clients too; 6 (schools) objects to the early
+-- years purpose only, 8 (schools) restricts every purpose
+INSERT INTO brent_mdm.client (client_id) VALUES (5), (6), (8) ON CONFLICT DO NOTHING;
+SELECT brent_mdm.record_objection(6, 'objection', 'Art. 21', 'atk_ey') AS atk_objection \gset
+SELECT brent_mdm.record_objection(8, 'restriction', 'Art. 18') AS atk_restriction \gset
+DELETE FROM atk.leaked;
+
+SET SESSION AUTHORIZATION atk_alice;
+SELECT brent_mdm.begin_purpose('atk_ey');
+\unset n
+SELECT count(*) AS n FROM atk.child_masked WHERE id IN (5, 6, 8) \gset
+SELECT count(*) FROM atk.child_masked WHERE atk.leak(given_name);
+SELECT brent_mdm.end_purpose();
+RESET SESSION AUTHORIZATION;
+SELECT is(:n::bigint, 1::bigint, 'under the purpose, the rows of persons who objected to it or restricted processing are invisible');
+SELECT ok(EXISTS (SELECT FROM atk.leaked WHERE v = 'child 5')
+          AND NOT EXISTS (SELECT FROM atk.leaked WHERE v IN ('child 6', 'child 8')),
+          'a leaky function in WHERE never sees an objected person''s row');
+
+SET SESSION AUTHORIZATION atk_writer;
+SELECT brent_mdm.begin_purpose('atk_sc');
+\unset n
+SELECT count(*) AS n FROM atk.child WHERE id = 6 \gset
+UPDATE atk.child SET given_name = 'changed' WHERE id = 8;
+SELECT brent_mdm.end_purpose();
+RESET SESSION AUTHORIZATION;
+SELECT is(:n::bigint, 1::bigint, 'an objection to one purpose leaves the person visible under another');
+SELECT is((SELECT given_name FROM atk.child WHERE id = 8), 'child 8',
+          'a restricted person''s row cannot be changed under a purpose');
+
+\set LAST_ERROR_SQLSTATE none
+SET SESSION AUTHORIZATION atk_alice;
+SELECT count(*) FROM brent_mdm.objection;
+RESET SESSION AUTHORIZATION;
+SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501', 'an analyst cannot read the objection register');
+
+\set LAST_ERROR_SQLSTATE none
+SET SESSION AUTHORIZATION atk_alice;
+UPDATE brent_mdm.objection SET lifted_at = now(), lifted_by = 'atk_alice';
+RESET SESSION AUTHORIZATION;
+SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501', 'an analyst cannot lift objections by writing the register');
+
+\set LAST_ERROR_SQLSTATE none
+SET SESSION AUTHORIZATION atk_alice;
+SELECT brent_mdm.lift_objection(:atk_objection, 'in my way');
+RESET SESSION AUTHORIZATION;
+SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501', 'an analyst cannot call lift_objection');
+
+\set LAST_ERROR_SQLSTATE none
+SET SESSION AUTHORIZATION atk_alice;
+SELECT brent_mdm.set_retention_rule('atk.child', interval '1 day', 'date_of_birth');
+RESET SESSION AUTHORIZATION;
+SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501', 'an analyst cannot set retention rules');
+
+\set LAST_ERROR_SQLSTATE none
+SET SESSION AUTHORIZATION atk_alice;
+SELECT count(*) FROM brent_mdm.retention_rule;
+RESET SESSION AUTHORIZATION;
+SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501', 'an analyst cannot read the retention rules');
+
+\set LAST_ERROR_SQLSTATE none
+SET SESSION AUTHORIZATION atk_alice;
+SELECT * FROM brent_mdm.purge(false);
+RESET SESSION AUTHORIZATION;
+SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501', 'an analyst cannot run a purge');
+
+\set LAST_ERROR_SQLSTATE none
+SET SESSION AUTHORIZATION atk_alice;
+SELECT * FROM brent_mdm.subject_access_report(6);
+RESET SESSION AUTHORIZATION;
+SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501', 'an analyst cannot call subject_access_report');
+
+-- the DPO's report reads protected rows; the power ends with the report
+GRANT EXECUTE ON FUNCTION brent_mdm.subject_access_report(bigint) TO atk_dpo;
+SET SESSION AUTHORIZATION atk_dpo;
+BEGIN;
+\unset n
+SELECT count(*) FILTER (WHERE source = 'atk.child' AND record->>'given_name' = 'child 6')
+       + count(*) FILTER (WHERE source = 'objection') AS n
+  FROM brent_mdm.subject_access_report(6) \gset
+\set LAST_ERROR_SQLSTATE none
+SELECT atk.count_all();
+ROLLBACK;
+RESET SESSION AUTHORIZATION;
+SELECT is(:n::bigint, 2::bigint, 'the DPO''s subject access report holds the person''s protected row and objection');
+SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501',
+          'after a subject access report (same transaction), a superuser''s SECURITY DEFINER function is refused again');
+SELECT brent_mdm.audit_flush();
+SELECT ok(EXISTS (SELECT FROM brent_mdm.audit_log WHERE session_role = 'atk_dpo' AND action = 'subject_access'
+                     AND table_name = 'atk.child' AND client_ids = '{6}'),
+          'the report''s reads are audited as a subject access to that person');
+\unset n
+SELECT count(*) FILTER (WHERE item LIKE 'possible access (%') AS n
+  FROM brent_mdm.subject_access_report(5) \gset
+SELECT ok((SELECT clients BETWEEN :ey_rows - 4 AND :ey_rows AND client_ids IS NULL
+             FROM brent_mdm.audit_log
+            WHERE role_name = 'atk_alice' AND dpia_id = 'atk_ey' AND table_name = 'atk.child'
+              AND action = 'select' AND clients > 16 ORDER BY audit_id DESC LIMIT 1)
+          AND :n > 0,
+          'a bulk read records how many persons it read (not their ids) and is a possible access in their report');
+
+-- retention: a dry run changes nothing, a purge removes only what expired
+CREATE TABLE atk.stay (id int PRIMARY KEY, client_id bigint, ended date);
+INSERT INTO atk.stay VALUES (1, 5, '2001-01-01'), (2, 6, '2002-01-01'), (3, 8, '2003-01-01'),
+                            (4, 5, current_date), (5, 6, current_date - 30);
+ALTER TABLE atk.stay OWNER TO atk_owner;
+SELECT brent_mdm.protect('atk.stay', 'client_id');
+SELECT brent_mdm.set_retention_rule('atk.stay', interval '10 years', 'ended');
+\unset n
+SELECT rows AS n FROM brent_mdm.purge() WHERE target = 'atk.stay' \gset
+SELECT is(:n::bigint || '/' || (SELECT count(*) FROM atk.stay), '3/5', 'a purge dry run reports 3 rows and removes none');
+-- the governance role's purge reads protected tables for it, for the purge only
+GRANT EXECUTE ON FUNCTION brent_mdm.purge(boolean) TO atk_dpo;
+SET SESSION AUTHORIZATION atk_dpo;
+BEGIN;
+\unset n
+SELECT rows AS n FROM brent_mdm.purge() WHERE target = 'atk.stay' \gset
+\set LAST_ERROR_SQLSTATE none
+SELECT atk.count_all();
+ROLLBACK;
+RESET SESSION AUTHORIZATION;
+SELECT is(:n::bigint, 3::bigint, 'a purge run by the governance role (not a superuser) reads the protected table');
+SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501',
+          'after a purge (same transaction), a superuser''s SECURITY DEFINER function is refused again');
+SELECT brent_mdm.purge(false);
+SELECT is((SELECT array_agg(id ORDER BY id) FROM atk.stay), '{4,5}'::int[], 'a purge removes the expired rows only');
+-- a table owner's trigger would run as the superuser who owns purge(): refused
+CREATE FUNCTION atk.escalate() RETURNS trigger LANGUAGE plpgsql
+  AS $$ BEGIN EXECUTE 'ALTER ROLE atk_owner SUPERUSER'; RETURN OLD; END $$;
+ALTER FUNCTION atk.escalate() OWNER TO atk_owner;
+CREATE TRIGGER escalate BEFORE DELETE ON atk.stay FOR EACH ROW EXECUTE FUNCTION atk.escalate();
+UPDATE atk.stay SET ended = '2001-01-01' WHERE id = 5;
+\set LAST_ERROR_SQLSTATE none
+SELECT brent_mdm.purge(false);
+SELECT ok(:'LAST_ERROR_SQLSTATE' = '42501' AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = 'atk_owner')
+          AND (SELECT count(*) FROM atk.stay) = 2,
+          'a purge refuses a table whose trigger would run with a superuser''s rights');
+DELETE FROM brent_mdm.retention_rule;
+SELECT brent_mdm.lift_objection(:atk_objection, 'test over');
+SELECT brent_mdm.lift_objection(:atk_restriction, 'test over');
+DELETE FROM brent_mdm.objection WHERE client_id IN (5, 6, 8);
+
 SELECT * FROM finish();
 
 -- ---- clean up ----
 DROP SCHEMA atk CASCADE;
 DELETE FROM brent_mdm.dpia WHERE dpia_id LIKE 'atk%';
-DROP OWNED BY atk_alice, atk_mallory, atk_writer, atk_team, atk_owner CASCADE;
-DROP ROLE atk_alice, atk_mallory, atk_writer, atk_team, atk_owner;
+DROP OWNED BY atk_alice, atk_mallory, atk_writer, atk_team, atk_owner, atk_dpo CASCADE;
+DROP ROLE atk_alice, atk_mallory, atk_writer, atk_team, atk_owner, atk_dpo;

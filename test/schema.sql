@@ -72,7 +72,7 @@ SELECT set_eq($$
         'postcode_district', 'postcode_sector', 'postcode_agreement', 'nhs_number_is_valid',
         'ni_number_is_valid', 'upn_is_valid', 'date_agreement',
         -- the policy gates and masks: never raise, whatever the session or input
-        'purpose_is', 'purpose_in', 'active_dpia', 'mask_year', 'pseudonym'],
+        'purpose_is', 'purpose_in', 'active_dpia', 'mask_year', 'pseudonym', 'subject_visible'],
   'the LEAKPROOF functions are exactly the error-free ones');
 SELECT ok(NOT (SELECT proleakproof FROM pg_proc
                 WHERE oid = 'brent_mdm.jaro_winkler(text, text, float8)'::regprocedure),

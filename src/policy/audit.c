@@ -29,6 +29,7 @@
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
 #include "common/hashfn.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -77,6 +78,10 @@ typedef struct AuditRecord
 	char		dpia[POLICY_DPIA_LEN];
 	char		table_name[2 * NAMEDATALEN + 8];
 	char		detail[96];
+	bool		has_clients;	/* a table with a client-id column, or a subject access */
+	int32		nclient_ids;	/* ids listed below (0 when more than fit) */
+	int64		clients;		/* distinct persons read or written */
+	int64		client_ids[POLICY_AUDIT_CLIENTS];
 } AuditRecord;
 
 typedef enum
@@ -291,6 +296,28 @@ policy_audit_event(const char *action, const char *dpia, const char *detail)
 				 errhint("Check max_worker_processes and the server log.")));
 }
 
+/* An event about persons (a subject access report): their ids recorded. */
+void
+policy_audit_event_clients(const char *action, const char *dpia, const char *detail,
+						   const int64 *ids, int nids, int64 count)
+{
+	AuditRecord r;
+
+	if (audit == NULL)
+		return;
+	audit_fill(&r, action, dpia, NULL, 0, 0, 0, detail);
+	r.has_clients = true;
+	r.clients = count;
+	r.nclient_ids = Min(nids, POLICY_AUDIT_CLIENTS);
+	memcpy(r.client_ids, ids, sizeof(int64) * r.nclient_ids);
+	if (!audit_append(&r, true))
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("the brent_mdm audit queue is full"),
+				 errdetail("The audit worker of this database is not keeping up or cannot start."),
+				 errhint("Check max_worker_processes and the server log.")));
+}
+
 /* ---- statements on protected tables ---- */
 
 #define MAX_AUDITED_RELS 16
@@ -301,11 +328,14 @@ typedef struct TrackedQuery
 	SubTransactionId subxact;	/* where it started: forgotten if that aborts */
 	uint64		epoch;			/* of the purpose when the statement started */
 	bool		with_purpose;	/* a valid purpose when it started */
+	bool		subject_access; /* a query of subject_access_report() */
+	bool		purge;			/* a query of purge() */
 	char		dpia[POLICY_DPIA_LEN];
 	int64		query_id;
 	int64		statement_hash;
 	int			nrels;
 	const char *names[MAX_AUDITED_RELS];
+	Oid			parents[MAX_AUDITED_RELS];	/* the protected table (a child's parent) */
 	bool		written[MAX_AUDITED_RELS];	/* result relation of the statement */
 	struct TrackedQuery *next;
 } TrackedQuery;
@@ -358,10 +388,31 @@ audit_statement(TrackedQuery *t, CmdType op, uint64 rows, bool failed)
 	{
 		AuditRecord r;
 
-		audit_fill(&r, failed ? "error" : (t->written[i] ? command_name(op) : "select"),
+		audit_fill(&r, failed ? "error" :
+				   t->subject_access ? "subject_access" :
+				   (t->written[i] ? command_name(op) : "select"),
 				   t->with_purpose ? t->dpia : NULL, t->names[i], rows,
 				   t->query_id, t->statement_hash,
-				   failed ? (t->written[i] ? command_name(op) : "select") : NULL);
+				   failed ? (t->written[i] ? command_name(op) : "select") :
+				   t->purge ? "purge" : NULL);
+		/* the persons the policy let the statement read or write */
+		if (t->subject_access)
+		{
+			/* the report's own reads: the person's ids */
+			r.has_clients = true;
+			r.nclient_ids = policy_subject_access_nids;
+			r.clients = policy_subject_access_nids;
+			memcpy(r.client_ids, policy_subject_access_ids, sizeof(int64) * r.nclient_ids);
+		}
+		else if (policy_protected_has_client(t->parents[i]))
+		{
+			int			n;
+
+			r.has_clients = true;
+			(void) policy_subject_take(t->parents[i], r.client_ids, POLICY_AUDIT_CLIENTS,
+									   &n, &r.clients);
+			r.nclient_ids = n;
+		}
 		(void) audit_append(&r, false);
 	}
 }
@@ -390,26 +441,33 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 		Oid			session_user = GetSessionUserId();
 		bool		session_is_super = superuser_arg(session_user);
 		Oid			bypasser = InvalidOid;
+		bool		subject_access = policy_subject_access_running &&
+			GetUserId() == BOOTSTRAP_SUPERUSERID;
+		bool		purge = policy_purge_running && superuser();
 
 		memset(&tq, 0, sizeof(tq));
-		/* a SECURITY DEFINER function of a role that bypasses RLS */
-		if (!session_is_super && GetUserId() != session_user &&
+		/*
+		 * a SECURITY DEFINER function of a role that bypasses RLS (but not
+		 * the subject access report's own queries: audited as such)
+		 */
+		if (!session_is_super && !subject_access && !purge && GetUserId() != session_user &&
 			has_bypassrls_privilege(GetUserId()))
 			bypasser = GetUserId();
 		foreach(lc, ps->rtable)
 		{
 			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
 			const char *name;
+			Oid			parent = InvalidOid;
 			bool		seen = false;
 
 			rti++;
 			if (rte->rtekind != RTE_RELATION)
 				continue;
-			name = policy_protected_name(rte->relid, NULL);
+			name = policy_protected_name(rte->relid, &parent);
 			if (name == NULL)
 				continue;
 			/* a view owned by a role that bypasses RLS */
-			if (!session_is_super && OidIsValid(rte->checkAsUser) &&
+			if (!session_is_super && !subject_access && !purge && OidIsValid(rte->checkAsUser) &&
 				rte->checkAsUser != session_user && !OidIsValid(bypasser) &&
 				has_bypassrls_privilege(rte->checkAsUser))
 				bypasser = rte->checkAsUser;
@@ -422,6 +480,7 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 			if (!seen && tq.nrels < MAX_AUDITED_RELS)
 			{
 				tq.names[tq.nrels] = name;
+				tq.parents[tq.nrels] = parent;
 				tq.written[tq.nrels] = rti_is_result(ps, rti);
 				tq.nrels++;
 			}
@@ -465,6 +524,8 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 				t->subxact = GetCurrentSubTransactionId();
 				t->epoch = policy_purpose.epoch;
 				t->with_purpose = dpia != NULL;
+				t->subject_access = subject_access;
+				t->purge = purge;
 				if (dpia)
 					strlcpy(t->dpia, dpia, sizeof(t->dpia));
 				t->query_id = (int64) ps->queryId;
@@ -555,6 +616,12 @@ policy_xact_callback(XactEvent event, void *arg)
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 		while (tracked)
 			tracked_remove(tracked);
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT)
+	{
+		policy_subject_reset();
+		policy_subject_access_running = false;
+		policy_purge_running = false;
+	}
 }
 
 static void
@@ -563,6 +630,9 @@ policy_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	if (event != SUBXACT_EVENT_ABORT_SUB)
 		return;
+	/* a caught error in the report or a purge: their rights end with them */
+	policy_subject_access_running = false;
+	policy_purge_running = false;
 	for (TrackedQuery *t = tracked, *next; t; t = next)
 	{
 		next = t->next;
@@ -636,16 +706,18 @@ audit_store_batch(int slot)
 	else
 	{
 		/* one INSERT per batch, the columns as arrays */
-		static const Oid elemtypes[11] = {TIMESTAMPTZOID, NAMEOID, NAMEOID, TEXTOID, TEXTOID,
-		TEXTOID, INT8OID, INT8OID, INT8OID, INT4OID, TEXTOID};
-		static const char *const arraytypes[11] = {"timestamptz[]", "name[]", "name[]",
-			"text[]", "text[]", "text[]", "int8[]", "int8[]", "int8[]", "int4[]", "text[]"};
-		ArrayBuildState *acc[11];
-		Datum		args[11];
-		Oid			argtypes[11];
+#define NCOLS 13
+		static const Oid elemtypes[NCOLS] = {TIMESTAMPTZOID, NAMEOID, NAMEOID, TEXTOID, TEXTOID,
+		TEXTOID, INT8OID, INT8OID, INT8OID, INT4OID, TEXTOID, INT8OID, TEXTOID};
+		static const char *const arraytypes[NCOLS] = {"timestamptz[]", "name[]", "name[]",
+			"text[]", "text[]", "text[]", "int8[]", "int8[]", "int8[]", "int4[]", "text[]",
+		"int8[]", "text[]"};
+		ArrayBuildState *acc[NCOLS];
+		Datum		args[NCOLS];
+		Oid			argtypes[NCOLS];
 		StringInfoData sql;
 
-		for (int c = 0; c < 11; c++)
+		for (int c = 0; c < NCOLS; c++)
 			acc[c] = initArrayResult(elemtypes[c], CurrentMemoryContext, false);
 		for (int i = 0; i < n; i++)
 		{
@@ -669,21 +741,36 @@ audit_store_batch(int slot)
 			accumArrayResult(acc[8], Int64GetDatum(r->statement_hash), !has_table, INT8OID, CurrentMemoryContext);
 			accumArrayResult(acc[9], Int32GetDatum(r->pid), false, INT4OID, CurrentMemoryContext);
 			accumArrayResult(acc[10], CStringGetTextDatum(r->detail), r->detail[0] == '\0', TEXTOID, CurrentMemoryContext);
+			accumArrayResult(acc[11], Int64GetDatum(r->clients), !r->has_clients, INT8OID, CurrentMemoryContext);
+			{
+				/* the ids as an array literal, cast in the INSERT */
+				StringInfoData ids;
+
+				initStringInfo(&ids);
+				appendStringInfoChar(&ids, '{');
+				for (int k = 0; k < r->nclient_ids; k++)
+					appendStringInfo(&ids, "%s" INT64_FORMAT, k ? "," : "", r->client_ids[k]);
+				appendStringInfoChar(&ids, '}');
+				accumArrayResult(acc[12], CStringGetTextDatum(ids.data),
+								 !r->has_clients || (r->nclient_ids == 0 && r->clients > 0),
+								 TEXTOID, CurrentMemoryContext);
+			}
 		}
 		initStringInfo(&sql);
 		appendStringInfoString(&sql,
 							   "INSERT INTO brent_mdm.audit_log (logged_at, role_name, session_role, "
-							   "dpia_id, action, table_name, rows, query_id, statement_hash, pid, detail) "
-							   "SELECT * FROM unnest(");
-		for (int c = 0; c < 11; c++)
+							   "dpia_id, action, table_name, rows, query_id, statement_hash, pid, detail, "
+							   "clients, client_ids) "
+							   "SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13::bigint[] FROM unnest(");
+		for (int c = 0; c < NCOLS; c++)
 		{
 			args[c] = makeArrayResult(acc[c], CurrentMemoryContext);
 			argtypes[c] = get_array_type(elemtypes[c]);
 			appendStringInfo(&sql, "%s$%d::%s", c ? ", " : "", c + 1, arraytypes[c]);
 		}
-		appendStringInfoChar(&sql, ')');
+		appendStringInfoString(&sql, ") AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13)");
 		SPI_connect();
-		if (SPI_execute_with_args(sql.data, 11, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+		if (SPI_execute_with_args(sql.data, NCOLS, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "brent_mdm audit: could not store %d audit records", n);
 		SPI_finish();
 	}

@@ -70,6 +70,7 @@ policy_relcache_callback(Datum arg, Oid relid)
 		policy_generation++;
 	}
 	policy_rls_invalidate(relid);
+	policy_subject_invalidate(relid);
 }
 
 static void

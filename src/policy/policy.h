@@ -21,6 +21,7 @@
 
 #define POLICY_DPIA_LEN		NAMEDATALEN
 #define POLICY_KEY_LEN		32
+#define POLICY_AUDIT_CLIENTS	16	/* client ids listed in an audit record */
 
 /* The purpose this session acts under (dpia.c). */
 typedef struct PolicyPurpose
@@ -51,10 +52,22 @@ extern bool policy_relation_is_protected(Oid relid);
 extern bool policy_any_protected(void);
 extern const char *policy_protected_name(Oid relid, Oid *parent);
 extern void policy_rls_invalidate(Oid relid);
+extern bool policy_protected_has_client(Oid relid);
+
+/* subject.c */
+extern bool policy_subject_access_running;
+extern bool policy_purge_running;
+extern int64 policy_subject_access_ids[POLICY_AUDIT_CLIENTS];
+extern int	policy_subject_access_nids;
+extern void policy_subject_invalidate(Oid relid);
+extern void policy_subject_reset(void);
+extern bool policy_subject_take(Oid relid, int64 *ids, int max, int *nids, int64 *count);
 
 /* audit.c */
 extern bool policy_preloaded;
 extern void policy_init(void);
 extern void policy_audit_event(const char *action, const char *dpia, const char *detail);
+extern void policy_audit_event_clients(const char *action, const char *dpia, const char *detail,
+									   const int64 *ids, int nids, int64 count);
 
 #endif							/* BRENT_MDM_POLICY_H */

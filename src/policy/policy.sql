@@ -117,8 +117,15 @@ CREATE TABLE brent_mdm.audit_log (
   statement_hash  bigint,
   pid             integer NOT NULL,
   detail          text,
+  clients         bigint,
+  client_ids      bigint[],
   stored_at       timestamptz NOT NULL DEFAULT clock_timestamp()
 );
+COMMENT ON COLUMN brent_mdm.audit_log.clients IS
+  'For a table protected with a client-id column: how many distinct persons (client ids) the policy let the statement read or write (exact up to 16, then estimated)';
+COMMENT ON COLUMN brent_mdm.audit_log.client_ids IS
+  'Those client ids, when there were at most 16 (NULL when more: the statement counts as a bulk access)';
+CREATE INDEX audit_log_client_ids ON brent_mdm.audit_log USING gin (client_ids);
 CREATE INDEX audit_log_logged_at ON brent_mdm.audit_log (logged_at);
 COMMENT ON TABLE brent_mdm.audit_log IS
   'Every statement on a protected table, and every purpose begun, ended or refused; written by the audit worker (survives ROLLBACK)';
@@ -423,6 +430,11 @@ BEGIN
       IF s.row_filter IS NOT NULL THEN
         gate := gate || format(' AND (%s)', s.row_filter);
       END IF;
+      -- persons who objected to (or restricted) this purpose: their rows are left out
+      IF p.client_id_column IS NOT NULL THEN
+        gate := gate || format(' AND brent_mdm.subject_visible(%L, %L::regclass, %I::bigint)',
+                               s.dpia_id, target::text, p.client_id_column);
+      END IF;
       IF s.access = 'write' THEN
         EXECUTE format('CREATE POLICY %I ON %s AS PERMISSIVE FOR ALL TO PUBLIC USING (%s) WITH CHECK (%s)',
                        'brent_mdm_dpia_' || s.dpia_id, a.table_name, gate, gate);
@@ -567,6 +579,12 @@ BEGIN
           AND attnum > 0 AND NOT attisdropped) THEN
     RAISE EXCEPTION 'column "%" of table % does not exist', client_id_column, target
       USING ERRCODE = '42703';
+  END IF;
+  IF client_id_column IS NOT NULL AND (SELECT atttypid FROM pg_attribute WHERE attrelid = target
+       AND attname = client_id_column) NOT IN ('bigint'::regtype, 'integer'::regtype, 'smallint'::regtype) THEN
+    RAISE EXCEPTION 'client-id column "%" of table % is not an integer', client_id_column, target
+      USING ERRCODE = '42804',
+      HINT = 'The client-id column holds Client Index ids (brent_mdm.client.client_id, bigint).';
   END IF;
   view_name := format('%I.%I', c.relnamespace::regnamespace::text, c.relname || '_masked');
   IF to_regclass(view_name) IS NOT NULL THEN
@@ -758,3 +776,411 @@ COMMENT ON FUNCTION brent_mdm.policy_forget_dropped() IS
 REVOKE ALL ON FUNCTION brent_mdm.policy_forget_dropped() FROM PUBLIC;
 CREATE EVENT TRIGGER brent_mdm_policy_forget_dropped ON sql_drop
   EXECUTE FUNCTION brent_mdm.policy_forget_dropped();
+
+-- ---- data subjects' rights: objections and restrictions, subject access, retention ----
+--
+-- An objection (GDPR Art. 21) or a restriction (Art. 18) of a person (a Client
+-- Index client) leaves that person's rows out of the purposes it applies to (one
+-- DPIA, or every purpose when dpia_id is NULL): the policies of tables protected
+-- with a client-id column call brent_mdm.subject_visible(), a C function over a
+-- per-backend cache of the register, invalidated when it (or a merge of clients)
+-- changes.  A person is every client id merged into the same surviving client:
+-- an objection follows merges made before or after it was recorded.
+
+CREATE TABLE brent_mdm.objection (
+  objection_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  client_id     bigint NOT NULL,
+  dpia_id       text REFERENCES brent_mdm.dpia ON DELETE CASCADE,
+  kind          text NOT NULL CHECK (kind IN ('objection', 'restriction')),
+  reason        text NOT NULL CHECK (reason <> ''),
+  recorded_by   name NOT NULL DEFAULT session_user,
+  recorded_at   timestamptz NOT NULL DEFAULT now(),
+  ends_at       timestamptz,
+  lifted_by     name,
+  lifted_at     timestamptz,
+  lift_reason   text,
+  CHECK ((lifted_at IS NULL) = (lifted_by IS NULL))
+);
+CREATE INDEX objection_client ON brent_mdm.objection (client_id);
+COMMENT ON TABLE brent_mdm.objection IS
+  'Objections (Art. 21) and restrictions (Art. 18) of persons: their rows are left out of the purpose (dpia_id) or of every purpose (NULL) until ends_at or lifted';
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.objection', '');
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.objection_objection_id_seq', '');
+REVOKE ALL ON brent_mdm.objection FROM PUBLIC;
+CREATE TRIGGER policy_registry_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+  ON brent_mdm.objection FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.policy_registry_changed();
+-- a merge makes the merged client's objections apply to the survivor's rows and back
+CREATE TRIGGER policy_client_merged AFTER UPDATE OF merged_into ON brent_mdm.client
+  FOR EACH ROW WHEN (NEW.merged_into IS DISTINCT FROM OLD.merged_into)
+  EXECUTE FUNCTION brent_mdm.policy_registry_changed();
+
+CREATE FUNCTION brent_mdm.subject_visible(dpia text, tbl regclass, client_id bigint) RETURNS boolean
+  LANGUAGE c STABLE LEAKPROOF PARALLEL RESTRICTED COST 10
+  AS 'MODULE_PATHNAME', 'policy_subject_visible';
+COMMENT ON FUNCTION brent_mdm.subject_visible(text, regclass, bigint) IS
+  'Policy gate: false when the session does not act under the DPIA or the person (client id, merges followed) objected to it or restricted it; counts the persons each statement reads, for the audit';
+
+CREATE FUNCTION brent_mdm.objection_active(o brent_mdm.objection) RETURNS boolean
+  LANGUAGE sql STABLE
+  AS $$ SELECT o.lifted_at IS NULL AND (o.ends_at IS NULL OR o.ends_at > now()) $$;
+COMMENT ON FUNCTION brent_mdm.objection_active(brent_mdm.objection) IS
+  'Whether an objection or restriction applies now (not lifted, not ended)';
+
+CREATE FUNCTION brent_mdm.client_ids_of_person(client_id bigint) RETURNS bigint[]
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+    WITH RECURSIVE tree(id) AS (
+      SELECT coalesce(brent_mdm.resolve_client(client_id), client_id)
+      UNION SELECT c.client_id FROM brent_mdm.client c JOIN tree ON c.merged_into = tree.id)
+    SELECT array_agg(id ORDER BY id) FROM tree
+  $$;
+COMMENT ON FUNCTION brent_mdm.client_ids_of_person(bigint) IS
+  'Every client id standing for the same person: the surviving client of a client id and every client merged into it';
+REVOKE ALL ON FUNCTION brent_mdm.client_ids_of_person(bigint) FROM PUBLIC;
+
+CREATE FUNCTION brent_mdm.record_objection(client_id bigint, kind text, reason text,
+    dpia text DEFAULT NULL, ends_at timestamptz DEFAULT NULL)
+  RETURNS bigint
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE
+  id bigint;
+BEGIN
+  IF client_id IS NULL OR kind IS NULL OR reason IS NULL OR reason = '' THEN
+    RAISE EXCEPTION 'record_objection needs a client id, a kind and a reason' USING ERRCODE = '22004';
+  END IF;
+  IF kind NOT IN ('objection', 'restriction') THEN
+    RAISE EXCEPTION 'invalid kind "%"', kind USING ERRCODE = '22023',
+      HINT = 'objection (GDPR Art. 21) or restriction (Art. 18).';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM brent_mdm.client c WHERE c.client_id = record_objection.client_id) THEN
+    RAISE EXCEPTION 'client % does not exist', client_id USING ERRCODE = '42704',
+      HINT = 'Objections are recorded against Client Index ids (brent_mdm.client).';
+  END IF;
+  IF dpia IS NOT NULL THEN
+    PERFORM brent_mdm.dpia_row(dpia);
+  END IF;
+  IF ends_at IS NOT NULL AND ends_at <= now() THEN
+    RAISE EXCEPTION 'an objection cannot end in the past' USING ERRCODE = '22023';
+  END IF;
+  INSERT INTO brent_mdm.objection (client_id, dpia_id, kind, reason, ends_at)
+  VALUES (client_id, dpia, kind, reason, ends_at)
+  RETURNING objection_id INTO id;
+  PERFORM brent_mdm.policy_log('record_objection', dpia, jsonb_build_object('objection_id', id,
+    'client_id', client_id, 'kind', kind, 'reason', reason, 'ends_at', ends_at));
+  RETURN id;
+END $$;
+COMMENT ON FUNCTION brent_mdm.record_objection(bigint, text, text, text, timestamptz) IS
+  'Records an objection or restriction of a person to one DPIA (or to every purpose, dpia NULL), until ends_at (or lifted); their rows leave that purpose at once; logged';
+
+CREATE FUNCTION brent_mdm.lift_objection(objection_id bigint, reason text) RETURNS bigint
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE
+  o brent_mdm.objection;
+BEGIN
+  IF reason IS NULL OR reason = '' THEN
+    RAISE EXCEPTION 'lift_objection needs a reason' USING ERRCODE = '22004';
+  END IF;
+  SELECT * INTO o FROM brent_mdm.objection x WHERE x.objection_id = lift_objection.objection_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'objection % does not exist', objection_id USING ERRCODE = '42704';
+  END IF;
+  IF o.lifted_at IS NOT NULL THEN
+    RAISE EXCEPTION 'objection % was already lifted', objection_id USING ERRCODE = '55000';
+  END IF;
+  UPDATE brent_mdm.objection x SET lifted_by = session_user, lifted_at = now(), lift_reason = reason
+   WHERE x.objection_id = lift_objection.objection_id;
+  PERFORM brent_mdm.policy_log('lift_objection', o.dpia_id, jsonb_build_object(
+    'objection_id', objection_id, 'client_id', o.client_id, 'reason', reason));
+  RETURN objection_id;
+END $$;
+COMMENT ON FUNCTION brent_mdm.lift_objection(bigint, text) IS
+  'Lifts an objection or restriction (kept in the register, marked lifted); logged';
+REVOKE ALL ON FUNCTION brent_mdm.record_objection(bigint, text, text, text, timestamptz),
+  brent_mdm.lift_objection(bigint, text) FROM PUBLIC;
+
+-- The subject access report (GDPR Art. 15): C, so that it can read protected
+-- tables for a DPO who acts under no purpose; itself audited.
+CREATE FUNCTION brent_mdm.subject_access_report(client_id bigint)
+  RETURNS TABLE (source text, item text, record jsonb)
+  LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE
+  AS 'MODULE_PATHNAME', 'policy_subject_access_report';
+COMMENT ON FUNCTION brent_mdm.subject_access_report(bigint) IS
+  'Everything held on a person (every client id merged with theirs): golden records, source records of every system, lineage, objections, rows of every table protected with a client-id column, and the audit of every access to them; for the DPO (not PUBLIC); audited';
+REVOKE ALL ON FUNCTION brent_mdm.subject_access_report(bigint) FROM PUBLIC;
+
+-- ---- retention ----
+
+CREATE TABLE brent_mdm.retention_rule (
+  rule_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  table_name    regclass,
+  system        text REFERENCES brent_mdm.client_source ON UPDATE CASCADE ON DELETE CASCADE,
+  keep          interval NOT NULL CHECK (keep > interval '0'),
+  date_column   name NOT NULL,
+  action        text NOT NULL DEFAULT 'delete' CHECK (action IN ('delete', 'anonymise')),
+  anonymise_columns name[],
+  created_by    name NOT NULL DEFAULT session_user,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  CHECK ((table_name IS NULL) <> (system IS NULL)),
+  CHECK ((action = 'anonymise') = (anonymise_columns IS NOT NULL)),
+  UNIQUE (table_name),
+  UNIQUE (system)
+);
+COMMENT ON TABLE brent_mdm.retention_rule IS
+  'How long records are kept: rows of a table, or Client Index records of a source system, whose date column is older than keep are deleted or anonymised by purge()';
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.retention_rule', '');
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.retention_rule_rule_id_seq', '');
+REVOKE ALL ON brent_mdm.retention_rule FROM PUBLIC;
+
+-- purge() runs as the extension owner, a superuser: whatever user code a DELETE
+-- or UPDATE of a table would run (triggers, rules, non-catalog functions or
+-- operators in index expressions and predicates, and for an UPDATE in CHECK
+-- constraints and generated columns) would run with a superuser's rights.  Such
+-- tables are refused, when a rule is set and again at each purge.
+CREATE FUNCTION brent_mdm.retention_target_check(target regclass, action text) RETURNS void
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE
+  why text;
+BEGIN
+  WITH RECURSIVE tree(relid) AS (
+    SELECT target::oid UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent = tree.relid),
+  code(objclass, objid, what) AS (
+    SELECT 'pg_class'::regclass, x.indexrelid, format('index %s', x.indexrelid::regclass)
+      FROM pg_index x JOIN tree ON x.indrelid = tree.relid
+    UNION ALL
+    SELECT 'pg_constraint'::regclass, c.oid, format('constraint %s', c.conname)
+      FROM pg_constraint c JOIN tree ON c.conrelid = tree.relid
+     WHERE c.contype = 'c' AND action = 'anonymise'
+    UNION ALL
+    SELECT 'pg_attrdef'::regclass, d.oid, format('generated column %s', a.attname)
+      FROM pg_attrdef d JOIN tree ON d.adrelid = tree.relid
+      JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+     WHERE a.attgenerated <> '' AND action = 'anonymise')
+  SELECT coalesce(
+    (SELECT format('trigger %s on %s', t.tgname, t.tgrelid::regclass) FROM pg_trigger t JOIN tree ON t.tgrelid = tree.relid
+      WHERE NOT t.tgisinternal LIMIT 1),
+    (SELECT format('rule %s on %s', r.rulename, r.ev_class::regclass) FROM pg_rewrite r JOIN tree ON r.ev_class = tree.relid
+      WHERE r.rulename <> '_RETURN' LIMIT 1),
+    (SELECT code.what FROM code JOIN pg_depend dep ON dep.classid = code.objclass AND dep.objid = code.objid
+       LEFT JOIN pg_proc p ON dep.refclassid = 'pg_proc'::regclass AND p.oid = dep.refobjid
+       LEFT JOIN pg_operator o ON dep.refclassid = 'pg_operator'::regclass AND o.oid = dep.refobjid
+      WHERE coalesce(p.pronamespace, o.oprnamespace) NOT IN ('pg_catalog'::regnamespace, 'brent_mdm'::regnamespace)
+      LIMIT 1))
+    INTO why;
+  IF why IS NOT NULL THEN
+    RAISE EXCEPTION 'table % cannot be purged: it runs user code (%)', target, why
+      USING ERRCODE = '42501',
+      DETAIL = 'purge() runs as a superuser: triggers, rules and user functions of the table would run with its rights.',
+      HINT = 'Remove it, or purge the table by its owner''s own job.';
+  END IF;
+END $$;
+COMMENT ON FUNCTION brent_mdm.retention_target_check(regclass, text) IS
+  'Internal: refuses a table whose purge would run user code (triggers, rules, user functions in indexes, and for anonymise in CHECK constraints and generated columns)';
+REVOKE ALL ON FUNCTION brent_mdm.retention_target_check(regclass, text) FROM PUBLIC;
+
+CREATE FUNCTION brent_mdm.purge_access(on_off boolean) RETURNS boolean
+  LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'policy_purge_access';
+COMMENT ON FUNCTION brent_mdm.purge_access(boolean) IS
+  'Internal: lets purge() (and only a superuser) read and write protected tables for its caller; returns the previous state';
+REVOKE ALL ON FUNCTION brent_mdm.purge_access(boolean) FROM PUBLIC;
+
+CREATE FUNCTION brent_mdm.set_retention_rule(target text, keep interval, date_column name,
+    action text DEFAULT 'delete', anonymise_columns name[] DEFAULT NULL)
+  RETURNS bigint
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE
+  tbl regclass;
+  sys text;
+  typ regtype;
+  col name;
+  id bigint;
+BEGIN
+  IF target IS NULL OR keep IS NULL OR date_column IS NULL OR action IS NULL THEN
+    RAISE EXCEPTION 'set_retention_rule needs a table or system, a period and a date column'
+      USING ERRCODE = '22004';
+  END IF;
+  IF keep <= interval '0' THEN
+    RAISE EXCEPTION 'invalid retention period %', keep USING ERRCODE = '22023';
+  END IF;
+  IF action NOT IN ('delete', 'anonymise') THEN
+    RAISE EXCEPTION 'invalid action "%"', action USING ERRCODE = '22023', HINT = 'delete or anonymise.';
+  END IF;
+  IF target LIKE 'system:%' THEN
+    sys := substr(target, 8);
+    IF NOT EXISTS (SELECT 1 FROM brent_mdm.client_source s WHERE s.system = sys) THEN
+      RAISE EXCEPTION 'system "%" is not a Client Index source', sys USING ERRCODE = '42704';
+    END IF;
+    IF action <> 'delete' THEN
+      RAISE EXCEPTION 'Client Index records are deleted, not anonymised' USING ERRCODE = '22023',
+        DETAIL = 'An anonymised source record could no longer be matched; its client''s golden record is recomputed without it.';
+    END IF;
+    tbl := 'brent_mdm.client_record'::regclass;
+  ELSE
+    tbl := to_regclass(target);
+    IF tbl IS NULL OR (SELECT relkind FROM pg_class WHERE oid = tbl) NOT IN ('r', 'p') THEN
+      RAISE EXCEPTION 'table % does not exist', target USING ERRCODE = '42P01',
+        HINT = 'A table name, or system:<name> for the Client Index records of a source system.';
+    END IF;
+    IF (SELECT relnamespace FROM pg_class WHERE oid = tbl) IN ('pg_catalog'::regnamespace,
+         'brent_mdm'::regnamespace, 'information_schema'::regnamespace) THEN
+      RAISE EXCEPTION 'table % has no retention rule of its own', tbl USING ERRCODE = '42939',
+        HINT = 'Client Index records are kept per source system: system:<name>.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = tbl) THEN
+      RAISE EXCEPTION 'table % is a partition or inheritance child', tbl USING ERRCODE = '42809',
+        HINT = 'Set the rule on its parent.';
+    END IF;
+    PERFORM brent_mdm.retention_target_check(tbl, action);
+  END IF;
+  SELECT atttypid INTO typ FROM pg_attribute
+   WHERE attrelid = tbl AND attname = date_column AND attnum > 0 AND NOT attisdropped;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'column "%" of table % does not exist', date_column, tbl USING ERRCODE = '42703';
+  END IF;
+  IF typ NOT IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype) THEN
+    RAISE EXCEPTION 'column "%" of table % is not a date', date_column, tbl USING ERRCODE = '42804';
+  END IF;
+  IF action = 'anonymise' THEN
+    IF anonymise_columns IS NULL OR cardinality(anonymise_columns) = 0 THEN
+      RAISE EXCEPTION 'anonymise needs the columns to clear' USING ERRCODE = '22004';
+    END IF;
+    FOREACH col IN ARRAY anonymise_columns LOOP
+      IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = tbl AND attname = col
+                        AND attnum > 0 AND NOT attisdropped) THEN
+        RAISE EXCEPTION 'column "%" of table % does not exist', col, tbl USING ERRCODE = '42703';
+      END IF;
+      IF (SELECT attnotnull FROM pg_attribute WHERE attrelid = tbl AND attname = col) THEN
+        RAISE EXCEPTION 'column "%" of table % is NOT NULL and cannot be cleared', col, tbl
+          USING ERRCODE = '42804';
+      END IF;
+    END LOOP;
+  ELSE
+    anonymise_columns := NULL;
+  END IF;
+  DELETE FROM brent_mdm.retention_rule r
+   WHERE r.table_name = CASE WHEN sys IS NULL THEN tbl END OR r.system = sys;
+  INSERT INTO brent_mdm.retention_rule (table_name, system, keep, date_column, action, anonymise_columns)
+  VALUES (CASE WHEN sys IS NULL THEN tbl END, sys, keep, date_column, action, anonymise_columns)
+  RETURNING rule_id INTO id;
+  PERFORM brent_mdm.policy_log('retention_rule', NULL, jsonb_build_object('rule_id', id,
+    'target', coalesce(tbl::text, '') || coalesce(' system ' || sys, ''), 'keep', keep,
+    'date_column', date_column, 'action', action, 'anonymise_columns', anonymise_columns));
+  RETURN id;
+END $$;
+COMMENT ON FUNCTION brent_mdm.set_retention_rule(text, interval, name, text, name[]) IS
+  'Sets how long rows of a table (or system:<name>, the Client Index records of a source system) are kept, by a date column, and whether they are then deleted or anonymised (listed columns set to NULL); replaces the table''s rule; logged';
+
+CREATE FUNCTION brent_mdm.drop_retention_rule(rule_id bigint) RETURNS bigint
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+BEGIN
+  DELETE FROM brent_mdm.retention_rule r WHERE r.rule_id = drop_retention_rule.rule_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'retention rule % does not exist', rule_id USING ERRCODE = '42704';
+  END IF;
+  PERFORM brent_mdm.policy_log('drop_retention_rule', NULL, jsonb_build_object('rule_id', rule_id));
+  RETURN rule_id;
+END $$;
+COMMENT ON FUNCTION brent_mdm.drop_retention_rule(bigint) IS 'Removes a retention rule; logged';
+
+CREATE FUNCTION brent_mdm.purge(dry_run boolean DEFAULT true)
+  RETURNS TABLE (rule_id bigint, target text, action text, rows bigint, oldest timestamptz,
+                 clients_refreshed bigint, applied boolean)
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE
+  r brent_mdm.retention_rule;
+  cutoff timestamptz;
+  n bigint;
+  old timestamptz;
+  touched bigint[];
+  prev boolean;
+  report jsonb := '[]';
+BEGIN
+  IF dry_run IS NULL THEN
+    RAISE EXCEPTION 'purge needs dry_run true or false' USING ERRCODE = '22004';
+  END IF;
+  -- protected tables are read and written for the caller (audited, detail purge)
+  PERFORM brent_mdm.purge_access(true);
+  FOR r IN SELECT * FROM brent_mdm.retention_rule x ORDER BY x.rule_id LOOP
+    cutoff := now() - r.keep;
+    clients_refreshed := NULL;
+    IF r.system IS NOT NULL THEN
+      target := 'system ' || r.system;
+      EXECUTE format('SELECT count(*), min(%1$I)::timestamptz FROM brent_mdm.client_record
+                       WHERE system = $1 AND %1$I < $2', r.date_column)
+        INTO n, old USING r.system, cutoff;
+      IF NOT dry_run AND n > 0 THEN
+        -- in bulk mode (one pass, not a trigger per row): lineage, change feed
+        -- and golden records as the AFTER trigger would keep them
+        prev := brent_mdm.client_index_bulk(true);
+        EXECUTE format('WITH gone AS (DELETE FROM brent_mdm.client_record
+                          WHERE system = $1 AND %1$I < $2
+                          RETURNING client_id, record_id, system, record_key),
+                        h AS (INSERT INTO brent_mdm.client_history (client_id, event, record_id, detail)
+                          SELECT client_id, ''record_left'', record_id,
+                                 jsonb_build_object(''system'', system, ''record_key'', record_key, ''by'', ''purge'')
+                            FROM gone WHERE client_id IS NOT NULL),
+                        f AS (INSERT INTO brent_mdm.client_change (client_id, change, system, record_key)
+                          SELECT client_id, ''updated'', system, record_key FROM gone WHERE client_id IS NOT NULL)
+                        SELECT array_agg(DISTINCT client_id) FROM gone WHERE client_id IS NOT NULL',
+                       r.date_column)
+          INTO touched USING r.system, cutoff;
+        PERFORM brent_mdm.refresh_golden(coalesce(touched, '{}'));
+        -- a client left without records keeps no personal data
+        UPDATE brent_mdm.client c
+           SET given_name = NULL, family_name = NULL, date_of_birth = NULL, sex = NULL,
+               postcode = NULL, address_line = NULL, address_from = NULL, nhs_number = NULL,
+               ni_number = NULL, upn = NULL
+         WHERE c.client_id = ANY (touched) AND c.status = 'retired';
+        PERFORM brent_mdm.client_index_bulk(prev);
+        PERFORM pg_notify('brent_mdm_client_change', c::text) FROM unnest(touched) c;
+        clients_refreshed := coalesce(cardinality(touched), 0);
+      END IF;
+    ELSE
+      target := r.table_name::text;
+      PERFORM brent_mdm.retention_target_check(r.table_name, r.action);
+      EXECUTE format('SELECT count(*), min(%1$I)::timestamptz FROM %2$s WHERE %1$I < $1%3$s',
+                     r.date_column, r.table_name,
+                     CASE WHEN r.action = 'anonymise' THEN format(' AND (%s)',
+                       (SELECT string_agg(format('%I IS NOT NULL', c), ' OR ') FROM unnest(r.anonymise_columns) c))
+                     ELSE '' END)
+        INTO n, old USING cutoff;
+      IF NOT dry_run AND n > 0 THEN
+        IF r.action = 'delete' THEN
+          EXECUTE format('DELETE FROM %s WHERE %I < $1', r.table_name, r.date_column) USING cutoff;
+        ELSE
+          EXECUTE format('UPDATE %s SET %s WHERE %I < $1 AND (%s)', r.table_name,
+                         (SELECT string_agg(format('%I = NULL', c), ', ') FROM unnest(r.anonymise_columns) c),
+                         r.date_column,
+                         (SELECT string_agg(format('%I IS NOT NULL', c), ' OR ') FROM unnest(r.anonymise_columns) c))
+            USING cutoff;
+        END IF;
+      END IF;
+    END IF;
+    rule_id := r.rule_id;
+    action := r.action;
+    rows := n;
+    oldest := old;
+    applied := NOT dry_run;
+    report := report || jsonb_build_object('rule_id', r.rule_id, 'target', target, 'action', r.action,
+                                           'rows', n, 'oldest', old, 'cutoff', cutoff);
+    RETURN NEXT;
+  END LOOP;
+  PERFORM brent_mdm.policy_log(CASE WHEN dry_run THEN 'purge_dry_run' ELSE 'purge' END, NULL,
+                               jsonb_build_object('rules', report));
+  PERFORM brent_mdm.purge_access(false);
+END $$;
+COMMENT ON FUNCTION brent_mdm.purge(boolean) IS
+  'Applies the retention rules (dry run by default: reports only): per rule, the rows deleted or anonymised (or that would be) and the oldest date among them; Client Index records leave their clients with lineage, change feed and golden records kept right; logged';
+REVOKE ALL ON FUNCTION brent_mdm.set_retention_rule(text, interval, name, text, name[]),
+  brent_mdm.drop_retention_rule(bigint), brent_mdm.purge(boolean) FROM PUBLIC;

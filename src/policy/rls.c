@@ -33,6 +33,7 @@ typedef struct ProtectedRel
 	Oid			relid;
 	Oid			parent;			/* itself for a top-level protected table */
 	char	   *name;			/* schema-qualified name of the parent */
+	bool		has_client;		/* protected with a client-id column (on the parent) */
 } ProtectedRel;
 
 static bool prot_loaded = false;
@@ -74,6 +75,7 @@ prot_load(void)
 	Snapshot	snap;
 	TupleDesc	desc;
 	AttrNumber	a_parent;
+	AttrNumber	a_client;
 	int			cap = 16;
 
 	policy_register_callbacks();
@@ -92,6 +94,7 @@ prot_load(void)
 	rel = table_open(prot_table_relid, AccessShareLock);
 	desc = RelationGetDescr(rel);
 	a_parent = get_attnum(prot_table_relid, "parent_table");
+	a_client = get_attnum(prot_table_relid, "client_id_column");
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	scan = table_beginscan(rel, snap, 0, NULL);
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
@@ -117,6 +120,12 @@ prot_load(void)
 		}
 		prot[nprot].relid = relid;
 		prot[nprot].parent = parent;
+		prot[nprot].has_client = false;
+		if (a_client != InvalidAttrNumber)
+		{
+			(void) heap_getattr(tup, a_client, desc, &isnull);
+			prot[nprot].has_client = !isnull;
+		}
 		prot[nprot].name = MemoryContextStrdup(prot_cxt, relname && nspname ?
 											   quote_qualified_identifier(nspname, relname) :
 											   "?");
@@ -126,6 +135,17 @@ prot_load(void)
 	UnregisterSnapshot(snap);
 	table_close(rel, AccessShareLock);
 	qsort(prot, nprot, sizeof(ProtectedRel), prot_cmp);
+	/* children: their parent's client-id column */
+	for (int i = 0; i < nprot; i++)
+		if (prot[i].parent != prot[i].relid)
+		{
+			ProtectedRel key;
+			ProtectedRel *p;
+
+			key.relid = prot[i].parent;
+			p = bsearch(&key, prot, nprot, sizeof(ProtectedRel), prot_cmp);
+			prot[i].has_client = p && p->has_client;
+		}
 }
 
 /* True when some table of this database is protected (loads the cache). */
@@ -165,4 +185,13 @@ policy_protected_name(Oid relid, Oid *parent)
 	if (parent)
 		*parent = p->parent;
 	return p->name;
+}
+
+/* Whether a protected table (or its parent) was protected with a client-id column. */
+bool
+policy_protected_has_client(Oid relid)
+{
+	ProtectedRel *p = prot_find(relid);
+
+	return p != NULL && p->has_client;
 }
