@@ -6,7 +6,7 @@
 #   BENCH_ROWS=2000000 ./run bench policy
 #   bash bench/policy.sh 2000000        (inside a cluster with brent_mdm preloaded)
 #
-# Four copies of one table (id int primary key, payload text, d date):
+# Five copies of one table (id int primary key, payload text, d date):
 #   plain      no RLS
 #   plpgsql    RLS, policy USING (bench_plpgsql_allowed('bench')): a PL/pgSQL
 #              function reading a custom GUC, the usual home-made policy
@@ -14,6 +14,9 @@
 #              gates purpose_in / purpose_is), but not registered as protected:
 #              the policy without the audit
 #   protected  brent_mdm.protect() and a DPIA: the policy and the audit
+#   subject    protect(table, 'client_id'): as protected, plus the objection
+#              register checked on every row (one objection recorded), read
+#              through its masking view (compare with protected_masked)
 # read by one analyst role under the purpose.  Point lookups: 100,000 by key
 # in a PL/pgSQL loop (cached plans, no client round trip: the per-statement
 # overhead at its most visible), timed until the audit worker has stored
@@ -47,11 +50,15 @@ CREATE TABLE bench.gate (LIKE bench.plain INCLUDING ALL);
 INSERT INTO bench.gate SELECT * FROM bench.plain;
 CREATE TABLE bench.protected (LIKE bench.plain INCLUDING ALL);
 INSERT INTO bench.protected SELECT * FROM bench.plain;
+-- protected with a client-id column: the objection register is checked on every row
+CREATE TABLE bench.subject (LIKE bench.plain INCLUDING ALL, client_id bigint);
+INSERT INTO bench.subject SELECT p.*, p.id % 1000 + 1 FROM bench.plain p;
 ALTER TABLE bench.plain OWNER TO bench_owner;
 ALTER TABLE bench.plpgsql OWNER TO bench_owner;
 ALTER TABLE bench.gate OWNER TO bench_owner;
 ALTER TABLE bench.protected OWNER TO bench_owner;
-VACUUM ANALYZE bench.plain, bench.plpgsql, bench.gate, bench.protected;
+ALTER TABLE bench.subject OWNER TO bench_owner;
+VACUUM ANALYZE bench.plain, bench.plpgsql, bench.gate, bench.protected, bench.subject;
 
 CREATE FUNCTION bench.bench_plpgsql_allowed(dpia text) RETURNS boolean
   LANGUAGE plpgsql STABLE AS \$\$ BEGIN RETURN current_setting('bench.purpose', true) = dpia; END \$\$;
@@ -63,6 +70,12 @@ SELECT brent_mdm.register_dpia('bench', 'Benchmark', 'Measuring the policy', 'pu
 SELECT brent_mdm.protect('bench.protected');
 SELECT brent_mdm.set_table_scope('bench', 'bench.protected');
 SELECT brent_mdm.set_column_scope('bench', 'bench.protected', c) FROM unnest(ARRAY['id', 'payload', 'd']) c;
+SELECT brent_mdm.protect('bench.subject', 'client_id');
+SELECT brent_mdm.set_table_scope('bench', 'bench.subject');
+SELECT brent_mdm.set_column_scope('bench', 'bench.subject', c) FROM unnest(ARRAY['id', 'payload', 'd', 'client_id']) c;
+-- one person objects to every purpose (client 1000000001, never in the table: every row is checked, none hidden)
+INSERT INTO brent_mdm.client (client_id) OVERRIDING SYSTEM VALUE VALUES (1000000001) ON CONFLICT DO NOTHING;
+SELECT brent_mdm.record_objection(1000000001, 'objection', 'benchmark');
 SELECT brent_mdm.approve_dpia('bench', 'DPO', now() + interval '1 day');
 SELECT brent_mdm.grant_purpose('bench', 'bench_analyst');
 -- the same policies as protect() made, on a table the audit does not know
@@ -70,7 +83,7 @@ ALTER TABLE bench.gate ENABLE ROW LEVEL SECURITY;
 ALTER TABLE bench.gate FORCE ROW LEVEL SECURITY;
 CREATE POLICY brent_mdm_gate ON bench.gate AS RESTRICTIVE USING ((SELECT brent_mdm.purpose_in('{bench}'::text[])));
 CREATE POLICY brent_mdm_dpia_bench ON bench.gate FOR SELECT USING ((SELECT brent_mdm.purpose_is('bench')));
-GRANT SELECT ON bench.plain, bench.plpgsql, bench.gate, bench.protected, bench.protected_masked TO bench_analyst;
+GRANT SELECT ON bench.plain, bench.plpgsql, bench.gate, bench.protected, bench.protected_masked, bench.subject_masked TO bench_analyst;
 SQL
 
 psql -X -q -v ON_ERROR_STOP=1 -v rows="$rows" -v lookups="$lookups" <<'SQL'
@@ -95,6 +108,7 @@ BEGIN
       WHEN 'gate' THEN SELECT payload INTO v FROM bench.gate WHERE id = k;
       WHEN 'protected' THEN SELECT payload INTO v FROM bench.protected WHERE id = k;
       WHEN 'protected_masked' THEN SELECT payload INTO v FROM bench.protected_masked WHERE id = k;
+      WHEN 'subject_masked' THEN SELECT payload INTO v FROM bench.subject_masked WHERE id = k;
     END CASE;
     IF v IS NULL THEN RAISE EXCEPTION 'lookup % of % found nothing', k, t; END IF;
   END LOOP;
@@ -121,7 +135,7 @@ DO $d$
 DECLARE v text;
 BEGIN
   FOR round IN 0..3 LOOP       -- round 0 warms the caches and is not kept
-    FOREACH v IN ARRAY ARRAY['plain', 'plpgsql', 'gate', 'protected', 'protected_masked'] LOOP
+    FOREACH v IN ARRAY ARRAY['plain', 'plpgsql', 'gate', 'protected', 'protected_masked', 'subject_masked'] LOOP
       INSERT INTO runs
       SELECT v, pg_temp.look(v, current_setting('bench.lookups')::int, current_setting('bench.rows')::int),
              pg_temp.scan('bench.' || v, current_setting('bench.rows')::int)
@@ -135,7 +149,7 @@ SELECT variant, round(lookup_us::numeric, 2) AS "lookup (us)",
        round((lookup_us / (SELECT lookup_us FROM r WHERE variant = 'plain'))::numeric, 3) AS "vs no RLS",
        round(scan_ms::numeric, 0) AS "scan (ms)",
        round((scan_ms / (SELECT scan_ms FROM r WHERE variant = 'plain'))::numeric, 3) AS "vs no RLS "
-  FROM r ORDER BY array_position(ARRAY['plain', 'plpgsql', 'gate', 'protected', 'protected_masked'], variant);
+  FROM r ORDER BY array_position(ARRAY['plain', 'plpgsql', 'gate', 'protected', 'protected_masked', 'subject_masked'], variant);
 SELECT round(((SELECT lookup_us FROM r WHERE variant = 'protected') - (SELECT lookup_us FROM r WHERE variant = 'gate'))::numeric, 2)
          AS "audit per statement (us)",
        round(((SELECT scan_ms FROM r WHERE variant = 'plpgsql') / (SELECT scan_ms FROM r WHERE variant = 'protected'))::numeric, 1)
