@@ -10,9 +10,9 @@
 #   plain      no RLS
 #   plpgsql    RLS, policy USING (bench_plpgsql_allowed('bench')): a PL/pgSQL
 #              function reading a custom GUC, the usual home-made policy
-#   gate       RLS with exactly the policies protect() makes (the initplan
-#              gates purpose_in / purpose_is), but not registered as protected:
-#              the policy without the audit
+#   gate       RLS with exactly the policy protect() makes for a DPIA without a
+#              row filter (USING brent_mdm.purpose_is('bench')), but not
+#              registered as protected: the policy without the audit
 #   protected  brent_mdm.protect() and a DPIA: the policy and the audit
 #   subject    protect(table, 'client_id'): as protected, plus the objection
 #              register checked on every row (one objection recorded), read
@@ -81,8 +81,8 @@ SELECT brent_mdm.grant_purpose('bench', 'bench_analyst');
 -- the same policies as protect() made, on a table the audit does not know
 ALTER TABLE bench.gate ENABLE ROW LEVEL SECURITY;
 ALTER TABLE bench.gate FORCE ROW LEVEL SECURITY;
-CREATE POLICY brent_mdm_gate ON bench.gate AS RESTRICTIVE USING ((SELECT brent_mdm.purpose_in('{bench}'::text[])));
-CREATE POLICY brent_mdm_dpia_bench ON bench.gate FOR SELECT USING ((SELECT brent_mdm.purpose_is('bench')));
+-- (protect() makes one permissive policy per DPIA: its gate, AND its row filter if it has one)
+CREATE POLICY brent_mdm_dpia_bench ON bench.gate FOR SELECT USING (brent_mdm.purpose_is('bench'));
 GRANT SELECT ON bench.plain, bench.plpgsql, bench.gate, bench.protected, bench.protected_masked, bench.subject_masked TO bench_analyst;
 SQL
 

@@ -56,6 +56,7 @@ PG_FUNCTION_INFO_V1(disclosure_count_combine);
 PG_FUNCTION_INFO_V1(disclosure_count_serialize);
 PG_FUNCTION_INFO_V1(disclosure_count_deserialize);
 PG_FUNCTION_INFO_V1(disclosure_count_final);
+PG_FUNCTION_INFO_V1(disclosure_count_final_default);
 PG_FUNCTION_INFO_V1(disclosure_distinct_trans);
 PG_FUNCTION_INFO_V1(disclosure_distinct_combine);
 PG_FUNCTION_INFO_V1(disclosure_distinct_serialize);
@@ -345,6 +346,21 @@ disclosure_count_final(PG_FUNCTION_ARGS)
 	if (state == NULL)
 		PG_RETURN_INT64(0);		/* no rows */
 	if (!control_count(state->n, state->threshold, state->base, &published))
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(published);
+}
+
+/*
+ * safe_count(*) with the default rules: the state is count(*)'s own (int8inc,
+ * int8pl: no state to serialise between parallel workers); the rules are
+ * applied here, once per group.
+ */
+Datum
+disclosure_count_final_default(PG_FUNCTION_ARGS)
+{
+	int64		published;
+
+	if (!control_count(PG_GETARG_INT64(0), DEFAULT_THRESHOLD, DEFAULT_BASE, &published))
 		PG_RETURN_NULL();
 	PG_RETURN_INT64(published);
 }

@@ -58,11 +58,16 @@ CREATE FUNCTION brent_mdm.safe_count_final(internal) RETURNS bigint
 COMMENT ON FUNCTION brent_mdm.safe_count_final(internal) IS
   'Final function of safe_count: the count suppressed and rounded';
 
+CREATE FUNCTION brent_mdm.safe_count_final_default(bigint) RETURNS bigint
+  LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'disclosure_count_final_default';
+COMMENT ON FUNCTION brent_mdm.safe_count_final_default(bigint) IS
+  'Final function of safe_count(*): the count, NULL when from 1 to 9, else rounded to the nearest 5';
+-- count(*)'s own transition and combine functions: nothing to serialise in parallel plans
 CREATE AGGREGATE brent_mdm.safe_count(*) (
-  SFUNC = brent_mdm.safe_count_transition, STYPE = internal, SSPACE = 16,
-  FINALFUNC = brent_mdm.safe_count_final,
-  COMBINEFUNC = brent_mdm.safe_count_combine,
-  SERIALFUNC = brent_mdm.safe_count_serialize, DESERIALFUNC = brent_mdm.safe_count_deserialize,
+  SFUNC = pg_catalog.int8inc, STYPE = bigint, INITCOND = '0',
+  FINALFUNC = brent_mdm.safe_count_final_default,
+  COMBINEFUNC = pg_catalog.int8pl,
   PARALLEL = SAFE);
 COMMENT ON AGGREGATE brent_mdm.safe_count(*) IS
   'Number of rows, NULL when from 1 to 9, else rounded to the nearest 5';
