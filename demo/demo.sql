@@ -151,23 +151,28 @@ UNLISTEN *;
 
 \echo
 \echo '-- Early Years: families with under-fives who moved into the borough in the last three months'
-\echo '-- (reference date 2026-03-31): one query over the Client Index -- an adult whose earliest record'
-\echo '-- at any address is recent, and the under-fives of the same family name at the same postcode'
+\echo '-- (reference date 2026-03-31): one query over the Client Index -- an adult (a system that holds only'
+\echo '-- adults knows them) whose earliest record at any address is recent, and the under-fives at the same'
+\echo '-- postcode whose family name shares a name key with the adult's names (patronymics included)'
 CREATE TEMP VIEW under_fives_moved_in AS
-SELECT adult.postcode, adult.family_name AS family, arrived.first_seen AS moved_in,
+SELECT adult.postcode, coalesce(adult.family_name, a.name) AS family, a.first_seen AS moved_in,
        child.client_id, child.given_name, child.date_of_birth
   FROM brent_mdm.client adult
-  JOIN LATERAL (SELECT min(r.address_from) AS first_seen FROM brent_mdm.client_record r
-                 WHERE r.client_id = adult.client_id) arrived ON true
+  JOIN LATERAL (SELECT min(r.address_from) AS first_seen, bool_or(s.min_age > 0) AS adult_system,
+                       max(coalesce(r.full_name, r.family_name)) AS name,
+                       array_agg(DISTINCT k) AS name_keys
+                  FROM brent_mdm.client_record r JOIN brent_mdm.client_source s USING (system)
+                  CROSS JOIN LATERAL unnest(brent_mdm.name_keys(coalesce(r.full_name, r.family_name))) k
+                 WHERE r.client_id = adult.client_id) a ON true
   JOIN brent_mdm.client child
     ON child.status = 'active' AND child.postcode = adult.postcode
-   AND brent_mdm.normalise_name(child.family_name) = brent_mdm.normalise_name(adult.family_name)
    AND child.date_of_birth > date '2026-03-31' - interval '5 years'
- WHERE adult.status = 'active' AND adult.date_of_birth <= date '2026-03-31' - interval '16 years'
-   AND arrived.first_seen >= date '2026-03-31' - interval '3 months';
-SELECT postcode, family, min(moved_in) AS moved_in,
+   AND brent_mdm.name_keys(child.family_name) && a.name_keys
+ WHERE adult.status = 'active' AND a.first_seen >= date '2026-03-31' - interval '3 months'
+   AND (a.adult_system OR adult.date_of_birth <= date '2026-03-31' - interval '16 years');
+SELECT postcode, string_agg(DISTINCT family, ', ') AS adults, min(moved_in) AS moved_in,
        string_agg(DISTINCT given_name || ' (' || date_of_birth || ')', ', ') AS under_fives
-  FROM under_fives_moved_in GROUP BY 1, 2 ORDER BY 3 DESC, 1 LIMIT 15;
+  FROM under_fives_moved_in GROUP BY postcode ORDER BY 3 DESC, 1 LIMIT 15;
 
 \echo
 \echo '-- ... and how that answer compares with the ground truth'
