@@ -318,6 +318,55 @@ parts_comparable(const LinkModel *lm, const LinkRecord *a, const LinkRecord *b)
 	return given && surname;
 }
 
+/* The first and the last word of a prepared name (no copy: offsets). */
+static void
+name_ends(const LinkValue *v, int *first_end, int *last_start)
+{
+	int			i = 0;
+
+	while (i < v->len && v->s[i] != ' ')
+		i++;
+	*first_end = i;
+	i = v->len;
+	while (i > 0 && v->s[i - 1] != ' ')
+		i--;
+	*last_start = i;
+}
+
+/*
+ * Does one full name give only an initial and the surname of the other?  Both
+ * orders of the one with the initial count ("h grewal", "grewal h"); the
+ * other's surname is its last word.  Only for names of two words or more.
+ */
+static bool
+initial_and_surname_one_way(const LinkValue *x, const LinkValue *y)
+{
+	int			xf,
+				xl,
+				yf,
+				yl;
+
+	name_ends(x, &xf, &xl);
+	name_ends(y, &yf, &yl);
+	if (xl == 0 || yl == 0 || y->len - yl < 2)
+		return false;
+	/* x: "initial surname" */
+	if (xf == 1 && x->s[0] == y->s[0] &&
+		x->len - xl == y->len - yl && memcmp(x->s + xl, y->s + yl, y->len - yl) == 0)
+		return true;
+	/* x: "surname initial" */
+	if (x->len - xl == 1 && x->s[xl] == y->s[0] &&
+		xf == y->len - yl && memcmp(x->s, y->s + yl, xf) == 0)
+		return true;
+	return false;
+}
+
+static bool
+initial_and_surname(const LinkValue *a, const LinkValue *b)
+{
+	return initial_and_surname_one_way(a, b) || initial_and_surname_one_way(b, a);
+}
+
 void
 link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *level)
 {
@@ -356,6 +405,9 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 					double		s = name_sim(a, b);
 
 					l = s >= 0.92 ? 2 : s >= 0.85 ? 3 : s >= 0.70 ? 4 : 5;
+					/* "JABER, I" and "Ibrahim Jabir": an initial and the surname agree */
+					if (l > 2 && lm->columns[c].kind == LK_FULL_NAME && initial_and_surname(a, b))
+						l = 2;
 				}
 				break;
 			case LK_DATE:
