@@ -361,6 +361,22 @@ initial_and_surname_one_way(const LinkValue *x, const LinkValue *y)
 	return false;
 }
 
+/* The first words of two names of which one has more words: "jyoti daksha", "jyoti" */
+static bool
+first_words_agree(const LinkValue *a, const LinkValue *b)
+{
+	int			af,
+				al,
+				bf,
+				bl;
+
+	name_ends(a, &af, &al);
+	name_ends(b, &bf, &bl);
+	if ((af == a->len) == (bf == b->len))
+		return false;			/* both one word, or both several */
+	return af == bf && af >= 2 && memcmp(a->s, b->s, af) == 0;
+}
+
 static bool
 initial_and_surname(const LinkValue *a, const LinkValue *b)
 {
@@ -407,6 +423,9 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 					l = s >= 0.92 ? 2 : s >= 0.85 ? 3 : s >= 0.70 ? 4 : 5;
 					/* "JABER, I" and "Ibrahim Jabir": an initial and the surname agree */
 					if (l > 2 && lm->columns[c].kind == LK_FULL_NAME && initial_and_surname(a, b))
+						l = 2;
+					/* "Jyoti Daksha" and "Jyoti": the first given names agree, one has more */
+					if (l > 2 && lm->columns[c].kind == LK_GIVEN_NAME && first_words_agree(a, b))
 						l = 2;
 				}
 				break;
