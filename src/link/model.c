@@ -383,6 +383,30 @@ initial_and_surname(const LinkValue *a, const LinkValue *b)
 	return initial_and_surname_one_way(a, b) || initial_and_surname_one_way(b, a);
 }
 
+/*
+ * Given name and surname recorded the other way round ("Pinto Roberto" and
+ * "Roberto Pinto"): where both disagree as recorded but each agrees with the
+ * other's other part, both count as "similar".
+ */
+static void
+swapped_names(const LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *level)
+{
+	int			g = -1,
+				f = -1;
+
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		if (lm->columns[c].kind == LK_GIVEN_NAME && g < 0)
+			g = c;
+		else if (lm->columns[c].kind == LK_SURNAME && f < 0)
+			f = c;
+	}
+	if (g < 0 || f < 0 || level[g] < 4 || level[f] < 4)
+		return;
+	if (name_sim(&ra->v[g], &rb->v[f]) >= 0.92 && name_sim(&ra->v[f], &rb->v[g]) >= 0.92)
+		level[g] = level[f] = 2;
+}
+
 void
 link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *level)
 {
@@ -481,6 +505,7 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 		}
 		level[c] = l;
 	}
+	swapped_names(lm, ra, rb, level);
 }
 
 /*
