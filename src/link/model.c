@@ -403,7 +403,7 @@ swapped_names(const LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, u
 	}
 	if (g < 0 || f < 0 || level[g] < 4 || level[f] < 4)
 		return;
-	if (name_sim(&ra->v[g], &rb->v[f]) >= 0.92 && name_sim(&ra->v[f], &rb->v[g]) >= 0.92)
+	if (name_sim(&ra->v[g], &rb->v[f]) >= 0.85 && name_sim(&ra->v[f], &rb->v[g]) >= 0.85)
 		level[g] = level[f] = 2;
 }
 
