@@ -276,12 +276,10 @@ Datum
 client_block_keys(PG_FUNCTION_ARGS)
 {
 	KeyList		kl;
-	DateADT		dob;
+	DateADT		dob = PG_ARGISNULL(3) ? DATEVAL_NOBEGIN : PG_GETARG_DATEADT(3);
 
-	if (!PG_ARGISNULL(3))
-		dob = PG_GETARG_DATEADT(3);
 	block_keys(text_arg(fcinfo, 0), text_arg(fcinfo, 1), text_arg(fcinfo, 2),
-			   PG_ARGISNULL(3) || DATE_NOT_FINITE(dob) ? NULL : &dob,
+			   DATE_NOT_FINITE(dob) ? NULL : &dob,
 			   text_arg(fcinfo, 4), text_arg(fcinfo, 5), text_arg(fcinfo, 6),
 			   text_arg(fcinfo, 7), &kl);
 	PG_RETURN_ARRAYTYPE_P(keys_array(&kl));
@@ -440,13 +438,12 @@ client_cache_load(void)
 static double
 value_tf(int c, const LinkValue *v)
 {
-	TfEntry		key;
+	TfEntry		key = {((uint64) c << 32) | v->hash, 0};
 	TfEntry    *hit;
 	const LinkColumn *col = &cache.lm->columns[c];
 
 	if (v->s == NULL || !col->tf || col->npresent == 0)
 		return 0;
-	key.key = ((uint64) c << 32) | v->hash;
 	hit = bsearch(&key, cache.tf, cache.ntf, sizeof(TfEntry), tf_cmp);
 	return hit ? hit->frequency : 1.0 / col->npresent;
 }

@@ -763,7 +763,7 @@ void
 double_metaphone(const char *word, int len, int max_length,
 				 char *primary, char *alternate)
 {
-	DmState		st;
+	DmState		st = {0};
 	int			cur = 0;
 
 	if (word == NULL || len < 0)

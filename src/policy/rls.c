@@ -139,10 +139,9 @@ prot_load(void)
 	for (int i = 0; i < nprot; i++)
 		if (prot[i].parent != prot[i].relid)
 		{
-			ProtectedRel key;
+			ProtectedRel key = {.relid = prot[i].parent};
 			ProtectedRel *p;
 
-			key.relid = prot[i].parent;
 			p = bsearch(&key, prot, nprot, sizeof(ProtectedRel), prot_cmp);
 			prot[i].has_client = p && p->has_client;
 		}
@@ -160,11 +159,10 @@ policy_any_protected(void)
 static ProtectedRel *
 prot_find(Oid relid)
 {
-	ProtectedRel key;
+	ProtectedRel key = {.relid = relid};
 
 	if (!policy_any_protected())
 		return NULL;
-	key.relid = relid;
 	return bsearch(&key, prot, nprot, sizeof(ProtectedRel), prot_cmp);
 }
 
