@@ -647,7 +647,7 @@ client_record_match(PG_FUNCTION_ARGS)
 		LinkRecord *me;
 		Datum		args[3];
 		uint8		level[LINK_MAX_COLUMNS];
-		double		prior = log2(cache.lm->lambda / (1.0 - cache.lm->lambda));
+		double		prior = link_prior_weight(cache.lm);
 		DateADT		today = GetSQLCurrentDate();
 
 		for (int i = 0; i < CLIENT_NCOLUMNS; i++)
@@ -679,8 +679,7 @@ client_record_match(PG_FUNCTION_ARGS)
 			int64		crec = DatumGetInt64(SPI_getbinval(tup, cdesc, 1, &isnull));
 			int64		cclient = DatumGetInt64(SPI_getbinval(tup, cdesc, 2, &isnull));
 			LinkRecord *other;
-			double		w,
-						p;
+			double		p;
 			bool		forbidden = false;
 
 			for (int k = 0; k < ncannot; k++)
@@ -694,8 +693,7 @@ client_record_match(PG_FUNCTION_ARGS)
 				too_young(other, me, DatumGetInt32(SPI_getbinval(tup, cdesc, 12, &isnull)), today))
 				continue;
 			link_compare(cache.lm, me, other, level);
-			w = link_record_weight(cache.lm, me, level) + prior;
-			p = w > 60 ? 1.0 : w < -60 ? 0.0 : 1.0 / (1.0 + pow(2.0, -w));
+			p = link_probability(link_record_weight(cache.lm, me, level) + prior);
 			if (p > best_p || (p == best_p && cclient < best_client))
 			{
 				best_p = p;
@@ -789,6 +787,7 @@ client_index_clusters(PG_FUNCTION_ARGS)
 	const LinkModel *preset = NULL;
 	Oid			relid;
 	LinkModel  *lm;
+	int64	   *rid;
 	RecordIndex *ix;
 	LinkDecision *decisions = NULL;
 	int			ndecisions = 0;
@@ -819,10 +818,13 @@ client_index_clusters(PG_FUNCTION_ARGS)
 	if (preset == NULL)
 		link_store_model(model_name, lm, client_columns_json, "brent_mdm.client_record", NULL);
 
+	/* record ids, parsed once: by record number, and sorted for lookups */
+	rid = palloc(sizeof(int64) * lm->nrecords);
 	ix = palloc(sizeof(RecordIndex) * lm->nrecords);
 	for (int i = 0; i < lm->nrecords; i++)
 	{
-		ix[i].record_id = pg_strtoint64(lm->records[i]->id);
+		rid[i] = pg_strtoint64(lm->records[i]->id);
+		ix[i].record_id = rid[i];
 		ix[i].index = i;
 	}
 	qsort(ix, lm->nrecords, sizeof(RecordIndex), record_index_cmp);
@@ -890,16 +892,12 @@ client_index_clusters(PG_FUNCTION_ARGS)
 		for (int64 k = 0; k < lm->npairs; k++)
 		{
 			const LinkPair *p = &lm->pairs[k];
-			int64		ida,
-						idb;
 
 			if (p->probability < review_threshold || p->probability >= link_threshold ||
 				cluster[p->a] == cluster[p->b])
 				continue;
-			ida = pg_strtoint64(lm->records[p->a]->id);
-			idb = pg_strtoint64(lm->records[p->b]->id);
-			ra[nreview] = Int64GetDatum(Min(ida, idb));
-			rb[nreview] = Int64GetDatum(Max(ida, idb));
+			ra[nreview] = Int64GetDatum(Min(rid[p->a], rid[p->b]));
+			rb[nreview] = Int64GetDatum(Max(rid[p->a], rid[p->b]));
 			rp[nreview] = Float8GetDatum(p->probability);
 			nreview++;
 		}
@@ -925,7 +923,7 @@ client_index_clusters(PG_FUNCTION_ARGS)
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
-		values[0] = Int64GetDatum(pg_strtoint64(lm->records[i]->id));
+		values[0] = Int64GetDatum(rid[i]);
 		values[1] = Int64GetDatum(cluster[i]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

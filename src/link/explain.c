@@ -150,7 +150,7 @@ link_match_explain(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 
-	total = log2(lm->lambda / (1.0 - lm->lambda));
+	total = link_prior_weight(lm);
 	{
 		Datum		values[13];
 		bool		nulls[13] = {false, true, true, true, true, true, true, true, true, false, false, false, true};
@@ -158,7 +158,7 @@ link_match_explain(PG_FUNCTION_ARGS)
 		values[0] = Int32GetDatum(0);
 		values[9] = Float8GetDatum(total);
 		values[10] = Float8GetDatum(total);
-		values[11] = Float8GetDatum(1.0 / (1.0 + pow(2.0, -total)));
+		values[11] = Float8GetDatum(link_probability(total));
 		nulls[1] = false;
 		values[1] = CStringGetTextDatum("(prior: two random records match)");
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -192,7 +192,7 @@ link_match_explain(PG_FUNCTION_ARGS)
 		nulls[12] = !tf;
 		values[12] = Float8GetDatum(ra->v[c].tf);
 		values[10] = Float8GetDatum(total);
-		values[11] = Float8GetDatum(1.0 / (1.0 + pow(2.0, -total)));
+		values[11] = Float8GetDatum(link_probability(total));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

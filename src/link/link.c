@@ -33,9 +33,10 @@ PG_FUNCTION_INFO_V1(link_train_model_labelled);
 static LinkKind
 parse_kind(const char *column, const char *kind)
 {
-	for (int k = LK_GIVEN_NAME; k <= LK_NUMBER; k++)
-		if (strcmp(kind, link_kind_name((LinkKind) k)) == 0)
-			return (LinkKind) k;
+	LinkKind	k;
+
+	if (link_kind_from_name(kind, &k))
+		return k;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown comparison kind \"%s\" for column \"%s\"", kind, column),
@@ -113,8 +114,7 @@ parse_columns(LinkModel *lm, Jsonb *columns, Oid *relids, int nrels, const char 
 			c->name = key;
 			c->kind = parse_kind(key, kind);
 			c->nlevels = kind_levels(c->kind);
-			c->tf = c->kind == LK_GIVEN_NAME || c->kind == LK_SURNAME ||
-				c->kind == LK_FULL_NAME || c->kind == LK_TEXT || c->kind == LK_POSTCODE;
+			c->tf = link_kind_has_tf(c->kind);
 		}
 	}
 	if (lm->ncolumns == 0)

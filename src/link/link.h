@@ -122,6 +122,10 @@ extern void link_estimate_m(LinkModel *lm);
 extern void link_score(LinkModel *lm);
 extern double link_pair_weight(const LinkModel *lm, int64 k);
 extern const char *link_kind_name(LinkKind k);
+extern bool link_kind_from_name(const char *name, LinkKind *kind);
+extern bool link_kind_has_tf(LinkKind k);
+extern double link_prior_weight(const LinkModel *lm);
+extern double link_probability(double weight);
 extern bool link_load_model(const char *name, LinkModel *lm, MemoryContext cxt);
 
 extern int	link_cmp_u32(const void *x, const void *y);

@@ -44,6 +44,41 @@ static const char *const kind_names[] = {
 	"identifier", "number"
 };
 
+/* The kind named name; false if there is none. */
+bool
+link_kind_from_name(const char *name, LinkKind *kind)
+{
+	for (int k = LK_GIVEN_NAME; k <= LK_NUMBER; k++)
+		if (strcmp(name, kind_names[k]) == 0)
+		{
+			*kind = (LinkKind) k;
+			return true;
+		}
+	return false;
+}
+
+/* Kinds whose exact agreement is weighed by the value's term frequency. */
+bool
+link_kind_has_tf(LinkKind k)
+{
+	return k == LK_GIVEN_NAME || k == LK_SURNAME || k == LK_FULL_NAME ||
+		k == LK_TEXT || k == LK_POSTCODE;
+}
+
+/* The prior of a model as a weight: log2 of the odds that two random records match. */
+double
+link_prior_weight(const LinkModel *lm)
+{
+	return log2(lm->lambda / (1.0 - lm->lambda));
+}
+
+/* The probability of a match weight (prior included). */
+double
+link_probability(double weight)
+{
+	return weight > 60 ? 1.0 : weight < -60 ? 0.0 : 1.0 / (1.0 + pow(2.0, -weight));
+}
+
 const char *
 link_kind_name(LinkKind k)
 {
@@ -804,15 +839,10 @@ link_pair_weight(const LinkModel *lm, int64 k)
 void
 link_score(LinkModel *lm)
 {
-	double		prior = log2(lm->lambda / (1.0 - lm->lambda));
+	double		prior = link_prior_weight(lm);
 
 	for (int64 k = 0; k < lm->npairs; k++)
-	{
-		LinkPair   *p = &lm->pairs[k];
-		double		w = link_pair_weight(lm, k) + prior;
-
-		p->probability = w > 60 ? 1.0 : w < -60 ? 0.0 : 1.0 / (1.0 + pow(2.0, -w));
-	}
+		lm->pairs[k].probability = link_probability(link_pair_weight(lm, k) + prior);
 }
 
 /*
@@ -861,14 +891,10 @@ link_load_model(const char *name, LinkModel *lm, MemoryContext cxt)
 			col = &lm->columns[lm->ncolumns++];
 			memset(col, 0, sizeof(*col));
 			col->name = MemoryContextStrdup(cxt, column);
-			for (int k = LK_GIVEN_NAME; k <= LK_NUMBER; k++)
-				if (strcmp(kind, link_kind_name((LinkKind) k)) == 0)
-					col->kind = (LinkKind) k;
+			(void) link_kind_from_name(kind, &col->kind);
 			present = SPI_getbinval(tup, desc, 6, &isnull);
 			col->npresent = isnull ? 0 : (int) DatumGetInt64(present);
-			col->tf = col->npresent > 0 &&
-				(col->kind == LK_GIVEN_NAME || col->kind == LK_SURNAME || col->kind == LK_FULL_NAME ||
-				 col->kind == LK_TEXT || col->kind == LK_POSTCODE);
+			col->tf = col->npresent > 0 && link_kind_has_tf(col->kind);
 		}
 		col = &lm->columns[lm->ncolumns - 1];
 		col->nlevels = Max(col->nlevels, level + 1);
