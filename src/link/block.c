@@ -96,27 +96,42 @@ key_hash(const char *s, int len)
 	return hash_bytes_extended((const unsigned char *) s, len, 0);
 }
 
+/*
+ * The Double Metaphone code (at most max_length letters, into code, which has
+ * room for max_length + 1) of the next word of s, from *pos, of min_length
+ * letters or more (max_length at most LINK_MAX_SOUND), words ending at a
+ * space or a hyphen; false if none is left.
+ */
+bool
+link_next_word_sound(const char *s, int len, int *pos, int min_length, int max_length, char *code)
+{
+	while (*pos < len)
+	{
+		int			start = *pos;
+		char		alternate[LINK_MAX_SOUND + 1];
+
+		while (*pos < len && s[*pos] != ' ' && s[*pos] != '-')
+			(*pos)++;
+		(*pos)++;
+		if (*pos - 1 - start >= min_length)
+		{
+			double_metaphone(s + start, *pos - 1 - start, max_length, code, alternate);
+			if (code[0])
+				return true;
+		}
+	}
+	return false;
+}
+
 /* Double Metaphone of the word of v starting at *pos; 0 if none. */
 static uint64
 word_code(const LinkValue *v, int *pos)
 {
-	while (*pos < v->len)
-	{
-		int			start = *pos;
-		char		primary[9],
-					alternate[9];
+	char		primary[LINK_MAX_SOUND + 1];
 
-		while (*pos < v->len && v->s[*pos] != ' ' && v->s[*pos] != '-')
-			(*pos)++;
-		(*pos)++;
-		if (*pos - 1 - start >= 2)
-		{
-			double_metaphone(v->s + start, *pos - 1 - start, 8, primary, alternate);
-			if (primary[0])
-				return key_hash(primary, strlen(primary));
-		}
-	}
-	return 0;
+	if (!link_next_word_sound(v->s, v->len, pos, 2, LINK_MAX_SOUND, primary))
+		return 0;
+	return key_hash(primary, strlen(primary));
 }
 
 /* One part of a record's key under a rule; false if the value is missing. */

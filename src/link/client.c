@@ -33,7 +33,6 @@
 #include "utils/rel.h"
 
 #include "link/link.h"
-#include "match/dmetaphone.h"
 #include "match/normalise.h"
 
 PG_FUNCTION_INFO_V1(client_block_keys);
@@ -103,28 +102,6 @@ client_index_matched(PG_FUNCTION_ARGS)
 
 /* ---- blocking keys ---- */
 
-/* Double Metaphone of the word of s starting at *pos (into code); false if none. */
-static bool
-next_word_code(const char *s, int len, int *pos, char *code)
-{
-	while (*pos < len)
-	{
-		int			start = *pos;
-		char		alternate[9];
-
-		while (*pos < len && s[*pos] != ' ' && s[*pos] != '-')
-			(*pos)++;
-		(*pos)++;
-		if (*pos - 1 - start >= 1)
-		{
-			double_metaphone(s + start, *pos - 1 - start, 6, code, alternate);
-			if (code[0])
-				return true;
-		}
-	}
-	return false;
-}
-
 /* Sound of the first and of the last word of a name (either may be empty). */
 static void
 name_sounds(const char *raw, char *first, char *last)
@@ -138,7 +115,7 @@ name_sounds(const char *raw, char *first, char *last)
 	if (raw == NULL)
 		return;
 	s = normalise_name_cstring(raw, strlen(raw), &len);
-	while (next_word_code(s, len, &pos, code))
+	while (link_next_word_sound(s, len, &pos, 1, 6, code))
 	{
 		if (first[0] == '\0')
 			strcpy(first, code);

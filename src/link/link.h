@@ -138,6 +138,9 @@ extern void link_store_model(text *name, const LinkModel *lm, const char *column
 							 const char *trained_on, ReturnSetInfo *rsinfo);
 
 /* block.c */
+#define LINK_MAX_SOUND 8			/* letters of a Double Metaphone code */
+extern bool link_next_word_sound(const char *s, int len, int *pos, int min_length,
+								 int max_length, char *code);
 extern void link_block(LinkModel *lm, int64 max_pairs, bool estimate_only);
 
 /* explain.c */
