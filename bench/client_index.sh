@@ -59,6 +59,32 @@ WITH e AS (SELECT r.client_id, t.person_id FROM brent_mdm.client_record r
      tt AS (SELECT sum(n * (n - 1) / 2) AS n FROM (SELECT count(*) AS n FROM e GROUP BY person_id) s)
 SELECT round(tp.n / pp.n, 4) AS precision, round(tp.n / tt.n, 4) AS recall,
        round(2 * tp.n / (pp.n + tt.n), 4) AS f1 FROM tp, pp, tt;
+-- the same for pairs where one name is in another script or transliterated, and for pairs
+-- where both carry a common surname (as bench/link_borough.sql counts them)
+CREATE TEMP TABLE eval_x AS
+SELECT r.record_id, r.client_id, t.person_id, coalesce(r.full_name, concat_ws(' ', r.given_name, r.family_name)) AS name
+  FROM brent_mdm.client_record r JOIN cb_truth.source_record t ON t.system = r.system AND t.record_key = r.record_key;
+CREATE INDEX ON eval_x (client_id); CREATE INDEX ON eval_x (person_id);
+CREATE TEMP TABLE eval_pairs AS
+SELECT true AS predicted, a.person_id = b.person_id AS truly, a.name AS name_a, b.name AS name_b
+  FROM eval_x a JOIN eval_x b ON a.client_id = b.client_id AND a.record_id < b.record_id
+UNION ALL
+SELECT false, true, a.name, b.name
+  FROM eval_x a JOIN eval_x b ON a.person_id = b.person_id AND a.record_id < b.record_id WHERE a.client_id <> b.client_id;
+SELECT pairs, round(count(*) FILTER (WHERE predicted AND truly)::numeric / nullif(count(*) FILTER (WHERE predicted), 0), 4) AS precision,
+       round(count(*) FILTER (WHERE predicted AND truly)::numeric / nullif(count(*) FILTER (WHERE truly), 0), 4) AS recall,
+       round(2 * count(*) FILTER (WHERE predicted AND truly)::numeric /
+             nullif(count(*) FILTER (WHERE predicted) + count(*) FILTER (WHERE truly), 0), 4) AS f1
+  FROM (SELECT 'cross-script or transliterated' AS pairs, * FROM eval_pairs
+         WHERE (name_a ~ '[^\u0000-\u024F]') <> (name_b ~ '[^\u0000-\u024F]')
+            OR (brent_mdm.normalise_name(name_a) <> brent_mdm.normalise_name(name_b)
+                AND brent_mdm.name_keys(name_a) && brent_mdm.name_keys(name_b)
+                AND NOT (string_to_array(brent_mdm.normalise_name(name_a), ' ') && string_to_array(brent_mdm.normalise_name(name_b), ' ')))
+        UNION ALL
+        SELECT 'common surnames (Patel, Shah, Khan, Smith, Ali, Begum, Singh)', * FROM eval_pairs
+         WHERE brent_mdm.normalise_name(name_a) ~ '\m(patel|shah|khan|smith|ali|begum|singh)\M'
+           AND brent_mdm.normalise_name(name_b) ~ '\m(patel|shah|khan|smith|ali|begum|singh)\M') s
+ GROUP BY pairs ORDER BY 1;
 
 -- the arrivals, in a fixed shuffled order
 CREATE TABLE arrival AS
@@ -84,9 +110,10 @@ BEGIN
   FOR a IN SELECT * FROM arrival WHERE n BETWEEN first AND last ORDER BY n LOOP
     t0 := clock_timestamp();
     INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth,
-                                         sex, postcode, address_line, nhs_number, ni_number, upn, address_from)
+                                         sex, postcode, address_line, nhs_number, ni_number, upn, address_from, address_to)
     VALUES ('realtime', a.system || '/' || a.record_key || '/' || a.n, a.given_name, a.family_name, a.full_name,
-            a.date_of_birth, a.sex, a.postcode, a.address_line, a.nhs_number, a.ni_number, a.upn, a.address_from);
+            a.date_of_birth, a.sex, a.postcode, a.address_line, a.nhs_number, a.ni_number, a.upn, a.address_from,
+            a.address_to);
     INSERT INTO timing VALUES (who, a.n, extract(epoch FROM clock_timestamp() - t0) * 1000);
     COMMIT;
   END LOOP;

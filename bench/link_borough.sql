@@ -13,7 +13,8 @@ CREATE TABLE eval_clusters AS
 SELECT * FROM brent_mdm.dedupe('eval_records', 'id',
   '{"given_name": "given_name", "family_name": "surname", "full_name": "full_name",
     "date_of_birth": "date", "postcode": "postcode",
-    "nhs_number": "identifier", "ni_number": "identifier", "upn": "identifier"}');
+    "nhs_number": "identifier", "ni_number": "identifier", "upn": "identifier",
+    "address_from": "moved_in", "address_to": "moved_out"}');
 \timing off
 CREATE INDEX ON eval_clusters (cluster_id);
 CREATE TEMP TABLE eval_x AS

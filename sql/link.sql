@@ -129,4 +129,89 @@ SELECT count(DISTINCT cluster_id) > 0 AS clustered
 UPDATE people SET dob = 'unknown' WHERE person = 1;
 SELECT count(*) AS records FROM brent_mdm.dedupe('people', 'id', '{"forename": "given_name", "dob": "date"}');
 
-DROP TABLE people, left_people, right_people, nobody;
+-- address histories: a council-tax-like register of full names only (300 movers), where a person's
+-- account at one address closes the day their next one opens, at another address in the same
+-- district (even movers) or in another district (odd movers); at each old address a successor
+-- (another person) opens an account that day, and some movers' partners, with the same
+-- surname, register at the new address that day
+CREATE TABLE movers AS
+SELECT i, (ARRAY['Ravi','Agnieszka','Kwabena','Siobhan','Tariq','Lucia','Dmytro','Ngozi','Bogdan','Yusuf',
+                 'Marta','Declan','Farhana','Jerome','Ilinca','Samir','Beatriz','Hamza','Orla','Kiran',
+                 'Viktor','Precious','Anjali','Mateus','Halima','Piotr','Aoife','Emeka','Sunita','Radu'])[(i - 1) % 30 + 1] AS f,
+       (ARRAY['Okonkwo','Wisniewska','Asante','Brennan','Qureshi','Ferreira','Kovalenko','Adeyemi','Ionescu','Osman',
+              'Zielinska','Gallagher','Chowdhury','Baptiste','Dumitru','Haddad','Carvalho','Siddiqui','Mahony','Varsani',
+              'Petrov','Mensah','Raval','Oliveira','Abdi','Kaminski','Doherty','Eze','Mistry','Popa'])[((i - 1) / 30 * 7 + i - 1) % 30 + 1] AS s,
+       (ARRAY['Ada','Zofia','Akua','Niamh','Sana','Ines','Olena','Chioma','Elena','Amina',
+              'Jan','Ciara','Rumana','Marie','Vlad','Rania','Joana','Aisha','Sean','Nita',
+              'Irina','Kofi','Mehul','Rafaela','Hodan','Ewa','Conor','Ada','Mohan','Sorin'])[(i - 1) % 30 + 1] AS p,
+       'HA' || (i % 9 + 1) AS district, date '2021-01-01' + i * 29 AS moved_on
+  FROM generate_series(1, 300) i;
+CREATE TABLE tenancy (id text, full_name text, postcode text, address_from date, address_to date, person int);
+INSERT INTO tenancy
+SELECT 'old-' || i, CASE WHEN i % 4 < 2 THEN upper(s) || ', ' || f ELSE 'Mr ' || f || ' ' || s END,
+       district || ' ' || (i % 7 + 1) || 'AB', moved_on - 3000 + i * 17, moved_on, i
+  FROM movers
+UNION ALL
+SELECT 'new-' || i, CASE WHEN i % 3 = 0 THEN left(f, 1) || ' ' || s ELSE f || ' ' || s END,
+       CASE WHEN i % 2 = 0 THEN district ELSE 'NW' || (i % 9 + 1) END || ' ' || (i % 5 + 1) || 'XY', moved_on, NULL, i
+  FROM movers
+UNION ALL
+SELECT 'next-' || i, 'Occupier ' || i || ' ' || (ARRAY['Green','Hill','Ward','Lane'])[i % 4 + 1],
+       district || ' ' || (i % 7 + 1) || 'AB', moved_on, NULL, 1000 + i
+  FROM movers
+UNION ALL
+SELECT 'partner-' || i, p || ' ' || s, CASE WHEN i % 2 = 0 THEN district ELSE 'NW' || (i % 9 + 1) END || ' ' || (i % 5 + 1) || 'XY',
+       moved_on, NULL, 2000 + i
+  FROM movers WHERE i % 3 = 1;
+SELECT count(*) AS records, count(DISTINCT person) AS people FROM tenancy;
+CREATE TEMP TABLE moved AS
+SELECT * FROM brent_mdm.dedupe('tenancy', 'id',
+  '{"full_name": "full_name", "postcode": "postcode", "address_from": "moved_in", "address_to": "moved_out"}');
+CREATE TEMP TABLE unmoved AS
+SELECT * FROM brent_mdm.dedupe('tenancy', 'id', '{"full_name": "full_name", "postcode": "postcode"}');
+-- with the address history, movers' two accounts are one person; without it (a name and
+-- another address, even in the same district), none is
+SELECT CASE WHEN m.i % 2 = 0 THEN 'same district' ELSE 'another district' END AS moved_to, count(*) AS movers,
+       count(*) FILTER (WHERE a.cluster_id = b.cluster_id) AS linked,
+       count(*) FILTER (WHERE c.cluster_id = d.cluster_id) AS linked_without_history
+  FROM movers m
+  JOIN moved a ON a.record_id = 'old-' || m.i JOIN moved b ON b.record_id = 'new-' || m.i
+  JOIN unmoved c ON c.record_id = 'old-' || m.i JOIN unmoved d ON d.record_id = 'new-' || m.i
+ GROUP BY 1 ORDER BY 1;
+-- and no successor or partner is taken for the mover
+SELECT count(*) AS clusters_mixing_people
+  FROM (SELECT m.cluster_id FROM moved m JOIN tenancy t ON t.id = m.record_id
+         GROUP BY m.cluster_id HAVING count(DISTINCT t.person) > 1) s;
+-- explained: the move counts, the postcodes' disagreement (which it explains) does not
+SELECT count(*) AS levels FROM brent_mdm.train_model('tenancy_model', 'tenancy', 'id',
+  '{"full_name": "full_name", "postcode": "postcode", "address_from": "moved_in", "address_to": "moved_out"}');
+SELECT column_name, kind, level, level_name, match_weight > 0 AS for_a_match
+  FROM brent_mdm.match_explain('tenancy_model',
+         '{"full_name": "PATEL, Ravi", "postcode": "HA1 1AB", "address_from": "2015-01-01", "address_to": "2021-06-30"}',
+         '{"full_name": "Ravi Patel", "postcode": "NW2 2XY", "address_from": "2021-06-30"}')
+ WHERE step > 0 ORDER BY step;
+-- a successor at the same address is no move; nor are addresses a year apart
+SELECT (SELECT level_name FROM brent_mdm.match_explain('tenancy_model',
+          '{"full_name": "Ravi Patel", "postcode": "HA1 1AB", "address_to": "2021-06-30"}',
+          '{"full_name": "Ravi Patel", "postcode": "HA1 1AB", "address_from": "2021-06-30"}') WHERE column_name = 'address_from') AS same_address,
+       (SELECT level_name FROM brent_mdm.match_explain('tenancy_model',
+          '{"full_name": "Ravi Patel", "postcode": "HA1 1AB", "address_to": "2020-06-30"}',
+          '{"full_name": "Ravi Patel", "postcode": "NW2 2XY", "address_from": "2021-06-30"}') WHERE column_name = 'address_from') AS a_year_apart;
+-- one without the other is refused
+SELECT * FROM brent_mdm.dedupe('tenancy', 'id', '{"full_name": "full_name", "address_from": "moved_in"}');
+-- dates are read the same whatever the session's DateStyle
+SET datestyle = 'SQL, MDY';
+SELECT count(*) AS differences_mdy
+  FROM moved m FULL JOIN brent_mdm.dedupe('tenancy', 'id',
+    '{"full_name": "full_name", "postcode": "postcode", "address_from": "moved_in", "address_to": "moved_out"}') d
+    USING (record_id)
+ WHERE m.cluster_id IS DISTINCT FROM d.cluster_id;
+SET datestyle = 'German';
+SELECT count(*) AS differences_german
+  FROM moved m FULL JOIN brent_mdm.dedupe('tenancy', 'id',
+    '{"full_name": "full_name", "postcode": "postcode", "address_from": "moved_in", "address_to": "moved_out"}') d
+    USING (record_id)
+ WHERE m.cluster_id IS DISTINCT FROM d.cluster_id;
+RESET datestyle;
+
+DROP TABLE people, left_people, right_people, nobody, tenancy, movers;

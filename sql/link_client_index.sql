@@ -71,6 +71,29 @@ SELECT r.client_id <> c.client_id AS not_the_baby, cl.records
            AND date_of_birth > date '2026-03-31' - interval '3 years' AND postcode IS NOT NULL ORDER BY record_id LIMIT 1) c
  WHERE r.record_key = 'RT-4';
 DELETE FROM brent_mdm.client_record WHERE record_key = 'RT-4';
+-- a move: a council tax account closes (its client stays), and an account in the same name
+-- opens that day at a postcode in another area: it joins the client of the one that closed,
+-- where the same account opened on another day is not even a candidate (a client of its own)
+CREATE TEMP TABLE closing AS
+SELECT r.* FROM brent_mdm.client_record r
+ WHERE r.system = 'council_tax' AND r.address_to IS NULL AND r.full_name ~ '^[A-Z]+, [A-Z][a-z]{3,}$'
+ ORDER BY r.record_id LIMIT 1;
+UPDATE brent_mdm.client_record r SET address_to = '2026-04-30' FROM closing c WHERE r.record_id = c.record_id;
+SELECT r.client_id = c.client_id AS kept_its_client FROM brent_mdm.client_record r JOIN closing c USING (record_id);
+INSERT INTO brent_mdm.client_record (system, record_key, full_name, postcode, address_from)
+SELECT 'council_tax', 'RT-6', full_name, 'SE1 7PB', '2025-01-15' FROM closing;
+CREATE TEMP TABLE not_moved AS SELECT client_id, match_probability FROM brent_mdm.client_record WHERE record_key = 'RT-6';
+DELETE FROM brent_mdm.client_record WHERE record_key = 'RT-6';
+INSERT INTO brent_mdm.client_record (system, record_key, full_name, postcode, address_from)
+SELECT 'council_tax', 'RT-5', full_name, 'SE1 7PB', '2026-04-30' FROM closing;
+SELECT r.client_id = c.client_id AS joined_the_mover, r.match_probability >= 0.9 AS confident,
+       n.client_id <> c.client_id AS on_another_day_apart, n.match_probability IS NULL AS on_another_day_no_candidate
+  FROM brent_mdm.client_record r, closing c, not_moved n WHERE r.record_key = 'RT-5';
+SELECT level_name FROM brent_mdm.client_record a, brent_mdm.client_record b,
+       brent_mdm.match_explain('client_index', to_jsonb(a), to_jsonb(b)) x
+ WHERE a.record_id = (SELECT record_id FROM closing) AND b.record_key = 'RT-5' AND x.column_name = 'address_from';
+DELETE FROM brent_mdm.client_record WHERE record_key IN ('RT-5', 'RT-6');
+UPDATE brent_mdm.client_record r SET address_to = NULL FROM closing c WHERE r.record_id = c.record_id;
 -- an unrelated arrival does not change anyone's client id on rebuild
 SELECT created, merged, split, records_moved FROM brent_mdm.build_client_index();
 SELECT count(*) AS records_that_changed_client

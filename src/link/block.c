@@ -77,7 +77,9 @@ typedef enum Feature
 	F_INITIAL,					/* first letter */
 	F_YEAR,						/* year of a date */
 	F_PHONETIC_EACH,			/* Double Metaphone of each word (up to 4 keys) */
-	F_DISTRICT					/* outward code of a UK postcode, else the value */
+	F_DISTRICT,					/* outward code of a UK postcode, else the value */
+	F_MOVES						/* the days an address began, ended, and the day after
+								 * (a moved_in column, with its moved_out) */
 } Feature;
 
 #define RULE_MAX_PARTS 3
@@ -163,7 +165,9 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 		case F_DISTRICT:
 			*key = v->pc_valid ? key_hash(v->pc.outward, strlen(v->pc.outward)) : v->hash;
 			return true;
-		case F_PHONETIC_EACH:	/* handled by rule_keys */
+		case F_MOVES:			/* several codes: part_codes */
+			return false;
+		case F_PHONETIC_EACH:	/* several codes: part_codes */
 		case F_PHONETIC_ENDS:
 			{
 				int			pos = 0;
@@ -182,60 +186,86 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 	return false;
 }
 
-#define RULE_MAX_KEYS 4
+#define RULE_MAX_KEYS 12
+#define PART_MAX_CODES 4
 
 /*
- * Keys of a record under a rule (0 if a part is missing): one, or one per
- * word when a part is F_PHONETIC_EACH.
+ * The codes of one part of a rule for a record (0 if its value is missing):
+ * one, or one per word (F_PHONETIC_EACH), or one per day (F_MOVES).
  */
 static int
-rule_keys(const BlockRule *rule, int ruleno, const LinkRecord *r, uint64 *keys)
+part_codes(const LinkModel *lm, const BlockRule *rule, int p, const LinkRecord *r, uint64 *codes)
 {
-	uint64		k = ruleno;
-	uint64		each[RULE_MAX_KEYS];
-	int			neach = 0;
+	const LinkValue *v = &r->v[rule->col[p]];
+	int			n = 0;
 
+	if (rule->feature[p] == F_PHONETIC_EACH)
+	{
+		int			pos = 0;
+		uint64		code;
+
+		if (v->s == NULL)
+			return 0;
+		while (n < PART_MAX_CODES && (code = word_code(v, &pos)) != 0)
+		{
+			bool		dup = false;
+
+			for (int i = 0; i < n; i++)
+				dup |= codes[i] == code;
+			if (!dup)
+				codes[n++] = code;
+		}
+		return n;
+	}
+	if (rule->feature[p] == F_MOVES)
+	{
+		/* the day an address began meets the day another ended, or the next */
+		int			out = link_find_kind(lm, LK_MOVED_OUT);
+
+		if (v->s != NULL)
+			codes[n++] = (uint64) (uint32) v->date;
+		if (out >= 0 && r->v[out].s != NULL)
+		{
+			codes[n++] = (uint64) (uint32) r->v[out].date;
+			codes[n++] = (uint64) (uint32) (r->v[out].date + 1);
+		}
+		return n;
+	}
+	return feature_key(r, rule->col[p], rule->feature[p], &codes[0]) ? 1 : 0;
+}
+
+/*
+ * Keys of a record under a rule (0 if a part is missing): the combinations
+ * of its parts' codes.
+ */
+static int
+rule_keys(const LinkModel *lm, const BlockRule *rule, int ruleno, const LinkRecord *r, uint64 *keys)
+{
+	int			nkeys = 1;
+
+	keys[0] = ruleno;
 	for (int p = 0; p < rule->nparts; p++)
 	{
-		uint64		part;
+		uint64		codes[PART_MAX_CODES];
+		int			ncodes = part_codes(lm, rule, p, r, codes);
+		int			n = 0;
+		uint64		next[RULE_MAX_KEYS];
 
-		if (rule->feature[p] == F_PHONETIC_EACH)
-		{
-			const LinkValue *v = &r->v[rule->col[p]];
-			int			pos = 0;
-
-			if (v->s == NULL)
-				return 0;
-			while (neach < RULE_MAX_KEYS && (part = word_code(v, &pos)) != 0)
-			{
-				bool		dup = false;
-
-				for (int i = 0; i < neach; i++)
-					dup |= each[i] == part;
-				if (!dup)
-					each[neach++] = part;
-			}
-			if (neach == 0)
-				return 0;
-			continue;
-		}
-		if (!feature_key(r, rule->col[p], rule->feature[p], &part))
+		if (ncodes == 0)
 			return 0;
-		k = mix(k, part);
+		for (int k = 0; k < nkeys; k++)
+			for (int i = 0; i < ncodes && n < RULE_MAX_KEYS; i++)
+				next[n++] = mix(keys[k], codes[i]);
+		memcpy(keys, next, sizeof(uint64) * n);
+		nkeys = n;
 	}
-	if (neach == 0)
-	{
-		keys[0] = k;
-		return 1;
-	}
-	for (int i = 0; i < neach; i++)
-		keys[i] = mix(k, each[i]);
-	return neach;
+	return nkeys;
 }
 
 static const char *const feature_words[] = {
 	"%s", "sound of %s", "sounds of the first and last words of %s", "initial of %s",
-	"year of %s", "sound of each word of %s", "district of %s"
+	"year of %s", "sound of each word of %s", "district of %s",
+	"day %s began, or ended (or the day after)"
 };
 
 static void
@@ -373,6 +403,22 @@ default_rules(const LinkModel *lm, BlockRule *rules)
 		}
 		n++;
 	}
+	if (link_find_kind(lm, LK_MOVED_IN) >= 0 && link_find_kind(lm, LK_MOVED_OUT) >= 0 &&
+		(full >= 0 || surname >= 0))
+	{
+		/*
+		 * A move: any word of the name, by sound, with the day one address
+		 * ended meeting the day the next began.  Not for training: its pairs
+		 * are chosen for having different addresses.
+		 */
+		rules[n].train = false;
+		rules[n].nparts = 2;
+		rules[n].col[0] = full >= 0 ? full : surname;
+		rules[n].feature[0] = F_PHONETIC_EACH;
+		rules[n].col[1] = link_find_kind(lm, LK_MOVED_IN);
+		rules[n].feature[1] = F_MOVES;
+		n++;
+	}
 	return n;
 }
 
@@ -420,9 +466,11 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 	{
 		BlockEntry *e;
 		int			m;
+		int64		cap;
 
 refine:
-		e = palloc(sizeof(BlockEntry) * Max((int64) n * RULE_MAX_KEYS, 1));
+		cap = (int64) n * 2 + RULE_MAX_KEYS;
+		e = palloc_extended(sizeof(BlockEntry) * cap, MCXT_ALLOC_HUGE);
 		m = 0;
 
 		for (int i = 0; i < n; i++)
@@ -432,7 +480,12 @@ refine:
 
 			if ((i & 0x3FFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			nk = rule_keys(&rules[r], r, lm->records[i], keys);
+			nk = rule_keys(lm, &rules[r], r, lm->records[i], keys);
+			if (m + nk > cap)
+			{
+				cap *= 2;
+				e = repalloc_huge(e, sizeof(BlockEntry) * cap);
+			}
 			for (int k = 0; k < nk; k++)
 			{
 				e[m].key = keys[k];

@@ -43,15 +43,16 @@ PG_FUNCTION_INFO_V1(client_index_in_bulk);
 PG_FUNCTION_INFO_V1(client_index_matched);
 
 /* The person columns of client_record the Client Index model compares. */
-#define CLIENT_NCOLUMNS 8
+#define CLIENT_NCOLUMNS 10
 static const char *const client_column_names[CLIENT_NCOLUMNS] = {
 	"given_name", "family_name", "full_name", "date_of_birth", "postcode",
-	"nhs_number", "ni_number", "upn"
+	"nhs_number", "ni_number", "upn", "address_from", "address_to"
 };
 static const char client_columns_json[] =
 "{\"given_name\": \"given_name\", \"family_name\": \"surname\", \"full_name\": \"full_name\", "
 "\"date_of_birth\": \"date\", \"postcode\": \"postcode\", \"nhs_number\": \"identifier\", "
-"\"ni_number\": \"identifier\", \"upn\": \"identifier\"}";
+"\"ni_number\": \"identifier\", \"upn\": \"identifier\", "
+"\"address_from\": \"moved_in\", \"address_to\": \"moved_out\"}";
 
 /* ---- bulk mode: real-time matching off until the transaction ends ---- */
 
@@ -145,6 +146,18 @@ identifier_key(const char *prefix, const char *raw)
 	return buf.data;
 }
 
+/* A move's key: the day an address began or ended (YYYYMMDD), with a name's sound. */
+static char *
+move_key(DateADT day, const char *sound)
+{
+	int			y,
+				m,
+				d;
+
+	j2date(day + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+	return psprintf("m:%04d%02d%02d:%s", y, m, d, sound);
+}
+
 typedef struct KeyList
 {
 	int			n;
@@ -165,12 +178,15 @@ add_key(KeyList *kl, char *key)
 /*
  * The keys: each identifier; and the sound of the given name and of the
  * surname, each with the date of birth, with the postcode, and both with the
- * year of birth.  A record with only a full name (council tax's "PATEL,
+ * year of birth; and the sound of the surname with the day the address
+ * began, the day it ended and the day after (a move: one address ends as the
+ * next begins).  A record with only a full name (council tax's "PATEL,
  * Ravi") gives keys for both orders of its first and last words.
  */
 static void
 block_keys(const char *given, const char *family, const char *full, const DateADT *dob,
-		   const char *postcode, const char *nhs, const char *ni, const char *upn, KeyList *kl)
+		   const char *postcode, const char *nhs, const char *ni, const char *upn,
+		   const DateADT *from, const DateADT *to, KeyList *kl)
 {
 	char		g[2][9],
 				s[2][9],
@@ -230,6 +246,13 @@ block_keys(const char *given, const char *family, const char *full, const DateAD
 			add_key(kl, psprintf("pg:%s:%s", pc, g[o]));
 		if (dobtxt[0] && g[o][0] && s[o][0])
 			add_key(kl, psprintf("y:%.4s:%s:%s", dobtxt, g[o], s[o]));
+		if (s[o][0] && from != NULL)
+			add_key(kl, move_key(*from, s[o]));
+		if (s[o][0] && to != NULL)
+		{
+			add_key(kl, move_key(*to, s[o]));
+			add_key(kl, move_key(*to + 1, s[o]));
+		}
 	}
 }
 
@@ -249,16 +272,28 @@ text_arg(FunctionCallInfo fcinfo, int i)
 	return PG_ARGISNULL(i) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(i));
 }
 
+/* A date argument, or NULL if it is NULL or infinite. */
+static DateADT *
+date_arg(FunctionCallInfo fcinfo, int i, DateADT *buf)
+{
+	if (PG_ARGISNULL(i))
+		return NULL;
+	*buf = PG_GETARG_DATEADT(i);
+	return DATE_NOT_FINITE(*buf) ? NULL : buf;
+}
+
 Datum
 client_block_keys(PG_FUNCTION_ARGS)
 {
 	KeyList		kl;
-	DateADT		dob = PG_ARGISNULL(3) ? DATEVAL_NOBEGIN : PG_GETARG_DATEADT(3);
+	DateADT		dob,
+				from,
+				to;
 
 	block_keys(text_arg(fcinfo, 0), text_arg(fcinfo, 1), text_arg(fcinfo, 2),
-			   DATE_NOT_FINITE(dob) ? NULL : &dob,
-			   text_arg(fcinfo, 4), text_arg(fcinfo, 5), text_arg(fcinfo, 6),
-			   text_arg(fcinfo, 7), &kl);
+			   date_arg(fcinfo, 3, &dob), text_arg(fcinfo, 4), text_arg(fcinfo, 5),
+			   text_arg(fcinfo, 6), text_arg(fcinfo, 7),
+			   date_arg(fcinfo, 8, &from), date_arg(fcinfo, 9, &to), &kl);
 	PG_RETURN_ARRAYTYPE_P(keys_array(&kl));
 }
 
@@ -453,6 +488,20 @@ getattr_datum(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
 	return heap_getattr(tup, attno, desc, isnull);
 }
 
+/* A date column, or NULL if it is NULL or infinite. */
+static DateADT *
+getattr_date(HeapTuple tup, TupleDesc desc, const char *name, DateADT *buf)
+{
+	bool		isnull;
+	Datum		d = getattr_datum(tup, desc, name, &isnull);
+
+	if (isnull)
+		return NULL;
+	*buf = DatumGetDateADT(d);
+	return DATE_NOT_FINITE(*buf) ? NULL : buf;
+}
+
+/* A column as text; a date in ISO form, whatever the session's DateStyle. */
 static char *
 getattr_text(HeapTuple tup, TupleDesc desc, const char *name)
 {
@@ -460,6 +509,19 @@ getattr_text(HeapTuple tup, TupleDesc desc, const char *name)
 
 	if (attno <= 0)
 		elog(ERROR, "client_record has no column \"%s\"", name);
+	if (SPI_gettypeid(desc, attno) == DATEOID)
+	{
+		DateADT		buf,
+				   *date = getattr_date(tup, desc, name, &buf);
+		int			y,
+					m,
+					d;
+
+		if (date == NULL)
+			return NULL;
+		j2date(*date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+		return psprintf("%04d-%02d-%02d", y, m, d);
+	}
 	return SPI_getvalue(tup, desc, attno);
 }
 
@@ -468,15 +530,15 @@ static ArrayType *
 tuple_block_keys(HeapTuple tup, TupleDesc desc)
 {
 	KeyList		kl;
-	bool		isnull;
-	Datum		d = getattr_datum(tup, desc, "date_of_birth", &isnull);
-	DateADT		dob = isnull ? 0 : DatumGetDateADT(d);
+	DateADT		dob,
+				from,
+				to;
 
 	block_keys(getattr_text(tup, desc, "given_name"), getattr_text(tup, desc, "family_name"),
-			   getattr_text(tup, desc, "full_name"),
-			   isnull || DATE_NOT_FINITE(dob) ? NULL : &dob,
+			   getattr_text(tup, desc, "full_name"), getattr_date(tup, desc, "date_of_birth", &dob),
 			   getattr_text(tup, desc, "postcode"), getattr_text(tup, desc, "nhs_number"),
-			   getattr_text(tup, desc, "ni_number"), getattr_text(tup, desc, "upn"), &kl);
+			   getattr_text(tup, desc, "ni_number"), getattr_text(tup, desc, "upn"),
+			   getattr_date(tup, desc, "address_from", &from), getattr_date(tup, desc, "address_to", &to), &kl);
 	return keys_array(&kl);
 }
 
@@ -531,6 +593,8 @@ client_record_match(PG_FUNCTION_ARGS)
 	int64		best_record = 0;
 	int64		best_client = 0;
 	double		best_p = -1;
+	double		best_old_p = -1;	/* best among the records of its own client */
+	int64		best_old_record = 0;
 	bool		rematch;
 	ArrayType  *keys;
 	int			natts;
@@ -636,8 +700,9 @@ client_record_match(PG_FUNCTION_ARGS)
 
 			/* no LIMIT: it would tempt the planner into a sequential scan */
 			cache.candidates = SPI_prepare(
-				"SELECT r.record_id, r.client_id, r.given_name, r.family_name, r.full_name, r.date_of_birth::text,"
-				"       r.postcode, r.nhs_number, r.ni_number, r.upn, coalesce(s.min_age, 0),"
+				"SELECT r.record_id, r.client_id, r.given_name, r.family_name, r.full_name,"
+				"       to_char(r.date_of_birth, 'YYYY-MM-DD'), r.postcode, r.nhs_number, r.ni_number, r.upn,"
+				"       to_char(r.address_from, 'YYYY-MM-DD'), to_char(r.address_to, 'YYYY-MM-DD'), coalesce(s.min_age, 0),"
 				"       (SELECT min_age FROM brent_mdm.client_source WHERE system = $3)"
 				"  FROM brent_mdm.client_record r LEFT JOIN brent_mdm.client_source s ON s.system = r.system"
 				" WHERE r.block_keys && $1 AND r.record_id <> $2 AND r.client_id IS NOT NULL", 3, types);
@@ -666,11 +731,16 @@ client_record_match(PG_FUNCTION_ARGS)
 			for (int a = 0; a < CLIENT_NCOLUMNS; a++)
 				attrs[a] = SPI_getvalue(tup, cdesc, a + 3);
 			other = prepare_record(attrs, false);
-			if (too_young(me, other, DatumGetInt32(SPI_getbinval(tup, cdesc, 11, &isnull)), today) ||
-				too_young(other, me, DatumGetInt32(SPI_getbinval(tup, cdesc, 12, &isnull)), today))
+			if (too_young(me, other, DatumGetInt32(SPI_getbinval(tup, cdesc, 3 + CLIENT_NCOLUMNS, &isnull)), today) ||
+				too_young(other, me, DatumGetInt32(SPI_getbinval(tup, cdesc, 4 + CLIENT_NCOLUMNS, &isnull)), today))
 				continue;
 			link_compare(cache.lm, me, other, level);
 			p = link_probability(link_record_weight(cache.lm, me, level) + prior);
+			if (cclient == old_client && p > best_old_p)
+			{
+				best_old_p = p;
+				best_old_record = crec;
+			}
 			if (p > best_p || (p == best_p && cclient < best_client))
 			{
 				best_p = p;
@@ -680,7 +750,16 @@ client_record_match(PG_FUNCTION_ARGS)
 		}
 	}
 
-	if (best_client != 0 && best_p >= cache.link_threshold)
+	if (old_client != 0 && must_client == 0 &&
+		(best_old_p >= cache.link_threshold ||
+		 (best_old_p >= cache.review_threshold && best_p < cache.link_threshold)))
+	{
+		/* a changed record that still matches its client stays; nor does doubt move it */
+		client_id = old_client;
+		best_record = best_old_record;
+		best_p = best_old_p;
+	}
+	else if (best_client != 0 && best_p >= cache.link_threshold)
 		client_id = best_client;
 	else if (old_client != 0 && TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 	{

@@ -103,6 +103,7 @@ CREATE TABLE brent_mdm.client_record (
   postcode          text,
   address_line      text,
   address_from      date,
+  address_to        date,
   nhs_number        text,
   ni_number         text,
   upn               text,
@@ -114,6 +115,10 @@ CREATE TABLE brent_mdm.client_record (
 );
 COMMENT ON TABLE brent_mdm.client_record IS
   'Source-system records of persons, each assigned to a client; block_keys (set by trigger) index them for real-time matching';
+COMMENT ON COLUMN brent_mdm.client_record.address_from IS
+  'The day the system records the person at this address from (council tax liability start, tenancy start, electoral registration)';
+COMMENT ON COLUMN brent_mdm.client_record.address_to IS
+  'The day the system records the person at this address until (council tax liability end, tenancy end); NULL while current. An address that ends the day another begins is a move, which links the two';
 COMMENT ON COLUMN brent_mdm.client_record.matched_record IS
   'The record this one was matched to when it joined its client (real time), or the best candidate below the link threshold';
 -- a small pending list: bulk writes are merged into the index in batches, and a
@@ -210,13 +215,14 @@ SELECT pg_catalog.pg_extension_config_dump('brent_mdm.link_model_column', '');
 
 CREATE FUNCTION brent_mdm.client_block_keys(given_name text, family_name text, full_name text,
                                             date_of_birth date, postcode text,
-                                            nhs_number text, ni_number text, upn text)
+                                            nhs_number text, ni_number text, upn text,
+                                            address_from date DEFAULT NULL, address_to date DEFAULT NULL)
   RETURNS text[]
   LANGUAGE c IMMUTABLE PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'client_block_keys';
-COMMENT ON FUNCTION brent_mdm.client_block_keys(text, text, text, date, text, text, text, text) IS
-  'Blocking keys of a person record for real-time matching: identifiers, and date of birth, postcode or birth year with the sound of a name';
-GRANT EXECUTE ON FUNCTION brent_mdm.client_block_keys(text, text, text, date, text, text, text, text) TO PUBLIC;
+COMMENT ON FUNCTION brent_mdm.client_block_keys(text, text, text, date, text, text, text, text, date, date) IS
+  'Blocking keys of a person record for real-time matching: identifiers; date of birth, postcode or birth year with the sound of a name; the days an address began and ended with the sound of the surname';
+GRANT EXECUTE ON FUNCTION brent_mdm.client_block_keys(text, text, text, date, text, text, text, text, date, date) TO PUBLIC;
 
 CREATE FUNCTION brent_mdm.client_record_match() RETURNS trigger
   LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -385,10 +391,10 @@ BEGIN
   END IF;
   IF TG_OP = 'UPDATE' AND NEW.client_id = OLD.client_id THEN
     IF (NEW.given_name, NEW.family_name, NEW.full_name, NEW.date_of_birth, NEW.sex, NEW.postcode,
-        NEW.address_line, NEW.address_from, NEW.nhs_number, NEW.ni_number, NEW.upn)
+        NEW.address_line, NEW.address_from, NEW.address_to, NEW.nhs_number, NEW.ni_number, NEW.upn)
        IS DISTINCT FROM
        (OLD.given_name, OLD.family_name, OLD.full_name, OLD.date_of_birth, OLD.sex, OLD.postcode,
-        OLD.address_line, OLD.address_from, OLD.nhs_number, OLD.ni_number, OLD.upn) THEN
+        OLD.address_line, OLD.address_from, OLD.address_to, OLD.nhs_number, OLD.ni_number, OLD.upn) THEN
       INSERT INTO brent_mdm.client_change (client_id, change, system, record_key)
         VALUES (NEW.client_id, 'updated', NEW.system, NEW.record_key);
       PERFORM brent_mdm.refresh_golden(ARRAY[NEW.client_id]);
@@ -543,10 +549,10 @@ BEGIN
     EXECUTE format($q$
       INSERT INTO brent_mdm.client_record
              (record_id, system, record_key, client_id, given_name, family_name, full_name, date_of_birth, sex,
-              postcode, address_line, address_from, nhs_number, ni_number, upn)
+              postcode, address_line, address_from, address_to, nhs_number, ni_number, upn)
       OVERRIDING SYSTEM VALUE
       SELECT s.record_id, s.system, s.record_key, a.client_id, s.given_name, s.family_name, s.full_name,
-             s.date_of_birth, s.sex, s.postcode, s.address_line, s.address_from, s.nhs_number, s.ni_number, s.upn
+             s.date_of_birth, s.sex, s.postcode, s.address_line, s.address_from, s.address_to, s.nhs_number, s.ni_number, s.upn
         FROM %s s JOIN client_index_run r ON r.record_id = s.record_id JOIN client_index_assign a USING (cluster)
        ORDER BY s.record_id$q$, stage);
   END IF;
@@ -595,7 +601,7 @@ CREATE FUNCTION brent_mdm.client_index_load(source regclass, rebuild boolean DEF
   AS $fn$
 DECLARE
   cols text[] := ARRAY['given_name', 'family_name', 'full_name', 'date_of_birth', 'sex', 'postcode',
-                       'address_line', 'address_from', 'nhs_number', 'ni_number', 'upn'];
+                       'address_line', 'address_from', 'address_to', 'nhs_number', 'ni_number', 'upn'];
   sel text := '';
   upd text := '';
   stage_sel text := '';
@@ -611,13 +617,13 @@ BEGIN
   END LOOP;
   FOREACH c IN ARRAY cols LOOP
     sel := sel || CASE WHEN EXISTS (SELECT FROM pg_attribute WHERE attrelid = source AND attname = c AND attnum > 0 AND NOT attisdropped)
-                       THEN format(', s.%I::%s', c, CASE WHEN c IN ('date_of_birth', 'address_from') THEN 'date' ELSE 'text' END)
+                       THEN format(', s.%I::%s', c, CASE WHEN c IN ('date_of_birth', 'address_from', 'address_to') THEN 'date' ELSE 'text' END)
                        ELSE ', NULL' END;
     upd := upd || format(', %1$I = excluded.%1$I', c);
     stage_sel := stage_sel || format(', %s::%s AS %I',
       CASE WHEN EXISTS (SELECT FROM pg_attribute WHERE attrelid = source AND attname = c AND attnum > 0 AND NOT attisdropped)
            THEN format('s.%I', c) ELSE 'NULL' END,
-      CASE WHEN c IN ('date_of_birth', 'address_from') THEN 'date' ELSE 'text' END, c);
+      CASE WHEN c IN ('date_of_birth', 'address_from', 'address_to') THEN 'date' ELSE 'text' END, c);
   END LOOP;
   PERFORM brent_mdm.client_index_bulk(true);
   EXECUTE format('INSERT INTO brent_mdm.client_source (system) SELECT DISTINCT s.system::text FROM %s s ON CONFLICT DO NOTHING', source);

@@ -36,6 +36,7 @@ static const char *const text_levels[] = {
 	"different"};
 static const char *const exact_levels[] = {"missing", "equal", "different"};
 static const char *const identifier_levels[] = {"missing", "equal", "one slip", "different"};
+static const char *const moved_levels[] = {"missing", "moved (one address ended as the other began)", "no move between them"};
 
 const char *
 link_level_name(LinkKind kind, int level)
@@ -57,6 +58,10 @@ link_level_name(LinkKind kind, int level)
 		case LK_IDENTIFIER:
 		case LK_NUMBER:
 			return identifier_levels[level];
+		case LK_MOVED_IN:
+			return moved_levels[level];
+		case LK_MOVED_OUT:
+			return "compared with moved_in";
 	}
 	return "?";
 }

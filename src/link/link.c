@@ -40,7 +40,7 @@ parse_kind(const char *column, const char *kind)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown comparison kind \"%s\" for column \"%s\"", kind, column),
-			 errhint("Use given_name, surname, full_name, date, postcode, text, exact, identifier or number.")));
+			 errhint("Use given_name, surname, full_name, date, postcode, text, exact, identifier, number, moved_in or moved_out.")));
 	return LK_EXACT;			/* keep compiler quiet */
 }
 
@@ -62,6 +62,10 @@ kind_levels(LinkKind k)
 		case LK_IDENTIFIER:
 		case LK_NUMBER:
 			return 4;
+		case LK_MOVED_IN:
+			return 3;
+		case LK_MOVED_OUT:
+			return 1;			/* compared with moved_in, weighs nothing itself */
 	}
 	return 3;
 }
@@ -121,6 +125,12 @@ parse_columns(LinkModel *lm, Jsonb *columns, Oid *relids, int nrels, const char 
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("columns must name at least one column to compare")));
+	if ((link_find_kind(lm, LK_MOVED_IN) < 0) != (link_find_kind(lm, LK_MOVED_OUT) < 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a column of kind moved_in needs one of kind moved_out, and the other way round"),
+				 errdetail("They are compared together: one record's address ending the day the other's began is a move."),
+				 errhint("Map the column holding the day the record's address began to moved_in, and the day it ended to moved_out.")));
 	for (int r = 0; r < nrels; r++)
 		if (get_attnum(relids[r], id_column) == InvalidAttrNumber)
 			ereport(ERROR,
@@ -141,7 +151,15 @@ load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT %s::text", quote_identifier(id_column));
 	for (int c = 0; c < lm->ncolumns; c++)
-		appendStringInfo(&sql, ", %s::text", quote_identifier(lm->columns[c].name));
+	{
+		Oid			type = get_atttype(relid, get_attnum(relid, lm->columns[c].name));
+
+		/* dates in ISO, whatever the session's DateStyle (MDY would swap day and month) */
+		if (type == DATEOID || type == TIMESTAMPOID || type == TIMESTAMPTZOID)
+			appendStringInfo(&sql, ", to_char(%s, 'YYYY-MM-DD')", quote_identifier(lm->columns[c].name));
+		else
+			appendStringInfo(&sql, ", %s::text", quote_identifier(lm->columns[c].name));
+	}
 	/* in id order: the same rows give the same result whatever their physical order */
 	appendStringInfo(&sql, " FROM %s ORDER BY %s", quote_qualified_identifier(
 								get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)),
@@ -692,6 +710,7 @@ link_train_model_labelled(PG_FUNCTION_ARGS)
 			continue;			/* no labelled pair has both values: keep EM's */
 		for (int l = 1; l < col->nlevels; l++)
 			col->m[l] = (counts[c][l] + 0.1) / (n + 0.1 * (col->nlevels - 1));
+		link_floor_no_move(col, col->m);
 	}
 	link_store_model(name, lm, DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(3))),
 					 psprintf("%s (m from " INT64_FORMAT " labelled pairs)", rel_text(relid), matches),

@@ -32,7 +32,9 @@ typedef enum LinkKind
 	LK_TEXT,
 	LK_EXACT,
 	LK_IDENTIFIER,
-	LK_NUMBER
+	LK_NUMBER,
+	LK_MOVED_IN,				/* the day the record's address began */
+	LK_MOVED_OUT				/* the day it ended: compared with LK_MOVED_IN */
 } LinkKind;
 
 typedef struct LinkColumn
@@ -124,6 +126,8 @@ extern double link_pair_weight(const LinkModel *lm, int64 k);
 extern const char *link_kind_name(LinkKind k);
 extern bool link_kind_from_name(const char *name, LinkKind *kind);
 extern bool link_kind_has_tf(LinkKind k);
+extern int	link_find_kind(const LinkModel *lm, LinkKind k);
+extern void link_floor_no_move(const LinkColumn *col, double *m);
 extern double link_prior_weight(const LinkModel *lm);
 extern double link_probability(double weight);
 extern bool link_load_model(const char *name, LinkModel *lm, MemoryContext cxt);

@@ -41,20 +41,30 @@
 
 static const char *const kind_names[] = {
 	"given_name", "surname", "full_name", "date", "postcode", "text", "exact",
-	"identifier", "number"
+	"identifier", "number", "moved_in", "moved_out"
 };
 
 /* The kind named name; false if there is none. */
 bool
 link_kind_from_name(const char *name, LinkKind *kind)
 {
-	for (int k = LK_GIVEN_NAME; k <= LK_NUMBER; k++)
+	for (int k = LK_GIVEN_NAME; k <= LK_MOVED_OUT; k++)
 		if (strcmp(name, kind_names[k]) == 0)
 		{
 			*kind = (LinkKind) k;
 			return true;
 		}
 	return false;
+}
+
+/* The first column of kind k; -1 if there is none. */
+int
+link_find_kind(const LinkModel *lm, LinkKind k)
+{
+	for (int c = 0; c < lm->ncolumns; c++)
+		if (lm->columns[c].kind == k)
+			return c;
+	return -1;
 }
 
 /* Kinds whose exact agreement is weighed by the value's term frequency. */
@@ -158,6 +168,26 @@ parse_date(const char *s, DateADT *out)
 	return true;
 }
 
+/*
+ * A full name, normalised; one written "SURNAME, Given names" (the comma
+ * convention of council tax and other registers) is put in the order of the
+ * others, given names first, so that "SULTAN, Waseem" equals "Waseem Sultan".
+ */
+static char *
+full_name_prepared(const char *raw, int *len)
+{
+	const char *comma = strchr(raw, ',');
+	char	   *reordered,
+			   *s;
+
+	if (comma == NULL || strchr(comma + 1, ',') != NULL)
+		return normalise_name_cstring(raw, strlen(raw), len);
+	reordered = psprintf("%s %.*s", comma + 1, (int) (comma - raw), raw);
+	s = normalise_name_cstring(reordered, strlen(reordered), len);
+	pfree(reordered);
+	return s;
+}
+
 void
 link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v)
 {
@@ -170,10 +200,14 @@ link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v)
 	{
 		case LK_GIVEN_NAME:
 		case LK_SURNAME:
-		case LK_FULL_NAME:
 			v->s = normalise_name_cstring(raw, strlen(raw), &v->len);
 			break;
+		case LK_FULL_NAME:
+			v->s = full_name_prepared(raw, &v->len);
+			break;
 		case LK_DATE:
+		case LK_MOVED_IN:
+		case LK_MOVED_OUT:
 			if (parse_date(raw, &v->date))
 			{
 				int			y,
@@ -442,6 +476,47 @@ swapped_names(const LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, u
 		level[g] = level[f] = 2;
 }
 
+/* Did a person leave x's address the day y's began, or the day before? */
+static bool
+moved_from_to(const LinkValue *x_out, const LinkValue *y_in)
+{
+	return x_out->s != NULL && y_in->s != NULL &&
+		y_in->date >= x_out->date && y_in->date - x_out->date <= 1;
+}
+
+/*
+ * An address history: one record's address ended (moved_out) the day the
+ * other's began (moved_in), or the day before, at another postcode, as when
+ * a council tax account closes on the day the next one opens: the moved_in
+ * column's level 1, "moved", and the postcodes' disagreement, explained by
+ * the move, is not counted again.  Level 2: an end and a beginning are there
+ * to compare, but there was no such move (a successor at the same address is
+ * not a move).  The moved_out column only serves this comparison (level 0).
+ */
+static void
+address_moves(const LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *level)
+{
+	int			in = link_find_kind(lm, LK_MOVED_IN),
+				out = link_find_kind(lm, LK_MOVED_OUT),
+				pc = link_find_kind(lm, LK_POSTCODE);
+	bool		moved;
+
+	if (out >= 0)
+		level[out] = 0;
+	if (in < 0)
+		return;
+	level[in] = 0;
+	if (out < 0 ||
+		!((ra->v[out].s != NULL && rb->v[in].s != NULL) || (rb->v[out].s != NULL && ra->v[in].s != NULL)))
+		return;
+	moved = moved_from_to(&ra->v[out], &rb->v[in]) || moved_from_to(&rb->v[out], &ra->v[in]);
+	if (moved && pc >= 0 && level[pc] == 1)
+		moved = false;
+	level[in] = moved ? 1 : 2;
+	if (moved && pc >= 0)
+		level[pc] = 0;
+}
+
 void
 link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *level)
 {
@@ -532,6 +607,10 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 			case LK_EXACT:
 				l = same(a, b) ? 1 : 2;
 				break;
+			case LK_MOVED_IN:
+			case LK_MOVED_OUT:
+				l = 0;			/* address_moves, below */
+				break;
 			case LK_NUMBER:
 			case LK_IDENTIFIER:
 			default:
@@ -541,6 +620,7 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 		level[c] = l;
 	}
 	swapped_names(lm, ra, rb, level);
+	address_moves(lm, ra, rb, level);
 }
 
 /*
@@ -645,8 +725,23 @@ logistic(double lo)
  * its pairs.  Converged when no m moves by 1e-4 or more (as Splink); returns
  * the rounds taken, or -1 if it did not converge in 200.
  */
+/*
+ * "No move between them" never counts against a match: one person's records
+ * need not show every move.  Its m is kept at least its u (a weight of 0 or
+ * more), whatever training found.
+ */
+void
+link_floor_no_move(const LinkColumn *col, double *m)
+{
+	if (col->kind == LK_MOVED_IN && col->nlevels > 2)
+		m[2] = Max(m[2], col->u[2]);
+}
+
+/* expected matches with a column compared, below which a session does not train it */
+#define EM_MIN_OBSERVED 20.0
+
 static int
-em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS])
+em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *observed)
 {
 	bool		skip[LINK_MAX_COLUMNS] = {false};
 	double		lambda = 0.1;
@@ -689,16 +784,23 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS])
 		{
 			double		total = 0;
 
+			observed[c] = 0;
 			if (skip[c])
 				continue;
 			for (int l = 1; l < lm->columns[c].nlevels; l++)
 				total += acc[c][l];
-			for (int l = 1; l < lm->columns[c].nlevels; l++)
+			observed[c] = total;
 			{
-				double		m = total > 0 ? Max(acc[c][l] / total, 1e-6) : m_out[c][l];
+				double		m[LINK_MAX_LEVELS];
 
-				delta = Max(delta, fabs(m - m_out[c][l]));
-				m_out[c][l] = m;
+				for (int l = 1; l < lm->columns[c].nlevels; l++)
+					m[l] = total > 0 ? Max(acc[c][l] / total, 1e-6) : m_out[c][l];
+				link_floor_no_move(&lm->columns[c], m);
+				for (int l = 1; l < lm->columns[c].nlevels; l++)
+				{
+					delta = Max(delta, fabs(m[l] - m_out[c][l]));
+					m_out[c][l] = m[l];
+				}
 			}
 		}
 		lambda = n > 0 ? Min(Max(sum_post / n, 1e-9), 1 - 1e-9) : 0.5;
@@ -723,6 +825,7 @@ link_estimate_m(LinkModel *lm)
 	double		sum[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
 	int			sessions[LINK_MAX_COLUMNS];
 	double		session_m[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
+	double		observed[LINK_MAX_COLUMNS];
 
 	/* start: agreement likely among matches */
 	for (int c = 0; c < lm->ncolumns; c++)
@@ -733,6 +836,9 @@ link_estimate_m(LinkModel *lm)
 		for (int l = 1; l < col->nlevels; l++)
 		{
 			col->m[l] = (l == 1) ? 0.9 : 0.1 / (col->nlevels - 2);
+			/* but a move is the exception among one person's records */
+			if (col->kind == LK_MOVED_IN)
+				col->m[l] = (l == 1) ? 0.1 : 0.9;
 			total += col->m[l];
 		}
 		for (int l = 1; l < col->nlevels; l++)
@@ -749,7 +855,7 @@ link_estimate_m(LinkModel *lm)
 
 		if (lm->rules[r].npairs < 50 || !lm->rules[r].train)
 			continue;			/* too few pairs to learn from, or biased */
-		rounds = em_session(lm, r, session_m);
+		rounds = em_session(lm, r, session_m, observed);
 		if (rounds < 0)
 		{
 			lm->em_converged = false;
@@ -763,7 +869,11 @@ link_estimate_m(LinkModel *lm)
 			for (int p = 0; p < lm->rules[r].ncols; p++)
 				if (lm->rules[r].cols[p] == c)
 					blocked = true;
-			if (blocked)
+			/*
+			 * Nor from a session whose likely matches hardly ever have the
+			 * column on both sides: its m there is the starting guess.
+			 */
+			if (blocked || observed[c] < EM_MIN_OBSERVED)
 				continue;
 			for (int l = 1; l < lm->columns[c].nlevels; l++)
 				sum[c][l] += session_m[c][l];
@@ -771,9 +881,12 @@ link_estimate_m(LinkModel *lm)
 		}
 	}
 	for (int c = 0; c < lm->ncolumns; c++)
+	{
 		if (sessions[c] > 0)
 			for (int l = 1; l < lm->columns[c].nlevels; l++)
 				lm->columns[c].m[l] = sum[c][l] / sessions[c];
+		link_floor_no_move(&lm->columns[c], lm->columns[c].m);
+	}
 
 	/* the prior for a random pair */
 	{
@@ -865,10 +978,17 @@ link_load_model(const char *name, LinkModel *lm, MemoryContext cxt)
 	if (SPI_processed == 0)
 		return false;
 	lm->lambda = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	/* columns with levels; and those without (moved_out), as level 0 */
 	if (SPI_execute_with_args("SELECT l.column_name, l.kind, l.level, l.m, l.u, c.present"
 							  "  FROM brent_mdm.link_model_level l"
 							  "  LEFT JOIN brent_mdm.link_model_column c USING (model_name, column_name)"
-							  " WHERE l.model_name = $1 ORDER BY l.column_name, l.level",
+							  " WHERE l.model_name = $1"
+							  " UNION ALL"
+							  " SELECT c.column_name, m.columns->>c.column_name, 0, NULL, NULL, c.present"
+							  "  FROM brent_mdm.link_model_column c JOIN brent_mdm.link_model m USING (model_name)"
+							  " WHERE c.model_name = $1 AND NOT EXISTS (SELECT FROM brent_mdm.link_model_level l"
+							  "   WHERE l.model_name = c.model_name AND l.column_name = c.column_name)"
+							  " ORDER BY 1, 3",
 							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "linkage: could not read brent_mdm.link_model_level");
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -880,7 +1000,7 @@ link_load_model(const char *name, LinkModel *lm, MemoryContext cxt)
 		int			level = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
 		LinkColumn *col;
 
-		if (level < 1 || level >= LINK_MAX_LEVELS)
+		if (level < 0 || level >= LINK_MAX_LEVELS)
 			continue;
 		if (lm->ncolumns == 0 || strcmp(lm->columns[lm->ncolumns - 1].name, column) != 0)
 		{
@@ -898,6 +1018,8 @@ link_load_model(const char *name, LinkModel *lm, MemoryContext cxt)
 		}
 		col = &lm->columns[lm->ncolumns - 1];
 		col->nlevels = Max(col->nlevels, level + 1);
+		if (level == 0)
+			continue;
 		col->m[level] = DatumGetFloat8(SPI_getbinval(tup, desc, 4, &isnull));
 		col->u[level] = DatumGetFloat8(SPI_getbinval(tup, desc, 5, &isnull));
 	}
