@@ -74,7 +74,8 @@ for people in ${BENCH_LINK_SIZES:-60000 180000 600000}; do
   t0=$(date +%s.%N)
   psql -X -q -c "SET client_min_messages = warning" -c "SELECT count(DISTINCT cluster_id) FROM brent_mdm.dedupe('lr', 'id',
     '{\"given_name\": \"given_name\", \"family_name\": \"surname\", \"full_name\": \"full_name\", \"date_of_birth\": \"date\",
-      \"postcode\": \"postcode\", \"nhs_number\": \"identifier\", \"ni_number\": \"identifier\", \"upn\": \"identifier\"}')" >/dev/null
+      \"postcode\": \"postcode\", \"nhs_number\": \"identifier\", \"ni_number\": \"identifier\", \"upn\": \"identifier\",
+      \"address_from\": \"moved_in\", \"address_to\": \"moved_out\"}')" >/dev/null
   t1=$(date +%s.%N)
   printf '%10s %10s %12.1f %14.0f\n' "$people" "$n" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$n / ($t1 - $t0)" | bc -l)"
 done

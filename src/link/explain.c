@@ -66,6 +66,25 @@ link_level_name(LinkKind kind, int level)
 	return "?";
 }
 
+/* Why a column both records have is not counted. */
+static const char *
+not_counted(LinkKind kind)
+{
+	switch (kind)
+	{
+		case LK_FULL_NAME:
+			return "not counted (given name and surname are)";
+		case LK_POSTCODE:
+			return "not counted (the move explains it)";
+		case LK_MOVED_IN:
+			return "missing (no address of theirs ended)";
+		case LK_MOVED_OUT:
+			return link_level_name(kind, 0);
+		default:
+			return "not counted";
+	}
+}
+
 /* A record from a JSON object of column -> value (text). */
 static LinkRecord *
 record_from_json(LinkModel *lm, Jsonb *obj, const char *which)
@@ -189,7 +208,8 @@ link_match_explain(PG_FUNCTION_ARGS)
 		if (!nulls[4])
 			values[4] = CStringGetTextDatum(rb->v[c].s);
 		values[5] = Int32GetDatum(l);
-		values[6] = CStringGetTextDatum(link_level_name(col->kind, l));
+		values[6] = CStringGetTextDatum(l == 0 && !nulls[3] && !nulls[4] ? not_counted(col->kind) :
+										link_level_name(col->kind, l));
 		nulls[7] = nulls[8] = (l == 0);
 		values[7] = Float8GetDatum(col->m[l]);
 		values[8] = Float8GetDatum(u);
