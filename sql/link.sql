@@ -199,19 +199,17 @@ SELECT (SELECT level_name FROM brent_mdm.match_explain('tenancy_model',
           '{"full_name": "Ravi Patel", "postcode": "NW2 2XY", "address_from": "2021-06-30"}') WHERE column_name = 'address_from') AS a_year_apart;
 -- one without the other is refused
 SELECT * FROM brent_mdm.dedupe('tenancy', 'id', '{"full_name": "full_name", "address_from": "moved_in"}');
--- dates are read the same whatever the session's DateStyle
-SET datestyle = 'SQL, MDY';
-SELECT count(*) AS differences_mdy
-  FROM moved m FULL JOIN brent_mdm.dedupe('tenancy', 'id',
-    '{"full_name": "full_name", "postcode": "postcode", "address_from": "moved_in", "address_to": "moved_out"}') d
-    USING (record_id)
- WHERE m.cluster_id IS DISTINCT FROM d.cluster_id;
-SET datestyle = 'German';
-SELECT count(*) AS differences_german
-  FROM moved m FULL JOIN brent_mdm.dedupe('tenancy', 'id',
-    '{"full_name": "full_name", "postcode": "postcode", "address_from": "moved_in", "address_to": "moved_out"}') d
-    USING (record_id)
- WHERE m.cluster_id IS DISTINCT FROM d.cluster_id;
-RESET datestyle;
+-- dates are read the same whatever the session's DateStyle (as text, MDY swapped day and month)
+CREATE FUNCTION pg_temp.differences_under(style text) RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM set_config('datestyle', style, true);
+  RETURN (SELECT count(*)
+            FROM moved m FULL JOIN brent_mdm.dedupe('tenancy', 'id',
+              '{"full_name": "full_name", "postcode": "postcode", "address_from": "moved_in", "address_to": "moved_out"}') d
+              USING (record_id)
+           WHERE m.cluster_id IS DISTINCT FROM d.cluster_id);
+END $$;
+SELECT style, pg_temp.differences_under(style) AS differences
+  FROM unnest(ARRAY['SQL, MDY', 'German', 'Postgres, DMY']) AS style;
 
 DROP TABLE people, left_people, right_people, nobody, tenancy, movers;

@@ -265,7 +265,7 @@ rule_keys(const LinkModel *lm, const BlockRule *rule, int ruleno, const LinkReco
 static const char *const feature_words[] = {
 	"%s", "sound of %s", "sounds of the first and last words of %s", "initial of %s",
 	"year of %s", "sound of each word of %s", "district of %s",
-	"day %s began, or ended (or the day after)"
+	"days %s and its moved_out give (and the day after moved_out)"
 };
 
 static void
