@@ -1,12 +1,16 @@
 -- Pairwise precision, recall and F1 of brent_mdm.dedupe on a synthetic
 -- borough's person records, against its ground truth; overall, for names
--- recorded in another script or spelling, and for common surnames.
+-- recorded in another script or spelling, and for common surnames.  The mapping has
+-- each system's youngest age (min_age), as the Client Index's client_source has.
 --   psql -v schema=borough -f bench/link_borough.sql
 \set truth :schema _truth
 \timing on
 DROP TABLE IF EXISTS eval_records, eval_clusters;
 CREATE TABLE eval_records AS
-SELECT r.system || '/' || r.record_key AS id, r.*, s.person_id
+SELECT r.system || '/' || r.record_key AS id, r.*, s.person_id,
+       -- the youngest age each system holds, as the demo's client_source says
+       CASE r.system WHEN 'council_tax' THEN 18 WHEN 'housing' THEN 18 WHEN 'adult_social_care' THEN 18
+                     WHEN 'electoral_register' THEN 16 WHEN 'revenues_benefits' THEN 16 ELSE 0 END AS min_age
   FROM :schema.person_record r
   JOIN :"truth".source_record s ON s.system = r.system AND s.record_key = r.record_key;
 CREATE TABLE eval_clusters AS
@@ -14,7 +18,7 @@ SELECT * FROM brent_mdm.dedupe('eval_records', 'id',
   '{"given_name": "given_name", "family_name": "surname", "full_name": "full_name",
     "date_of_birth": "date", "postcode": "postcode",
     "nhs_number": "identifier", "ni_number": "identifier", "upn": "identifier",
-    "address_from": "moved_in", "address_to": "moved_out"}');
+    "address_from": "moved_in", "address_to": "moved_out", "min_age": "min_age"}');
 \timing off
 CREATE INDEX ON eval_clusters (cluster_id);
 CREATE TEMP TABLE eval_x AS

@@ -199,6 +199,46 @@ SELECT (SELECT level_name FROM brent_mdm.match_explain('tenancy_model',
           '{"full_name": "Ravi Patel", "postcode": "NW2 2XY", "address_from": "2021-06-30"}') WHERE column_name = 'address_from') AS a_year_apart;
 -- one without the other is refused
 SELECT * FROM brent_mdm.dedupe('tenancy', 'id', '{"full_name": "full_name", "address_from": "moved_in"}');
+-- a system that holds only adults: a council tax account in a child's exact name at the
+-- child's address is the parent, not the child, when the mapping says which systems hold
+-- whom (min_age: the youngest age a record's system holds)
+CREATE TABLE household (id text, given_name text, family_name text, dob date, postcode text, min_age text, person int);
+INSERT INTO household
+SELECT 'child-' || i || '-' || k, g, f, date '2026-01-01' - 400 * (i % 4 + 1), pc, NULL, i
+  FROM (SELECT i, (ARRAY['Gary','Amara','Tejinder','Olumide','Zainab','Kacper'])[i % 6 + 1] AS g,
+               (ARRAY['Phillips','Okafor','Sidhu','Oni','Rahman','Nowak','Byrne','Osei','Varga','Lungu'])[i % 10 + 1] AS f,
+               'HA' || (i % 9 + 1) || ' ' || (i % 8 + 1) || 'CD' AS pc
+          FROM generate_series(1, 60) i) c, generate_series(1, 2) k
+UNION ALL
+SELECT 'account-' || i, g, f, NULL, pc, CASE WHEN i = 1 THEN 'any' ELSE '18' END, 1000 + i
+  FROM (SELECT i, (ARRAY['Gary','Amara','Tejinder','Olumide','Zainab','Kacper'])[i % 6 + 1] AS g,
+               (ARRAY['Phillips','Okafor','Sidhu','Oni','Rahman','Nowak','Byrne','Osei','Varga','Lungu'])[i % 10 + 1] AS f,
+               'HA' || (i % 9 + 1) || ' ' || (i % 8 + 1) || 'CD' AS pc
+          FROM generate_series(1, 60) i) a;
+CREATE TEMP TABLE without_ages AS
+SELECT * FROM brent_mdm.dedupe('household', 'id',
+  '{"given_name": "given_name", "family_name": "surname", "dob": "date", "postcode": "postcode"}');
+CREATE TEMP TABLE with_ages AS
+SELECT * FROM brent_mdm.dedupe('household', 'id',
+  '{"given_name": "given_name", "family_name": "surname", "dob": "date", "postcode": "postcode", "min_age": "min_age"}');
+-- accounts put with a child; with the ages, only the account whose min_age is not a number
+SELECT (SELECT count(*) FROM without_ages a JOIN without_ages c ON c.cluster_id = a.cluster_id
+         WHERE a.record_id LIKE 'account-%' AND c.record_id LIKE 'child-%-1') AS without_ages,
+       (SELECT count(*) FROM with_ages a JOIN with_ages c ON c.cluster_id = a.cluster_id
+         WHERE a.record_id LIKE 'account-%' AND c.record_id LIKE 'child-%-1') AS with_ages,
+       (SELECT count(*) FROM with_ages a JOIN with_ages c ON c.cluster_id = a.cluster_id AND c.record_id = 'child-1-2'
+         WHERE a.record_id = 'child-1-1') AS child_records_still_together;
+-- link() leaves such pairs out
+CREATE TABLE household_accounts AS SELECT * FROM household WHERE id LIKE 'account-%';
+CREATE TABLE household_children AS SELECT * FROM household WHERE id LIKE 'child-%-1';
+SELECT (SELECT count(*) FROM brent_mdm.link('household_accounts', 'household_children', 'id',
+          '{"given_name": "given_name", "family_name": "surname", "dob": "date", "postcode": "postcode"}')
+         WHERE match_probability >= 0.5) AS pairs_over_half_without_ages,
+       (SELECT count(*) FROM brent_mdm.link('household_accounts', 'household_children', 'id',
+          '{"given_name": "given_name", "family_name": "surname", "dob": "date", "postcode": "postcode", "min_age": "min_age"}')
+         WHERE match_probability >= 0.5) AS with_ages;
+DROP TABLE household, household_accounts, household_children;
+
 -- dates are read the same whatever the session's DateStyle (as text, MDY swapped day and month)
 CREATE FUNCTION pg_temp.differences_under(style text) RETURNS bigint LANGUAGE plpgsql AS $$
 BEGIN

@@ -556,20 +556,6 @@ matching_attributes_changed(HeapTuple a, HeapTuple b, TupleDesc desc)
 	return false;
 }
 
-/*
- * Is the person of record a too young on today's date for the system of
- * record b, which holds no one under min_age?
- */
-static bool
-too_young(const LinkRecord *a, const LinkRecord *b, int min_age, DateADT today)
-{
-	for (int c = 0; c < cache.lm->ncolumns; c++)
-		if (cache.lm->columns[c].kind == LK_DATE)
-			return min_age > 0 && a->v[c].s != NULL &&
-				a->v[c].date > today - (DateADT) (min_age * 365.25);
-	return false;
-}
-
 #define MAX_DECISIONS 64
 
 /*
@@ -731,8 +717,8 @@ client_record_match(PG_FUNCTION_ARGS)
 			for (int a = 0; a < CLIENT_NCOLUMNS; a++)
 				attrs[a] = SPI_getvalue(tup, cdesc, a + 3);
 			other = prepare_record(attrs, false);
-			if (too_young(me, other, DatumGetInt32(SPI_getbinval(tup, cdesc, 3 + CLIENT_NCOLUMNS, &isnull)), today) ||
-				too_young(other, me, DatumGetInt32(SPI_getbinval(tup, cdesc, 4 + CLIENT_NCOLUMNS, &isnull)), today))
+			if (link_too_young(cache.lm, me, DatumGetInt32(SPI_getbinval(tup, cdesc, 3 + CLIENT_NCOLUMNS, &isnull)), today) ||
+				link_too_young(cache.lm, other, DatumGetInt32(SPI_getbinval(tup, cdesc, 4 + CLIENT_NCOLUMNS, &isnull)), today))
 				continue;
 			link_compare(cache.lm, me, other, level);
 			p = link_probability(link_record_weight(cache.lm, me, level) + prior);

@@ -48,6 +48,38 @@ values_conflict(LinkKind kind, const LinkValue *a, const LinkValue *b)
 	return link_edits(a, b, 1) > 1;
 }
 
+/*
+ * Is the person of record a too young on today's date for a system that
+ * holds no one under min_age (born after today less min_age years)?
+ */
+bool
+link_too_young(const LinkModel *lm, const LinkRecord *a, int min_age, DateADT today)
+{
+	int			date = link_find_kind(lm, LK_DATE);
+
+	return min_age > 0 && date >= 0 && a->v[date].s != NULL &&
+		a->v[date].date > today - (DateADT) (min_age * 365.25);
+}
+
+/*
+ * The youngest age each record's system holds, from the mapping's min_age
+ * column (0: any age); NULL if the mapping has none.
+ */
+int16 *
+link_min_ages(const LinkModel *lm)
+{
+	int			c = link_find_kind(lm, LK_MIN_AGE);
+	int16	   *ages;
+
+	if (c < 0)
+		return NULL;
+	ages = palloc0(sizeof(int16) * Max(lm->nrecords, 1));
+	for (int i = 0; i < lm->nrecords; i++)
+		if (lm->records[i]->v[c].s != NULL)
+			ages[i] = (int16) lm->records[i]->v[c].age;
+	return ages;
+}
+
 typedef struct Edge
 {
 	int64		pair;

@@ -62,6 +62,8 @@ link_level_name(LinkKind kind, int level)
 			return moved_levels[level];
 		case LK_MOVED_OUT:
 			return "compared with moved_in";
+		case LK_MIN_AGE:
+			return "not compared (a guard of clustering)";
 	}
 	return "?";
 }
@@ -79,6 +81,7 @@ not_counted(LinkKind kind)
 		case LK_MOVED_IN:
 			return "missing (no address of theirs ended)";
 		case LK_MOVED_OUT:
+		case LK_MIN_AGE:
 			return link_level_name(kind, 0);
 		default:
 			return "not counted";

@@ -40,7 +40,7 @@ parse_kind(const char *column, const char *kind)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown comparison kind \"%s\" for column \"%s\"", kind, column),
-			 errhint("Use given_name, surname, full_name, date, postcode, text, exact, identifier, number, moved_in or moved_out.")));
+			 errhint("Use given_name, surname, full_name, date, postcode, text, exact, identifier, number, moved_in, moved_out or min_age.")));
 	return LK_EXACT;			/* keep compiler quiet */
 }
 
@@ -66,6 +66,8 @@ kind_levels(LinkKind k)
 			return 3;
 		case LK_MOVED_OUT:
 			return 1;			/* compared with moved_in, weighs nothing itself */
+		case LK_MIN_AGE:
+			return 1;			/* not compared */
 	}
 	return 3;
 }
@@ -372,7 +374,7 @@ link_dedupe(PG_FUNCTION_ARGS)
 	lm = link_run(&relid, 1, id_column, columns, NULL, CurrentMemoryContext);
 	if (lm->nrecords == 0)
 		return (Datum) 0;
-	cluster = link_cluster(lm, 0.5, NULL, 0, NULL, 0);
+	cluster = link_cluster(lm, 0.5, NULL, 0, link_min_ages(lm), GetSQLCurrentDate());
 	if (lm->nrecords >= LINK_PROGRESS_RECORDS)
 		ereport(NOTICE, (errmsg("linkage: %d records clustered", lm->nrecords)));
 	for (int i = 0; i < lm->nrecords; i++)
@@ -395,9 +397,12 @@ link_link(PG_FUNCTION_ARGS)
 	char	   *id_column = NameStr(*PG_GETARG_NAME(2));
 	Jsonb	   *columns = PG_GETARG_JSONB_P(3);
 	LinkModel  *lm;
+	int16	   *min_age;
+	DateADT		today = GetSQLCurrentDate();
 
 	InitMaterializedSRF(fcinfo, 0);
 	lm = link_run(relids, 2, id_column, columns, NULL, CurrentMemoryContext);
+	min_age = link_min_ages(lm);
 	for (int64 k = 0; k < lm->npairs; k++)
 	{
 		const LinkPair *p = &lm->pairs[k];
@@ -405,6 +410,11 @@ link_link(PG_FUNCTION_ARGS)
 		bool		nulls[3] = {false, false, false};
 
 		if (p->probability < 0.001)
+			continue;
+		/* a system that holds only adults does not hold this child */
+		if (min_age != NULL &&
+			(link_too_young(lm, lm->records[p->a], min_age[p->b], today) ||
+			 link_too_young(lm, lm->records[p->b], min_age[p->a], today)))
 			continue;
 		values[0] = CStringGetTextDatum(lm->records[p->a]->id);
 		values[1] = CStringGetTextDatum(lm->records[p->b]->id);

@@ -34,7 +34,9 @@ typedef enum LinkKind
 	LK_IDENTIFIER,
 	LK_NUMBER,
 	LK_MOVED_IN,				/* the day the record's address began */
-	LK_MOVED_OUT				/* the day it ended: compared with LK_MOVED_IN */
+	LK_MOVED_OUT,				/* the day it ended: compared with LK_MOVED_IN */
+	LK_MIN_AGE					/* the youngest age the record's system holds: not
+								 * compared, a guard of clustering */
 } LinkKind;
 
 typedef struct LinkColumn
@@ -58,6 +60,7 @@ typedef struct LinkValue
 	Postcode	pc;				/* LK_POSTCODE, when pc_valid */
 	bool		pc_valid;
 	double		tf;				/* share of records with this value */
+	int32		age;			/* LK_MIN_AGE: years */
 } LinkValue;
 
 typedef struct LinkRecord
@@ -128,6 +131,8 @@ extern bool link_kind_from_name(const char *name, LinkKind *kind);
 extern bool link_kind_has_tf(LinkKind k);
 extern int	link_find_kind(const LinkModel *lm, LinkKind k);
 extern void link_floor_no_move(const LinkColumn *col, double *m);
+extern bool link_too_young(const LinkModel *lm, const LinkRecord *a, int min_age, DateADT today);
+extern int16 *link_min_ages(const LinkModel *lm);
 extern double link_prior_weight(const LinkModel *lm);
 extern double link_probability(double weight);
 extern bool link_load_model(const char *name, LinkModel *lm, MemoryContext cxt);

@@ -41,14 +41,14 @@
 
 static const char *const kind_names[] = {
 	"given_name", "surname", "full_name", "date", "postcode", "text", "exact",
-	"identifier", "number", "moved_in", "moved_out"
+	"identifier", "number", "moved_in", "moved_out", "min_age"
 };
 
 /* The kind named name; false if there is none. */
 bool
 link_kind_from_name(const char *name, LinkKind *kind)
 {
-	for (int k = LK_GIVEN_NAME; k <= LK_MOVED_OUT; k++)
+	for (int k = LK_GIVEN_NAME; k <= LK_MIN_AGE; k++)
 		if (strcmp(name, kind_names[k]) == 0)
 		{
 			*kind = (LinkKind) k;
@@ -238,6 +238,20 @@ link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v)
 			break;
 		case LK_IDENTIFIER:
 			v->s = prepare_text(raw, &v->len, true, true);
+			break;
+		case LK_MIN_AGE:
+			{
+				char	   *end;
+				long		age = strtol(raw, &end, 10);
+
+				/* a whole number of years; anything else is missing (any age) */
+				if (end != raw && *end == '\0' && age > 0 && age <= 150)
+				{
+					v->age = (int32) age;
+					v->s = psprintf("%ld", age);
+					v->len = strlen(v->s);
+				}
+			}
 			break;
 	}
 	if (v->s != NULL && v->len == 0)
@@ -610,6 +624,9 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 			case LK_MOVED_IN:
 			case LK_MOVED_OUT:
 				l = 0;			/* address_moves, below */
+				break;
+			case LK_MIN_AGE:
+				l = 0;			/* not compared: clustering's guard */
 				break;
 			case LK_NUMBER:
 			case LK_IDENTIFIER:
