@@ -265,7 +265,7 @@ rule_keys(const LinkModel *lm, const BlockRule *rule, int ruleno, const LinkReco
 static const char *const feature_words[] = {
 	"%s", "sound of %s", "sounds of the first and last words of %s", "initial of %s",
 	"year of %s", "sound of each word of %s", "district of %s",
-	"days %s and its moved_out give (and the day after moved_out)"
+	"day of %s or of %s (or the day after it)"
 };
 
 static void
@@ -278,8 +278,12 @@ describe_rule(const LinkModel *lm, const BlockRule *rule, char *out, int outlen)
 	{
 		char		part[96];
 
-		snprintf(part, sizeof(part), feature_words[rule->feature[p]],
-				 lm->columns[rule->col[p]].name);
+		if (rule->feature[p] == F_MOVES)
+			snprintf(part, sizeof(part), feature_words[F_MOVES], lm->columns[rule->col[p]].name,
+					 lm->columns[link_find_kind(lm, LK_MOVED_OUT)].name);
+		else
+			snprintf(part, sizeof(part), feature_words[rule->feature[p]],
+					 lm->columns[rule->col[p]].name);
 		used += snprintf(out + used, outlen - used, "%s%s", p > 0 ? " + " : "", part);
 	}
 }
