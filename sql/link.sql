@@ -239,6 +239,21 @@ SELECT (SELECT count(*) FROM brent_mdm.link('household_accounts', 'household_chi
          WHERE match_probability >= 0.5) AS with_ages;
 DROP TABLE household, household_accounts, household_children;
 
+-- settings: a run whose rules would compare more pairs than brent_mdm.max_candidate_pairs is
+-- refused, with a hint; brent_mdm.u_sample_pairs is how many random pairs estimate u
+SET brent_mdm.max_candidate_pairs = 100;
+SELECT count(*) FROM brent_mdm.dedupe('tenancy', 'id', '{"full_name": "full_name", "postcode": "postcode"}');
+SELECT count(*) > 0 AS blocking_estimate_still_answers
+  FROM brent_mdm.blocking_estimate('tenancy', 'id', '{"full_name": "full_name", "postcode": "postcode"}');
+RESET brent_mdm.max_candidate_pairs;
+SET brent_mdm.u_sample_pairs = 10;
+SET brent_mdm.u_sample_pairs = 1000;
+CREATE TEMP TABLE u_small AS
+SELECT column_name, level, u FROM brent_mdm.train_model('u_model', 'tenancy', 'id', '{"full_name": "full_name", "postcode": "postcode"}');
+RESET brent_mdm.u_sample_pairs;
+SELECT count(*) FILTER (WHERE s.u <> d.u) > 0 AS u_depends_on_the_sample
+  FROM u_small s JOIN brent_mdm.train_model('u_model', 'tenancy', 'id', '{"full_name": "full_name", "postcode": "postcode"}') d
+       USING (column_name, level);
 -- dates are read the same whatever the session's DateStyle (as text, MDY swapped day and month)
 CREATE FUNCTION pg_temp.differences_under(style text) RETURNS bigint LANGUAGE plpgsql AS $$
 BEGIN

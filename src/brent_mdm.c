@@ -3,14 +3,16 @@
  *		Module entry point of the brent_mdm extension.
  *
  * Each capability lives in its own folder under src/ (synth/, match/, ...);
- * this file carries the module magic block and _PG_init, which installs the
- * policy module's hooks and shared memory when the library is preloaded
- * (shared_preload_libraries) and does nothing otherwise.
+ * this file carries the module magic block and _PG_init, which defines the
+ * linkage settings (brent_mdm.u_sample_pairs, brent_mdm.max_candidate_pairs)
+ * and installs the policy module's hooks and shared memory when the library
+ * is preloaded (shared_preload_libraries).
  */
 #include "postgres.h"
 
 #include "fmgr.h"
 
+#include "link/link.h"
 #include "policy/policy.h"
 
 PG_MODULE_MAGIC;
@@ -20,5 +22,6 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	link_init();
 	policy_init();
 }

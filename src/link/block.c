@@ -571,7 +571,7 @@ refine:
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("blocking would generate " INT64_FORMAT " comparisons, more than the limit of " INT64_FORMAT,
 						estimate, max_pairs),
-				 errhint("Map more specific columns (a date of birth, an identifier, a postcode), or raise max_pairs.")));
+				 errhint("Map more specific columns (a date of birth, an identifier, a postcode), or raise brent_mdm.max_candidate_pairs.")));
 
 	/* the pairs, de-duplicated across rules */
 	codes = palloc(sizeof(uint64) * Max(estimate, 1));

@@ -12,6 +12,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/array.h"
+#include "utils/guc.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -26,9 +27,26 @@ PG_FUNCTION_INFO_V1(link_blocking_estimate);
 PG_FUNCTION_INFO_V1(link_train_model);
 PG_FUNCTION_INFO_V1(link_train_model_labelled);
 
-#define U_SAMPLE_PAIRS 300000
-#define MAX_CANDIDATE_PAIRS INT64CONST(100000000)
 #define U_SEED 42
+
+/* settings (brent_mdm.u_sample_pairs, brent_mdm.max_candidate_pairs) */
+static int	u_sample_pairs = 300000;
+static int	max_candidate_pairs = 100000000;
+
+void
+link_init(void)
+{
+	DefineCustomIntVariable("brent_mdm.u_sample_pairs",
+							"Random pairs of records from which linkage estimates u.",
+							"More pairs estimate the rare levels better and take longer; the pairs are drawn with a fixed seed.",
+							&u_sample_pairs, 300000, 1000, 100000000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("brent_mdm.max_candidate_pairs",
+							"Candidate pairs a linkage run may compare; a run whose blocking rules would make more is refused.",
+							NULL,
+							&max_candidate_pairs, 100000000, 1, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+}
 
 static LinkKind
 parse_kind(const char *column, const char *kind)
@@ -259,7 +277,7 @@ link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 		ereport(NOTICE, (errmsg("linkage: %d records loaded after %.1f s",
 								lm->nrecords, seconds_since(start))));
 	old = MemoryContextSwitchTo(target);
-	link_block(lm, MAX_CANDIDATE_PAIRS, false);
+	link_block(lm, max_candidate_pairs, false);
 	if (progress)
 	{
 		double		t = seconds_since(start);
@@ -283,7 +301,7 @@ link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 	}
 	else
 	{
-		link_estimate_u(lm, U_SAMPLE_PAIRS, U_SEED);
+		link_estimate_u(lm, u_sample_pairs, U_SEED);
 		link_estimate_m(lm);
 		if (progress)
 			ereport(NOTICE, (errmsg("linkage: model trained after %.1f s (%d rounds of EM at most)",

@@ -131,6 +131,7 @@ extern bool link_kind_from_name(const char *name, LinkKind *kind);
 extern bool link_kind_has_tf(LinkKind k);
 extern int	link_find_kind(const LinkModel *lm, LinkKind k);
 extern void link_floor_no_move(const LinkColumn *col, double *m);
+extern void link_init(void);
 extern bool link_too_young(const LinkModel *lm, const LinkRecord *a, int min_age, DateADT today);
 extern int16 *link_min_ages(const LinkModel *lm);
 extern double link_prior_weight(const LinkModel *lm);
