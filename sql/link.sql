@@ -113,6 +113,16 @@ SELECT * FROM brent_mdm.dedupe('people', 'id', '{"id": "exact"}');
 SELECT * FROM brent_mdm.dedupe('people', 'id', '{"forename": 3}');
 SELECT * FROM brent_mdm.dedupe('people', 'id', '{"surname": "exact"}');
 SELECT * FROM brent_mdm.dedupe('no_such_table', 'id', '{"forename": "given_name"}');
+-- columns whose text says nothing comparable (json, arrays, bytea) are refused; text,
+-- numbers, dates and enums (through domains too) are read
+CREATE DOMAIN forename_domain AS varchar(40);
+CREATE TABLE odd_types (id int, doc jsonb, tags text[], photo bytea, forename forename_domain, dob date, age int);
+SELECT * FROM brent_mdm.dedupe('odd_types', 'id', '{"doc": "text"}');
+SELECT * FROM brent_mdm.dedupe('odd_types', 'id', '{"tags": "given_name"}');
+SELECT * FROM brent_mdm.dedupe('odd_types', 'id', '{"photo": "identifier"}');
+SELECT count(*) FROM brent_mdm.dedupe('odd_types', 'id', '{"forename": "given_name", "dob": "date", "age": "number"}');
+DROP TABLE odd_types;
+DROP DOMAIN forename_domain;
 SELECT * FROM brent_mdm.blocking_estimate('people', NULL, '{"forename": "given_name"}');
 INSERT INTO people (id, forename) VALUES (NULL, 'Nobody');
 SELECT * FROM brent_mdm.dedupe('people', 'id', '{"forename": "given_name"}');

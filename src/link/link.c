@@ -128,11 +128,28 @@ parse_columns(LinkModel *lm, Jsonb *columns, Oid *relids, int nrels, const char 
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("the id column \"%s\" cannot also be compared", key)));
 			for (int r = 0; r < nrels; r++)
-				if (get_attnum(relids[r], key) == InvalidAttrNumber)
+			{
+				AttrNumber	attnum = get_attnum(relids[r], key);
+				Oid			type;
+				char		category;
+				bool		preferred;
+
+				if (attnum == InvalidAttrNumber)
 					ereport(ERROR,
 							(errcode(ERRCODE_UNDEFINED_COLUMN),
 							 errmsg("column \"%s\" of the columns mapping does not exist in %s",
 									key, get_rel_name(relids[r]))));
+				/* text, numbers, dates (and enums): what a value's text form can say */
+				type = getBaseType(get_atttype(relids[r], attnum));
+				get_type_category_preferred(type, &category, &preferred);
+				if (category != TYPCATEGORY_STRING && category != TYPCATEGORY_NUMERIC &&
+					category != TYPCATEGORY_DATETIME && category != TYPCATEGORY_ENUM)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATATYPE_MISMATCH),
+							 errmsg("column \"%s\" of %s is of type %s, which linkage cannot compare",
+									key, get_rel_name(relids[r]), format_type_be(type)),
+							 errhint("Map a column of a text, number or date type (a view can cast or extract one).")));
+			}
 			c = &lm->columns[lm->ncolumns++];
 			memset(c, 0, sizeof(*c));
 			c->name = key;
@@ -172,7 +189,7 @@ load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
 	appendStringInfo(&sql, "SELECT %s::text", quote_identifier(id_column));
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
-		Oid			type = get_atttype(relid, get_attnum(relid, lm->columns[c].name));
+		Oid			type = getBaseType(get_atttype(relid, get_attnum(relid, lm->columns[c].name)));
 
 		/* dates in ISO, whatever the session's DateStyle (MDY would swap day and month) */
 		if (type == DATEOID || type == TIMESTAMPOID || type == TIMESTAMPTZOID)
