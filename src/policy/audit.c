@@ -279,6 +279,21 @@ audit_fill(AuditRecord *r, const char *action, const char *dpia, const char *tab
 		strlcpy(r->detail, detail, sizeof(r->detail));
 }
 
+/*
+ * An event must be audited: it waits for room in the queue, interruptibly,
+ * and fails the statement if there is none.
+ */
+static void
+append_event(const AuditRecord *r)
+{
+	if (!audit_append(r, true))
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("the brent_mdm audit queue is full"),
+				 errdetail("The audit worker of this database is not keeping up or cannot start."),
+				 errhint("Check max_worker_processes and the server log.")));
+}
+
 /* A purpose begun, ended or refused. */
 void
 policy_audit_event(const char *action, const char *dpia, const char *detail)
@@ -288,12 +303,7 @@ policy_audit_event(const char *action, const char *dpia, const char *detail)
 	if (audit == NULL)
 		return;
 	audit_fill(&r, action, dpia, NULL, 0, 0, 0, detail);
-	if (!audit_append(&r, true))
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("the brent_mdm audit queue is full"),
-				 errdetail("The audit worker of this database is not keeping up or cannot start."),
-				 errhint("Check max_worker_processes and the server log.")));
+	append_event(&r);
 }
 
 /* An event about persons (a subject access report): their ids recorded. */
@@ -310,12 +320,7 @@ policy_audit_event_clients(const char *action, const char *dpia, const char *det
 	r.clients = count;
 	r.nclient_ids = Min(nids, POLICY_AUDIT_CLIENTS);
 	memcpy(r.client_ids, ids, sizeof(int64) * r.nclient_ids);
-	if (!audit_append(&r, true))
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("the brent_mdm audit queue is full"),
-				 errdetail("The audit worker of this database is not keeping up or cannot start."),
-				 errhint("Check max_worker_processes and the server log.")));
+	append_event(&r);
 }
 
 /* ---- statements on protected tables ---- */
