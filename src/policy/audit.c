@@ -451,13 +451,6 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 		bool		purge = policy_purge_running && superuser();
 
 		memset(&tq, 0, sizeof(tq));
-		/*
-		 * a SECURITY DEFINER function of a role that bypasses RLS (but not
-		 * the subject access report's own queries: audited as such)
-		 */
-		if (!session_is_super && !subject_access && !purge && GetUserId() != session_user &&
-			has_bypassrls_privilege(GetUserId()))
-			bypasser = GetUserId();
 		foreach(lc, ps->rtable)
 		{
 			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
@@ -471,11 +464,14 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 			name = policy_protected_name(rte->relid, &parent);
 			if (name == NULL)
 				continue;
-			/* a view owned by a role that bypasses RLS */
-			if (!session_is_super && !subject_access && !purge && OidIsValid(rte->checkAsUser) &&
-				rte->checkAsUser != session_user && !OidIsValid(bypasser) &&
-				has_bypassrls_privilege(rte->checkAsUser))
-				bypasser = rte->checkAsUser;
+			/*
+			 * read with another role's rights (its view, its SECURITY DEFINER
+			 * function) but not the table owner's through the masking view;
+			 * the subject access report's and purge's own queries are audited
+			 * as such
+			 */
+			if (!session_is_super && !subject_access && !purge && !OidIsValid(bypasser))
+				bypasser = policy_foreign_reader(ps, rte, session_user);
 			for (int i = 0; i < tq.nrels; i++)
 				if (tq.names[i] == name)
 				{
@@ -494,13 +490,13 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 		{
 			char	   *who = GetUserNameFromId(bypasser, true);
 
-			policy_audit_event("refused", policy_valid_dpia(), "read with the rights of a role that bypasses RLS");
+			policy_audit_event("refused", policy_valid_dpia(), "read with the rights of another role");
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("protected table %s cannot be read with the rights of role \"%s\"",
 							tq.names[0], who ? who : "?"),
-					 errdetail("That role bypasses row level security (superuser or BYPASSRLS): through its view or SECURITY DEFINER function every row would be visible."),
-					 errhint("Views and SECURITY DEFINER functions over protected tables must be owned by a role without BYPASSRLS, such as the table's owner.")));
+					 errdetail("Through a view or SECURITY DEFINER function of another role, a protected table would be read without its masking view (or, for a role that bypasses row level security, every row of it)."),
+					 errhint("Read the table's masking view; a view for others must be built over the masking view, not over the table.")));
 		}
 		if (tq.nrels > 0)
 		{

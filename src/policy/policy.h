@@ -18,6 +18,8 @@
 
 #include "datatype/timestamp.h"
 #include "executor/execdesc.h"
+#include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
 
 #define POLICY_DPIA_LEN		NAMEDATALEN
 #define POLICY_KEY_LEN		32
@@ -53,6 +55,7 @@ extern bool policy_any_protected(void);
 extern const char *policy_protected_name(Oid relid, Oid *parent);
 extern void policy_rls_invalidate(Oid relid);
 extern bool policy_protected_has_client(Oid relid);
+extern Oid	policy_foreign_reader(PlannedStmt *ps, RangeTblEntry *rte, Oid session_user);
 
 /* subject.c */
 extern bool policy_subject_access_running;

@@ -185,10 +185,10 @@ CREATE FUNCTION brent_mdm.mask_year(value date) RETURNS date
   LANGUAGE c IMMUTABLE STRICT LEAKPROOF PARALLEL SAFE AS 'MODULE_PATHNAME', 'policy_mask_year';
 COMMENT ON FUNCTION brent_mdm.mask_year(date) IS
   'Generalises a date to the first of January of its year';
-CREATE FUNCTION brent_mdm.pseudonym(value text) RETURNS text
+CREATE FUNCTION brent_mdm.pseudonym(value text, source oid) RETURNS text
   LANGUAGE c STABLE STRICT LEAKPROOF PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'policy_pseudonym';
-COMMENT ON FUNCTION brent_mdm.pseudonym(text) IS
-  'Keyed hash (HMAC-SHA256, 16 hex digits) of a value under the active DPIA''s key; NULL without a valid purpose';
+COMMENT ON FUNCTION brent_mdm.pseudonym(text, oid) IS
+  'Keyed hash (HMAC-SHA256, 16 hex digits) under the active DPIA''s key of a column of a protected table''s row, called as pseudonym(column, tableoid) by the masking views; NULL for any other call (a value of the caller''s choosing) and without a valid purpose';
 
 -- ---- audit (C: executor hooks, shared memory ring, background worker) ----
 
@@ -198,6 +198,12 @@ COMMENT ON FUNCTION brent_mdm.audit_flush(integer) IS
   'Waits until the audit worker has stored every audit record queued so far in this database; false on timeout';
 
 -- ---- the registry's functions ----
+
+CREATE FUNCTION brent_mdm.row_filter_canonical(target regclass, filter text) RETURNS text
+  LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'policy_row_filter_canonical';
+COMMENT ON FUNCTION brent_mdm.row_filter_canonical(regclass, text) IS
+  'Internal: a row filter as one condition over the table''s columns (built-in or C functions only), deparsed; never planned or run';
+REVOKE ALL ON FUNCTION brent_mdm.row_filter_canonical(regclass, text) FROM PUBLIC;
 
 CREATE FUNCTION brent_mdm.policy_log(action text, dpia text, detail jsonb) RETURNS void
   LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
@@ -428,7 +434,9 @@ BEGIN
     FOR s IN SELECT * FROM brent_mdm.dpia_table_scope WHERE table_name = target ORDER BY dpia_id LOOP
       gate := format('brent_mdm.purpose_is(%L)', s.dpia_id);
       IF s.row_filter IS NOT NULL THEN
-        gate := gate || format(' AND (%s)', s.row_filter);
+        -- checked and canonicalised again: the registry is data (restored,
+        -- or written by a superuser), never pasted as it stands
+        gate := gate || format(' AND (%s)', brent_mdm.row_filter_canonical(target, s.row_filter));
       END IF;
       -- persons who objected to (or restricted) this purpose: their rows are left out
       IF p.client_id_column IS NOT NULL THEN
@@ -461,7 +469,7 @@ BEGIN
                 WHEN 'clear' THEN format('%I', a.attname)
                 WHEN 'year' THEN format('brent_mdm.mask_year(%I)', a.attname)
                 WHEN 'sector' THEN format('brent_mdm.postcode_sector(%I)', a.attname)
-                WHEN 'pseudonym' THEN format('brent_mdm.pseudonym(%I::text)', a.attname)
+                WHEN 'pseudonym' THEN format('brent_mdm.pseudonym(%I::text, tableoid)', a.attname)
               END;
       cases := cases || format(' WHEN %L THEN %s', s.dpia_id, expr);
       treatments := treatments || s.treatment;
@@ -481,11 +489,11 @@ BEGIN
   IF p.masked_view IS NULL THEN
     -- the view was dropped: made again, with the same name
     EXECUTE format('CREATE VIEW %s WITH (security_barrier) AS SELECT * FROM %s WHERE false',
-                   (SELECT format('%I.%I', relnamespace::regnamespace::text, relname || '_masked')
-                      FROM pg_class WHERE oid = target), target);
+                   (SELECT format('%I.%I', n.nspname, k.relname || '_masked')
+                      FROM pg_class k JOIN pg_namespace n ON n.oid = k.relnamespace WHERE k.oid = target), target);
     UPDATE brent_mdm.protected_table
-       SET masked_view = (SELECT format('%I.%I', relnamespace::regnamespace::text, relname || '_masked')
-                            FROM pg_class WHERE oid = target)::regclass
+       SET masked_view = (SELECT format('%I.%I', n.nspname, k.relname || '_masked')
+                            FROM pg_class k JOIN pg_namespace n ON n.oid = k.relnamespace WHERE k.oid = target)::regclass
      WHERE table_name = target
     RETURNING * INTO p;
   END IF;
@@ -586,7 +594,7 @@ BEGIN
       USING ERRCODE = '42804',
       HINT = 'The client-id column holds Client Index ids (brent_mdm.client.client_id, bigint).';
   END IF;
-  view_name := format('%I.%I', c.relnamespace::regnamespace::text, c.relname || '_masked');
+  view_name := format('%I.%I', (SELECT nspname FROM pg_namespace WHERE oid = c.relnamespace), c.relname || '_masked');
   IF to_regclass(view_name) IS NOT NULL THEN
     RAISE EXCEPTION 'relation % already exists', view_name USING ERRCODE = '42P07';
   END IF;
@@ -624,14 +632,11 @@ BEGIN
   END IF;
   IF row_filter = '' THEN row_filter := NULL; END IF;
   IF row_filter IS NOT NULL THEN
-    IF strpos(row_filter, ';') > 0 THEN
-      RAISE EXCEPTION 'invalid row filter for %', target USING ERRCODE = '22023',
-        DETAIL = 'A row filter is one SQL condition, without a semicolon.';
-    END IF;
-    -- the filter must be a boolean expression over the table's columns
-    -- (EXPLAIN: planned, never run)
+    -- one condition over the table's own columns, calling built-in (or C)
+    -- functions only; parsed, never planned or run here; kept in its
+    -- canonical form, which is what the policy is made of (src/policy/scope.c)
     BEGIN
-      EXECUTE format('EXPLAIN SELECT 1 FROM %s WHERE (%s)', target, row_filter);
+      row_filter := brent_mdm.row_filter_canonical(target, row_filter);
     EXCEPTION WHEN OTHERS THEN
       RAISE EXCEPTION 'invalid row filter for %: %', target, SQLERRM USING ERRCODE = '22023',
         DETAIL = row_filter;

@@ -25,6 +25,8 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "catalog/pg_class.h"
 
 #include "policy.h"
 
@@ -34,6 +36,8 @@ typedef struct ProtectedRel
 	Oid			parent;			/* itself for a top-level protected table */
 	char	   *name;			/* schema-qualified name of the parent */
 	bool		has_client;		/* protected with a client-id column (on the parent) */
+	Oid			masked_view;	/* the parent's masking view (InvalidOid: none) */
+	Oid			view_owner;		/* its owner */
 } ProtectedRel;
 
 static bool prot_loaded = false;
@@ -76,6 +80,7 @@ prot_load(void)
 	TupleDesc	desc;
 	AttrNumber	a_parent;
 	AttrNumber	a_client;
+	AttrNumber	a_view;
 	int			cap = 16;
 
 	policy_register_callbacks();
@@ -95,6 +100,7 @@ prot_load(void)
 	desc = RelationGetDescr(rel);
 	a_parent = get_attnum(prot_table_relid, "parent_table");
 	a_client = get_attnum(prot_table_relid, "client_id_column");
+	a_view = get_attnum(prot_table_relid, "masked_view");
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	scan = table_beginscan(rel, snap, 0, NULL);
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
@@ -121,6 +127,23 @@ prot_load(void)
 		prot[nprot].relid = relid;
 		prot[nprot].parent = parent;
 		prot[nprot].has_client = false;
+		prot[nprot].masked_view = InvalidOid;
+		prot[nprot].view_owner = InvalidOid;
+		if (a_view != InvalidAttrNumber)
+		{
+			d = heap_getattr(tup, a_view, desc, &isnull);
+			if (!isnull)
+			{
+				HeapTuple	vt = SearchSysCache1(RELOID, d);
+
+				if (HeapTupleIsValid(vt))
+				{
+					prot[nprot].masked_view = DatumGetObjectId(d);
+					prot[nprot].view_owner = ((Form_pg_class) GETSTRUCT(vt))->relowner;
+					ReleaseSysCache(vt);
+				}
+			}
+		}
 		if (a_client != InvalidAttrNumber)
 		{
 			(void) heap_getattr(tup, a_client, desc, &isnull);
@@ -144,6 +167,8 @@ prot_load(void)
 
 			p = bsearch(&key, prot, nprot, sizeof(ProtectedRel), prot_cmp);
 			prot[i].has_client = p && p->has_client;
+			prot[i].masked_view = p ? p->masked_view : InvalidOid;
+			prot[i].view_owner = p ? p->view_owner : InvalidOid;
 		}
 }
 
@@ -192,4 +217,33 @@ policy_protected_has_client(Oid relid)
 	ProtectedRel *p = prot_find(relid);
 
 	return p != NULL && p->has_client;
+}
+
+/*
+ * Whose rights read a protected relation in a plan: a protected table is
+ * read with the rights of the session's own role (its own grants), or of
+ * the table's owner through the table's masking view.  Any other role's
+ * rights (a view or a SECURITY DEFINER function of a loader holding SELECT
+ * on the table, made for someone else) would show the rows unmasked to a
+ * session acting under a purpose: refused.  Returns the role whose rights
+ * were used when refused, else InvalidOid.
+ */
+Oid
+policy_foreign_reader(PlannedStmt *ps, RangeTblEntry *rte, Oid session_user)
+{
+	ProtectedRel *p = prot_find(rte->relid);
+	Oid			reader = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	ListCell   *lc;
+
+	if (p == NULL || reader == session_user)
+		return InvalidOid;
+	if (OidIsValid(p->masked_view) && reader == p->view_owner)
+		foreach(lc, ps->rtable)
+		{
+			RangeTblEntry *v = lfirst_node(RangeTblEntry, lc);
+
+			if (v->rtekind == RTE_RELATION && v->relid == p->masked_view)
+				return InvalidOid;
+		}
+	return reader;
 }

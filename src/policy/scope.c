@@ -1,0 +1,135 @@
+/*
+ * scope.c
+ *		A DPIA's row filter, read as one expression over its table and
+ *		nothing else.
+ *
+ * The governance team writes a row filter as SQL text (set_table_scope).
+ * It is never pasted into a policy as text and never planned or run here:
+ * it is parsed alone (a single expression: "false) OR (true" does not
+ * parse), analysed against the table (columns of that table only, no
+ * subqueries, aggregates or set-returning functions), every function and
+ * operator it calls is checked to be built in or written in C (installed
+ * by a superuser: no PL or SQL function a role could have written), and
+ * it is deparsed into its canonical, fully parenthesised form: that text
+ * is what the policy is made of.  Parse analysis runs no user code (it
+ * looks names up, and input functions of literals are C).
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
+#include "fmgr.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parse_clause.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_node.h"
+#include "parser/parse_relation.h"
+#include "parser/parser.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/syscache.h"
+
+#include "policy.h"
+
+/* true (stop) for a function a role could have written in SQL or a PL */
+static bool
+untrusted_function(Oid funcid, void *context)
+{
+	HeapTuple	tup;
+	Oid			lang;
+
+	if (funcid < FirstNormalObjectId)
+		return false;
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return true;
+	lang = ((Form_pg_proc) GETSTRUCT(tup))->prolang;
+	ReleaseSysCache(tup);
+	if (lang == ClanguageId || lang == INTERNALlanguageId)
+		return false;
+	*(Oid *) context = funcid;
+	return true;
+}
+
+static bool
+filter_walker(Node *node, Oid *bad)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, SubLink))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a row filter cannot contain a subquery"),
+				 errhint("A row filter is a condition on the table's own columns.")));
+	if (IsA(node, Var) && ((Var *) node)->varlevelsup != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a row filter can only refer to the table's own columns")));
+	if (check_functions_in_node(node, untrusted_function, bad))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("a row filter cannot call function %s",
+						OidIsValid(*bad) ? format_procedure(*bad) : "?"),
+				 errdetail("Row filters may call built-in functions and functions written in C only: a function in SQL or a procedural language runs whatever its author wrote, for every row and every user of the table."),
+				 errhint("Express the condition with built-in operators and functions.")));
+	return expression_tree_walker(node, filter_walker, (void *) bad);
+}
+
+/*
+ * brent_mdm.row_filter_canonical(target regclass, filter text) RETURNS text
+ *
+ * The filter as the policy will hold it, or an error saying why it cannot
+ * be one.  STRICT.
+ */
+PG_FUNCTION_INFO_V1(policy_row_filter_canonical);
+Datum
+policy_row_filter_canonical(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *filter = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	List	   *raw;
+	RawStmt    *rs;
+	SelectStmt *sel;
+	ResTarget  *rt;
+	Relation	rel;
+	ParseState *pstate;
+	ParseNamespaceItem *nsitem;
+	Node	   *qual;
+	Oid			bad = InvalidOid;
+	char	   *result;
+
+	/* one expression: the grammar of a PL/pgSQL expression, then nothing else */
+	raw = raw_parser(filter, RAW_PARSE_PLPGSQL_EXPR);
+	rs = list_length(raw) == 1 ? linitial_node(RawStmt, raw) : NULL;
+	sel = rs ? (SelectStmt *) rs->stmt : NULL;
+	if (sel == NULL || !IsA(sel, SelectStmt) ||
+		list_length(sel->targetList) != 1 || sel->distinctClause != NIL ||
+		sel->fromClause != NIL || sel->whereClause != NULL || sel->groupClause != NIL ||
+		sel->havingClause != NULL || sel->windowClause != NIL || sel->sortClause != NIL ||
+		sel->limitCount != NULL || sel->limitOffset != NULL || sel->lockingClause != NIL ||
+		sel->intoClause != NULL || sel->withClause != NULL || sel->op != SETOP_NONE ||
+		((ResTarget *) linitial(sel->targetList))->name != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("a row filter must be a single condition"),
+				 errdetail("Filter: %s", filter)));
+	rt = linitial_node(ResTarget, sel->targetList);
+
+	rel = table_open(relid, AccessShareLock);
+	pstate = make_parsestate(NULL);
+	pstate->p_sourcetext = filter;
+	nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, false);
+	addNSItemToQuery(pstate, nsitem, false, true, true);
+	qual = transformWhereClause(pstate, rt->val, EXPR_KIND_POLICY, "POLICY");
+	assign_expr_collations(pstate, qual);
+	(void) filter_walker(qual, &bad);
+	result = deparse_expression(qual, deparse_context_for(RelationGetRelationName(rel), relid),
+								false, false);
+	free_parsestate(pstate);
+	table_close(rel, AccessShareLock);
+	PG_RETURN_TEXT_P(cstring_to_text(result));
+}
