@@ -153,7 +153,7 @@ UNLISTEN *;
 \echo '-- Early Years: families with under-fives who moved into the borough in the last three months'
 \echo '-- (reference date 2026-03-31): one query over the Client Index -- an adult (a system that holds only'
 \echo '-- adults knows them) whose earliest record at any address is recent, and the under-fives at the same'
-\echo '-- postcode whose family name shares a name key with the adult's names (patronymics included)'
+\echo '-- postcode whose family name shares a name key with the adult''s names (patronymics included)'
 CREATE TEMP VIEW under_fives_moved_in AS
 SELECT adult.postcode, coalesce(adult.family_name, a.name) AS family, a.first_seen AS moved_in,
        child.client_id, child.given_name, child.date_of_birth

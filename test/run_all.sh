@@ -9,6 +9,7 @@
 #   7. the BI path: an ODBC session through psqlODBC (test/odbc.sh)
 #   8. the documentation's examples (test/docs.pl)
 #   9. metadata: META.json against the PGXN spec (prove test/t/*.t)
+#  10. the demo on a small borough runs clean (test/demo.sh)
 # Runs them all, prints each runner's summary, fails if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +47,9 @@ perl test/docs.pl || failed+=("docs")
 
 step "metadata (prove test/t)"
 prove test/t/ || failed+=("metadata")
+
+step "the demo on a small borough (test/demo.sh)"
+bash test/demo.sh || failed+=("demo")
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then
