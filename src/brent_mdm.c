@@ -24,4 +24,5 @@ _PG_init(void)
 {
 	link_init();
 	policy_init();
+	policy_pseudo_init();
 }

@@ -48,16 +48,31 @@ SELECT i, 'Family' || i, date '2020-01-01' + i, (9434765000 + i)::text,
        CASE WHEN i % 2 = 0 THEN 'schools' ELSE 'social_care' END
   FROM generate_series(1, 100) i;
 ALTER TABLE "Care".child OWNER TO tr_owner;
+CREATE TABLE "Care".visit (id int, nhs_number text, system text) PARTITION BY LIST (system);
+CREATE TABLE "Care".visit_s PARTITION OF "Care".visit FOR VALUES IN ('schools');
+CREATE TABLE "Care".visit_c PARTITION OF "Care".visit FOR VALUES IN ('social_care');
+INSERT INTO "Care".visit SELECT id, nhs_number, system FROM "Care".child;
+CREATE TABLE "Care".note (id int, nhs_number text);
+CREATE TABLE "Care".note_extra (extra text) INHERITS ("Care".note);
+INSERT INTO "Care".note SELECT id, nhs_number FROM "Care".child WHERE id <= 3;
+INSERT INTO "Care".note_extra SELECT id, nhs_number, 'x' FROM "Care".child WHERE id BETWEEN 4 AND 5;
+ALTER TABLE "Care".visit OWNER TO tr_owner;
+ALTER TABLE "Care".visit_s OWNER TO tr_owner;
+ALTER TABLE "Care".visit_c OWNER TO tr_owner;
+ALTER TABLE "Care".note OWNER TO tr_owner;
+ALTER TABLE "Care".note_extra OWNER TO tr_owner;
 
-SELECT plan(23);
+SELECT plan(29);
 
 -- ---- protect() on a schema whose name needs quoting ----
 \set LAST_ERROR_SQLSTATE none
 SELECT brent_mdm.protect('"Care".child') AS care_view \gset
 SELECT is(:'LAST_ERROR_SQLSTATE'::text || ' ' || coalesce(to_regclass('"Care".child_masked')::text, 'none'),
           'none "Care".child_masked', 'protect() works on a table of schema "Care" (quoted once)');
+SELECT brent_mdm.protect('"Care".visit');
+SELECT brent_mdm.protect('"Care".note');
 GRANT SELECT ON "Care".child TO tr_loader;        -- as the DBA guide says for loaders
-GRANT SELECT ON "Care".child_masked TO tr_analyst;
+GRANT SELECT ON "Care".child_masked, "Care".visit_masked, "Care".note_masked TO tr_analyst;
 
 SET SESSION AUTHORIZATION tr_gov;
 SELECT brent_mdm.register_dpia('tr_a', 'A', 'Purpose A', 'public_task', 'Brent', 'Head of A');
@@ -66,6 +81,9 @@ SELECT brent_mdm.set_table_scope('tr_b', '"Care".child', 'read', 'id <= 5');
 SELECT brent_mdm.set_column_scope('tr_b', '"Care".child', 'id');
 SELECT brent_mdm.set_column_scope('tr_b', '"Care".child', 'date_of_birth', 'year');
 SELECT brent_mdm.set_column_scope('tr_b', '"Care".child', 'nhs_number', 'pseudonym');
+SELECT brent_mdm.set_table_scope('tr_b', t::regclass) FROM unnest('{"\"Care\".visit","\"Care\".note"}'::text[]) t;
+SELECT brent_mdm.set_column_scope('tr_b', t::regclass, 'nhs_number', 'pseudonym')
+  FROM unnest('{"\"Care\".visit","\"Care\".note"}'::text[]) t;
 SELECT brent_mdm.approve_dpia('tr_b', 'DPO', now() + interval '1 year');
 SELECT brent_mdm.grant_purpose('tr_b', 'tr_analyst');
 SELECT brent_mdm.grant_purpose('tr_b', 'tr_loader');
@@ -204,6 +222,18 @@ SELECT count(brent_mdm.pseudonym(nhs_number, tableoid)) AS own_table FROM guesse
 SELECT count(*) AS matched FROM "Care".child_masked m JOIN guesses g
     ON m.nhs_number = brent_mdm.pseudonym(g.nhs_number, '"Care".child'::regclass) \gset
 SELECT count(brent_mdm.pseudonym(family_name, 0)) AS view_column FROM "Care".child_masked \gset
+CREATE TEMP TABLE guesses2 AS SELECT nhs_number, '"Care".child'::regclass::oid AS src FROM guesses;
+SELECT count(brent_mdm.pseudonym(nhs_number, src)) AS oid_column FROM guesses2 WHERE now() > '2000-01-01' \gset
+SELECT count(brent_mdm.pseudonym(g.nhs_number, c.src)) AS two_rows
+  FROM guesses2 g JOIN guesses2 c USING (nhs_number) \gset
+SELECT count(*) FILTER (WHERE nhs_number ~ '^[0-9a-f]{16}$') || '/' || count(*) AS partitioned
+  FROM "Care".visit_masked \gset
+SELECT count(*) FILTER (WHERE nhs_number ~ '^[0-9a-f]{16}$') || '/' || count(*) AS inherited
+  FROM "Care".note_masked \gset
+SELECT count(*) AS same FROM "Care".visit_masked v JOIN "Care".child_masked c USING (nhs_number) \gset
+PREPARE gated(text) AS SELECT count(nhs_number) FROM "Care".child_masked WHERE $1 = 'x';
+EXECUTE gated('x');
+SELECT count(nhs_number) AS gated FROM "Care".child_masked WHERE current_setting('search_path') <> '' \gset
 SELECT brent_mdm.end_purpose();
 RESET SESSION AUTHORIZATION;
 SELECT is(:'pseudonyms' || '/' || :'n', '5/5', 'the masking view shows pseudonyms (16 hex digits) of its rows');
@@ -211,6 +241,12 @@ SELECT ok(:'constant_null', 'pseudonym() of a constant is NULL, even naming the 
 SELECT is(:'own_table'::int, 0, 'pseudonym() over a table of one''s own is NULL');
 SELECT is(:'matched'::int, 0, 'a dictionary of NHS numbers matches none of the view''s pseudonyms');
 SELECT is(:'view_column'::int, 0, 'pseudonym() of a column of the masking view is NULL');
+SELECT is(:'oid_column'::int, 0, 'pseudonym() of a table of one''s own whose oid column names the protected table is NULL');
+SELECT is(:'two_rows'::int, 0, 'pseudonym() of one row''s value with another row''s source is NULL');
+SELECT is(:'partitioned'::text, '100/100', 'a partitioned table''s masking view shows pseudonyms');
+SELECT is(:'inherited'::text, '5/5', 'an inheritance tree''s masking view shows pseudonyms');
+SELECT is(:'same'::int, 5, 'the same value has the same pseudonym in two tables under one DPIA');
+SELECT is(:'gated'::int, 5, 'a pseudoconstant condition (a gating Result over the scan) keeps the pseudonyms');
 
 -- ---- the membership oracle of statistics counters ----
 -- an index lookup of a hidden row counts a fetch in pg_stat_xact_user_tables

@@ -12,9 +12,7 @@
 #include "common/cryptohash.h"
 #include "common/hmac.h"
 #include "common/sha2.h"
-#include "access/sysattr.h"
 #include "fmgr.h"
-#include "nodes/primnodes.h"
 #include "utils/memutils.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -38,40 +36,9 @@ policy_mask_year(PG_FUNCTION_ARGS)
 	PG_RETURN_DATEADT(date2j(y, 1, 1) - POSTGRES_EPOCH_JDATE);
 }
 
-/*
- * Whether a call of pseudonym() takes its arguments straight from a row of a
- * table: the value a column of the row (a Var, perhaps relabelled as text),
- * the second argument that same row's tableoid.  Only such a call can
- * pseudonymise, and only for a row of a protected table (the tableoid value
- * is checked row by row): nobody can have a pseudonym computed for a value of
- * their choosing (a constant, a parameter, a VALUES list, a table of their
- * own, a column of a view) and so reverse pseudonyms by enumeration.  Index-only
- * scans never serve a call (they cannot return tableoid).
- */
-static bool
-pseudonym_call_from_row(FmgrInfo *flinfo)
-{
-	FuncExpr   *f = (FuncExpr *) flinfo->fn_expr;
-	Node	   *value;
-	Node	   *source;
-
-	if (f == NULL || !IsA(f, FuncExpr) || list_length(f->args) != 2)
-		return false;
-	value = linitial(f->args);
-	source = lsecond(f->args);
-	while (value && IsA(value, RelabelType))
-		value = (Node *) ((RelabelType *) value)->arg;
-	return value && IsA(value, Var) && source && IsA(source, Var) &&
-		((Var *) value)->varlevelsup == 0 && ((Var *) source)->varlevelsup == 0 &&
-		!IS_SPECIAL_VARNO(((Var *) value)->varno) &&
-		((Var *) value)->varno == ((Var *) source)->varno &&
-		((Var *) value)->varattno > 0 &&
-		((Var *) source)->varattno == TableOidAttributeNumber;
-}
-
 typedef struct PseudonymCall
 {
-	bool		from_row;		/* pseudonym_call_from_row() */
+	bool		from_row;		/* approved by its executor's start (pseudo.c) */
 	Oid			last_table;		/* tableoid last found protected */
 } PseudonymCall;
 
@@ -80,9 +47,9 @@ typedef struct PseudonymCall
  * the active DPIA's key, as 16 hex digits (64 bits): the same value gives the
  * same pseudonym under one DPIA, and different pseudonyms under two DPIAs, so
  * pseudonymised extracts of two purposes cannot be joined.  The masking views
- * call it as pseudonym(column, tableoid); any other call (see above), a row
- * of a table that is not protected, or no valid purpose gives NULL.  Never
- * raises.
+ * call it as pseudonym(column, tableoid); any other call (a value of the
+ * caller's choosing: see pseudo.c), a row of a table that is not protected,
+ * or no valid purpose gives NULL.  Never raises.
  */
 PG_FUNCTION_INFO_V1(policy_pseudonym);
 Datum
@@ -99,7 +66,7 @@ policy_pseudonym(PG_FUNCTION_ARGS)
 	if (call == NULL)
 	{
 		call = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(PseudonymCall));
-		call->from_row = pseudonym_call_from_row(fcinfo->flinfo);
+		call->from_row = policy_pseudonym_call_approved(fcinfo->flinfo->fn_expr);
 		fcinfo->flinfo->fn_extra = call;
 	}
 	if (!call->from_row)

@@ -66,6 +66,10 @@ extern void policy_subject_invalidate(Oid relid);
 extern void policy_subject_reset(void);
 extern bool policy_subject_take(Oid relid, int64 *ids, int max, int *nids, int64 *count);
 
+/* pseudo.c */
+extern bool policy_pseudonym_call_approved(const Node *fn_expr);
+extern void policy_pseudo_init(void);
+
 /* audit.c */
 extern bool policy_preloaded;
 extern void policy_init(void);
