@@ -162,3 +162,81 @@ SELECT brent_mdm.audit_flush(60000) AS audit_flushed,
        count(*) AS audit_records_of_the_run
   FROM brent_mdm.audit_log WHERE role_name = 'bench_analyst' AND table_name = 'bench.protected';
 SQL
+
+# ---- as analysts and BI tools meet it: a client, its protocol, server defaults ----
+# Lookups by pgbench (one client, the simple and the prepared protocol), each
+# transaction one statement; scans (count with a condition on every row) at the
+# server's defaults (parallel query on, JIT as configured), then with parallel
+# query off, then with parallel query and JIT off.  Variants: the table with no
+# RLS (plain) and the protected table read through its masking view under the
+# purpose (protected_masked), as analysts are told to; the gate and the table
+# itself for reference.  The analyst begins the purpose once per connection
+# (the first transaction of each client).  Best of 3 runs, variants in turn.
+pgbench=/usr/lib/postgresql/15/bin/pgbench
+[ -x "$pgbench" ] || pgbench=$(command -v pgbench)
+tx=${BENCH_CLIENT_LOOKUPS:-20000}
+scans=${BENCH_SCANS:-3}
+work=$(mktemp -d)
+chmod 755 "$work"
+echo
+echo "== as a client sees it: pgbench, $tx lookups a run, $scans scans a run, server defaults unless said"
+for v in plain gate protected protected_masked; do
+  cat > "$work/look_$v.sql" <<PGB
+\if :{?started}
+\else
+SELECT brent_mdm.begin_purpose('bench');
+\set started 1
+\endif
+\set k random(1, $rows)
+SELECT payload FROM bench.$v WHERE id = :k;
+PGB
+  for mode in defaults no_parallel no_parallel_no_jit; do
+    case $mode in
+      defaults) opts="" ;;
+      no_parallel) opts="-c max_parallel_workers_per_gather=0" ;;
+      no_parallel_no_jit) opts="-c max_parallel_workers_per_gather=0 -c jit=off" ;;
+    esac
+    cat > "$work/scan_${v}_$mode.sql" <<PGB
+\if :{?started}
+\else
+SELECT brent_mdm.begin_purpose('bench');
+\set started 1
+\endif
+SELECT count(*) FROM bench.$v WHERE d IS NOT NULL AND length(payload) = 32;
+PGB
+  done
+done
+latency() {  # latency average (ms) of a pgbench run
+  sed -n 's/^latency average = \([0-9.]*\) ms$/\1/p'
+}
+results=$work/results.tsv
+: > "$results"
+for round in 0 1 2 3; do     # round 0 warms up and is not kept
+  for v in plain gate protected protected_masked; do
+    for proto in simple prepared; do
+      l=$(PGOPTIONS="" "$pgbench" -n -U bench_analyst -M $proto -c 1 -t "$tx" -f "$work/look_$v.sql" "$PGDATABASE" 2>/dev/null | latency)
+      [ "$round" -gt 0 ] && printf 'lookup_%s\t%s\t%s\n' "$proto" "$v" "$l" >> "$results"
+    done
+    for mode in defaults no_parallel no_parallel_no_jit; do
+      case $mode in
+        defaults) o="" ;;
+        no_parallel) o="-c max_parallel_workers_per_gather=0" ;;
+        no_parallel_no_jit) o="-c max_parallel_workers_per_gather=0 -c jit=off" ;;
+      esac
+      l=$(PGOPTIONS="$o" "$pgbench" -n -U bench_analyst -c 1 -t "$scans" -f "$work/scan_${v}_$mode.sql" "$PGDATABASE" 2>/dev/null | latency)
+      [ "$round" -gt 0 ] && printf 'scan_%s\t%s\t%s\n' "$mode" "$v" "$l" >> "$results"
+    done
+  done
+  psql -X -q -c "SELECT brent_mdm.audit_flush(600000)" >/dev/null
+done
+psql -X -q -v results="$results" <<'SQL'
+CREATE TEMP TABLE c (measure text, variant text, ms float8);
+\copy c FROM :'results'
+\pset footer off
+SELECT measure, variant, round(min(ms)::numeric, 3) AS "best (ms)",
+       round((min(ms) / (SELECT min(ms) FROM c p WHERE p.measure = c.measure AND p.variant = 'plain'))::numeric, 3)
+         AS "vs no RLS"
+  FROM c GROUP BY measure, variant
+ ORDER BY measure, array_position(ARRAY['plain', 'gate', 'protected', 'protected_masked'], variant);
+SQL
+rm -rf "$work"

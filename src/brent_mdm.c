@@ -25,4 +25,5 @@ _PG_init(void)
 	link_init();
 	policy_init();
 	policy_pseudo_init();
+	policy_purpose_guc_init();
 }

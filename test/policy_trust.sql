@@ -62,7 +62,7 @@ ALTER TABLE "Care".visit_c OWNER TO tr_owner;
 ALTER TABLE "Care".note OWNER TO tr_owner;
 ALTER TABLE "Care".note_extra OWNER TO tr_owner;
 
-SELECT plan(29);
+SELECT plan(34);
 
 -- ---- protect() on a schema whose name needs quoting ----
 \set LAST_ERROR_SQLSTATE none
@@ -247,6 +247,44 @@ SELECT is(:'partitioned'::text, '100/100', 'a partitioned table''s masking view 
 SELECT is(:'inherited'::text, '5/5', 'an inheritance tree''s masking view shows pseudonyms');
 SELECT is(:'same'::int, 5, 'the same value has the same pseudonym in two tables under one DPIA');
 SELECT is(:'gated'::int, 5, 'a pseudoconstant condition (a gating Result over the scan) keeps the pseudonyms');
+
+-- ---- parallel scans: the purpose reaches the workers, and nothing else does ----
+SET SESSION AUTHORIZATION tr_analyst;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SELECT brent_mdm.begin_purpose('tr_b');
+DO $$ DECLARE l text; n int := 0; BEGIN
+  FOR l IN EXECUTE 'EXPLAIN (COSTS OFF) SELECT count(*) FROM "Care".visit_masked' LOOP
+    IF l ~ 'Gather' THEN n := n + 1; END IF;
+  END LOOP;
+  PERFORM set_config('tr.gathers', n::text, false);
+END $$;
+SELECT current_setting('tr.gathers') AS gathers \gset
+SET parallel_leader_participation = off;   -- every row from the workers
+SELECT count(*) AS parallel_rows FROM "Care".visit_masked \gset
+SET parallel_leader_participation = on;
+SET max_parallel_workers_per_gather = 0;
+SELECT count(*) AS serial_rows FROM "Care".visit_masked \gset
+SET max_parallel_workers_per_gather = 2;
+\set LAST_ERROR_SQLSTATE none
+SET brent_mdm.purpose_token = 'tr_a|10|999999999999999';
+SELECT :'LAST_ERROR_SQLSTATE' AS forged_set \gset
+\set LAST_ERROR_SQLSTATE none
+SELECT set_config('brent_mdm.purpose_token', 'tr_a|10|999999999999999', false);
+SELECT :'LAST_ERROR_SQLSTATE' AS forged_config \gset
+BEGIN;
+SELECT brent_mdm.end_purpose();
+SELECT count(*) FROM "Care".visit_masked;
+ROLLBACK;
+SELECT count(*) AS after_rollback FROM "Care".visit_masked \gset
+RESET SESSION AUTHORIZATION;
+SELECT ok(:'gathers'::int > 0, 'a protected table''s masking view is scanned in parallel under a purpose');
+SELECT is(:'parallel_rows'::int, :'serial_rows'::int, 'the parallel scan returns the rows of the serial scan');
+SELECT is(:'serial_rows'::int, 100, '... every row the purpose covers');
+SELECT is(:'forged_set' || ' ' || :'forged_config', '42501 42501', 'the purpose token cannot be set by SET or set_config');
+SELECT is(:'after_rollback'::int, 0, 'a purpose ended in a rolled-back transaction stays ended in parallel workers');
 
 -- ---- the membership oracle of statistics counters ----
 -- an index lookup of a hidden row counts a fetch in pg_stat_xact_user_tables

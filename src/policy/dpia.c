@@ -21,6 +21,7 @@
 #include "postgres.h"
 
 #include "access/heapam.h"
+#include "access/parallel.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
@@ -33,6 +34,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -253,9 +255,110 @@ policy_purpose_valid(void)
 	return true;
 }
 
+/*
+ * The purpose, carried to parallel workers.
+ *
+ * The purpose is backend memory, which a parallel worker does not have.  So
+ * that protected tables can be scanned in parallel (the gates are PARALLEL
+ * SAFE), the leader publishes it in a setting, brent_mdm.purpose_token,
+ * before each executor starts: "dpia|bound user|expiry" while the purpose is
+ * valid in the registry, "" otherwise.  PostgreSQL copies settings into
+ * every worker it starts; a worker's gates read the token and check what the
+ * leader would check for the identity it runs as (the same user, session user,
+ * security context and statement start as the leader).  Nobody else can set
+ * it: its check hook accepts a value only from policy_publish_purpose() or
+ * while a parallel worker restores the leader's settings (or the empty
+ * default, which grants nothing).
+ */
+static char *purpose_token = NULL;
+static bool publishing = false;
+static char worker_dpia[POLICY_DPIA_LEN];
+
+static bool
+purpose_token_check(char **newval, void **extra, GucSource source)
+{
+	if (publishing || InitializingParallelWorker || *newval == NULL || (*newval)[0] == '\0')
+		return true;
+	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+	GUC_check_errmsg("brent_mdm.purpose_token is set by brent_mdm itself");
+	GUC_check_errhint("Act under a purpose with brent_mdm.begin_purpose().");
+	return false;
+}
+
+void
+policy_purpose_guc_init(void)
+{
+	DefineCustomStringVariable("brent_mdm.purpose_token",
+							   "The purpose of the session, as parallel workers read it (set by brent_mdm only).",
+							   NULL, &purpose_token, "", PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_NO_RESET_ALL |
+							   GUC_DISALLOW_IN_FILE | GUC_DISALLOW_IN_AUTO_FILE,
+							   purpose_token_check, NULL, NULL);
+}
+
+/* Before an executor starts (leader only): the token matches the purpose. */
+void
+policy_publish_purpose(void)
+{
+	char		buf[POLICY_DPIA_LEN + 64];
+
+	if (IsParallelWorker() || IsInParallelMode() || !IsTransactionState())
+		return;
+	buf[0] = '\0';
+	if (policy_purpose.active)
+	{
+		if (!policy_purpose.checked)
+			purpose_revalidate();
+		if (policy_purpose.valid)
+			snprintf(buf, sizeof(buf), "%s|%u|" INT64_FORMAT, policy_purpose.dpia,
+					 policy_purpose.bound_user, (int64) policy_purpose.expires_at);
+	}
+	if (strcmp(buf, purpose_token ? purpose_token : "") == 0)
+		return;
+	publishing = true;
+	PG_TRY();
+	{
+		(void) set_config_option("brent_mdm.purpose_token", buf, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SET, true, 0, false);
+	}
+	PG_FINALLY();
+	{
+		publishing = false;
+	}
+	PG_END_TRY();
+}
+
+/* In a parallel worker: the leader's purpose if valid for this identity now. */
+static const char *
+worker_valid_dpia(void)
+{
+	const char *t = purpose_token;
+	const char *bar1,
+			   *bar2;
+	Oid			user;
+	int64		expires;
+	size_t		len;
+
+	if (t == NULL || t[0] == '\0' || (bar1 = strchr(t, '|')) == NULL ||
+		(bar2 = strchr(bar1 + 1, '|')) == NULL)
+		return NULL;
+	len = bar1 - t;
+	if (len == 0 || len >= POLICY_DPIA_LEN ||
+		sscanf(bar1 + 1, "%u|" INT64_FORMAT, &user, &expires) != 2)
+		return NULL;
+	if (GetUserId() != user || GetSessionUserId() != user || InSecurityRestrictedOperation() ||
+		GetCurrentStatementStartTimestamp() >= (TimestampTz) expires)
+		return NULL;
+	memcpy(worker_dpia, t, len);
+	worker_dpia[len] = '\0';
+	return worker_dpia;
+}
+
 const char *
 policy_valid_dpia(void)
 {
+	if (IsParallelWorker())
+		return worker_valid_dpia();
 	return policy_purpose_valid() ? policy_purpose.dpia : NULL;
 }
 

@@ -45,6 +45,8 @@ extern uint64 policy_generation;
 /* dpia.c */
 extern bool policy_purpose_valid(void);
 extern const char *policy_valid_dpia(void);
+extern void policy_purpose_guc_init(void);
+extern void policy_publish_purpose(void);
 extern void policy_end_purpose_internal(const char *why);
 extern Oid	policy_registry_relid(const char *name);
 extern void policy_register_callbacks(void);

@@ -167,15 +167,15 @@ CREATE FUNCTION brent_mdm.current_purpose() RETURNS text
 COMMENT ON FUNCTION brent_mdm.current_purpose() IS
   'The DPIA of the purpose begun in this session, or NULL';
 CREATE FUNCTION brent_mdm.purpose_is(dpia text) RETURNS boolean
-  LANGUAGE c STABLE STRICT LEAKPROOF PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'policy_purpose_is';
+  LANGUAGE c STABLE STRICT LEAKPROOF PARALLEL SAFE AS 'MODULE_PATHNAME', 'policy_purpose_is';
 COMMENT ON FUNCTION brent_mdm.purpose_is(text) IS
   'Policy gate: true when this session acts under the DPIA and it is still approved, unexpired and granted to the role';
 CREATE FUNCTION brent_mdm.purpose_in(dpias text[]) RETURNS boolean
-  LANGUAGE c STABLE STRICT LEAKPROOF PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'policy_purpose_in';
+  LANGUAGE c STABLE STRICT LEAKPROOF PARALLEL SAFE AS 'MODULE_PATHNAME', 'policy_purpose_in';
 COMMENT ON FUNCTION brent_mdm.purpose_in(text[]) IS
   'Policy gate: true when this session acts under one of the DPIAs and it is still approved, unexpired and granted to the role';
 CREATE FUNCTION brent_mdm.active_dpia() RETURNS text
-  LANGUAGE c STABLE LEAKPROOF PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'policy_active_dpia';
+  LANGUAGE c STABLE LEAKPROOF PARALLEL SAFE AS 'MODULE_PATHNAME', 'policy_active_dpia';
 COMMENT ON FUNCTION brent_mdm.active_dpia() IS
   'The DPIA this session acts under if it is valid now (as purpose_is checks), else NULL; drives the masking views';
 

@@ -281,6 +281,9 @@ approvals_forget(QueryDesc *qd)
 static void
 pseudo_ExecutorStart(QueryDesc *qd, int eflags)
 {
+	/* the purpose, for the parallel workers this executor may start */
+	if (!IsParallelWorker() && policy_any_protected())
+		policy_publish_purpose();
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(qd, eflags);
 	else
