@@ -7,7 +7,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(19);
+SELECT plan(21);
 
 SELECT has_schema('brent_mdm');
 SELECT is((SELECT count(*)::int FROM pg_depend
@@ -17,7 +17,7 @@ SELECT is((SELECT count(*)::int FROM pg_depend
 
 -- every member function lives in brent_mdm and says what it does
 CREATE TEMP TABLE members AS
-SELECT p.oid, p.proname, p.pronamespace::regnamespace::text AS nsp, p.provolatile,
+SELECT p.oid, p.proname, p.pronamespace::regnamespace::text AS nsp, p.provolatile, p.prorettype,
        p.proparallel, p.proisstrict, obj_description(p.oid, 'pg_proc') AS comment
   FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
  WHERE d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
@@ -27,6 +27,22 @@ SELECT is_empty('SELECT proname FROM members WHERE nsp <> ''brent_mdm''',
                 'every function is in schema brent_mdm');
 SELECT is_empty('SELECT proname FROM members WHERE comment IS NULL',
                 'every function has a comment');
+-- internal helpers say so and are not for PUBLIC: triggers, aggregate support
+-- functions and every function whose comment starts with "Internal"
+SELECT is_empty($$SELECT oid::regprocedure FROM members
+                   WHERE (comment ILIKE 'internal%' OR prorettype = 'trigger'::regtype
+                          OR oid IN (SELECT unnest(ARRAY[aggtransfn, aggfinalfn, aggcombinefn, aggserialfn,
+                                                         aggdeserialfn])::oid FROM pg_aggregate
+                                      WHERE aggfnoid IN (SELECT oid FROM members)))
+                     AND has_function_privilege('public', oid, 'EXECUTE')$$,
+                'no internal helper (trigger, aggregate support, marked Internal) is EXECUTE to PUBLIC');
+SELECT is_empty($$SELECT oid::regprocedure FROM members
+                   WHERE (prorettype = 'trigger'::regtype
+                          OR oid IN (SELECT unnest(ARRAY[aggtransfn, aggfinalfn, aggcombinefn, aggserialfn,
+                                                         aggdeserialfn])::oid FROM pg_aggregate
+                                      WHERE aggfnoid IN (SELECT oid FROM members)))
+                     AND comment NOT ILIKE 'internal%'$$,
+                'every trigger and aggregate support function is marked Internal');
 
 -- the generator writes: volatile, not parallel safe, not for PUBLIC
 SELECT volatility_is('brent_mdm', 'generate_borough',

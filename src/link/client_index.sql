@@ -228,7 +228,7 @@ CREATE FUNCTION brent_mdm.client_record_match() RETURNS trigger
   LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
   AS 'MODULE_PATHNAME', 'client_record_match';
 COMMENT ON FUNCTION brent_mdm.client_record_match() IS
-  'BEFORE trigger of client_record: sets block_keys and matches a new or changed record against the master, joining it to a client or creating one';
+  'Internal BEFORE trigger of client_record: sets block_keys and matches a new or changed record against the master, joining it to a client or creating one';
 
 CREATE FUNCTION brent_mdm.client_index_clusters(model_name text, retrain boolean,
                                                 source regclass DEFAULT 'brent_mdm.client_record')
@@ -435,7 +435,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION brent_mdm.client_record_changed() IS
-  'AFTER trigger of client_record: history, change feed and NOTIFY, golden record, review queue';
+  'Internal AFTER trigger of client_record: history, change feed and NOTIFY, golden record, review queue';
 
 CREATE TRIGGER client_record_match BEFORE INSERT OR UPDATE ON brent_mdm.client_record
   FOR EACH ROW EXECUTE FUNCTION brent_mdm.client_record_match();
@@ -802,7 +802,7 @@ COMMENT ON FUNCTION brent_mdm.client_changes(xid8) IS
 CREATE FUNCTION brent_mdm.client_index_cache_invalidate() RETURNS trigger
   LANGUAGE c AS 'MODULE_PATHNAME', 'match_name_variant_changed';
 COMMENT ON FUNCTION brent_mdm.client_index_cache_invalidate() IS
-  'Statement trigger: every backend drops its cached Client Index model and settings when the change commits';
+  'Internal statement trigger: every backend drops its cached Client Index model and settings when the change commits';
 CREATE TRIGGER client_index_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON brent_mdm.client_setting
   FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.client_index_cache_invalidate();
 CREATE TRIGGER client_index_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON brent_mdm.link_model

@@ -45,15 +45,17 @@ BEGIN
   RETURN NEW;
 END $$;
 COMMENT ON FUNCTION brent_mdm.name_variant_normalise() IS
-  'Trigger: stores name variants in normalised form and refuses empty or identical pairs';
+  'Internal trigger: stores name variants in normalised form and refuses empty or identical pairs';
 
+REVOKE ALL ON FUNCTION brent_mdm.name_variant_normalise() FROM PUBLIC;
 CREATE TRIGGER name_variant_normalise BEFORE INSERT OR UPDATE ON brent_mdm.name_variant
   FOR EACH ROW EXECUTE FUNCTION brent_mdm.name_variant_normalise();
 
 CREATE FUNCTION brent_mdm.name_variant_changed() RETURNS trigger
   LANGUAGE c AS 'MODULE_PATHNAME', 'match_name_variant_changed';
 COMMENT ON FUNCTION brent_mdm.name_variant_changed() IS
-  'Trigger: makes every session reload the name variant dictionary after a change commits';
+  'Internal trigger: makes every session reload the name variant dictionary after a change commits';
+REVOKE ALL ON FUNCTION brent_mdm.name_variant_changed() FROM PUBLIC;
 CREATE TRIGGER name_variant_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
   ON brent_mdm.name_variant FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.name_variant_changed();
 CREATE TRIGGER name_variant_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE

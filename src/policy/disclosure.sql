@@ -31,38 +31,38 @@ CREATE FUNCTION brent_mdm.safe_count_transition(internal) RETURNS internal
   LANGUAGE c IMMUTABLE PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'disclosure_count_trans';
 COMMENT ON FUNCTION brent_mdm.safe_count_transition(internal) IS
-  'Transition function of safe_count(*)';
+  'Internal: Transition function of safe_count(*)';
 CREATE FUNCTION brent_mdm.safe_count_transition(internal, integer, integer) RETURNS internal
   LANGUAGE c IMMUTABLE PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'disclosure_count_trans';
 COMMENT ON FUNCTION brent_mdm.safe_count_transition(internal, integer, integer) IS
-  'Transition function of safe_count(threshold, base)';
+  'Internal: Transition function of safe_count(threshold, base)';
 CREATE FUNCTION brent_mdm.safe_count_combine(internal, internal) RETURNS internal
   LANGUAGE c IMMUTABLE PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'disclosure_count_combine';
 COMMENT ON FUNCTION brent_mdm.safe_count_combine(internal, internal) IS
-  'Combine function of safe_count (parallel aggregation)';
+  'Internal: Combine function of safe_count (parallel aggregation)';
 CREATE FUNCTION brent_mdm.safe_count_serialize(internal) RETURNS bytea
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'disclosure_count_serialize';
 COMMENT ON FUNCTION brent_mdm.safe_count_serialize(internal) IS
-  'Serial function of safe_count (parallel aggregation)';
+  'Internal: Serial function of safe_count (parallel aggregation)';
 CREATE FUNCTION brent_mdm.safe_count_deserialize(bytea, internal) RETURNS internal
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'disclosure_count_deserialize';
 COMMENT ON FUNCTION brent_mdm.safe_count_deserialize(bytea, internal) IS
-  'Deserial function of safe_count (parallel aggregation)';
+  'Internal: Deserial function of safe_count (parallel aggregation)';
 CREATE FUNCTION brent_mdm.safe_count_final(internal) RETURNS bigint
   LANGUAGE c IMMUTABLE PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'disclosure_count_final';
 COMMENT ON FUNCTION brent_mdm.safe_count_final(internal) IS
-  'Final function of safe_count: the count suppressed and rounded';
+  'Internal: Final function of safe_count: the count suppressed and rounded';
 
 CREATE FUNCTION brent_mdm.safe_count_final_default(bigint) RETURNS bigint
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'disclosure_count_final_default';
 COMMENT ON FUNCTION brent_mdm.safe_count_final_default(bigint) IS
-  'Final function of safe_count(*): the count, NULL when from 1 to 9, else rounded to the nearest 5';
+  'Internal: Final function of safe_count(*): the count, NULL when from 1 to 9, else rounded to the nearest 5';
 -- count(*)'s own transition and combine functions: nothing to serialise in parallel plans
 CREATE AGGREGATE brent_mdm.safe_count(*) (
   SFUNC = pg_catalog.int8inc, STYPE = bigint, INITCOND = '0',
@@ -86,32 +86,32 @@ CREATE FUNCTION brent_mdm.safe_count_distinct_transition(internal, bigint) RETUR
   LANGUAGE c IMMUTABLE PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'disclosure_distinct_trans';
 COMMENT ON FUNCTION brent_mdm.safe_count_distinct_transition(internal, bigint) IS
-  'Transition function of safe_count_distinct(id)';
+  'Internal: Transition function of safe_count_distinct(id)';
 CREATE FUNCTION brent_mdm.safe_count_distinct_transition(internal, bigint, integer, integer) RETURNS internal
   LANGUAGE c IMMUTABLE PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'disclosure_distinct_trans';
 COMMENT ON FUNCTION brent_mdm.safe_count_distinct_transition(internal, bigint, integer, integer) IS
-  'Transition function of safe_count_distinct(id, threshold, base)';
+  'Internal: Transition function of safe_count_distinct(id, threshold, base)';
 CREATE FUNCTION brent_mdm.safe_count_distinct_combine(internal, internal) RETURNS internal
   LANGUAGE c IMMUTABLE PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'disclosure_distinct_combine';
 COMMENT ON FUNCTION brent_mdm.safe_count_distinct_combine(internal, internal) IS
-  'Combine function of safe_count_distinct (parallel aggregation)';
+  'Internal: Combine function of safe_count_distinct (parallel aggregation)';
 CREATE FUNCTION brent_mdm.safe_count_distinct_serialize(internal) RETURNS bytea
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'disclosure_distinct_serialize';
 COMMENT ON FUNCTION brent_mdm.safe_count_distinct_serialize(internal) IS
-  'Serial function of safe_count_distinct (parallel aggregation)';
+  'Internal: Serial function of safe_count_distinct (parallel aggregation)';
 CREATE FUNCTION brent_mdm.safe_count_distinct_deserialize(bytea, internal) RETURNS internal
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'disclosure_distinct_deserialize';
 COMMENT ON FUNCTION brent_mdm.safe_count_distinct_deserialize(bytea, internal) IS
-  'Deserial function of safe_count_distinct (parallel aggregation)';
+  'Internal: Deserial function of safe_count_distinct (parallel aggregation)';
 CREATE FUNCTION brent_mdm.safe_count_distinct_final(internal) RETURNS bigint
   LANGUAGE c IMMUTABLE PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'disclosure_distinct_final';
 COMMENT ON FUNCTION brent_mdm.safe_count_distinct_final(internal) IS
-  'Final function of safe_count_distinct: the number of distinct ids suppressed and rounded';
+  'Internal: Final function of safe_count_distinct: the number of distinct ids suppressed and rounded';
 
 CREATE AGGREGATE brent_mdm.safe_count_distinct(id bigint) (
   SFUNC = brent_mdm.safe_count_distinct_transition, STYPE = internal, SSPACE = 256,
@@ -163,3 +163,15 @@ GRANT EXECUTE ON FUNCTION brent_mdm.suppress_small(bigint, integer),
                           brent_mdm.suppress_table(text[], bigint[], integer, integer),
                           brent_mdm.suppress_table(text[], text[], bigint[], integer, integer)
   TO PUBLIC;
+
+-- The aggregates' support functions are called by the aggregates (whose
+-- owner's right to call them PostgreSQL checks), never by users.
+REVOKE ALL ON FUNCTION brent_mdm.safe_count_transition(internal),
+  brent_mdm.safe_count_transition(internal, integer, integer), brent_mdm.safe_count_combine(internal, internal),
+  brent_mdm.safe_count_serialize(internal), brent_mdm.safe_count_deserialize(bytea, internal),
+  brent_mdm.safe_count_final(internal), brent_mdm.safe_count_final_default(bigint),
+  brent_mdm.safe_count_distinct_transition(internal, bigint),
+  brent_mdm.safe_count_distinct_transition(internal, bigint, integer, integer),
+  brent_mdm.safe_count_distinct_combine(internal, internal), brent_mdm.safe_count_distinct_serialize(internal),
+  brent_mdm.safe_count_distinct_deserialize(bytea, internal), brent_mdm.safe_count_distinct_final(internal)
+  FROM PUBLIC;

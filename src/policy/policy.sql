@@ -141,7 +141,7 @@ REVOKE ALL ON brent_mdm.dpia, brent_mdm.dpia_secret, brent_mdm.protected_table,
 CREATE FUNCTION brent_mdm.policy_registry_changed() RETURNS trigger
   LANGUAGE c AS 'MODULE_PATHNAME', 'policy_registry_changed';
 COMMENT ON FUNCTION brent_mdm.policy_registry_changed() IS
-  'Trigger: makes every session re-validate its purpose and protected tables after a registry change commits';
+  'Internal trigger: makes every session re-validate its purpose and protected tables after a registry change commits';
 REVOKE ALL ON FUNCTION brent_mdm.policy_registry_changed() FROM PUBLIC;
 CREATE TRIGGER policy_registry_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
   ON brent_mdm.dpia FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.policy_registry_changed();

@@ -26,3 +26,10 @@ COMMENT ON FUNCTION brent_mdm.match_explain_json(text, jsonb, jsonb) IS
   'match_explain as one JSON array, for applications';
 GRANT EXECUTE ON FUNCTION brent_mdm.match_explain(text, jsonb, jsonb),
   brent_mdm.match_explain_json(text, jsonb, jsonb) TO PUBLIC;
+
+-- trigger functions are not for users to call
+REVOKE ALL ON FUNCTION brent_mdm.name_variant_normalise(), brent_mdm.name_variant_changed() FROM PUBLIC;
+COMMENT ON FUNCTION brent_mdm.name_variant_normalise() IS
+  'Internal trigger: stores name variants in normalised form and refuses empty or identical pairs';
+COMMENT ON FUNCTION brent_mdm.name_variant_changed() IS
+  'Internal trigger: makes every session reload the name variant dictionary after a change commits';
