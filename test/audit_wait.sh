@@ -73,7 +73,7 @@ await "the audit worker to wait for audit_log" "$worker_held"
 PGAPPNAME=aw_flush psql -X -Atq -d "$db" -c "SELECT brent_mdm.audit_flush()" -c "$accesses" >"$sess_dir/flush.out" 2>&1 &
 flusher=$!
 # shellcheck disable=SC2059
-await "audit_flush() to be waiting" "$(printf "$started" aw_flush)"
+await "audit_flush() to be waiting" "$(printf "$started" aw_flush)" "$flusher"
 check "while the worker is held, the read is not stored yet" "0" "$(q "$accesses")"
 release
 wait "$flusher"
@@ -89,7 +89,7 @@ PGAPPNAME=aw_report psql -X -Atq -d "$db" \
   >"$sess_dir/report.out" 2>&1 &
 reporter=$!
 # shellcheck disable=SC2059
-await "the report to be waiting" "$(printf "$started" aw_report)"
+await "the report to be waiting" "$(printf "$started" aw_report)" "$reporter"
 release
 wait "$reporter"
 todo "a subject access report started before the audit worker stored a read lists it (both reads)" "2" \

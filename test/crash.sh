@@ -58,7 +58,7 @@ start_build() {
 }
 # yes when the build waits for client_history, blocked by the holder and nothing else
 build_held() {
-  if await "the build to reach client_history" "$(waits_on crash_build brent_mdm.client_history)" &&
+  if await "the build to reach client_history" "$(waits_on crash_build brent_mdm.client_history)" "$build" &&
      [ "$(q "SELECT pg_blocking_pids(b.pid) = ARRAY[h.pid] FROM pg_stat_activity b, pg_stat_activity h
               WHERE b.application_name = 'crash_build' AND h.application_name = 'crash_holder'")" = t ]; then
     echo yes
@@ -110,9 +110,12 @@ PGAPPNAME=crash_writer psql -X -q -d "$db" -c "INSERT INTO brent_mdm.client_reco
     FROM brent_mdm.client_record WHERE system = 'school_census' ORDER BY record_id LIMIT 20" \
   >"$sess_dir/crash_writer.out" 2>&1 &
 writer=$!
-await "the writer to wait" "$(waits_on crash_writer brent_mdm.client_record)"
+await "the writer to wait for a lock" \
+  "SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+                   WHERE a.application_name = 'crash_writer' AND NOT l.granted)" "$writer"
 check "a writer arriving during the build waits for the build's lock on client_record" "t" \
-  "$(q "SELECT b.pid = ANY (pg_blocking_pids(w.pid)) FROM pg_stat_activity b, pg_stat_activity w
+  "$(q "SELECT b.pid = ANY (pg_blocking_pids(w.pid)) AND ($(waits_on crash_writer brent_mdm.client_record))
+          FROM pg_stat_activity b, pg_stat_activity w
          WHERE b.application_name = 'crash_build' AND w.application_name = 'crash_writer'")"
 release
 wait "$build"; build_rc=$?

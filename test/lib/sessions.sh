@@ -10,7 +10,8 @@
 #   sess_send NAME SQL       send it statements (one line or more)
 #   sess_close NAME          end its input (psql exits; an open transaction rolls back)
 #   sess_pid NAME            its backend's pid (once connected)
-#   await WHAT SQL           poll until SQL (run in $db) returns t; 1 if it never did
+#   await WHAT SQL [PID]     poll until SQL (run in $db) returns t; 1 if it never did
+#                            (or if process PID, which was to bring it about, ended)
 #   waits_on NAME TABLE      SQL: is session NAME waiting for a lock on TABLE?
 #
 # Needs $db and q() (a one-value query in $db) from the sourcing script.
@@ -48,6 +49,12 @@ await() {
   local i
   for i in $(seq 1 3000); do
     [ "$(q "$2")" = t ] && return 0
+    # the process that was to get there has ended: it never will
+    if [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null; then
+      [ "$(q "$2")" = t ] && return 0
+      echo "# process $3 ended before: $1"
+      return 1
+    fi
     sleep 0.1
   done
   echo "# gave up waiting (5 minutes) for: $1"
