@@ -108,10 +108,8 @@ SELECT r.client_id = h.client_id AS same_client, c.postcode, c.address_from
 
 -- the change feed: ordered, and a consumer passing next_since sees each change once
 SELECT change, system, record_key FROM brent_mdm.client_change WHERE record_key IN ('RT-1', 'RT-2') ORDER BY xid, change_id;
--- only changes of transactions older than every running one are handed out
-SELECT count(*) AS handed_out_too_early FROM brent_mdm.client_changes()
- WHERE xid >= pg_snapshot_xmin(pg_current_snapshot());
-SELECT count(*) AS seen_again FROM brent_mdm.client_changes((SELECT max(next_since) FROM brent_mdm.client_changes()));
+-- (what client_changes() hands out while an older transaction runs, and that a
+-- consumer passing next_since sees each change once, need two sessions: test/feed.sh)
 
 -- clerical review: a must_link decision merges two clients and binds later builds
 CREATE TEMP TABLE pair AS

@@ -62,6 +62,9 @@ GRANT INSERT, SELECT ON atk.leaked TO PUBLIC;
 CREATE FUNCTION atk.leak(text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS
 $$ BEGIN RAISE NOTICE 'leak %', $1; INSERT INTO atk.leaked VALUES ($1); RETURN true; END $$;
 
+-- a loader's grants from before the table was protected: protect() revokes every
+-- privilege but the owner's (TRUNCATE, which row level security does not cover, included)
+GRANT ALL ON atk.child TO atk_writer;
 SELECT brent_mdm.protect('atk.child', 'id');
 SELECT brent_mdm.protect('atk.event');
 SELECT brent_mdm.protect('atk.note');
@@ -109,10 +112,25 @@ CREATE FUNCTION atk.begin_as_alice(text) RETURNS text LANGUAGE sql SECURITY DEFI
 ALTER FUNCTION atk.begin_as_alice(text) OWNER TO atk_alice;
 ANALYZE atk.child;
 
--- what the early years purpose legitimately sees
+-- what the early years and school census purposes legitimately see
 SELECT count(*) AS ey_rows FROM atk.child WHERE date_of_birth > date '2026-01-01' - interval '5 years' \gset
+SELECT count(*) AS sc_rows FROM atk.child WHERE system = 'schools' \gset
+-- an unprotected table, to show what the parallel settings below do to a table without a policy
+CREATE TABLE atk.plain AS SELECT i AS id FROM generate_series(1, 400) i;
+GRANT SELECT ON atk.plain TO atk_alice;
+-- the plan of a query, as the caller sees it (plain EXPLAIN is allowed on protected tables)
+CREATE FUNCTION atk.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE line text; plan text := '';
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP plan := plan || line || E'\n'; END LOOP;
+  RETURN plan;
+END $$;
+-- true when evaluated in another backend than the leader's (a parallel worker); declared
+-- PARALLEL SAFE so that it runs wherever the rows are read
+CREATE FUNCTION atk.in_worker(leader int) RETURNS boolean LANGUAGE plpgsql PARALLEL SAFE
+  AS $$ BEGIN RETURN pg_backend_pid() <> leader; END $$;
 
-SELECT plan(72);
+SELECT plan(76);
 
 -- ---- identity: SET ROLE, SET SESSION AUTHORIZATION, SECURITY DEFINER ----
 \set LAST_ERROR_SQLSTATE none
@@ -351,11 +369,19 @@ SELECT count(*) AS n FROM atk.child \gset
 RESET ROLE;
 SELECT is(:n::bigint, 0::bigint, 'the table owner reads nothing without a purpose (FORCE ROW LEVEL SECURITY)');
 
+-- COPY TO by the loader, who holds SELECT on the table: only the policy stands between
+-- it and the rows (the rows are counted, not printed)
 \set LAST_ERROR_SQLSTATE none
-SET SESSION AUTHORIZATION atk_mallory;
-COPY atk.child TO STDOUT;
+SET SESSION AUTHORIZATION atk_writer;
+COPY atk.child TO STDOUT \g /dev/null
+\set copy_none :ROW_COUNT
+SELECT brent_mdm.begin_purpose('atk_sc');
+COPY atk.child TO STDOUT \g /dev/null
+\set copy_sc :ROW_COUNT
+SELECT brent_mdm.end_purpose();
 RESET SESSION AUTHORIZATION;
-SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501', 'COPY TO of the table is refused');
+SELECT ok(:'LAST_ERROR_SQLSTATE' = 'none' AND :copy_none = 0 AND :copy_sc = :sc_rows,
+          'COPY TO by a role holding SELECT on the table: no row without a purpose, only the row scope under one');
 
 \set LAST_ERROR_SQLSTATE none
 SET SESSION AUTHORIZATION atk_writer;
@@ -376,11 +402,15 @@ SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501', 'row_security off through the m
 SET SESSION AUTHORIZATION atk_writer;
 SELECT brent_mdm.begin_purpose('atk_sc');
 RESET SESSION AUTHORIZATION;
+-- (in a transaction rolled back: were it allowed, the rows would come back for the tests below)
 \set LAST_ERROR_SQLSTATE none
+BEGIN;
 SET SESSION AUTHORIZATION atk_writer;
 TRUNCATE atk.child;
+ROLLBACK;
 RESET SESSION AUTHORIZATION;
-SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501', 'TRUNCATE is refused to anyone but the owner');
+SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501',
+          'TRUNCATE is refused to a loader granted it before protect() (protect revokes it; RLS does not cover TRUNCATE)');
 
 SET SESSION AUTHORIZATION atk_writer;
 \unset n
@@ -433,21 +463,38 @@ SELECT brent_mdm.end_purpose();
 RESET SESSION AUTHORIZATION;
 
 -- ---- parallel query ----
+-- Parallelism forced as far as settings go; with the leader not participating, rows
+-- under a Gather are all read by workers (atk.in_worker tells).  Whatever plan the
+-- protected read gets (a Gather if the gates are parallel safe, none if they are
+-- restricted), it must give exactly the purpose's rows, and none without a purpose.
 SET SESSION AUTHORIZATION atk_alice;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
 SET force_parallel_mode = on;
+SELECT pg_backend_pid() AS leader \gset
 SELECT brent_mdm.begin_purpose('atk_ey');
+\unset plain_gather
+\unset gather
+SELECT atk.plan_of('SELECT count(*) FROM atk.plain') LIKE '%Gather%' AS plain_gather,
+       atk.plan_of('SELECT count(*), count(*) FILTER (WHERE atk.in_worker(1)) FROM atk.child_masked') LIKE '%Gather%' AS gather \gset
 \unset n
-SELECT count(*) AS n FROM atk.child_masked \gset
+\unset by_workers
+SELECT count(*) AS n, count(*) FILTER (WHERE atk.in_worker(:leader)) AS by_workers FROM atk.child_masked \gset
 SELECT brent_mdm.end_purpose();
 \unset n0
 SELECT count(*) AS n0 FROM atk.child_masked \gset
 RESET ALL;
 RESET SESSION AUTHORIZATION;
-SELECT ok(:n = :ey_rows AND :n0 = 0, 'parallel query sees what serial query sees, and nothing without a purpose');
+SELECT ok(:'plain_gather' = 't' AND CASE WHEN :'gather' = 't' THEN :by_workers = :n ELSE :by_workers = 0 END,
+          'parallel settings give an unprotected table a Gather; the protected read ran as its plan says ('
+          || CASE WHEN :'gather' = 't' THEN 'parallel: a Gather, every row read by a worker'
+                  ELSE 'serial: no Gather, the gates are not parallel safe' END || ')');
+SELECT ok(:n = :ey_rows AND :n0 = 0,
+          'under those settings (' || CASE WHEN :'gather' = 't' THEN 'parallel' ELSE 'serial' END
+          || ' plan), exactly the rows of the row scope under the purpose, and nothing without a purpose');
 
 -- ---- cursors and prepared statements outliving their purpose ----
 \set LAST_ERROR_SQLSTATE none
@@ -474,20 +521,34 @@ RESET SESSION AUTHORIZATION;
 SELECT is(:count::bigint, 0::bigint, 'a prepared statement run after end_purpose reads nothing');
 
 -- ---- a purpose lapsing mid-session ----
-SELECT brent_mdm.approve_dpia('atk_short', 'DPO', clock_timestamp() + interval '3 seconds');
+-- The expiry date is reached by moving it, not by waiting for it: between two of
+-- alice's statements the registry's owner sets expires_at to the present moment.  The
+-- DPIA stays 'approved', so only the comparison with the statement's time can stop it.
+-- "before" is read in the same way as "after" (alice's session left and resumed), so
+-- that nothing but the expiry tells them apart.
+SELECT brent_mdm.approve_dpia('atk_short', 'DPO', now() + interval '1 year');
 SET SESSION AUTHORIZATION atk_alice;
 SELECT brent_mdm.begin_purpose('atk_short');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION atk_alice;
 \unset before
 SELECT count(*) AS before FROM atk.child_masked \gset
-SELECT pg_sleep(3.2);
+RESET SESSION AUTHORIZATION;
+UPDATE brent_mdm.dpia SET expires_at = clock_timestamp() WHERE dpia_id = 'atk_short';
+SET SESSION AUTHORIZATION atk_alice;
 \unset after
 SELECT count(*) AS after FROM atk.child_masked \gset
 SELECT brent_mdm.end_purpose();
 RESET SESSION AUTHORIZATION;
-SELECT ok(:before > 0 AND :after = 0, 'a DPIA that expires mid-session stops access at the next statement');
+SELECT ok(:before > 0 AND :after = 0 AND (SELECT status = 'approved' AND expires_at <= now() FROM brent_mdm.dpia WHERE dpia_id = 'atk_short'),
+          'a DPIA whose expiry is reached mid-session (still approved) stops access at the next statement');
 
 SET SESSION AUTHORIZATION atk_alice;
 SELECT brent_mdm.begin_purpose('atk_ey');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION atk_alice;
+\unset before
+SELECT count(*) AS before FROM atk.child_masked \gset
 RESET SESSION AUTHORIZATION;
 SELECT brent_mdm.revoke_purpose('atk_ey', 'atk_team');
 SET SESSION AUTHORIZATION atk_alice;
@@ -496,7 +557,7 @@ SELECT count(*) AS n FROM atk.child_masked \gset
 SELECT brent_mdm.end_purpose();
 RESET SESSION AUTHORIZATION;
 SELECT brent_mdm.grant_purpose('atk_ey', 'atk_team');
-SELECT is(:n::bigint, 0::bigint, 'a grant revoked mid-session stops access at the next statement');
+SELECT ok(:before = :ey_rows AND :n = 0, 'a grant revoked mid-session stops access at the next statement');
 
 -- (DISCARD ALL, which also drops pgTAP's temporary tables, is tested in sql/policy.sql)
 
@@ -519,23 +580,49 @@ SELECT is((SELECT count(*) FROM brent_mdm.audit_log WHERE role_name = 'atk_alice
              AND action = 'select' AND dpia_id = 'atk_ey'),
           (:audit_before + 2)::bigint, 'reads rolled back (ROLLBACK TO SAVEPOINT, ROLLBACK) stay in the audit log');
 
-\set LAST_ERROR_SQLSTATE none
-SET SESSION AUTHORIZATION atk_alice;
-DELETE FROM brent_mdm.audit_log WHERE role_name = 'atk_alice';
+-- The attacker is the governance team, with what the governance guide has the DBA
+-- grant it: SELECT on the audit log, the retention rules and purge().  Its records:
+GRANT SELECT ON brent_mdm.audit_log TO atk_dpo;
+GRANT EXECUTE ON FUNCTION brent_mdm.set_retention_rule(text, interval, name, text, name[]),
+  brent_mdm.purge(boolean) TO atk_dpo;
+SET SESSION AUTHORIZATION atk_dpo;
+SELECT count(*) AS audit_rows, max(audit_id) AS audit_last, md5(string_agg(l::text, ',' ORDER BY audit_id)) AS audit_md5
+  FROM brent_mdm.audit_log l \gset
 RESET SESSION AUTHORIZATION;
-SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501', 'the user cannot delete her audit records');
+SELECT is_empty($$SELECT a.grantee::regrole, a.privilege_type
+                    FROM pg_class c, aclexplode(c.relacl) a
+                   WHERE c.oid = 'brent_mdm.audit_log'::regclass AND a.grantee <> c.relowner
+                     AND a.privilege_type <> 'SELECT'$$,
+                'nobody but the extension owner holds a privilege to write the audit log (the governance team''s SELECT apart)');
 
 \set LAST_ERROR_SQLSTATE none
-SET SESSION AUTHORIZATION atk_alice;
+SET SESSION AUTHORIZATION atk_dpo;
+SELECT brent_mdm.set_retention_rule('brent_mdm.audit_log', interval '1 day', 'logged_at');
+SELECT count(*) FROM brent_mdm.purge(false);
+RESET SESSION AUTHORIZATION;
+SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42939',
+          'the governance team cannot have purge() delete audit records: no retention rule on the audit log');
+
+\set LAST_ERROR_SQLSTATE none
+SET SESSION AUTHORIZATION atk_dpo;
+DELETE FROM brent_mdm.audit_log WHERE session_role = 'atk_dpo';
+RESET SESSION AUTHORIZATION;
+SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501', 'a reader of the audit log cannot delete records');
+
+\set LAST_ERROR_SQLSTATE none
+SET SESSION AUTHORIZATION atk_dpo;
 UPDATE brent_mdm.audit_log SET rows = 0;
 RESET SESSION AUTHORIZATION;
-SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501', 'the user cannot alter her audit records');
+SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501', 'a reader of the audit log cannot alter records');
 
 \set LAST_ERROR_SQLSTATE none
-SET SESSION AUTHORIZATION atk_alice;
+SET SESSION AUTHORIZATION atk_dpo;
 INSERT INTO brent_mdm.audit_log (logged_at, action, pid) VALUES (now(), 'select', 1);
 RESET SESSION AUTHORIZATION;
-SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501', 'the user cannot forge audit records');
+SELECT is(:'LAST_ERROR_SQLSTATE'::text, '42501', 'a reader of the audit log cannot forge records');
+SELECT is((SELECT count(*) || ' ' || md5(string_agg(l::text, ',' ORDER BY audit_id)) FROM brent_mdm.audit_log l
+            WHERE audit_id <= :audit_last),
+          :audit_rows || ' ' || :'audit_md5', '... and after those attempts, every audit record is still there, unchanged');
 
 SELECT ok((SELECT count(*) FROM brent_mdm.audit_log WHERE session_role = 'atk_mallory' AND action = 'refused') >= 4,
           'refused attempts are in the audit log');

@@ -6,10 +6,11 @@
 #   4. pg_dump and restore keep configuration (test/dump.sh)
 #   5. the Client Index change feed reaches a listener (test/feed.sh)
 #   6. the Client Index under cancel, kill -9 and concurrent writers (test/crash.sh)
-#   7. the BI path: an ODBC session through psqlODBC (test/odbc.sh)
-#   8. the documentation's examples (test/docs.pl)
-#   9. metadata: META.json against the PGXN spec (prove test/t/*.t)
-#  10. the demo on a small borough runs clean (test/demo.sh)
+#   7. audit_flush and the subject access report wait for the audit worker (test/audit_wait.sh)
+#   8. the BI path: an ODBC session through psqlODBC (test/odbc.sh)
+#   9. the documentation's examples (test/docs.pl)
+#  10. metadata: META.json against the PGXN spec (prove test/t/*.t)
+#  11. the demo on a small borough runs clean (test/demo.sh)
 # Runs them all, prints each runner's summary, fails if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,9 @@ bash test/feed.sh || failed+=("feed")
 
 step "Client Index under cancel, crash and concurrent writers (test/crash.sh)"
 bash test/crash.sh || failed+=("crash")
+
+step "waiting for the audit worker (test/audit_wait.sh)"
+bash test/audit_wait.sh || failed+=("audit_wait")
 
 step "ODBC through psqlODBC (test/odbc.sh)"
 bash test/odbc.sh || failed+=("ODBC")
