@@ -193,8 +193,10 @@ SELECT (SELECT count(*) FROM true_households) AS true_families,
 \echo '-- Purpose-bound access: the Early Years DPIA.  The early years table is protected; the'
 \echo '-- DPIA covers children under five, shows names, the year of birth and the postcode sector,'
 \echo '-- and is granted to the analyst role ey_analyst.'
-CREATE ROLE ey_owner NOLOGIN;
-CREATE ROLE ey_analyst LOGIN;
+DO $$ BEGIN   -- roles are the cluster's: made once
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ey_owner') THEN CREATE ROLE ey_owner NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ey_analyst') THEN CREATE ROLE ey_analyst LOGIN; END IF;
+END $$;
 ALTER TABLE borough.early_years OWNER TO ey_owner;
 GRANT USAGE ON SCHEMA borough TO ey_analyst;
 SELECT brent_mdm.protect('borough.early_years') AS masking_view;
