@@ -5,11 +5,8 @@
 # EXCLUSIVE mode, so the worker's INSERT waits, as pg_locks shows), the read is made,
 # the waiting call is started, and only then is the worker let go.  Prints TAP.
 #
-# Test 3 is a known bug, marked TODO (TAP: reported, not counted as a failure): the
-# report waits, then reads the audit log with the snapshot its statement took before
-# waiting, so the access just stored is not in it (docs/reference.md says so, and has
-# its example call audit_flush() first).  When the report reads with a snapshot taken
-# after its wait, test 3 passes: remove the TODO.
+# Test 3 was a bug (the report read the audit log with the snapshot its statement took
+# before waiting): it now reads with a snapshot taken after its wait.
 set -uo pipefail
 cd "$(dirname "$0")"
 db=brent_mdm_audit_wait
@@ -43,7 +40,6 @@ q "SELECT brent_mdm.audit_flush()" >/dev/null
 echo "1..3"
 n=0; fail=0
 check() { n=$((n+1)); if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (expected '$2', got '$3')"; fail=1; fi; }
-todo() { n=$((n+1)); if [ "$2" = "$3" ]; then echo "ok $n - $1 # TODO $4"; else echo "not ok $n - $1 (expected '$2', got '$3') # TODO $4"; fi; }
 
 hold() {
   sess_open aw_holder "$db"
@@ -92,8 +88,8 @@ reporter=$!
 await "the report to be waiting" "$(printf "$started" aw_report)" "$reporter"
 release
 wait "$reporter"
-todo "a subject access report started before the audit worker stored a read lists it (both reads)" "2" \
-  "$(cat "$sess_dir/report.out")" "the report reads the audit log with its statement's snapshot, taken before it waits"
+check "a subject access report started before the audit worker stored a read lists it (both reads)" "2" \
+  "$(cat "$sess_dir/report.out")"
 dropdb "$db" 2>/dev/null
 psql -X -q -d postgres -c "DROP ROLE IF EXISTS aw_analyst, aw_owner" >/dev/null 2>&1
 exit $fail

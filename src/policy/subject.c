@@ -50,6 +50,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -513,6 +514,13 @@ policy_subject_access_report(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	/* the latest accesses are in the audit log before it is read */
 	(void) DirectFunctionCall1(policy_audit_flush, Int32GetDatum(10000));
+	/*
+	 * ... and read with a snapshot taken now, after the flush: the
+	 * statement's own snapshot predates the records the worker just stored
+	 * (READ COMMITTED; under REPEATABLE READ the transaction's snapshot
+	 * stays, as for any query)
+	 */
+	PushActiveSnapshot(GetTransactionSnapshot());
 
 	as_owner_begin(&s);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -623,6 +631,7 @@ policy_subject_access_report(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 	SPI_finish();
 	as_owner_end(&s);
+	PopActiveSnapshot();
 	return (Datum) 0;
 }
 
