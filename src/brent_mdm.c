@@ -26,4 +26,5 @@ _PG_init(void)
 	policy_init();
 	policy_pseudo_init();
 	policy_purpose_guc_init();
+	policy_guard_init();
 }

@@ -62,7 +62,7 @@ ALTER TABLE "Care".visit_c OWNER TO tr_owner;
 ALTER TABLE "Care".note OWNER TO tr_owner;
 ALTER TABLE "Care".note_extra OWNER TO tr_owner;
 
-SELECT plan(34);
+SELECT plan(36);
 
 -- ---- protect() on a schema whose name needs quoting ----
 \set LAST_ERROR_SQLSTATE none
@@ -285,6 +285,40 @@ SELECT is(:'parallel_rows'::int, :'serial_rows'::int, 'the parallel scan returns
 SELECT is(:'serial_rows'::int, 100, '... every row the purpose covers');
 SELECT is(:'forged_set' || ' ' || :'forged_config', '42501 42501', 'the purpose token cannot be set by SET or set_config');
 SELECT is(:'after_rollback'::int, 0, 'a purpose ended in a rolled-back transaction stays ended in parallel workers');
+
+-- ---- a DBA's careless grants: TRUNCATE of a protected table, writes to the audit log ----
+GRANT TRUNCATE ON "Care".child, "Care".visit, "Care".visit_s TO tr_loader;
+GRANT DELETE, UPDATE, TRUNCATE ON brent_mdm.audit_log TO tr_gov;
+SELECT count(*) AS audit_rows FROM brent_mdm.audit_log \gset
+\set refused 0
+SET SESSION AUTHORIZATION tr_loader;
+\set LAST_ERROR_SQLSTATE none
+TRUNCATE "Care".child;
+SELECT :refused + (:'LAST_ERROR_SQLSTATE' = '42501')::int AS refused \gset
+\set LAST_ERROR_SQLSTATE none
+TRUNCATE "Care".visit;
+SELECT :refused + (:'LAST_ERROR_SQLSTATE' = '42501')::int AS refused \gset
+\set LAST_ERROR_SQLSTATE none
+TRUNCATE "Care".visit_s;
+SELECT :refused + (:'LAST_ERROR_SQLSTATE' = '42501')::int AS refused \gset
+RESET SESSION AUTHORIZATION;
+SELECT ok(:refused = 3 AND (SELECT count(*) FROM "Care".child) = 100 AND (SELECT count(*) FROM "Care".visit) = 100,
+          'TRUNCATE granted after protect() is refused on the table, a partitioned table and a partition');
+\set refused 0
+SET SESSION AUTHORIZATION tr_gov;
+\set LAST_ERROR_SQLSTATE none
+DELETE FROM brent_mdm.audit_log;
+SELECT :refused + (:'LAST_ERROR_SQLSTATE' = '42501')::int AS refused \gset
+\set LAST_ERROR_SQLSTATE none
+UPDATE brent_mdm.audit_log SET rows = 0;
+SELECT :refused + (:'LAST_ERROR_SQLSTATE' = '42501')::int AS refused \gset
+\set LAST_ERROR_SQLSTATE none
+TRUNCATE brent_mdm.audit_log;
+SELECT :refused + (:'LAST_ERROR_SQLSTATE' = '42501')::int AS refused \gset
+RESET SESSION AUTHORIZATION;
+SELECT ok(:refused = 3 AND (SELECT count(*) FROM brent_mdm.audit_log) >= :audit_rows,
+          'the audit log stays append-only when a role is granted DELETE, UPDATE and TRUNCATE on it');
+REVOKE DELETE, UPDATE, TRUNCATE ON brent_mdm.audit_log FROM tr_gov;
 
 -- ---- the membership oracle of statistics counters ----
 -- an index lookup of a hidden row counts a fetch in pg_stat_xact_user_tables

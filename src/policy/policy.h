@@ -72,6 +72,9 @@ extern bool policy_subject_take(Oid relid, int64 *ids, int max, int *nids, int64
 extern bool policy_pseudonym_call_approved(const Node *fn_expr);
 extern void policy_pseudo_init(void);
 
+/* guard.c */
+extern void policy_guard_init(void);
+
 /* audit.c */
 extern bool policy_preloaded;
 extern void policy_init(void);

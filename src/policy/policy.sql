@@ -132,6 +132,23 @@ COMMENT ON TABLE brent_mdm.audit_log IS
 SELECT pg_catalog.pg_extension_config_dump('brent_mdm.audit_log', '');
 SELECT pg_catalog.pg_extension_config_dump('brent_mdm.audit_log_audit_id_seq', '');
 
+-- The audit log is append-only whatever the grants: no UPDATE, DELETE or
+-- TRUNCATE (a superuser can disable the trigger to archive old records).
+CREATE FUNCTION brent_mdm.audit_log_append_only() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  RAISE EXCEPTION 'brent_mdm.audit_log is append-only' USING ERRCODE = '42501',
+    DETAIL = format('%s of audit records is refused, whoever was granted it.', TG_OP),
+    HINT = 'A superuser archiving old records disables the trigger audit_log_append_only for that.';
+END $$;
+COMMENT ON FUNCTION brent_mdm.audit_log_append_only() IS
+  'Internal trigger: refuses UPDATE, DELETE and TRUNCATE of the audit log';
+REVOKE ALL ON FUNCTION brent_mdm.audit_log_append_only() FROM PUBLIC;
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON brent_mdm.audit_log
+  FOR EACH ROW EXECUTE FUNCTION brent_mdm.audit_log_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON brent_mdm.audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.audit_log_append_only();
+
 REVOKE ALL ON brent_mdm.dpia, brent_mdm.dpia_secret, brent_mdm.protected_table,
               brent_mdm.dpia_table_scope, brent_mdm.dpia_column_scope, brent_mdm.dpia_role,
               brent_mdm.dpia_change, brent_mdm.audit_log FROM PUBLIC;
