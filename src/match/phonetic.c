@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 
 #include "match/dmetaphone.h"
@@ -53,6 +54,9 @@ phonetic_letters(const char *s, int len, char **out, bool keep_spaces)
 	for (int i = 0; i < len; i++)
 	{
 		char		c = s[i];
+
+		if ((i & 0xFFFFF) == 0xFFFFF)
+			CHECK_FOR_INTERRUPTS();
 
 		if (c >= 'a' && c <= 'z')
 			buf[n++] = c - ('a' - 'A');
