@@ -9,6 +9,7 @@
 #   7. the BI path: an ODBC session through psqlODBC (test/odbc.sh)
 #   8. the documentation's examples (test/docs.pl)
 #   9. metadata: META.json against the PGXN spec (prove test/t/*.t)
+#  10. bad input: every function over NULLs, 100 MB, every script, extremes (test/bad_input.sh)
 # Runs them all, prints each runner's summary, fails if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +47,9 @@ perl test/docs.pl || failed+=("docs")
 
 step "metadata (prove test/t)"
 prove test/t/ || failed+=("metadata")
+
+step "bad input: every function, the server stays up (test/bad_input.sh)"
+bash test/bad_input.sh || failed+=("bad input")
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then
