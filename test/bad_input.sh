@@ -221,6 +221,17 @@ if [ "$(base_state)" = "$before" ]; then echo "ok $n - the server did not restar
 else echo "not ok $n - the server restarted during these checks"; fail=$((fail + 1)); wait_up; fi
 check "normalise_name of 500,000 Cyrillic characters ends within a 5 s statement timeout (was 12 s)" \
   "SET statement_timeout = '5s'; SELECT brent_mdm.normalise_name(repeat('ж', 500000)) = repeat('z', 500000)"
+# a cancel is honoured: 100 MB of one Cyrillic word under a 1 s statement timeout ends in
+# a few seconds, a result or a cancel (it ran for minutes and ignored pg_cancel_backend)
+for f in normalise_name soundex double_metaphone name_keys; do
+  n=$((n + 1))
+  start=$(date +%s%N)
+  timeout 60 psql -X -At -d "$db" -c "SET statement_timeout = '1s'" \
+    -c "SELECT length(brent_mdm.$f(v)::text) FROM bi_huge WHERE k = 2" >/dev/null 2>&1
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  if [ "$ms" -lt 10000 ]; then echo "ok $n - $f of 100 MB in one word honours a 1 s statement timeout (${ms} ms)"
+  else echo "not ok $n - $f of 100 MB in one word honours a 1 s statement timeout (${ms} ms)"; fail=$((fail + 1)); wait_up; fi
+done
 check "soundex of 3 million non-ASCII characters ends within a 10 s statement timeout (ignored cancels for minutes)" \
   "SET statement_timeout = '10s'; SELECT brent_mdm.soundex(repeat('ж', 3000000)) = 'Z000'"
 check "levenshtein of 100,000 Cyrillic characters ends within 5 s (was 18.7 s; ASCII 0.37 s)" \
