@@ -11,11 +11,14 @@
 # crashes and wrong answers of issue 10 as regression checks.  Prints TAP.
 #
 # Runs inside a throwaway cluster (./run test); BRENT_BAD_INPUT_TIMEOUT sets
-# the statement timeout of a call (default 1s).
+# the statement timeout of a call (default 1s), BRENT_BAD_INPUT_GUARD the seconds
+# all the calls of one function may take (default 120: past it, a cancel was
+# not honoured).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 db=brent_mdm_bad_input
 timeout=${BRENT_BAD_INPUT_TIMEOUT:-1s}
+guard=${BRENT_BAD_INPUT_GUARD:-120}	# seconds a function's calls may take in all
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -174,13 +177,17 @@ SQL
   ncalls=$(wc -l < "$work/calls.sql")
   t1=$(date +%s%N)
   # the 'bi_' objects and the extension stay; a call may change anything else
-  psql -X -q -d "$db" -v VERBOSITY=verbose -v ECHO=errors -o /dev/null \
+  timeout "$guard" psql -X -q -d "$db" -v VERBOSITY=verbose -v ECHO=errors -o /dev/null \
        -c "SET statement_timeout = '$timeout'" -c "SET lock_timeout = '$timeout'" \
        -c "SET client_min_messages = error" -f "$work/calls.sql" > /dev/null 2> "$work/err"
   rc=$?
   after=$(base_state)
   problem=""
-  if [ "$rc" -eq 2 ] || [ "$after" != "$before" ]; then
+  if [ "$rc" -eq 124 ]; then
+    problem="its calls ran past ${guard} s: a statement timeout of $timeout was not honoured"
+    psql -X -q -d "$db" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                             WHERE datname = current_database() AND pid <> pg_backend_pid()" >/dev/null 2>&1
+  elif [ "$rc" -eq 2 ] || [ "$after" != "$before" ]; then
     problem="the server crashed or restarted (psql exit $rc): $(grep -m1 -B1 'server closed\|terminated' "$work/err" | head -3 | tr '\n' ' ')"
     wait_up
     before=$(base_state)
