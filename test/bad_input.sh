@@ -160,8 +160,8 @@ variant AS (
     FROM args a JOIN bi_pool v ON v.type = a.type, p
    WHERE v.ord > 1 AND (NOT v.huge OR (p.provolatile IN ('i', 's') AND p.prokind = 'f'
                                      AND p.proname NOT IN ('generate_borough')
-                                     -- 100 MB in the first two text arguments (time)
-                                     AND (SELECT count(*) FROM args b WHERE b.i < a.i AND b.type = 'text'::regtype) < 2))
+                                     -- 100 MB in the first text argument only (time)
+                                     AND NOT EXISTS (SELECT FROM args b WHERE b.i < a.i AND b.type = 'text'::regtype)))
      AND $NARROW_SQL
   UNION ALL
   SELECT -1, 0, NULL),
