@@ -11,7 +11,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
 SET LOCAL search_path = brent_mdm, public;
-SELECT plan(25);
+SELECT plan(27);
 
 SELECT lives_ok($$SELECT * FROM generate_borough(6000, 21, 'pt')$$, 'a borough to draw pairs from');
 
@@ -99,6 +99,45 @@ SELECT is_empty($$SELECT a, b FROM (SELECT repeat(a, 40) AS a, repeat(b, 40) AS 
                         (VALUES (0), (3), (20), (100)) v(k)
                    WHERE levenshtein_within(a, b, k) <> (levenshtein(a, b) <= k)$$,
                 'and on long strings (bit-parallel blocks and band)');
+
+-- Levenshtein and OSA against the two-row dynamic program written out in
+-- PL/pgSQL, on strings of 1 to 260 characters (one and several 64-bit blocks;
+-- masks per distinct character, ASCII or not), with shifts and transpositions
+CREATE FUNCTION pg_temp.edit_ref(a text, b text, osa boolean) RETURNS integer
+  LANGUAGE plpgsql IMMUTABLE AS $f$
+DECLARE
+  n int := length(a); m int := length(b);
+  ac text[] := regexp_split_to_array(a, ''); bc text[] := regexp_split_to_array(b, '');
+  p2 int[]; p int[]; c int[]; v int;
+BEGIN
+  IF n = 0 OR m = 0 THEN RETURN greatest(n, m); END IF;
+  p := array(SELECT generate_series(0, n)); p2 := p; c := p;
+  FOR j IN 1..m LOOP
+    c[1] := j;
+    FOR i IN 1..n LOOP
+      v := least(p[i + 1] + 1, c[i] + 1, p[i] + CASE WHEN ac[i] = bc[j] THEN 0 ELSE 1 END);
+      IF osa AND i > 1 AND j > 1 AND ac[i] = bc[j - 1] AND ac[i - 1] = bc[j] THEN
+        v := least(v, p2[i - 1] + 1);
+      END IF;
+      c[i + 1] := v;
+    END LOOP;
+    p2 := p; p := c;
+  END LOOP;
+  RETURN p[n + 1];
+END $f$;
+CREATE TEMP TABLE long_pairs AS
+  WITH s AS (SELECT g, al, (SELECT string_agg(substr(al, 1 + (g * 7 + i * i * 13 + i) % length(al), 1), '')
+                              FROM generate_series(1, 1 + (g * 37) % 260) i) AS a
+               FROM generate_series(1, 12) g, unnest(ARRAY['ab', 'abc', 'жяб', 'aжé😀', 'abcdefghijklmnopqrstuvwxyz']) al)
+  SELECT a, b FROM (
+    SELECT a, (SELECT a FROM s t WHERE t.al = s.al AND t.g = s.g % 12 + 1) AS b FROM s
+    UNION ALL SELECT a, substr(a, 2) || 'x' FROM s
+    UNION ALL SELECT a, regexp_replace(a, '(.)(.)', '\2\1', 'g') FROM s
+    UNION ALL SELECT a, regexp_replace(a, '(.)(.)(.)', '\2\1\3', 'g') FROM s) p;
+SELECT is_empty($$SELECT a, b FROM long_pairs WHERE levenshtein(a, b) <> pg_temp.edit_ref(a, b, false)$$,
+                'levenshtein equals the dynamic program, up to 260 characters in any script');
+SELECT is_empty($$SELECT a, b FROM long_pairs WHERE damerau_levenshtein(a, b) <> pg_temp.edit_ref(a, b, true)$$,
+                'damerau_levenshtein equals the OSA dynamic program, up to 260 characters in any script');
 
 -- normalisation is idempotent and ASCII
 SELECT is_empty($$SELECT a FROM pairs WHERE normalise_name(normalise_name(a)) <> normalise_name(a)$$,

@@ -11,6 +11,7 @@
 #   9. the documentation's examples (test/docs.pl)
 #  10. metadata: META.json against the PGXN spec (prove test/t/*.t)
 #  11. the demo on a small borough runs clean (test/demo.sh)
+#  12. bad input: every function over NULLs, 100 MB, every script, extremes (test/bad_input.sh)
 # Runs them all, prints each runner's summary, fails if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +55,9 @@ prove test/t/ || failed+=("metadata")
 
 step "the demo on a small borough (test/demo.sh)"
 bash test/demo.sh || failed+=("demo")
+
+step "bad input: every function, the server stays up (test/bad_input.sh)"
+bash test/bad_input.sh || failed+=("bad input")
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then

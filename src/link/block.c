@@ -8,8 +8,12 @@
  * and the pairs de-duplicated.  Before any pair is made, the number of comparisons
  * the rules would generate is counted, and a run that would exceed
  * max_pairs is refused.  Blocks of more than LINK_MAX_BLOCK records (a value
- * shared by thousands: "Patel", a default date) are skipped, with a notice:
- * the other rules still bring their true pairs together.
+ * shared by thousands: "Patel", a default date) are not compared pair by
+ * pair: only records identical on every compared column are paired in them
+ * (a chain through each group of duplicates, linear in the block's size), so
+ * that a table loaded twice still clusters.  A notice says how many blocks
+ * were left, and how many of their records no smaller block of another rule
+ * brings to a comparison (those are compared only with their duplicates).
  */
 #include "postgres.h"
 
@@ -426,6 +430,85 @@ default_rules(const LinkModel *lm, BlockRule *rules)
 	return n;
 }
 
+/* A record and the hash of all its compared values (duplicates in a block). */
+typedef struct DupEntry
+{
+	uint32		hash;
+	int32		record;
+} DupEntry;
+
+static int
+dup_cmp(const void *x, const void *y)
+{
+	const DupEntry *a = x,
+			   *b = y;
+
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	return a->record - b->record;
+}
+
+static uint32
+record_hash(const LinkModel *lm, const LinkRecord *r)
+{
+	uint32		h = 0;
+
+	for (int c = 0; c < lm->ncolumns; c++)
+		h = hash_combine(h, r->v[c].s ? hash_bytes((const unsigned char *) r->v[c].s, r->v[c].len) : 0x9e3779b9);
+	return h;
+}
+
+/* Identical on every compared column (both missing counts as equal). */
+static bool
+records_identical(const LinkModel *lm, const LinkRecord *a, const LinkRecord *b)
+{
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		if ((a->v[c].s == NULL) != (b->v[c].s == NULL))
+			return false;
+		if (a->v[c].s != NULL &&
+			(a->v[c].len != b->v[c].len || memcmp(a->v[c].s, b->v[c].s, a->v[c].len) != 0))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Appends the pair (a, b) as a sortable code with its rule, in the order
+ * the pairs of a block take (dedupe: a < b; link: left record first);
+ * false if the two records are not to be compared.
+ */
+static inline bool
+pair_code(const LinkModel *lm, int32 a, int32 b, uint64 *code)
+{
+	if (a == b)
+		return false;
+	if (lm->dedupe)
+	{
+		if (a > b)
+		{
+			int32		t = a;
+
+			a = b;
+			b = t;
+		}
+	}
+	else
+	{
+		if (lm->records[a]->side == lm->records[b]->side)
+			return false;
+		if (lm->records[a]->side == 1)
+		{
+			int32		t = a;
+
+			a = b;
+			b = t;
+		}
+	}
+	*code = ((uint64) (uint32) a << 32) | (uint32) b;
+	return true;
+}
+
 void
 link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 {
@@ -440,6 +523,10 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 	uint64	   *codes;
 	uint32	   *code_rules;
 	int64		ncodes = 0;
+	int64		chain_bound = 0;	/* pairs of duplicates oversized blocks may add */
+	bool	   *compared;		/* record is in a block compared pair by pair */
+	bool	   *in_skipped;		/* record is in an oversized block */
+	int64		uncovered = 0;
 
 	if (nrules == 0)
 		ereport(ERROR,
@@ -521,7 +608,10 @@ refine:
 				lm->rules[r].largest_block = Max(lm->rules[r].largest_block, j - i);
 			}
 			else
+			{
 				lm->rules[r].skipped_blocks++;
+				chain_bound += j - i - 1;
+			}
 			i = j;
 		}
 
@@ -574,8 +664,10 @@ refine:
 				 errhint("Map more specific columns (a date of birth, an identifier, a postcode), or raise brent_mdm.max_candidate_pairs.")));
 
 	/* the pairs, de-duplicated across rules */
-	codes = palloc(sizeof(uint64) * Max(estimate, 1));
-	code_rules = palloc(sizeof(uint32) * Max(estimate, 1));
+	codes = palloc_extended(sizeof(uint64) * Max(estimate + chain_bound, 1), MCXT_ALLOC_HUGE);
+	code_rules = palloc_extended(sizeof(uint32) * Max(estimate + chain_bound, 1), MCXT_ALLOC_HUGE);
+	compared = palloc0(sizeof(bool) * Max(n, 1));
+	in_skipped = palloc0(sizeof(bool) * Max(n, 1));
 	for (int r = 0; r < nrules; r++)
 	{
 		BlockEntry *e = entries[r];
@@ -589,41 +681,71 @@ refine:
 			while (j < m && e[j].key == e[i].key)
 				j++;
 			if (j - i > LINK_MAX_BLOCK)
+			{
+				/* only duplicates: a chain through each group of identical records */
+				DupEntry   *d = palloc(sizeof(DupEntry) * (j - i));
+
 				skipped_blocks++;
+				for (int x = i; x < j; x++)
+				{
+					d[x - i].hash = record_hash(lm, lm->records[e[x].record]);
+					d[x - i].record = e[x].record;
+					in_skipped[e[x].record] = true;
+				}
+				qsort(d, j - i, sizeof(DupEntry), dup_cmp);
+				for (int x = 0; x < j - i;)
+				{
+					int			y = x + 1;
+
+					/* the group of x: same hash; each member is compared with the one before */
+					while (y < j - i && d[y].hash == d[x].hash)
+						y++;
+					for (int z = x + 1; z < y; z++)
+					{
+						uint64		code;
+
+						if (records_identical(lm, lm->records[d[z - 1].record], lm->records[d[z].record]) &&
+							pair_code(lm, d[z - 1].record, d[z].record, &code))
+						{
+							codes[ncodes] = code;
+							code_rules[ncodes++] = r;
+						}
+					}
+					x = y;
+				}
+				pfree(d);
+			}
 			else
 				for (int x = i; x < j; x++)
 					for (int y = x + 1; y < j; y++)
 					{
-						int32		a = e[x].record,
-									b = e[y].record;
+						uint64		code;
 
-						if (a == b)
+						if (!pair_code(lm, e[x].record, e[y].record, &code))
 							continue;
-						if (!lm->dedupe)
-						{
-							if (lm->records[a]->side == lm->records[b]->side)
-								continue;
-							if (lm->records[a]->side == 1)
-							{
-								int32		t = a;
-
-								a = b;
-								b = t;
-							}
-						}
+						compared[e[x].record] = compared[e[y].record] = true;
 						/* the rule rides in the low bits of a sortable code */
-						codes[ncodes] = ((uint64) (uint32) a << 32) | (uint32) b;
+						codes[ncodes] = code;
 						code_rules[ncodes++] = r;
 					}
 			i = j;
 		}
 		pfree(e);
 	}
+	for (int i = 0; i < n; i++)
+		if (in_skipped[i] && !compared[i])
+			uncovered++;
+	pfree(compared);
+	pfree(in_skipped);
 	if (skipped_blocks > 0)
 		ereport(NOTICE,
-				(errmsg("blocking skipped " INT64_FORMAT " blocks of more than %d records",
+				(errmsg("blocking compared only identical records in " INT64_FORMAT " blocks of more than %d records",
 						skipped_blocks, LINK_MAX_BLOCK),
-				 errdetail("Other blocking rules still bring their true pairs together.")));
+				 uncovered > 0 ?
+				 errdetail(INT64_FORMAT " of their records are in no smaller block of another rule: they are compared only with records identical to them on every column.",
+						   uncovered) :
+				 errdetail("Each of their records is also in a smaller block of another rule, where it is compared."),
+				 errhint("blocking_estimate() shows the rules and their largest blocks; map a more specific column to split such blocks.")));
 	/* sort (code, rule) together: codes carry their rule in a parallel array */
 	{
 		CodeRule   *cr = palloc(sizeof(CodeRule) * Max(ncodes, 1));

@@ -814,9 +814,67 @@ record_number(const RecordIndex *ix, int n, int64 record_id)
 }
 
 /*
+ * Whether the kept model no longer fits the records to cluster (in relid),
+ * and must be trained again: the records are now more than
+ * CLIENT_RETRAIN_GROWTH times those it was trained on (a model trained on a
+ * first load of a few records, kept for every later load, knows nothing of
+ * the borough's names and agreement rates: 5,062 records became 5,062
+ * clients), or its prior is at the bound training clamps it to (no pair of
+ * its training records was a likely match: it can link nothing).  Says so in
+ * a NOTICE.  Inside SPI.
+ */
+#define CLIENT_RETRAIN_GROWTH 2
+#define CLIENT_DEGENERATE_PRIOR 1e-11
+
+static bool
+client_model_outgrown(text *model_name, Oid relid)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {PointerGetDatum(model_name)};
+	int64		trained_on,
+				now;
+	double		prior;
+	bool		isnull;
+	char	   *sql;
+
+	if (SPI_execute_with_args("SELECT records, prior FROM brent_mdm.link_model WHERE model_name = $1",
+							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "client index: could not read brent_mdm.link_model");
+	if (SPI_processed != 1)
+		return false;
+	trained_on = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	prior = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	sql = psprintf("SELECT count(*) FROM %s",
+				   DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))));
+	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "client index: could not count the records");
+	now = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (prior <= CLIENT_DEGENERATE_PRIOR)
+	{
+		ereport(NOTICE,
+				(errmsg("client index: training model \"%s\" again: it is degenerate (prior %g)",
+						text_to_cstring(model_name), prior),
+				 errdetail("No pair of the %lld records it was trained on looked like a match; it would link nothing.",
+						   (long long) trained_on)));
+		return true;
+	}
+	if (now > CLIENT_RETRAIN_GROWTH * trained_on)
+	{
+		ereport(NOTICE,
+				(errmsg("client index: training model \"%s\" again: it was trained on %lld records, there are now %lld",
+						text_to_cstring(model_name), (long long) trained_on, (long long) now),
+				 errdetail("A model is kept while the records are at most %d times those it was trained on.",
+						   CLIENT_RETRAIN_GROWTH)));
+		return true;
+	}
+	return false;
+}
+
+/*
  * client_index_clusters(model_name, retrain): trains the model over
- * client_record (stored as model_name, for real-time matching) if asked to or
- * if there is none yet, else scores with the kept one; queues the uncertain pairs
+ * client_record (stored as model_name, for real-time matching) if asked to,
+ * if there is none yet or if the records outgrew it, else scores with the
+ * kept one; queues the uncertain pairs
  * that clustering leaves apart for review, and returns each record's cluster,
  * honouring reviewers' decisions.
  */
@@ -850,9 +908,13 @@ client_index_clusters(PG_FUNCTION_ARGS)
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "client index: SPI_connect failed");
 		client_cache_load();
-		SPI_finish();
 		if (cache.have_model && strcmp(cache.model_name, text_to_cstring(model_name)) == 0)
+		{
 			preset = cache.lm;
+			if (client_model_outgrown(model_name, relid))
+				preset = NULL;
+		}
+		SPI_finish();
 	}
 	lm = link_run(&relid, 1, "record_id", columns, preset, CurrentMemoryContext);
 	if (lm->nrecords == 0)

@@ -607,7 +607,17 @@ DECLARE
   stage_sel text := '';
   c text;
   loaded bigint;
+  bad record;
 BEGIN
+  IF source IS NULL OR rebuild IS NULL THEN
+    RAISE EXCEPTION 'client_index_load: % must not be NULL', CASE WHEN source IS NULL THEN 'source' ELSE 'rebuild' END
+      USING ERRCODE = 'null_value_not_allowed',
+            HINT = 'Pass the table or view to load, e.g. client_index_load(''staging.people'').';
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_class WHERE oid = source) THEN
+    RAISE EXCEPTION 'client_index_load: relation with OID % does not exist', source::oid
+      USING ERRCODE = 'undefined_table', HINT = 'Name the table: ''schema.table''::regclass.';
+  END IF;
   FOREACH c IN ARRAY ARRAY['system', 'record_key'] LOOP
     IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = source AND attname = c AND attnum > 0 AND NOT attisdropped) THEN
       RAISE EXCEPTION 'column "%" does not exist in %', c, source
@@ -615,6 +625,25 @@ BEGIN
               HINT = 'The source needs system and record_key columns, and person columns named as in brent_mdm.client_record.';
     END IF;
   END LOOP;
+  -- each record names its system (a name client_source accepts) and its key: say which does not
+  EXECUTE format('SELECT s.system::text AS system, s.record_key::text AS record_key FROM %s s '
+                 'WHERE s.system IS NULL OR s.system::text !~ ''^[a-z][a-z0-9_]*$'' OR s.record_key IS NULL LIMIT 1',
+                 source) INTO bad;
+  GET DIAGNOSTICS loaded = ROW_COUNT;
+  IF loaded > 0 AND bad.system IS NULL THEN
+    RAISE EXCEPTION 'client_index_load: a record of % has no system (record_key %)', source, coalesce(bad.record_key, 'NULL')
+      USING ERRCODE = 'not_null_violation',
+            HINT = 'Every record names the system it comes from (housing, council_tax...): filter or fill it in a view.';
+  ELSIF loaded > 0 AND bad.system !~ '^[a-z][a-z0-9_]*$' THEN
+    RAISE EXCEPTION 'client_index_load: % has a record whose system % is not a system name', source, quote_literal(bad.system)
+      USING ERRCODE = 'check_violation',
+            DETAIL = 'A system name starts with a lower-case letter, then lower-case letters, digits or underscores.',
+            HINT = 'Map the source''s system to such a name in a view (e.g. ''system_'' || code).';
+  ELSIF loaded > 0 THEN
+    RAISE EXCEPTION 'client_index_load: a record of % from system % has no record_key', source, bad.system
+      USING ERRCODE = 'not_null_violation',
+            HINT = 'Every record has the key its system knows it by.';
+  END IF;
   FOREACH c IN ARRAY cols LOOP
     sel := sel || CASE WHEN EXISTS (SELECT FROM pg_attribute WHERE attrelid = source AND attname = c AND attnum > 0 AND NOT attisdropped)
                        THEN format(', s.%I::%s', c, CASE WHEN c IN ('date_of_birth', 'address_from', 'address_to') THEN 'date' ELSE 'text' END)

@@ -123,16 +123,27 @@ Datum
 link_match_explain(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	text	   *model = PG_GETARG_TEXT_PP(0);
-	Jsonb	   *ja = PG_GETARG_JSONB_P(1);
-	Jsonb	   *jb = PG_GETARG_JSONB_P(2);
-	LinkModel  *lm = palloc0(sizeof(LinkModel));
+	text	   *model;
+	Jsonb	   *ja,
+			   *jb;
+	LinkModel  *lm;
 	LinkRecord *ra,
 			   *rb;
 	uint8		level[LINK_MAX_COLUMNS];
 	double		total;
 	MemoryContext caller = CurrentMemoryContext;
 
+	/* STRICT in SQL; checked here too, for a declaration that is not */
+	for (int i = 0; i < 3; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("match_explain: %s must not be NULL",
+							i == 0 ? "model_name" : i == 1 ? "a" : "b")));
+	model = PG_GETARG_TEXT_PP(0);
+	ja = PG_GETARG_JSONB_P(1);
+	jb = PG_GETARG_JSONB_P(2);
+	lm = palloc0(sizeof(LinkModel));
 	InitMaterializedSRF(fcinfo, 0);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "match_explain: SPI_connect failed");

@@ -16,6 +16,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/regproc.h"
 
 #include "brent_mdm.h"
@@ -90,6 +91,20 @@ kind_levels(LinkKind k)
 	return 3;
 }
 
+/*
+ * A relation given as a regclass exists (a number cast to regclass is not
+ * checked: dedupe(0, ...) would otherwise say "does not exist in (null)").
+ */
+void
+link_check_relation(Oid relid)
+{
+	if (!OidIsValid(relid) || !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid),
+				 errhint("Name the table: 'schema.table'::regclass, or 'table' where the search path finds it.")));
+}
+
 /* The columns mapping, checked against the table(s). */
 static void
 parse_columns(LinkModel *lm, Jsonb *columns, Oid *relids, int nrels, const char *id_column)
@@ -99,6 +114,8 @@ parse_columns(LinkModel *lm, Jsonb *columns, Oid *relids, int nrels, const char 
 	JsonbIteratorToken tok;
 	char	   *key = NULL;
 
+	for (int r = 0; r < nrels; r++)
+		link_check_relation(relids[r]);
 	if (!JB_ROOT_IS_OBJECT(columns))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -481,6 +498,17 @@ link_store_model(text *name, const LinkModel *lm, const char *columns_json,
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "train_model: SPI_connect failed");
 	args[0] = PointerGetDatum(name);
+
+	/*
+	 * Two sessions storing one name would both find no model to replace and
+	 * the second would fail on the primary key: the second waits for the
+	 * first to commit (a lock on the name until the end of the transaction),
+	 * then replaces its model.
+	 */
+	if (SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock("
+							  "pg_catalog.hashtext('brent_mdm.link_model'), pg_catalog.hashtext($1))",
+							  1, types, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "train_model: could not lock the model's name");
 	if (SPI_execute_with_args("DELETE FROM brent_mdm.link_model WHERE model_name = $1",
 							  1, types, args, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "train_model: could not replace the model");
@@ -683,6 +711,8 @@ link_train_model_labelled(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("model_name must not be empty")));
+	link_check_relation(relid);
+	link_check_relation(labels);
 	{
 		static const char *const needed[3] = {"id_a", "id_b", "is_match"};
 

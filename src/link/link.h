@@ -164,6 +164,7 @@ typedef struct LinkDecision
 	bool		must_link;		/* else cannot link */
 } LinkDecision;
 
+extern void link_check_relation(Oid relid);
 extern int64 *link_cluster(const LinkModel *lm, double threshold,
 						   const LinkDecision *decisions, int ndecisions,
 						   const int16 *min_age, DateADT today);

@@ -73,13 +73,13 @@ CREATE FUNCTION brent_mdm.match_explain(model_name text, a jsonb, b jsonb)
   RETURNS TABLE (step integer, column_name text, kind text, value_a text, value_b text,
                  level integer, level_name text, m float8, u float8, match_weight float8,
                  running_total float8, match_probability float8, term_frequency float8)
-  LANGUAGE c STABLE PARALLEL SAFE
+  LANGUAGE c STABLE STRICT PARALLEL SAFE
   AS 'MODULE_PATHNAME', 'link_match_explain';
 COMMENT ON FUNCTION brent_mdm.match_explain(text, jsonb, jsonb) IS
   'Why a model scores two records as it does: the prior, then each column''s level, weight (log2 m/u, u adjusted by the term frequency of an agreeing value) and the running total (a waterfall)';
 
 CREATE FUNCTION brent_mdm.match_explain_json(model_name text, a jsonb, b jsonb) RETURNS jsonb
-  LANGUAGE sql STABLE PARALLEL SAFE
+  LANGUAGE sql STABLE STRICT PARALLEL SAFE
   AS $$ SELECT jsonb_agg(to_jsonb(e) ORDER BY e.step) FROM brent_mdm.match_explain(model_name, a, b) e $$;
 COMMENT ON FUNCTION brent_mdm.match_explain_json(text, jsonb, jsonb) IS
   'match_explain as one JSON array, for applications';

@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include "mb/pg_wchar.h"
+#include "utils/memutils.h"
 
 typedef struct Chars
 {
@@ -21,6 +22,25 @@ typedef struct Chars
 	bool		ascii;			/* every character < 128 */
 	pg_wchar	local[64];		/* storage for short strings */
 } Chars;
+
+/*
+ * Allocations whose size follows the input: a text value of up to 1 GB may
+ * need arrays of several GB, past palloc's limit, and the LEAKPROOF
+ * comparators must not raise "invalid memory alloc request size" on any
+ * input (only running out of memory, or a cancel, may stop them, as for
+ * PostgreSQL's own LEAKPROOF functions).
+ */
+static inline void *
+match_alloc(Size size)
+{
+	return MemoryContextAllocExtended(CurrentMemoryContext, size, MCXT_ALLOC_HUGE);
+}
+
+static inline void *
+match_alloc0(Size size)
+{
+	return MemoryContextAllocExtended(CurrentMemoryContext, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+}
 
 /* Decodes len bytes at s; uses ch->local when it is big enough. */
 static inline void
@@ -36,7 +56,7 @@ chars_from_bytes(Chars *ch, const char *s, int len)
 			break;
 		}
 	out = (len <= (int) lengthof(ch->local)) ? ch->local :
-		(pg_wchar *) palloc(sizeof(pg_wchar) * (len + 1));
+		(pg_wchar *) match_alloc(sizeof(pg_wchar) * ((Size) len + 1));
 	if (ascii)
 	{
 		for (int i = 0; i < len; i++)

@@ -44,7 +44,10 @@ PG_FUNCTION_INFO_V1(match_jaccard_tokens);
 /*
  * Match masks of a pattern: for each distinct character, the positions where
  * it occurs, as bits, in nblocks words.  ASCII characters index a table
- * directly; others go through a small open-addressing hash.
+ * directly; others go through an open-addressing hash of the pattern's
+ * distinct characters, whose masks are stored one after the other.  The
+ * size is (128 + distinct non-ASCII characters) x blocks: a pattern of
+ * 100,000 Cyrillic characters needs a few dozen masks, not 100,000.
  */
 typedef struct PeqMap
 {
@@ -52,7 +55,8 @@ typedef struct PeqMap
 	uint64	   *ascii;			/* 128 * nblocks */
 	int			capacity;		/* power of two, 0 if the pattern is ASCII */
 	pg_wchar   *keys;
-	uint64	  **masks;
+	int32	   *index;			/* per slot: -1 (empty) or the key's number */
+	uint64	   *masks;			/* nkeys * nblocks */
 	int			nkeys;
 	const pg_wchar *pattern;	/* to clear the shared table afterwards */
 	int			npattern;
@@ -66,6 +70,9 @@ typedef struct PeqMap
  */
 static uint64 shared_ascii[128];
 static bool shared_ascii_dirty = true;
+
+/* Most distinct non-ASCII characters a pattern's hash is sized for. */
+#define MAX_PEQ_KEYS (1 << 22)
 
 static inline uint32
 peq_hash(pg_wchar c)
@@ -83,31 +90,50 @@ peq_get(const PeqMap *map, pg_wchar c)
 		return NULL;
 	for (uint32 h = peq_hash(c) & (map->capacity - 1);; h = (h + 1) & (map->capacity - 1))
 	{
-		if (map->masks[h] == NULL)
+		if (map->index[h] < 0)
 			return NULL;
 		if (map->keys[h] == c)
-			return map->masks[h];
+			return map->masks + (size_t) map->index[h] * map->nblocks;
 	}
 }
 
-static uint64 *
-peq_slot(PeqMap *map, pg_wchar c)
+/* The number of non-ASCII c, added if new; -1 if the hash is full. */
+static int32
+peq_key(PeqMap *map, pg_wchar c)
 {
-	uint32		h;
-
-	if (c < 128)
-		return map->ascii + (size_t) c * map->nblocks;
-	for (h = peq_hash(c) & (map->capacity - 1);; h = (h + 1) & (map->capacity - 1))
+	for (uint32 h = peq_hash(c) & (map->capacity - 1);; h = (h + 1) & (map->capacity - 1))
 	{
-		if (map->masks[h] == NULL)
+		if (map->index[h] < 0)
 		{
+			if (map->nkeys >= map->capacity / 2)
+				return -1;
 			map->keys[h] = c;
-			map->masks[h] = palloc0(sizeof(uint64) * map->nblocks);
-			map->nkeys++;
-			return map->masks[h];
+			map->index[h] = map->nkeys++;
+			return map->index[h];
 		}
 		if (map->keys[h] == c)
-			return map->masks[h];
+			return map->index[h];
+	}
+}
+
+static void
+peq_free(PeqMap *map)
+{
+	if (map->ascii == shared_ascii)
+	{
+		for (int i = 0; i < map->npattern; i++)
+			if (map->pattern[i] < 128)
+				shared_ascii[map->pattern[i]] = 0;
+		shared_ascii_dirty = false;
+	}
+	else if (map->ascii != NULL)
+		pfree(map->ascii);
+	if (map->capacity > 0)
+	{
+		pfree(map->keys);
+		pfree(map->index);
+		if (map->masks != NULL)
+			pfree(map->masks);
 	}
 }
 
@@ -121,12 +147,38 @@ peq_build(PeqMap *map, const Chars *p, const pg_wchar *c, int n)
 	map->pattern = c;
 	map->npattern = n;
 	map->nblocks = (n + WORD_BITS - 1) / WORD_BITS;
+	if ((int64) 128 * map->nblocks > MAX_PEQ_WORDS)
+		return false;
 	if (!p->ascii)
 		for (int i = 0; i < n; i++)
 			if (c[i] >= 128)
 				nonascii++;
-	if ((int64) (128 + nonascii) * map->nblocks > MAX_PEQ_WORDS)
-		return false;
+	if (nonascii > 0)
+	{
+		/* the distinct non-ASCII characters first, to size the masks */
+		map->capacity = 16;
+		while (map->capacity < 2 * Min(nonascii, MAX_PEQ_KEYS))
+			map->capacity *= 2;
+		map->keys = palloc(sizeof(pg_wchar) * map->capacity);
+		map->index = palloc(sizeof(int32) * map->capacity);
+		memset(map->index, -1, sizeof(int32) * map->capacity);
+		for (int i = 0; i < n; i++)
+		{
+			if ((i & 0xFFFFF) == 0xFFFFF)
+				CHECK_FOR_INTERRUPTS();
+			if (c[i] >= 128 && peq_key(map, c[i]) < 0)
+			{
+				peq_free(map);
+				return false;
+			}
+		}
+		if ((int64) (128 + map->nkeys) * map->nblocks > MAX_PEQ_WORDS)
+		{
+			peq_free(map);
+			return false;
+		}
+		map->masks = palloc0(sizeof(uint64) * map->nkeys * map->nblocks);
+	}
 	if (map->nblocks == 1)
 	{
 		if (shared_ascii_dirty)
@@ -136,39 +188,9 @@ peq_build(PeqMap *map, const Chars *p, const pg_wchar *c, int n)
 	}
 	else
 		map->ascii = palloc0(sizeof(uint64) * 128 * map->nblocks);
-	if (nonascii > 0)
-	{
-		map->capacity = 16;
-		while (map->capacity < 2 * nonascii)
-			map->capacity *= 2;
-		map->keys = palloc(sizeof(pg_wchar) * map->capacity);
-		map->masks = palloc0(sizeof(uint64 *) * map->capacity);
-	}
 	for (int i = 0; i < n; i++)
-		peq_slot(map, c[i])[i / WORD_BITS] |= UINT64CONST(1) << (i % WORD_BITS);
+		((uint64 *) peq_get(map, c[i]))[i / WORD_BITS] |= UINT64CONST(1) << (i % WORD_BITS);
 	return true;
-}
-
-static void
-peq_free(PeqMap *map)
-{
-	if (map->ascii == shared_ascii)
-	{
-		for (int i = 0; i < map->npattern; i++)
-			if (map->pattern[i] < 128)
-				shared_ascii[map->pattern[i]] = 0;
-		shared_ascii_dirty = false;
-	}
-	else
-		pfree(map->ascii);
-	if (map->capacity > 0)
-	{
-		for (int i = 0; i < map->capacity; i++)
-			if (map->masks[i])
-				pfree(map->masks[i]);
-		pfree(map->keys);
-		pfree(map->masks);
-	}
 }
 
 static inline uint64
@@ -231,7 +253,7 @@ shorter_first(const Chars *ca, const Chars *cb, const pg_wchar **a, int *n,
 static int
 lev_rows(const pg_wchar *a, int n, const pg_wchar *b, int m)
 {
-	int		   *row = palloc(sizeof(int) * (n + 1));
+	int		   *row = match_alloc(sizeof(int) * ((Size) n + 1));
 	int			result;
 
 	for (int i = 0; i <= n; i++)
@@ -262,7 +284,7 @@ lev_rows(const pg_wchar *a, int n, const pg_wchar *b, int m)
 static int
 lev_band(const pg_wchar *a, int n, const pg_wchar *b, int m, int k)
 {
-	int		   *row = palloc(sizeof(int) * (m + 1));
+	int		   *row = match_alloc(sizeof(int) * ((Size) m + 1));
 	int			big = k + 1;
 	int			result;
 
@@ -271,7 +293,7 @@ lev_band(const pg_wchar *a, int n, const pg_wchar *b, int m, int k)
 	for (int i = 1; i <= n; i++)
 	{
 		int			lo = Max(1, i - k);
-		int			hi = Min(m, i + k);
+		int			hi = (int) Min((int64) m, (int64) i + k);
 		int			diag = row[lo - 1];
 		int			best = big;
 
@@ -425,7 +447,15 @@ match_levenshtein_chars(const Chars *ca, const Chars *cb, int max)
 		return max + 1;
 	if (n == 0)
 		return m;
-	if (max >= 0 && n > WORD_BITS && (int64) (2 * max + 1) * WORD_BITS < n)
+
+	/*
+	 * The distance is at most m (n <= m): a larger bound changes nothing, and
+	 * clamping it keeps max + 1, 2 max + 1 and i + max below INT_MAX whatever
+	 * the caller gave.
+	 */
+	if (max > m)
+		max = m;
+	if (max >= 0 && n > WORD_BITS && (2 * (int64) max + 1) * WORD_BITS < n)
 		return lev_band(a, n, b, m, max);
 	d = lev_bits(pattern, a, n, b, m, max);
 	if (d < 0)
@@ -438,9 +468,9 @@ match_levenshtein_chars(const Chars *ca, const Chars *cb, int max)
 static int
 osa_rows(const pg_wchar *a, int n, const pg_wchar *b, int m)
 {
-	int		   *prev2 = palloc(sizeof(int) * (n + 1));
-	int		   *prev = palloc(sizeof(int) * (n + 1));
-	int		   *cur = palloc(sizeof(int) * (n + 1));
+	int		   *prev2 = match_alloc(sizeof(int) * ((Size) n + 1));
+	int		   *prev = match_alloc(sizeof(int) * ((Size) n + 1));
+	int		   *cur = match_alloc(sizeof(int) * ((Size) n + 1));
 	int			result;
 
 	for (int i = 0; i <= n; i++)
@@ -473,6 +503,89 @@ osa_rows(const pg_wchar *a, int n, const pg_wchar *b, int m)
 	return result;
 }
 
+/*
+ * Hyyrö's (2003) bit-parallel OSA, on a pattern of any number of 64-bit
+ * blocks: the vectors are numbers of n bits, and each operation of the
+ * one-word algorithm is carried across blocks as multi-word arithmetic does
+ * (the sum's carry, and the bit shifted out of each left shift), so the
+ * result is exactly that of one n-bit word.  O(n m / 64) time.  Returns -1
+ * if the match masks would not fit.
+ */
+static int
+osa_bits(const Chars *pattern, const pg_wchar *a, int n, const pg_wchar *b, int m)
+{
+	PeqMap		map;
+	int			nb;
+	int			score = n;
+	uint64	   *vp,
+			   *vn,
+			   *d0;
+	const uint64 *prev_eq = NULL;
+	uint64		last;
+	static const uint64 zero_word = 0;
+
+	if (!peq_build(&map, pattern, a, n))
+		return -1;
+	nb = map.nblocks;
+	last = UINT64CONST(1) << ((n - 1) % WORD_BITS);
+	vp = palloc(sizeof(uint64) * nb);
+	vn = palloc0(sizeof(uint64) * nb);
+	d0 = palloc0(sizeof(uint64) * nb);
+	for (int k = 0; k < nb; k++)
+		vp[k] = ~UINT64CONST(0);
+	for (int j = 0; j < m; j++)
+	{
+		const uint64 *eqs = peq_get(&map, b[j]);
+		uint64		carry_add = 0,
+					carry_tr = 0,
+					carry_hp = 1,	/* row 0 grows by one per column */
+					carry_hn = 0;
+
+		for (int k = 0; k < nb; k++)
+		{
+			uint64		eq = eqs ? eqs[k] : 0;
+			uint64		x = (~d0[k]) & eq;
+			uint64		tr = ((x << 1) | carry_tr) & (prev_eq ? prev_eq[k] : zero_word);
+			uint64		and = eq & vp[k];
+			uint64		sum1 = and + vp[k];
+			uint64		sum = sum1 + carry_add;
+			uint64		d,
+						hp,
+						hn,
+						hps,
+						hns;
+
+			carry_add = (sum1 < and) | (sum < sum1);
+			carry_tr = x >> 63;
+			d = (sum ^ vp[k]) | eq | vn[k] | tr;
+			hp = vn[k] | ~(d | vp[k]);
+			hn = d & vp[k];
+			if (k == nb - 1)
+			{
+				if (hp & last)
+					score++;
+				else if (hn & last)
+					score--;
+			}
+			hps = (hp << 1) | carry_hp;
+			hns = (hn << 1) | carry_hn;
+			carry_hp = hp >> 63;
+			carry_hn = hn >> 63;
+			vp[k] = hns | ~(d | hps);
+			vn[k] = hps & d;
+			d0[k] = d;
+		}
+		prev_eq = eqs;
+		if (nb > 1 ? (j & 0x3FF) == 0x3FF : (j & 0xFFFF) == 0xFFFF)
+			CHECK_FOR_INTERRUPTS();
+	}
+	pfree(vp);
+	pfree(vn);
+	pfree(d0);
+	peq_free(&map);
+	return score;
+}
+
 static int
 osa_chars(const Chars *ca, const Chars *cb)
 {
@@ -481,46 +594,12 @@ osa_chars(const Chars *ca, const Chars *cb)
 	int			n,
 				m;
 	const Chars *pattern = shorter_first(ca, cb, &a, &n, &b, &m);
-	PeqMap		map;
-	int			score;
-	uint64		vp = ~UINT64CONST(0),
-				vn = 0,
-				d0 = 0,
-				prev_eq = 0,
-				last;
+	int			d;
 
 	if (n == 0)
 		return m;
-	if (n > WORD_BITS)
-		return osa_rows(a, n, b, m);
-
-	peq_build(&map, pattern, a, n);
-	score = n;
-	last = UINT64CONST(1) << (n - 1);
-	for (int j = 0; j < m; j++)
-	{
-		uint64		eq = peq_word(&map, b[j], 0);
-		uint64		tr = (((~d0) & eq) << 1) & prev_eq;
-		uint64		hp,
-					hn;
-
-		d0 = (((eq & vp) + vp) ^ vp) | eq | vn | tr;
-		hp = vn | ~(d0 | vp);
-		hn = d0 & vp;
-		if (hp & last)
-			score++;
-		else if (hn & last)
-			score--;
-		hp = (hp << 1) | 1;
-		hn <<= 1;
-		vp = hn | ~(d0 | hp);
-		vn = hp & d0;
-		prev_eq = eq;
-		if ((j & 0xFFFF) == 0xFFFF)
-			CHECK_FOR_INTERRUPTS();
-	}
-	peq_free(&map);
-	return score;
+	d = osa_bits(pattern, a, n, b, m);
+	return d >= 0 ? d : osa_rows(a, n, b, m);
 }
 
 /* ---- Jaro ---- */
@@ -531,11 +610,27 @@ typedef struct PosEntry
 	int			pos;
 } PosEntry;
 
+/*
+ * Sorting a long string's characters or tokens takes seconds: the
+ * comparators let a cancel in, every million calls (an error out of qsort
+ * leaves nothing behind but memory of the current context).
+ */
+static uint32 sort_calls = 0;
+
+static inline void
+sort_interrupts(void)
+{
+	if ((++sort_calls & 0xFFFFF) == 0)
+		CHECK_FOR_INTERRUPTS();
+}
+
 static int
 pos_cmp(const void *x, const void *y)
 {
 	const PosEntry *a = x,
 			   *b = y;
+
+	sort_interrupts();
 
 	if (a->c != b->c)
 		return a->c < b->c ? -1 : 1;
@@ -578,8 +673,8 @@ jaro_match(const pg_wchar *a, int n, const pg_wchar *b, int m, int window,
 	 * cursor per character finds each match.
 	 */
 	{
-		PosEntry   *pos = palloc(sizeof(PosEntry) * m);
-		int		   *cursor = palloc(sizeof(int) * m);	/* per group start */
+		PosEntry   *pos = match_alloc(sizeof(PosEntry) * (Size) m);
+		int		   *cursor = match_alloc(sizeof(int) * (Size) m);	/* per group start */
 
 		for (int j = 0; j < m; j++)
 		{
@@ -660,7 +755,7 @@ jaro_bits(const Chars *ca, const Chars *cb, int window)
 				half = 0;
 
 	if (n > 256)
-		fa = palloc0(sizeof(bool) * n);
+		fa = match_alloc0(sizeof(bool) * (Size) n);
 	peq_build(&map, cb, b, m);
 	for (int i = 0; i < n; i++)
 	{
@@ -741,8 +836,8 @@ match_jaro_chars(const Chars *ca, const Chars *cb)
 		window = 0;
 	if (m <= 64)
 		return jaro_bits(ca, cb, window);
-	fa = n <= 64 ? local_a : palloc(sizeof(bool) * n);
-	fb = m <= 64 ? local_b : palloc(sizeof(bool) * m);
+	fa = n <= 64 ? local_a : match_alloc(sizeof(bool) * (Size) n);
+	fb = m <= 64 ? local_b : match_alloc(sizeof(bool) * (Size) m);
 	memset(fa, 0, sizeof(bool) * n);
 	memset(fb, 0, sizeof(bool) * m);
 
@@ -914,14 +1009,21 @@ typedef struct Token
 	int			len;
 } Token;
 
-static int
+static inline int
 token_cmp(const void *x, const void *y)
 {
 	const Token *a = x,
 			   *b = y;
 	int			r = memcmp(a->s, b->s, Min(a->len, b->len));
 
-	return r != 0 ? r : a->len - b->len;
+	return r != 0 ? r : (a->len > b->len) - (a->len < b->len);
+}
+
+static int
+token_sort_cmp(const void *x, const void *y)
+{
+	sort_interrupts();
+	return token_cmp(x, y);
 }
 
 static inline bool
@@ -930,31 +1032,47 @@ is_space(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* Distinct whitespace-separated tokens, sorted; returns their number. */
+/*
+ * Distinct whitespace-separated tokens, sorted; returns their number.  The
+ * array is sized by a first count (a 140 MB value of one-letter words has
+ * 70 million tokens: a huge allocation, never an error on size).
+ */
 static int
 tokens_sorted(const char *s, int len, Token **out)
 {
-	Token	   *t = palloc(sizeof(Token) * (len / 2 + 1));
+	Token	   *t = NULL;
 	int			n = 0,
 				k = 0;
 
-	for (int i = 0; i < len;)
+	for (int pass = 0; pass < 2; pass++)
 	{
-		int			start;
+		int			count = 0;
 
-		while (i < len && is_space((unsigned char) s[i]))
-			i++;
-		if (i >= len)
-			break;
-		start = i;
-		while (i < len && !is_space((unsigned char) s[i]))
-			i++;
-		t[n].s = s + start;
-		t[n].len = i - start;
-		n++;
+		for (int i = 0; i < len;)
+		{
+			int			start;
+
+			while (i < len && is_space((unsigned char) s[i]))
+				i++;
+			if (i >= len)
+				break;
+			start = i;
+			while (i < len && !is_space((unsigned char) s[i]))
+				i++;
+			if (pass == 1)
+			{
+				t[count].s = s + start;
+				t[count].len = i - start;
+			}
+			count++;
+		}
+		if (pass == 0)
+			t = match_alloc(sizeof(Token) * ((Size) count + 1));
+		n = count;
+		CHECK_FOR_INTERRUPTS();
 	}
 	if (n > 1)
-		qsort(t, n, sizeof(Token), token_cmp);
+		qsort(t, n, sizeof(Token), token_sort_cmp);
 	for (int i = 0; i < n; i++)
 		if (k == 0 || token_cmp(&t[k - 1], &t[i]) != 0)
 			t[k++] = t[i];

@@ -36,6 +36,8 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
+
 #include "match/dmetaphone.h"
 
 /* number of blanks seen past the end of the word */
@@ -765,6 +767,7 @@ double_metaphone(const char *word, int len, int max_length,
 {
 	DmState		st = {0};
 	int			cur = 0;
+	uint32		steps = 0;
 
 	if (word == NULL || len < 0)
 		len = 0;
@@ -797,6 +800,8 @@ double_metaphone(const char *word, int len, int max_length,
 	while (cur < st.len &&
 		   (st.pri.n < st.pri.cap || st.alt.n < st.alt.cap))
 	{
+		if ((++steps & 0xFFFFF) == 0)
+			CHECK_FOR_INTERRUPTS(); /* a long run of vowels or punctuation */
 		switch (dm_at(&st, cur))
 		{
 			case 'A':

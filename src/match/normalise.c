@@ -30,6 +30,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -130,6 +131,8 @@ normalise_ascii(const char *s, int len, char *out)
 				out[n++] = ' ';
 				word_start = n;
 			}
+			else if (n == 0)
+				word_start = 0; /* the first word (after leading spaces or a removed title) */
 			pending_space = false;
 			out[n++] = (char) c;
 		}
@@ -284,9 +287,18 @@ typedef struct TCacheEntry
 
 static TCacheEntry *tcache = NULL;
 
-/* Appends the transliteration of one word (server encoding) to buf. */
+/*
+ * ICU replaces text in place, moving what follows at each replacement, so
+ * one call costs the square of its length.  Words are transliterated in
+ * pieces of at most this many bytes (cut between characters): linear time
+ * on any input.  No name has a word this long; in a longer one, a piece's
+ * end is taken as the end of a word by the context rules above.
+ */
+#define TRANSLITERATE_PIECE 256
+
+/* Appends the transliteration of len bytes (server encoding) to buf. */
 static void
-transliterate_word(StringInfo buf, const char *s, int len)
+transliterate_piece(StringInfo buf, const char *s, int len)
 {
 	TCacheEntry *slot = NULL;
 	const char *utf8 = s;
@@ -309,11 +321,24 @@ transliterate_word(StringInfo buf, const char *s, int len)
 			return;
 		}
 	}
-	if (GetDatabaseEncoding() != PG_UTF8)
+	if (GetDatabaseEncoding() == PG_SQL_ASCII)
 	{
+		/*
+		 * Bytes of no declared encoding: read as UTF-8 if they are UTF-8
+		 * (what clients send), else dropped, as the ASCII pass drops them.
+		 * (The install script refuses SQL_ASCII databases; this is for a
+		 * function declared by hand.)
+		 */
+		if (!pg_verify_mbstr(PG_UTF8, s, len, true))
+			return;
+	}
+	else if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		/* a new NUL-terminated string, or s itself when nothing changes */
 		utf8 = (const char *) pg_do_encoding_conversion((unsigned char *) s, len,
 														GetDatabaseEncoding(), PG_UTF8);
-		ulen = strlen(utf8);
+		if (utf8 != s)
+			ulen = strlen(utf8);
 	}
 	out = transliterate(utf8, ulen, &outlen);
 	appendBinaryStringInfo(buf, out, outlen);
@@ -325,6 +350,35 @@ transliterate_word(StringInfo buf, const char *s, int len)
 		memcpy(slot->value, out, outlen);
 	}
 	pfree(out);
+	if (utf8 != s)
+		pfree((void *) utf8);
+}
+
+/* Appends the transliteration of one word (server encoding) to buf. */
+static void
+transliterate_word(StringInfo buf, const char *s, int len)
+{
+	while (len > TRANSLITERATE_PIECE)
+	{
+		int			piece = 0;
+
+		/* whole characters, at least one */
+		for (;;)
+		{
+			int			l = pg_mblen(s + piece);
+
+			if (piece > 0 && piece + l > TRANSLITERATE_PIECE)
+				break;
+			piece += Min(l, len - piece);
+			if (piece >= len)
+				break;
+		}
+		CHECK_FOR_INTERRUPTS();
+		transliterate_piece(buf, s, piece);
+		s += piece;
+		len -= piece;
+	}
+	transliterate_piece(buf, s, len);
 }
 
 static inline bool
@@ -350,6 +404,8 @@ normalise_name_cstring(const char *s, int len, int *outlen)
 			{
 				int			start = w;
 				bool		ascii = true;
+
+				CHECK_FOR_INTERRUPTS();
 
 				if (!word_byte((unsigned char) s[w]))
 				{

@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 
 #include "match/dmetaphone.h"
@@ -53,6 +54,9 @@ phonetic_letters(const char *s, int len, char **out, bool keep_spaces)
 	for (int i = 0; i < len; i++)
 	{
 		char		c = s[i];
+
+		if ((i & 0xFFFFF) == 0xFFFFF)
+			CHECK_FOR_INTERRUPTS();
 
 		if (c >= 'a' && c <= 'z')
 			buf[n++] = c - ('a' - 'A');
@@ -237,7 +241,7 @@ match_nysiis(PG_FUNCTION_ARGS)
 	text	   *t = PG_GETARG_TEXT_PP(0);
 	char	   *letters;
 	int			n = phonetic_letters(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &letters, false);
-	char	   *code = palloc(2 * n + 1);
+	char	   *code = palloc_extended((Size) 2 * n + 1, MCXT_ALLOC_HUGE);
 	int			k = nysiis_code(letters, n, code);
 
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(code, k));

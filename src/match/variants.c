@@ -519,7 +519,8 @@ match_name_variant_changed(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("name_variant_changed() must be called as a trigger")));
+				 errmsg("%s() must be called as a trigger", get_func_name(fcinfo->flinfo->fn_oid)),
+				 errhint("It drops cached data when the table it is attached to changes; it has nothing to do on its own.")));
 	CacheInvalidateRelcache(trigdata->tg_relation);
 	return PointerGetDatum(NULL);
 }

@@ -516,6 +516,22 @@ generate_borough(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "generate_borough: SPI_connect failed");
 	gis = postgis_schema();
+
+	/*
+	 * Two boroughs generated into one schema at once would both create it
+	 * and the second would fail on a duplicate key: the second waits for the
+	 * first to commit (a lock on the schema's name until the end of the
+	 * transaction), then finds the schema made (an error, or replaced).
+	 */
+	{
+		Oid			types[1] = {TEXTOID};
+		Datum		args[1] = {CStringGetTextDatum(main)};
+
+		if (SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock("
+								  "pg_catalog.hashtext('brent_mdm.generate_borough'), pg_catalog.hashtext($1))",
+								  1, types, args, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "generate_borough: could not lock the schema's name");
+	}
 	prepare_schemas(main, truth, replace);
 	ereport(NOTICE,
 			(errmsg("generate_borough: creating %s and %s for " INT64_FORMAT " people (seed %d)",
