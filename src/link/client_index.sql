@@ -449,7 +449,7 @@ CREATE TRIGGER client_record_changed AFTER INSERT OR UPDATE OR DELETE ON brent_m
 -- with record_id already drawn from client_record's sequence), the records are
 -- clustered there and inserted with their clients, rather than inserted and then
 -- all updated.
-CREATE FUNCTION brent_mdm.client_index_build(retrain boolean, stage regclass)
+CREATE FUNCTION brent_mdm.client_index_build_internal(retrain boolean, stage regclass)
   RETURNS TABLE (records bigint, clients bigint, created bigint, merged bigint, split bigint,
                  records_moved bigint, review_pending bigint, seconds float8)
   LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
@@ -580,14 +580,14 @@ BEGIN
            extract(epoch FROM clock_timestamp() - t0)::float8;
 END
 $fn$;
-COMMENT ON FUNCTION brent_mdm.client_index_build(boolean, regclass) IS
-  'The build behind build_client_index and client_index_load (a first load clusters a stage and inserts the records with their clients)';
+COMMENT ON FUNCTION brent_mdm.client_index_build_internal(boolean, regclass) IS
+  'Internal: the build behind build_client_index and client_index_load (a first load clusters a stage and inserts the records with their clients)';
 
 CREATE FUNCTION brent_mdm.build_client_index(retrain boolean DEFAULT false)
   RETURNS TABLE (records bigint, clients bigint, created bigint, merged bigint, split bigint,
                  records_moved bigint, review_pending bigint, seconds float8)
   LANGUAGE sql VOLATILE
-  AS $$ SELECT * FROM brent_mdm.client_index_build(retrain, NULL) $$;
+  AS $$ SELECT * FROM brent_mdm.client_index_build_internal(retrain, NULL) $$;
 COMMENT ON FUNCTION brent_mdm.build_client_index(boolean) IS
   'Scores all records with the kept Client Index model (trained first if there is none, or when retrain is true), clusters them honouring review decisions, and maps clusters onto stable client ids (merges and splits recorded), in one transaction';
 
@@ -667,7 +667,7 @@ BEGIN
                    's.system::text AS system, s.record_key::text AS record_key %s FROM %s s '
                    'ORDER BY s.system::text, s.record_key::text) s',
                    pg_get_serial_sequence('brent_mdm.client_record', 'record_id'), stage_sel, source);
-    RETURN QUERY SELECT * FROM brent_mdm.client_index_build(false, 'pg_temp.client_index_stage');
+    RETURN QUERY SELECT * FROM brent_mdm.client_index_build_internal(false, 'pg_temp.client_index_stage');
     RETURN;
   END IF;
   EXECUTE format('INSERT INTO brent_mdm.client_record AS r (system, record_key, %s) SELECT s.system::text, s.record_key::text %s FROM %s s '
@@ -843,7 +843,7 @@ CREATE TRIGGER client_index_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE O
 
 -- ---- privileges: the Client Index is personal data; grant per role (see the DBA guide) ----
 REVOKE EXECUTE ON FUNCTION brent_mdm.refresh_golden(bigint[]), brent_mdm.client_index_clusters(text, boolean, regclass),
-  brent_mdm.client_index_bulk(boolean), brent_mdm.build_client_index(boolean), brent_mdm.client_index_build(boolean, regclass), brent_mdm.client_index_load(regclass, boolean),
+  brent_mdm.client_index_bulk(boolean), brent_mdm.build_client_index(boolean), brent_mdm.client_index_build_internal(boolean, regclass), brent_mdm.client_index_load(regclass, boolean),
   brent_mdm.merge_clients(bigint, bigint, text), brent_mdm.split_client(bigint[], text),
   brent_mdm.review_decide(bigint, text, text), brent_mdm.client_record_match(), brent_mdm.client_record_changed(),
   brent_mdm.client_index_cache_invalidate()
