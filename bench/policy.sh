@@ -184,8 +184,7 @@ echo
 echo "== as a client sees it: pgbench, $tx lookups a run, $scans scans a run, server defaults unless said"
 for v in plain gate protected protected_masked; do
   cat > "$work/look_$v.sql" <<PGB
-\if :{?started}
-\else
+\if :started = 0
 SET SESSION AUTHORIZATION bench_analyst;
 SELECT brent_mdm.begin_purpose('bench');
 \set started 1
@@ -200,8 +199,7 @@ PGB
       no_parallel_no_jit) opts="-c max_parallel_workers_per_gather=0 -c jit=off" ;;
     esac
     cat > "$work/scan_${v}_$mode.sql" <<PGB
-\if :{?started}
-\else
+\if :started = 0
 SET SESSION AUTHORIZATION bench_analyst;
 SELECT brent_mdm.begin_purpose('bench');
 \set started 1
@@ -218,7 +216,7 @@ results=$work/results.tsv
 for round in 0 1 2 3; do     # round 0 warms up and is not kept
   for v in plain gate protected protected_masked; do
     for proto in simple prepared; do
-      l=$(PGOPTIONS="" "$pgbench" -n -M $proto -c 1 -t "$tx" -f "$work/look_$v.sql" "$PGDATABASE" 2>>"$work/pgbench.err" | latency)
+      l=$(PGOPTIONS="" "$pgbench" -n -D started=0 -M $proto -c 1 -t "$tx" -f "$work/look_$v.sql" "$PGDATABASE" 2>>"$work/pgbench.err" | latency)
       [ "$round" -gt 0 ] && printf 'lookup_%s\t%s\t%s\n' "$proto" "$v" "$l" >> "$results"
     done
     for mode in defaults no_parallel no_parallel_no_jit; do
@@ -227,17 +225,17 @@ for round in 0 1 2 3; do     # round 0 warms up and is not kept
         no_parallel) o="-c max_parallel_workers_per_gather=0" ;;
         no_parallel_no_jit) o="-c max_parallel_workers_per_gather=0 -c jit=off" ;;
       esac
-      l=$(PGOPTIONS="$o" "$pgbench" -n -c 1 -t "$scans" -f "$work/scan_${v}_$mode.sql" "$PGDATABASE" 2>>"$work/pgbench.err" | latency)
+      l=$(PGOPTIONS="$o" "$pgbench" -n -D started=0 -c 1 -t "$scans" -f "$work/scan_${v}_$mode.sql" "$PGDATABASE" 2>>"$work/pgbench.err" | latency)
       [ "$round" -gt 0 ] && printf 'scan_%s\t%s\t%s\n' "$mode" "$v" "$l" >> "$results"
     done
   done
   psql -X -q -c "SELECT brent_mdm.audit_flush(600000)" >/dev/null
 done
-psql -X -q -v results="$results" <<'SQL'
+psql -X -q <<SQL
 CREATE TEMP TABLE c (measure text, variant text, ms float8);
-\copy c FROM :'results'
+\\copy c FROM '$results'
 \pset footer off
-SELECT measure, variant, round(min(ms)::numeric, 3) AS "best (ms)",
+SELECT measure, variant, round(min(ms)::numeric, 4) AS "best (ms)",
        round((min(ms) / (SELECT min(ms) FROM c p WHERE p.measure = c.measure AND p.variant = 'plain'))::numeric, 3)
          AS "vs no RLS"
   FROM c GROUP BY measure, variant
