@@ -193,11 +193,6 @@ SELECT brent_mdm.begin_purpose('bench');
 SELECT payload FROM bench.$v WHERE id = :k;
 PGB
   for mode in defaults no_parallel no_parallel_no_jit; do
-    case $mode in
-      defaults) opts="" ;;
-      no_parallel) opts="-c max_parallel_workers_per_gather=0" ;;
-      no_parallel_no_jit) opts="-c max_parallel_workers_per_gather=0 -c jit=off" ;;
-    esac
     cat > "$work/scan_${v}_$mode.sql" <<PGB
 \if :started = 0
 SET SESSION AUTHORIZATION bench_analyst;
@@ -208,6 +203,13 @@ SELECT count(*) FROM bench.$v WHERE d IS NOT NULL AND length(payload) = 32;
 PGB
   done
 done
+mode_options() {  # the server settings of a scan mode, as PGOPTIONS
+  case $1 in
+    defaults) echo "" ;;
+    no_parallel) echo "-c max_parallel_workers_per_gather=0" ;;
+    no_parallel_no_jit) echo "-c max_parallel_workers_per_gather=0 -c jit=off" ;;
+  esac
+}
 latency() {  # latency average (ms) of a pgbench run
   sed -n 's/^latency average = \([0-9.]*\) ms$/\1/p'
 }
@@ -220,11 +222,7 @@ for round in 0 1 2 3; do     # round 0 warms up and is not kept
       [ "$round" -gt 0 ] && printf 'lookup_%s\t%s\t%s\n' "$proto" "$v" "$l" >> "$results"
     done
     for mode in defaults no_parallel no_parallel_no_jit; do
-      case $mode in
-        defaults) o="" ;;
-        no_parallel) o="-c max_parallel_workers_per_gather=0" ;;
-        no_parallel_no_jit) o="-c max_parallel_workers_per_gather=0 -c jit=off" ;;
-      esac
+      o=$(mode_options "$mode")
       l=$(PGOPTIONS="$o" "$pgbench" -n -D started=0 -c 1 -t "$scans" -f "$work/scan_${v}_$mode.sql" "$PGDATABASE" 2>>"$work/pgbench.err" | latency)
       [ "$round" -gt 0 ] && printf 'scan_%s\t%s\t%s\n' "$mode" "$v" "$l" >> "$results"
     done
