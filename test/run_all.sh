@@ -6,9 +6,10 @@
 #   4. pg_dump and restore keep configuration (test/dump.sh)
 #   5. the Client Index change feed reaches a listener (test/feed.sh)
 #   6. the Client Index under cancel, kill -9 and concurrent writers (test/crash.sh)
-#   7. the BI path: an ODBC session through psqlODBC (test/odbc.sh)
-#   8. the documentation's examples (test/docs.pl)
-#   9. metadata: META.json against the PGXN spec (prove test/t/*.t)
+#   7. the audit when backends end, the queue is full, the server stops or crashes (test/audit.sh)
+#   8. the BI path: an ODBC session through psqlODBC (test/odbc.sh)
+#   9. the documentation's examples (test/docs.pl)
+#  10. metadata: META.json against the PGXN spec (prove test/t/*.t)
 # Runs them all, prints each runner's summary, fails if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,9 @@ bash test/feed.sh || failed+=("feed")
 
 step "Client Index under cancel, crash and concurrent writers (test/crash.sh)"
 bash test/crash.sh || failed+=("crash")
+
+step "audit: backends ended, a full queue, shutdown and crash (test/audit.sh)"
+bash test/audit.sh || failed+=("audit")
 
 step "ODBC through psqlODBC (test/odbc.sh)"
 bash test/odbc.sh || failed+=("ODBC")
