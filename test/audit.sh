@@ -164,8 +164,9 @@ send L "COMMIT;"
 end_session L
 done_reads=$(q "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM aua.fill_seq")
 flush >/dev/null
+rows_out=$(echo "$out" | grep -c '^row ')
 check "once the worker stores again, every read that returned rows has its record ($done_reads in the filling loop)" \
-  "$((done_reads + 1))" \
+  "$((done_reads + 1 + rows_out))" \
   "$(q "SELECT count(*) FROM brent_mdm.audit_log WHERE role_name = 'aua_analyst' AND table_name = 'aua.fill'
           AND audit_id > $m AND action = 'select' AND rows = 1")"
 

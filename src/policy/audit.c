@@ -1124,20 +1124,22 @@ static TimestampTz open_seen_at = 0;
 /*
  * Copies up to AUDIT_BATCH records from the ring (lock held).  A record of
  * a statement still running stops the copy, unless it has been waiting
- * AUDIT_OPEN_DEFER_MS or take_open (a flush, a half-full ring, shutdown):
- * most statements end within that time and are stored once, ended.
+ * AUDIT_OPEN_DEFER_MS, or take_open (a flush, shutdown), or it is the first
+ * and the ring is half full: most statements end within that time and are
+ * stored once, ended.
  */
 static int
 audit_take(AuditDb *s, AuditRecord *batch, bool take_open)
 {
 	int			n = 0;
+	bool		half_full = s->head - s->tail >= AUDIT_RING / 2;
 
 	while (n < AUDIT_BATCH && s->taken + n < s->head)
 	{
 		uint64		seq = s->taken + n;
 		AuditRecord *r = &s->ring[seq % AUDIT_RING];
 
-		if (r->kind == REC_STATEMENT && r->open && !take_open)
+		if (r->kind == REC_STATEMENT && r->open && !take_open && !(n == 0 && half_full))
 		{
 			TimestampTz now = GetCurrentTimestamp();
 
@@ -1160,13 +1162,12 @@ static bool
 audit_store_end(const AuditRecord *r, Datum ids)
 {
 	static const char *sql =
-		"UPDATE brent_mdm.audit_log l SET action = $6, rows = $7, detail = $8, clients = $9, "
+		"UPDATE brent_mdm.audit_log SET action = $6, rows = $7, detail = $8, clients = $9, "
 		"       client_ids = $10::bigint[] "
-		"  FROM (SELECT audit_id FROM brent_mdm.audit_log "
-		"         WHERE pid = $1 AND logged_at = $2 AND table_name = $3 AND table_name IS NOT NULL "
-		"           AND rows IS NULL AND query_id = $4 AND statement_hash = $5 "
-		"         ORDER BY audit_id LIMIT 1) o "
-		" WHERE l.audit_id = o.audit_id";
+		" WHERE ctid = (SELECT ctid FROM brent_mdm.audit_log "
+		"                  WHERE pid = $1 AND logged_at = $2 AND table_name = $3 "
+		"                    AND table_name IS NOT NULL AND rows IS NULL "
+		"                    AND query_id = $4 AND statement_hash = $5 LIMIT 1)";
 	Oid			types[10] = {INT4OID, TIMESTAMPTZOID, TEXTOID, INT8OID, INT8OID, TEXTOID,
 	INT8OID, TEXTOID, INT8OID, TEXTOID};
 	Datum		args[10];
@@ -1376,6 +1377,7 @@ policy_audit_worker_main(Datum arg)
 	{
 		int			rc;
 		bool		urgent;
+		bool		take_open;
 		bool		leave = false;
 
 		ResetLatch(MyLatch);
@@ -1383,10 +1385,10 @@ policy_audit_worker_main(Datum arg)
 		if (ShutdownRequestPending && shutdown_at == 0)
 			shutdown_at = GetCurrentTimestamp();
 		LWLockAcquire(audit->lock, LW_SHARED);
-		urgent = audit->db[slot].flush_wanted || shutdown_at != 0 ||
-			audit->db[slot].head - audit->db[slot].tail >= AUDIT_RING / 2;
+		take_open = audit->db[slot].flush_wanted || shutdown_at != 0;
+		urgent = take_open || audit->db[slot].head - audit->db[slot].tail >= AUDIT_RING / 2;
 		LWLockRelease(audit->lock);
-		if (audit_store_batch(slot, urgent) > 0)
+		if (audit_store_batch(slot, take_open) > 0)
 		{
 			idle = 0;
 			/*
