@@ -7,11 +7,12 @@
 #   5. the Client Index change feed reaches a listener (test/feed.sh)
 #   6. the Client Index under cancel, kill -9 and concurrent writers (test/crash.sh)
 #   7. audit_flush and the subject access report wait for the audit worker (test/audit_wait.sh)
-#   8. the BI path: an ODBC session through psqlODBC (test/odbc.sh)
-#   9. the documentation's examples (test/docs.pl)
-#  10. metadata: META.json against the PGXN spec (prove test/t/*.t)
-#  11. the demo on a small borough runs clean (test/demo.sh)
-#  12. bad input: every function over NULLs, 100 MB, every script, extremes (test/bad_input.sh)
+#   8. the audit when backends end, the queue is full, the server stops or crashes (test/audit.sh)
+#   9. the BI path: an ODBC session through psqlODBC (test/odbc.sh)
+#  10. the documentation's examples (test/docs.pl)
+#  11. metadata: META.json against the PGXN spec (prove test/t/*.t)
+#  12. the demo on a small borough runs clean (test/demo.sh)
+#  13. bad input: every function over NULLs, 100 MB, every script, extremes (test/bad_input.sh)
 # Runs them all, prints each runner's summary, fails if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,9 @@ bash test/crash.sh || failed+=("crash")
 
 step "waiting for the audit worker (test/audit_wait.sh)"
 bash test/audit_wait.sh || failed+=("audit_wait")
+
+step "audit: backends ended, a full queue, shutdown and crash (test/audit.sh)"
+bash test/audit.sh || failed+=("audit")
 
 step "ODBC through psqlODBC (test/odbc.sh)"
 bash test/odbc.sh || failed+=("ODBC")

@@ -4,22 +4,46 @@
  *		user's transaction; executor checks; module initialisation.
  *
  * With shared_preload_libraries = 'brent_mdm', each database that audits
- * gets a slot in shared memory holding a ring of audit records.  Backends
- * append to it from the executor hooks (a statement that ends, or fails, on
- * a protected table; a purpose begun, ended or refused) under one LWLock, so
- * a record is in shared memory before the statement returns, whatever the
- * user's transaction does next (ROLLBACK, ROLLBACK TO SAVEPOINT).  A dynamic
- * background worker per database, started on demand by the first record and
- * leaving after a second of idleness, stores the records in
- * brent_mdm.audit_log in its own transactions; nobody else may write that
- * table.
+ * gets a slot in shared memory holding a ring of audit records, appended to
+ * under one LWLock and stored in brent_mdm.audit_log by a dynamic background
+ * worker per database (started on demand, leaving after a second of
+ * idleness), in its own transactions; nobody else may write that table.
+ *
+ * The guarantee: a row delivered to a client under a purpose always has its
+ * audit record, whatever ends the statement or the transaction.  So the
+ * record of a statement on a protected table is appended at ExecutorStart,
+ * before any row can be produced, carrying everything but how it ended
+ * (table, role, DPIA, query id, statement hash); if the queue stays full the
+ * statement waits, interruptibly, then fails: no record, no rows.  The same
+ * append reserves room for the end, so ending never waits and never fails.
+ * The end (rows, persons, error) is written into the same record while the
+ * worker has not taken it yet (the common case: one append per statement);
+ * for a statement still running when the worker takes its record (the worker
+ * takes a record left open for AUDIT_OPEN_DEFER_MS, or at once when someone
+ * flushes or the ring is half full), the record is stored with rows NULL and
+ * detail "end not recorded", and the end follows as a small record that the
+ * worker applies to that row.  Every way a statement ends writes its end:
+ * ExecutorEnd; an error in ExecutorRun (PG_CATCH); a transaction or
+ * subtransaction that aborts with the statement still open (a cursor: its
+ * executor never reaches ExecutorEnd); a backend that exits (FATAL,
+ * pg_terminate_backend, disconnect: before_shmem_exit).  At shutdown the
+ * worker keeps storing until no statement is open and the ring is empty.
+ * A crash (kill -9, segfault: the postmaster resets shared memory) loses
+ * what the ring held and what the worker stored less than a WAL flush ago;
+ * audit_flush() waits until the records are stored and flushed.
  *
  * Executor checks (also here, as they share the hooks):
  *   - EXPLAIN ANALYZE (or any row instrumentation) of a statement on a
  *     protected table is refused to non-superusers: its row counts would
  *     reveal what the policy hides;
- *   - a cursor (or any portal) opened under a purpose cannot be fetched from
- *     once the purpose has ended, changed, expired or been revoked.
+ *   - a cursor (or any portal) runs only under the purpose it started under:
+ *     once that purpose has ended, changed, expired or been revoked, or a
+ *     purpose has begun since it started without one, it cannot be fetched
+ *     from; this holds too for a query that reads a protected table only
+ *     through a function (a set-returning function materialises its rows at
+ *     the first fetch: the enclosing query is marked with the purpose);
+ *   - begin_purpose() and end_purpose() are refused while a statement on a
+ *     protected table runs (dpia.c asks policy_audit_reading()).
  *
  * Without the preload the hooks are not installed, there is no shared
  * memory, and begin_purpose() refuses: no purpose, no rows.
@@ -28,6 +52,7 @@
 
 #include "access/parallel.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "common/hashfn.h"
@@ -36,10 +61,12 @@
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
@@ -64,6 +91,17 @@
 #define AUDIT_BATCH			4096
 #define AUDIT_IDLE_TICKS	10		/* of 100 ms before an idle worker leaves */
 #define AUDIT_GATHER_MS		20		/* between batches, unless urgent */
+#define AUDIT_OPEN_DEFER_MS 50		/* a statement's record is stored open after */
+#define AUDIT_WAIT_MS		10000	/* for room in a full queue, then fail */
+#define AUDIT_SHUTDOWN_MS	10000	/* for open statements at shutdown */
+#define AUDIT_TABLE_LEN		(2 * NAMEDATALEN + 8)
+
+typedef enum
+{
+	REC_EVENT,					/* a purpose begun, ended, refused... */
+	REC_STATEMENT,				/* a statement on one protected table */
+	REC_END						/* the end of a statement stored open */
+} RecordKind;
 
 typedef struct AuditRecord
 {
@@ -74,9 +112,11 @@ typedef struct AuditRecord
 	uint64		rows;
 	int64		query_id;
 	int64		statement_hash;
+	uint8		kind;			/* RecordKind */
+	bool		open;			/* a statement not ended yet */
 	char		action[16];
 	char		dpia[POLICY_DPIA_LEN];
-	char		table_name[2 * NAMEDATALEN + 8];
+	char		table_name[AUDIT_TABLE_LEN];
 	char		detail[96];
 	bool		has_clients;	/* a table with a client-id column, or a subject access */
 	int32		nclient_ids;	/* ids listed below (0 when more than fit) */
@@ -91,6 +131,11 @@ typedef enum
 	WORKER_RUNNING
 } WorkerState;
 
+/*
+ * Positions are counted from the start of the server and never reset (a
+ * slot given to another database goes on from where it was), so a backend
+ * can tell by its record's position whether the worker has taken it.
+ */
 typedef struct AuditDb
 {
 	Oid			dbid;			/* InvalidOid: free */
@@ -98,7 +143,10 @@ typedef struct AuditDb
 	Latch	   *latch;			/* the worker's, when running */
 	bool		flush_wanted;	/* someone waits in audit_flush() */
 	uint64		head;			/* records appended */
+	uint64		taken;			/* records copied by the worker */
 	uint64		tail;			/* records stored by the worker */
+	uint64		reserved;		/* room promised to the ends of open statements */
+	XLogRecPtr	stored_lsn;		/* commit of the last batch stored */
 	AuditRecord ring[AUDIT_RING];
 } AuditDb;
 
@@ -196,21 +244,118 @@ audit_slot(Oid dbid, bool claim)
 		s->dbid = dbid;
 		s->state = WORKER_NONE;
 		s->latch = NULL;
-		s->head = s->tail = 0;
+		s->flush_wanted = false;
+		s->taken = s->tail = s->head;
+		s->reserved = 0;
 	}
 	return claim ? free_slot : -1;
 }
 
 /*
- * Appends a record to this database's ring.  Waits (up to about 10 s) for
- * room if the ring is full; returns false if it could not append.  Does not
- * allocate and does not raise unless wait_interruptible: callable from an
- * error path.
+ * After an append (lock held): whether to launch the worker (marked
+ * starting) or wake it (returned latch, set after the lock is released).
  */
 static bool
-audit_append(const AuditRecord *rec, bool wait_interruptible)
+audit_need_worker(AuditDb *s, bool wake, Latch **latch)
 {
-	for (int attempt = 0; attempt < 100000; attempt++)
+	if (s->state == WORKER_NONE)
+	{
+		s->state = WORKER_STARTING;
+		return true;
+	}
+	if (s->state == WORKER_RUNNING && (wake || s->head - s->tail == AUDIT_RING / 2))
+		*latch = s->latch;		/* else the worker comes by itself */
+	return false;
+}
+
+static void
+audit_start_worker(int slot, bool launch, Latch *latch)
+{
+	if (launch && !audit_launch_worker(slot, MyDatabaseId))
+	{
+		LWLockAcquire(audit->lock, LW_EXCLUSIVE);
+		if (audit->db[slot].state == WORKER_STARTING)
+			audit->db[slot].state = WORKER_NONE;
+		LWLockRelease(audit->lock);
+	}
+	if (latch)
+		SetLatch(latch);
+}
+
+/*
+ * Appends n records to this database's ring and reserves room for
+ * `reserve` more (the ends of statements), waiting for room with interrupts
+ * honoured (statement_timeout, cancel, terminate); fails the statement if
+ * the queue stays full for AUDIT_WAIT_MS.  Returns the position of the first
+ * record; *slot_out is the ring's slot.
+ */
+static uint64
+audit_append_wait(const AuditRecord *recs, int n, int reserve, int *slot_out)
+{
+	TimestampTz deadline = 0;
+
+	if ((uint64) n + reserve > AUDIT_RING)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a statement on %d protected tables cannot be audited", n),
+				 errdetail("The audit queue holds %d records.", AUDIT_RING)));
+	for (;;)
+	{
+		int			slot;
+		bool		launch = false;
+		bool		appended = false;
+		uint64		first = 0;
+		Latch	   *latch = NULL;
+
+		LWLockAcquire(audit->lock, LW_EXCLUSIVE);
+		slot = audit_slot(MyDatabaseId, true);
+		if (slot >= 0)
+		{
+			AuditDb    *s = &audit->db[slot];
+
+			if (s->head - s->tail + s->reserved + n + reserve <= AUDIT_RING)
+			{
+				first = s->head;
+				for (int i = 0; i < n; i++)
+					s->ring[(s->head + i) % AUDIT_RING] = recs[i];
+				s->head += n;
+				s->reserved += reserve;
+				appended = true;
+			}
+			launch = audit_need_worker(s, !appended, &latch);
+		}
+		LWLockRelease(audit->lock);
+		if (slot >= 0)
+			audit_start_worker(slot, launch, latch);
+		if (appended)
+		{
+			*slot_out = slot;
+			return first;
+		}
+		if (deadline == 0)
+			deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), AUDIT_WAIT_MS);
+		else if (GetCurrentTimestamp() >= deadline)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+					 errmsg("the brent_mdm audit queue is full"),
+					 errdetail("The audit worker of this database is not keeping up or cannot start (or more than %d databases audit at once); nothing is read or done without its audit record.",
+							   AUDIT_DB_SLOTS),
+					 errhint("Check max_worker_processes and the server log.")));
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1L,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Last resort for an end whose reserved room is gone (never expected): waits
+ * a bounded time, without raising or allocating.
+ */
+static void
+audit_append_bounded(const AuditRecord *rec)
+{
+	for (int attempt = 0; attempt < 10000; attempt++)
 	{
 		int			slot;
 		bool		launch = false;
@@ -223,87 +368,63 @@ audit_append(const AuditRecord *rec, bool wait_interruptible)
 		{
 			AuditDb    *s = &audit->db[slot];
 
-			if (s->head - s->tail < AUDIT_RING)
+			if (s->head - s->tail + s->reserved < AUDIT_RING)
 			{
 				s->ring[s->head % AUDIT_RING] = *rec;
 				s->head++;
 				appended = true;
 			}
-			if (s->state == WORKER_NONE)
-			{
-				s->state = WORKER_STARTING;
-				launch = true;
-			}
-			else if (s->state == WORKER_RUNNING &&
-					 (!appended || s->head - s->tail == AUDIT_RING / 2))
-				latch = s->latch;	/* else the worker comes by itself */
+			launch = audit_need_worker(s, true, &latch);
 		}
 		LWLockRelease(audit->lock);
-
-		if (launch && !audit_launch_worker(slot, MyDatabaseId))
-		{
-			LWLockAcquire(audit->lock, LW_EXCLUSIVE);
-			if (audit->db[slot].state == WORKER_STARTING)
-				audit->db[slot].state = WORKER_NONE;
-			LWLockRelease(audit->lock);
-		}
-		if (latch)
-			SetLatch(latch);
+		if (slot >= 0)
+			audit_start_worker(slot, launch, latch);
 		if (appended)
-			return true;
-		if (wait_interruptible)
-			CHECK_FOR_INTERRUPTS();
-		pg_usleep(100L);
+			return;
+		pg_usleep(1000L);
 	}
-	return false;
+	elog(LOG, "brent_mdm audit: the end of a statement on %s could not be queued", rec->table_name);
+}
+
+/* Copies a string into a fixed buffer, cut at a character boundary. */
+static void
+copy_clipped(char *dst, const char *src, int size)
+{
+	int			len = strlen(src);
+
+	if (len >= size)
+		len = pg_mbcliplen(src, len, size - 1);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
 }
 
 static void
-audit_fill(AuditRecord *r, const char *action, const char *dpia, const char *table,
-		   uint64 rows, int64 query_id, int64 statement_hash, const char *detail)
+audit_fill(AuditRecord *r, const char *action, const char *dpia, const char *detail)
 {
 	memset(r, 0, sizeof(*r));
 	r->at = GetCurrentStatementStartTimestamp();
 	r->pid = MyProcPid;
 	r->role = GetUserId();
 	r->session_role = GetSessionUserId();
-	r->rows = rows;
-	r->query_id = query_id;
-	r->statement_hash = statement_hash;
-	strlcpy(r->action, action, sizeof(r->action));
+	r->kind = REC_EVENT;
+	copy_clipped(r->action, action, sizeof(r->action));
 	if (dpia)
-		strlcpy(r->dpia, dpia, sizeof(r->dpia));
-	if (table)
-		strlcpy(r->table_name, table, sizeof(r->table_name));
+		copy_clipped(r->dpia, dpia, sizeof(r->dpia));
 	if (detail)
-		strlcpy(r->detail, detail, sizeof(r->detail));
+		copy_clipped(r->detail, detail, sizeof(r->detail));
 }
 
-/*
- * An event must be audited: it waits for room in the queue, interruptibly,
- * and fails the statement if there is none.
- */
-static void
-append_event(const AuditRecord *r)
-{
-	if (!audit_append(r, true))
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("the brent_mdm audit queue is full"),
-				 errdetail("The audit worker of this database is not keeping up or cannot start."),
-				 errhint("Check max_worker_processes and the server log.")));
-}
-
-/* A purpose begun, ended or refused. */
+/* A purpose begun, ended or refused: queued, or the statement fails. */
 void
 policy_audit_event(const char *action, const char *dpia, const char *detail)
 {
 	AuditRecord r;
+	int			slot;
 
 	if (audit == NULL)
 		return;
-	audit_fill(&r, action, dpia, NULL, 0, 0, 0, detail);
-	append_event(&r);
+	audit_fill(&r, action, dpia, detail);
+	(void) audit_append_wait(&r, 1, 0, &slot);
 }
 
 /* An event about persons (a subject access report): their ids recorded. */
@@ -312,40 +433,73 @@ policy_audit_event_clients(const char *action, const char *dpia, const char *det
 						   const int64 *ids, int nids, int64 count)
 {
 	AuditRecord r;
+	int			slot;
 
 	if (audit == NULL)
 		return;
-	audit_fill(&r, action, dpia, NULL, 0, 0, 0, detail);
+	audit_fill(&r, action, dpia, detail);
 	r.has_clients = true;
 	r.clients = count;
 	r.nclient_ids = Min(nids, POLICY_AUDIT_CLIENTS);
 	memcpy(r.client_ids, ids, sizeof(int64) * r.nclient_ids);
-	append_event(&r);
+	(void) audit_append_wait(&r, 1, 0, &slot);
 }
 
 /* ---- statements on protected tables ---- */
 
-#define MAX_AUDITED_RELS 16
+typedef struct TrackedRel
+{
+	uint64		seq;			/* position of its record in the ring */
+	Oid			parent;			/* the protected table (a child's parent) */
+	bool		written;		/* result relation of the statement */
+	bool		has_client;		/* protected with a client-id column */
+	char		name[AUDIT_TABLE_LEN];
+} TrackedRel;
 
+/*
+ * A statement whose records are open, or (nrels = 0) a query that reads a
+ * protected table only through a function: it carries the purpose its rows
+ * were read under, so that it cannot be fetched from after that purpose.
+ */
 typedef struct TrackedQuery
 {
 	QueryDesc  *qd;
-	SubTransactionId subxact;	/* where it started: forgotten if that aborts */
+	struct TrackedQuery *next;
+	SubTransactionId subxact;	/* where it started (or was handed to by commit) */
 	uint64		epoch;			/* of the purpose when the statement started */
 	bool		with_purpose;	/* a valid purpose when it started */
 	bool		subject_access; /* a query of subject_access_report() */
 	bool		purge;			/* a query of purge() */
-	char		dpia[POLICY_DPIA_LEN];
+	bool		running;		/* in ExecutorRun */
+	CmdType		op;
+	int			slot;			/* ring slot of its records */
+	uint64		rows;			/* returned or changed by its finished runs */
+	TimestampTz at;
+	Oid			role;
+	Oid			session_role;
 	int64		query_id;
 	int64		statement_hash;
+	char		dpia[POLICY_DPIA_LEN];
 	int			nrels;
-	const char *names[MAX_AUDITED_RELS];
-	Oid			parents[MAX_AUDITED_RELS];	/* the protected table (a child's parent) */
-	bool		written[MAX_AUDITED_RELS];	/* result relation of the statement */
-	struct TrackedQuery *next;
+	TrackedRel	rels[FLEXIBLE_ARRAY_MEMBER];
 } TrackedQuery;
 
+typedef enum
+{
+	END_NORMAL,					/* ExecutorEnd */
+	END_ERROR,					/* an error in ExecutorRun */
+	END_ROLLBACK,				/* its (sub)transaction aborted before its end */
+	END_EXIT					/* the backend exits */
+} EndHow;
+
 static TrackedQuery *tracked = NULL;
+
+/* queries in ExecutorRun, innermost last; how many of them are tracked statements */
+static QueryDesc **run_stack = NULL;
+static int	run_depth = 0;
+static int	run_cap = 0;
+static int	tracked_running = 0;
+static bool exit_callback_registered = false;
 
 static pg_noinline TrackedQuery *
 tracked_find(QueryDesc *qd)
@@ -386,20 +540,73 @@ command_name(CmdType op)
 	}
 }
 
+/* The record of table i of a statement as it starts (open). */
 static void
-audit_statement(TrackedQuery *t, CmdType op, uint64 rows, bool failed)
+statement_record(const TrackedQuery *t, int i, AuditRecord *r)
+{
+	const TrackedRel *rel = &t->rels[i];
+
+	memset(r, 0, sizeof(*r));
+	r->at = t->at;
+	r->pid = MyProcPid;
+	r->role = t->role;
+	r->session_role = t->session_role;
+	r->query_id = t->query_id;
+	r->statement_hash = t->statement_hash;
+	r->kind = REC_STATEMENT;
+	r->open = true;
+	strlcpy(r->action, t->subject_access ? "subject_access" :
+			rel->written ? command_name(t->op) : "select", sizeof(r->action));
+	if (t->with_purpose)
+		strlcpy(r->dpia, t->dpia, sizeof(r->dpia));
+	strlcpy(r->table_name, rel->name, sizeof(r->table_name));
+	if (t->purge)
+		strlcpy(r->detail, "purge", sizeof(r->detail));
+}
+
+/*
+ * Writes the end of every record of a statement: into the record itself
+ * while the worker has not taken it, else as an end record in the room
+ * reserved for it.  Never waits, raises or allocates: callable from error
+ * paths and at backend exit.
+ */
+static void
+tracked_close(TrackedQuery *t, EndHow how, uint64 rows)
 {
 	for (int i = 0; i < t->nrels; i++)
 	{
+		TrackedRel *rel = &t->rels[i];
+		const char *cmd = rel->written ? command_name(t->op) : "select";
 		AuditRecord r;
+		bool		done = false;
+		int			slot = t->slot;
+		bool		launch = false;
+		Latch	   *latch = NULL;
 
-		audit_fill(&r, failed ? "error" :
-				   t->subject_access ? "subject_access" :
-				   (t->written[i] ? command_name(op) : "select"),
-				   t->with_purpose ? t->dpia : NULL, t->names[i], rows,
-				   t->query_id, t->statement_hash,
-				   failed ? (t->written[i] ? command_name(op) : "select") :
-				   t->purge ? "purge" : NULL);
+		statement_record(t, i, &r);
+		r.open = false;
+		r.rows = rows;
+		switch (how)
+		{
+			case END_NORMAL:
+				break;
+			case END_ERROR:
+				strlcpy(r.action, "error", sizeof(r.action));
+				strlcpy(r.detail, cmd, sizeof(r.detail));
+				break;
+			case END_ROLLBACK:
+				strlcpy(r.detail, t->purge ? "purge; rolled back" : "rolled back", sizeof(r.detail));
+				break;
+			case END_EXIT:
+				if (t->running)
+				{
+					strlcpy(r.action, "error", sizeof(r.action));
+					snprintf(r.detail, sizeof(r.detail), "%s; session ended", cmd);
+				}
+				else
+					strlcpy(r.detail, t->purge ? "purge; session ended" : "session ended", sizeof(r.detail));
+				break;
+		}
 		/* the persons the policy let the statement read or write */
 		if (t->subject_access)
 		{
@@ -409,16 +616,47 @@ audit_statement(TrackedQuery *t, CmdType op, uint64 rows, bool failed)
 			r.clients = policy_subject_access_nids;
 			memcpy(r.client_ids, policy_subject_access_ids, sizeof(int64) * r.nclient_ids);
 		}
-		else if (policy_protected_has_client(t->parents[i]))
+		else if (rel->has_client)
 		{
 			int			n;
 
 			r.has_clients = true;
-			(void) policy_subject_take(t->parents[i], r.client_ids, POLICY_AUDIT_CLIENTS,
+			(void) policy_subject_take(rel->parent, r.client_ids, POLICY_AUDIT_CLIENTS,
 									   &n, &r.clients);
 			r.nclient_ids = n;
 		}
-		(void) audit_append(&r, false);
+
+		LWLockAcquire(audit->lock, LW_EXCLUSIVE);
+		if (slot >= 0 && audit->db[slot].dbid == MyDatabaseId)
+		{
+			AuditDb    *s = &audit->db[slot];
+
+			if (rel->seq >= s->taken && rel->seq < s->head)
+			{
+				/* still in the ring: the record itself ends */
+				s->ring[rel->seq % AUDIT_RING] = r;
+				s->reserved--;
+				done = true;
+			}
+			else if (s->reserved > 0 && s->head - s->tail < AUDIT_RING)
+			{
+				/* stored open: its end, in the room reserved at its start */
+				r.kind = REC_END;
+				s->ring[s->head % AUDIT_RING] = r;
+				s->head++;
+				s->reserved--;
+				done = true;
+				launch = audit_need_worker(s, false, &latch);
+			}
+		}
+		LWLockRelease(audit->lock);
+		if (launch || latch)
+			audit_start_worker(slot, launch, latch);
+		if (!done)
+		{
+			r.kind = REC_END;
+			audit_append_bounded(&r);
+		}
 	}
 }
 
@@ -433,24 +671,62 @@ rti_is_result(PlannedStmt *ps, Index rti)
 	return false;
 }
 
+static void audit_backend_exit(int code, Datum arg);
+
+/* Queues the records of a statement as it starts (t is freed if that fails). */
+static void
+tracked_queue(TrackedQuery *t, const AuditRecord *recs)
+{
+	PG_TRY();
+	{
+		uint64		first = audit_append_wait(recs, t->nrels, t->nrels, &t->slot);
+
+		for (int i = 0; i < t->nrels; i++)
+			t->rels[i].seq = first + i;
+	}
+	PG_CATCH();
+	{
+		pfree(t);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
 static void
 policy_ExecutorStart(QueryDesc *qd, int eflags)
 {
+	TrackedRel *rels = NULL;
+	int			nrels = 0;
+	bool		subject_access = false;
+	bool		purge = false;
+
+	/*
+	 * An entry left at this address by a query whose end was missed is
+	 * ended now (a new query must not inherit its purpose).
+	 */
+	if (tracked)
+	{
+		TrackedQuery *stale;
+
+		while ((stale = tracked_find(qd)) != NULL)
+		{
+			tracked_close(stale, END_ROLLBACK, stale->rows);
+			tracked_remove(stale);
+		}
+	}
 	if (!IsParallelWorker() && audit != NULL && policy_any_protected())
 	{
 		PlannedStmt *ps = qd->plannedstmt;
-		TrackedQuery tq;
 		ListCell   *lc;
 		Index		rti = 0;
+		int			cap = 0;
 
 		Oid			session_user = GetSessionUserId();
 		bool		session_is_super = superuser_arg(session_user);
 		Oid			bypasser = InvalidOid;
-		bool		subject_access = policy_subject_access_running &&
-			GetUserId() == BOOTSTRAP_SUPERUSERID;
-		bool		purge = policy_purge_running && superuser();
 
-		memset(&tq, 0, sizeof(tq));
+		subject_access = policy_subject_access_running && GetUserId() == BOOTSTRAP_SUPERUSERID;
+		purge = policy_purge_running && superuser();
 		foreach(lc, ps->rtable)
 		{
 			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
@@ -472,21 +748,28 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 			 */
 			if (!session_is_super && !subject_access && !purge && !OidIsValid(bypasser))
 				bypasser = policy_foreign_reader(ps, rte, session_user);
-			for (int i = 0; i < tq.nrels; i++)
-				if (tq.names[i] == name)
+			for (int i = 0; i < nrels; i++)
+				if (rels[i].parent == parent)
 				{
 					seen = true;
-					tq.written[i] |= rti_is_result(ps, rti);
+					rels[i].written |= rti_is_result(ps, rti);
 				}
-			if (!seen && tq.nrels < MAX_AUDITED_RELS)
+			if (!seen)
 			{
-				tq.names[tq.nrels] = name;
-				tq.parents[tq.nrels] = parent;
-				tq.written[tq.nrels] = rti_is_result(ps, rti);
-				tq.nrels++;
+				if (nrels == cap)
+				{
+					cap = cap ? cap * 2 : 4;
+					rels = rels ? repalloc(rels, sizeof(TrackedRel) * cap) : palloc(sizeof(TrackedRel) * cap);
+				}
+				rels[nrels].seq = 0;
+				rels[nrels].parent = parent;
+				rels[nrels].written = rti_is_result(ps, rti);
+				rels[nrels].has_client = policy_protected_has_client(parent);
+				copy_clipped(rels[nrels].name, name, sizeof(rels[nrels].name));
+				nrels++;
 			}
 		}
-		if (tq.nrels > 0 && OidIsValid(bypasser))
+		if (nrels > 0 && OidIsValid(bypasser))
 		{
 			char	   *who = GetUserNameFromId(bypasser, true);
 
@@ -494,71 +777,133 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("protected table %s cannot be read with the rights of role \"%s\"",
-							tq.names[0], who ? who : "?"),
+							rels[0].name, who ? who : "?"),
 					 errdetail("Through a view or SECURITY DEFINER function of another role, a protected table would be read without its masking view (or, for a role that bypasses row level security, every row of it)."),
 					 errhint("Read the table's masking view; a view for others must be built over the masking view, not over the table.")));
 		}
-		if (tq.nrels > 0)
+		if (nrels > 0 && !(eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
+			(qd->instrument_options & (INSTRUMENT_TIMER | INSTRUMENT_ROWS)) && !superuser())
 		{
-			if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
-				(qd->instrument_options & (INSTRUMENT_TIMER | INSTRUMENT_ROWS)) && !superuser())
-			{
-				policy_audit_event("refused", policy_valid_dpia(), "EXPLAIN ANALYZE");
-				ereport(ERROR,
-						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-						 errmsg("EXPLAIN ANALYZE is not allowed on protected table %s", tq.names[0]),
-						 errdetail("The row counts of a plan would reveal rows that the DPIA policy hides."),
-						 errhint("Use EXPLAIN without ANALYZE.")));
-			}
-			if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
-			{
-				TrackedQuery *t = MemoryContextAlloc(TopMemoryContext, sizeof(TrackedQuery));
-				const char *dpia = policy_valid_dpia();
-
-				TrackedQuery *stale;
-
-				/* an entry left by an aborted subtransaction at the same address */
-				while ((stale = tracked_find(qd)) != NULL)
-					tracked_remove(stale);
-				*t = tq;
-				t->qd = qd;
-				t->subxact = GetCurrentSubTransactionId();
-				t->epoch = policy_purpose.epoch;
-				t->with_purpose = dpia != NULL;
-				t->subject_access = subject_access;
-				t->purge = purge;
-				if (dpia)
-					strlcpy(t->dpia, dpia, sizeof(t->dpia));
-				t->query_id = (int64) ps->queryId;
-				t->statement_hash = qd->sourceText ?
-					(int64) hash_bytes_extended((const unsigned char *) qd->sourceText,
-												strlen(qd->sourceText), 0) : 0;
-				t->next = tracked;
-				tracked = t;
-			}
+			policy_audit_event("refused", policy_valid_dpia(), "EXPLAIN ANALYZE");
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("EXPLAIN ANALYZE is not allowed on protected table %s", rels[0].name),
+					 errdetail("The row counts of a plan would reveal rows that the DPIA policy hides."),
+					 errhint("Use EXPLAIN without ANALYZE.")));
 		}
+		if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+			nrels = 0;
 	}
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(qd, eflags);
 	else
 		standard_ExecutorStart(qd, eflags);
+
+	/*
+	 * The executor is ready (permissions checked) and no row is produced
+	 * yet: the statement's records are queued now, or it fails.
+	 */
+	if (nrels > 0)
+	{
+		TrackedQuery *t;
+		const char *dpia = policy_valid_dpia();
+		AuditRecord one;
+		AuditRecord *recs = nrels == 1 ? &one : palloc(sizeof(AuditRecord) * nrels);
+
+		t = MemoryContextAllocZero(TopMemoryContext,
+								   offsetof(TrackedQuery, rels) + sizeof(TrackedRel) * nrels);
+		t->qd = qd;
+		t->epoch = policy_purpose.epoch;
+		t->with_purpose = dpia != NULL;
+		t->subject_access = subject_access;
+		t->purge = purge;
+		t->op = qd->operation;
+		t->slot = -1;
+		t->at = GetCurrentStatementStartTimestamp();
+		t->role = GetUserId();
+		t->session_role = GetSessionUserId();
+		if (dpia)
+			strlcpy(t->dpia, dpia, sizeof(t->dpia));
+		t->query_id = (int64) qd->plannedstmt->queryId;
+		t->statement_hash = qd->sourceText ?
+			(int64) hash_bytes_extended((const unsigned char *) qd->sourceText,
+										strlen(qd->sourceText), 0) : 0;
+		t->nrels = nrels;
+		memcpy(t->rels, rels, sizeof(TrackedRel) * nrels);
+		for (int i = 0; i < nrels; i++)
+			statement_record(t, i, &recs[i]);
+
+		if (!exit_callback_registered)
+		{
+			before_shmem_exit(audit_backend_exit, (Datum) 0);
+			exit_callback_registered = true;
+		}
+		tracked_queue(t, recs);
+		t->subxact = GetCurrentSubTransactionId();
+		t->next = tracked;
+		tracked = t;
+	}
+}
+
+/*
+ * The queries enclosing a statement that reads under a purpose carry that
+ * purpose too (a set-returning function's rows are kept by the query that
+ * called it, and delivered by its later fetches).
+ */
+static void
+mark_enclosing(const TrackedQuery *inner)
+{
+	for (int d = 0; d < run_depth; d++)
+	{
+		QueryDesc  *outer = run_stack[d];
+		TrackedQuery *o = tracked_find(outer);
+
+		if (o != NULL)
+			continue;			/* tracked itself, or already marked */
+		o = MemoryContextAllocZero(TopMemoryContext, offsetof(TrackedQuery, rels));
+		o->qd = outer;
+		o->subxact = InvalidSubTransactionId;	/* until its end, the address reused, or the transaction's end */
+		o->epoch = inner->epoch;
+		o->with_purpose = true;
+		o->slot = -1;
+		strlcpy(o->dpia, inner->dpia, sizeof(o->dpia));
+		o->next = tracked;
+		tracked = o;
+	}
 }
 
 static void
 policy_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool execute_once)
 {
-	TrackedQuery *volatile t = tracked ? tracked_find(qd) : NULL;
+	TrackedQuery *volatile t;
+	int			depth = run_depth;
 
-	if (t && t->with_purpose)
+	if (audit == NULL || IsParallelWorker() || (tracked == NULL && !policy_any_protected()))
+	{
+		if (prev_ExecutorRun)
+			prev_ExecutorRun(qd, direction, count, execute_once);
+		else
+			standard_ExecutorRun(qd, direction, count, execute_once);
+		return;
+	}
+	t = tracked ? tracked_find(qd) : NULL;
+	if (t)
 	{
 		/*
-		 * A portal started under a purpose (a cursor, a FETCH) runs only as
-		 * long as that very purpose is valid: ended, changed, expired or
-		 * revoked since, it stops.  Invalidations committed by others are
-		 * read first (a FETCH takes no lock that would read them).
+		 * A portal runs only under the purpose it started under (a cursor,
+		 * a FETCH): ended, changed, expired or revoked since, or a purpose
+		 * begun since it started without one, it stops.  Invalidations
+		 * committed by others are read first (a FETCH takes no lock that
+		 * would read them).
 		 */
-		AcceptInvalidationMessages();
-		if (policy_purpose.epoch != t->epoch || !policy_purpose_valid())
+		bool		changed = policy_purpose.epoch != t->epoch;
+
+		if (!changed && (t->with_purpose || policy_purpose.active))
+		{
+			AcceptInvalidationMessages();
+			changed = policy_purpose_valid() != t->with_purpose;
+		}
+		if (changed && t->with_purpose)
 		{
 			policy_audit_event("refused", t->dpia, "portal used after its purpose ended or lapsed");
 			ereport(ERROR,
@@ -568,14 +913,33 @@ policy_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool ex
 							   t->dpia),
 					 errhint("Close the cursor and run the query again under a valid purpose.")));
 		}
+		if (changed)
+		{
+			policy_audit_event("refused", policy_valid_dpia(), "portal started before its purpose");
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("this statement started without the purpose the session now acts under"),
+					 errdetail("Its rows would be read under DPIA \"%s\" but audited without it.",
+							   policy_purpose.dpia),
+					 errhint("Close the cursor and run the query again under the purpose.")));
+		}
+		if (t->nrels > 0 && t->with_purpose && run_depth > 0)
+			mark_enclosing(t);
 	}
-	if (t == NULL)
+
+	if (run_depth == run_cap)
 	{
-		if (prev_ExecutorRun)
-			prev_ExecutorRun(qd, direction, count, execute_once);
-		else
-			standard_ExecutorRun(qd, direction, count, execute_once);
-		return;
+		int			cap = run_cap ? run_cap * 2 : 16;
+
+		run_stack = run_stack ? repalloc(run_stack, sizeof(QueryDesc *) * cap) :
+			MemoryContextAlloc(TopMemoryContext, sizeof(QueryDesc *) * cap);
+		run_cap = cap;
+	}
+	run_stack[run_depth++] = qd;
+	if (t && t->nrels > 0)
+	{
+		t->running = true;
+		tracked_running++;
 	}
 	PG_TRY();
 	{
@@ -586,12 +950,26 @@ policy_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool ex
 	}
 	PG_CATCH();
 	{
-		/* the failed statement is audited too, with what it had processed */
-		audit_statement(t, qd->operation, qd->estate ? qd->estate->es_processed : 0, true);
-		tracked_remove(t);
+		run_depth = depth;
+		if (t && t->nrels > 0)
+		{
+			tracked_running--;
+			t->running = false;
+			/* the failed statement is audited too, with what it had processed */
+			tracked_close(t, END_ERROR, t->rows + (qd->estate ? qd->estate->es_processed : 0));
+		}
+		if (t)
+			tracked_remove(t);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	run_depth = depth;
+	if (t && t->nrels > 0)
+	{
+		tracked_running--;
+		t->running = false;
+		t->rows += qd->estate ? qd->estate->es_processed : 0;
+	}
 }
 
 static void
@@ -601,7 +979,7 @@ policy_ExecutorEnd(QueryDesc *qd)
 
 	if (t)
 	{
-		audit_statement(t, qd->operation, qd->estate ? qd->estate->es_processed : 0, false);
+		tracked_close(t, END_NORMAL, t->rows);
 		tracked_remove(t);
 	}
 	if (prev_ExecutorEnd)
@@ -610,13 +988,46 @@ policy_ExecutorEnd(QueryDesc *qd)
 		standard_ExecutorEnd(qd);
 }
 
+/* True while a statement on a protected table runs (begin/end_purpose refuse). */
+bool
+policy_audit_reading(void)
+{
+	return tracked_running > 0;
+}
+
+/* Ends (and forgets) the tracked queries of a subtransaction, or all. */
+static void
+tracked_end_all(bool all, SubTransactionId subxact, EndHow how)
+{
+	for (TrackedQuery *t = tracked, *next; t; t = next)
+	{
+		next = t->next;
+		if (all || (t->nrels > 0 && t->subxact == subxact))
+		{
+			/* its executor state may be gone: only what the finished runs counted */
+			tracked_close(t, how, t->rows);
+			tracked_remove(t);
+		}
+	}
+}
+
 static void
 policy_xact_callback(XactEvent event, void *arg)
 {
-	/* executors of an aborted transaction never reach ExecutorEnd */
+	/*
+	 * Executors of an aborted transaction never reach ExecutorEnd (a cursor
+	 * read, then ROLLBACK): their records end here.  At commit every
+	 * executor has ended (portals are closed or persisted first); anything
+	 * left would be a missed end, written now.
+	 */
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		while (tracked)
-			tracked_remove(tracked);
+	{
+		tracked_end_all(true, InvalidSubTransactionId, END_ROLLBACK);
+		tracked_running = 0;
+		run_depth = 0;
+	}
+	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PREPARE)
+		tracked_end_all(true, InvalidSubTransactionId, END_NORMAL);
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT)
 	{
 		policy_subject_reset();
@@ -629,17 +1040,45 @@ static void
 policy_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						SubTransactionId parentSubid, void *arg)
 {
+	if (event == SUBXACT_EVENT_COMMIT_SUB)
+	{
+		/* its open cursors now belong to the parent (as its portals do) */
+		for (TrackedQuery *t = tracked; t; t = t->next)
+			if (t->subxact == mySubid)
+				t->subxact = parentSubid;
+		return;
+	}
 	if (event != SUBXACT_EVENT_ABORT_SUB)
 		return;
 	/* a caught error in the report or a purge: their rights end with them */
 	policy_subject_access_running = false;
 	policy_purge_running = false;
-	for (TrackedQuery *t = tracked, *next; t; t = next)
+	tracked_end_all(false, mySubid, END_ROLLBACK);
+}
+
+/*
+ * The backend exits (FATAL, pg_terminate_backend, disconnect) with
+ * statements open: their ends are written before it goes (a FATAL error does
+ * not reach PG_CATCH).  Runs before the transaction is aborted
+ * (ShutdownPostgres was registered earlier, so runs later), while the
+ * executor state of a running statement still exists.
+ */
+static void
+audit_backend_exit(int code, Datum arg)
+{
+	if (audit == NULL)
+		return;
+	while (tracked)
 	{
-		next = t->next;
-		if (t->subxact == mySubid)
-			tracked_remove(t);
+		TrackedQuery *t = tracked;
+		uint64		rows = t->rows;
+
+		if (t->running && t->qd && t->qd->estate)
+			rows += t->qd->estate->es_processed;
+		tracked_close(t, END_EXIT, rows);
+		tracked = t->next;
 	}
+	tracked_running = 0;
 }
 
 /* DISCARD ALL (a connection pooler handing the session on) ends the purpose. */
@@ -674,23 +1113,183 @@ audit_worker_exit(int code, Datum arg)
 	LWLockRelease(audit->lock);
 }
 
+/* A statement record first seen open at the head of the queue, and when. */
+static uint64 open_seen_seq = 0;
+static TimestampTz open_seen_at = 0;
+
+/*
+ * Copies up to AUDIT_BATCH records from the ring (lock held).  A record of
+ * a statement still running stops the copy, unless it has been waiting
+ * AUDIT_OPEN_DEFER_MS, or take_open (a flush, shutdown), or it is the first
+ * and the ring is half full: most statements end within that time and are
+ * stored once, ended.
+ */
+static int
+audit_take(AuditDb *s, AuditRecord *batch, bool take_open)
+{
+	int			n = 0;
+	bool		half_full = s->head - s->tail >= AUDIT_RING / 2;
+
+	while (n < AUDIT_BATCH && s->taken + n < s->head)
+	{
+		uint64		seq = s->taken + n;
+		AuditRecord *r = &s->ring[seq % AUDIT_RING];
+
+		if (r->kind == REC_STATEMENT && r->open && !take_open && !(n == 0 && half_full))
+		{
+			TimestampTz now = GetCurrentTimestamp();
+
+			if (open_seen_seq != seq)
+			{
+				open_seen_seq = seq;
+				open_seen_at = now;
+			}
+			if (!TimestampDifferenceExceeds(open_seen_at, now, AUDIT_OPEN_DEFER_MS))
+				break;
+		}
+		batch[n++] = *r;
+	}
+	s->taken += n;
+	return n;
+}
+
+/* The end of a statement stored open: applied to its row (or stored as a row). */
+static bool
+audit_store_end(const AuditRecord *r, Datum ids)
+{
+	static const char *sql =
+		"UPDATE brent_mdm.audit_log SET action = $6, rows = $7, detail = $8, clients = $9, "
+		"       client_ids = $10::bigint[] "
+		" WHERE ctid = (SELECT ctid FROM brent_mdm.audit_log "
+		"                  WHERE pid = $1 AND logged_at = $2 AND table_name = $3 "
+		"                    AND table_name IS NOT NULL AND rows IS NULL "
+		"                    AND query_id = $4 AND statement_hash = $5 LIMIT 1)";
+	Oid			types[10] = {INT4OID, TIMESTAMPTZOID, TEXTOID, INT8OID, INT8OID, TEXTOID,
+	INT8OID, TEXTOID, INT8OID, TEXTOID};
+	Datum		args[10];
+	char		nulls[10];
+
+	memset(nulls, ' ', sizeof(nulls));
+	args[0] = Int32GetDatum(r->pid);
+	args[1] = TimestampTzGetDatum(r->at);
+	args[2] = CStringGetTextDatum(r->table_name);
+	args[3] = Int64GetDatum(r->query_id);
+	args[4] = Int64GetDatum(r->statement_hash);
+	args[5] = CStringGetTextDatum(r->action);
+	args[6] = Int64GetDatum((int64) r->rows);
+	args[7] = CStringGetTextDatum(r->detail);
+	if (r->detail[0] == '\0')
+		nulls[7] = 'n';
+	args[8] = Int64GetDatum(r->clients);
+	if (!r->has_clients)
+		nulls[8] = 'n';
+	args[9] = ids;
+	if (ids == (Datum) 0)
+		nulls[9] = 'n';
+	if (SPI_execute_with_args(sql, 10, types, args, nulls, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "brent_mdm audit: could not store the end of a statement");
+	return SPI_processed > 0;
+}
+
+/* client_ids as an array literal (cast in the SQL), or 0 for NULL */
+static Datum
+audit_ids_text(const AuditRecord *r)
+{
+	StringInfoData ids;
+
+	if (!r->has_clients || r->open || (r->nclient_ids == 0 && r->clients > 0))
+		return (Datum) 0;
+	initStringInfo(&ids);
+	appendStringInfoChar(&ids, '{');
+	for (int k = 0; k < r->nclient_ids; k++)
+		appendStringInfo(&ids, "%s" INT64_FORMAT, k ? "," : "", r->client_ids[k]);
+	appendStringInfoChar(&ids, '}');
+	return CStringGetTextDatum(ids.data);
+}
+
+/* Stores records as rows of audit_log, in one INSERT (the columns as arrays). */
+static void
+audit_insert_rows(AuditRecord **recs, int n)
+{
+#define NCOLS 13
+	static const Oid elemtypes[NCOLS] = {TIMESTAMPTZOID, NAMEOID, NAMEOID, TEXTOID, TEXTOID,
+	TEXTOID, INT8OID, INT8OID, INT8OID, INT4OID, TEXTOID, INT8OID, TEXTOID};
+	static const char *const arraytypes[NCOLS] = {"timestamptz[]", "name[]", "name[]",
+		"text[]", "text[]", "text[]", "int8[]", "int8[]", "int8[]", "int4[]", "text[]",
+	"int8[]", "text[]"};
+	ArrayBuildState *acc[NCOLS];
+	Datum		args[NCOLS];
+	Oid			argtypes[NCOLS];
+	StringInfoData sql;
+
+	if (n == 0)
+		return;
+	for (int c = 0; c < NCOLS; c++)
+		acc[c] = initArrayResult(elemtypes[c], CurrentMemoryContext, false);
+	for (int i = 0; i < n; i++)
+	{
+		AuditRecord *r = recs[i];
+		char	   *role = GetUserNameFromId(r->role, true);
+		char	   *srole = GetUserNameFromId(r->session_role, true);
+		NameData   *rn = palloc0(sizeof(NameData));
+		NameData   *sn = palloc0(sizeof(NameData));
+		bool		has_table = r->table_name[0] != '\0';
+		Datum		ids = audit_ids_text(r);
+		char		detail[sizeof(r->detail) + 32];
+
+		namestrcpy(rn, role ? role : "");
+		namestrcpy(sn, srole ? srole : "");
+		if (r->open)
+			snprintf(detail, sizeof(detail), "%s%send not recorded", r->detail,
+					 r->detail[0] ? "; " : "");
+		else
+			strlcpy(detail, r->detail, sizeof(detail));
+		accumArrayResult(acc[0], TimestampTzGetDatum(r->at), false, TIMESTAMPTZOID, CurrentMemoryContext);
+		accumArrayResult(acc[1], NameGetDatum(rn), role == NULL, NAMEOID, CurrentMemoryContext);
+		accumArrayResult(acc[2], NameGetDatum(sn), srole == NULL, NAMEOID, CurrentMemoryContext);
+		accumArrayResult(acc[3], CStringGetTextDatum(r->dpia), r->dpia[0] == '\0', TEXTOID, CurrentMemoryContext);
+		accumArrayResult(acc[4], CStringGetTextDatum(r->action), false, TEXTOID, CurrentMemoryContext);
+		accumArrayResult(acc[5], CStringGetTextDatum(r->table_name), !has_table, TEXTOID, CurrentMemoryContext);
+		/* rows NULL: the statement had not ended when its record was stored */
+		accumArrayResult(acc[6], Int64GetDatum((int64) r->rows), !has_table || r->open, INT8OID, CurrentMemoryContext);
+		accumArrayResult(acc[7], Int64GetDatum(r->query_id), !has_table, INT8OID, CurrentMemoryContext);
+		accumArrayResult(acc[8], Int64GetDatum(r->statement_hash), !has_table, INT8OID, CurrentMemoryContext);
+		accumArrayResult(acc[9], Int32GetDatum(r->pid), false, INT4OID, CurrentMemoryContext);
+		accumArrayResult(acc[10], CStringGetTextDatum(detail), detail[0] == '\0', TEXTOID, CurrentMemoryContext);
+		accumArrayResult(acc[11], Int64GetDatum(r->clients), !r->has_clients || r->open, INT8OID, CurrentMemoryContext);
+		accumArrayResult(acc[12], ids, ids == (Datum) 0, TEXTOID, CurrentMemoryContext);
+	}
+	initStringInfo(&sql);
+	appendStringInfoString(&sql,
+						   "INSERT INTO brent_mdm.audit_log (logged_at, role_name, session_role, "
+						   "dpia_id, action, table_name, rows, query_id, statement_hash, pid, detail, "
+						   "clients, client_ids) "
+						   "SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13::bigint[] FROM unnest(");
+	for (int c = 0; c < NCOLS; c++)
+	{
+		args[c] = makeArrayResult(acc[c], CurrentMemoryContext);
+		argtypes[c] = get_array_type(elemtypes[c]);
+		appendStringInfo(&sql, "%s$%d::%s", c ? ", " : "", c + 1, arraytypes[c]);
+	}
+	appendStringInfoString(&sql, ") AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13)");
+	if (SPI_execute_with_args(sql.data, NCOLS, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "brent_mdm audit: could not store %d audit records", n);
+}
+
 /* Stores up to AUDIT_BATCH records in one transaction; returns how many. */
 static int
-audit_store_batch(int slot)
+audit_store_batch(int slot, bool take_open)
 {
 	AuditDb    *s = &audit->db[slot];
 	static AuditRecord batch[AUDIT_BATCH];
-	int			n = 0;
-	uint64		tail;
+	static AuditRecord *rows[AUDIT_BATCH];
+	int			n;
+	uint64		taken;
 	Oid			logrel;
 
-	LWLockAcquire(audit->lock, LW_SHARED);
-	tail = s->tail;
-	while (n < AUDIT_BATCH && tail + n < s->head)
-	{
-		batch[n] = s->ring[(tail + n) % AUDIT_RING];
-		n++;
-	}
+	LWLockAcquire(audit->lock, LW_EXCLUSIVE);
+	taken = s->taken;
+	n = audit_take(s, batch, take_open);
 	LWLockRelease(audit->lock);
 	if (n == 0)
 		return 0;
@@ -706,73 +1305,20 @@ audit_store_batch(int slot)
 				 errdetail("The extension brent_mdm is not installed in the database.")));
 	else
 	{
-		/* one INSERT per batch, the columns as arrays */
-#define NCOLS 13
-		static const Oid elemtypes[NCOLS] = {TIMESTAMPTZOID, NAMEOID, NAMEOID, TEXTOID, TEXTOID,
-		TEXTOID, INT8OID, INT8OID, INT8OID, INT4OID, TEXTOID, INT8OID, TEXTOID};
-		static const char *const arraytypes[NCOLS] = {"timestamptz[]", "name[]", "name[]",
-			"text[]", "text[]", "text[]", "int8[]", "int8[]", "int8[]", "int4[]", "text[]",
-		"int8[]", "text[]"};
-		ArrayBuildState *acc[NCOLS];
-		Datum		args[NCOLS];
-		Oid			argtypes[NCOLS];
-		StringInfoData sql;
+		int			nrows = 0;
+		int			nends = 0;
 
-		for (int c = 0; c < NCOLS; c++)
-			acc[c] = initArrayResult(elemtypes[c], CurrentMemoryContext, false);
-		for (int i = 0; i < n; i++)
-		{
-			AuditRecord *r = &batch[i];
-			char	   *role = GetUserNameFromId(r->role, true);
-			char	   *srole = GetUserNameFromId(r->session_role, true);
-			NameData   *rn = palloc0(sizeof(NameData));
-			NameData   *sn = palloc0(sizeof(NameData));
-			bool		has_table = r->table_name[0] != '\0';
-
-			namestrcpy(rn, role ? role : "");
-			namestrcpy(sn, srole ? srole : "");
-			accumArrayResult(acc[0], TimestampTzGetDatum(r->at), false, TIMESTAMPTZOID, CurrentMemoryContext);
-			accumArrayResult(acc[1], NameGetDatum(rn), role == NULL, NAMEOID, CurrentMemoryContext);
-			accumArrayResult(acc[2], NameGetDatum(sn), srole == NULL, NAMEOID, CurrentMemoryContext);
-			accumArrayResult(acc[3], CStringGetTextDatum(r->dpia), r->dpia[0] == '\0', TEXTOID, CurrentMemoryContext);
-			accumArrayResult(acc[4], CStringGetTextDatum(r->action), false, TEXTOID, CurrentMemoryContext);
-			accumArrayResult(acc[5], CStringGetTextDatum(r->table_name), !has_table, TEXTOID, CurrentMemoryContext);
-			accumArrayResult(acc[6], Int64GetDatum((int64) r->rows), !has_table, INT8OID, CurrentMemoryContext);
-			accumArrayResult(acc[7], Int64GetDatum(r->query_id), !has_table, INT8OID, CurrentMemoryContext);
-			accumArrayResult(acc[8], Int64GetDatum(r->statement_hash), !has_table, INT8OID, CurrentMemoryContext);
-			accumArrayResult(acc[9], Int32GetDatum(r->pid), false, INT4OID, CurrentMemoryContext);
-			accumArrayResult(acc[10], CStringGetTextDatum(r->detail), r->detail[0] == '\0', TEXTOID, CurrentMemoryContext);
-			accumArrayResult(acc[11], Int64GetDatum(r->clients), !r->has_clients, INT8OID, CurrentMemoryContext);
-			{
-				/* the ids as an array literal, cast in the INSERT */
-				StringInfoData ids;
-
-				initStringInfo(&ids);
-				appendStringInfoChar(&ids, '{');
-				for (int k = 0; k < r->nclient_ids; k++)
-					appendStringInfo(&ids, "%s" INT64_FORMAT, k ? "," : "", r->client_ids[k]);
-				appendStringInfoChar(&ids, '}');
-				accumArrayResult(acc[12], CStringGetTextDatum(ids.data),
-								 !r->has_clients || (r->nclient_ids == 0 && r->clients > 0),
-								 TEXTOID, CurrentMemoryContext);
-			}
-		}
-		initStringInfo(&sql);
-		appendStringInfoString(&sql,
-							   "INSERT INTO brent_mdm.audit_log (logged_at, role_name, session_role, "
-							   "dpia_id, action, table_name, rows, query_id, statement_hash, pid, detail, "
-							   "clients, client_ids) "
-							   "SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13::bigint[] FROM unnest(");
-		for (int c = 0; c < NCOLS; c++)
-		{
-			args[c] = makeArrayResult(acc[c], CurrentMemoryContext);
-			argtypes[c] = get_array_type(elemtypes[c]);
-			appendStringInfo(&sql, "%s$%d::%s", c ? ", " : "", c + 1, arraytypes[c]);
-		}
-		appendStringInfoString(&sql, ") AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13)");
 		SPI_connect();
-		if (SPI_execute_with_args(sql.data, NCOLS, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "brent_mdm audit: could not store %d audit records", n);
+		/* new rows first: the open rows that ends in this batch apply to */
+		for (int i = 0; i < n; i++)
+			if (batch[i].kind != REC_END)
+				rows[nrows++] = &batch[i];
+		audit_insert_rows(rows, nrows);
+		/* then the ends of statements stored open (a row of their own if that is gone) */
+		for (int i = 0; i < n; i++)
+			if (batch[i].kind == REC_END && !audit_store_end(&batch[i], audit_ids_text(&batch[i])))
+				rows[nends++] = &batch[i];
+		audit_insert_rows(rows, nends);
 		SPI_finish();
 	}
 	PopActiveSnapshot();
@@ -780,7 +1326,8 @@ audit_store_batch(int slot)
 	pgstat_report_activity(STATE_IDLE, NULL);
 
 	LWLockAcquire(audit->lock, LW_EXCLUSIVE);
-	s->tail = tail + n;
+	s->tail = taken + n;
+	s->stored_lsn = XactLastCommitEnd;
 	LWLockRelease(audit->lock);
 	return n;
 }
@@ -791,15 +1338,21 @@ policy_audit_worker_main(Datum arg)
 	int			slot = DatumGetInt32(arg);
 	Oid			dbid;
 	int			idle = 0;
+	TimestampTz shutdown_at = 0;
 
 	memcpy(&dbid, MyBgworkerEntry->bgw_extra, sizeof(Oid));
-	pqsignal(SIGTERM, die);
+	/*
+	 * SIGTERM (shutdown, or pg_terminate_backend) does not interrupt a
+	 * batch: the worker stores what is queued and what backends still
+	 * being terminated write, then leaves.
+	 */
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid, 0);
 	/*
 	 * The records were safe from the user's ROLLBACK the moment they reached
 	 * shared memory; a crash loses what is not stored yet either way, so the
-	 * worker does not wait for each commit's WAL flush.
+	 * worker does not wait for each commit's WAL flush (audit_flush() does).
 	 */
 	SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 
@@ -811,29 +1364,34 @@ policy_audit_worker_main(Datum arg)
 	}
 	audit->db[slot].state = WORKER_RUNNING;
 	audit->db[slot].latch = MyLatch;
+	/* what an earlier worker copied but did not store is copied again */
+	audit->db[slot].taken = audit->db[slot].tail;
 	LWLockRelease(audit->lock);
 	before_shmem_exit(audit_worker_exit, Int32GetDatum(slot));
 
 	for (;;)
 	{
 		int			rc;
+		bool		urgent;
+		bool		take_open;
+		bool		leave = false;
 
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
-		if (audit_store_batch(slot) > 0)
+		if (ShutdownRequestPending && shutdown_at == 0)
+			shutdown_at = GetCurrentTimestamp();
+		LWLockAcquire(audit->lock, LW_SHARED);
+		take_open = audit->db[slot].flush_wanted || shutdown_at != 0;
+		urgent = take_open || audit->db[slot].head - audit->db[slot].tail >= AUDIT_RING / 2;
+		LWLockRelease(audit->lock);
+		if (audit_store_batch(slot, take_open) > 0)
 		{
-			bool		urgent;
-
 			idle = 0;
 			/*
 			 * Records are stored in batches: unless the ring is half full or
 			 * someone waits in audit_flush(), let them gather for a while
 			 * (one transaction per batch, not per record).
 			 */
-			LWLockAcquire(audit->lock, LW_SHARED);
-			urgent = audit->db[slot].flush_wanted ||
-				audit->db[slot].head - audit->db[slot].tail >= AUDIT_RING / 2;
-			LWLockRelease(audit->lock);
 			if (!urgent)
 				(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 								 AUDIT_GATHER_MS, PG_WAIT_EXTENSION);
@@ -841,34 +1399,47 @@ policy_audit_worker_main(Datum arg)
 		}
 		LWLockAcquire(audit->lock, LW_EXCLUSIVE);
 		audit->db[slot].flush_wanted = false;
-		LWLockRelease(audit->lock);
-		if (idle >= AUDIT_IDLE_TICKS)
+		if (shutdown_at != 0)
 		{
-			/* leave (freeing the slot) only with nothing left to store */
-			bool		leave = false;
-
-			LWLockAcquire(audit->lock, LW_EXCLUSIVE);
-			if (audit->db[slot].head == audit->db[slot].tail)
+			/*
+			 * Shutting down: backends being terminated write the ends of
+			 * their open statements; leave when none is open and all is
+			 * stored (or after AUDIT_SHUTDOWN_MS).
+			 */
+			if (audit->db[slot].head == audit->db[slot].tail &&
+				(audit->db[slot].reserved == 0 ||
+				 TimestampDifferenceExceeds(shutdown_at, GetCurrentTimestamp(), AUDIT_SHUTDOWN_MS)))
+				leave = true;
+		}
+		else if (idle >= AUDIT_IDLE_TICKS)
+		{
+			/* leave (freeing the slot) only with nothing stored or open */
+			if (audit->db[slot].head == audit->db[slot].tail && audit->db[slot].reserved == 0)
 			{
 				audit->db[slot].dbid = InvalidOid;
-				audit->db[slot].state = WORKER_NONE;
-				audit->db[slot].latch = NULL;
 				leave = true;
 			}
-			LWLockRelease(audit->lock);
-			if (leave)
-				proc_exit(0);
 			idle = 0;
-			continue;
 		}
-		rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100L,
-					   PG_WAIT_EXTENSION);
+		if (leave)
+		{
+			audit->db[slot].state = WORKER_NONE;
+			audit->db[slot].latch = NULL;
+		}
+		LWLockRelease(audit->lock);
+		if (leave)
+			proc_exit(0);
+		rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					   shutdown_at != 0 ? 10L : AUDIT_OPEN_DEFER_MS, PG_WAIT_EXTENSION);
 		if (rc & WL_TIMEOUT)
 			idle++;
 	}
 }
 
-/* Waits until every record appended so far in this database is stored. */
+/*
+ * Waits until every record appended so far in this database is stored and
+ * its WAL flushed (it then survives a crash).
+ */
 PG_FUNCTION_INFO_V1(policy_audit_flush);
 Datum
 policy_audit_flush(PG_FUNCTION_ARGS)
@@ -900,12 +1471,18 @@ policy_audit_flush(PG_FUNCTION_ARGS)
 	for (;;)
 	{
 		bool		done;
+		XLogRecPtr	lsn;
 
 		LWLockAcquire(audit->lock, LW_SHARED);
 		done = audit->db[slot].dbid != MyDatabaseId || audit->db[slot].tail >= target;
+		lsn = audit->db[slot].stored_lsn;
 		LWLockRelease(audit->lock);
 		if (done)
+		{
+			if (!XLogRecPtrIsInvalid(lsn) && !RecoveryInProgress())
+				XLogFlush(lsn);
 			PG_RETURN_BOOL(true);
+		}
 		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), timeout_ms))
 			PG_RETURN_BOOL(false);
 		CHECK_FOR_INTERRUPTS();

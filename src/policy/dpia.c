@@ -414,6 +414,11 @@ policy_begin_purpose(PG_FUNCTION_ARGS)
 						GetUserNameFromId(user, true) ? GetUserNameFromId(user, true) : "?",
 						GetUserNameFromId(session_user, true) ? GetUserNameFromId(session_user, true) : "?"),
 			   "RESET ROLE, then begin the purpose.");
+	if (policy_audit_reading())
+		refuse(dpia, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+			   "a purpose cannot begin inside a statement that reads a protected table",
+			   "The statement started without the purpose: what it read under it would be audited without it.",
+			   "Call brent_mdm.begin_purpose() in a statement of its own.");
 	if (policy_purpose.active)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -470,6 +475,11 @@ policy_end_purpose(PG_FUNCTION_ARGS)
 
 	if (!policy_purpose.active)
 		PG_RETURN_NULL();
+	if (policy_audit_reading())
+		refuse(policy_purpose.dpia, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+			   "a purpose cannot end inside a statement that reads a protected table",
+			   "The statement started under the purpose and is audited under it.",
+			   "Call brent_mdm.end_purpose() in a statement of its own.");
 	ended = cstring_to_text(policy_purpose.dpia);
 	policy_end_purpose_internal(NULL);
 	PG_RETURN_TEXT_P(ended);

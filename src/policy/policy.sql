@@ -127,6 +127,11 @@ COMMENT ON COLUMN brent_mdm.audit_log.client_ids IS
   'Those client ids, when there were at most 16 (NULL when more: the statement counts as a bulk access)';
 CREATE INDEX audit_log_client_ids ON brent_mdm.audit_log USING gin (client_ids);
 CREATE INDEX audit_log_logged_at ON brent_mdm.audit_log (logged_at);
+-- rows of statements stored before they ended, found again when their end is stored
+CREATE INDEX audit_log_open ON brent_mdm.audit_log (pid, logged_at)
+  WHERE rows IS NULL AND table_name IS NOT NULL;
+COMMENT ON COLUMN brent_mdm.audit_log.rows IS
+  'Rows returned or changed; NULL when the statement''s end was never recorded (a server crash while it ran: treat as a possible access to every row of the table)';
 COMMENT ON TABLE brent_mdm.audit_log IS
   'Every statement on a protected table, and every purpose begun, ended or refused; written by the audit worker (survives ROLLBACK)';
 SELECT pg_catalog.pg_extension_config_dump('brent_mdm.audit_log', '');

@@ -617,10 +617,12 @@ policy_subject_access_report(PG_FUNCTION_ARGS)
 		report_rows(rsinfo->setResult, rsinfo->setDesc, "audit",
 					"SELECT CASE WHEN l.action = 'subject_access' THEN 'subject access report'"
 					"            WHEN l.client_ids && $1 THEN 'access'"
+					"            WHEN l.rows IS NULL THEN 'possible access (end not recorded)'"
 					"            ELSE 'possible access (' || l.clients || ' persons)' END, l.*"
 					"  FROM brent_mdm.audit_log l"
 					" WHERE l.client_ids && $1"
-					"    OR (l.client_ids IS NULL AND l.clients > 0 AND l.table_name = ANY ($2))"
+					"    OR (l.client_ids IS NULL AND (l.clients > 0 OR l.rows IS NULL)"
+					"        AND l.table_name = ANY ($2))"
 					" ORDER BY l.audit_id",
 					2, argtypes, args);
 	}
