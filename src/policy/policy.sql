@@ -138,16 +138,21 @@ SELECT pg_catalog.pg_extension_config_dump('brent_mdm.audit_log', '');
 SELECT pg_catalog.pg_extension_config_dump('brent_mdm.audit_log_audit_id_seq', '');
 
 -- The audit log is append-only whatever the grants: no UPDATE, DELETE or
--- TRUNCATE (a superuser can disable the trigger to archive old records).
+-- TRUNCATE but by a superuser (the audit worker, which completes the records
+-- of statements stored before they ended; a superuser could disable the
+-- trigger anyway, e.g. to archive old records).
 CREATE FUNCTION brent_mdm.audit_log_append_only() RETURNS trigger
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+  IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD WHEN 'UPDATE' THEN NEW END;
+  END IF;
   RAISE EXCEPTION 'brent_mdm.audit_log is append-only' USING ERRCODE = '42501',
     DETAIL = format('%s of audit records is refused, whoever was granted it.', TG_OP),
     HINT = 'A superuser archiving old records disables the trigger audit_log_append_only for that.';
 END $$;
 COMMENT ON FUNCTION brent_mdm.audit_log_append_only() IS
-  'Internal trigger: refuses UPDATE, DELETE and TRUNCATE of the audit log';
+  'Internal trigger: refuses UPDATE, DELETE and TRUNCATE of the audit log to every role but superusers (the audit worker)';
 REVOKE ALL ON FUNCTION brent_mdm.audit_log_append_only() FROM PUBLIC;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON brent_mdm.audit_log
   FOR EACH ROW EXECUTE FUNCTION brent_mdm.audit_log_append_only();
