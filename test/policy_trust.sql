@@ -62,7 +62,7 @@ ALTER TABLE "Care".visit_c OWNER TO tr_owner;
 ALTER TABLE "Care".note OWNER TO tr_owner;
 ALTER TABLE "Care".note_extra OWNER TO tr_owner;
 
-SELECT plan(36);
+SELECT plan(37);
 
 -- ---- protect() on a schema whose name needs quoting ----
 \set LAST_ERROR_SQLSTATE none
@@ -199,6 +199,13 @@ SELECT is(:'LAST_ERROR_SQLSTATE'::text, 'none', 'built-in functions and operator
 SELECT ok((SELECT qual FROM pg_policies WHERE schemaname = 'Care' AND policyname = 'brent_mdm_dpia_tr_a')
           LIKE '%purpose_is(''tr_a''::text) AND ((date_of_birth > %',
           'the policy holds the canonical filter after the purpose');
+SET SESSION AUTHORIZATION tr_gov;
+CREATE FUNCTION "Care".watch(text) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$;
+CREATE DOMAIN "Care".watched AS text CHECK ("Care".watch(VALUE));
+\set LAST_ERROR_SQLSTATE none
+SELECT brent_mdm.set_table_scope('tr_a', '"Care".child', 'read', $$system::"Care".watched = 'schools'$$);
+RESET SESSION AUTHORIZATION;
+SELECT is(:'LAST_ERROR_SQLSTATE'::text, '22023', 'a filter casting to a domain (whose CHECK runs a SQL function) is refused');
 SET SESSION AUTHORIZATION tr_gov;
 \set LAST_ERROR_SQLSTATE none
 SELECT brent_mdm.set_table_scope('tr_a', '"Care".child', 'read', 'count(*) > 0');

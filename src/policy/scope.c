@@ -65,6 +65,12 @@ filter_walker(Node *node, Oid *bad)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("a row filter cannot contain a subquery"),
 				 errhint("A row filter is a condition on the table's own columns.")));
+	if (IsA(node, CoerceToDomain))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a row filter cannot cast to a domain"),
+				 errdetail("A domain's CHECK constraints may call functions of any language."),
+				 errhint("Cast to the domain's base type.")));
 	if (IsA(node, Var) && ((Var *) node)->varlevelsup != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
