@@ -230,9 +230,19 @@ plan_walker(Plan *plan, WalkState *w, int depth)
 			(void) expr_walker((Node *) ((BitmapHeapScan *) plan)->bitmapqualorig, w);
 			break;
 		case T_NestLoop:
+			(void) expr_walker((Node *) ((Join *) plan)->joinqual, w);
+			break;
 		case T_MergeJoin:
+			(void) expr_walker((Node *) ((Join *) plan)->joinqual, w);
+			(void) expr_walker((Node *) ((MergeJoin *) plan)->mergeclauses, w);
+			break;
 		case T_HashJoin:
 			(void) expr_walker((Node *) ((Join *) plan)->joinqual, w);
+			(void) expr_walker((Node *) ((HashJoin *) plan)->hashclauses, w);
+			(void) expr_walker((Node *) ((HashJoin *) plan)->hashkeys, w);
+			break;
+		case T_Hash:
+			(void) expr_walker((Node *) ((Hash *) plan)->hashkeys, w);
 			break;
 		case T_SubqueryScan:
 			children = list_make1(((SubqueryScan *) plan)->subplan);
