@@ -12,7 +12,9 @@
 set -uo pipefail
 db=brent_mdm_audit
 q() { psql -X -Atq -d "$db" -c "$1" 2>/dev/null; }
-wait_up() { for _ in $(seq 1 120); do psql -X -Atq -d "$db" -c "SELECT 1" >/dev/null 2>&1 && return 0; sleep 0.5; done; return 1; }
+source "$(dirname "$0")/lib/sessions.sh"     # await: poll a state with a bound
+trap sess_cleanup EXIT
+wait_up() { await "the server to accept connections again" "SELECT true"; }
 export AUDIT_PASSWORD=analyst-pw-$$
 as_analyst() { PGPASSWORD=$AUDIT_PASSWORD psql -X -At -v ON_ERROR_STOP=1 -U aua_analyst -d "$db" "$@"; }
 logfile=$(pg_lsclusters -h 2>/dev/null | awk -v v="${PGVERSION:-15}" '$1 == v && $2 == "regress" { print $7 }')
@@ -130,14 +132,11 @@ m=$(q "SELECT coalesce(max(audit_id), 0) FROM brent_mdm.audit_log")
 # a first read, and a flush that makes the worker try to store it (and wait for the lock)
 as_analyst -c "SELECT brent_mdm.begin_purpose('aua_dpia')" -c "SELECT count(*) FROM aua.fill_masked" \
   -c "SELECT brent_mdm.audit_flush(100)" >/dev/null 2>&1
-waiting=0
-for _ in $(seq 1 300); do
-  waiting=$(q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+worker_waits="SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
                 WHERE a.backend_type = 'brent_mdm audit worker' AND a.datname = current_database()
-                  AND l.relation = 'brent_mdm.audit_log'::regclass AND NOT l.granted")
-  [ "$waiting" = "1" ] && break
-  sleep 0.1
-done
+                  AND l.relation = 'brent_mdm.audit_log'::regclass AND NOT l.granted"
+await "the audit worker to wait for the lock on audit_log" "SELECT ($worker_waits) = 1"
+waiting=$(q "$worker_waits")
 check "the audit worker waits for the lock on audit_log" "1" "$waiting"
 # one session under its purpose reads until the queue is full: the read that finds it full
 # waits, then fails (fail closed, 10 s); then a read cancelled while it waits (statement_timeout)
