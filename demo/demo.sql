@@ -150,46 +150,6 @@ SELECT change_id, client_id, change, system, record_key FROM brent_mdm.client_ch
 UNLISTEN *;
 
 \echo
-\echo '-- Early Years: families with under-fives who moved into the borough in the last three months'
-\echo '-- (reference date 2026-03-31): one query over the Client Index -- an adult (a system that holds only'
-\echo '-- adults knows them) whose earliest record at any address is recent, and the under-fives at the same'
-\echo '-- postcode whose family name shares a name key with the adult''s names (patronymics included)'
-CREATE TEMP VIEW under_fives_moved_in AS
-SELECT adult.postcode, coalesce(adult.family_name, a.name) AS family, a.first_seen AS moved_in,
-       child.client_id, child.given_name, child.date_of_birth
-  FROM brent_mdm.client adult
-  JOIN LATERAL (SELECT min(r.address_from) AS first_seen, bool_or(s.min_age > 0) AS adult_system,
-                       max(coalesce(r.full_name, r.family_name)) AS name,
-                       array_agg(DISTINCT k) AS name_keys
-                  FROM brent_mdm.client_record r JOIN brent_mdm.client_source s USING (system)
-                  CROSS JOIN LATERAL unnest(brent_mdm.name_keys(coalesce(r.full_name, r.family_name))) k
-                 WHERE r.client_id = adult.client_id) a ON true
-  JOIN brent_mdm.client child
-    ON child.status = 'active' AND child.postcode = adult.postcode
-   AND child.date_of_birth > date '2026-03-31' - interval '5 years'
-   AND brent_mdm.name_keys(child.family_name) && a.name_keys
- WHERE adult.status = 'active' AND a.first_seen >= date '2026-03-31' - interval '3 months'
-   AND (a.adult_system OR adult.date_of_birth <= date '2026-03-31' - interval '16 years');
-SELECT postcode, string_agg(DISTINCT family, ', ') AS adults, min(moved_in) AS moved_in,
-       string_agg(DISTINCT given_name || ' (' || date_of_birth || ')', ', ') AS under_fives
-  FROM under_fives_moved_in GROUP BY postcode ORDER BY 3 DESC, 1 LIMIT 15;
-
-\echo
-\echo '-- ... and how that answer compares with the ground truth'
-WITH found_households AS (
-  SELECT DISTINCT t.household_id FROM (SELECT DISTINCT client_id FROM under_fives_moved_in) f
-    JOIN brent_mdm.client_record r USING (client_id)
-    JOIN borough_truth.source_record t ON t.system = r.system AND t.record_key = r.record_key),
-true_households AS (
-  SELECT DISTINCT h.household_id FROM borough_truth.household h JOIN borough_truth.person p USING (household_id)
-   WHERE h.arrived_on BETWEEN date '2026-03-31' - interval '3 months' AND date '2026-03-31'
-     AND p.date_of_birth > date '2026-03-31' - interval '5 years'
-     AND (p.in_borough_to IS NULL OR p.in_borough_to > date '2026-03-31'))
-SELECT (SELECT count(*) FROM true_households) AS true_families,
-       (SELECT count(*) FROM found_households) AS families_found,
-       (SELECT count(*) FROM found_households JOIN true_households USING (household_id)) AS found_and_true;
-
-\echo
 \echo '-- Purpose-bound access: the Early Years DPIA.  The early years table is protected; the'
 \echo '-- DPIA covers children under five, shows names, the year of birth and the postcode sector,'
 \echo '-- and is granted to the analyst role ey_analyst.'
@@ -212,6 +172,19 @@ SELECT count(*) AS columns_in_scope FROM (
 SELECT brent_mdm.approve_dpia('early_years', 'Data Protection Officer', now() + interval '1 year') AS status;
 SELECT brent_mdm.grant_purpose('early_years', 'ey_analyst') AS grant;
 GRANT SELECT ON borough.early_years_masked TO ey_analyst;
+\echo '-- The Client Index is under the same regime: protected, its reads audited, and the DPIA'
+\echo '-- shows the names, dates of birth and postcodes that finding families needs (nothing else:'
+\echo '-- NHS, NI numbers, addresses stay redacted)'
+SELECT brent_mdm.protect('brent_mdm.client') AS masking_view;
+SELECT brent_mdm.protect('brent_mdm.client_record') AS masking_view;
+SELECT brent_mdm.set_table_scope('early_years', t, 'read') AS scope
+  FROM unnest('{brent_mdm.client,brent_mdm.client_record}'::regclass[]) t;
+SELECT count(*) AS columns_in_scope FROM (
+  SELECT brent_mdm.set_column_scope('early_years', t::regclass, c, 'clear')
+    FROM (VALUES ('brent_mdm.client', '{client_id,status,given_name,family_name,date_of_birth,postcode}'::text[]),
+                 ('brent_mdm.client_record', '{client_id,system,full_name,family_name,address_from}')) v(t, cs),
+         unnest(cs) c) s;
+GRANT SELECT ON brent_mdm.client_masked, brent_mdm.client_record_masked, brent_mdm.client_source TO ey_analyst;
 -- another DPIA, approved but not granted to the analyst
 SELECT brent_mdm.register_dpia('adult_social_care', 'Adult social care reviews', 'Review care packages',
          'public_task', 'London Borough of Brent', 'Director of Adult Social Care') AS dpia;
@@ -220,7 +193,8 @@ SELECT brent_mdm.approve_dpia('adult_social_care', 'Data Protection Officer', no
 \echo
 \echo '-- The analyst, without a purpose: the same query sees nothing'
 SET SESSION AUTHORIZATION ey_analyst;
-SELECT count(*) AS children FROM borough.early_years_masked;
+SELECT (SELECT count(*) FROM borough.early_years_masked) AS children,
+       (SELECT count(*) FROM brent_mdm.client_masked) AS clients;
 \echo '-- ... and cannot act under a purpose she has no grant for'
 \set ON_ERROR_STOP 0
 SELECT brent_mdm.begin_purpose('adult_social_care');
@@ -236,8 +210,50 @@ SELECT postcode AS sector, count(*) AS children, min(child_dob) AS born_from_yea
 \echo '-- outside the DPIA''s scope and is redacted)'
 SELECT child_ref, child_first_name, child_last_name, child_dob, postcode, parent_carer_name
   FROM borough.early_years_masked ORDER BY child_ref LIMIT 3;
+\echo
+\echo '-- Under the same DPIA: families with under-fives who moved into the borough in the last three'
+\echo '-- months (reference date 2026-03-31), one query over the Client Index as the analyst sees it:'
+\echo '-- an adult (a system that holds only adults knows them) whose earliest record at any address'
+\echo '-- is recent, and the under-fives at the same postcode whose family name shares a name key'
+\echo '-- with the adult''s names (patronymics included)'
+CREATE TEMP VIEW under_fives_moved_in AS
+SELECT adult.postcode, coalesce(adult.family_name, a.name) AS family, a.first_seen AS moved_in,
+       child.client_id, child.given_name, child.date_of_birth
+  FROM brent_mdm.client_masked adult
+  JOIN LATERAL (SELECT min(r.address_from) AS first_seen, bool_or(s.min_age > 0) AS adult_system,
+                       max(coalesce(r.full_name, r.family_name)) AS name,
+                       array_agg(DISTINCT k) AS name_keys
+                  FROM brent_mdm.client_record_masked r JOIN brent_mdm.client_source s USING (system)
+                  CROSS JOIN LATERAL unnest(brent_mdm.name_keys(coalesce(r.full_name, r.family_name))) k
+                 WHERE r.client_id = adult.client_id) a ON true
+  JOIN brent_mdm.client_masked child
+    ON child.status = 'active' AND child.postcode = adult.postcode
+   AND child.date_of_birth > date '2026-03-31' - interval '5 years'
+   AND brent_mdm.name_keys(child.family_name) && a.name_keys
+ WHERE adult.status = 'active' AND a.first_seen >= date '2026-03-31' - interval '3 months'
+   AND (a.adult_system OR adult.date_of_birth <= date '2026-03-31' - interval '16 years');
+SELECT postcode, string_agg(DISTINCT family, ', ') AS adults, min(moved_in) AS moved_in,
+       string_agg(DISTINCT given_name || ' (' || date_of_birth || ')', ', ') AS under_fives
+  FROM under_fives_moved_in GROUP BY postcode ORDER BY 3 DESC, 1 LIMIT 15;
+-- the children found, kept for the comparison with the truth below
+CREATE TEMP TABLE under_fives_found AS SELECT DISTINCT client_id FROM under_fives_moved_in;
 SELECT brent_mdm.end_purpose();
 RESET SESSION AUTHORIZATION;
+
+\echo
+\echo '-- ... and how that answer compares with the ground truth (the superuser, who holds it)'
+WITH found_households AS (
+  SELECT DISTINCT t.household_id FROM under_fives_found f
+    JOIN brent_mdm.client_record r USING (client_id)
+    JOIN borough_truth.source_record t ON t.system = r.system AND t.record_key = r.record_key),
+true_households AS (
+  SELECT DISTINCT h.household_id FROM borough_truth.household h JOIN borough_truth.person p USING (household_id)
+   WHERE h.arrived_on BETWEEN date '2026-03-31' - interval '3 months' AND date '2026-03-31'
+     AND p.date_of_birth > date '2026-03-31' - interval '5 years'
+     AND (p.in_borough_to IS NULL OR p.in_borough_to > date '2026-03-31'))
+SELECT (SELECT count(*) FROM true_households) AS true_families,
+       (SELECT count(*) FROM found_households) AS families_found,
+       (SELECT count(*) FROM found_households JOIN true_households USING (household_id)) AS found_and_true;
 
 \echo
 \echo '-- The governance officer: who used which personal data, under which DPIA, this quarter and last'

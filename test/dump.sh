@@ -24,6 +24,18 @@ SELECT brent_mdm.register_dpia('ey', 'Early years', 'Support', 'public_task', 'B
 SELECT brent_mdm.record_objection((SELECT min(client_id) FROM brent_mdm.client), 'objection', 'Art. 21', 'ey');
 SELECT brent_mdm.record_objection((SELECT max(client_id) FROM brent_mdm.client), 'restriction', 'Art. 18');
 SELECT brent_mdm.set_retention_rule('system:housing', interval '7 years', 'recorded_at');
+-- the Client Index under the DPIA, read by an analyst
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dump_analyst') THEN CREATE ROLE dump_analyst; END IF;
+END $$;
+SELECT brent_mdm.protect('brent_mdm.client'), brent_mdm.protect('brent_mdm.client_record');
+SELECT brent_mdm.set_table_scope('ey', 'brent_mdm.client', 'read', $$status = 'active'$$);
+SELECT brent_mdm.set_column_scope('ey', 'brent_mdm.client', 'given_name', 'clear');
+SELECT brent_mdm.set_column_scope('ey', 'brent_mdm.client', 'date_of_birth', 'year');
+SELECT brent_mdm.approve_dpia('ey', 'DPO', now() + interval '1 day');
+SELECT brent_mdm.grant_purpose('ey', 'dump_analyst');
+GRANT USAGE ON SCHEMA brent_mdm TO dump_analyst;
+GRANT SELECT ON brent_mdm.client_masked TO dump_analyst;
 SQL
 dump=$(mktemp)
 trap 'rm -f "$dump"' EXIT
@@ -32,7 +44,7 @@ createdb "$dst"
 pg_restore -d "$dst" "$dump" 2>&1 | grep -v "^$" || true
 
 q() { psql -X -Atd "$1" -c "$2"; }
-echo "1..13"
+echo "1..16"
 n=0; fail=0
 check() { n=$((n+1)); if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (expected '$2', got '$3')"; fail=1; fi; }
 check "the extension is restored" "$(q "$src" "SELECT extversion FROM pg_extension WHERE extname = 'brent_mdm'")" \
@@ -53,6 +65,20 @@ golden="SELECT md5(string_agg(c::text, ',' ORDER BY client_id)) FROM brent_mdm.c
 check "golden records are kept as they were" "$(q "$src" "$golden")" "$(q "$dst" "$golden")"
 hist="SELECT count(*) || '/' || (SELECT count(*) FROM brent_mdm.client_change) FROM brent_mdm.client_history"
 check "history and change feed are kept, not replayed" "$(q "$src" "$hist")" "$(q "$dst" "$hist")"
+prot="SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (SELECT tablename || ':' || policyname || ':' || qual AS x FROM pg_policies WHERE schemaname = 'brent_mdm' UNION ALL SELECT relname || ':' || relrowsecurity || ':' || relowner::regrole || ':' || coalesce(relacl::text, '') FROM pg_class WHERE relnamespace = 'brent_mdm'::regnamespace AND relname IN ('client', 'client_record', 'client_masked', 'client_record_masked')) s"
+read_as() { psql -X -Atq -d "$1" <<'SQL' | tr '\n' ' '
+SET SESSION AUTHORIZATION dump_analyst;
+SELECT count(*) FROM brent_mdm.client_masked;
+SELECT brent_mdm.begin_purpose('ey') IS NOT NULL;
+SELECT count(*) || ':' || count(given_name) || ':' || count(*) FILTER (WHERE extract(doy FROM date_of_birth) <> 1) FROM brent_mdm.client_masked;
+SQL
+}
+check "a restored Client Index is closed until protect() runs again: nothing, even under the purpose" "0 t 0:0:0 " "$(read_as "$dst")"
+q "$dst" "SELECT brent_mdm.protect('brent_mdm.client'), brent_mdm.protect('brent_mdm.client_record')" >/dev/null
+check "protect() run again gives back its protection (policies, row security, masking views, grants)" "$(q "$src" "$prot")" "$(q "$dst" "$prot")"
+srcv=$(read_as "$src")
+[[ "$srcv" =~ ^0\ t\ [1-9][0-9]*:[1-9][0-9]*:0\ $ ]] || srcv="unexpected in the source: $srcv"
+check "the analyst reads the restored index as before: nothing without the purpose, masked under it" "$srcv" "$(read_as "$dst")"
 next="INSERT INTO brent_mdm.client_record (system, record_key, given_name) VALUES ('housing', 'after-restore', 'Ann') RETURNING client_id > (SELECT max(client_id) FROM brent_mdm.client WHERE client_id <> (SELECT max(client_id) FROM brent_mdm.client))"
 check "ids continue after a restore" "t" "$(q "$dst" "$next" | head -1)"
 conf="SELECT link_threshold || ' ' || (SELECT string_agg(attribute || '=' || rule, ',' ORDER BY attribute) FROM brent_mdm.survivorship_rules WHERE overridden) FROM brent_mdm.client_settings"

@@ -225,7 +225,7 @@ COMMENT ON FUNCTION brent_mdm.client_block_keys(text, text, text, date, text, te
 GRANT EXECUTE ON FUNCTION brent_mdm.client_block_keys(text, text, text, date, text, text, text, text, date, date) TO PUBLIC;
 
 CREATE FUNCTION brent_mdm.client_record_match() RETURNS trigger
-  LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET brent_mdm.extension_internal = on
   AS 'MODULE_PATHNAME', 'client_record_match';
 COMMENT ON FUNCTION brent_mdm.client_record_match() IS
   'Internal BEFORE trigger of client_record: sets block_keys and matches a new or changed record against the master, joining it to a client or creating one';
@@ -260,6 +260,7 @@ CREATE FUNCTION brent_mdm.client_index_in_bulk() RETURNS boolean
 -- insert pays for no planning.
 CREATE FUNCTION brent_mdm.refresh_golden(client_ids bigint[]) RETURNS integer
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  SET brent_mdm.extension_internal = on
   AS $fn$
 DECLARE
   r_given_name text;
@@ -365,6 +366,7 @@ COMMENT ON FUNCTION brent_mdm.refresh_golden(bigint[]) IS
 
 CREATE FUNCTION brent_mdm.client_record_changed() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  SET brent_mdm.extension_internal = on
   AS $fn$
 DECLARE
   setting brent_mdm.client_settings;

@@ -692,6 +692,26 @@ tracked_queue(TrackedQuery *t, const AuditRecord *recs)
 	PG_END_TRY();
 }
 
+/*
+ * Queries the extension makes for itself, neither checked for whose rights
+ * they read with nor audited on their own (the statement that caused them
+ * is): the fixed queries of its SECURITY DEFINER functions that set
+ * brent_mdm.extension_internal (run as a superuser), and PostgreSQL's
+ * foreign-key checks (SECURITY_NOFORCE_RLS is set by ri_triggers.c alone:
+ * they read a key, as the table's owner, and deliver nothing).
+ */
+static bool
+policy_internal_query(void)
+{
+	Oid			user;
+	int			sec;
+
+	GetUserIdAndSecContext(&user, &sec);
+	if (sec & SECURITY_NOFORCE_RLS)
+		return true;
+	return policy_extension_internal && superuser_arg(user);
+}
+
 static void
 policy_ExecutorStart(QueryDesc *qd, int eflags)
 {
@@ -714,7 +734,8 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 			tracked_remove(stale);
 		}
 	}
-	if (!IsParallelWorker() && audit != NULL && policy_any_protected())
+	if (!IsParallelWorker() && audit != NULL && policy_any_protected() &&
+		!policy_internal_query())
 	{
 		PlannedStmt *ps = qd->plannedstmt;
 		ListCell   *lc;

@@ -27,6 +27,7 @@
 #include "access/xact.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -285,9 +286,40 @@ purpose_token_check(char **newval, void **extra, GucSource source)
 	return false;
 }
 
+/*
+ * brent_mdm.extension_internal: on only inside the extension's own SECURITY
+ * DEFINER functions (their SET clause: the real-time matching triggers, the
+ * golden-record refresh, the objection register), so that their fixed reads
+ * of a protected Client Index table, made as the extension's owner for the
+ * caller, are neither refused as a read with another role's rights nor
+ * audited one by one (the caller's own statement is).  A superuser-only
+ * parameter (a function owned by anyone else cannot set it), refused outside
+ * a SECURITY DEFINER function (a plain SET, a configuration file, ALTER ROLE),
+ * and honoured only while the current user is a superuser.
+ */
+bool		policy_extension_internal = false;
+
+static bool
+extension_internal_check(bool *newval, void **extra, GucSource source)
+{
+	/* (creating_extension: the SET clauses of its functions, checked as they are made) */
+	if (!*newval || InitializingParallelWorker || InLocalUserIdChange() || creating_extension)
+		return true;
+	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+	GUC_check_errmsg("brent_mdm.extension_internal is set by brent_mdm's own functions only");
+	GUC_check_errhint("Nothing to set: the extension's functions set it for their own reads.");
+	return false;
+}
+
 void
 policy_purpose_guc_init(void)
 {
+	DefineCustomBoolVariable("brent_mdm.extension_internal",
+							 "Set by brent_mdm's own SECURITY DEFINER functions for their reads of the Client Index.",
+							 NULL, &policy_extension_internal, false, PGC_SUSET,
+							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_NO_RESET_ALL |
+							 GUC_DISALLOW_IN_FILE | GUC_DISALLOW_IN_AUTO_FILE,
+							 extension_internal_check, NULL, NULL);
 	DefineCustomStringVariable("brent_mdm.purpose_token",
 							   "The purpose of the session, as parallel workers read it (set by brent_mdm only).",
 							   NULL, &purpose_token, "", PGC_USERSET,

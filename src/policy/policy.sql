@@ -410,6 +410,37 @@ END $$;
 COMMENT ON FUNCTION brent_mdm.revoke_purpose(text, regrole) IS
   'Withdraws a role''s grant under a DPIA: its sessions lose access at their next statement; logged';
 
+-- The Client Index tables are the extension's (owned by a superuser, which no row
+-- level security binds): their masking views are owned by this role instead, which
+-- holds SELECT on them and nothing else, cannot log in, bypasses nothing and has no
+-- member; the tables' policies then apply to reads through the views.
+CREATE FUNCTION brent_mdm.index_view_owner() RETURNS name
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+DECLARE
+  r pg_roles;
+BEGIN
+  SELECT * INTO r FROM pg_roles WHERE rolname = 'brent_mdm_index_reader';
+  IF NOT FOUND THEN
+    CREATE ROLE brent_mdm_index_reader NOLOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE
+      NOREPLICATION NOBYPASSRLS;
+    COMMENT ON ROLE brent_mdm_index_reader IS
+      'Owns the masking views of the protected Client Index (brent_mdm.protect): SELECT on its tables, under their DPIA policies; no login, no member';
+    RETURN 'brent_mdm_index_reader';
+  END IF;
+  IF r.rolsuper OR r.rolbypassrls OR r.rolcanlogin
+     OR EXISTS (SELECT 1 FROM pg_auth_members WHERE roleid = r.oid) THEN
+    RAISE EXCEPTION 'role brent_mdm_index_reader may not own the Client Index masking views'
+      USING ERRCODE = '42501',
+      DETAIL = 'It can log in, bypasses row level security, is a superuser or has members: someone could read the Client Index through it.',
+      HINT = 'ALTER ROLE brent_mdm_index_reader NOLOGIN NOSUPERUSER NOBYPASSRLS, revoke its memberships (or drop it: protect() makes it), then protect again.';
+  END IF;
+  RETURN r.rolname;
+END $$;
+COMMENT ON FUNCTION brent_mdm.index_view_owner() IS
+  'Internal: the role that owns the masking views of the Client Index (brent_mdm_index_reader), made and checked';
+REVOKE ALL ON FUNCTION brent_mdm.index_view_owner() FROM PUBLIC;
+
 -- The masking view and policies of a protected table, from the scopes.
 CREATE FUNCTION brent_mdm.refresh_protection(target regclass) RETURNS void
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
@@ -511,8 +542,13 @@ BEGIN
     END IF;
     cols := cols || CASE WHEN cols = '' THEN '' ELSE ', ' END || format('%s AS %I', expr, a.attname);
   END LOOP;
-  SELECT r.rolname INTO owner_name FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
-   WHERE c.oid = target;
+  IF target IN ('brent_mdm.client'::regclass, 'brent_mdm.client_record'::regclass) THEN
+    owner_name := brent_mdm.index_view_owner();
+    EXECUTE format('GRANT SELECT ON TABLE %s TO %I', target, owner_name);
+  ELSE
+    SELECT r.rolname INTO owner_name FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
+     WHERE c.oid = target;
+  END IF;
   IF p.masked_view IS NULL THEN
     -- the view was dropped: made again, with the same name
     EXECUTE format('CREATE VIEW %s WITH (security_barrier) AS SELECT * FROM %s WHERE false',
@@ -528,8 +564,13 @@ BEGIN
   -- PostgreSQL applies them before any qual that is not leakproof), and its columns are
   -- the masked expressions, so a leaky function of the caller only ever sees masked
   -- values; flattened, the view costs no subquery scan (and takes the caller's quals)
-  EXECUTE format('CREATE OR REPLACE VIEW %s WITH (security_barrier = false) AS SELECT %s FROM %s',
-                 p.masked_view::text, cols, target);
+  -- names qualified: a view of schema brent_mdm (the Client Index's) would otherwise
+  -- be written unqualified, and made in pg_catalog, first on the search_path
+  EXECUTE format('CREATE OR REPLACE VIEW %I.%I WITH (security_barrier = false) AS SELECT %s FROM %I.%I',
+                 (SELECT n.nspname FROM pg_class k JOIN pg_namespace n ON n.oid = k.relnamespace WHERE k.oid = p.masked_view),
+                 (SELECT k.relname FROM pg_class k WHERE k.oid = p.masked_view), cols,
+                 (SELECT n.nspname FROM pg_class k JOIN pg_namespace n ON n.oid = k.relnamespace WHERE k.oid = target),
+                 (SELECT k.relname FROM pg_class k WHERE k.oid = target));
   EXECUTE format('ALTER VIEW %s OWNER TO %I', p.masked_view, owner_name);
 END $$;
 COMMENT ON FUNCTION brent_mdm.refresh_protection(regclass) IS
@@ -579,6 +620,7 @@ DECLARE
   o pg_roles;
   view_name text;
   existing brent_mdm.protected_table;
+  index_table boolean;
 BEGIN
   IF target IS NULL THEN
     RAISE EXCEPTION 'protect needs a table' USING ERRCODE = '22004';
@@ -587,10 +629,20 @@ BEGIN
   IF c.relkind NOT IN ('r', 'p') THEN
     RAISE EXCEPTION '% is not a table', target USING ERRCODE = '42809';
   END IF;
-  IF c.relnamespace IN ('pg_catalog'::regnamespace, 'brent_mdm'::regnamespace,
+  index_table := target IN ('brent_mdm.client'::regclass, 'brent_mdm.client_record'::regclass);
+  IF NOT index_table AND c.relnamespace IN ('pg_catalog'::regnamespace, 'brent_mdm'::regnamespace,
                         'information_schema'::regnamespace) THEN
     RAISE EXCEPTION 'tables of schema % cannot be protected', c.relnamespace::regnamespace
-      USING ERRCODE = '42939';
+      USING ERRCODE = '42939',
+      HINT = CASE WHEN c.relnamespace = 'brent_mdm'::regnamespace
+                  THEN 'Of the extension''s own tables, the Client Index (brent_mdm.client, brent_mdm.client_record) can be protected.' END;
+  END IF;
+  -- the Client Index: its persons are the objectors of the objection register
+  IF index_table THEN
+    client_id_column := coalesce(client_id_column, 'client_id');
+    IF client_id_column <> 'client_id' THEN
+      RAISE EXCEPTION 'the client-id column of % is client_id', target USING ERRCODE = '22023';
+    END IF;
   END IF;
   SELECT * INTO existing FROM brent_mdm.protected_table WHERE table_name = target;
   IF FOUND THEN
@@ -607,7 +659,9 @@ BEGIN
       HINT = 'Protect its parent: its children are protected with it.';
   END IF;
   SELECT * INTO o FROM pg_roles WHERE oid = c.relowner;
-  IF o.rolsuper OR o.rolbypassrls THEN
+  IF index_table THEN
+    PERFORM brent_mdm.index_view_owner();    -- its masking views' owner, checked first
+  ELSIF o.rolsuper OR o.rolbypassrls THEN
     RAISE EXCEPTION 'the owner of table % bypasses row level security', target
       USING ERRCODE = '42501',
       DETAIL = format('Role %s is a superuser or has BYPASSRLS: it, and the masking view it would own, would see every row.', o.rolname),
@@ -644,6 +698,92 @@ END $$;
 COMMENT ON FUNCTION brent_mdm.protect(regclass, name) IS
   'Puts a table (and its children) under DPIA policy: forced RLS gated by purpose_is, privileges revoked, a masking view <table>_masked';
 REVOKE ALL ON FUNCTION brent_mdm.protect(regclass, name) FROM PUBLIC;
+
+-- Takes a table out of the DPIA regime: its policies and masking view dropped,
+-- row level security off, the registry forgets it and its children.  Refused
+-- while a DPIA still has it in scope.  Privileges protect() revoked are not
+-- given back (the DBA grants what the table needs now).  Logged.
+CREATE FUNCTION brent_mdm.unprotect(target regclass) RETURNS text
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  AS $$
+#variable_conflict use_variable
+DECLARE
+  p brent_mdm.protected_table;
+  a record;
+  pol record;
+  scopes text[];
+BEGIN
+  IF target IS NULL THEN
+    RAISE EXCEPTION 'unprotect needs a table' USING ERRCODE = '22004';
+  END IF;
+  SELECT * INTO p FROM brent_mdm.protected_table WHERE table_name = target;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'table % is not protected', target USING ERRCODE = '55000';
+  END IF;
+  IF p.parent_table IS NOT NULL THEN
+    RAISE EXCEPTION 'table % is protected through its parent %', target, p.parent_table
+      USING ERRCODE = '55000', HINT = 'Unprotect the parent.';
+  END IF;
+  SELECT array_agg(DISTINCT dpia_id ORDER BY dpia_id) INTO scopes
+    FROM (SELECT dpia_id FROM brent_mdm.dpia_table_scope WHERE table_name = target
+          UNION SELECT dpia_id FROM brent_mdm.dpia_column_scope WHERE table_name = target) s;
+  IF scopes IS NOT NULL THEN
+    RAISE EXCEPTION 'table % is in the scope of DPIA %', target, array_to_string(scopes, ', ')
+      USING ERRCODE = '55000',
+      HINT = 'Take it out of each DPIA first (brent_mdm.remove_table_scope).';
+  END IF;
+  FOR a IN SELECT table_name FROM brent_mdm.protected_table
+            WHERE table_name = target OR parent_table = target LOOP
+    FOR pol IN SELECT policyname FROM pg_policies
+                WHERE format('%I.%I', schemaname, tablename)::regclass = a.table_name
+                  AND policyname LIKE 'brent\_mdm\_%' LOOP
+      EXECUTE format('DROP POLICY %I ON %s', pol.policyname, a.table_name);
+    END LOOP;
+    EXECUTE format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY', a.table_name);
+    EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', a.table_name);
+  END LOOP;
+  DELETE FROM brent_mdm.protected_table WHERE table_name = target OR parent_table = target;
+  IF p.masked_view IS NOT NULL THEN
+    EXECUTE format('DROP VIEW %s', p.masked_view);
+  END IF;
+  IF target IN ('brent_mdm.client'::regclass, 'brent_mdm.client_record'::regclass)
+     AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'brent_mdm_index_reader') THEN
+    EXECUTE format('REVOKE ALL ON TABLE %s FROM brent_mdm_index_reader', target);
+  END IF;
+  PERFORM brent_mdm.policy_log('unprotect', NULL, jsonb_build_object('table', target::text,
+    'view', p.masked_view::text));
+  RETURN format('%s is no longer protected', target);
+END $$;
+COMMENT ON FUNCTION brent_mdm.unprotect(regclass) IS
+  'Takes a table (and its children) out of DPIA policy: policies and masking view dropped, row level security off; refused while a DPIA has it in scope; logged';
+REVOKE ALL ON FUNCTION brent_mdm.unprotect(regclass) FROM PUBLIC;
+
+-- pg_dump keeps the policies of every table but the extension's own: a restored
+-- Client Index comes back registered as protected, with its masking views and grants,
+-- and without row level security.  As its registration is restored, the table is
+-- closed (row level security on, no policy: nothing for any role but superusers) until
+-- protect() runs again and regenerates the policies from the restored scopes.
+CREATE FUNCTION brent_mdm.policy_index_restored() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  t regclass;
+BEGIN
+  FOR t IN SELECT n.table_name FROM registered n JOIN pg_class c ON c.oid = n.table_name
+            WHERE n.table_name IN ('brent_mdm.client'::regclass, 'brent_mdm.client_record'::regclass)
+              AND NOT c.relrowsecurity LOOP
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t);
+    RAISE WARNING 'table % is protected but had no row level security (restored from a dump?): closed to every role until its policies are made again', t
+      USING HINT = format('Once the restore is complete: SELECT brent_mdm.protect(%L);', t::text);
+  END LOOP;
+  RETURN NULL;
+END $$;
+COMMENT ON FUNCTION brent_mdm.policy_index_restored() IS
+  'Internal trigger: a Client Index table registered as protected without row level security (a restore) is closed until protect() runs again';
+REVOKE ALL ON FUNCTION brent_mdm.policy_index_restored() FROM PUBLIC;
+CREATE TRIGGER policy_index_restored AFTER INSERT ON brent_mdm.protected_table
+  REFERENCING NEW TABLE AS registered FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.policy_index_restored();
 
 CREATE FUNCTION brent_mdm.set_table_scope(dpia text, target regclass, access text DEFAULT 'read',
     row_filter text DEFAULT NULL)
@@ -878,6 +1018,7 @@ CREATE FUNCTION brent_mdm.record_objection(client_id bigint, kind text, reason t
     dpia text DEFAULT NULL, ends_at timestamptz DEFAULT NULL)
   RETURNS bigint
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  SET brent_mdm.extension_internal = on
   AS $$
 #variable_conflict use_variable
 DECLARE

@@ -168,6 +168,9 @@ obj_load(void)
 	obj_hash = hash_create("brent_mdm objections", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
 	as_owner_begin(&s);
+	/* the register and the merges of the Client Index, read for the policy */
+	(void) set_config_option("brent_mdm.extension_internal", "on", PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "brent_mdm: SPI_connect failed");
 	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
