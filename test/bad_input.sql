@@ -98,7 +98,7 @@ SELECT is((SELECT (count(DISTINCT left_id), count(DISTINCT right_id))::text
 SELECT lives_ok($$SELECT * FROM train_model('same', 'same', 'id', '{"first_name": "given_name", "surname": "surname", "dob": "date"}')$$,
                 'a model trains on 3,000 identical records');
 SELECT is((SELECT candidate_pairs FROM link_model WHERE model_name = 'same'), 2999::bigint,
-          'each of 3,000 identical records is compared with the first, standing for all their pairs (blocks of 3,000 were skipped: 0 pairs)');
+          'each of 3,000 identical records is compared with the first of them (blocks of 3,000 were skipped: 0 pairs)');
 -- A block of more than 500 different records is still skipped.
 CREATE TEMP TABLE crowd AS
   SELECT g AS id, md5(g::text) AS nm, date '1980-01-02' AS dob, 'HA9 0AA'::text AS postcode

@@ -996,11 +996,13 @@ refine:
 	pfree(in_skipped);
 	if (skipped_blocks > 0)
 		ereport(NOTICE,
-				(errmsg("blocking skipped " INT64_FORMAT " blocks of more than %d distinct records",
-						skipped_blocks, LINK_MAX_BLOCK),
+				(errmsg_plural("blocking skipped " INT64_FORMAT " block of more than %d distinct records",
+							   "blocking skipped " INT64_FORMAT " blocks of more than %d distinct records",
+							   (unsigned long) skipped_blocks, skipped_blocks, LINK_MAX_BLOCK),
 				 uncovered > 0 ?
-				 errdetail(INT64_FORMAT " of their records are compared in no block of another rule: they are compared only with records identical to them on every compared column (" INT64_FORMAT " of them have none, and stay alone).",
-						   uncovered, uncovered_alone) :
+				 errdetail_plural(INT64_FORMAT " of their records is compared in no block of another rule: it is compared only with records identical to it on every compared column; records with none stay alone: " INT64_FORMAT ".",
+								  INT64_FORMAT " of their records are compared in no block of another rule: they are compared only with records identical to them on every compared column; records with none stay alone: " INT64_FORMAT ".",
+								  (unsigned long) uncovered, uncovered, uncovered_alone) :
 				 errdetail("Each of their records is also in a block of another rule, where it is compared."),
 				 errhint("blocking_estimate() shows the rules, their largest blocks and the blocks they skip; map a more specific column to split such blocks.")));
 	/* sort (code, rule) together: codes carry their rule in a parallel array */
