@@ -11,7 +11,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
 SET LOCAL search_path = brent_mdm, public;
-SELECT plan(17);
+SELECT plan(25);
 
 -- ---- clear errors ----
 SELECT throws_ok($$SELECT * FROM dedupe(0, 'id', '{"a": "given_name"}')$$, '42P01',
@@ -51,14 +51,62 @@ SELECT is((SELECT count(*)::int FROM match_explain('no model', NULL, '{}')), 0,
           'match_explain with a NULL record returns nothing (crashed the server)');
 SELECT is(match_explain_json('no model', '{}', NULL), NULL, 'match_explain_json likewise');
 
--- ---- oversized blocks: identical records are still paired ----
+-- ---- oversized blocks: duplicates still link (3,000 identical records were 3,000 singletons) ----
+-- Every blocking key of these tables is shared by more than 500 records (blocks once skipped).
 CREATE TEMP TABLE same AS
-  SELECT g AS id, 'John'::text AS first_name, 'Smith'::text AS surname, date '1980-01-02' AS dob
+  SELECT g AS id, 'John'::text AS first_name, 'Smith'::text AS surname, date '1980-01-02' AS dob,
+         'HA9 0AA'::text AS postcode
     FROM generate_series(1, 3000) g;
+SELECT is((SELECT count(DISTINCT cluster_id)::int FROM dedupe('same', 'id',
+             '{"first_name": "given_name", "surname": "surname", "dob": "date", "postcode": "postcode"}')),
+          1, '3,000 identical records (name, date of birth, postcode) are one person (were 3,000 singletons)');
+SELECT is((SELECT count(DISTINCT cluster_id)::int FROM dedupe('same', 'id',
+             '{"first_name": "given_name", "surname": "surname", "dob": "date"}')),
+          1, 'and without the postcode');
+-- n persons, each loaded per_person times: one cluster per person, no two persons together
+CREATE FUNCTION pg_temp.copies(persons int, per_person int) RETURNS TABLE (clusters bigint, mixed bigint)
+LANGUAGE plpgsql AS $f$
+BEGIN
+  DROP TABLE IF EXISTS pg_temp.dup_copies;
+  CREATE TEMP TABLE dup_copies AS
+    SELECT g AS id, g % persons AS person,
+           (ARRAY['John','Mary','Ahmed','Priya','Tomasz','Grace','Liam','Fatima','Oliver','Chen'])[g % persons + 1] AS first_name,
+           (ARRAY['Smith','Patel','Khan','Nowak','Okafor','Jones','Murphy','Ali','Brown','Wang'])[g % persons + 1] AS surname,
+           date '1970-01-01' + (g % persons) * 997 AS dob,
+           (ARRAY['HA9 0AA','NW10 1AB','HA0 2CD','NW2 3EF','HA8 4GH','NW6 5JK','HA3 6LM','NW9 7NP','HA1 8QR','NW4 9ST'])[g % persons + 1] AS postcode
+      FROM generate_series(1, persons * per_person) g;
+  RETURN QUERY
+    SELECT count(*), count(*) FILTER (WHERE m.n > 1)
+      FROM (SELECT d.cluster_id, count(DISTINCT c.person) AS n
+              FROM dedupe('dup_copies', 'id', '{"first_name": "given_name", "surname": "surname", "dob": "date", "postcode": "postcode"}') d
+              JOIN dup_copies c ON c.id::text = d.record_id
+             GROUP BY d.cluster_id) m;
+END $f$;
+SELECT is((SELECT (clusters, mixed)::text FROM pg_temp.copies(10, 300)), '(10,0)',
+          '10 persons x 300 copies: 10 clusters, none with two persons');
+SELECT is((SELECT (clusters, mixed)::text FROM pg_temp.copies(5, 600)), '(5,0)',
+          '5 persons x 600 copies (blocks of 600, over the limit): 5 clusters, none with two persons (were 3,000 singletons)');
+SELECT is((SELECT sum(skipped_blocks)::int FROM blocking_estimate('same', 'id',
+             '{"first_name": "given_name", "surname": "surname", "dob": "date", "postcode": "postcode"}')),
+          0, 'blocking_estimate skips no block of 3,000 records that are one record 3,000 times');
+CREATE TEMP TABLE same_left AS SELECT * FROM same WHERE id <= 1500;
+CREATE TEMP TABLE same_right AS SELECT * FROM same WHERE id > 1500;
+SELECT is((SELECT (count(DISTINCT left_id), count(DISTINCT right_id))::text
+             FROM link('same_left', 'same_right', 'id', '{"first_name": "given_name", "surname": "surname", "dob": "date", "postcode": "postcode"}')
+            WHERE match_probability >= 0.5),
+          '(1500,1500)', 'link of 1,500 identical records to 1,500 more pairs each of them (gave no pair)');
 SELECT lives_ok($$SELECT * FROM train_model('same', 'same', 'id', '{"first_name": "given_name", "surname": "surname", "dob": "date"}')$$,
                 'a model trains on 3,000 identical records');
 SELECT is((SELECT candidate_pairs FROM link_model WHERE model_name = 'same'), 2999::bigint,
-          'each of 3,000 identical records is compared with the next (their blocks of 3,000 were skipped: 0 pairs)');
+          'each of 3,000 identical records is compared with the first of them (blocks of 3,000 were skipped: 0 pairs)');
+-- A block of more than 500 different records is still skipped.
+CREATE TEMP TABLE crowd AS
+  SELECT g AS id, md5(g::text) AS nm, date '1980-01-02' AS dob, 'HA9 0AA'::text AS postcode
+    FROM generate_series(1, 3000) g;
+SELECT is((SELECT sum(skipped_blocks)::int FROM blocking_estimate('crowd', 'id', '{"nm": "text", "dob": "date", "postcode": "postcode"}')),
+          2, 'blocking_estimate: 3,000 different records sharing a date and a postcode are two skipped blocks');
+SELECT is((SELECT count(DISTINCT cluster_id)::int FROM dedupe('crowd', 'id', '{"nm": "text", "dob": "date", "postcode": "postcode"}')),
+          3000, 'and 3,000 different people stay 3,000');
 
 -- ---- the Client Index retrains a model the records outgrew ----
 SELECT lives_ok($$SELECT * FROM generate_borough(1500, 5, 'bi_ci')$$, 'a borough');

@@ -8,12 +8,19 @@
  * and the pairs de-duplicated.  Before any pair is made, the number of comparisons
  * the rules would generate is counted, and a run that would exceed
  * max_pairs is refused.  Blocks of more than LINK_MAX_BLOCK records (a value
- * shared by thousands: "Patel", a default date) are not compared pair by
- * pair: only records identical on every compared column are paired in them
- * (a chain through each group of duplicates, linear in the block's size), so
- * that a table loaded twice still clusters.  A notice says how many blocks
- * were left, and how many of their records no smaller block of another rule
- * brings to a comparison (those are compared only with their duplicates).
+ * shared by thousands: "Patel", a default date, one person loaded thousands
+ * of times) are not compared pair by pair.  Their records are grouped by
+ * every compared value (records identical on every compared column are one
+ * group); a block of LINK_MAX_BLOCK groups or fewer is compared group by
+ * group (the first record of each group with the first of each other), and
+ * each group's records with its first record (a star, linear in the group's
+ * size); a block of more groups is skipped, but for its stars.  The pairs of
+ * a star that no block compared pair by pair neither train the model nor
+ * count towards its prior (copies of one record say nothing of the
+ * population) and, where the records hold two identifying values or more,
+ * are a match outright (LINK_PAIR_IDENTICAL).  A notice says how many blocks
+ * were skipped, and how many of their records no block of another rule
+ * compares (those are compared only with records identical to them).
  */
 #include "postgres.h"
 
@@ -49,6 +56,7 @@ typedef struct CodeRule
 {
 	uint64		code;
 	uint32		rule;
+	bool		grouped;		/* made by an oversized block, by its groups */
 } CodeRule;
 
 static int
@@ -59,7 +67,9 @@ code_rule_cmp(const void *x, const void *y)
 
 	if (a->code != b->code)
 		return a->code < b->code ? -1 : 1;
-	return (int) a->rule - (int) b->rule;
+	if (a->rule != b->rule)
+		return (int) a->rule - (int) b->rule;
+	return (int) a->grouped - (int) b->grouped;
 }
 
 static uint64
@@ -430,10 +440,21 @@ default_rules(const LinkModel *lm, BlockRule *rules)
 	return n;
 }
 
-/* A record and the hash of all its compared values (duplicates in a block). */
+/*
+ * Records identical on every compared column (both missing counts as
+ * equal): a group, named by its first record (the smallest number).  They
+ * share every blocking key, so a group is always whole in a block.
+ */
+typedef struct DupGroups
+{
+	int32	   *rep;			/* per record: its group's first record */
+	int32	   *count[2];		/* per group (at its rep): records on each side */
+	int32	   *first[2];		/* per group: its first record on each side, or -1 */
+} DupGroups;
+
 typedef struct DupEntry
 {
-	uint32		hash;
+	uint64		hash;
 	int32		record;
 } DupEntry;
 
@@ -448,13 +469,14 @@ dup_cmp(const void *x, const void *y)
 	return a->record - b->record;
 }
 
-static uint32
+static uint64
 record_hash(const LinkModel *lm, const LinkRecord *r)
 {
-	uint32		h = 0;
+	uint64		h = 0;
 
 	for (int c = 0; c < lm->ncolumns; c++)
-		h = hash_combine(h, r->v[c].s ? hash_bytes((const unsigned char *) r->v[c].s, r->v[c].len) : 0x9e3779b9);
+		h = mix(h, r->v[c].s ? hash_bytes_extended((const unsigned char *) r->v[c].s, r->v[c].len, c)
+				: UINT64CONST(0x9e3779b97f4a7c15) + c);
 	return h;
 }
 
@@ -471,6 +493,143 @@ records_identical(const LinkModel *lm, const LinkRecord *a, const LinkRecord *b)
 			return false;
 	}
 	return true;
+}
+
+/* The groups of identical records (made when a first oversized block needs them). */
+static void
+find_groups(const LinkModel *lm, DupGroups *g)
+{
+	int			n = lm->nrecords;
+	DupEntry   *d = palloc_extended(sizeof(DupEntry) * Max(n, 1), MCXT_ALLOC_HUGE);
+
+	g->rep = palloc_extended(sizeof(int32) * Max(n, 1), MCXT_ALLOC_HUGE);
+	for (int s = 0; s < 2; s++)
+	{
+		g->count[s] = palloc_extended(sizeof(int32) * Max(n, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		g->first[s] = palloc_extended(sizeof(int32) * Max(n, 1), MCXT_ALLOC_HUGE);
+	}
+	for (int i = 0; i < n; i++)
+	{
+		if ((i & 0x3FFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		d[i].hash = record_hash(lm, lm->records[i]);
+		d[i].record = i;
+		g->rep[i] = -1;
+		g->first[0][i] = g->first[1][i] = -1;
+	}
+	qsort(d, n, sizeof(DupEntry), dup_cmp);
+	for (int x = 0; x < n;)
+	{
+		int			y = x + 1;
+
+		CHECK_FOR_INTERRUPTS();
+		while (y < n && d[y].hash == d[x].hash)
+			y++;
+		/* one hash, nearly always one group: each unplaced record starts one */
+		for (int z = x; z < y; z++)
+		{
+			int32		rep = d[z].record;
+
+			if (g->rep[rep] >= 0)
+				continue;
+			g->rep[rep] = rep;
+			for (int w = z + 1; w < y; w++)
+				if (g->rep[d[w].record] < 0 &&
+					records_identical(lm, lm->records[rep], lm->records[d[w].record]))
+					g->rep[d[w].record] = rep;
+		}
+		x = y;
+	}
+	pfree(d);
+	for (int i = 0; i < n; i++)
+	{
+		int32		rep = g->rep[i];
+		int			side = lm->records[i]->side;
+
+		if (g->first[side][rep] < 0)
+			g->first[side][rep] = i;
+		g->count[side][rep]++;
+	}
+}
+
+/* What one oversized block holds, by group. */
+typedef struct BlockGroups
+{
+	int			ngroups;
+	int64		comparisons;	/* to compare it by group: pairs of groups, and stars */
+	int64		star_pairs;		/* the stars alone (group_star_pairs) */
+} BlockGroups;
+
+static int64 group_star_pairs(const LinkModel *lm, const DupGroups *g, int32 rep);
+
+/*
+ * The records of one oversized block, by group: e's records sorted by
+ * (group, record) into m; how many groups, and the pairs comparing it by
+ * group would make.
+ */
+static BlockGroups
+block_groups(const LinkModel *lm, const DupGroups *g, const BlockEntry *e, int size, BlockEntry *m)
+{
+	BlockGroups bg = {0, 0, 0};
+	int64		left = 0,
+				right = 0,
+				both = 0;
+
+	for (int x = 0; x < size; x++)
+	{
+		m[x].key = (uint64) g->rep[e[x].record];
+		m[x].record = e[x].record;
+	}
+	qsort(m, size, sizeof(BlockEntry), entry_cmp);
+	for (int x = 0; x < size; x++)
+		if (x == 0 || m[x].key != m[x - 1].key)
+		{
+			int32		rep = (int32) m[x].key;
+
+			bg.ngroups++;
+			bg.star_pairs += group_star_pairs(lm, g, rep);
+			left += g->count[0][rep] > 0;
+			right += g->count[1][rep] > 0;
+			both += g->count[0][rep] > 0 && g->count[1][rep] > 0;
+		}
+	bg.comparisons = bg.star_pairs +
+		(lm->dedupe ? (int64) bg.ngroups * (bg.ngroups - 1) / 2 : left * right - both);
+	return bg;
+}
+
+/*
+ * The pairs that stand for one group's pairs among themselves: dedupe, its
+ * first record with each other; link, its first record on the left with each
+ * of its records on the right, and its first on the right with each other on
+ * the left.  All have one comparison vector (every column equal).
+ */
+static int64
+group_star_pairs(const LinkModel *lm, const DupGroups *g, int32 rep)
+{
+	if (lm->dedupe)
+		return g->count[0][rep] - 1;
+	if (g->count[0][rep] == 0 || g->count[1][rep] == 0)
+		return 0;
+	return g->count[0][rep] + g->count[1][rep] - 1;
+}
+
+/*
+ * Columns in which record r holds a value that says who it is: not the age
+ * a system requires, nor the days an address began or ended.
+ */
+static int
+identifying_values(const LinkModel *lm, const LinkRecord *r)
+{
+	int			n = 0;
+
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		LinkKind	k = lm->columns[c].kind;
+
+		if (r->v[c].s != NULL && k != LK_MIN_AGE && k != LK_MOVED_IN && k != LK_MOVED_OUT)
+			n++;
+	}
+	return n;
 }
 
 /*
@@ -509,6 +668,92 @@ pair_code(const LinkModel *lm, int32 a, int32 b, uint64 *code)
 	return true;
 }
 
+/* Appends the pair (a, b) of rule r, if they are to be compared. */
+static inline void
+add_pair(const LinkModel *lm, int32 a, int32 b, int r, bool grouped,
+		 uint64 *codes, uint32 *code_rules, bool *code_grouped, int64 *ncodes)
+{
+	uint64		code;
+
+	if (!pair_code(lm, a, b, &code))
+		return;
+	/* the rule rides in a parallel array, sorted with the code */
+	codes[*ncodes] = code;
+	code_rules[*ncodes] = r;
+	code_grouped[*ncodes] = grouped;
+	(*ncodes)++;
+}
+
+/*
+ * The pairs of one oversized block of rule r (its records m, sorted by
+ * group): the stars of its groups; and, where it holds LINK_MAX_BLOCK groups
+ * or fewer (compare), each pair of groups by their first records.  Marks
+ * its records compared, or in a skipped block.
+ */
+static void
+group_block_pairs(const LinkModel *lm, const DupGroups *g, const BlockEntry *m, int size,
+				  bool compare, int r, uint64 *codes, uint32 *code_rules, bool *code_grouped,
+				  int64 *ncodes, bool *compared, bool *in_skipped)
+{
+	int		   *start = palloc(sizeof(int) * (size + 1));
+	int			d = 0;
+
+	for (int x = 0; x < size; x++)
+	{
+		if (x == 0 || m[x].key != m[x - 1].key)
+			start[d++] = x;
+		if (compare)
+			compared[m[x].record] = true;
+		else
+			in_skipped[m[x].record] = true;
+	}
+	start[d] = size;
+	for (int k = 0; k < d; k++)
+	{
+		int32		rep = (int32) m[start[k]].key;
+		int32		fl = g->first[0][rep],
+					fr = g->first[1][rep];
+
+		if (group_star_pairs(lm, g, rep) == 0)
+			continue;
+		for (int x = start[k]; x < start[k + 1]; x++)
+		{
+			int32		rec = m[x].record;
+
+			if (lm->dedupe)
+				add_pair(lm, rep, rec, r, true, codes, code_rules, code_grouped, ncodes);
+			else if (lm->records[rec]->side == 1)
+				add_pair(lm, fl, rec, r, true, codes, code_rules, code_grouped, ncodes);
+			else if (rec != fl)
+				add_pair(lm, rec, fr, r, true, codes, code_rules, code_grouped, ncodes);
+		}
+	}
+	if (compare)
+		for (int ka = 0; ka < d; ka++)
+		{
+			int32		ra = (int32) m[start[ka]].key;
+
+			CHECK_FOR_INTERRUPTS();
+			for (int kb = ka + 1; kb < d; kb++)
+			{
+				int32		rb = (int32) m[start[kb]].key;
+
+				if (lm->dedupe)
+					add_pair(lm, ra, rb, r, true, codes, code_rules, code_grouped, ncodes);
+				else
+				{
+					if (g->first[0][ra] >= 0 && g->first[1][rb] >= 0)
+						add_pair(lm, g->first[0][ra], g->first[1][rb], r, true,
+								 codes, code_rules, code_grouped, ncodes);
+					if (g->first[0][rb] >= 0 && g->first[1][ra] >= 0)
+						add_pair(lm, g->first[0][rb], g->first[1][ra], r, true,
+								 codes, code_rules, code_grouped, ncodes);
+				}
+			}
+		}
+	pfree(start);
+}
+
 void
 link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 {
@@ -522,11 +767,17 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 	int64		skipped_blocks = 0;
 	uint64	   *codes;
 	uint32	   *code_rules;
+	bool	   *code_grouped;	/* the pair comes from an oversized block only */
 	int64		ncodes = 0;
-	int64		chain_bound = 0;	/* pairs of duplicates oversized blocks may add */
-	bool	   *compared;		/* record is in a block compared pair by pair */
-	bool	   *in_skipped;		/* record is in an oversized block */
-	int64		uncovered = 0;
+	int64		star_bound = 0; /* pairs within groups skipped blocks may add */
+	bool	   *compared;		/* record is in a block compared pair by pair or by group */
+	bool	   *in_skipped;		/* record is in a block of too many groups */
+	int64		uncovered = 0,
+				uncovered_alone = 0;
+	DupGroups	groups = {NULL};
+	BlockEntry *scratch = NULL;
+	int			scratch_size = 0;
+	bool		any_grouped = false;
 
 	if (nrules == 0)
 		ereport(ERROR,
@@ -537,6 +788,7 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 	if (nrules > LINK_MAX_RULES)
 		nrules = LINK_MAX_RULES;
 	lm->nrules = nrules;
+	lm->pair_flags = NULL;
 	for (int r = 0; r < nrules; r++)
 	{
 		lm->rules[r].ncols = rules[r].nparts;
@@ -609,8 +861,35 @@ refine:
 			}
 			else
 			{
-				lm->rules[r].skipped_blocks++;
-				chain_bound += j - i - 1;
+				/*
+				 * A block too big to compare pair by pair: by its groups of
+				 * identical records, if it has few enough of them (a person
+				 * loaded thousands of times); else only within its groups.
+				 */
+				BlockGroups bg;
+
+				CHECK_FOR_INTERRUPTS();
+				if (groups.rep == NULL)
+					find_groups(lm, &groups);
+				if (scratch_size < j - i)
+				{
+					if (scratch)
+						pfree(scratch);
+					scratch_size = Max(j - i, 2 * scratch_size);
+					scratch = palloc_extended(sizeof(BlockEntry) * scratch_size, MCXT_ALLOC_HUGE);
+				}
+				bg = block_groups(lm, &groups, e + i, j - i, scratch);
+				if (bg.ngroups <= LINK_MAX_BLOCK)
+				{
+					estimate += bg.comparisons;
+					lm->rules[r].comparisons += bg.comparisons;
+					lm->rules[r].largest_block = Max(lm->rules[r].largest_block, j - i);
+				}
+				else
+				{
+					lm->rules[r].skipped_blocks++;
+					star_bound += bg.star_pairs;
+				}
 			}
 			i = j;
 		}
@@ -664,8 +943,9 @@ refine:
 				 errhint("Map more specific columns (a date of birth, an identifier, a postcode), or raise brent_mdm.max_candidate_pairs.")));
 
 	/* the pairs, de-duplicated across rules */
-	codes = palloc_extended(sizeof(uint64) * Max(estimate + chain_bound, 1), MCXT_ALLOC_HUGE);
-	code_rules = palloc_extended(sizeof(uint32) * Max(estimate + chain_bound, 1), MCXT_ALLOC_HUGE);
+	codes = palloc_extended(sizeof(uint64) * Max(estimate + star_bound, 1), MCXT_ALLOC_HUGE);
+	code_rules = palloc_extended(sizeof(uint32) * Max(estimate + star_bound, 1), MCXT_ALLOC_HUGE);
+	code_grouped = palloc_extended(sizeof(bool) * Max(estimate + star_bound, 1), MCXT_ALLOC_HUGE);
 	compared = palloc0(sizeof(bool) * Max(n, 1));
 	in_skipped = palloc0(sizeof(bool) * Max(n, 1));
 	for (int r = 0; r < nrules; r++)
@@ -682,51 +962,24 @@ refine:
 				j++;
 			if (j - i > LINK_MAX_BLOCK)
 			{
-				/* only duplicates: a chain through each group of identical records */
-				DupEntry   *d = palloc(sizeof(DupEntry) * (j - i));
+				BlockGroups bg = block_groups(lm, &groups, e + i, j - i, scratch);
 
-				skipped_blocks++;
-				for (int x = i; x < j; x++)
-				{
-					d[x - i].hash = record_hash(lm, lm->records[e[x].record]);
-					d[x - i].record = e[x].record;
-					in_skipped[e[x].record] = true;
-				}
-				qsort(d, j - i, sizeof(DupEntry), dup_cmp);
-				for (int x = 0; x < j - i;)
-				{
-					int			y = x + 1;
-
-					/* the group of x: same hash; each member is compared with the one before */
-					while (y < j - i && d[y].hash == d[x].hash)
-						y++;
-					for (int z = x + 1; z < y; z++)
-					{
-						uint64		code;
-
-						if (records_identical(lm, lm->records[d[z - 1].record], lm->records[d[z].record]) &&
-							pair_code(lm, d[z - 1].record, d[z].record, &code))
-						{
-							codes[ncodes] = code;
-							code_rules[ncodes++] = r;
-						}
-					}
-					x = y;
-				}
-				pfree(d);
+				if (bg.ngroups > LINK_MAX_BLOCK)
+					skipped_blocks++;
+				any_grouped = true;
+				group_block_pairs(lm, &groups, scratch, j - i, bg.ngroups <= LINK_MAX_BLOCK, r,
+								  codes, code_rules, code_grouped, &ncodes, compared, in_skipped);
 			}
 			else
 				for (int x = i; x < j; x++)
 					for (int y = x + 1; y < j; y++)
 					{
-						uint64		code;
+						int64		before = ncodes;
 
-						if (!pair_code(lm, e[x].record, e[y].record, &code))
-							continue;
-						compared[e[x].record] = compared[e[y].record] = true;
-						/* the rule rides in the low bits of a sortable code */
-						codes[ncodes] = code;
-						code_rules[ncodes++] = r;
+						add_pair(lm, e[x].record, e[y].record, r, false,
+								 codes, code_rules, code_grouped, &ncodes);
+						if (ncodes > before)
+							compared[e[x].record] = compared[e[y].record] = true;
 					}
 			i = j;
 		}
@@ -734,27 +987,34 @@ refine:
 	}
 	for (int i = 0; i < n; i++)
 		if (in_skipped[i] && !compared[i])
+		{
 			uncovered++;
+			if (group_star_pairs(lm, &groups, groups.rep[i]) == 0)
+				uncovered_alone++;
+		}
 	pfree(compared);
 	pfree(in_skipped);
 	if (skipped_blocks > 0)
 		ereport(NOTICE,
-				(errmsg("blocking compared only identical records in " INT64_FORMAT " blocks of more than %d records",
-						skipped_blocks, LINK_MAX_BLOCK),
+				(errmsg_plural("blocking skipped " INT64_FORMAT " block of more than %d distinct records",
+							   "blocking skipped " INT64_FORMAT " blocks of more than %d distinct records",
+							   (unsigned long) skipped_blocks, skipped_blocks, LINK_MAX_BLOCK),
 				 uncovered > 0 ?
-				 errdetail(INT64_FORMAT " of their records are in no smaller block of another rule: they are compared only with records identical to them on every column.",
-						   uncovered) :
-				 errdetail("Each of their records is also in a smaller block of another rule, where it is compared."),
-				 errhint("blocking_estimate() shows the rules and their largest blocks; map a more specific column to split such blocks.")));
+				 errdetail_plural(INT64_FORMAT " of their records is compared in no block of another rule: it is compared only with records identical to it on every compared column; records with none stay alone: " INT64_FORMAT ".",
+								  INT64_FORMAT " of their records are compared in no block of another rule: they are compared only with records identical to them on every compared column; records with none stay alone: " INT64_FORMAT ".",
+								  (unsigned long) uncovered, uncovered, uncovered_alone) :
+				 errdetail("Each of their records is also in a block of another rule, where it is compared."),
+				 errhint("blocking_estimate() shows the rules, their largest blocks and the blocks they skip; map a more specific column to split such blocks.")));
 	/* sort (code, rule) together: codes carry their rule in a parallel array */
 	{
-		CodeRule   *cr = palloc(sizeof(CodeRule) * Max(ncodes, 1));
+		CodeRule   *cr = palloc_extended(sizeof(CodeRule) * Max(ncodes, 1), MCXT_ALLOC_HUGE);
 		int64		distinct = 0;
 
 		for (int64 k = 0; k < ncodes; k++)
 		{
 			cr[k].code = codes[k];
 			cr[k].rule = code_rules[k];
+			cr[k].grouped = code_grouped[k];
 		}
 		qsort(cr, ncodes, sizeof(CodeRule), code_rule_cmp);
 		for (int64 k = 0; k < ncodes; k++)
@@ -763,13 +1023,48 @@ refine:
 			{
 				codes[distinct] = cr[k].code;
 				code_rules[distinct] = 0;
+				code_grouped[distinct] = true;
 				distinct++;
 			}
 			code_rules[distinct - 1] |= (uint32) 1 << cr[k].rule;
+			/* compared pair by pair anywhere: it stands for itself */
+			code_grouped[distinct - 1] &= cr[k].grouped;
 		}
 		pfree(cr);
 		ncodes = distinct;
 	}
+
+	/*
+	 * Pairs within a group of identical records that only oversized blocks
+	 * made (a block compared pair by pair elsewhere holds the group whole,
+	 * and compared its pairs itself): not for training; a match outright
+	 * where the records say enough to be told apart (two identifying values).
+	 */
+	if (any_grouped)
+	{
+		lm->pair_flags = palloc_extended(sizeof(uint8) * Max(ncodes, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		for (int64 k = 0; k < ncodes; k++)
+		{
+			int32		a = (int32) (codes[k] >> 32),
+						b = (int32) (codes[k] & 0xFFFFFFFF);
+
+			if (code_grouped[k] && groups.rep[a] == groups.rep[b])
+				lm->pair_flags[k] = LINK_PAIR_UNTRAINED |
+					(identifying_values(lm, lm->records[a]) >= 2 ? LINK_PAIR_IDENTICAL : 0);
+		}
+	}
+	pfree(code_grouped);
+	if (groups.rep != NULL)
+	{
+		pfree(groups.rep);
+		for (int s = 0; s < 2; s++)
+		{
+			pfree(groups.count[s]);
+			pfree(groups.first[s]);
+		}
+	}
+	if (scratch)
+		pfree(scratch);
 	lm->pairs = palloc(sizeof(LinkPair) * Max(ncodes, 1));
 	lm->pair_rules = code_rules;
 	lm->levels = palloc(Max(ncodes * lm->ncolumns, 1));

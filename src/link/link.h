@@ -88,7 +88,7 @@ typedef struct LinkRuleInfo
 	char		description[160];
 	int64		comparisons;	/* it would make, before de-duplication */
 	int			largest_block;
-	int64		skipped_blocks; /* of more than LINK_MAX_BLOCK records */
+	int64		skipped_blocks; /* of more than LINK_MAX_BLOCK distinct records */
 } LinkRuleInfo;
 
 #define LINK_MAX_BLOCK 500
@@ -113,9 +113,21 @@ typedef struct LinkModel
 	LinkPair   *pairs;
 	uint8	   *levels;			/* npairs * ncolumns comparison levels */
 	uint32	   *pair_rules;		/* bit r: rule r generated the pair */
+	uint8	   *pair_flags;		/* LINK_PAIR_*; NULL: none set */
 } LinkModel;
 
 #define PAIR_LEVELS(lm, k) ((lm)->levels + (int64) (k) * (lm)->ncolumns)
+/*
+ * A pair of records identical on every compared column, made only by blocks
+ * too big to compare pair by pair (the stars of block.c): it says nothing of
+ * the population (a record loaded thousands of times would otherwise teach
+ * the model that everything agrees, and raise every pair's prior), so it
+ * neither trains the model nor counts towards its prior.
+ */
+#define LINK_PAIR_UNTRAINED 0x01
+/* ... and the records hold values in two identifying columns or more: a match outright */
+#define LINK_PAIR_IDENTICAL 0x02
+#define PAIR_TRAINS(lm, k) ((lm)->pair_flags == NULL || !((lm)->pair_flags[k] & LINK_PAIR_UNTRAINED))
 
 /* model.c */
 extern void link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v);

@@ -784,7 +784,7 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *obs
 			double		lo = 0,
 						pr;
 
-			if (!(lm->pair_rules[k] & bit))
+			if (!(lm->pair_rules[k] & bit) || !PAIR_TRAINS(lm, k))
 				continue;
 			level = PAIR_LEVELS(lm, k);
 			lo = log(lambda / (1.0 - lambda));
@@ -907,15 +907,20 @@ link_estimate_m(LinkModel *lm)
 
 	/* the prior for a random pair */
 	{
-		double		lambda = Min(0.5, Max(lm->npairs / Max(lm->total_pairs, 1.0), 1e-12));
+		int64		training = 0;
+		double		lambda;
 
+		for (int64 k = 0; k < lm->npairs; k++)
+			training += PAIR_TRAINS(lm, k);
+		lambda = Min(0.5, Max(training / Max(lm->total_pairs, 1.0), 1e-12));
 		for (int round = 0; round < 200; round++)
 		{
 			double		expected = 0,
 						next;
 
 			for (int64 k = 0; k < lm->npairs; k++)
-				expected += logistic(pair_log_odds(lm, PAIR_LEVELS(lm, k), lambda, NULL));
+				if (PAIR_TRAINS(lm, k))
+					expected += logistic(pair_log_odds(lm, PAIR_LEVELS(lm, k), lambda, NULL));
 			next = Min(Max(expected / Max(lm->total_pairs, 1.0), 1e-12), 0.5);
 			if (fabs(next - lambda) < 1e-4 * lambda)
 			{
@@ -972,7 +977,9 @@ link_score(LinkModel *lm)
 	double		prior = link_prior_weight(lm);
 
 	for (int64 k = 0; k < lm->npairs; k++)
-		lm->pairs[k].probability = link_probability(link_pair_weight(lm, k) + prior);
+		lm->pairs[k].probability =
+			lm->pair_flags != NULL && (lm->pair_flags[k] & LINK_PAIR_IDENTICAL) ? 1.0 :
+			link_probability(link_pair_weight(lm, k) + prior);
 }
 
 /*
