@@ -172,8 +172,8 @@ SQL
 # purpose (protected_masked), as analysts are told to; the gate and the table
 # itself for reference.  The analyst begins the purpose once per connection
 # (the first transaction of each client, after SET SESSION AUTHORIZATION to the
-# analyst role: pgbench connects as the cluster's superuser).  Best of 3 runs,
-# variants in turn.
+# analyst role: pgbench connects as the cluster's superuser).  Best and median
+# of BENCH_ROUNDS runs (3), variants in turn.
 pgbench=/usr/lib/postgresql/15/bin/pgbench
 [ -x "$pgbench" ] || pgbench=$(command -v pgbench)
 tx=${BENCH_CLIENT_LOOKUPS:-20000}
@@ -215,7 +215,8 @@ latency() {  # latency average (ms) of a pgbench run
 }
 results=$work/results.tsv
 : > "$results"
-for round in 0 1 2 3; do     # round 0 warms up and is not kept
+rounds=${BENCH_ROUNDS:-3}
+for round in $(seq 0 "$rounds"); do     # round 0 warms up and is not kept
   for v in plain gate protected protected_masked; do
     for proto in simple prepared; do
       l=$(PGOPTIONS="" "$pgbench" -n -D started=0 -M $proto -c 1 -t "$tx" -f "$work/look_$v.sql" "$PGDATABASE" 2>>"$work/pgbench.err" | latency)
@@ -235,7 +236,11 @@ CREATE TEMP TABLE c (measure text, variant text, ms float8);
 \pset footer off
 SELECT measure, variant, round(min(ms)::numeric, 4) AS "best (ms)",
        round((min(ms) / (SELECT min(ms) FROM c p WHERE p.measure = c.measure AND p.variant = 'plain'))::numeric, 3)
-         AS "vs no RLS"
+         AS "vs no RLS",
+       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))::numeric, 4) AS "median (ms)",
+       round(((percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)) /
+              (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM c p
+                WHERE p.measure = c.measure AND p.variant = 'plain'))::numeric, 3) AS "vs no RLS (median)"
   FROM c GROUP BY measure, variant
  ORDER BY measure, array_position(ARRAY['plain', 'gate', 'protected', 'protected_masked'], variant);
 SQL

@@ -59,7 +59,7 @@ SELECT s, s || i, c.client_id, c.given_name, c.family_name, c.date_of_birth, c.p
 GRANT SELECT ON brent_mdm.client TO ci_steward;
 COMMIT;
 
-SELECT plan(22);
+SELECT plan(36);
 
 -- ---- protect() takes the Client Index ----
 \set LAST_ERROR_SQLSTATE none
@@ -192,12 +192,117 @@ SELECT throws_ok($$SELECT count(nhs_number) FROM ci_steward.everyone$$, '42501',
 SELECT brent_mdm.end_purpose();
 RESET SESSION AUTHORIZATION;
 
+-- ---- a foreign-key cascade runs the analyst's trigger: still checked and audited ----
+SELECT brent_mdm.audit_flush();
+SELECT count(*) AS reads_before FROM brent_mdm.audit_log
+ WHERE role_name = 'ci_analyst' AND action = 'select' AND table_name = 'brent_mdm.client' \gset
+SET SESSION AUTHORIZATION ci_analyst;
+SELECT brent_mdm.begin_purpose('ci_ey');
+CREATE TEMP TABLE p (id int PRIMARY KEY);
+CREATE TEMP TABLE c (id int REFERENCES p ON DELETE CASCADE);
+CREATE TEMP TABLE loot (client_id bigint);
+CREATE TEMP TABLE loot2 (nhs text);
+CREATE FUNCTION pg_temp.grab() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO loot SELECT client_id FROM brent_mdm.client_masked;
+  RETURN OLD;
+END $$;
+CREATE TRIGGER grab BEFORE DELETE ON c FOR EACH ROW EXECUTE FUNCTION pg_temp.grab();
+INSERT INTO p VALUES (1); INSERT INTO c VALUES (1);
+DELETE FROM p;
+CREATE FUNCTION pg_temp.grab2() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO loot2 SELECT nhs_number FROM ci_steward.everyone;
+  RETURN OLD;
+END $$;
+CREATE TRIGGER grab2 BEFORE DELETE ON c FOR EACH ROW EXECUTE FUNCTION pg_temp.grab2();
+INSERT INTO p VALUES (2); INSERT INTO c VALUES (2);
+SELECT throws_ok($$DELETE FROM p WHERE id = 2$$, '42501', NULL,
+                 'a read run by a foreign-key cascade (the analyst''s trigger) through a steward''s view is still refused');
+SELECT brent_mdm.end_purpose();
+RESET SESSION AUTHORIZATION;
+SELECT brent_mdm.audit_flush();
+SELECT is((SELECT count(*) FROM brent_mdm.audit_log WHERE role_name = 'ci_analyst' AND action = 'select'
+              AND table_name = 'brent_mdm.client' AND dpia_id = 'ci_ey') - :reads_before, 1::bigint,
+          '... and a read of the masking view it runs is audited');
+
+-- ---- a careless DBA turns row level security off ----
+ALTER TABLE brent_mdm.client_record DISABLE ROW LEVEL SECURITY;
+SET SESSION AUTHORIZATION ci_app;
+SELECT throws_ok($$SELECT count(nhs_number) FROM brent_mdm.client_record$$, '42501',
+                 'protected table brent_mdm.client_record is closed: row level security is not enabled and forced on it',
+                 'a protected table without row level security is closed (the app would read every system''s records)');
+RESET SESSION AUTHORIZATION;
+SELECT brent_mdm.protect('brent_mdm.client_record');
+SET SESSION AUTHORIZATION ci_app;
+SELECT is((SELECT count(*) FROM brent_mdm.client_record), 0::bigint,
+          'protect() run again turns it back on: without its purpose the app reads nothing');
+RESET SESSION AUTHORIZATION;
+
+-- ---- the writer does not choose the client ----
+SELECT client_id AS victim FROM brent_mdm.client WHERE given_name = 'Cigiven9' \gset
+SET SESSION AUTHORIZATION ci_app;
+SELECT brent_mdm.begin_purpose('ci_feed');
+SELECT throws_ok(format($$INSERT INTO brent_mdm.client_record (system, record_key, client_id, given_name, family_name)
+                          VALUES ('ci_housing', 'ci_new2', %s, 'Zed', 'Zzyzx')$$, :victim), '42501', NULL,
+                 'the app cannot attach a record to a client of its choosing');
+SELECT throws_ok(format($$UPDATE brent_mdm.client_record SET client_id = %s WHERE record_key = 'ci_new1'$$, :victim),
+                 '42501', NULL, '... nor move its record to one');
+SELECT brent_mdm.end_purpose();
+RESET SESSION AUTHORIZATION;
+SELECT is((SELECT given_name FROM brent_mdm.client WHERE client_id = :victim), 'Cigiven9',
+          'the victim''s golden record is untouched');
+
+-- ---- a member of the views' owner would read the index in clear: closed ----
+GRANT brent_mdm_index_reader TO ci_analyst;
+SET SESSION AUTHORIZATION ci_analyst;
+SELECT brent_mdm.begin_purpose('ci_ey');
+SELECT throws_ok($$SELECT count(nhs_number) FROM brent_mdm.client$$, '42501', NULL,
+                 'while brent_mdm_index_reader has a member, the index is closed (the member''s direct read)');
+SELECT throws_ok($$SELECT count(*) FROM brent_mdm.client_masked$$, '42501', NULL,
+                 '... and so are the masking views');
+SELECT brent_mdm.end_purpose();
+SET ROLE brent_mdm_index_reader;
+SELECT throws_ok($$CREATE OR REPLACE RULE "_RETURN" AS ON SELECT TO brent_mdm.client_masked DO INSTEAD
+  SELECT client_id, status, merged_into, created_at, updated_at, given_name, family_name, date_of_birth,
+         sex, postcode, address_line, address_from, nhs_number, ni_number, upn, records, systems
+    FROM brent_mdm.client$$, '42501', NULL,
+                 'a member cannot redefine the masking view either (it would outlast the membership)');
+RESET ROLE;
+RESET SESSION AUTHORIZATION;
+REVOKE brent_mdm_index_reader FROM ci_analyst;
+SELECT throws_ok($$CREATE OR REPLACE VIEW brent_mdm.client_masked AS
+  SELECT client_id, status, merged_into, created_at, updated_at, given_name, family_name, date_of_birth,
+         sex, postcode, address_line, address_from, nhs_number, ni_number, upn, records, systems
+    FROM brent_mdm.client$$, '42501', NULL,
+                 'nor can a DBA by hand: a masking view is made by brent_mdm only');
+SET SESSION AUTHORIZATION ci_analyst;
+SELECT brent_mdm.begin_purpose('ci_ey');
+SELECT cmp_ok((SELECT count(*) FROM brent_mdm.client_masked), '>', 0::bigint,
+              'the member removed, the analyst reads the masking view again');
+SELECT brent_mdm.end_purpose();
+RESET SESSION AUTHORIZATION;
+
+-- ---- SET granted on the internal switch: still nobody's but the extension's ----
+GRANT SET ON PARAMETER brent_mdm.extension_internal TO ci_steward;
+SET SESSION AUTHORIZATION ci_steward;
+CREATE FUNCTION ci_steward.flip() RETURNS text LANGUAGE sql SECURITY DEFINER
+  AS $$ SELECT set_config('brent_mdm.extension_internal', 'on', true) $$;
+SELECT throws_ok($$SELECT ci_steward.flip()$$, '42501', NULL,
+                 'a role granted SET on brent_mdm.extension_internal still cannot turn it on in its own SECURITY DEFINER function');
+RESET SESSION AUTHORIZATION;
+REVOKE SET ON PARAMETER brent_mdm.extension_internal FROM ci_steward;
+
 -- ---- and out of the regime again ----
 SELECT throws_ok($$SELECT brent_mdm.unprotect('brent_mdm.client')$$, '55000', NULL,
                  'unprotect() is refused while a DPIA has the table in scope');
 DELETE FROM brent_mdm.dpia WHERE dpia_id LIKE 'ci\_%';
 SELECT brent_mdm.unprotect('brent_mdm.client');
 SELECT brent_mdm.unprotect('brent_mdm.client_record');
+SET SESSION AUTHORIZATION ci_app;
+SELECT throws_ok($$SELECT count(*) FROM brent_mdm.client_record$$, '42501', NULL,
+                 'unprotect() takes the app''s grants away (they would read every row now)');
+RESET SESSION AUTHORIZATION;
 SELECT is((SELECT count(*) FROM pg_policies WHERE schemaname = 'brent_mdm' AND tablename IN ('client', 'client_record'))
         + (SELECT count(*) FROM pg_class WHERE relnamespace = 'brent_mdm'::regnamespace
               AND (relname LIKE 'client%masked' OR (relname IN ('client', 'client_record') AND relrowsecurity)))
@@ -215,5 +320,6 @@ DELETE FROM brent_mdm.client_record WHERE system LIKE 'ci\_%';
 DELETE FROM brent_mdm.client WHERE family_name LIKE 'Cifamily%' OR family_name = 'Newfamily';
 DELETE FROM brent_mdm.client_source WHERE system LIKE 'ci\_%';
 DROP SCHEMA ci_steward CASCADE;
+REVOKE ALL ON PARAMETER brent_mdm.extension_internal FROM ci_steward;
 DROP OWNED BY ci_gov, ci_app, ci_analyst, ci_steward CASCADE;
 DROP ROLE ci_gov, ci_app, ci_analyst, ci_steward;

@@ -563,7 +563,8 @@ matching_attributes_changed(HeapTuple a, HeapTuple b, TupleDesc desc)
  * record (or one whose person columns changed) against the master and sets
  * client_id (joining the best client at or above the link threshold, else a
  * new client), matched_record and match_probability.  A client_id the caller
- * sets is kept; reviewers' decisions on the record bind.
+ * sets is kept in bulk mode or from a superuser, refused otherwise; reviewers'
+ * decisions on the record bind.
  */
 Datum
 client_record_match(PG_FUNCTION_ARGS)
@@ -608,9 +609,34 @@ client_record_match(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 	{
 		Datum		d = getattr_datum(trigdata->tg_trigtuple, desc, "client_id", &old_isnull);
-		bool		changed = matching_attributes_changed(trigdata->tg_trigtuple, newtup, desc);
 
 		old_client = old_isnull ? 0 : DatumGetInt64(d);
+	}
+
+	/*
+	 * A client given by the writer (an insert with client_id, an update
+	 * moving the record) is taken from a bulk load, a steward's merge or
+	 * split (client_index_bulk), or a superuser (a restore); anyone else
+	 * would attach a record to a client of their choosing and rewrite that
+	 * person's golden record.
+	 */
+	if (!bulk && client_id != 0 && client_id != old_client && !superuser_arg(GetOuterUserId()))
+	{
+		bool		key_null;
+		Datum		key = getattr_datum(newtup, desc, "record_key", &key_null);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the client of a Client Index record is set by the matching, not by its writer"),
+				 errdetail("Record %s was written with client_id " INT64_FORMAT ".",
+						   key_null ? "(no key)" : quote_literal_cstr(TextDatumGetCString(key)), client_id),
+				 errhint("Leave client_id out: the record is matched as it is written. Data stewards move records with brent_mdm.merge_clients() and brent_mdm.split_client().")));
+	}
+
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	{
+		bool		changed = matching_attributes_changed(trigdata->tg_trigtuple, newtup, desc);
+
 		/* the person is the same: keys and client stay (a build, a merge, a split) */
 		if (!changed && client_id != 0)
 			return PointerGetDatum(newtup);

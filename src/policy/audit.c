@@ -64,6 +64,9 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "parser/parsetree.h"
+#include "catalog/pg_class.h"
+#include "utils/syscache.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
@@ -697,19 +700,64 @@ tracked_queue(TrackedQuery *t, const AuditRecord *recs)
  * they read with nor audited on their own (the statement that caused them
  * is): the fixed queries of its SECURITY DEFINER functions that set
  * brent_mdm.extension_internal (run as a superuser), and PostgreSQL's
- * foreign-key checks (SECURITY_NOFORCE_RLS is set by ri_triggers.c alone:
- * they read a key, as the table's owner, and deliver nothing).
+ * foreign-key checks.  A check is recognised by all of: the security context
+ * only ri_triggers.c sets (SECURITY_NOFORCE_RLS), a SELECT of one relation
+ * owned by the current user (a check runs as the table's owner) locked FOR KEY
+ * SHARE, the text ri_triggers.c writes ("SELECT 1 FROM ..."), no
+ * instrumentation.  The context alone is not enough: it stays set for
+ * everything a cascaded action runs, a user's triggers included.
  */
+static Oid
+relation_owner(Oid relid)
+{
+	HeapTuple	t = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner = InvalidOid;
+
+	if (HeapTupleIsValid(t))
+	{
+		owner = ((Form_pg_class) GETSTRUCT(t))->relowner;
+		ReleaseSysCache(t);
+	}
+	return owner;
+}
+
 static bool
-policy_internal_query(void)
+policy_internal_query(QueryDesc *qd)
 {
 	Oid			user;
 	int			sec;
 
 	GetUserIdAndSecContext(&user, &sec);
-	if (sec & SECURITY_NOFORCE_RLS)
+	if (policy_extension_internal && superuser_arg(user))
 		return true;
-	return policy_extension_internal && superuser_arg(user);
+	if (sec & SECURITY_NOFORCE_RLS)
+	{
+		PlannedStmt *ps = qd->plannedstmt;
+		PlanRowMark *rm;
+		RangeTblEntry *only = NULL;
+		ListCell   *lc;
+
+		if (qd->operation != CMD_SELECT || qd->instrument_options != 0 ||
+			qd->sourceText == NULL || strncmp(qd->sourceText, "SELECT 1 FROM ", 14) != 0 ||
+			list_length(ps->rowMarks) != 1)
+			return false;
+		rm = linitial_node(PlanRowMark, ps->rowMarks);
+		if (rm->strength != LCS_FORKEYSHARE)
+			return false;
+		foreach(lc, ps->rtable)
+		{
+			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+			if (rte->rtekind != RTE_RELATION)
+				continue;
+			if (only != NULL)
+				return false;
+			only = rte;
+		}
+		return only != NULL && rm->rti >= 1 && rm->rti <= (Index) list_length(ps->rtable) &&
+			rt_fetch(rm->rti, ps->rtable) == only && relation_owner(only->relid) == user;
+	}
+	return false;
 }
 
 static void
@@ -735,7 +783,7 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 		}
 	}
 	if (!IsParallelWorker() && audit != NULL && policy_any_protected() &&
-		!policy_internal_query())
+		!policy_internal_query(qd))
 	{
 		PlannedStmt *ps = qd->plannedstmt;
 		ListCell   *lc;
@@ -745,6 +793,8 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 		Oid			session_user = GetSessionUserId();
 		bool		session_is_super = superuser_arg(session_user);
 		Oid			bypasser = InvalidOid;
+		const char *broken = NULL;
+		Oid			broken_rel = InvalidOid;
 
 		subject_access = policy_subject_access_running && GetUserId() == BOOTSTRAP_SUPERUSERID;
 		purge = policy_purge_running && superuser();
@@ -769,6 +819,10 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 			 */
 			if (!session_is_super && !subject_access && !purge && !OidIsValid(bypasser))
 				bypasser = policy_foreign_reader(ps, rte, session_user);
+			/* a protection taken apart: closed to all but superusers */
+			if (!superuser() && !subject_access && !purge && broken == NULL &&
+				(broken = policy_protection_broken(rte->relid)) != NULL)
+				broken_rel = rte->relid;
 			for (int i = 0; i < nrels; i++)
 				if (rels[i].parent == parent)
 				{
@@ -789,6 +843,17 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 				copy_clipped(rels[nrels].name, name, sizeof(rels[nrels].name));
 				nrels++;
 			}
+		}
+		if (broken != NULL)
+		{
+			const char *name = policy_protected_name(broken_rel, NULL);
+
+			policy_audit_event("refused", policy_valid_dpia(), "protection incomplete");
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("protected table %s is closed: %s", name ? name : "?", broken),
+					 errdetail("Its rows would be readable without a purpose by any role holding a grant on it."),
+					 errhint("A superuser runs brent_mdm.protect() on it again (and removes the members of brent_mdm_index_reader).")));
 		}
 		if (nrels > 0 && OidIsValid(bypasser))
 		{

@@ -82,6 +82,9 @@ policy_syscache_callback(Datum arg, int cacheid, uint32 hashvalue)
 	/* role membership or attributes changed: grants may mean something else */
 	policy_purpose.checked = false;
 	policy_generation++;
+	/* (and whether the Client Index's view owner has members) */
+	if (cacheid == AUTHMEMROLEMEM)
+		policy_rls_invalidate(InvalidOid);
 }
 
 void
@@ -303,7 +306,8 @@ static bool
 extension_internal_check(bool *newval, void **extra, GucSource source)
 {
 	/* (creating_extension: the SET clauses of its functions, checked as they are made) */
-	if (!*newval || InitializingParallelWorker || InLocalUserIdChange() || creating_extension)
+	if (!*newval || InitializingParallelWorker ||
+		((InLocalUserIdChange() || creating_extension) && superuser()))
 		return true;
 	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
 	GUC_check_errmsg("brent_mdm.extension_internal is set by brent_mdm's own functions only");

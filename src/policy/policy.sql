@@ -444,6 +444,7 @@ REVOKE ALL ON FUNCTION brent_mdm.index_view_owner() FROM PUBLIC;
 -- The masking view and policies of a protected table, from the scopes.
 CREATE FUNCTION brent_mdm.refresh_protection(target regclass) RETURNS void
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
+  SET brent_mdm.extension_internal = on
   AS $$
 #variable_conflict use_variable
 DECLARE
@@ -590,11 +591,12 @@ BEGIN
                  SELECT target::oid
                  UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent = tree.relid)
                SELECT relid::regclass FROM tree LOOP
-    -- again later: only children attached since (the DBA's grants stay)
-    CONTINUE WHEN NOT first_time AND (child = target OR EXISTS (
-      SELECT 1 FROM brent_mdm.protected_table p WHERE p.table_name = child));
+    -- row level security on and forced, every time (a DBA may have turned it off)
     EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', child);
     EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', child);
+    -- again later: privileges taken only from children attached since (the DBA's grants stay)
+    CONTINUE WHEN NOT first_time AND (child = target OR EXISTS (
+      SELECT 1 FROM brent_mdm.protected_table p WHERE p.table_name = child));
     EXECUTE format('REVOKE ALL ON TABLE %s FROM PUBLIC', child);
     FOR g IN SELECT DISTINCT a.grantee FROM pg_class k, aclexplode(k.relacl) a
               WHERE k.oid = child AND a.grantee <> k.relowner AND a.grantee <> 0 LOOP
@@ -701,8 +703,9 @@ REVOKE ALL ON FUNCTION brent_mdm.protect(regclass, name) FROM PUBLIC;
 
 -- Takes a table out of the DPIA regime: its policies and masking view dropped,
 -- row level security off, the registry forgets it and its children.  Refused
--- while a DPIA still has it in scope.  Privileges protect() revoked are not
--- given back (the DBA grants what the table needs now).  Logged.
+-- while a DPIA still has it in scope.  Every privilege but the owner's is revoked
+-- (a loader's grant would now read every row): the DBA grants what the table
+-- needs now.  Logged.
 CREATE FUNCTION brent_mdm.unprotect(target regclass) RETURNS text
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, brent_mdm, pg_temp
   AS $$
@@ -742,13 +745,18 @@ BEGIN
     EXECUTE format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY', a.table_name);
     EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', a.table_name);
   END LOOP;
+  -- no grant outlives the protection: a loader's SELECT would now read every row
+  FOR a IN SELECT table_name FROM brent_mdm.protected_table
+            WHERE table_name = target OR parent_table = target LOOP
+    FOR pol IN SELECT DISTINCT g.grantee FROM pg_class k, aclexplode(k.relacl) g
+                WHERE k.oid = a.table_name AND g.grantee <> k.relowner LOOP
+      EXECUTE format('REVOKE ALL ON TABLE %s FROM %s', a.table_name,
+                     CASE WHEN pol.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pol.grantee::regrole::name) END);
+    END LOOP;
+  END LOOP;
   DELETE FROM brent_mdm.protected_table WHERE table_name = target OR parent_table = target;
   IF p.masked_view IS NOT NULL THEN
     EXECUTE format('DROP VIEW %s', p.masked_view);
-  END IF;
-  IF target IN ('brent_mdm.client'::regclass, 'brent_mdm.client_record'::regclass)
-     AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'brent_mdm_index_reader') THEN
-    EXECUTE format('REVOKE ALL ON TABLE %s FROM brent_mdm_index_reader', target);
   END IF;
   PERFORM brent_mdm.policy_log('unprotect', NULL, jsonb_build_object('table', target::text,
     'view', p.masked_view::text));
@@ -952,6 +960,40 @@ COMMENT ON FUNCTION brent_mdm.policy_forget_dropped() IS
 REVOKE ALL ON FUNCTION brent_mdm.policy_forget_dropped() FROM PUBLIC;
 CREATE EVENT TRIGGER brent_mdm_policy_forget_dropped ON sql_drop
   EXECUTE FUNCTION brent_mdm.policy_forget_dropped();
+
+-- A masking view is what analysts read: only refresh_protection() (which sets
+-- brent_mdm.extension_internal) may redefine it.  Its owner (a protected table's owner,
+-- or brent_mdm_index_reader for the Client Index), a member of that role, or a DBA by
+-- hand would otherwise leave behind a view that shows clear values to every analyst.
+CREATE FUNCTION brent_mdm.policy_guard_masking_views() RETURNS event_trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  c record;
+BEGIN
+  IF current_setting('brent_mdm.extension_internal', true) = 'on' THEN
+    RETURN;
+  END IF;
+  FOR c IN SELECT d.command_tag, v.masked_view
+             FROM pg_event_trigger_ddl_commands() d
+             JOIN brent_mdm.protected_table v
+               ON v.masked_view = CASE WHEN d.classid = 'pg_rewrite'::regclass
+                                       THEN (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = d.objid)
+                                       WHEN d.classid = 'pg_class'::regclass THEN d.objid END
+            WHERE d.command_tag IN ('CREATE VIEW', 'CREATE RULE', 'ALTER VIEW', 'ALTER TABLE')
+            LIMIT 1 LOOP
+    RAISE EXCEPTION 'masking view % is made by brent_mdm only', c.masked_view
+      USING ERRCODE = '42501',
+      DETAIL = format('%s would change what every analyst reading it sees.', c.command_tag),
+      HINT = 'Change the DPIA''s column scope (brent_mdm.set_column_scope): the view is made again from it.';
+  END LOOP;
+END $$;
+COMMENT ON FUNCTION brent_mdm.policy_guard_masking_views() IS
+  'Event trigger: refuses any change to a masking view but brent_mdm''s own (refresh_protection)';
+REVOKE ALL ON FUNCTION brent_mdm.policy_guard_masking_views() FROM PUBLIC;
+CREATE EVENT TRIGGER brent_mdm_policy_guard_masking_views ON ddl_command_end
+  WHEN TAG IN ('CREATE VIEW', 'CREATE RULE', 'ALTER VIEW', 'ALTER TABLE')
+  EXECUTE FUNCTION brent_mdm.policy_guard_masking_views();
 
 -- ---- data subjects' rights: objections and restrictions, subject access, retention ----
 --

@@ -27,6 +27,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "catalog/pg_class.h"
+#include "utils/catcache.h"
 
 #include "policy.h"
 
@@ -38,6 +39,8 @@ typedef struct ProtectedRel
 	bool		has_client;		/* protected with a client-id column (on the parent) */
 	Oid			masked_view;	/* the parent's masking view (InvalidOid: none) */
 	Oid			view_owner;		/* its owner */
+	bool		rls_on;			/* row level security enabled and forced on it */
+	bool		closed;			/* Client Index whose view owner has members */
 } ProtectedRel;
 
 static bool prot_loaded = false;
@@ -68,6 +71,29 @@ prot_cmp(const void *a, const void *b)
 	Oid			y = ((const ProtectedRel *) b)->relid;
 
 	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/*
+ * The owner of the Client Index's masking views (brent_mdm_index_reader) holds
+ * SELECT on its tables: a member of it would read them directly, in clear, under
+ * any purpose it has.  protect() refuses to run while it has members; this is
+ * the same check at every statement (cached, dropped when memberships change),
+ * for a member added later.
+ */
+static bool
+index_owner_has_members(Oid parent, Oid view_owner)
+{
+	Oid			nsp = get_rel_namespace(parent);
+	char	   *nspname = OidIsValid(nsp) ? get_namespace_name(nsp) : NULL;
+	CatCList   *members;
+	bool		has;
+
+	if (nspname == NULL || strcmp(nspname, "brent_mdm") != 0 || !OidIsValid(view_owner))
+		return false;
+	members = SearchSysCacheList1(AUTHMEMROLEMEM, ObjectIdGetDatum(view_owner));
+	has = members->n_members > 0;
+	ReleaseSysCacheList(members);
+	return has;
 }
 
 static void
@@ -129,6 +155,19 @@ prot_load(void)
 		prot[nprot].has_client = false;
 		prot[nprot].masked_view = InvalidOid;
 		prot[nprot].view_owner = InvalidOid;
+		prot[nprot].rls_on = false;
+		prot[nprot].closed = false;
+		{
+			HeapTuple	rt = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+
+			if (HeapTupleIsValid(rt))
+			{
+				Form_pg_class rc = (Form_pg_class) GETSTRUCT(rt);
+
+				prot[nprot].rls_on = rc->relrowsecurity && rc->relforcerowsecurity;
+				ReleaseSysCache(rt);
+			}
+		}
 		if (a_view != InvalidAttrNumber)
 		{
 			d = heap_getattr(tup, a_view, desc, &isnull);
@@ -141,6 +180,7 @@ prot_load(void)
 					prot[nprot].masked_view = DatumGetObjectId(d);
 					prot[nprot].view_owner = ((Form_pg_class) GETSTRUCT(vt))->relowner;
 					ReleaseSysCache(vt);
+					prot[nprot].closed = index_owner_has_members(parent, prot[nprot].view_owner);
 				}
 			}
 		}
@@ -169,6 +209,7 @@ prot_load(void)
 			prot[i].has_client = p && p->has_client;
 			prot[i].masked_view = p ? p->masked_view : InvalidOid;
 			prot[i].view_owner = p ? p->view_owner : InvalidOid;
+			prot[i].closed = p && p->closed;
 		}
 }
 
@@ -246,4 +287,24 @@ policy_foreign_reader(PlannedStmt *ps, RangeTblEntry *rte, Oid session_user)
 				return InvalidOid;
 		}
 	return reader;
+}
+
+/*
+ * Why a protected relation cannot be read by a non-superuser now, or NULL:
+ * its row level security is off (a DBA's ALTER TABLE, a restore), or it is
+ * part of the Client Index and its masking views' owner has members.
+ * Either way every row would be readable by whoever holds a grant.
+ */
+const char *
+policy_protection_broken(Oid relid)
+{
+	ProtectedRel *p = prot_find(relid);
+
+	if (p == NULL)
+		return NULL;
+	if (!p->rls_on)
+		return "row level security is not enabled and forced on it";
+	if (p->closed)
+		return "the owner of its masking views, brent_mdm_index_reader, has members";
+	return NULL;
 }
