@@ -5,6 +5,7 @@
 #   ./run bench policy                  10,000,000 rows (the size)
 #   BENCH_ROWS=2000000 ./run bench policy
 #   bash bench/policy.sh 2000000        (inside a cluster with brent_mdm preloaded)
+#   BENCH_ROUNDS=9 BENCH_LOOKUPS_ONLY=1  more rounds; the client part without its scans
 #
 # Five copies of one table (id int primary key, payload text, d date):
 #   plain      no RLS
@@ -210,8 +211,9 @@ mode_options() {  # the server settings of a scan mode, as PGOPTIONS
     no_parallel_no_jit) echo "-c max_parallel_workers_per_gather=0 -c jit=off" ;;
   esac
 }
-latency() {  # latency average (ms) of a pgbench run
-  sed -n 's/^latency average = \([0-9.]*\) ms$/\1/p'
+latency() {  # mean latency (ms) of a one-client pgbench run, from its tps (printed to 6
+             # decimals; "latency average" is rounded to the microsecond, too coarse here)
+  sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' | awk '{ printf "%.6f\n", 1000 / $1 }'
 }
 results=$work/results.tsv
 : > "$results"
@@ -222,6 +224,7 @@ for round in $(seq 0 "$rounds"); do     # round 0 warms up and is not kept
       l=$(PGOPTIONS="" "$pgbench" -n -D started=0 -M $proto -c 1 -t "$tx" -f "$work/look_$v.sql" "$PGDATABASE" 2>>"$work/pgbench.err" | latency)
       [ "$round" -gt 0 ] && printf 'lookup_%s\t%s\t%s\n' "$proto" "$v" "$l" >> "$results"
     done
+    [ -n "${BENCH_LOOKUPS_ONLY:-}" ] && continue
     for mode in defaults no_parallel no_parallel_no_jit; do
       o=$(mode_options "$mode")
       l=$(PGOPTIONS="$o" "$pgbench" -n -D started=0 -c 1 -t "$scans" -f "$work/scan_${v}_$mode.sql" "$PGDATABASE" 2>>"$work/pgbench.err" | latency)

@@ -5,7 +5,8 @@
 # the middle of a statement; a cursor left open by a backend terminated by
 # another; a full audit queue (the audit worker held on a lock): reads wait with
 # interrupts honoured, then fail, and never run unaudited; a fast shutdown with
-# a cursor open; a crash (kill -9): what audit_flush() stored survives, and
+# a cursor open; a batch the worker fails to store (retried by the next worker,
+# never dropped); a crash (kill -9): what audit_flush() stored survives, and
 # log_statement keeps a second trail of what the queue lost.  Prints TAP.
 # Runs inside the throwaway cluster ./run test makes (it restarts the server
 # and kills a backend).  Other sessions are held with locks, never with sleeps.
@@ -57,7 +58,7 @@ SELECT brent_mdm.grant_purpose('aua_dpia', 'aua_analyst');
 GRANT SELECT ON aua.person_masked, aua.fill_masked TO aua_analyst;
 SQL
 
-echo "1..12"
+echo "1..14"
 n=0; fail=0
 check() { n=$((n+1)); if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (expected '$2', got '$3')"; fail=1; fi; }
 flush() { q "SELECT brent_mdm.audit_flush(60000)"; }
@@ -162,6 +163,25 @@ check "once the worker stores again, every read that returned rows has its recor
   "$((done_reads + 1 + rows_out))" \
   "$(q "SELECT count(*) FROM brent_mdm.audit_log WHERE role_name = 'aua_analyst' AND table_name = 'aua.fill'
           AND audit_id > $m AND action = 'select' AND rows = 1")"
+
+# ---- a batch the worker fails to store is stored by the next worker, not lost ----
+m=$(mark)
+q "CREATE TABLE public.aua_store_fails (yes boolean);
+   INSERT INTO public.aua_store_fails VALUES (true);
+   CREATE FUNCTION public.aua_store_fails() RETURNS trigger LANGUAGE plpgsql AS
+     'BEGIN IF EXISTS (SELECT FROM public.aua_store_fails) THEN RAISE EXCEPTION ''audit store fails (test)''; END IF; RETURN NULL; END';
+   CREATE TRIGGER aua_store_fails BEFORE INSERT ON brent_mdm.audit_log
+     FOR EACH STATEMENT EXECUTE FUNCTION public.aua_store_fails();" >/dev/null
+out=$(as_analyst -c "SELECT brent_mdm.begin_purpose('aua_dpia')" -c "SELECT 'got ' || name FROM aua.person_masked WHERE id = 5 /* audit-store-fails */" 2>&1)
+# every store fails while the table has its row: the flush gives up (false), nothing stored
+stuck=$(q "SELECT brent_mdm.audit_flush(2000)")
+stored_while_failing=$(q "SELECT count(*) FROM brent_mdm.audit_log WHERE audit_id > $m AND role_name = 'aua_analyst'")
+q "DELETE FROM public.aua_store_fails" >/dev/null
+check "a batch the worker cannot store stays queued: the flush fails, nothing is stored, nothing dropped" \
+  "got person 5|f|0" "$(echo "$out" | grep '^got ')|$stuck|$stored_while_failing"
+check "... and once storing works again the next worker stores it" "t|select|aua_dpia|1" \
+  "$(flush)|$(record aua.person "$m")"
+q "DROP TRIGGER aua_store_fails ON brent_mdm.audit_log; DROP FUNCTION public.aua_store_fails(); DROP TABLE public.aua_store_fails" >/dev/null
 
 # ---- a fast shutdown with a cursor open ----
 m=$(mark)

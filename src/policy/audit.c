@@ -216,7 +216,12 @@ audit_launch_worker(int slot, Oid dbid)
 	memset(&w, 0, sizeof(w));
 	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = BGW_NEVER_RESTART;
+	/*
+	 * A worker that fails to store a batch (an error: exit status 1) is
+	 * started again a second later and takes the batch again from the ring
+	 * (nothing is dropped); one that leaves idle (status 0) is not.
+	 */
+	w.bgw_restart_time = 1;
 	strlcpy(w.bgw_library_name, "brent_mdm", BGW_MAXLEN);
 	strlcpy(w.bgw_function_name, "policy_audit_worker_main", BGW_MAXLEN);
 	snprintf(w.bgw_name, BGW_MAXLEN, "brent_mdm audit worker %u", dbid);
@@ -1554,11 +1559,24 @@ policy_audit_flush(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(true);
 	if (latch)
 		SetLatch(latch);
-	for (;;)
+	for (int round = 0;; round++)
 	{
 		bool		done;
 		XLogRecPtr	lsn;
 
+		/* no worker to store what is queued (it failed, or left): one is started */
+		if (round % 200 == 0)
+		{
+			bool		launch = false;
+
+			latch = NULL;
+			LWLockAcquire(audit->lock, LW_EXCLUSIVE);
+			if (audit->db[slot].dbid == MyDatabaseId && audit->db[slot].tail < target)
+				launch = audit_need_worker(&audit->db[slot], false, &latch);
+			LWLockRelease(audit->lock);
+			if (launch)
+				audit_start_worker(slot, launch, NULL);
+		}
 		LWLockAcquire(audit->lock, LW_SHARED);
 		done = audit->db[slot].dbid != MyDatabaseId || audit->db[slot].tail >= target;
 		lsn = audit->db[slot].stored_lsn;

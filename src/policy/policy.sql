@@ -410,6 +410,32 @@ END $$;
 COMMENT ON FUNCTION brent_mdm.revoke_purpose(text, regrole) IS
   'Withdraws a role''s grant under a DPIA: its sessions lose access at their next statement; logged';
 
+-- What protect() takes from a table: brent_mdm's policies on it, or (grants) every
+-- privilege but its owner's, PUBLIC's included.
+CREATE FUNCTION brent_mdm.policy_strip(target regclass, grants boolean) RETURNS void
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+  AS $$
+DECLARE
+  r record;
+BEGIN
+  IF grants THEN
+    EXECUTE format('REVOKE ALL ON TABLE %s FROM PUBLIC', target);
+    FOR r IN SELECT DISTINCT g.grantee FROM pg_class k, aclexplode(k.relacl) g
+              WHERE k.oid = target AND g.grantee <> k.relowner AND g.grantee <> 0 LOOP
+      EXECUTE format('REVOKE ALL ON TABLE %s FROM %I', target, r.grantee::regrole::name);
+    END LOOP;
+  ELSE
+    FOR r IN SELECT policyname FROM pg_policies
+              WHERE format('%I.%I', schemaname, tablename)::regclass = target
+                AND policyname LIKE 'brent\_mdm\_%' LOOP
+      EXECUTE format('DROP POLICY %I ON %s', r.policyname, target);
+    END LOOP;
+  END IF;
+END $$;
+COMMENT ON FUNCTION brent_mdm.policy_strip(regclass, boolean) IS
+  'Internal: drops brent_mdm''s policies on a table, or revokes every privilege on it but its owner''s';
+REVOKE ALL ON FUNCTION brent_mdm.policy_strip(regclass, boolean) FROM PUBLIC;
+
 -- The Client Index tables are the extension's (owned by a superuser, which no row
 -- level security binds): their masking views are owned by this role instead, which
 -- holds SELECT on them and nothing else, cannot log in, bypasses nothing and has no
@@ -476,11 +502,7 @@ BEGIN
   -- policies on the table and every child
   FOR a IN SELECT table_name FROM brent_mdm.protected_table
             WHERE table_name = target OR parent_table = target LOOP
-    FOR pol IN SELECT policyname FROM pg_policies
-                WHERE format('%I.%I', schemaname, tablename)::regclass = a.table_name
-                  AND policyname LIKE 'brent\_mdm\_%' LOOP
-      EXECUTE format('DROP POLICY %I ON %s', pol.policyname, a.table_name);
-    END LOOP;
+    PERFORM brent_mdm.policy_strip(a.table_name, false);
     -- the gate: a restrictive policy, for tables where a DPIA has a row filter
     -- (a scan then reads nothing at all without a valid purpose of the table)
     IF gate_all IS NOT NULL THEN
@@ -584,7 +606,6 @@ CREATE FUNCTION brent_mdm.protect_tree(target regclass, first_time boolean) RETU
 #variable_conflict use_variable
 DECLARE
   child regclass;
-  g record;
 BEGIN
   -- the table and every child: RLS on and forced; no privilege left but the owner's
   FOR child IN WITH RECURSIVE tree(relid) AS (
@@ -597,11 +618,7 @@ BEGIN
     -- again later: privileges taken only from children attached since (the DBA's grants stay)
     CONTINUE WHEN NOT first_time AND (child = target OR EXISTS (
       SELECT 1 FROM brent_mdm.protected_table p WHERE p.table_name = child));
-    EXECUTE format('REVOKE ALL ON TABLE %s FROM PUBLIC', child);
-    FOR g IN SELECT DISTINCT a.grantee FROM pg_class k, aclexplode(k.relacl) a
-              WHERE k.oid = child AND a.grantee <> k.relowner AND a.grantee <> 0 LOOP
-      EXECUTE format('REVOKE ALL ON TABLE %s FROM %I', child, g.grantee::regrole::name);
-    END LOOP;
+    PERFORM brent_mdm.policy_strip(child, true);
     IF child <> target THEN
       INSERT INTO brent_mdm.protected_table (table_name, parent_table) VALUES (child, target)
       ON CONFLICT DO NOTHING;
@@ -737,22 +754,14 @@ BEGIN
   END IF;
   FOR a IN SELECT table_name FROM brent_mdm.protected_table
             WHERE table_name = target OR parent_table = target LOOP
-    FOR pol IN SELECT policyname FROM pg_policies
-                WHERE format('%I.%I', schemaname, tablename)::regclass = a.table_name
-                  AND policyname LIKE 'brent\_mdm\_%' LOOP
-      EXECUTE format('DROP POLICY %I ON %s', pol.policyname, a.table_name);
-    END LOOP;
+    PERFORM brent_mdm.policy_strip(a.table_name, false);
     EXECUTE format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY', a.table_name);
     EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', a.table_name);
   END LOOP;
   -- no grant outlives the protection: a loader's SELECT would now read every row
   FOR a IN SELECT table_name FROM brent_mdm.protected_table
             WHERE table_name = target OR parent_table = target LOOP
-    FOR pol IN SELECT DISTINCT g.grantee FROM pg_class k, aclexplode(k.relacl) g
-                WHERE k.oid = a.table_name AND g.grantee <> k.relowner LOOP
-      EXECUTE format('REVOKE ALL ON TABLE %s FROM %s', a.table_name,
-                     CASE WHEN pol.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pol.grantee::regrole::name) END);
-    END LOOP;
+    PERFORM brent_mdm.policy_strip(a.table_name, true);
   END LOOP;
   DELETE FROM brent_mdm.protected_table WHERE table_name = target OR parent_table = target;
   IF p.masked_view IS NOT NULL THEN
