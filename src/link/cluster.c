@@ -7,7 +7,9 @@
  *		conflict (two NHS numbers, or a man born in 1950 and a child born in
  *		2020, are two people however many weak links say otherwise), unless
  *		the joining pair itself is near certain (probability 0.999 or more:
- *		a value was mistyped).
+ *		a value was mistyped).  Then each cluster is checked for coherence
+ *		member against member, and one whose members conflict is split
+ *		(link_cluster).
  */
 #include "postgres.h"
 
@@ -362,15 +364,19 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
  * Coherence of clusters (chaining).  The union above compares a group's
  * first-seen values only, so a group can still gather records of several
  * people through weak links, none of them scored against the others: a
- * bridging record whose given name is an initial or missing, with no date
- * of birth, joins a father and his son.  So, after it, every cluster of
- * three records or more is checked pair by pair: two of its records
- * conflict when their identifiers, dates of birth or given names do
- * (values_conflict) and no near-certain pair of the two (probability
- * STRONG_PAIR or more) says that one value was mistyped.  A cluster holding
- * such a pair is clustered again, its records only, with each conflicting
- * pair as a cannot-link: strongest pairs first, the parts that no
- * conflicting pair separates stay together.
+ * record holding only an initial, with no date of birth, joins a father and
+ * his son.  So, after it, every cluster of three records or more is checked
+ * pair by pair.  Two of its records conflict when their identifiers or dates
+ * of birth do (values_conflict), or their given names have no word in
+ * common (an initial agreeing with a word it starts) and neither's given
+ * name is a word of the other's surname or full name (the columns were
+ * swapped), unless a chain of near-certain pairs (probability STRONG_PAIR or
+ * more) joins them through records that all hold that column (not an
+ * initial): then a value was mistyped, as one person's copies in FEBRL are.
+ * A cluster holding a conflicting pair is clustered again, its records only,
+ * with each such pair as a cannot-link: strongest pairs first, so the parts
+ * that no conflict separates stay together, and a record between two people
+ * goes to the one its stronger pair joins it to.
  */
 #define STRONG_PAIR 0.999
 /* most conflicting pairs kept (the rest of the clusters are left as they are) */
@@ -469,7 +475,13 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 				cq[Max(ra, rb)] = Min(ra, rb);
 		}
 	}
-	mv = palloc(sizeof(MemberValue) * Max(n, 1));
+	{
+		int32		largest1 = 1;
+
+		for (int c = 1; c <= n; c++)
+			largest1 = Max(largest1, size[c]);
+		mv = palloc(sizeof(MemberValue) * largest1);
+	}
 	for (int c = 1; c <= n && nk > 0; c++)
 	{
 		int32		s = size[c];
