@@ -13,6 +13,8 @@
 #      an INSERT into a plain table with a trigger that looks for the person with
 #      pg_trgm (the 10 nearest full names by trigram distance among records with the
 #      same date of birth or postcode; best similarity at least 0.5).
+#   3. Retrains: records moved to another client by a retrain on unchanged data, and by one
+#      after one new record and one review decision (BENCH_CLIENT_RETRAIN=0 skips it).
 #   ./run bench client_index          BENCH_CLIENT_PEOPLE=100000 ./run bench client_index
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -202,3 +204,34 @@ SELECT 'pg_trgm peer', round(avg(joined_right::int) FILTER (WHERE known), 4),
 SELECT count(*) AS history_events, (SELECT count(*) FROM brent_mdm.client_change) AS changes_in_feed
   FROM brent_mdm.client_history WHERE at > now() - interval '1 hour' AND event IN ('created', 'record_joined');
 SQL
+
+# 3. Retrains: build_client_index(retrain => true) on the master as it now is, then after
+#    one new record (another system's copy of a resident) and one review decision (the
+#    most likely pending pair, must_link): records whose client changed in each.
+if [ "${BENCH_CLIENT_RETRAIN:-1}" = 1 ]; then
+printf '\n== client index: records moved to another client by each retrain\n'
+psql -X -q <<'SQL'
+SET client_min_messages = warning;
+\pset footer off
+DROP TABLE IF EXISTS retrain_before, retrain_moves;
+CREATE TABLE retrain_moves (retrain text, records bigint, moved bigint, merged bigint, split bigint);
+CREATE TABLE retrain_before AS SELECT record_id, client_id FROM brent_mdm.client_record;
+WITH b AS (SELECT * FROM brent_mdm.build_client_index(retrain => true))
+INSERT INTO retrain_moves SELECT 'on unchanged data', b.records, NULL, b.merged, b.split FROM b;
+UPDATE retrain_moves SET moved = (SELECT count(*) FROM retrain_before o JOIN brent_mdm.client_record r USING (record_id)
+                                   WHERE r.client_id <> o.client_id) WHERE moved IS NULL;
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, date_of_birth, postcode, nhs_number)
+  SELECT system, record_key || '/again', given_name, family_name, date_of_birth, postcode, nhs_number
+    FROM brent_mdm.client_record WHERE system = 'housing' ORDER BY record_id LIMIT 1;
+SELECT brent_mdm.review_decide((SELECT review_id FROM brent_mdm.review_queue WHERE status = 'pending'
+                                 ORDER BY match_probability DESC, review_id LIMIT 1), 'must_link') IS NOT NULL AS decided \g /dev/null
+TRUNCATE retrain_before;
+INSERT INTO retrain_before SELECT record_id, client_id FROM brent_mdm.client_record;
+WITH b AS (SELECT * FROM brent_mdm.build_client_index(retrain => true))
+INSERT INTO retrain_moves SELECT 'after one new record and one review decision', b.records, NULL, b.merged, b.split FROM b;
+UPDATE retrain_moves SET moved = (SELECT count(*) FROM retrain_before o JOIN brent_mdm.client_record r USING (record_id)
+                                   WHERE r.client_id <> o.client_id) WHERE moved IS NULL;
+SELECT retrain, records, moved, round(100.0 * moved / records, 3) AS moved_pct, merged, split FROM retrain_moves;
+DROP TABLE retrain_before, retrain_moves;
+SQL
+fi

@@ -703,6 +703,21 @@ BEGIN
     RAISE EXCEPTION 'clients % and % must both exist and be active', keep, other
       USING ERRCODE = 'invalid_parameter_value', HINT = 'resolve_client() gives the client a merged id now belongs to.';
   END IF;
+  -- the steward's merge binds later builds as a reviewer's must_link does (one decision
+  -- between the two clients is enough: none is added if one is there, e.g. review_decide's)
+  IF NOT EXISTS (SELECT FROM brent_mdm.review_queue q
+                   JOIN brent_mdm.client_record ra ON ra.record_id = q.record_a
+                   JOIN brent_mdm.client_record rb ON rb.record_id = q.record_b
+                  WHERE q.status = 'must_link'
+                    AND ((ra.client_id = keep AND rb.client_id = other) OR (ra.client_id = other AND rb.client_id = keep))) THEN
+    INSERT INTO brent_mdm.review_queue AS q (record_a, record_b, match_probability, status, reviewed_by, reviewed_at, note)
+      SELECT least(a, b), greatest(a, b), 1, 'must_link', current_user, now(), concat_ws(': ', 'merge_clients', note)
+        FROM (SELECT min(record_id) AS a FROM brent_mdm.client_record WHERE client_id = keep) ka,
+             (SELECT min(record_id) AS b FROM brent_mdm.client_record WHERE client_id = other) kb
+       WHERE a IS NOT NULL AND b IS NOT NULL
+    ON CONFLICT (record_a, record_b) DO UPDATE
+      SET status = 'must_link', reviewed_by = excluded.reviewed_by, reviewed_at = excluded.reviewed_at, note = excluded.note;
+  END IF;
   prev := brent_mdm.client_index_bulk(true);
   UPDATE brent_mdm.client_record SET client_id = keep WHERE client_id = other;
   UPDATE brent_mdm.client SET status = 'merged', merged_into = keep, updated_at = now() WHERE client_id = other;
@@ -736,6 +751,14 @@ BEGIN
     RAISE EXCEPTION 'cannot split every record off client %', src
       USING ERRCODE = 'invalid_parameter_value', HINT = 'Leave at least one record with the client.';
   END IF;
+  -- the steward's split binds later builds and real-time matches as a reviewer's
+  -- cannot_link does: each record split off against each record left
+  INSERT INTO brent_mdm.review_queue AS q (record_a, record_b, match_probability, status, reviewed_by, reviewed_at, note)
+    SELECT least(s.id, r.record_id), greatest(s.id, r.record_id), 0, 'cannot_link', current_user, now(),
+           concat_ws(': ', 'split_client', note)
+      FROM unnest(record_ids) s(id) JOIN brent_mdm.client_record r ON r.client_id = src AND r.record_id <> ALL (record_ids)
+  ON CONFLICT (record_a, record_b) DO UPDATE
+    SET status = 'cannot_link', reviewed_by = excluded.reviewed_by, reviewed_at = excluded.reviewed_at, note = excluded.note;
   prev := brent_mdm.client_index_bulk(true);
   INSERT INTO brent_mdm.client DEFAULT VALUES RETURNING client_id INTO fresh;
   UPDATE brent_mdm.client_record SET client_id = fresh WHERE record_id = ANY (record_ids);
@@ -758,6 +781,8 @@ DECLARE
   q brent_mdm.review_queue;
   ca bigint;
   cb bigint;
+  fresh bigint;
+  prev boolean;
 BEGIN
   IF decision NOT IN ('must_link', 'cannot_link') THEN
     RAISE EXCEPTION 'decision must be must_link or cannot_link, not "%"', decision
@@ -775,8 +800,22 @@ BEGIN
     PERFORM brent_mdm.merge_clients(least(ca, cb), greatest(ca, cb), 'review ' || review_id);
     RETURN format('merged client %s into %s', greatest(ca, cb), least(ca, cb));
   ELSIF decision = 'cannot_link' AND ca = cb THEN
-    RETURN format('split record %s off client %s as client %s', q.record_b, ca,
-                  brent_mdm.split_client(ARRAY[q.record_b], 'review ' || review_id));
+    -- the split of split_client, bound by this pair's decision only (split_client would bind
+    -- record_b apart from every other record of the client too)
+    IF NOT EXISTS (SELECT FROM brent_mdm.client_record WHERE client_id = ca AND record_id <> q.record_b) THEN
+      RAISE EXCEPTION 'cannot split every record off client %', ca USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    prev := brent_mdm.client_index_bulk(true);
+    INSERT INTO brent_mdm.client DEFAULT VALUES RETURNING client_id INTO fresh;
+    UPDATE brent_mdm.client_record SET client_id = fresh WHERE record_id = q.record_b;
+    INSERT INTO brent_mdm.client_history (client_id, event, other_client_id, detail)
+      VALUES (fresh, 'split', ca, jsonb_build_object('by', 'split_client', 'records', ARRAY[q.record_b],
+                                                    'note', 'review ' || review_id));
+    INSERT INTO brent_mdm.client_change (client_id, change) VALUES (fresh, 'created'), (ca, 'split');
+    PERFORM brent_mdm.refresh_golden(ARRAY[ca, fresh]);
+    PERFORM brent_mdm.client_index_bulk(prev);
+    PERFORM pg_notify('brent_mdm_client_change', ca::text);
+    RETURN format('split record %s off client %s as client %s', q.record_b, ca, fresh);
   END IF;
   RETURN 'no change needed';
 END

@@ -37,7 +37,6 @@
 #include "match/dates.h"
 #include "match/normalise.h"
 #include "match/variants.h"
-#include "synth/rng.h"
 
 static const char *const kind_names[] = {
 	"given_name", "surname", "full_name", "date", "postcode", "text", "exact",
@@ -640,10 +639,49 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 	address_moves(lm, ra, rb, level);
 }
 
+/* A record and the hash of its key, for the u sample. */
+typedef struct KeyHash
+{
+	uint64		hash;
+	int32		index;
+} KeyHash;
+
+static int
+key_hash_cmp(const void *x, const void *y)
+{
+	const KeyHash *a = x,
+			   *b = y;
+
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index ? 1 : 0;
+}
+
+static void
+count_pair(LinkModel *lm, int a, int b, int64 counts[][LINK_MAX_LEVELS], int64 *done)
+{
+	uint8		level[LINK_MAX_COLUMNS];
+
+	if ((++*done & 0x3FFF) == 0)
+		CHECK_FOR_INTERRUPTS();
+	link_compare(lm, lm->records[a], lm->records[b], level);
+	for (int c = 0; c < lm->ncolumns; c++)
+		counts[c][level[c]]++;
+}
+
 /*
  * u: the level frequencies among random pairs (nearly all non-matches),
- * from up to max_pairs pairs drawn with a fixed seed; smoothed so that no
- * level has probability zero.  The exact level is computed, not sampled.
+ * from up to max_pairs pairs; smoothed so that no level has probability
+ * zero.  The exact level is computed, not sampled.
+ *
+ * The sample is every pair when there are no more than max_pairs, else
+ * drawn by a hash of the records' keys (seeded), not by their positions:
+ * records in the order of that hash, each is paired with the k records
+ * that follow it (in a link, the k records of the other side that follow
+ * it).  A record added or removed changes only the few pairs it is in, so
+ * a model retrained after a small change keeps its u, and its clusters
+ * (drawing by position, one record more reshuffled the whole sample and
+ * moved hundreds of records to other clients).
  */
 void
 link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
@@ -653,8 +691,7 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 	int			n = lm->nrecords;
 	int64		possible;
 	int64		draws;
-	SynthRng	r;
-	uint8		level[LINK_MAX_COLUMNS];
+	int64		done = 0;
 
 	memset(counts, 0, sizeof(counts));
 	for (int i = 0; i < n; i++)
@@ -663,30 +700,67 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 	possible = lm->dedupe ? (int64) n * (n - 1) / 2 : (int64) nleft * (n - nleft);
 	lm->total_pairs = (double) possible;
 	draws = Min(max_pairs, possible);
-	rng_init(&r, (int32) seed, 77, 0);
-	for (int64 k = 0; k < draws; k++)
+	if (draws >= possible)
 	{
-		int			a,
-					b;
+		/* few enough: every pair (records are loaded left first) */
+		for (int a = 0; a < (lm->dedupe ? n : nleft); a++)
+			for (int b = lm->dedupe ? a + 1 : nleft; b < n; b++)
+				count_pair(lm, a, b, counts, &done);
+	}
+	else
+	{
+		int			nright = lm->dedupe ? n : n - nleft;
+		int			nstart = lm->dedupe ? n : nleft;
+		KeyHash    *left = palloc(sizeof(KeyHash) * Max(nstart, 1));
+		KeyHash    *right = lm->dedupe ? left : palloc(sizeof(KeyHash) * Max(nright, 1));
+		int64		k = Max(draws / nstart, 1);
+		int64		starts = Min((int64) nstart, draws / k);
 
-		if ((k & 0x3FFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (lm->dedupe)
+		for (int i = 0, l = 0, r = 0; i < n; i++)
 		{
-			a = rng_int(&r, n);
-			do
-				b = rng_int(&r, n);
-			while (b == a);
+			const char *id = lm->records[i]->id ? lm->records[i]->id : "";
+			KeyHash		h;
+
+			h.hash = hash_bytes_extended((const unsigned char *) id, strlen(id), seed);
+			h.index = i;
+			if (lm->dedupe || lm->records[i]->side == 0)
+				left[l++] = h;
+			else
+				right[r++] = h;
 		}
-		else
+		qsort(left, nstart, sizeof(KeyHash), key_hash_cmp);
+		if (!lm->dedupe)
+			qsort(right, nright, sizeof(KeyHash), key_hash_cmp);
+		/* possible > draws: k < nright (and, deduplicating, k < (n - 1) / 2) */
+		for (int64 p = 0; p < starts; p++)
 		{
-			/* records are loaded left first */
-			a = rng_int(&r, nleft);
-			b = nleft + rng_int(&r, n - nleft);
+			int64		first;
+
+			if (lm->dedupe)
+				first = p + 1;
+			else
+			{
+				int64		lo = 0,
+							hi = nright;
+
+				/* the first record of the other side after this one */
+				while (lo < hi)
+				{
+					int64		mid = lo + (hi - lo) / 2;
+
+					if (key_hash_cmp(&right[mid], &left[p]) < 0)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+				first = lo;
+			}
+			for (int64 j = 0; j < k; j++)
+				count_pair(lm, left[p].index, right[(first + j) % nright].index, counts, &done);
 		}
-		link_compare(lm, lm->records[a], lm->records[b], level);
-		for (int c = 0; c < lm->ncolumns; c++)
-			counts[c][level[c]]++;
+		pfree(left);
+		if (!lm->dedupe)
+			pfree(right);
 	}
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
