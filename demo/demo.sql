@@ -215,7 +215,9 @@ SELECT child_ref, child_first_name, child_last_name, child_dob, postcode, parent
 \echo '-- months (reference date 2026-03-31), one query over the Client Index as the analyst sees it:'
 \echo '-- an adult (a system that holds only adults knows them) whose earliest record at any address'
 \echo '-- is recent, and the under-fives at the same postcode whose family name shares a name key'
-\echo '-- with the adult''s names (patronymics included)'
+\echo '-- with the adult''s names (patronymics included); unless someone of the child''s family name'
+\echo '-- was recorded at that address before (a move within the borough, or a young adult of a'
+\echo '-- family long there registering to vote)'
 CREATE TEMP VIEW under_fives_moved_in AS
 SELECT adult.postcode, coalesce(adult.family_name, a.name) AS family, a.first_seen AS moved_in,
        child.client_id, child.given_name, child.date_of_birth
@@ -227,11 +229,19 @@ SELECT adult.postcode, coalesce(adult.family_name, a.name) AS family, a.first_se
                   CROSS JOIN LATERAL unnest(brent_mdm.name_keys(coalesce(r.full_name, r.family_name))) k
                  WHERE r.client_id = adult.client_id) a ON true
   JOIN brent_mdm.client_masked child
-    ON child.status = 'active' AND child.postcode = adult.postcode
+    ON child.status = 'active'
+   AND brent_mdm.postcode_normalise(child.postcode) = brent_mdm.postcode_normalise(adult.postcode)
    AND child.date_of_birth > date '2026-03-31' - interval '5 years'
    AND brent_mdm.name_keys(child.family_name) && a.name_keys
  WHERE adult.status = 'active' AND a.first_seen >= date '2026-03-31' - interval '3 months'
-   AND (a.adult_system OR adult.date_of_birth <= date '2026-03-31' - interval '16 years');
+   AND (a.adult_system OR adult.date_of_birth <= date '2026-03-31' - interval '16 years')
+   AND NOT EXISTS (SELECT 1 FROM brent_mdm.client_masked o
+                     JOIN brent_mdm.client_record_masked r ON r.client_id = o.client_id
+                    WHERE o.status = 'active' AND o.postcode = adult.postcode
+                      AND r.address_from < date '2026-03-31' - interval '3 months'
+                      AND brent_mdm.name_keys(coalesce(r.full_name, r.family_name)) &&
+                          ARRAY(SELECT k FROM unnest(brent_mdm.name_keys(child.family_name)) k
+                                 WHERE k LIKE 'n:%'));
 SELECT postcode, string_agg(DISTINCT family, ', ') AS adults, min(moved_in) AS moved_in,
        string_agg(DISTINCT given_name || ' (' || date_of_birth || ')', ', ') AS under_fives
   FROM under_fives_moved_in GROUP BY postcode ORDER BY 3 DESC, 1 LIMIT 15;
@@ -251,9 +261,10 @@ true_households AS (
    WHERE h.arrived_on BETWEEN date '2026-03-31' - interval '3 months' AND date '2026-03-31'
      AND p.date_of_birth > date '2026-03-31' - interval '5 years'
      AND (p.in_borough_to IS NULL OR p.in_borough_to > date '2026-03-31'))
-SELECT (SELECT count(*) FROM true_households) AS true_families,
-       (SELECT count(*) FROM found_households) AS families_found,
-       (SELECT count(*) FROM found_households JOIN true_households USING (household_id)) AS found_and_true;
+SELECT t.n AS true_families, f.n AS families_found, ft.n AS found_and_true,
+       round(ft.n::numeric / nullif(f.n, 0), 3) AS precision, round(ft.n::numeric / nullif(t.n, 0), 3) AS recall
+  FROM (SELECT count(*) AS n FROM true_households) t, (SELECT count(*) AS n FROM found_households) f,
+       (SELECT count(*) AS n FROM found_households JOIN true_households USING (household_id)) ft;
 
 \echo
 \echo '-- The governance officer: who used which personal data, under which DPIA, this quarter and last'
