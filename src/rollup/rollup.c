@@ -53,6 +53,7 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -668,12 +669,24 @@ capture_info(TriggerData *td)
 	info->filter = NULL;
 	if (args[ARG_FILTER][0] != '\0')
 	{
-		List	   *raw = raw_parser(args[ARG_FILTER], RAW_PARSE_PLPGSQL_EXPR);
-		SelectStmt *sel = (SelectStmt *) linitial_node(RawStmt, raw)->stmt;
-		Node	   *qual = measure_filter_analyse(rel, linitial_node(ResTarget, sel->targetList)->val,
-												  args[ARG_FILTER]);
-		Expr	   *planned = expression_planner((Expr *) qual);
+		List	   *raw;
+		SelectStmt *sel;
+		Node	   *qual;
+		Expr	   *planned;
+		int			nest = NewGUCNestLevel();
 
+		/*
+		 * The filter was deparsed by define_indicator under this search path:
+		 * read it under the same one, whatever the writer's path is.
+		 */
+		(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		raw = raw_parser(args[ARG_FILTER], RAW_PARSE_PLPGSQL_EXPR);
+		sel = (SelectStmt *) linitial_node(RawStmt, raw)->stmt;
+		qual = measure_filter_analyse(rel, linitial_node(ResTarget, sel->targetList)->val,
+									  args[ARG_FILTER]);
+		AtEOXact_GUC(true, nest);
+		planned = expression_planner((Expr *) qual);
 		info->filter = ExecInitQual(make_ands_implicit(planned), NULL);
 	}
 
