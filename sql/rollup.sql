@@ -176,6 +176,23 @@ SELECT brent_mdm.verify_indicator('total_month') > 0 AS noticed;
 SELECT brent_mdm.rebuild_indicator('total_month') AS groups;
 SELECT brent_mdm.verify_indicator('total_month') AS differ;
 
+-- ---- sum and avg keep SQL's display scale: that of the values there are now ----
+-- (avg divides at a precision that depends on it: a value of scale 9 that came and went
+-- must not change the digits of the average)
+CREATE TABLE ro_amount (id integer PRIMARY KEY, ward text, amount numeric);
+INSERT INTO ro_amount VALUES (1, 'a', 10.5), (2, 'a', 11), (3, 'a', 12.25), (4, 'b', 7);
+SELECT brent_mdm.define_indicator('amount_avg', 'ro_amount', 'avg(amount)', '{ward}', NULL, NULL),
+       brent_mdm.define_indicator('amount_sum', 'ro_amount', 'sum(amount)', '{ward}', NULL, NULL);
+INSERT INTO ro_amount VALUES (5, 'a', 1.123456789), (6, 'b', 2.5);
+DELETE FROM ro_amount WHERE id = 5;
+UPDATE ro_amount SET amount = 7.000 WHERE id = 4;
+SELECT r.ward, r.value AS rollup_avg, e.avg AS sql_avg, s.value AS rollup_sum, e.sum AS sql_sum
+  FROM brent_mdm_rollup.amount_avg r JOIN brent_mdm_rollup.amount_sum s USING (ward)
+  JOIN (SELECT ward, avg(amount), sum(amount) FROM ro_amount GROUP BY ward) e USING (ward) ORDER BY ward;
+SELECT brent_mdm.fold_indicator('amount_avg') > 0 AS folded;
+SELECT r.ward, r.value::text = e.avg::text AS same_digits
+  FROM brent_mdm_rollup.amount_avg r JOIN (SELECT ward, avg(amount) FROM ro_amount GROUP BY ward) e USING (ward) ORDER BY ward;
+
 -- ---- a partitioned source: rows written through the parent or a partition ----
 CREATE TABLE ro_part (id integer, ward text, day date NOT NULL, amount integer, label text) PARTITION BY RANGE (day);
 CREATE TABLE ro_part_2023 PARTITION OF ro_part FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
@@ -264,6 +281,6 @@ SELECT count(*) AS dropped FROM brent_mdm.indicator i, LATERAL brent_mdm.drop_in
 SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgname LIKE 'brent_mdm_rollup%';
 SELECT count(*) AS relations_left FROM pg_class WHERE relnamespace = 'brent_mdm_rollup'::regnamespace;
 INSERT INTO ro_ev (id) VALUES (9999);
-DROP TABLE ro_ev, ro_part, ro_measure, ro_grain, ro_purge, ro_secret, ro_children CASCADE;
+DROP TABLE ro_ev, ro_amount, ro_part, ro_measure, ro_grain, ro_purge, ro_secret, ro_children CASCADE;
 DROP ROLE ro_owner;
 DROP FUNCTION ro_try, ro_differences, ro_check, ro_part_check, ro_rewrite, ro_purge;

@@ -141,7 +141,7 @@ DELETE FROM evp_0 WHERE id = :id + 11;
 DELETE FROM evp WHERE id = :id + 13;
 SQL
 cat > "$work/truncate.sql" <<'SQL'
-\set t random(1, 300)
+\set t random(1, 60)
 \if :t = 1
 BEGIN;
 TRUNCATE ev;
@@ -154,12 +154,18 @@ SQL
 cat > "$work/fold.sql" <<'SQL'
 SELECT brent_mdm.fold_indicator(name) FROM brent_mdm.indicator ORDER BY random() LIMIT 2;
 SQL
+# (a reader locks the tables before its snapshot: TRUNCATE is not MVCC-safe, so a snapshot
+# older than a TRUNCATE sees the table empty, and its indicators as they were)
 cat > "$work/read.sql" <<'SQL'
 \set t random(1, 2)
 \if :t = 1
+BEGIN;
+LOCK TABLE ev, evp IN ACCESS SHARE MODE;
 INSERT INTO seen_wrong SELECT 'read committed', name, d FROM brent_mdm.indicator, LATERAL brent_mdm.verify_indicator(name) d WHERE d <> 0;
+COMMIT;
 \else
 BEGIN ISOLATION LEVEL REPEATABLE READ;
+LOCK TABLE ev, evp IN ACCESS SHARE MODE;
 INSERT INTO seen_wrong SELECT 'repeatable read', name, d FROM brent_mdm.indicator, LATERAL brent_mdm.verify_indicator(name) d WHERE d <> 0;
 INSERT INTO seen_wrong SELECT 'repeatable read, same snapshot later', name, d FROM brent_mdm.indicator, LATERAL brent_mdm.verify_indicator(name) d WHERE d <> 0;
 COMMIT;
@@ -190,12 +196,11 @@ check "a fold of every indicator leaves them equal to the GROUP BY" "$zero" \
   "$(q "SELECT count(brent_mdm.fold_indicator(name)) FROM brent_mdm.indicator" >/dev/null; q "$differ_all")"
 
 # ---- kill -9 of a backend in the middle of a writing transaction and of a fold ----
-before=$(q "SELECT md5(string_agg(x::text, ',' ORDER BY x::text)) FROM (SELECT 'c_rows', * FROM brent_mdm_rollup.c_rows UNION ALL SELECT 'p_sum', * FROM brent_mdm_rollup.p_sum) x")
 psql -X -q -d "$db" -c "UPDATE ev SET ward = 3 WHERE id < 300; DELETE FROM evp WHERE id < 100" >/dev/null   # deltas to fold
 sess_open writer "$db"
 sess_send writer "BEGIN;
 INSERT INTO ev SELECT g, 1, 1, '2024-05-05', '2024-05-05', 2, 2 FROM generate_series(10001, 10500) g;
-UPDATE ev SET ward = NULL, amount = 7 WHERE id BETWEEN 300 AND 700;
+UPDATE ev SET ward = NULL, amount = 0.001 WHERE id BETWEEN 300 AND 700;
 DELETE FROM evp WHERE id BETWEEN 200 AND 600;
 SELECT 'written', pg_backend_pid();"
 sess_open folder "$db"
@@ -213,8 +218,8 @@ check "after kill -9 of a writing backend (and the folder with it), verify_indic
 check "... and every indicator equals an independent GROUP BY" "$zero" "$(q "$differ_all")"
 check "... and a fold after recovery keeps them equal" "$zero" \
   "$(q "SELECT count(brent_mdm.fold_indicator(name)) FROM brent_mdm.indicator" >/dev/null; q "$differ_all")"
-check "the rollups moved only by the committed changes (the killed ones left nothing)" "t" \
-  "$(q "SELECT NOT EXISTS (SELECT FROM ev WHERE id > 10000) AND NOT EXISTS (SELECT FROM ev WHERE id BETWEEN 300 AND 700 AND amount = 7 AND ward IS NULL)")"
+check "the killed transaction left nothing in the table (so the checks above saw its deltas ignored)" "t" \
+  "$(q "SELECT NOT EXISTS (SELECT FROM ev WHERE id > 10000) AND NOT EXISTS (SELECT FROM ev WHERE id BETWEEN 300 AND 700 AND amount = 0.001)")"
 
 # ---- the server stopped in immediate mode (a crash) with a writer in flight ----
 sess_open writer2 "$db"

@@ -625,7 +625,7 @@ capture_info(TriggerData *td)
 	info->kind = kind_from_name(args[ARG_KIND]);
 	ndims = info->ndims = tg->tgnargs - ARG_FIRST_DIM;
 	info->dim_att = palloc(sizeof(AttrNumber) * (ndims + 1));
-	types = palloc(sizeof(Oid) * (ndims + 4));
+	types = palloc(sizeof(Oid) * (ndims + 5));
 	for (int i = 0; i < ndims; i++)
 		info->dim_att[i] = capture_column(rel, info->name, args[ARG_FIRST_DIM + i], &types[i]);
 	types[ndims] = DATEOID;
@@ -690,8 +690,8 @@ capture_info(TriggerData *td)
 		info->filter = ExecInitQual(make_ands_implicit(planned), NULL);
 	}
 
-	/* the group key: dims, period */
-	info->gdesc = CreateTemplateTupleDesc(ndims + 1);
+	/* the group key: dims, period, _sc (the measured value's display scale) */
+	info->gdesc = CreateTemplateTupleDesc(ndims + 2);
 	for (int i = 0; i < ndims; i++)
 	{
 		Form_pg_attribute a = TupleDescAttr(RelationGetDescr(rel), info->dim_att[i] - 1);
@@ -700,13 +700,15 @@ capture_info(TriggerData *td)
 		TupleDescInitEntryCollation(info->gdesc, i + 1, a->attcollation);
 	}
 	TupleDescInitEntry(info->gdesc, ndims + 1, "period", DATEOID, -1, 0);
-	capture_key(info->gdesc, ndims + 1, &info->gcols, &info->geqfuncs, &info->ghashfns, &info->gcolls);
+	TupleDescInitEntry(info->gdesc, ndims + 2, "_sc", INT2OID, -1, 0);
+	capture_key(info->gdesc, ndims + 2, &info->gcols, &info->geqfuncs, &info->ghashfns, &info->gcolls);
 
-	/* delta: dims, period, _n, _c, _s */
-	types[ndims + 1] = INT8OID;
+	/* delta: dims, period, _sc, _n, _c, _s */
+	types[ndims + 1] = INT2OID;
 	types[ndims + 2] = INT8OID;
-	types[ndims + 3] = NUMERICOID;
-	info->delta_relid = capture_delta_relid(info->name, args[ARG_DELTA], ndims + 4, types);
+	types[ndims + 3] = INT8OID;
+	types[ndims + 4] = NUMERICOID;
+	info->delta_relid = capture_delta_relid(info->name, args[ARG_DELTA], ndims + 5, types);
 
 	if (kind_has_values(info->kind))
 	{
@@ -758,6 +760,19 @@ overflow_error(CaptureInfo *info)
 			 errmsg("indicator %s: a count is out of range", info->name)));
 }
 
+/* a numeric value a sum can take away again */
+static void
+check_summable(CaptureInfo *info, Numeric num)
+{
+	if (numeric_is_nan(num) || numeric_is_inf(num))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("indicator %s cannot sum %s", info->name,
+						numeric_is_nan(num) ? "NaN" : "an infinite value"),
+				 errdetail("A sum kept by deltas must be able to take a value away again."),
+				 errhint("Store NULL for an unknown amount, or drop the indicator.")));
+}
+
 /* adds sign * value to a group's sum */
 static void
 add_to_sum(CaptureInfo *info, GroupDelta *g, Datum v, int sign, MemoryContext tablecxt)
@@ -778,15 +793,7 @@ add_to_sum(CaptureInfo *info, GroupDelta *g, Datum v, int sign, MemoryContext ta
 			break;
 		default:
 			{
-				Numeric		num = DatumGetNumeric(v);
-
-				if (numeric_is_nan(num) || numeric_is_inf(num))
-					ereport(ERROR,
-							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-							 errmsg("indicator %s cannot sum %s", info->name,
-									numeric_is_nan(num) ? "NaN" : "an infinite value"),
-							 errdetail("A sum kept by deltas must be able to take a value away again."),
-							 errhint("Store NULL for an unknown amount, or drop the indicator.")));
+				check_summable(info, DatumGetNumeric(v));
 				old = MemoryContextSwitchTo(tablecxt);
 				if (sign < 0)
 					v = DirectFunctionCall1(numeric_uminus, v);
@@ -883,6 +890,25 @@ capture_scan(CaptureInfo *info, Relation rel, Tuplestorestate *ts, int sign,
 				counted = false;
 		}
 
+		/*
+		 * sum and avg: rows are kept apart by the display scale of their
+		 * value, so that the view can give the sum the scale SQL's sum has
+		 * (the largest among the rows there are now, not among all the rows
+		 * there ever were): avg divides at a precision that depends on it.
+		 */
+		isnull[ndims + 1] = true;
+		if (counted && kind_sums(info->kind))
+		{
+			int32		scale = 0;
+
+			if (info->meas_type == NUMERICOID)
+			{
+				check_summable(info, DatumGetNumeric(v));
+				scale = DatumGetInt32(DirectFunctionCall1(numeric_scale, v));
+			}
+			values[ndims + 1] = Int16GetDatum((int16) scale);
+			isnull[ndims + 1] = false;
+		}
 		ExecStoreMinimalTuple(heap_form_minimal_tuple(info->gdesc, values, isnull), gslot, false);
 		entry = LookupTupleHashEntry(groups, gslot, &isnew, NULL);
 		if (isnew)
@@ -960,17 +986,17 @@ capture_write(CaptureInfo *info, TupleHashTable groups, TupleHashTable vals)
 		ExecStoreMinimalTuple(entry->firstTuple, key, false);
 		slot_getallattrs(key);
 		ExecClearTuple(out);
-		for (int i = 0; i <= ndims; i++)
+		for (int i = 0; i <= ndims + 1; i++)
 		{
 			out->tts_values[i] = key->tts_values[i];
 			out->tts_isnull[i] = key->tts_isnull[i];
 		}
-		out->tts_values[ndims + 1] = Int64GetDatum(g->n);
-		out->tts_isnull[ndims + 1] = false;
-		out->tts_values[ndims + 2] = Int64GetDatum(g->c);
+		out->tts_values[ndims + 2] = Int64GetDatum(g->n);
 		out->tts_isnull[ndims + 2] = false;
-		out->tts_values[ndims + 3] = sum;
-		out->tts_isnull[ndims + 3] = !kind_sums(info->kind);
+		out->tts_values[ndims + 3] = Int64GetDatum(g->c);
+		out->tts_isnull[ndims + 3] = false;
+		out->tts_values[ndims + 4] = sum;
+		out->tts_isnull[ndims + 4] = !kind_sums(info->kind);
 		ExecStoreVirtualTuple(out);
 		table_tuple_insert(rel, out, cid, 0, NULL);
 		written++;
@@ -1050,7 +1076,7 @@ rollup_capture(PG_FUNCTION_ARGS)
 	rowcxt = AllocSetContextCreate(cxt, "brent_mdm rollup row", ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	econtext = CreateStandaloneExprContext();
-	groups = capture_hash(info->gdesc, info->ndims + 1, info->gcols, info->geqfuncs, info->ghashfns,
+	groups = capture_hash(info->gdesc, info->ndims + 2, info->gcols, info->geqfuncs, info->ghashfns,
 						  info->gcolls, sizeof(GroupDelta), cxt, rowcxt);
 	if (kind_has_values(info->kind))
 		vals = capture_hash(info->vdesc, info->ndims + 2, info->vcols, info->veqfuncs, info->vhashfns,

@@ -122,13 +122,19 @@ BEGIN
   END IF;
   SELECT string_agg(g::text, ', ') INTO grp FROM generate_series(1, n + 1) g;
   IF what = 'groups' THEN
+    SELECT string_agg(g::text, ', ') INTO grp FROM generate_series(1, n + 2) g;
     c := CASE WHEN ind.aggregate = 'count_rows' THEN format('count(*) FILTER (WHERE %s)', f)
               ELSE format('count(%s) FILTER (WHERE %s)', col, f) END;
     s := CASE WHEN ind.aggregate IN ('sum', 'avg')
               THEN format('%scoalesce(sum(%s::numeric) FILTER (WHERE %s), 0)', neg, col, f)
               ELSE 'NULL::numeric' END;
-    RETURN format('SELECT %s%s AS period, %scount(*) AS _n, %s%s AS _c, %s AS _s FROM %s GROUP BY %s',
-                  dl, per, neg, neg, c, s, rel, grp);
+    -- sum and avg: rows apart by the display scale of their value (see rollup.c)
+    RETURN format('SELECT %s%s AS period, %s AS _sc, %scount(*) AS _n, %s%s AS _c, %s AS _s FROM %s GROUP BY %s',
+                  dl, per,
+                  CASE WHEN ind.aggregate IN ('sum', 'avg')
+                       THEN format('CASE WHEN (%s) AND %s IS NOT NULL THEN scale(%s::numeric)::smallint END', f, col, col)
+                       ELSE 'NULL::smallint' END,
+                  neg, neg, c, s, rel, grp);
   ELSIF what = 'values' THEN
     RETURN format('SELECT %s%s AS period, %s AS _v, %scount(*) AS _n FROM %s WHERE %s IS NOT NULL AND (%s) GROUP BY %s, %s',
                   dl, per, col, neg, rel, col, f, grp, n + 2);
@@ -145,7 +151,7 @@ REVOKE ALL ON FUNCTION brent_mdm.indicator_sql(brent_mdm.indicator, text, text, 
 
 -- (re)creates the capture triggers on the source and each of its partitions
 CREATE FUNCTION brent_mdm.indicator_attach(ind brent_mdm.indicator) RETURNS void
-  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
 DECLARE
   args text;
   rel regclass;
@@ -372,10 +378,10 @@ BEGIN
   dl := coalesce((SELECT string_agg(quote_ident(x), ', ' ORDER BY o) || ', '
                     FROM unnest(dims) WITH ORDINALITY u(x, o)), '');
 
-  EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date, _n bigint NOT NULL, _c bigint NOT NULL, _s numeric)',
+  EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date, _sc smallint, _n bigint NOT NULL, _c bigint NOT NULL, _s numeric)',
                  name || '_base', coldefs);
-  EXECUTE format('CREATE UNIQUE INDEX ON brent_mdm_rollup.%I (%speriod) NULLS NOT DISTINCT', name || '_base', dl);
-  EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date, _n bigint NOT NULL, _c bigint NOT NULL, _s numeric)',
+  EXECUTE format('CREATE UNIQUE INDEX ON brent_mdm_rollup.%I (%speriod, _sc) NULLS NOT DISTINCT', name || '_base', dl);
+  EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date, _sc smallint, _n bigint NOT NULL, _c bigint NOT NULL, _s numeric)',
                  name || '_delta', coldefs);
   EXECUTE format('COMMENT ON TABLE brent_mdm_rollup.%I IS %L', name || '_base',
                  format('Indicator %s: folded rows (brent_mdm.fold_indicator); read brent_mdm_rollup.%s', name, name));
@@ -412,10 +418,21 @@ BEGIN
       ' GROUP BY %1$speriod HAVING sum(_n) FILTER (WHERE NOT _k) > 0',
       dl, valexpr, format_type((SELECT atttypid FROM pg_attribute WHERE attrelid = source AND attname = ind.measure_column), NULL),
       name || '_base', name || '_delta', name || '_vbase', name || '_vdelta');
+  ELSIF ind.aggregate IN ('sum', 'avg') THEN
+    -- the sum at the largest display scale among the values there are now, as SQL's sum has it
+    valexpr := CASE ind.aggregate WHEN 'sum' THEN 'CASE WHEN _c > 0 THEN round(_s, _sc) END'
+                                  ELSE 'CASE WHEN _c > 0 THEN round(_s, _sc) / _c END' END;
+    view_sql := format(
+      'SELECT %1$speriod, %2$s AS value FROM ('
+      ' SELECT %1$speriod, sum(_n) AS _n, sum(_c) AS _c, sum(_s) AS _s, max(_sc) FILTER (WHERE _c > 0) AS _sc FROM ('
+      '  SELECT %1$speriod, _sc, sum(_n) AS _n, sum(_c) AS _c, sum(_s) AS _s FROM ('
+      '   SELECT %1$speriod, _sc, _n, _c, _s FROM brent_mdm_rollup.%3$I'
+      '   UNION ALL SELECT %1$speriod, _sc, _n, _c, _s FROM brent_mdm_rollup.%4$I) u'
+      '  GROUP BY %1$speriod, _sc) b'
+      ' GROUP BY %1$speriod) g WHERE _n > 0',
+      dl, valexpr, name || '_base', name || '_delta');
   ELSE
-    valexpr := CASE ind.aggregate WHEN 'sum' THEN 'CASE WHEN _c > 0 THEN _s END'
-                                  WHEN 'avg' THEN 'CASE WHEN _c > 0 THEN _s / _c END'
-                                  ELSE '_c::bigint' END;
+    valexpr := '_c::bigint';
     view_sql := format(
       'SELECT %1$speriod, %2$s AS value FROM ('
       ' SELECT %1$speriod, sum(_n) AS _n, sum(_c) AS _c, sum(_s) AS _s FROM ('
@@ -460,9 +477,9 @@ BEGIN
   -- one statement: the deltas it deletes are the deltas it adds
   EXECUTE format(
     'WITH d AS (DELETE FROM brent_mdm_rollup.%2$I RETURNING *),'
-    ' a AS (SELECT %1$speriod, sum(_n)::bigint AS _n, sum(_c)::bigint AS _c, sum(_s) AS _s, count(*) AS k FROM d GROUP BY %1$speriod),'
-    ' i AS (INSERT INTO brent_mdm_rollup.%3$I AS b SELECT %1$speriod, _n, _c, _s FROM a'
-    '       ON CONFLICT (%1$speriod) DO UPDATE SET _n = b._n + excluded._n, _c = b._c + excluded._c, _s = b._s + excluded._s)'
+    ' a AS (SELECT %1$speriod, _sc, sum(_n)::bigint AS _n, sum(_c)::bigint AS _c, sum(_s) AS _s, count(*) AS k FROM d GROUP BY %1$speriod, _sc),'
+    ' i AS (INSERT INTO brent_mdm_rollup.%3$I AS b SELECT %1$speriod, _sc, _n, _c, _s FROM a'
+    '       ON CONFLICT (%1$speriod, _sc) DO UPDATE SET _n = b._n + excluded._n, _c = b._c + excluded._c, _s = b._s + excluded._s)'
     ' SELECT coalesce(sum(k), 0) FROM a',
     dl, ind.name || '_delta', ind.name || '_base') INTO k;
   folded := folded + k;
@@ -527,13 +544,15 @@ BEGIN
   -- one statement, one snapshot: the deltas it deletes are those of the rows it reads
   EXECUTE format(
     'WITH d1 AS (DELETE FROM brent_mdm_rollup.%1$I), %2$s'
-    ' i AS (INSERT INTO brent_mdm_rollup.%3$I %4$s RETURNING 1) SELECT count(*) FROM i',
+    ' i AS (INSERT INTO brent_mdm_rollup.%3$I %4$s RETURNING %5$speriod) SELECT count(*) FROM (SELECT DISTINCT * FROM i) g',
     ind.name || '_delta',
     CASE WHEN has_values THEN
       format('d2 AS (DELETE FROM brent_mdm_rollup.%I), v AS (INSERT INTO brent_mdm_rollup.%I %s),',
              ind.name || '_vdelta', ind.name || '_vbase', brent_mdm.indicator_sql(ind, ind.source::text, 'values'))
     ELSE '' END,
-    ind.name || '_base', brent_mdm.indicator_sql(ind, ind.source::text, 'groups')) INTO n;
+    ind.name || '_base', brent_mdm.indicator_sql(ind, ind.source::text, 'groups'),
+    coalesce((SELECT string_agg(quote_ident(x), ', ' ORDER BY o) || ', '
+                FROM unnest(ind.dimensions) WITH ORDINALITY u(x, o)), '')) INTO n;
   RETURN n;
 END
 $$;
@@ -542,7 +561,7 @@ COMMENT ON FUNCTION brent_mdm.rebuild_indicator(text) IS
 REVOKE ALL ON FUNCTION brent_mdm.rebuild_indicator(text) FROM PUBLIC;
 
 CREATE FUNCTION brent_mdm.drop_indicator(name text) RETURNS void
-  LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+  LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
 DECLARE
   ind brent_mdm.indicator := brent_mdm.indicator_get(name);
   rel regclass;
