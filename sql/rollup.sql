@@ -177,13 +177,13 @@ SELECT brent_mdm.rebuild_indicator('total_month') AS groups;
 SELECT brent_mdm.verify_indicator('total_month') AS differ;
 
 -- ---- sum and avg keep SQL's display scale: that of the values there are now ----
--- (avg divides at a precision that depends on it: a value of scale 9 that came and went
+-- (avg divides at a precision that depends on it: a value of scale 20 that came and went
 -- must not change the digits of the average)
 CREATE TABLE ro_amount (id integer PRIMARY KEY, ward text, amount numeric);
 INSERT INTO ro_amount VALUES (1, 'a', 10.5), (2, 'a', 11), (3, 'a', 12.25), (4, 'b', 7);
 SELECT brent_mdm.define_indicator('amount_avg', 'ro_amount', 'avg(amount)', '{ward}', NULL, NULL),
        brent_mdm.define_indicator('amount_sum', 'ro_amount', 'sum(amount)', '{ward}', NULL, NULL);
-INSERT INTO ro_amount VALUES (5, 'a', 1.123456789), (6, 'b', 2.5);
+INSERT INTO ro_amount VALUES (5, 'a', 1.12345678901234567891), (6, 'b', 2.5);
 DELETE FROM ro_amount WHERE id = 5;
 UPDATE ro_amount SET amount = 7.000 WHERE id = 4;
 SELECT r.ward, r.value AS rollup_avg, e.avg AS sql_avg, s.value AS rollup_sum, e.sum AS sql_sum
