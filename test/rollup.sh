@@ -4,7 +4,8 @@
 # pgbench drives thousands of random mixed statements from several sessions at once
 # (INSERT, INSERT ... ON CONFLICT DO UPDATE / DO NOTHING, UPDATEs moving rows between
 # groups, periods and partitions, UPDATEs of the measured columns, DELETE, multi-statement
-# transactions, rolled back transactions, TRUNCATE of the table or of one partition, folds),
+# transactions, rolled back transactions, TRUNCATE of the table (in a REPEATABLE READ
+# transaction whose snapshot is older than its lock, too) or of one partition, folds),
 # NULLs included, on a plain and a partitioned table carrying eight indicators (every
 # measure).  Readers in the same run check, inside their own snapshot (READ COMMITTED and
 # REPEATABLE READ), that every indicator equals a recompute (verify_indicator): a
@@ -38,7 +39,7 @@ await_line() {
   return 1
 }
 
-echo "1..15"
+echo "1..16"
 n=0; fail=0
 check() { n=$((n+1)); if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (expected '$2', got '$3')"; fail=1; fi; }
 
@@ -149,6 +150,12 @@ INSERT INTO ev SELECT g, g % 22, g % 3, date '2023-06-01' + g % 400, timestamptz
 COMMIT;
 \elif :t = 2
 TRUNCATE evp_1;
+\elif :t = 3
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) FROM brent_mdm.indicator;
+TRUNCATE ev;
+INSERT INTO ev SELECT g, g % 21, g % 3, date '2024-06-01' + g % 200, timestamptz '2024-06-01' + g * interval '5 hours', g / 2.0, g % 7 FROM generate_series(1, 800) g;
+COMMIT;
 \endif
 SQL
 cat > "$work/fold.sql" <<'SQL'
@@ -240,6 +247,23 @@ check "... the committed rows are counted, the uncommitted ones are not" "100 0"
   "$(q "SELECT (SELECT value FROM brent_mdm_rollup.c_rows WHERE ward = 99 AND cat = 0 AND period = '2024-07-01') || ' ' || (SELECT count(*) FROM brent_mdm_rollup.c_rows WHERE ward = 98)")"
 check "a fold after the crash keeps every indicator equal to the GROUP BY" "$zero" \
   "$(q "SELECT count(brent_mdm.fold_indicator(name)) FROM brent_mdm.indicator" >/dev/null; q "$differ_all")"
+
+# ---- TRUNCATE in a REPEATABLE READ transaction whose snapshot is older than a commit ----
+# (TRUNCATE empties the table whatever the snapshot: the indicators must follow, deltas
+# committed after that snapshot included)
+sess_open rr "$db"
+sess_send rr "BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT 'snapshot', count(*) FROM brent_mdm.indicator;"
+await_line rr snapshot >/dev/null
+psql -X -q -d "$db" -c "INSERT INTO ev VALUES (40001, 97, 1, '2024-08-08', '2024-08-08', 1, 1)" >/dev/null
+sess_send rr "TRUNCATE ev;
+COMMIT;
+SELECT 'truncated', 1;"
+await_line rr truncated >/dev/null
+sess_close rr
+check "TRUNCATE at REPEATABLE READ empties the indicators, rows committed after its snapshot included" \
+  "0 0 0 c_avg=0 c_dist=0 c_max=0 c_min=0 c_rows=0 c_sum=0 p_dist=0 p_sum=0" \
+  "$(q "SELECT (SELECT count(*) FROM ev) || ' ' || (SELECT count(*) FROM brent_mdm_rollup.c_rows) || ' ' || (SELECT count(*) FROM brent_mdm_rollup.c_dist) || ' ' || ($verify_all)")"
 
 dropdb "$db" 2>/dev/null
 exit $fail

@@ -37,6 +37,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/int.h"
@@ -60,6 +61,8 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "storage/lmgr.h"
 #include "utils/syscache.h"
 #include "utils/ruleutils.h"
 #include "utils/timestamp.h"
@@ -835,13 +838,19 @@ capture_hash(TupleDesc desc, int ncols, AttrNumber *cols, Oid *eqfuncs, FmgrInfo
 								  tablecxt, tablecxt, tempcxt, false);
 }
 
-/* reads one transition table into the hash tables */
+/*
+ * Reads one transition table (ts), or when ts is NULL every row of rel
+ * (a partition about to be truncated), into the hash tables.
+ */
 static void
 capture_scan(CaptureInfo *info, Relation rel, Tuplestorestate *ts, int sign,
 			 TupleHashTable groups, TupleHashTable vals, MemoryContext tablecxt,
 			 MemoryContext rowcxt, ExprContext *econtext)
 {
-	TupleTableSlot *in = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
+	TupleTableSlot *in = ts ? MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple)
+		: table_slot_create(rel, NULL);
+	TableScanDesc scan = NULL;
+	Snapshot	snap = NULL;
 	TupleTableSlot *gslot = MakeSingleTupleTableSlot(info->gdesc, &TTSOpsMinimalTuple);
 	TupleTableSlot *vslot = vals ? MakeSingleTupleTableSlot(info->vdesc, &TTSOpsMinimalTuple) : NULL;
 	int			ndims = info->ndims;
@@ -849,11 +858,21 @@ capture_scan(CaptureInfo *info, Relation rel, Tuplestorestate *ts, int sign,
 	bool	   *isnull = palloc(sizeof(bool) * (ndims + 2));
 	int			ptr;
 
-	/* a read pointer of our own: other triggers read the same store */
-	ptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
-	tuplestore_select_read_pointer(ts, ptr);
-	tuplestore_rescan(ts);
-	while (tuplestore_gettupleslot(ts, true, false, in))
+	if (ts)
+	{
+		/* a read pointer of our own: other triggers read the same store */
+		ptr = tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND);
+		tuplestore_select_read_pointer(ts, ptr);
+		tuplestore_rescan(ts);
+	}
+	else
+	{
+		/* every row there is (TRUNCATE holds ACCESS EXCLUSIVE: none in flight) */
+		snap = RegisterSnapshot(GetLatestSnapshot());
+		scan = table_beginscan(rel, snap, 0, NULL);
+	}
+	while (ts ? tuplestore_gettupleslot(ts, true, false, in)
+		   : table_scan_getnextslot(scan, ForwardScanDirection, in))
 	{
 		MemoryContext old;
 		bool		isnew;
@@ -941,7 +960,13 @@ capture_scan(CaptureInfo *info, Relation rel, Tuplestorestate *ts, int sign,
 		ResetExprContext(econtext);
 		MemoryContextReset(rowcxt);
 	}
-	tuplestore_select_read_pointer(ts, 0);
+	if (ts)
+		tuplestore_select_read_pointer(ts, 0);
+	else
+	{
+		table_endscan(scan);
+		UnregisterSnapshot(snap);
+	}
 	ExecDropSingleTupleTableSlot(in);
 	ExecDropSingleTupleTableSlot(gslot);
 	if (vslot)
@@ -1089,5 +1114,109 @@ rollup_capture(PG_FUNCTION_ARGS)
 	FreeExprContext(econtext, true);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
+	return PointerGetDatum(NULL);
+}
+
+/* deletes every row of a rollup table (below triggers and privileges) */
+static void
+delete_all(Oid relid)
+{
+	Relation	rel = table_open(relid, RowExclusiveLock);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc scan = table_beginscan(rel, snap, 0, NULL);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		CHECK_FOR_INTERRUPTS();
+		simple_table_tuple_delete(rel, &slot->tts_tid, snap);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, NoLock);
+}
+
+static Oid
+rollup_table(CaptureInfo *info, const char *suffix)
+{
+	char		relname[NAMEDATALEN * 2];
+	Oid			relid;
+
+	snprintf(relname, sizeof(relname), "%s%s", info->name, suffix);
+	relid = get_relname_relid(relname, get_namespace_oid("brent_mdm_rollup", false));
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("indicator %s: its table brent_mdm_rollup.%s is missing", info->name, relname),
+				 errhint("Drop the indicator (brent_mdm.drop_indicator) and define it again.")));
+	return relid;
+}
+
+/*
+ * brent_mdm.rollup_truncate() RETURNS trigger
+ *
+ * AFTER TRUNCATE of an indicator's source: the indicator is emptied (the
+ * source and its partitions are held in ACCESS EXCLUSIVE: no writer is in
+ * flight; folders take turns on <name>_base in EXCLUSIVE mode).  Every row
+ * is deleted, whichever snapshot the truncating transaction has: rows
+ * committed after it are gone from the source too (TRUNCATE is not
+ * MVCC-safe).  BEFORE TRUNCATE of one partition: its rows are taken away as
+ * negative deltas.  Written in C, below privileges and the rollup tables'
+ * triggers: no SECURITY DEFINER code runs over tables a role may own.
+ * Arguments: as rollup_capture's.  Internal.
+ */
+PG_FUNCTION_INFO_V1(rollup_truncate);
+Datum
+rollup_truncate(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	CaptureInfo *info;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("rollup_truncate must be fired by TRUNCATE FOR EACH STATEMENT")));
+	info = capture_info(td);
+	if (TRIGGER_FIRED_AFTER(td->tg_event))
+	{
+		Oid			base = rollup_table(info, "_base");
+
+		LockRelationOid(base, ExclusiveLock);
+		delete_all(info->delta_relid);
+		delete_all(base);
+		if (OidIsValid(info->vdelta_relid))
+		{
+			delete_all(info->vdelta_relid);
+			delete_all(rollup_table(info, "_vbase"));
+		}
+	}
+	else if (td->tg_relation->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
+	{
+		/* (a partitioned partition holds no rows: its leaves' triggers count them) */
+		MemoryContext cxt,
+					rowcxt,
+					old;
+		TupleHashTable groups,
+					vals = NULL;
+		ExprContext *econtext;
+
+		cxt = AllocSetContextCreate(CurrentMemoryContext, "brent_mdm rollup truncate",
+									ALLOCSET_DEFAULT_SIZES);
+		rowcxt = AllocSetContextCreate(cxt, "brent_mdm rollup row", ALLOCSET_SMALL_SIZES);
+		old = MemoryContextSwitchTo(cxt);
+		econtext = CreateStandaloneExprContext();
+		groups = capture_hash(info->gdesc, info->ndims + 2, info->gcols, info->geqfuncs, info->ghashfns,
+							  info->gcolls, sizeof(GroupDelta), cxt, rowcxt);
+		if (kind_has_values(info->kind))
+			vals = capture_hash(info->vdesc, info->ndims + 2, info->vcols, info->veqfuncs, info->vhashfns,
+								info->vcolls, sizeof(int64), cxt, rowcxt);
+		capture_scan(info, td->tg_relation, NULL, -1, groups, vals, cxt, rowcxt, econtext);
+		(void) capture_write(info, groups, vals);
+		FreeExprContext(econtext, true);
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(cxt);
+	}
 	return PointerGetDatum(NULL);
 }

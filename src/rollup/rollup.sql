@@ -180,8 +180,8 @@ BEGIN
     EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s REFERENCING OLD TABLE AS brent_mdm_old '
                    'FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.rollup_capture(%s)', tg || '_del', rel, args);
     -- TRUNCATE: of the source, a reset after it; of one partition, its rows taken away before it
-    EXECUTE format('CREATE TRIGGER %I %s TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.rollup_truncate(%L)',
-                   tg || '_trunc', CASE WHEN is_root THEN 'AFTER' ELSE 'BEFORE' END, rel, ind.name);
+    EXECUTE format('CREATE TRIGGER %I %s TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.rollup_truncate(%s)',
+                   tg || '_trunc', CASE WHEN is_root THEN 'AFTER' ELSE 'BEFORE' END, rel, args);
   END LOOP;
 END
 $$;
@@ -189,35 +189,11 @@ COMMENT ON FUNCTION brent_mdm.indicator_attach(brent_mdm.indicator) IS
   'Internal: (re)creates an indicator''s capture triggers on its source and every partition';
 REVOKE ALL ON FUNCTION brent_mdm.indicator_attach(brent_mdm.indicator) FROM PUBLIC;
 
--- TRUNCATE of the source: the indicator is emptied (TRUNCATE holds ACCESS
--- EXCLUSIVE on the source and its partitions: no writer is in flight).
--- TRUNCATE of one partition: its rows are taken away as negative deltas.
+-- TRUNCATE of the source: the indicator is emptied; of one partition, its rows
+-- are taken away as negative deltas (C, below the rollup tables' privileges and
+-- triggers: see rollup.c)
 CREATE FUNCTION brent_mdm.rollup_truncate() RETURNS trigger
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  ind brent_mdm.indicator := brent_mdm.indicator_get(TG_ARGV[0]);
-  has_values boolean := ind.aggregate IN ('count_distinct', 'min', 'max');
-  rel text := format('ONLY %I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
-BEGIN
-  IF TG_WHEN = 'AFTER' THEN
-    EXECUTE format('LOCK TABLE brent_mdm_rollup.%I IN EXCLUSIVE MODE', ind.name || '_base');
-    EXECUTE format('DELETE FROM brent_mdm_rollup.%I', ind.name || '_delta');
-    EXECUTE format('DELETE FROM brent_mdm_rollup.%I', ind.name || '_base');
-    IF has_values THEN
-      EXECUTE format('DELETE FROM brent_mdm_rollup.%I', ind.name || '_vdelta');
-      EXECUTE format('DELETE FROM brent_mdm_rollup.%I', ind.name || '_vbase');
-    END IF;
-  ELSE
-    EXECUTE format('INSERT INTO brent_mdm_rollup.%I %s', ind.name || '_delta',
-                   brent_mdm.indicator_sql(ind, rel, 'groups', -1));
-    IF has_values THEN
-      EXECUTE format('INSERT INTO brent_mdm_rollup.%I %s', ind.name || '_vdelta',
-                     brent_mdm.indicator_sql(ind, rel, 'values', -1));
-    END IF;
-  END IF;
-  RETURN NULL;
-END
-$$;
+  LANGUAGE c AS 'MODULE_PATHNAME', 'rollup_truncate';
 COMMENT ON FUNCTION brent_mdm.rollup_truncate() IS
   'Internal: TRUNCATE of an indicator''s source empties the indicator; of one partition, takes its rows away';
 REVOKE ALL ON FUNCTION brent_mdm.rollup_truncate() FROM PUBLIC;
