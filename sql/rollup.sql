@@ -247,6 +247,9 @@ SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)', '{wa
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'sum(no_such)', '{ward}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)', '{no_such}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)', '{ward,ward}', 'day', 'month')$$);
+ALTER TABLE ro_ev ADD COLUMN _sc integer;
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)', '{_sc}', 'day', 'month')$$);
+ALTER TABLE ro_ev DROP COLUMN _sc;
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'sum(label)', '{ward}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'avg(ts)', '{ward}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where id in (select 1))', '{ward}', 'day', 'month')$$);

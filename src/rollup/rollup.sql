@@ -301,10 +301,10 @@ BEGIN
     IF NOT FOUND THEN
       RAISE EXCEPTION 'column "%" of % does not exist', left(d, 64), source
         USING ERRCODE = 'undefined_column', HINT = 'Each dimension is a column of the source table.';
-    ELSIF d IN ('period', 'value', '_n', '_c', '_s', '_v') THEN
+    ELSIF d IN ('period', 'value', '_n', '_c', '_s', '_v', '_sc', '_k') THEN
       RAISE EXCEPTION 'a dimension cannot be named "%"', d
         USING ERRCODE = 'duplicate_column',
-              HINT = 'period and value are the rollup''s own columns (_n, _c, _s, _v its internal ones): rename the source column.';
+              HINT = 'period and value are the rollup''s own columns (_n, _c, _s, _sc, _v, _k its internal ones): rename the source column.';
     ELSIF d = ANY (dims) THEN
       RAISE EXCEPTION 'dimension "%" is given twice', d USING ERRCODE = 'duplicate_column';
     ELSIF NOT brent_mdm.rollup_groupable(att.atttypid) THEN
