@@ -36,6 +36,16 @@ SELECT brent_mdm.approve_dpia('ey', 'DPO', now() + interval '1 day');
 SELECT brent_mdm.grant_purpose('ey', 'dump_analyst');
 GRANT USAGE ON SCHEMA brent_mdm TO dump_analyst;
 GRANT SELECT ON brent_mdm.client_masked TO dump_analyst;
+-- indicators, one with deltas pending and one folded
+CREATE TABLE asb (id serial PRIMARY KEY, ward text, category text, reported date, severity integer);
+INSERT INTO asb (ward, category, reported, severity)
+SELECT 'w' || g % 5, 'c' || g % 3, date '2025-01-01' + g, g % 4 FROM generate_series(1, 300) g;
+SELECT brent_mdm.define_indicator('asb_month', 'asb', 'count(*)', '{ward}', 'reported', 'month');
+SELECT brent_mdm.define_indicator('asb_kinds', 'asb', 'count(distinct category) filter (where severity > 0)', '{ward}', 'reported', 'quarter');
+UPDATE asb SET ward = 'w9' WHERE id % 7 = 0;
+DELETE FROM asb WHERE id % 11 = 0;
+SELECT brent_mdm.fold_indicator('asb_month');
+INSERT INTO asb (ward, category, reported, severity) VALUES ('w1', 'c9', '2025-02-02', 3);
 SQL
 dump=$(mktemp)
 trap 'rm -f "$dump"' EXIT
@@ -44,7 +54,7 @@ createdb "$dst"
 pg_restore -d "$dst" "$dump" 2>&1 | grep -v "^$" || true
 
 q() { psql -X -Atd "$1" -c "$2"; }
-echo "1..16"
+echo "1..19"
 n=0; fail=0
 check() { n=$((n+1)); if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (expected '$2', got '$3')"; fail=1; fi; }
 check "the extension is restored" "$(q "$src" "SELECT extversion FROM pg_extension WHERE extname = 'brent_mdm'")" \
@@ -87,4 +97,11 @@ rights="SELECT string_agg(client_id || ' ' || coalesce(dpia_id, '*') || ' ' || k
 check "objections and retention rules are kept" "$(q "$src" "$rights")" "$(q "$dst" "$rights")"
 more="SELECT brent_mdm.record_objection((SELECT min(client_id) FROM brent_mdm.client), 'objection', 'again') > (SELECT max(objection_id) FROM brent_mdm.objection WHERE reason <> 'again')"
 check "objection ids continue after a restore" "t" "$(q "$dst" "$more")"
+ind="SELECT string_agg(name || ':' || measure, ',' ORDER BY name) || ' ' || (SELECT md5(string_agg(x::text, ',' ORDER BY x::text)) FROM (SELECT * FROM brent_mdm_rollup.asb_month) x) || ' ' || (SELECT md5(string_agg(x::text, ',' ORDER BY x::text)) FROM (SELECT * FROM brent_mdm_rollup.asb_kinds) x) FROM brent_mdm.indicator"
+check "indicators are kept: catalogue and values" "$(q "$src" "$ind")" "$(q "$dst" "$ind")"
+check "restored indicators equal a recompute" "0 0" "$(q "$dst" "SELECT brent_mdm.verify_indicator('asb_month') || ' ' || brent_mdm.verify_indicator('asb_kinds')")"
+q "$dst" "INSERT INTO asb (ward, category, reported, severity) VALUES ('w8', 'c1', '2025-03-03', 2); UPDATE asb SET category = 'c7' WHERE id % 5 = 1; DELETE FROM asb WHERE id % 13 = 0" >/dev/null
+q "$dst" "SELECT brent_mdm.fold_indicator('asb_kinds')" >/dev/null
+check "restored indicators stay current as their source is written (triggers restored), and fold" "0 0 1 1" \
+  "$(q "$dst" "SELECT brent_mdm.verify_indicator('asb_month') || ' ' || brent_mdm.verify_indicator('asb_kinds') || ' ' || (SELECT value FROM brent_mdm_rollup.asb_month WHERE ward = 'w8') || ' ' || (SELECT count(*) FROM brent_mdm_rollup.asb_kinds WHERE ward = 'w8')")"
 exit $fail

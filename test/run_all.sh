@@ -13,6 +13,7 @@
 #  11. metadata: META.json against the PGXN spec (prove test/t/*.t)
 #  12. the demo on a small borough runs clean (test/demo.sh)
 #  13. bad input: every function over NULLs, 100 MB, every script, extremes (test/bad_input.sh)
+#  14. indicator rollups under concurrent writers, kill -9 and a server crash (test/rollup.sh)
 # Runs them all, prints each runner's summary, fails if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +63,9 @@ bash test/demo.sh || failed+=("demo")
 
 step "bad input: every function, the server stays up (test/bad_input.sh)"
 bash test/bad_input.sh || failed+=("bad input")
+
+step "indicator rollups: concurrent writers, kill -9, crash (test/rollup.sh)"
+bash test/rollup.sh || failed+=("rollup")
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then

@@ -20,6 +20,7 @@
 #include "executor/execdesc.h"
 #include "nodes/parsenodes.h"
 #include "nodes/plannodes.h"
+#include "utils/relcache.h"
 
 #define POLICY_DPIA_LEN		NAMEDATALEN
 #define POLICY_KEY_LEN		32
@@ -50,6 +51,10 @@ extern void policy_publish_purpose(void);
 extern void policy_end_purpose_internal(const char *why);
 extern Oid	policy_registry_relid(const char *name);
 extern void policy_register_callbacks(void);
+
+/* scope.c */
+extern Node *policy_condition_analyse(Relation rel, Node *raw, const char *source,
+									  const char *what, const char *What);
 
 /* rls.c */
 extern bool policy_relation_is_protected(Oid relid);

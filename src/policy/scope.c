@@ -55,34 +55,72 @@ untrusted_function(Oid funcid, void *context)
 	return true;
 }
 
+typedef struct FilterCheck
+{
+	Oid			bad;			/* the untrusted function found */
+	const char *what;			/* "a row filter", "a measure's filter" */
+	const char *What;			/* the same, capitalised */
+} FilterCheck;
+
 static bool
-filter_walker(Node *node, Oid *bad)
+filter_walker(Node *node, FilterCheck *check)
 {
 	if (node == NULL)
 		return false;
 	if (IsA(node, SubLink))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("a row filter cannot contain a subquery"),
-				 errhint("A row filter is a condition on the table's own columns.")));
+				 errmsg("%s cannot contain a subquery", check->what),
+				 errhint("%s is a condition on the table's own columns.", check->What)));
 	if (IsA(node, CoerceToDomain))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("a row filter cannot cast to a domain"),
+				 errmsg("%s cannot cast to a domain", check->what),
 				 errdetail("A domain's CHECK constraints may call functions of any language."),
 				 errhint("Cast to the domain's base type.")));
 	if (IsA(node, Var) && ((Var *) node)->varlevelsup != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("a row filter can only refer to the table's own columns")));
-	if (check_functions_in_node(node, untrusted_function, bad))
+				 errmsg("%s can only refer to the table's own columns", check->what)));
+	if (check_functions_in_node(node, untrusted_function, &check->bad))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("a row filter cannot call function %s",
-						OidIsValid(*bad) ? format_procedure(*bad) : "?"),
-				 errdetail("Row filters may call built-in functions and functions written in C only: a function in SQL or a procedural language runs whatever its author wrote, for every row and every user of the table."),
+				 errmsg("%s cannot call function %s", check->what,
+						OidIsValid(check->bad) ? format_procedure(check->bad) : "?"),
+				 errdetail("%s may call built-in functions and functions written in C only: a function in SQL or a procedural language runs whatever its author wrote, for every row and every user of the table.",
+						   check->What),
 				 errhint("Express the condition with built-in operators and functions.")));
-	return expression_tree_walker(node, filter_walker, (void *) bad);
+	return expression_tree_walker(node, filter_walker, (void *) check);
+}
+
+/*
+ * One condition (a raw parse tree) analysed against a table: its columns
+ * only (Vars of range table entry 1), built-in or C functions only, no
+ * subquery, no cast to a domain.  Returns the boolean expression, with
+ * collations assigned; errors say "<what> cannot ...".  Shared by the
+ * policy's row filters and the rollup's measure filters.
+ */
+Node *
+policy_condition_analyse(Relation rel, Node *raw, const char *source,
+						 const char *what, const char *What)
+{
+	ParseState *pstate;
+	ParseNamespaceItem *nsitem;
+	Node	   *qual;
+	FilterCheck check;
+
+	pstate = make_parsestate(NULL);
+	pstate->p_sourcetext = source;
+	nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, false);
+	addNSItemToQuery(pstate, nsitem, false, true, true);
+	qual = transformWhereClause(pstate, raw, EXPR_KIND_POLICY, "POLICY");
+	assign_expr_collations(pstate, qual);
+	check.bad = InvalidOid;
+	check.what = what;
+	check.What = What;
+	(void) filter_walker(qual, &check);
+	free_parsestate(pstate);
+	return qual;
 }
 
 /*
@@ -102,10 +140,7 @@ policy_row_filter_canonical(PG_FUNCTION_ARGS)
 	SelectStmt *sel;
 	ResTarget  *rt;
 	Relation	rel;
-	ParseState *pstate;
-	ParseNamespaceItem *nsitem;
 	Node	   *qual;
-	Oid			bad = InvalidOid;
 	char	   *result;
 
 	/* one expression: the grammar of a PL/pgSQL expression, then nothing else */
@@ -126,16 +161,9 @@ policy_row_filter_canonical(PG_FUNCTION_ARGS)
 	rt = linitial_node(ResTarget, sel->targetList);
 
 	rel = table_open(relid, AccessShareLock);
-	pstate = make_parsestate(NULL);
-	pstate->p_sourcetext = filter;
-	nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, false);
-	addNSItemToQuery(pstate, nsitem, false, true, true);
-	qual = transformWhereClause(pstate, rt->val, EXPR_KIND_POLICY, "POLICY");
-	assign_expr_collations(pstate, qual);
-	(void) filter_walker(qual, &bad);
+	qual = policy_condition_analyse(rel, rt->val, filter, "a row filter", "A row filter");
 	result = deparse_expression(qual, deparse_context_for(RelationGetRelationName(rel), relid),
 								false, false);
-	free_parsestate(pstate);
 	table_close(rel, AccessShareLock);
 	PG_RETURN_TEXT_P(cstring_to_text(result));
 }

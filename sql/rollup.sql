@@ -1,0 +1,289 @@
+-- Indicator rollups: every measure x every grain kept current through every
+-- kind of write, compared with an independent GROUP BY written here (its own
+-- period arithmetic: date_trunc, make_date), and bad input refused with its
+-- SQLSTATE.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
+SET TimeZone = 'UTC';
+
+-- an error as one line: SQLSTATE, message, hint
+CREATE FUNCTION ro_try(sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE st text; msg text; hint text;
+BEGIN
+  EXECUTE sql;
+  RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+  RETURN st || ': ' || msg || CASE WHEN hint <> '' THEN ' (hint: ' || hint || ')' ELSE '' END;
+END $$;
+
+CREATE TABLE ro_ev (
+  id      integer PRIMARY KEY,
+  ward    text,
+  cat     text,
+  at      timestamptz,      -- periods in Europe/London: 23:30 UTC on 30 June is July there
+  day     date,
+  ts      timestamp,
+  amount  numeric,
+  qty     integer,
+  label   text
+);
+INSERT INTO ro_ev
+SELECT g,
+       CASE WHEN g % 11 = 0 THEN NULL ELSE 'w' || (g % 4) END,
+       'c' || (g % 3),
+       CASE WHEN g % 17 = 0 THEN NULL ELSE timestamptz '2023-12-31 23:30+00' + g * interval '1 day 1 hour 7 minutes' END,
+       CASE WHEN g % 19 = 0 THEN NULL ELSE date '2023-08-30' + g * 3 END,
+       timestamp '2024-03-31 22:00' + g * interval '17 hours',
+       CASE WHEN g % 7 = 0 THEN NULL ELSE (g * 13 % 100) / 4.0 END,
+       CASE WHEN g % 9 = 0 THEN NULL ELSE g % 6 END,
+       CASE WHEN g % 13 = 0 THEN NULL ELSE 'L' || (g % 10) END
+  FROM generate_series(1, 300) g;
+
+-- the measures, the grains (each on a column of another type), and the
+-- independent computation of each
+CREATE TABLE ro_measure (m text PRIMARY KEY, measure text, expected text);
+INSERT INTO ro_measure VALUES
+  ('rows',     'count(*) filter (where cat <> ''c0'')',   'count(*) FILTER (WHERE cat <> ''c0'')'),
+  ('cnt',      'count(amount)',                          'count(amount)'),
+  ('dist',     'count(distinct label)',                  'count(DISTINCT label)'),
+  ('total',    'sum(amount) filter (where qty > 1)',     'sum(amount) FILTER (WHERE qty > 1)'),
+  ('mean',     'avg(qty)',                               'avg(qty)'),
+  ('low',      'min(label) filter (where cat = ''c1'')',  'min(label) FILTER (WHERE cat = ''c1'')'),
+  ('high',     'max(amount)',                            'max(amount)');
+CREATE TABLE ro_grain (g text PRIMARY KEY, col name, expected text);
+INSERT INTO ro_grain VALUES
+  ('day',            'ts',  'ts::date'),
+  ('week',           'at',  'date_trunc(''week'', at AT TIME ZONE ''Europe/London'')::date'),
+  ('month',          'day', 'date_trunc(''month'', day)::date'),
+  ('quarter',        'at',  'date_trunc(''quarter'', at AT TIME ZONE ''Europe/London'')::date'),
+  ('year',           'ts',  'date_trunc(''year'', ts)::date'),
+  ('financial_year', 'day', 'make_date(extract(year FROM day - interval ''3 months'')::int, 4, 1)'),
+  ('academic_year',  'at',  'make_date(extract(year FROM (at AT TIME ZONE ''Europe/London'') - interval ''8 months'')::int, 9, 1)');
+
+SELECT count(brent_mdm.define_indicator(m || '_' || g, 'ro_ev', measure, '{ward}', col, g)) AS defined
+  FROM ro_measure, ro_grain;
+-- without a period, without dimensions, two dimensions
+SELECT brent_mdm.define_indicator('all_rows', 'ro_ev', 'count(*)', '{ward,cat}', NULL, NULL),
+       brent_mdm.define_indicator('all_amount', 'ro_ev', 'sum(amount)', '{}', NULL, NULL);
+INSERT INTO ro_measure VALUES ('all', NULL, NULL);
+
+-- groups of each indicator that differ from the independent GROUP BY
+CREATE FUNCTION ro_differences() RETURNS TABLE (indicator text, groups bigint, differ bigint)
+LANGUAGE plpgsql AS $$
+DECLARE r record; expected text; sql text;
+BEGIN
+  FOR r IN SELECT m.m || '_' || g.g AS name, m.expected AS e, g.expected AS p FROM ro_measure m, ro_grain g
+            WHERE m.measure IS NOT NULL
+           UNION ALL SELECT 'all_rows', 'count(*)', NULL UNION ALL SELECT 'all_amount', 'sum(amount)', NULL
+           ORDER BY 1 LOOP
+    expected := CASE r.name WHEN 'all_rows' THEN 'SELECT ward, cat, NULL::date AS period, count(*) AS value FROM ro_ev GROUP BY 1, 2'
+                            WHEN 'all_amount' THEN 'SELECT NULL::date AS period, sum(amount) AS value FROM ro_ev GROUP BY 1'
+                            ELSE format('SELECT ward, %s AS period, %s AS value FROM ro_ev GROUP BY 1, 2', r.p, r.e) END;
+    sql := format('WITH v AS (SELECT * FROM brent_mdm_rollup.%I), e AS (%s) '
+                  'SELECT (SELECT count(*) FROM v), (SELECT count(*) FROM ((SELECT * FROM v EXCEPT ALL SELECT * FROM e) '
+                  'UNION ALL (SELECT * FROM e EXCEPT ALL SELECT * FROM v)) x)', r.name, expected);
+    indicator := r.name;
+    EXECUTE sql INTO groups, differ;
+    RETURN NEXT;
+  END LOOP;
+END $$;
+-- one line: indicators, those differing from the GROUP BY, those verify_indicator finds wrong
+CREATE FUNCTION ro_check() RETURNS TABLE (indicators bigint, groups bigint, differing bigint, verify_nonzero bigint)
+LANGUAGE sql AS $$
+  SELECT count(*), sum(d.groups), count(*) FILTER (WHERE d.differ <> 0),
+         count(*) FILTER (WHERE brent_mdm.verify_indicator(d.indicator) <> 0)
+    FROM ro_differences() d $$;
+
+SELECT * FROM ro_check();
+-- a few values, exactly
+SELECT * FROM brent_mdm_rollup.rows_month WHERE period < '2024-01-01' ORDER BY ward, period;
+SELECT * FROM brent_mdm_rollup.total_financial_year ORDER BY ward, period;
+SELECT * FROM brent_mdm_rollup.dist_academic_year ORDER BY ward, period;
+SELECT * FROM brent_mdm_rollup.mean_quarter WHERE ward = 'w1' ORDER BY period;
+-- Europe/London: 2024-06-30 23:30 UTC is in July (BST)
+SELECT brent_mdm.period_start(('2024-06-30 23:30+00'::timestamptz AT TIME ZONE 'Europe/London')::date, 'month');
+
+-- ---- every kind of write ----
+INSERT INTO ro_ev VALUES (1001, 'w9', 'c1', '2024-06-30 23:30+00', '2024-03-31', '2024-04-01 00:00', 5, 3, 'Lz'),
+                         (1002, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+-- moves between groups and periods
+UPDATE ro_ev SET ward = 'w' || ((id + 1) % 4), day = day + 40, at = at + interval '50 days' WHERE id % 4 = 1;
+-- the measured columns
+UPDATE ro_ev SET amount = amount * 2, qty = qty + 1, label = 'L9' WHERE id % 5 = 2;
+DELETE FROM ro_ev WHERE id % 6 = 3;
+-- ON CONFLICT: some rows inserted, some updated, some left
+INSERT INTO ro_ev SELECT g, 'w' || (g % 5), 'c2', '2024-09-01', '2024-09-01', '2024-09-01', g, g % 3, 'Lc'
+  FROM generate_series(295, 310) g
+ON CONFLICT (id) DO UPDATE SET ward = excluded.ward, amount = excluded.amount, label = excluded.label;
+INSERT INTO ro_ev SELECT g, 'w0', 'c0', NULL, NULL, NULL, 1, 1, 'Ln' FROM generate_series(300, 320) g
+ON CONFLICT DO NOTHING;
+COPY ro_ev FROM STDIN;
+2001	w1	c1	2025-01-01 12:00:00+00	2025-01-01	2025-01-01 12:00:00	7.25	2	L1
+2002	w2	c2	2025-04-05 00:30:00+01	2025-04-05	2025-04-05 00:30:00	\N	\N	\N
+2003	\N	c0	\N	\N	2025-04-05 00:30:00	-3.5	0	L2
+\.
+-- rows changed by other triggers: a BEFORE trigger rewrites them, another table's AFTER trigger deletes some
+CREATE FUNCTION ro_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.cat := 'c1'; NEW.qty := coalesce(NEW.qty, 0) + 10; RETURN NEW; END $$;
+CREATE TRIGGER ro_rewrite BEFORE INSERT ON ro_ev FOR EACH ROW EXECUTE FUNCTION ro_rewrite();
+CREATE TABLE ro_purge (id integer);
+CREATE FUNCTION ro_purge() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN DELETE FROM ro_ev WHERE id = NEW.id; RETURN NULL; END $$;
+CREATE TRIGGER ro_purge AFTER INSERT ON ro_purge FOR EACH ROW EXECUTE FUNCTION ro_purge();
+INSERT INTO ro_ev VALUES (3001, 'w3', 'c0', '2024-02-29 12:00+00', '2024-02-29', '2024-02-29 12:00', 1.5, NULL, 'L3');
+INSERT INTO ro_purge VALUES (2), (4), (6), (3001);
+DROP TRIGGER ro_rewrite ON ro_ev;
+-- an update that changes nothing an indicator reads leaves no delta
+SELECT count(*) AS deltas_before FROM brent_mdm_rollup.rows_month_delta \gset
+UPDATE ro_ev SET id = id WHERE id < 50;
+SELECT count(*) - :deltas_before AS deltas_added FROM brent_mdm_rollup.rows_month_delta;
+-- a rolled back write leaves nothing
+BEGIN;
+DELETE FROM ro_ev WHERE ward = 'w1';
+SELECT count(*) AS w1_groups_inside FROM brent_mdm_rollup.rows_month WHERE ward = 'w1';
+ROLLBACK;
+SELECT count(*) > 0 AS w1_groups_after FROM brent_mdm_rollup.rows_month WHERE ward = 'w1';
+SELECT * FROM ro_check();
+
+-- folding changes nothing a reader sees, and empties the deltas
+SELECT count(*) AS folded FROM brent_mdm.indicator i WHERE brent_mdm.fold_indicator(i.name) > 0;
+SELECT (SELECT count(*) FROM brent_mdm_rollup.rows_month_delta) AS rows_deltas,
+       (SELECT count(*) FROM brent_mdm_rollup.dist_day_vdelta) AS value_deltas;
+SELECT * FROM ro_check();
+-- writes after a fold, a second fold with nothing pending
+DELETE FROM ro_ev WHERE id % 10 = 7;
+UPDATE ro_ev SET label = NULL WHERE id % 8 = 1;
+SELECT * FROM ro_check();
+SELECT brent_mdm.fold_indicator('high_week') > 0 AS folded, brent_mdm.fold_indicator('high_week') AS again;
+-- groups that return to nothing disappear
+DELETE FROM ro_ev WHERE ward = 'w9';
+SELECT count(*) AS w9_groups FROM brent_mdm_rollup.all_rows WHERE ward = 'w9';
+SELECT brent_mdm.fold_indicator('all_rows') > 0 AS folded, count(*) AS w9_folded_rows
+  FROM brent_mdm_rollup.all_rows_base WHERE ward = 'w9';
+
+-- TRUNCATE empties every indicator; writes after it count again
+TRUNCATE ro_ev;
+SELECT * FROM ro_check();
+INSERT INTO ro_ev SELECT g, 'w' || (g % 2), 'c' || (g % 3), '2024-01-01 12:00+00', '2024-01-01', '2024-01-01', g, g, 'L' || g
+  FROM generate_series(1, 20) g;
+SELECT * FROM ro_check();
+SELECT * FROM brent_mdm_rollup.all_rows ORDER BY 1, 2;
+
+-- rebuild repairs an indicator whose tables were tampered with
+DELETE FROM brent_mdm_rollup.total_month_delta;
+SELECT brent_mdm.verify_indicator('total_month') > 0 AS noticed;
+SELECT brent_mdm.rebuild_indicator('total_month') AS groups;
+SELECT brent_mdm.verify_indicator('total_month') AS differ;
+
+-- ---- sum and avg keep SQL's display scale: that of the values there are now ----
+-- (avg divides at a precision that depends on it: a value of scale 20 that came and went
+-- must not change the digits of the average)
+CREATE TABLE ro_amount (id integer PRIMARY KEY, ward text, amount numeric);
+INSERT INTO ro_amount VALUES (1, 'a', 10.5), (2, 'a', 11), (3, 'a', 12.25), (4, 'b', 7);
+SELECT brent_mdm.define_indicator('amount_avg', 'ro_amount', 'avg(amount)', '{ward}', NULL, NULL),
+       brent_mdm.define_indicator('amount_sum', 'ro_amount', 'sum(amount)', '{ward}', NULL, NULL);
+INSERT INTO ro_amount VALUES (5, 'a', 1.12345678901234567891), (6, 'b', 2.5);
+DELETE FROM ro_amount WHERE id = 5;
+UPDATE ro_amount SET amount = 7.000 WHERE id = 4;
+SELECT r.ward, r.value AS rollup_avg, e.avg AS sql_avg, s.value AS rollup_sum, e.sum AS sql_sum
+  FROM brent_mdm_rollup.amount_avg r JOIN brent_mdm_rollup.amount_sum s USING (ward)
+  JOIN (SELECT ward, avg(amount), sum(amount) FROM ro_amount GROUP BY ward) e USING (ward) ORDER BY ward;
+SELECT brent_mdm.fold_indicator('amount_avg') > 0 AS folded;
+SELECT r.ward, r.value::text = e.avg::text AS same_digits
+  FROM brent_mdm_rollup.amount_avg r JOIN (SELECT ward, avg(amount) FROM ro_amount GROUP BY ward) e USING (ward) ORDER BY ward;
+
+-- ---- a partitioned source: rows written through the parent or a partition ----
+CREATE TABLE ro_part (id integer, ward text, day date NOT NULL, amount integer, label text) PARTITION BY RANGE (day);
+CREATE TABLE ro_part_2023 PARTITION OF ro_part FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+CREATE TABLE ro_part_2024 PARTITION OF ro_part FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')
+  PARTITION BY LIST (ward);
+CREATE TABLE ro_part_2024_a PARTITION OF ro_part_2024 FOR VALUES IN ('w0', 'w1');
+CREATE TABLE ro_part_2024_b PARTITION OF ro_part_2024 DEFAULT;
+INSERT INTO ro_part SELECT g, 'w' || (g % 3), date '2023-06-01' + g * 2, g % 7, 'L' || (g % 4) FROM generate_series(1, 200) g;
+SELECT brent_mdm.define_indicator('part_sum', 'ro_part', 'sum(amount)', '{ward}', 'day', 'quarter'),
+       brent_mdm.define_indicator('part_dist', 'ro_part', 'count(distinct label)', '{ward}', 'day', 'month'),
+       brent_mdm.define_indicator('part_max', 'ro_part', 'max(amount)', '{}', 'day', 'financial_year');
+CREATE FUNCTION ro_part_check() RETURNS TABLE (indicator text, differ bigint, verify bigint) LANGUAGE sql AS $$
+  SELECT 'part_sum', (SELECT count(*) FROM ((SELECT * FROM brent_mdm_rollup.part_sum EXCEPT ALL
+           SELECT ward, date_trunc('quarter', day)::date, sum(amount) FROM ro_part GROUP BY 1, 2)
+          UNION ALL (SELECT ward, date_trunc('quarter', day)::date, sum(amount) FROM ro_part GROUP BY 1, 2
+           EXCEPT ALL SELECT * FROM brent_mdm_rollup.part_sum)) x), brent_mdm.verify_indicator('part_sum')
+  UNION ALL
+  SELECT 'part_dist', (SELECT count(*) FROM ((SELECT * FROM brent_mdm_rollup.part_dist EXCEPT ALL
+           SELECT ward, date_trunc('month', day)::date, count(DISTINCT label) FROM ro_part GROUP BY 1, 2)
+          UNION ALL (SELECT ward, date_trunc('month', day)::date, count(DISTINCT label) FROM ro_part GROUP BY 1, 2
+           EXCEPT ALL SELECT * FROM brent_mdm_rollup.part_dist)) x), brent_mdm.verify_indicator('part_dist')
+  UNION ALL
+  SELECT 'part_max', (SELECT count(*) FROM ((SELECT * FROM brent_mdm_rollup.part_max EXCEPT ALL
+           SELECT make_date(extract(year FROM day - interval '3 months')::int, 4, 1), max(amount) FROM ro_part GROUP BY 1)
+          UNION ALL (SELECT make_date(extract(year FROM day - interval '3 months')::int, 4, 1), max(amount) FROM ro_part GROUP BY 1
+           EXCEPT ALL SELECT * FROM brent_mdm_rollup.part_max)) x), brent_mdm.verify_indicator('part_max') $$;
+SELECT * FROM ro_part_check();
+INSERT INTO ro_part_2024_b VALUES (500, 'w7', '2024-05-05', 100, 'Lx');       -- into a partition
+INSERT INTO ro_part_2023 VALUES (501, 'w0', '2023-12-31', 50, 'Ly');
+UPDATE ro_part SET day = day + 150, amount = amount + 1 WHERE id % 5 = 0;     -- moves rows between partitions
+UPDATE ro_part_2024_a SET ward = 'w1', label = 'L0' WHERE id % 3 = 0;          -- within a partition
+DELETE FROM ro_part_2024_a WHERE id % 7 = 0;                                 -- through a partition
+DELETE FROM ro_part WHERE id = 500;                                          -- the maximum goes
+SELECT * FROM ro_part_check();
+TRUNCATE ro_part_2023;                                                       -- one partition
+SELECT * FROM ro_part_check();
+SELECT brent_mdm.fold_indicator('part_dist') > 0 AS folded;
+TRUNCATE ro_part;
+SELECT * FROM ro_part_check();
+
+-- ---- bad input ----
+SELECT ro_try($$SELECT brent_mdm.define_indicator('rows_month', 'ro_ev', 'count(*)', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'median(amount)', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'sum(amount) over ()', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'sum(amount + 1)', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) + 1', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)', '{ward}', 'day', 'fortnight')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)', '{ward}', 'day', NULL)$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)', '{ward}', NULL, 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)', '{ward}', 'label', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)', '{ward}', 'no_such', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'sum(no_such)', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)', '{no_such}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)', '{ward,ward}', 'day', 'month')$$);
+ALTER TABLE ro_ev ADD COLUMN _sc integer;
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)', '{_sc}', 'day', 'month')$$);
+ALTER TABLE ro_ev DROP COLUMN _sc;
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'sum(label)', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'avg(ts)', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where id in (select 1))', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where public.ro_try(label) = ''ok'')', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where ctid > ''(0,1)'')', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)) from pg_authid --', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('Bad Name', 'ro_ev', 'count(*)', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)', '{ward}', 'day', 'month', 'Mars/Olympus')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', NULL, '{ward}', 'day', 'month')$$);
+CREATE VIEW ro_view AS SELECT * FROM ro_ev;
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_view', 'count(*)', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_part_2023', 'count(*)', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.verify_indicator('no_such')$$);
+-- a filter naming a function by the writer's search path: resolved under pg_catalog only
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where ro_try(label) = ''ok'')', '{ward}', 'day', 'month')$$);
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)', '{ward}', 'day', 'month')$$);
+COMMIT;
+CREATE TABLE ro_secret (id integer, ward text);
+ALTER TABLE ro_secret ENABLE ROW LEVEL SECURITY;
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_secret', 'count(*)', '{ward}', NULL, NULL)$$);
+-- a protected table (DPIA policy) is refused: a rollup must not be a way around it
+CREATE ROLE ro_owner NOLOGIN;
+CREATE TABLE ro_children (id integer PRIMARY KEY, ward text, born date);
+ALTER TABLE ro_children OWNER TO ro_owner;
+SELECT brent_mdm.protect('ro_children') IS NOT NULL AS protected;
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_children', 'count(*)', '{ward}', 'born', 'year')$$);
+SELECT count(*) AS indicators_named_x FROM brent_mdm.indicator WHERE name = 'x';
+
+-- drop: triggers, view, tables and the catalogue row go; the source is left as it was
+SELECT count(*) AS dropped FROM brent_mdm.indicator i, LATERAL brent_mdm.drop_indicator(i.name);
+SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgname LIKE 'brent_mdm_rollup%';
+SELECT count(*) AS relations_left FROM pg_class WHERE relnamespace = 'brent_mdm_rollup'::regnamespace;
+INSERT INTO ro_ev (id) VALUES (9999);
+DROP TABLE ro_ev, ro_amount, ro_part, ro_measure, ro_grain, ro_purge, ro_secret, ro_children CASCADE;
+DROP ROLE ro_owner;
+DROP FUNCTION ro_try, ro_differences, ro_check, ro_part_check, ro_rewrite, ro_purge;

@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# Indicator rollups under concurrent writers, a crashed backend and a crashed server.
+#
+# pgbench drives thousands of random mixed statements from several sessions at once
+# (INSERT, INSERT ... ON CONFLICT DO UPDATE / DO NOTHING, UPDATEs moving rows between
+# groups, periods and partitions, UPDATEs of the measured columns, DELETE, multi-statement
+# transactions, rolled back transactions, TRUNCATE of the table (in a REPEATABLE READ
+# transaction whose snapshot is older than its lock, too) or of one partition, folds),
+# NULLs included, on a plain and a partitioned table carrying eight indicators (every
+# measure).  Readers in the same run check, inside their own snapshot (READ COMMITTED and
+# REPEATABLE READ), that every indicator equals a recompute (verify_indicator): a
+# lost, doubled or half-visible increment would show there.  At the end every indicator
+# must equal an independent GROUP BY written here.  Then a backend is killed (kill -9)
+# in the middle of a writing transaction and of a fold, and the server is stopped in
+# immediate mode with a writing transaction open: after recovery, the same checks.
+#
+# Deterministic: the assertions hold for every interleaving; nothing waits for a
+# guessed time (a held session's progress is read from its own output).  Prints TAP.
+# Runs inside the throwaway cluster ./run test makes (it kills a backend, restarts
+# the server).  BRENT_ROLLUP_CLIENTS (default 6) and BRENT_ROLLUP_TX (transactions
+# per client, default 400) set the load.
+set -uo pipefail
+cd "$(dirname "$0")"
+db=brent_mdm_rollup_test
+clients=${BRENT_ROLLUP_CLIENTS:-6}
+tx=${BRENT_ROLLUP_TX:-400}
+q() { psql -X -Atq -d "$db" -c "$1" 2>/dev/null; }
+source lib/sessions.sh
+work=$(mktemp -d)
+trap 'sess_cleanup; rm -rf "$work"' EXIT
+wait_up() { await "the server to accept connections again" "SELECT true"; }
+# a held session's line of output (its progress), polled
+await_line() {
+  local i
+  for i in $(seq 1 3000); do
+    grep -m1 "^$2|" "$sess_dir/$1.out" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+echo "1..16"
+n=0; fail=0
+check() { n=$((n+1)); if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (expected '$2', got '$3')"; fail=1; fi; }
+
+dropdb --if-exists "$db" 2>/dev/null
+createdb "$db"
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<'SQL' || { echo "Bail out! setup failed"; exit 1; }
+SET client_min_messages = warning;
+CREATE EXTENSION brent_mdm CASCADE;
+CREATE TABLE ev (id integer PRIMARY KEY, ward integer, cat integer, day date, at timestamptz,
+                 amount numeric, label integer);
+INSERT INTO ev SELECT g, nullif(g % 23, 22), g % 3, date '2023-01-01' + g % 800,
+                      timestamptz '2023-01-01' + (g % 800) * interval '7 hours',
+                      CASE WHEN g % 10 = 0 THEN NULL ELSE (g % 800) / 8.0 END, nullif(g % 10, 9)
+  FROM generate_series(1, 2000) g;
+CREATE TABLE evp (id integer, ward integer, cat integer NOT NULL, day date, amount integer)
+  PARTITION BY LIST (cat);
+CREATE TABLE evp_0 PARTITION OF evp FOR VALUES IN (0);
+CREATE TABLE evp_1 PARTITION OF evp FOR VALUES IN (1);
+CREATE TABLE evp_2 PARTITION OF evp FOR VALUES IN (2);
+INSERT INTO evp SELECT g, nullif(g % 23, 22), g % 3, date '2023-01-01' + g % 800, g % 50
+  FROM generate_series(1, 2000) g;
+SELECT brent_mdm.define_indicator('c_rows', 'ev', 'count(*)', '{ward,cat}', 'day', 'month');
+SELECT brent_mdm.define_indicator('c_sum', 'ev', 'sum(amount) filter (where cat <> 1)', '{ward}', 'day', 'quarter');
+SELECT brent_mdm.define_indicator('c_avg', 'ev', 'avg(amount)', '{cat}', 'at', 'week');
+SELECT brent_mdm.define_indicator('c_dist', 'ev', 'count(distinct label)', '{ward}', 'day', 'financial_year');
+SELECT brent_mdm.define_indicator('c_min', 'ev', 'min(amount)', '{ward}', NULL, NULL);
+SELECT brent_mdm.define_indicator('c_max', 'ev', 'max(label) filter (where ward is not null)', '{}', 'at', 'academic_year');
+SELECT brent_mdm.define_indicator('p_sum', 'evp', 'sum(amount)', '{ward}', 'day', 'month');
+SELECT brent_mdm.define_indicator('p_dist', 'evp', 'count(distinct ward)', '{cat}', NULL, NULL);
+-- the independent recompute of each indicator (plain GROUP BY, its own period arithmetic)
+CREATE TABLE expect (name text PRIMARY KEY, sql text);
+INSERT INTO expect VALUES
+  ('c_rows', $$SELECT ward, cat, date_trunc('month', day)::date, count(*) FROM ev GROUP BY 1, 2, 3$$),
+  ('c_sum',  $$SELECT ward, date_trunc('quarter', day)::date, sum(amount) FILTER (WHERE cat <> 1) FROM ev GROUP BY 1, 2$$),
+  ('c_avg',  $$SELECT cat, date_trunc('week', at AT TIME ZONE 'Europe/London')::date, avg(amount) FROM ev GROUP BY 1, 2$$),
+  ('c_dist', $$SELECT ward, make_date(extract(year FROM day - interval '3 months')::int, 4, 1), count(DISTINCT label) FROM ev GROUP BY 1, 2$$),
+  ('c_min',  $$SELECT ward, NULL::date, min(amount) FROM ev GROUP BY 1$$),
+  ('c_max',  $$SELECT make_date(extract(year FROM (at AT TIME ZONE 'Europe/London') - interval '8 months')::int, 9, 1), max(label) FILTER (WHERE ward IS NOT NULL) FROM ev GROUP BY 1$$),
+  ('p_sum',  $$SELECT ward, date_trunc('month', day)::date, sum(amount) FROM evp GROUP BY 1, 2$$),
+  ('p_dist', $$SELECT cat, NULL::date, count(DISTINCT ward) FROM evp GROUP BY 1$$);
+CREATE FUNCTION differ(ind text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE e text := (SELECT sql FROM expect WHERE name = ind); k bigint;
+BEGIN
+  EXECUTE format('SELECT count(*) FROM ((SELECT * FROM brent_mdm_rollup.%1$I EXCEPT ALL (%2$s))
+                                        UNION ALL ((%2$s) EXCEPT ALL SELECT * FROM brent_mdm_rollup.%1$I)) x', ind, e) INTO k;
+  RETURN k;
+END $$;
+-- what readers found wrong, in their own snapshot, while the writers ran
+CREATE TABLE seen_wrong (isolation text, indicator text, differ bigint);
+SQL
+
+# ---- the writers, the folders and the readers ----
+cat > "$work/upsert.sql" <<'SQL'
+\set id random(1, 3000)
+\set w random(0, 22)
+\set k random(0, 9)
+\set d random(0, 800)
+INSERT INTO ev VALUES (:id, nullif(:w, 22), :k % 3, date '2023-01-01' + :d, timestamptz '2023-01-01' + :d * interval '7 hours', CASE WHEN :k = 0 THEN NULL ELSE :d / 8.0 END, nullif(:k, 9)) ON CONFLICT (id) DO UPDATE SET ward = excluded.ward, amount = excluded.amount, label = excluded.label;
+SQL
+cat > "$work/move.sql" <<'SQL'
+\set id random(1, 3000)
+\set w random(0, 22)
+\set k random(0, 9)
+UPDATE ev SET ward = nullif(:w, 22), cat = :k % 3, day = day + (:k - 4) * 20, at = at - (:k - 4) * interval '3 days' WHERE id BETWEEN :id AND :id + 3;
+SQL
+cat > "$work/measure.sql" <<'SQL'
+\set k random(0, 49)
+UPDATE ev SET amount = CASE WHEN amount IS NULL THEN 1 WHEN amount > 90 THEN NULL ELSE amount + 1.5 END, label = (coalesce(label, 0) + 1) % 10 WHERE id % 50 = :k;
+SQL
+cat > "$work/delete.sql" <<'SQL'
+\set id random(1, 3000)
+DELETE FROM ev WHERE id BETWEEN :id AND :id + 2;
+SQL
+cat > "$work/batch.sql" <<'SQL'
+\set id random(1, 2900)
+\set w random(0, 21)
+BEGIN;
+INSERT INTO ev SELECT g, :w, g % 3, date '2024-02-01' + g % 90, timestamptz '2024-02-01' + g * interval '5 hours', g / 3.0, g % 9 FROM generate_series(:id, :id + 20) g ON CONFLICT DO NOTHING;
+UPDATE ev SET day = day - 400, ward = NULL WHERE id BETWEEN :id + 10 AND :id + 30;
+DELETE FROM ev WHERE id BETWEEN :id + 25 AND :id + 28;
+COMMIT;
+SQL
+cat > "$work/rollback.sql" <<'SQL'
+\set id random(1, 2900)
+BEGIN;
+INSERT INTO ev SELECT g, 5, 1, '2024-01-01', '2024-01-01', 1, 1 FROM generate_series(5000 + :id, 5010 + :id) g;
+DELETE FROM ev WHERE id BETWEEN :id AND :id + 5;
+ROLLBACK;
+SQL
+cat > "$work/part.sql" <<'SQL'
+\set id random(1, 2500)
+\set w random(0, 22)
+\set k random(0, 2)
+\set d random(0, 800)
+INSERT INTO evp VALUES (:id, nullif(:w, 22), :k, date '2023-01-01' + :d, :d % 50);
+INSERT INTO evp_1 VALUES (:id + 1, :w, 1, date '2023-01-01' + :d, NULL);
+UPDATE evp SET cat = :k, ward = nullif(:w, 22) WHERE id BETWEEN :id AND :id + 2;
+UPDATE evp_2 SET amount = coalesce(amount, 0) + 3, day = day + 31 WHERE id = :id + 7;
+DELETE FROM evp_0 WHERE id = :id + 11;
+DELETE FROM evp WHERE id = :id + 13;
+SQL
+cat > "$work/truncate.sql" <<'SQL'
+\set t random(1, 60)
+\if :t = 1
+BEGIN;
+TRUNCATE ev;
+INSERT INTO ev SELECT g, g % 22, g % 3, date '2023-06-01' + g % 400, timestamptz '2023-06-01' + g * interval '9 hours', g / 4.0, g % 10 FROM generate_series(1, 1500) g;
+COMMIT;
+\elif :t = 2
+TRUNCATE evp_1;
+\elif :t = 3
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) FROM brent_mdm.indicator;
+TRUNCATE ev;
+INSERT INTO ev SELECT g, g % 21, g % 3, date '2024-06-01' + g % 200, timestamptz '2024-06-01' + g * interval '5 hours', g / 2.0, g % 7 FROM generate_series(1, 800) g;
+COMMIT;
+\endif
+SQL
+cat > "$work/fold.sql" <<'SQL'
+SELECT brent_mdm.fold_indicator(name) FROM brent_mdm.indicator ORDER BY random() LIMIT 2;
+SQL
+# (a reader locks the tables before its snapshot: TRUNCATE is not MVCC-safe, so a snapshot
+# older than a TRUNCATE sees the table empty, and its indicators as they were)
+cat > "$work/read.sql" <<'SQL'
+\set t random(1, 2)
+\if :t = 1
+BEGIN;
+LOCK TABLE ev, evp IN ACCESS SHARE MODE;
+INSERT INTO seen_wrong SELECT 'read committed', name, d FROM brent_mdm.indicator, LATERAL brent_mdm.verify_indicator(name) d WHERE d <> 0;
+COMMIT;
+\else
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+LOCK TABLE ev, evp IN ACCESS SHARE MODE;
+INSERT INTO seen_wrong SELECT 'repeatable read', name, d FROM brent_mdm.indicator, LATERAL brent_mdm.verify_indicator(name) d WHERE d <> 0;
+INSERT INTO seen_wrong SELECT 'repeatable read, same snapshot later', name, d FROM brent_mdm.indicator, LATERAL brent_mdm.verify_indicator(name) d WHERE d <> 0;
+COMMIT;
+\endif
+SQL
+cd "$work"
+pgbench -n -d "$db" -c "$clients" -j 2 -t "$tx" --max-tries=50 --random-seed=7 \
+  -f upsert.sql@8 -f move.sql@4 -f measure.sql@2 -f delete.sql@3 -f batch.sql@2 -f rollback.sql@1 \
+  -f part.sql@4 -f truncate.sql@1 -f fold.sql@1 -f read.sql@1 > "$work/pgbench.out" 2>&1
+rc=$?
+cd - >/dev/null
+done_tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$work/pgbench.out")
+failed_tx=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$work/pgbench.out")
+echo "# pgbench: $clients clients x $tx transactions; processed ${done_tx:-?}, failed after retries ${failed_tx:-0} (deadlocks between writers of the same rows), exit $rc"
+grep -E '^(tps|number of (transactions retried|failed|total))' "$work/pgbench.out" | sed 's/^/# /'
+[ "$rc" -eq 0 ] || sed 's/^/# /' "$work/pgbench.out" | grep -iv '^# *$' | head -20
+check "pgbench ran every client to its end" "0 $((clients * tx))" "$rc $(( ${done_tx:-0} + ${failed_tx:-0} ))"
+check "no reader saw an indicator differ from a recompute in its snapshot (READ COMMITTED, REPEATABLE READ)" "0" \
+  "$(q "SELECT count(*) FROM seen_wrong")"
+q "SELECT isolation, indicator, differ FROM seen_wrong LIMIT 5" | sed 's/^/# seen wrong: /'
+verify_all="SELECT string_agg(name || '=' || brent_mdm.verify_indicator(name), ' ' ORDER BY name) FROM brent_mdm.indicator"
+differ_all="SELECT string_agg(name || '=' || differ(name), ' ' ORDER BY name) FROM brent_mdm.indicator"
+zero="c_avg=0 c_dist=0 c_max=0 c_min=0 c_rows=0 c_sum=0 p_dist=0 p_sum=0"
+check "after the run, verify_indicator() = 0 for every indicator" "$zero" "$(q "$verify_all")"
+check "after the run, every indicator equals an independent GROUP BY" "$zero" "$(q "$differ_all")"
+echo "# $(q "SELECT (SELECT count(*) FROM brent_mdm_rollup.c_rows) || ' c_rows groups, ' || (SELECT count(*) FROM brent_mdm_rollup.c_rows_delta) || ' of its deltas pending'")"
+check "a fold of every indicator leaves them equal to the GROUP BY" "$zero" \
+  "$(q "SELECT count(brent_mdm.fold_indicator(name)) FROM brent_mdm.indicator" >/dev/null; q "$differ_all")"
+
+# ---- kill -9 of a backend in the middle of a writing transaction and of a fold ----
+psql -X -q -d "$db" -c "UPDATE ev SET ward = 3 WHERE id < 300; DELETE FROM evp WHERE id < 100" >/dev/null   # deltas to fold
+sess_open writer "$db"
+sess_send writer "BEGIN;
+INSERT INTO ev SELECT g, 1, 1, '2024-05-05', '2024-05-05', 2, 2 FROM generate_series(10001, 10500) g;
+UPDATE ev SET ward = NULL, amount = 0.001 WHERE id BETWEEN 300 AND 700;
+DELETE FROM evp WHERE id BETWEEN 200 AND 600;
+SELECT 'written', pg_backend_pid();"
+sess_open folder "$db"
+sess_send folder "BEGIN;
+SELECT count(brent_mdm.fold_indicator(name)) FROM brent_mdm.indicator;
+SELECT 'folded', pg_backend_pid();"
+wpid=$(await_line writer written | cut -d'|' -f2)
+fpid=$(await_line folder folded | cut -d'|' -f2)
+check "a writer and a folder are held mid-transaction" "yes yes" "$([ -n "$wpid" ] && echo yes) $([ -n "$fpid" ] && echo yes)"
+[ -n "$wpid" ] && kill -9 "$wpid"
+wait_up
+sess_close folder; sess_close writer   # the folder's psql holds the writer's fifo open: it goes first
+psql -X -q -d "$db" -c "UPDATE ev SET ward = 4 WHERE id < 300; INSERT INTO evp VALUES (1, 1, 1, '2024-01-01', 1)" >/dev/null
+check "after kill -9 of a writing backend (and the folder with it), verify_indicator() = 0" "$zero" "$(q "$verify_all")"
+check "... and every indicator equals an independent GROUP BY" "$zero" "$(q "$differ_all")"
+check "... and a fold after recovery keeps them equal" "$zero" \
+  "$(q "SELECT count(brent_mdm.fold_indicator(name)) FROM brent_mdm.indicator" >/dev/null; q "$differ_all")"
+check "the killed transaction left nothing in the table (so the checks above saw its deltas ignored)" "t" \
+  "$(q "SELECT NOT EXISTS (SELECT FROM ev WHERE id > 10000) AND NOT EXISTS (SELECT FROM ev WHERE id BETWEEN 300 AND 700 AND amount = 0.001)")"
+
+# ---- the server stopped in immediate mode (a crash) with a writer in flight ----
+sess_open writer2 "$db"
+sess_send writer2 "BEGIN;
+INSERT INTO ev SELECT g, 98, 2, '2024-06-06', '2024-06-06', 3, 3 FROM generate_series(20001, 20300) g;
+DELETE FROM evp WHERE id BETWEEN 600 AND 900;
+SELECT 'written', pg_backend_pid();"
+w2pid=$(await_line writer2 written | cut -d'|' -f2)
+check "a writer is held mid-transaction" "yes" "$([ -n "$w2pid" ] && echo yes)"
+psql -X -q -d "$db" -c "INSERT INTO ev SELECT g, 99, 0, '2024-07-07', '2024-07-07', 4, 4 FROM generate_series(30001, 30100) g" >/dev/null
+( for fd in "${sess_fd[@]}"; do eval "exec $fd>&-"; done
+  exec pg_ctlcluster "${PGVERSION:-15}" regress restart -m immediate ) >/dev/null 2>&1
+wait_up
+sess_close writer2
+check "after an immediate stop (crash recovery), verify_indicator() = 0" "$zero" "$(q "$verify_all")"
+check "... and every indicator equals an independent GROUP BY" "$zero" "$(q "$differ_all")"
+check "... the committed rows are counted, the uncommitted ones are not" "100 0" \
+  "$(q "SELECT (SELECT value FROM brent_mdm_rollup.c_rows WHERE ward = 99 AND cat = 0 AND period = '2024-07-01') || ' ' || (SELECT count(*) FROM brent_mdm_rollup.c_rows WHERE ward = 98)")"
+check "a fold after the crash keeps every indicator equal to the GROUP BY" "$zero" \
+  "$(q "SELECT count(brent_mdm.fold_indicator(name)) FROM brent_mdm.indicator" >/dev/null; q "$differ_all")"
+
+# ---- TRUNCATE in a REPEATABLE READ transaction whose snapshot is older than a commit ----
+# (TRUNCATE empties the table whatever the snapshot: the indicators must follow, deltas
+# committed after that snapshot included)
+sess_open rr "$db"
+sess_send rr "BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT 'snapshot', count(*) FROM brent_mdm.indicator;"
+await_line rr snapshot >/dev/null
+psql -X -q -d "$db" -c "INSERT INTO ev VALUES (40001, 97, 1, '2024-08-08', '2024-08-08', 1, 1)" >/dev/null
+sess_send rr "TRUNCATE ev;
+COMMIT;
+SELECT 'truncated', 1;"
+await_line rr truncated >/dev/null
+sess_close rr
+check "TRUNCATE at REPEATABLE READ empties the indicators, rows committed after its snapshot included" \
+  "0 0 0 c_avg=0 c_dist=0 c_max=0 c_min=0 c_rows=0 c_sum=0 p_dist=0 p_sum=0" \
+  "$(q "SELECT (SELECT count(*) FROM ev) || ' ' || (SELECT count(*) FROM brent_mdm_rollup.c_rows) || ' ' || (SELECT count(*) FROM brent_mdm_rollup.c_dist) || ' ' || ($verify_all)")"
+
+dropdb "$db" 2>/dev/null
+exit $fail
