@@ -267,6 +267,34 @@ SELECT t.n AS true_families, f.n AS families_found, ft.n AS found_and_true,
        (SELECT count(*) AS n FROM found_households JOIN true_households USING (household_id)) ft;
 
 \echo
+\echo '-- Indicators kept current as rows are written (rollups): ASB incidents by ward and month,'
+\echo '-- unauthorised absence by academic year, children''s social care referrals by category and quarter'
+SELECT brent_mdm.define_indicator('asb_by_ward_month', 'borough.asb_incident', 'count(*)',
+                                  '{ward_code}', 'occurred_on', 'month') AS indicator;
+SELECT brent_mdm.define_indicator('unauthorised_absence', 'borough.school_attendance',
+                                  'sum(sessions_unauthorised_absence)', '{academic_year}', NULL, NULL) AS indicator;
+SELECT brent_mdm.define_indicator('csc_referrals', 'borough.childrens_social_care', 'count(*)',
+                                  '{category}', 'referral_date', 'quarter') AS indicator;
+SELECT ward_code, period, value AS incidents FROM brent_mdm_rollup.asb_by_ward_month
+ WHERE period >= date '2026-01-01' ORDER BY value DESC, ward_code, period LIMIT 5;
+\echo '-- a change: 200 new incidents in one ward, one incident moved to another month, a school'
+\echo '-- term''s absences corrected, a referral withdrawn; the indicators follow at once'
+INSERT INTO borough.asb_incident (incident_id, occurred_on, category, ward_code, geom)
+SELECT (SELECT max(incident_id) FROM borough.asb_incident) + g, date '2026-03-15', 'noise', w.ward_code, w.geom
+  FROM generate_series(1, 200) g,
+       (SELECT ward_code, geom FROM borough.asb_incident ORDER BY incident_id LIMIT 1) w;
+UPDATE borough.asb_incident SET occurred_on = occurred_on - 31
+ WHERE incident_id = (SELECT min(incident_id) FROM borough.asb_incident);
+UPDATE borough.school_attendance SET sessions_unauthorised_absence = sessions_unauthorised_absence + 1
+ WHERE academic_year = '2024/25' AND term = 'summer';
+DELETE FROM borough.childrens_social_care
+ WHERE lcs_person_id = (SELECT min(lcs_person_id) FROM borough.childrens_social_care);
+SELECT ward_code, period, value AS incidents FROM brent_mdm_rollup.asb_by_ward_month
+ WHERE period = date '2026-03-01' ORDER BY value DESC, ward_code LIMIT 3;
+SELECT name, brent_mdm.verify_indicator(name) AS groups_that_differ_from_a_recount
+  FROM brent_mdm.indicator ORDER BY name;
+
+\echo
 \echo '-- The governance officer: who used which personal data, under which DPIA, this quarter and last'
 SELECT brent_mdm.audit_flush() AS audit_stored;
 SELECT role_name, coalesce(dpia_id, '(no purpose)') AS dpia, action, table_name,

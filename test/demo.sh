@@ -9,7 +9,7 @@ reset() { dropdb --if-exists brent_demo 2>/dev/null; }   # the demo's roles may 
 reset
 BRENT_PEOPLE=3000 bash demo/demo.sh >"$out" 2>"$err"
 rc=$?
-echo "1..6"
+echo "1..7"
 fail=0
 check() { if [ "$2" = "$3" ]; then echo "ok $1 - $4"; else echo "not ok $1 - $4 (expected '$2', got '$3')"; fail=1; fi; }
 check 1 0 "$rc" "the demo runs to its end"
@@ -21,6 +21,8 @@ check 4 1 "$(grep -c 'may not act under DPIA "adult_social_care"' "$err")" "... 
 found=$(grep -A2 'true_families | families_found | found_and_true' "$out" | tail -1 | awk -F'|' '{gsub(/ /,""); print ($2 > 0 && $3 > 0) ? "yes" : "no"}')
 check 5 yes "$found" "the analyst's under-fives query over the Client Index finds families the truth confirms"
 check 6 2 "$(grep -cE '^ ey_analyst \| early_years +\| select +\| brent_mdm\.client(_record)? ' "$out")" "its reads of client and client_record are audited under early_years"
+# the indicators defined on the borough follow a change: each equal to a recount
+check 7 3 "$(grep -cE '^ (asb_by_ward_month|csc_referrals|unauthorised_absence) +\| +0$' "$out")" "three indicators, changed, each equal to a recount (verify_indicator = 0)"
 reset
 rm -f "$out" "$err"
 exit $fail
