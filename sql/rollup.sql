@@ -278,6 +278,24 @@ ALTER TABLE ro_children OWNER TO ro_owner;
 SELECT brent_mdm.protect('ro_children') IS NOT NULL AS protected;
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_children', 'count(*)', '{ward}', 'born', 'year')$$);
 SELECT count(*) AS indicators_named_x FROM brent_mdm.indicator WHERE name = 'x';
+-- a capture trigger made by hand on another table, naming an indicator (a role allowed to
+-- define indicators may execute rollup_capture): it would feed, or empty, that indicator
+CREATE TABLE ro_forged (ward text, cat text);
+DO $$ DECLARE a text; BEGIN
+  SELECT string_agg(quote_literal(x), ', ' ORDER BY o) INTO a
+    FROM (SELECT tgargs FROM pg_trigger WHERE tgname = 'brent_mdm_rollup_all_rows_ins') t,
+         unnest(string_to_array(regexp_replace(encode(t.tgargs, 'escape'), '\\000$', ''), '\000'))
+           WITH ORDINALITY u(x, o);
+  EXECUTE format('CREATE TRIGGER forged AFTER INSERT ON ro_forged REFERENCING NEW TABLE AS n '
+                 'FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.rollup_capture(%s)', a);
+  EXECUTE format('CREATE TRIGGER forged_trunc AFTER TRUNCATE ON ro_forged '
+                 'FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.rollup_truncate(%s)', a);
+END $$;
+SELECT ro_try($$INSERT INTO ro_forged VALUES ('w1', 'c1')$$);
+SELECT ro_try($$TRUNCATE ro_forged$$);
+SELECT brent_mdm.verify_indicator('all_rows') AS all_rows_differences,
+       (SELECT count(*) FROM brent_mdm_rollup.all_rows) > 0 AS all_rows_kept;
+DROP TABLE ro_forged;
 
 -- drop: triggers, view, tables and the catalogue row go; the source is left as it was
 SELECT count(*) AS dropped FROM brent_mdm.indicator i, LATERAL brent_mdm.drop_indicator(i.name);

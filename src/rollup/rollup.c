@@ -33,10 +33,13 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -583,6 +586,67 @@ capture_key(TupleDesc desc, int ncols, AttrNumber **cols, Oid **eqfuncs, FmgrInf
 	execTuplesHashPrepare(ncols, eqops, eqfuncs, hashfns);
 }
 
+/*
+ * A capture trigger acts for the indicator its arguments name only on that
+ * indicator's source (or a partition of it), and writes only that indicator's
+ * delta tables: the deltas are written below privilege checks, so a trigger
+ * made by hand on another table (by a role that may execute rollup_capture,
+ * as a definer of indicators must) would otherwise feed, or empty, another
+ * role's indicator.  Read from brent_mdm.indicator itself (the writer needs
+ * no privilege on it), once per trigger and cache fill.
+ */
+static void
+capture_check_registered(Relation rel, Trigger *tg)
+{
+	char	  **args = tg->tgargs;
+	const char *name = args[ARG_NAME];
+	Oid			nsp = get_namespace_oid("brent_mdm", true);
+	Oid			catalog = OidIsValid(nsp) ? get_relname_relid("indicator", nsp) : InvalidOid;
+	Oid			source = InvalidOid;
+	Oid			relid = RelationGetRelid(rel);
+	bool		ok = false;
+	char		expected[NAMEDATALEN + 16];
+
+	if (OidIsValid(catalog))
+	{
+		Relation	crel = table_open(catalog, AccessShareLock);
+		TupleDesc	desc = RelationGetDescr(crel);
+		Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+		TableScanDesc scan = table_beginscan(crel, snap, 0, NULL);
+		HeapTuple	tup;
+
+		while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+		{
+			bool		isnull;
+			Datum		d = heap_getattr(tup, 1, desc, &isnull);
+
+			if (!isnull && strcmp(TextDatumGetCString(d), name) == 0)
+			{
+				d = heap_getattr(tup, 2, desc, &isnull);
+				source = isnull ? InvalidOid : DatumGetObjectId(d);
+				break;
+			}
+		}
+		table_endscan(scan);
+		UnregisterSnapshot(snap);
+		table_close(crel, AccessShareLock);
+	}
+	if (OidIsValid(source))
+		ok = relid == source ||
+			(rel->rd_rel->relispartition && list_member_oid(get_partition_ancestors(relid), source));
+	snprintf(expected, sizeof(expected), "%s_delta", name);
+	ok = ok && strcmp(args[ARG_DELTA], expected) == 0;
+	snprintf(expected, sizeof(expected), "%s_vdelta", name);
+	ok = ok && (args[ARG_VDELTA][0] == '\0' || strcmp(args[ARG_VDELTA], expected) == 0);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("trigger %s on %s is not a capture trigger of indicator %s",
+						tg->tgname, RelationGetRelationName(rel), name),
+				 errdetail("Indicator %s is not defined over this table (brent_mdm.indicator).", name),
+				 errhint("Capture triggers are made by brent_mdm.define_indicator only.")));
+}
+
 static CaptureInfo *
 capture_info(TriggerData *td)
 {
@@ -619,6 +683,7 @@ capture_info(TriggerData *td)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("trigger %s is not a rollup trigger made by define_indicator", tg->tgname)));
+	capture_check_registered(rel, tg);
 
 	info->cxt = AllocSetContextCreate(CacheMemoryContext, "brent_mdm rollup trigger",
 									  ALLOCSET_SMALL_SIZES);
