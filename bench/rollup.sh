@@ -14,6 +14,15 @@
 # rollup is faster; "overhead" is (with rollup / without) - 1.
 # The runs without and with the rollup are interleaved, best of each kept: on a shared
 # machine, load that comes and goes would otherwise land on one side.
+# pg_ivm (peer): when it is installed, its IMMV of the same aggregate is maintained on the
+# same changes, interleaved with the two above, and its rows and the ratio pg_ivm / rollup
+# are printed; when it is not, they are skipped with a message.  To build it (outside the
+# project, never copied into it), from ../shared/peers/pg_ivm-*.tar.gz:
+#   tar xzf pg_ivm-*.tar.gz -C /tmp/ivm-build && cd /tmp/ivm-build/pg_ivm &&
+#   make USE_PGXS=1 PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config &&
+#   flock -o /tmp/brent_install.lock make USE_PGXS=1 PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config install
+# pg_ivm must be in shared_preload_libraries or session_preload_libraries; this script sets
+# session_preload_libraries on its own database (ALTER DATABASE), so ./run's cluster is unchanged.
 #   ./run bench rollup            BENCH_ROWS=1000000 ./run bench rollup
 set -euo pipefail
 rows=${BENCH_ROWS:-10000000}
@@ -26,6 +35,12 @@ trap 'rm -rf "$work"' EXIT
 dropdb --if-exists "$db" 2>/dev/null || true
 createdb "$db"
 export PGDATABASE=$db
+ivm=$(psql -X -Atq -c "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_ivm'")
+if [ "$ivm" = 1 ]; then
+  psql -X -q -c "ALTER DATABASE $db SET session_preload_libraries = 'pg_ivm'"
+else
+  echo "-- pg_ivm is not installed: its rows are skipped (to build it, see the head of bench/rollup.sh)"
+fi
 echo "== rollup benchmark: $rows rows, changes of $change rows"
 psql -X -q -v ON_ERROR_STOP=1 <<SQL
 SET client_min_messages = warning;
@@ -94,7 +109,19 @@ single() {
   psql -X -q -c "INSERT INTO bench_result VALUES ('$1', 'single_tps_$2', $tps)" \
        -c "DELETE FROM bench_ev WHERE id >= $((rows * 20))" -c "VACUUM bench_ev"
 }
-triggers() { psql -X -q -c "ALTER TABLE bench_ev $1 TRIGGER USER"; }
+# triggers none|rollup|ivm: only that configuration's triggers on bench_ev enabled (pg_ivm's
+# are internal triggers named IVM_trigger_*, so ALL then by name)
+triggers() {
+  psql -X -q -v ON_ERROR_STOP=1 -c "ALTER TABLE bench_ev DISABLE TRIGGER ALL" -c "
+    DO \$\$ DECLARE t name; BEGIN
+      FOR t IN SELECT tgname FROM pg_trigger WHERE tgrelid = 'bench_ev'::regclass
+                  AND '$1' <> 'none' AND (tgname LIKE 'IVM\\_trigger%') = ('$1' = 'ivm') LOOP
+        EXECUTE format('ALTER TABLE bench_ev ENABLE TRIGGER %I', t);
+      END LOOP; END \$\$"
+}
+# the aggregate as pg_ivm accepts it (immutable expressions only: date to timestamp, not timestamptz)
+ivm_query="SELECT ward, category, date_trunc('month', occurred::timestamp)::date AS period, count(*) FROM bench_ev GROUP BY ward, category, date_trunc('month', occurred::timestamp)::date"
+
 psql -X -q -c "CHECKPOINT"
 
 echo "-- materialized view, refreshed after each change"
@@ -104,13 +131,28 @@ psql -X -q -c "CREATE MATERIALIZED VIEW bench_mv AS SELECT ward, category, date_
 # no aggregate and the rollup, interleaved (the machine's load changes under a run): the
 # rollup's triggers disabled for the runs without it; each cycle leaves the table as it was,
 # so the indicator stays exact (checked at the end)
-echo "-- no aggregate / brent_mdm rollup, interleaved"
+if [ "$ivm" = 1 ]; then
+  echo "-- no aggregate / brent_mdm rollup / pg_ivm IMMV, interleaved"
+  psql -X -q -c "SET client_min_messages = warning" -c "CREATE EXTENSION pg_ivm" \
+       -c "SELECT pgivm.create_immv('bench_immv', \$q\$$ivm_query\$q\$)" >/dev/null
+  configs="none rollup ivm"
+else
+  echo "-- no aggregate / brent_mdm rollup, interleaved"
+  configs="none rollup"
+fi
 psql -X -q -c "SELECT brent_mdm.define_indicator('bench_count', 'bench_ev', 'count(*)', '{ward,category}', 'occurred', 'month')" >/dev/null
 for i in 1 2 3; do
-  triggers DISABLE; psql -X -q -c "SELECT bench_run('none', false)" -c "VACUUM bench_ev"; single none 1
-  triggers ENABLE;  psql -X -q -c "SELECT bench_run('rollup', false)" -c "VACUUM bench_ev"; single rollup 1
+  for c in $configs; do
+    triggers $c; psql -X -q -c "SELECT bench_run('$c', false)" -c "VACUUM bench_ev" >/dev/null; single $c 1
+  done
 done
-for i in 1 2; do triggers DISABLE; single none 8; triggers ENABLE; single rollup 8; done
+for i in 1 2; do for c in $configs; do triggers $c; single $c 8; done; done
+exact_ivm="skipped"
+if [ "$ivm" = 1 ]; then
+  exact_ivm=$(psql -X -Atq -c "SELECT count(*) FROM ((SELECT ward, category, period, count FROM bench_immv EXCEPT $ivm_query)
+                                UNION ALL ($ivm_query EXCEPT SELECT ward, category, period, count FROM bench_immv)) d")
+fi
+triggers rollup
 
 psql -X -q -c "INSERT INTO bench_result SELECT 'rollup', 'pending_deltas', count(*) FROM brent_mdm_rollup.bench_count_delta"
 psql -X -q -c "INSERT INTO bench_result SELECT 'rollup', 'read_series_pending', 1000 * extract(epoch FROM clock_timestamp() - t0) FROM (SELECT clock_timestamp() AS t0) t, LATERAL (SELECT count(*) FROM brent_mdm_rollup.bench_count WHERE category = 3) x"
@@ -134,8 +176,11 @@ SELECT op AS "change of $change rows (best run, ms)",
        round((SELECT ms FROM b WHERE config = 'matview' AND b.op = o.op)::numeric, 1) AS "+ REFRESH matview",
        round((SELECT ms FROM b WHERE config = 'rollup' AND b.op = o.op)::numeric, 1) AS "rollup",
        round((SELECT ms FROM b WHERE config = 'rollup+distinct' AND b.op = o.op)::numeric, 1) AS "rollup + count distinct",
+       round((SELECT ms FROM b WHERE config = 'ivm' AND b.op = o.op)::numeric, 1) AS "pg_ivm",
        round(((SELECT ms FROM b WHERE config = 'matview' AND b.op = o.op) /
               (SELECT ms FROM b WHERE config = 'rollup' AND b.op = o.op))::numeric, 1) AS "matview / rollup",
+       round(((SELECT ms FROM b WHERE config = 'ivm' AND b.op = o.op) /
+              (SELECT ms FROM b WHERE config = 'rollup' AND b.op = o.op))::numeric, 1) AS "pg_ivm / rollup",
        round((100 * ((SELECT ms FROM b WHERE config = 'rollup' AND b.op = o.op) /
                      (SELECT ms FROM b WHERE config = 'none' AND b.op = o.op) - 1))::numeric, 1) AS "rollup overhead %"
   FROM (VALUES (1, 'insert'), (2, 'update'), (3, 'delete'), (4, 'copy')) o(k, op) ORDER BY k;
@@ -148,6 +193,13 @@ SELECT (SELECT round(v::numeric) FROM b WHERE config = 'none' AND op = 'single_t
                      (SELECT v FROM b WHERE config = 'rollup' AND op = 'single_tps_1') - 1))::numeric, 1) AS "overhead % (1 client)",
        round(((SELECT v FROM b WHERE config = 'rollup' AND op = 'single_tps_8') /
               (SELECT v FROM b WHERE config = 'rollup' AND op = 'single_tps_1'))::numeric, 2) AS "8 clients / 1";
+WITH b AS (SELECT config, op, max(ms) AS v FROM bench_result WHERE op LIKE 'single_tps_%' GROUP BY 1, 2)
+SELECT (SELECT round(v::numeric) FROM b WHERE config = 'ivm' AND op = 'single_tps_1') AS "pg_ivm tps, 1 client",
+       (SELECT round(v::numeric) FROM b WHERE config = 'ivm' AND op = 'single_tps_8') AS "pg_ivm, 8 clients",
+       round(((SELECT v FROM b WHERE config = 'rollup' AND op = 'single_tps_1') /
+              (SELECT v FROM b WHERE config = 'ivm' AND op = 'single_tps_1'))::numeric, 2) AS "rollup / pg_ivm tps, 1 client (= pg_ivm / rollup time)",
+       round(((SELECT v FROM b WHERE config = 'rollup' AND op = 'single_tps_8') /
+              (SELECT v FROM b WHERE config = 'ivm' AND op = 'single_tps_8'))::numeric, 2) AS "8 clients";
 SELECT round(max(ms) FILTER (WHERE op = 'pending_deltas')) AS "deltas pending before the fold",
        round(max(ms) FILTER (WHERE op = 'fold')::numeric, 1) AS "fold (ms)",
        round(max(ms) FILTER (WHERE op = 'read_series_pending')::numeric, 2) AS "60-month series, 22 wards: pending (ms)",
@@ -155,5 +207,5 @@ SELECT round(max(ms) FILTER (WHERE op = 'pending_deltas')) AS "deltas pending be
        round(max(ms) FILTER (WHERE op = 'read_series_vacuumed')::numeric, 2) AS "folded, vacuumed (ms)"
   FROM bench_result WHERE config = 'rollup';
 SQL
-echo "verify_indicator after the run: count $exact, count distinct $exact_d (0 = exact)"
+echo "verify_indicator after the run: count $exact, count distinct $exact_d (0 = exact); pg_ivm IMMV rows differing from the query: $exact_ivm"
 dropdb "$db"
