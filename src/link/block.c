@@ -26,6 +26,7 @@
 
 #include "common/hashfn.h"
 #include "miscadmin.h"
+#include "utils/datetime.h"
 
 #include "brent_mdm.h"
 #include "link/link.h"
@@ -174,8 +175,16 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 				return *key != 0;
 			}
 		case F_YEAR:
-			*key = (uint64) (v->s[0] << 24 | v->s[1] << 16 | v->s[2] << 8 | v->s[3]);
-			return true;
+			{
+				int			y,
+							m,
+							d;
+
+				/* any year: BC, or past 9999 */
+				j2date(v->date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+				*key = (uint64) (int64) y;
+				return true;
+			}
 		case F_DISTRICT:
 			*key = v->pc_valid ? key_hash(v->pc.outward, strlen(v->pc.outward)) : v->hash;
 			return true;
