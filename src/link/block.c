@@ -93,8 +93,10 @@ typedef enum Feature
 	F_YEAR,						/* year of a date */
 	F_PHONETIC_EACH,			/* Double Metaphone of each word (up to 4 keys) */
 	F_DISTRICT,					/* outward code of a UK postcode, else the value */
-	F_MOVES						/* the days an address began, ended, and the day after
+	F_MOVES,					/* the days an address began, ended, and the day after
 								 * (a moved_in column, with its moved_out) */
+	F_MONTH_DAY,				/* month and day of a date, without its year */
+	F_INWARD					/* inward code of a UK postcode ("6AB"); none else */
 } Feature;
 
 #define RULE_MAX_PARTS 3
@@ -102,6 +104,8 @@ typedef enum Feature
 typedef struct BlockRule
 {
 	bool		train;			/* a training session may use its pairs */
+	int			guest;			/* -1; or a column: the rule pairs only records of
+								 * which one at least lacks a value there */
 	int			nparts;
 	int			col[RULE_MAX_PARTS];
 	Feature		feature[RULE_MAX_PARTS];
@@ -186,8 +190,29 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 				return true;
 			}
 		case F_DISTRICT:
-			*key = v->pc_valid ? key_hash(v->pc.outward, strlen(v->pc.outward)) : v->hash;
+			/* not a valid postcode: all but its last three characters, or all */
+			*key = v->pc_valid ? key_hash(v->pc.outward, strlen(v->pc.outward)) :
+				v->len >= 5 ? key_hash(v->s, v->len - 3) : v->hash;
 			return true;
+		case F_INWARD:
+			/* not a valid postcode (a slip in the district): its last three characters */
+			if (v->pc_valid)
+				*key = key_hash(v->pc.inward, strlen(v->pc.inward));
+			else if (v->len >= 5)
+				*key = key_hash(v->s + v->len - 3, 3);
+			else
+				return false;
+			return true;
+		case F_MONTH_DAY:
+			{
+				int			y,
+							m,
+							d;
+
+				j2date(v->date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+				*key = (uint64) (m * 32 + d);
+				return true;
+			}
 		case F_MOVES:			/* several codes: part_codes */
 			return false;
 		case F_PHONETIC_EACH:	/* several codes: part_codes */
@@ -288,7 +313,7 @@ rule_keys(const LinkModel *lm, const BlockRule *rule, int ruleno, const LinkReco
 static const char *const feature_words[] = {
 	"%s", "sound of %s", "sounds of the first and last words of %s", "initial of %s",
 	"year of %s", "sound of each word of %s", "district of %s",
-	"day of %s or of %s (or the day after it)"
+	"day of %s or of %s (or the day after it)", "month and day of %s", "inward code of %s"
 };
 
 static void
@@ -309,12 +334,80 @@ describe_rule(const LinkModel *lm, const BlockRule *rule, char *out, int outlen)
 					 lm->columns[rule->col[p]].name);
 		used += snprintf(out + used, outlen - used, "%s%s", p > 0 ? " + " : "", part);
 	}
+	if (rule->guest >= 0 && used < outlen)
+		snprintf(out + used, outlen - used, " (a record without %s)", lm->columns[rule->guest].name);
 }
 
 static bool
 is_name(LinkKind k)
 {
 	return k == LK_GIVEN_NAME || k == LK_SURNAME || k == LK_FULL_NAME;
+}
+
+static int
+add_rule(BlockRule *rules, int n, int guest, int c0, Feature f0, int c1, Feature f1, int c2, Feature f2)
+{
+	rules[n].train = false;
+	rules[n].guest = guest;
+	rules[n].nparts = 0;
+	if (c0 >= 0)
+	{
+		rules[n].col[rules[n].nparts] = c0;
+		rules[n].feature[rules[n].nparts++] = f0;
+	}
+	if (c1 >= 0)
+	{
+		rules[n].col[rules[n].nparts] = c1;
+		rules[n].feature[rules[n].nparts++] = f1;
+	}
+	if (c2 >= 0)
+	{
+		rules[n].col[rules[n].nparts] = c2;
+		rules[n].feature[rules[n].nparts++] = f2;
+	}
+	return n + 1;
+}
+
+/*
+ * One typo loses no pair: where the rules above leave a column that every
+ * rule on names, dates and postcodes needs (a mapping without a date, or
+ * without a postcode and a full name), a pair whose records differ there
+ * alone, by a typo, a missing value or a swap, would never be compared.
+ * Then rules that do without it are added (not for training: their pairs are
+ * chosen for disagreeing):
+ *   - given name and surname, a postcode, no date nor full name: the
+ *     postcode with the initial of the surname (the given name's is above);
+ *   - given name and surname with a date, no postcode nor full name: the
+ *     sounds of the names with the month and day of the date (a slip in the
+ *     year), the date with the initial of the given name (a date rule too
+ *     big takes the surname's), and the sounds of the names alone for the
+ *     records without a date (one missing date; pairs with such a record
+ *     only, so that the cost follows the dates missing);
+ *   - a full name and a postcode, no date nor given name and surname: the
+ *     sounds of the full name with the inward code (a slip in the district),
+ *     the sounds of the full name alone for records without a postcode, and
+ *     the postcode alone for records without a full name.
+ * Identifier and text columns are not counted on: they are often missing.
+ */
+static int
+backup_rules(const LinkModel *lm, BlockRule *rules, int n, int given, int surname, int full,
+			 int date, int postcode)
+{
+	if (given >= 0 && surname >= 0 && date < 0 && full < 0 && postcode >= 0)
+		n = add_rule(rules, n, -1, postcode, F_VALUE, surname, F_INITIAL, -1, 0);
+	if (given >= 0 && surname >= 0 && date >= 0 && full < 0 && postcode < 0)
+	{
+		n = add_rule(rules, n, -1, given, F_PHONETIC, surname, F_PHONETIC, date, F_MONTH_DAY);
+		n = add_rule(rules, n, -1, date, F_VALUE, given, F_INITIAL, -1, 0);
+		n = add_rule(rules, n, date, given, F_PHONETIC, surname, F_PHONETIC, -1, 0);
+	}
+	if (full >= 0 && postcode >= 0 && date < 0 && given < 0 && surname < 0)
+	{
+		n = add_rule(rules, n, -1, full, F_PHONETIC_ENDS, postcode, F_INWARD, -1, 0);
+		n = add_rule(rules, n, postcode, full, F_PHONETIC_ENDS, -1, 0, -1, 0);
+		n = add_rule(rules, n, full, postcode, F_VALUE, -1, 0, -1, 0);
+	}
+	return n;
 }
 
 /*
@@ -338,7 +431,10 @@ default_rules(const LinkModel *lm, BlockRule *rules)
 				postcode = -1;
 
 	for (int r = 0; r < 2 * LINK_MAX_COLUMNS + 2; r++)
+	{
 		rules[r].train = true;
+		rules[r].guest = -1;
+	}
 
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
@@ -446,6 +542,7 @@ default_rules(const LinkModel *lm, BlockRule *rules)
 		rules[n].feature[1] = F_MOVES;
 		n++;
 	}
+	n = backup_rules(lm, rules, n, given, surname, full, date, postcode);
 	return n;
 }
 
@@ -851,18 +948,26 @@ refine:
 		for (int i = 0; i < m;)
 		{
 			int			j = i,
-						left = 0;
+						left = 0,
+						hosts[2] = {0, 0};
 
 			while (j < m && e[j].key == e[i].key)
 			{
-				if (lm->records[e[j].record]->side == 0)
+				const LinkRecord *rec = lm->records[e[j].record];
+
+				if (rec->side == 0)
 					left++;
+				if (rules[r].guest >= 0 && rec->v[rules[r].guest].s != NULL)
+					hosts[rec->side]++;
 				j++;
 			}
 			if (j - i <= LINK_MAX_BLOCK)
 			{
 				int64		c = lm->dedupe ? (int64) (j - i) * (j - i - 1) / 2 :
 					(int64) left * (j - i - left);
+
+				/* a guest rule: not the pairs of two records with the value */
+				c -= lm->dedupe ? (int64) hosts[0] * (hosts[0] - 1) / 2 : (int64) hosts[0] * hosts[1];
 
 				estimate += c;
 				lm->rules[r].comparisons += c;
@@ -927,7 +1032,8 @@ refine:
 				pfree(e);
 				rules[r].nparts = 2;
 				rules[r].col[1] = name;
-				rules[r].feature[1] = F_INITIAL;
+				/* a full name alone: any word's sound (a slip in one leaves the other) */
+				rules[r].feature[1] = lm->columns[name].kind == LK_FULL_NAME ? F_PHONETIC_EACH : F_INITIAL;
 				lm->rules[r].ncols = 2;
 				lm->rules[r].cols[1] = name;
 				lm->rules[r].comparisons = 0;
@@ -985,6 +1091,10 @@ refine:
 					{
 						int64		before = ncodes;
 
+						if (rules[r].guest >= 0 &&
+							lm->records[e[x].record]->v[rules[r].guest].s != NULL &&
+							lm->records[e[y].record]->v[rules[r].guest].s != NULL)
+							continue;
 						add_pair(lm, e[x].record, e[y].record, r, false,
 								 codes, code_rules, code_grouped, &ncodes);
 						if (ncodes > before)

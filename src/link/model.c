@@ -600,6 +600,17 @@ link_edits(const LinkValue *a, const LinkValue *b, int max)
 	d = match_levenshtein_chars(&ca, &cb, max);
 	chars_free(&ca);
 	chars_free(&cb);
+	/* two neighbours keyed the other way round are one slip too */
+	if (d > 1 && max >= 1 && a->len == b->len && a->len >= 2)
+	{
+		int			i = 0;
+
+		while (i < a->len && a->s[i] == b->s[i])
+			i++;
+		if (i + 1 < a->len && a->s[i] == b->s[i + 1] && a->s[i + 1] == b->s[i] &&
+			memcmp(a->s + i + 2, b->s + i + 2, a->len - i - 2) == 0)
+			d = 1;
+	}
 	return d;
 }
 
