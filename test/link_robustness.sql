@@ -11,7 +11,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
 SET LOCAL search_path = brent_mdm, public;
-SELECT plan(25);
+SELECT plan(28);
 
 -- ---- 1. dates: any valid date, from parts, unreadable ones counted ----
 
@@ -194,6 +194,45 @@ SELECT is(pg_temp.shape_misses(cols)::text, '(0,0)',
 SELECT diag('one corrupted column of ' || shape || ': (people split, clusters mixing people) ' || pg_temp.shape_misses(cols)::text || ' of 240 people')
   FROM unnest(ARRAY['given,surname,postcode', 'full_name,dob', 'full_name,postcode']) AS shape,
        LATERAL string_to_array(shape, ',') AS cols;
+
+-- ---- 6. nicknames and variant spellings, where dates or places are missing ----
+
+-- pairs of one person recorded with a nickname or a variant spelling; no
+-- postcode, and the second record's date of birth missing (or no date mapped):
+-- blocking must still bring them together (sounds alone do not: Tom is TM,
+-- Thomas TMS; Hoccleve HKLF, Occleve AKLF), and the comparison levels see
+-- variants, not different names
+CREATE TEMP TABLE nick (id text, person int, given text, surname text, dob text);
+INSERT INTO nick
+SELECT v.person || '-' || k, v.person, CASE k WHEN 0 THEN v.a_given ELSE v.b_given END,
+       CASE k WHEN 0 THEN v.a_surname ELSE v.b_surname END,
+       CASE k WHEN 0 THEN (date '1950-01-01' + v.person * 101)::text END
+  FROM (VALUES (1, 'Thomas', 'Hoccleve', 'Tom', 'Occleve'), (2, 'Albert', 'Finney', 'Bert', 'Finney'),
+               (3, 'William', 'Barker', 'Bill', 'Barker'), (4, 'Margaret', 'Ashdown', 'Peggy', 'Ashdown'),
+               (5, 'Elizabeth', 'Khan', 'Betty', 'Khan'), (6, 'Robert', 'Mensah', 'Bob', 'Mensah')) v(person, a_given, a_surname, b_given, b_surname),
+       generate_series(0, 1) k;
+CREATE TEMP VIEW nick_pair AS SELECT * FROM nick WHERE person = current_setting('brent_test.person')::int;
+CREATE FUNCTION pg_temp.nick_not_candidates(mapping jsonb) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE missed bigint := 0;
+BEGIN
+  FOR p IN 1..6 LOOP
+    PERFORM set_config('brent_test.person', p::text, true);
+    IF (SELECT coalesce(sum(comparisons), 0) FROM brent_mdm.blocking_estimate('nick_pair', 'id', mapping)) = 0 THEN
+      missed := missed + 1;
+    END IF;
+  END LOOP;
+  RETURN missed;
+END $$;
+SELECT is(pg_temp.nick_not_candidates('{"given": "given_name", "surname": "surname", "dob": "date"}'), 0::bigint,
+          'a nickname or variant spelling with the date missing: still a candidate');
+SELECT is(pg_temp.nick_not_candidates('{"given": "given_name", "surname": "surname"}'), 0::bigint,
+          'a nickname or variant spelling, no date mapped: still a candidate');
+CREATE TEMP TABLE names_levels AS SELECT * FROM train_model('names_model', 'shape', 'id', '{"given": "given_name", "surname": "surname", "dob": "date"}');
+SELECT ok((SELECT bool_and(e.level BETWEEN 1 AND 3)
+             FROM nick a JOIN nick b ON a.person = b.person AND a.id < b.id,
+                  LATERAL match_explain('names_model', to_jsonb(a), to_jsonb(b)) e
+            WHERE e.column_name IN ('given', 'surname')),
+          'nicknames and variant spellings compare as similar or close, not different');
 
 SELECT * FROM finish();
 ROLLBACK;

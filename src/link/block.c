@@ -31,6 +31,7 @@
 #include "brent_mdm.h"
 #include "link/link.h"
 #include "match/dmetaphone.h"
+#include "match/variants.h"
 
 
 /* pairs a record a date alone may bring, before the date takes a name's initial */
@@ -96,7 +97,11 @@ typedef enum Feature
 	F_MOVES,					/* the days an address began, ended, and the day after
 								 * (a moved_in column, with its moved_out) */
 	F_MONTH_DAY,				/* month and day of a date, without its year */
-	F_INWARD					/* inward code of a UK postcode ("6AB"); none else */
+	F_INWARD,					/* inward code of a UK postcode ("6AB"); none else */
+	F_VARIANTS,					/* the first word, its sound and its names in the
+								 * variant dictionary (Tom: thomas) */
+	F_SOUND_SKELETON			/* the first word's sound and consonant skeleton
+								 * (Hoccleve, Occleve: klf) */
 } Feature;
 
 #define RULE_MAX_PARTS 3
@@ -214,6 +219,8 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 				return true;
 			}
 		case F_MOVES:			/* several codes: part_codes */
+		case F_VARIANTS:
+		case F_SOUND_SKELETON:
 			return false;
 		case F_PHONETIC_EACH:	/* several codes: part_codes */
 		case F_PHONETIC_ENDS:
@@ -236,6 +243,7 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 
 #define RULE_MAX_KEYS 12
 #define PART_MAX_CODES 4
+#define VARIANT_MAX_CODES 8
 
 /*
  * The codes of one part of a rule for a record (0 if its value is missing):
@@ -262,6 +270,47 @@ part_codes(const LinkModel *lm, const BlockRule *rule, int p, const LinkRecord *
 				dup |= codes[i] == code;
 			if (!dup)
 				codes[n++] = code;
+		}
+		return n;
+	}
+	if (rule->feature[p] == F_VARIANTS || rule->feature[p] == F_SOUND_SKELETON)
+	{
+		int			end = 0;
+		int			pos = 0;
+		uint64		code;
+
+		if (v->s == NULL)
+			return 0;
+		while (end < v->len && v->s[end] != ' ' && v->s[end] != '-')
+			end++;
+		if ((code = word_code(v, &pos)) != 0)
+			codes[n++] = code;
+		if (rule->feature[p] == F_SOUND_SKELETON)
+		{
+			char	   *skel = palloc(end + 1);
+			int			len = name_skeleton(v->s, end, skel);
+
+			if (len > 0)
+				codes[n++] = key_hash(skel, len) ^ UINT64CONST(0x5bd1e995);
+			pfree(skel);
+		}
+		else
+		{
+			int			ncanonical;
+			char	  **canonical = variant_canonical(v->s, end, &ncanonical);
+
+			/* the name itself, hashed as its variants are: Thomas meets Tom's thomas */
+			codes[n++] = key_hash(v->s, end) ^ UINT64CONST(0x5bd1e995);
+			for (int i = 0; i < ncanonical && n < VARIANT_MAX_CODES; i++)
+			{
+				uint64		c = key_hash(canonical[i], strlen(canonical[i])) ^ UINT64CONST(0x5bd1e995);
+				bool		dup = false;
+
+				for (int k = 0; k < n; k++)
+					dup |= codes[k] == c;
+				if (!dup)
+					codes[n++] = c;
+			}
 		}
 		return n;
 	}
@@ -294,7 +343,7 @@ rule_keys(const LinkModel *lm, const BlockRule *rule, int ruleno, const LinkReco
 	keys[0] = ruleno;
 	for (int p = 0; p < rule->nparts; p++)
 	{
-		uint64		codes[PART_MAX_CODES];
+		uint64		codes[VARIANT_MAX_CODES];
 		int			ncodes = part_codes(lm, rule, p, r, codes);
 		int			n = 0;
 		uint64		next[RULE_MAX_KEYS];
@@ -313,7 +362,8 @@ rule_keys(const LinkModel *lm, const BlockRule *rule, int ruleno, const LinkReco
 static const char *const feature_words[] = {
 	"%s", "sound of %s", "sounds of the first and last words of %s", "initial of %s",
 	"year of %s", "sound of each word of %s", "district of %s",
-	"day of %s or of %s (or the day after it)", "month and day of %s", "inward code of %s"
+	"day of %s or of %s (or the day after it)", "month and day of %s", "inward code of %s",
+	"%s or its variants", "sound or skeleton of %s"
 };
 
 static void
@@ -399,7 +449,7 @@ backup_rules(const LinkModel *lm, BlockRule *rules, int n, int given, int surnam
 	{
 		n = add_rule(rules, n, -1, given, F_PHONETIC, surname, F_PHONETIC, date, F_MONTH_DAY);
 		n = add_rule(rules, n, -1, date, F_VALUE, given, F_INITIAL, -1, 0);
-		n = add_rule(rules, n, date, given, F_PHONETIC, surname, F_PHONETIC, -1, 0);
+		n = add_rule(rules, n, date, given, F_VARIANTS, surname, F_SOUND_SKELETON, -1, 0);
 	}
 	if (full >= 0 && postcode >= 0 && date < 0 && given < 0 && surname < 0)
 	{
@@ -493,11 +543,14 @@ default_rules(const LinkModel *lm, BlockRule *rules)
 	}
 	if (given >= 0 && surname >= 0)
 	{
+		/* names alone say who it is: nicknames and variant spellings too */
+		bool		names_only = date < 0 && postcode < 0 && full < 0;
+
 		rules[n].nparts = 2;
 		rules[n].col[0] = given;
-		rules[n].feature[0] = F_PHONETIC;
+		rules[n].feature[0] = names_only ? F_VARIANTS : F_PHONETIC;
 		rules[n].col[1] = surname;
-		rules[n].feature[1] = F_PHONETIC;
+		rules[n].feature[1] = names_only ? F_SOUND_SKELETON : F_PHONETIC;
 		if (date >= 0)
 		{
 			rules[n].col[2] = date;
