@@ -3,7 +3,9 @@
 #   1. FEBRL accuracy through the evaluation interface (../shared/tools/febrl_eval.sh),
 #      when the shared data is there.
 #   2. Accuracy on a synthetic borough (bench/link_borough.sql): pairwise precision,
-#      recall and F1 of dedupe over every person record, against the ground truth.
+#      recall and F1 of dedupe over every person record, against the ground truth;
+#      then its robustness (bench/link_robustness.sql): dates of birth split into
+#      three columns, mapped as a date from parts, against leaving them out.
 #   3. link() against a plain-SQL peer on the same data: health visiting records
 #      against early years records (children in both), the peer being what an analyst
 #      writes with pg_trgm and fuzzystrmatch: candidates sharing a date of birth or a
@@ -27,6 +29,9 @@ fi
 printf '\n== link: synthetic borough of 100,000 people, dedupe of every person record\n'
 psql -X -q -c "SET client_min_messages = warning; SELECT count(*) FROM brent_mdm.generate_borough(100000, 1, 'lb', true)" >/dev/null
 psql -X -q -v schema=lb -f "$here/link_borough.sql" 2>&1 | grep -v NOTICE
+
+printf '\n== link: robustness, the same borough with its dates of birth split into three columns (pairwise F1 of dedupe)\n'
+psql -X -q -v schema=lb -c "SET client_min_messages = warning" -f "$here/link_robustness.sql" 2>&1 | grep -v NOTICE
 
 printf '\n== link: health visiting x early years, brent_mdm.link against plain SQL (pg_trgm)\n'
 psql -X -q <<'SQL'

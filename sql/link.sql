@@ -277,4 +277,30 @@ END $$;
 SELECT style, pg_temp.differences_under(style) AS differences
   FROM unnest(ARRAY['SQL, MDY', 'German', 'Postgres, DMY']) AS style;
 
+-- dates of any year PostgreSQL's date holds (a parish register, a year keyed 0980, BC);
+-- values that are no date count as missing, and each column's count is reported
+CREATE TABLE dated (id text, forename text, dob text, born date, born_year int, born_month text, born_day text);
+INSERT INTO dated VALUES
+  ('a', 'Ann', '1750-03-04', '1750-03-04', 1750, '3', '4'),
+  ('b', 'Ann', '04/03/1750', '0044-03-15 BC', 1750, 'March', '04'),
+  ('c', 'Bob', '31/02/1990', 'infinity', 1990, '2', '31'),
+  ('d', 'Bob', 'not known', NULL, NULL, NULL, NULL),
+  ('e', 'Cy', '0980-05-12', '10000-01-01', 980, '5', NULL),
+  ('f', 'Cy', '', '1980-05-12', 1980, 'Mai', '12');
+SET client_min_messages = notice;
+SELECT count(*) AS records FROM brent_mdm.dedupe('dated', 'id', '{"forename": "given_name", "dob": "date", "born": "date",
+  "born_parts": {"kind": "date", "from": ["born_year", "born_month", "born_day"]}}');
+SET client_min_messages = warning;
+SELECT count(*) AS levels FROM brent_mdm.train_model('dated_model', 'dated', 'id', '{"forename": "given_name", "dob": "date", "born": "date",
+  "born_parts": {"kind": "date", "from": ["born_year", "born_month", "born_day"]}}');
+SELECT column_name, present, unreadable FROM brent_mdm.link_model_column WHERE model_name = 'dated_model' ORDER BY 1;
+-- the mapping of a date from parts: errors
+SELECT * FROM brent_mdm.dedupe('dated', 'id', '{"born_parts": {"kind": "date", "from": ["born_year", "born_month"]}}');
+SELECT * FROM brent_mdm.dedupe('dated', 'id', '{"born_parts": {"kind": "given_name", "from": ["born_year", "born_month", "born_day"]}}');
+SELECT * FROM brent_mdm.dedupe('dated', 'id', '{"born_parts": {"kind": "date", "form": ["born_year", "born_month", "born_day"]}}');
+SELECT * FROM brent_mdm.dedupe('dated', 'id', '{"born_parts": {"kind": "date", "from": ["born_year", "born_month", "no_such_column"]}}');
+SELECT * FROM brent_mdm.dedupe('dated', 'id', '{"born_parts": {"from": ["born_year", "born_month", "born_day"]}}');
+SELECT * FROM brent_mdm.dedupe('dated', 'id', '{"born_parts": ["born_year", "born_month", "born_day"]}');
+DROP TABLE dated;
+
 DROP TABLE people, left_people, right_people, nobody, tenancy, movers;

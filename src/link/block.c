@@ -26,10 +26,12 @@
 
 #include "common/hashfn.h"
 #include "miscadmin.h"
+#include "utils/datetime.h"
 
 #include "brent_mdm.h"
 #include "link/link.h"
 #include "match/dmetaphone.h"
+#include "match/variants.h"
 
 
 /* pairs a record a date alone may bring, before the date takes a name's initial */
@@ -92,8 +94,14 @@ typedef enum Feature
 	F_YEAR,						/* year of a date */
 	F_PHONETIC_EACH,			/* Double Metaphone of each word (up to 4 keys) */
 	F_DISTRICT,					/* outward code of a UK postcode, else the value */
-	F_MOVES						/* the days an address began, ended, and the day after
+	F_MOVES,					/* the days an address began, ended, and the day after
 								 * (a moved_in column, with its moved_out) */
+	F_MONTH_DAY,				/* month and day of a date, without its year */
+	F_INWARD,					/* inward code of a UK postcode ("6AB"); none else */
+	F_VARIANTS,					/* the first word, its sound and its names in the
+								 * variant dictionary (Tom: thomas) */
+	F_SOUND_SKELETON			/* the first word's sound and consonant skeleton
+								 * (Hoccleve, Occleve: klf) */
 } Feature;
 
 #define RULE_MAX_PARTS 3
@@ -101,6 +109,8 @@ typedef enum Feature
 typedef struct BlockRule
 {
 	bool		train;			/* a training session may use its pairs */
+	int			guest;			/* -1; or a column: the rule pairs only records of
+								 * which one at least lacks a value there */
 	int			nparts;
 	int			col[RULE_MAX_PARTS];
 	Feature		feature[RULE_MAX_PARTS];
@@ -174,12 +184,43 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 				return *key != 0;
 			}
 		case F_YEAR:
-			*key = (uint64) (v->s[0] << 24 | v->s[1] << 16 | v->s[2] << 8 | v->s[3]);
-			return true;
+			{
+				int			y,
+							m,
+							d;
+
+				/* any year: BC, or past 9999 */
+				j2date(v->date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+				*key = (uint64) (int64) y;
+				return true;
+			}
 		case F_DISTRICT:
-			*key = v->pc_valid ? key_hash(v->pc.outward, strlen(v->pc.outward)) : v->hash;
+			/* not a valid postcode: all but its last three characters, or all */
+			*key = v->pc_valid ? key_hash(v->pc.outward, strlen(v->pc.outward)) :
+				v->len >= 5 ? key_hash(v->s, v->len - 3) : v->hash;
 			return true;
+		case F_INWARD:
+			/* not a valid postcode (a slip in the district): its last three characters */
+			if (v->pc_valid)
+				*key = key_hash(v->pc.inward, strlen(v->pc.inward));
+			else if (v->len >= 5)
+				*key = key_hash(v->s + v->len - 3, 3);
+			else
+				return false;
+			return true;
+		case F_MONTH_DAY:
+			{
+				int			y,
+							m,
+							d;
+
+				j2date(v->date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+				*key = (uint64) (m * 32 + d);
+				return true;
+			}
 		case F_MOVES:			/* several codes: part_codes */
+		case F_VARIANTS:
+		case F_SOUND_SKELETON:
 			return false;
 		case F_PHONETIC_EACH:	/* several codes: part_codes */
 		case F_PHONETIC_ENDS:
@@ -202,6 +243,7 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 
 #define RULE_MAX_KEYS 12
 #define PART_MAX_CODES 4
+#define VARIANT_MAX_CODES 8
 
 /*
  * The codes of one part of a rule for a record (0 if its value is missing):
@@ -228,6 +270,47 @@ part_codes(const LinkModel *lm, const BlockRule *rule, int p, const LinkRecord *
 				dup |= codes[i] == code;
 			if (!dup)
 				codes[n++] = code;
+		}
+		return n;
+	}
+	if (rule->feature[p] == F_VARIANTS || rule->feature[p] == F_SOUND_SKELETON)
+	{
+		int			end = 0;
+		int			pos = 0;
+		uint64		code;
+
+		if (v->s == NULL)
+			return 0;
+		while (end < v->len && v->s[end] != ' ' && v->s[end] != '-')
+			end++;
+		if ((code = word_code(v, &pos)) != 0)
+			codes[n++] = code;
+		if (rule->feature[p] == F_SOUND_SKELETON)
+		{
+			char	   *skel = palloc(end + 1);
+			int			len = name_skeleton(v->s, end, skel);
+
+			if (len > 0)
+				codes[n++] = key_hash(skel, len) ^ UINT64CONST(0x5bd1e995);
+			pfree(skel);
+		}
+		else
+		{
+			int			ncanonical;
+			char	  **canonical = variant_canonical(v->s, end, &ncanonical);
+
+			/* the name itself, hashed as its variants are: Thomas meets Tom's thomas */
+			codes[n++] = key_hash(v->s, end) ^ UINT64CONST(0x5bd1e995);
+			for (int i = 0; i < ncanonical && n < VARIANT_MAX_CODES; i++)
+			{
+				uint64		c = key_hash(canonical[i], strlen(canonical[i])) ^ UINT64CONST(0x5bd1e995);
+				bool		dup = false;
+
+				for (int k = 0; k < n; k++)
+					dup |= codes[k] == c;
+				if (!dup)
+					codes[n++] = c;
+			}
 		}
 		return n;
 	}
@@ -260,7 +343,7 @@ rule_keys(const LinkModel *lm, const BlockRule *rule, int ruleno, const LinkReco
 	keys[0] = ruleno;
 	for (int p = 0; p < rule->nparts; p++)
 	{
-		uint64		codes[PART_MAX_CODES];
+		uint64		codes[VARIANT_MAX_CODES];
 		int			ncodes = part_codes(lm, rule, p, r, codes);
 		int			n = 0;
 		uint64		next[RULE_MAX_KEYS];
@@ -279,7 +362,8 @@ rule_keys(const LinkModel *lm, const BlockRule *rule, int ruleno, const LinkReco
 static const char *const feature_words[] = {
 	"%s", "sound of %s", "sounds of the first and last words of %s", "initial of %s",
 	"year of %s", "sound of each word of %s", "district of %s",
-	"day of %s or of %s (or the day after it)"
+	"day of %s or of %s (or the day after it)", "month and day of %s", "inward code of %s",
+	"%s or its variants", "sound or skeleton of %s"
 };
 
 static void
@@ -300,12 +384,80 @@ describe_rule(const LinkModel *lm, const BlockRule *rule, char *out, int outlen)
 					 lm->columns[rule->col[p]].name);
 		used += snprintf(out + used, outlen - used, "%s%s", p > 0 ? " + " : "", part);
 	}
+	if (rule->guest >= 0 && used < outlen)
+		snprintf(out + used, outlen - used, " (a record without %s)", lm->columns[rule->guest].name);
 }
 
 static bool
 is_name(LinkKind k)
 {
 	return k == LK_GIVEN_NAME || k == LK_SURNAME || k == LK_FULL_NAME;
+}
+
+static int
+add_rule(BlockRule *rules, int n, int guest, int c0, Feature f0, int c1, Feature f1, int c2, Feature f2)
+{
+	rules[n].train = false;
+	rules[n].guest = guest;
+	rules[n].nparts = 0;
+	if (c0 >= 0)
+	{
+		rules[n].col[rules[n].nparts] = c0;
+		rules[n].feature[rules[n].nparts++] = f0;
+	}
+	if (c1 >= 0)
+	{
+		rules[n].col[rules[n].nparts] = c1;
+		rules[n].feature[rules[n].nparts++] = f1;
+	}
+	if (c2 >= 0)
+	{
+		rules[n].col[rules[n].nparts] = c2;
+		rules[n].feature[rules[n].nparts++] = f2;
+	}
+	return n + 1;
+}
+
+/*
+ * One typo loses no pair: where the rules above leave a column that every
+ * rule on names, dates and postcodes needs (a mapping without a date, or
+ * without a postcode and a full name), a pair whose records differ there
+ * alone, by a typo, a missing value or a swap, would never be compared.
+ * Then rules that do without it are added (not for training: their pairs are
+ * chosen for disagreeing):
+ *   - given name and surname, a postcode, no date nor full name: the
+ *     postcode with the initial of the surname (the given name's is above);
+ *   - given name and surname with a date, no postcode nor full name: the
+ *     sounds of the names with the month and day of the date (a slip in the
+ *     year), the date with the initial of the given name (a date rule too
+ *     big takes the surname's), and the sounds of the names alone for the
+ *     records without a date (one missing date; pairs with such a record
+ *     only, so that the cost follows the dates missing);
+ *   - a full name and a postcode, no date nor given name and surname: the
+ *     sounds of the full name with the inward code (a slip in the district),
+ *     the sounds of the full name alone for records without a postcode, and
+ *     the postcode alone for records without a full name.
+ * Identifier and text columns are not counted on: they are often missing.
+ */
+static int
+backup_rules(const LinkModel *lm, BlockRule *rules, int n, int given, int surname, int full,
+			 int date, int postcode)
+{
+	if (given >= 0 && surname >= 0 && date < 0 && full < 0 && postcode >= 0)
+		n = add_rule(rules, n, -1, postcode, F_VALUE, surname, F_INITIAL, -1, 0);
+	if (given >= 0 && surname >= 0 && date >= 0 && full < 0 && postcode < 0)
+	{
+		n = add_rule(rules, n, -1, given, F_PHONETIC, surname, F_PHONETIC, date, F_MONTH_DAY);
+		n = add_rule(rules, n, -1, date, F_VALUE, given, F_INITIAL, -1, 0);
+		n = add_rule(rules, n, date, given, F_VARIANTS, surname, F_SOUND_SKELETON, -1, 0);
+	}
+	if (full >= 0 && postcode >= 0 && date < 0 && given < 0 && surname < 0)
+	{
+		n = add_rule(rules, n, -1, full, F_PHONETIC_ENDS, postcode, F_INWARD, -1, 0);
+		n = add_rule(rules, n, postcode, full, F_PHONETIC_ENDS, -1, 0, -1, 0);
+		n = add_rule(rules, n, full, postcode, F_VALUE, -1, 0, -1, 0);
+	}
+	return n;
 }
 
 /*
@@ -329,7 +481,10 @@ default_rules(const LinkModel *lm, BlockRule *rules)
 				postcode = -1;
 
 	for (int r = 0; r < 2 * LINK_MAX_COLUMNS + 2; r++)
+	{
 		rules[r].train = true;
+		rules[r].guest = -1;
+	}
 
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
@@ -388,11 +543,14 @@ default_rules(const LinkModel *lm, BlockRule *rules)
 	}
 	if (given >= 0 && surname >= 0)
 	{
+		/* names alone say who it is: nicknames and variant spellings too */
+		bool		names_only = date < 0 && postcode < 0 && full < 0;
+
 		rules[n].nparts = 2;
 		rules[n].col[0] = given;
-		rules[n].feature[0] = F_PHONETIC;
+		rules[n].feature[0] = names_only ? F_VARIANTS : F_PHONETIC;
 		rules[n].col[1] = surname;
-		rules[n].feature[1] = F_PHONETIC;
+		rules[n].feature[1] = names_only ? F_SOUND_SKELETON : F_PHONETIC;
 		if (date >= 0)
 		{
 			rules[n].col[2] = date;
@@ -437,6 +595,7 @@ default_rules(const LinkModel *lm, BlockRule *rules)
 		rules[n].feature[1] = F_MOVES;
 		n++;
 	}
+	n = backup_rules(lm, rules, n, given, surname, full, date, postcode);
 	return n;
 }
 
@@ -842,18 +1001,26 @@ refine:
 		for (int i = 0; i < m;)
 		{
 			int			j = i,
-						left = 0;
+						left = 0,
+						hosts[2] = {0, 0};
 
 			while (j < m && e[j].key == e[i].key)
 			{
-				if (lm->records[e[j].record]->side == 0)
+				const LinkRecord *rec = lm->records[e[j].record];
+
+				if (rec->side == 0)
 					left++;
+				if (rules[r].guest >= 0 && rec->v[rules[r].guest].s != NULL)
+					hosts[rec->side]++;
 				j++;
 			}
 			if (j - i <= LINK_MAX_BLOCK)
 			{
 				int64		c = lm->dedupe ? (int64) (j - i) * (j - i - 1) / 2 :
 					(int64) left * (j - i - left);
+
+				/* a guest rule: not the pairs of two records with the value */
+				c -= lm->dedupe ? (int64) hosts[0] * (hosts[0] - 1) / 2 : (int64) hosts[0] * hosts[1];
 
 				estimate += c;
 				lm->rules[r].comparisons += c;
@@ -918,7 +1085,8 @@ refine:
 				pfree(e);
 				rules[r].nparts = 2;
 				rules[r].col[1] = name;
-				rules[r].feature[1] = F_INITIAL;
+				/* a full name alone: any word's sound (a slip in one leaves the other) */
+				rules[r].feature[1] = lm->columns[name].kind == LK_FULL_NAME ? F_PHONETIC_EACH : F_INITIAL;
 				lm->rules[r].ncols = 2;
 				lm->rules[r].cols[1] = name;
 				lm->rules[r].comparisons = 0;
@@ -976,6 +1144,10 @@ refine:
 					{
 						int64		before = ncodes;
 
+						if (rules[r].guest >= 0 &&
+							lm->records[e[x].record]->v[rules[r].guest].s != NULL &&
+							lm->records[e[y].record]->v[rules[r].guest].s != NULL)
+							continue;
 						add_pair(lm, e[x].record, e[y].record, r, false,
 								 codes, code_rules, code_grouped, &ncodes);
 						if (ncodes > before)

@@ -204,10 +204,11 @@ CREATE TABLE brent_mdm.link_model_column (
   model_name  text NOT NULL REFERENCES brent_mdm.link_model ON DELETE CASCADE,
   column_name text NOT NULL,
   present     bigint NOT NULL,
+  unreadable  bigint NOT NULL DEFAULT 0,
   PRIMARY KEY (model_name, column_name)
 );
 COMMENT ON TABLE brent_mdm.link_model_column IS
-  'Records with a value in each column of a model, the base of its term frequencies';
+  'Records with a value in each column of a model, the base of its term frequencies, and values that could not be read (dates: counted as missing)';
 SELECT pg_catalog.pg_extension_config_dump('brent_mdm.link_model_tf', '');
 SELECT pg_catalog.pg_extension_config_dump('brent_mdm.link_model_column', '');
 

@@ -105,6 +105,107 @@ link_check_relation(Oid relid)
 				 errhint("Name the table: 'schema.table'::regclass, or 'table' where the search path finds it.")));
 }
 
+/* A column of relid of a type whose text says something comparable, or an error. */
+static void
+check_column_type(Oid relid, const char *column, const char *mapped_as)
+{
+	AttrNumber	attnum = get_attnum(relid, column);
+	Oid			type;
+	char		category;
+	bool		preferred;
+
+	if (attnum == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of the columns mapping does not exist in %s",
+						column, get_rel_name(relid)),
+				 mapped_as ? errdetail("It is a part of \"%s\".", mapped_as) : 0));
+	/* text, numbers, dates (and enums): what a value's text form can say */
+	type = getBaseType(get_atttype(relid, attnum));
+	get_type_category_preferred(type, &category, &preferred);
+	if (category != TYPCATEGORY_STRING && category != TYPCATEGORY_NUMERIC &&
+		category != TYPCATEGORY_DATETIME && category != TYPCATEGORY_ENUM)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of %s is of type %s, which linkage cannot compare",
+						column, get_rel_name(relid), format_type_be(type)),
+				 errhint("Map a column of a text, number or date type (a view can cast or extract one).")));
+}
+
+static char *
+jsonb_string_member(JsonbContainer *obj, const char *name, JsonbValue **found)
+{
+	JsonbValue	key;
+
+	key.type = jbvString;
+	key.val.string.val = (char *) name;
+	key.val.string.len = strlen(name);
+	*found = findJsonbValueFromContainer(obj, JB_FOBJECT, &key);
+	if (*found == NULL || (*found)->type != jbvString)
+		return NULL;
+	return pnstrdup((*found)->val.string.val, (*found)->val.string.len);
+}
+
+/*
+ * One entry of the mapping given as an object: {"kind": "date", "from":
+ * ["year", "month", "day"]} (a date assembled from three columns), or
+ * {"kind": k} (as the string k).  Sets *kind and from.
+ */
+static void
+parse_column_object(const char *key, JsonbValue *v, char **kind, char *from[3])
+{
+	JsonbContainer *obj = v->val.binary.data;
+	JsonbValue *found;
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	int			n = 0;
+
+	if (!JsonContainerIsObject(obj))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the comparison kind of column \"%s\" must be a string or an object", key),
+				 errhint("For example \"date\", or {\"kind\": \"date\", \"from\": [\"dob_year\", \"dob_month\", \"dob_day\"]}.")));
+	/* only "kind" and "from": a misspelt member would otherwise be ignored */
+	it = JsonbIteratorInit(obj);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+		if (tok == WJB_KEY &&
+			!(e.val.string.len == 4 && memcmp(e.val.string.val, "kind", 4) == 0) &&
+			!(e.val.string.len == 4 && memcmp(e.val.string.val, "from", 4) == 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown member \"%.*s\" in the mapping of column \"%s\"",
+							e.val.string.len, e.val.string.val, key),
+					 errhint("A column's mapping object has \"kind\" and, for a date assembled from parts, \"from\".")));
+	*kind = jsonb_string_member(obj, "kind", &found);
+	if (*kind == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the mapping of column \"%s\" needs a \"kind\" (a string)", key)));
+	from[0] = from[1] = from[2] = NULL;
+	(void) jsonb_string_member(obj, "from", &found);
+	if (found == NULL)
+		return;
+	if (found->type == jbvBinary && JsonContainerIsArray(found->val.binary.data))
+	{
+		it = JsonbIteratorInit(found->val.binary.data);
+		while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+			if (tok == WJB_ELEM)
+			{
+				if (e.type != jbvString || n >= 3)
+				{
+					n = -1;
+					break;
+				}
+				from[n++] = pnstrdup(e.val.string.val, e.val.string.len);
+			}
+	}
+	if (n != 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"from\" of column \"%s\" must be an array of three column names: year, month, day", key)));
+}
+
 /* The columns mapping, checked against the table(s). */
 static void
 parse_columns(LinkModel *lm, Jsonb *columns, Oid *relids, int nrels, const char *id_column)
@@ -130,12 +231,16 @@ parse_columns(LinkModel *lm, Jsonb *columns, Oid *relids, int nrels, const char 
 		{
 			LinkColumn *c;
 			char	   *kind;
+			char	   *from[3] = {NULL, NULL, NULL};
 
-			if (v.type != jbvString)
+			if (v.type == jbvBinary)
+				parse_column_object(key, &v, &kind, from);
+			else if (v.type != jbvString)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("the comparison kind of column \"%s\" must be a string", key)));
-			kind = pnstrdup(v.val.string.val, v.val.string.len);
+			else
+				kind = pnstrdup(v.val.string.val, v.val.string.len);
 			if (lm->ncolumns >= LINK_MAX_COLUMNS)
 				ereport(ERROR,
 						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -144,35 +249,33 @@ parse_columns(LinkModel *lm, Jsonb *columns, Oid *relids, int nrels, const char 
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("the id column \"%s\" cannot also be compared", key)));
-			for (int r = 0; r < nrels; r++)
-			{
-				AttrNumber	attnum = get_attnum(relids[r], key);
-				Oid			type;
-				char		category;
-				bool		preferred;
-
-				if (attnum == InvalidAttrNumber)
-					ereport(ERROR,
-							(errcode(ERRCODE_UNDEFINED_COLUMN),
-							 errmsg("column \"%s\" of the columns mapping does not exist in %s",
-									key, get_rel_name(relids[r]))));
-				/* text, numbers, dates (and enums): what a value's text form can say */
-				type = getBaseType(get_atttype(relids[r], attnum));
-				get_type_category_preferred(type, &category, &preferred);
-				if (category != TYPCATEGORY_STRING && category != TYPCATEGORY_NUMERIC &&
-					category != TYPCATEGORY_DATETIME && category != TYPCATEGORY_ENUM)
-					ereport(ERROR,
-							(errcode(ERRCODE_DATATYPE_MISMATCH),
-							 errmsg("column \"%s\" of %s is of type %s, which linkage cannot compare",
-									key, get_rel_name(relids[r]), format_type_be(type)),
-							 errhint("Map a column of a text, number or date type (a view can cast or extract one).")));
-			}
 			c = &lm->columns[lm->ncolumns++];
 			memset(c, 0, sizeof(*c));
 			c->name = key;
 			c->kind = parse_kind(key, kind);
 			c->nlevels = kind_levels(c->kind);
 			c->tf = link_kind_has_tf(c->kind);
+			if (from[0] != NULL)
+			{
+				if (c->kind != LK_DATE && c->kind != LK_MOVED_IN && c->kind != LK_MOVED_OUT)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("column \"%s\" of kind %s cannot be assembled from parts", key, kind),
+							 errhint("\"from\" assembles a date (kinds date, moved_in, moved_out) from year, month and day.")));
+				for (int p = 0; p < 3; p++)
+				{
+					if (strcmp(from[p], id_column) == 0)
+						ereport(ERROR,
+								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								 errmsg("the id column \"%s\" cannot also be compared", from[p])));
+					c->from[p] = from[p];
+					for (int r = 0; r < nrels; r++)
+						check_column_type(relids[r], from[p], key);
+				}
+			}
+			else
+				for (int r = 0; r < nrels; r++)
+					check_column_type(relids[r], key, NULL);
 		}
 	}
 	if (lm->ncolumns == 0)
@@ -206,13 +309,23 @@ load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
 	appendStringInfo(&sql, "SELECT %s::text", quote_identifier(id_column));
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
-		Oid			type = getBaseType(get_atttype(relid, get_attnum(relid, lm->columns[c].name)));
+		/* a column, or the three parts of a date */
+		for (int p = 0; p < (lm->columns[c].from[0] ? 3 : 1); p++)
+		{
+			const char *name = lm->columns[c].from[0] ? lm->columns[c].from[p] : lm->columns[c].name;
+			Oid			type = getBaseType(get_atttype(relid, get_attnum(relid, name)));
 
-		/* dates in ISO, whatever the session's DateStyle (MDY would swap day and month) */
-		if (type == DATEOID || type == TIMESTAMPOID || type == TIMESTAMPTZOID)
-			appendStringInfo(&sql, ", to_char(%s, 'YYYY-MM-DD')", quote_identifier(lm->columns[c].name));
-		else
-			appendStringInfo(&sql, ", %s::text", quote_identifier(lm->columns[c].name));
+			/*
+			 * dates as their Julian day, whatever the session's DateStyle (MDY
+			 * would swap day and month) and year (BC, or past 9999); infinity
+			 * as itself: unreadable as a day
+			 */
+			if (type == DATEOID || type == TIMESTAMPOID || type == TIMESTAMPTZOID)
+				appendStringInfo(&sql, ", CASE WHEN pg_catalog.isfinite(%s) THEN 'J' || pg_catalog.to_char(%s, 'J') ELSE %s::text END",
+								 quote_identifier(name), quote_identifier(name), quote_identifier(name));
+			else
+				appendStringInfo(&sql, ", %s::text", quote_identifier(name));
+		}
 	}
 	/* in id order: the same rows give the same result whatever their physical order */
 	appendStringInfo(&sql, " FROM %s ORDER BY %s", quote_qualified_identifier(
@@ -241,8 +354,19 @@ load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
 					 errhint("Every record needs an id to be linked.")));
 		r->id = pstrdup(id);
 		r->side = side;
-		for (int c = 0; c < lm->ncolumns; c++)
-			link_prepare_value(lm, c, SPI_getvalue(tup, desc, c + 2), &r->v[c]);
+		for (int c = 0, att = 2; c < lm->ncolumns; c++)
+		{
+			if (lm->columns[c].from[0] != NULL)
+			{
+				char	   *parts[3];
+
+				for (int p = 0; p < 3; p++)
+					parts[p] = SPI_getvalue(tup, desc, att++);
+				link_prepare_date_parts(lm, c, parts, &r->v[c]);
+			}
+			else
+				link_prepare_value(lm, c, SPI_getvalue(tup, desc, att++), &r->v[c]);
+		}
 		lm->records[lm->nrecords++] = r;
 	}
 	MemoryContextSwitchTo(old);
@@ -279,6 +403,18 @@ load_linkage(LinkModel *lm, Oid *relids, int nrels, const char *id_column, Jsonb
 	}
 	old = MemoryContextSwitchTo(target);
 	link_term_frequencies(lm);
+	/* values that could not be read count as missing: never silently */
+	for (int c = 0; c < lm->ncolumns; c++)
+		if (lm->columns[c].nunreadable > 0)
+			ereport(NOTICE,
+					(errmsg_plural("column \"%s\": " INT64_FORMAT " value could not be read as a date; it counts as missing",
+								   "column \"%s\": " INT64_FORMAT " values could not be read as dates; they count as missing",
+								   (unsigned long) lm->columns[c].nunreadable,
+								   lm->columns[c].name, lm->columns[c].nunreadable),
+					 errdetail("%d records have a date there.", lm->columns[c].npresent),
+					 lm->columns[c].from[0] ?
+					 errhint("A date from parts needs a year, a month (a number or an English name) and a day that make a valid date; all three missing is a missing date.") :
+					 errhint("Dates are read as YYYY-MM-DD, YYYYMMDD, DD/MM/YYYY, DD-MM-YYYY or any form PostgreSQL's date type reads (day before month); map a column of type date, or a view that converts them.")));
 	for (int c = 0; c < lm->ncolumns; c++)
 		if (lm->columns[c].npresent == 0)
 			ereport(WARNING,
@@ -556,8 +692,9 @@ link_store_model(text *name, const LinkModel *lm, const char *columns_json,
 			}
 		}
 		resetStringInfo(&sql);
-		appendStringInfo(&sql, "INSERT INTO brent_mdm.link_model_column VALUES ($1, %s, %d)",
-						 quote_literal_cstr(col->name), col->npresent);
+		appendStringInfo(&sql, "INSERT INTO brent_mdm.link_model_column (model_name, column_name, present, unreadable)"
+						 " VALUES ($1, %s, %d, " INT64_FORMAT ")",
+						 quote_literal_cstr(col->name), col->npresent, col->nunreadable);
 		if (SPI_execute_with_args(sql.data, 1, types, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "train_model: could not store the model's columns");
 

@@ -49,6 +49,9 @@ typedef struct LinkColumn
 	double		m[LINK_MAX_LEVELS];
 	double		u[LINK_MAX_LEVELS];
 	int			npresent;		/* records with a value */
+	int64		nunreadable;	/* values given but not readable as the kind (dates) */
+	char	   *from[3];		/* a date assembled from these columns (year, month,
+								 * day), or from[0] NULL: the column name */
 } LinkColumn;
 
 typedef struct LinkValue
@@ -131,6 +134,7 @@ typedef struct LinkModel
 
 /* model.c */
 extern void link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v);
+extern void link_prepare_date_parts(LinkModel *lm, int col, char *const parts[3], LinkValue *v);
 extern void link_term_frequencies(LinkModel *lm);
 extern int	link_edits(const LinkValue *a, const LinkValue *b, int max);
 extern void link_compare(LinkModel *lm, const LinkRecord *a, const LinkRecord *b, uint8 *level);

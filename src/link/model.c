@@ -94,11 +94,6 @@ link_kind_name(LinkKind k)
 	return kind_names[k];
 }
 
-static uint32
-hash_string(const char *s, int len)
-{
-	return hash_bytes((const unsigned char *) s, len);
-}
 
 /* Lower case, whitespace collapsed and trimmed. */
 static char *
@@ -132,39 +127,276 @@ prepare_text(const char *raw, int *len, bool upper, bool drop_spaces)
 	return out;
 }
 
-static bool
-valid_ymd(int y, int m, int d)
+static uint32
+hash_string(const char *s, int len)
 {
-	return y >= 1850 && y <= 2200 && m >= 1 && m <= 12 && d >= 1 &&
-		d <= day_tab[isleap(y)][m - 1];
+	return hash_bytes((const unsigned char *) s, len);
 }
 
-/* Dates as text: YYYYMMDD, YYYY-MM-DD, DD/MM/YYYY (and DD-MM-YYYY). */
-static bool
-parse_date(const char *s, DateADT *out)
+/* A parsed date as a prepared value: its text YYYYMMDD (years past 9999 and BC longer). */
+static void
+set_date_value(LinkValue *v)
 {
 	int			y,
 				m,
 				d;
-	char		tail;
 
-	if (strlen(s) == 8 && strspn(s, "0123456789") == 8)
-	{
-		y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-		m = (s[4] - '0') * 10 + (s[5] - '0');
-		d = (s[6] - '0') * 10 + (s[7] - '0');
-	}
-	else if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3)
-		;
-	else if (sscanf(s, "%2d/%2d/%4d%c", &d, &m, &y, &tail) == 3 ||
-			 sscanf(s, "%2d-%2d-%4d%c", &d, &m, &y, &tail) == 3)
-		;
-	else
+	j2date(v->date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+	v->s = psprintf("%04d%02d%02d", y, m, d);
+	v->len = strlen(v->s);
+	v->hash = hash_string(v->s, v->len);
+}
+
+/*
+ * A day of the calendar PostgreSQL's date type holds (4713 BC to 5874897 AD):
+ * any year, not only those of living people (a register of 1700 is read; a
+ * year keyed 0980 for 1980 is a date that disagrees, not a missing one).
+ */
+static bool
+date_from_ymd(int y, int m, int d, DateADT *out)
+{
+	int			j;
+
+	if (y == 0)
 		return false;
-	if (!valid_ymd(y, m, d))
+	if (y < 0)
+		y++;					/* 1 BC is the astronomical year 0 */
+	if (m < 1 || m > 12 || d < 1 || d > day_tab[isleap(y)][m - 1])
 		return false;
-	*out = date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
+	if (!IS_VALID_JULIAN(y, m, d))
+		return false;
+	j = date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
+	if (!IS_VALID_DATE(j))
+		return false;
+	*out = j;
 	return true;
+}
+
+/* A run of exactly n digits at s, as a number; -1 if it is not that. */
+static int
+digits(const char *s, int n)
+{
+	int			v = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/*
+ * Any other text PostgreSQL's date input reads ("15 March 1980",
+ * "1980-03-15 10:00", "March 15 1980", "44-03-15 BC", two-digit years as
+ * date_in reads them), day before month whatever the session's DateStyle;
+ * not the special words (today, epoch, infinity).
+ */
+static bool
+parse_date_postgres(const char *s, DateADT *out)
+{
+	char		workbuf[MAXDATELEN + 1];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf,
+				dtype = 0,
+				tz,
+				dterr;
+	struct pg_tm tt;
+	fsec_t		fsec;
+	int			order = DateOrder;
+
+	if (strlen(s) > MAXDATELEN)
+		return false;
+	dterr = ParseDateTime(s, workbuf, sizeof(workbuf), field, ftype, MAXDATEFIELDS, &nf);
+	if (dterr != 0)
+		return false;
+	DateOrder = DATEORDER_DMY;
+	PG_TRY();
+	{
+		dterr = DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz);
+	}
+	PG_FINALLY();
+	{
+		DateOrder = order;
+	}
+	PG_END_TRY();
+	if (dterr != 0 || dtype != DTK_DATE || !IS_VALID_JULIAN(tt.tm_year, tt.tm_mon, tt.tm_mday))
+		return false;
+	tz = date2j(tt.tm_year, tt.tm_mon, tt.tm_mday) - POSTGRES_EPOCH_JDATE;
+	if (!IS_VALID_DATE(tz))
+		return false;
+	*out = tz;
+	return true;
+}
+
+/*
+ * Dates as text: YYYYMMDD, YYYY-MM-DD, DD/MM/YYYY and DD-MM-YYYY (fast; month
+ * and day of one or two digits), J followed by a Julian day (date columns are
+ * read so: every date of the type, BC too), else whatever PostgreSQL's date
+ * input reads (parse_date_postgres).  False if it is no valid date.
+ */
+static bool
+parse_date(const char *s, DateADT *out)
+{
+	int			n = strlen(s);
+	int			y = -1,
+				m = -1,
+				d = -1;
+
+	if (n >= 2 && n <= 11 && s[0] == 'J' && (int) strspn(s + 1, "0123456789") == n - 1)
+	{
+		int64		j = 0;
+
+		for (int i = 1; i < n; i++)
+			j = j * 10 + (s[i] - '0');
+		j -= POSTGRES_EPOCH_JDATE;
+		if (j < PG_INT32_MIN || j > PG_INT32_MAX || !IS_VALID_DATE((DateADT) j))
+			return false;
+		*out = (DateADT) j;
+		return true;
+	}
+	if (n == 8 && strspn(s, "0123456789") == 8)
+	{
+		y = digits(s, 4);
+		m = digits(s + 4, 2);
+		d = digits(s + 6, 2);
+	}
+	else if (n >= 8 && n <= 10)
+	{
+		/* YYYY-M-D, or D/M/YYYY, D-M-YYYY: every part's digits counted */
+		const char *p = s;
+		int			part[3],
+					len[3],
+					np = 0;
+		char		sep = 0;
+		bool		ok = true;
+
+		while (ok && np < 3)
+		{
+			int			k = strspn(p, "0123456789");
+
+			if (k == 0 || k > 4)
+				ok = false;
+			else
+			{
+				part[np] = digits(p, k);
+				len[np++] = k;
+				p += k;
+				if (np < 3)
+				{
+					if ((*p != '-' && *p != '/') || (sep && *p != sep))
+						ok = false;
+					else
+						sep = *p++;
+				}
+			}
+		}
+		if (ok && *p == '\0')
+		{
+			if (len[0] == 4 && sep == '-' && len[1] <= 2 && len[2] <= 2)
+			{
+				y = part[0];
+				m = part[1];
+				d = part[2];
+			}
+			else if (len[2] == 4 && len[0] <= 2 && len[1] <= 2)
+			{
+				d = part[0];
+				m = part[1];
+				y = part[2];
+			}
+		}
+	}
+	if (y >= 0)
+		return date_from_ymd(y, m, d, out);
+	return parse_date_postgres(s, out);
+}
+
+/* An English month name or its first three letters; 0 if it is none. */
+static int
+month_name(const char *s)
+{
+	static const char *const months[] = {
+		"january", "february", "march", "april", "may", "june", "july",
+		"august", "september", "october", "november", "december"
+	};
+	int			n = strlen(s);
+
+	if (n < 3)
+		return 0;
+	for (int i = 0; i < 12; i++)
+		if (pg_strncasecmp(s, months[i], n) == 0 && (n == 3 || n == (int) strlen(months[i])))
+			return i + 1;
+	return 0;
+}
+
+/* A whole number, spaces around it allowed; false if it is not one. */
+static bool
+part_number(const char *s, int *out)
+{
+	char	   *end;
+	long		v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || errno != 0 || v < INT_MIN / 2 || v > INT_MAX / 2)
+		return false;
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (*end != '\0')
+		return false;
+	*out = (int) v;
+	return true;
+}
+
+/*
+ * A date assembled from its parts (a mapping's "from": year, month, day,
+ * each as text; the month may also be an English name): all missing is a
+ * missing date; otherwise a valid date or unreadable (counted).
+ */
+void
+link_prepare_date_parts(LinkModel *lm, int col, char *const parts[3], LinkValue *v)
+{
+	int			ymd[3];
+	bool		blank = true;
+	bool		ok = true;
+
+	memset(v, 0, sizeof(*v));
+	for (int p = 0; p < 3; p++)
+	{
+		if (parts[p] != NULL && parts[p][strspn(parts[p], " \t")] != '\0')
+			blank = false;
+	}
+	if (blank)
+		return;
+	for (int p = 0; p < 3 && ok; p++)
+	{
+		char	   *t;
+
+		if (parts[p] == NULL)
+		{
+			ok = false;
+			break;
+		}
+		t = parts[p] + strspn(parts[p], " \t");
+		if (!part_number(t, &ymd[p]))
+		{
+			char	   *name = pstrdup(t);
+			int			k = strlen(name);
+
+			while (k > 0 && (name[k - 1] == ' ' || name[k - 1] == '\t'))
+				name[--k] = '\0';
+			ymd[p] = p == 1 ? month_name(name) : 0;
+			ok = ymd[p] > 0;
+			pfree(name);
+		}
+	}
+	if (ok && date_from_ymd(ymd[0], ymd[1], ymd[2], &v->date))
+		set_date_value(v);
+	else
+		lm->columns[col].nunreadable++;
 }
 
 /*
@@ -207,15 +439,15 @@ link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v)
 		case LK_DATE:
 		case LK_MOVED_IN:
 		case LK_MOVED_OUT:
-			if (parse_date(raw, &v->date))
 			{
-				int			y,
-							m,
-							d;
+				const char *t = raw + strspn(raw, " \t\r\n");
 
-				j2date(v->date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
-				v->s = psprintf("%04d%02d%02d", y, m, d);
-				v->len = 8;
+				if (*t == '\0')
+					break;		/* blank: missing */
+				if (parse_date(t, &v->date))
+					set_date_value(v);
+				else
+					c->nunreadable++;	/* reported, then missing */
 			}
 			break;
 		case LK_POSTCODE:
@@ -367,6 +599,17 @@ link_edits(const LinkValue *a, const LinkValue *b, int max)
 	d = match_levenshtein_chars(&ca, &cb, max);
 	chars_free(&ca);
 	chars_free(&cb);
+	/* two neighbours keyed the other way round are one slip too */
+	if (d > 1 && max >= 1 && a->len == b->len && a->len >= 2)
+	{
+		int			i = 0;
+
+		while (i < a->len && a->s[i] == b->s[i])
+			i++;
+		if (i + 1 < a->len && a->s[i] == b->s[i + 1] && a->s[i + 1] == b->s[i] &&
+			memcmp(a->s + i + 2, b->s + i + 2, a->len - i - 2) == 0)
+			d = 1;
+	}
 	return d;
 }
 
@@ -1082,7 +1325,9 @@ link_load_model(const char *name, LinkModel *lm, MemoryContext cxt)
 							  "  LEFT JOIN brent_mdm.link_model_column c USING (model_name, column_name)"
 							  " WHERE l.model_name = $1"
 							  " UNION ALL"
-							  " SELECT c.column_name, m.columns->>c.column_name, 0, NULL, NULL, c.present"
+							  " SELECT c.column_name, CASE jsonb_typeof(m.columns->c.column_name) WHEN 'object'"
+							  "  THEN m.columns->c.column_name->>'kind' ELSE m.columns->>c.column_name END,"
+							  "  0, NULL, NULL, c.present"
 							  "  FROM brent_mdm.link_model_column c JOIN brent_mdm.link_model m USING (model_name)"
 							  " WHERE c.model_name = $1 AND NOT EXISTS (SELECT FROM brent_mdm.link_model_level l"
 							  "   WHERE l.model_name = c.model_name AND l.column_name = c.column_name)"

@@ -132,7 +132,7 @@ variants_load(void)
 }
 
 /* The canonical names of a token (NULL, 0 if it is in no variant group). */
-static char **
+char	  **
 variant_canonical(const char *token, int len, int *n)
 {
 	char		key[VARIANT_KEY_LEN];
