@@ -1131,6 +1131,43 @@ capture_write(CaptureInfo *info, TupleHashTable groups, TupleHashTable vals)
 }
 
 /*
+ * Adds up rows by group, with sign -1 those of `minus` (or, with minus_rel,
+ * the relation's own rows: a partition being truncated) and +1 those of
+ * `plus`, and appends the deltas: the work of a capture and of a partition's
+ * TRUNCATE.
+ */
+static void
+capture_apply(CaptureInfo *info, Relation rel, Tuplestorestate *minus, bool minus_rel,
+			  Tuplestorestate *plus)
+{
+	MemoryContext cxt,
+				rowcxt,
+				old;
+	TupleHashTable groups,
+				vals = NULL;
+	ExprContext *econtext;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "brent_mdm rollup capture",
+								ALLOCSET_DEFAULT_SIZES);
+	rowcxt = AllocSetContextCreate(cxt, "brent_mdm rollup row", ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	econtext = CreateStandaloneExprContext();
+	groups = capture_hash(info->gdesc, info->ndims + 2, info->gcols, info->geqfuncs, info->ghashfns,
+						  info->gcolls, sizeof(GroupDelta), cxt, rowcxt);
+	if (kind_has_values(info->kind))
+		vals = capture_hash(info->vdesc, info->ndims + 2, info->vcols, info->veqfuncs, info->vhashfns,
+							info->vcolls, sizeof(int64), cxt, rowcxt);
+	if (minus != NULL || minus_rel)
+		capture_scan(info, rel, minus, -1, groups, vals, cxt, rowcxt, econtext);
+	if (plus != NULL)
+		capture_scan(info, rel, plus, +1, groups, vals, cxt, rowcxt, econtext);
+	(void) capture_write(info, groups, vals);
+	FreeExprContext(econtext, true);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+}
+
+/*
  * brent_mdm.rollup_capture() RETURNS trigger
  *
  * AFTER INSERT, UPDATE or DELETE FOR EACH STATEMENT, with the transition
@@ -1142,12 +1179,6 @@ rollup_capture(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	CaptureInfo *info;
-	MemoryContext cxt,
-				rowcxt,
-				old;
-	TupleHashTable groups,
-				vals = NULL;
-	ExprContext *econtext;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
@@ -1161,24 +1192,9 @@ rollup_capture(PG_FUNCTION_ARGS)
 				 errhint("The trigger is made by brent_mdm.define_indicator.")));
 
 	info = capture_info(td);
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "brent_mdm rollup capture",
-								ALLOCSET_DEFAULT_SIZES);
-	rowcxt = AllocSetContextCreate(cxt, "brent_mdm rollup row", ALLOCSET_SMALL_SIZES);
-	old = MemoryContextSwitchTo(cxt);
-	econtext = CreateStandaloneExprContext();
-	groups = capture_hash(info->gdesc, info->ndims + 2, info->gcols, info->geqfuncs, info->ghashfns,
-						  info->gcolls, sizeof(GroupDelta), cxt, rowcxt);
-	if (kind_has_values(info->kind))
-		vals = capture_hash(info->vdesc, info->ndims + 2, info->vcols, info->veqfuncs, info->vhashfns,
-							info->vcolls, sizeof(int64), cxt, rowcxt);
-	if (td->tg_oldtable != NULL && !TRIGGER_FIRED_BY_INSERT(td->tg_event))
-		capture_scan(info, td->tg_relation, td->tg_oldtable, -1, groups, vals, cxt, rowcxt, econtext);
-	if (td->tg_newtable != NULL && !TRIGGER_FIRED_BY_DELETE(td->tg_event))
-		capture_scan(info, td->tg_relation, td->tg_newtable, +1, groups, vals, cxt, rowcxt, econtext);
-	(void) capture_write(info, groups, vals);
-	FreeExprContext(econtext, true);
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(cxt);
+	capture_apply(info, td->tg_relation,
+				  TRIGGER_FIRED_BY_INSERT(td->tg_event) ? NULL : td->tg_oldtable, false,
+				  TRIGGER_FIRED_BY_DELETE(td->tg_event) ? NULL : td->tg_newtable);
 	return PointerGetDatum(NULL);
 }
 
@@ -1258,30 +1274,7 @@ rollup_truncate(PG_FUNCTION_ARGS)
 		}
 	}
 	else if (td->tg_relation->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
-	{
 		/* (a partitioned partition holds no rows: its leaves' triggers count them) */
-		MemoryContext cxt,
-					rowcxt,
-					old;
-		TupleHashTable groups,
-					vals = NULL;
-		ExprContext *econtext;
-
-		cxt = AllocSetContextCreate(CurrentMemoryContext, "brent_mdm rollup truncate",
-									ALLOCSET_DEFAULT_SIZES);
-		rowcxt = AllocSetContextCreate(cxt, "brent_mdm rollup row", ALLOCSET_SMALL_SIZES);
-		old = MemoryContextSwitchTo(cxt);
-		econtext = CreateStandaloneExprContext();
-		groups = capture_hash(info->gdesc, info->ndims + 2, info->gcols, info->geqfuncs, info->ghashfns,
-							  info->gcolls, sizeof(GroupDelta), cxt, rowcxt);
-		if (kind_has_values(info->kind))
-			vals = capture_hash(info->vdesc, info->ndims + 2, info->vcols, info->veqfuncs, info->vhashfns,
-								info->vcolls, sizeof(int64), cxt, rowcxt);
-		capture_scan(info, td->tg_relation, NULL, -1, groups, vals, cxt, rowcxt, econtext);
-		(void) capture_write(info, groups, vals);
-		FreeExprContext(econtext, true);
-		MemoryContextSwitchTo(old);
-		MemoryContextDelete(cxt);
-	}
+		capture_apply(info, td->tg_relation, NULL, true, NULL);
 	return PointerGetDatum(NULL);
 }
