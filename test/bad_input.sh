@@ -20,7 +20,9 @@ db=brent_mdm_bad_input
 timeout=${BRENT_BAD_INPUT_TIMEOUT:-1s}
 guard=${BRENT_BAD_INPUT_GUARD:-120}	# seconds a function's calls may take in all
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+q() { psql -X -At -d "$db" -c "$1" 2>/dev/null; }
+source "$(dirname "$0")/lib/sessions.sh"     # await (poll a state), held sessions
+trap 'sess_cleanup; rm -rf "$work"' EXIT
 
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 
@@ -126,10 +128,7 @@ NARROW_SQL="
 base_state() {
   psql -X -At -d "$db" -c "SELECT pg_postmaster_start_time(), (SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer')" 2>/dev/null
 }
-wait_up() {
-  for _ in $(seq 1 60); do pg_isready -q -d "$db" && base_state >/dev/null && return 0; sleep 0.5; done
-  return 1
-}
+wait_up() { await "the server to accept connections again" "SELECT true"; }
 
 before=$(base_state)
 [ -n "$before" ] || { echo "Bail out! server not up"; exit 1; }
@@ -299,30 +298,28 @@ notice_check "600 different people at one postcode, initials alike, each sharing
 # after storing; B stores the same name and must wait on a lock (pg_locks), then,
 # once the holder lets A commit, B either replaces A's model (train_model) or says
 # the schema is there (generate_borough).
-wait_for() {  # wait_for "SQL returning t": polls an observable state, never a fixed sleep
-  for _ in $(seq 1 300); do
-    [ "$(psql -X -At -d "$db" -c "$1" 2>/dev/null)" = t ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
 concurrent() {  # concurrent "description" "SQL of A and B" "expected pattern in B's output" "pattern B must not print"
   n=$((n + 1))
-  PGAPPNAME=bi_holder psql -X -q -d "$db" -c "SELECT pg_advisory_lock(7770777)" -c "SELECT pg_sleep(300)" >/dev/null 2>&1 &
-  local holder=$!
-  wait_for "SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+  # the holder keeps the advisory lock for as long as the test says (a held session)
+  sess_open bi_holder "$db"
+  sess_send bi_holder "SELECT pg_advisory_lock(7770777);"
+  await "the holder's advisory lock" "SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid)
              WHERE a.application_name = 'bi_holder' AND l.locktype = 'advisory' AND l.objid = 7770777 AND l.granted)"
   PGAPPNAME=bi_a psql -X -q -d "$db" -c "BEGIN" -c "$2" -c "SELECT pg_advisory_lock(7770777)" -c "COMMIT" >/dev/null 2>"$work/a.err" &
   local a=$!
-  wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'bi_a' AND wait_event_type = 'Lock')"
+  await "A to wait for the holder" \
+    "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'bi_a' AND wait_event_type = 'Lock')" "$a"
   PGAPPNAME=bi_b psql -X -q -d "$db" -c "$2" >/dev/null 2>"$work/b.err" &
   local b=$!
   local waited=f
-  wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity a JOIN pg_locks l USING (pid)
-             WHERE a.application_name = 'bi_b' AND NOT l.granted)" && waited=t
-  psql -X -q -d "$db" -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'bi_holder'" >/dev/null
-  wait "$holder" 2>/dev/null; wait "$a"; wait "$b"
+  await "B to wait for A" "SELECT EXISTS (SELECT FROM pg_stat_activity a JOIN pg_locks l USING (pid)
+             WHERE a.application_name = 'bi_b' AND NOT l.granted)" "$b" && waited=t
+  # the holder lets go (A and B hold the fifo too, so the holder is told, not closed): A
+  # commits, then B goes on
+  sess_send bi_holder "SELECT pg_advisory_unlock(7770777);"
+  wait "$a"; wait "$b"
   local brc=$?
+  sess_close bi_holder
   local good=f
   if [ "$waited" = t ] && ! grep -q ERROR "$work/a.err"; then
     if [ -z "$3" ]; then
