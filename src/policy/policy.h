@@ -69,6 +69,7 @@ extern bool policy_subject_access_running;
 extern bool policy_purge_running;
 extern bool policy_extension_internal;
 extern const char *policy_protection_broken(Oid relid);
+extern Node *policy_parse_expression(const char *text);
 extern int64 policy_subject_access_ids[POLICY_AUDIT_CLIENTS];
 extern int	policy_subject_access_nids;
 extern void policy_subject_invalidate(Oid relid);

@@ -124,6 +124,30 @@ policy_condition_analyse(Relation rel, Node *raw, const char *source,
 }
 
 /*
+ * The one expression a text holds, read with the grammar of a PL/pgSQL
+ * expression, or NULL when it holds anything more (a second statement, FROM,
+ * WHERE, an alias...).  Nothing is analysed or run.  Shared by the policy's
+ * row filters and the rollup's measures.
+ */
+Node *
+policy_parse_expression(const char *text)
+{
+	List	   *raw = raw_parser(text, RAW_PARSE_PLPGSQL_EXPR);
+	RawStmt    *rs = list_length(raw) == 1 ? linitial_node(RawStmt, raw) : NULL;
+	SelectStmt *sel = rs ? (SelectStmt *) rs->stmt : NULL;
+
+	if (sel == NULL || !IsA(sel, SelectStmt) ||
+		list_length(sel->targetList) != 1 || sel->distinctClause != NIL ||
+		sel->fromClause != NIL || sel->whereClause != NULL || sel->groupClause != NIL ||
+		sel->havingClause != NULL || sel->windowClause != NIL || sel->sortClause != NIL ||
+		sel->limitCount != NULL || sel->limitOffset != NULL || sel->lockingClause != NIL ||
+		sel->intoClause != NULL || sel->withClause != NULL || sel->op != SETOP_NONE ||
+		linitial_node(ResTarget, sel->targetList)->name != NULL)
+		return NULL;
+	return linitial_node(ResTarget, sel->targetList)->val;
+}
+
+/*
  * brent_mdm.row_filter_canonical(target regclass, filter text) RETURNS text
  *
  * The filter as the policy will hold it, or an error saying why it cannot
@@ -135,33 +159,20 @@ policy_row_filter_canonical(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *filter = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	List	   *raw;
-	RawStmt    *rs;
-	SelectStmt *sel;
-	ResTarget  *rt;
+	Node	   *expr;
 	Relation	rel;
 	Node	   *qual;
 	char	   *result;
 
-	/* one expression: the grammar of a PL/pgSQL expression, then nothing else */
-	raw = raw_parser(filter, RAW_PARSE_PLPGSQL_EXPR);
-	rs = list_length(raw) == 1 ? linitial_node(RawStmt, raw) : NULL;
-	sel = rs ? (SelectStmt *) rs->stmt : NULL;
-	if (sel == NULL || !IsA(sel, SelectStmt) ||
-		list_length(sel->targetList) != 1 || sel->distinctClause != NIL ||
-		sel->fromClause != NIL || sel->whereClause != NULL || sel->groupClause != NIL ||
-		sel->havingClause != NULL || sel->windowClause != NIL || sel->sortClause != NIL ||
-		sel->limitCount != NULL || sel->limitOffset != NULL || sel->lockingClause != NIL ||
-		sel->intoClause != NULL || sel->withClause != NULL || sel->op != SETOP_NONE ||
-		((ResTarget *) linitial(sel->targetList))->name != NULL)
+	expr = policy_parse_expression(filter);
+	if (expr == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
 				 errmsg("a row filter must be a single condition"),
 				 errdetail("Filter: %s", filter)));
-	rt = linitial_node(ResTarget, sel->targetList);
 
 	rel = table_open(relid, AccessShareLock);
-	qual = policy_condition_analyse(rel, rt->val, filter, "a row filter", "A row filter");
+	qual = policy_condition_analyse(rel, expr, filter, "a row filter", "A row filter");
 	result = deparse_expression(qual, deparse_context_for(RelationGetRelationName(rel), relid),
 								false, false);
 	table_close(rel, AccessShareLock);

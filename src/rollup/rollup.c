@@ -303,10 +303,7 @@ rollup_indicator_measure(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	char	   *measure = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	List	   *raw;
-	RawStmt    *rs;
-	SelectStmt *sel;
-	ResTarget  *rt;
+	Node	   *expr;
 	FuncCall   *fc;
 	char	   *fname;
 	RollupKind	kind;
@@ -325,24 +322,14 @@ rollup_indicator_measure(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
 
-	raw = raw_parser(measure, RAW_PARSE_PLPGSQL_EXPR);
-	rs = list_length(raw) == 1 ? linitial_node(RawStmt, raw) : NULL;
-	sel = rs ? (SelectStmt *) rs->stmt : NULL;
-	if (sel == NULL || !IsA(sel, SelectStmt) ||
-		list_length(sel->targetList) != 1 || sel->distinctClause != NIL ||
-		sel->fromClause != NIL || sel->whereClause != NULL || sel->groupClause != NIL ||
-		sel->havingClause != NULL || sel->windowClause != NIL || sel->sortClause != NIL ||
-		sel->limitCount != NULL || sel->limitOffset != NULL || sel->lockingClause != NIL ||
-		sel->intoClause != NULL || sel->withClause != NULL || sel->op != SETOP_NONE ||
-		((ResTarget *) linitial(sel->targetList))->name != NULL ||
-		!IsA(((ResTarget *) linitial(sel->targetList))->val, FuncCall))
+	expr = policy_parse_expression(measure);
+	if (expr == NULL || !IsA(expr, FuncCall))
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
 				 errmsg("a measure must be one aggregate call"),
 				 errdetail("Measure: %.200s", measure),
 				 errhint("A measure is " MEASURE_FORMS ".")));
-	rt = linitial_node(ResTarget, sel->targetList);
-	fc = (FuncCall *) rt->val;
+	fc = (FuncCall *) expr;
 
 	if (list_length(fc->funcname) != 1)
 		ereport(ERROR,
@@ -737,8 +724,7 @@ capture_info(TriggerData *td)
 	info->filter = NULL;
 	if (args[ARG_FILTER][0] != '\0')
 	{
-		List	   *raw;
-		SelectStmt *sel;
+		Node	   *expr;
 		Node	   *qual;
 		Expr	   *planned;
 		int			nest = NewGUCNestLevel();
@@ -749,10 +735,13 @@ capture_info(TriggerData *td)
 		 */
 		(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
-		raw = raw_parser(args[ARG_FILTER], RAW_PARSE_PLPGSQL_EXPR);
-		sel = (SelectStmt *) linitial_node(RawStmt, raw)->stmt;
-		qual = measure_filter_analyse(rel, linitial_node(ResTarget, sel->targetList)->val,
-									  args[ARG_FILTER]);
+		expr = policy_parse_expression(args[ARG_FILTER]);
+		if (expr == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("indicator %s: its filter is not one condition", info->name),
+					 errhint("Drop the indicator (brent_mdm.drop_indicator) and define it again.")));
+		qual = measure_filter_analyse(rel, expr, args[ARG_FILTER]);
 		AtEOXact_GUC(true, nest);
 		planned = expression_planner((Expr *) qual);
 		info->filter = ExecInitQual(make_ands_implicit(planned), NULL);

@@ -62,6 +62,15 @@ COMMENT ON FUNCTION brent_mdm.rollup_capture() IS
   'Internal: statement trigger appending a write''s per-group signed deltas to an indicator''s delta tables';
 REVOKE ALL ON FUNCTION brent_mdm.rollup_capture() FROM PUBLIC;
 
+-- an indicator's dimensions as the head of a column list: "ward, cat, " ('' for none)
+CREATE FUNCTION brent_mdm.indicator_dim_list(dims name[]) RETURNS text
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT coalesce(string_agg(quote_ident(d), ', ' ORDER BY o) || ', ', '')
+          FROM unnest(dims) WITH ORDINALITY u(d, o) $$;
+COMMENT ON FUNCTION brent_mdm.indicator_dim_list(name[]) IS
+  'Internal: an indicator''s dimension columns, quoted, each followed by a comma (for the SQL the rollup writes)';
+REVOKE ALL ON FUNCTION brent_mdm.indicator_dim_list(name[]) FROM PUBLIC;
+
 -- the indicator's catalogue row, or a clear error
 CREATE FUNCTION brent_mdm.indicator_get(indicator text) RETURNS brent_mdm.indicator
   LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -105,8 +114,7 @@ DECLARE
   neg text := CASE WHEN sign < 0 THEN '-' ELSE '' END;
   grp text;
 BEGIN
-  SELECT coalesce(string_agg(quote_ident(d), ', ' ORDER BY o) || ', ', '') INTO dl
-    FROM unnest(ind.dimensions) WITH ORDINALITY u(d, o);
+  dl := brent_mdm.indicator_dim_list(ind.dimensions);
   IF ind.period_column IS NULL THEN
     per := 'NULL::date';
   ELSE
@@ -351,8 +359,7 @@ BEGIN
              CASE WHEN period_column IS NULL THEN NULL ELSE grain END, time_zone, session_user, now());
   INSERT INTO brent_mdm.indicator SELECT ind.*;
   has_values := ind.aggregate IN ('count_distinct', 'min', 'max');
-  dl := coalesce((SELECT string_agg(quote_ident(x), ', ' ORDER BY o) || ', '
-                    FROM unnest(dims) WITH ORDINALITY u(x, o)), '');
+  dl := brent_mdm.indicator_dim_list(dims);
 
   EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date, _sc smallint, _n bigint NOT NULL, _c bigint NOT NULL, _s numeric)',
                  name || '_base', coldefs);
@@ -446,8 +453,7 @@ DECLARE
   folded bigint := 0;
   k bigint;
 BEGIN
-  dl := coalesce((SELECT string_agg(quote_ident(x), ', ' ORDER BY o) || ', '
-                    FROM unnest(ind.dimensions) WITH ORDINALITY u(x, o)), '');
+  dl := brent_mdm.indicator_dim_list(ind.dimensions);
   -- folders take turns (writers and readers do not wait for this lock)
   EXECUTE format('LOCK TABLE brent_mdm_rollup.%I IN EXCLUSIVE MODE', ind.name || '_base');
   -- one statement: the deltas it deletes are the deltas it adds
@@ -486,8 +492,7 @@ DECLARE
   cast_to text;
   n bigint;
 BEGIN
-  dl := coalesce((SELECT string_agg(quote_ident(x), ', ' ORDER BY o) || ', '
-                    FROM unnest(ind.dimensions) WITH ORDINALITY u(x, o)), '');
+  dl := brent_mdm.indicator_dim_list(ind.dimensions);
   cast_to := CASE WHEN ind.aggregate IN ('sum', 'avg') THEN '::numeric' ELSE '' END;
   -- the groups whose row differs, either way (EXCEPT ALL: NULLs compare equal, as in GROUP BY)
   EXECUTE format(
@@ -527,8 +532,7 @@ BEGIN
              ind.name || '_vdelta', ind.name || '_vbase', brent_mdm.indicator_sql(ind, ind.source::text, 'values'))
     ELSE '' END,
     ind.name || '_base', brent_mdm.indicator_sql(ind, ind.source::text, 'groups'),
-    coalesce((SELECT string_agg(quote_ident(x), ', ' ORDER BY o) || ', '
-                FROM unnest(ind.dimensions) WITH ORDINALITY u(x, o)), '')) INTO n;
+    brent_mdm.indicator_dim_list(ind.dimensions)) INTO n;
   RETURN n;
 END
 $$;
