@@ -230,6 +230,71 @@ SELECT * FROM ro_part_check();
 TRUNCATE ro_part_2023;                                                       -- one partition
 SELECT * FROM ro_part_check();
 SELECT brent_mdm.fold_indicator('part_dist') > 0 AS folded;
+-- partitions joining and leaving, by the tables' owner (no privilege on the indicators):
+-- created, attached with rows (a plain and a partitioned table), detached, dropped; each
+-- checked as the superuser
+CREATE ROLE ro_parts NOLOGIN;
+CREATE ROLE ro_other NOLOGIN;
+GRANT CREATE ON SCHEMA public TO ro_parts;
+DO $$ DECLARE r regclass; BEGIN
+  FOR r IN SELECT relid FROM pg_partition_tree('ro_part') LOOP
+    EXECUTE format('ALTER TABLE %s OWNER TO ro_parts', r);
+  END LOOP; END $$;
+INSERT INTO ro_part SELECT g, 'w' || (g % 3), date '2023-03-01' + g % 300, g % 5, 'L' || (g % 6) FROM generate_series(600, 640) g;
+SET ROLE ro_parts;
+CREATE TABLE ro_part_2025 PARTITION OF ro_part FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+INSERT INTO ro_part_2025 VALUES (700, 'w1', '2025-02-02', 9, 'L9'), (701, 'w2', '2025-03-03', 11, 'L1');
+RESET ROLE;
+SELECT * FROM ro_part_check();
+SET ROLE ro_parts;
+CREATE TABLE ro_part_2022 (LIKE ro_part);
+INSERT INTO ro_part_2022 SELECT g, 'w' || (g % 4), date '2022-01-01' + (g - 800) * 5, g % 9, 'L' || (g % 5) FROM generate_series(800, 860) g;
+ALTER TABLE ro_part ATTACH PARTITION ro_part_2022 FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');
+RESET ROLE;
+SELECT * FROM ro_part_check();
+SET ROLE ro_parts;
+CREATE TABLE ro_part_2021 (LIKE ro_part) PARTITION BY LIST (ward);
+CREATE TABLE ro_part_2021_x PARTITION OF ro_part_2021 DEFAULT;
+INSERT INTO ro_part_2021 SELECT g, 'w' || (g % 2), date '2021-01-01' + (g - 900) * 11, 20 + g % 3, 'L' || (g % 7) FROM generate_series(900, 930) g;
+ALTER TABLE ro_part ATTACH PARTITION ro_part_2021 FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');
+RESET ROLE;
+SELECT * FROM ro_part_check();
+SET ROLE ro_parts;
+INSERT INTO ro_part_2021_x VALUES (950, 'w5', '2021-06-06', 99, 'L50');      -- into the attached tree
+ALTER TABLE ro_part DETACH PARTITION ro_part_2023;
+RESET ROLE;
+SELECT * FROM ro_part_check();
+SET ROLE ro_parts;
+INSERT INTO ro_part_2023 VALUES (960, 'w0', '2023-05-05', 1000, 'L60');     -- detached: not counted
+RESET ROLE;
+SELECT * FROM ro_part_check();
+SELECT count(*) AS triggers_left_on_detached FROM pg_trigger WHERE tgrelid = 'ro_part_2023'::regclass;
+SET ROLE ro_parts;
+DROP TABLE ro_part_2022;
+RESET ROLE;
+SELECT * FROM ro_part_check();
+SET ROLE ro_parts;
+BEGIN;
+ALTER TABLE ro_part DETACH PARTITION ro_part_2021;
+RESET ROLE;
+SELECT * FROM ro_part_check();
+ROLLBACK;
+RESET ROLE;
+SELECT * FROM ro_part_check();
+SET ROLE ro_parts;
+-- attached again, with the row it gained while detached
+ALTER TABLE ro_part ATTACH PARTITION ro_part_2023 FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+-- concurrently: refused (it commits half-way)
+ALTER TABLE ro_part DETACH PARTITION ro_part_2025 CONCURRENTLY;
+-- a role that may not detach or drop: refused by PostgreSQL, the indicators untouched
+SET ROLE ro_other;
+SELECT ro_try('ALTER TABLE ro_part DETACH PARTITION ro_part_2025');
+SELECT ro_try('DROP TABLE ro_part_2025');
+RESET ROLE;
+SELECT * FROM ro_part_check();
+SELECT count(*) AS capture_triggers_on_2025 FROM pg_trigger WHERE tgrelid = 'ro_part_2025'::regclass;
+SELECT sum(amount) FILTER (WHERE id = 960) AS detached_row_back, count(*) AS rows FROM ro_part;
+REVOKE CREATE ON SCHEMA public FROM ro_parts;
 TRUNCATE ro_part;
 SELECT * FROM ro_part_check();
 
@@ -303,5 +368,6 @@ SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgname LIKE 'brent_mdm_ro
 SELECT count(*) AS relations_left FROM pg_class WHERE relnamespace = 'brent_mdm_rollup'::regnamespace;
 INSERT INTO ro_ev (id) VALUES (9999);
 DROP TABLE ro_ev, ro_amount, ro_part, ro_measure, ro_grain, ro_purge, ro_secret, ro_children CASCADE;
-DROP ROLE ro_owner;
+DROP OWNED BY ro_parts;
+DROP ROLE ro_owner, ro_parts, ro_other;
 DROP FUNCTION ro_try, ro_differences, ro_check, ro_part_check, ro_rewrite, ro_purge;

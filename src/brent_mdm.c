@@ -5,8 +5,9 @@
  * Each capability lives in its own folder under src/ (synth/, match/, ...);
  * this file carries the module magic block and _PG_init, which defines the
  * linkage settings (brent_mdm.u_sample_pairs, brent_mdm.max_candidate_pairs)
- * and installs the policy module's hooks and shared memory when the library
- * is preloaded (shared_preload_libraries).
+ * and the rollups' (brent_mdm.rollup_fold_threshold), and installs the policy
+ * module's hooks and the shared memory of the audit and of the rollups' fold
+ * worker when the library is preloaded (shared_preload_libraries).
  */
 #include "postgres.h"
 
@@ -14,6 +15,7 @@
 
 #include "link/link.h"
 #include "policy/policy.h"
+#include "rollup/rollup.h"
 
 PG_MODULE_MAGIC;
 
@@ -27,4 +29,5 @@ _PG_init(void)
 	policy_pseudo_init();
 	policy_purpose_guc_init();
 	policy_guard_init();
+	rollup_init();
 }

@@ -39,7 +39,7 @@ await_line() {
   return 1
 }
 
-echo "1..16"
+echo "1..23"
 n=0; fail=0
 check() { n=$((n+1)); if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (expected '$2', got '$3')"; fail=1; fi; }
 
@@ -178,6 +178,9 @@ INSERT INTO seen_wrong SELECT 'repeatable read, same snapshot later', name, d FR
 COMMIT;
 \endif
 SQL
+# the fold worker folds whenever an indicator gathers 300 delta rows: folds by it run all
+# through the storm, beside the explicit ones (fold.sql)
+psql -X -q -d "$db" -c "ALTER DATABASE $db SET brent_mdm.rollup_fold_threshold = 300"
 cd "$work"
 pgbench -n -d "$db" -c "$clients" -j 2 -t "$tx" --max-tries=50 --random-seed=7 \
   -f upsert.sql@8 -f move.sql@4 -f measure.sql@2 -f delete.sql@3 -f batch.sql@2 -f rollback.sql@1 \
@@ -196,6 +199,9 @@ q "SELECT isolation, indicator, differ FROM seen_wrong LIMIT 5" | sed 's/^/# see
 verify_all="SELECT string_agg(name || '=' || brent_mdm.verify_indicator(name), ' ' ORDER BY name) FROM brent_mdm.indicator"
 differ_all="SELECT string_agg(name || '=' || differ(name), ' ' ORDER BY name) FROM brent_mdm.indicator"
 zero="c_avg=0 c_dist=0 c_max=0 c_min=0 c_rows=0 c_sum=0 p_dist=0 p_sum=0"
+echo "# fold worker during the run: $(q "SELECT sum(folds) || ' folds, errors: ' || count(last_error) FROM brent_mdm.indicator_status()")"
+check "the fold worker folded during the run, without an error" "true 0" \
+  "$(q "SELECT (sum(folds) > 0) || ' ' || count(last_error) FROM brent_mdm.indicator_status()")"
 check "after the run, verify_indicator() = 0 for every indicator" "$zero" "$(q "$verify_all")"
 check "after the run, every indicator equals an independent GROUP BY" "$zero" "$(q "$differ_all")"
 echo "# $(q "SELECT (SELECT count(*) FROM brent_mdm_rollup.c_rows) || ' c_rows groups, ' || (SELECT count(*) FROM brent_mdm_rollup.c_rows_delta) || ' of its deltas pending'")"
@@ -265,5 +271,53 @@ check "TRUNCATE at REPEATABLE READ empties the indicators, rows committed after 
   "0 0 0 c_avg=0 c_dist=0 c_max=0 c_min=0 c_rows=0 c_sum=0 p_dist=0 p_sum=0" \
   "$(q "SELECT (SELECT count(*) FROM ev) || ' ' || (SELECT count(*) FROM brent_mdm_rollup.c_rows) || ' ' || (SELECT count(*) FROM brent_mdm_rollup.c_dist) || ' ' || ($verify_all)")"
 
+# ---- the fold worker: it awaits the writer whose deltas crossed the threshold ----
+# (a table of its own with one indicator: one worker at a time)
+psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "ALTER DATABASE $db SET brent_mdm.rollup_fold_threshold = 50" \
+  -c "CREATE TABLE fw (id integer PRIMARY KEY, ward integer, day date)" \
+  -c "SELECT brent_mdm.define_indicator('f_rows', 'fw', 'count(*)', '{ward}', 'day', 'day')" >/dev/null
+folds_of() { q "SELECT folds FROM brent_mdm.indicator_status() WHERE name = '$1'"; }
+sess_open fw "$db"
+sess_send fw "BEGIN;
+INSERT INTO fw SELECT g, g % 20, date '2025-01-01' + g FROM generate_series(1, 200) g;
+SELECT 'written', pg_backend_pid();"
+fwpid=$(await_line fw written | cut -d'|' -f2)
+worker_waits="SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE a.backend_type = 'brent_mdm rollup fold' AND l.locktype = 'transactionid'
+                  AND NOT l.granted AND l.transactionid = (SELECT backend_xid FROM pg_stat_activity WHERE pid = ${fwpid:-0}))"
+await "a fold worker waiting for the writer's transaction" "$worker_waits"
+check "past the threshold, a fold worker starts and waits on the writer's transaction lock (nothing folded yet)" \
+  "t 0" "$(q "$worker_waits") $(folds_of f_rows)"
+sess_send fw "COMMIT;
+SELECT 'committed', 1;"
+await_line fw committed >/dev/null
+await "the fold worker's fold of f_rows" "SELECT folds = 1 AND NOT folding FROM brent_mdm.indicator_status() WHERE name = 'f_rows'"
+check "once the writer commits, the worker folds its deltas (none left, 200 folded) and the indicator is exact" \
+  "0 200 0" "$(q "SELECT count(*) FROM brent_mdm_rollup.f_rows_delta") $(q "SELECT last_folded FROM brent_mdm.indicator_status() WHERE name = 'f_rows'") $(q "SELECT brent_mdm.verify_indicator('f_rows')")"
+check "the worker vacuumed the delta table (empty on disk)" "0" \
+  "$(q "SELECT pg_relation_size('brent_mdm_rollup.f_rows_delta')")"
+sess_close fw
+
+# ---- writers and readers never wait for a fold: one held on the folded table's lock ----
+sess_open holder "$db"
+sess_send holder "BEGIN;
+LOCK TABLE brent_mdm_rollup.f_rows_base IN EXCLUSIVE MODE;
+SELECT 'locked', 1;"
+await_line holder locked >/dev/null
+psql -X -q -d "$db" -c "INSERT INTO fw SELECT g, g % 20, date '2025-06-01' + g FROM generate_series(1001, 1200) g" >/dev/null
+fold_blocked="SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+               WHERE a.backend_type = 'brent_mdm rollup fold' AND NOT l.granted
+                 AND l.relation = 'brent_mdm_rollup.f_rows_base'::regclass)"
+await "the fold worker waiting for the folded table" "$fold_blocked"
+check "a fold worker is held on the folded table's lock" "t" "$(q "$fold_blocked")"
+check "meanwhile a writer writes and a reader reads, neither waiting (lock_timeout 10 s)" "200" \
+  "$(psql -X -Atq -d "$db" -c "SET lock_timeout = '10s'" \
+       -c "INSERT INTO fw SELECT g, 21, date '2025-09-01' FROM generate_series(2001, 2200) g" \
+       -c "SELECT value FROM brent_mdm_rollup.f_rows WHERE ward = 21 AND period = '2025-09-01'" 2>&1 | tail -1)"
+sess_send holder "COMMIT;"
+await "the held fold to end" "SELECT folds = 2 AND NOT folding FROM brent_mdm.indicator_status() WHERE name = 'f_rows'"
+check "released, the fold ends, no error, and the indicator is exact" "0 0" \
+  "$(q "SELECT count(last_error) FROM brent_mdm.indicator_status()") $(q "SELECT brent_mdm.verify_indicator('f_rows')")"
+sess_close holder
 dropdb "$db" 2>/dev/null
 exit $fail

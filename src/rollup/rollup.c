@@ -72,6 +72,7 @@
 #include "utils/tuplestore.h"
 
 #include "policy/policy.h"
+#include "rollup/rollup.h"
 
 /* ---- grains ---- */
 
@@ -886,9 +887,9 @@ add_to_sum(CaptureInfo *info, GroupDelta *g, Datum v, int sign, MemoryContext ta
 
 static TupleHashTable
 capture_hash(TupleDesc desc, int ncols, AttrNumber *cols, Oid *eqfuncs, FmgrInfo *hashfns,
-			 Oid *colls, Size entry, MemoryContext tablecxt, MemoryContext tempcxt)
+			 Oid *colls, long nbuckets, Size entry, MemoryContext tablecxt, MemoryContext tempcxt)
 {
-	return BuildTupleHashTableExt(NULL, desc, ncols, cols, eqfuncs, hashfns, colls, 64, entry,
+	return BuildTupleHashTableExt(NULL, desc, ncols, cols, eqfuncs, hashfns, colls, nbuckets, entry,
 								  tablecxt, tablecxt, tempcxt, false);
 }
 
@@ -1120,14 +1121,14 @@ capture_write(CaptureInfo *info, TupleHashTable groups, TupleHashTable vals)
 }
 
 /*
- * Adds up rows by group, with sign -1 those of `minus` (or, with minus_rel,
- * the relation's own rows: a partition being truncated) and +1 those of
- * `plus`, and appends the deltas: the work of a capture and of a partition's
- * TRUNCATE.
+ * Adds up rows by group, with sign -1 those of `minus`, +1 those of `plus`,
+ * and rel_sign (when not 0) every row of the relation (a partition being
+ * truncated, attached, detached or dropped), and appends the deltas: the
+ * work of a capture and of a partition's change.
  */
 static void
-capture_apply(CaptureInfo *info, Relation rel, Tuplestorestate *minus, bool minus_rel,
-			  Tuplestorestate *plus)
+capture_apply(CaptureInfo *info, Relation rel, Tuplestorestate *minus, Tuplestorestate *plus,
+			  int rel_sign)
 {
 	MemoryContext cxt,
 				rowcxt,
@@ -1135,22 +1136,35 @@ capture_apply(CaptureInfo *info, Relation rel, Tuplestorestate *minus, bool minu
 	TupleHashTable groups,
 				vals = NULL;
 	ExprContext *econtext;
+	int64		nrows;
+	long		nbuckets;
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "brent_mdm rollup capture",
 								ALLOCSET_DEFAULT_SIZES);
 	rowcxt = AllocSetContextCreate(cxt, "brent_mdm rollup row", ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	econtext = CreateStandaloneExprContext();
+
+	/*
+	 * Room for as many groups as rows, up to a bound (growing the table as
+	 * it fills rehashes every entry, several times for a big statement).
+	 */
+	nrows = (minus ? tuplestore_tuple_count(minus) : 0) +
+		(plus ? tuplestore_tuple_count(plus) : 0) +
+		(rel_sign != 0 ? (int64) Max(rel->rd_rel->reltuples, 0) : 0);
+	nbuckets = (long) Min(Max(nrows, 64), 65536);
 	groups = capture_hash(info->gdesc, info->ndims + 2, info->gcols, info->geqfuncs, info->ghashfns,
-						  info->gcolls, sizeof(GroupDelta), cxt, rowcxt);
+						  info->gcolls, nbuckets, sizeof(GroupDelta), cxt, rowcxt);
 	if (kind_has_values(info->kind))
 		vals = capture_hash(info->vdesc, info->ndims + 2, info->vcols, info->veqfuncs, info->vhashfns,
-							info->vcolls, sizeof(int64), cxt, rowcxt);
-	if (minus != NULL || minus_rel)
+							info->vcolls, nbuckets, sizeof(int64), cxt, rowcxt);
+	if (minus != NULL)
 		capture_scan(info, rel, minus, -1, groups, vals, cxt, rowcxt, econtext);
 	if (plus != NULL)
 		capture_scan(info, rel, plus, +1, groups, vals, cxt, rowcxt, econtext);
-	(void) capture_write(info, groups, vals);
+	if (rel_sign != 0)
+		capture_scan(info, rel, NULL, rel_sign, groups, vals, cxt, rowcxt, econtext);
+	rollup_fold_note(info->delta_relid, capture_write(info, groups, vals));
 	FreeExprContext(econtext, true);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
@@ -1182,8 +1196,8 @@ rollup_capture(PG_FUNCTION_ARGS)
 
 	info = capture_info(td);
 	capture_apply(info, td->tg_relation,
-				  TRIGGER_FIRED_BY_INSERT(td->tg_event) ? NULL : td->tg_oldtable, false,
-				  TRIGGER_FIRED_BY_DELETE(td->tg_event) ? NULL : td->tg_newtable);
+				  TRIGGER_FIRED_BY_INSERT(td->tg_event) ? NULL : td->tg_oldtable,
+				  TRIGGER_FIRED_BY_DELETE(td->tg_event) ? NULL : td->tg_newtable, 0);
 	return PointerGetDatum(NULL);
 }
 
@@ -1264,6 +1278,66 @@ rollup_truncate(PG_FUNCTION_ARGS)
 	}
 	else if (td->tg_relation->rd_rel->relkind != RELKIND_PARTITIONED_TABLE)
 		/* (a partitioned partition holds no rows: its leaves' triggers count them) */
-		capture_apply(info, td->tg_relation, NULL, true, NULL);
+		capture_apply(info, td->tg_relation, NULL, NULL, -1);
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * Appends sign x every row of rel (a leaf partition, locked ACCESS
+ * EXCLUSIVE by the caller) as deltas of the indicator whose capture trigger
+ * on rel is tg: a partition attached (+1), detached or dropped (-1).
+ */
+void
+rollup_relation_rows(Relation rel, Trigger *tg, int sign)
+{
+	TriggerData td;
+	CaptureInfo *info;
+
+	memset(&td, 0, sizeof(td));
+	td.type = T_TriggerData;
+	td.tg_event = TRIGGER_EVENT_TRUNCATE | TRIGGER_EVENT_BEFORE;
+	td.tg_relation = rel;
+	td.tg_trigger = tg;
+	info = capture_info(&td);
+	capture_apply(info, rel, NULL, NULL, sign);
+}
+
+/*
+ * The names of the indicators whose source is one of the relations
+ * `sources` (read below privileges: the catalogue is the extension's).
+ */
+List *
+rollup_indicators_on(List *sources)
+{
+	Oid			nsp = get_namespace_oid("brent_mdm", true);
+	Oid			catalog = OidIsValid(nsp) ? get_relname_relid("indicator", nsp) : InvalidOid;
+	List	   *names = NIL;
+	Relation	crel;
+	TupleDesc	desc;
+	Snapshot	snap;
+	TableScanDesc scan;
+	HeapTuple	tup;
+
+	if (!OidIsValid(catalog) || sources == NIL)
+		return NIL;
+	crel = table_open(catalog, AccessShareLock);
+	desc = RelationGetDescr(crel);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(crel, snap, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, 2, desc, &isnull);
+
+		CHECK_FOR_INTERRUPTS();
+		if (!isnull && list_member_oid(sources, DatumGetObjectId(d)))
+		{
+			d = heap_getattr(tup, 1, desc, &isnull);
+			names = lappend(names, TextDatumGetCString(d));
+		}
+	}
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(crel, AccessShareLock);
+	return names;
 }

@@ -157,8 +157,32 @@ COMMENT ON FUNCTION brent_mdm.indicator_sql(brent_mdm.indicator, text, text, int
   'Internal: the SQL recomputing an indicator''s folded rows, value counts or measure from a relation';
 REVOKE ALL ON FUNCTION brent_mdm.indicator_sql(brent_mdm.indicator, text, text, integer) FROM PUBLIC;
 
--- (re)creates the capture triggers on the source and each of its partitions
-CREATE FUNCTION brent_mdm.indicator_attach(ind brent_mdm.indicator) RETURNS void
+-- drops the capture triggers from the source (or from the partition `part`) and its partitions
+CREATE FUNCTION brent_mdm.indicator_detach(ind brent_mdm.indicator, part regclass DEFAULT NULL) RETURNS void
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
+DECLARE
+  rel regclass;
+  t text;
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_class WHERE oid = coalesce(part, ind.source)) THEN
+    RETURN;
+  END IF;
+  FOR rel IN SELECT t.relid FROM pg_partition_tree(coalesce(part, ind.source)) t
+             UNION ALL SELECT coalesce(part, ind.source)
+                        WHERE NOT EXISTS (SELECT FROM pg_partition_tree(coalesce(part, ind.source))) LOOP
+    FOREACH t IN ARRAY ARRAY['_ins', '_upd', '_del', '_trunc'] LOOP
+      EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'brent_mdm_rollup_' || ind.name || t, rel);
+    END LOOP;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION brent_mdm.indicator_detach(brent_mdm.indicator, regclass) IS
+  'Internal: drops an indicator''s capture triggers from its source, or from one partition, and the partitions below';
+REVOKE ALL ON FUNCTION brent_mdm.indicator_detach(brent_mdm.indicator, regclass) FROM PUBLIC;
+
+-- (re)creates the capture triggers on the source (or on the partition `part`) and each
+-- partition below
+CREATE FUNCTION brent_mdm.indicator_attach(ind brent_mdm.indicator, part regclass DEFAULT NULL) RETURNS void
   LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
 DECLARE
   args text;
@@ -173,14 +197,12 @@ BEGIN
                  CASE WHEN ind.aggregate IN ('count_distinct', 'min', 'max') THEN ind.name || '_vdelta' ELSE '' END)
           || coalesce((SELECT string_agg(', ' || quote_literal(d), '' ORDER BY o)
                          FROM unnest(ind.dimensions) WITH ORDINALITY u(d, o)), '');
+  PERFORM brent_mdm.indicator_detach(ind, part);
   FOR rel, is_root IN
-      SELECT t.relid, t.level = 0 FROM pg_partition_tree(ind.source) t
-      UNION ALL SELECT ind.source, true WHERE NOT EXISTS (SELECT FROM pg_partition_tree(ind.source))
+      SELECT t.relid, t.relid = ind.source FROM pg_partition_tree(coalesce(part, ind.source)) t
+      UNION ALL SELECT coalesce(part, ind.source), part IS NULL
+                 WHERE NOT EXISTS (SELECT FROM pg_partition_tree(coalesce(part, ind.source)))
   LOOP
-    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', tg || '_ins', rel);
-    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', tg || '_upd', rel);
-    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', tg || '_del', rel);
-    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', tg || '_trunc', rel);
     EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS brent_mdm_new '
                    'FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.rollup_capture(%s)', tg || '_ins', rel, args);
     EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s REFERENCING OLD TABLE AS brent_mdm_old NEW TABLE AS brent_mdm_new '
@@ -193,9 +215,9 @@ BEGIN
   END LOOP;
 END
 $$;
-COMMENT ON FUNCTION brent_mdm.indicator_attach(brent_mdm.indicator) IS
-  'Internal: (re)creates an indicator''s capture triggers on its source and every partition';
-REVOKE ALL ON FUNCTION brent_mdm.indicator_attach(brent_mdm.indicator) FROM PUBLIC;
+COMMENT ON FUNCTION brent_mdm.indicator_attach(brent_mdm.indicator, regclass) IS
+  'Internal: (re)creates an indicator''s capture triggers on its source, or on one partition, and every partition below';
+REVOKE ALL ON FUNCTION brent_mdm.indicator_attach(brent_mdm.indicator, regclass) FROM PUBLIC;
 
 -- TRUNCATE of the source: the indicator is emptied; of one partition, its rows
 -- are taken away as negative deltas (C, below the rollup tables' privileges and
@@ -205,6 +227,20 @@ CREATE FUNCTION brent_mdm.rollup_truncate() RETURNS trigger
 COMMENT ON FUNCTION brent_mdm.rollup_truncate() IS
   'Internal: TRUNCATE of an indicator''s source empties the indicator; of one partition, takes its rows away';
 REVOKE ALL ON FUNCTION brent_mdm.rollup_truncate() FROM PUBLIC;
+
+-- Partitions joining or leaving a source (CREATE TABLE ... PARTITION OF, ATTACH, DETACH,
+-- DROP TABLE): triggers made or dropped, rows counted in or out (C: see partition.c)
+CREATE FUNCTION brent_mdm.rollup_partition_ddl() RETURNS event_trigger
+  LANGUAGE c AS 'MODULE_PATHNAME', 'rollup_partition_ddl';
+COMMENT ON FUNCTION brent_mdm.rollup_partition_ddl() IS
+  'Event trigger: keeps indicators exact when partitions of their source are created, attached, detached or dropped';
+REVOKE ALL ON FUNCTION brent_mdm.rollup_partition_ddl() FROM PUBLIC;
+CREATE EVENT TRIGGER brent_mdm_rollup_partitions_leave ON ddl_command_start
+  WHEN TAG IN ('ALTER TABLE', 'DROP TABLE')
+  EXECUTE FUNCTION brent_mdm.rollup_partition_ddl();
+CREATE EVENT TRIGGER brent_mdm_rollup_partitions_join ON ddl_command_end
+  WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE')
+  EXECUTE FUNCTION brent_mdm.rollup_partition_ddl();
 
 CREATE FUNCTION brent_mdm.define_indicator(name text, source regclass, measure text, dimensions text[],
                                            period_column name, grain text,
@@ -484,6 +520,36 @@ COMMENT ON FUNCTION brent_mdm.fold_indicator(text) IS
   'Folds an indicator''s committed deltas into its folded table; returns the number of delta rows folded';
 REVOKE ALL ON FUNCTION brent_mdm.fold_indicator(text) FROM PUBLIC;
 
+-- folds made by the background worker (fold.c): counts in shared memory, this database's
+CREATE FUNCTION brent_mdm.indicator_fold_state(OUT delta regclass, OUT pending bigint,
+                                               OUT folding boolean, OUT worker_pid integer,
+                                               OUT folds bigint, OUT last_folded bigint,
+                                               OUT last_fold timestamptz, OUT last_error text)
+  RETURNS SETOF record
+  LANGUAGE c VOLATILE STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'rollup_fold_state';
+COMMENT ON FUNCTION brent_mdm.indicator_fold_state() IS
+  'Internal: the fold worker''s shared counts per delta table of this database (empty unless brent_mdm is preloaded)';
+REVOKE ALL ON FUNCTION brent_mdm.indicator_fold_state() FROM PUBLIC;
+
+CREATE FUNCTION brent_mdm.indicator_status(OUT name text, OUT source regclass,
+                                           OUT pending_deltas bigint, OUT folding boolean,
+                                           OUT worker_pid integer, OUT folds bigint,
+                                           OUT last_folded bigint, OUT last_fold timestamptz,
+                                           OUT last_error text, OUT fold_threshold integer)
+  RETURNS SETOF record
+  LANGUAGE sql VOLATILE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
+  SELECT i.name, i.source, coalesce(f.pending, 0), coalesce(f.folding, false), f.worker_pid,
+         coalesce(f.folds, 0), f.last_folded, f.last_fold, f.last_error,
+         current_setting('brent_mdm.rollup_fold_threshold')::integer
+    FROM brent_mdm.indicator i
+    LEFT JOIN brent_mdm.indicator_fold_state() f
+      ON f.delta = to_regclass(format('brent_mdm_rollup.%I', i.name || '_delta'))
+   ORDER BY i.name
+$$;
+COMMENT ON FUNCTION brent_mdm.indicator_status() IS
+  'Indicators and their folding: delta rows appended since the last fold began (counted in shared memory, from 0 after a restart), whether a fold worker runs, folds made by it, the last one''s rows, time and error';
+REVOKE ALL ON FUNCTION brent_mdm.indicator_status() FROM PUBLIC;
+
 CREATE FUNCTION brent_mdm.verify_indicator(name text) RETURNS bigint
   LANGUAGE plpgsql STABLE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -544,18 +610,9 @@ CREATE FUNCTION brent_mdm.drop_indicator(name text) RETURNS void
   LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
 DECLARE
   ind brent_mdm.indicator := brent_mdm.indicator_get(name);
-  rel regclass;
-  tg text := 'brent_mdm_rollup_' || ind.name;
   t text;
 BEGIN
-  IF EXISTS (SELECT FROM pg_class WHERE oid = ind.source) THEN
-    FOR rel IN SELECT t.relid FROM pg_partition_tree(ind.source) t
-               UNION ALL SELECT ind.source WHERE NOT EXISTS (SELECT FROM pg_partition_tree(ind.source)) LOOP
-      FOREACH t IN ARRAY ARRAY['_ins', '_upd', '_del', '_trunc'] LOOP
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', tg || t, rel);
-      END LOOP;
-    END LOOP;
-  END IF;
+  PERFORM brent_mdm.indicator_detach(ind);
   EXECUTE format('DROP VIEW IF EXISTS brent_mdm_rollup.%I', ind.name);
   FOREACH t IN ARRAY ARRAY['_base', '_delta', '_vbase', '_vdelta'] LOOP
     EXECUTE format('DROP TABLE IF EXISTS brent_mdm_rollup.%I', ind.name || t);

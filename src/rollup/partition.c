@@ -1,0 +1,238 @@
+/*
+ * partition.c
+ *		Partitions that join or leave an indicator's source: an event trigger
+ *		(brent_mdm_rollup_partitions) keeps the indicators exact.
+ *
+ *   CREATE TABLE ... PARTITION OF      (end)   capture triggers on the new table
+ *   ALTER TABLE ... ATTACH PARTITION   (end)   capture triggers on the partition and
+ *                                              the partitions below it, and its rows
+ *                                              added as deltas
+ *   ALTER TABLE ... DETACH PARTITION   (start) its rows taken away as deltas, its
+ *                                              capture triggers dropped
+ *   DROP TABLE of a partition          (start) its rows taken away as deltas
+ *   DETACH PARTITION ... CONCURRENTLY  (start) refused (it commits half-way: an
+ *                                              indicator would be wrong in between)
+ *
+ * At the start of a DETACH or DROP the tables are locked first as the
+ * command itself will lock them (the parent, then the partition, ACCESS
+ * EXCLUSIVE), so that no write slips in between the count and the command
+ * (for a user whom the command's permission check will let through only);
+ * a command that then fails rolls the deltas back with it.  At the end of an ATTACH the command holds the partition ACCESS
+ * EXCLUSIVE.  The triggers are made and dropped by the extension's own SQL
+ * (indicator_attach / indicator_detach, from the catalogue, no user text) as
+ * the bootstrap superuser: the user running the DDL needs no privilege on
+ * the indicator.
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "commands/event_trigger.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "utils/acl.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "rollup/rollup.h"
+
+/* the indicators over rel: those whose source is rel or one of its ancestors */
+static List *
+indicators_over(Oid relid)
+{
+	List	   *sources = list_make1_oid(relid);
+
+	if (get_rel_relispartition(relid))
+		sources = list_concat(sources, get_partition_ancestors(relid));
+	return rollup_indicators_on(sources);
+}
+
+/* runs the extension's indicator_attach or indicator_detach(ind, part) as the bootstrap superuser */
+static void
+triggers_call(const char *func, const char *indicator, Oid only)
+{
+	Oid			save_userid;
+	int			save_sec;
+	Datum		argv[2] = {CStringGetTextDatum(indicator), ObjectIdGetDatum(only)};
+	Oid			argt[2] = {TEXTOID, REGCLASSOID};
+	char	   *sql = psprintf("SELECT brent_mdm.%s(i, $2) FROM brent_mdm.indicator i WHERE i.name = $1", func);
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	SPI_connect();
+	if (SPI_execute_with_args(sql, 2, argt, argv, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "brent_mdm: %s of indicator %s failed", func, indicator);
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec);
+	CommandCounterIncrement();
+}
+
+/* sign x the rows of every leaf below (and including) relid, for one indicator */
+static void
+add_rows(const char *indicator, Oid relid, int sign)
+{
+	char	   *tgname = psprintf("brent_mdm_rollup_%s_trunc", indicator);
+	List	   *rels = find_all_inheritors(relid, AccessExclusiveLock, NULL);
+	ListCell   *lc;
+
+	foreach(lc, rels)
+	{
+		Relation	rel = table_open(lfirst_oid(lc), NoLock);
+		TriggerDesc *td = rel->trigdesc;
+		Trigger    *tg = NULL;
+
+		CHECK_FOR_INTERRUPTS();
+		if (rel->rd_rel->relkind == RELKIND_RELATION && td != NULL)
+			for (int i = 0; i < td->numtriggers; i++)
+				if (strcmp(td->triggers[i].tgname, tgname) == 0)
+					tg = &td->triggers[i];
+		if (tg != NULL)
+			rollup_relation_rows(rel, tg, sign);
+		else if (rel->rd_rel->relkind == RELKIND_RELATION)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("partition %s has no capture trigger of indicator %s",
+							RelationGetRelationName(rel), indicator),
+					 errdetail("Its rows cannot be counted in or out of the indicator."),
+					 errhint("Run brent_mdm.rebuild_indicator('%s') (it re-creates the triggers and recomputes), then retry.",
+							 indicator)));
+		table_close(rel, NoLock);
+	}
+}
+
+/* a partition (sub-tree) joined parent: triggers, then its rows (end of the command) */
+static void
+partition_joined(Oid parent, Oid part, bool has_rows)
+{
+	ListCell   *lc;
+
+	foreach(lc, indicators_over(parent))
+	{
+		const char *name = lfirst(lc);
+
+		triggers_call("indicator_attach", name, part);
+		if (has_rows)
+			add_rows(name, part, +1);
+	}
+}
+
+/*
+ * A partition (sub-tree) is about to leave: its rows taken away (start of
+ * the command).  Only for a user the command's own permission check will let
+ * through (the parent's owner for DETACH, the partition's or its schema's
+ * for DROP): another would lock the tables before being refused.
+ */
+static void
+partition_leaving(Oid parent, Oid part, bool drop_triggers)
+{
+	List	   *names;
+	ListCell   *lc;
+	bool		allowed;
+
+	if (drop_triggers)
+		allowed = pg_class_ownercheck(parent, GetUserId());
+	else
+		allowed = pg_class_ownercheck(part, GetUserId()) ||
+			pg_namespace_ownercheck(get_rel_namespace(part), GetUserId());
+	if (!allowed)
+		return;					/* the command reports it */
+	names = indicators_over(parent);
+	if (names == NIL)
+		return;
+	/* as the command will lock them: the parent first */
+	LockRelationOid(parent, AccessExclusiveLock);
+	LockRelationOid(part, AccessExclusiveLock);
+	foreach(lc, names)
+	{
+		const char *name = lfirst(lc);
+
+		add_rows(name, part, -1);
+		if (drop_triggers)
+			triggers_call("indicator_detach", name, part);
+	}
+}
+
+PG_FUNCTION_INFO_V1(rollup_partition_ddl);
+Datum
+rollup_partition_ddl(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+	Node	   *pt;
+	bool		start;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("rollup_partition_ddl must be called as an event trigger")));
+	trigdata = (EventTriggerData *) fcinfo->context;
+	pt = trigdata->parsetree;
+	start = strcmp(trigdata->event, "ddl_command_start") == 0;
+
+	if (IsA(pt, AlterTableStmt))
+	{
+		AlterTableStmt *stmt = (AlterTableStmt *) pt;
+		ListCell   *lc;
+
+		foreach(lc, stmt->cmds)
+		{
+			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+			PartitionCmd *pc;
+			Oid			parent;
+			Oid			part;
+
+			if (cmd->subtype != AT_AttachPartition && cmd->subtype != AT_DetachPartition)
+				continue;
+			pc = (PartitionCmd *) cmd->def;
+			parent = RangeVarGetRelid(stmt->relation, NoLock, true);
+			part = RangeVarGetRelid(pc->name, NoLock, true);
+			if (!OidIsValid(parent) || !OidIsValid(part))
+				continue;		/* the command reports it */
+			if (cmd->subtype == AT_AttachPartition && !start)
+				partition_joined(parent, part, true);
+			else if (cmd->subtype == AT_DetachPartition && start)
+			{
+				if (!get_rel_relispartition(part) || get_partition_parent(part, true) != parent)
+					continue;	/* not a partition of it: the command reports it */
+				if (pc->concurrent && indicators_over(parent) != NIL)
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("cannot detach partition %s concurrently: indicators are defined over %s",
+									get_rel_name(part), get_rel_name(parent)),
+							 errdetail("A concurrent detach commits half-way; the indicators would count the partition's rows wrongly in between."),
+							 errhint("Detach it without CONCURRENTLY (its rows are then taken out of the indicators), or drop the indicators first.")));
+				partition_leaving(parent, part, true);
+			}
+		}
+	}
+	else if (IsA(pt, CreateStmt) && !start && ((CreateStmt *) pt)->partbound != NULL)
+	{
+		CreateStmt *stmt = (CreateStmt *) pt;
+		Oid			part = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+		if (OidIsValid(part) && get_rel_relispartition(part))
+			partition_joined(get_partition_parent(part, true), part, false);
+	}
+	else if (IsA(pt, DropStmt) && start && ((DropStmt *) pt)->removeType == OBJECT_TABLE)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((DropStmt *) pt)->objects)
+		{
+			RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
+			Oid			part = RangeVarGetRelid(rv, NoLock, true);
+
+			if (OidIsValid(part) && get_rel_relispartition(part))
+				partition_leaving(get_partition_parent(part, true), part, false);
+		}
+	}
+	PG_RETURN_VOID();
+}
