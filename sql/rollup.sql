@@ -294,6 +294,23 @@ RESET ROLE;
 SELECT * FROM ro_part_check();
 SELECT count(*) AS capture_triggers_on_2025 FROM pg_trigger WHERE tgrelid = 'ro_part_2025'::regclass;
 SELECT sum(amount) FILTER (WHERE id = 960) AS detached_row_back, count(*) AS rows FROM ro_part;
+-- the partition's owner with an operator of its own first in its search_path: the
+-- extension's queries run for the DDL do not pick it (they would run it as a superuser)
+SET ROLE ro_parts;
+CREATE TABLE ro_seen (who text);
+CREATE FUNCTION ro_eq(a text, b text) RETURNS boolean LANGUAGE plpgsql AS
+  $$ BEGIN INSERT INTO public.ro_seen VALUES (current_user); RETURN a OPERATOR(pg_catalog.=) b; END $$;
+CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = ro_eq);
+SET search_path = public, pg_catalog;
+CREATE TABLE ro_part_2026 PARTITION OF ro_part FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+ALTER TABLE ro_part DETACH PARTITION ro_part_2026;
+DROP TABLE ro_part_2026;
+RESET search_path;
+RESET ROLE;
+SELECT count(*) FILTER (WHERE who <> 'ro_parts') AS ran_as_another_role FROM ro_seen;
+DROP OPERATOR public.= (text, text);
+DROP FUNCTION ro_eq;
+DROP TABLE ro_seen;
 REVOKE CREATE ON SCHEMA public FROM ro_parts;
 TRUNCATE ro_part;
 SELECT * FROM ro_part_check();
