@@ -85,6 +85,17 @@ extern void policy_guard_init(void);
 
 /* audit.c */
 extern bool policy_preloaded;
+
+/* subject.c: extension SQL (no user text) as the bootstrap superuser, search_path pinned */
+typedef struct AsOwner
+{
+	Oid			save_user;
+	int			save_sec;
+	int			nest;
+} AsOwner;
+extern void as_owner_begin(AsOwner *s);
+extern void as_owner_end(AsOwner *s);
+
 extern void policy_init(void);
 extern void policy_audit_event(const char *action, const char *dpia, const char *detail);
 extern void policy_audit_event_clients(const char *action, const char *dpia, const char *detail,

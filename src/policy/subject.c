@@ -98,18 +98,12 @@ policy_subject_invalidate(Oid relid)
 }
 
 /*
- * Runs fn as the bootstrap superuser, in a security-restricted operation,
- * with search_path pg_catalog (the user's identity and settings come back on
- * return and on error, by transaction abort).
+ * As the bootstrap superuser, in a security-restricted operation, with
+ * search_path pg_catalog (the user's identity and settings come back on
+ * as_owner_end and on error, by transaction abort).  Also used by the
+ * rollups' partition event trigger (src/rollup/partition.c).
  */
-typedef struct AsOwner
-{
-	Oid			save_user;
-	int			save_sec;
-	int			nest;
-} AsOwner;
-
-static void
+void
 as_owner_begin(AsOwner *s)
 {
 	GetUserIdAndSecContext(&s->save_user, &s->save_sec);
@@ -120,7 +114,7 @@ as_owner_begin(AsOwner *s)
 							 GUC_ACTION_SAVE, true, 0, false);
 }
 
-static void
+void
 as_owner_end(AsOwner *s)
 {
 	AtEOXact_GUC(true, s->nest);

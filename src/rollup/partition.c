@@ -40,10 +40,10 @@
 #include "utils/acl.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "policy/policy.h"
 #include "rollup/rollup.h"
 
 /* the indicators over rel: those whose source is rel or one of its ancestors */
@@ -61,26 +61,18 @@ indicators_over(Oid relid)
 static void
 triggers_call(const char *func, const char *indicator, Oid only)
 {
-	Oid			save_userid;
-	int			save_sec;
+	AsOwner		as;
 	Datum		argv[2] = {CStringGetTextDatum(indicator), ObjectIdGetDatum(only)};
 	Oid			argt[2] = {TEXTOID, REGCLASSOID};
 	char	   *sql = psprintf("SELECT brent_mdm.%s(i, $2) FROM brent_mdm.indicator i WHERE i.name = $1", func);
 
-	int			nest;
-
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	/* the user's search_path must not pick the operators of this query */
-	nest = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	as_owner_begin(&as);
 	SPI_connect();
 	if (SPI_execute_with_args(sql, 2, argt, argv, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "brent_mdm: %s of indicator %s failed", func, indicator);
 	SPI_finish();
-	AtEOXact_GUC(true, nest);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	as_owner_end(&as);
 	CommandCounterIncrement();
 }
 
