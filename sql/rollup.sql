@@ -379,6 +379,33 @@ SELECT brent_mdm.verify_indicator('all_rows') AS all_rows_differences,
        (SELECT count(*) FROM brent_mdm_rollup.all_rows) > 0 AS all_rows_kept;
 DROP TABLE ro_forged;
 
+-- who may: a member of brent_mdm_indicator_admin defines, folds, verifies, rebuilds and
+-- drops indicators over its own table; another role may not; a table with an indicator
+-- cannot be protected by the DPIA policy (the rollup would go on showing its aggregates)
+CREATE ROLE ro_admin IN ROLE brent_mdm_indicator_admin;
+CREATE ROLE ro_nobody;
+GRANT CREATE ON SCHEMA public TO ro_admin, ro_nobody;
+SET ROLE ro_admin;
+CREATE TABLE ro_admins (id integer PRIMARY KEY, ward text, day date);
+INSERT INTO ro_admins SELECT g, 'w' || g % 3, date '2024-01-01' + g FROM generate_series(1, 50) g;
+SELECT brent_mdm.define_indicator('admin_rows', 'ro_admins', 'count(*)', '{ward}', 'day', 'month');
+INSERT INTO ro_admins SELECT g, 'w' || g % 4, date '2024-03-01' + g FROM generate_series(51, 80) g;
+SELECT brent_mdm.fold_indicator('admin_rows') > 0 AS folded, brent_mdm.verify_indicator('admin_rows') AS differ,
+       brent_mdm.rebuild_indicator('admin_rows') AS groups;
+SELECT name, pending_deltas, folding FROM brent_mdm.indicator_status() WHERE name = 'admin_rows';
+SET ROLE ro_nobody;
+CREATE TABLE ro_nobodys (id integer, ward text);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('nobody_rows', 'ro_nobodys', 'count(*)', '{ward}', NULL, NULL)$$);
+SELECT ro_try($$SELECT brent_mdm.fold_indicator('admin_rows')$$);
+RESET ROLE;
+SELECT ro_try($$SELECT brent_mdm.protect('ro_admins')$$);
+SET ROLE ro_admin;
+SELECT brent_mdm.drop_indicator('admin_rows');
+RESET ROLE;
+DROP TABLE ro_admins, ro_nobodys;
+REVOKE CREATE ON SCHEMA public FROM ro_admin, ro_nobody;
+DROP ROLE ro_admin, ro_nobody;
+
 -- drop: triggers, view, tables and the catalogue row go; the source is left as it was
 SELECT count(*) AS dropped FROM brent_mdm.indicator i, LATERAL brent_mdm.drop_indicator(i.name);
 SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgname LIKE 'brent_mdm_rollup%';

@@ -39,7 +39,7 @@ await_line() {
   return 1
 }
 
-echo "1..23"
+echo "1..24"
 n=0; fail=0
 check() { n=$((n+1)); if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (expected '$2', got '$3')"; fail=1; fi; }
 
@@ -273,7 +273,10 @@ check "TRUNCATE at REPEATABLE READ empties the indicators, rows committed after 
 
 # ---- the fold worker: it awaits the writer whose deltas crossed the threshold ----
 # (a table of its own with one indicator: one worker at a time)
+# defined by a member of brent_mdm_indicator_admin, not a superuser: the worker folds as it
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "ALTER DATABASE $db SET brent_mdm.rollup_fold_threshold = 50" \
+  -c "DROP ROLE IF EXISTS rollup_fw_admin" -c "CREATE ROLE rollup_fw_admin IN ROLE brent_mdm_indicator_admin" \
+  -c "GRANT CREATE ON SCHEMA public TO rollup_fw_admin" -c "SET ROLE rollup_fw_admin" \
   -c "CREATE TABLE fw (id integer PRIMARY KEY, ward integer, day date)" \
   -c "SELECT brent_mdm.define_indicator('f_rows', 'fw', 'count(*)', '{ward}', 'day', 'day')" >/dev/null
 folds_of() { q "SELECT folds FROM brent_mdm.indicator_status() WHERE name = '$1'"; }
@@ -319,5 +322,8 @@ await "the held fold to end" "SELECT folds = 2 AND NOT folding FROM brent_mdm.in
 check "released, the fold ends, no error, and the indicator is exact" "0 0" \
   "$(q "SELECT count(last_error) FROM brent_mdm.indicator_status()") $(q "SELECT brent_mdm.verify_indicator('f_rows')")"
 sess_close holder
+check "the folded table belongs to the indicator's definer, a member of brent_mdm_indicator_admin" "rollup_fw_admin" \
+  "$(q "SELECT tableowner FROM pg_tables WHERE schemaname = 'brent_mdm_rollup' AND tablename = 'f_rows_base'")"
 dropdb "$db" 2>/dev/null
+psql -X -q -d postgres -c "DROP ROLE rollup_fw_admin" >/dev/null
 exit $fail

@@ -648,6 +648,18 @@ BEGIN
   IF c.relkind NOT IN ('r', 'p') THEN
     RAISE EXCEPTION '% is not a table', target USING ERRCODE = '42809';
   END IF;
+  -- an indicator rollup over it would go on showing aggregates of its rows outside any purpose
+  IF EXISTS (SELECT FROM brent_mdm.indicator i
+              WHERE i.source = target OR i.source IN (SELECT pg_partition_ancestors(target))
+                 OR i.source IN (SELECT relid FROM pg_partition_tree(target))) THEN
+    RAISE EXCEPTION 'cannot protect %: indicator rollups are defined over it', target
+      USING ERRCODE = '55000',
+      DETAIL = format('Indicators %s: their readers would see aggregates of its rows outside any purpose.',
+                      (SELECT string_agg(i.name, ', ' ORDER BY i.name) FROM brent_mdm.indicator i
+                        WHERE i.source = target OR i.source IN (SELECT pg_partition_ancestors(target))
+                           OR i.source IN (SELECT relid FROM pg_partition_tree(target)))),
+      HINT = 'Drop them first (brent_mdm.drop_indicator); publish figures from a protected table through disclosure control.';
+  END IF;
   index_table := target IN ('brent_mdm.client'::regclass, 'brent_mdm.client_record'::regclass);
   IF NOT index_table AND c.relnamespace IN ('pg_catalog'::regnamespace, 'brent_mdm'::regnamespace,
                         'information_schema'::regnamespace) THEN

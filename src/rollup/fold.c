@@ -441,12 +441,7 @@ rollup_fold_worker_main(Datum arg)
 		pgstat_report_activity(STATE_RUNNING, "brent_mdm: awaiting the writer of an indicator's deltas");
 		XactLockTableWait(req.xid, NULL, NULL, XLTW_None);
 	}
-	/* what is appended from now on counts towards the next fold */
-	LWLockAcquire(fold->lock, LW_SHARED);
-	e = fold_entry(&worker_key);
-	if (e)
-		pg_atomic_write_u64(&e->pending, 0);
-	LWLockRelease(fold->lock);
+	/* (fold_indicator sets the count back to 0: what is appended from then on is the next fold's) */
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "brent_mdm: folding an indicator's deltas");
 
@@ -546,4 +541,30 @@ rollup_fold_state(PG_FUNCTION_ARGS)
 	}
 	LWLockRelease(fold->lock);
 	return (Datum) 0;
+}
+
+/*
+ * brent_mdm.rollup_fold_reset(delta regclass) RETURNS void
+ *
+ * A fold begins (fold_indicator, by the worker or by hand): the deltas
+ * appended from now on count towards the next one.  Internal.
+ */
+PG_FUNCTION_INFO_V1(rollup_fold_reset);
+Datum
+rollup_fold_reset(PG_FUNCTION_ARGS)
+{
+	FoldKey		key;
+	FoldEntry  *e;
+
+	if (fold_hash == NULL)
+		PG_RETURN_VOID();
+	memset(&key, 0, sizeof(key));
+	key.dbid = MyDatabaseId;
+	key.relid = PG_GETARG_OID(0);
+	LWLockAcquire(fold->lock, LW_SHARED);
+	e = fold_entry(&key);
+	if (e)
+		pg_atomic_write_u64(&e->pending, 0);
+	LWLockRelease(fold->lock);
+	PG_RETURN_VOID();
 }

@@ -480,6 +480,12 @@ COMMENT ON FUNCTION brent_mdm.define_indicator(text, regclass, text, text[], nam
   'Defines an indicator kept current as its source is written: the view brent_mdm_rollup.<name> (dimensions, period, value)';
 REVOKE ALL ON FUNCTION brent_mdm.define_indicator(text, regclass, text, text[], name, text, text) FROM PUBLIC;
 
+CREATE FUNCTION brent_mdm.rollup_fold_reset(delta regclass) RETURNS void
+  LANGUAGE c VOLATILE STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'rollup_fold_reset';
+COMMENT ON FUNCTION brent_mdm.rollup_fold_reset(regclass) IS
+  'Internal: a fold begins; the fold worker''s count of an indicator''s deltas starts again';
+REVOKE ALL ON FUNCTION brent_mdm.rollup_fold_reset(regclass) FROM PUBLIC;
+
 CREATE FUNCTION brent_mdm.fold_indicator(name text) RETURNS bigint
   LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -492,6 +498,8 @@ BEGIN
   dl := brent_mdm.indicator_dim_list(ind.dimensions);
   -- folders take turns (writers and readers do not wait for this lock)
   EXECUTE format('LOCK TABLE brent_mdm_rollup.%I IN EXCLUSIVE MODE', ind.name || '_base');
+  -- the fold worker's count starts again from here
+  PERFORM brent_mdm.rollup_fold_reset(format('brent_mdm_rollup.%I', ind.name || '_delta')::regclass);
   -- one statement: the deltas it deletes are the deltas it adds
   EXECUTE format(
     'WITH d AS (DELETE FROM brent_mdm_rollup.%2$I RETURNING *),'
@@ -547,7 +555,7 @@ CREATE FUNCTION brent_mdm.indicator_status(OUT name text, OUT source regclass,
    ORDER BY i.name
 $$;
 COMMENT ON FUNCTION brent_mdm.indicator_status() IS
-  'Indicators and their folding: delta rows appended since the last fold began (counted in shared memory, from 0 after a restart), whether a fold worker runs, folds made by it, the last one''s rows, time and error';
+  'Indicators and their folding: delta rows appended since the last fold began (counted in shared memory, from 0 after a restart), whether a fold worker runs, folds made by the worker, the last one''s rows, time and error';
 REVOKE ALL ON FUNCTION brent_mdm.indicator_status() FROM PUBLIC;
 
 CREATE FUNCTION brent_mdm.verify_indicator(name text) RETURNS bigint
@@ -623,3 +631,35 @@ $$;
 COMMENT ON FUNCTION brent_mdm.drop_indicator(text) IS
   'Drops an indicator: its triggers on the source, its view and tables, its catalogue row';
 REVOKE ALL ON FUNCTION brent_mdm.drop_indicator(text) FROM PUBLIC;
+
+-- ---- who may define and keep indicators ----
+--
+-- Members of brent_mdm_indicator_admin (a group role, no login, made here if the cluster
+-- has none) may define, verify, rebuild, fold and drop indicators over tables they own (or
+-- hold TRIGGER on): the functions run as their caller, so this role holds what they use
+-- (the catalogue, the internal helpers, CREATE in brent_mdm_rollup).  The rollup tables
+-- belong to whoever defined them; the fold worker folds as that owner.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'brent_mdm_indicator_admin') THEN
+    CREATE ROLE brent_mdm_indicator_admin NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION
+      NOBYPASSRLS;
+    COMMENT ON ROLE brent_mdm_indicator_admin IS
+      'brent_mdm: may define and keep indicator rollups over tables its members own (grant it to the council''s data team)';
+  END IF;
+END $$;
+GRANT CREATE ON SCHEMA brent_mdm_rollup TO brent_mdm_indicator_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON brent_mdm.indicator TO brent_mdm_indicator_admin;
+-- which tables the DPIA policy protects (define_indicator refuses them): their names only
+GRANT SELECT (table_name, parent_table) ON brent_mdm.protected_table TO brent_mdm_indicator_admin;
+GRANT EXECUTE ON FUNCTION
+  brent_mdm.define_indicator(text, regclass, text, text[], name, text, text),
+  brent_mdm.verify_indicator(text), brent_mdm.rebuild_indicator(text),
+  brent_mdm.fold_indicator(text), brent_mdm.drop_indicator(text), brent_mdm.indicator_status(),
+  brent_mdm.indicator_measure(regclass, text), brent_mdm.rollup_groupable(regtype),
+  brent_mdm.rollup_capture(), brent_mdm.rollup_truncate(), brent_mdm.indicator_dim_list(name[]),
+  brent_mdm.indicator_get(text), brent_mdm.indicator_sql(brent_mdm.indicator, text, text, integer),
+  brent_mdm.indicator_attach(brent_mdm.indicator, regclass),
+  brent_mdm.indicator_detach(brent_mdm.indicator, regclass),
+  brent_mdm.rollup_fold_reset(regclass), brent_mdm.indicator_fold_state()
+  TO brent_mdm_indicator_admin;
