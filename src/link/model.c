@@ -984,7 +984,7 @@ dependence_share(const LinkModel *lm, int x, bool district, int y, int name, int
 		e[n++].record = i;
 	}
 	qsort(e, n, sizeof(DepEntry), dep_entry_cmp);
-	for (int g = 0; g < n;)
+	for (int g = 0, groups = 0; g < n; groups++)
 	{
 		int			end = g;
 		int			last;
@@ -1004,7 +1004,7 @@ dependence_share(const LinkModel *lm, int x, bool district, int y, int name, int
 				agree += same(&a->v[y], &b->v[y]);
 			}
 		g = end;
-		if ((g & 0xFFF) == 0)
+		if ((groups & 0x3FF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
 	pfree(e);
