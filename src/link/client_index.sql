@@ -205,12 +205,32 @@ CREATE TABLE brent_mdm.link_model_column (
   column_name text NOT NULL,
   present     bigint NOT NULL,
   unreadable  bigint NOT NULL DEFAULT 0,
+  sessions    integer NOT NULL DEFAULT 0,
+  pooled_sessions integer NOT NULL DEFAULT 0,
+  implied_by  text,
+  implied_through integer,
+  dependence  float8,
   PRIMARY KEY (model_name, column_name)
 );
 COMMENT ON TABLE brent_mdm.link_model_column IS
-  'Records with a value in each column of a model, the base of its term frequencies, and values that could not be read (dates: counted as missing)';
+  'Records with a value in each column of a model, the base of its term frequencies, values that could not be read (dates: counted as missing), the training sessions its m is the mean of and those where m was held non-increasing over the levels, and the column it is near a function of (its agreement then counted once)';
+-- How each blocking rule's training session went.
+CREATE TABLE brent_mdm.link_model_rule (
+  model_name     text NOT NULL REFERENCES brent_mdm.link_model ON DELETE CASCADE,
+  rule_number    integer NOT NULL,
+  blocking_rule  text NOT NULL,
+  pairs          bigint NOT NULL,
+  trained        boolean NOT NULL,
+  em_rounds      integer,
+  dominant_share float8,
+  note           text,
+  PRIMARY KEY (model_name, rule_number)
+);
+COMMENT ON TABLE brent_mdm.link_model_rule IS
+  'The blocking rules of a model: the candidate pairs each made, whether its session trained the model (and in how many rounds), the largest share of its pairs holding one value of a column it blocks on, and why it did not train';
 SELECT pg_catalog.pg_extension_config_dump('brent_mdm.link_model_tf', '');
 SELECT pg_catalog.pg_extension_config_dump('brent_mdm.link_model_column', '');
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.link_model_rule', '');
 
 -- ---- C: block keys, real-time matching, batch clustering ----
 

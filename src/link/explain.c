@@ -222,7 +222,10 @@ link_match_explain(PG_FUNCTION_ARGS)
 		if (!nulls[4])
 			values[4] = CStringGetTextDatum(rb->v[c].s);
 		values[5] = Int32GetDatum(l);
-		values[6] = CStringGetTextDatum(l == 0 && !nulls[3] && !nulls[4] ? not_counted(col->kind) :
+		values[6] = CStringGetTextDatum(l == 0 && !nulls[3] && !nulls[4] ?
+										(col->implied_by >= 0 && strcmp(ra->v[c].s, rb->v[c].s) == 0 ?
+										 psprintf("equal (counted with %s)", lm->columns[col->implied_by].name) :
+										 not_counted(col->kind)) :
 										link_level_name(col->kind, l));
 		nulls[7] = nulls[8] = (l == 0);
 		values[7] = Float8GetDatum(col->m[l]);

@@ -255,6 +255,7 @@ parse_columns(LinkModel *lm, Jsonb *columns, Oid *relids, int nrels, const char 
 			c->kind = parse_kind(key, kind);
 			c->nlevels = kind_levels(c->kind);
 			c->tf = link_kind_has_tf(c->kind);
+			c->implied_by = -1;
 			if (from[0] != NULL)
 			{
 				if (c->kind != LK_DATE && c->kind != LK_MOVED_IN && c->kind != LK_MOVED_OUT)
@@ -447,6 +448,24 @@ link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 		ereport(NOTICE, (errmsg("linkage: %d records loaded after %.1f s",
 								lm->nrecords, seconds_since(start))));
 	old = MemoryContextSwitchTo(target);
+	if (preset != NULL)
+	{
+		/* a kept model's columns implied by others (by name) */
+		for (int c = 0; c < lm->ncolumns; c++)
+			for (int p = 0; p < preset->ncolumns; p++)
+				if (strcmp(lm->columns[c].name, preset->columns[p].name) == 0 &&
+					preset->columns[p].implied_by >= 0)
+					for (int x = 0; x < lm->ncolumns; x++)
+						if (strcmp(lm->columns[x].name,
+								   preset->columns[preset->columns[p].implied_by].name) == 0)
+						{
+							lm->columns[c].implied_by = x;
+							lm->columns[c].implied_through = preset->columns[p].implied_through;
+							lm->columns[c].dependence = preset->columns[p].dependence;
+						}
+	}
+	else
+		link_detect_dependence(lm);
 	link_block(lm, max_candidate_pairs, false);
 	if (progress)
 	{
@@ -658,6 +677,24 @@ link_store_model(text *name, const LinkModel *lm, const char *columns_json,
 					 lm->em_converged ? "true" : "false");
 	if (SPI_execute_with_args(sql.data, 1, types, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "train_model: could not store the model");
+	for (int r = 0; r < lm->nrules; r++)
+	{
+		const LinkRuleInfo *rule = &lm->rules[r];
+		const char *note = link_rule_note(lm, r);
+
+		resetStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "INSERT INTO brent_mdm.link_model_rule (model_name, rule_number, blocking_rule, pairs,"
+						 " trained, em_rounds, dominant_share, note)"
+						 " VALUES ($1, %d, %s, " INT64_FORMAT ", %s, %s, %s, %s)",
+						 r + 1, quote_literal_cstr(rule->description), rule->npairs,
+						 rule->trained ? "true" : "false",
+						 rule->em_rounds != 0 ? psprintf("%d", rule->em_rounds) : "NULL",
+						 rule->dominant_share >= 0 ? psprintf("%.17g", rule->dominant_share) : "NULL",
+						 note ? quote_literal_cstr(note) : "NULL");
+		if (SPI_execute_with_args(sql.data, 1, types, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "train_model: could not store the model's rules");
+	}
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
 		const LinkColumn *col = &lm->columns[c];
@@ -692,9 +729,14 @@ link_store_model(text *name, const LinkModel *lm, const char *columns_json,
 			}
 		}
 		resetStringInfo(&sql);
-		appendStringInfo(&sql, "INSERT INTO brent_mdm.link_model_column (model_name, column_name, present, unreadable)"
-						 " VALUES ($1, %s, %d, " INT64_FORMAT ")",
-						 quote_literal_cstr(col->name), col->npresent, col->nunreadable);
+		appendStringInfo(&sql, "INSERT INTO brent_mdm.link_model_column (model_name, column_name, present, unreadable,"
+						 " sessions, pooled_sessions, implied_by, implied_through, dependence)"
+						 " VALUES ($1, %s, %d, " INT64_FORMAT ", %d, %d, %s, %s, %s)",
+						 quote_literal_cstr(col->name), col->npresent, col->nunreadable,
+						 col->sessions, col->pooled_sessions,
+						 col->implied_by >= 0 ? quote_literal_cstr(lm->columns[col->implied_by].name) : "NULL",
+						 col->implied_by >= 0 ? psprintf("%d", col->implied_through) : "NULL",
+						 col->implied_by >= 0 ? psprintf("%.17g", col->dependence) : "NULL");
 		if (SPI_execute_with_args(sql.data, 1, types, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "train_model: could not store the model's columns");
 

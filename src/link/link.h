@@ -52,6 +52,18 @@ typedef struct LinkColumn
 	int64		nunreadable;	/* values given but not readable as the kind (dates) */
 	char	   *from[3];		/* a date assembled from these columns (year, month,
 								 * day), or from[0] NULL: the column name */
+	/*
+	 * Guards of training (link_detect_dependence, link_estimate_m): a column
+	 * whose value is near a function of another's (a town of its postcode)
+	 * agrees whenever that one agrees at implied_through or better, and its
+	 * agreement is then not counted again (link_compare: level 0).
+	 */
+	int			implied_by;		/* that column, or -1 */
+	int			implied_through;	/* its worst level that implies this one */
+	double		dependence;		/* share of pairs of different people agreeing on
+								 * implied_by that agree here too */
+	int			sessions;		/* training sessions its m is the mean of */
+	int			pooled_sessions;	/* of them, where m was held non-increasing */
 } LinkColumn;
 
 typedef struct LinkValue
@@ -92,6 +104,16 @@ typedef struct LinkRuleInfo
 	int64		comparisons;	/* it would make, before de-duplication */
 	int			largest_block;
 	int64		skipped_blocks; /* of more than LINK_MAX_BLOCK distinct records */
+	/* its training session (link_estimate_m) */
+	int64		training_pairs;	/* pairs it made that may train */
+	double		dominant_share; /* of them, the share holding the commonest value of
+								 * one column it blocks on; -1 not measured */
+	int			dominant_column;	/* that column */
+	int			flat_column;	/* a column its session found no evidence in (m
+								 * the same at every level, held non-increasing):
+								 * the session is rejected; or -1 */
+	bool		trained;		/* its session trained the model */
+	int			em_rounds;		/* rounds its session took; -1 did not converge */
 } LinkRuleInfo;
 
 #define LINK_MAX_BLOCK 500
@@ -140,6 +162,9 @@ extern int	link_edits(const LinkValue *a, const LinkValue *b, int max);
 extern void link_compare(LinkModel *lm, const LinkRecord *a, const LinkRecord *b, uint8 *level);
 extern void link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed);
 extern void link_estimate_m(LinkModel *lm);
+extern void link_detect_dependence(LinkModel *lm);
+extern bool link_kind_is_monotone(LinkKind k);
+extern const char *link_rule_note(const LinkModel *lm, int r);
 extern void link_score(LinkModel *lm);
 extern double link_pair_weight(const LinkModel *lm, int64 k);
 extern const char *link_kind_name(LinkKind k);

@@ -773,6 +773,33 @@ address_moves(const LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, u
 		level[pc] = 0;
 }
 
+/*
+ * A column near a function of another (a town of its postcode district)
+ * agrees whenever that one agrees: its agreement is then no evidence of its
+ * own, and is not counted again (level 0, as a missing value).  Its
+ * disagreement still counts, and so does its agreement where the other
+ * disagrees or is missing (link_detect_dependence).
+ */
+static void
+implied_agreements(const LinkModel *lm, uint8 *level)
+{
+	uint8		was[LINK_MAX_COLUMNS];
+	bool		any = false;
+
+	for (int c = 0; c < lm->ncolumns && !any; c++)
+		any = lm->columns[c].implied_by >= 0;
+	if (!any)
+		return;
+	memcpy(was, level, lm->ncolumns);
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		int			x = lm->columns[c].implied_by;
+
+		if (x >= 0 && was[c] == 1 && was[x] >= 1 && was[x] <= lm->columns[c].implied_through)
+			level[c] = 0;
+	}
+}
+
 void
 link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *level)
 {
@@ -880,6 +907,173 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 	}
 	swapped_names(lm, ra, rb, level);
 	address_moves(lm, ra, rb, level);
+	implied_agreements(lm, level);
+}
+
+/*
+ * Columns near functions of others.  A town and the postcode inside it, a
+ * borough and its wards: where the one agrees, the other agrees too, so
+ * counting both counts one piece of evidence twice, and a training session
+ * then finds "same place" a likelier class than "same person".  Measured on
+ * the records (up to DEPENDENCE_SAMPLE of them, every k-th): records sharing
+ * a value of x (for a UK postcode, first its district, then its unit), up to
+ * DEPENDENCE_GROUP of each value, paired, leaving out pairs that agree on
+ * the name (perhaps one person: the question is whether different people
+ * sharing x share y).  y is implied by x when at least DEPENDENCE_SHARE of
+ * DEPENDENCE_MIN_PAIRS such pairs or more agree on y, and y disagrees four
+ * times less often among them than among random pairs.  Only columns of
+ * places are looked at (postcode, text, exact): names, dates and identifiers
+ * are the person's own, and agree among the records of one person.
+ */
+#define DEPENDENCE_SAMPLE 200000
+#define DEPENDENCE_GROUP 12
+#define DEPENDENCE_MIN_PAIRS 30
+#define DEPENDENCE_SHARE 0.95
+
+static bool
+place_kind(LinkKind k)
+{
+	return k == LK_POSTCODE || k == LK_TEXT || k == LK_EXACT;
+}
+
+typedef struct DepEntry
+{
+	uint32		key;
+	int32		record;
+} DepEntry;
+
+static int
+dep_entry_cmp(const void *x, const void *y)
+{
+	const DepEntry *a = x,
+			   *b = y;
+
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return a->record < b->record ? -1 : a->record > b->record ? 1 : 0;
+}
+
+/*
+ * The share of the pairs of different people sharing x's value (district:
+ * the outward code of a UK postcode) that agree on y; their number in
+ * *npairs.
+ */
+static double
+dependence_share(const LinkModel *lm, int x, bool district, int y, int name, int step,
+				 int64 *npairs)
+{
+	DepEntry   *e = palloc(sizeof(DepEntry) * (lm->nrecords / step + 1));
+	int			n = 0;
+	int64		pairs = 0,
+				agree = 0;
+
+	for (int i = 0; i < lm->nrecords; i += step)
+	{
+		const LinkRecord *r = lm->records[i];
+
+		if (r->v[x].s == NULL || r->v[y].s == NULL || (name >= 0 && r->v[name].s == NULL))
+			continue;
+		if (district)
+		{
+			if (!r->v[x].pc_valid)
+				continue;
+			e[n].key = hash_string(r->v[x].pc.outward, strlen(r->v[x].pc.outward));
+		}
+		else
+			e[n].key = r->v[x].hash;
+		e[n++].record = i;
+	}
+	qsort(e, n, sizeof(DepEntry), dep_entry_cmp);
+	for (int g = 0, groups = 0; g < n; groups++)
+	{
+		int			end = g;
+		int			last;
+
+		while (end < n && e[end].key == e[g].key)
+			end++;
+		last = Min(end, g + DEPENDENCE_GROUP);
+		for (int i = g; i < last; i++)
+			for (int j = i + 1; j < last; j++)
+			{
+				const LinkRecord *a = lm->records[e[i].record],
+						   *b = lm->records[e[j].record];
+
+				if (name >= 0 && same(&a->v[name], &b->v[name]))
+					continue;
+				pairs++;
+				agree += same(&a->v[y], &b->v[y]);
+			}
+		g = end;
+		if ((groups & 0x3FF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	pfree(e);
+	*npairs = pairs;
+	return pairs > 0 ? (double) agree / pairs : 0;
+}
+
+void
+link_detect_dependence(LinkModel *lm)
+{
+	int			name = link_find_kind(lm, LK_GIVEN_NAME);
+	int			step = Max(1, (lm->nrecords + DEPENDENCE_SAMPLE - 1) / DEPENDENCE_SAMPLE);
+
+	if (name < 0)
+		name = link_find_kind(lm, LK_FULL_NAME);
+	if (name < 0)
+		name = link_find_kind(lm, LK_SURNAME);
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		lm->columns[c].implied_by = -1;
+		lm->columns[c].implied_through = 0;
+		lm->columns[c].dependence = 0;
+	}
+	for (int y = 0; y < lm->ncolumns; y++)
+	{
+		LinkColumn *cy = &lm->columns[y];
+		double		chance = 0;
+
+		if (!place_kind(cy->kind) || cy->npresent == 0)
+			continue;
+		/* two random records agree on y with the mean frequency of a record's value */
+		for (int i = 0; i < lm->nrecords; i++)
+			if (lm->records[i]->v[y].s != NULL)
+				chance += lm->records[i]->v[y].tf;
+		chance /= cy->npresent;
+		for (int x = 0; x < lm->ncolumns && cy->implied_by < 0; x++)
+		{
+			if (x == y || !place_kind(lm->columns[x].kind) || lm->columns[x].npresent == 0 ||
+				lm->columns[x].implied_by >= 0)
+				continue;
+			for (int pass = 0; pass < 2; pass++)
+			{
+				bool		district = pass == 0;
+				int64		npairs;
+				double		share;
+
+				if (district && lm->columns[x].kind != LK_POSTCODE)
+					continue;
+				share = dependence_share(lm, x, district, y, name, step, &npairs);
+				if (npairs >= DEPENDENCE_MIN_PAIRS && share >= DEPENDENCE_SHARE &&
+					1.0 - share <= 0.25 * (1.0 - chance))
+				{
+					cy->implied_by = x;
+					/* postcode levels: 1 unit, 2 sector, 3 district */
+					cy->implied_through = district ? 3 : 1;
+					cy->dependence = share;
+					ereport(NOTICE,
+							(errmsg("linkage: column \"%s\" is near a function of column \"%s\"%s; its agreement is counted once, with \"%s\"'s",
+									cy->name, lm->columns[x].name, district ? " (its district)" : "",
+									lm->columns[x].name),
+							 errdetail("Of " INT64_FORMAT " pairs of records of different people sharing a value of \"%s\", %.1f %% agree on \"%s\" (%.1f %% of random pairs do).",
+									   npairs, lm->columns[x].name, 100.0 * share, cy->name, 100.0 * chance),
+							 errhint("Where \"%s\" agrees%s, \"%s\"'s agreement adds no weight; its disagreement still does.",
+									 lm->columns[x].name, district ? " to the district or closer" : "", cy->name)));
+					break;
+				}
+			}
+		}
+	}
 }
 
 /* A record and the hash of its key, for the u sample. */
@@ -1052,14 +1246,6 @@ logistic(double lo)
 }
 
 /*
- * One training session: EM over the pairs one blocking rule generated,
- * leaving out the columns that rule blocks on (they agree on every pair by
- * construction, so they say nothing there).  m of the other columns is
- * estimated with u fixed; the session's own lambda is the match rate among
- * its pairs.  Converged when no m moves by 1e-4 or more (as Splink); returns
- * the rounds taken, or -1 if it did not converge in 200.
- */
-/*
  * "No move between them" never counts against a match: one person's records
  * need not show every move.  Its m is kept at least its u (a weight of 0 or
  * more), whatever training found.
@@ -1074,8 +1260,74 @@ link_floor_no_move(const LinkColumn *col, double *m)
 /* expected matches with a column compared, below which a session does not train it */
 #define EM_MIN_OBSERVED 20.0
 
+/*
+ * Kinds whose levels go from better to worse agreement: among one person's
+ * records a worse agreement is never likelier than a better one (a name
+ * "different" no likelier than "alike", a date "different" no likelier than
+ * "within a year").  EM left free breaks this where a session's likeliest
+ * class is not one person (one household: same surname and postcode, any
+ * given name).
+ */
+bool
+link_kind_is_monotone(LinkKind k)
+{
+	return k == LK_GIVEN_NAME || k == LK_SURNAME || k == LK_FULL_NAME ||
+		k == LK_DATE || k == LK_IDENTIFIER;
+}
+
+/*
+ * m held non-increasing over levels 1 .. nlevels - 1: adjacent levels that
+ * violate the order are pooled (pool-adjacent-violators with equal weights:
+ * the most likely m under the order, for counts of a multinomial).  Returns
+ * POOL_NONE, POOL_SOME, or POOL_FLAT where every level was pooled into one
+ * (the column then says nothing of a match).
+ */
+#define POOL_NONE 0
+#define POOL_SOME 1
+#define POOL_FLAT 2
+
 static int
-em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *observed)
+pool_monotone(const LinkColumn *col, double *m)
+{
+	double		value[LINK_MAX_LEVELS];
+	int			width[LINK_MAX_LEVELS];
+	int			nb = 0;
+	bool		pooled = false;
+
+	if (!link_kind_is_monotone(col->kind))
+		return false;
+	for (int l = 1; l < col->nlevels; l++)
+	{
+		value[nb] = m[l];
+		width[nb++] = 1;
+		while (nb > 1 && value[nb - 2] < value[nb - 1])
+		{
+			value[nb - 2] = (value[nb - 2] * width[nb - 2] + value[nb - 1] * width[nb - 1]) /
+				(width[nb - 2] + width[nb - 1]);
+			width[nb - 2] += width[nb - 1];
+			nb--;
+			pooled = true;
+		}
+	}
+	for (int b = 0, l = 1; b < nb; b++)
+		for (int w = 0; w < width[b]; w++)
+			m[l++] = value[b];
+	return !pooled ? POOL_NONE : nb == 1 ? POOL_FLAT : POOL_SOME;
+}
+
+/*
+ * One training session: EM over the pairs one blocking rule generated,
+ * leaving out the columns that rule blocks on (they agree on every pair by
+ * construction, so they say nothing there).  m of the other columns is
+ * estimated with u fixed, held non-increasing over the levels of names,
+ * dates and identifiers (pooled[c]: how the order bound in the last round); the
+ * session's own lambda is the match rate among its pairs.  Converged when no
+ * m moves by 1e-4 or more (as Splink); returns the rounds taken, or -1 if it
+ * did not converge in 200.
+ */
+static int
+em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *observed,
+		   int *pooled)
 {
 	bool		skip[LINK_MAX_COLUMNS] = {false};
 	double		lambda = 0.1;
@@ -1119,6 +1371,7 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *obs
 			double		total = 0;
 
 			observed[c] = 0;
+			pooled[c] = POOL_NONE;
 			if (skip[c])
 				continue;
 			for (int l = 1; l < lm->columns[c].nlevels; l++)
@@ -1129,6 +1382,7 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *obs
 
 				for (int l = 1; l < lm->columns[c].nlevels; l++)
 					m[l] = total > 0 ? Max(acc[c][l] / total, 1e-6) : m_out[c][l];
+				pooled[c] = pool_monotone(&lm->columns[c], m);
 				link_floor_no_move(&lm->columns[c], m);
 				for (int l = 1; l < lm->columns[c].nlevels; l++)
 				{
@@ -1145,6 +1399,97 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *obs
 }
 
 /*
+ * A session whose pairs mostly hold one value of a column its rule blocks
+ * on (nearly every record born in one town, a default date) is a sample of
+ * near-random pairs inside one group: its likeliest class is that group's
+ * households or neighbours, not one person, and it does not train.  The
+ * share of the rule's training pairs (every k-th, up to DOMINANT_SAMPLE)
+ * whose first record holds the commonest value, for each column the rule
+ * blocks on; the largest is kept in the rule's dominant_share.
+ */
+#define DOMINANT_SAMPLE 200000
+#define DOMINANT_SHARE 0.5
+
+static void
+measure_dominance(LinkModel *lm, int r)
+{
+	LinkRuleInfo *rule = &lm->rules[r];
+	uint32		bit = (uint32) 1 << r;
+	int64		count = 0,
+				step,
+				seen = 0;
+	uint32	   *h;
+
+	rule->dominant_share = -1;
+	rule->dominant_column = -1;
+	for (int64 k = 0; k < lm->npairs; k++)
+		if ((lm->pair_rules[k] & bit) && PAIR_TRAINS(lm, k))
+			count++;
+	rule->training_pairs = count;
+	if (count == 0)
+		return;
+	step = Max(1, (count + DOMINANT_SAMPLE - 1) / DOMINANT_SAMPLE);
+	h = palloc(sizeof(uint32) * Min(count, (int64) DOMINANT_SAMPLE + 1));
+	for (int p = 0; p < rule->ncols; p++)
+	{
+		int			c = rule->cols[p];
+		int64		n = 0,
+					best = 0,
+					run = 0,
+					i = 0;
+
+		seen = 0;
+		for (int64 k = 0; k < lm->npairs && n <= DOMINANT_SAMPLE; k++)
+		{
+			const LinkValue *v;
+
+			if (!(lm->pair_rules[k] & bit) || !PAIR_TRAINS(lm, k))
+				continue;
+			if (seen++ % step != 0)
+				continue;
+			v = &lm->records[lm->pairs[k].a]->v[c];
+			if (v->s != NULL)
+				h[n++] = v->hash;
+		}
+		if (n == 0)
+			continue;
+		qsort(h, n, sizeof(uint32), link_cmp_u32);
+		for (i = 0; i < n; i++)
+		{
+			run = (i > 0 && h[i] == h[i - 1]) ? run + 1 : 1;
+			best = Max(best, run);
+		}
+		if ((double) best / n > rule->dominant_share)
+		{
+			rule->dominant_share = (double) best / n;
+			rule->dominant_column = c;
+		}
+	}
+	pfree(h);
+}
+
+/* Why a rule's session did not train the model; NULL if it did. */
+const char *
+link_rule_note(const LinkModel *lm, int r)
+{
+	const LinkRuleInfo *rule = &lm->rules[r];
+
+	if (rule->trained)
+		return NULL;
+	if (!rule->train)
+		return "not for training: its pairs are chosen for sharing an address or a move";
+	if (rule->npairs < 50)
+		return "too few pairs to learn from";
+	if (rule->dominant_share > DOMINANT_SHARE)
+		return psprintf("%.0f %% of its pairs hold one value of %s: near-random pairs inside one group",
+						100.0 * rule->dominant_share, lm->columns[rule->dominant_column].name);
+	if (rule->flat_column >= 0)
+		return psprintf("rejected: its likely matches as likely to disagree on %s as to agree",
+						lm->columns[rule->flat_column].name);
+	return "no column to learn";
+}
+
+/*
  * m by expectation-maximisation, one session per blocking rule (a column's
  * m is the mean over the sessions that do not block on it), u held fixed
  * (as Splink does).  Then the prior that a random pair matches: with m and u
@@ -1158,8 +1503,11 @@ link_estimate_m(LinkModel *lm)
 {
 	double		sum[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
 	int			sessions[LINK_MAX_COLUMNS];
+	int			pooled_sessions[LINK_MAX_COLUMNS];
 	double		session_m[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
 	double		observed[LINK_MAX_COLUMNS];
+	int			pooled[LINK_MAX_COLUMNS];
+	StringInfoData held = {NULL, 0, 0, 0};
 
 	/* start: agreement likely among matches */
 	for (int c = 0; c < lm->ncolumns; c++)
@@ -1181,15 +1529,56 @@ link_estimate_m(LinkModel *lm)
 	}
 	memset(sum, 0, sizeof(sum));
 	memset(sessions, 0, sizeof(sessions));
+	memset(pooled_sessions, 0, sizeof(pooled_sessions));
 	lm->em_converged = true;
 	lm->em_iterations = 0;
 	for (int r = 0; r < lm->nrules; r++)
 	{
 		int			rounds;
+		LinkRuleInfo *rule = &lm->rules[r];
 
-		if (lm->rules[r].npairs < 50 || !lm->rules[r].train)
+		rule->trained = false;
+		rule->em_rounds = 0;
+		rule->training_pairs = 0;
+		rule->dominant_share = -1;
+		rule->dominant_column = -1;
+		rule->flat_column = -1;
+		if (rule->npairs < 50 || !rule->train)
 			continue;			/* too few pairs to learn from, or biased */
-		rounds = em_session(lm, r, session_m, observed);
+		measure_dominance(lm, r);
+		if (rule->dominant_share > DOMINANT_SHARE)
+		{
+			ereport(NOTICE,
+					(errmsg("linkage: the pairs of blocking rule \"%s\" do not train the model: %.0f %% of them hold one value of \"%s\"",
+							rule->description, 100.0 * rule->dominant_share,
+							lm->columns[rule->dominant_column].name),
+					 errdetail("Pairs that mostly share one value of a column (one town, a default date) are near-random pairs inside one group: trained on, they teach the model that group's households or neighbours, not one person."),
+					 errhint("The other rules train the model; train_model keeps this in brent_mdm.link_model_rule.")));
+			continue;
+		}
+		rounds = em_session(lm, r, session_m, observed, pooled);
+		rule->em_rounds = rounds;
+		/*
+		 * A session whose likely matches are as likely to disagree on a
+		 * name, a date or an identifier as to agree (m flat once held
+		 * non-increasing) learned some other class than one person (one
+		 * household, one street): rejected.
+		 */
+		rule->flat_column = -1;
+		for (int c = 0; c < lm->ncolumns && rule->flat_column < 0; c++)
+			if (pooled[c] == POOL_FLAT && observed[c] >= EM_MIN_OBSERVED)
+				rule->flat_column = c;
+		if (rule->flat_column >= 0)
+		{
+			ereport(NOTICE,
+					(errmsg("linkage: the training session of blocking rule \"%s\" is rejected: its likely matches are as likely to disagree on \"%s\" as to agree",
+							rule->description, lm->columns[rule->flat_column].name),
+					 errdetail("Among one person's records a worse agreement is never likelier than a better one; held so, m of \"%s\" came out the same at every level: the session learned some other class than one person (a household, a place)."
+							   , lm->columns[rule->flat_column].name),
+					 errhint("The other rules train the model; train_model keeps this in brent_mdm.link_model_rule.")));
+			continue;
+		}
+		rule->trained = true;
 		if (rounds < 0)
 		{
 			lm->em_converged = false;
@@ -1200,8 +1589,8 @@ link_estimate_m(LinkModel *lm)
 		{
 			bool		blocked = false;
 
-			for (int p = 0; p < lm->rules[r].ncols; p++)
-				if (lm->rules[r].cols[p] == c)
+			for (int p = 0; p < rule->ncols; p++)
+				if (rule->cols[p] == c)
 					blocked = true;
 			/*
 			 * Nor from a session whose likely matches hardly ever have the
@@ -1212,15 +1601,34 @@ link_estimate_m(LinkModel *lm)
 			for (int l = 1; l < lm->columns[c].nlevels; l++)
 				sum[c][l] += session_m[c][l];
 			sessions[c]++;
+			pooled_sessions[c] += pooled[c] != POOL_NONE;
 		}
 	}
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
+		LinkColumn *col = &lm->columns[c];
+
 		if (sessions[c] > 0)
-			for (int l = 1; l < lm->columns[c].nlevels; l++)
-				lm->columns[c].m[l] = sum[c][l] / sessions[c];
-		link_floor_no_move(&lm->columns[c], lm->columns[c].m);
+			for (int l = 1; l < col->nlevels; l++)
+				col->m[l] = sum[c][l] / sessions[c];
+		link_floor_no_move(col, col->m);
+		col->sessions = sessions[c];
+		col->pooled_sessions = pooled_sessions[c];
+		if (pooled_sessions[c] > 0)
+		{
+			if (held.len == 0)
+				initStringInfo(&held);
+			else
+				appendStringInfoString(&held, ", ");
+			appendStringInfo(&held, "\"%s\" in %d of %d", col->name, pooled_sessions[c], sessions[c]);
+		}
 	}
+	/* said once, for every column where it happened */
+	if (held.len > 0)
+		ereport(NOTICE,
+				(errmsg("linkage: m held non-increasing over the levels of %s training sessions", held.data),
+				 errdetail("Left free, expectation-maximisation made a worse agreement likelier among matches than a better one there, and those adjacent levels were pooled (where every level of a column was, the session was rejected)."),
+				 errhint("train_model keeps this in brent_mdm.link_model_column.pooled_sessions.")));
 
 	/* the prior for a random pair */
 	{
@@ -1306,9 +1714,20 @@ link_score(LinkModel *lm)
  * postcodes or text are term-frequency adjusted where the model says how
  * many records had a value (models kept since 0.2.0).
  */
+static int
+isnull_or_int(HeapTuple tup, TupleDesc desc, int att)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, att, &isnull);
+
+	return isnull ? 0 : DatumGetInt32(d);
+}
+
 bool
 link_load_model(const char *name, LinkModel *lm, MemoryContext cxt)
 {
+	char	   *implied[LINK_MAX_COLUMNS] = {NULL};
+
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1] = {CStringGetTextDatum(name)};
 	bool		isnull;
@@ -1320,14 +1739,15 @@ link_load_model(const char *name, LinkModel *lm, MemoryContext cxt)
 		return false;
 	lm->lambda = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	/* columns with levels; and those without (moved_out), as level 0 */
-	if (SPI_execute_with_args("SELECT l.column_name, l.kind, l.level, l.m, l.u, c.present"
+	if (SPI_execute_with_args("SELECT l.column_name, l.kind, l.level, l.m, l.u, c.present,"
+							  "       c.implied_by, c.implied_through, c.dependence"
 							  "  FROM brent_mdm.link_model_level l"
 							  "  LEFT JOIN brent_mdm.link_model_column c USING (model_name, column_name)"
 							  " WHERE l.model_name = $1"
 							  " UNION ALL"
 							  " SELECT c.column_name, CASE jsonb_typeof(m.columns->c.column_name) WHEN 'object'"
 							  "  THEN m.columns->c.column_name->>'kind' ELSE m.columns->>c.column_name END,"
-							  "  0, NULL, NULL, c.present"
+							  "  0, NULL, NULL, c.present, c.implied_by, c.implied_through, c.dependence"
 							  "  FROM brent_mdm.link_model_column c JOIN brent_mdm.link_model m USING (model_name)"
 							  " WHERE c.model_name = $1 AND NOT EXISTS (SELECT FROM brent_mdm.link_model_level l"
 							  "   WHERE l.model_name = c.model_name AND l.column_name = c.column_name)"
@@ -1358,6 +1778,11 @@ link_load_model(const char *name, LinkModel *lm, MemoryContext cxt)
 			present = SPI_getbinval(tup, desc, 6, &isnull);
 			col->npresent = isnull ? 0 : (int) DatumGetInt64(present);
 			col->tf = col->npresent > 0 && link_kind_has_tf(col->kind);
+			col->implied_by = -1;
+			implied[lm->ncolumns - 1] = SPI_getvalue(tup, desc, 7);
+			col->implied_through = isnull_or_int(tup, desc, 8);
+			present = SPI_getbinval(tup, desc, 9, &isnull);
+			col->dependence = isnull ? 0 : DatumGetFloat8(present);
 		}
 		col = &lm->columns[lm->ncolumns - 1];
 		col->nlevels = Max(col->nlevels, level + 1);
@@ -1366,5 +1791,10 @@ link_load_model(const char *name, LinkModel *lm, MemoryContext cxt)
 		col->m[level] = DatumGetFloat8(SPI_getbinval(tup, desc, 4, &isnull));
 		col->u[level] = DatumGetFloat8(SPI_getbinval(tup, desc, 5, &isnull));
 	}
+	/* a column implied by another (by name: stored so) */
+	for (int c = 0; c < lm->ncolumns; c++)
+		for (int x = 0; implied[c] != NULL && x < lm->ncolumns; x++)
+			if (x != c && strcmp(lm->columns[x].name, implied[c]) == 0)
+				lm->columns[c].implied_by = x;
 	return true;
 }
