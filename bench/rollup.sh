@@ -154,6 +154,9 @@ if [ "$ivm" = 1 ]; then
 fi
 triggers rollup
 
+# the fold worker (brent_mdm.rollup_fold_threshold, default 10,000 delta rows) folded by itself
+# during the runs above: the reads below see what it left pending
+psql -X -q -c "INSERT INTO bench_result SELECT 'rollup', 'worker_folds', folds FROM brent_mdm.indicator_status() WHERE name = 'bench_count'"
 psql -X -q -c "INSERT INTO bench_result SELECT 'rollup', 'pending_deltas', count(*) FROM brent_mdm_rollup.bench_count_delta"
 psql -X -q -c "INSERT INTO bench_result SELECT 'rollup', 'read_series_pending', 1000 * extract(epoch FROM clock_timestamp() - t0) FROM (SELECT clock_timestamp() AS t0) t, LATERAL (SELECT count(*) FROM brent_mdm_rollup.bench_count WHERE category = 3) x"
 psql -X -q -c "INSERT INTO bench_result SELECT 'rollup', 'fold', 1000 * extract(epoch FROM clock_timestamp() - t0) FROM (SELECT clock_timestamp() AS t0) t, LATERAL brent_mdm.fold_indicator('bench_count') f"
@@ -200,7 +203,8 @@ SELECT (SELECT round(v::numeric) FROM b WHERE config = 'ivm' AND op = 'single_tp
               (SELECT v FROM b WHERE config = 'ivm' AND op = 'single_tps_1'))::numeric, 2) AS "rollup / pg_ivm tps, 1 client (= pg_ivm / rollup time)",
        round(((SELECT v FROM b WHERE config = 'rollup' AND op = 'single_tps_8') /
               (SELECT v FROM b WHERE config = 'ivm' AND op = 'single_tps_8'))::numeric, 2) AS "8 clients";
-SELECT round(max(ms) FILTER (WHERE op = 'pending_deltas')) AS "deltas pending before the fold",
+SELECT round(max(ms) FILTER (WHERE op = 'worker_folds')) AS "folds by the worker during the runs",
+       round(max(ms) FILTER (WHERE op = 'pending_deltas')) AS "deltas pending before the fold",
        round(max(ms) FILTER (WHERE op = 'fold')::numeric, 1) AS "fold (ms)",
        round(max(ms) FILTER (WHERE op = 'read_series_pending')::numeric, 2) AS "60-month series, 22 wards: pending (ms)",
        round(max(ms) FILTER (WHERE op = 'read_series_folded')::numeric, 2) AS "folded (ms)",
