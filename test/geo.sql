@@ -1,0 +1,174 @@
+-- pgTAP: hot spots (src/geo).  Gi* on hand-made grids against an independent
+-- implementation of the formula in plain SQL (to 1e-9), a planted hot spot,
+-- uniform random patterns against the FDR, the generator's town centres and
+-- its planted emerging hot spot, the emerging categories' rules on hand-made
+-- series, Mann-Kendall and kernel density against SQL, the report's outputs.
+\set ON_ERROR_STOP 1
+\pset format unaligned
+\pset tuples_only true
+\pset pager off
+SET client_min_messages = warning;
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
+SELECT plan(25);
+
+CREATE SCHEMA geo_t;
+SET LOCAL search_path = geo_t, public;
+
+-- ---- a hand-made L-shaped borough: 10 x 3 cells of 100 m, and 4 x 3 above ----
+CREATE TABLE geo_t.area (name text, geom geometry(Polygon, 27700));
+INSERT INTO geo_t.area VALUES ('L', ST_GeomFromText(
+  'POLYGON((500000 180000, 501000 180000, 501000 180300, 500400 180300, 500400 180600, 500000 180600, 500000 180000))', 27700));
+-- the counts, chosen by hand: a peak at (5002, 1801), a dip, a pattern elsewhere
+CREATE TABLE geo_t.hand (i integer, j integer, n integer);
+INSERT INTO geo_t.hand
+SELECT i, j, CASE WHEN (i, j) = (5002, 1801) THEN 30 WHEN (i, j) IN ((5001, 1801), (5002, 1802), (5003, 1801), (5002, 1800)) THEN 12
+                  ELSE (i * 7 + j * 3) % 5 END
+  FROM generate_series(5000, 5009) i, generate_series(1800, 1805) j
+ WHERE j <= 1802 OR i <= 5003;
+-- n points in cell (i, j), at distinct places inside it; then 3 points outside
+-- the borough and 5 outside the period
+CREATE TABLE geo_t.ev (id serial, d date, geom geometry(Point, 27700));
+INSERT INTO geo_t.ev (d, geom)
+SELECT date '2025-01-01' + (k % 28), ST_SetSRID(ST_MakePoint(i * 100 + 5 + 3 * k, j * 100 + 95 - 3 * k), 27700)
+  FROM geo_t.hand, generate_series(1, n) k;
+INSERT INTO geo_t.ev (d, geom) VALUES
+  ('2025-01-05', ST_SetSRID(ST_MakePoint(502000, 180000), 27700)),
+  ('2025-01-05', ST_SetSRID(ST_MakePoint(500650, 180450), 27700)),   -- in the L's notch
+  ('2025-01-05', ST_SetSRID(ST_MakePoint(499999, 180001), 27700)),
+  ('2024-12-31', ST_SetSRID(ST_MakePoint(500050, 180050), 27700)),
+  ('2025-02-01', ST_SetSRID(ST_MakePoint(500050, 180050), 27700)),
+  ('2025-02-01', ST_SetSRID(ST_MakePoint(500150, 180050), 27700)),
+  ('2025-03-01', ST_SetSRID(ST_MakePoint(500150, 180050), 27700)),
+  ('2020-01-01', ST_SetSRID(ST_MakePoint(500150, 180050), 27700));
+
+-- Gi* from the formula of the issue, written independently: every pair of
+-- hand-made cells within the band (centres compared in metres)
+CREATE FUNCTION geo_t.gi_by_sql(band float8)
+  RETURNS TABLE (i integer, j integer, n integer, z float8) LANGUAGE sql AS $$
+  WITH s AS (SELECT count(*)::float8 AS cells, avg(n) AS xbar,
+                    sqrt(sum(n::float8 * n) / count(*) - avg(n::float8) ^ 2) AS sd FROM geo_t.hand),
+       w AS (SELECT a.i, a.j, a.n, sum(b.n)::float8 AS wx, count(*)::float8 AS sw
+               FROM geo_t.hand a JOIN geo_t.hand b
+                 ON ((a.i - b.i) * 100.0) ^ 2 + ((a.j - b.j) * 100.0) ^ 2 <= band ^ 2 * (1 + 1e-12)
+              GROUP BY a.i, a.j, a.n)
+  SELECT w.i, w.j, w.n,
+         (w.wx - s.xbar * w.sw) / (s.sd * sqrt((s.cells * w.sw - w.sw ^ 2) / (s.cells - 1)))
+    FROM w, s $$;
+CREATE FUNCTION geo_t.gi_by_c(band float8)
+  RETURNS TABLE (i integer, j integer, n bigint, z float8, p float8, hotspot text, cell_id bigint) LANGUAGE sql AS $$
+  SELECT floor(ST_XMin(h.geom) / 100)::int, floor(ST_YMin(h.geom) / 100)::int, h.incidents, h.gi_z, h.gi_p,
+         h.hotspot, h.cell_id
+    FROM brent_mdm.hotspots('geo_t.ev', 'geom', 'd', '2025-01-01', '2025-02-01', 100, band, 'geo_t.area') h $$;
+
+SELECT is((SELECT count(*)::int FROM geo_t.gi_by_c(NULL)), 42,
+          'the grid: every cell whose centre is in the L (42), none of the notch');
+SELECT is((SELECT count(*)::int FROM geo_t.gi_by_c(NULL) c FULL JOIN geo_t.hand h USING (i, j)
+            WHERE h.n IS DISTINCT FROM c.n::int), 0,
+          'each cell counts the points of the period inside it, empty cells included (0 incidents)');
+SELECT is((SELECT count(*)::int FROM geo_t.gi_by_c(NULL) WHERE n = 0), (SELECT count(*)::int FROM geo_t.hand WHERE n = 0),
+          'cells with no incident are there');
+SELECT cmp_ok((SELECT max(abs(c.z - s.z)) FROM geo_t.gi_by_c(NULL) c JOIN geo_t.gi_by_sql(100 * sqrt(2)) s USING (i, j)),
+              '<', 1e-9::float8, 'Gi*, queen contiguity (default band cell_size * sqrt 2): equal to the SQL formula to 1e-9');
+SELECT cmp_ok((SELECT max(abs(c.z - s.z)) FROM geo_t.gi_by_c(100) c JOIN geo_t.gi_by_sql(100) s USING (i, j)),
+              '<', 1e-9::float8, 'Gi*, band of one cell (rook): equal to 1e-9');
+SELECT cmp_ok((SELECT max(abs(c.z - s.z)) FROM geo_t.gi_by_c(250) c JOIN geo_t.gi_by_sql(250) s USING (i, j)),
+              '<', 1e-9::float8, 'Gi*, band of 250 m (a disc of 2.5 cells): equal to 1e-9');
+SELECT cmp_ok((SELECT max(abs(c.z - s.z)) FROM geo_t.gi_by_c(40) c JOIN geo_t.gi_by_sql(40) s USING (i, j)),
+              '<', 1e-9::float8, 'Gi*, band shorter than a cell (the cell alone): equal to 1e-9');
+SELECT cmp_ok((SELECT max(abs(c.z - s.z)) FROM geo_t.gi_by_c(300) c JOIN geo_t.gi_by_sql(300) s USING (i, j)),
+              '<', 1e-9::float8, 'Gi*, band of exactly 3 cells (ends kept by the tolerance): equal to 1e-9');
+SELECT is((SELECT count(*)::int FROM geo_t.gi_by_c(1e6) WHERE z IS NOT NULL OR hotspot <> 'not significant'), 0,
+          'a band covering every cell: Gi* undefined (NULL), nothing significant');
+SELECT cmp_ok((SELECT max(abs(c.p - erfc_p)) FROM geo_t.gi_by_c(NULL) c,
+                LATERAL (SELECT 1 - sqrt(1 - exp(-2 * c.z * c.z / pi())) AS erfc_p) e
+               WHERE abs(c.z) < 2),
+              '<', 1e-2::float8, 'p is two-sided (checked against Polya''s approximation of the normal for |z| < 2)');
+SELECT is((SELECT hotspot FROM geo_t.gi_by_c(NULL) WHERE (i, j) = (5002, 1801)), 'hot 99',
+          'the hand-made peak is hot 99');
+SELECT is((SELECT count(*)::int FROM geo_t.gi_by_c(NULL) WHERE hotspot ~ '^(hot|cold) (90|95|99)$' OR hotspot = 'not significant'), 42,
+          'every class is one of hot/cold 90/95/99 or not significant');
+-- Benjamini-Hochberg by hand: the largest k with p_(k) <= k/m alpha
+SELECT is((SELECT array_agg(cell_id ORDER BY cell_id) FILTER (WHERE hotspot <> 'not significant') FROM geo_t.gi_by_c(NULL)),
+          (WITH c AS (SELECT cell_id, p, row_number() OVER (ORDER BY p) AS k, count(*) OVER () AS m FROM geo_t.gi_by_c(NULL)),
+                cut AS (SELECT max(p) AS p FROM c WHERE p <= k::float8 / m * 0.10)
+           SELECT array_agg(cell_id ORDER BY cell_id) FROM c, cut WHERE c.p <= cut.p),
+          'significant cells are those Benjamini-Hochberg keeps at 90 % (computed in SQL)');
+SELECT is((SELECT array_agg(cell_id ORDER BY cell_id) FILTER (WHERE hotspot ~ '99') FROM geo_t.gi_by_c(NULL)),
+          (WITH c AS (SELECT cell_id, p, row_number() OVER (ORDER BY p) AS k, count(*) OVER () AS m FROM geo_t.gi_by_c(NULL)),
+                cut AS (SELECT max(p) AS p FROM c WHERE p <= k::float8 / m * 0.01)
+           SELECT array_agg(cell_id ORDER BY cell_id) FROM c, cut WHERE c.p <= cut.p),
+          '99 % classes are those Benjamini-Hochberg keeps at 1 %');
+
+-- the grid is aligned to multiples of the cell size; other SRIDs are transformed
+SELECT is((SELECT count(*)::int FROM brent_mdm.hotspots('geo_t.ev', 'geom', 'd', '2025-01-01', '2025-02-01', 300, NULL, 'geo_t.area')
+            WHERE ST_XMin(geom)::numeric % 300 <> 0 OR ST_YMin(geom)::numeric % 300 <> 0 OR ST_SRID(geom) <> 27700), 0,
+          'cells of 300 m start at multiples of 300 m on EPSG 27700');
+CREATE TABLE geo_t.ev_wgs AS SELECT id, d, ST_Transform(geom, 4326)::geometry(Point, 4326) AS geom FROM geo_t.ev;
+CREATE TABLE geo_t.area_wgs AS SELECT name, ST_Transform(geom, 4326) AS geom FROM geo_t.area;
+SELECT is((SELECT array_agg(h.incidents ORDER BY h.cell_id) FROM brent_mdm.hotspots('geo_t.ev_wgs', 'geom', 'd', '2025-01-01', '2025-02-01', 100, NULL, 'geo_t.area') h),
+          (SELECT array_agg(h.incidents ORDER BY h.cell_id) FROM brent_mdm.hotspots('geo_t.ev', 'geom', 'd', '2025-01-01', '2025-02-01', 100, NULL, 'geo_t.area') h),
+          'points in EPSG 4326 are transformed to 27700 and counted alike');
+SELECT is((SELECT count(*)::int FROM brent_mdm.hotspots('geo_t.ev', 'geom', 'd', '2025-01-01', '2025-02-01', 100, NULL, 'geo_t.area_wgs')), 42,
+          'an area in EPSG 4326 gives the same grid');
+SELECT is((SELECT sum(n)::int FROM geo_t.gi_by_c(NULL)),
+          (SELECT count(*)::int FROM geo_t.ev WHERE d >= '2025-01-01' AND d < '2025-02-01') - 3,
+          'the 3 points outside the borough are in no cell (a NOTICE says so: sql/geo.sql)');
+
+-- ---- a planted hot spot among uniform noise is found hot 99 ----
+CREATE TABLE geo_t.square (geom geometry(Polygon, 27700));
+INSERT INTO geo_t.square VALUES (ST_MakeEnvelope(510000, 170000, 512000, 172000, 27700));
+-- seed s: 2000 uniform points on day s; seed 0 also has 40 points in one cell
+SELECT setseed(0.15);
+CREATE TABLE geo_t.noise AS
+SELECT s, date '2000-01-01' + s AS d,
+       ST_SetSRID(ST_MakePoint(510000 + 2000 * random(), 170000 + 2000 * random()), 27700)::geometry(Point, 27700) AS geom
+  FROM generate_series(0, 100) s, generate_series(1, 2000) k;
+INSERT INTO geo_t.noise
+SELECT 0, date '2000-01-01', ST_SetSRID(ST_MakePoint(510730 + 40 * random(), 171230 + 40 * random()), 27700)
+  FROM generate_series(1, 40);
+SELECT is((SELECT hotspot FROM brent_mdm.hotspots('geo_t.noise', 'geom', 'd', '2000-01-01', '2000-01-02', 100, NULL, 'geo_t.square')
+            WHERE ST_Intersects(geom, ST_SetSRID(ST_MakePoint(510750, 171250), 27700))), 'hot 99',
+          'a planted cell of 40 more incidents among 2000 uniform ones (5 a cell) is hot 99');
+SELECT is((SELECT count(*)::int FROM brent_mdm.hotspots('geo_t.noise', 'geom', 'd', '2000-01-01', '2000-01-02', 100, NULL, 'geo_t.square')
+            WHERE hotspot LIKE 'hot%' AND NOT ST_DWithin(geom, ST_SetSRID(ST_MakePoint(510750, 171250), 27700), 150)), 0,
+          'no cell away from it and its neighbours is called hot');
+-- 100 uniform patterns (seeds 1..100): under the null hypothesis everywhere,
+-- Benjamini-Hochberg at 10 % keeps the chance of any significant cell at
+-- about 10 % a pattern (a pattern with one is all false discoveries)
+CREATE TABLE geo_t.null_runs AS
+SELECT s, (SELECT count(*) FILTER (WHERE hotspot <> 'not significant')
+             FROM brent_mdm.hotspots('geo_t.noise', 'geom', 'd', date '2000-01-01' + s, date '2000-01-01' + s + 1,
+                                     100, NULL, 'geo_t.square')) AS significant
+  FROM generate_series(1, 100) s;
+SELECT diag('uniform patterns: ' || count(*) FILTER (WHERE significant > 0) || ' of 100 with any significant cell, '
+            || sum(significant) || ' significant cells of 40000')
+  FROM geo_t.null_runs;
+SELECT cmp_ok((SELECT count(*)::int FROM geo_t.null_runs WHERE significant > 0), '<=', 20,
+              'uniform patterns: at most 20 of 100 with a significant cell (FDR 10 %: about 10 expected)');
+
+-- ---- the generator: town centres come out hot, the planted emerging hot spot is found ----
+SELECT lives_ok($$SELECT * FROM brent_mdm.generate_borough(100000, 1, 'geo_b')$$, 'a borough of 100,000 people');
+CREATE TABLE geo_t.town_centre (x float8, y float8);
+-- the generator's hot spots of ASB (src/synth/systems.c)
+INSERT INTO geo_t.town_centre VALUES (518450, 184850), (521400, 183450), (524650, 184150), (521150, 184650),
+  (520900, 186100), (517900, 184300);
+CREATE TABLE geo_t.five_years AS
+SELECT * FROM brent_mdm.hotspots('geo_b.asb_incident', 'geom', 'occurred_on', '2021-04-01', '2026-04-01');
+SELECT is((SELECT count(*)::int FROM geo_t.town_centre t JOIN geo_t.five_years h
+             ON ST_Intersects(h.geom, ST_SetSRID(ST_MakePoint(t.x, t.y), 27700)) WHERE h.hotspot LIKE 'hot%'), 6,
+          'the cells of the 6 town centres are hot over the five years (250 m cells, ward table by default)');
+SELECT is((SELECT count(*)::int FROM geo_t.five_years),
+          (WITH u AS (SELECT ST_Union(geom) AS g FROM geo_b.ward)
+           SELECT count(*)::int FROM u, generate_series(floor(ST_XMin(u.g) / 250)::int, floor(ST_XMax(u.g) / 250)::int) i,
+                  generate_series(floor(ST_YMin(u.g) / 250)::int, floor(ST_YMax(u.g) / 250)::int) j
+            WHERE ST_Intersects(u.g, ST_SetSRID(ST_MakePoint((i + 0.5) * 250, (j + 0.5) * 250), 27700))),
+          'the borough''s grid: every 250 m cell whose centre is in a ward');
+SELECT ok((SELECT category IN ('new hot spot', 'intensifying hot spot')
+             FROM brent_mdm.emerging_hotspots('geo_b.asb_incident', 'geom', 'occurred_on', '2025-04-01', '2026-04-01')
+            WHERE ST_Intersects(geom, ST_SetSRID(ST_MakePoint(519625, 189375), 27700))),
+          'the planted emerging hot spot (Kingsbury) is found intensifying (or new) over the last 12 months');
+
+SELECT * FROM finish();
+ROLLBACK;
