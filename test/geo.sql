@@ -11,7 +11,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(25);
+SELECT plan(40);
 
 CREATE SCHEMA geo_t;
 SET LOCAL search_path = geo_t, public;
@@ -169,6 +169,125 @@ SELECT ok((SELECT category IN ('new hot spot', 'intensifying hot spot')
              FROM brent_mdm.emerging_hotspots('geo_b.asb_incident', 'geom', 'occurred_on', '2025-04-01', '2026-04-01')
             WHERE ST_Intersects(geom, ST_SetSRID(ST_MakePoint(519625, 189375), 27700))),
           'the planted emerging hot spot (Kingsbury) is found intensifying (or new) over the last 12 months');
+
+-- ---- emerging hot spots: the space-time cube agrees with hotspots() step by step ----
+CREATE TABLE geo_t.monthly AS
+SELECT m.month, h.cell_id, h.gi_z, h.hotspot
+  FROM generate_series(date '2025-04-01', date '2026-03-01', interval '1 month') m(month),
+       LATERAL brent_mdm.hotspots('geo_b.asb_incident', 'geom', 'occurred_on', m.month::date,
+                                  (m.month + interval '1 month')::date) h;
+CREATE TABLE geo_t.emerging AS
+SELECT * FROM brent_mdm.emerging_hotspots('geo_b.asb_incident', 'geom', 'occurred_on', '2025-04-01', '2026-04-01');
+SELECT is((SELECT count(*)::int FROM geo_t.emerging e
+             JOIN (SELECT cell_id, count(*) FILTER (WHERE hotspot LIKE 'hot%') AS hot,
+                          count(*) FILTER (WHERE hotspot LIKE 'cold%') AS cold
+                     FROM geo_t.monthly GROUP BY cell_id) m USING (cell_id)
+            WHERE e.steps_hot <> m.hot OR e.steps_cold <> m.cold), 0,
+          'each cell''s steps_hot and steps_cold are the months hotspots() calls it hot or cold (FDR within each month)');
+SELECT cmp_ok((SELECT max(greatest(abs(e.trend_tau - mk.tau), abs(e.trend_p - mk.p))) FROM geo_t.emerging e,
+                LATERAL (SELECT (brent_mdm.mann_kendall(array_agg(m.gi_z ORDER BY m.month))).* FROM geo_t.monthly m
+                          WHERE m.cell_id = e.cell_id) mk),
+              '<', 1e-12::float8, 'its trend is Mann-Kendall of the cell''s monthly Gi* z-scores');
+SELECT is((SELECT count(*)::int FROM geo_t.emerging e,
+                LATERAL (SELECT array_agg(CASE WHEN hotspot LIKE 'hot%' THEN 1 WHEN hotspot LIKE 'cold%' THEN -1 ELSE 0 END
+                                          ORDER BY month) AS sig FROM geo_t.monthly m WHERE m.cell_id = e.cell_id) s
+            WHERE e.category <> brent_mdm.emerging_category(s.sig, e.trend_tau, e.trend_p)), 0,
+          'its category is emerging_category() of those months and that trend');
+SELECT ok((SELECT count(DISTINCT category) >= 3 FROM geo_t.emerging), 'the borough''s cells fall in several categories');
+SELECT is((SELECT count(*)::int FROM brent_mdm.emerging_hotspots('geo_b.asb_incident', 'geom', 'occurred_on', '2025-04-01', '2026-04-01', 250, 'quarter')
+            WHERE steps_hot + steps_cold > 4), 0, 'step => ''quarter'': four steps in a year');
+
+-- ---- Mann-Kendall against the formula in SQL (ties corrected, tau-b) ----
+CREATE FUNCTION geo_t.erfc(x float8) RETURNS float8 LANGUAGE sql AS $$
+  -- 1 - erf(x), erf by its Maclaurin series (enough terms for |x| < 5)
+  SELECT 1 - 2 / sqrt(pi()) * sum((-1) ^ k * x ^ (2 * k + 1) / (exp(lgamma_k) * (2 * k + 1)))
+    FROM (SELECT k, (SELECT coalesce(sum(ln(i)), 0) FROM generate_series(1, k) i) AS lgamma_k
+            FROM generate_series(0, 150) k) t $$;
+CREATE FUNCTION geo_t.mk_by_sql(v float8[], OUT tau float8, OUT p float8) LANGUAGE sql AS $$
+  WITH x AS (SELECT i, v[i] AS v FROM generate_subscripts(v, 1) i WHERE v[i] IS NOT NULL),
+       n AS (SELECT count(*)::float8 AS n FROM x),
+       s AS (SELECT sum(sign(b.v - a.v)) AS s FROM x a JOIN x b ON b.i > a.i),
+       t AS (SELECT coalesce(sum(c * (c - 1) * (2 * c + 5)), 0) AS tv, coalesce(sum(c * (c - 1) / 2), 0) AS tp
+               FROM (SELECT count(*)::float8 AS c FROM x GROUP BY v HAVING count(*) > 1) g),
+       z AS (SELECT s.s, n.n, (n.n * (n.n - 1) * (2 * n.n + 5) - t.tv) / 18 AS var, n.n * (n.n - 1) / 2 AS n0, t.tp
+               FROM s, n, t)
+  SELECT s / sqrt((n0 - tp) * n0), geo_t.erfc(abs((s - sign(s)) / sqrt(var)) / sqrt(2)) FROM z $$;
+SELECT cmp_ok((SELECT max(greatest(abs(a.tau - b.tau), abs(a.p - b.p)))
+                 FROM (VALUES (ARRAY[1, 2, 2, 3, 5, 4, 4, 4, 6, 7, 1.5]::float8[]),
+                              (ARRAY[3, 1, 2, 2, 2, 0, 0, -1, NULL, -1, -2, -2]::float8[]),
+                              (ARRAY[0.5, 0.25, 0.75, 0.5, 1, 0.9, 1.1, 1.3, 1.2, 1.4, 1.6, 1.5]::float8[]),
+                              (ARRAY[5, 4, 3]::float8[])) s(v),
+                      LATERAL brent_mdm.mann_kendall(s.v) a, LATERAL geo_t.mk_by_sql(s.v) b),
+              '<', 1e-9::float8, 'mann_kendall: tau-b and p equal to the formula in SQL (ties, a NULL left out) to 1e-9');
+SELECT is((SELECT row(tau, p)::text FROM brent_mdm.mann_kendall(ARRAY[2, 2, 2, 2]::float8[])), '(,)',
+          'mann_kendall of a constant series: no trend to measure (NULL, NULL)');
+SELECT is((SELECT row(tau, p)::text FROM brent_mdm.mann_kendall(ARRAY[1, 2]::float8[])), '(,)',
+          'mann_kendall of fewer than 3 values: NULL, NULL');
+
+-- ---- the categories' rules on hand-made series (10 steps: 90 % is 9) ----
+SELECT results_eq($$
+  SELECT brent_mdm.emerging_category(sig, tau, p) FROM (VALUES
+    (1,  '{0,0,0,0,0,0,0,0,0,1}'::int[], NULL::float8, NULL::float8),
+    (2,  '{0,0,0,0,0,0,0,0,0,-1}', NULL, NULL),
+    (3,  '{0,0,0,0,0,0,0,1,1,1}', NULL, NULL),
+    (4,  '{0,0,1,1,1,1,1,1,1,1}', 0.6, 0.01),
+    (5,  '{0,0,0,0,0,0,0,0,-1,-1}', NULL, NULL),
+    (6,  '{1,1,1,1,1,1,1,1,1,1}', 0.5, 0.01),
+    (7,  '{0,1,1,1,1,1,1,1,1,1}', 0.5, 0.01),
+    (8,  '{1,1,1,1,1,1,1,1,1,1}', -0.5, 0.01),
+    (9,  '{1,1,1,1,1,1,1,1,1,1}', 0.5, 0.2),
+    (10, '{1,1,1,1,1,1,1,1,1,1}', NULL, NULL),
+    (11, '{-1,-1,-1,-1,-1,-1,-1,-1,-1,-1}', -0.5, 0.01),
+    (12, '{-1,-1,-1,-1,-1,-1,-1,-1,-1,-1}', 0.5, 0.01),
+    (13, '{-1,-1,-1,-1,-1,-1,-1,-1,-1,-1}', 0.1, 0.6),
+    (14, '{-1,0,1,0,1,0,0,0,1,1}', NULL, NULL),
+    (15, '{1,0,-1,0,0,-1,0,0,0,-1}', NULL, NULL),
+    (16, '{1,0,1,0,0,1,0,0,0,1}', NULL, NULL),
+    (17, '{0,1,0,0,0,0,0,1,1,1}', NULL, NULL),
+    (18, '{-1,0,-1,0,0,0,0,0,0,-1}', NULL, NULL),
+    (19, '{1,1,1,1,1,1,1,1,1,0}', 0.9, 0.001),
+    (20, '{-1,-1,-1,-1,-1,-1,-1,-1,-1,0}', NULL, NULL),
+    (21, '{1,1,1,1,1,1,1,1,0,1}', 0.5, 0.3),
+    (22, '{0,0,0,0,0,0,0,0,0,0}', NULL, NULL),
+    (23, '{1,0,0,0,0,0,0,0,0,0}', NULL, NULL),
+    (24, '{-1,0,0,0,0,0,0,0,0,1}', NULL, NULL),
+    (25, '{}', NULL, NULL),
+    (26, '{1,1,1,1,1,1,1,1,0,0}', NULL, NULL),
+    (27, '{1}', NULL, NULL)) t(k, sig, tau, p) ORDER BY k $$,
+  $$ VALUES ('new hot spot'), ('new cold spot'), ('consecutive hot spot'), ('consecutive hot spot'),
+            ('consecutive cold spot'), ('intensifying hot spot'), ('intensifying hot spot'), ('diminishing hot spot'),
+            ('persistent hot spot'), ('persistent hot spot'), ('intensifying cold spot'), ('diminishing cold spot'),
+            ('persistent cold spot'), ('oscillating hot spot'), ('oscillating cold spot'), ('sporadic hot spot'),
+            ('sporadic hot spot'), ('sporadic cold spot'), ('historical hot spot'), ('historical cold spot'),
+            ('persistent hot spot'), ('no pattern'), ('no pattern'), ('oscillating hot spot'), ('no pattern'),
+            ('no pattern'), ('new hot spot') $$,
+  'each category''s rule: new, consecutive (a run of 2 or more at the end, 8 of 10 still consecutive), intensifying / diminishing / persistent at 9 of 10 with the final step, oscillating, sporadic, historical, cold alike, no pattern');
+SELECT throws_ok($$SELECT brent_mdm.emerging_category('{0,2}', NULL, NULL)$$, '22023', NULL,
+                 'a significance other than 1, 0, -1 is refused');
+SELECT throws_ok($$SELECT * FROM brent_mdm.emerging_hotspots('geo_b.asb_incident', 'geom', 'occurred_on', '2025-04-01', '2026-04-01', 250, 'fortnight')$$,
+                 '22023', NULL, 'an unknown step is refused');
+
+-- ---- kernel density against the quartic kernel summed in SQL ----
+CREATE TABLE geo_t.kde AS
+SELECT * FROM brent_mdm.kernel_density('geo_t.ev', 'geom', 'd', '2025-01-01', '2025-02-01', 230, 100, 'geo_t.area');
+SELECT cmp_ok((SELECT max(abs(k.density - coalesce(s.density, 0)) / greatest(k.density, 1e-300))
+                 FROM geo_t.kde k
+                 LEFT JOIN LATERAL (
+                   SELECT sum(3 / (pi() * 230.0 ^ 2) * (1 - (ST_Distance(ST_Centroid(k.geom), e.geom) / 230) ^ 2) ^ 2) * 1e6 AS density
+                     FROM geo_t.ev e
+                    WHERE e.d >= '2025-01-01' AND e.d < '2025-02-01' AND ST_Distance(ST_Centroid(k.geom), e.geom) < 230) s ON true
+                WHERE k.density > 0 OR s.density > 0),
+              '<', 1e-9::float8, 'kernel density: the quartic kernel at each cell centre, summed in SQL, to 1e-9 (relative)');
+SELECT is((SELECT count(*)::int FROM geo_t.kde), 42, 'kernel density: the same grid as hotspots()');
+SELECT cmp_ok((SELECT abs(sum(k.density) * 0.0025 / n.n - 1)
+                 FROM brent_mdm.kernel_density('geo_t.noise', 'geom', 'd', '2000-01-02', '2000-01-03', 300, 50, 'geo_t.square') k,
+                      (SELECT count(*)::float8 AS n FROM geo_t.noise WHERE d = '2000-01-02'
+                          AND ST_Within(geom, ST_MakeEnvelope(510300, 170300, 511700, 171700, 27700))) n
+                WHERE ST_Within(k.geom, ST_MakeEnvelope(510300, 170300, 511700, 171700, 27700))
+                GROUP BY n.n),
+              '<', 0.05::float8, 'kernel density integrates to the events: over the inner 1.4 km square of 2000 uniform points, within 5 %');
+SELECT throws_ok($$SELECT * FROM brent_mdm.kernel_density('geo_t.ev', 'geom', 'd', '2025-01-01', '2025-02-01', 0, 100, 'geo_t.area')$$,
+                 '22023', NULL, 'a bandwidth of 0 is refused');
 
 SELECT * FROM finish();
 ROLLBACK;
