@@ -11,7 +11,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(40);
+SELECT plan(60);
 
 CREATE SCHEMA geo_t;
 SET LOCAL search_path = geo_t, public;
@@ -288,6 +288,78 @@ SELECT cmp_ok((SELECT abs(sum(k.density) * 0.0025 / n.n - 1)
               '<', 0.05::float8, 'kernel density integrates to the events: over the inner 1.4 km square of 2000 uniform points, within 5 %');
 SELECT throws_ok($$SELECT * FROM brent_mdm.kernel_density('geo_t.ev', 'geom', 'd', '2025-01-01', '2025-02-01', 0, 100, 'geo_t.area')$$,
                  '22023', NULL, 'a bandwidth of 0 is refused');
+
+-- ---- the monthly report: rows, GeoJSON, SVG ----
+CREATE TABLE geo_t.report AS SELECT * FROM brent_mdm.hotspot_report('2026-03-01', 'geo_b.asb_incident');
+SELECT set_eq($$SELECT cell_id FROM geo_t.report$$,
+  $$SELECT m.cell_id FROM geo_t.monthly m JOIN geo_t.emerging e USING (cell_id)
+     WHERE m.month = '2026-03-01' AND (m.hotspot <> 'not significant' OR e.category <> 'no pattern')$$,
+  'the report''s cells: significant this month or with an emerging pattern over the 12 months to it');
+SELECT is((SELECT count(*)::int FROM geo_t.report r
+             JOIN geo_t.monthly n ON n.cell_id = r.cell_id AND n.month = '2026-03-01'
+             JOIN geo_t.monthly b ON b.cell_id = r.cell_id AND b.month = '2026-02-01'
+             JOIN geo_t.emerging e ON e.cell_id = r.cell_id
+             JOIN brent_mdm.hotspots('geo_b.asb_incident', 'geom', 'occurred_on', '2026-03-01', '2026-04-01') h ON h.cell_id = r.cell_id
+            WHERE r.incidents = h.incidents AND r.last_month = (SELECT incidents FROM brent_mdm.hotspots('geo_b.asb_incident', 'geom', 'occurred_on', '2026-02-01', '2026-03-01') x WHERE x.cell_id = r.cell_id)
+              AND r.change = r.incidents - r.last_month AND r.gi_z = n.gi_z AND r.hotspot = n.hotspot
+              AND r.hotspot_last_month = b.hotspot AND r.category = e.category
+              AND r.ward_code = (SELECT ward_code FROM geo_b.ward w WHERE ST_Intersects(w.geom, ST_Centroid(r.geom)) LIMIT 1)),
+          (SELECT count(*)::int FROM geo_t.report),
+          'each row: this month''s and last month''s incidents and classes, the change, the emerging category, the ward of its centre');
+SELECT is((SELECT array_agg(rank ORDER BY gi_z DESC, cell_id) FROM geo_t.report),
+          (SELECT array_agg(g ORDER BY g) FROM generate_series(1, (SELECT count(*)::int FROM geo_t.report)) g),
+          'ranked by Gi*, hottest first');
+SELECT ok((SELECT bool_or(category = 'intensifying hot spot') FROM geo_t.report WHERE ward_name = 'Kingsbury'),
+          'the planted emerging hot spot is in the report, in Kingsbury');
+CREATE TABLE geo_t.geojson AS SELECT brent_mdm.hotspot_report_geojson('2026-03-01', 'geo_b.asb_incident') AS j;
+SELECT is((SELECT j ->> 'type' FROM geo_t.geojson), 'FeatureCollection', 'GeoJSON: a FeatureCollection');
+SELECT is((SELECT jsonb_array_length(j -> 'features') FROM geo_t.geojson), (SELECT count(*)::int FROM geo_t.report),
+          'GeoJSON: one feature per row of the report');
+SELECT is((SELECT count(*)::int FROM geo_t.geojson, jsonb_array_elements(j -> 'features') f
+            WHERE f ->> 'type' = 'Feature' AND f #>> '{geometry,type}' = 'Polygon'
+              AND jsonb_array_length(f #> '{geometry,coordinates,0}') = 5
+              AND (SELECT bool_and((c ->> 0)::float8 BETWEEN -0.4 AND -0.1 AND (c ->> 1)::float8 BETWEEN 51.5 AND 51.65)
+                     FROM jsonb_array_elements(f #> '{geometry,coordinates,0}') c)
+              AND (f -> 'properties') ?& ARRAY['rank', 'cell_id', 'ward_name', 'incidents', 'last_month', 'change', 'gi_z', 'hotspot', 'category']
+              AND (f ->> 'id')::bigint = (f #>> '{properties,cell_id}')::bigint),
+          (SELECT count(*)::int FROM geo_t.report),
+          'GeoJSON: each feature a closed square in WGS 84 longitude/latitude over Brent, with the row as properties');
+SELECT set_eq($$SELECT (f ->> 'id')::bigint FROM geo_t.geojson, jsonb_array_elements(j -> 'features') f$$,
+              $$SELECT cell_id FROM geo_t.report$$, 'GeoJSON: the report''s cells');
+SELECT cmp_ok((SELECT abs(ST_Area(ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(j #> '{features,0,geometry}'), 4326), 27700)) - 62500)
+                 FROM geo_t.geojson), '<', 10::float8,
+              'GeoJSON: a feature read back by PostGIS is the 250 m cell (62,500 m2, to the 6 decimals of a degree)');
+CREATE TABLE geo_t.svg AS SELECT brent_mdm.hotspot_report_svg('2026-03-01', 'geo_b.asb_incident') AS s;
+SELECT ok((SELECT xml_is_well_formed_document(s) FROM geo_t.svg), 'SVG: a well-formed XML document');
+SELECT is((SELECT (xpath('count(/s:svg/s:g[@id="cells"]/s:path)', s::xml, ARRAY[ARRAY['s', 'http://www.w3.org/2000/svg']]))[1]::text::int
+             FROM geo_t.svg), (SELECT count(*)::int FROM geo_t.report), 'SVG: one cell drawn per row of the report');
+SELECT is((SELECT (xpath('count(/s:svg/s:g[@id="wards"]/s:path)', s::xml, ARRAY[ARRAY['s', 'http://www.w3.org/2000/svg']]))[1]::text::int
+             FROM geo_t.svg), 22, 'SVG: the 22 wards outlined');
+SELECT is((SELECT (xpath('count(/s:svg/s:g[@id="legend"]/s:rect)', s::xml, ARRAY[ARRAY['s', 'http://www.w3.org/2000/svg']]))[1]::text::int
+             FROM geo_t.svg), 7, 'SVG: a legend of the six classes and the emerging outline');
+SELECT is((SELECT (xpath('/s:svg/s:title/text()', s::xml, ARRAY[ARRAY['s', 'http://www.w3.org/2000/svg']]))[1]::text FROM geo_t.svg),
+          'Anti-social behaviour hot spots, March 2026', 'SVG: a title');
+SELECT is((SELECT count(*)::int FROM geo_t.report WHERE hotspot LIKE 'hot%'),
+          (SELECT (xpath('count(/s:svg/s:g[@id="cells"]/s:path[starts-with(@fill, "#b2") or starts-with(@fill, "#ef") or starts-with(@fill, "#fd")])',
+                         s::xml, ARRAY[ARRAY['s', 'http://www.w3.org/2000/svg']]))[1]::text::int FROM geo_t.svg),
+          'SVG: the hot cells are filled in the hot colours');
+SET LOCAL search_path = pg_catalog;
+CREATE TABLE geo_t.report_pg AS SELECT * FROM brent_mdm.hotspot_report('2026-03-01', 'geo_b.asb_incident');
+SET LOCAL search_path = geo_t, public;
+SELECT is((SELECT count(*)::int FROM geo_t.report_pg), (SELECT count(*)::int FROM geo_t.report),
+          'the report works whatever the caller''s search_path (PostGIS''s schema pinned)');
+SELECT throws_ok($$SELECT * FROM brent_mdm.hotspot_report(NULL, 'geo_b.asb_incident')$$, '22004', NULL, 'a NULL month is refused');
+SELECT throws_ok($$SELECT * FROM brent_mdm.hotspot_report('2026-03-01', 'geo_t.ev')$$, '42P01', NULL,
+                 'a source with no ward table next to it and no area is refused');
+
+-- ---- the grid is built once per statement: never a stale one ----
+SELECT is((SELECT array[(SELECT count(*)::int FROM brent_mdm.hotspots('geo_t.ev', 'geom', 'd', '2025-01-01', '2025-02-01', 100, NULL, 'geo_t.area')),
+                        (SELECT count(*)::int FROM brent_mdm.hotspots('geo_t.noise', 'geom', 'd', '2000-01-01', '2000-01-02', 100, NULL, 'geo_t.square')),
+                        (SELECT count(*)::int FROM brent_mdm.hotspots('geo_t.ev', 'geom', 'd', '2025-01-01', '2025-02-01', 50, NULL, 'geo_t.area'))]),
+          ARRAY[42, 400, 168], 'one statement, three grids (two areas, two cell sizes): each its own');
+UPDATE geo_t.area SET geom = ST_MakeEnvelope(500000, 180000, 500300, 180300, 27700);
+SELECT is((SELECT count(*)::int FROM brent_mdm.hotspots('geo_t.ev', 'geom', 'd', '2025-01-01', '2025-02-01', 100, NULL, 'geo_t.area')), 9,
+          'the area changed in the same transaction: the next statement''s grid follows');
 
 SELECT * FROM finish();
 ROLLBACK;

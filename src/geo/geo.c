@@ -20,6 +20,8 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
+#include "storage/proc.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
@@ -322,7 +324,7 @@ geo_area(Oid area, Oid source, char **relname, char **geomcol, const char *ps)
 
 /* The grid: the cells of cs metres whose centre is in the area. */
 static void
-geo_grid(GeoGrid *g, Oid area, Oid source, double cs, const char *ps)
+geo_grid_build(GeoGrid *g, Oid area, Oid source, double cs, const char *ps)
 {
 	char	   *rel,
 			   *col;
@@ -460,6 +462,68 @@ geo_grid(GeoGrid *g, Oid area, Oid source, double cs, const char *ps)
 		}
 	}
 	SPI_cursor_close(portal);
+}
+
+
+/*
+ * The grid, built once per statement: a query that calls these functions once
+ * a month (LATERAL over 36 months, or hotspot_report's three calls) reads the
+ * area once.  Within a statement a STABLE function sees one snapshot, so the
+ * area cannot differ; the key is the area, the cell size, the transaction
+ * (local id), the statement's start and its command id.  Kept in the
+ * transaction's memory, so nothing outlives the transaction.
+ */
+typedef struct GeoGridCache
+{
+	bool		valid;
+	Oid			area;			/* as given (InvalidOid: the ward table next to source) */
+	Oid			source_nsp;
+	double		cs;
+	LocalTransactionId lxid;
+	TimestampTz stmt_start;
+	CommandId	cid;
+	GeoGrid		grid;
+} GeoGridCache;
+
+static GeoGridCache geo_grid_cache;
+
+static void
+geo_grid(GeoGrid *g, Oid area, Oid source, double cs, const char *ps)
+{
+	GeoGridCache *c = &geo_grid_cache;
+	Oid			nsp = get_rel_namespace(source);
+
+	if (c->valid && c->area == area && (OidIsValid(area) || c->source_nsp == nsp) && c->cs == cs &&
+		c->lxid == MyProc->lxid && c->stmt_start == GetCurrentStatementStartTimestamp() &&
+		c->cid == GetCurrentCommandId(false))
+	{
+		*g = c->grid;
+		return;
+	}
+	c->valid = false;
+	{
+		MemoryContext saved = geo_cxt;
+
+		/* built in the transaction's memory, so that it can serve the next call */
+		geo_cxt = TopTransactionContext;
+		PG_TRY();
+		{
+			geo_grid_build(&c->grid, area, source, cs, ps);
+		}
+		PG_FINALLY();
+		{
+			geo_cxt = saved;
+		}
+		PG_END_TRY();
+	}
+	c->area = area;
+	c->source_nsp = nsp;
+	c->cs = cs;
+	c->lxid = MyProc->lxid;
+	c->stmt_start = GetCurrentStatementStartTimestamp();
+	c->cid = GetCurrentCommandId(false);
+	c->valid = true;
+	*g = c->grid;
 }
 
 /* cell number of a point, or -1 outside the grid */
