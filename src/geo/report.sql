@@ -184,10 +184,10 @@ BEGIN
     '<g id="cells" stroke="none">%s</g>'
     '<g id="wards" fill="none" stroke="#444" stroke-width="%s">%s</g>'
     '<g id="legend">%s</g></svg>',
-    round((e.x0 - f)::numeric, 1), round((-e.y1 - 3 * f)::numeric, 1), round((w + 18 * f)::numeric, 1), round((h + 4 * f)::numeric, 1),
-    round((900 * (h + 4 * f) / (w + 18 * f))::numeric), round(f::numeric, 1),
+    round((e.x0 - f)::numeric, 1), round((-e.y1 - 3 * f)::numeric, 1), round((w + 25 * f)::numeric, 1), round((h + 4 * f)::numeric, 1),
+    round((900 * (h + 4 * f) / (w + 25 * f))::numeric), round(f::numeric, 1),
     brent_mdm.xml_text('Anti-social behaviour hot spots, ' || pg_catalog.to_char(month, 'FMMonth YYYY')),
-    round((e.x0 - f)::numeric, 1), round((-e.y1 - 3 * f)::numeric, 1), round((w + 18 * f)::numeric, 1), round((h + 4 * f)::numeric, 1),
+    round((e.x0 - f)::numeric, 1), round((-e.y1 - 3 * f)::numeric, 1), round((w + 25 * f)::numeric, 1), round((h + 4 * f)::numeric, 1),
     round(e.x0::numeric, 1), round((-e.y1 - 1.2 * f)::numeric, 1), round((1.4 * f)::numeric, 1),
     brent_mdm.xml_text('Anti-social behaviour hot spots, ' || pg_catalog.to_char(month, 'FMMonth YYYY')
                        || ' (Getis-Ord Gi*, ' || cell_size || ' m cells, FDR)'),
