@@ -267,6 +267,43 @@ SELECT t.n AS true_families, f.n AS families_found, ft.n AS found_and_true,
        (SELECT count(*) AS n FROM found_households JOIN true_households USING (household_id)) ft;
 
 \echo
+\echo '-- The Joint Action Group''s month, March 2026: ASB hot spots on 250 m cells of the borough'
+\echo '-- (Getis-Ord Gi*, Benjamini-Hochberg FDR), then the emerging ones over the 12 months to it'
+SELECT hotspot, count(*) AS cells, sum(incidents) AS incidents
+  FROM brent_mdm.hotspots('borough.asb_incident', 'geom', 'occurred_on', '2026-03-01', '2026-04-01')
+ GROUP BY hotspot ORDER BY hotspot;
+\echo '-- this month''s hot and cold cells and the emerging ones, hottest first: ward, incidents, change'
+\echo '-- on last month, class, emerging category (hotspot_report)'
+SELECT rank, ward_name, incidents, last_month, change, round(gi_z::numeric, 2) AS gi_z, hotspot, category
+  FROM brent_mdm.hotspot_report('2026-03-01') ORDER BY rank LIMIT 10;
+\echo '-- emerging hot spots over April 2025 - March 2026 (the generator planted one in Kingsbury)'
+SELECT e.category, count(*) AS cells, string_agg(DISTINCT w.ward_name, ', ') AS wards
+  FROM brent_mdm.emerging_hotspots('borough.asb_incident', 'geom', 'occurred_on', '2025-04-01', '2026-04-01') e
+  JOIN borough.ward w ON ST_Intersects(w.geom, ST_Centroid(e.geom))
+ WHERE e.category <> 'no pattern'
+ GROUP BY e.category ORDER BY cells DESC, e.category;
+\echo '-- over the five years the six town centres stand out (and the kernel density surface agrees)'
+SELECT h.hotspot, count(*) AS cells, round(avg(k.density)::numeric, 1) AS mean_density_per_km2
+  FROM brent_mdm.hotspots('borough.asb_incident', 'geom', 'occurred_on', '2021-04-01', '2026-04-01') h
+  JOIN brent_mdm.kernel_density('borough.asb_incident', 'geom', 'occurred_on', '2021-04-01', '2026-04-01', 400, 250) k
+ USING (cell_id)
+ GROUP BY h.hotspot ORDER BY h.hotspot;
+\echo '-- the map (SVG) and the layer for QGIS or a web map (GeoJSON), written to files:'
+\set svg_file :outdir '/jag_hotspots_2026-03.svg'
+\set geojson_file :outdir '/jag_hotspots_2026-03.geojson'
+\pset tuples_only on
+\pset format unaligned
+\o :svg_file
+SELECT brent_mdm.hotspot_report_svg('2026-03-01');
+\o :geojson_file
+SELECT brent_mdm.hotspot_report_geojson('2026-03-01');
+\o
+\pset tuples_only off
+\pset format aligned
+\echo :svg_file
+\echo :geojson_file
+
+\echo
 \echo '-- Indicators kept current as rows are written (rollups): ASB incidents by ward and month,'
 \echo '-- unauthorised absence by academic year, children''s social care referrals by category and quarter'
 SELECT brent_mdm.define_indicator('asb_by_ward_month', 'borough.asb_incident', 'count(*)',

@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 out=$(mktemp) err=$(mktemp)
 reset() { dropdb --if-exists brent_demo 2>/dev/null; }   # the demo's roles may stay (and be others')
 reset
-BRENT_PEOPLE=3000 bash demo/demo.sh >"$out" 2>"$err"
+maps=$(mktemp -d)
+BRENT_PEOPLE=3000 BRENT_DEMO_OUT="$maps" bash demo/demo.sh >"$out" 2>"$err"
 rc=$?
-echo "1..7"
+echo "1..9"
 fail=0
 check() { if [ "$2" = "$3" ]; then echo "ok $1 - $4"; else echo "not ok $1 - $4 (expected '$2', got '$3')"; fail=1; fi; }
 check 1 0 "$rc" "the demo runs to its end"
@@ -23,6 +24,9 @@ check 5 yes "$found" "the analyst's under-fives query over the Client Index find
 check 6 2 "$(grep -cE '^ ey_analyst \| early_years +\| select +\| brent_mdm\.client(_record)? ' "$out")" "its reads of client and client_record are audited under early_years"
 # the indicators defined on the borough follow a change: each equal to a recount
 check 7 3 "$(grep -cE '^ (asb_by_ward_month|csc_referrals|unauthorised_absence) +\| +0$' "$out")" "three indicators, changed, each equal to a recount (verify_indicator = 0)"
+# the JAG pack: an SVG map and a GeoJSON FeatureCollection, written to files
+check 8 yes "$(perl -ne 'BEGIN { undef $/ } print(/\A<svg xmlns="http:\/\/www.w3.org\/2000\/svg".*<title>Anti-social behaviour hot spots, March 2026<\/title>.*<\/svg>\s*\z/s ? "yes" : "no")' "$maps/jag_hotspots_2026-03.svg" 2>/dev/null)" "the demo writes the SVG map of March 2026"
+check 9 yes "$(perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or die; my $j = decode_json(<$f>); print(($j->{type} eq "FeatureCollection" && ref $j->{features} eq "ARRAY") ? "yes" : "no")' "$maps/jag_hotspots_2026-03.geojson" 2>/dev/null)" "the demo writes a GeoJSON FeatureCollection that parses"
 reset
-rm -f "$out" "$err"
+rm -rf "$out" "$err" "$maps"
 exit $fail

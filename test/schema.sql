@@ -103,7 +103,8 @@ SELECT set_eq($$
   ARRAY['generate_borough', 'blocking_estimate', 'train_model', 'train_model_labelled', 'client_block_keys',
         'safe_count_transition', 'safe_count_combine', 'safe_count_final', 'safe_count_distinct_transition',
         'safe_count_distinct_combine', 'safe_count_distinct_final', 'suppress_table',
-        'subject_visible', 'purge_access'],
+        'subject_visible', 'purge_access', 'hotspots', 'emerging_hotspots', 'emerging_category',
+        'kernel_density'],
   'every C function with arguments is STRICT but those audited to check PG_ARGISNULL');
 
 -- every table holding the council's data or configuration is kept by pg_dump

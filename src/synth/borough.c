@@ -42,7 +42,8 @@ PG_FUNCTION_INFO_V1(generate_borough);
 enum
 {
 	STREAM_HOUSEHOLD = 1,
-	STREAM_AIR = 2
+	STREAM_AIR = 2,
+	STREAM_EMERGING_ASB = 3
 };
 
 /* ---- SPI helpers ---- */
@@ -579,6 +580,13 @@ generate_borough(PG_FUNCTION_ARGS)
 	}
 	MemoryContextDelete(hhcxt);
 	about(g, "households", psprintf(INT64_FORMAT, households));
+	{
+		SynthRng	r;
+
+		/* after every household: the incidents before keep their numbers */
+		rng_init(&r, seed, STREAM_EMERGING_ASB, 0);
+		borough_write_emerging_asb(g, &r);
+	}
 
 	for (int t = 0; t < T_COUNT; t++)
 		if (t != T_WARD)

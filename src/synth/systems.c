@@ -879,6 +879,45 @@ write_background_asb(GenContext *g, SynthRng *r, const Household *hh)
 	asb_incident(g, r, date_between(r, g->window_start, g->as_of), x, y, ward, NULL);
 }
 
+/*
+ * The planted emerging hot spot: a few dozen metres of Kingsbury where
+ * incidents start in the last 12 months of the window and rise step by
+ * step, b (2 + m / 3) in month m = 0..11 (2, 2, 2, 3, ... 5, 5, 5: 42 in all)
+ * with b = people / 20000 rounded up (about a town-centre cell's rate at the
+ * end, so the town centres stay hot over the whole window),
+ * each at a uniform point of a 60 m square and a uniform day of its month.
+ * Drawn from its own stream after every household, so it adds rows and
+ * changes none.
+ */
+void
+borough_write_emerging_asb(GenContext *g, SynthRng *r)
+{
+	int			y,
+				mo,
+				d;
+	int			b = (int) ((g->people + 19999) / 20000);
+	int			ward = geo_ward_at(&g->geo, EMERGING_HOTSPOT_X, EMERGING_HOTSPOT_Y);
+
+	if (ward < 0)
+		elog(ERROR, "generate_borough: the emerging hot spot is outside the borough");
+	date_parts(g->as_of, &y, &mo, &d);
+	for (int m = 0; m < 12; m++)
+	{
+		int			ym = y * 12 + (mo - 1) - 11 + m;
+		DateADT		first = synth_date(ym / 12, ym % 12 + 1, 1);
+		DateADT		last = Min(g->as_of, synth_date((ym + 1) / 12, (ym + 1) % 12 + 1, 1) - 1);
+
+		for (int i = 0; i < b * (2 + m / 3); i++)
+		{
+			double		x = EMERGING_HOTSPOT_X + (rng_double(r) - 0.5) * 60;
+			double		yy = EMERGING_HOTSPOT_Y + (rng_double(r) - 0.5) * 60;
+
+			asb_incident(g, r, date_between(r, first, last), round(x * 100) / 100,
+						 round(yy * 100) / 100, ward, NULL);
+		}
+	}
+}
+
 static void
 write_adult_care(GenContext *g, SynthRng *r, const Household *hh, const Person *p)
 {

@@ -8,5 +8,10 @@
 #include "synth/household.h"
 
 extern void borough_write_household(GenContext *g, SynthRng *r, Household *hh);
+extern void borough_write_emerging_asb(GenContext *g, SynthRng *r);
+
+/* The planted emerging hot spot of anti-social behaviour (BNG metres). */
+#define EMERGING_HOTSPOT_X 519625.0
+#define EMERGING_HOTSPOT_Y 189375.0
 
 #endif							/* BRENT_SYNTH_SYSTEMS_H */
