@@ -461,3 +461,163 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION brent_mdm.check_rule_set(text) IS
   'Checks a scorecard rule set as a whole (every problem has an identification criterion, the eligibility threshold can be reached); returns its number of problems';
+
+-- ---- families from the Client Index ----
+--
+-- People at one address at a date, grouped into family units with at least one
+-- child (under 18 on the date), each with a lead adult.  Only the Client Index
+-- is read (golden records, and the records' address dates); the function runs
+-- with the caller's rights, so the policy layer's row filters apply to it.
+--
+-- 1. An adult's address is its golden postcode and address line; someone whose
+--    address records at that postcode all ended before the date has moved out.
+-- 2. One address line can hold two households, and a register its past
+--    occupants: the adults of a line are split where their move-in dates (the
+--    earliest address_from at the postcode) are more than 120 days apart, and
+--    parts of a line whose adults share a surname are joined again.  An adult
+--    with no address line takes the one line of its postcode held by an adult
+--    with a like surname (Jaro-Winkler 0.88 or more).
+-- 3. A child (whose records rarely hold an address line) joins the unit of its
+--    postcode holding an adult with its surname (either name part: systems swap
+--    them; or an adult's given name: patronymic naming; or a like surname), if
+--    exactly one unit is the best, preferring adults of a parent's age; an
+--    unplaced child with the surname of a placed child of its postcode joins
+--    that child's unit.
+-- 4. A unit with a child is a family; its lead adult is the adult sharing a
+--    child's surname, a woman, of working age, in that order.
+CREATE FUNCTION brent_mdm.family_units_internal(as_of date)
+  RETURNS TABLE (family_id bigint, client_id bigint, role text, age integer,
+                 postcode text, address_line text)
+  LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+WITH fp AS (
+  SELECT c.client_id, brent_mdm.postcode_normalise(c.postcode) AS pc, c.address_line,
+         nullif(regexp_replace(upper(c.address_line), '[^A-Z0-9]+', ' ', 'g'), '') AS addr,
+         brent_mdm.normalise_name(c.family_name) AS fam, brent_mdm.normalise_name(c.given_name) AS giv,
+         c.sex,
+         CASE WHEN c.date_of_birth IS NOT NULL
+              THEN extract(year FROM age(as_of, c.date_of_birth))::int END AS age
+    FROM brent_mdm.client c
+   WHERE c.status = 'active' AND c.postcode IS NOT NULL
+     AND (c.date_of_birth IS NULL OR c.date_of_birth <= as_of)
+     AND NOT EXISTS (SELECT FROM brent_mdm.client_record r
+                      WHERE r.client_id = c.client_id AND r.address_to < as_of
+                        AND brent_mdm.postcode_normalise(r.postcode) = brent_mdm.postcode_normalise(c.postcode)
+                        AND NOT EXISTS (SELECT FROM brent_mdm.client_record r2
+                                         WHERE r2.client_id = c.client_id AND r2.address_from > r.address_to))
+), adult0 AS (
+  SELECT f.*, (SELECT min(r.address_from) FROM brent_mdm.client_record r
+                WHERE r.client_id = f.client_id AND r.address_from <= as_of
+                  AND brent_mdm.postcode_normalise(r.postcode) = f.pc) AS since
+    FROM fp f WHERE f.age IS NULL OR f.age >= 18
+), line_for AS (
+  SELECT a.client_id, min(b.addr) AS addr
+    FROM adult0 a JOIN adult0 b ON b.pc = a.pc AND b.addr IS NOT NULL
+   WHERE a.addr IS NULL AND brent_mdm.jaro_winkler(b.fam, a.fam) >= 0.88
+   GROUP BY a.client_id HAVING count(DISTINCT b.addr) = 1
+), adult AS (
+  SELECT a.client_id, a.pc, a.fam, a.giv, a.sex, a.age, a.since, coalesce(a.addr, l.addr) AS addr
+    FROM adult0 a LEFT JOIN line_for l USING (client_id)
+), dated AS (
+  SELECT a.*, sum(CASE WHEN a.since - a.prev > 120 THEN 1 ELSE 0 END)
+                OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) AS part
+    FROM (SELECT a.*, lag(a.since) OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) AS prev
+            FROM adult a WHERE a.addr IS NOT NULL AND a.since IS NOT NULL) a
+), undated AS (
+  SELECT a.client_id, a.pc, a.addr, a.fam, a.giv, a.sex, a.age,
+         coalesce(min(d.part) FILTER (WHERE brent_mdm.jaro_winkler(d.fam, a.fam) >= 0.88), max(d.part), 0) AS part
+    FROM adult a LEFT JOIN dated d ON d.pc = a.pc AND d.addr = a.addr
+   WHERE a.addr IS NOT NULL AND a.since IS NULL
+   GROUP BY a.client_id, a.pc, a.addr, a.fam, a.giv, a.sex, a.age
+), unit0 AS (
+  SELECT d.client_id, d.pc, d.addr, d.part, d.fam, d.giv, d.sex, d.age FROM dated d
+  UNION ALL
+  SELECT u.client_id, u.pc, u.addr, u.part, u.fam, u.giv, u.sex, u.age FROM undated u
+  UNION ALL
+  SELECT a.client_id, a.pc, '~' || coalesce(a.fam, a.client_id::text), 0, a.fam, a.giv, a.sex, a.age
+    FROM adult a WHERE a.addr IS NULL
+), unit1 AS (
+  -- parts of a line whose adults share a surname are one household
+  SELECT u.client_id, u.pc, u.addr, u.fam, u.giv, u.sex, u.age,
+         least(u.part, min(v.part)) AS part
+    FROM unit0 u LEFT JOIN unit0 v ON v.pc = u.pc AND v.addr = u.addr
+                                  AND brent_mdm.jaro_winkler(v.fam, u.fam) >= 0.88
+   GROUP BY u.client_id, u.pc, u.addr, u.fam, u.giv, u.sex, u.age, u.part
+), unit AS (
+  SELECT u.client_id, u.pc, u.fam, u.giv, u.sex, u.age, u.addr,
+         u.addr || '#' || least(u.part, min(c.part)) AS unit
+    FROM unit1 u
+    LEFT JOIN unit1 d ON d.pc = u.pc AND d.addr = u.addr AND d.part = u.part
+    LEFT JOIN unit1 c ON c.pc = u.pc AND c.addr = u.addr AND brent_mdm.jaro_winkler(d.fam, c.fam) >= 0.88
+   GROUP BY u.client_id, u.pc, u.fam, u.giv, u.sex, u.age, u.addr, u.part
+), kid AS (
+  SELECT f.* FROM fp f WHERE f.age < 18
+), cand AS (
+  SELECT k.client_id AS child, a.pc, a.unit,
+         max(CASE WHEN k.fam = a.fam OR k.giv = a.fam THEN 3
+                  WHEN brent_mdm.jaro_winkler(k.fam, a.fam) >= 0.88 OR brent_mdm.jaro_winkler(k.giv, a.fam) >= 0.88
+                    OR string_to_array(k.fam, ' ') && string_to_array(a.fam, ' ') THEN 2
+                  WHEN k.fam = a.giv OR string_to_array(k.fam, ' ') && string_to_array(a.giv, ' ') THEN 2
+                  ELSE 0 END) AS score,
+         bool_or(a.age IS NULL OR a.age BETWEEN k.age + 14 AND k.age + 60) AS plausible
+    FROM kid k JOIN unit a ON a.pc = k.pc
+   GROUP BY 1, 2, 3
+), pick AS (
+  SELECT DISTINCT ON (c.child) c.child, c.pc, c.unit,
+         count(*) OVER (PARTITION BY c.child, c.score, c.plausible) AS ties
+    FROM cand c WHERE c.score > 0
+   ORDER BY c.child, c.score DESC, c.plausible DESC, c.unit
+), placed AS (
+  SELECT p.child AS client_id, p.pc, p.unit FROM pick p WHERE p.ties = 1
+), sibling AS (
+  SELECT DISTINCT ON (k.client_id) k.client_id, p.pc, p.unit
+    FROM kid k JOIN placed p ON p.pc = k.pc JOIN kid s ON s.client_id = p.client_id
+   WHERE NOT EXISTS (SELECT FROM placed q WHERE q.client_id = k.client_id)
+     AND (s.fam = k.fam OR s.fam = k.giv OR s.giv = k.fam)
+   ORDER BY k.client_id, p.unit
+), children AS (
+  SELECT * FROM placed UNION ALL SELECT * FROM sibling
+), members AS (
+  SELECT ch.pc, ch.unit, ch.client_id, false AS adult, k.age, k.fam, k.sex FROM children ch JOIN kid k USING (client_id)
+  UNION ALL
+  SELECT u.pc, u.unit, u.client_id, true, u.age, u.fam, u.sex FROM unit u
+   WHERE EXISTS (SELECT FROM children ch WHERE ch.pc = u.pc AND ch.unit = u.unit)
+), like_child AS (
+  SELECT DISTINCT a.client_id
+    FROM members a JOIN members c ON c.pc = a.pc AND c.unit = a.unit AND NOT c.adult
+   WHERE a.adult AND brent_mdm.jaro_winkler(c.fam, a.fam) >= 0.88
+), ranked AS (
+  SELECT m.*, min(m.client_id) OVER (PARTITION BY m.pc, m.unit) AS fid,
+         CASE WHEN m.adult THEN row_number() OVER (
+                PARTITION BY m.pc, m.unit, m.adult
+                ORDER BY l.client_id IS NOT NULL DESC, m.sex = 'F' DESC NULLS LAST,
+                         coalesce(m.age BETWEEN 18 AND 65, true) DESC, m.client_id) END AS rn
+    FROM members m LEFT JOIN like_child l ON m.adult AND l.client_id = m.client_id
+)
+SELECT r.fid, r.client_id,
+       CASE WHEN NOT r.adult THEN 'child' WHEN r.rn = 1 THEN 'lead' ELSE 'adult' END,
+       r.age, r.pc,
+       (SELECT c.address_line FROM brent_mdm.client c WHERE c.client_id = r.client_id)
+  FROM ranked r
+$$;
+COMMENT ON FUNCTION brent_mdm.family_units_internal(date) IS
+  'Internal: the family units of family_units, without its argument checks';
+REVOKE ALL ON FUNCTION brent_mdm.family_units_internal(date) FROM PUBLIC;
+
+CREATE FUNCTION brent_mdm.family_units(as_of date DEFAULT current_date)
+  RETURNS TABLE (family_id bigint, client_id bigint, role text, age integer,
+                 postcode text, address_line text)
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF as_of IS NULL THEN
+    RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF as_of > current_date THEN
+    RAISE EXCEPTION 'as_of % is in the future', as_of USING ERRCODE = '22008',
+      DETAIL = 'Families are formed from who the Client Index holds at an address on a date that has passed.',
+      HINT = 'Use current_date or an earlier date.';
+  END IF;
+  RETURN QUERY SELECT * FROM brent_mdm.family_units_internal(as_of);
+END $$;
+COMMENT ON FUNCTION brent_mdm.family_units(date) IS
+  'Family units at a date from the Client Index: people at one address with at least one child under 18, one row per member (family_id, client_id, role lead, adult or child, age, postcode, address line); reads the Client Index with the caller''s rights';
+REVOKE ALL ON FUNCTION brent_mdm.family_units(date) FROM PUBLIC;
