@@ -46,6 +46,10 @@ UPDATE asb SET ward = 'w9' WHERE id % 7 = 0;
 DELETE FROM asb WHERE id % 11 = 0;
 SELECT brent_mdm.fold_indicator('asb_month');
 INSERT INTO asb (ward, category, reported, severity) VALUES ('w1', 'c9', '2025-02-02', 3);
+-- a council's own scorecard rule set, copied from a shipped one and edited
+SELECT brent_mdm.copy_rule_set('troubled_families_2015', 'brent_tf', 'Brent Troubled Families');
+UPDATE brent_mdm.scorecard_criterion SET threshold = 0.15 WHERE rule_set = 'brent_tf' AND criterion = 'absence';
+DELETE FROM brent_mdm.scorecard_problem WHERE rule_set = 'brent_tf' AND problem = 'health';
 SQL
 dump=$(mktemp)
 trap 'rm -f "$dump"' EXIT
@@ -54,7 +58,7 @@ createdb "$dst"
 pg_restore -d "$dst" "$dump" 2>&1 | grep -v "^$" || true
 
 q() { psql -X -Atd "$1" -c "$2"; }
-echo "1..19"
+echo "1..21"
 n=0; fail=0
 check() { n=$((n+1)); if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (expected '$2', got '$3')"; fail=1; fi; }
 check "the extension is restored" "$(q "$src" "SELECT extversion FROM pg_extension WHERE extname = 'brent_mdm'")" \
@@ -104,4 +108,7 @@ q "$dst" "INSERT INTO asb (ward, category, reported, severity) VALUES ('w8', 'c1
 q "$dst" "SELECT brent_mdm.fold_indicator('asb_kinds')" >/dev/null
 check "restored indicators stay current as their source is written (triggers restored), and fold" "0 0 1 1" \
   "$(q "$dst" "SELECT brent_mdm.verify_indicator('asb_month') || ' ' || brent_mdm.verify_indicator('asb_kinds') || ' ' || (SELECT value FROM brent_mdm_rollup.asb_month WHERE ward = 'w8') || ' ' || (SELECT count(*) FROM brent_mdm_rollup.asb_kinds WHERE ward = 'w8')")"
+rules="SELECT string_agg(rule_set || ':' || shipped || ':' || (SELECT count(*) FROM brent_mdm.scorecard_problem p WHERE p.rule_set = s.rule_set) || ':' || (SELECT string_agg(criterion || '=' || threshold, ',' ORDER BY problem, criterion) FROM brent_mdm.scorecard_criterion c WHERE c.rule_set = s.rule_set), ' ' ORDER BY rule_set) FROM brent_mdm.scorecard_rule_set s"
+check "scorecard rule sets: the council's edited copy is kept, the shipped ones not duplicated" "$(q "$src" "$rules")" "$(q "$dst" "$rules")"
+check "the council's copy is the edited one" "brent_tf 5 0.15" "$(q "$dst" "SELECT rule_set || ' ' || (SELECT count(*) FROM brent_mdm.scorecard_problem p WHERE p.rule_set = s.rule_set) || ' ' || (SELECT threshold FROM brent_mdm.scorecard_criterion c WHERE c.rule_set = s.rule_set AND criterion = 'absence') FROM brent_mdm.scorecard_rule_set s WHERE NOT shipped")"
 exit $fail

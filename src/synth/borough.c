@@ -43,7 +43,8 @@ enum
 {
 	STREAM_HOUSEHOLD = 1,
 	STREAM_AIR = 2,
-	STREAM_EMERGING_ASB = 3
+	STREAM_EMERGING_ASB = 3,
+	STREAM_CHILDREN = 4			/* CME, CSE, EHCP: after the household's other rows */
 };
 
 /* ---- SPI helpers ---- */
@@ -566,6 +567,8 @@ generate_borough(PG_FUNCTION_ARGS)
 		rng_init(&r, seed, STREAM_HOUSEHOLD, (uint64) g->next_household);
 		household_make(g, &r, &hh, people);
 		borough_write_household(g, &r, &hh);
+		rng_init(&r, seed, STREAM_CHILDREN, (uint64) hh.id);
+		borough_write_children(g, &r, &hh);
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(hhcxt);
 		households++;

@@ -54,6 +54,11 @@ typedef struct Person
 	char		upn[14];		/* "" if none */
 	int			school;			/* primary school (index), -1 if none */
 	double		absence;		/* school absence rate */
+	/* set by the systems' writers, read by the children's datasets (no draws) */
+	char		lcs_key[24];	/* first children's social care record, "" if none */
+	DateADT		lcs_from;		/* its referral date */
+	int			missing_episodes;	/* missing-from-home episodes written */
+	int			exclusions;		/* suspensions and exclusions written */
 } Person;
 
 typedef struct Spell

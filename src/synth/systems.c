@@ -565,6 +565,7 @@ write_school(GenContext *g, SynthRng *r, const Household *hh, Person *p)
 			{
 				bool		permanent = ncy >= 7 && rng_chance(r, 0.05);
 
+				p->exclusions++;
 				w = &g->tw[T_SCHOOL_EXCLUSION];
 				tw_text(w, p->upn);
 				tw_date(w, ex);
@@ -638,7 +639,7 @@ write_early_years(GenContext *g, SynthRng *r, const Household *hh, const Person 
 }
 
 static void
-write_social_care(GenContext *g, SynthRng *r, const Household *hh, const Person *p)
+write_social_care(GenContext *g, SynthRng *r, const Household *hh, Person *p)
 {
 	static const char *const cats[] = {"CIN", "CIN", "CIN", "CIN", "CIN", "CIN", "CIN",
 	"CP", "CP", "LAC"};
@@ -679,6 +680,11 @@ write_social_care(GenContext *g, SynthRng *r, const Household *hh, const Person 
 		tw_date(w, end);
 		tw_row(w);
 		truth(g, T_CHILDRENS_SOCIAL_CARE, key, p, hh);
+		if (p->lcs_key[0] == '\0')
+		{
+			strlcpy(p->lcs_key, key, sizeof(p->lcs_key));
+			p->lcs_from = referral;
+		}
 
 		/* missing episodes of older children */
 		if (c == 1 && age_at(p->dob, referral) >= 11 && rng_chance(r, 0.2))
@@ -692,6 +698,7 @@ write_social_care(GenContext *g, SynthRng *r, const Household *hh, const Person 
 
 				if (DATE_NOT_FINITE(gone))
 					break;
+				p->missing_episodes++;
 				tw_text(w, key);
 				tw_date(w, gone);
 				tw_date(w, rng_chance(r, 0.97) ?
@@ -1208,4 +1215,295 @@ borough_write_household(GenContext *g, SynthRng *r, Household *hh)
 	write_early_help(g, r, hh, has_children);
 	write_background_asb(g, r, hh);
 	write_truth(g, hh);
+}
+
+/*
+ * ---- the children's datasets: CME referrals, CSE risk assessments, EHCPs ----
+ *
+ * Written from a random stream of their own (borough.c, STREAM_CHILDREN), after
+ * the household's other records, so that adding them changed no other row of
+ * any table for a seed.  They read what the other writers recorded on the
+ * person (UPN, first social care record, missing episodes), never a draw.
+ * Min() and Max() evaluate an argument twice: no draw is ever made inside one.
+ */
+
+static const Profile pf_cme = {
+	.typo = 0.04, .variant = 0.12, .nickname = 0.06, .native = 0.02, .swap = 0.04,
+	.middle = 0.05, .surname_part = 0.3, .dob_missing = 0.03, .dob_transposed = 0.03,
+	.dob_typo = 0.03, .stale = 0.1, .postcode_format = 0.08, .id_missing = 0.35,
+	.duplicate = 0.04};
+static const Profile pf_ehcp = {
+	.typo = 0.015, .variant = 0.05, .nickname = 0.01, .native = 0.0, .swap = 0.01,
+	.middle = 0.05, .surname_part = 0.2, .dob_missing = 0.0, .dob_transposed = 0.01,
+	.dob_typo = 0.01, .stale = 0.05, .postcode_format = 0.03, .id_missing = 0.15,
+	.duplicate = 0.02};
+
+static void
+child_truth(GenContext *g, const char *dataset, const char *key, const Person *p,
+			const Household *hh)
+{
+	TableWriter *w = &g->tw[T_CHILD_RECORD];
+
+	tw_text(w, dataset);
+	tw_text(w, key);
+	tw_int8(w, p->id);
+	tw_int8(w, hh->id);
+	tw_date(w, p->dob);
+	text_or_null(w, p->upn);
+	text_or_null(w, p->lcs_key);
+	tw_row(w);
+}
+
+/* A UPN as a referrer types it: missing, or (1 in 50) with the letter O for a zero. */
+static void
+render_upn(SynthRng *r, const Profile *pf, const Person *p, char *out)
+{
+	char	   *zero;
+
+	out[0] = '\0';
+	if (p->upn[0] == '\0' || rng_chance(r, pf->id_missing))
+		return;
+	strlcpy(out, p->upn, 14);
+	if (rng_chance(r, 0.02) && (zero = strchr(out + 1, '0')) != NULL)
+		*zero = 'O';
+}
+
+static void
+write_cme(GenContext *g, SynthRng *r, const Household *hh, const Person *p)
+{
+	static const char *const referrers[] = {
+		"school", "school", "school", "admissions", "health", "police",
+		"children's social care", "member of the public"};
+	static const char *const others[] = {
+		"removed from roll, not attending", "elective home education breakdown",
+		"whereabouts unknown after absence"};
+	DateADT		a,
+				b,
+				referred;
+	bool		left = !DATE_NOT_FINITE(p->to) && p->to < g->as_of && DATE_NOT_FINITE(p->dod);
+	bool		arrived = p->from > g->window_start;
+	double		risk = 0.03;
+	const char *reason;
+	const char *found;
+
+	if (!window_at_age(g, p, 5, 15, &a, &b))
+		return;
+	if (p->absence > 0.1)
+		risk *= 3;
+	if (arrived)
+		risk *= 2;
+	/* left the borough while of compulsory school age (not after it) */
+	left = left && p->to >= a && p->to <= b;
+	if (left)
+		risk += 0.25;
+	if (!rng_chance(r, risk))
+		return;
+	if (left && rng_chance(r, 0.7))
+	{
+		referred = p->to + rng_range(r, 5, 40);
+		referred = Min(g->as_of, referred);
+		reason = "left school roll, destination unknown";
+		found = rng_chance(r, 0.6) ? "on roll in another local authority" : "left the country";
+	}
+	else if (arrived && p->from >= a && rng_chance(r, 0.6))
+	{
+		referred = p->from + rng_range(r, 7, 120);
+		referred = Min(b, referred);
+		reason = "new arrival, no school place";
+		found = "placed at a school";
+	}
+	else
+	{
+		referred = date_between(r, a, b);
+		reason = others[rng_int(r, lengthof(others))];
+		found = rng_chance(r, 0.5) ? "returned to school" :
+			rng_chance(r, 0.5) ? "elective home education" : "placed at a school";
+	}
+	for (int c = copies(r, &pf_cme); c > 0; c--)
+	{
+		TableWriter *w = &g->tw[T_CME_REFERRAL];
+		char		key[24],
+					given[NAME_BUF],
+					family[NAME_BUF],
+					pc[12],
+					upn[14];
+		const Address *addr = address_for(r, &pf_cme, hh, Min(referred, presence_end(g, p)));
+		DateADT		when = referred + (c == 1 ? 0 : rng_range(r, 0, 30));
+		bool		resolved = rng_chance(r, 0.8);
+
+		when = Min(when, g->as_of);	/* Min() evaluates twice: no draws inside */
+
+		next_key(g, T_CME_REFERRAL, "CME", key);
+		render_names(r, &pf_cme, p, given, family);
+		render_postcode(r, &pf_cme, addr->postcode, pc);
+		render_upn(r, &pf_cme, p, upn);
+		tw_text(w, key);
+		tw_text(w, given);
+		tw_text(w, family);
+		tw_date(w, render_dob(r, &pf_cme, p->dob));
+		text_or_null(w, upn);
+		tw_text(w, pc);
+		tw_date(w, when);
+		tw_text(w, referrers[rng_int(r, lengthof(referrers))]);
+		tw_text(w, reason);
+		if (resolved && when + 5 <= g->as_of)
+		{
+			tw_date(w, date_between(r, when + 5, Min(g->as_of, when + 150)));
+			tw_text(w, found);
+		}
+		else
+		{
+			tw_null(w);
+			tw_null(w);
+		}
+		tw_row(w);
+		child_truth(g, "cme_referral", key, p, hh);
+	}
+}
+
+static void
+write_cse(GenContext *g, SynthRng *r, const Household *hh, const Person *p)
+{
+	static const int level_w[] = {50, 35, 15};
+	static const char *const levels[] = {"low", "medium", "high"};
+	DateADT		a,
+				b;
+	double		risk = p->sex == 'F' ? 0.15 : 0.06;
+	int			n;
+
+	if (p->lcs_key[0] == '\0' || !window_at_age(g, p, 10, 17, &a, &b))
+		return;
+	a = Max(a, p->lcs_from);
+	if (a > b)
+		return;
+	if (p->missing_episodes > 0)
+		risk += 0.35;
+	if (!rng_chance(r, risk))
+		return;
+	n = rng_chance(r, 0.35) ? rng_range(r, 2, 3) : 1;	/* reviews reassess */
+	for (int i = 0; i < n; i++)
+	{
+		TableWriter *w = &g->tw[T_CSE_CONCERN];
+		char		key[24],
+					ref[32];
+		DateADT		when = date_between(r, a, b);
+		int			level = rng_weighted(r, level_w, 3, 100);
+		double		style = rng_double(r);
+
+		if (DATE_NOT_FINITE(when))
+			break;
+		next_key(g, T_CSE_CONCERN, "CSE", key);
+		/* the child's social care number as typed: mostly exact */
+		if (style < 0.03)
+		{
+			strlcpy(ref, p->lcs_key, sizeof(ref));
+			for (char *q = ref; *q; q++)
+				*q = pg_ascii_tolower((unsigned char) *q);
+		}
+		else if (style < 0.05)
+			snprintf(ref, sizeof(ref), "%s ", p->lcs_key);
+		else
+			strlcpy(ref, p->lcs_key, sizeof(ref));
+		tw_text(w, key);
+		tw_text(w, rng_chance(r, 0.01) ? NULL : ref);
+		tw_date(w, when);
+		tw_text(w, rng_chance(r, 0.03) ? NULL : levels[level]);
+		tw_text(w, level == 0 ? "no further action" : level == 1 ?
+				"CSE risk management plan" : "referred to MASE panel");
+		if (rng_chance(r, 0.7) && when + 30 <= g->as_of)
+			tw_date(w, date_between(r, when + 30, Min(g->as_of, when + 240)));
+		else
+			tw_null(w);
+		tw_row(w);
+		child_truth(g, "cse_concern", key, p, hh);
+	}
+}
+
+static void
+write_ehcp(GenContext *g, SynthRng *r, const Household *hh, const Person *p)
+{
+	/* SEN2 primary need codes, with England's shares of plans (per cent) */
+	static const char *const needs[] = {
+		"ASD", "SLCN", "SEMH", "MLD", "SLD", "PMLD", "SpLD", "PD", "HI", "VI", "MSI", "OTH"};
+	static const int need_w[] = {33, 21, 15, 9, 5, 2, 4, 4, 2, 1, 1, 3};
+	static const char *const ceased[] = {
+		"moved out of the area", "needs met without a plan", "moved to adult services",
+		"moved to a plan of another authority"};
+	DateADT		a,
+				b,
+				start,
+				end = DATEVAL_NOEND;
+	int			y,
+				m,
+				d,
+				need,
+				need2 = -1;
+	const char *why = NULL;
+
+	date_parts(p->dob, &y, &m, &d);
+	/* plans in force in the window: issued from age 2, up to 4 years before it */
+	a = Max(Max(p->from, g->window_start - 4 * 365), synth_date(y + 2, m, Min(d, 28)));
+	b = Min(presence_end(g, p), synth_date(y + 19, m, Min(d, 28)));
+	if (a > b || b < g->window_start || !rng_chance(r, p->absence > 0.1 ? 0.05 : 0.03))
+		return;
+	start = date_between(r, a, b);
+	need = rng_weighted(r, need_w, lengthof(needs), 100);
+	if (rng_chance(r, 0.4))
+		need2 = (need + 1 + (int) rng_int(r, lengthof(needs) - 1)) % lengthof(needs);
+	if (!DATE_NOT_FINITE(p->to) && p->to < g->as_of && rng_chance(r, 0.8))
+	{
+		end = p->to;
+		why = ceased[0];
+	}
+	else if (rng_chance(r, 0.12) && start + 180 <= presence_end(g, p))
+	{
+		end = date_between(r, start + 180, presence_end(g, p));
+		why = ceased[1 + rng_int(r, 3)];
+	}
+	for (int c = copies(r, &pf_ehcp); c > 0; c--)
+	{
+		TableWriter *w = &g->tw[T_EHCP];
+		char		key[24],
+					given[NAME_BUF],
+					family[NAME_BUF],
+					pc[12],
+					upn[14];
+		const Address *addr = address_for(r, &pf_ehcp, hh, Max(start, g->window_start));
+		int			delay = c == 1 ? 0 : rng_range(r, 20, 90);
+
+		next_key(g, T_EHCP, "EHC", key);
+		render_names(r, &pf_ehcp, p, given, family);
+		render_postcode(r, &pf_ehcp, addr->postcode, pc);
+		render_upn(r, &pf_ehcp, p, upn);
+		tw_text(w, key);
+		tw_text(w, given);
+		tw_text(w, family);
+		tw_date(w, render_dob(r, &pf_ehcp, p->dob));
+		text_or_null(w, upn);
+		tw_text(w, rng_chance(r, 0.1) ? NULL : p->nhs);
+		tw_text(w, pc);
+		tw_text(w, rng_chance(r, 0.02) ? NULL : needs[need]);
+		tw_text(w, need2 >= 0 ? needs[need2] : NULL);
+		/* a second record: the plan transferred in, re-issued a little later */
+		tw_date(w, Min(b, start + delay));
+		tw_date(w, end);
+		tw_text(w, why);
+		tw_row(w);
+		child_truth(g, "ehcp", key, p, hh);
+	}
+}
+
+void
+borough_write_children(GenContext *g, SynthRng *r, const Household *hh)
+{
+	for (int i = 0; i < hh->npeople; i++)
+	{
+		const Person *p = &hh->people[i];
+
+		if (p->role != ROLE_CHILD)
+			continue;
+		write_cme(g, r, hh, p);
+		write_cse(g, r, hh, p);
+		write_ehcp(g, r, hh, p);
+	}
 }

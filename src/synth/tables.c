@@ -105,6 +105,19 @@ const BoroughTable borough_tables[T_COUNT] = {
 		"nhs_number text NOT NULL, flag text NOT NULL, recorded_on date NOT NULL",
 		NULL, "nhs_number",
 		"Health flags shared under agreement: mental_health, substance_misuse, new_mother."},
+	/* ---- children's datasets (the scorecard's CME, CSE and EHCP) ---- */
+	[T_CME_REFERRAL] = {"cme_referral", false,
+		"cme_referral_id text NOT NULL, forename text, surname text, date_of_birth date, upn text, postcode text, referred_on date NOT NULL, referred_by text, reason text, resolved_on date, outcome text",
+		"cme_referral_id", "upn",
+		"Children missing education: referrals of children of compulsory school age not on a school roll (names as typed by the referrer; UPN when known)."},
+	[T_CSE_CONCERN] = {"cse_concern", false,
+		"cse_assessment_id text NOT NULL, lcs_person_id text, assessed_on date NOT NULL, risk_level text, outcome text, closed_on date",
+		"cse_assessment_id", "lcs_person_id",
+		"Child sexual exploitation risk assessments of children known to social care (lcs_person_id as typed)."},
+	[T_EHCP] = {"ehcp", false,
+		"ehcp_id text NOT NULL, forename text, surname text, date_of_birth date, upn text, nhs_number text, postcode text, primary_need text, secondary_need text, plan_start date NOT NULL, ceased_on date, ceased_reason text",
+		"ehcp_id", "upn;nhs_number",
+		"Education, health and care plans: start (date the plan was issued), primary and secondary need (SEN2 codes), cessation."},
 	[T_AIR_SITE] = {"air_quality_site", false,
 		"site_id integer NOT NULL, site_name text NOT NULL, ward_code text NOT NULL, geom geometry(Point,27700) NOT NULL",
 		"site_id", NULL,
@@ -131,6 +144,10 @@ const BoroughTable borough_tables[T_COUNT] = {
 		"system text NOT NULL, record_key text NOT NULL, person_id bigint NOT NULL, household_id bigint NOT NULL",
 		"system, record_key", "person_id",
 		"Ground truth: the true person and household of every source-system record."},
+	[T_CHILD_RECORD] = {"child_record", true,
+		"dataset text NOT NULL, record_key text NOT NULL, person_id bigint NOT NULL, household_id bigint NOT NULL, true_date_of_birth date NOT NULL, true_upn text, true_lcs_person_id text",
+		"dataset, record_key", "person_id",
+		"Ground truth: the true child and household of every CME referral, CSE risk assessment and EHCP, with the identifiers the record should have carried."},
 };
 
 const SourceSystem borough_systems[N_SYSTEMS] = {
