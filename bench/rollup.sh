@@ -163,6 +163,17 @@ psql -X -q -c "INSERT INTO bench_result SELECT 'rollup', 'fold', 1000 * extract(
 psql -X -q -c "INSERT INTO bench_result SELECT 'rollup', 'read_series_folded', 1000 * extract(epoch FROM clock_timestamp() - t0) FROM (SELECT clock_timestamp() AS t0) t, LATERAL (SELECT count(*) FROM brent_mdm_rollup.bench_count WHERE category = 3) x"
 psql -X -q -c "VACUUM brent_mdm_rollup.bench_count_delta" -c "VACUUM brent_mdm_rollup.bench_count_base"
 psql -X -q -c "INSERT INTO bench_result SELECT 'rollup', 'read_series_vacuumed', 1000 * extract(epoch FROM clock_timestamp() - t0) FROM (SELECT clock_timestamp() AS t0) t, LATERAL (SELECT count(*) FROM brent_mdm_rollup.bench_count WHERE category = 3) x"
+# the most deltas a reader meets while the worker keeps up: 9,900 pending (3 statements of
+# 3,300 groups, under the 10,000 threshold); best of 5 reads; then the rows go again
+psql -X -q -c "SELECT brent_mdm.fold_indicator('bench_count')" -c "VACUUM brent_mdm_rollup.bench_count_delta" >/dev/null
+for k in 1 2 3; do
+  psql -X -q -c "INSERT INTO bench_ev SELECT $rows * 30 + $k * 10000 + g, (g % 22)::smallint, (g % 30)::smallint, date '2021-04-01' + g % 1800, 1, 1 FROM generate_series(1, 3300) g"
+done
+psql -X -q -c "INSERT INTO bench_result SELECT 'rollup', 'pending_9900', count(*) FROM brent_mdm_rollup.bench_count_delta"
+for k in 1 2 3 4 5; do
+  psql -X -q -c "INSERT INTO bench_result SELECT 'rollup', 'read_series_9900', 1000 * extract(epoch FROM clock_timestamp() - t0) FROM (SELECT clock_timestamp() AS t0) t, LATERAL (SELECT count(*) FROM brent_mdm_rollup.bench_count WHERE category = 3) x"
+done
+psql -X -q -c "DELETE FROM bench_ev WHERE id > $rows * 30" >/dev/null
 psql -X -q -c "SELECT brent_mdm.fold_indicator('bench_count')" >/dev/null
 exact=$(psql -X -Atq -c "SELECT brent_mdm.verify_indicator('bench_count')")
 
@@ -208,7 +219,9 @@ SELECT round(max(ms) FILTER (WHERE op = 'worker_folds')) AS "folds by the worker
        round(max(ms) FILTER (WHERE op = 'fold')::numeric, 1) AS "fold (ms)",
        round(max(ms) FILTER (WHERE op = 'read_series_pending')::numeric, 2) AS "60-month series, 22 wards: pending (ms)",
        round(max(ms) FILTER (WHERE op = 'read_series_folded')::numeric, 2) AS "folded (ms)",
-       round(max(ms) FILTER (WHERE op = 'read_series_vacuumed')::numeric, 2) AS "folded, vacuumed (ms)"
+       round(max(ms) FILTER (WHERE op = 'read_series_vacuumed')::numeric, 2) AS "folded, vacuumed (ms)",
+       round(max(ms) FILTER (WHERE op = 'pending_9900')) AS "deltas pending",
+       round(min(ms) FILTER (WHERE op = 'read_series_9900')::numeric, 2) AS "read with them (best of 5, ms)"
   FROM bench_result WHERE config = 'rollup';
 SQL
 echo "verify_indicator after the run: count $exact, count distinct $exact_d (0 = exact); pg_ivm IMMV rows differing from the query: $exact_ivm"
