@@ -14,6 +14,7 @@ set -uo pipefail
 db=brent_mdm_audit
 q() { psql -X -Atq -d "$db" -c "$1" 2>/dev/null; }
 source "$(dirname "$0")/lib/sessions.sh"     # await: poll a state with a bound
+require_regress_cluster
 trap sess_cleanup EXIT
 wait_up() { await "the server to accept connections again" "SELECT true"; }
 export AUDIT_PASSWORD=analyst-pw-$$

@@ -26,6 +26,7 @@ clients=${BRENT_ROLLUP_CLIENTS:-6}
 tx=${BRENT_ROLLUP_TX:-400}
 q() { psql -X -Atq -d "$db" -c "$1" 2>/dev/null; }
 source lib/sessions.sh
+require_regress_cluster
 work=$(mktemp -d)
 trap 'sess_cleanup; rm -rf "$work"' EXIT
 wait_up() { await "the server to accept connections again" "SELECT true"; }

@@ -72,3 +72,15 @@ sess_cleanup() {
   for name in "${!sess_fd[@]}"; do sess_close "$name"; done
   rm -rf "$sess_dir"
 }
+
+# The tests that restart the server (pg_ctlcluster ... regress) run only inside the
+# cluster ./run test makes (pg_virtualenv's "regress"): connected anywhere else, they
+# would restart that cluster under whoever is using it.  Bails out otherwise.
+require_regress_cluster() {
+  local dir
+  dir=$(pg_lsclusters -h 2>/dev/null | awk -v v="${PGVERSION:-15}" '$1 == v && $2 == "regress" { print $6 }')
+  if [ -z "$dir" ] || [ "$(psql -X -Atq -d postgres -c 'SHOW data_directory' 2>/dev/null)" != "$dir" ]; then
+    echo "Bail out! not connected to ./run test's cluster (${PGVERSION:-15} regress): this test restarts it"
+    exit 1
+  fi
+}
