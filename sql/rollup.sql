@@ -383,8 +383,9 @@ DROP TABLE ro_forged;
 -- drops indicators over its own table; another role may not; a table with an indicator
 -- cannot be protected by the DPIA policy (the rollup would go on showing its aggregates)
 CREATE ROLE ro_admin IN ROLE brent_mdm_indicator_admin;
+CREATE ROLE ro_admin2 IN ROLE brent_mdm_indicator_admin;
 CREATE ROLE ro_nobody;
-GRANT CREATE ON SCHEMA public TO ro_admin, ro_nobody;
+GRANT CREATE ON SCHEMA public TO ro_admin, ro_admin2, ro_nobody;
 SET ROLE ro_admin;
 CREATE TABLE ro_admins (id integer PRIMARY KEY, ward text, day date);
 INSERT INTO ro_admins SELECT g, 'w' || g % 3, date '2024-01-01' + g FROM generate_series(1, 50) g;
@@ -393,6 +394,24 @@ INSERT INTO ro_admins SELECT g, 'w' || g % 4, date '2024-03-01' + g FROM generat
 SELECT brent_mdm.fold_indicator('admin_rows') > 0 AS folded, brent_mdm.verify_indicator('admin_rows') AS differ,
        brent_mdm.rebuild_indicator('admin_rows') AS groups;
 SELECT name, pending_deltas, folding FROM brent_mdm.indicator_status() WHERE name = 'admin_rows';
+-- another member writes the catalogue only as define_indicator and drop_indicator would:
+-- a row over a table it may not make triggers on (the partition event trigger would make
+-- them, as the bootstrap superuser, on the table's next partition), a changed filter or
+-- measure (pasted into the SQL of verify and rebuild, and into the triggers the event
+-- trigger makes), another's row deleted, or a row whose measure is not indicator_measure's
+SET ROLE ro_admin2;
+CREATE TABLE ro_admin2s (id integer, ward text);
+SELECT ro_try($$INSERT INTO brent_mdm.indicator (name, source, measure, aggregate, dimensions, time_zone)
+                VALUES ('forged_rows', 'ro_admins', 'count(*)', 'count_rows', '{ward}', 'UTC')$$) AS forged_source;
+SELECT ro_try($$UPDATE brent_mdm.indicator SET filter = 'true' WHERE name = 'admin_rows'$$) AS changed;
+SELECT ro_try($$DELETE FROM brent_mdm.indicator WHERE name = 'admin_rows'$$) AS deleted;
+SELECT ro_try($$INSERT INTO brent_mdm.indicator (name, source, measure, aggregate, filter, dimensions, time_zone)
+                VALUES ('forged_rows', 'ro_admin2s', 'count(*)', 'count_rows', 'ward <> ''x''', '{ward}', 'UTC')$$) AS forged_filter;
+SELECT brent_mdm.define_indicator('admin2_rows', 'ro_admin2s', 'count(*) filter (where ward <> ''x'')', '{ward}', NULL, NULL);
+SELECT ro_try($$UPDATE brent_mdm.indicator SET filter = 'true' WHERE name = 'admin2_rows'$$) AS changed_own;
+SELECT brent_mdm.drop_indicator('admin2_rows');
+DROP TABLE ro_admin2s;
+SELECT count(*) AS admin_rows_kept FROM brent_mdm.indicator WHERE name = 'admin_rows' AND filter IS NULL;
 SET ROLE ro_nobody;
 CREATE TABLE ro_nobodys (id integer, ward text);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('nobody_rows', 'ro_nobodys', 'count(*)', '{ward}', NULL, NULL)$$);
@@ -403,8 +422,8 @@ SET ROLE ro_admin;
 SELECT brent_mdm.drop_indicator('admin_rows');
 RESET ROLE;
 DROP TABLE ro_admins, ro_nobodys;
-REVOKE CREATE ON SCHEMA public FROM ro_admin, ro_nobody;
-DROP ROLE ro_admin, ro_nobody;
+REVOKE CREATE ON SCHEMA public FROM ro_admin, ro_admin2, ro_nobody;
+DROP ROLE ro_admin, ro_admin2, ro_nobody;
 
 -- drop: triggers, view, tables and the catalogue row go; the source is left as it was
 SELECT count(*) AS dropped FROM brent_mdm.indicator i, LATERAL brent_mdm.drop_indicator(i.name);
