@@ -336,6 +336,11 @@ SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'sum(label)', '{
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'avg(ts)', '{ward}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where id in (select 1))', '{ward}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where public.ro_try(label) = ''ok'')', '{ward}', 'day', 'month')$$);
+-- nor a built-in that runs a query given as text (it would run any function as each writer,
+-- and as whoever attaches a partition), nor a volatile function (side effects as the writer)
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where query_to_xml(''SELECT public.ro_try(''''x'''')'', true, false, '''') IS NOT NULL)', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where set_config(''work_mem'', ''1MB'', true) = label)', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.row_filter_canonical('ro_ev', 'table_to_xml(''ro_ev'', true, false, '''') IS NOT NULL')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where ctid > ''(0,1)'')', '{ward}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)) from pg_authid --', '{ward}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('Bad Name', 'ro_ev', 'count(*)', '{ward}', 'day', 'month')$$);
