@@ -13,9 +13,12 @@
  * a trigger for work, not a measure of it: they start at zero after a
  * restart, count the deltas of transactions that roll back, and are reset
  * when a fold starts.  At most one fold worker runs per indicator; a writer
- * never waits for it (it only registers the worker), and the worker takes
- * the same lock as fold_indicator (EXCLUSIVE on the folded table: readers
- * and writers go on).
+ * never waits for it: the worker is registered when the writer's transaction
+ * commits (its deltas are then visible to the fold), so no worker waits for
+ * an open transaction holding a background worker slot (a writer left open
+ * past the threshold of many indicators took one slot each, and with them
+ * parallel query's); the worker takes the same lock as fold_indicator
+ * (EXCLUSIVE on the folded table: readers and writers go on).
  */
 #include "postgres.h"
 
@@ -155,7 +158,7 @@ fold_launch(FoldKey *key)
 	snprintf(w.bgw_name, BGW_MAXLEN, "brent_mdm rollup fold %u/%u", key->dbid, key->relid);
 	strlcpy(w.bgw_type, "brent_mdm rollup fold", BGW_MAXLEN);
 	req.key = *key;
-	req.xid = GetTopTransactionIdIfAny();
+	req.xid = InvalidTransactionId;	/* launched once the writer has committed */
 	memcpy(w.bgw_extra, &req, sizeof(FoldRequest));
 	w.bgw_notify_pid = 0;
 	return RegisterDynamicBackgroundWorker(&w, &handle);
@@ -213,9 +216,50 @@ fold_enter(FoldKey *key, bool *found)
 	return e;
 }
 
+/* folds this transaction asked for (their entries marked requested), started at its commit */
+static List *fold_queued = NIL;
+static bool fold_callback_registered = false;
+
+static void
+fold_xact_callback(XactEvent event, void *arg)
+{
+	List	   *queued;
+	ListCell   *lc;
+
+	if (fold_queued == NIL || fold_hash == NULL)
+		return;
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
+		event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT &&
+		event != XACT_EVENT_PREPARE)
+		return;
+	queued = fold_queued;
+	fold_queued = NIL;
+	foreach(lc, queued)
+	{
+		FoldKey    *key = lfirst(lc);
+		bool		launched = false;
+
+		if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
+			launched = fold_launch(key);
+		if (!launched)
+		{
+			/* rolled back, or no worker slot free now: the next statement past the threshold asks again */
+			FoldEntry  *e;
+
+			LWLockAcquire(fold->lock, LW_EXCLUSIVE);
+			e = hash_search(fold_hash, key, HASH_FIND, NULL);
+			if (e && e->pid == 0)
+				e->requested = false;
+			LWLockRelease(fold->lock);
+		}
+	}
+	list_free_deep(queued);
+}
+
 /*
  * A statement appended `written` delta rows to delta table relid: count
- * them, and past the threshold start a fold unless one is under way.
+ * them, and past the threshold ask for a fold, started when this
+ * transaction commits, unless one is under way.
  */
 void
 rollup_fold_note(Oid relid, int64 written)
@@ -284,12 +328,17 @@ rollup_fold_note(Oid relid, int64 written)
 		launch = true;
 	}
 	LWLockRelease(fold->lock);
-	if (launch && !fold_launch(&key))
+	if (launch)
 	{
-		/* no worker slot free now: the next statement past the threshold tries again */
-		LWLockAcquire(fold->lock, LW_EXCLUSIVE);
-		e->requested = false;
-		LWLockRelease(fold->lock);
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		fold_queued = lappend(fold_queued, memcpy(palloc(sizeof(FoldKey)), &key, sizeof(FoldKey)));
+		MemoryContextSwitchTo(old);
+		if (!fold_callback_registered)
+		{
+			RegisterXactCallback(fold_xact_callback, NULL);
+			fold_callback_registered = true;
+		}
 	}
 }
 
