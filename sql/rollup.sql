@@ -430,6 +430,32 @@ DROP TABLE ro_admins, ro_nobodys;
 REVOKE CREATE ON SCHEMA public FROM ro_admin, ro_admin2, ro_nobody;
 DROP ROLE ro_admin, ro_admin2, ro_nobody;
 
+-- partitions dropped together, or by DROP SCHEMA ... CASCADE or DROP OWNED BY: each one's
+-- rows taken out once (DROP TABLE of a sub-partitioned partition and one of its partitions
+-- took the latter's rows out twice; DROP SCHEMA and DROP OWNED took none out)
+CREATE ROLE ro_powner;
+CREATE SCHEMA ro_ps;
+CREATE TABLE ro_pt (id integer, ward text, day date) PARTITION BY RANGE (day);
+CREATE TABLE ro_pt_a PARTITION OF ro_pt FOR VALUES FROM ('2024-01-01') TO ('2025-01-01') PARTITION BY LIST (ward);
+CREATE TABLE ro_pt_a1 PARTITION OF ro_pt_a FOR VALUES IN ('w1');
+CREATE TABLE ro_pt_a2 PARTITION OF ro_pt_a FOR VALUES IN ('w2');
+CREATE TABLE ro_ps.ro_pt_b PARTITION OF ro_pt FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE ro_pt_c PARTITION OF ro_pt FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+ALTER TABLE ro_pt_c OWNER TO ro_powner;
+CREATE TABLE ro_pt_d PARTITION OF ro_pt FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+INSERT INTO ro_pt SELECT g, 'w' || (1 + g % 2), date '2024-01-01' + g % 1460 FROM generate_series(1, 3000) g;
+SELECT brent_mdm.define_indicator('pt_rows', 'ro_pt', 'count(*)', '{ward}', 'day', 'year');
+DROP TABLE ro_pt_a2, ro_pt_a;
+SELECT brent_mdm.verify_indicator('pt_rows') AS differ_after_drop_parent_and_child;
+DROP SCHEMA ro_ps CASCADE;
+SELECT brent_mdm.verify_indicator('pt_rows') AS differ_after_drop_schema;
+DROP OWNED BY ro_powner;
+SELECT brent_mdm.verify_indicator('pt_rows') AS differ_after_drop_owned,
+       (SELECT sum(value) FROM brent_mdm_rollup.pt_rows) = (SELECT count(*) FROM ro_pt) AS total_kept;
+SELECT brent_mdm.drop_indicator('pt_rows');
+DROP TABLE ro_pt;
+DROP ROLE ro_powner;
+
 -- drop: triggers, view, tables and the catalogue row go; the source is left as it was
 SELECT count(*) AS dropped FROM brent_mdm.indicator i, LATERAL brent_mdm.drop_indicator(i.name);
 SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgname LIKE 'brent_mdm_rollup%';

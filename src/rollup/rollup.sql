@@ -236,7 +236,7 @@ COMMENT ON FUNCTION brent_mdm.rollup_partition_ddl() IS
   'Event trigger: keeps indicators exact when partitions of their source are created, attached, detached or dropped';
 REVOKE ALL ON FUNCTION brent_mdm.rollup_partition_ddl() FROM PUBLIC;
 CREATE EVENT TRIGGER brent_mdm_rollup_partitions_leave ON ddl_command_start
-  WHEN TAG IN ('ALTER TABLE', 'DROP TABLE')
+  WHEN TAG IN ('ALTER TABLE', 'DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
   EXECUTE FUNCTION brent_mdm.rollup_partition_ddl();
 CREATE EVENT TRIGGER brent_mdm_rollup_partitions_join ON ddl_command_end
   WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE')
