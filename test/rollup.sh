@@ -39,7 +39,7 @@ await_line() {
   return 1
 }
 
-echo "1..25"
+echo "1..26"
 n=0; fail=0
 check() { n=$((n+1)); if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (expected '$2', got '$3')"; fail=1; fi; }
 
@@ -340,6 +340,26 @@ check "released, the fold ends, no error, and the indicator is exact" "0 0" \
 sess_close holder
 check "the folded table belongs to the indicator's definer, a member of brent_mdm_indicator_admin" "rollup_fw_admin" \
   "$(q "SELECT tableowner FROM pg_tables WHERE schemaname = 'brent_mdm_rollup' AND tablename = 'f_rows_base'")"
+# ---- a fold worker that cannot connect leaves the indicator to the next writer ----
+# (it stayed marked as being folded, with no worker, until a restart: never folded again)
+sess_open nc "$db"
+sess_send nc "SELECT 'connected', 1;"
+await_line nc connected >/dev/null
+folds_before=$(folds_of f_rows)
+psql -X -q -d postgres -c "ALTER DATABASE $db ALLOW_CONNECTIONS false" >/dev/null
+sess_send nc "INSERT INTO fw SELECT g, g % 20, date '2026-01-01' + g FROM generate_series(5001, 5200) g;
+DO \$\$ BEGIN
+  FOR i IN 1..600 LOOP
+    EXIT WHEN NOT (SELECT folding FROM brent_mdm.indicator_status() WHERE name = 'f_rows');
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END \$\$;
+SELECT 'unmarked', folding, folds, pending_deltas >= 200 FROM brent_mdm.indicator_status() WHERE name = 'f_rows';"
+unmarked=$(await_line nc unmarked)
+psql -X -q -d postgres -c "ALTER DATABASE $db ALLOW_CONNECTIONS true" >/dev/null
+check "a fold worker that could not connect leaves the indicator unmarked, unfolded, for the next writer" \
+  "unmarked|f|$folds_before|t" "$unmarked"
+sess_close nc
 dropdb "$db" 2>/dev/null
 psql -X -q -d postgres -c "DROP ROLE rollup_fw_admin" >/dev/null
 exit $fail

@@ -359,7 +359,8 @@ fold_worker_exit(int code, Datum arg)
 
 	LWLockAcquire(fold->lock, LW_EXCLUSIVE);
 	e = fold_entry(&worker_key);
-	if (e && e->pid == MyProcPid)
+	/* pid 0: this worker left before it began (e.g. it could not connect) and none other runs */
+	if (e && (e->pid == MyProcPid || e->pid == 0))
 	{
 		e->requested = false;
 		e->pid = 0;
@@ -464,6 +465,12 @@ rollup_fold_worker_main(Datum arg)
 	worker_key = req.key;
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
+	/*
+	 * Before connecting: a worker that cannot (its database no longer
+	 * allows connections, say) must not leave the indicator marked as being
+	 * folded, or no worker would be asked for it again until a restart.
+	 */
+	before_shmem_exit(fold_worker_exit, (Datum) 0);
 	BackgroundWorkerInitializeConnectionByOid(worker_key.dbid, InvalidOid, 0);
 
 	LWLockAcquire(fold->lock, LW_EXCLUSIVE);
@@ -475,7 +482,6 @@ rollup_fold_worker_main(Datum arg)
 	}
 	e->pid = MyProcPid;
 	LWLockRelease(fold->lock);
-	before_shmem_exit(fold_worker_exit, (Datum) 0);
 
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 	SetCurrentStatementStartTimestamp();
