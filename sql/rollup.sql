@@ -410,6 +410,7 @@ SELECT ro_try($$INSERT INTO brent_mdm.indicator (name, source, measure, aggregat
                 VALUES ('forged_rows', 'ro_admins', 'count(*)', 'count_rows', '{ward}', 'UTC')$$) AS forged_source;
 SELECT ro_try($$UPDATE brent_mdm.indicator SET filter = 'true' WHERE name = 'admin_rows'$$) AS changed;
 SELECT ro_try($$DELETE FROM brent_mdm.indicator WHERE name = 'admin_rows'$$) AS deleted;
+SELECT ro_try($$SELECT brent_mdm.rollup_fold_reset('brent_mdm_rollup.admin_rows_delta')$$) AS count_restarted;
 SELECT ro_try($$INSERT INTO brent_mdm.indicator (name, source, measure, aggregate, filter, dimensions, time_zone)
                 VALUES ('forged_rows', 'ro_admin2s', 'count(*)', 'count_rows', 'ward <> ''x''', '{ward}', 'UTC')$$) AS forged_filter;
 SELECT brent_mdm.define_indicator('admin2_rows', 'ro_admin2s', 'count(*) filter (where ward <> ''x'')', '{ward}', NULL, NULL);

@@ -39,6 +39,7 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -610,12 +611,19 @@ rollup_fold_reset(PG_FUNCTION_ARGS)
 {
 	FoldKey		key;
 	FoldEntry  *e;
+	Oid			relid = PG_GETARG_OID(0);
 
+	/* another member's count is not this caller's to restart (its folds would wait) */
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of relation %s to restart its fold count", get_rel_name(relid) ? get_rel_name(relid) : "?"),
+				 errhint("brent_mdm.fold_indicator restarts it, for the indicator's owner.")));
 	if (fold_hash == NULL)
 		PG_RETURN_VOID();
 	memset(&key, 0, sizeof(key));
 	key.dbid = MyDatabaseId;
-	key.relid = PG_GETARG_OID(0);
+	key.relid = relid;
 	LWLockAcquire(fold->lock, LW_SHARED);
 	e = fold_entry(&key);
 	if (e)
