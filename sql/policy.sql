@@ -172,6 +172,24 @@ SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
  WHERE c.relnamespace = 'policy_cs'::regnamespace AND c.relname LIKE 'visit%' AND c.relkind IN ('r', 'p')
  ORDER BY 1;
 
+-- a protected table's owner cannot attach it as a partition, or make it inherit, of a table
+-- of its own: read through that parent, its rows were under the parent's (no) policies
+CREATE TABLE policy_cs.pt_owned (id integer, name text);
+INSERT INTO policy_cs.pt_owned VALUES (1, 'Protected Person');
+ALTER TABLE policy_cs.pt_owned OWNER TO policy_owner;
+SELECT brent_mdm.protect('policy_cs.pt_owned') IS NOT NULL AS protected;
+GRANT CREATE, USAGE ON SCHEMA policy_cs TO policy_owner;
+SET ROLE policy_owner;
+CREATE TABLE policy_cs.pt_parent (id integer, name text) PARTITION BY LIST (id);
+CREATE TABLE policy_cs.pt_inh (id integer, name text);
+ALTER TABLE policy_cs.pt_parent ATTACH PARTITION policy_cs.pt_owned FOR VALUES IN (1);
+ALTER TABLE policy_cs.pt_owned INHERIT policy_cs.pt_inh;
+SELECT (SELECT count(*) FROM policy_cs.pt_parent) AS through_partition,
+       (SELECT count(*) FROM policy_cs.pt_inh) AS through_parent;
+RESET ROLE;
+DROP TABLE policy_cs.pt_parent, policy_cs.pt_inh, policy_cs.pt_owned CASCADE;
+REVOKE CREATE, USAGE ON SCHEMA policy_cs FROM policy_owner;
+
 -- dropping a protected table forgets it
 DROP TABLE policy_cs.child;
 DROP TABLE policy_cs.child CASCADE;

@@ -336,6 +336,11 @@ SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'sum(label)', '{
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'avg(ts)', '{ward}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where id in (select 1))', '{ward}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where public.ro_try(label) = ''ok'')', '{ward}', 'day', 'month')$$);
+-- nor a built-in that runs a query given as text (it would run any function as each writer,
+-- and as whoever attaches a partition), nor a volatile function (side effects as the writer)
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where query_to_xml(''SELECT public.ro_try(''''x'''')'', true, false, '''') IS NOT NULL)', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where set_config(''work_mem'', ''1MB'', true) = label)', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.row_filter_canonical('ro_ev', 'table_to_xml(''ro_ev'', true, false, '''') IS NOT NULL')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where ctid > ''(0,1)'')', '{ward}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)) from pg_authid --', '{ward}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('Bad Name', 'ro_ev', 'count(*)', '{ward}', 'day', 'month')$$);
@@ -383,8 +388,9 @@ DROP TABLE ro_forged;
 -- drops indicators over its own table; another role may not; a table with an indicator
 -- cannot be protected by the DPIA policy (the rollup would go on showing its aggregates)
 CREATE ROLE ro_admin IN ROLE brent_mdm_indicator_admin;
+CREATE ROLE ro_admin2 IN ROLE brent_mdm_indicator_admin;
 CREATE ROLE ro_nobody;
-GRANT CREATE ON SCHEMA public TO ro_admin, ro_nobody;
+GRANT CREATE ON SCHEMA public TO ro_admin, ro_admin2, ro_nobody;
 SET ROLE ro_admin;
 CREATE TABLE ro_admins (id integer PRIMARY KEY, ward text, day date);
 INSERT INTO ro_admins SELECT g, 'w' || g % 3, date '2024-01-01' + g FROM generate_series(1, 50) g;
@@ -393,6 +399,25 @@ INSERT INTO ro_admins SELECT g, 'w' || g % 4, date '2024-03-01' + g FROM generat
 SELECT brent_mdm.fold_indicator('admin_rows') > 0 AS folded, brent_mdm.verify_indicator('admin_rows') AS differ,
        brent_mdm.rebuild_indicator('admin_rows') AS groups;
 SELECT name, pending_deltas, folding FROM brent_mdm.indicator_status() WHERE name = 'admin_rows';
+-- another member writes the catalogue only as define_indicator and drop_indicator would:
+-- a row over a table it may not make triggers on (the partition event trigger would make
+-- them, as the bootstrap superuser, on the table's next partition), a changed filter or
+-- measure (pasted into the SQL of verify and rebuild, and into the triggers the event
+-- trigger makes), another's row deleted, or a row whose measure is not indicator_measure's
+SET ROLE ro_admin2;
+CREATE TABLE ro_admin2s (id integer, ward text);
+SELECT ro_try($$INSERT INTO brent_mdm.indicator (name, source, measure, aggregate, dimensions, time_zone)
+                VALUES ('forged_rows', 'ro_admins', 'count(*)', 'count_rows', '{ward}', 'UTC')$$) AS forged_source;
+SELECT ro_try($$UPDATE brent_mdm.indicator SET filter = 'true' WHERE name = 'admin_rows'$$) AS changed;
+SELECT ro_try($$DELETE FROM brent_mdm.indicator WHERE name = 'admin_rows'$$) AS deleted;
+SELECT ro_try($$SELECT brent_mdm.rollup_fold_reset('brent_mdm_rollup.admin_rows_delta')$$) AS count_restarted;
+SELECT ro_try($$INSERT INTO brent_mdm.indicator (name, source, measure, aggregate, filter, dimensions, time_zone)
+                VALUES ('forged_rows', 'ro_admin2s', 'count(*)', 'count_rows', 'ward <> ''x''', '{ward}', 'UTC')$$) AS forged_filter;
+SELECT brent_mdm.define_indicator('admin2_rows', 'ro_admin2s', 'count(*) filter (where ward <> ''x'')', '{ward}', NULL, NULL);
+SELECT ro_try($$UPDATE brent_mdm.indicator SET filter = 'true' WHERE name = 'admin2_rows'$$) AS changed_own;
+SELECT brent_mdm.drop_indicator('admin2_rows');
+DROP TABLE ro_admin2s;
+SELECT count(*) AS admin_rows_kept FROM brent_mdm.indicator WHERE name = 'admin_rows' AND filter IS NULL;
 SET ROLE ro_nobody;
 CREATE TABLE ro_nobodys (id integer, ward text);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('nobody_rows', 'ro_nobodys', 'count(*)', '{ward}', NULL, NULL)$$);
@@ -403,8 +428,34 @@ SET ROLE ro_admin;
 SELECT brent_mdm.drop_indicator('admin_rows');
 RESET ROLE;
 DROP TABLE ro_admins, ro_nobodys;
-REVOKE CREATE ON SCHEMA public FROM ro_admin, ro_nobody;
-DROP ROLE ro_admin, ro_nobody;
+REVOKE CREATE ON SCHEMA public FROM ro_admin, ro_admin2, ro_nobody;
+DROP ROLE ro_admin, ro_admin2, ro_nobody;
+
+-- partitions dropped together, or by DROP SCHEMA ... CASCADE or DROP OWNED BY: each one's
+-- rows taken out once (DROP TABLE of a sub-partitioned partition and one of its partitions
+-- took the latter's rows out twice; DROP SCHEMA and DROP OWNED took none out)
+CREATE ROLE ro_powner;
+CREATE SCHEMA ro_ps;
+CREATE TABLE ro_pt (id integer, ward text, day date) PARTITION BY RANGE (day);
+CREATE TABLE ro_pt_a PARTITION OF ro_pt FOR VALUES FROM ('2024-01-01') TO ('2025-01-01') PARTITION BY LIST (ward);
+CREATE TABLE ro_pt_a1 PARTITION OF ro_pt_a FOR VALUES IN ('w1');
+CREATE TABLE ro_pt_a2 PARTITION OF ro_pt_a FOR VALUES IN ('w2');
+CREATE TABLE ro_ps.ro_pt_b PARTITION OF ro_pt FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE ro_pt_c PARTITION OF ro_pt FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+ALTER TABLE ro_pt_c OWNER TO ro_powner;
+CREATE TABLE ro_pt_d PARTITION OF ro_pt FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+INSERT INTO ro_pt SELECT g, 'w' || (1 + g % 2), date '2024-01-01' + g % 1460 FROM generate_series(1, 3000) g;
+SELECT brent_mdm.define_indicator('pt_rows', 'ro_pt', 'count(*)', '{ward}', 'day', 'year');
+DROP TABLE ro_pt_a2, ro_pt_a;
+SELECT brent_mdm.verify_indicator('pt_rows') AS differ_after_drop_parent_and_child;
+DROP SCHEMA ro_ps CASCADE;
+SELECT brent_mdm.verify_indicator('pt_rows') AS differ_after_drop_schema;
+DROP OWNED BY ro_powner;
+SELECT brent_mdm.verify_indicator('pt_rows') AS differ_after_drop_owned,
+       (SELECT sum(value) FROM brent_mdm_rollup.pt_rows) = (SELECT count(*) FROM ro_pt) AS total_kept;
+SELECT brent_mdm.drop_indicator('pt_rows');
+DROP TABLE ro_pt;
+DROP ROLE ro_powner;
 
 -- drop: triggers, view, tables and the catalogue row go; the source is left as it was
 SELECT count(*) AS dropped FROM brent_mdm.indicator i, LATERAL brent_mdm.drop_indicator(i.name);

@@ -40,7 +40,7 @@ await_line() {
   return 1
 }
 
-echo "1..24"
+echo "1..26"
 n=0; fail=0
 check() { n=$((n+1)); if [ "$2" = "$3" ]; then echo "ok $n - $1"; else echo "not ok $n - $1 (expected '$2', got '$3')"; fail=1; fi; }
 
@@ -272,26 +272,42 @@ check "TRUNCATE at REPEATABLE READ empties the indicators, rows committed after 
   "0 0 0 c_avg=0 c_dist=0 c_max=0 c_min=0 c_rows=0 c_sum=0 p_dist=0 p_sum=0" \
   "$(q "SELECT (SELECT count(*) FROM ev) || ' ' || (SELECT count(*) FROM brent_mdm_rollup.c_rows) || ' ' || (SELECT count(*) FROM brent_mdm_rollup.c_dist) || ' ' || ($verify_all)")"
 
-# ---- the fold worker: it awaits the writer whose deltas crossed the threshold ----
+# ---- the fold worker: started when the writer whose deltas crossed the threshold commits ----
 # (a table of its own with one indicator: one worker at a time)
 # defined by a member of brent_mdm_indicator_admin, not a superuser: the worker folds as it
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "ALTER DATABASE $db SET brent_mdm.rollup_fold_threshold = 50" \
   -c "DROP ROLE IF EXISTS rollup_fw_admin" -c "CREATE ROLE rollup_fw_admin IN ROLE brent_mdm_indicator_admin" \
   -c "GRANT CREATE ON SCHEMA public TO rollup_fw_admin" -c "SET ROLE rollup_fw_admin" \
   -c "CREATE TABLE fw (id integer PRIMARY KEY, ward integer, day date)" \
-  -c "SELECT brent_mdm.define_indicator('f_rows', 'fw', 'count(*)', '{ward}', 'day', 'day')" >/dev/null
+  -c "SELECT brent_mdm.define_indicator('f_rows', 'fw', 'count(*)', '{ward}', 'day', 'day')" \
+  -c "CREATE TABLE fw8 (id integer, ward integer)" \
+  -c "SELECT brent_mdm.define_indicator('f8_' || g, 'fw8', 'count(*)', '{ward}', NULL, NULL) FROM generate_series(1, 8) g" >/dev/null
 folds_of() { q "SELECT folds FROM brent_mdm.indicator_status() WHERE name = '$1'"; }
+fold_workers="SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'brent_mdm rollup fold'"
+# a writer left open past the threshold of 8 indicators holds no background worker slot
+# (each fold worker was registered at once and waited for it: 7 of the 8 slots, and parallel
+# query found none)
 sess_open fw "$db"
+sess_send fw "BEGIN;
+INSERT INTO fw8 SELECT g, g FROM generate_series(1, 60) g;
+SELECT 'written8', pg_backend_pid();"
+await_line fw written8 >/dev/null
+check "a writer open past the threshold of 8 indicators holds no worker slot: parallel query gets its 2 workers, no fold worker runs" \
+  "2 0" "$(psql -X -Atq -d "$db" -c "SET max_parallel_workers_per_gather = 2" -c "SET parallel_setup_cost = 0" \
+             -c "SET parallel_tuple_cost = 0" -c "SET min_parallel_table_scan_size = 0" \
+             -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM fw8" \
+             | sed -n 's/.*Workers Launched: //p') $(q "$fold_workers")"
+sess_send fw "COMMIT;
+SELECT 'committed8', 1;"
+await_line fw committed8 >/dev/null
+await "the first fold of the 8 indicators" "SELECT count(*) > 0 FROM brent_mdm.indicator_status() WHERE name LIKE 'f8%' AND folds > 0"
+await "the fold workers to end" "SELECT ($fold_workers) = 0"
 sess_send fw "BEGIN;
 INSERT INTO fw SELECT g, g % 20, date '2025-01-01' + g FROM generate_series(1, 200) g;
 SELECT 'written', pg_backend_pid();"
 fwpid=$(await_line fw written | cut -d'|' -f2)
-worker_waits="SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                WHERE a.backend_type = 'brent_mdm rollup fold' AND l.locktype = 'transactionid'
-                  AND NOT l.granted AND l.transactionid = (SELECT backend_xid FROM pg_stat_activity WHERE pid = ${fwpid:-0}))"
-await "a fold worker waiting for the writer's transaction" "$worker_waits"
-check "past the threshold, a fold worker starts and waits on the writer's transaction lock (nothing folded yet)" \
-  "t 0" "$(q "$worker_waits") $(folds_of f_rows)"
+check "past the threshold, no fold worker runs while the writer is open (nothing folded yet)" \
+  "0 0" "$(q "$fold_workers") $(folds_of f_rows)"
 sess_send fw "COMMIT;
 SELECT 'committed', 1;"
 await_line fw committed >/dev/null
@@ -325,6 +341,26 @@ check "released, the fold ends, no error, and the indicator is exact" "0 0" \
 sess_close holder
 check "the folded table belongs to the indicator's definer, a member of brent_mdm_indicator_admin" "rollup_fw_admin" \
   "$(q "SELECT tableowner FROM pg_tables WHERE schemaname = 'brent_mdm_rollup' AND tablename = 'f_rows_base'")"
+# ---- a fold worker that cannot connect leaves the indicator to the next writer ----
+# (it stayed marked as being folded, with no worker, until a restart: never folded again)
+sess_open nc "$db"
+sess_send nc "SELECT 'connected', 1;"
+await_line nc connected >/dev/null
+folds_before=$(folds_of f_rows)
+psql -X -q -d postgres -c "ALTER DATABASE $db ALLOW_CONNECTIONS false" >/dev/null
+sess_send nc "INSERT INTO fw SELECT g, g % 20, date '2026-01-01' + g FROM generate_series(5001, 5200) g;
+DO \$\$ BEGIN
+  FOR i IN 1..600 LOOP
+    EXIT WHEN NOT (SELECT folding FROM brent_mdm.indicator_status() WHERE name = 'f_rows');
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END \$\$;
+SELECT 'unmarked', folding, folds, pending_deltas >= 200 FROM brent_mdm.indicator_status() WHERE name = 'f_rows';"
+unmarked=$(await_line nc unmarked)
+psql -X -q -d postgres -c "ALTER DATABASE $db ALLOW_CONNECTIONS true" >/dev/null
+check "a fold worker that could not connect leaves the indicator unmarked, unfolded, for the next writer" \
+  "unmarked|f|$folds_before|t" "$unmarked"
+sess_close nc
 dropdb "$db" 2>/dev/null
 psql -X -q -d postgres -c "DROP ROLE rollup_fw_admin" >/dev/null
 exit $fail

@@ -7,11 +7,14 @@
  * empty it under no purpose.  TRUNCATE of a protected table, or of a
  * partition or child of one, is refused but for superusers (who bypass the
  * policy anyway); deletions of personal data go through a write purpose or
- * the retention rules (purge).
+ * the retention rules (purge).  Nor may a protected table be attached as a
+ * partition, or made to inherit, of another table: read through the parent,
+ * its rows would be under the parent's policies.
  */
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
@@ -44,6 +47,52 @@ guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyT
 						 errmsg("TRUNCATE is not allowed on protected table %s", name),
 						 errdetail("Row level security does not apply to TRUNCATE: it would delete rows no purpose covers."),
 						 errhint("Delete rows under a DPIA with write access, or set a retention rule and run brent_mdm.purge().")));
+			}
+		}
+	}
+	/*
+	 * A protected table made a partition (ATTACH PARTITION) or a child
+	 * (INHERIT) of another table: read through that parent, its rows are
+	 * under the parent's policies, not its own (its owner read every row of
+	 * it so, under no purpose).  Refused but for superusers.
+	 */
+	if (IsA(pstmt->utilityStmt, AlterTableStmt) && !superuser() && policy_any_protected())
+	{
+		AlterTableStmt *stmt = (AlterTableStmt *) pstmt->utilityStmt;
+		ListCell   *lc;
+
+		foreach(lc, stmt->cmds)
+		{
+			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+			RangeVar   *rv = NULL;
+			Oid			relid;
+			List	   *tree;
+			ListCell   *lt;
+
+			if (cmd->subtype == AT_AttachPartition)
+				rv = ((PartitionCmd *) cmd->def)->name;
+			else if (cmd->subtype == AT_AddInherit)
+				rv = stmt->relation;
+			if (rv == NULL)
+				continue;
+			relid = RangeVarGetRelid(rv, NoLock, true);
+			if (!OidIsValid(relid))
+				continue;
+			tree = find_all_inheritors(relid, NoLock, NULL);
+			foreach(lt, tree)
+			{
+				const char *name = policy_protected_name(lfirst_oid(lt), NULL);
+
+				if (name != NULL)
+				{
+					policy_audit_event("refused", policy_valid_dpia(),
+									   cmd->subtype == AT_AttachPartition ? "ATTACH PARTITION" : "INHERIT");
+					ereport(ERROR,
+							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+							 errmsg("protected table %s cannot be made a partition or a child of another table", name),
+							 errdetail("Read through the parent, its rows would be under the parent's policies, not its own."),
+							 errhint("Protect the partitioned table and create its partitions with CREATE TABLE ... PARTITION OF.")));
+				}
 			}
 		}
 	}

@@ -35,24 +35,36 @@
 
 #include "policy.h"
 
-/* true (stop) for a function a role could have written in SQL or a PL */
+/*
+ * true (stop) for a function a role could have written in SQL or a PL, for
+ * a volatile one (lo_export, set_config, pg_read_file, dblink_exec...: side
+ * effects as whoever evaluates the condition, a superuser among them), and
+ * for the built-ins that run a query given as text (query_to_xml and the
+ * other *_to_xml functions, STABLE: 'SELECT any_function()' would run any
+ * function, of any language, as that user)
+ */
 static bool
 untrusted_function(Oid funcid, void *context)
 {
 	HeapTuple	tup;
-	Oid			lang;
+	Form_pg_proc proc;
+	bool		bad;
 
-	if (funcid < FirstNormalObjectId)
-		return false;
 	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
 	if (!HeapTupleIsValid(tup))
+	{
+		*(Oid *) context = funcid;
 		return true;
-	lang = ((Form_pg_proc) GETSTRUCT(tup))->prolang;
+	}
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	bad = proc->provolatile == PROVOLATILE_VOLATILE ||
+		strstr(NameStr(proc->proname), "_to_xml") != NULL ||
+		(funcid >= FirstNormalObjectId && proc->prolang != ClanguageId &&
+		 proc->prolang != INTERNALlanguageId);
 	ReleaseSysCache(tup);
-	if (lang == ClanguageId || lang == INTERNALlanguageId)
-		return false;
-	*(Oid *) context = funcid;
-	return true;
+	if (bad)
+		*(Oid *) context = funcid;
+	return bad;
 }
 
 typedef struct FilterCheck
@@ -87,7 +99,7 @@ filter_walker(Node *node, FilterCheck *check)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("%s cannot call function %s", check->what,
 						OidIsValid(check->bad) ? format_procedure(check->bad) : "?"),
-				 errdetail("%s may call built-in functions and functions written in C only: a function in SQL or a procedural language runs whatever its author wrote, for every row and every user of the table.",
+				 errdetail("%s may call built-in functions and functions written in C only, none volatile and none running a query given as text (query_to_xml): a function in SQL or a procedural language runs whatever its author wrote, for every row and every user of the table.",
 						   check->What),
 				 errhint("Express the condition with built-in operators and functions.")));
 	return expression_tree_walker(node, filter_walker, (void *) check);

@@ -13,9 +13,12 @@
  * a trigger for work, not a measure of it: they start at zero after a
  * restart, count the deltas of transactions that roll back, and are reset
  * when a fold starts.  At most one fold worker runs per indicator; a writer
- * never waits for it (it only registers the worker), and the worker takes
- * the same lock as fold_indicator (EXCLUSIVE on the folded table: readers
- * and writers go on).
+ * never waits for it: the worker is registered when the writer's transaction
+ * commits (its deltas are then visible to the fold), so no worker waits for
+ * an open transaction holding a background worker slot (a writer left open
+ * past the threshold of many indicators took one slot each, and with them
+ * parallel query's); the worker takes the same lock as fold_indicator
+ * (EXCLUSIVE on the folded table: readers and writers go on).
  */
 #include "postgres.h"
 
@@ -36,6 +39,7 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -155,7 +159,7 @@ fold_launch(FoldKey *key)
 	snprintf(w.bgw_name, BGW_MAXLEN, "brent_mdm rollup fold %u/%u", key->dbid, key->relid);
 	strlcpy(w.bgw_type, "brent_mdm rollup fold", BGW_MAXLEN);
 	req.key = *key;
-	req.xid = GetTopTransactionIdIfAny();
+	req.xid = InvalidTransactionId;	/* launched once the writer has committed */
 	memcpy(w.bgw_extra, &req, sizeof(FoldRequest));
 	w.bgw_notify_pid = 0;
 	return RegisterDynamicBackgroundWorker(&w, &handle);
@@ -213,9 +217,50 @@ fold_enter(FoldKey *key, bool *found)
 	return e;
 }
 
+/* folds this transaction asked for (their entries marked requested), started at its commit */
+static List *fold_queued = NIL;
+static bool fold_callback_registered = false;
+
+static void
+fold_xact_callback(XactEvent event, void *arg)
+{
+	List	   *queued;
+	ListCell   *lc;
+
+	if (fold_queued == NIL || fold_hash == NULL)
+		return;
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
+		event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT &&
+		event != XACT_EVENT_PREPARE)
+		return;
+	queued = fold_queued;
+	fold_queued = NIL;
+	foreach(lc, queued)
+	{
+		FoldKey    *key = lfirst(lc);
+		bool		launched = false;
+
+		if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
+			launched = fold_launch(key);
+		if (!launched)
+		{
+			/* rolled back, or no worker slot free now: the next statement past the threshold asks again */
+			FoldEntry  *e;
+
+			LWLockAcquire(fold->lock, LW_EXCLUSIVE);
+			e = hash_search(fold_hash, key, HASH_FIND, NULL);
+			if (e && e->pid == 0)
+				e->requested = false;
+			LWLockRelease(fold->lock);
+		}
+	}
+	list_free_deep(queued);
+}
+
 /*
  * A statement appended `written` delta rows to delta table relid: count
- * them, and past the threshold start a fold unless one is under way.
+ * them, and past the threshold ask for a fold, started when this
+ * transaction commits, unless one is under way.
  */
 void
 rollup_fold_note(Oid relid, int64 written)
@@ -284,12 +329,17 @@ rollup_fold_note(Oid relid, int64 written)
 		launch = true;
 	}
 	LWLockRelease(fold->lock);
-	if (launch && !fold_launch(&key))
+	if (launch)
 	{
-		/* no worker slot free now: the next statement past the threshold tries again */
-		LWLockAcquire(fold->lock, LW_EXCLUSIVE);
-		e->requested = false;
-		LWLockRelease(fold->lock);
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		fold_queued = lappend(fold_queued, memcpy(palloc(sizeof(FoldKey)), &key, sizeof(FoldKey)));
+		MemoryContextSwitchTo(old);
+		if (!fold_callback_registered)
+		{
+			RegisterXactCallback(fold_xact_callback, NULL);
+			fold_callback_registered = true;
+		}
 	}
 }
 
@@ -310,7 +360,8 @@ fold_worker_exit(int code, Datum arg)
 
 	LWLockAcquire(fold->lock, LW_EXCLUSIVE);
 	e = fold_entry(&worker_key);
-	if (e && e->pid == MyProcPid)
+	/* pid 0: this worker left before it began (e.g. it could not connect) and none other runs */
+	if (e && (e->pid == MyProcPid || e->pid == 0))
 	{
 		e->requested = false;
 		e->pid = 0;
@@ -415,6 +466,12 @@ rollup_fold_worker_main(Datum arg)
 	worker_key = req.key;
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
+	/*
+	 * Before connecting: a worker that cannot (its database no longer
+	 * allows connections, say) must not leave the indicator marked as being
+	 * folded, or no worker would be asked for it again until a restart.
+	 */
+	before_shmem_exit(fold_worker_exit, (Datum) 0);
 	BackgroundWorkerInitializeConnectionByOid(worker_key.dbid, InvalidOid, 0);
 
 	LWLockAcquire(fold->lock, LW_EXCLUSIVE);
@@ -426,7 +483,6 @@ rollup_fold_worker_main(Datum arg)
 	}
 	e->pid = MyProcPid;
 	LWLockRelease(fold->lock);
-	before_shmem_exit(fold_worker_exit, (Datum) 0);
 
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 	SetCurrentStatementStartTimestamp();
@@ -555,12 +611,19 @@ rollup_fold_reset(PG_FUNCTION_ARGS)
 {
 	FoldKey		key;
 	FoldEntry  *e;
+	Oid			relid = PG_GETARG_OID(0);
 
+	/* another member's count is not this caller's to restart (its folds would wait) */
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of relation %s to restart its fold count", get_rel_name(relid) ? get_rel_name(relid) : "?"),
+				 errhint("brent_mdm.fold_indicator restarts it, for the indicator's owner.")));
 	if (fold_hash == NULL)
 		PG_RETURN_VOID();
 	memset(&key, 0, sizeof(key));
 	key.dbid = MyDatabaseId;
-	key.relid = PG_GETARG_OID(0);
+	key.relid = relid;
 	LWLockAcquire(fold->lock, LW_SHARED);
 	e = fold_entry(&key);
 	if (e)

@@ -10,6 +10,7 @@
  *   ALTER TABLE ... DETACH PARTITION   (start) its rows taken away as deltas, its
  *                                              capture triggers dropped
  *   DROP TABLE of a partition          (start) its rows taken away as deltas
+ *   DROP SCHEMA, DROP OWNED            (start) the same, for the partitions they drop
  *   DETACH PARTITION ... CONCURRENTLY  (start) refused (it commits half-way: an
  *                                              indicator would be wrong in between)
  *
@@ -25,6 +26,7 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
@@ -40,6 +42,7 @@
 #include "utils/acl.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -161,6 +164,59 @@ partition_leaving(Oid parent, Oid part, bool drop_triggers)
 	}
 }
 
+/*
+ * Partitions a command is about to drop (DROP TABLE of several, DROP SCHEMA,
+ * DROP OWNED): each one's rows taken away once, by the highest one dropped
+ * in its tree (a partition whose ancestor is dropped too is counted with it:
+ * "DROP TABLE p_2024, p_2024_w2" took p_2024_w2's rows away twice).
+ */
+static void
+partitions_leaving(List *parts)
+{
+	ListCell   *lc;
+
+	foreach(lc, parts)
+	{
+		Oid			part = lfirst_oid(lc);
+		bool		ancestor_dropped = false;
+		ListCell   *la;
+
+		if (!get_rel_relispartition(part))
+			continue;
+		foreach(la, get_partition_ancestors(part))
+			if (list_member_oid(parts, lfirst_oid(la)))
+				ancestor_dropped = true;
+		if (!ancestor_dropped)
+			partition_leaving(get_partition_parent(part, true), part, false);
+	}
+}
+
+/* the partitions (tables and partitioned tables) in namespace nsp, or owned by role owner */
+static List *
+partitions_where(AttrNumber att, Oid value)
+{
+	Relation	rel = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *parts = NIL;
+
+	ScanKeyInit(&key, att, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(value));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
+
+		CHECK_FOR_INTERRUPTS();
+		if (c->relispartition &&
+			(c->relkind == RELKIND_RELATION || c->relkind == RELKIND_PARTITIONED_TABLE))
+			parts = lappend_oid(parts, c->oid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return parts;
+}
+
 PG_FUNCTION_INFO_V1(rollup_partition_ddl);
 Datum
 rollup_partition_ddl(PG_FUNCTION_ARGS)
@@ -224,15 +280,47 @@ rollup_partition_ddl(PG_FUNCTION_ARGS)
 	else if (IsA(pt, DropStmt) && start && ((DropStmt *) pt)->removeType == OBJECT_TABLE)
 	{
 		ListCell   *lc;
+		List	   *parts = NIL;
 
 		foreach(lc, ((DropStmt *) pt)->objects)
 		{
 			RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
 			Oid			part = RangeVarGetRelid(rv, NoLock, true);
 
-			if (OidIsValid(part) && get_rel_relispartition(part))
-				partition_leaving(get_partition_parent(part, true), part, false);
+			if (OidIsValid(part))
+				parts = list_append_unique_oid(parts, part);
 		}
+		partitions_leaving(parts);
+	}
+	else if (IsA(pt, DropStmt) && start && ((DropStmt *) pt)->removeType == OBJECT_SCHEMA)
+	{
+		/* DROP SCHEMA ... CASCADE drops the partitions in it */
+		ListCell   *lc;
+		List	   *parts = NIL;
+
+		foreach(lc, ((DropStmt *) pt)->objects)
+		{
+			Oid			nsp = get_namespace_oid(strVal(lfirst(lc)), true);
+
+			if (OidIsValid(nsp))
+				parts = list_concat_unique_oid(parts, partitions_where(Anum_pg_class_relnamespace, nsp));
+		}
+		partitions_leaving(parts);
+	}
+	else if (IsA(pt, DropOwnedStmt) && start)
+	{
+		/* DROP OWNED BY drops the partitions its roles own */
+		ListCell   *lc;
+		List	   *parts = NIL;
+
+		foreach(lc, ((DropOwnedStmt *) pt)->roles)
+		{
+			Oid			role = get_rolespec_oid(lfirst(lc), true);
+
+			if (OidIsValid(role))
+				parts = list_concat_unique_oid(parts, partitions_where(Anum_pg_class_relowner, role));
+		}
+		partitions_leaving(parts);
 	}
 	PG_RETURN_VOID();
 }

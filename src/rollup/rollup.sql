@@ -236,7 +236,7 @@ COMMENT ON FUNCTION brent_mdm.rollup_partition_ddl() IS
   'Event trigger: keeps indicators exact when partitions of their source are created, attached, detached or dropped';
 REVOKE ALL ON FUNCTION brent_mdm.rollup_partition_ddl() FROM PUBLIC;
 CREATE EVENT TRIGGER brent_mdm_rollup_partitions_leave ON ddl_command_start
-  WHEN TAG IN ('ALTER TABLE', 'DROP TABLE')
+  WHEN TAG IN ('ALTER TABLE', 'DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
   EXECUTE FUNCTION brent_mdm.rollup_partition_ddl();
 CREATE EVENT TRIGGER brent_mdm_rollup_partitions_join ON ddl_command_end
   WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE')
@@ -631,6 +631,85 @@ $$;
 COMMENT ON FUNCTION brent_mdm.drop_indicator(text) IS
   'Drops an indicator: its triggers on the source, its view and tables, its catalogue row';
 REVOKE ALL ON FUNCTION brent_mdm.drop_indicator(text) FROM PUBLIC;
+
+-- The catalogue is written by define_indicator and drop_indicator, running as their
+-- caller; a row is what the capture triggers, the partition event trigger (which makes
+-- triggers as the bootstrap superuser from it) and verify/rebuild (which paste its filter
+-- and measure into SQL) trust.  A role that is not a superuser may therefore only insert a
+-- row define_indicator would have made (a table it may make triggers on, not protected,
+-- no row level security, the measure as indicator_measure reads it, no rollup relation of
+-- that name yet), never update one, and delete one only for a source it owns once the
+-- indicator's tables are gone (drop_indicator).
+CREATE FUNCTION brent_mdm.indicator_catalogue_guard() RETURNS trigger
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  m record;
+  rel record;
+  t text;
+BEGIN
+  IF (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+  END IF;
+  IF TG_OP = 'UPDATE' THEN
+    RAISE EXCEPTION 'an indicator''s catalogue row cannot be changed'
+      USING ERRCODE = 'insufficient_privilege',
+            DETAIL = format('Indicator %s: its row is what its triggers, its folds and its checks trust.', left(OLD.name, 64)),
+            HINT = 'Drop the indicator (brent_mdm.drop_indicator) and define it again.';
+  END IF;
+  IF TG_OP = 'DELETE' THEN
+    FOREACH t IN ARRAY ARRAY['', '_base', '_delta', '_vbase', '_vdelta'] LOOP
+      IF to_regclass(format('brent_mdm_rollup.%I', OLD.name || t)) IS NOT NULL THEN
+        RAISE EXCEPTION 'indicator "%" still has its relation brent_mdm_rollup.%', OLD.name, OLD.name || t
+          USING ERRCODE = 'insufficient_privilege',
+                HINT = 'Drop an indicator with brent_mdm.drop_indicator.';
+      END IF;
+    END LOOP;
+    IF EXISTS (SELECT FROM pg_class c WHERE c.oid = OLD.source
+                                        AND NOT pg_has_role(current_user, c.relowner, 'USAGE')) THEN
+      RAISE EXCEPTION 'permission denied to drop indicator "%"', OLD.name
+        USING ERRCODE = 'insufficient_privilege',
+              DETAIL = format('Only the owner of %s may drop it.', OLD.source);
+    END IF;
+    RETURN OLD;
+  END IF;
+  -- INSERT: as define_indicator makes it
+  SELECT c.relkind, c.relispartition, c.relrowsecurity INTO rel FROM pg_class c WHERE c.oid = NEW.source;
+  IF NOT FOUND OR rel.relkind NOT IN ('r', 'p') OR rel.relispartition
+     OR NOT has_table_privilege(current_user, NEW.source, 'TRIGGER') OR rel.relrowsecurity
+     OR EXISTS (SELECT FROM brent_mdm.protected_table p
+                 WHERE p.table_name = NEW.source OR p.parent_table = NEW.source
+                    OR p.table_name IN (SELECT relid FROM pg_partition_tree(NEW.source))) THEN
+    RAISE EXCEPTION 'permission denied to register an indicator over %', NEW.source
+      USING ERRCODE = 'insufficient_privilege',
+            DETAIL = 'An indicator is registered by brent_mdm.define_indicator, over a table its definer may make triggers on, that is neither protected nor under row level security.',
+            HINT = 'Use brent_mdm.define_indicator.';
+  END IF;
+  m := brent_mdm.indicator_measure(NEW.source, NEW.measure);
+  IF NEW.measure IS DISTINCT FROM m.canonical OR NEW.aggregate IS DISTINCT FROM m.aggregate
+     OR NEW.measure_column IS DISTINCT FROM m.measure_column OR NEW.filter IS DISTINCT FROM m.filter
+     OR EXISTS (SELECT FROM unnest(NEW.dimensions || NEW.period_column) d
+                 WHERE d IS NOT NULL AND NOT EXISTS (SELECT FROM pg_attribute a
+                                                      WHERE a.attrelid = NEW.source AND a.attname = d
+                                                        AND a.attnum > 0 AND NOT a.attisdropped)) THEN
+    RAISE EXCEPTION 'indicator "%": its row is not one define_indicator would make', left(NEW.name, 64)
+      USING ERRCODE = 'insufficient_privilege', HINT = 'Use brent_mdm.define_indicator.';
+  END IF;
+  FOREACH t IN ARRAY ARRAY['', '_base', '_delta', '_vbase', '_vdelta'] LOOP
+    IF to_regclass(format('brent_mdm_rollup.%I', NEW.name || t)) IS NOT NULL THEN
+      RAISE EXCEPTION 'relation brent_mdm_rollup.% already exists', NEW.name || t
+        USING ERRCODE = 'duplicate_table', HINT = 'Choose another name for the indicator.';
+    END IF;
+  END LOOP;
+  NEW.defined_by := session_user;
+  NEW.defined_at := now();
+  RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION brent_mdm.indicator_catalogue_guard() IS
+  'Internal: rows of brent_mdm.indicator written by a role that is not a superuser are those define_indicator and drop_indicator write';
+REVOKE ALL ON FUNCTION brent_mdm.indicator_catalogue_guard() FROM PUBLIC;
+CREATE TRIGGER indicator_catalogue_guard BEFORE INSERT OR UPDATE OR DELETE ON brent_mdm.indicator
+  FOR EACH ROW EXECUTE FUNCTION brent_mdm.indicator_catalogue_guard();
 
 -- ---- who may define and keep indicators ----
 --
