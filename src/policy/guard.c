@@ -9,20 +9,141 @@
  * policy anyway); deletions of personal data go through a write purpose or
  * the retention rules (purge).  Nor may a protected table be attached as a
  * partition, or made to inherit, of another table: read through the parent,
- * its rows would be under the parent's policies.
+ * its rows would be under the parent's policies.  And a table that becomes a
+ * partition or a child of a protected table (CREATE TABLE ... PARTITION OF,
+ * ATTACH PARTITION, INHERITS, INHERIT) is protected with it at once, in the
+ * command's transaction: its owner would otherwise read directly the rows
+ * written through the protected parent.
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
+#include "utils/lsyscache.h"
 
 #include "policy.h"
 
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static bool guard_installed = false;
+static bool reprotecting = false;	/* inside protect() run from here */
+
+/* the protected table (its tree's root) above relid, through parents, or InvalidOid */
+static Oid
+protected_above(List *parents)
+{
+	ListCell   *lc;
+
+	foreach(lc, parents)
+	{
+		Oid			a = lfirst_oid(lc);
+		Oid			root = InvalidOid;
+		List	   *up;
+		ListCell   *lu;
+
+		if (policy_protected_name(a, &root) != NULL)
+			return OidIsValid(root) ? root : a;
+		up = get_rel_relispartition(a) ? get_partition_ancestors(a) : NIL;
+		foreach(lu, up)
+		{
+			Oid			u = lfirst_oid(lu);
+
+			if (policy_protected_name(u, &root) != NULL)
+				return OidIsValid(root) ? root : u;
+		}
+	}
+	return InvalidOid;
+}
+
+/* protect(root) again, as the extension: the new member's RLS, policies, privileges */
+static void
+reprotect(Oid root)
+{
+	AsOwner		as;
+	Datum		arg = ObjectIdGetDatum(root);
+	Oid			argt = REGCLASSOID;
+
+	CommandCounterIncrement();
+	reprotecting = true;
+	PG_TRY();
+	{
+		as_owner_begin(&as);
+		SPI_connect();
+		if (SPI_execute_with_args("SELECT brent_mdm.protect($1)", 1, &argt, &arg, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "brent_mdm: protect of %u failed", root);
+		SPI_finish();
+		as_owner_end(&as);
+	}
+	PG_FINALLY();
+	{
+		reprotecting = false;
+	}
+	PG_END_TRY();
+}
+
+/* the parents a command gives a new member: the member and its parents named or found */
+static void
+protect_new_members(Node *stmt)
+{
+	Oid			member = InvalidOid;
+	List	   *parents = NIL;
+	Oid			root;
+
+	if (IsA(stmt, CreateStmt))
+	{
+		CreateStmt *cs = (CreateStmt *) stmt;
+		ListCell   *lc;
+
+		if (cs->partbound == NULL && cs->inhRelations == NIL)
+			return;
+		member = RangeVarGetRelid(cs->relation, NoLock, true);
+		foreach(lc, cs->inhRelations)
+		{
+			Oid			p = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
+
+			if (OidIsValid(p))
+				parents = lappend_oid(parents, p);
+		}
+	}
+	else if (IsA(stmt, AlterTableStmt))
+	{
+		AlterTableStmt *as = (AlterTableStmt *) stmt;
+		ListCell   *lc;
+
+		foreach(lc, as->cmds)
+		{
+			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+			Oid			p = RangeVarGetRelid(as->relation, NoLock, true);
+
+			if (cmd->subtype == AT_AttachPartition && OidIsValid(p))
+			{
+				member = RangeVarGetRelid(((PartitionCmd *) cmd->def)->name, NoLock, true);
+				parents = lappend_oid(parents, p);
+			}
+			else if (cmd->subtype == AT_AddInherit && OidIsValid(p))
+			{
+				Oid			q = RangeVarGetRelid((RangeVar *) cmd->def, NoLock, true);
+
+				member = p;
+				if (OidIsValid(q))
+					parents = lappend_oid(parents, q);
+			}
+		}
+	}
+	if (!OidIsValid(member))
+		return;
+	if (get_rel_relispartition(member))
+		parents = list_concat(parents, get_partition_ancestors(member));
+	root = protected_above(parents);
+	if (OidIsValid(root))
+		reprotect(root);
+}
 
 static void
 guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
@@ -100,6 +221,9 @@ guard_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyT
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	if (!reprotecting && (IsA(pstmt->utilityStmt, CreateStmt) || IsA(pstmt->utilityStmt, AlterTableStmt)) &&
+		policy_any_protected())
+		protect_new_members(pstmt->utilityStmt);
 }
 
 void
