@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(31);
+SELECT plan(38);
 
 -- the files, as published (c1 .. c84 and c1 .. c111, header rows included)
 DO $$
@@ -69,7 +69,7 @@ SELECT is((SELECT sum(offences)::int FROM brent_mdm.london_crime
             WHERE area_code = 'E09000005' AND month = '2016-12-01'), 2362, 'Brent, December 2016: 2,362 offences');
 
 -- cell by cell against the files
-SELECT set_eq($$SELECT area_code, label, replace(raw, ',', '')::numeric FROM csv_profile_cells
+SELECT set_eq($$SELECT area_code, label, CASE WHEN raw ~ '^-?[0-9][0-9.,]*$' THEN replace(raw, ',', '')::numeric END FROM csv_profile_cells
                  WHERE label IN (SELECT label FROM brent_mdm.london_profile_measure WHERE value_type = 'number')
                    AND raw NOT IN ('NaN', '-', '.')$$,
               $$SELECT p.area_code, m.label, p.value FROM brent_mdm.london_profile p JOIN brent_mdm.london_profile_measure m USING (measure)
@@ -128,6 +128,31 @@ SELECT is_empty($$SELECT c.relname FROM pg_class c
                    WHERE c.relnamespace = 'brent_mdm'::regnamespace AND c.relkind = 'r' AND c.relname LIKE 'london%'
                      AND obj_description(c.oid, 'pg_class') NOT LIKE '%Contains public sector information licensed under the Open Government Licence%'$$,
                 'every London table''s comment carries the attribution');
+
+-- london_rank: every number figure, Brent against the file (rank 1 = highest, ties share)
+SELECT set_eq($$SELECT m.measure, 1 + (SELECT count(*)::int FROM csv_profile_cells o
+                                        WHERE o.label = c.label AND o.raw NOT IN ('NaN', '-', '.')
+                                          AND (CASE WHEN o.raw ~ '^-?[0-9][0-9.,]*$' THEN replace(o.raw, ',', '')::numeric END) > replace(c.raw, ',', '')::numeric)
+                 FROM csv_profile_cells c JOIN brent_mdm.london_profile_measure m USING (label)
+                WHERE c.area_code = 'E09000005' AND m.value_type = 'number' AND c.raw NOT IN ('NaN', '-', '.')$$,
+              $$SELECT m.measure, r.rank FROM brent_mdm.london_profile_measure m, brent_mdm.london_rank(m.measure) r
+                WHERE m.value_type = 'number'$$,
+              'london_rank: Brent''s rank on each of its figures is 1 + the authorities above it in the file');
+SELECT results_eq($$SELECT value, rank, authorities, quartile, london_value, england_value
+                      FROM brent_mdm.london_rank('gla_population_estimate_2017')$$,
+                  $$SELECT 332100::numeric, r, 33, ceil(4.0 * r / 33)::int, NULL::numeric, NULL::numeric
+                      FROM (SELECT count(*)::int + 1 AS r FROM csv_profile WHERE c1 ~ '^E09' AND c4::numeric > 332100) s$$,
+                  'london_rank: Brent''s population, its quartile, no London or England value (the file has no region rows)');
+SELECT results_eq($$SELECT value, rank, authorities, quartile FROM brent_mdm.london_rank('male_employment_rate_2015', 'E09000001')$$,
+                  $$VALUES (NULL::numeric, NULL::int, 32, NULL::int)$$,
+                  'london_rank: a missing figure has no rank, and is not counted among the authorities');
+SELECT throws_ok($$SELECT * FROM brent_mdm.london_rank('no_such_measure')$$, '22023',
+                 'unknown London profile measure ''no_such_measure''', 'london_rank: an unknown measure');
+SELECT throws_ok($$SELECT * FROM brent_mdm.london_rank('political_control_in_council')$$, '22023',
+                 NULL, 'london_rank: a text measure cannot be ranked');
+SELECT throws_ok($$SELECT * FROM brent_mdm.london_rank('gla_population_estimate_2017', 'E99')$$, '22023',
+                 NULL, 'london_rank: an unknown area');
+SELECT ok(has_function_privilege('public', 'brent_mdm.london_rank(text, text)', 'EXECUTE'), 'PUBLIC may run london_rank');
 
 SELECT * FROM finish();
 ROLLBACK;

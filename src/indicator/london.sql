@@ -68,3 +68,59 @@ REVOKE ALL ON brent_mdm.london_area, brent_mdm.london_profile_measure, brent_mdm
 GRANT SELECT ON brent_mdm.london_area, brent_mdm.london_profile_measure, brent_mdm.london_profile,
                 brent_mdm.london_crime TO PUBLIC;
 GRANT EXECUTE ON FUNCTION brent_mdm.london_attribution() TO PUBLIC;
+
+-- Rank of an authority among the London authorities on one profile figure.
+-- rank 1 is the highest value (the profiles say nothing of polarity: whether
+-- higher is better depends on the figure); ties share a rank (rank());
+-- quartile 1 holds ranks 1 .. n/4 (ceil(4 * rank / n), so ties share it too);
+-- authorities = n, those with a value.  London and England values come from
+-- rows of kind region / country (E12000007, E92000001): the shipped file has
+-- none, so they are NULL until such rows are loaded.
+CREATE FUNCTION brent_mdm.london_rank(measure text, area_code text DEFAULT 'E09000005')
+RETURNS TABLE (label text, reference_year text, area_name text,
+               value numeric, rank integer, authorities integer, quartile integer,
+               london_value numeric, england_value numeric)
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  m brent_mdm.london_profile_measure;
+  a brent_mdm.london_area;
+BEGIN
+  SELECT * INTO m FROM brent_mdm.london_profile_measure pm WHERE pm.measure = london_rank.measure;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('unknown London profile measure %L', london_rank.measure),
+      HINT = 'The measures are the rows of brent_mdm.london_profile_measure (e.g. gla_population_estimate_2017).';
+  END IF;
+  IF m.value_type <> 'number' THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('London profile measure %L is text, not a number', london_rank.measure),
+      DETAIL = format('Column %s holds names, not numbers.', m.label),
+      HINT = 'Rank a measure whose value_type is number.';
+  END IF;
+  SELECT * INTO a FROM brent_mdm.london_area la WHERE la.area_code = london_rank.area_code;
+  IF NOT FOUND OR a.kind NOT IN ('london_borough', 'city') THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = format('%L is not a London authority of brent_mdm.london_area', london_rank.area_code),
+      HINT = 'Give a GSS code E09000001 .. E09000033 (Brent is E09000005).';
+  END IF;
+  RETURN QUERY
+  WITH v AS (
+    SELECT p.area_code, p.value FROM brent_mdm.london_profile p
+      JOIN brent_mdm.london_area la ON la.area_code = p.area_code AND la.kind IN ('london_borough', 'city')
+     WHERE p.measure = m.measure),
+  r AS (SELECT v.area_code, v.value, (pg_catalog.rank() OVER (ORDER BY v.value DESC))::integer AS rank,
+               (pg_catalog.count(*) OVER ())::integer AS n
+          FROM v)
+  SELECT m.label, m.reference_year, a.area_name, r.value, r.rank,
+         (SELECT pg_catalog.count(*)::integer FROM v),
+         CASE WHEN r.rank IS NOT NULL THEN pg_catalog.ceil(4.0 * r.rank / r.n)::integer END,
+         (SELECT p.value FROM brent_mdm.london_profile p WHERE p.area_code = 'E12000007' AND p.measure = m.measure),
+         (SELECT p.value FROM brent_mdm.london_profile p WHERE p.area_code = 'E92000001' AND p.measure = m.measure)
+    FROM (SELECT 1) one LEFT JOIN r ON r.area_code = a.area_code;
+END
+$fn$;
+COMMENT ON FUNCTION brent_mdm.london_rank(text, text) IS
+  'Rank (1 = highest value, ties share), quartile (1 = top quarter) and count of London authorities with a value, for one authority (default Brent, E09000005) on one number figure of the London Borough Profiles; london_value and england_value are NULL while london_area holds no region or country rows (the shipped file has none). Value NULL and no rank when the authority''s figure is missing';
+GRANT EXECUTE ON FUNCTION brent_mdm.london_rank(text, text) TO PUBLIC;
