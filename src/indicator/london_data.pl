@@ -19,17 +19,19 @@ use Text::ParseWords qw(parse_line);
 my ($profiles, $crime) = @ARGV;
 die "usage: $0 profiles.csv crime.csv\n" unless defined $crime;
 
-# SQL literal; non-ASCII characters as U&'' escapes, so the script is ASCII and
-# right whatever the database's encoding (the CSV is LATIN1: the pound sign is 0xA3).
+# SQL literal.  A string with non-ASCII characters (the CSV is LATIN1: the pound
+# sign is 0xA3) is written as its UTF-8 bytes converted when the statement runs,
+# so the script is ASCII: a U&'' escape would be converted when the whole
+# script is parsed, before its header refuses a database it cannot serve
+# (SQL_ASCII: "conversion between UTF8 and SQL_ASCII is not supported").
 sub lit {
   my ($s) = @_;
   return 'NULL' unless defined $s;
-  $s =~ s/'/''/g;
   if ($s =~ /[^\x00-\x7f]/) {
-    $s =~ s/\\/\\\\/g;
-    $s =~ s/([^\x00-\x7f])/sprintf('\\%04X', ord $1)/ge;
-    return "U&'$s'";
+    utf8::encode($s);
+    return sprintf "pg_catalog.convert_from(pg_catalog.decode('%s', 'hex'), 'UTF8')", unpack('H*', $s);
   }
+  $s =~ s/'/''/g;
   return "'$s'";
 }
 
