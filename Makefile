@@ -15,7 +15,8 @@ MODULES_SQL_010 = src/header.sql src/synth/synth.sql src/match/match.sql \
                   src/match/variants.sql sql-build/name_variant_seed.sql src/link/link.sql
 MODULES_SQL_NEW = src/link/client_index.sql src/link/train_labelled.sql src/policy/disclosure.sql \
                   src/policy/policy.sql src/rollup/rollup.sql src/geo/geo.sql \
-                  src/geo/report.sql src/scorecard/scorecard.sql
+                  src/geo/report.sql src/scorecard/scorecard.sql \
+                  src/indicator/london.sql sql-build/london_data.sql
 MODULES_SQL = $(MODULES_SQL_010) $(MODULES_SQL_NEW)
 
 DATA_built  = sql-build/$(EXTENSION)--$(EXTVERSION).sql sql-build/$(EXTENSION)--0.1.0--$(EXTVERSION).sql
@@ -69,3 +70,10 @@ demo:
 	./run demo
 test:
 	./run test
+
+# The London reference data (issue 13), from the CSV files in data/london/.
+sql-build/london_data.sql: src/indicator/london_data.pl data/london/london-borough-profiles-2017.csv \
+                           data/london/mps-borough-crime-2008-2018.csv
+	@mkdir -p sql-build
+	perl src/indicator/london_data.pl data/london/london-borough-profiles-2017.csv \
+	     data/london/mps-borough-crime-2008-2018.csv > $@.tmp && mv $@.tmp $@

@@ -66,8 +66,10 @@ SELECT set_eq($$
   SELECT c.relname::text FROM pg_class c
    WHERE c.relnamespace = 'brent_mdm'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p')
      AND has_table_privilege('public', c.oid, 'SELECT')$$,
-  ARRAY['name_variant_seed', 'name_variant', 'name_variants', 'link_model', 'link_model_level'],
-  'only reference data (the name dictionary, trained model parameters) is readable by PUBLIC');
+  ARRAY['name_variant_seed', 'name_variant', 'name_variants', 'link_model', 'link_model_level',
+        -- open data about areas shipped with the extension (OGL; no personal data)
+        'london_area', 'london_profile_measure', 'london_profile', 'london_crime'],
+  'only reference data (the name dictionary, trained model parameters, the London open data) is readable by PUBLIC');
 SELECT is_empty($$
   SELECT c.relname FROM pg_class c
    WHERE c.relnamespace = 'brent_mdm'::regnamespace
@@ -115,8 +117,9 @@ SELECT set_eq($$SELECT c.relname::text FROM pg_extension e JOIN pg_class c ON c.
               $$SELECT c.relname::text FROM pg_class c
                  WHERE c.relnamespace = 'brent_mdm'::regnamespace AND c.relkind = 'r'
                    AND c.relname NOT IN ('name_variant_seed', 'survivorship_rule_default',
-                                         'scorecard_source', 'scorecard_measure')$$,
-              'every table but the shipped seeds (name dictionary, survivorship rules, the scorecard''s sources and measures) is registered with pg_extension_config_dump');
+                                         'scorecard_source', 'scorecard_measure', 'london_area',
+                                         'london_profile_measure', 'london_profile', 'london_crime')$$,
+              'every table but the shipped seeds (name dictionary, survivorship rules, the scorecard''s sources and measures, the London open data) is registered with pg_extension_config_dump');
 SELECT is_empty($$SELECT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i')
                    WHERE s.relkind = 'S' AND s.relnamespace = 'brent_mdm'::regnamespace
                      AND s.oid <> ALL ((SELECT extconfig FROM pg_extension WHERE extname = 'brent_mdm')::oid[])$$,
