@@ -424,6 +424,10 @@ SELECT ro_try($$SELECT brent_mdm.define_indicator('nobody_rows', 'ro_nobodys', '
 SELECT ro_try($$SELECT brent_mdm.fold_indicator('admin_rows')$$);
 RESET ROLE;
 SELECT ro_try($$SELECT brent_mdm.protect('ro_admins')$$);
+-- nor may row level security be turned on over an indicator's rows (define_indicator refuses such a table)
+SELECT ro_try($$ALTER TABLE ro_admins ENABLE ROW LEVEL SECURITY$$);
+SELECT ro_try($$ALTER TABLE ro_admins FORCE ROW LEVEL SECURITY$$);
+SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = 'ro_admins'::regclass;
 SET ROLE ro_admin;
 SELECT brent_mdm.drop_indicator('admin_rows');
 RESET ROLE;

@@ -245,6 +245,25 @@ rollup_partition_ddl(PG_FUNCTION_ARGS)
 			Oid			parent;
 			Oid			part;
 
+			/*
+			 * Row level security turned on over an indicator's rows: the
+			 * rollup counts every row, its readers would see aggregates of
+			 * rows the policies hide (define_indicator refuses such a table).
+			 */
+			if ((cmd->subtype == AT_EnableRowSecurity || cmd->subtype == AT_ForceRowSecurity) && start)
+			{
+				Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+				List	   *names = OidIsValid(relid) ? indicators_over(relid) : NIL;
+
+				if (names != NIL)
+					ereport(ERROR,
+							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							 errmsg("cannot enable row level security on %s: indicator %s is defined over it",
+									get_rel_name(relid), (char *) linitial(names)),
+							 errdetail("The rollup counts every row; its readers would see aggregates of rows the policies hide."),
+							 errhint("Drop the indicators over it first (brent_mdm.drop_indicator).")));
+				continue;
+			}
 			if (cmd->subtype != AT_AttachPartition && cmd->subtype != AT_DetachPartition)
 				continue;
 			pc = (PartitionCmd *) cmd->def;
