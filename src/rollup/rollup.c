@@ -583,42 +583,74 @@ capture_key(TupleDesc desc, int ncols, AttrNumber **cols, Oid **eqfuncs, FmgrInf
  * role's indicator.  Read from brent_mdm.indicator itself (the writer needs
  * no privilege on it), once per trigger and cache fill.
  */
+/*
+ * Calls visit(name, source, arg) for each row of the catalogue
+ * brent_mdm.indicator (read below privileges: it is the extension's), until
+ * visit returns false.
+ */
+static void
+indicator_catalogue_scan(bool (*visit) (const char *name, Oid source, void *arg), void *arg)
+{
+	Oid			nsp = get_namespace_oid("brent_mdm", true);
+	Oid			catalog = OidIsValid(nsp) ? get_relname_relid("indicator", nsp) : InvalidOid;
+	Relation	crel;
+	TupleDesc	desc;
+	Snapshot	snap;
+	TableScanDesc scan;
+	HeapTuple	tup;
+
+	if (!OidIsValid(catalog))
+		return;
+	crel = table_open(catalog, AccessShareLock);
+	desc = RelationGetDescr(crel);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(crel, snap, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		nnull,
+					snull;
+		Datum		n = heap_getattr(tup, 1, desc, &nnull);
+		Datum		src = heap_getattr(tup, 2, desc, &snull);
+
+		CHECK_FOR_INTERRUPTS();
+		if (!nnull && !visit(TextDatumGetCString(n), snull ? InvalidOid : DatumGetObjectId(src), arg))
+			break;
+	}
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(crel, AccessShareLock);
+}
+
+typedef struct SourceOf
+{
+	const char *name;
+	Oid			source;
+} SourceOf;
+
+static bool
+visit_source_of(const char *name, Oid source, void *arg)
+{
+	SourceOf   *so = (SourceOf *) arg;
+
+	if (strcmp(name, so->name) != 0)
+		return true;
+	so->source = source;
+	return false;
+}
+
 static void
 capture_check_registered(Relation rel, Trigger *tg)
 {
 	char	  **args = tg->tgargs;
 	const char *name = args[ARG_NAME];
-	Oid			nsp = get_namespace_oid("brent_mdm", true);
-	Oid			catalog = OidIsValid(nsp) ? get_relname_relid("indicator", nsp) : InvalidOid;
-	Oid			source = InvalidOid;
+	SourceOf	so = {name, InvalidOid};
+	Oid			source;
 	Oid			relid = RelationGetRelid(rel);
 	bool		ok = false;
 	char		expected[NAMEDATALEN + 16];
 
-	if (OidIsValid(catalog))
-	{
-		Relation	crel = table_open(catalog, AccessShareLock);
-		TupleDesc	desc = RelationGetDescr(crel);
-		Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
-		TableScanDesc scan = table_beginscan(crel, snap, 0, NULL);
-		HeapTuple	tup;
-
-		while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
-		{
-			bool		isnull;
-			Datum		d = heap_getattr(tup, 1, desc, &isnull);
-
-			if (!isnull && strcmp(TextDatumGetCString(d), name) == 0)
-			{
-				d = heap_getattr(tup, 2, desc, &isnull);
-				source = isnull ? InvalidOid : DatumGetObjectId(d);
-				break;
-			}
-		}
-		table_endscan(scan);
-		UnregisterSnapshot(snap);
-		table_close(crel, AccessShareLock);
-	}
+	indicator_catalogue_scan(visit_source_of, &so);
+	source = so.source;
 	if (OidIsValid(source))
 		ok = relid == source ||
 			(rel->rd_rel->relispartition && list_member_oid(get_partition_ancestors(relid), source));
@@ -1302,6 +1334,22 @@ rollup_relation_rows(Relation rel, Trigger *tg, int sign)
 	capture_apply(info, rel, NULL, NULL, sign);
 }
 
+typedef struct NamesOn
+{
+	List	   *sources;
+	List	   *names;
+} NamesOn;
+
+static bool
+visit_names_on(const char *name, Oid source, void *arg)
+{
+	NamesOn    *no = (NamesOn *) arg;
+
+	if (list_member_oid(no->sources, source))
+		no->names = lappend(no->names, pstrdup(name));
+	return true;
+}
+
 /*
  * The names of the indicators whose source is one of the relations
  * `sources` (read below privileges: the catalogue is the extension's).
@@ -1309,35 +1357,9 @@ rollup_relation_rows(Relation rel, Trigger *tg, int sign)
 List *
 rollup_indicators_on(List *sources)
 {
-	Oid			nsp = get_namespace_oid("brent_mdm", true);
-	Oid			catalog = OidIsValid(nsp) ? get_relname_relid("indicator", nsp) : InvalidOid;
-	List	   *names = NIL;
-	Relation	crel;
-	TupleDesc	desc;
-	Snapshot	snap;
-	TableScanDesc scan;
-	HeapTuple	tup;
+	NamesOn		no = {sources, NIL};
 
-	if (!OidIsValid(catalog) || sources == NIL)
-		return NIL;
-	crel = table_open(catalog, AccessShareLock);
-	desc = RelationGetDescr(crel);
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	scan = table_beginscan(crel, snap, 0, NULL);
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
-	{
-		bool		isnull;
-		Datum		d = heap_getattr(tup, 2, desc, &isnull);
-
-		CHECK_FOR_INTERRUPTS();
-		if (!isnull && list_member_oid(sources, DatumGetObjectId(d)))
-		{
-			d = heap_getattr(tup, 1, desc, &isnull);
-			names = lappend(names, TextDatumGetCString(d));
-		}
-	}
-	table_endscan(scan);
-	UnregisterSnapshot(snap);
-	table_close(crel, AccessShareLock);
-	return names;
+	if (sources != NIL)
+		indicator_catalogue_scan(visit_names_on, &no);
+	return no.names;
 }
