@@ -35,7 +35,6 @@
 #include "port/atomics.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
-#include "storage/lmgr.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "tcop/tcopprot.h"
@@ -58,13 +57,6 @@ typedef struct FoldKey
 	Oid			dbid;
 	Oid			relid;			/* the indicator's delta table */
 } FoldKey;
-
-/* what a worker is given (bgw_extra) */
-typedef struct FoldRequest
-{
-	FoldKey		key;
-	TransactionId xid;			/* the writer's transaction: its deltas are awaited */
-} FoldRequest;
 
 typedef struct FoldEntry
 {
@@ -148,7 +140,6 @@ fold_launch(FoldKey *key)
 {
 	BackgroundWorker w;
 	BackgroundWorkerHandle *handle;
-	FoldRequest req;
 
 	memset(&w, 0, sizeof(w));
 	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -158,9 +149,8 @@ fold_launch(FoldKey *key)
 	strlcpy(w.bgw_function_name, "rollup_fold_worker_main", BGW_MAXLEN);
 	snprintf(w.bgw_name, BGW_MAXLEN, "brent_mdm rollup fold %u/%u", key->dbid, key->relid);
 	strlcpy(w.bgw_type, "brent_mdm rollup fold", BGW_MAXLEN);
-	req.key = *key;
-	req.xid = InvalidTransactionId;	/* launched once the writer has committed */
-	memcpy(w.bgw_extra, &req, sizeof(FoldRequest));
+	/* launched once the writer has committed: its deltas are foldable */
+	memcpy(w.bgw_extra, key, sizeof(FoldKey));
 	w.bgw_notify_pid = 0;
 	return RegisterDynamicBackgroundWorker(&w, &handle);
 }
@@ -460,10 +450,8 @@ rollup_fold_worker_main(Datum arg)
 	int64		folded = 0;
 	List	   *vacrels = NIL;
 	HeapTuple	tup;
-	FoldRequest req;
 
-	memcpy(&req, MyBgworkerEntry->bgw_extra, sizeof(FoldRequest));
-	worker_key = req.key;
+	memcpy(&worker_key, MyBgworkerEntry->bgw_extra, sizeof(FoldKey));
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	/*
@@ -488,15 +476,6 @@ rollup_fold_worker_main(Datum arg)
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 
-	/*
-	 * The deltas that crossed the threshold are foldable once their writer
-	 * ends: wait for it (on its transaction's lock, as a row lock does).
-	 */
-	if (TransactionIdIsValid(req.xid))
-	{
-		pgstat_report_activity(STATE_RUNNING, "brent_mdm: awaiting the writer of an indicator's deltas");
-		XactLockTableWait(req.xid, NULL, NULL, XLTW_None);
-	}
 	/* (fold_indicator sets the count back to 0: what is appended from then on is the next fold's) */
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "brent_mdm: folding an indicator's deltas");
