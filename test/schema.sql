@@ -106,7 +106,7 @@ SELECT set_eq($$
         'safe_count_transition', 'safe_count_combine', 'safe_count_final', 'safe_count_distinct_transition',
         'safe_count_distinct_combine', 'safe_count_distinct_final', 'suppress_table',
         'subject_visible', 'purge_access', 'hotspots', 'emerging_hotspots', 'emerging_category',
-        'kernel_density'],
+        'kernel_density', 'family_profile_transition', 'family_profile_combine', 'family_profile_final'],
   'every C function with arguments is STRICT but those audited to check PG_ARGISNULL');
 
 -- every table holding the council's data or configuration is kept by pg_dump

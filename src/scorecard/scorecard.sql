@@ -192,6 +192,10 @@ BEGIN
                     NEW.criterion, NEW.rule_set, NEW.threshold
       USING ERRCODE = '22023', HINT = 'A rate is a share: 10 % is 0.10.';
   END IF;
+  IF greatest(abs(NEW.window_from), abs(NEW.window_to), abs(coalesce(NEW.baseline_from, 0)), abs(coalesce(NEW.baseline_to, 0))) > 1200 THEN
+    RAISE EXCEPTION 'criterion "%" of rule set "%" has a window beyond 1200 months or terms', NEW.criterion, NEW.rule_set
+      USING ERRCODE = '22023', HINT = 'Windows are counted from the reference date; 100 years is the most.';
+  END IF;
   IF NEW.window_from >= NEW.window_to THEN
     RAISE EXCEPTION 'criterion "%" of rule set "%": window [%, %) is empty', NEW.criterion, NEW.rule_set,
                     NEW.window_from, NEW.window_to

@@ -1,0 +1,423 @@
+-- ---- scorecard: the family scorecard (issue 14) ----
+--
+-- 1. Where the datasets are: brent_mdm.scorecard_dataset maps each source a
+--    criterion may name (and the gazetteer, for wards) to the council's
+--    relation holding it, with the columns the scorecard reads; the DBA sets
+--    it once (scorecard_locate), pg_dump keeps it.
+-- 2. scorecard_events(as_of): every dated record of those datasets, reached
+--    through the Client Index (the link of each source: brent_mdm.scorecard_source),
+--    as (client_id, source, category, event_from, event_to, missed, possible).
+-- 3. brent_mdm.family_profile: an aggregate in C (profile.c) folding one
+--    family's members' events into its problem profile under a rule set, with
+--    combine, serialize and deserialize functions (parallel aggregation).
+-- 4. family_scorecard(as_of, rule_set): one row per family (family_units),
+--    scorecard_by_ward, scorecard_claims.
+-- Everything reads with the caller's rights: the caller needs SELECT on the
+-- datasets and the Client Index, and the policy layer applies to them.
+
+-- Rules are council policy, not personal data: readable by everyone (the
+-- aggregate reads them as its caller).
+GRANT SELECT ON brent_mdm.scorecard_source, brent_mdm.scorecard_measure, brent_mdm.scorecard_rule_set,
+                brent_mdm.scorecard_problem, brent_mdm.scorecard_criterion TO PUBLIC;
+
+-- The columns each dataset must have (the names of generate_borough's tables);
+-- shipped with the code that reads them.
+CREATE TABLE brent_mdm.scorecard_dataset_columns (
+  dataset       text PRIMARY KEY,
+  default_table text NOT NULL,
+  columns       text[] NOT NULL,
+  link_system   text,
+  description   text NOT NULL
+);
+COMMENT ON TABLE brent_mdm.scorecard_dataset_columns IS
+  'The datasets the scorecard reads, the columns it needs of each, the name generate_borough gives its table, and the Client Index system whose record_key a record links by (NULL: linked by UPN, NHS number, name or address)';
+INSERT INTO brent_mdm.scorecard_dataset_columns VALUES
+  ('school_attendance', 'school_attendance', '{upn,academic_year,term,sessions_possible,sessions_authorised_absence,sessions_unauthorised_absence}', NULL,
+   'a pupil''s sessions by academic year (2025/26) and term (autumn, spring, summer)'),
+  ('school_exclusion', 'school_exclusion', '{upn,exclusion_date,category}', NULL, 'exclusions (suspension, permanent)'),
+  ('cme_referral', 'cme_referral', '{upn,forename,surname,date_of_birth,postcode,referred_on}', NULL, 'CME referrals'),
+  ('childrens_social_care', 'childrens_social_care', '{lcs_person_id,referral_date,category,episode_end}', 'childrens_social_care',
+   'social care episodes (CIN, CP, LAC)'),
+  ('missing_episode', 'missing_episode', '{lcs_person_id,went_missing,returned}', 'childrens_social_care', 'missing episodes'),
+  ('cse_concern', 'cse_concern', '{lcs_person_id,assessed_on,risk_level}', 'childrens_social_care', 'CSE risk assessments'),
+  ('ehcp', 'ehcp', '{upn,nhs_number,plan_start,ceased_on,primary_need}', NULL, 'EHC plans'),
+  ('offence', 'offence', '{yot_case_id,offence_date}', 'youth_offending', 'proven offences'),
+  ('asb_case', 'asb_case', '{asb_case_ref,party_role,opened_on}', 'asb_case', 'ASB case parties'),
+  ('out_of_work_benefit', 'revenues_benefits', '{claim_ref,claim_start,claim_end,out_of_work}', 'revenues_benefits',
+   'benefit claims (out_of_work marks the out-of-work ones)'),
+  ('domestic_abuse', 'domestic_abuse_notification', '{notified_on,address_line,postcode}', NULL,
+   'domestic abuse notifications, linked by the family''s address'),
+  ('health_flag', 'health_flag', '{nhs_number,flag,recorded_on}', NULL, 'health flags'),
+  ('early_help', 'early_help_episode', '{lead_first_name,lead_surname,lead_dob,postcode,started_on,ended_on,primary_need}', NULL,
+   'early help episodes, linked by the lead adult''s name, date of birth and postcode; the family''s latest episode is its attachment (start) and closure (end)'),
+  ('gazetteer', 'address', '{postcode,ward_code}', NULL, 'the gazetteer: the ward of each postcode');
+REVOKE ALL ON brent_mdm.scorecard_dataset_columns FROM PUBLIC;
+GRANT SELECT ON brent_mdm.scorecard_dataset_columns TO PUBLIC;
+
+CREATE TABLE brent_mdm.scorecard_dataset (
+  dataset  text PRIMARY KEY REFERENCES brent_mdm.scorecard_dataset_columns,
+  relation regclass NOT NULL
+);
+COMMENT ON TABLE brent_mdm.scorecard_dataset IS
+  'Where the scorecard finds each dataset: the council''s table or view (set with scorecard_locate; kept by pg_dump)';
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.scorecard_dataset', '');
+REVOKE ALL ON brent_mdm.scorecard_dataset FROM PUBLIC;
+GRANT SELECT ON brent_mdm.scorecard_dataset TO PUBLIC;
+
+-- Registers one dataset's relation after checking it has the columns needed.
+CREATE FUNCTION brent_mdm.scorecard_locate(dataset text, relation regclass) RETURNS regclass
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  need text[];
+  missing text[];
+BEGIN
+  IF dataset IS NULL OR relation IS NULL THEN
+    RAISE EXCEPTION 'dataset and relation must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  SELECT d.columns INTO need FROM brent_mdm.scorecard_dataset_columns d WHERE d.dataset = scorecard_locate.dataset;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'the scorecard reads no dataset "%"', dataset USING ERRCODE = '22023',
+      HINT = 'Datasets: ' || (SELECT string_agg(d.dataset, ', ' ORDER BY d.dataset) FROM brent_mdm.scorecard_dataset_columns d) || '.';
+  END IF;
+  missing := ARRAY(SELECT c FROM unnest(need) c
+                    WHERE NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = relation
+                                        AND a.attname = c AND a.attnum > 0 AND NOT a.attisdropped));
+  IF cardinality(missing) > 0 THEN
+    RAISE EXCEPTION '% has no column % that dataset "%" needs', relation, array_to_string(missing, ', '), dataset
+      USING ERRCODE = '42703', DETAIL = 'Dataset ' || dataset || ' is read through the columns ' || array_to_string(need, ', ') || '.',
+            HINT = 'Give a view that renames the council''s columns to these.';
+  END IF;
+  IF NOT has_table_privilege(relation, 'SELECT') THEN
+    RAISE EXCEPTION 'you may not read %', relation USING ERRCODE = '42501';
+  END IF;
+  INSERT INTO brent_mdm.scorecard_dataset AS s VALUES (dataset, relation)
+    ON CONFLICT ON CONSTRAINT scorecard_dataset_pkey DO UPDATE SET relation = EXCLUDED.relation;
+  RETURN relation;
+END $$;
+COMMENT ON FUNCTION brent_mdm.scorecard_locate(text, regclass) IS
+  'Tells the scorecard where one dataset is (a table or view with the columns of scorecard_dataset_columns); returns the relation';
+REVOKE ALL ON FUNCTION brent_mdm.scorecard_locate(text, regclass) FROM PUBLIC;
+
+-- Registers every dataset found in a schema under generate_borough's table names.
+CREATE FUNCTION brent_mdm.scorecard_locate(schema name) RETURNS integer
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  d record;
+  n integer := 0;
+BEGIN
+  IF schema IS NULL THEN
+    RAISE EXCEPTION 'schema must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = schema) THEN
+    RAISE EXCEPTION 'schema "%" does not exist', schema USING ERRCODE = '3F000';
+  END IF;
+  FOR d IN SELECT c.dataset, r.oid::regclass AS rel
+             FROM brent_mdm.scorecard_dataset_columns c
+             JOIN pg_class r ON r.relname = c.default_table AND r.relkind IN ('r', 'v', 'p', 'm', 'f')
+             JOIN pg_namespace s ON s.oid = r.relnamespace AND s.nspname = schema
+            ORDER BY c.dataset LOOP
+    PERFORM brent_mdm.scorecard_locate(d.dataset, d.rel);
+    n := n + 1;
+  END LOOP;
+  IF n = 0 THEN
+    RAISE EXCEPTION 'schema "%" holds none of the scorecard''s datasets', schema USING ERRCODE = '22023',
+      HINT = 'Tables are looked for under the names of brent_mdm.scorecard_dataset_columns.default_table.';
+  END IF;
+  RETURN n;
+END $$;
+COMMENT ON FUNCTION brent_mdm.scorecard_locate(name) IS
+  'Tells the scorecard where every dataset found in a schema is (tables named as generate_borough names them); returns how many';
+REVOKE ALL ON FUNCTION brent_mdm.scorecard_locate(name) FROM PUBLIC;
+
+-- ---- the aggregate ----
+CREATE FUNCTION brent_mdm.family_profile_transition(internal, text, date, date, date, bigint, text, text, text,
+                                                    date, date, integer, integer) RETURNS internal
+  LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'scorecard_profile_trans';
+COMMENT ON FUNCTION brent_mdm.family_profile_transition(internal, text, date, date, date, bigint, text, text, text,
+                                                        date, date, integer, integer) IS
+  'Internal: transition function of family_profile';
+CREATE FUNCTION brent_mdm.family_profile_combine(internal, internal) RETURNS internal
+  LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'scorecard_profile_combine';
+COMMENT ON FUNCTION brent_mdm.family_profile_combine(internal, internal) IS
+  'Internal: combine function of family_profile (parallel aggregation)';
+CREATE FUNCTION brent_mdm.family_profile_serialize(internal) RETURNS bytea
+  LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'scorecard_profile_serialize';
+COMMENT ON FUNCTION brent_mdm.family_profile_serialize(internal) IS
+  'Internal: serial function of family_profile (parallel aggregation)';
+CREATE FUNCTION brent_mdm.family_profile_deserialize(bytea, internal) RETURNS internal
+  LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'scorecard_profile_deserialize';
+COMMENT ON FUNCTION brent_mdm.family_profile_deserialize(bytea, internal) IS
+  'Internal: deserial function of family_profile (parallel aggregation)';
+CREATE FUNCTION brent_mdm.family_profile_final(internal) RETURNS jsonb
+  LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'scorecard_profile_final';
+COMMENT ON FUNCTION brent_mdm.family_profile_final(internal) IS
+  'Internal: final function of family_profile: the profile as jsonb';
+
+CREATE AGGREGATE brent_mdm.family_profile(rule_set text, as_of date, attached date, closed date,
+                                          member_id bigint, member_role text, source text, category text,
+                                          event_from date, event_to date, missed integer, possible integer) (
+  SFUNC = brent_mdm.family_profile_transition, STYPE = internal, SSPACE = 1024,
+  FINALFUNC = brent_mdm.family_profile_final,
+  COMBINEFUNC = brent_mdm.family_profile_combine,
+  SERIALFUNC = brent_mdm.family_profile_serialize,
+  DESERIALFUNC = brent_mdm.family_profile_deserialize,
+  PARALLEL = SAFE);
+COMMENT ON AGGREGATE brent_mdm.family_profile(text, date, date, date, bigint, text, text, text, date, date, integer, integer) IS
+  'The problem profile of a family under a rule set on a date, from its members'' events (one row each: member, role child or adult, source, category, dates, sessions missed and possible): problems, eligibility, evidence per criterion, progress over baseline and outcome windows, as jsonb';
+
+-- ---- events through the Client Index ----
+CREATE FUNCTION brent_mdm.scorecard_events(as_of date DEFAULT current_date)
+  RETURNS TABLE (client_id bigint, source text, category text, event_from date, event_to date,
+                 missed integer, possible integer)
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  rel jsonb;
+  parts text[] := '{}';
+  q text;
+  -- a person by name, date of birth and postcode, in three tries: date of
+  -- birth, surname and postcode; given name, surname and postcode; given
+  -- name, surname and date of birth (each one the Client Index holds once)
+  person_join constant text := $j$
+        LEFT JOIN person1 p1 ON %5$s AND p1.dob = %3$s AND p1.pc = brent_mdm.postcode_normalise(%4$s)
+                            AND p1.fam = brent_mdm.normalise_name(%2$s)
+        LEFT JOIN person2 p2 ON %5$s AND p1.client_id IS NULL AND p2.pc = brent_mdm.postcode_normalise(%4$s)
+                            AND p2.fam = brent_mdm.normalise_name(%2$s)
+                            AND p2.giv = split_part(brent_mdm.normalise_name(%1$s), ' ', 1)
+                            AND (p2.dob IS NULL OR %3$s IS NULL OR p2.dob = %3$s)
+        LEFT JOIN person3 p3 ON %5$s AND p1.client_id IS NULL AND p2.client_id IS NULL AND p3.dob = %3$s
+                            AND p3.fam = brent_mdm.normalise_name(%2$s)
+                            AND p3.giv = split_part(brent_mdm.normalise_name(%1$s), ' ', 1)$j$;
+BEGIN
+  IF as_of IS NULL THEN
+    RAISE EXCEPTION 'as_of must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  SELECT jsonb_object_agg(d.dataset, d.relation::text) INTO rel FROM brent_mdm.scorecard_dataset d;
+  rel := coalesce(rel, '{}');
+  -- the Client Index's identifiers, each to one client: a UPN or NHS number
+  -- held by records of two clients goes to the one holding most of them
+  IF rel ? 'school_attendance' THEN
+    parts := parts || format($q$
+      SELECT u.client_id, 'school_attendance', NULL::text,
+             make_date(y.y + CASE WHEN a.term = 'autumn' THEN 0 ELSE 1 END,
+                       CASE a.term WHEN 'autumn' THEN 9 WHEN 'spring' THEN 1 ELSE 4 END, 1),
+             make_date(y.y + CASE WHEN a.term = 'autumn' THEN 0 ELSE 1 END,
+                       CASE a.term WHEN 'autumn' THEN 12 WHEN 'spring' THEN 3 ELSE 8 END, 31),
+             a.sessions_authorised_absence + a.sessions_unauthorised_absence, a.sessions_possible
+        FROM %s a
+        JOIN upn u ON u.upn = upper(a.upn)
+        CROSS JOIN LATERAL (SELECT substr(a.academic_year, 1, 4)::int AS y) y
+       WHERE a.academic_year ~ '^[0-9]{4}/[0-9]{2}$' AND a.term IN ('autumn', 'spring', 'summer')
+         AND a.sessions_possible > 0
+         AND a.sessions_authorised_absence + a.sessions_unauthorised_absence BETWEEN 0 AND a.sessions_possible$q$,
+      rel ->> 'school_attendance');
+  END IF;
+  IF rel ? 'school_exclusion' THEN
+    parts := parts || format($q$
+      SELECT u.client_id, 'school_exclusion', x.category, x.exclusion_date, x.exclusion_date, NULL, NULL
+        FROM %s x JOIN upn u ON u.upn = upper(x.upn)$q$, rel ->> 'school_exclusion');
+  END IF;
+  IF rel ? 'cme_referral' THEN
+    parts := parts || format($q$
+      SELECT coalesce(u.client_id, p1.client_id, p2.client_id, p3.client_id), 'cme_referral', NULL,
+             x.referred_on, x.referred_on, NULL, NULL
+        FROM %s x
+        LEFT JOIN upn u ON u.upn = upper(x.upn)
+        %s
+       WHERE coalesce(u.client_id, p1.client_id, p2.client_id, p3.client_id) IS NOT NULL$q$,
+rel ->> 'cme_referral',
+      format(person_join, 'x.forename', 'x.surname', 'x.date_of_birth', 'x.postcode', 'u.client_id IS NULL'));
+  END IF;
+  IF rel ? 'childrens_social_care' THEN
+    parts := parts || format($q$
+      SELECT k.client_id, 'childrens_social_care', x.category, x.referral_date, x.episode_end, NULL, NULL
+        FROM %s x JOIN rec k ON k.system = %L AND k.key = upper(replace(x.lcs_person_id, ' ', ''))
+       WHERE x.referral_date IS NOT NULL$q$, rel ->> 'childrens_social_care',
+      (SELECT c.link_system FROM brent_mdm.scorecard_dataset_columns c WHERE c.dataset = 'childrens_social_care'));
+  END IF;
+  IF rel ? 'missing_episode' THEN
+    parts := parts || format($q$
+      SELECT k.client_id, 'missing_episode', NULL, x.went_missing, x.went_missing, NULL, NULL
+        FROM %s x JOIN rec k ON k.system = 'childrens_social_care' AND k.key = upper(replace(x.lcs_person_id, ' ', ''))$q$,
+      rel ->> 'missing_episode');
+  END IF;
+  IF rel ? 'cse_concern' THEN
+    parts := parts || format($q$
+      SELECT k.client_id, 'cse_concern', lower(x.risk_level), x.assessed_on, x.assessed_on, NULL, NULL
+        FROM %s x JOIN rec k ON k.system = 'childrens_social_care' AND k.key = upper(replace(x.lcs_person_id, ' ', ''))$q$,
+      rel ->> 'cse_concern');
+  END IF;
+  IF rel ? 'ehcp' THEN
+    parts := parts || format($q$
+      SELECT coalesce(u.client_id, n.client_id), 'ehcp', x.primary_need, x.plan_start, x.ceased_on, NULL, NULL
+        FROM %s x
+        LEFT JOIN upn u ON u.upn = upper(x.upn)
+        LEFT JOIN nhs n ON u.client_id IS NULL AND n.nhs = replace(x.nhs_number, ' ', '')
+       WHERE coalesce(u.client_id, n.client_id) IS NOT NULL$q$, rel ->> 'ehcp');
+  END IF;
+  IF rel ? 'offence' THEN
+    parts := parts || format($q$
+      SELECT k.client_id, 'offence', NULL, x.offence_date, x.offence_date, NULL, NULL
+        FROM %s x JOIN rec k ON k.system = 'youth_offending' AND k.key = upper(replace(x.yot_case_id, ' ', ''))$q$,
+      rel ->> 'offence');
+  END IF;
+  IF rel ? 'asb_case' THEN
+    parts := parts || format($q$
+      SELECT k.client_id, 'asb_case', lower(x.party_role), x.opened_on, x.opened_on, NULL, NULL
+        FROM %s x JOIN rec k ON k.system = 'asb_case' AND k.key = upper(replace(x.asb_case_ref, ' ', ''))$q$,
+      rel ->> 'asb_case');
+  END IF;
+  IF rel ? 'out_of_work_benefit' THEN
+    parts := parts || format($q$
+      SELECT k.client_id, 'out_of_work_benefit', NULL, x.claim_start, x.claim_end, NULL, NULL
+        FROM %s x JOIN rec k ON k.system = 'revenues_benefits' AND k.key = upper(replace(x.claim_ref, ' ', ''))
+       WHERE x.out_of_work AND x.claim_start IS NOT NULL$q$, rel ->> 'out_of_work_benefit');
+  END IF;
+  IF rel ? 'health_flag' THEN
+    parts := parts || format($q$
+      SELECT n.client_id, 'health_flag', x.flag, x.recorded_on, x.recorded_on, NULL, NULL
+        FROM %s x JOIN nhs n ON n.nhs = replace(x.nhs_number, ' ', '')$q$, rel ->> 'health_flag');
+  END IF;
+  IF rel ? 'early_help' THEN
+    parts := parts || format($q$
+      SELECT coalesce(p1.client_id, p2.client_id, p3.client_id), 'early_help', x.primary_need, x.started_on, x.ended_on, NULL, NULL
+        FROM %s x
+        %s
+       WHERE coalesce(p1.client_id, p2.client_id, p3.client_id) IS NOT NULL$q$,
+rel ->> 'early_help',
+      format(person_join, 'x.lead_first_name', 'x.lead_surname', 'x.lead_dob', 'x.postcode', 'true'));
+  END IF;
+  IF cardinality(parts) = 0 THEN
+    RAISE EXCEPTION 'the scorecard knows where no dataset is' USING ERRCODE = '55000',
+      HINT = 'Locate them first, e.g. SELECT brent_mdm.scorecard_locate(''borough'');';
+  END IF;
+  q := format($q$
+    WITH upn AS (
+      SELECT DISTINCT ON (1) upper(r.upn) AS upn, r.client_id FROM brent_mdm.client_record r
+       WHERE r.upn IS NOT NULL AND r.client_id IS NOT NULL
+       GROUP BY 1, 2 ORDER BY 1, count(*) DESC, 2
+    ), nhs AS (
+      SELECT DISTINCT ON (1) replace(r.nhs_number, ' ', '') AS nhs, r.client_id FROM brent_mdm.client_record r
+       WHERE r.nhs_number IS NOT NULL AND r.client_id IS NOT NULL
+       GROUP BY 1, 2 ORDER BY 1, count(*) DESC, 2
+    ), rec AS (
+      SELECT r.system, upper(replace(r.record_key, ' ', '')) AS key, r.client_id FROM brent_mdm.client_record r
+       WHERE r.client_id IS NOT NULL
+    ), person AS (
+      SELECT r.date_of_birth AS dob, brent_mdm.postcode_normalise(r.postcode) AS pc,
+             brent_mdm.normalise_name(r.family_name) AS fam,
+             split_part(brent_mdm.normalise_name(r.given_name), ' ', 1) AS giv, r.client_id
+        FROM brent_mdm.client_record r
+       WHERE r.family_name IS NOT NULL AND r.client_id IS NOT NULL
+    ), person1 AS (
+      SELECT p.dob, p.pc, p.fam, min(p.client_id) AS client_id FROM person p
+       WHERE p.dob IS NOT NULL AND p.pc IS NOT NULL
+       GROUP BY 1, 2, 3 HAVING count(DISTINCT p.client_id) = 1
+    ), person2 AS (
+      SELECT p.giv, p.fam, p.pc, min(p.dob) AS dob, min(p.client_id) AS client_id FROM person p
+       WHERE p.pc IS NOT NULL AND p.giv <> ''
+       GROUP BY 1, 2, 3 HAVING count(DISTINCT p.client_id) = 1
+    ), person3 AS (
+      SELECT p.giv, p.fam, p.dob, min(p.client_id) AS client_id FROM person p
+       WHERE p.dob IS NOT NULL AND p.giv <> ''
+       GROUP BY 1, 2, 3 HAVING count(DISTINCT p.client_id) = 1
+    )
+    SELECT e.* FROM (%s) e(client_id, source, category, event_from, event_to, missed, possible)
+     WHERE e.event_from <= $1$q$, array_to_string(parts, E'\n      UNION ALL'));
+  RETURN QUERY EXECUTE q USING as_of;
+END $$;
+COMMENT ON FUNCTION brent_mdm.scorecard_events(date) IS
+  'Every dated record of the located datasets up to a date, reached through the Client Index: (client_id, source, category, event_from, event_to, missed, possible); reads with the caller''s rights';
+REVOKE ALL ON FUNCTION brent_mdm.scorecard_events(date) FROM PUBLIC;
+
+-- a rule set that exists, and a date that has passed
+CREATE FUNCTION brent_mdm.scorecard_check_call(as_of date, rule_set text) RETURNS void
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF as_of IS NULL OR rule_set IS NULL THEN
+    RAISE EXCEPTION 'as_of and rule_set must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF as_of > current_date THEN
+    RAISE EXCEPTION 'as_of % is in the future', as_of USING ERRCODE = '22008',
+      HINT = 'A scorecard is of what has happened: use current_date or an earlier date.';
+  END IF;
+  IF NOT EXISTS (SELECT FROM brent_mdm.scorecard_rule_set s WHERE s.rule_set = scorecard_check_call.rule_set) THEN
+    RAISE EXCEPTION 'rule set "%" does not exist', rule_set USING ERRCODE = '42704',
+      HINT = 'Rule sets: ' || (SELECT string_agg(s.rule_set, ', ' ORDER BY s.rule_set) FROM brent_mdm.scorecard_rule_set s) || '.';
+  END IF;
+END $$;
+COMMENT ON FUNCTION brent_mdm.scorecard_check_call(date, text) IS
+  'Internal: the argument checks of the scorecard functions';
+REVOKE ALL ON FUNCTION brent_mdm.scorecard_check_call(date, text) FROM PUBLIC;
+
+CREATE FUNCTION brent_mdm.family_scorecard(as_of date, rule_set text DEFAULT 'troubled_families_2015')
+  RETURNS TABLE (family_id bigint, ward_code text, members integer, children integer, lead_client_id bigint,
+                 problems text[], problem_count integer, eligible boolean, progress text,
+                 attached date, closed date, evidence jsonb)
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  gaz text;
+  da text;
+BEGIN
+  PERFORM brent_mdm.scorecard_check_call(as_of, rule_set);
+  SELECT d.relation::text INTO gaz FROM brent_mdm.scorecard_dataset d WHERE d.dataset = 'gazetteer';
+  SELECT d.relation::text INTO da FROM brent_mdm.scorecard_dataset d WHERE d.dataset = 'domestic_abuse';
+  RETURN QUERY EXECUTE format($q$
+    WITH fam AS MATERIALIZED (
+      SELECT f.family_id, f.client_id, f.role, f.postcode,
+             nullif(btrim(regexp_replace(upper(f.address_line), '[^A-Z0-9]+', ' ', 'g')), '') AS addr
+        FROM brent_mdm.family_units_internal($1) f
+    ), ev AS MATERIALIZED (
+      SELECT * FROM brent_mdm.scorecard_events($1)
+    ), lead AS (
+      SELECT f.family_id, min(f.client_id) FILTER (WHERE f.role = 'lead') AS client_id,
+             min(f.postcode) FILTER (WHERE f.role = 'lead') AS postcode,
+             coalesce(min(f.addr) FILTER (WHERE f.role = 'lead'), min(f.addr) FILTER (WHERE f.role <> 'child')) AS addr
+        FROM fam f GROUP BY f.family_id
+    ), att AS (
+      -- the family's attachment: its adults' latest early help episode begun by the date
+      SELECT DISTINCT ON (f.family_id) f.family_id, e.event_from AS attached,
+             CASE WHEN e.event_to <= $1 THEN e.event_to END AS closed
+        FROM fam f JOIN ev e ON e.client_id = f.client_id AND e.source = 'early_help'
+       WHERE f.role <> 'child'
+       ORDER BY f.family_id, e.event_from DESC, e.event_to DESC NULLS FIRST
+    ), da AS (
+      -- domestic abuse notifications at the family's address (the lead's)
+      %s
+    ), ward AS (
+      %s
+    ), rows AS (
+      SELECT f.family_id, f.client_id, CASE f.role WHEN 'child' THEN 'child' ELSE 'adult' END AS role,
+             e.source, e.category, e.event_from, e.event_to, e.missed, e.possible
+        FROM fam f LEFT JOIN ev e ON e.client_id = f.client_id AND e.source <> 'early_help'
+      UNION ALL
+      SELECT d.family_id, d.client_id, 'adult', 'domestic_abuse', NULL, d.notified_on, d.notified_on, NULL, NULL FROM da d
+    ), profile AS (
+      SELECT r.family_id,
+             brent_mdm.family_profile(%L, $1, a.attached, a.closed, r.client_id, r.role, r.source, r.category,
+                                      r.event_from, r.event_to, r.missed, r.possible) AS p
+        FROM rows r LEFT JOIN att a USING (family_id)
+       GROUP BY r.family_id
+    )
+    SELECT f.family_id, w.ward_code, count(*)::int, count(*) FILTER (WHERE f.role = 'child')::int,
+           min(f.client_id) FILTER (WHERE f.role = 'lead'),
+           ARRAY(SELECT jsonb_array_elements_text(p.p -> 'problems')),
+           (p.p ->> 'problem_count')::int, (p.p ->> 'eligible')::boolean, p.p ->> 'progress',
+           (p.p ->> 'attached')::date, (p.p ->> 'closed')::date, p.p
+      FROM fam f JOIN profile p USING (family_id)
+      LEFT JOIN lead l USING (family_id)
+      LEFT JOIN ward w ON w.postcode = l.postcode
+     GROUP BY f.family_id, w.ward_code, p.p
+     ORDER BY f.family_id$q$,
+    CASE WHEN da IS NULL THEN 'SELECT NULL::bigint AS family_id, NULL::bigint AS client_id, NULL::date AS notified_on WHERE false'
+         ELSE format('SELECT l.family_id, l.client_id, x.notified_on FROM lead l JOIN %s x'
+                     ' ON brent_mdm.postcode_normalise(x.postcode) = l.postcode'
+                     ' AND nullif(btrim(regexp_replace(upper(x.address_line), ''[^A-Z0-9]+'', '' '', ''g'')), '''') = l.addr'
+                     ' WHERE x.notified_on <= $1', da) END,
+    CASE WHEN gaz IS NULL THEN 'SELECT NULL::text AS postcode, NULL::text AS ward_code WHERE false'
+         ELSE format('SELECT DISTINCT ON (1) brent_mdm.postcode_normalise(g.postcode) AS postcode, g.ward_code'
+                     ' FROM %s g WHERE g.postcode IS NOT NULL GROUP BY 1, 2 ORDER BY 1, count(*) DESC, 2', gaz) END,
+    rule_set) USING as_of;
+END $$;
+COMMENT ON FUNCTION brent_mdm.family_scorecard(date, text) IS
+  'The troubled-families scorecard on a date under a rule set: one row per family of family_units (ward, members, children, lead, problems, eligible, progress, attachment and closure, the profile with its evidence as jsonb); reads with the caller''s rights';
+REVOKE ALL ON FUNCTION brent_mdm.family_scorecard(date, text) FROM PUBLIC;
