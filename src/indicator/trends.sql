@@ -246,6 +246,9 @@ CREATE FUNCTION brent_mdm.london_crime_check(area_code text, major_category text
   LANGUAGE plpgsql STABLE PARALLEL SAFE
   SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+  first_month date;
+  last_month date;
 BEGIN
   IF area_code IS NULL OR NOT EXISTS (SELECT FROM brent_mdm.london_area a
                                        WHERE a.area_code = london_crime_check.area_code AND a.kind = 'london_borough') THEN
@@ -261,14 +264,14 @@ BEGIN
       HINT = (SELECT 'The major categories are: ' || string_agg(DISTINCT c.major_category, ', ') || '; NULL for all crime.'
                 FROM brent_mdm.london_crime c);
   END IF;
+  SELECT min(c.month), max(c.month) INTO first_month, last_month      -- the borough's series (by the primary key)
+    FROM brent_mdm.london_crime c WHERE c.area_code = london_crime_check.area_code;
   IF period_from IS NULL OR period_to IS NULL OR period_from > period_to
-     OR period_to < (SELECT min(month) FROM brent_mdm.london_crime)
-     OR period_from > (SELECT max(month) FROM brent_mdm.london_crime) THEN
+     OR period_to < first_month OR period_from > last_month THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
       MESSAGE = format('the period %s to %s holds no month of the crime series', coalesce(period_from::text, 'NULL'),
                        coalesce(period_to::text, 'NULL')),
-      DETAIL = format('The series runs from %s to %s.', (SELECT min(month) FROM brent_mdm.london_crime),
-                      (SELECT max(month) FROM brent_mdm.london_crime)),
+      DETAIL = format('The series runs from %s to %s.', first_month, last_month),
       HINT = 'Give period_from <= period_to inside it.';
   END IF;
 END
@@ -284,9 +287,15 @@ CREATE FUNCTION brent_mdm.london_crime_counts(area_code text, major_category tex
   LANGUAGE sql STABLE PARALLEL SAFE
   SET search_path = pg_catalog, pg_temp
 AS $fn$
-  SELECT date_trunc(step, c.month)::date, sum(c.offences)::bigint
+  SELECT date_trunc(step, c.month)::date, sum(c.offences)::bigint      -- a borough: by the primary key
     FROM brent_mdm.london_crime c
-   WHERE (c.area_code = london_crime_counts.area_code OR london_crime_counts.area_code = 'E23000001')
+   WHERE c.area_code = london_crime_counts.area_code
+     AND (london_crime_counts.major_category IS NULL OR c.major_category = london_crime_counts.major_category)
+   GROUP BY 1
+  UNION ALL
+  SELECT date_trunc(step, c.month)::date, sum(c.offences)::bigint      -- the Metropolitan Police area
+    FROM brent_mdm.london_crime c
+   WHERE london_crime_counts.area_code = 'E23000001'
      AND (london_crime_counts.major_category IS NULL OR c.major_category = london_crime_counts.major_category)
    GROUP BY 1
 $fn$;
