@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(71);
+SELECT plan(75);
 
 -- ---- sen_slope ----
 SELECT ok(abs(brent_mdm.sen_slope('{1,2,4,8}') - 13.0::float8 / 6) < 1e-12,
@@ -112,6 +112,39 @@ SELECT is_empty($$
       OR c.year_ago_value IS DISTINCT FROM sql.ago OR c.change_on_year IS DISTINCT FROM sql.v - sql.ago
       OR c.rolling_year IS DISTINCT FROM sql.roll$$,
   'series_changes of a random complete monthly series equals lag() and a 12-row window sum');
+-- random series with missing periods and NULL values, monthly and quarterly: against self-joins by date
+CREATE TEMP TABLE gs AS
+SELECT st, d::date AS p, CASE WHEN random() < 0.1 THEN NULL ELSE round((random() * 200 - 50)::numeric, 1) END AS v
+  FROM (VALUES ('month', interval '1 month'), ('quarter', interval '3 months')) s(st, iv),
+       generate_series(date '2005-01-01', '2016-12-01', s.iv) d
+ WHERE random() > 0.1;
+SELECT is_empty($$
+  WITH sql AS (
+    SELECT g.st, g.p, g.v, pr.v AS prev, ya.v AS ago,
+           (SELECT CASE WHEN count(w.v) = CASE g.st WHEN 'month' THEN 12 ELSE 4 END THEN sum(w.v) END
+              FROM gs w WHERE w.st = g.st AND w.p > g.p - interval '1 year' AND w.p <= g.p) AS roll
+      FROM gs g
+      LEFT JOIN gs pr ON pr.st = g.st AND pr.p = g.p - CASE g.st WHEN 'month' THEN interval '1 month' ELSE interval '3 months' END
+      LEFT JOIN gs ya ON ya.st = g.st AND ya.p = g.p - interval '1 year'),
+  ours AS (
+    SELECT s.st, c.* FROM (VALUES ('month'), ('quarter')) s(st),
+           brent_mdm.series_changes((SELECT array_agg(p) FROM gs WHERE gs.st = s.st), (SELECT array_agg(v) FROM gs WHERE gs.st = s.st), s.st) c)
+  SELECT * FROM sql FULL JOIN ours o ON o.st = sql.st AND o.period = sql.p
+   WHERE o.value IS DISTINCT FROM sql.v OR o.previous_value IS DISTINCT FROM sql.prev
+      OR o.change IS DISTINCT FROM sql.v - sql.prev
+      OR o.change_pct IS DISTINCT FROM CASE WHEN sql.prev <> 0 THEN round(100 * (sql.v - sql.prev) / sql.prev, 2) END
+      OR o.year_ago_value IS DISTINCT FROM sql.ago OR o.change_on_year IS DISTINCT FROM sql.v - sql.ago
+      OR o.change_on_year_pct IS DISTINCT FROM CASE WHEN sql.ago <> 0 THEN round(100 * (sql.v - sql.ago) / sql.ago, 2) END
+      OR o.rolling_year IS DISTINCT FROM sql.roll$$,
+  'series_changes of random monthly and quarterly series with missing periods and NULL values equals self-joins by date');
+SELECT throws_ok($$SELECT * FROM brent_mdm.series_changes('{2015-01-01,NULL}', '{1,2}')$$, '22023',
+                 'period NULL is not the first day of a month', 'series_changes: a NULL period');
+SELECT throws_ok($$SELECT * FROM brent_mdm.series_changes('{infinity}', '{1}')$$, '22023',
+                 'period infinity is not the first day of a month', 'series_changes: an infinite period');
+SELECT is((SELECT count(*)::int FROM brent_mdm.series_changes(
+             ARRAY(SELECT d::date FROM generate_series(date '0001-01-01', '4000-12-01', '1 month') d),
+             ARRAY(SELECT 1::numeric FROM generate_series(date '0001-01-01', '4000-12-01', '1 month') d))
+            WHERE rolling_year = 12), 48000 - 11, 'series_changes: 48,000 months (years 1 to 4000), every complete rolling year 12');
 SELECT is((SELECT count(*)::int FROM brent_mdm.series_changes((SELECT array_agg(p ORDER BY p DESC) FROM ms), (SELECT array_agg(v ORDER BY p DESC) FROM ms))),
           84, 'series_changes: the order of the arrays does not matter (84 months given backwards)');
 SELECT results_eq($$SELECT period, previous_value, year_ago_value, rolling_year

@@ -18,10 +18,17 @@
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/fmgrprotos.h"
+#include "utils/numeric.h"
 
 PG_FUNCTION_INFO_V1(indicator_sen_slope);
+PG_FUNCTION_INFO_V1(indicator_series_changes);
 
 #define TREND_MAX_VALUES 5000
 
@@ -167,4 +174,192 @@ indicator_sen_slope(PG_FUNCTION_ARGS)
 	}
 	pfree(slopes);
 	PG_RETURN_FLOAT8(median);
+}
+
+/* ------------------------------------------------------ series_changes */
+
+typedef struct TrendPoint
+{
+	int32		month;			/* months since year 0: year * 12 + month - 1 */
+	DateADT		period;
+	Datum		value;
+	bool		isnull;
+} TrendPoint;
+
+static int
+trend_point_cmp(const void *a, const void *b)
+{
+	int32		x = ((const TrendPoint *) a)->month;
+	int32		y = ((const TrendPoint *) b)->month;
+
+	return (x > y) - (x < y);
+}
+
+/* round(100 * (v - base) / base, 2), NULL (false) on a zero base */
+static bool
+trend_pct(Datum v, Datum base, Datum zero, Datum hundred, Datum *out)
+{
+	Datum		d;
+
+	if (!DatumGetBool(DirectFunctionCall2(numeric_ne, base, zero)))
+		return false;
+	d = DirectFunctionCall2(numeric_sub, v, base);
+	d = DirectFunctionCall2(numeric_mul, hundred, d);
+	d = DirectFunctionCall2(numeric_div, d, base);
+	*out = DirectFunctionCall2(numeric_round, d, Int32GetDatum(2));
+	return true;
+}
+
+/*
+ * series_changes(periods date[], vals numeric[], step text): per period, in
+ * period order, the previous period's value (the period one step before, not
+ * the previous element), the change and its percent, the same for the same
+ * period a year before, and the sum of the year to the period when every
+ * period of it has a value.  STRICT.
+ */
+Datum
+indicator_series_changes(PG_FUNCTION_ARGS)
+{
+	ArrayType  *pa = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *va = PG_GETARG_ARRAYTYPE_P(1);
+	char	   *step = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			k,
+				per_year,
+				np,
+				nv;
+	Datum	   *pe,
+			   *ve;
+	bool	   *pn,
+			   *vn;
+	TrendPoint *pt;
+	Datum		zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+	Datum		hundred = DirectFunctionCall1(int4_numeric, Int32GetDatum(100));
+	int			ago = 0;
+
+	if (strcmp(step, "month") == 0)
+		k = 1;
+	else if (strcmp(step, "quarter") == 0)
+		k = 3;
+	else if (strcmp(step, "year") == 0)
+		k = 12;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("step must be month, quarter or year, not '%s'", step)));
+	per_year = 12 / k;
+	if (ARR_NDIM(pa) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("periods must be a one-dimensional array")));
+	if (ARR_NDIM(va) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("vals must be a one-dimensional array")));
+	deconstruct_array(pa, DATEOID, sizeof(DateADT), true, TYPALIGN_INT, &pe, &pn, &np);
+	deconstruct_array(va, NUMERICOID, -1, false, TYPALIGN_INT, &ve, &vn, &nv);
+	if (np != nv)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%d periods but %d values", np, nv),
+				 errhint("Give one value (or NULL) per period.")));
+	pt = palloc(sizeof(TrendPoint) * Max(np, 1));
+	for (int i = 0; i < np; i++)
+	{
+		DateADT		d;
+		int			y,
+					m,
+					day;
+
+		d = pn[i] ? 0 : DatumGetDateADT(pe[i]);
+		if (pn[i] || DATE_NOT_FINITE(d))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("period %s is not the first day of a %s",
+							pn[i] ? "NULL" : DatumGetCString(DirectFunctionCall1(date_out, pe[i])), step),
+					 errhint("Periods are the first day of their %s (date_trunc('%s', d)).", step, step)));
+		j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &day);
+		if (day != 1 || (m - 1) % k != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("period %s is not the first day of a %s",
+							DatumGetCString(DirectFunctionCall1(date_out, pe[i])), step),
+					 errhint("Periods are the first day of their %s (date_trunc('%s', d)).", step, step)));
+		pt[i].month = y * 12 + m - 1;	/* |y| < 5.9 million: no overflow */
+		pt[i].period = d;
+		pt[i].value = ve[i];
+		pt[i].isnull = vn[i];
+	}
+	if (np > 1)
+		qsort(pt, np, sizeof(TrendPoint), trend_point_cmp);
+	for (int i = 1; i < np; i++)
+		if (pt[i].month == pt[i - 1].month)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("period %s is given more than once",
+							DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(pt[i].period)))),
+					 errhint("Give one value per period (add up the values of a period first).")));
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < np; i++)
+	{
+		Datum		values[9];
+		bool		nulls[9];
+		int			n_year = 0;
+		Datum		sum_year = zero;
+		bool		have_prev = i > 0 && pt[i - 1].month == pt[i].month - k && !pt[i - 1].isnull;
+		bool		have_ago;
+
+		if ((i & 255) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (int c = 0; c < 9; c++)
+			nulls[c] = true;
+		values[0] = DateADTGetDatum(pt[i].period);
+		nulls[0] = false;
+		/* the same period a year before: ago walks forward with i */
+		while (pt[ago].month < pt[i].month - 12)
+			ago++;
+		have_ago = pt[ago].month == pt[i].month - 12 && !pt[ago].isnull;
+		/* the year to the period: at most per_year elements back */
+		for (int j = i; j >= 0 && pt[j].month > pt[i].month - 12; j--)
+			if (!pt[j].isnull)
+			{
+				n_year++;
+				sum_year = DirectFunctionCall2(numeric_add, sum_year, pt[j].value);
+			}
+		if (have_prev)
+		{
+			values[2] = pt[i - 1].value;
+			nulls[2] = false;
+		}
+		if (have_ago)
+		{
+			values[5] = pt[ago].value;
+			nulls[5] = false;
+		}
+		if (!pt[i].isnull)
+		{
+			values[1] = pt[i].value;
+			nulls[1] = false;
+			if (have_prev)
+			{
+				values[3] = DirectFunctionCall2(numeric_sub, pt[i].value, pt[i - 1].value);
+				nulls[3] = false;
+				nulls[4] = !trend_pct(pt[i].value, pt[i - 1].value, zero, hundred, &values[4]);
+			}
+			if (have_ago)
+			{
+				values[6] = DirectFunctionCall2(numeric_sub, pt[i].value, pt[ago].value);
+				nulls[6] = false;
+				nulls[7] = !trend_pct(pt[i].value, pt[ago].value, zero, hundred, &values[7]);
+			}
+		}
+		if (n_year == per_year)
+		{
+			values[8] = sum_year;
+			nulls[8] = false;
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	PG_RETURN_NULL();
 }

@@ -143,36 +143,8 @@ CREATE FUNCTION brent_mdm.series_changes(periods date[], vals numeric[], step te
   RETURNS TABLE (period date, value numeric, previous_value numeric, change numeric, change_pct numeric,
                  year_ago_value numeric, change_on_year numeric, change_on_year_pct numeric,
                  rolling_year numeric)
-  LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-  SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-  st interval := brent_mdm.series_step(step);
-  per_year integer := CASE step WHEN 'month' THEN 12 WHEN 'quarter' THEN 4 ELSE 1 END;
-BEGIN
-  IF array_ndims(vals) > 1 THEN
-    RAISE EXCEPTION USING ERRCODE = '2202E', MESSAGE = 'vals must be a one-dimensional array';
-  END IF;
-  PERFORM brent_mdm.series_check(periods, coalesce(cardinality(vals), 0), step);
-  IF periods IS NULL THEN
-    RETURN;
-  END IF;
-  RETURN QUERY
-  SELECT s.p, s.v, s.prev, s.v - s.prev,
-         CASE WHEN s.prev <> 0 THEN round(100 * (s.v - s.prev) / s.prev, 2) END,
-         s.ago, s.v - s.ago,
-         CASE WHEN s.ago <> 0 THEN round(100 * (s.v - s.ago) / s.ago, 2) END,
-         CASE WHEN s.n_year = per_year THEN s.sum_year END
-    FROM (SELECT u.p, u.v,
-                 pg_catalog.max(u.v) OVER (ORDER BY u.p RANGE BETWEEN st PRECEDING AND st PRECEDING) AS prev,
-                 pg_catalog.max(u.v) OVER (ORDER BY u.p RANGE BETWEEN interval '1 year' PRECEDING
-                                                              AND interval '1 year' PRECEDING) AS ago,
-                 pg_catalog.sum(u.v) OVER w AS sum_year, pg_catalog.count(u.v) OVER w AS n_year
-            FROM unnest(periods, vals) AS u(p, v)
-          WINDOW w AS (ORDER BY u.p RANGE BETWEEN interval '1 year' - st PRECEDING AND CURRENT ROW)) s
-   ORDER BY s.p;
-END
-$fn$;
+  LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'indicator_series_changes';
 COMMENT ON FUNCTION brent_mdm.series_changes(date[], numeric[], text) IS
   'Per period of a series (periods: first day of a month, quarter or year; NULL value: unknown): the previous '
   'period''s value (the period one step before, not the previous element: a gap gives NULL), change and change_pct '
