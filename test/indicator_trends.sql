@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(75);
+SELECT plan(76);
 
 -- ---- sen_slope ----
 SELECT ok(abs(brent_mdm.sen_slope('{1,2,4,8}') - 13.0::float8 / 6) < 1e-12,
@@ -83,6 +83,18 @@ SELECT is_empty($$
   'trend: tau-b = S / sqrt((pairs - tied pairs) pairs) (by self-join) and the direction follows p and the sign, on the random series');
 SELECT throws_ok($$SELECT * FROM brent_mdm.trend('{1,2}', 'up')$$, '22023',
                  'polarity must be higher_better, lower_better or neutral, not ''up''', 'trend refuses an unknown polarity');
+
+CREATE TEMP TABLE long_msg (m text);
+DO $$
+DECLARE m text;
+BEGIN
+  PERFORM * FROM brent_mdm.trend('{1}', repeat('x', 1000000));
+EXCEPTION WHEN invalid_parameter_value THEN
+  GET STACKED DIAGNOSTICS m = MESSAGE_TEXT;
+  INSERT INTO long_msg VALUES (m);
+END $$;
+SELECT is((SELECT m FROM long_msg), 'polarity must be higher_better, lower_better or neutral, not ''' || repeat('x', 100) || '''',
+          'trend: a 1 MB polarity is quoted to its first 100 characters in the error, not echoed whole');
 
 -- ---- series_changes ----
 -- a crafted monthly series: 2015-01 .. 2016-02 with 2015-06 missing, values 10, 20, 30, ...

@@ -19,6 +19,7 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -246,7 +247,8 @@ indicator_series_changes(PG_FUNCTION_ARGS)
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("step must be month, quarter or year, not '%s'", step)));
+				 errmsg("step must be month, quarter or year, not '%.*s'",
+						pg_mbcliplen(step, strlen(step), 100), step)));
 	per_year = 12 / k;
 	if (ARR_NDIM(pa) > 1)
 		ereport(ERROR,

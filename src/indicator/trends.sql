@@ -41,11 +41,11 @@ DECLARE
 BEGIN
   IF polarity IS NULL OR polarity NOT IN ('higher_better', 'lower_better', 'neutral') THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
-      MESSAGE = format('polarity must be higher_better, lower_better or neutral, not %L', polarity),
+      MESSAGE = format('polarity must be higher_better, lower_better or neutral, not %L', left(polarity, 100)),
       HINT = 'higher_better: a rising series is improving; lower_better: a falling one is; neutral: neither.';
   END IF;
   IF series IS NULL THEN
-    RETURN;   -- no series, no row
+    RETURN;   -- no series: a row of NULLs
   END IF;
   IF array_ndims(series) > 1 THEN
     RAISE EXCEPTION USING ERRCODE = '2202E', MESSAGE = 'trend takes a one-dimensional array',
@@ -110,7 +110,7 @@ DECLARE
 BEGIN
   IF step IS NULL OR step NOT IN ('month', 'quarter', 'year') THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
-      MESSAGE = format('step must be month, quarter or year, not %L', step);
+      MESSAGE = format('step must be month, quarter or year, not %L', left(step, 100));
   END IF;
   IF array_ndims(periods) > 1 THEN
     RAISE EXCEPTION USING ERRCODE = '2202E', MESSAGE = 'periods must be a one-dimensional array';
@@ -225,14 +225,14 @@ BEGIN
   IF area_code IS NULL OR NOT EXISTS (SELECT FROM brent_mdm.london_area a
                                        WHERE a.area_code = london_crime_check.area_code AND a.kind = 'london_borough') THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
-      MESSAGE = format('%s is not one of the 32 London boroughs of brent_mdm.london_crime', coalesce(quote_literal(area_code), 'NULL')),
+      MESSAGE = format('%s is not one of the 32 London boroughs of brent_mdm.london_crime', coalesce(quote_literal(left(area_code, 100)), 'NULL')),
       DETAIL = CASE WHEN area_code = 'E09000001' THEN 'The City of London has its own police; the MPS series has no figures for it.' END,
       HINT = 'Give a GSS code of a borough, E09000002 .. E09000033 (Brent is E09000005).';
   END IF;
   IF major_category IS NOT NULL AND NOT EXISTS (SELECT FROM brent_mdm.london_crime c
                                                  WHERE c.major_category = london_crime_check.major_category) THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
-      MESSAGE = format('unknown major category of crime %L', major_category),
+      MESSAGE = format('unknown major category of crime %L', left(major_category, 100)),
       HINT = (SELECT 'The major categories are: ' || string_agg(DISTINCT c.major_category, ', ') || '; NULL for all crime.'
                 FROM brent_mdm.london_crime c);
   END IF;
@@ -455,7 +455,7 @@ BEGIN
     SELECT * INTO m FROM brent_mdm.london_profile_measure pm WHERE pm.measure = v;
     IF NOT FOUND THEN
       RAISE EXCEPTION USING ERRCODE = '22023',
-        MESSAGE = format('unknown London profile measure %L', v),
+        MESSAGE = format('unknown London profile measure %L', left(v, 100)),
         HINT = 'The measures are the rows of brent_mdm.london_profile_measure (e.g. gla_population_estimate_2017).';
     END IF;
     IF m.value_type <> 'number' THEN
@@ -520,7 +520,7 @@ BEGIN
   SELECT * INTO a FROM brent_mdm.london_area la WHERE la.area_code = london_neighbours.area_code;
   IF NOT FOUND OR a.kind NOT IN ('london_borough', 'city') THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
-      MESSAGE = format('%s is not a London authority of brent_mdm.london_area', coalesce(quote_literal(london_neighbours.area_code), 'NULL')),
+      MESSAGE = format('%s is not a London authority of brent_mdm.london_area', coalesce(quote_literal(left(london_neighbours.area_code, 100)), 'NULL')),
       HINT = 'Give a GSS code E09000001 .. E09000033 (Brent is E09000005).';
   END IF;
   IF k IS NULL OR k < 1 OR k > 32 THEN
