@@ -444,6 +444,117 @@ write_air_quality(GenContext *g)
 	}
 }
 
+/*
+ * Mid-year population estimates (ONS style): every resident present on 30
+ * June of each year in the window, at the ward of the address their household
+ * held that day.  Intervals are half-open: a person counts from the day they
+ * arrive (or are born) and not on the day they leave or die; a household is
+ * at an address from the day it moves in and no longer on the day it moves
+ * out (on a move day, at the new address).  Reads the simulated household
+ * only: no random draws, so no other table changes.
+ */
+static void
+population_setup(GenContext *g)
+{
+	int			y0,
+				m0,
+				d0,
+				y1,
+				m1,
+				d1;
+
+	date_parts(g->window_start, &y0, &m0, &d0);
+	date_parts(g->as_of, &y1, &m1, &d1);
+	if (synth_date(y0, 6, 30) < g->window_start)
+		y0++;
+	if (synth_date(y1, 6, 30) > g->as_of)
+		y1--;
+	g->pop_year0 = y0;
+	g->pop_nyears = Max(0, y1 - y0 + 1);
+	g->pop = palloc0(sizeof(int64) * Max(1, g->pop_nyears) * BOROUGH_NWARDS * 2 * POP_NBANDS);
+}
+
+static void
+population_count(GenContext *g, const Household *hh)
+{
+	for (int y = 0; y < g->pop_nyears; y++)
+	{
+		DateADT		t = synth_date(g->pop_year0 + y, 6, 30);
+		int			ward = -1;
+
+		for (int s = 0; s < hh->nspells; s++)
+		{
+			const Spell *sp = &hh->spells[s];
+
+			if (sp->from <= t && (DATE_NOT_FINITE(sp->to) || t < sp->to))
+				ward = sp->address.ward;
+		}
+		if (ward < 0)
+			continue;
+		for (int i = 0; i < hh->npeople; i++)
+		{
+			const Person *p = &hh->people[i];
+			int			age;
+
+			if (!(p->from <= t && (DATE_NOT_FINITE(p->to) || t < p->to) &&
+				  (DATE_NOT_FINITE(p->dod) || t < p->dod)))
+				continue;
+			age = age_at(p->dob, t);
+			POP_CELL(g, y, ward, p->sex == 'M' ? 1 : 0, Min(age / 5, POP_NBANDS - 1))++;
+		}
+	}
+}
+
+/* Every cell, zeros included, in ward, year, sex, band order. */
+static void
+write_population(GenContext *g)
+{
+	TableWriter *w = &g->tw[T_POPULATION];
+	static const char *const sexes[2] = {"F", "M"};
+	int			order[BOROUGH_NWARDS];
+
+	/* ward codes in text order, as the key sorts them */
+	for (int i = 0; i < BOROUGH_NWARDS; i++)
+		order[i] = i;
+	for (int i = 1; i < BOROUGH_NWARDS; i++)
+		for (int j = i; j > 0 && strcmp(g->geo.wards[order[j - 1]].code,
+										g->geo.wards[order[j]].code) > 0; j--)
+		{
+			int			tmp = order[j];
+
+			order[j] = order[j - 1];
+			order[j - 1] = tmp;
+		}
+	for (int wi = 0; wi < BOROUGH_NWARDS; wi++)
+		for (int y = 0; y < g->pop_nyears; y++)
+			for (int s = 0; s < 2; s++)
+				for (int b = 0; b < POP_NBANDS; b++)
+				{
+					int64		n = POP_CELL(g, y, order[wi], s, b);
+					char		band[8];
+
+					if (n > PG_INT32_MAX)
+						ereport(ERROR,
+								(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+								 errmsg("generate_borough: population cell out of range")));
+					if (b == POP_NBANDS - 1)
+						snprintf(band, sizeof(band), "%d+", b * 5);
+					else
+						snprintf(band, sizeof(band), "%d-%d", b * 5, b * 5 + 4);
+					tw_text(w, g->geo.wards[order[wi]].code);
+					tw_int4(w, g->pop_year0 + y);
+					tw_text(w, sexes[s]);
+					tw_text(w, band);
+					tw_int4(w, b * 5);
+					if (b == POP_NBANDS - 1)
+						tw_null(w);
+					else
+						tw_int4(w, b * 5 + 4);
+					tw_int4(w, (int32) n);
+					tw_row(w);
+				}
+}
+
 static void
 about(GenContext *g, const char *key, const char *value)
 {
@@ -551,6 +662,7 @@ generate_borough(PG_FUNCTION_ARGS)
 	about(g, "truth_schema", truth);
 	write_schools(g);
 	write_air_quality(g);
+	population_setup(g);
 
 	/* 3: households, each in its own memory, reported every tenth */
 	ereport(NOTICE, (errmsg("generate_borough: simulating households")));
@@ -567,6 +679,7 @@ generate_borough(PG_FUNCTION_ARGS)
 		rng_init(&r, seed, STREAM_HOUSEHOLD, (uint64) g->next_household);
 		household_make(g, &r, &hh, people);
 		borough_write_household(g, &r, &hh);
+		population_count(g, &hh);
 		rng_init(&r, seed, STREAM_CHILDREN, (uint64) hh.id);
 		borough_write_children(g, &r, &hh);
 		MemoryContextSwitchTo(oldcxt);
@@ -590,6 +703,7 @@ generate_borough(PG_FUNCTION_ARGS)
 		rng_init(&r, seed, STREAM_EMERGING_ASB, 0);
 		borough_write_emerging_asb(g, &r);
 	}
+	write_population(g);
 
 	for (int t = 0; t < T_COUNT; t++)
 		if (t != T_WARD)

@@ -27,7 +27,15 @@ typedef struct GenContext
 	int64		next_incident;
 	int64		next_key[T_COUNT];	/* record numbers per table */
 	int			upn_serial[N_SCHOOLS][100];
+	/* mid-year population: persons by year, ward, sex, age band (no draws) */
+	int			pop_year0;		/* first mid-year (30 June) in the window */
+	int			pop_nyears;
+	int64	   *pop;			/* [year][ward][sex][band] */
 } GenContext;
+
+#define POP_NBANDS 18			/* 0-4, 5-9, ..., 80-84, 85+ */
+#define POP_CELL(g, y, w, s, b) \
+	((g)->pop[(((y) * BOROUGH_NWARDS + (w)) * 2 + (s)) * POP_NBANDS + (b)])
 
 extern void household_make(GenContext *g, SynthRng *r, Household *hh,
 						   int64 max_people);
