@@ -42,7 +42,7 @@ INSERT INTO before_children VALUES
   ('ck.school_attendance', 'd322395deea9ba30b42894a627395bb6', 4439),
   ('ck.school_census', '70d74c15a3f3def0395cf058b373f0a9', 584),
   ('ck.school_exclusion', '4cf7582a951b20783c782ec1f2f2a1bc', 37),
-  ('ck.population_estimate', 'c67b968f38bd7fd21babace3965e3389', 3960),   -- added (issue 13, population denominators): no draws, so no other table moved
+  ('ck.population_estimate', 'a5b39e2dc06c72ac1ae80781395a622c', 20020),   -- added (issue 13, population denominators): no draws, so no other table moved
   ('ck.ward', 'a408baaced1044af9c8e6fea4f0954db', 22),
   ('ck.youth_offending', 'ccfe036cf5bd3835cf678f184c888586', 5),
   ('ck_truth.household', 'cc21190e6a78e886070aeb8db205056a', 1468),

@@ -16,8 +16,8 @@ SELECT plan(16);
 SELECT lives_ok($$SELECT * FROM brent_mdm.generate_borough(6000, 2, 'pop')$$, 'borough of 6000, seed 2');
 SELECT has_table('pop', 'population_estimate', 'population_estimate in the main schema');
 SELECT hasnt_table('pop_truth', 'population_estimate', 'not in the truth schema');
-SELECT col_is_pk('pop', 'population_estimate', ARRAY['ward_code', 'year', 'sex', 'age_from'],
-                 'one row per ward, year, sex and band');
+SELECT col_is_pk('pop', 'population_estimate', ARRAY['ward_code', 'year', 'sex', 'age'],
+                 'one row per ward, year, sex and single year of age');
 
 -- the mid-years: each 30 June inside [window_start, as_of]
 SELECT is(ARRAY(SELECT DISTINCT year FROM pop.population_estimate ORDER BY 1),
@@ -27,15 +27,14 @@ SELECT is(ARRAY(SELECT DISTINCT year FROM pop.population_estimate ORDER BY 1),
                  WHERE extract(month FROM d) = 6 AND extract(day FROM d) = 30 ORDER BY 1),
           'one estimate per 30 June of the window');
 
--- the full grid: every ward x year x sex x 18 bands, zeros included
+-- the full grid: every ward x year x sex x 91 ages (0 to 89, 90+), zeros included
 SELECT is((SELECT count(*) FROM pop.population_estimate),
-          (SELECT count(*) FROM pop.ward) * (SELECT count(DISTINCT year) FROM pop.population_estimate) * 2 * 18,
+          (SELECT count(*) FROM pop.ward) * (SELECT count(DISTINCT year) FROM pop.population_estimate) * 2 * 91,
           'every cell, zeros included');
-SELECT is(ARRAY(SELECT DISTINCT age_band || ':' || age_from || ':' || coalesce(age_to::text, '')
-                  FROM pop.population_estimate ORDER BY 1),
-          ARRAY(SELECT CASE WHEN b = 17 THEN '85+:85:' ELSE (5 * b) || '-' || (5 * b + 4) || ':' || (5 * b) || ':' || (5 * b + 4) END
-                  FROM generate_series(0, 17) b ORDER BY 1),
-          'the 18 ONS 5-year bands, 85+ open');
+SELECT is(ARRAY(SELECT DISTINCT age || ':' || age_band FROM pop.population_estimate ORDER BY 1),
+          ARRAY(SELECT a || ':' || CASE WHEN a >= 85 THEN '85+' ELSE (a / 5 * 5) || '-' || (a / 5 * 5 + 4) END
+                  FROM generate_series(0, 90) a ORDER BY 1),
+          'single years 0 to 90 (90 and over), each in its ONS 5-year band (85+ open)');
 SELECT ok((SELECT count(*) FROM pop.population_estimate WHERE persons = 0) > 0, 'zero cells are kept');
 
 -- the recount from the ground truth, cell by cell (half-open intervals: counted from the
@@ -43,7 +42,7 @@ SELECT ok((SELECT count(*) FROM pop.population_estimate WHERE persons = 0) > 0, 
 CREATE TEMP TABLE recount AS
 WITH y AS (SELECT DISTINCT year, make_date(year, 6, 30) AS t FROM pop.population_estimate)
 SELECT a.ward_code, y.year, p.sex,
-       least(extract(year FROM age(y.t, p.date_of_birth))::int / 5, 17) * 5 AS age_from, count(*) AS n
+       least(extract(year FROM age(y.t, p.date_of_birth))::int, 90) AS age, count(*) AS n
   FROM pop_truth.person p
   JOIN pop_truth.residence r USING (household_id)
   JOIN pop.address a USING (uprn)
@@ -52,7 +51,7 @@ SELECT a.ward_code, y.year, p.sex,
    AND (p.date_of_death IS NULL OR y.t < p.date_of_death)
    AND r.moved_in <= y.t AND (r.moved_out IS NULL OR y.t < r.moved_out)
  GROUP BY 1, 2, 3, 4;
-SELECT is((SELECT count(*) FROM pop.population_estimate e FULL JOIN recount c USING (ward_code, year, sex, age_from)
+SELECT is((SELECT count(*) FROM pop.population_estimate e FULL JOIN recount c USING (ward_code, year, sex, age)
             WHERE e.persons IS DISTINCT FROM coalesce(c.n, 0)),
           0::bigint, 'every cell equals the recount from person, residence and address');
 SELECT is((SELECT array_agg(s ORDER BY year) FROM (SELECT year, sum(persons) s FROM pop.population_estimate GROUP BY year) x),

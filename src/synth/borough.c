@@ -447,7 +447,7 @@ write_air_quality(GenContext *g)
 /*
  * Mid-year population estimates (ONS style): every resident present on 30
  * June of each year in the window, at the ward of the address their household
- * held that day.  Intervals are half-open: a person counts from the day they
+ * held that day, by sex and single year of age (90: 90 and over).  Intervals are half-open: a person counts from the day they
  * arrive (or are born) and not on the day they leave or die; a household is
  * at an address from the day it moves in and no longer on the day it moves
  * out (on a move day, at the new address).  Reads the simulated household
@@ -500,12 +500,12 @@ population_count(GenContext *g, const Household *hh)
 				  (DATE_NOT_FINITE(p->dod) || t < p->dod)))
 				continue;
 			age = age_at(p->dob, t);
-			POP_CELL(g, y, ward, p->sex == 'M' ? 1 : 0, Min(age / 5, POP_NBANDS - 1))++;
+			POP_CELL(g, y, ward, p->sex == 'M' ? 1 : 0, Min(Max(age, 0), POP_NBANDS - 1))++;
 		}
 	}
 }
 
-/* Every cell, zeros included, in ward, year, sex, band order. */
+/* Every cell, zeros included, in ward, year, sex, age order. */
 static void
 write_population(GenContext *g)
 {
@@ -528,28 +528,24 @@ write_population(GenContext *g)
 	for (int wi = 0; wi < BOROUGH_NWARDS; wi++)
 		for (int y = 0; y < g->pop_nyears; y++)
 			for (int s = 0; s < 2; s++)
-				for (int b = 0; b < POP_NBANDS; b++)
+				for (int a = 0; a < POP_NBANDS; a++)
 				{
-					int64		n = POP_CELL(g, y, order[wi], s, b);
+					int64		n = POP_CELL(g, y, order[wi], s, a);
 					char		band[8];
 
 					if (n > PG_INT32_MAX)
 						ereport(ERROR,
 								(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 								 errmsg("generate_borough: population cell out of range")));
-					if (b == POP_NBANDS - 1)
-						snprintf(band, sizeof(band), "%d+", b * 5);
+					if (a >= 85)
+						snprintf(band, sizeof(band), "85+");
 					else
-						snprintf(band, sizeof(band), "%d-%d", b * 5, b * 5 + 4);
+						snprintf(band, sizeof(band), "%d-%d", a / 5 * 5, a / 5 * 5 + 4);
 					tw_text(w, g->geo.wards[order[wi]].code);
 					tw_int4(w, g->pop_year0 + y);
 					tw_text(w, sexes[s]);
+					tw_int4(w, a);
 					tw_text(w, band);
-					tw_int4(w, b * 5);
-					if (b == POP_NBANDS - 1)
-						tw_null(w);
-					else
-						tw_int4(w, b * 5 + 4);
 					tw_int4(w, (int32) n);
 					tw_row(w);
 				}

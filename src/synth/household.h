@@ -30,10 +30,10 @@ typedef struct GenContext
 	/* mid-year population: persons by year, ward, sex, age band (no draws) */
 	int			pop_year0;		/* first mid-year (30 June) in the window */
 	int			pop_nyears;
-	int64	   *pop;			/* [year][ward][sex][band] */
+	int64	   *pop;			/* [year][ward][sex][age] */
 } GenContext;
 
-#define POP_NBANDS 18			/* 0-4, 5-9, ..., 80-84, 85+ */
+#define POP_NBANDS 91			/* single years 0 .. 89, then 90+ (as ONS) */
 #define POP_CELL(g, y, w, s, b) \
 	((g)->pop[(((y) * BOROUGH_NWARDS + (w)) * 2 + (s)) * POP_NBANDS + (b)])
 

@@ -127,9 +127,9 @@ const BoroughTable borough_tables[T_COUNT] = {
 		"site_id, month", NULL,
 		"Monthly mean concentrations (micrograms per cubic metre); NULL where the sensor was down."},
 	[T_POPULATION] = {"population_estimate", false,
-		"ward_code text NOT NULL, year integer NOT NULL, sex text NOT NULL, age_band text NOT NULL, age_from integer NOT NULL, age_to integer, persons integer NOT NULL",
-		"ward_code, year, sex, age_from", NULL,
-		"Mid-year population estimates (ONS style): residents on 30 June of each year of the window by ward of their address, sex and 5-year age band (85+ last); unrounded counts, every cell including zeros. A published aggregate: no personal data."},
+		"ward_code text NOT NULL, year integer NOT NULL, sex text NOT NULL, age integer NOT NULL, age_band text NOT NULL, persons integer NOT NULL",
+		"ward_code, year, sex, age", NULL,
+		"Mid-year population estimates (ONS style): residents on 30 June of each year of the window by ward of their address, sex and single year of age (90: 90 and over), with the 5-year band (85+ last); unrounded counts, every cell including zeros. A published aggregate: no personal data."},
 
 	/* ---- ground truth, kept apart ---- */
 	[T_PERSON] = {"person", true,
