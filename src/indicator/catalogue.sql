@@ -340,6 +340,11 @@ DECLARE
   pc text;
   popkey text;
   pops text[] := '{}';
+  ncte text;
+  dcte text;
+  pwhere text;
+  rolls text[] := '{}';
+  rctes text[] := '{}';
   sql text;
   grid text;
   den text;
@@ -359,6 +364,11 @@ BEGIN
     IF g <> c.grain THEN
       pexpr := format('brent_mdm.period_start(%s, %L)', pexpr, g);
     END IF;
+    -- only the periods of the window are read (the condition goes down into the rollup's GROUP BY)
+    pwhere := CASE WHEN c.period_column IS NOT NULL AND w.window_start IS NOT NULL
+                   THEN format('WHERE r.period >= brent_mdm.period_start(%L::date, %L) AND r.period <= %L::date',
+                               w.window_start, c.grain, w.as_of)
+                   ELSE '' END;
     IF c.area_kind IN ('postcode', 'upn', 'lcs_person', 'yot_case') THEN
       kinds := kinds || 'postcode'::text;
     END IF;
@@ -396,25 +406,37 @@ BEGIN
                     ' (SELECT lo FROM pop_years)), (SELECT hi FROM pop_years))',
                     popkey, brent_mdm.indicator_grain_step(g));
     ELSIF c.denominator_kind = 'measure' THEN
-      den := format('LEFT JOIN (SELECT CASE WHEN grouping(x.w) = 1 THEN ''borough'' ELSE x.w END AS area_code, x.p,'
-                    ' sum(x.v)::numeric AS v FROM (SELECT %s AS w, %s AS p, r.value AS v FROM brent_mdm_rollup.%I r %s) x'
-                    ' GROUP BY GROUPING SETS ((x.w, x.p), (x.p)) HAVING grouping(x.w) = 1 OR x.w IS NOT NULL) d'
-                    ' ON d.area_code = g.area_code AND d.p = g.period',
-                    wexpr, pexpr, inst.denominator_rollup, wjoin);
+      dcte := 'r_' || inst.denominator_rollup || '_sum' || CASE WHEN g <> c.grain THEN '_' || g ELSE '' END;
+      IF NOT dcte = ANY (rolls) THEN
+        rolls := rolls || dcte;
+        rctes := rctes || format(
+          '%I AS MATERIALIZED (SELECT CASE WHEN grouping(x.w) = 1 THEN ''borough'' ELSE x.w END AS area_code, x.p,'
+          ' sum(x.v)::numeric AS v FROM (SELECT %s AS w, %s AS p, r.value AS v FROM brent_mdm_rollup.%I r %s %s) x'
+          ' GROUP BY GROUPING SETS ((x.w, x.p), (x.p)) HAVING grouping(x.w) = 1 OR x.w IS NOT NULL)',
+          dcte, wexpr, pexpr, inst.denominator_rollup, wjoin, pwhere);
+      END IF;
+      den := format('LEFT JOIN %I d ON d.area_code = g.area_code AND d.p = g.period', dcte);
     ELSE
       den := '';
     END IF;
+    -- each rollup is read once, aggregated to wards and the borough, whichever indicators use it
+    ncte := 'r_' || inst.numerator_rollup || '_' || agg || CASE WHEN g <> c.grain THEN '_' || g ELSE '' END;
+    IF NOT ncte = ANY (rolls) THEN
+      rolls := rolls || ncte;
+      rctes := rctes || format(
+        '%I AS MATERIALIZED (SELECT CASE WHEN grouping(x.w) = 1 THEN ''borough'' ELSE x.w END AS area_code, x.p,'
+        ' %s(x.v)::numeric AS v FROM (SELECT %s AS w, %s AS p, r.value AS v FROM brent_mdm_rollup.%I r %s %s) x'
+        ' GROUP BY GROUPING SETS ((x.w, x.p), (x.p)) HAVING grouping(x.w) = 1 OR x.w IS NOT NULL)',
+        ncte, agg, wexpr, pexpr, inst.numerator_rollup, wjoin, pwhere);
+    END IF;
     parts := parts || format(
       'SELECT %L::text AS indicator, g.area_code, g.period, %s AS numerator, %s AS denominator FROM %s g'
-      ' LEFT JOIN (SELECT CASE WHEN grouping(x.w) = 1 THEN ''borough'' ELSE x.w END AS area_code, x.p,'
-      ' %s(x.v)::numeric AS v FROM (SELECT %s AS w, %s AS p, r.value AS v FROM brent_mdm_rollup.%I r %s) x'
-      ' GROUP BY GROUPING SETS ((x.w, x.p), (x.p)) HAVING grouping(x.w) = 1 OR x.w IS NOT NULL) n'
-      ' ON n.area_code = g.area_code AND n.p = g.period %s',
+      ' LEFT JOIN %I n ON n.area_code = g.area_code AND n.p = g.period %s',
       c.indicator,
       CASE WHEN c.denominator_kind = 'measure' THEN format('CASE WHEN d.v IS NOT NULL THEN coalesce(n.v, %s) END', zero)
            ELSE format('coalesce(n.v, %s)', zero) END,
       CASE WHEN c.denominator_kind = 'none' THEN 'NULL::numeric' ELSE 'd.v' END,
-      grid, agg, wexpr, pexpr, inst.numerator_rollup, wjoin, den);
+      grid, ncte, den);
   END LOOP;
 
   -- lookups: a key's ward is the ward (or its postcode's ward) of most of its rows
@@ -443,6 +465,7 @@ BEGIN
     ctes := ctes || format('pop_years AS MATERIALIZED (SELECT min(year) AS lo, max(year) AS hi FROM %I.population_estimate)',
                            target_schema);
   END IF;
+  ctes := ctes || rctes;
   sql := array_to_string(parts, E'\nUNION ALL\n');
   IF cardinality(ctes) > 0 THEN
     sql := 'WITH ' || array_to_string(ctes, E',\n') || E'\n' || sql;
@@ -547,9 +570,9 @@ BEGIN
            GROUP BY v.indicator, v.area_code, k.polarity, k.grain)
     SELECT s.indicator, s.area_code, s.area_name, s.area_level, s.polarity,
            CASE WHEN s.grain IN ('quarter', 'month') THEN t.period_from
-                ELSE t.period_from + (s.first - date_trunc('year', s.first)::date) END,
+                ELSE make_date(extract(year FROM t.period_from)::int, extract(month FROM s.first)::int, 1) END,
            CASE WHEN s.grain IN ('quarter', 'month') THEN t.period_to
-                ELSE t.period_to + (s.first - date_trunc('year', s.first)::date) END, t.points, t.tau, t.p, t.sen_slope, t.direction, t.reason, s.latest
+                ELSE make_date(extract(year FROM t.period_to)::int, extract(month FROM s.first)::int, 1) END, t.points, t.tau, t.p, t.sen_slope, t.direction, t.reason, s.latest
       FROM s LEFT JOIN LATERAL brent_mdm.series_trend(s.periods, s.vals, s.polarity,
                                                       CASE WHEN s.grain IN ('quarter', 'month') THEN s.grain ELSE 'year' END,
                                                       years) t ON true
