@@ -68,8 +68,10 @@ SELECT set_eq($$
      AND has_table_privilege('public', c.oid, 'SELECT')$$,
   ARRAY['name_variant_seed', 'name_variant', 'name_variants', 'link_model', 'link_model_level',
         -- open data about areas shipped with the extension (OGL; no personal data)
-        'london_area', 'london_profile_measure', 'london_profile', 'london_crime'],
-  'only reference data (the name dictionary, trained model parameters, the London open data) is readable by PUBLIC');
+        'london_area', 'london_profile_measure', 'london_profile', 'london_crime',
+        -- the indicator catalogue's metadata (definitions, no data)
+        'indicator_catalogue'],
+  'only reference data (the name dictionary, trained model parameters, the London open data, the indicator catalogue) is readable by PUBLIC');
 SELECT is_empty($$
   SELECT c.relname FROM pg_class c
    WHERE c.relnamespace = 'brent_mdm'::regnamespace

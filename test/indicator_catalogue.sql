@@ -1,0 +1,382 @@
+-- pgTAP: the indicator catalogue (issue 13): 40+ indicators over 8 themes,
+-- installed as rollups over a generated borough; values recomputed by plain SQL
+-- from the base tables (incident, claim, visit, reading, attendance rows; the
+-- address gazetteer; population_estimate); the values follow inserts, updates and
+-- deletes of the events; rates read the population table; trends, changes, ward
+-- ranks and quartiles recomputed; bad input refused with its SQLSTATE.
+\set ON_ERROR_STOP 1
+\pset format unaligned
+\pset tuples_only true
+\pset pager off
+SET client_min_messages = warning;
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
+SELECT plan(66);
+
+-- ---- the catalogue ----
+SELECT cmp_ok((SELECT count(*)::int FROM brent_mdm.indicator_catalogue WHERE shipped), '>=', 40,
+              'at least 40 shipped indicators');
+SELECT set_eq($$SELECT DISTINCT theme FROM brent_mdm.indicator_catalogue$$,
+              ARRAY['community engagement', 'employment and enterprise', 'housing', 'safety', 'environment',
+                    'health and wellbeing', 'skills and education', 'deprivation'],
+              'the Data Explorer''s 8 themes');
+SELECT is((SELECT min(n)::int FROM (SELECT count(*) n FROM brent_mdm.indicator_catalogue GROUP BY theme) x) >= 4, true,
+          'each theme has at least 4 indicators');
+SELECT ok((SELECT count(*) FROM brent_mdm.indicator_catalogue WHERE area_kind <> 'none') >= 40,
+          'at least 40 at ward level (and all at borough level)');
+SELECT is_empty($$SELECT indicator FROM brent_mdm.indicator_catalogue
+                   WHERE coalesce(definition, '') = '' OR coalesce(unit, '') = '' OR coalesce(dpia, '') = ''
+                      OR coalesce(disclosure_rule, '') = '' OR cardinality(source_tables) = 0
+                      OR coalesce(numerator, '') = ''
+                      OR (denominator_kind <> 'none' AND coalesce(denominator, '') = '')$$,
+                'every indicator has its definition, unit, sources, numerator, denominator, DPIA and disclosure rule');
+SELECT ok((SELECT bool_and(dpia LIKE 'None%') FROM brent_mdm.indicator_catalogue WHERE source = 'air_quality_reading')
+          AND (SELECT bool_and(dpia NOT LIKE 'None%') FROM brent_mdm.indicator_catalogue
+                WHERE source NOT IN ('air_quality_reading')),
+          'aggregate sources need no DPIA, personal ones name theirs');
+SELECT ok((SELECT count(*) FROM brent_mdm.indicator_catalogue WHERE source = 'air_quality_reading'
+             AND (numerator_measure ILIKE '%no2%')) > 0
+          AND (SELECT count(*) FROM brent_mdm.indicator_catalogue WHERE source = 'air_quality_reading'
+             AND (numerator_measure ILIKE '%pm25%')) > 0, 'environment has NO2 and PM2.5');
+SELECT ok((SELECT count(*) FROM brent_mdm.indicator_catalogue WHERE denominator_kind = 'population') >= 30,
+          'rates per 1,000 on the population estimate');
+SELECT throws_ok($$INSERT INTO brent_mdm.indicator_catalogue (indicator, theme, title, definition, unit, polarity,
+                     source_tables, numerator, dpia, disclosure_rule, source, numerator_measure, denominator_kind,
+                     area_kind, area_column, period_column, grain)
+                   VALUES ('x_avg', 'safety', 't', 'd', 'u', 'lower_better', '{asb_incident}', 'n', 'None', 'None',
+                           'asb_incident', 'avg(incident_id)', 'none', 'ward', 'ward_code', 'occurred_on', 'quarter')$$,
+                 '23514', NULL, 'a measure that cannot be added up over areas (avg) is refused');
+SELECT is((SELECT e.extcondition[array_position(e.extconfig, 'brent_mdm.indicator_catalogue'::regclass::oid)]
+             FROM pg_extension e WHERE e.extname = 'brent_mdm'),
+          'WHERE NOT shipped', 'pg_dump keeps the council''s rows, not the shipped ones');
+
+-- ---- install over a borough ----
+SELECT lives_ok($$SELECT * FROM brent_mdm.generate_borough(6000, 2, 'borough')$$, 'borough of 6000, seed 2');
+CREATE TEMP TABLE installed AS SELECT * FROM brent_mdm.indicator_catalogue_install('borough');
+SELECT is((SELECT count(*) FROM installed), (SELECT count(*) FROM brent_mdm.indicator_catalogue),
+          'every catalogue indicator installs');
+SELECT is((SELECT count(*) FROM brent_mdm.indicator WHERE name LIKE 'ic\_%'),
+          (SELECT count(DISTINCT r) FROM (SELECT numerator_rollup r FROM installed UNION SELECT denominator_rollup FROM installed) x
+            WHERE r IS NOT NULL) + 5,
+          'one rollup per distinct measure, plus the 5 lookups');
+SELECT is((SELECT sum(brent_mdm.verify_indicator(name)) FROM brent_mdm.indicator WHERE name LIKE 'ic\_%'), 0::numeric,
+          'verify_indicator = 0 for every rollup of the catalogue');
+SELECT is((SELECT sum(rollups_defined) FROM brent_mdm.indicator_catalogue_install('borough')), 0::bigint,
+          'installing again defines nothing new');
+
+-- ---- recounts in plain SQL from the base tables ----
+-- postcode -> ward: the ward of most of the postcode's addresses
+CREATE TEMP TABLE pc_ward AS
+SELECT DISTINCT ON (k) k, ward_code FROM (SELECT brent_mdm.postcode_normalise(postcode) k, ward_code, count(*) n
+                                            FROM borough.address GROUP BY 1, 2) x
+ ORDER BY k, n DESC, ward_code;
+CREATE TEMP TABLE quarters AS
+SELECT q::date AS period FROM generate_series(date '2021-04-01', date '2026-01-01', '3 months') q;
+CREATE TEMP TABLE areas AS SELECT ward_code AS area_code FROM borough.ward UNION ALL SELECT 'borough';
+-- mid-year population of an age range (and sex), by area and quarter (the year of mid-quarter, 2021 to 2025)
+CREATE FUNCTION pg_temp.pop(lo int, hi int, sx text) RETURNS TABLE (area_code text, period date, persons numeric)
+LANGUAGE sql AS $$
+  SELECT a.area_code, q.period,
+         (SELECT sum(persons) FROM borough.population_estimate e
+           WHERE (a.area_code = 'borough' OR e.ward_code = a.area_code) AND e.age BETWEEN lo AND hi
+             AND (sx IS NULL OR e.sex = sx)
+             AND e.year = least(greatest(extract(year FROM q.period + 45)::int, 2021), 2025))
+    FROM areas a, quarters q
+$$;
+-- events by area and quarter: (ward or NULL, date) -> counts for wards and the borough
+CREATE FUNCTION pg_temp.by_area(q text) RETURNS TABLE (area_code text, period date, n numeric)
+LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY EXECUTE format(
+    'WITH e AS (%s) SELECT a.area_code, qq.period,'
+    ' (SELECT coalesce(sum(e.v), 0) FROM e WHERE (a.area_code = ''borough'' OR e.ward = a.area_code)'
+    '   AND e.d >= qq.period AND e.d < qq.period + interval ''3 months'')::numeric'
+    ' FROM areas a, quarters qq', q);
+END $$;
+-- compares one indicator's values with (area_code, period, numerator, denominator) and a multiplier
+CREATE FUNCTION pg_temp.differs(ind text, expected text, mult numeric) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+  EXECUTE format(
+    'SELECT count(*) FROM (SELECT * FROM brent_mdm.indicator_values(%L)) v FULL JOIN (%s) x USING (area_code, period)'
+    ' WHERE v.numerator IS DISTINCT FROM x.numerator OR v.denominator IS DISTINCT FROM x.denominator'
+    '    OR v.value IS DISTINCT FROM CASE WHEN %L = ''none'' THEN x.numerator'
+    '                                     ELSE round(x.numerator * %s / nullif(x.denominator, 0), 3) END',
+    ind, expected, (SELECT denominator_kind FROM brent_mdm.indicator_catalogue WHERE indicator = ind), mult) INTO n;
+  RETURN n;
+END $$;
+
+CREATE VIEW pg_temp.asb_expected AS
+SELECT n.area_code, n.period, n.n AS numerator, p.persons AS denominator
+  FROM pg_temp.by_area('SELECT ward_code AS ward, occurred_on AS d, 1 AS v FROM borough.asb_incident') n
+  JOIN pg_temp.pop(0, 90, NULL) p USING (area_code, period);
+SELECT is(pg_temp.differs('asb_incidents_rate', 'SELECT * FROM pg_temp.asb_expected', 1000), 0::bigint,
+          'asb_incidents_rate: every ward, the borough, every quarter, recounted from asb_incident and population_estimate');
+SELECT is((SELECT count(*) FROM brent_mdm.indicator_values('asb_incidents_rate')), 23 * 20::bigint,
+          '22 wards and the borough x 20 quarters of the window');
+
+CREATE VIEW pg_temp.claims_expected AS
+SELECT n.area_code, n.period, n.n AS numerator, p.persons AS denominator
+  FROM pg_temp.by_area('SELECT w.ward_code AS ward, claim_start AS d, 1 AS v FROM borough.revenues_benefits r
+                        LEFT JOIN pc_ward w ON w.k = brent_mdm.postcode_normalise(r.postcode)
+                        WHERE claim_type = ''Council Tax Reduction''') n
+  JOIN pg_temp.pop(18, 90, NULL) p USING (area_code, period);
+SELECT is(pg_temp.differs('ctr_claims_rate', 'SELECT * FROM pg_temp.claims_expected', 1000), 0::bigint,
+          'ctr_claims_rate (postcode to ward, adults 18+) recounted');
+
+SELECT is(pg_temp.differs('out_of_work_claims_share',
+  $$SELECT n.area_code, n.period, CASE WHEN d.n > 0 THEN n.n END AS numerator, nullif(d.n, 0) AS denominator
+      FROM pg_temp.by_area('SELECT w.ward_code AS ward, claim_start AS d, CASE WHEN out_of_work THEN 1 ELSE 0 END AS v
+                            FROM borough.revenues_benefits r LEFT JOIN pc_ward w ON w.k = brent_mdm.postcode_normalise(r.postcode)') n
+      JOIN pg_temp.by_area('SELECT w.ward_code AS ward, claim_start AS d, 1 AS v
+                            FROM borough.revenues_benefits r LEFT JOIN pc_ward w ON w.k = brent_mdm.postcode_normalise(r.postcode)') d
+     USING (area_code, period)$$, 100), 0::bigint,
+  'out_of_work_claims_share (a share of two measures; no value where there is no claim) recounted');
+
+SELECT is(pg_temp.differs('hv_visit_14_days_share',
+  $$SELECT n.area_code, n.period, CASE WHEN d.n > 0 THEN n.n END AS numerator, nullif(d.n, 0) AS denominator
+      FROM pg_temp.by_area('SELECT w.ward_code AS ward, first_visit_date AS d,
+                                   CASE WHEN first_visit_date - child_dob <= 14 THEN 1 ELSE 0 END AS v
+                            FROM borough.health_visiting r LEFT JOIN pc_ward w ON w.k = brent_mdm.postcode_normalise(r.postcode)') n
+      JOIN pg_temp.by_area('SELECT w.ward_code AS ward, first_visit_date AS d, 1 AS v
+                            FROM borough.health_visiting r LEFT JOIN pc_ward w ON w.k = brent_mdm.postcode_normalise(r.postcode)') d
+     USING (area_code, period)$$, 100), 0::bigint,
+  'hv_visit_14_days_share (JSNA: new birth visits within 14 days) recounted');
+
+SELECT is(pg_temp.differs('proven_offences_rate',
+  $$SELECT n.area_code, n.period, n.n AS numerator, p.persons AS denominator
+      FROM pg_temp.by_area('SELECT w.ward_code AS ward, o.offence_date AS d, 1 AS v FROM borough.offence o
+                            LEFT JOIN borough.youth_offending y USING (yot_case_id)
+                            LEFT JOIN pc_ward w ON w.k = brent_mdm.postcode_normalise(y.postcode)') n
+      JOIN pg_temp.pop(10, 17, NULL) p USING (area_code, period)$$, 1000), 0::bigint,
+  'proven_offences_rate (offence -> youth offending case -> postcode -> ward; aged 10-17) recounted');
+
+SELECT is(pg_temp.differs('no2_max',
+  $$SELECT a.area_code, q.period,
+           (SELECT max(r.no2)::numeric FROM borough.air_quality_reading r JOIN borough.air_quality_site s USING (site_id)
+             WHERE (a.area_code = 'borough' OR s.ward_code = a.area_code)
+               AND r.month >= q.period AND r.month < q.period + interval '3 months') AS numerator, NULL::numeric AS denominator
+      FROM areas a, quarters q$$, 1), 0::bigint,
+  'no2_max (site -> ward, highest monthly mean) recomputed');
+
+SELECT is(pg_temp.differs('pm25_exceed_share',
+  $$SELECT a.area_code, q.period, CASE WHEN x.d > 0 THEN x.n END AS numerator, nullif(x.d, 0) AS denominator
+      FROM areas a CROSS JOIN quarters q
+      CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE r.pm25 > 10)::numeric n, count(r.pm25)::numeric d
+                            FROM borough.air_quality_reading r JOIN borough.air_quality_site s USING (site_id)
+                           WHERE (a.area_code = 'borough' OR s.ward_code = a.area_code)
+                             AND r.month >= q.period AND r.month < q.period + interval '3 months') x$$, 100), 0::bigint,
+  'pm25_exceed_share recomputed');
+
+SELECT is(pg_temp.differs('new_mother_rate',
+  $$SELECT 'borough' AS area_code, q.period,
+           (SELECT count(*) FROM borough.health_flag f WHERE f.flag = 'new_mother'
+             AND f.recorded_on >= q.period AND f.recorded_on < q.period + interval '3 months')::numeric AS numerator,
+           p.persons AS denominator
+      FROM quarters q JOIN pg_temp.pop(15, 44, 'F') p ON p.area_code = 'borough' AND p.period = q.period$$, 1000), 0::bigint,
+  'new_mother_rate (borough only: health flags carry no address; women 15-44) recounted');
+
+-- attendance: upn -> the pupil's census postcode -> ward; by academic year
+CREATE VIEW pg_temp.attendance_expected AS
+WITH u AS (SELECT DISTINCT ON (upn) upn, w.ward_code FROM borough.school_census c
+             JOIN pc_ward w ON w.k = brent_mdm.postcode_normalise(c.postcode) WHERE upn IS NOT NULL
+            ORDER BY upn, w.ward_code),
+e AS (SELECT u.ward_code, make_date(left(academic_year, 4)::int, 9, 1) AS period,
+             sessions_unauthorised_absence AS n, sessions_possible AS d
+        FROM borough.school_attendance a LEFT JOIN u USING (upn)),
+years AS (SELECT y::date AS period FROM generate_series(date '2020-09-01', date '2025-09-01', '1 year') y)
+SELECT a.area_code, y.period,
+       (SELECT sum(n) FROM e WHERE (a.area_code = 'borough' OR e.ward_code = a.area_code) AND e.period = y.period)::numeric AS numerator,
+       (SELECT sum(d) FROM e WHERE (a.area_code = 'borough' OR e.ward_code = a.area_code) AND e.period = y.period)::numeric AS denominator
+  FROM areas a, years y;
+SELECT is(pg_temp.differs('unauthorised_absence_share', 'SELECT * FROM pg_temp.attendance_expected', 100), 0::bigint,
+          'unauthorised_absence_share (upn -> census postcode -> ward, by academic year) recomputed');
+
+SELECT ok((SELECT count(*) FROM brent_mdm.indicator_values() WHERE value IS NOT NULL) > 20000,
+          'the whole catalogue reads (over 20,000 values)');
+SELECT is_empty($$SELECT v.indicator, v.period FROM brent_mdm.indicator_values() v
+                    JOIN brent_mdm.indicator_catalogue k USING (indicator)
+                   WHERE k.numerator_measure !~* '^\s*(min|max)' AND k.area_kind = 'postcode'
+                   GROUP BY v.indicator, v.period
+                  HAVING max(v.numerator) FILTER (WHERE v.area_code = 'borough')
+                         < sum(v.numerator) FILTER (WHERE v.area_code <> 'borough')$$,
+                'a borough count is never below the sum of its wards (records whose postcode has no ward count in the borough only)');
+
+-- ---- rates read population_estimate ----
+UPDATE borough.population_estimate SET persons = persons * 2 WHERE ward_code = 'W05' AND year = 2023;
+SELECT is((SELECT denominator FROM brent_mdm.indicator_values('asb_incidents_rate', area => 'W05', period_from => '2023-07-01',
+                                                               period_to => '2023-07-01')),
+          (SELECT sum(persons)::numeric FROM borough.population_estimate WHERE ward_code = 'W05' AND year = 2023),
+          'a rate''s denominator is read from population_estimate (doubled, it follows)');
+SELECT is(pg_temp.differs('asb_incidents_rate', 'SELECT * FROM pg_temp.asb_expected', 1000), 0::bigint,
+          'and every value follows it');
+UPDATE borough.population_estimate SET persons = persons / 2 WHERE ward_code = 'W05' AND year = 2023;
+
+-- ---- the values follow the events (rollups) ----
+INSERT INTO borough.asb_incident (incident_id, occurred_on, category, ward_code, geom)
+SELECT 900000 + g, date '2024-05-01' + g % 60, CASE WHEN g % 2 = 0 THEN 'noise' ELSE 'fly-tipping' END,
+       'W0' || (1 + g % 9), geom
+  FROM generate_series(1, 300) g, (SELECT geom FROM borough.asb_incident LIMIT 1) x;
+UPDATE borough.asb_incident SET ward_code = 'W12' WHERE incident_id IN (SELECT incident_id FROM borough.asb_incident
+                                                                       WHERE ward_code = 'W01' ORDER BY incident_id LIMIT 20);
+DELETE FROM borough.asb_incident WHERE incident_id % 7 = 0 AND incident_id < 900000;
+UPDATE borough.revenues_benefits SET postcode = (SELECT postcode FROM borough.address WHERE ward_code = 'W20' LIMIT 1),
+                                     claim_start = claim_start - 100
+ WHERE claim_ref IN (SELECT claim_ref FROM borough.revenues_benefits ORDER BY claim_ref LIMIT 60);
+DELETE FROM borough.revenues_benefits WHERE claim_ref IN (SELECT claim_ref FROM borough.revenues_benefits ORDER BY claim_ref DESC LIMIT 40);
+INSERT INTO borough.revenues_benefits (claim_ref, postcode, claim_type, claim_start, out_of_work)
+SELECT 'NEW-' || g, lower(replace((SELECT postcode FROM borough.address ORDER BY uprn OFFSET g LIMIT 1), ' ', '')),
+       'Council Tax Reduction', date '2025-02-01' + g, g % 3 = 0
+  FROM generate_series(1, 80) g;
+UPDATE borough.air_quality_reading SET no2 = 99.5 WHERE site_id = 4 AND month = '2024-02-01';
+UPDATE borough.school_attendance SET sessions_unauthorised_absence = sessions_unauthorised_absence + 5
+ WHERE upn IN (SELECT upn FROM borough.school_attendance ORDER BY upn LIMIT 100);
+SELECT is(pg_temp.differs('asb_incidents_rate', 'SELECT * FROM pg_temp.asb_expected', 1000), 0::bigint,
+          'after inserts, updates (moved between wards) and deletes of incidents: asb_incidents_rate still equals the recount');
+SELECT is(pg_temp.differs('ctr_claims_rate', 'SELECT * FROM pg_temp.claims_expected', 1000), 0::bigint,
+          'after claims moved (postcode and date), deleted and inserted (unformatted postcodes): ctr_claims_rate equals the recount');
+SELECT is(pg_temp.differs('out_of_work_claims_share',
+  $$SELECT n.area_code, n.period, CASE WHEN d.n > 0 THEN n.n END AS numerator, nullif(d.n, 0) AS denominator
+      FROM pg_temp.by_area('SELECT w.ward_code AS ward, claim_start AS d, CASE WHEN out_of_work THEN 1 ELSE 0 END AS v
+                            FROM borough.revenues_benefits r LEFT JOIN pc_ward w ON w.k = brent_mdm.postcode_normalise(r.postcode)') n
+      JOIN pg_temp.by_area('SELECT w.ward_code AS ward, claim_start AS d, 1 AS v
+                            FROM borough.revenues_benefits r LEFT JOIN pc_ward w ON w.k = brent_mdm.postcode_normalise(r.postcode)') d
+     USING (area_code, period)$$, 100), 0::bigint, 'and so does out_of_work_claims_share');
+SELECT is(pg_temp.differs('fly_tipping_rate',
+  $$SELECT n.area_code, n.period, n.n AS numerator, p.persons AS denominator
+      FROM pg_temp.by_area('SELECT ward_code AS ward, occurred_on AS d, 1 AS v FROM borough.asb_incident WHERE category = ''fly-tipping''') n
+      JOIN pg_temp.pop(0, 90, NULL) p USING (area_code, period)$$, 1000), 0::bigint, 'fly_tipping_rate follows');
+SELECT is((SELECT numerator FROM brent_mdm.indicator_values('no2_max', area => (SELECT ward_code FROM borough.air_quality_site WHERE site_id = 4),
+                                                            period_from => '2024-01-01', period_to => '2024-01-01')),
+          99.5, 'no2_max follows a corrected reading');
+SELECT is(pg_temp.differs('unauthorised_absence_share', 'SELECT * FROM pg_temp.attendance_expected', 100), 0::bigint,
+          'unauthorised_absence_share follows the attendance updates');
+-- a pupil moves: the census postcode (the lookup) changes, the attendance follows the pupil to the new ward
+UPDATE borough.school_census SET postcode = (SELECT postcode FROM borough.address WHERE ward_code = 'W22' LIMIT 1)
+ WHERE upn IN (SELECT upn FROM borough.school_census WHERE upn IS NOT NULL ORDER BY upn LIMIT 50);
+SELECT is(pg_temp.differs('unauthorised_absence_share', 'SELECT * FROM pg_temp.attendance_expected', 100), 0::bigint,
+          'and a change of the lookup (pupils'' census postcodes) moves their attendance to the new ward');
+SELECT is((SELECT sum(brent_mdm.verify_indicator(name)) FROM brent_mdm.indicator WHERE name LIKE 'ic\_%'), 0::numeric,
+          'verify_indicator = 0 for every rollup after the changes');
+
+-- ---- ward ranks and quartiles, with polarity ----
+CREATE TEMP TABLE ranks_expected AS
+WITH latest AS (SELECT indicator, max(period) AS period FROM brent_mdm.indicator_values()
+                 WHERE area_code = 'borough' AND value IS NOT NULL GROUP BY indicator),
+v AS (SELECT v.*, k.polarity FROM brent_mdm.indicator_values() v JOIN latest USING (indicator, period)
+        JOIN brent_mdm.indicator_catalogue k USING (indicator) WHERE v.area_code <> 'borough' AND v.value IS NOT NULL)
+SELECT indicator, area_code,
+       (SELECT count(*) FROM v v2 WHERE v2.indicator = v.indicator
+          AND CASE WHEN v.polarity = 'lower_better' THEN v2.value < v.value ELSE v2.value > v.value END) + 1 AS rank,
+       (SELECT count(*) FROM v v2 WHERE v2.indicator = v.indicator) AS wards
+  FROM v;
+SELECT is((SELECT count(*) FROM brent_mdm.indicator_ward_ranks() r
+             FULL JOIN ranks_expected e ON e.indicator = r.indicator AND e.area_code = r.ward_code
+            WHERE (r.rank IS NOT NULL OR e.rank IS NOT NULL)
+              AND (r.rank IS DISTINCT FROM e.rank OR r.wards IS DISTINCT FROM e.wards
+                   OR r.quartile IS DISTINCT FROM ceil(4.0 * e.rank / e.wards)::int)), 0::bigint,
+          'ranks (1 = best by polarity, ties share), wards and quartiles recomputed for every indicator');
+SELECT is((SELECT count(*) FROM brent_mdm.indicator_ward_ranks() r JOIN ranks_expected e
+             ON e.indicator = r.indicator AND e.area_code = r.ward_code
+            WHERE r.rank = e.rank AND r.quartile = ceil(4.0 * e.rank / e.wards)::int),
+          (SELECT count(*) FROM ranks_expected), 'every ward with a value is ranked as recomputed');
+SELECT is((SELECT array_agg(ward_code ORDER BY rank, ward_code) FROM brent_mdm.indicator_ward_ranks('asb_incidents_rate')
+            WHERE rank = 1),
+          (SELECT array_agg(area_code ORDER BY area_code) FROM brent_mdm.indicator_values('asb_incidents_rate')
+            WHERE area_code <> 'borough' AND period = '2026-01-01'
+              AND value = (SELECT min(value) FROM brent_mdm.indicator_values('asb_incidents_rate')
+                            WHERE area_code <> 'borough' AND period = '2026-01-01')),
+          'lower_better: the lowest rate ranks first');
+SELECT is((SELECT ward_code FROM brent_mdm.indicator_ward_ranks('ey_2yo_funded_rate', at_period => '2024-04-01')
+            ORDER BY rank, ward_code LIMIT 1),
+          (SELECT area_code FROM brent_mdm.indicator_values('ey_2yo_funded_rate', period_from => '2024-04-01', period_to => '2024-04-01')
+            WHERE area_code <> 'borough' ORDER BY value DESC, area_code LIMIT 1),
+          'higher_better, a chosen period: the highest ranks first');
+SELECT is((SELECT count(*) FROM brent_mdm.indicator_ward_ranks('mental_health_flag_rate')), 0::bigint,
+          'no ward ranks for a borough-only indicator');
+
+-- ---- trends and changes per indicator and ward ----
+CREATE TEMP TABLE all_values AS SELECT * FROM brent_mdm.indicator_values();
+SELECT is((SELECT count(*) FROM brent_mdm.indicator_trends() t
+             JOIN (SELECT indicator, area_code, array_agg(period ORDER BY period) ps, array_agg(value ORDER BY period) vs
+                     FROM all_values GROUP BY indicator, area_code) s USING (indicator, area_code)
+             JOIN brent_mdm.indicator_catalogue k USING (indicator)
+             LEFT JOIN LATERAL brent_mdm.series_trend(s.ps, s.vs, k.polarity, 'quarter', 3) e ON true
+            WHERE k.grain = 'quarter'
+              AND (e.points, e.tau, e.p, e.sen_slope, e.direction, e.period_from, e.period_to)
+                  IS DISTINCT FROM (t.points, t.tau, t.p, t.sen_slope, t.direction, t.period_from, t.period_to)), 0::bigint,
+          'indicator_trends = series_trend of each indicator x area''s series, for every quarterly indicator');
+SELECT is((SELECT count(*) FROM brent_mdm.indicator_trends()), (SELECT count(*) FROM
+            (SELECT DISTINCT indicator, area_code FROM all_values) x),
+          'a trend for every indicator x ward (and the borough)');
+SELECT is((SELECT array_agg(DISTINCT points) FROM brent_mdm.indicator_trends('asb_incidents_rate')), ARRAY[12],
+          '3-year trend of a quarterly indicator: 12 quarters');
+SELECT is((SELECT count(*) FROM brent_mdm.indicator_trends('unauthorised_absence_share') WHERE direction = 'not enough data'),
+          23::bigint, 'a yearly indicator''s 3-year trend has too few values: not enough data, no trend');
+SELECT is((SELECT array_agg(DISTINCT period_from) FROM brent_mdm.indicator_trends('unauthorised_absence_share', years => 5)),
+          ARRAY[date '2021-09-01'], 'academic years keep their September start');
+SELECT is((SELECT count(*) FROM brent_mdm.indicator_changes('asb_incidents_rate', area => 'W03') c
+             FULL JOIN (SELECT v.period, v.value, lag(v.value) OVER (ORDER BY v.period) AS prev,
+                               lag(v.value, 4) OVER (ORDER BY v.period) AS year_ago
+                          FROM brent_mdm.indicator_values('asb_incidents_rate', area => 'W03') v) e USING (period)
+            WHERE c.value IS DISTINCT FROM e.value OR c.previous_value IS DISTINCT FROM e.prev
+               OR c.year_ago_value IS DISTINCT FROM e.year_ago OR c.change IS DISTINCT FROM e.value - e.prev), 0::bigint,
+          'indicator_changes: previous quarter and same quarter a year before, recomputed with lag()');
+SELECT is((SELECT count(*) FROM brent_mdm.indicator_changes('no2_exceed_share') WHERE rolling_year IS NOT NULL), 0::bigint,
+          'no rolling year of a share');
+
+-- ---- a council's own indicator ----
+INSERT INTO brent_mdm.indicator_catalogue (indicator, theme, title, definition, unit, polarity, source_tables, numerator,
+  denominator, dpia, disclosure_rule, source, numerator_measure, denominator_kind, population_age_from, area_kind,
+  area_column, period_column, grain)
+VALUES ('asb_over_65s_rate', 'safety', 'ASB per older resident', 'ASB incidents per 1,000 residents aged 65+', 'per 1,000',
+        'lower_better', '{asb_incident,population_estimate}', 'incidents', 'residents 65+', 'Community safety DPIA', 'as shipped',
+        'asb_incident', 'count(*)', 'population', 65, 'ward', 'ward_code', 'occurred_on', 'financial_year');
+SELECT is((SELECT rollups_defined FROM brent_mdm.indicator_catalogue_install('borough', '{asb_over_65s_rate}')), 1,
+          'a council''s own indicator installs');
+SELECT is((SELECT numerator FROM brent_mdm.indicator_values('asb_over_65s_rate', area => 'W02', period_from => '2023-04-01',
+                                                            period_to => '2023-04-01')),
+          (SELECT count(*)::numeric FROM borough.asb_incident WHERE ward_code = 'W02'
+            AND occurred_on >= '2023-04-01' AND occurred_on < '2024-04-01'),
+          'and reads by financial year');
+SELECT is((SELECT denominator FROM brent_mdm.indicator_values('asb_over_65s_rate', area => 'W02', period_from => '2023-04-01',
+                                                              period_to => '2023-04-01')),
+          (SELECT sum(persons)::numeric FROM borough.population_estimate WHERE ward_code = 'W02' AND year = 2023 AND age >= 65),
+          'on the 2023 mid-year estimate of those aged 65+');
+SELECT is((SELECT sum(numerator) FROM brent_mdm.indicator_values('asb_incidents_rate', area => 'W02', grain => 'financial_year')
+            WHERE period = '2023-04-01'),
+          (SELECT count(*)::numeric FROM borough.asb_incident WHERE ward_code = 'W02'
+            AND occurred_on >= '2023-04-01' AND occurred_on < '2024-04-01'),
+          'quarters read by financial year');
+
+-- ---- bad input ----
+SELECT throws_ok($$SELECT * FROM brent_mdm.indicator_values('no_such_indicator')$$, '42704', NULL, 'unknown indicator: 42704');
+SELECT throws_ok($$SELECT * FROM brent_mdm.indicator_values('asb_incidents_rate', area => 'W99')$$, '22023',
+                 'unknown area "W99"', 'unknown area: 22023');
+SELECT throws_ok($$SELECT * FROM brent_mdm.indicator_values('asb_incidents_rate', period_from => '2030-01-01')$$, '22023', NULL,
+                 'a period outside the window: 22023');
+SELECT throws_ok($$SELECT * FROM brent_mdm.indicator_values('asb_incidents_rate', period_from => '2024-01-01', period_to => '2023-01-01')$$,
+                 '22023', NULL, 'period_from after period_to: 22023');
+SELECT throws_ok($$SELECT * FROM brent_mdm.indicator_values('unauthorised_absence_share', grain => 'quarter')$$, '22023', NULL,
+                 'a grain that does not hold whole periods: 22023');
+SELECT throws_ok($$SELECT * FROM brent_mdm.indicator_ward_ranks('asb_incidents_rate', at_period => '2024-02-01')$$, '22023', NULL,
+                 'a period that is not the first day of a quarter: 22023');
+SELECT throws_ok($$SELECT * FROM brent_mdm.indicator_trends('asb_incidents_rate', years => 0)$$, '22023', NULL, 'years 0: 22023');
+SELECT throws_ok($$SELECT * FROM brent_mdm.indicator_catalogue_install('no_such_schema')$$, '3F000', NULL, 'install: unknown schema');
+SELECT throws_ok($$SELECT * FROM brent_mdm.indicator_catalogue_install('borough', '{asb_incidents_rate,nope}')$$, '42704', NULL,
+                 'install: unknown indicator');
+SELECT lives_ok($$SELECT * FROM brent_mdm.generate_borough(50, 3, 'tiny')$$, 'a second borough');
+SELECT throws_ok($$SELECT * FROM brent_mdm.indicator_values('asb_incidents_rate', 'tiny')$$, '55000', NULL,
+                 'an indicator not installed over that borough: 55000');
+
+-- ---- privileges ----
+SELECT ok(NOT has_function_privilege('public', 'brent_mdm.indicator_catalogue_install(name, text[])', 'EXECUTE'),
+          'installing is the DBA''s');
+SELECT ok(has_function_privilege('public', 'brent_mdm.indicator_values(text, name, text, date, date, text)', 'EXECUTE')
+          AND has_table_privilege('public', 'brent_mdm.indicator_catalogue', 'SELECT')
+          AND NOT has_table_privilege('public', 'brent_mdm.indicator_catalogue', 'INSERT'),
+          'the catalogue and its readers are public (the rollups they read are not: granted by the DBA)');
+
+SELECT * FROM finish();
+ROLLBACK;
