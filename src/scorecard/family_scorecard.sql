@@ -162,6 +162,12 @@ CREATE AGGREGATE brent_mdm.family_profile(rule_set text, as_of date, attached da
   SERIALFUNC = brent_mdm.family_profile_serialize,
   DESERIALFUNC = brent_mdm.family_profile_deserialize,
   PARALLEL = SAFE);
+REVOKE ALL ON FUNCTION brent_mdm.family_profile_transition(internal, text, date, date, date, bigint, text, text, text,
+                                                            date, date, integer, integer),
+                       brent_mdm.family_profile_combine(internal, internal),
+                       brent_mdm.family_profile_serialize(internal),
+                       brent_mdm.family_profile_deserialize(bytea, internal),
+                       brent_mdm.family_profile_final(internal) FROM PUBLIC;
 COMMENT ON AGGREGATE brent_mdm.family_profile(text, date, date, date, bigint, text, text, text, date, date, integer, integer) IS
   'The problem profile of a family under a rule set on a date, from its members'' events (one row each: member, role child or adult, source, category, dates, sessions missed and possible; no member: an event of the family itself, such as a notification at its address, counted by criteria for any member): problems, eligibility, evidence per criterion, progress over baseline and outcome windows, as jsonb';
 
@@ -485,3 +491,46 @@ $$;
 COMMENT ON FUNCTION brent_mdm.scorecard_by_ward_published(date, text, integer, integer) IS
   'The scorecard by ward as it may be published: each measure''s ward counts and borough total through suppress_table (primary and secondary suppression, rounding to base); families NULL where suppressed says why';
 REVOKE ALL ON FUNCTION brent_mdm.scorecard_by_ward_published(date, text, integer, integer) FROM PUBLIC;
+
+-- ---- snapshots, for rollups ----
+-- The scorecard of a date kept as rows, so that counts by ward and period can
+-- be kept as indicator rollups (define_indicator over this table) and
+-- compared from one date to the next.  Personal data (a family's problems):
+-- granted to nobody; protect it like the datasets it comes from.
+CREATE TABLE brent_mdm.scorecard_result (
+  rule_set      text NOT NULL,
+  as_of         date NOT NULL,
+  family_id     bigint NOT NULL,
+  ward_code     text,
+  members       integer NOT NULL,
+  children      integer NOT NULL,
+  problems      text[] NOT NULL,
+  problem_count integer NOT NULL,
+  eligible      boolean NOT NULL,
+  progress      text NOT NULL,
+  claim         boolean NOT NULL,
+  PRIMARY KEY (rule_set, as_of, family_id)
+);
+COMMENT ON TABLE brent_mdm.scorecard_result IS
+  'Scorecards kept by scorecard_snapshot: one row per family, rule set and date (personal data: granted to nobody; kept by pg_dump)';
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.scorecard_result', '');
+REVOKE ALL ON brent_mdm.scorecard_result FROM PUBLIC;
+
+CREATE FUNCTION brent_mdm.scorecard_snapshot(as_of date, rule_set text DEFAULT 'troubled_families_2015')
+  RETURNS bigint
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  n bigint;
+BEGIN
+  PERFORM brent_mdm.scorecard_check_call(as_of, rule_set);
+  DELETE FROM brent_mdm.scorecard_result r WHERE r.rule_set = scorecard_snapshot.rule_set AND r.as_of = scorecard_snapshot.as_of;
+  INSERT INTO brent_mdm.scorecard_result
+  SELECT scorecard_snapshot.rule_set, scorecard_snapshot.as_of, s.family_id, s.ward_code, s.members, s.children,
+         s.problems, s.problem_count, s.eligible, s.progress, s.eligible AND s.progress = 'achieved'
+    FROM brent_mdm.family_scorecard(scorecard_snapshot.as_of, scorecard_snapshot.rule_set) s;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END $$;
+COMMENT ON FUNCTION brent_mdm.scorecard_snapshot(date, text) IS
+  'Keeps the scorecard of a date in scorecard_result (replacing an earlier snapshot of the same date and rule set); returns the families written. Rollups over scorecard_result keep counts by ward and period current';
+REVOKE ALL ON FUNCTION brent_mdm.scorecard_snapshot(date, text) FROM PUBLIC;
