@@ -366,6 +366,57 @@ SELECT what, found, truth, both_ AS found_and_true, precision, recall FROM score
 \echo '-- (health flags are keyed by adults'' NHS numbers, which none of the eleven systems holds:'
 \echo '-- that problem is found only where adult social care knows the person)'
 
+\echo '-- the ward map of eligible families per 100 families (quartiles; red is worse), written to a file:'
+\set scorecard_map :outdir '/scorecard_eligible_by_ward_2026-03.svg'
+\pset tuples_only on
+\pset format unaligned
+\o :scorecard_map
+SELECT brent_mdm.svg_area_map('Families eligible for Troubled Families support, per 100 families, 31 March 2026',
+                              array_agg(w.ward_name ORDER BY w.ward_code), array_agg(w.geom ORDER BY w.ward_code),
+                              array_agg(round(100.0 * x.eligible / x.families, 1)::float8 ORDER BY w.ward_code),
+                              'lower_better', 'per 100 families')
+  FROM borough.ward w
+  LEFT JOIN (SELECT ward_code, count(*) FILTER (WHERE eligible) AS eligible, count(*) AS families
+               FROM demo_scorecard GROUP BY ward_code) x USING (ward_code);
+\o
+\pset tuples_only off
+\pset format aligned
+\echo :scorecard_map
+
+\echo
+\echo '-- Brent among the London boroughs, on real open data (GLA London Borough Profiles 2017 and the'
+\echo '-- Metropolitan Police''s recorded crime; Open Government Licence): rank and quartile on a few figures'
+SELECT r.label, r.value, r.rank || ' of ' || r.authorities AS rank, r.quartile
+  FROM unnest(ARRAY['gla_population_estimate_2017', 'employment_rate_pct_2015', 'median_house_price_2015',
+                    'crime_rates_per_thousand_population_2014_15', 'male_life_expectancy_2012_14',
+                    'happiness_score_2011_14_out_of_10']) m
+  CROSS JOIN LATERAL brent_mdm.london_rank(m) r;
+\echo '-- its 15 nearest neighbours the CIPFA way (z-scores of socio-economic figures, Euclidean distance)'
+SELECT rank, neighbour_name, round(distance::numeric, 2) AS distance FROM brent_mdm.london_neighbours();
+\echo '-- recorded crime 2014-2016, Brent against London: 3-year trend (Mann-Kendall, Sen''s slope)'
+SELECT name, offences, round(rate_per_1000, 1) AS rate_per_1000, round(tau::numeric, 2) AS tau,
+       round(p::numeric, 4) AS p, round(sen_slope::numeric, 1) AS offences_a_month, direction
+  FROM brent_mdm.london_crime_trend('E09000005', NULL, '2014-01-01', '2016-12-01');
+\echo '-- and as a chart, Brent''s monthly rate against London''s (plus or minus 10 %), written to a file:'
+\set crime_chart :outdir '/brent_crime_2014-2016.svg'
+\pset tuples_only on
+\pset format unaligned
+\o :crime_chart
+SELECT brent_mdm.svg_line_chart('Recorded crime in Brent, offences per 1,000 residents a month, 2014-2016',
+                                array_agg(b.period ORDER BY b.period), array_agg(b.rate_per_1000::float8 ORDER BY b.period),
+                                'lower_better', array_agg(l.rate_per_1000::float8 * 0.9 ORDER BY b.period),
+                                array_agg(l.rate_per_1000::float8 * 1.1 ORDER BY b.period),
+                                'London (Metropolitan Police area), plus or minus 10 %', 'per 1,000')
+  FROM brent_mdm.london_crime_series('E09000005', NULL, '2014-01-01', '2016-12-01') b
+  JOIN brent_mdm.london_crime_series('E09000005', NULL, '2014-01-01', '2016-12-01') l
+    ON l.period = b.period AND l.code <> b.code
+ WHERE b.code = 'E09000005';
+\o
+\pset tuples_only off
+\pset format aligned
+\echo :crime_chart
+SELECT brent_mdm.london_attribution() AS attribution;
+
 \echo
 \echo '-- The governance officer: who used which personal data, under which DPIA, this quarter and last'
 SELECT brent_mdm.audit_flush() AS audit_stored;

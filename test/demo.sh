@@ -10,7 +10,7 @@ reset
 maps=$(mktemp -d)
 BRENT_PEOPLE=3000 BRENT_DEMO_OUT="$maps" bash demo/demo.sh >"$out" 2>"$err"
 rc=$?
-echo "1..10"
+echo "1..12"
 fail=0
 check() { if [ "$2" = "$3" ]; then echo "ok $1 - $4"; else echo "not ok $1 - $4 (expected '$2', got '$3')"; fail=1; fi; }
 check 1 0 "$rc" "the demo runs to its end"
@@ -29,6 +29,9 @@ check 8 yes "$(perl -ne 'BEGIN { undef $/ } print(/\A<svg xmlns="http:\/\/www.w3
 check 9 yes "$(perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or die; my $j = decode_json(<$f>); print(($j->{type} eq "FeatureCollection" && ref $j->{features} eq "ARRAY") ? "yes" : "no")' "$maps/jag_hotspots_2026-03.geojson" 2>/dev/null)" "the demo writes a GeoJSON FeatureCollection that parses"
 # the scorecard: printed by ward, and checked against the truth (eligible families found and true)
 check 10 yes "$(grep -E '^ eligible +\| +[0-9]+ \| +[0-9]+ \|' "$out" | awk -F'|' '{gsub(/ /,""); print ($2 > 0 && $4 > 0) ? "yes" : "no"}')" "the scorecard finds eligible families the truth confirms"
+# the pictures: the scorecard's ward map and Brent's crime chart, written as SVG files that parse
+check 11 yes "$(xmllint --noout "$maps/scorecard_eligible_by_ward_2026-03.svg" 2>/dev/null && grep -c '<path ' "$maps/scorecard_eligible_by_ward_2026-03.svg" >/dev/null && echo yes || echo no)" "the demo writes the scorecard's ward map (SVG)"
+check 12 yes "$(xmllint --noout "$maps/brent_crime_2014-2016.svg" 2>/dev/null && grep -q 'id="trend"' "$maps/brent_crime_2014-2016.svg" && echo yes || echo no)" "the demo writes Brent's crime chart with its trend line (SVG)"
 reset
 rm -rf "$out" "$err" "$maps"
 exit $fail
