@@ -29,6 +29,8 @@
 
 #include "policy/policy.h"
 
+static SPIPlanPtr scope_plan = NULL;
+
 PG_FUNCTION_INFO_V1(scorecard_purpose_scope);
 Datum
 scorecard_purpose_scope(PG_FUNCTION_ARGS)
@@ -60,7 +62,16 @@ scorecard_purpose_scope(PG_FUNCTION_ARGS)
 	as_owner_begin(&s);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "brent_mdm: SPI_connect failed");
-	if (SPI_execute_with_args(sql, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+	/* prepared once per session (as the owner, search_path pinned), kept */
+	if (scope_plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql, 1, argtypes);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "brent_mdm: could not prepare the scope query");
+		scope_plan = plan;
+	}
+	if (SPI_execute_plan(scope_plan, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "brent_mdm: could not read the scope of DPIA \"%s\"", dpia_copy);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{

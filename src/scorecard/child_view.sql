@@ -33,9 +33,6 @@ INSERT INTO brent_mdm.scorecard_dataset_columns VALUES
    'anti-social behaviour incidents with their location'),
   ('gazetteer_point', 'address', '{postcode,geom}', NULL, 'the gazetteer: the location of each postcode''s addresses');
 
--- The Client Index, looked up by what the view needs of it
-CREATE INDEX client_record_upn ON brent_mdm.client_record (upn) WHERE upn IS NOT NULL;
-
 -- What the active DPIA covers (C: the registry is readable by its owner only)
 CREATE FUNCTION brent_mdm.purpose_scope()
   RETURNS TABLE (table_name regclass, masked_view regclass, access text, columns jsonb)
@@ -191,7 +188,8 @@ BEGIN
       FROM brent_mdm.client_masked c WHERE c.client_id = child_view.client_id;
     IF cl.client_id IS NULL THEN
       RAISE EXCEPTION 'client % is not in the Client Index', client_id USING ERRCODE = '42704',
-        DETAIL = CASE WHEN client_id <> requested THEN format('Client %s was merged into it.', requested) END,
+        DETAIL = CASE WHEN client_id <> requested THEN format('Client %s was merged into it.', requested)
+                      ELSE 'No client of the Client Index has this id, as your purpose sees it.' END,
         HINT = 'Or it is outside the row scope of DPIA ' || dpia || ', or the person objected to it.';
     END IF;
     EXIT WHEN cl.status <> 'merged';
@@ -449,7 +447,7 @@ BEGIN
              ORDER BY (e ->> 'term_start')::date DESC LIMIT absence_terms) x;
     risks := risks || jsonb_build_object('factor', 'poor_attendance',
       'rule', format('%s %% or more of the possible sessions missed (authorised or not) over the last %s terms with sessions recorded up to %s',
-                     absence_threshold * 100, absence_terms, as_of),
+                     round(absence_threshold * 100), absence_terms, as_of),
       'present', coalesce((SELECT sum((e ->> 'authorised_absence')::int + (e ->> 'unauthorised_absence')::int)::numeric
                                   / nullif(sum((e ->> 'sessions_possible')::int), 0)
                              FROM jsonb_array_elements(evidence) e) >= absence_threshold, false),
