@@ -86,6 +86,10 @@ DECLARE
   hops integer := 0;
   home_spellings text[];
   home_norm text;
+  sections text[];
+  q text;
+  stmt text;
+  sec jsonb;
   ids jsonb;
   upns text[];
   nhss text[];
@@ -259,9 +263,9 @@ BEGIN
 
   -- ---- the household (family_units, at the child's postcode) ----
   hh := NULL;
-  IF home_pc IS NOT NULL AND brent_mdm.postcode_normalise(home_pc) IS NOT NULL THEN
-    home_spellings := brent_mdm.postcode_spellings(home_pc);
-    home_norm := brent_mdm.postcode_normalise(home_pc);
+  home_spellings := brent_mdm.postcode_spellings(home_pc);
+  home_norm := brent_mdm.postcode_normalise(home_pc);
+  IF home_norm IS NOT NULL THEN
     -- family_units' steps (scorecard.sql) over the clients of the child's postcode
     -- (a unit never spans two postcodes); static, so its plan is kept by the session
     WITH f AS (
@@ -406,41 +410,180 @@ BEGIN
     FROM brent_mdm.client_record_masked r, LATERAL (VALUES (r.record_key), (upper(replace(r.record_key, ' ', '')))) x(v)
    WHERE r.client_id = ANY (hh_ids);
 
-  -- ---- school ----
+  -- ---- the datasets: one statement, prepared once per session and set of relations ----
+  -- (its text names the relations read, so a dataset located elsewhere, or a
+  -- DPIA's scope changed, gives another statement; PostgreSQL re-plans a kept
+  -- statement when a relation or masking view it reads changes)
+  sections := '{}';
   IF rel ? 'school_census' THEN
-    EXECUTE format($q$
+    sections := sections || format($q$'school_history', (
       SELECT jsonb_agg(jsonb_build_object('census_date', x.census_date, 'school_urn', x.school_urn,
                         'school_name', %s, 'phase', %s, 'ncy_year', x.ncy_year, 'pupil_record_id', x.pupil_record_id)
                        ORDER BY x.census_date DESC NULLS LAST, x.pupil_record_id)
         FROM %s x %s
-       WHERE (x.upn = ANY ($1) OR x.pupil_record_id = ANY ($2)) AND (x.census_date IS NULL OR x.census_date <= $3)$q$,
+       WHERE (x.upn = ANY ($2) OR x.pupil_record_id = ANY ($3)) AND (x.census_date IS NULL OR x.census_date <= $1))$q$,
       CASE WHEN rel ? 'school' THEN 's.school_name' ELSE 'NULL::text' END,
       CASE WHEN rel ? 'school' THEN 's.phase' ELSE 'NULL::text' END,
       rel ->> 'school_census',
-      CASE WHEN rel ? 'school' THEN format('LEFT JOIN %s s ON s.school_urn = x.school_urn', rel ->> 'school') ELSE '' END)
-      INTO part USING coalesce(upns, '{}'), coalesce(census_keys, '{}'), as_of;
-    res := res || jsonb_build_object('school', part -> 0, 'school_history', coalesce(part, '[]'));
+      CASE WHEN rel ? 'school' THEN format('LEFT JOIN %s s ON s.school_urn = x.school_urn', rel ->> 'school') ELSE '' END);
   END IF;
-
-  -- ---- attendance by term (terms dated as scorecard_events dates them) ----
+  -- attendance by term (terms dated as scorecard_events dates them)
   IF rel ? 'school_attendance' THEN
-    EXECUTE format($q$
-      WITH t AS (
-        SELECT a.academic_year, a.term, a.sessions_possible AS possible,
-               a.sessions_authorised_absence AS authorised, a.sessions_unauthorised_absence AS unauthorised,
-               make_date(substr(a.academic_year, 1, 4)::int + CASE WHEN a.term = 'autumn' THEN 0 ELSE 1 END,
-                         CASE a.term WHEN 'autumn' THEN 9 WHEN 'spring' THEN 1 ELSE 4 END, 1) AS term_start
-          FROM %s a
-         WHERE a.upn = ANY ($1) AND a.academic_year ~ '^[0-9]{4}/[0-9]{2}$' AND a.term IN ('autumn', 'spring', 'summer'))
+    sections := sections || format($q$'attendance', (
       SELECT coalesce(jsonb_agg(jsonb_build_object('academic_year', t.academic_year, 'term', t.term, 'term_start', t.term_start,
                         'sessions_possible', t.possible, 'authorised_absence', t.authorised,
                         'unauthorised_absence', t.unauthorised,
                         'absence_rate', CASE WHEN t.possible > 0 THEN round((t.authorised + t.unauthorised)::numeric / t.possible, 4) END)
                       ORDER BY t.term_start), '[]')
-        FROM t WHERE t.term_start <= $2$q$, rel ->> 'school_attendance')
-      INTO part USING coalesce(upns, '{}'), as_of;
+        FROM (SELECT a.academic_year, a.term, a.sessions_possible AS possible,
+                     a.sessions_authorised_absence AS authorised, a.sessions_unauthorised_absence AS unauthorised,
+                     make_date(substr(a.academic_year, 1, 4)::int + CASE WHEN a.term = 'autumn' THEN 0 ELSE 1 END,
+                               CASE a.term WHEN 'autumn' THEN 9 WHEN 'spring' THEN 1 ELSE 4 END, 1) AS term_start
+                FROM %s a
+               WHERE a.upn = ANY ($2) AND a.academic_year ~ '^[0-9]{4}/[0-9]{2}$' AND a.term IN ('autumn', 'spring', 'summer')) t
+       WHERE t.term_start <= $1)$q$, rel ->> 'school_attendance');
+  END IF;
+  IF rel ? 'school_exclusion' THEN
+    sections := sections || format($q$'exclusions', (
+      SELECT coalesce(jsonb_agg(jsonb_build_object('exclusion_date', x.exclusion_date, 'category', x.category,
+                                                   'sessions', x.sessions) ORDER BY x.exclusion_date, x.category), '[]')
+        FROM %s x WHERE x.upn = ANY ($2) AND x.exclusion_date <= $1)$q$, rel ->> 'school_exclusion');
+  END IF;
+  IF rel ? 'childrens_social_care' THEN
+    sections := sections || format($q$'social_care', (
+      SELECT coalesce(jsonb_agg(jsonb_build_object('category', x.category, 'referral_date', x.referral_date,
+                                                   'episode_end', x.episode_end, 'lcs_person_id', x.lcs_person_id)
+                                ORDER BY x.referral_date, x.category), '[]')
+        FROM %s x WHERE x.lcs_person_id = ANY ($4) AND x.referral_date <= $1)$q$, rel ->> 'childrens_social_care');
+  END IF;
+  IF rel ? 'missing_episode' THEN
+    sections := sections || format($q$'missing_episodes', (
+      SELECT coalesce(jsonb_agg(jsonb_build_object('went_missing', x.went_missing, 'returned', x.returned)
+                                ORDER BY x.went_missing), '[]')
+        FROM %s x WHERE x.lcs_person_id = ANY ($4) AND x.went_missing <= $1)$q$, rel ->> 'missing_episode');
+  END IF;
+  -- CSE: the social care number as typed (case and spaces ignored)
+  IF rel ? 'cse_concern' THEN
+    sections := sections || format($q$'cse_concerns', (
+      SELECT coalesce(jsonb_agg(jsonb_build_object('assessed_on', x.assessed_on, 'risk_level', lower(x.risk_level),
+                                                   'outcome', x.outcome, 'closed_on', x.closed_on)
+                                ORDER BY x.assessed_on), '[]')
+        FROM %s x WHERE upper(replace(x.lcs_person_id, ' ', '')) = ANY ($4) AND x.assessed_on <= $1)$q$, rel ->> 'cse_concern');
+  END IF;
+  -- offences of the child and of its household (youth offending cases)
+  IF rel ? 'offence' THEN
+    sections := sections || format($q$'household_offences', (
+      SELECT coalesce(jsonb_agg(jsonb_build_object('offence_date', x.offence_date, 'offence_type', x.offence_type,
+                                                   'outcome', x.outcome, 'yot_case_id', x.yot_case_id,
+                                                   'own', x.yot_case_id = ANY ($6))
+                                ORDER BY x.offence_date, x.yot_case_id), '[]')
+        FROM %s x WHERE x.yot_case_id = ANY ($5) AND x.offence_date <= $1)$q$, rel ->> 'offence');
+  END IF;
+  IF rel ? 'youth_offending' THEN
+    sections := sections || format($q$'youth_offending', (
+      SELECT coalesce(jsonb_agg(jsonb_build_object('service', 'youth_offending', 'kind', 'case', 'from', x.case_start,
+                                                   'to', NULL, 'case', x.yot_case_id) ORDER BY x.case_start), '[]')
+        FROM %s x WHERE x.yot_case_id = ANY ($6) AND (x.case_start IS NULL OR x.case_start <= $1))$q$, rel ->> 'youth_offending');
+  END IF;
+  -- CME: the UPN, else the surname with the date of birth, or with the given name and postcode
+  IF rel ? 'cme_referral' THEN
+    sections := sections || format($q$'cme_referrals', (
+      SELECT coalesce(jsonb_agg(jsonb_build_object('referred_on', x.referred_on, 'referred_by', x.referred_by,
+                                                   'reason', x.reason, 'resolved_on', x.resolved_on, 'outcome', x.outcome)
+                                ORDER BY x.referred_on), '[]')
+        FROM %s x
+       WHERE x.referred_on <= $1
+         AND (x.upn = ANY ($2)
+              OR (x.upn IS NULL AND EXISTS (
+                    SELECT FROM jsonb_array_elements($8) n
+                     WHERE n ->> 'fam' = brent_mdm.normalise_name(x.surname)
+                       AND ((n ->> 'dob')::date = x.date_of_birth
+                            OR (n ->> 'giv' = split_part(brent_mdm.normalise_name(x.forename), ' ', 1)
+                                AND n ->> 'pc' = brent_mdm.postcode_normalise(x.postcode)))))))$q$, rel ->> 'cme_referral');
+  END IF;
+  -- EHCP: the UPN, else the NHS number
+  IF rel ? 'ehcp' THEN
+    sections := sections || format($q$'ehcp', (
+      SELECT coalesce(jsonb_agg(jsonb_build_object('plan_start', x.plan_start, 'ceased_on', x.ceased_on,
+                                                   'ceased_reason', x.ceased_reason, 'primary_need', x.primary_need,
+                                                   'secondary_need', x.secondary_need) ORDER BY x.plan_start), '[]')
+        FROM %s x
+       WHERE (x.upn = ANY ($2) OR x.nhs_number = ANY ($7)) AND x.plan_start <= $1)$q$, rel ->> 'ehcp');
+  END IF;
+  IF rel ? 'health_flag' THEN
+    sections := sections || format($q$'health_flags', (
+      SELECT coalesce(jsonb_agg(jsonb_build_object('flag', x.flag, 'recorded_on', x.recorded_on)
+                                ORDER BY x.recorded_on, x.flag), '[]')
+        FROM %s x WHERE x.nhs_number = ANY ($7) AND x.recorded_on <= $1)$q$, rel ->> 'health_flag');
+  END IF;
+  -- early help: the household's episodes, recorded against its lead adult (surname,
+  -- with the date of birth and the postcode or given name, or the given name and postcode)
+  IF rel ? 'early_help' THEN
+    sections := sections || format($q$'early_help', (
+      SELECT coalesce(jsonb_agg(jsonb_build_object('started_on', x.started_on, 'ended_on', x.ended_on,
+                                                   'primary_need', x.primary_need, 'lead', concat_ws(' ', x.lead_first_name, x.lead_surname))
+                                ORDER BY x.started_on), '[]')
+        FROM %s x
+       WHERE x.started_on <= $1
+         AND EXISTS (SELECT FROM jsonb_array_elements($9) n
+                      WHERE n ->> 'fam' = brent_mdm.normalise_name(x.lead_surname)
+                        AND (((n ->> 'dob')::date = x.lead_dob
+                              AND (n ->> 'pc' = brent_mdm.postcode_normalise(x.postcode)
+                                   OR n ->> 'giv' = split_part(brent_mdm.normalise_name(x.lead_first_name), ' ', 1)))
+                             OR (n ->> 'giv' = split_part(brent_mdm.normalise_name(x.lead_first_name), ' ', 1)
+                                 AND n ->> 'pc' = brent_mdm.postcode_normalise(x.postcode)))))$q$, rel ->> 'early_help');
+  END IF;
+  -- domestic abuse: notifications at the household's address in the window
+  IF rel ? 'domestic_abuse' THEN
+    sections := sections || format($q$'domestic_abuse', (
+      SELECT jsonb_agg(jsonb_build_object('notified_on', x.notified_on, 'children_present', x.children_present)
+                       ORDER BY x.notified_on)
+        FROM %s x
+       WHERE $13 IS NOT NULL AND x.postcode = ANY ($11) AND brent_mdm.postcode_normalise(x.postcode) = $12
+         AND nullif(btrim(regexp_replace(upper(x.address_line), '[^A-Z0-9]+', ' ', 'g')), '') = $13
+         AND x.notified_on > $10 AND x.notified_on <= $1)$q$, rel ->> 'domestic_abuse');
+  END IF;
+  -- ASB near home: incidents in the window within the radius of the centre of
+  -- the home postcode's addresses in the gazetteer
+  IF rel ? 'asb_incident' AND rel ? 'gazetteer_point' THEN
+    SELECT n.nspname INTO ps FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'postgis';
+    sections := sections || format($q$'asb_near_home', (
+      SELECT jsonb_agg(jsonb_build_object('incident_id', x.incident_id, 'occurred_on', x.occurred_on,
+                                          'category', x.category,
+                                          'metres', round(%1$I.st_distance(x.geom, h.pt)::numeric))
+                       ORDER BY x.occurred_on, x.incident_id)
+        FROM %3$s x,
+             (SELECT %1$I.st_centroid(%1$I.st_collect(g.geom)) AS pt
+                FROM %2$s g WHERE g.postcode = ANY ($11) AND brent_mdm.postcode_normalise(g.postcode) = $12) h
+       WHERE h.pt IS NOT NULL AND x.occurred_on > $10 AND x.occurred_on <= $1
+         AND %1$I.st_dwithin(x.geom, h.pt, $14))$q$, ps, rel ->> 'gazetteer_point', rel ->> 'asb_incident');
+  END IF;
+  q := 'SELECT jsonb_build_object(' || array_to_string(sections, ', ') || ')';
+  stmt := 'brent_mdm_child_view_' || md5(q);
+  q := format('PREPARE %I (date, text[], text[], text[], text[], text[], text[], jsonb, jsonb, date, text[], text, text, float8) AS %s',
+              stmt, q);
+  -- a statement of that name with other text (the session's own) is replaced
+  IF NOT EXISTS (SELECT FROM pg_prepared_statements p WHERE p.name = stmt AND p.statement = q) THEN
+    IF EXISTS (SELECT FROM pg_prepared_statements p WHERE p.name = stmt) THEN
+      EXECUTE format('DEALLOCATE %I', stmt);
+    END IF;
+    EXECUTE q;
+  END IF;
+  -- (a utility statement takes no parameters: the values go as literals, quoted by format's %L)
+  EXECUTE format('EXECUTE %I (%L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L, %L)', stmt,
+                 as_of, coalesce(upns, '{}'), coalesce(census_keys, '{}'), coalesce(csc_keys, '{}'), coalesce(hh_yot, '{}'),
+                 coalesce(yot_keys, '{}'), coalesce(nhss, '{}'), names, lead_names, since, coalesce(home_spellings, '{}'),
+                 home_norm, home_addr, asb_radius)
+    INTO sec;
+
+  -- ---- the sections, the risk factors and the services ----
+  IF sec ? 'school_history' THEN
+    res := res || jsonb_build_object('school', sec -> 'school_history' -> 0, 'school_history', coalesce(sec -> 'school_history', '[]'));
+  END IF;
+  -- poor attendance: 10 % or more of the sessions of the last three terms with sessions
+  IF sec ? 'attendance' THEN
+    part := sec -> 'attendance';
     res := res || jsonb_build_object('attendance', part);
-    -- poor attendance: 10 % or more of the sessions of the last three terms with sessions
     SELECT jsonb_agg(e ORDER BY e ->> 'term_start') INTO evidence
       FROM (SELECT e FROM jsonb_array_elements(part) e
              WHERE (e ->> 'sessions_possible')::int > 0
@@ -460,14 +603,8 @@ BEGIN
     risks := risks || jsonb_build_object('factor', 'poor_attendance', 'present', NULL,
                                          'not_assessed', 'school_attendance is not covered');
   END IF;
-
-  -- ---- exclusions ----
-  IF rel ? 'school_exclusion' THEN
-    EXECUTE format($q$
-      SELECT coalesce(jsonb_agg(jsonb_build_object('exclusion_date', x.exclusion_date, 'category', x.category,
-                                                   'sessions', x.sessions) ORDER BY x.exclusion_date, x.category), '[]')
-        FROM %s x WHERE x.upn = ANY ($1) AND x.exclusion_date <= $2$q$, rel ->> 'school_exclusion')
-      INTO part USING coalesce(upns, '{}'), as_of;
+  IF sec ? 'exclusions' THEN
+    part := sec -> 'exclusions';
     res := res || jsonb_build_object('exclusions', part);
     SELECT jsonb_agg(e) INTO evidence FROM jsonb_array_elements(part) e WHERE (e ->> 'exclusion_date')::date > since;
     risks := risks || jsonb_build_object('factor', 'exclusions',
@@ -477,29 +614,16 @@ BEGIN
   ELSE
     risks := risks || jsonb_build_object('factor', 'exclusions', 'present', NULL, 'not_assessed', 'school_exclusion is not covered');
   END IF;
-
-  -- ---- children's social care ----
-  IF rel ? 'childrens_social_care' THEN
-    EXECUTE format($q$
-      SELECT coalesce(jsonb_agg(jsonb_build_object('category', x.category, 'referral_date', x.referral_date,
-                                                   'episode_end', x.episode_end, 'lcs_person_id', x.lcs_person_id)
-                                ORDER BY x.referral_date, x.category), '[]')
-        FROM %s x WHERE x.lcs_person_id = ANY ($1) AND x.referral_date <= $2$q$, rel ->> 'childrens_social_care')
-      INTO part USING coalesce(csc_keys, '{}'), as_of;
+  IF sec ? 'social_care' THEN
+    part := sec -> 'social_care';
     res := res || jsonb_build_object('social_care', part);
     services := services || (SELECT coalesce(jsonb_agg(jsonb_build_object(
         'service', 'social_care', 'kind', e ->> 'category', 'from', e ->> 'referral_date', 'to', e ->> 'episode_end',
         'current', e ->> 'episode_end' IS NULL OR (e ->> 'episode_end')::date > as_of)), '[]')
       FROM jsonb_array_elements(part) e);
   END IF;
-
-  -- ---- missing episodes ----
-  IF rel ? 'missing_episode' THEN
-    EXECUTE format($q$
-      SELECT coalesce(jsonb_agg(jsonb_build_object('went_missing', x.went_missing, 'returned', x.returned)
-                                ORDER BY x.went_missing), '[]')
-        FROM %s x WHERE x.lcs_person_id = ANY ($1) AND x.went_missing <= $2$q$, rel ->> 'missing_episode')
-      INTO part USING coalesce(csc_keys, '{}'), as_of;
+  IF sec ? 'missing_episodes' THEN
+    part := sec -> 'missing_episodes';
     res := res || jsonb_build_object('missing_episodes', part);
     SELECT jsonb_agg(e) INTO evidence FROM jsonb_array_elements(part) e WHERE (e ->> 'went_missing')::date > since;
     risks := risks || jsonb_build_object('factor', 'missing_episodes',
@@ -509,15 +633,8 @@ BEGIN
   ELSE
     risks := risks || jsonb_build_object('factor', 'missing_episodes', 'present', NULL, 'not_assessed', 'missing_episode is not covered');
   END IF;
-
-  -- ---- CSE concerns (the social care number as typed: case and spaces ignored) ----
-  IF rel ? 'cse_concern' THEN
-    EXECUTE format($q$
-      SELECT coalesce(jsonb_agg(jsonb_build_object('assessed_on', x.assessed_on, 'risk_level', lower(x.risk_level),
-                                                   'outcome', x.outcome, 'closed_on', x.closed_on)
-                                ORDER BY x.assessed_on), '[]')
-        FROM %s x WHERE upper(replace(x.lcs_person_id, ' ', '')) = ANY ($1) AND x.assessed_on <= $2$q$, rel ->> 'cse_concern')
-      INTO part USING coalesce(csc_keys, '{}'), as_of;
+  IF sec ? 'cse_concerns' THEN
+    part := sec -> 'cse_concerns';
     res := res || jsonb_build_object('cse_concerns', part);
     SELECT jsonb_agg(e) INTO evidence FROM jsonb_array_elements(part) e WHERE (e ->> 'assessed_on')::date > since;
     risks := risks || jsonb_build_object('factor', 'cse_concerns',
@@ -527,16 +644,8 @@ BEGIN
   ELSE
     risks := risks || jsonb_build_object('factor', 'cse_concerns', 'present', NULL, 'not_assessed', 'cse_concern is not covered');
   END IF;
-
-  -- ---- offences: the child's and the household's (youth offending cases) ----
-  IF rel ? 'offence' THEN
-    EXECUTE format($q$
-      SELECT coalesce(jsonb_agg(jsonb_build_object('offence_date', x.offence_date, 'offence_type', x.offence_type,
-                                                   'outcome', x.outcome, 'yot_case_id', x.yot_case_id,
-                                                   'own', x.yot_case_id = ANY ($2))
-                                ORDER BY x.offence_date, x.yot_case_id), '[]')
-        FROM %s x WHERE x.yot_case_id = ANY ($1) AND x.offence_date <= $3$q$, rel ->> 'offence')
-      INTO part USING coalesce(hh_yot, '{}'), coalesce(yot_keys, '{}'), as_of;
+  IF sec ? 'household_offences' THEN
+    part := sec -> 'household_offences';
     res := res || jsonb_build_object('offences', coalesce((SELECT jsonb_agg(e - 'own') FROM jsonb_array_elements(part) e
                                                             WHERE (e ->> 'own')::boolean), '[]'));
     SELECT jsonb_agg(e) INTO evidence FROM jsonb_array_elements(part) e WHERE (e ->> 'offence_date')::date > since;
@@ -547,99 +656,37 @@ BEGIN
   ELSE
     risks := risks || jsonb_build_object('factor', 'offending_in_household', 'present', NULL, 'not_assessed', 'offence is not covered');
   END IF;
-
-  -- ---- youth offending service ----
-  IF rel ? 'youth_offending' THEN
-    EXECUTE format($q$
-      SELECT coalesce(jsonb_agg(jsonb_build_object('service', 'youth_offending', 'kind', 'case', 'from', x.case_start,
-                                                   'to', NULL, 'case', x.yot_case_id) ORDER BY x.case_start), '[]')
-        FROM %s x WHERE x.yot_case_id = ANY ($1) AND (x.case_start IS NULL OR x.case_start <= $2)$q$, rel ->> 'youth_offending')
-      INTO part USING coalesce(yot_keys, '{}'), as_of;
-    -- no end is recorded: a case is current while it has an offence in the window
+  -- a youth offending case has no end recorded: current while it has an offence in the window
+  IF sec ? 'youth_offending' THEN
     services := services || (SELECT coalesce(jsonb_agg(e || jsonb_build_object('current',
         EXISTS (SELECT FROM jsonb_array_elements(res -> 'offences') o
                  WHERE o ->> 'yot_case_id' = e ->> 'case' AND (o ->> 'offence_date')::date > since))), '[]')
-      FROM jsonb_array_elements(part) e);
+      FROM jsonb_array_elements(sec -> 'youth_offending') e);
   END IF;
-
-  -- ---- CME referrals (UPN, else surname and date of birth, else names and postcode) ----
-  IF rel ? 'cme_referral' THEN
-    EXECUTE format($q$
-      SELECT coalesce(jsonb_agg(jsonb_build_object('referred_on', x.referred_on, 'referred_by', x.referred_by,
-                                                   'reason', x.reason, 'resolved_on', x.resolved_on, 'outcome', x.outcome)
-                                ORDER BY x.referred_on), '[]')
-        FROM %s x
-       WHERE x.referred_on <= $3
-         AND (x.upn = ANY ($1)
-              OR (x.upn IS NULL AND EXISTS (
-                    SELECT FROM jsonb_array_elements($2) n
-                     WHERE n ->> 'fam' = brent_mdm.normalise_name(x.surname)
-                       AND ((n ->> 'dob')::date = x.date_of_birth
-                            OR (n ->> 'giv' = split_part(brent_mdm.normalise_name(x.forename), ' ', 1)
-                                AND n ->> 'pc' = brent_mdm.postcode_normalise(x.postcode))))))$q$, rel ->> 'cme_referral')
-      INTO part USING coalesce(upns, '{}'), names, as_of;
-    res := res || jsonb_build_object('cme_referrals', part);
+  IF sec ? 'cme_referrals' THEN
+    res := res || jsonb_build_object('cme_referrals', sec -> 'cme_referrals');
   END IF;
-
-  -- ---- EHCP (UPN, else NHS number) ----
-  IF rel ? 'ehcp' THEN
-    EXECUTE format($q$
-      SELECT coalesce(jsonb_agg(jsonb_build_object('plan_start', x.plan_start, 'ceased_on', x.ceased_on,
-                                                   'ceased_reason', x.ceased_reason, 'primary_need', x.primary_need,
-                                                   'secondary_need', x.secondary_need) ORDER BY x.plan_start), '[]')
-        FROM %s x
-       WHERE (x.upn = ANY ($1) OR x.nhs_number = ANY ($2)) AND x.plan_start <= $3$q$, rel ->> 'ehcp')
-      INTO part USING coalesce(upns, '{}'), coalesce(nhss, '{}'), as_of;
+  IF sec ? 'ehcp' THEN
+    part := sec -> 'ehcp';
     res := res || jsonb_build_object('ehcp', part);
     services := services || (SELECT coalesce(jsonb_agg(jsonb_build_object(
         'service', 'ehcp', 'kind', e ->> 'primary_need', 'from', e ->> 'plan_start', 'to', e ->> 'ceased_on',
         'current', e ->> 'ceased_on' IS NULL OR (e ->> 'ceased_on')::date > as_of)), '[]')
       FROM jsonb_array_elements(part) e);
   END IF;
-
-  -- ---- health flags (NHS number) ----
-  IF rel ? 'health_flag' THEN
-    EXECUTE format($q$
-      SELECT coalesce(jsonb_agg(jsonb_build_object('flag', x.flag, 'recorded_on', x.recorded_on)
-                                ORDER BY x.recorded_on, x.flag), '[]')
-        FROM %s x WHERE x.nhs_number = ANY ($1) AND x.recorded_on <= $2$q$, rel ->> 'health_flag')
-      INTO part USING coalesce(nhss, '{}'), as_of;
-    res := res || jsonb_build_object('health_flags', part);
+  IF sec ? 'health_flags' THEN
+    res := res || jsonb_build_object('health_flags', sec -> 'health_flags');
   END IF;
-
-  -- ---- early help: the household's episodes (recorded against its lead adult) ----
-  IF rel ? 'early_help' THEN
-    EXECUTE format($q$
-      SELECT coalesce(jsonb_agg(jsonb_build_object('started_on', x.started_on, 'ended_on', x.ended_on,
-                                                   'primary_need', x.primary_need, 'lead', concat_ws(' ', x.lead_first_name, x.lead_surname))
-                                ORDER BY x.started_on), '[]')
-        FROM %s x
-       WHERE x.started_on <= $2
-         AND EXISTS (SELECT FROM jsonb_array_elements($1) n
-                      WHERE n ->> 'fam' = brent_mdm.normalise_name(x.lead_surname)
-                        AND (((n ->> 'dob')::date = x.lead_dob
-                              AND (n ->> 'pc' = brent_mdm.postcode_normalise(x.postcode)
-                                   OR n ->> 'giv' = split_part(brent_mdm.normalise_name(x.lead_first_name), ' ', 1)))
-                             OR (n ->> 'giv' = split_part(brent_mdm.normalise_name(x.lead_first_name), ' ', 1)
-                                 AND n ->> 'pc' = brent_mdm.postcode_normalise(x.postcode))))$q$, rel ->> 'early_help')
-      INTO part USING lead_names, as_of;
+  IF sec ? 'early_help' THEN
+    part := sec -> 'early_help';
     res := res || jsonb_build_object('early_help', part);
     services := services || (SELECT coalesce(jsonb_agg(jsonb_build_object(
         'service', 'early_help', 'kind', e ->> 'primary_need', 'from', e ->> 'started_on', 'to', e ->> 'ended_on',
         'current', e ->> 'ended_on' IS NULL OR (e ->> 'ended_on')::date > as_of)), '[]')
       FROM jsonb_array_elements(part) e);
   END IF;
-
-  -- ---- domestic abuse at the household's address ----
-  IF rel ? 'domestic_abuse' AND home_pc IS NOT NULL AND home_addr IS NOT NULL THEN
-    EXECUTE format($q$
-      SELECT jsonb_agg(jsonb_build_object('notified_on', x.notified_on, 'children_present', x.children_present)
-                       ORDER BY x.notified_on)
-        FROM %s x
-       WHERE x.postcode = ANY ($1) AND brent_mdm.postcode_normalise(x.postcode) = $2
-         AND nullif(btrim(regexp_replace(upper(x.address_line), '[^A-Z0-9]+', ' ', 'g')), '') = $3
-         AND x.notified_on > $4 AND x.notified_on <= $5$q$, rel ->> 'domestic_abuse')
-      INTO evidence USING brent_mdm.postcode_spellings(home_pc), brent_mdm.postcode_normalise(home_pc), home_addr, since, as_of;
+  IF sec ? 'domestic_abuse' AND home_addr IS NOT NULL THEN
+    evidence := nullif(sec -> 'domestic_abuse', 'null');
     risks := risks || jsonb_build_object('factor', 'domestic_abuse_in_household',
       'rule', format('a police notification of domestic abuse at the household''s address (its lead adult''s) in the %s months to %s',
                      window_months, as_of),
@@ -647,25 +694,11 @@ BEGIN
       'first', evidence -> 0 ->> 'notified_on', 'last', evidence -> -1 ->> 'notified_on');
   ELSE
     risks := risks || jsonb_build_object('factor', 'domestic_abuse_in_household', 'present', NULL,
-      'not_assessed', CASE WHEN NOT rel ? 'domestic_abuse' THEN 'domestic_abuse is not covered'
+      'not_assessed', CASE WHEN NOT sec ? 'domestic_abuse' THEN 'domestic_abuse is not covered'
                            ELSE 'the household''s address line is not known' END);
   END IF;
-
-  -- ---- ASB near home: incidents within the radius of the home postcode's addresses ----
-  IF rel ? 'asb_incident' AND rel ? 'gazetteer_point' AND home_pc IS NOT NULL THEN
-    SELECT n.nspname INTO ps FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'postgis';
-    EXECUTE format($q$
-      WITH home AS (
-        SELECT %1$I.st_centroid(%1$I.st_collect(g.geom)) AS pt
-          FROM %2$s g WHERE g.postcode = ANY ($1) AND brent_mdm.postcode_normalise(g.postcode) = $2)
-      SELECT jsonb_agg(jsonb_build_object('incident_id', x.incident_id, 'occurred_on', x.occurred_on,
-                                          'category', x.category,
-                                          'metres', round(%1$I.st_distance(x.geom, h.pt)::numeric))
-                       ORDER BY x.occurred_on, x.incident_id)
-        FROM %3$s x, home h
-       WHERE h.pt IS NOT NULL AND x.occurred_on > $3 AND x.occurred_on <= $4
-         AND %1$I.st_dwithin(x.geom, h.pt, $5)$q$, ps, rel ->> 'gazetteer_point', rel ->> 'asb_incident')
-      INTO evidence USING brent_mdm.postcode_spellings(home_pc), brent_mdm.postcode_normalise(home_pc), since, as_of, asb_radius;
+  IF sec ? 'asb_near_home' AND home_norm IS NOT NULL THEN
+    evidence := nullif(sec -> 'asb_near_home', 'null');
     risks := risks || jsonb_build_object('factor', 'asb_near_home',
       'rule', format('%s or more anti-social behaviour incidents within %s m of the home postcode (the centre of its addresses in the gazetteer) in the %s months to %s',
                      asb_threshold, asb_radius, window_months, as_of),
