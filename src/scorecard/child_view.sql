@@ -200,7 +200,7 @@ BEGIN
     hops := hops + 1;
     IF hops > 1000 OR cl.merged_into IS NULL THEN
       RAISE EXCEPTION 'client % was merged into a client the Client Index does not hold', requested
-        USING ERRCODE = 'XX000';
+        USING ERRCODE = '55000';
     END IF;
     client_id := cl.merged_into;
   END LOOP;
