@@ -101,10 +101,7 @@ scorecard_child_view_audit(PG_FUNCTION_ARGS)
 	int64		requested;
 	DateADT		as_of;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("child_view_audit: no argument may be NULL")));
+	/* STRICT */
 	client_id = PG_GETARG_INT64(0);
 	requested = PG_GETARG_INT64(1);
 	as_of = PG_GETARG_DATEADT(2);

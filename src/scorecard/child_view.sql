@@ -42,9 +42,9 @@ COMMENT ON FUNCTION brent_mdm.purpose_scope() IS
 GRANT EXECUTE ON FUNCTION brent_mdm.purpose_scope() TO PUBLIC;
 
 CREATE FUNCTION brent_mdm.child_view_audit(client_id bigint, requested bigint, as_of date) RETURNS void
-  LANGUAGE c VOLATILE PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'scorecard_child_view_audit';
+  LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE AS 'MODULE_PATHNAME', 'scorecard_child_view_audit';
 COMMENT ON FUNCTION brent_mdm.child_view_audit(bigint, bigint, date) IS
-  'Internal: the audit record of one child_view (action child_view, the active DPIA, the child''s client ids); refused without a valid purpose';
+  'Records in the audit log one view of a child by the caller (action child_view, the active DPIA, the child''s client id and the id asked for); child_view calls it; refused without a valid purpose';
 -- child_view runs as its caller, who must be able to record his own view: a
 -- caller may add records of views under his own name and purpose, never
 -- remove any (the same as subject_visible, docs/security.md)
@@ -60,7 +60,7 @@ CREATE FUNCTION brent_mdm.postcode_spellings(postcode text) RETURNS text[]
     FROM (SELECT brent_mdm.postcode_normalise(postcode) AS p) n
 $$;
 COMMENT ON FUNCTION brent_mdm.postcode_spellings(text) IS
-  'Internal: the spellings of a postcode source systems write (case, spaces), normalised first';
+  'The spellings of a postcode that source systems write (upper or lower case, one, two or no space), to find it through an index on the raw column; NULL for what is not a postcode';
 GRANT EXECUTE ON FUNCTION brent_mdm.postcode_spellings(text) TO PUBLIC;
 
 CREATE FUNCTION brent_mdm.child_view(client_id bigint, as_of date DEFAULT current_date) RETURNS jsonb
