@@ -10,7 +10,7 @@ reset
 maps=$(mktemp -d)
 BRENT_PEOPLE=3000 BRENT_DEMO_OUT="$maps" bash demo/demo.sh >"$out" 2>"$err"
 rc=$?
-echo "1..9"
+echo "1..10"
 fail=0
 check() { if [ "$2" = "$3" ]; then echo "ok $1 - $4"; else echo "not ok $1 - $4 (expected '$2', got '$3')"; fail=1; fi; }
 check 1 0 "$rc" "the demo runs to its end"
@@ -27,6 +27,8 @@ check 7 3 "$(grep -cE '^ (asb_by_ward_month|csc_referrals|unauthorised_absence) 
 # the JAG pack: an SVG map and a GeoJSON FeatureCollection, written to files
 check 8 yes "$(perl -ne 'BEGIN { undef $/ } print(/\A<svg xmlns="http:\/\/www.w3.org\/2000\/svg".*<title>Anti-social behaviour hot spots, March 2026<\/title>.*<\/svg>\s*\z/s ? "yes" : "no")' "$maps/jag_hotspots_2026-03.svg" 2>/dev/null)" "the demo writes the SVG map of March 2026"
 check 9 yes "$(perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or die; my $j = decode_json(<$f>); print(($j->{type} eq "FeatureCollection" && ref $j->{features} eq "ARRAY") ? "yes" : "no")' "$maps/jag_hotspots_2026-03.geojson" 2>/dev/null)" "the demo writes a GeoJSON FeatureCollection that parses"
+# the scorecard: printed by ward, and checked against the truth (eligible families found and true)
+check 10 yes "$(grep -E '^ eligible +\| +[0-9]+ \| +[0-9]+ \|' "$out" | awk -F'|' '{gsub(/ /,""); print ($2 > 0 && $4 > 0) ? "yes" : "no"}')" "the scorecard finds eligible families the truth confirms"
 reset
 rm -rf "$out" "$err" "$maps"
 exit $fail

@@ -12,7 +12,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(47);
+SELECT plan(52);
 
 -- one row per event: family, member, role, source, category, dates, sessions
 CREATE TEMP TABLE ev (f int, m bigint, role text, source text, category text, ef date, et date,
@@ -147,6 +147,14 @@ SELECT is(pg_temp.prof(37, '2026-03-31', 'supporting_families_2022') ->> 'proble
 SELECT is(pg_temp.prof(37, '2026-03-31', 'supporting_families_2022') ->> 'eligible', 'true', 'three: a claim may be made');
 SELECT is(pg_temp.prof(30, '2026-03-31', 'supporting_families_2022') ->> 'eligible', 'false', 'one: not under that set');
 
+-- an event of the family itself (no member): a notification at its address
+INSERT INTO ev VALUES
+  (38, NULL, NULL, 'domestic_abuse', NULL, '2025-06-01', '2025-06-01', NULL, NULL),
+  (39, NULL, NULL, 'school_exclusion', 'permanent', '2025-06-01', '2025-06-01', NULL, NULL);
+SELECT is(pg_temp.problems(pg_temp.prof(38, '2026-03-31')), 'domestic_abuse',
+          'a family''s own event (no member) meets a criterion for any member');
+SELECT is(pg_temp.problems(pg_temp.prof(39, '2026-03-31')), NULL, 'but not one for children');
+
 -- progress from attachment: no offence in the 6 months after it
 INSERT INTO ev VALUES
   (40, 401, 'adult', 'offence', NULL, '2025-05-01', '2025-05-01', NULL, NULL),
@@ -178,53 +186,63 @@ SELECT throws_ok($$SELECT brent_mdm.family_profile('troubled_families_2015', '20
                  '22023', NULL, 'two attachment dates in one family: 22023');
 
 -- parallel aggregation gives what one process gives (combine, serialize,
--- deserialize): 4,000 families of random events, in an unlogged table
-CREATE TABLE sc_profile_events AS
-SELECT (g % 4000) AS f, (g % 4000) * 10 + (g % 3) AS m, CASE WHEN g % 3 = 0 THEN 'adult' ELSE 'child' END AS role,
-       (ARRAY['school_attendance', 'school_exclusion', 'offence', 'childrens_social_care', 'out_of_work_benefit',
-              'health_flag', 'missing_episode', 'cse_concern'])[1 + ((g / 4000) * 3 + g / 7) % 8] AS source,
-       NULL::text AS category, DATE '2024-01-01' + ((g * 104729) % 820)::int AS ef, NULL::date AS et,
-       NULL::int AS missed, NULL::int AS possible
-  FROM generate_series(1::bigint, 120000) g;
-UPDATE sc_profile_events SET category = (ARRAY['suspension', 'permanent'])[1 + (f % 7 = 0)::int] WHERE source = 'school_exclusion';
-UPDATE sc_profile_events SET category = (ARRAY['CIN', 'CP', 'LAC'])[1 + f % 3] WHERE source = 'childrens_social_care';
-UPDATE sc_profile_events SET category = (ARRAY['mental_health', 'substance_misuse', 'new_mother'])[1 + m % 3] WHERE source = 'health_flag';
-UPDATE sc_profile_events SET category = (ARRAY['low', 'medium', 'high'])[1 + m % 3] WHERE source = 'cse_concern';
-UPDATE sc_profile_events SET et = ef + 90 WHERE source IN ('childrens_social_care', 'out_of_work_benefit');
-UPDATE sc_profile_events SET ef = make_date(extract(year FROM ef)::int, 9, 1), et = make_date(extract(year FROM ef)::int, 12, 31),
-                             possible = 100 + m % 50, missed = (m * 13 + f) % 40 WHERE source = 'school_attendance';
-ANALYZE sc_profile_events;
-CREATE TEMP TABLE serial_result AS
-SELECT f, brent_mdm.family_profile('troubled_families_2015', '2026-03-31', '2025-06-01', NULL, m, role, source, category,
-                                   ef, et, missed, possible) AS p
-  FROM sc_profile_events GROUP BY f;
+-- deserialize), and both give what the scorecard in plain SQL gives
+-- (bench/scorecard_plain.sql), on 4,000 families of random events
+\set members 12000
+\set events 120000
+\i bench/scorecard_data.sql
+CREATE FUNCTION pg_temp.scorecard_query(rules text) RETURNS text LANGUAGE sql AS $$
+  SELECT format($q$
+    SELECT m.family_id, brent_mdm.family_profile(%L, '2026-03-31', a.attached, a.closed, m.client_id, m.role,
+                                                 e.source, e.category, e.ef, e.et, e.missed, e.possible) AS p
+      FROM sc_member m JOIN sc_event e USING (client_id) LEFT JOIN sc_att a USING (family_id)
+     GROUP BY m.family_id$q$, rules) $$;
+DO $$ BEGIN
+  EXECUTE 'CREATE TEMP TABLE serial_tf AS ' || pg_temp.scorecard_query('troubled_families_2015');
+  EXECUTE 'CREATE TEMP TABLE serial_sf AS ' || pg_temp.scorecard_query('supporting_families_2022');
+END $$;
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
 SET LOCAL max_parallel_workers_per_gather = 2;
 SET LOCAL enable_sort = off;
-CREATE TEMP TABLE plan AS SELECT 1;
 DO $$
 DECLARE l text; s text := '';
 BEGIN
-  FOR l IN EXPLAIN (COSTS OFF)
-    SELECT f, brent_mdm.family_profile('troubled_families_2015', '2026-03-31', '2025-06-01', NULL, m, role, source,
-                                       category, ef, et, missed, possible)
-      FROM sc_profile_events GROUP BY f
-  LOOP s := s || l || E'\n'; END LOOP;
+  FOR l IN EXECUTE 'EXPLAIN (COSTS OFF) ' || pg_temp.scorecard_query('troubled_families_2015') LOOP
+    s := s || l || E'\n';
+  END LOOP;
   PERFORM set_config('sc.plan', s, true);
+  EXECUTE 'CREATE TEMP TABLE parallel_tf AS ' || pg_temp.scorecard_query('troubled_families_2015');
+  EXECUTE 'CREATE TEMP TABLE parallel_sf AS ' || pg_temp.scorecard_query('supporting_families_2022');
 END $$;
 SELECT ok(current_setting('sc.plan') LIKE '%Partial%Aggregate%' AND current_setting('sc.plan') LIKE '%Gather%',
           'the planner aggregates in parallel (a partial aggregate under Gather)');
-CREATE TEMP TABLE parallel_result AS
-SELECT f, brent_mdm.family_profile('troubled_families_2015', '2026-03-31', '2025-06-01', NULL, m, role, source, category,
-                                   ef, et, missed, possible) AS p
-  FROM sc_profile_events GROUP BY f;
-SELECT is((SELECT count(*) FROM serial_result s FULL JOIN parallel_result p USING (f) WHERE s.p IS DISTINCT FROM p.p),
-          0::bigint, 'parallel and serial profiles are equal for all 4,000 families');
-SELECT cmp_ok((SELECT count(*) FROM serial_result WHERE (p ->> 'problem_count')::int >= 2)::int, '>', 100,
-              'and the data is not trivial (families with two problems or more)');
-DROP TABLE sc_profile_events;
+SELECT is((SELECT count(*) FROM serial_tf s FULL JOIN parallel_tf p USING (family_id) WHERE s.p IS DISTINCT FROM p.p),
+          0::bigint, 'parallel and serial profiles are equal for all 4,000 families (Troubled Families)');
+SELECT is((SELECT count(*) FROM serial_sf s FULL JOIN parallel_sf p USING (family_id) WHERE s.p IS DISTINCT FROM p.p),
+          0::bigint, 'and under Supporting Families');
+RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather; RESET enable_sort;
+\set d 2026-03-31
+\set r troubled_families_2015
+\i bench/scorecard_plain.sql
+SELECT is((SELECT count(*) FROM plain_scorecard p FULL JOIN serial_tf s USING (family_id)
+            WHERE p.problems IS DISTINCT FROM ARRAY(SELECT jsonb_array_elements_text(s.p -> 'problems'))
+               OR p.eligible IS DISTINCT FROM (s.p ->> 'eligible')::boolean
+               OR p.progress IS DISTINCT FROM s.p ->> 'progress'),
+          0::bigint, 'the aggregate gives what plain SQL gives: problems, eligibility, progress (Troubled Families)');
+CREATE TEMP TABLE plain_tf AS SELECT * FROM plain_scorecard;
+\set r supporting_families_2022
+\i bench/scorecard_plain.sql
+SELECT is((SELECT count(*) FROM plain_scorecard p FULL JOIN serial_sf s USING (family_id)
+            WHERE p.problems IS DISTINCT FROM ARRAY(SELECT jsonb_array_elements_text(s.p -> 'problems'))
+               OR p.eligible IS DISTINCT FROM (s.p ->> 'eligible')::boolean
+               OR p.progress IS DISTINCT FROM s.p ->> 'progress'),
+          0::bigint, 'and under Supporting Families');
+SELECT ok((SELECT count(*) FILTER (WHERE eligible) > 200 AND count(DISTINCT progress) >= 5 FROM plain_tf)
+          AND (SELECT count(*) FILTER (WHERE progress = 'achieved') > 10 FROM plain_tf),
+          'the data is not trivial: eligible families, achieved and other outcomes');
 
 SELECT * FROM finish();
 ROLLBACK;

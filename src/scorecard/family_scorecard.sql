@@ -163,7 +163,7 @@ CREATE AGGREGATE brent_mdm.family_profile(rule_set text, as_of date, attached da
   DESERIALFUNC = brent_mdm.family_profile_deserialize,
   PARALLEL = SAFE);
 COMMENT ON AGGREGATE brent_mdm.family_profile(text, date, date, date, bigint, text, text, text, date, date, integer, integer) IS
-  'The problem profile of a family under a rule set on a date, from its members'' events (one row each: member, role child or adult, source, category, dates, sessions missed and possible): problems, eligibility, evidence per criterion, progress over baseline and outcome windows, as jsonb';
+  'The problem profile of a family under a rule set on a date, from its members'' events (one row each: member, role child or adult, source, category, dates, sessions missed and possible; no member: an event of the family itself, such as a notification at its address, counted by criteria for any member): problems, eligibility, evidence per criterion, progress over baseline and outcome windows, as jsonb';
 
 -- ---- events through the Client Index ----
 CREATE FUNCTION brent_mdm.scorecard_events(as_of date DEFAULT current_date)
@@ -421,3 +421,67 @@ END $$;
 COMMENT ON FUNCTION brent_mdm.family_scorecard(date, text) IS
   'The troubled-families scorecard on a date under a rule set: one row per family of family_units (ward, members, children, lead, problems, eligible, progress, attachment and closure, the profile with its evidence as jsonb); reads with the caller''s rights';
 REVOKE ALL ON FUNCTION brent_mdm.family_scorecard(date, text) FROM PUBLIC;
+
+-- Claims for payment by results: eligible families whose progress is achieved,
+-- with the evidence behind each (problems at the date, outcomes against baseline).
+CREATE FUNCTION brent_mdm.scorecard_claims(as_of date, rule_set text DEFAULT 'troubled_families_2015')
+  RETURNS TABLE (family_id bigint, ward_code text, lead_client_id bigint, attached date, closed date,
+                 problems text[], evidence jsonb, outcomes jsonb)
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT s.family_id, s.ward_code, s.lead_client_id, s.attached, s.closed, s.problems,
+         s.evidence -> 'evidence', s.evidence -> 'outcomes'
+    FROM brent_mdm.family_scorecard(as_of, rule_set) s
+   WHERE s.eligible AND s.progress = 'achieved'
+   ORDER BY s.family_id
+$$;
+COMMENT ON FUNCTION brent_mdm.scorecard_claims(date, text) IS
+  'The payment-by-results claims on a date: eligible families whose progress is achieved, with the evidence of each problem and each outcome against its baseline; reads with the caller''s rights';
+REVOKE ALL ON FUNCTION brent_mdm.scorecard_claims(date, text) FROM PUBLIC;
+
+-- The scorecard by ward: families, eligible families, families with each
+-- problem, progress achieved and claims, as true counts (for analysts under a
+-- DPIA: small numbers about people, not for publication).
+CREATE FUNCTION brent_mdm.scorecard_by_ward(as_of date, rule_set text DEFAULT 'troubled_families_2015')
+  RETURNS TABLE (ward_code text, measure text, families bigint)
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  WITH s AS MATERIALIZED (SELECT * FROM brent_mdm.family_scorecard(as_of, rule_set)),
+  m AS (
+    SELECT s.ward_code, 'families' AS measure, 0 AS ord FROM s
+    UNION ALL SELECT s.ward_code, 'eligible', 1 FROM s WHERE s.eligible
+    UNION ALL SELECT s.ward_code, 'problem: ' || p.problem, 10 + p.ordinal
+      FROM s CROSS JOIN unnest(s.problems) x(problem)
+      JOIN brent_mdm.scorecard_problem p ON p.rule_set = scorecard_by_ward.rule_set AND p.problem = x.problem
+    UNION ALL SELECT s.ward_code, 'progress achieved', 1000 FROM s WHERE s.eligible AND s.progress = 'achieved'
+  ), wards AS (SELECT DISTINCT s.ward_code FROM s),
+  measures AS (SELECT 'families' AS measure, 0 AS ord UNION ALL SELECT 'eligible', 1
+               UNION ALL SELECT 'problem: ' || p.problem, 10 + p.ordinal FROM brent_mdm.scorecard_problem p
+                WHERE p.rule_set = scorecard_by_ward.rule_set
+               UNION ALL SELECT 'progress achieved', 1000)
+  SELECT w.ward_code, ms.measure, count(m.measure)
+    FROM wards w CROSS JOIN measures ms
+    LEFT JOIN m ON m.ward_code IS NOT DISTINCT FROM w.ward_code AND m.measure = ms.measure
+   GROUP BY w.ward_code, ms.measure, ms.ord
+   ORDER BY w.ward_code NULLS LAST, ms.ord
+$$;
+COMMENT ON FUNCTION brent_mdm.scorecard_by_ward(date, text) IS
+  'The scorecard by ward (true counts: families, eligible, each problem, progress achieved); for analysts under a DPIA, not for publication (scorecard_by_ward_published)';
+REVOKE ALL ON FUNCTION brent_mdm.scorecard_by_ward(date, text) FROM PUBLIC;
+
+-- The same, as it may be published: each measure a one-way table of wards with
+-- its borough total through suppress_table (small counts suppressed, with
+-- secondary suppression so none can be worked out, the rest rounded).
+CREATE FUNCTION brent_mdm.scorecard_by_ward_published(as_of date, rule_set text DEFAULT 'troubled_families_2015',
+                                                      threshold integer DEFAULT 10, base integer DEFAULT 5)
+  RETURNS TABLE (ward_code text, measure text, families bigint, suppressed text)
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  WITH w AS MATERIALIZED (SELECT * FROM brent_mdm.scorecard_by_ward(as_of, rule_set) WHERE ward_code IS NOT NULL),
+  ms AS (SELECT w.measure, min(ord) AS ord, array_agg(w.ward_code ORDER BY w.ward_code) AS wards,
+                array_agg(w.families ORDER BY w.ward_code) AS counts
+           FROM (SELECT w.*, row_number() OVER () AS ord FROM w) w GROUP BY w.measure)
+  SELECT t.row_label, ms.measure, t.published, t.suppressed
+    FROM ms CROSS JOIN LATERAL brent_mdm.suppress_table(ms.wards, ms.counts, threshold, base) t
+   ORDER BY ms.ord, t.row_label NULLS LAST
+$$;
+COMMENT ON FUNCTION brent_mdm.scorecard_by_ward_published(date, text, integer, integer) IS
+  'The scorecard by ward as it may be published: each measure''s ward counts and borough total through suppress_table (primary and secondary suppression, rounding to base); families NULL where suppressed says why';
+REVOKE ALL ON FUNCTION brent_mdm.scorecard_by_ward_published(date, text, integer, integer) FROM PUBLIC;

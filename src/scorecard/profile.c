@@ -39,6 +39,7 @@
 #include "utils/datetime.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 
 #define SC_NAMELEN		64
 #define SC_MAXCATS		32
@@ -627,10 +628,10 @@ scorecard_profile_trans(PG_FUNCTION_ARGS)
 	}
 	st->rows++;
 
-	/* an event: a member, a source and a date at least */
-	if (PG_ARGISNULL(5) || PG_ARGISNULL(7) || PG_ARGISNULL(9))
+	/* an event: a source and a date at least; no member: the family's own */
+	if (PG_ARGISNULL(7) || PG_ARGISNULL(9))
 		PG_RETURN_POINTER(st);
-	member = PG_GETARG_INT64(5);
+	member = PG_ARGISNULL(5) ? PG_INT64_MIN : PG_GETARG_INT64(5);
 	source = text_to_cstring(PG_GETARG_TEXT_PP(7));
 	for (int i = 0; i < p->nsources; i++)
 		if (strcmp(p->sources[i].name, source) == 0)
@@ -640,7 +641,7 @@ scorecard_profile_trans(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(8))
 		cat = category_index(src, text_to_cstring(PG_GETARG_TEXT_PP(8)));
 	role = MEMBER_ANY;
-	if (!PG_ARGISNULL(6))
+	if (!PG_ARGISNULL(6) && !PG_ARGISNULL(5))
 		role = strcmp(text_to_cstring(PG_GETARG_TEXT_PP(6)), "child") == 0 ? MEMBER_CHILD : MEMBER_ADULT;
 	ef = PG_GETARG_DATEADT(9);
 	check_date(ef, "event date");
@@ -800,27 +801,98 @@ scorecard_profile_deserialize(PG_FUNCTION_ARGS)
 /* ---------------------------------------------------------------- final */
 
 static void
-json_date(StringInfo buf, DateADT d)
+jb_token(JsonbParseState **ps, JsonbIteratorToken tok)
 {
-	if (DATE_NOT_FINITE(d))
-		appendStringInfoString(buf, "null");
-	else
-		appendStringInfo(buf, "\"%s\"",
-						 DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d))));
+	pushJsonbValue(ps, tok, NULL);
 }
 
 static void
-json_number(StringInfo buf, double v)
+jb_string(JsonbParseState **ps, JsonbIteratorToken tok, const char *str)
 {
-	char		tmp[64];
+	JsonbValue	v;
 
-	if (isnan(v) || isinf(v))
+	v.type = jbvString;
+	v.val.string.val = (char *) str;
+	v.val.string.len = strlen(str);
+	pushJsonbValue(ps, tok, &v);
+}
+
+static void
+jb_key(JsonbParseState **ps, const char *key)
+{
+	jb_string(ps, WJB_KEY, key);
+}
+
+static void
+jb_null(JsonbParseState **ps)
+{
+	JsonbValue	v;
+
+	v.type = jbvNull;
+	pushJsonbValue(ps, WJB_VALUE, &v);
+}
+
+static void
+jb_bool(JsonbParseState **ps, bool b)
+{
+	JsonbValue	v;
+
+	v.type = jbvBool;
+	v.val.boolean = b;
+	pushJsonbValue(ps, WJB_VALUE, &v);
+}
+
+static void
+jb_int(JsonbParseState **ps, int64 n)
+{
+	JsonbValue	v;
+
+	v.type = jbvNumeric;
+	v.val.numeric = int64_to_numeric(n);
+	pushJsonbValue(ps, WJB_VALUE, &v);
+}
+
+/* a count, or a rate rounded to 6 decimals */
+static void
+jb_value(JsonbParseState **ps, bool rate, double x)
+{
+	JsonbValue	v;
+
+	if (!rate)
 	{
-		appendStringInfoString(buf, "null");
+		jb_int(ps, (int64) x);
 		return;
 	}
-	snprintf(tmp, sizeof(tmp), "%.6g", v);
-	appendStringInfoString(buf, tmp);
+	v.type = jbvNumeric;
+	v.val.numeric = int64_div_fast_to_numeric((int64) rint(x * 1000000.0), 6);
+	v.val.numeric = DatumGetNumeric(DirectFunctionCall1(numeric_trim_scale, NumericGetDatum(v.val.numeric)));
+	pushJsonbValue(ps, WJB_VALUE, &v);
+}
+
+/* a date as YYYY-MM-DD (dates are checked to lie in years 1 to 9900), or null */
+static void
+jb_date(JsonbParseState **ps, DateADT d)
+{
+	int			y,
+				m,
+				day;
+	char		buf[16];
+
+	if (DATE_NOT_FINITE(d))
+	{
+		jb_null(ps);
+		return;
+	}
+	j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &day);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02d", y, m, day);
+	{
+		JsonbValue	v;
+
+		v.type = jbvString;
+		v.val.string.len = strlen(buf);
+		v.val.string.val = pstrdup(buf);
+		pushJsonbValue(ps, WJB_VALUE, &v);
+	}
 }
 
 /* one member's value of a criterion in a phase; false when it has none (a rate with no sessions) */
@@ -846,7 +918,7 @@ typedef struct CritResult
 	DateADT		since;
 	double		value;			/* the highest member value (identification) */
 	/* progress */
-	int			status;			/* 0 met, 1 not met, 2 pending, 3 no data, 4 not attached */
+	int			status;			/* 0 met, 1 not met, 2 pending, 3 no data, 4 no reference date (not closed) */
 	double		baseline;
 	double		outcome;
 	bool		has_baseline,
@@ -855,7 +927,7 @@ typedef struct CritResult
 				hi;
 } CritResult;
 
-static const char *const progress_status[] = {"met", "not met", "pending", "no data", "not attached"};
+static const char *const progress_status[] = {"met", "not met", "pending", "no data", "not closed"};
 
 /* family value of a phase: the sum of counts, or sessions missed over possible */
 static bool
@@ -896,8 +968,7 @@ scorecard_profile_final(PG_FUNCTION_ARGS)
 	bool	   *pmet;
 	DateADT    *psince;
 	int			nmet = 0;
-	StringInfoData buf;
-	bool		first;
+	JsonbParseState *ps = NULL;
 	const char *progress;
 	int			prog_measured = 0,
 				prog_failed = 0,
@@ -1019,11 +1090,11 @@ scorecard_profile_final(PG_FUNCTION_ARGS)
 		if (best < 0)
 			continue;
 		prog_measured++;
-		if (best == 1 || best == 4)
-			prog_failed += best == 1;
-		if (best == 2)
-			prog_pending++;
-		if (best == 3 || best == 4)
+		if (best == 1)
+			prog_failed++;
+		else if (best == 2 || best == 4)
+			prog_pending++;		/* not ended, or not closed yet */
+		else if (best == 3)
 			prog_nodata++;
 	}
 	if (DATE_IS_NOBEGIN(st->attached))
@@ -1041,33 +1112,36 @@ scorecard_profile_final(PG_FUNCTION_ARGS)
 	else
 		progress = "achieved";
 
-	/* the profile as jsonb */
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"problems\": [");
-	first = true;
+	/* the profile as jsonb, built as values (no text to parse) */
+	jb_token(&ps, WJB_BEGIN_OBJECT);
+	jb_key(&ps, "problems");
+	jb_token(&ps, WJB_BEGIN_ARRAY);
 	for (int i = 0; i < p->nproblems; i++)
 		if (pmet[i])
-		{
-			appendStringInfo(&buf, "%s\"%s\"", first ? "" : ", ", p->problems[i]);
-			first = false;
-		}
-	appendStringInfo(&buf, "], \"problem_count\": %d, \"eligible\": %s, \"attached\": ", nmet,
-					 nmet >= p->required ? "true" : "false");
-	json_date(&buf, st->attached);
-	appendStringInfoString(&buf, ", \"closed\": ");
-	json_date(&buf, st->closed);
-	appendStringInfo(&buf, ", \"progress\": \"%s\", \"evidence\": {", progress);
-	first = true;
+			jb_string(&ps, WJB_ELEM, p->problems[i]);
+	jb_token(&ps, WJB_END_ARRAY);
+	jb_key(&ps, "problem_count");
+	jb_int(&ps, nmet);
+	jb_key(&ps, "eligible");
+	jb_bool(&ps, nmet >= p->required);
+	jb_key(&ps, "attached");
+	jb_date(&ps, st->attached);
+	jb_key(&ps, "closed");
+	jb_date(&ps, st->closed);
+	jb_key(&ps, "progress");
+	jb_string(&ps, WJB_VALUE, progress);
+	jb_key(&ps, "evidence");
+	jb_token(&ps, WJB_BEGIN_OBJECT);
 	for (int pi = 0; pi < p->nproblems; pi++)
 	{
-		bool		cfirst = true;
-
 		if (!pmet[pi])
 			continue;
-		appendStringInfo(&buf, "%s\"%s\": {\"since\": ", first ? "" : ", ", p->problems[pi]);
-		first = false;
-		json_date(&buf, psince[pi]);
-		appendStringInfoString(&buf, ", \"criteria\": {");
+		jb_key(&ps, p->problems[pi]);
+		jb_token(&ps, WJB_BEGIN_OBJECT);
+		jb_key(&ps, "since");
+		jb_date(&ps, psince[pi]);
+		jb_key(&ps, "criteria");
+		jb_token(&ps, WJB_BEGIN_OBJECT);
 		for (int ci = 0; ci < p->ncrit; ci++)
 		{
 			ScCriterion *c = &p->crit[ci];
@@ -1075,18 +1149,24 @@ scorecard_profile_final(PG_FUNCTION_ARGS)
 
 			if (c->problem != pi || c->progress || !cr->met)
 				continue;
-			appendStringInfo(&buf, "%s\"%s\": {\"members\": %d, \"records\": %lld, \"since\": ",
-							 cfirst ? "" : ", ", c->name, cr->members, (long long) cr->records);
-			json_date(&buf, cr->since);
-			appendStringInfoString(&buf, ", \"value\": ");
-			json_number(&buf, cr->value);
-			appendStringInfoChar(&buf, '}');
-			cfirst = false;
+			jb_key(&ps, c->name);
+			jb_token(&ps, WJB_BEGIN_OBJECT);
+			jb_key(&ps, "members");
+			jb_int(&ps, cr->members);
+			jb_key(&ps, "records");
+			jb_int(&ps, cr->records);
+			jb_key(&ps, "since");
+			jb_date(&ps, cr->since);
+			jb_key(&ps, "value");
+			jb_value(&ps, c->rate, cr->value);
+			jb_token(&ps, WJB_END_OBJECT);
 		}
-		appendStringInfoString(&buf, "}}");
+		jb_token(&ps, WJB_END_OBJECT);
+		jb_token(&ps, WJB_END_OBJECT);
 	}
-	appendStringInfoString(&buf, "}, \"outcomes\": {");
-	first = true;
+	jb_token(&ps, WJB_END_OBJECT);
+	jb_key(&ps, "outcomes");
+	jb_token(&ps, WJB_BEGIN_OBJECT);
 	for (int ci = 0; ci < p->ncrit; ci++)
 	{
 		ScCriterion *c = &p->crit[ci];
@@ -1094,29 +1174,31 @@ scorecard_profile_final(PG_FUNCTION_ARGS)
 
 		if (!c->progress || !pmet[c->problem])
 			continue;
-		appendStringInfo(&buf, "%s\"%s\": {\"problem\": \"%s\", \"status\": \"%s\"",
-						 first ? "" : ", ", c->name, p->problems[c->problem],
-						 progress_status[cr->status]);
-		first = false;
+		jb_key(&ps, c->name);
+		jb_token(&ps, WJB_BEGIN_OBJECT);
+		jb_key(&ps, "problem");
+		jb_string(&ps, WJB_VALUE, p->problems[c->problem]);
+		jb_key(&ps, "status");
+		jb_string(&ps, WJB_VALUE, progress_status[cr->status]);
 		if (cr->status != 4)
 		{
-			appendStringInfoString(&buf, ", \"baseline\": ");
+			jb_key(&ps, "baseline");
 			if (cr->has_baseline)
-				json_number(&buf, cr->baseline);
+				jb_value(&ps, c->rate, cr->baseline);
 			else
-				appendStringInfoString(&buf, "null");
-			appendStringInfoString(&buf, ", \"outcome\": ");
+				jb_null(&ps);
+			jb_key(&ps, "outcome");
 			if (cr->has_outcome)
-				json_number(&buf, cr->outcome);
+				jb_value(&ps, c->rate, cr->outcome);
 			else
-				appendStringInfoString(&buf, "null");
-			appendStringInfoString(&buf, ", \"window_from\": ");
-			json_date(&buf, cr->lo + 1);
-			appendStringInfoString(&buf, ", \"window_to\": ");
-			json_date(&buf, cr->hi);
+				jb_null(&ps);
+			jb_key(&ps, "window_from");
+			jb_date(&ps, cr->lo + 1);
+			jb_key(&ps, "window_to");
+			jb_date(&ps, cr->hi);
 		}
-		appendStringInfoChar(&buf, '}');
+		jb_token(&ps, WJB_END_OBJECT);
 	}
-	appendStringInfoString(&buf, "}}");
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+	jb_token(&ps, WJB_END_OBJECT);
+	PG_RETURN_JSONB_P(JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL)));
 }
