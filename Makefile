@@ -15,9 +15,9 @@ MODULES_SQL_010 = src/header.sql src/synth/synth.sql src/match/match.sql \
                   src/match/variants.sql sql-build/name_variant_seed.sql src/link/link.sql
 MODULES_SQL_NEW = src/link/client_index.sql src/link/train_labelled.sql src/policy/disclosure.sql \
                   src/policy/policy.sql src/rollup/rollup.sql src/geo/geo.sql \
-                  src/geo/report.sql src/scorecard/scorecard.sql src/scorecard/family_scorecard.sql \
+                  src/geo/report.sql src/scorecard/scorecard.sql src/scorecard/family_scorecard.sql src/scorecard/child_view.sql \
                   src/indicator/london.sql sql-build/london_data.sql \
-                  src/indicator/trends.sql src/indicator/catalogue.sql
+                  src/indicator/trends.sql src/indicator/charts.sql src/indicator/catalogue.sql
 MODULES_SQL = $(MODULES_SQL_010) $(MODULES_SQL_NEW)
 
 DATA_built  = sql-build/$(EXTENSION)--$(EXTVERSION).sql sql-build/$(EXTENSION)--0.1.0--$(EXTVERSION).sql

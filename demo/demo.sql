@@ -366,6 +366,124 @@ SELECT what, found, truth, both_ AS found_and_true, precision, recall FROM score
 \echo '-- (health flags are keyed by adults'' NHS numbers, which none of the eleven systems holds:'
 \echo '-- that problem is found only where adult social care knows the person)'
 
+\echo '-- the ward map of eligible families per 100 families (quartiles; red is worse), written to a file:'
+\set scorecard_map :outdir '/scorecard_eligible_by_ward_2026-03.svg'
+\pset tuples_only on
+\pset format unaligned
+\o :scorecard_map
+SELECT brent_mdm.svg_area_map('Families eligible for Troubled Families support, per 100 families, 31 March 2026',
+                              array_agg(w.ward_name ORDER BY w.ward_code), array_agg(w.geom ORDER BY w.ward_code),
+                              array_agg(round(100.0 * x.eligible / x.families, 1)::float8 ORDER BY w.ward_code),
+                              'lower_better', 'per 100 families')
+  FROM borough.ward w
+  LEFT JOIN (SELECT ward_code, count(*) FILTER (WHERE eligible) AS eligible, count(*) AS families
+               FROM demo_scorecard GROUP BY ward_code) x USING (ward_code);
+\o
+\pset tuples_only off
+\pset format aligned
+\echo :scorecard_map
+
+\echo
+\echo '-- The single view of a child, for the safeguarding hub: a DPIA that covers children''s data'
+\echo '-- (the Client Index and four children''s datasets, protected), granted to a social worker'
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'demo_data_owner') THEN CREATE ROLE demo_data_owner NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'social_worker') THEN CREATE ROLE social_worker LOGIN; END IF;
+END $$;
+CREATE TEMP TABLE child_datasets AS
+SELECT relation FROM brent_mdm.scorecard_dataset
+ WHERE dataset IN ('school_exclusion', 'missing_episode', 'cse_concern', 'offence');
+DO $$
+DECLARE t regclass;
+BEGIN
+  FOR t IN SELECT relation FROM child_datasets LOOP
+    EXECUTE format('ALTER TABLE %s OWNER TO demo_data_owner', t);
+    PERFORM brent_mdm.protect(t);
+  END LOOP;
+END $$;
+SELECT brent_mdm.register_dpia('child_safeguarding', 'Children''s safeguarding',
+         'A single view of a child at risk for the multi-agency safeguarding hub', 'public_task',
+         'London Borough of Brent', 'Director of Children''s Services') AS dpia;
+SELECT count(brent_mdm.set_table_scope('child_safeguarding', t)) AS tables_in_scope
+  FROM (SELECT 'brent_mdm.client'::regclass UNION ALL SELECT 'brent_mdm.client_record'
+        UNION ALL SELECT relation FROM child_datasets) s(t);
+SELECT count(brent_mdm.set_column_scope('child_safeguarding', a.attrelid::regclass, a.attname, 'clear')) AS columns_in_clear
+  FROM pg_attribute a
+ WHERE a.attrelid IN (SELECT relation FROM child_datasets UNION ALL SELECT 'brent_mdm.client_record'::regclass)
+   AND a.attnum > 0 AND NOT a.attisdropped;
+SELECT count(brent_mdm.set_column_scope('child_safeguarding', 'brent_mdm.client', c, 'clear')) AS client_columns_in_clear
+  FROM unnest('{client_id,status,merged_into,date_of_birth,given_name,family_name,sex,postcode,address_line,upn}'::name[]) c;
+SELECT brent_mdm.approve_dpia('child_safeguarding', 'Data Protection Officer', now() + interval '1 year') AS status,
+       brent_mdm.grant_purpose('child_safeguarding', 'social_worker') AS granted;
+GRANT USAGE ON SCHEMA borough TO social_worker;
+GRANT SELECT ON borough.school, borough.address TO social_worker;
+GRANT SELECT ON brent_mdm.client_masked, brent_mdm.client_record_masked TO social_worker;
+DO $$ BEGIN
+  EXECUTE (SELECT 'GRANT SELECT ON ' || string_agg(p.masked_view::text, ', ') || ' TO social_worker'
+             FROM brent_mdm.protected_table p WHERE p.table_name IN (SELECT relation FROM child_datasets));
+END $$;
+GRANT EXECUTE ON FUNCTION brent_mdm.child_view(bigint, date) TO social_worker;
+-- the child with the most exclusions (chosen by the superuser, who holds the data)
+SELECT r.client_id AS child FROM brent_mdm.client_record r JOIN borough.school_exclusion x ON x.upn = r.upn
+  JOIN brent_mdm.client c ON c.client_id = r.client_id
+ WHERE c.status = 'active' AND c.date_of_birth > date '2026-03-31' - interval '18 years'
+ GROUP BY r.client_id ORDER BY count(*) DESC, r.client_id LIMIT 1 \gset
+SET SESSION AUTHORIZATION social_worker;
+\echo '-- without a purpose: refused'
+\set ON_ERROR_STOP 0
+SELECT brent_mdm.child_view(:child, '2026-03-31');
+\set ON_ERROR_STOP 1
+\echo '-- under the DPIA: the risk factors, each a flag with its evidence and dates (never a score);'
+\echo '-- what the DPIA does not cover is said, not guessed'
+SELECT brent_mdm.begin_purpose('child_safeguarding') AS purpose;
+CREATE TEMP TABLE demo_child AS SELECT brent_mdm.child_view(:child, '2026-03-31') AS v;
+SELECT f ->> 'factor' AS risk_factor, coalesce(f ->> 'present', 'not assessed') AS present,
+       jsonb_array_length(f -> 'evidence') AS evidence, f ->> 'first' AS first, f ->> 'last' AS last
+  FROM demo_child, jsonb_array_elements(v -> 'risk_factors') f;
+SELECT jsonb_pretty(v -> 'exclusions') AS exclusions FROM demo_child;
+SELECT string_agg(n ->> 'dataset', ', ' ORDER BY n ->> 'dataset') AS not_covered_by_the_dpia
+  FROM demo_child, jsonb_array_elements(v -> 'not_covered') n;
+SELECT brent_mdm.end_purpose() AS ended;
+RESET SESSION AUTHORIZATION;
+\echo '-- the call is in the audit log with the child''s client id (so in the child''s subject access report)'
+SELECT brent_mdm.audit_flush() AS audit_stored;
+SELECT role_name, dpia_id, action, count(*) AS calls FROM brent_mdm.audit_log
+ WHERE action = 'child_view' AND :child = ANY (client_ids) GROUP BY 1, 2, 3;
+
+\echo
+\echo '-- Brent among the London boroughs, on real open data (GLA London Borough Profiles 2017 and the'
+\echo '-- Metropolitan Police''s recorded crime; Open Government Licence): rank and quartile on a few figures'
+SELECT r.label, r.value, r.rank || ' of ' || r.authorities AS rank, r.quartile
+  FROM unnest(ARRAY['gla_population_estimate_2017', 'employment_rate_pct_2015', 'median_house_price_2015',
+                    'crime_rates_per_thousand_population_2014_15', 'male_life_expectancy_2012_14',
+                    'happiness_score_2011_14_out_of_10']) m
+  CROSS JOIN LATERAL brent_mdm.london_rank(m) r;
+\echo '-- its 15 nearest neighbours the CIPFA way (z-scores of socio-economic figures, Euclidean distance)'
+SELECT rank, neighbour_name, round(distance::numeric, 2) AS distance FROM brent_mdm.london_neighbours();
+\echo '-- recorded crime 2014-2016, Brent against London: 3-year trend (Mann-Kendall, Sen''s slope)'
+SELECT name, offences, round(rate_per_1000, 1) AS rate_per_1000, round(tau::numeric, 2) AS tau,
+       round(p::numeric, 4) AS p, round(sen_slope::numeric, 1) AS offences_a_month, direction
+  FROM brent_mdm.london_crime_trend('E09000005', NULL, '2014-01-01', '2016-12-01');
+\echo '-- and as a chart, Brent''s monthly rate against London''s (plus or minus 10 %), written to a file:'
+\set crime_chart :outdir '/brent_crime_2014-2016.svg'
+\pset tuples_only on
+\pset format unaligned
+\o :crime_chart
+SELECT brent_mdm.svg_line_chart('Recorded crime in Brent, offences per 1,000 residents a month, 2014-2016',
+                                array_agg(b.period ORDER BY b.period), array_agg(b.rate_per_1000::float8 ORDER BY b.period),
+                                'lower_better', array_agg(l.rate_per_1000::float8 * 0.9 ORDER BY b.period),
+                                array_agg(l.rate_per_1000::float8 * 1.1 ORDER BY b.period),
+                                'London (Metropolitan Police area), plus or minus 10 %', 'per 1,000')
+  FROM brent_mdm.london_crime_series('E09000005', NULL, '2014-01-01', '2016-12-01') b
+  JOIN brent_mdm.london_crime_series('E09000005', NULL, '2014-01-01', '2016-12-01') l
+    ON l.period = b.period AND l.code <> b.code
+ WHERE b.code = 'E09000005';
+\o
+\pset tuples_only off
+\pset format aligned
+\echo :crime_chart
+SELECT brent_mdm.london_attribution() AS attribution;
+
 \echo
 \echo '-- The governance officer: who used which personal data, under which DPIA, this quarter and last'
 SELECT brent_mdm.audit_flush() AS audit_stored;

@@ -10,18 +10,18 @@ reset
 maps=$(mktemp -d)
 BRENT_PEOPLE=3000 BRENT_DEMO_OUT="$maps" bash demo/demo.sh >"$out" 2>"$err"
 rc=$?
-echo "1..10"
+echo "1..14"
 fail=0
 check() { if [ "$2" = "$3" ]; then echo "ok $1 - $4"; else echo "not ok $1 - $4 (expected '$2', got '$3')"; fail=1; fi; }
 check 1 0 "$rc" "the demo runs to its end"
 check 2 0 "$(grep -c 'psql: error\|unterminated\|invalid command' "$err")" "psql reports no error of its own"
-check 3 1 "$(grep -c 'ERROR:' "$err")" "one server error: the refusal the demo shows on purpose"
+check 3 2 "$(grep -c 'ERROR:' "$err")" "two server errors: the refusals the demo shows on purpose"
 check 4 1 "$(grep -c 'may not act under DPIA "adult_social_care"' "$err")" "... which is the refusal of an ungranted DPIA"
 # the under-fives query ran as ey_analyst under the Early Years DPIA, over the Client
 # Index's masking views, found families the truth confirms, and was audited as such
 found=$(grep -A2 'true_families | families_found | found_and_true' "$out" | tail -1 | awk -F'|' '{gsub(/ /,""); print ($2 > 0 && $3 > 0) ? "yes" : "no"}')
 check 5 yes "$found" "the analyst's under-fives query over the Client Index finds families the truth confirms"
-check 6 2 "$(grep -cE '^ ey_analyst \| early_years +\| select +\| brent_mdm\.client(_record)? ' "$out")" "its reads of client and client_record are audited under early_years"
+check 6 2 "$(grep -cE '^ ey_analyst +\| early_years +\| select +\| brent_mdm\.client(_record)? ' "$out")" "its reads of client and client_record are audited under early_years"
 # the indicators defined on the borough follow a change: each equal to a recount
 check 7 3 "$(grep -cE '^ (asb_by_ward_month|csc_referrals|unauthorised_absence) +\| +0$' "$out")" "three indicators, changed, each equal to a recount (verify_indicator = 0)"
 # the JAG pack: an SVG map and a GeoJSON FeatureCollection, written to files
@@ -29,6 +29,12 @@ check 8 yes "$(perl -ne 'BEGIN { undef $/ } print(/\A<svg xmlns="http:\/\/www.w3
 check 9 yes "$(perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or die; my $j = decode_json(<$f>); print(($j->{type} eq "FeatureCollection" && ref $j->{features} eq "ARRAY") ? "yes" : "no")' "$maps/jag_hotspots_2026-03.geojson" 2>/dev/null)" "the demo writes a GeoJSON FeatureCollection that parses"
 # the scorecard: printed by ward, and checked against the truth (eligible families found and true)
 check 10 yes "$(grep -E '^ eligible +\| +[0-9]+ \| +[0-9]+ \|' "$out" | awk -F'|' '{gsub(/ /,""); print ($2 > 0 && $4 > 0) ? "yes" : "no"}')" "the scorecard finds eligible families the truth confirms"
+# the pictures: the scorecard's ward map and Brent's crime chart, written as SVG files that parse
+check 11 yes "$(xmllint --noout "$maps/scorecard_eligible_by_ward_2026-03.svg" 2>/dev/null && grep -c '<path ' "$maps/scorecard_eligible_by_ward_2026-03.svg" >/dev/null && echo yes || echo no)" "the demo writes the scorecard's ward map (SVG)"
+check 12 yes "$(xmllint --noout "$maps/brent_crime_2014-2016.svg" 2>/dev/null && grep -q 'id="trend"' "$maps/brent_crime_2014-2016.svg" && echo yes || echo no)" "the demo writes Brent's crime chart with its trend line (SVG)"
+# the child's single view: refused without a purpose, then given under the DPIA and audited with the child's id
+check 13 1 "$(grep -c 'child_view' "$err" | awk '{print ($1 >= 1) ? 1 : 0}')" "the child's view without a purpose is refused"
+check 14 yes "$(grep -E '^ social_worker +\| child_safeguarding +\| child_view +\| +1$' "$out" >/dev/null && echo yes || echo no)" "the child's view under the DPIA is audited with the child's client id"
 reset
 rm -rf "$out" "$err" "$maps"
 exit $fail

@@ -69,9 +69,13 @@ SELECT set_eq($$
   ARRAY['name_variant_seed', 'name_variant', 'name_variants', 'link_model', 'link_model_level',
         -- open data about areas shipped with the extension (OGL; no personal data)
         'london_area', 'london_profile_measure', 'london_profile', 'london_crime',
+        -- the scorecard's rules (council policy) and where its datasets are (relation names):
+        -- its aggregate and functions read them as their caller
+        'scorecard_source', 'scorecard_measure', 'scorecard_rule_set', 'scorecard_problem',
+        'scorecard_criterion', 'scorecard_dataset_columns', 'scorecard_dataset',
         -- the indicator catalogue's metadata (definitions, no data)
         'indicator_catalogue'],
-  'only reference data (the name dictionary, trained model parameters, the London open data, the indicator catalogue) is readable by PUBLIC');
+  'only reference data (the name dictionary, trained model parameters, the London open data, the scorecard''s rules, the indicator catalogue) is readable by PUBLIC');
 SELECT is_empty($$
   SELECT c.relname FROM pg_class c
    WHERE c.relnamespace = 'brent_mdm'::regnamespace
@@ -119,9 +123,9 @@ SELECT set_eq($$SELECT c.relname::text FROM pg_extension e JOIN pg_class c ON c.
               $$SELECT c.relname::text FROM pg_class c
                  WHERE c.relnamespace = 'brent_mdm'::regnamespace AND c.relkind = 'r'
                    AND c.relname NOT IN ('name_variant_seed', 'survivorship_rule_default',
-                                         'scorecard_source', 'scorecard_measure', 'london_area',
+                                         'scorecard_source', 'scorecard_measure', 'scorecard_dataset_columns', 'london_area',
                                          'london_profile_measure', 'london_profile', 'london_crime')$$,
-              'every table but the shipped seeds (name dictionary, survivorship rules, the scorecard''s sources and measures, the London open data) is registered with pg_extension_config_dump');
+              'every table but the shipped seeds (name dictionary, survivorship rules, the scorecard''s sources, measures and dataset columns, the London open data) is registered with pg_extension_config_dump');
 SELECT is_empty($$SELECT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i')
                    WHERE s.relkind = 'S' AND s.relnamespace = 'brent_mdm'::regnamespace
                      AND s.oid <> ALL ((SELECT extconfig FROM pg_extension WHERE extname = 'brent_mdm')::oid[])$$,

@@ -162,6 +162,12 @@ CREATE AGGREGATE brent_mdm.family_profile(rule_set text, as_of date, attached da
   SERIALFUNC = brent_mdm.family_profile_serialize,
   DESERIALFUNC = brent_mdm.family_profile_deserialize,
   PARALLEL = SAFE);
+REVOKE ALL ON FUNCTION brent_mdm.family_profile_transition(internal, text, date, date, date, bigint, text, text, text,
+                                                            date, date, integer, integer),
+                       brent_mdm.family_profile_combine(internal, internal),
+                       brent_mdm.family_profile_serialize(internal),
+                       brent_mdm.family_profile_deserialize(bytea, internal),
+                       brent_mdm.family_profile_final(internal) FROM PUBLIC;
 COMMENT ON AGGREGATE brent_mdm.family_profile(text, date, date, date, bigint, text, text, text, date, date, integer, integer) IS
   'The problem profile of a family under a rule set on a date, from its members'' events (one row each: member, role child or adult, source, category, dates, sessions missed and possible; no member: an event of the family itself, such as a notification at its address, counted by criteria for any member): problems, eligibility, evidence per criterion, progress over baseline and outcome windows, as jsonb';
 
@@ -172,6 +178,7 @@ CREATE FUNCTION brent_mdm.scorecard_events(as_of date DEFAULT current_date)
   LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   rel jsonb;
+  k record;
   parts text[] := '{}';
   q text;
   -- a person by name, date of birth and postcode, in three tries: date of
@@ -227,25 +234,23 @@ BEGIN
 rel ->> 'cme_referral',
       format(person_join, 'x.forename', 'x.surname', 'x.date_of_birth', 'x.postcode', 'u.client_id IS NULL'));
   END IF;
-  IF rel ? 'childrens_social_care' THEN
+  -- datasets linked by the record key of a Client Index system (case and spaces
+  -- ignored): (dataset, key column, category, start, end, condition), all code
+  FOR k IN SELECT * FROM (VALUES
+      ('childrens_social_care', 'lcs_person_id', 'x.category', 'referral_date', 'episode_end', 'x.referral_date IS NOT NULL'),
+      ('missing_episode', 'lcs_person_id', 'NULL', 'went_missing', 'went_missing', 'true'),
+      ('cse_concern', 'lcs_person_id', 'lower(x.risk_level)', 'assessed_on', 'assessed_on', 'true'),
+      ('offence', 'yot_case_id', 'NULL', 'offence_date', 'offence_date', 'true'),
+      ('asb_case', 'asb_case_ref', 'lower(x.party_role)', 'opened_on', 'opened_on', 'true'),
+      ('out_of_work_benefit', 'claim_ref', 'NULL', 'claim_start', 'claim_end', 'x.out_of_work AND x.claim_start IS NOT NULL'))
+      v(dataset, key, category, ef, et, cond) LOOP
+    CONTINUE WHEN NOT rel ? k.dataset;
     parts := parts || format($q$
-      SELECT k.client_id, 'childrens_social_care', x.category, x.referral_date, x.episode_end, NULL, NULL
-        FROM %s x JOIN rec k ON k.system = %L AND k.key = upper(replace(x.lcs_person_id, ' ', ''))
-       WHERE x.referral_date IS NOT NULL$q$, rel ->> 'childrens_social_care',
-      (SELECT c.link_system FROM brent_mdm.scorecard_dataset_columns c WHERE c.dataset = 'childrens_social_care'));
-  END IF;
-  IF rel ? 'missing_episode' THEN
-    parts := parts || format($q$
-      SELECT k.client_id, 'missing_episode', NULL, x.went_missing, x.went_missing, NULL, NULL
-        FROM %s x JOIN rec k ON k.system = 'childrens_social_care' AND k.key = upper(replace(x.lcs_person_id, ' ', ''))$q$,
-      rel ->> 'missing_episode');
-  END IF;
-  IF rel ? 'cse_concern' THEN
-    parts := parts || format($q$
-      SELECT k.client_id, 'cse_concern', lower(x.risk_level), x.assessed_on, x.assessed_on, NULL, NULL
-        FROM %s x JOIN rec k ON k.system = 'childrens_social_care' AND k.key = upper(replace(x.lcs_person_id, ' ', ''))$q$,
-      rel ->> 'cse_concern');
-  END IF;
+      SELECT k.client_id, %L, %s, x.%I, x.%I, NULL, NULL
+        FROM %s x JOIN rec k ON k.system = %L AND k.key = upper(replace(x.%I, ' ', ''))
+       WHERE %s$q$, k.dataset, k.category, k.ef, k.et, rel ->> k.dataset,
+      (SELECT c.link_system FROM brent_mdm.scorecard_dataset_columns c WHERE c.dataset = k.dataset), k.key, k.cond);
+  END LOOP;
   IF rel ? 'ehcp' THEN
     parts := parts || format($q$
       SELECT coalesce(u.client_id, n.client_id), 'ehcp', x.primary_need, x.plan_start, x.ceased_on, NULL, NULL
@@ -253,24 +258,6 @@ rel ->> 'cme_referral',
         LEFT JOIN upn u ON u.upn = upper(x.upn)
         LEFT JOIN nhs n ON u.client_id IS NULL AND n.nhs = replace(x.nhs_number, ' ', '')
        WHERE coalesce(u.client_id, n.client_id) IS NOT NULL$q$, rel ->> 'ehcp');
-  END IF;
-  IF rel ? 'offence' THEN
-    parts := parts || format($q$
-      SELECT k.client_id, 'offence', NULL, x.offence_date, x.offence_date, NULL, NULL
-        FROM %s x JOIN rec k ON k.system = 'youth_offending' AND k.key = upper(replace(x.yot_case_id, ' ', ''))$q$,
-      rel ->> 'offence');
-  END IF;
-  IF rel ? 'asb_case' THEN
-    parts := parts || format($q$
-      SELECT k.client_id, 'asb_case', lower(x.party_role), x.opened_on, x.opened_on, NULL, NULL
-        FROM %s x JOIN rec k ON k.system = 'asb_case' AND k.key = upper(replace(x.asb_case_ref, ' ', ''))$q$,
-      rel ->> 'asb_case');
-  END IF;
-  IF rel ? 'out_of_work_benefit' THEN
-    parts := parts || format($q$
-      SELECT k.client_id, 'out_of_work_benefit', NULL, x.claim_start, x.claim_end, NULL, NULL
-        FROM %s x JOIN rec k ON k.system = 'revenues_benefits' AND k.key = upper(replace(x.claim_ref, ' ', ''))
-       WHERE x.out_of_work AND x.claim_start IS NOT NULL$q$, rel ->> 'out_of_work_benefit');
   END IF;
   IF rel ? 'health_flag' THEN
     parts := parts || format($q$
@@ -485,3 +472,46 @@ $$;
 COMMENT ON FUNCTION brent_mdm.scorecard_by_ward_published(date, text, integer, integer) IS
   'The scorecard by ward as it may be published: each measure''s ward counts and borough total through suppress_table (primary and secondary suppression, rounding to base); families NULL where suppressed says why';
 REVOKE ALL ON FUNCTION brent_mdm.scorecard_by_ward_published(date, text, integer, integer) FROM PUBLIC;
+
+-- ---- snapshots, for rollups ----
+-- The scorecard of a date kept as rows, so that counts by ward and period can
+-- be kept as indicator rollups (define_indicator over this table) and
+-- compared from one date to the next.  Personal data (a family's problems):
+-- granted to nobody; protect it like the datasets it comes from.
+CREATE TABLE brent_mdm.scorecard_result (
+  rule_set      text NOT NULL,
+  as_of         date NOT NULL,
+  family_id     bigint NOT NULL,
+  ward_code     text,
+  members       integer NOT NULL,
+  children      integer NOT NULL,
+  problems      text[] NOT NULL,
+  problem_count integer NOT NULL,
+  eligible      boolean NOT NULL,
+  progress      text NOT NULL,
+  claim         boolean NOT NULL,
+  PRIMARY KEY (rule_set, as_of, family_id)
+);
+COMMENT ON TABLE brent_mdm.scorecard_result IS
+  'Scorecards kept by scorecard_snapshot: one row per family, rule set and date (personal data: granted to nobody; kept by pg_dump)';
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.scorecard_result', '');
+REVOKE ALL ON brent_mdm.scorecard_result FROM PUBLIC;
+
+CREATE FUNCTION brent_mdm.scorecard_snapshot(as_of date, rule_set text DEFAULT 'troubled_families_2015')
+  RETURNS bigint
+  LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  n bigint;
+BEGIN
+  PERFORM brent_mdm.scorecard_check_call(as_of, rule_set);
+  DELETE FROM brent_mdm.scorecard_result r WHERE r.rule_set = scorecard_snapshot.rule_set AND r.as_of = scorecard_snapshot.as_of;
+  INSERT INTO brent_mdm.scorecard_result
+  SELECT scorecard_snapshot.rule_set, scorecard_snapshot.as_of, s.family_id, s.ward_code, s.members, s.children,
+         s.problems, s.problem_count, s.eligible, s.progress, s.eligible AND s.progress = 'achieved'
+    FROM brent_mdm.family_scorecard(scorecard_snapshot.as_of, scorecard_snapshot.rule_set) s;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END $$;
+COMMENT ON FUNCTION brent_mdm.scorecard_snapshot(date, text) IS
+  'Keeps the scorecard of a date in scorecard_result (replacing an earlier snapshot of the same date and rule set); returns the families written. Rollups over scorecard_result keep counts by ward and period current';
+REVOKE ALL ON FUNCTION brent_mdm.scorecard_snapshot(date, text) FROM PUBLIC;
