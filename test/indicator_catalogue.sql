@@ -12,7 +12,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(66);
+SELECT plan(67);
 
 -- ---- the catalogue ----
 SELECT cmp_ok((SELECT count(*)::int FROM brent_mdm.indicator_catalogue WHERE shipped), '>=', 40,
@@ -144,6 +144,16 @@ SELECT is(pg_temp.differs('hv_visit_14_days_share',
      USING (area_code, period)$$, 100), 0::bigint,
   'hv_visit_14_days_share (JSNA: new birth visits within 14 days) recounted');
 
+SELECT is(pg_temp.differs('ey_30_hours_share',
+  $$SELECT n.area_code, n.period, CASE WHEN d.n > 0 THEN n.n END AS numerator, nullif(d.n, 0) AS denominator
+      FROM pg_temp.by_area('SELECT w.ward_code AS ward, start_date AS d,
+                                   CASE WHEN funded_entitlement = ''3-4 extended 30 hours'' THEN 1 ELSE 0 END AS v
+                            FROM borough.early_years r LEFT JOIN pc_ward w ON w.k = brent_mdm.postcode_normalise(r.postcode)') n
+      JOIN pg_temp.by_area('SELECT w.ward_code AS ward, start_date AS d,
+                                   CASE WHEN funded_entitlement IN (''3-4 extended 30 hours'', ''3-4 universal 15 hours'') THEN 1 ELSE 0 END AS v
+                            FROM borough.early_years r LEFT JOIN pc_ward w ON w.k = brent_mdm.postcode_normalise(r.postcode)') d
+     USING (area_code, period)$$, 100), 0::bigint,
+  'ey_30_hours_share: where early years rows exist but none counts in the denominator, no value (not 0 of 0)');
 SELECT is(pg_temp.differs('proven_offences_rate',
   $$SELECT n.area_code, n.period, n.n AS numerator, p.persons AS denominator
       FROM pg_temp.by_area('SELECT w.ward_code AS ward, o.offence_date AS d, 1 AS v FROM borough.offence o
@@ -300,13 +310,14 @@ SELECT is((SELECT count(*) FROM brent_mdm.indicator_ward_ranks('mental_health_fl
 CREATE TEMP TABLE all_values AS SELECT * FROM brent_mdm.indicator_values();
 SELECT is((SELECT count(*) FROM brent_mdm.indicator_trends() t
              JOIN (SELECT indicator, area_code, array_agg(period ORDER BY period) ps, array_agg(value ORDER BY period) vs
-                     FROM all_values GROUP BY indicator, area_code) s USING (indicator, area_code)
+                     FROM all_values WHERE period > date '2026-03-31' - interval '3 years'
+                    GROUP BY indicator, area_code) s USING (indicator, area_code)
              JOIN brent_mdm.indicator_catalogue k USING (indicator)
              LEFT JOIN LATERAL brent_mdm.series_trend(s.ps, s.vs, k.polarity, 'quarter', 3) e ON true
             WHERE k.grain = 'quarter'
               AND (e.points, e.tau, e.p, e.sen_slope, e.direction, e.period_from, e.period_to)
                   IS DISTINCT FROM (t.points, t.tau, t.p, t.sen_slope, t.direction, t.period_from, t.period_to)), 0::bigint,
-          'indicator_trends = series_trend of each indicator x area''s series, for every quarterly indicator');
+          'indicator_trends = series_trend of each indicator x area''s series over the last 3 years of the window, for every quarterly indicator');
 SELECT is((SELECT count(*) FROM brent_mdm.indicator_trends()), (SELECT count(*) FROM
             (SELECT DISTINCT indicator, area_code FROM all_values) x),
           'a trend for every indicator x ward (and the borough)');

@@ -323,7 +323,8 @@ REVOKE ALL ON FUNCTION brent_mdm.indicator_grain_step(text) FROM PUBLIC;
 
 -- The SQL of the catalogue's figures: per indicator, area (each ward and
 -- 'borough') and period of the window, the numerator and denominator.
-CREATE FUNCTION brent_mdm.indicator_catalogue_sql(target_schema name, indicators text[], grain text)
+CREATE FUNCTION brent_mdm.indicator_catalogue_sql(target_schema name, indicators text[], grain text,
+                                                  period_from date DEFAULT NULL, period_to date DEFAULT NULL)
   RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   c brent_mdm.indicator_catalogue;
@@ -369,6 +370,12 @@ BEGIN
                    THEN format('WHERE r.period >= brent_mdm.period_start(%L::date, %L) AND r.period <= %L::date',
                                w.window_start, c.grain, w.as_of)
                    ELSE '' END;
+    -- and of those asked for, when periods are read at the indicator's own grain
+    IF c.period_column IS NOT NULL AND g = c.grain AND (period_from IS NOT NULL OR period_to IS NOT NULL) THEN
+      pwhere := CASE WHEN pwhere = '' THEN 'WHERE true' ELSE pwhere END
+                || CASE WHEN period_from IS NOT NULL THEN format(' AND r.period >= %L::date', period_from) ELSE '' END
+                || CASE WHEN period_to IS NOT NULL THEN format(' AND r.period <= %L::date', period_to) ELSE '' END;
+    END IF;
     IF c.area_kind IN ('postcode', 'upn', 'lcs_person', 'yot_case') THEN
       kinds := kinds || 'postcode'::text;
     END IF;
@@ -386,8 +393,10 @@ BEGIN
     -- the grid of areas and periods of the window
     grid := format('(SELECT a.area_code, p.period::date AS period FROM (SELECT ward_code AS area_code FROM %I.ward'
                    ' WHERE %L <> ''none'' UNION ALL SELECT ''borough'') a CROSS JOIN generate_series(brent_mdm.period_start(%L::date, %L),'
-                   ' brent_mdm.period_start(%L::date, %L), %L::interval) p(period))',
-                   target_schema, c.area_kind, w.window_start, g, w.as_of, g, brent_mdm.indicator_grain_step(g));
+                   ' brent_mdm.period_start(%L::date, %L), %L::interval) p(period)'
+                   ' WHERE (%L::date IS NULL OR p.period >= %L::date) AND (%L::date IS NULL OR p.period <= %L::date))',
+                   target_schema, c.area_kind, w.window_start, g, w.as_of, g, brent_mdm.indicator_grain_step(g),
+                   period_from, period_from, period_to, period_to);
     IF c.denominator_kind = 'population' THEN
       -- the mid-year estimate of the year in which the period's middle falls, within the years published;
       -- one aggregate of population_estimate per age range and sex
@@ -433,9 +442,10 @@ BEGIN
       'SELECT %L::text AS indicator, g.area_code, g.period, %s AS numerator, %s AS denominator FROM %s g'
       ' LEFT JOIN %I n ON n.area_code = g.area_code AND n.p = g.period %s',
       c.indicator,
-      CASE WHEN c.denominator_kind = 'measure' THEN format('CASE WHEN d.v IS NOT NULL THEN coalesce(n.v, %s) END', zero)
+      CASE WHEN c.denominator_kind = 'measure' THEN format('CASE WHEN d.v > 0 THEN coalesce(n.v, %s) END', zero)
            ELSE format('coalesce(n.v, %s)', zero) END,
-      CASE WHEN c.denominator_kind = 'none' THEN 'NULL::numeric' ELSE 'd.v' END,
+      CASE WHEN c.denominator_kind = 'none' THEN 'NULL::numeric' WHEN c.denominator_kind = 'measure' THEN 'nullif(d.v, 0)'
+           ELSE 'd.v' END,
       grid, ncte, den);
   END LOOP;
 
@@ -473,10 +483,10 @@ BEGIN
   RETURN sql;
 END
 $$;
-COMMENT ON FUNCTION brent_mdm.indicator_catalogue_sql(name, text[], text) IS
+COMMENT ON FUNCTION brent_mdm.indicator_catalogue_sql(name, text[], text, date, date) IS
   'Internal: the query of the catalogue''s figures (indicator, area_code, period, numerator, denominator) over the '
   'rollups of a borough schema';
-REVOKE ALL ON FUNCTION brent_mdm.indicator_catalogue_sql(name, text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION brent_mdm.indicator_catalogue_sql(name, text[], text, date, date) FROM PUBLIC;
 
 CREATE FUNCTION brent_mdm.indicator_values(indicator_name text DEFAULT NULL, target_schema name DEFAULT 'borough',
                                            area text DEFAULT NULL, period_from date DEFAULT NULL,
@@ -497,7 +507,7 @@ BEGIN
     ' LEFT JOIN %I.ward w ON w.ward_code = f.area_code'
     ' WHERE ($1 IS NULL OR f.area_code = $1) AND ($2 IS NULL OR f.period >= $2) AND ($3 IS NULL OR f.period <= $3)'
     ' ORDER BY f.indicator, f.area_code = ''borough'' DESC, f.area_code, f.period',
-    brent_mdm.indicator_catalogue_sql(target_schema, ind, grain), target_schema)
+    brent_mdm.indicator_catalogue_sql(target_schema, ind, grain, period_from, period_to), target_schema)
     USING area, period_from, period_to;
 END
 $$;
@@ -552,13 +562,16 @@ CREATE FUNCTION brent_mdm.indicator_trends(indicator_name text DEFAULT NULL, tar
   LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   ind text[];
+  since date;
 BEGIN
   IF years IS NULL OR years < 1 OR years > 50 THEN
     RAISE EXCEPTION 'years must be between 1 and 50, not %', coalesce(years::text, 'NULL') USING ERRCODE = '22023';
   END IF;
   ind := brent_mdm.indicator_catalogue_check(target_schema, indicator_name, area, NULL, NULL, NULL);
+  -- the last years of the borough's window (to as_of): only those periods are read
+  SELECT w.as_of - make_interval(years => years) INTO since FROM brent_mdm.indicator_catalogue_window(target_schema) w;
   RETURN QUERY
-    WITH v AS (SELECT * FROM brent_mdm.indicator_values(indicator_name, target_schema, area)),
+    WITH v AS (SELECT * FROM brent_mdm.indicator_values(indicator_name, target_schema, area, since)),
     s AS (SELECT v.indicator, v.area_code, min(v.area_name) AS area_name, min(v.area_level) AS area_level,
                  k.polarity, k.grain,
                  array_agg(CASE WHEN k.grain IN ('quarter', 'month') THEN v.period
@@ -581,7 +594,7 @@ END
 $$;
 COMMENT ON FUNCTION brent_mdm.indicator_trends(text, name, text, integer) IS
   'The trend of catalogue indicators (all installed when NULL) per area (each ward and the borough) over the last '
-  'years (default 3) of the window: series_trend (Mann-Kendall tau and p, Sen''s slope per period, direction by the '
+  'years (default 3) of the borough''s window (the periods that start after as_of less the years): series_trend (Mann-Kendall tau and p, Sen''s slope per period, direction by the '
   'indicator''s polarity; fewer than 10 values: not enough data) and the latest value';
 GRANT EXECUTE ON FUNCTION brent_mdm.indicator_trends(text, name, text, integer) TO PUBLIC;
 
