@@ -275,6 +275,16 @@ BEGIN
       RAISE EXCEPTION 'unknown grain "%"', left(grain, 100) USING ERRCODE = '22023',
         HINT = 'month, quarter, year, financial_year or academic_year (at least the indicator''s own).';
     END IF;
+    -- every installed indicator: those whose periods make whole periods of the grain
+    IF indicator IS NULL THEN
+      SELECT array_agg(k.indicator ORDER BY k.indicator) INTO ind FROM brent_mdm.indicator_catalogue k
+       WHERE k.indicator = ANY (ind)
+         AND (k.grain = indicator_catalogue_check.grain OR k.grain = 'month'
+              OR (k.grain = 'quarter' AND indicator_catalogue_check.grain IN ('year', 'financial_year')));
+      IF ind IS NULL THEN
+        RAISE EXCEPTION 'no installed indicator can be read by %', grain USING ERRCODE = '22023';
+      END IF;
+    END IF;
     SELECT string_agg(k.indicator || ' (' || k.grain || ')', ', ') INTO w
       FROM brent_mdm.indicator_catalogue k
      WHERE k.indicator = ANY (ind)
