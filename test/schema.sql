@@ -72,8 +72,10 @@ SELECT set_eq($$
         -- the scorecard's rules (council policy) and where its datasets are (relation names):
         -- its aggregate and functions read them as their caller
         'scorecard_source', 'scorecard_measure', 'scorecard_rule_set', 'scorecard_problem',
-        'scorecard_criterion', 'scorecard_dataset_columns', 'scorecard_dataset'],
-  'only reference data (the name dictionary, trained model parameters, the London open data, the scorecard''s rules) is readable by PUBLIC');
+        'scorecard_criterion', 'scorecard_dataset_columns', 'scorecard_dataset',
+        -- published open data and what the DBA says of the sources
+        'published_dataset', 'open_data_source'],
+  'only reference data (the name dictionary, trained model parameters, the London open data, the scorecard''s rules, published open data) is readable by PUBLIC');
 SELECT is_empty($$
   SELECT c.relname FROM pg_class c
    WHERE c.relnamespace = 'brent_mdm'::regnamespace
