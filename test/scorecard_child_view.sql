@@ -171,7 +171,14 @@ SELECT k.client_id,
          WHERE r.client_id = k.client_id AND r.system = 'childrens_social_care') AS lcs,
        (SELECT count(*) FROM brent_mdm.client_record r WHERE r.client_id = k.client_id) AS records
   FROM kids k;
+-- child_view forms the household from the Client Index alone (not yet from the
+-- parents' names health visiting and early years record, which family_units
+-- also reads when they are located): compared with family_units without them
+CREATE TEMP TABLE located_parents AS
+SELECT * FROM brent_mdm.scorecard_dataset WHERE dataset IN ('health_visiting', 'early_years');
+DELETE FROM brent_mdm.scorecard_dataset WHERE dataset IN ('health_visiting', 'early_years');
 CREATE TEMP TABLE fam AS SELECT * FROM brent_mdm.family_units(:'d');
+INSERT INTO brent_mdm.scorecard_dataset SELECT * FROM located_parents;
 CREATE TEMP TABLE hh AS
 SELECT k.client_id, coalesce(array_agg(f2.client_id ORDER BY f2.client_id) FILTER (WHERE f2.client_id IS NOT NULL),
                              ARRAY[k.client_id]) AS members

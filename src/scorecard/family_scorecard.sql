@@ -50,7 +50,11 @@ INSERT INTO brent_mdm.scorecard_dataset_columns VALUES
   ('health_flag', 'health_flag', '{nhs_number,flag,recorded_on}', NULL, 'health flags'),
   ('early_help', 'early_help_episode', '{lead_first_name,lead_surname,lead_dob,postcode,started_on,ended_on,primary_need}', NULL,
    'early help episodes, linked by the lead adult''s name, date of birth and postcode; the family''s latest episode is its attachment (start) and closure (end)'),
-  ('gazetteer', 'address', '{postcode,ward_code}', NULL, 'the gazetteer: the ward of each postcode');
+  ('gazetteer', 'address', '{postcode,ward_code}', NULL, 'the gazetteer: the ward of each postcode'),
+  ('health_visiting', 'health_visiting', '{hv_client_id,mother_name}', 'health_visiting',
+   'health visiting: the mother''s name of each child, which family_units uses to place a child with a parent of another surname'),
+  ('early_years', 'early_years', '{child_ref,parent_carer_name}', 'early_years',
+   'early years: the parent''s or carer''s name of each child, used as health visiting''s');
 REVOKE ALL ON brent_mdm.scorecard_dataset_columns FROM PUBLIC;
 GRANT SELECT ON brent_mdm.scorecard_dataset_columns TO PUBLIC;
 
@@ -515,3 +519,25 @@ END $$;
 COMMENT ON FUNCTION brent_mdm.scorecard_snapshot(date, text) IS
   'Keeps the scorecard of a date in scorecard_result (replacing an earlier snapshot of the same date and rule set); returns the families written. Rollups over scorecard_result keep counts by ward and period current';
 REVOKE ALL ON FUNCTION brent_mdm.scorecard_snapshot(date, text) FROM PUBLIC;
+
+-- Members of brent_mdm_scorecard (a group role, no login, made here if the
+-- cluster has none) may run the scorecard: the functions run as their caller,
+-- so this role holds them and their internal helpers; what they read (the
+-- Client Index and the datasets) each member must still be granted, or read
+-- under a DPIA.  Locating the datasets stays with the DBA.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'brent_mdm_scorecard') THEN
+    CREATE ROLE brent_mdm_scorecard NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+    COMMENT ON ROLE brent_mdm_scorecard IS
+      'brent_mdm: may run the troubled-families scorecard over what its members may read (grant it to the children''s data team)';
+  END IF;
+END $$;
+GRANT EXECUTE ON FUNCTION brent_mdm.family_units(date), brent_mdm.family_units_internal(date),
+                          brent_mdm.family_parent_names(), brent_mdm.scorecard_events(date),
+                          brent_mdm.scorecard_check_call(date, text), brent_mdm.family_scorecard(date, text),
+                          brent_mdm.scorecard_claims(date, text), brent_mdm.scorecard_by_ward(date, text),
+                          brent_mdm.scorecard_by_ward_published(date, text, integer, integer),
+                          brent_mdm.scorecard_snapshot(date, text)
+  TO brent_mdm_scorecard;
+GRANT SELECT, INSERT, DELETE ON brent_mdm.scorecard_result TO brent_mdm_scorecard;
