@@ -523,7 +523,9 @@ link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 
 /*
  * What blocking would do, before running it: per rule, the comparisons it
- * would make, its largest block and the blocks it would skip.
+ * would make, its largest block, and the blocks of more than LINK_MAX_BLOCK
+ * distinct records it would split by sorted neighbourhood (how many, their
+ * comparisons, the columns leading their orders).
  */
 Datum
 link_blocking_estimate(PG_FUNCTION_ARGS)
@@ -552,14 +554,19 @@ link_blocking_estimate(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 		for (int r = 0; r < lm->nrules; r++)
 		{
-			Datum		values[5];
-			bool		nulls[5] = {false, false, false, false, false};
+			Datum		values[7];
+			bool		nulls[7] = {false, false, false, false, false, false, false};
 
 			values[0] = CStringGetTextDatum(lm->rules[r].description);
 			values[1] = Int64GetDatum(lm->rules[r].comparisons);
 			values[2] = Int32GetDatum(lm->rules[r].largest_block);
-			values[3] = Int64GetDatum(lm->rules[r].skipped_blocks);
-			values[4] = BoolGetDatum(lm->rules[r].train);
+			values[3] = Int64GetDatum(lm->rules[r].split_blocks);
+			values[4] = Int64GetDatum(lm->rules[r].split_comparisons);
+			if (lm->rules[r].split_by[0] != '\0')
+				values[5] = CStringGetTextDatum(lm->rules[r].split_by);
+			else
+				nulls[5] = true;
+			values[6] = BoolGetDatum(lm->rules[r].train);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}

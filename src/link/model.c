@@ -1480,6 +1480,8 @@ link_rule_note(const LinkModel *lm, int r)
 		return "not for training: its pairs are chosen for sharing an address or a move";
 	if (rule->npairs < 50)
 		return "too few pairs to learn from";
+	if (rule->training_pairs < 50)
+		return "too few pairs to learn from: the others are copies of one record, or neighbours in blocks of more than 500 records (split by sorted neighbourhood)";
 	if (rule->dominant_share > DOMINANT_SHARE)
 		return psprintf("%.0f %% of its pairs hold one value of %s: near-random pairs inside one group",
 						100.0 * rule->dominant_share, lm->columns[rule->dominant_column].name);
@@ -1546,6 +1548,8 @@ link_estimate_m(LinkModel *lm)
 		if (rule->npairs < 50 || !rule->train)
 			continue;			/* too few pairs to learn from, or biased */
 		measure_dominance(lm, r);
+		if (rule->training_pairs < 50)
+			continue;			/* its pairs are copies or neighbours in split blocks */
 		if (rule->dominant_share > DOMINANT_SHARE)
 		{
 			ereport(NOTICE,
