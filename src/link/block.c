@@ -856,6 +856,7 @@ typedef struct PairSink
 	uint32	   *rules;
 	uint8	   *origin;
 	int64		n;
+	int64		cap;			/* room for: the pairs counted before */
 } PairSink;
 
 /*
@@ -871,6 +872,8 @@ add_pair(const LinkModel *lm, int32 a, int32 b, int r, uint8 origin, PairSink *s
 		return false;
 	if (sink == NULL)
 		return true;
+	if (sink->n >= sink->cap)
+		elog(ERROR, "blocking made more pairs than it counted (" INT64_FORMAT ")", sink->cap);
 	/* the rule rides in a parallel array, sorted with the code */
 	sink->codes[sink->n] = code;
 	sink->rules[sink->n] = r;
@@ -1170,6 +1173,7 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 		nrules = LINK_MAX_RULES;
 	lm->nrules = nrules;
 	lm->pair_flags = NULL;
+	lm->pair_neighbour_rules = NULL;
 	for (int r = 0; r < nrules; r++)
 	{
 		lm->rules[r].ncols = rules[r].nparts;
@@ -1355,6 +1359,7 @@ refine:
 	sink.rules = code_rules;
 	sink.origin = code_origin;
 	sink.n = 0;
+	sink.cap = Max(estimate, 1);
 	in_split = palloc0(sizeof(bool) * Max(n, 1));
 	for (int r = 0; r < nrules; r++)
 	{
@@ -1397,7 +1402,6 @@ refine:
 		}
 		pfree(e);
 	}
-	Assert(sink.n <= estimate);
 	ncodes = sink.n;
 	for (int i = 0; i < n; i++)
 		split_records += in_split[i];
@@ -1415,6 +1419,11 @@ refine:
 	{
 		CodeRule   *cr = palloc_extended(sizeof(CodeRule) * Max(ncodes, 1), MCXT_ALLOC_HUGE);
 		int64		distinct = 0;
+		uint32		made = 0;	/* rules that made the current pair other than as neighbours */
+
+		/* rules that made a pair only as neighbours: not in their training sessions */
+		if (split_blocks > 0)
+			lm->pair_neighbour_rules = palloc_extended(sizeof(uint32) * Max(ncodes, 1), MCXT_ALLOC_HUGE);
 
 		for (int64 k = 0; k < ncodes; k++)
 		{
@@ -1430,9 +1439,14 @@ refine:
 				codes[distinct] = cr[k].code;
 				code_rules[distinct] = 0;
 				code_origin[distinct] = cr[k].origin;
+				made = 0;
 				distinct++;
 			}
 			code_rules[distinct - 1] |= (uint32) 1 << cr[k].rule;
+			if (cr[k].origin != PAIR_NEIGHBOUR)
+				made |= (uint32) 1 << cr[k].rule;
+			if (lm->pair_neighbour_rules != NULL)
+				lm->pair_neighbour_rules[distinct - 1] = code_rules[distinct - 1] & ~made;
 			/* compared pair by pair anywhere: it stands for itself (sorted: least first) */
 			code_origin[distinct - 1] = Min(code_origin[distinct - 1], cr[k].origin);
 		}

@@ -150,6 +150,10 @@ typedef struct LinkModel
 	uint8	   *levels;			/* npairs * ncolumns comparison levels */
 	uint32	   *pair_rules;		/* bit r: rule r generated the pair */
 	uint8	   *pair_flags;		/* LINK_PAIR_*; NULL: none set */
+	uint32	   *pair_neighbour_rules;	/* bit r: rule r made the pair only by the
+										 * sorted neighbourhood of a split block
+										 * (not for its training session); NULL:
+										 * no block was split */
 } LinkModel;
 
 #define PAIR_LEVELS(lm, k) ((lm)->levels + (int64) (k) * (lm)->ncolumns)
@@ -173,6 +177,10 @@ typedef struct LinkModel
  */
 #define LINK_PAIR_NEIGHBOUR 0x04
 #define PAIR_TRAINS(lm, k) ((lm)->pair_flags == NULL || !((lm)->pair_flags[k] & LINK_PAIR_UNTRAINED))
+/* pair k trains the session of the rule of this bit: the rule compared it, not as a neighbour */
+#define PAIR_TRAINS_RULE(lm, k, bit) \
+	(((lm)->pair_rules[k] & (bit)) && PAIR_TRAINS(lm, k) && \
+	 ((lm)->pair_neighbour_rules == NULL || !((lm)->pair_neighbour_rules[k] & (bit))))
 
 /* model.c */
 extern void link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v);

@@ -1353,7 +1353,7 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *obs
 			double		lo = 0,
 						pr;
 
-			if (!(lm->pair_rules[k] & bit) || !PAIR_TRAINS(lm, k))
+			if (!PAIR_TRAINS_RULE(lm, k, bit))
 				continue;
 			level = PAIR_LEVELS(lm, k);
 			lo = log(lambda / (1.0 - lambda));
@@ -1423,7 +1423,7 @@ measure_dominance(LinkModel *lm, int r)
 	rule->dominant_share = -1;
 	rule->dominant_column = -1;
 	for (int64 k = 0; k < lm->npairs; k++)
-		if ((lm->pair_rules[k] & bit) && PAIR_TRAINS(lm, k))
+		if (PAIR_TRAINS_RULE(lm, k, bit))
 			count++;
 	rule->training_pairs = count;
 	if (count == 0)
@@ -1443,7 +1443,7 @@ measure_dominance(LinkModel *lm, int r)
 		{
 			const LinkValue *v;
 
-			if (!(lm->pair_rules[k] & bit) || !PAIR_TRAINS(lm, k))
+			if (!PAIR_TRAINS_RULE(lm, k, bit))
 				continue;
 			if (seen++ % step != 0)
 				continue;
