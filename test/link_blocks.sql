@@ -11,7 +11,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
 SET LOCAL search_path = brent_mdm, public;
-SELECT plan(17);
+SELECT plan(19);
 
 -- 1,400 people in 11 towns (values drawn by md5 of the person's number:
 -- deterministic); 720 of them Smiths of Wembley (one block of the city rule of
@@ -90,6 +90,14 @@ SELECT cmp_ok((SELECT split_comparisons FROM est WHERE blocking_rule = 'city'), 
               'and more than one order of 10');
 SELECT is((SELECT count(*) FROM est WHERE blocking_rule <> 'city' AND (split_blocks <> 0 OR split_by IS NOT NULL)), 0::bigint,
           'no other rule splits a block');
+
+-- brent_mdm.split_window: the groups each is compared with, in each order
+SET LOCAL brent_mdm.split_window = 3;
+SELECT is((SELECT split_by || ' / ' || (split_comparisons < (SELECT split_comparisons FROM est WHERE blocking_rule = 'city'))
+             FROM blocking_estimate('smiths', 'id', :'mapping') WHERE blocking_rule = 'city'),
+          'the next 3 in orders led by first, last, born / true', 'split_window 3: the next 3, fewer comparisons');
+RESET brent_mdm.split_window;
+SELECT throws_ok($$SET brent_mdm.split_window = 0$$, '22023', NULL, 'a window of 0 is refused');
 
 -- ---- dedupe: the typo pairs found, no two people merged ----
 CREATE TEMP TABLE clusters AS SELECT * FROM dedupe('smiths', 'id', :'mapping');

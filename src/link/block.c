@@ -26,9 +26,9 @@
  * (given name, date, surname, full name, identifier, postcode, text, ...;
  * the others following in that order, wrapping round; a column the rule
  * blocks on by its value is one value in the block, and left out), and each
- * group is compared with the next LINK_SPLIT_WINDOW groups in each order:
- * pairs linear in the block's size (at most LINK_SPLIT_ORDERS x
- * LINK_SPLIT_WINDOW a group; twice that in link), so that a pair differing
+ * group is compared with the next brent_mdm.split_window groups (10 by
+ * default) in each order: pairs linear in the block's size (at most
+ * LINK_SPLIT_ORDERS x the window a group; twice that in link), so that a pair differing
  * by a typo in the leading column of one order is still near in another.
  * They are counted exactly, before any pair is made, with the others, so
  * that max_pairs still refuses a run.  Pairs only a split block makes are
@@ -1024,7 +1024,7 @@ split_orders(const LinkModel *lm, const BlockRule *rule, SplitOrders *so)
 static void
 describe_split(const LinkModel *lm, const SplitOrders *so, char *out, int outlen)
 {
-	int			used = snprintf(out, outlen, "the next %d in %s led by ", LINK_SPLIT_WINDOW,
+	int			used = snprintf(out, outlen, "the next %d in %s led by ", link_split_window,
 								so->norders > 1 ? "orders" : "the order");
 
 	for (int o = 0; o < so->norders && used < outlen; o++)
@@ -1105,7 +1105,7 @@ neighbour_pair(const LinkModel *lm, const DupGroups *g, const BlockRule *rule, i
 /*
  * The sorted neighbourhood of one block of rule r of more than
  * LINK_MAX_BLOCK groups (its records m, sorted by group): its groups in
- * each order of so, each with the next LINK_SPLIT_WINDOW.  Returns how many
+ * each order of so, each with the next link_split_window.  Returns how many
  * pairs (a pair near in several orders counted in each), appended to sink
  * unless it is NULL: the same count, before and after.
  */
@@ -1116,6 +1116,7 @@ split_block_pairs(const LinkModel *lm, const DupGroups *g, const BlockRule *rule
 	int32	   *reps = palloc(sizeof(int32) * Max(size, 1));
 	int			d = 0;
 	int64		n = 0;
+	int			window = link_split_window;
 
 	for (int x = 0; x < size; x++)
 		if (x == 0 || m[x].key != m[x - 1].key)
@@ -1130,7 +1131,7 @@ split_block_pairs(const LinkModel *lm, const DupGroups *g, const BlockRule *rule
 		{
 			if ((x & 0x3FF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			for (int y = x + 1; y < d && y <= x + LINK_SPLIT_WINDOW; y++)
+			for (int y = x + 1; y < d && y - x <= window; y++)
 				n += neighbour_pair(lm, g, rule, reps[x], reps[y], r, sink);
 		}
 	}
@@ -1413,7 +1414,7 @@ refine:
 							   "blocking split " INT64_FORMAT " blocks of more than %d distinct records by sorted neighbourhood",
 							   (unsigned long) split_blocks, split_blocks, LINK_MAX_BLOCK),
 				 errdetail("Their " INT64_FORMAT " records were sorted by their values in up to %d orders, each led by another column, and each compared with the next %d in each order (records identical on every compared column taken once, and compared with one another): " INT64_FORMAT " comparisons. Pairs only these blocks make are scored, but do not train the model.",
-						   split_records, LINK_SPLIT_ORDERS, LINK_SPLIT_WINDOW, split_pairs),
+						   split_records, LINK_SPLIT_ORDERS, link_split_window, split_pairs),
 				 errhint("blocking_estimate() shows the blocks each rule splits and its orders; map a more specific column to make smaller blocks.")));
 	/* sort (code, rule) together: codes carry their rule in a parallel array */
 	{

@@ -30,9 +30,10 @@ PG_FUNCTION_INFO_V1(link_train_model_labelled);
 
 #define U_SEED 42
 
-/* settings (brent_mdm.u_sample_pairs, brent_mdm.max_candidate_pairs) */
+/* settings (brent_mdm.u_sample_pairs, brent_mdm.max_candidate_pairs, brent_mdm.split_window) */
 static int	u_sample_pairs = 300000;
 static int	max_candidate_pairs = 100000000;
+int			link_split_window = LINK_SPLIT_WINDOW;
 
 void
 link_init(void)
@@ -46,6 +47,11 @@ link_init(void)
 							"Candidate pairs a linkage run may compare; a run whose blocking rules would make more is refused.",
 							NULL,
 							&max_candidate_pairs, 100000000, 1, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("brent_mdm.split_window",
+							"Groups each group of a block of more than 500 distinct records is compared with, in each of its sort orders.",
+							"Linkage compares such a block by sorted neighbourhood: its groups of identical records in up to three orders, each with the next split_window groups; more finds pairs further apart in the orders and takes longer.",
+							&link_split_window, LINK_SPLIT_WINDOW, 1, 1000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 }
 

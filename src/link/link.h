@@ -124,10 +124,12 @@ typedef struct LinkRuleInfo
  * A block of more than LINK_MAX_BLOCK distinct records is compared by sorted
  * neighbourhood: its groups of identical records sorted in up to
  * LINK_SPLIT_ORDERS orders (each led by another column), each compared with
- * the next LINK_SPLIT_WINDOW groups in each order (block.c).
+ * the next link_split_window groups in each order (block.c); the setting
+ * brent_mdm.split_window, LINK_SPLIT_WINDOW by default.
  */
 #define LINK_SPLIT_WINDOW 10
 #define LINK_SPLIT_ORDERS 3
+extern int	link_split_window;
 
 /* Runs of this many records or more report their progress as NOTICEs. */
 #define LINK_PROGRESS_RECORDS 50000
