@@ -181,6 +181,7 @@ DECLARE
   k record;
   parts text[] := '{}';
   q text;
+  suspects regclass[];
   -- a person by name, date of birth and postcode, in three tries: date of
   -- birth, surname and postcode; given name, surname and postcode; given
   -- name, surname and date of birth (each one the Client Index holds once)
@@ -200,6 +201,30 @@ BEGIN
   END IF;
   SELECT jsonb_object_agg(d.dataset, d.relation::text) INTO rel FROM brent_mdm.scorecard_dataset d;
   rel := coalesce(rel, '{}');
+  -- a located relation is read with the caller's rights, so its owner could
+  -- make the read run his code as the caller (a view, a table turned into
+  -- one, a column of his type with an implicit cast): read only relations
+  -- owned by a superuser or the caller, masking views of the caller's DPIA,
+  -- and, for a superuser, protected tables and their masking views (whose
+  -- owners docs/security.md trusts)
+  suspects := ARRAY(SELECT d.relation FROM brent_mdm.scorecard_dataset d
+                      JOIN pg_class kc ON kc.oid = d.relation JOIN pg_roles o ON o.oid = kc.relowner
+                     WHERE d.dataset = ANY ('{school_attendance,school_exclusion,cme_referral,childrens_social_care,missing_episode,cse_concern,offence,asb_case,out_of_work_benefit,ehcp,health_flag,early_help}'::text[]) AND NOT o.rolsuper AND o.rolname <> current_user
+                     ORDER BY d.dataset);
+  IF cardinality(suspects) > 0 THEN
+    suspects := ARRAY(SELECT x FROM unnest(suspects) x
+                       WHERE x NOT IN (SELECT s.masked_view FROM brent_mdm.purpose_scope() s WHERE s.masked_view IS NOT NULL));
+  END IF;
+  IF cardinality(suspects) > 0 AND (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
+    suspects := ARRAY(SELECT x FROM unnest(suspects) x
+                       WHERE NOT EXISTS (SELECT FROM brent_mdm.protected_table p WHERE p.table_name = x OR p.masked_view = x));
+  END IF;
+  IF cardinality(suspects) > 0 THEN
+    RAISE EXCEPTION 'the scorecard will not read % with your rights', array_to_string(suspects, ', ') USING ERRCODE = '42501',
+      DETAIL = 'Owned by ' || (SELECT string_agg(DISTINCT kc.relowner::regrole::text, ', ') FROM pg_class kc WHERE kc.oid = ANY (suspects))
+               || ', neither a superuser nor you: its owner could make reading it run his code as you.',
+      HINT = 'The DBA gives it to a trusted owner (ALTER TABLE ... OWNER TO), or protects it, or locates a relation of a trusted owner.';
+  END IF;
   -- the Client Index's identifiers, each to one client: a UPN or NHS number
   -- held by records of two clients goes to the one holding most of them
   IF rel ? 'school_attendance' THEN
@@ -344,8 +369,33 @@ CREATE FUNCTION brent_mdm.family_scorecard(as_of date, rule_set text DEFAULT 'tr
 DECLARE
   gaz text;
   da text;
+  suspects regclass[];
 BEGIN
   PERFORM brent_mdm.scorecard_check_call(as_of, rule_set);
+  -- a located relation is read with the caller's rights, so its owner could
+  -- make the read run his code as the caller (a view, a table turned into
+  -- one, a column of his type with an implicit cast): read only relations
+  -- owned by a superuser or the caller, masking views of the caller's DPIA,
+  -- and, for a superuser, protected tables and their masking views (whose
+  -- owners docs/security.md trusts)
+  suspects := ARRAY(SELECT d.relation FROM brent_mdm.scorecard_dataset d
+                      JOIN pg_class kc ON kc.oid = d.relation JOIN pg_roles o ON o.oid = kc.relowner
+                     WHERE d.dataset = ANY ('{gazetteer,domestic_abuse}'::text[]) AND NOT o.rolsuper AND o.rolname <> current_user
+                     ORDER BY d.dataset);
+  IF cardinality(suspects) > 0 THEN
+    suspects := ARRAY(SELECT x FROM unnest(suspects) x
+                       WHERE x NOT IN (SELECT s.masked_view FROM brent_mdm.purpose_scope() s WHERE s.masked_view IS NOT NULL));
+  END IF;
+  IF cardinality(suspects) > 0 AND (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
+    suspects := ARRAY(SELECT x FROM unnest(suspects) x
+                       WHERE NOT EXISTS (SELECT FROM brent_mdm.protected_table p WHERE p.table_name = x OR p.masked_view = x));
+  END IF;
+  IF cardinality(suspects) > 0 THEN
+    RAISE EXCEPTION 'the scorecard will not read % with your rights', array_to_string(suspects, ', ') USING ERRCODE = '42501',
+      DETAIL = 'Owned by ' || (SELECT string_agg(DISTINCT kc.relowner::regrole::text, ', ') FROM pg_class kc WHERE kc.oid = ANY (suspects))
+               || ', neither a superuser nor you: its owner could make reading it run his code as you.',
+      HINT = 'The DBA gives it to a trusted owner (ALTER TABLE ... OWNER TO), or protects it, or locates a relation of a trusted owner.';
+  END IF;
   SELECT d.relation::text INTO gaz FROM brent_mdm.scorecard_dataset d WHERE d.dataset = 'gazetteer';
   SELECT d.relation::text INTO da FROM brent_mdm.scorecard_dataset d WHERE d.dataset = 'domestic_abuse';
   RETURN QUERY EXECUTE format($q$

@@ -1,0 +1,128 @@
+-- pgTAP: attacks on the scorecard, the single view of a child and the charts
+-- (review of 2026-11-26, branch attack2), each made as the role that found it:
+--   * the owner of a located relation that is not trusted (a loader's view
+--     located as reference data, or as a dataset) runs his code in the session
+--     of whoever reads it: child_view's caller under his purpose (it read the
+--     Client Index's masking view for the loader), the DBA running
+--     family_scorecard (code as a superuser);
+--   * family_profile, callable by PUBLIC, kept a copy of the rule set per group
+--     whose date or rule set differed from the last (3.6 GB for 80,000 groups);
+--   * its error for a too long name carried the whole name (100 MB);
+--   * characters XML 1.0 does not allow made the charts' SVG not well-formed.
+-- Needs shared_preload_libraries = 'brent_mdm'.  Everything is rolled back.
+\set ON_ERROR_STOP 1
+\pset format unaligned
+\pset tuples_only true
+\pset pager off
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
+BEGIN;
+SELECT plan(10);
+\set d 2026-03-31
+
+-- ---- a borough, its Client Index and two datasets protected under a DPIA ----
+SELECT count(*) > 0 AS borough FROM brent_mdm.generate_borough(2500, 5, 'sca_borough') \gset
+SELECT count(*) > 0 AS indexed FROM brent_mdm.client_index_load('sca_borough.person_record') \gset
+SELECT brent_mdm.scorecard_locate('sca_borough') AS located \gset
+CREATE ROLE sca_owner NOLOGIN;
+CREATE ROLE sca_analyst LOGIN;
+CREATE ROLE sca_loader LOGIN;    -- maintains some reference data: owns what it loads
+GRANT USAGE ON SCHEMA sca_borough TO sca_analyst, sca_loader;
+GRANT SELECT ON sca_borough.school, sca_borough.address TO sca_analyst, sca_loader;
+GRANT EXECUTE ON FUNCTION brent_mdm.child_view(bigint, date) TO sca_analyst;
+SELECT count(brent_mdm.protect(t)) FROM unnest('{brent_mdm.client,brent_mdm.client_record}'::regclass[]) t;
+ALTER TABLE sca_borough.school_census OWNER TO sca_owner;
+ALTER TABLE sca_borough.school_exclusion OWNER TO sca_owner;
+SELECT count(brent_mdm.protect(t)) FROM unnest('{sca_borough.school_census,sca_borough.school_exclusion}'::regclass[]) t;
+SELECT brent_mdm.register_dpia('sca_safeguarding', 'Scorecard attacks', 'Single view of a child at risk', 'public_task',
+                               'London Borough of Brent', 'Director of Children''s Services');
+DO $$
+DECLARE t regclass; a name;
+BEGIN
+  FOR t IN SELECT unnest('{brent_mdm.client,brent_mdm.client_record,sca_borough.school_census,sca_borough.school_exclusion}'::regclass[]) LOOP
+    PERFORM brent_mdm.set_table_scope('sca_safeguarding', t, 'read');
+    FOR a IN SELECT attname FROM pg_attribute WHERE attrelid = t AND attnum > 0 AND NOT attisdropped LOOP
+      PERFORM brent_mdm.set_column_scope('sca_safeguarding', t, a, 'clear');
+    END LOOP;
+    EXECUTE format('GRANT SELECT ON %s TO sca_analyst', (SELECT masked_view FROM brent_mdm.protected_table WHERE table_name = t));
+  END LOOP;
+END $$;
+SELECT brent_mdm.approve_dpia('sca_safeguarding', 'Data Protection Officer', now() + interval '1 year'),
+       brent_mdm.grant_purpose('sca_safeguarding', 'sca_analyst');
+-- a child at school (its view shows its school's name from the reference data)
+SELECT c.client_id AS kid FROM brent_mdm.client c
+ WHERE c.status = 'active' AND c.date_of_birth BETWEEN date :'d' - interval '15 years' AND date :'d' - interval '6 years'
+   AND 'school_census' = ANY (c.systems) ORDER BY c.client_id LIMIT 1 \gset
+
+-- ---- the loader's code in a relation the DBA locates ----
+CREATE SCHEMA sca_staging AUTHORIZATION sca_loader;
+GRANT USAGE ON SCHEMA sca_staging TO PUBLIC;
+SET SESSION AUTHORIZATION sca_loader;
+CREATE TABLE sca_staging.loot (who name, purpose text, what text);
+GRANT INSERT ON sca_staging.loot TO PUBLIC;
+-- runs as whoever reads the view: copies what that role may read
+CREATE FUNCTION sca_staging.steal() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO sca_staging.loot
+  SELECT current_user, brent_mdm.current_purpose(), c.given_name || ' ' || c.family_name || ' ' || c.date_of_birth
+    FROM brent_mdm.client_masked c WHERE c.family_name IS NOT NULL LIMIT 3;
+  IF NOT FOUND THEN
+    INSERT INTO sca_staging.loot VALUES (current_user, brent_mdm.current_purpose(), NULL);
+  END IF;
+  RETURN true;
+EXCEPTION WHEN insufficient_privilege THEN
+  INSERT INTO sca_staging.loot VALUES (current_user, NULL, NULL);
+  RETURN true;
+END $$;
+-- "a view that renames the council's columns" (scorecard_locate's hint), with the function in it
+CREATE VIEW sca_staging.school AS SELECT * FROM sca_borough.school WHERE sca_staging.steal();
+CREATE VIEW sca_staging.gazetteer AS SELECT postcode, ward_code FROM sca_borough.address WHERE sca_staging.steal();
+CREATE VIEW sca_staging.health_flag AS SELECT NULL::text AS nhs_number, 'new_mother'::text AS flag, NULL::date AS recorded_on
+ WHERE sca_staging.steal();
+GRANT SELECT ON sca_staging.school, sca_staging.gazetteer, sca_staging.health_flag TO PUBLIC;
+RESET SESSION AUTHORIZATION;
+SELECT brent_mdm.scorecard_locate('school', 'sca_staging.school');
+
+SET SESSION AUTHORIZATION sca_analyst;
+SELECT brent_mdm.end_purpose(), brent_mdm.begin_purpose('sca_safeguarding');
+CREATE TEMP TABLE v AS SELECT brent_mdm.child_view(:kid, :'d') AS v;
+SELECT brent_mdm.end_purpose();
+RESET SESSION AUTHORIZATION;
+SELECT is((SELECT count(*) FROM sca_staging.loot), 0::bigint,
+          'child_view does not read a reference relation of another role: the loader''s code did not run under the analyst''s purpose');
+SELECT is((SELECT e ->> 'reason' FROM v, jsonb_array_elements(v -> 'not_covered') e WHERE e ->> 'dataset' = 'school'),
+          'owned by sca_loader, neither a superuser nor you: reading it would run its owner''s code under your purpose',
+          'the view says why the school list was not read');
+SELECT ok((SELECT v -> 'school_history' IS NOT NULL FROM v), 'the rest of the view is there (the school census, in scope)');
+-- a school list of a superuser's is read
+SELECT brent_mdm.scorecard_locate('school', 'sca_borough.school');
+SET SESSION AUTHORIZATION sca_analyst;
+SELECT brent_mdm.begin_purpose('sca_safeguarding');
+TRUNCATE v;
+INSERT INTO v SELECT brent_mdm.child_view(:kid, :'d');
+SELECT brent_mdm.end_purpose();
+RESET SESSION AUTHORIZATION;
+SELECT ok((SELECT v #>> '{school_history,0,school_name}' IS NOT NULL FROM v),
+          'a school list owned by a superuser is read (the school''s name is in the view)');
+SELECT is((SELECT count(*) FROM v, jsonb_array_elements(v -> 'not_covered') e WHERE e ->> 'dataset' = 'school'), 0::bigint,
+          'and not listed as not covered');
+
+-- the DBA, a superuser, runs the scorecard over a loader's relation
+SELECT brent_mdm.scorecard_locate('gazetteer', 'sca_staging.gazetteer');
+SELECT throws_ok($$SELECT count(*) FROM brent_mdm.family_scorecard('2026-03-31')$$, '42501',
+                 'the scorecard will not read sca_staging.gazetteer with your rights',
+                 'family_scorecard refuses a located relation owned by another role (42501)');
+SELECT is((SELECT count(*) FROM sca_staging.loot), 0::bigint, 'the loader''s code did not run as the superuser');
+SELECT brent_mdm.scorecard_locate('gazetteer', 'sca_borough.address');
+SELECT brent_mdm.scorecard_locate('health_flag', 'sca_staging.health_flag');
+SELECT throws_ok($$SELECT count(*) FROM brent_mdm.scorecard_events('2026-03-31')$$, '42501',
+                 'the scorecard will not read sca_staging.health_flag with your rights',
+                 'scorecard_events refuses it too');
+SELECT brent_mdm.scorecard_locate('health_flag', 'sca_borough.health_flag');
+SELECT lives_ok($$SELECT count(*) FROM brent_mdm.family_scorecard('2026-03-31')$$,
+                'protected tables of a NOLOGIN owner, and the rest owned by a superuser, are read by the DBA');
+SELECT is((SELECT count(*) FROM sca_staging.loot), 0::bigint, 'and no code of the loader ran');
+
+SELECT * FROM finish();
+ROLLBACK;
