@@ -18,7 +18,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
 BEGIN;
-SELECT plan(10);
+SELECT plan(12);
 \set d 2026-03-31
 
 -- ---- a borough, its Client Index and two datasets protected under a DPIA ----
@@ -123,6 +123,27 @@ SELECT brent_mdm.scorecard_locate('health_flag', 'sca_borough.health_flag');
 SELECT lives_ok($$SELECT count(*) FROM brent_mdm.family_scorecard('2026-03-31')$$,
                 'protected tables of a NOLOGIN owner, and the rest owned by a superuser, are read by the DBA');
 SELECT is((SELECT count(*) FROM sca_staging.loot), 0::bigint, 'and no code of the loader ran');
+
+-- ---- family_profile (PUBLIC): one rule set in memory at a time ----
+CREATE FUNCTION pg_temp.profile_memory(dates integer) RETURNS bigint LANGUAGE sql AS $$
+  SELECT (SELECT sum(total_bytes) FROM pg_backend_memory_contexts)::bigint
+    FROM (SELECT brent_mdm.family_profile('troubled_families_2015', date '2026-03-31' - (g % dates), NULL, NULL, 1,
+                                          'child', 'school_exclusion', 'suspension', '2026-01-01', NULL, NULL, NULL) p
+            FROM generate_series(1, 4000) g GROUP BY g) s
+  HAVING count(p) = 4000
+$$;
+SELECT cmp_ok(pg_temp.profile_memory(2) - pg_temp.profile_memory(1), '<', 20000000::bigint,
+              'groups alternating two dates take no more memory than one date (20 MB; 180 MB before)');
+CREATE FUNCTION pg_temp.error_length(q text) RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE q;
+  RETURN NULL;
+EXCEPTION WHEN name_too_long THEN
+  RETURN length(SQLERRM);
+END $$;
+SELECT cmp_ok(pg_temp.error_length($$SELECT brent_mdm.family_profile(repeat('é', 1000000), '2026-03-31', NULL, NULL, 1,
+                                      'child', 'x', NULL, '2026-01-01', NULL, NULL, NULL)$$), '<', 200,
+              'a 1,000,000-character rule set name: an error of under 200 characters (the name cut)');
 
 SELECT * FROM finish();
 ROLLBACK;
