@@ -18,7 +18,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
 BEGIN;
-SELECT plan(12);
+SELECT plan(15);
 \set d 2026-03-31
 
 -- ---- a borough, its Client Index and two datasets protected under a DPIA ----
@@ -144,6 +144,18 @@ END $$;
 SELECT cmp_ok(pg_temp.error_length($$SELECT brent_mdm.family_profile(repeat('é', 1000000), '2026-03-31', NULL, NULL, 1,
                                       'child', 'x', NULL, '2026-01-01', NULL, NULL, NULL)$$), '<', 200,
               'a 1,000,000-character rule set name: an error of under 200 characters (the name cut)');
+
+-- ---- the charts: characters XML does not allow ----
+SELECT ok(xml_is_well_formed_document(brent_mdm.svg_line_chart(E'Absence\x01 \x0b<&>', '{2024-01-01,2025-01-01,2026-01-01}',
+                                                               '{1,2,3}', unit => E'%\uFFFE', band_low => '{0,1,2}',
+                                                               band_high => '{2,3,4}', band_label => E'peers\x1f')),
+          'svg_line_chart: a title, unit and band label with control characters give well-formed XML');
+SELECT ok(xml_is_well_formed_document(brent_mdm.svg_area_map(E'Map\x02', ARRAY[E'Ward\x0c one', 'Ward <two>'],
+            ARRAY['SRID=27700;POLYGON((0 0,10 0,10 10,0 10,0 0))'::geometry, 'SRID=27700;POLYGON((10 0,20 0,20 10,10 10,10 0))'::geometry],
+            '{1,2}', unit => E'\uFFFF')),
+          'svg_area_map: names with control characters give well-formed XML');
+SELECT is(brent_mdm.xml_text(E'a\x01b\tc\nd<&>"é'), E'ab\tc\nd&lt;&amp;&gt;&quot;é',
+          'xml_text drops what XML does not allow, keeps tab, newline and the rest, escapes & < > "');
 
 SELECT * FROM finish();
 ROLLBACK;
