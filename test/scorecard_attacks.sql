@@ -8,7 +8,8 @@
 --   * family_profile, callable by PUBLIC, kept a copy of the rule set per group
 --     whose date or rule set differed from the last (3.6 GB for 80,000 groups);
 --   * its error for a too long name carried the whole name (100 MB);
---   * characters XML 1.0 does not allow made the charts' SVG not well-formed.
+--   * characters XML 1.0 does not allow made the charts' SVG not well-formed;
+--   * svg_line_chart's ticks never ended for a range lost in float8 rounding.
 -- Needs shared_preload_libraries = 'brent_mdm'.  Everything is rolled back.
 \set ON_ERROR_STOP 1
 \pset format unaligned
@@ -18,7 +19,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
 BEGIN;
-SELECT plan(15);
+SELECT plan(17);
 \set d 2026-03-31
 
 -- ---- a borough, its Client Index and two datasets protected under a DPIA ----
@@ -156,6 +157,15 @@ SELECT ok(xml_is_well_formed_document(brent_mdm.svg_area_map(E'Map\x02', ARRAY[E
           'svg_area_map: names with control characters give well-formed XML');
 SELECT is(brent_mdm.xml_text(E'a\x01b\tc\nd<&>"é'), E'ab\tc\nd&lt;&amp;&gt;&quot;é',
           'xml_text drops what XML does not allow, keeps tab, newline and the rest, escapes & < > "');
+
+-- a series whose range is lost in float8 rounding: the ticks' loop (a := a + 2.5 next to -1e17) never ended
+SET LOCAL statement_timeout = '60s';
+SELECT lives_ok($$SELECT brent_mdm.svg_line_chart('Close', '{2024-01-01,2025-01-01}', ARRAY[-1e17, -99999999999999984]::float8[])$$,
+                'svg_line_chart of two values 16 apart next to -1e17 ends (it looped until its text filled the memory)');
+RESET statement_timeout;
+SELECT ok((SELECT xml_is_well_formed_document(c) AND (SELECT count(*) FROM regexp_matches(c, 'stroke="#e0e0e0"', 'g')) <= 51
+             FROM brent_mdm.svg_line_chart('Close', '{2024-01-01,2025-01-01}', ARRAY[-1e17, -99999999999999984]::float8[]) c),
+          'and draws a well-formed chart with a bounded number of ticks');
 
 SELECT * FROM finish();
 ROLLBACK;
