@@ -9,7 +9,9 @@
 --     whose date or rule set differed from the last (3.6 GB for 80,000 groups);
 --   * its error for a too long name carried the whole name (100 MB);
 --   * characters XML 1.0 does not allow made the charts' SVG not well-formed;
---   * svg_line_chart's ticks never ended for a range lost in float8 rounding.
+--   * svg_line_chart's ticks never ended for a range lost in float8 rounding;
+--   * one record of a loader's dated infinity, -infinity or academic year
+--     0000/01 failed the whole scorecard (and that child's view).
 -- Needs shared_preload_libraries = 'brent_mdm'.  Everything is rolled back.
 \set ON_ERROR_STOP 1
 \pset format unaligned
@@ -19,7 +21,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
 BEGIN;
-SELECT plan(17);
+SELECT plan(21);
 \set d 2026-03-31
 
 -- ---- a borough, its Client Index and two datasets protected under a DPIA ----
@@ -35,13 +37,14 @@ GRANT EXECUTE ON FUNCTION brent_mdm.child_view(bigint, date) TO sca_analyst;
 SELECT count(brent_mdm.protect(t)) FROM unnest('{brent_mdm.client,brent_mdm.client_record}'::regclass[]) t;
 ALTER TABLE sca_borough.school_census OWNER TO sca_owner;
 ALTER TABLE sca_borough.school_exclusion OWNER TO sca_owner;
-SELECT count(brent_mdm.protect(t)) FROM unnest('{sca_borough.school_census,sca_borough.school_exclusion}'::regclass[]) t;
+ALTER TABLE sca_borough.school_attendance OWNER TO sca_owner;
+SELECT count(brent_mdm.protect(t)) FROM unnest('{sca_borough.school_census,sca_borough.school_exclusion,sca_borough.school_attendance}'::regclass[]) t;
 SELECT brent_mdm.register_dpia('sca_safeguarding', 'Scorecard attacks', 'Single view of a child at risk', 'public_task',
                                'London Borough of Brent', 'Director of Children''s Services');
 DO $$
 DECLARE t regclass; a name;
 BEGIN
-  FOR t IN SELECT unnest('{brent_mdm.client,brent_mdm.client_record,sca_borough.school_census,sca_borough.school_exclusion}'::regclass[]) LOOP
+  FOR t IN SELECT unnest('{brent_mdm.client,brent_mdm.client_record,sca_borough.school_census,sca_borough.school_exclusion,sca_borough.school_attendance}'::regclass[]) LOOP
     PERFORM brent_mdm.set_table_scope('sca_safeguarding', t, 'read');
     FOR a IN SELECT attname FROM pg_attribute WHERE attrelid = t AND attnum > 0 AND NOT attisdropped LOOP
       PERFORM brent_mdm.set_column_scope('sca_safeguarding', t, a, 'clear');
@@ -124,6 +127,37 @@ SELECT brent_mdm.scorecard_locate('health_flag', 'sca_borough.health_flag');
 SELECT lives_ok($$SELECT count(*) FROM brent_mdm.family_scorecard('2026-03-31')$$,
                 'protected tables of a NOLOGIN owner, and the rest owned by a superuser, are read by the DBA');
 SELECT is((SELECT count(*) FROM sca_staging.loot), 0::bigint, 'and no code of the loader ran');
+
+-- ---- a loader's dates: an open end written as infinity, a record dated -infinity, an academic year 0000/01 ----
+SELECT count(*) AS families FROM brent_mdm.family_scorecard(:'d') \gset
+SELECT r.record_key AS claim FROM brent_mdm.client_record r JOIN brent_mdm.family_units(:'d') f USING (client_id)
+ WHERE r.system = 'revenues_benefits' AND f.role <> 'child' ORDER BY r.record_id LIMIT 1 \gset
+SELECT r.nhs_number AS nhs FROM brent_mdm.client_record r JOIN brent_mdm.family_units(:'d') f USING (client_id)
+ WHERE r.nhs_number IS NOT NULL ORDER BY r.record_id LIMIT 1 \gset
+SELECT r.upn AS upn FROM brent_mdm.client_record r WHERE r.client_id = :kid AND r.upn IS NOT NULL ORDER BY r.record_id LIMIT 1 \gset
+GRANT INSERT ON sca_borough.revenues_benefits, sca_borough.health_flag TO sca_loader;
+SET SESSION AUTHORIZATION sca_loader;
+INSERT INTO sca_borough.revenues_benefits (claim_ref, claim_start, claim_end, out_of_work)
+VALUES (' ' || lower(:'claim'), '2025-01-01', 'infinity', true);     -- the same claim, as another system types it
+INSERT INTO sca_borough.health_flag VALUES (:'nhs', 'mental_health', '-infinity');
+RESET SESSION AUTHORIZATION;
+-- (written as the superuser: the table is protected; a loader writes it under its write scope)
+INSERT INTO sca_borough.school_attendance VALUES (:'upn', '0000/01', 'autumn', 100, 10, 10);
+SELECT lives_ok($$SELECT count(*) FROM brent_mdm.scorecard_events('2026-03-31')$$,
+                'scorecard_events takes records dated infinity, -infinity and in academic year 0000/01 (they failed it)');
+SELECT is((SELECT count(*) FROM brent_mdm.family_scorecard(:'d')), :families::bigint,
+          'family_scorecard over them: every family still scored');
+SELECT is((SELECT count(*) FROM brent_mdm.scorecard_events(:'d') e
+            WHERE e.source = 'out_of_work_benefit' AND e.event_from = '2025-01-01' AND e.event_to IS NULL
+              AND e.client_id = (SELECT r.client_id FROM brent_mdm.client_record r
+                                  WHERE r.system = 'revenues_benefits' AND r.record_key = :'claim')), 1::bigint,
+          'a claim ending at infinity is an open claim of its client');
+SET SESSION AUTHORIZATION sca_analyst;
+SELECT brent_mdm.begin_purpose('sca_safeguarding');
+SELECT lives_ok(format('SELECT brent_mdm.child_view(%s, %L)', :kid, :'d'),
+                'child_view of a child with an attendance record of academic year 0000/01 (it failed)');
+SELECT brent_mdm.end_purpose();
+RESET SESSION AUTHORIZATION;
 
 -- ---- family_profile (PUBLIC): one rule set in memory at a time ----
 CREATE FUNCTION pg_temp.profile_memory(dates integer) RETURNS bigint LANGUAGE sql AS $$

@@ -451,7 +451,7 @@ BEGIN
                      make_date(substr(a.academic_year, 1, 4)::int + CASE WHEN a.term = 'autumn' THEN 0 ELSE 1 END,
                                CASE a.term WHEN 'autumn' THEN 9 WHEN 'spring' THEN 1 ELSE 4 END, 1) AS term_start
                 FROM %s a
-               WHERE a.upn = ANY ($2) AND a.academic_year ~ '^[0-9]{4}/[0-9]{2}$' AND a.term IN ('autumn', 'spring', 'summer')) t
+               WHERE a.upn = ANY ($2) AND a.academic_year ~ '^[1-9][0-9]{3}/[0-9]{2}$' AND a.term IN ('autumn', 'spring', 'summer')) t
        WHERE t.term_start <= $1)$q$, rel ->> 'school_attendance');
   END IF;
   IF rel ? 'school_exclusion' THEN

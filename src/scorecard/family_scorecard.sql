@@ -238,7 +238,7 @@ BEGIN
         FROM %s a
         JOIN upn u ON u.upn = upper(a.upn)
         CROSS JOIN LATERAL (SELECT substr(a.academic_year, 1, 4)::int AS y) y
-       WHERE a.academic_year ~ '^[0-9]{4}/[0-9]{2}$' AND a.term IN ('autumn', 'spring', 'summer')
+       WHERE a.academic_year ~ '^[1-9][0-9]{3}/[0-9]{2}$' AND a.term IN ('autumn', 'spring', 'summer')
          AND a.sessions_possible > 0
          AND a.sessions_authorised_absence + a.sessions_unauthorised_absence BETWEEN 0 AND a.sessions_possible$q$,
       rel ->> 'school_attendance');
@@ -333,8 +333,17 @@ rel ->> 'early_help',
        WHERE p.dob IS NOT NULL AND p.giv <> ''
        GROUP BY 1, 2, 3 HAVING count(DISTINCT p.client_id) = 1
     )
-    SELECT e.* FROM (%s) e(client_id, source, category, event_from, event_to, missed, possible)
-     WHERE e.event_from <= $1$q$, array_to_string(parts, E'\n      UNION ALL'));
+    -- dates as family_profile takes them (years 2 to 9900): an event dated
+    -- before is left out, an end after (such as 'infinity') is no end yet, an
+    -- end before is a one-day event; one record with such a date (a loader's
+    -- mistake, or an open end written as infinity) would otherwise fail the
+    -- whole scorecard
+    SELECT e.client_id, e.source, e.category, e.event_from,
+           CASE WHEN e.event_to > date '9900-12-31' THEN NULL
+                WHEN e.event_to < date '0002-01-01' THEN e.event_from ELSE e.event_to END,
+           e.missed, e.possible
+      FROM (%s) e(client_id, source, category, event_from, event_to, missed, possible)
+     WHERE e.event_from <= $1 AND e.event_from >= date '0002-01-01'$q$, array_to_string(parts, E'\n      UNION ALL'));
   RETURN QUERY EXECUTE q USING as_of;
 END $$;
 COMMENT ON FUNCTION brent_mdm.scorecard_events(date) IS
@@ -449,7 +458,7 @@ BEGIN
          ELSE format('SELECT l.family_id, l.client_id, x.notified_on FROM lead l JOIN %s x'
                      ' ON brent_mdm.postcode_normalise(x.postcode) = l.postcode'
                      ' AND nullif(btrim(regexp_replace(upper(x.address_line), ''[^A-Z0-9]+'', '' '', ''g'')), '''') = l.addr'
-                     ' WHERE x.notified_on <= $1', da) END,
+                     ' WHERE x.notified_on <= $1 AND x.notified_on >= date ''0002-01-01''', da) END,
     CASE WHEN gaz IS NULL THEN 'SELECT NULL::text AS postcode, NULL::text AS ward_code WHERE false'
          ELSE format('SELECT DISTINCT ON (1) brent_mdm.postcode_normalise(g.postcode) AS postcode, g.ward_code'
                      ' FROM %s g WHERE g.postcode IS NOT NULL GROUP BY 1, 2 ORDER BY 1, count(*) DESC, 2', gaz) END,
