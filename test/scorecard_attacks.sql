@@ -11,7 +11,8 @@
 --   * characters XML 1.0 does not allow made the charts' SVG not well-formed;
 --   * svg_line_chart's ticks never ended for a range lost in float8 rounding;
 --   * one record of a loader's dated infinity, -infinity or academic year
---     0000/01 failed the whole scorecard (and that child's view).
+--     0000/01 failed the whole scorecard (and that child's view);
+--   * child_view's poor attendance took the last three records, not terms.
 -- Needs shared_preload_libraries = 'brent_mdm'.  Everything is rolled back.
 \set ON_ERROR_STOP 1
 \pset format unaligned
@@ -21,7 +22,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
 BEGIN;
-SELECT plan(21);
+SELECT plan(22);
 \set d 2026-03-31
 
 -- ---- a borough, its Client Index and two datasets protected under a DPIA ----
@@ -152,12 +153,26 @@ SELECT is((SELECT count(*) FROM brent_mdm.scorecard_events(:'d') e
               AND e.client_id = (SELECT r.client_id FROM brent_mdm.client_record r
                                   WHERE r.system = 'revenues_benefits' AND r.record_key = :'claim')), 1::bigint,
           'a claim ending at infinity is an open claim of its client');
+-- and a second record of its latest term (a move of school in the term)
+INSERT INTO sca_borough.school_attendance
+SELECT a.upn, a.academic_year, a.term, 40, 0, 0 FROM sca_borough.school_attendance a
+ WHERE a.upn = :'upn' AND a.sessions_possible > 0 AND a.academic_year <> '0000/01'
+ ORDER BY a.academic_year DESC, CASE a.term WHEN 'summer' THEN 1 WHEN 'spring' THEN 2 ELSE 3 END LIMIT 1;
 SET SESSION AUTHORIZATION sca_analyst;
 SELECT brent_mdm.begin_purpose('sca_safeguarding');
-SELECT lives_ok(format('SELECT brent_mdm.child_view(%s, %L)', :kid, :'d'),
+TRUNCATE v;
+SELECT lives_ok(format('INSERT INTO v SELECT brent_mdm.child_view(%s, %L)', :kid, :'d'),
                 'child_view of a child with an attendance record of academic year 0000/01 (it failed)');
 SELECT brent_mdm.end_purpose();
 RESET SESSION AUTHORIZATION;
+SELECT is((SELECT count(DISTINCT e ->> 'term_start') FROM v, jsonb_array_elements(v -> 'risk_factors') f,
+                  jsonb_array_elements(f -> 'evidence') e
+            WHERE f ->> 'factor' = 'poor_attendance'),
+          (SELECT least(count(DISTINCT (a.academic_year, a.term)), 3) FROM sca_borough.school_attendance a
+            WHERE a.upn = :'upn' AND a.sessions_possible > 0 AND a.academic_year ~ '^2'
+              AND make_date(substr(a.academic_year, 1, 4)::int + CASE WHEN a.term = 'autumn' THEN 0 ELSE 1 END,
+                            CASE a.term WHEN 'autumn' THEN 9 WHEN 'spring' THEN 1 ELSE 4 END, 1) <= :'d'),
+          'poor attendance: the last three terms with sessions, a term of two records counted once (it took three records)');
 
 -- ---- family_profile (PUBLIC): one rule set in memory at a time ----
 CREATE FUNCTION pg_temp.profile_memory(dates integer) RETURNS bigint LANGUAGE sql AS $$

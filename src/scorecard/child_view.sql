@@ -595,10 +595,13 @@ BEGIN
   IF sec ? 'attendance' THEN
     part := sec -> 'attendance';
     res := res || jsonb_build_object('attendance', part);
-    SELECT jsonb_agg(e ORDER BY e ->> 'term_start') INTO evidence
-      FROM (SELECT e FROM jsonb_array_elements(part) e
-             WHERE (e ->> 'sessions_possible')::int > 0
-             ORDER BY (e ->> 'term_start')::date DESC LIMIT absence_terms) x;
+    -- every record of the last three terms (a client with two UPNs has two a term)
+    SELECT jsonb_agg(e ORDER BY e ->> 'term_start', e::text) INTO evidence
+      FROM jsonb_array_elements(part) e
+     WHERE (e ->> 'sessions_possible')::int > 0
+       AND (e ->> 'term_start')::date IN (SELECT DISTINCT (t ->> 'term_start')::date FROM jsonb_array_elements(part) t
+                                           WHERE (t ->> 'sessions_possible')::int > 0
+                                           ORDER BY 1 DESC LIMIT absence_terms);
     risks := risks || jsonb_build_object('factor', 'poor_attendance',
       'rule', format('%s %% or more of the possible sessions missed (authorised or not) over the last %s terms with sessions recorded up to %s',
                      round(absence_threshold * 100), absence_terms, as_of),
