@@ -241,14 +241,14 @@ SELECT is((SELECT count(*) FROM flag f JOIN hh USING (client_id) WHERE f.factor 
 SELECT is((SELECT count(*) FROM flag f JOIN x USING (client_id) WHERE f.factor = 'poor_attendance'
              AND f.present IS DISTINCT FROM coalesce((
                    SELECT sum(t.missed)::numeric / sum(t.possible) >= 0.10
-                     FROM (SELECT a.sessions_authorised_absence + a.sessions_unauthorised_absence AS missed, a.sessions_possible AS possible
+                     FROM (SELECT a.sessions_authorised_absence + a.sessions_unauthorised_absence AS missed, a.sessions_possible AS possible,
+                                  dense_rank() OVER (ORDER BY make_date(substr(a.academic_year, 1, 4)::int + CASE WHEN a.term = 'autumn' THEN 0 ELSE 1 END,
+                                                                        CASE a.term WHEN 'autumn' THEN 9 WHEN 'spring' THEN 1 ELSE 4 END, 1) DESC) AS nth
                              FROM borough.school_attendance a
                             WHERE upper(a.upn) = ANY (x.upns) AND a.sessions_possible > 0
                               AND make_date(substr(a.academic_year, 1, 4)::int + CASE WHEN a.term = 'autumn' THEN 0 ELSE 1 END,
-                                            CASE a.term WHEN 'autumn' THEN 9 WHEN 'spring' THEN 1 ELSE 4 END, 1) <= :'d'
-                            ORDER BY make_date(substr(a.academic_year, 1, 4)::int + CASE WHEN a.term = 'autumn' THEN 0 ELSE 1 END,
-                                               CASE a.term WHEN 'autumn' THEN 9 WHEN 'spring' THEN 1 ELSE 4 END, 1) DESC
-                            LIMIT 3) t), false)),
+                                            CASE a.term WHEN 'autumn' THEN 9 WHEN 'spring' THEN 1 ELSE 4 END, 1) <= :'d') t
+                    WHERE t.nth <= 3), false)),
           0::bigint, 'poor attendance flag: exactly when 10 % or more of the last three terms'' sessions were missed');
 SELECT is((SELECT count(*) FROM flag WHERE present AND jsonb_array_length(evidence) = 0)
         + (SELECT count(*) FROM flag WHERE factor NOT IN ('poor_attendance', 'asb_near_home') AND NOT present AND jsonb_array_length(evidence) > 0),

@@ -185,6 +185,7 @@ DECLARE
   k record;
   parts text[] := '{}';
   q text;
+  suspects regclass[];
   -- a person by name, date of birth and postcode, in three tries: date of
   -- birth, surname and postcode; given name, surname and postcode; given
   -- name, surname and date of birth (each one the Client Index holds once)
@@ -204,6 +205,30 @@ BEGIN
   END IF;
   SELECT jsonb_object_agg(d.dataset, d.relation::text) INTO rel FROM brent_mdm.scorecard_dataset d;
   rel := coalesce(rel, '{}');
+  -- a located relation is read with the caller's rights, so its owner could
+  -- make the read run his code as the caller (a view, a table turned into
+  -- one, a column of his type with an implicit cast): read only relations
+  -- owned by a superuser or the caller, masking views of the caller's DPIA,
+  -- and, for a superuser, protected tables and their masking views (whose
+  -- owners docs/security.md trusts)
+  suspects := ARRAY(SELECT d.relation FROM brent_mdm.scorecard_dataset d
+                      JOIN pg_class kc ON kc.oid = d.relation JOIN pg_roles o ON o.oid = kc.relowner
+                     WHERE d.dataset = ANY ('{school_attendance,school_exclusion,cme_referral,childrens_social_care,missing_episode,cse_concern,offence,asb_case,out_of_work_benefit,ehcp,health_flag,early_help}'::text[]) AND NOT o.rolsuper AND o.rolname <> current_user
+                     ORDER BY d.dataset);
+  IF cardinality(suspects) > 0 THEN
+    suspects := ARRAY(SELECT x FROM unnest(suspects) x
+                       WHERE x NOT IN (SELECT s.masked_view FROM brent_mdm.purpose_scope() s WHERE s.masked_view IS NOT NULL));
+  END IF;
+  IF cardinality(suspects) > 0 AND (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
+    suspects := ARRAY(SELECT x FROM unnest(suspects) x
+                       WHERE NOT EXISTS (SELECT FROM brent_mdm.protected_table p WHERE p.table_name = x OR p.masked_view = x));
+  END IF;
+  IF cardinality(suspects) > 0 THEN
+    RAISE EXCEPTION 'the scorecard will not read % with your rights', array_to_string(suspects, ', ') USING ERRCODE = '42501',
+      DETAIL = 'Owned by ' || (SELECT string_agg(DISTINCT kc.relowner::regrole::text, ', ') FROM pg_class kc WHERE kc.oid = ANY (suspects))
+               || ', neither a superuser nor you: its owner could make reading it run his code as you.',
+      HINT = 'The DBA gives it to a trusted owner (ALTER TABLE ... OWNER TO), or protects it, or locates a relation of a trusted owner.';
+  END IF;
   -- the Client Index's identifiers, each to one client: a UPN or NHS number
   -- held by records of two clients goes to the one holding most of them
   IF rel ? 'school_attendance' THEN
@@ -217,7 +242,7 @@ BEGIN
         FROM %s a
         JOIN upn u ON u.upn = upper(a.upn)
         CROSS JOIN LATERAL (SELECT substr(a.academic_year, 1, 4)::int AS y) y
-       WHERE a.academic_year ~ '^[0-9]{4}/[0-9]{2}$' AND a.term IN ('autumn', 'spring', 'summer')
+       WHERE a.academic_year ~ '^[1-9][0-9]{3}/[0-9]{2}$' AND a.term IN ('autumn', 'spring', 'summer')
          AND a.sessions_possible > 0
          AND a.sessions_authorised_absence + a.sessions_unauthorised_absence BETWEEN 0 AND a.sessions_possible$q$,
       rel ->> 'school_attendance');
@@ -312,8 +337,17 @@ rel ->> 'early_help',
        WHERE p.dob IS NOT NULL AND p.giv <> ''
        GROUP BY 1, 2, 3 HAVING count(DISTINCT p.client_id) = 1
     )
-    SELECT e.* FROM (%s) e(client_id, source, category, event_from, event_to, missed, possible)
-     WHERE e.event_from <= $1$q$, array_to_string(parts, E'\n      UNION ALL'));
+    -- dates as family_profile takes them (years 2 to 9900): an event dated
+    -- before is left out, an end after (such as 'infinity') is no end yet, an
+    -- end before is a one-day event; one record with such a date (a loader's
+    -- mistake, or an open end written as infinity) would otherwise fail the
+    -- whole scorecard
+    SELECT e.client_id, e.source, e.category, e.event_from,
+           CASE WHEN e.event_to > date '9900-12-31' THEN NULL
+                WHEN e.event_to < date '0002-01-01' THEN e.event_from ELSE e.event_to END,
+           e.missed, e.possible
+      FROM (%s) e(client_id, source, category, event_from, event_to, missed, possible)
+     WHERE e.event_from <= $1 AND e.event_from >= date '0002-01-01'$q$, array_to_string(parts, E'\n      UNION ALL'));
   RETURN QUERY EXECUTE q USING as_of;
 END $$;
 COMMENT ON FUNCTION brent_mdm.scorecard_events(date) IS
@@ -348,8 +382,33 @@ CREATE FUNCTION brent_mdm.family_scorecard(as_of date, rule_set text DEFAULT 'tr
 DECLARE
   gaz text;
   da text;
+  suspects regclass[];
 BEGIN
   PERFORM brent_mdm.scorecard_check_call(as_of, rule_set);
+  -- a located relation is read with the caller's rights, so its owner could
+  -- make the read run his code as the caller (a view, a table turned into
+  -- one, a column of his type with an implicit cast): read only relations
+  -- owned by a superuser or the caller, masking views of the caller's DPIA,
+  -- and, for a superuser, protected tables and their masking views (whose
+  -- owners docs/security.md trusts)
+  suspects := ARRAY(SELECT d.relation FROM brent_mdm.scorecard_dataset d
+                      JOIN pg_class kc ON kc.oid = d.relation JOIN pg_roles o ON o.oid = kc.relowner
+                     WHERE d.dataset = ANY ('{gazetteer,domestic_abuse}'::text[]) AND NOT o.rolsuper AND o.rolname <> current_user
+                     ORDER BY d.dataset);
+  IF cardinality(suspects) > 0 THEN
+    suspects := ARRAY(SELECT x FROM unnest(suspects) x
+                       WHERE x NOT IN (SELECT s.masked_view FROM brent_mdm.purpose_scope() s WHERE s.masked_view IS NOT NULL));
+  END IF;
+  IF cardinality(suspects) > 0 AND (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
+    suspects := ARRAY(SELECT x FROM unnest(suspects) x
+                       WHERE NOT EXISTS (SELECT FROM brent_mdm.protected_table p WHERE p.table_name = x OR p.masked_view = x));
+  END IF;
+  IF cardinality(suspects) > 0 THEN
+    RAISE EXCEPTION 'the scorecard will not read % with your rights', array_to_string(suspects, ', ') USING ERRCODE = '42501',
+      DETAIL = 'Owned by ' || (SELECT string_agg(DISTINCT kc.relowner::regrole::text, ', ') FROM pg_class kc WHERE kc.oid = ANY (suspects))
+               || ', neither a superuser nor you: its owner could make reading it run his code as you.',
+      HINT = 'The DBA gives it to a trusted owner (ALTER TABLE ... OWNER TO), or protects it, or locates a relation of a trusted owner.';
+  END IF;
   SELECT d.relation::text INTO gaz FROM brent_mdm.scorecard_dataset d WHERE d.dataset = 'gazetteer';
   SELECT d.relation::text INTO da FROM brent_mdm.scorecard_dataset d WHERE d.dataset = 'domestic_abuse';
   RETURN QUERY EXECUTE format($q$
@@ -403,7 +462,7 @@ BEGIN
          ELSE format('SELECT l.family_id, l.client_id, x.notified_on FROM lead l JOIN %s x'
                      ' ON brent_mdm.postcode_normalise(x.postcode) = l.postcode'
                      ' AND nullif(btrim(regexp_replace(upper(x.address_line), ''[^A-Z0-9]+'', '' '', ''g'')), '''') = l.addr'
-                     ' WHERE x.notified_on <= $1', da) END,
+                     ' WHERE x.notified_on <= $1 AND x.notified_on >= date ''0002-01-01''', da) END,
     CASE WHEN gaz IS NULL THEN 'SELECT NULL::text AS postcode, NULL::text AS ward_code WHERE false'
          ELSE format('SELECT DISTINCT ON (1) brent_mdm.postcode_normalise(g.postcode) AS postcode, g.ward_code'
                      ' FROM %s g WHERE g.postcode IS NOT NULL GROUP BY 1, 2 ORDER BY 1, count(*) DESC, 2', gaz) END,
