@@ -22,7 +22,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
 BEGIN;
-SELECT plan(22);
+SELECT plan(24);
 \set d 2026-03-31
 
 -- ---- a borough, its Client Index and two datasets protected under a DPIA ----
@@ -128,6 +128,18 @@ SELECT brent_mdm.scorecard_locate('health_flag', 'sca_borough.health_flag');
 SELECT lives_ok($$SELECT count(*) FROM brent_mdm.family_scorecard('2026-03-31')$$,
                 'protected tables of a NOLOGIN owner, and the rest owned by a superuser, are read by the DBA');
 SELECT is((SELECT count(*) FROM sca_staging.loot), 0::bigint, 'and no code of the loader ran');
+-- family_units reads the parents' names of located health visiting records:
+-- never from a loader's relation (skipped, with a notice)
+SET SESSION AUTHORIZATION sca_loader;
+CREATE VIEW sca_staging.health_visiting AS SELECT hv_client_id, mother_name FROM sca_borough.health_visiting
+ WHERE sca_staging.steal();
+RESET SESSION AUTHORIZATION;
+GRANT SELECT ON sca_borough.health_visiting TO sca_loader;
+SELECT brent_mdm.scorecard_locate('health_visiting', 'sca_staging.health_visiting');
+SELECT lives_ok($$SELECT count(*) FROM brent_mdm.family_parent_names()$$,
+                'family_units'' parents'' names with a loader''s relation located as health visiting');
+SELECT is((SELECT count(*) FROM sca_staging.loot), 0::bigint,
+          'the loader''s code did not run as the superuser (the relation is not read)');
 
 -- ---- a loader's dates: an open end written as infinity, a record dated -infinity, an academic year 0000/01 ----
 SELECT count(*) AS families FROM brent_mdm.family_scorecard(:'d') \gset

@@ -175,6 +175,52 @@ REVOKE ALL ON FUNCTION brent_mdm.family_profile_transition(internal, text, date,
 COMMENT ON AGGREGATE brent_mdm.family_profile(text, date, date, date, bigint, text, text, text, date, date, integer, integer) IS
   'The problem profile of a family under a rule set on a date, from its members'' events (one row each: member, role child or adult, source, category, dates, sessions missed and possible; no member: an event of the family itself, such as a notification at its address, counted by criteria for any member): problems, eligibility, evidence per criterion, progress over baseline and outcome windows, as jsonb';
 
+-- A located relation is read with the caller's rights, so its owner could make
+-- the read run his code as the caller (a view, a table turned into one, a
+-- column of his type with an implicit cast): the scorecard reads only
+-- relations owned by a superuser or the caller, masking views of the caller's
+-- DPIA, and, for a superuser, protected tables and their masking views (whose
+-- owners docs/security.md trusts).  The located relations of these datasets
+-- that it would not read:
+CREATE FUNCTION brent_mdm.scorecard_untrusted(datasets text[]) RETURNS regclass[]
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  suspects regclass[];
+BEGIN
+  suspects := ARRAY(SELECT d.relation FROM brent_mdm.scorecard_dataset d
+                      JOIN pg_class kc ON kc.oid = d.relation JOIN pg_roles o ON o.oid = kc.relowner
+                     WHERE d.dataset = ANY (datasets) AND NOT o.rolsuper AND o.rolname <> current_user
+                     ORDER BY d.dataset);
+  IF cardinality(suspects) > 0 THEN
+    suspects := ARRAY(SELECT x FROM unnest(suspects) x
+                       WHERE x NOT IN (SELECT s.masked_view FROM brent_mdm.purpose_scope() s WHERE s.masked_view IS NOT NULL));
+  END IF;
+  IF cardinality(suspects) > 0 AND (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
+    suspects := ARRAY(SELECT x FROM unnest(suspects) x
+                       WHERE NOT EXISTS (SELECT FROM brent_mdm.protected_table p WHERE p.table_name = x OR p.masked_view = x));
+  END IF;
+  RETURN suspects;
+END $$;
+COMMENT ON FUNCTION brent_mdm.scorecard_untrusted(text[]) IS
+  'Internal: the located relations of these datasets whose owner could run code as the caller reading them (neither a superuser nor the caller, nor a masking view of the caller''s DPIA, nor for a superuser a protected table)';
+REVOKE ALL ON FUNCTION brent_mdm.scorecard_untrusted(text[]) FROM PUBLIC;
+
+CREATE FUNCTION brent_mdm.scorecard_check_trusted(datasets text[]) RETURNS void
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  suspects regclass[] := brent_mdm.scorecard_untrusted(datasets);
+BEGIN
+  IF cardinality(suspects) > 0 THEN
+    RAISE EXCEPTION 'the scorecard will not read % with your rights', array_to_string(suspects, ', ') USING ERRCODE = '42501',
+      DETAIL = 'Owned by ' || (SELECT string_agg(DISTINCT kc.relowner::regrole::text, ', ') FROM pg_class kc WHERE kc.oid = ANY (suspects))
+               || ', neither a superuser nor you: its owner could make reading it run his code as you.',
+      HINT = 'The DBA gives it to a trusted owner (ALTER TABLE ... OWNER TO), or protects it, or locates a relation of a trusted owner.';
+  END IF;
+END $$;
+COMMENT ON FUNCTION brent_mdm.scorecard_check_trusted(text[]) IS
+  'Internal: refuses (42501) to read located relations of these datasets whose owner could run code as the caller (scorecard_untrusted)';
+REVOKE ALL ON FUNCTION brent_mdm.scorecard_check_trusted(text[]) FROM PUBLIC;
+
 -- ---- events through the Client Index ----
 CREATE FUNCTION brent_mdm.scorecard_events(as_of date DEFAULT current_date)
   RETURNS TABLE (client_id bigint, source text, category text, event_from date, event_to date,
@@ -205,30 +251,7 @@ BEGIN
   END IF;
   SELECT jsonb_object_agg(d.dataset, d.relation::text) INTO rel FROM brent_mdm.scorecard_dataset d;
   rel := coalesce(rel, '{}');
-  -- a located relation is read with the caller's rights, so its owner could
-  -- make the read run his code as the caller (a view, a table turned into
-  -- one, a column of his type with an implicit cast): read only relations
-  -- owned by a superuser or the caller, masking views of the caller's DPIA,
-  -- and, for a superuser, protected tables and their masking views (whose
-  -- owners docs/security.md trusts)
-  suspects := ARRAY(SELECT d.relation FROM brent_mdm.scorecard_dataset d
-                      JOIN pg_class kc ON kc.oid = d.relation JOIN pg_roles o ON o.oid = kc.relowner
-                     WHERE d.dataset = ANY ('{school_attendance,school_exclusion,cme_referral,childrens_social_care,missing_episode,cse_concern,offence,asb_case,out_of_work_benefit,ehcp,health_flag,early_help}'::text[]) AND NOT o.rolsuper AND o.rolname <> current_user
-                     ORDER BY d.dataset);
-  IF cardinality(suspects) > 0 THEN
-    suspects := ARRAY(SELECT x FROM unnest(suspects) x
-                       WHERE x NOT IN (SELECT s.masked_view FROM brent_mdm.purpose_scope() s WHERE s.masked_view IS NOT NULL));
-  END IF;
-  IF cardinality(suspects) > 0 AND (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
-    suspects := ARRAY(SELECT x FROM unnest(suspects) x
-                       WHERE NOT EXISTS (SELECT FROM brent_mdm.protected_table p WHERE p.table_name = x OR p.masked_view = x));
-  END IF;
-  IF cardinality(suspects) > 0 THEN
-    RAISE EXCEPTION 'the scorecard will not read % with your rights', array_to_string(suspects, ', ') USING ERRCODE = '42501',
-      DETAIL = 'Owned by ' || (SELECT string_agg(DISTINCT kc.relowner::regrole::text, ', ') FROM pg_class kc WHERE kc.oid = ANY (suspects))
-               || ', neither a superuser nor you: its owner could make reading it run his code as you.',
-      HINT = 'The DBA gives it to a trusted owner (ALTER TABLE ... OWNER TO), or protects it, or locates a relation of a trusted owner.';
-  END IF;
+  PERFORM brent_mdm.scorecard_check_trusted('{school_attendance,school_exclusion,cme_referral,childrens_social_care,missing_episode,cse_concern,offence,asb_case,out_of_work_benefit,ehcp,health_flag,early_help}');
   -- the Client Index's identifiers, each to one client: a UPN or NHS number
   -- held by records of two clients goes to the one holding most of them
   IF rel ? 'school_attendance' THEN
@@ -385,30 +408,7 @@ DECLARE
   suspects regclass[];
 BEGIN
   PERFORM brent_mdm.scorecard_check_call(as_of, rule_set);
-  -- a located relation is read with the caller's rights, so its owner could
-  -- make the read run his code as the caller (a view, a table turned into
-  -- one, a column of his type with an implicit cast): read only relations
-  -- owned by a superuser or the caller, masking views of the caller's DPIA,
-  -- and, for a superuser, protected tables and their masking views (whose
-  -- owners docs/security.md trusts)
-  suspects := ARRAY(SELECT d.relation FROM brent_mdm.scorecard_dataset d
-                      JOIN pg_class kc ON kc.oid = d.relation JOIN pg_roles o ON o.oid = kc.relowner
-                     WHERE d.dataset = ANY ('{gazetteer,domestic_abuse}'::text[]) AND NOT o.rolsuper AND o.rolname <> current_user
-                     ORDER BY d.dataset);
-  IF cardinality(suspects) > 0 THEN
-    suspects := ARRAY(SELECT x FROM unnest(suspects) x
-                       WHERE x NOT IN (SELECT s.masked_view FROM brent_mdm.purpose_scope() s WHERE s.masked_view IS NOT NULL));
-  END IF;
-  IF cardinality(suspects) > 0 AND (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
-    suspects := ARRAY(SELECT x FROM unnest(suspects) x
-                       WHERE NOT EXISTS (SELECT FROM brent_mdm.protected_table p WHERE p.table_name = x OR p.masked_view = x));
-  END IF;
-  IF cardinality(suspects) > 0 THEN
-    RAISE EXCEPTION 'the scorecard will not read % with your rights', array_to_string(suspects, ', ') USING ERRCODE = '42501',
-      DETAIL = 'Owned by ' || (SELECT string_agg(DISTINCT kc.relowner::regrole::text, ', ') FROM pg_class kc WHERE kc.oid = ANY (suspects))
-               || ', neither a superuser nor you: its owner could make reading it run his code as you.',
-      HINT = 'The DBA gives it to a trusted owner (ALTER TABLE ... OWNER TO), or protects it, or locates a relation of a trusted owner.';
-  END IF;
+  PERFORM brent_mdm.scorecard_check_trusted('{gazetteer,domestic_abuse}');
   SELECT d.relation::text INTO gaz FROM brent_mdm.scorecard_dataset d WHERE d.dataset = 'gazetteer';
   SELECT d.relation::text INTO da FROM brent_mdm.scorecard_dataset d WHERE d.dataset = 'domestic_abuse';
   RETURN QUERY EXECUTE format($q$
@@ -594,6 +594,7 @@ BEGIN
 END $$;
 GRANT EXECUTE ON FUNCTION brent_mdm.family_units(date), brent_mdm.family_units_internal(date),
                           brent_mdm.family_parent_names(), brent_mdm.scorecard_events(date),
+                          brent_mdm.scorecard_untrusted(text[]), brent_mdm.scorecard_check_trusted(text[]),
                           brent_mdm.scorecard_check_call(date, text), brent_mdm.family_scorecard(date, text),
                           brent_mdm.scorecard_claims(date, text), brent_mdm.scorecard_by_ward(date, text),
                           brent_mdm.scorecard_by_ward_published(date, text, integer, integer),

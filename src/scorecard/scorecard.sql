@@ -506,6 +506,12 @@ BEGIN
              FROM brent_mdm.scorecard_dataset s JOIN brent_mdm.scorecard_dataset_columns c USING (dataset)
             WHERE s.dataset IN ('health_visiting', 'early_years')
               AND pg_catalog.has_table_privilege(s.relation, 'SELECT') ORDER BY s.dataset LOOP
+    -- never a relation whose owner could make reading it run his code as the caller
+    IF d.relation = ANY (brent_mdm.scorecard_untrusted(ARRAY[d.dataset])) THEN
+      RAISE NOTICE 'family_units does not read % (owned by %, neither a superuser nor you): the parents'' names it holds are not used',
+                   d.relation, (SELECT k.relowner::regrole FROM pg_class k WHERE k.oid = d.relation);
+      CONTINUE;
+    END IF;
     q := q || format(' UNION SELECT r.client_id, brent_mdm.normalise_name(x.%2$I)'
                      ' FROM brent_mdm.client_record r JOIN %1$s x ON r.system = %3$L AND r.record_key = x.%4$I'
                      ' WHERE x.%2$I IS NOT NULL AND r.client_id IS NOT NULL',
@@ -514,7 +520,7 @@ BEGIN
   RETURN QUERY EXECUTE q;
 END $fn$;
 COMMENT ON FUNCTION brent_mdm.family_parent_names() IS
-  'Internal: the parent''s or carer''s name that health visiting and early years record for each child client (where located and readable), for family_units';
+  'Internal: the parent''s or carer''s name that health visiting and early years record for each child client (where located, readable, and owned by a superuser or the caller), for family_units';
 REVOKE ALL ON FUNCTION brent_mdm.family_parent_names() FROM PUBLIC;
 
 CREATE FUNCTION brent_mdm.family_units_internal(as_of date)
