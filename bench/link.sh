@@ -5,7 +5,9 @@
 #   2. Accuracy on a synthetic borough (bench/link_borough.sql): pairwise precision,
 #      recall and F1 of dedupe over every person record, against the ground truth;
 #      then its robustness (bench/link_robustness.sql): dates of birth split into
-#      three columns, mapped as a date from parts, against leaving them out.
+#      three columns, mapped as a date from parts, against leaving them out; a town
+#      column (the postcode's district as text: blocks of thousands of records, split
+#      by sorted neighbourhood).
 #   3. link() against a plain-SQL peer on the same data: health visiting records
 #      against early years records (children in both), the peer being what an analyst
 #      writes with pg_trgm and fuzzystrmatch: candidates sharing a date of birth or a
@@ -30,7 +32,7 @@ printf '\n== link: synthetic borough of 100,000 people, dedupe of every person r
 psql -X -q -c "SET client_min_messages = warning; SELECT count(*) FROM brent_mdm.generate_borough(100000, 1, 'lb', true)" >/dev/null
 psql -X -q -v schema=lb -f "$here/link_borough.sql" 2>&1 | grep -v NOTICE
 
-printf '\n== link: robustness, the same borough with its dates of birth split into three columns (pairwise F1 of dedupe)\n'
+printf '\n== link: robustness, the same borough with its dates of birth split into three columns, then with a town column (blocks over 500 records) (pairwise F1 of dedupe)\n'
 psql -X -q -v schema=lb -c "SET client_min_messages = warning" -f "$here/link_robustness.sql" 2>&1 | grep -v NOTICE
 
 printf '\n== link: health visiting x early years, brent_mdm.link against plain SQL (pg_trgm)\n'

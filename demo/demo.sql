@@ -330,6 +330,30 @@ SELECT ward_code, period, value AS incidents FROM brent_mdm_rollup.asb_by_ward_m
  WHERE period = date '2026-03-01' ORDER BY value DESC, ward_code LIMIT 3;
 SELECT name, brent_mdm.verify_indicator(name) AS groups_that_differ_from_a_recount
   FROM brent_mdm.indicator ORDER BY name;
+\echo '-- one of them published as open data: a CSV and its CSVW metadata, the counts through disclosure'
+\echo '-- control (small counts suppressed, secondary suppression, rounding to 5), recorded in the catalogue'
+CREATE TEMP TABLE demo_published AS
+SELECT * FROM brent_mdm.publish_indicator('asb_by_ward_month', 'Anti-social behaviour incidents by ward and month',
+                                          'Incidents reported to the council, by ward of the incident and month');
+SELECT dataset_id, metadata ->> 'dc:title' AS title, metadata ->> 'dc:temporal' AS temporal,
+       metadata #>> '{brent:disclosureControl,rule}' AS disclosure,
+       (SELECT suppressed FROM brent_mdm.published_dataset d WHERE d.dataset_id = p.dataset_id) AS cells_suppressed
+  FROM demo_published p;
+SELECT l AS first_lines_of_the_csv
+  FROM demo_published, unnest((string_to_array(csv, E'\r\n'))[1:6]) l;
+\set open_csv :outdir '/asb_by_ward_month.csv'
+\set open_meta :outdir '/asb_by_ward_month.csv-metadata.json'
+\pset tuples_only on
+\pset format unaligned
+\o :open_csv
+SELECT rtrim(csv, E'\r\n') FROM demo_published;
+\o :open_meta
+SELECT jsonb_pretty(metadata) FROM demo_published;
+\o
+\pset tuples_only off
+\pset format aligned
+\echo :open_csv
+\echo :open_meta
 
 \echo
 \echo '-- The Troubled Families scorecard on 2026-03-31: families formed from the Client Index, each'

@@ -4,7 +4,8 @@
  *
  * Each capability lives in its own folder under src/ (synth/, match/, ...);
  * this file carries the module magic block and _PG_init, which defines the
- * linkage settings (brent_mdm.u_sample_pairs, brent_mdm.max_candidate_pairs)
+ * linkage settings (brent_mdm.u_sample_pairs, brent_mdm.max_candidate_pairs,
+ * brent_mdm.split_window)
  * and the rollups' (brent_mdm.rollup_fold_threshold), and installs the policy
  * module's hooks and the shared memory of the audit and of the rollups' fold
  * worker when the library is preloaded (shared_preload_libraries).

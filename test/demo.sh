@@ -10,7 +10,7 @@ reset
 maps=$(mktemp -d)
 BRENT_PEOPLE=3000 BRENT_DEMO_OUT="$maps" bash demo/demo.sh >"$out" 2>"$err"
 rc=$?
-echo "1..14"
+echo "1..15"
 fail=0
 check() { if [ "$2" = "$3" ]; then echo "ok $1 - $4"; else echo "not ok $1 - $4 (expected '$2', got '$3')"; fail=1; fi; }
 check 1 0 "$rc" "the demo runs to its end"
@@ -35,6 +35,8 @@ check 12 yes "$(xmllint --noout "$maps/brent_crime_2014-2016.svg" 2>/dev/null &&
 # the child's single view: refused without a purpose, then given under the DPIA and audited with the child's id
 check 13 1 "$(grep -c 'child_view' "$err" | awk '{print ($1 >= 1) ? 1 : 0}')" "the child's view without a purpose is refused"
 check 14 yes "$(grep -E '^ social_worker +\| child_safeguarding +\| child_view +\| +1$' "$out" >/dev/null && echo yes || echo no)" "the child's view under the DPIA is audited with the child's client id"
+# open data: the CSV (a header, suppressed cells marked c, no count from 1 to 9) and its CSVW metadata
+check 15 yes "$(perl -MJSON::PP -e 'local $/; open my $m, "<", $ARGV[1] or die; my $j = decode_json(<$m>); open my $c, "<", $ARGV[0] or die; my @l = split /\r?\n/, <$c>; my $bad = grep { my @f = split /,/; $f[2] ne "" && $f[2] =~ /^\d+$/ && ($f[2] >= 1 && $f[2] <= 9 || $f[2] % 5) } @l[1..$#l]; print(($l[0] eq "ward_code,period,value,note" && !$bad && $j->{"brent:disclosureControl"}{rule} eq "suppress") ? "yes" : "no")' "$maps/asb_by_ward_month.csv" "$maps/asb_by_ward_month.csv-metadata.json" 2>/dev/null)" "the demo publishes an indicator: CSV through disclosure control, CSVW metadata"
 reset
 rm -rf "$out" "$err" "$maps"
 exit $fail

@@ -73,9 +73,11 @@ SELECT set_eq($$
         -- its aggregate and functions read them as their caller
         'scorecard_source', 'scorecard_measure', 'scorecard_rule_set', 'scorecard_problem',
         'scorecard_criterion', 'scorecard_dataset_columns', 'scorecard_dataset',
+        -- published open data and what the DBA says of the sources
+        'published_dataset', 'open_data_source',
         -- the indicator catalogue's metadata (definitions, no data)
         'indicator_catalogue'],
-  'only reference data (the name dictionary, trained model parameters, the London open data, the scorecard''s rules, the indicator catalogue) is readable by PUBLIC');
+  'only reference data (the name dictionary, trained model parameters, the London open data, the scorecard''s rules, published open data, the indicator catalogue) is readable by PUBLIC');
 SELECT is_empty($$
   SELECT c.relname FROM pg_class c
    WHERE c.relnamespace = 'brent_mdm'::regnamespace

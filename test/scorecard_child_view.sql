@@ -171,7 +171,14 @@ SELECT k.client_id,
          WHERE r.client_id = k.client_id AND r.system = 'childrens_social_care') AS lcs,
        (SELECT count(*) FROM brent_mdm.client_record r WHERE r.client_id = k.client_id) AS records
   FROM kids k;
+-- child_view forms the household from the Client Index alone (not yet from the
+-- parents' names health visiting and early years record, which family_units
+-- also reads when they are located): compared with family_units without them
+CREATE TEMP TABLE located_parents AS
+SELECT * FROM brent_mdm.scorecard_dataset WHERE dataset IN ('health_visiting', 'early_years');
+DELETE FROM brent_mdm.scorecard_dataset WHERE dataset IN ('health_visiting', 'early_years');
 CREATE TEMP TABLE fam AS SELECT * FROM brent_mdm.family_units(:'d');
+INSERT INTO brent_mdm.scorecard_dataset SELECT * FROM located_parents;
 CREATE TEMP TABLE hh AS
 SELECT k.client_id, coalesce(array_agg(f2.client_id ORDER BY f2.client_id) FILTER (WHERE f2.client_id IS NOT NULL),
                              ARRAY[k.client_id]) AS members
@@ -234,14 +241,14 @@ SELECT is((SELECT count(*) FROM flag f JOIN hh USING (client_id) WHERE f.factor 
 SELECT is((SELECT count(*) FROM flag f JOIN x USING (client_id) WHERE f.factor = 'poor_attendance'
              AND f.present IS DISTINCT FROM coalesce((
                    SELECT sum(t.missed)::numeric / sum(t.possible) >= 0.10
-                     FROM (SELECT a.sessions_authorised_absence + a.sessions_unauthorised_absence AS missed, a.sessions_possible AS possible
+                     FROM (SELECT a.sessions_authorised_absence + a.sessions_unauthorised_absence AS missed, a.sessions_possible AS possible,
+                                  dense_rank() OVER (ORDER BY make_date(substr(a.academic_year, 1, 4)::int + CASE WHEN a.term = 'autumn' THEN 0 ELSE 1 END,
+                                                                        CASE a.term WHEN 'autumn' THEN 9 WHEN 'spring' THEN 1 ELSE 4 END, 1) DESC) AS nth
                              FROM borough.school_attendance a
                             WHERE upper(a.upn) = ANY (x.upns) AND a.sessions_possible > 0
                               AND make_date(substr(a.academic_year, 1, 4)::int + CASE WHEN a.term = 'autumn' THEN 0 ELSE 1 END,
-                                            CASE a.term WHEN 'autumn' THEN 9 WHEN 'spring' THEN 1 ELSE 4 END, 1) <= :'d'
-                            ORDER BY make_date(substr(a.academic_year, 1, 4)::int + CASE WHEN a.term = 'autumn' THEN 0 ELSE 1 END,
-                                               CASE a.term WHEN 'autumn' THEN 9 WHEN 'spring' THEN 1 ELSE 4 END, 1) DESC
-                            LIMIT 3) t), false)),
+                                            CASE a.term WHEN 'autumn' THEN 9 WHEN 'spring' THEN 1 ELSE 4 END, 1) <= :'d') t
+                    WHERE t.nth <= 3), false)),
           0::bigint, 'poor attendance flag: exactly when 10 % or more of the last three terms'' sessions were missed');
 SELECT is((SELECT count(*) FROM flag WHERE present AND jsonb_array_length(evidence) = 0)
         + (SELECT count(*) FROM flag WHERE factor NOT IN ('poor_attendance', 'asb_near_home') AND NOT present AND jsonb_array_length(evidence) > 0),

@@ -9,7 +9,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(43);
+SELECT plan(46);
 
 SELECT throws_ok($$SELECT * FROM brent_mdm.family_units(NULL)$$, '22004', 'as_of must not be NULL',
                  'a NULL date: 22004');
@@ -24,10 +24,27 @@ SELECT is((SELECT prosecdef FROM pg_proc WHERE oid = 'brent_mdm.family_units(dat
 
 SELECT lives_ok($$SELECT * FROM brent_mdm.generate_borough(6000, 2, 'borough')$$, 'a borough of 6000');
 SELECT lives_ok($$SELECT * FROM brent_mdm.client_index_load('borough.person_record')$$, 'its Client Index');
+-- where the datasets are (family_units reads the parents' names of two of them)
+SELECT throws_ok($$SELECT * FROM brent_mdm.scorecard_events('2026-03-31')$$, '55000', NULL,
+                 'no dataset located yet: 55000, with a hint');
+SELECT throws_ok($$SELECT brent_mdm.scorecard_locate('no_such_schema')$$, '3F000', NULL, 'an unknown schema: 3F000');
+SELECT throws_ok($$SELECT brent_mdm.scorecard_locate('offence', 'borough.ward')$$, '42703', NULL,
+                 'a relation without the columns a dataset needs: 42703');
+SELECT throws_ok($$SELECT brent_mdm.scorecard_locate('parking_fines', 'borough.ward')$$, '22023', NULL,
+                 'a dataset the scorecard does not read: 22023');
+SELECT is(brent_mdm.scorecard_locate('borough'), 21, 'scorecard_locate finds the 21 datasets of a generated borough (the scorecard''s 14, 5 more child_view reads, 2 family_units reads)');
 \set d 2026-03-31
 SELECT is((SELECT count(*) FROM brent_mdm.family_units('2021-03-31') WHERE role = 'child' AND age >= 18), 0::bigint,
           'children are under 18 on the date asked (2021)');
 CREATE TEMP TABLE fm AS SELECT * FROM brent_mdm.family_units(:'d'::date);
+-- the parents' names that health visiting and early years record place children
+-- whose surname is not their parent's: without those datasets, fewer are placed
+SAVEPOINT without_parents;
+DELETE FROM brent_mdm.scorecard_dataset WHERE dataset IN ('health_visiting', 'early_years');
+SELECT count(*) FILTER (WHERE role = 'child') AS children_without_parents FROM brent_mdm.family_units(:'d'::date) \gset
+ROLLBACK TO SAVEPOINT without_parents;
+SELECT cmp_ok((SELECT count(*) FROM fm WHERE role = 'child')::int, '>', :children_without_parents,
+              'the parents'' names place more children (health visiting, early years)');
 SELECT cmp_ok((SELECT count(DISTINCT family_id) FROM fm)::int, '>', 300, 'families are formed');
 SELECT is((SELECT count(*) FROM (SELECT family_id FROM fm GROUP BY family_id
                                   HAVING count(*) FILTER (WHERE role = 'child') = 0
@@ -47,15 +64,6 @@ SELECT cmp_ok((SELECT precision FROM family_accuracy), '>=', 0.95, 'precision of
 SELECT cmp_ok((SELECT recall FROM family_accuracy), '>=', 0.75, 'recall of "same family" at least 0.75 (goal 0.95: not met)');
 SELECT cmp_ok((SELECT pairs FROM family_accuracy), '>', 0::bigint, 'pairs were measured');
 
--- ---- the family scorecard over this borough ----
-SELECT throws_ok($$SELECT * FROM brent_mdm.scorecard_events('2026-03-31')$$, '55000', NULL,
-                 'no dataset located yet: 55000, with a hint');
-SELECT throws_ok($$SELECT brent_mdm.scorecard_locate('no_such_schema')$$, '3F000', NULL, 'an unknown schema: 3F000');
-SELECT throws_ok($$SELECT brent_mdm.scorecard_locate('offence', 'borough.ward')$$, '42703', NULL,
-                 'a relation without the columns a dataset needs: 42703');
-SELECT throws_ok($$SELECT brent_mdm.scorecard_locate('parking_fines', 'borough.ward')$$, '22023', NULL,
-                 'a dataset the scorecard does not read: 22023');
-SELECT is(brent_mdm.scorecard_locate('borough'), 19, 'scorecard_locate finds the 19 datasets of a generated borough (the scorecard''s 14, and 5 more child_view reads)');
 SELECT ok(NOT has_function_privilege('public', 'brent_mdm.family_scorecard(date, text)', 'EXECUTE')
           AND NOT has_function_privilege('public', 'brent_mdm.scorecard_events(date)', 'EXECUTE'),
           'PUBLIC may not run the scorecard (personal data)');
@@ -91,6 +99,24 @@ SELECT is((SELECT count(*) FROM pub WHERE families BETWEEN 1 AND 9 OR families %
           'published: no count from 1 to 9, every count a multiple of 5');
 SELECT ok((SELECT count(*) FROM pub WHERE suppressed = 'primary') > 0 AND (SELECT count(*) FROM pub WHERE ward_code IS NULL) > 0,
           'small counts suppressed, borough totals given');
+-- a member of brent_mdm_scorecard who may read the Client Index and the datasets
+-- runs the scorecard (and gets the same); without the group, it cannot
+CREATE ROLE sc_analyst_t NOLOGIN;
+GRANT USAGE ON SCHEMA borough TO sc_analyst_t;
+GRANT SELECT ON ALL TABLES IN SCHEMA borough TO sc_analyst_t;
+GRANT SELECT ON brent_mdm.client, brent_mdm.client_record TO sc_analyst_t;
+SET LOCAL ROLE sc_analyst_t;
+SELECT throws_ok($$SELECT count(*) FROM brent_mdm.family_scorecard('2026-03-31')$$, '42501', NULL,
+                 'without brent_mdm_scorecard: permission denied');
+RESET ROLE;
+GRANT brent_mdm_scorecard TO sc_analyst_t;
+SET LOCAL ROLE sc_analyst_t;
+CREATE TEMP TABLE sc_member_run AS SELECT * FROM brent_mdm.family_scorecard('2026-03-31');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM sc_member_run s JOIN sc USING (family_id)
+            WHERE s.problems = sc.problems AND s.eligible = sc.eligible),
+          (SELECT count(*) FROM sc), 'a member of brent_mdm_scorecard runs it, and gets the same');
+
 -- snapshots, and counts by ward and month kept as rollups over them
 SELECT is(brent_mdm.scorecard_snapshot(:'d'), (SELECT count(*) FROM sc), 'a snapshot keeps one row per family');
 SELECT lives_ok($$SELECT brent_mdm.define_indicator('tf_eligible', 'brent_mdm.scorecard_result',

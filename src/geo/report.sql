@@ -2,8 +2,12 @@
 
 CREATE FUNCTION brent_mdm.xml_text(t text) RETURNS text
   LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-  RETURN replace(replace(replace(replace(t, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;');
-COMMENT ON FUNCTION brent_mdm.xml_text(text) IS 'Text escaped for XML content and attribute values (& < > ")';
+  RETURN replace(replace(replace(replace(
+           -- characters XML 1.0 does not allow (controls but tab, newline and return; U+FFFE, U+FFFF)
+           -- would make the document not well-formed: dropped
+           regexp_replace(t, '[\x01-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]', '', 'g'),
+           '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;');
+COMMENT ON FUNCTION brent_mdm.xml_text(text) IS 'Text escaped for XML content and attribute values (& < > "), without the characters XML 1.0 does not allow (control characters but tab, newline and carriage return; U+FFFE, U+FFFF)';
 
 CREATE FUNCTION brent_mdm.hotspot_colour(class text) RETURNS text
   LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE

@@ -14,13 +14,29 @@
  * group); a block of LINK_MAX_BLOCK groups or fewer is compared group by
  * group (the first record of each group with the first of each other), and
  * each group's records with its first record (a star, linear in the group's
- * size); a block of more groups is skipped, but for its stars.  The pairs of
- * a star that no block compared pair by pair neither train the model nor
- * count towards its prior (copies of one record say nothing of the
- * population) and, where the records hold two identifying values or more,
- * are a match outright (LINK_PAIR_IDENTICAL).  A notice says how many blocks
- * were skipped, and how many of their records no block of another rule
- * compares (those are compared only with records identical to them).
+ * size); a block of more groups is split by sorted neighbourhood (below),
+ * and its stars kept.  The pairs of a star that no block compared pair by
+ * pair neither train the model nor count towards its prior (copies of one
+ * record say nothing of the population) and, where the records hold two
+ * identifying values or more, are a match outright (LINK_PAIR_IDENTICAL).
+ *
+ * Sorted neighbourhood: the groups of a block of more than LINK_MAX_BLOCK
+ * groups (a common city, a common surname at a large address) are sorted by
+ * their values in up to LINK_SPLIT_ORDERS orders, each led by another column
+ * (given name, date, surname, full name, identifier, postcode, text, ...;
+ * the others following in that order, wrapping round; a column the rule
+ * blocks on by its value is one value in the block, and left out), and each
+ * group is compared with the next brent_mdm.split_window groups (10 by
+ * default) in each order: pairs linear in the block's size (at most
+ * LINK_SPLIT_ORDERS x the window a group; twice that in link), so that a pair differing
+ * by a typo in the leading column of one order is still near in another.
+ * They are counted exactly, before any pair is made, with the others, so
+ * that max_pairs still refuses a run.  Pairs only a split block makes are
+ * scored and clustered but do not train the model nor count towards its
+ * prior (LINK_PAIR_NEIGHBOUR): they are neighbours in one value of a key
+ * shared by more than LINK_MAX_BLOCK records, and would make every training
+ * session of the rule one of that value.  A notice says how many blocks were
+ * split, their records and the comparisons.
  */
 #include "postgres.h"
 
@@ -54,11 +70,17 @@ entry_cmp(const void *x, const void *y)
 	return a->record - b->record;
 }
 
+/* How a pair was made (the least of them, when several rules made it). */
+#define PAIR_DIRECT 0			/* a block compared pair by pair */
+#define PAIR_GROUPED 1			/* an oversized block, by its groups */
+#define PAIR_NEIGHBOUR 2		/* an oversized block of too many groups, by
+								 * sorted neighbourhood */
+
 typedef struct CodeRule
 {
 	uint64		code;
 	uint32		rule;
-	bool		grouped;		/* made by an oversized block, by its groups */
+	uint8		origin;			/* PAIR_* */
 } CodeRule;
 
 static int
@@ -71,7 +93,7 @@ code_rule_cmp(const void *x, const void *y)
 		return a->code < b->code ? -1 : 1;
 	if (a->rule != b->rule)
 		return (int) a->rule - (int) b->rule;
-	return (int) a->grouped - (int) b->grouped;
+	return (int) a->origin - (int) b->origin;
 }
 
 static uint64
@@ -827,45 +849,54 @@ pair_code(const LinkModel *lm, int32 a, int32 b, uint64 *code)
 	return true;
 }
 
-/* Appends the pair (a, b) of rule r, if they are to be compared. */
-static inline void
-add_pair(const LinkModel *lm, int32 a, int32 b, int r, bool grouped,
-		 uint64 *codes, uint32 *code_rules, bool *code_grouped, int64 *ncodes)
+/* Where pairs go: codes with their rule and origin in parallel arrays. */
+typedef struct PairSink
+{
+	uint64	   *codes;
+	uint32	   *rules;
+	uint8	   *origin;
+	int64		n;
+	int64		cap;			/* room for: the pairs counted before */
+} PairSink;
+
+/*
+ * Appends the pair (a, b) of rule r to sink, if they are to be compared;
+ * with sink NULL, only says whether they are (counting what would be made).
+ */
+static inline bool
+add_pair(const LinkModel *lm, int32 a, int32 b, int r, uint8 origin, PairSink *sink)
 {
 	uint64		code;
 
 	if (!pair_code(lm, a, b, &code))
-		return;
+		return false;
+	if (sink == NULL)
+		return true;
+	if (sink->n >= sink->cap)
+		elog(ERROR, "blocking made more pairs than it counted (" INT64_FORMAT ")", sink->cap);
 	/* the rule rides in a parallel array, sorted with the code */
-	codes[*ncodes] = code;
-	code_rules[*ncodes] = r;
-	code_grouped[*ncodes] = grouped;
-	(*ncodes)++;
+	sink->codes[sink->n] = code;
+	sink->rules[sink->n] = r;
+	sink->origin[sink->n] = origin;
+	sink->n++;
+	return true;
 }
 
 /*
  * The pairs of one oversized block of rule r (its records m, sorted by
  * group): the stars of its groups; and, where it holds LINK_MAX_BLOCK groups
- * or fewer (compare), each pair of groups by their first records.  Marks
- * its records compared, or in a skipped block.
+ * or fewer (compare), each pair of groups by their first records.
  */
 static void
 group_block_pairs(const LinkModel *lm, const DupGroups *g, const BlockEntry *m, int size,
-				  bool compare, int r, uint64 *codes, uint32 *code_rules, bool *code_grouped,
-				  int64 *ncodes, bool *compared, bool *in_skipped)
+				  bool compare, int r, PairSink *sink)
 {
 	int		   *start = palloc(sizeof(int) * (size + 1));
 	int			d = 0;
 
 	for (int x = 0; x < size; x++)
-	{
 		if (x == 0 || m[x].key != m[x - 1].key)
 			start[d++] = x;
-		if (compare)
-			compared[m[x].record] = true;
-		else
-			in_skipped[m[x].record] = true;
-	}
 	start[d] = size;
 	for (int k = 0; k < d; k++)
 	{
@@ -880,11 +911,11 @@ group_block_pairs(const LinkModel *lm, const DupGroups *g, const BlockEntry *m, 
 			int32		rec = m[x].record;
 
 			if (lm->dedupe)
-				add_pair(lm, rep, rec, r, true, codes, code_rules, code_grouped, ncodes);
+				add_pair(lm, rep, rec, r, PAIR_GROUPED, sink);
 			else if (lm->records[rec]->side == 1)
-				add_pair(lm, fl, rec, r, true, codes, code_rules, code_grouped, ncodes);
+				add_pair(lm, fl, rec, r, PAIR_GROUPED, sink);
 			else if (rec != fl)
-				add_pair(lm, rec, fr, r, true, codes, code_rules, code_grouped, ncodes);
+				add_pair(lm, rec, fr, r, PAIR_GROUPED, sink);
 		}
 	}
 	if (compare)
@@ -898,19 +929,214 @@ group_block_pairs(const LinkModel *lm, const DupGroups *g, const BlockEntry *m, 
 				int32		rb = (int32) m[start[kb]].key;
 
 				if (lm->dedupe)
-					add_pair(lm, ra, rb, r, true, codes, code_rules, code_grouped, ncodes);
+					add_pair(lm, ra, rb, r, PAIR_GROUPED, sink);
 				else
 				{
 					if (g->first[0][ra] >= 0 && g->first[1][rb] >= 0)
-						add_pair(lm, g->first[0][ra], g->first[1][rb], r, true,
-								 codes, code_rules, code_grouped, ncodes);
+						add_pair(lm, g->first[0][ra], g->first[1][rb], r, PAIR_GROUPED, sink);
 					if (g->first[0][rb] >= 0 && g->first[1][ra] >= 0)
-						add_pair(lm, g->first[0][rb], g->first[1][ra], r, true,
-								 codes, code_rules, code_grouped, ncodes);
+						add_pair(lm, g->first[0][rb], g->first[1][ra], r, PAIR_GROUPED, sink);
 				}
 			}
 		}
 	pfree(start);
+}
+
+/*
+ * Sorted neighbourhood.  The columns a split block's groups are sorted by,
+ * most telling first: names and dates say most of who a person is and are
+ * rarely missing; an identifier is often missing; a postcode or a text is
+ * shared by a household or a town.
+ */
+static int
+split_rank(LinkKind k)
+{
+	switch (k)
+	{
+		case LK_GIVEN_NAME:
+			return 0;
+		case LK_DATE:
+			return 1;
+		case LK_SURNAME:
+			return 2;
+		case LK_FULL_NAME:
+			return 3;
+		case LK_IDENTIFIER:
+			return 4;
+		case LK_POSTCODE:
+			return 5;
+		case LK_TEXT:
+			return 6;
+		case LK_EXACT:
+			return 7;
+		case LK_NUMBER:
+			return 8;
+		case LK_MOVED_IN:
+			return 9;
+		case LK_MOVED_OUT:
+			return 10;
+		case LK_MIN_AGE:
+			return 11;
+	}
+	return 12;
+}
+
+/* the columns that may lead an order: those that say who a person is */
+#define SPLIT_LEADING_RANK 8
+
+typedef struct SplitOrders
+{
+	int			norders;		/* order o starts at cols[o] and wraps round */
+	int			ncols;
+	int			cols[LINK_MAX_COLUMNS];
+} SplitOrders;
+
+/*
+ * The orders of rule's split blocks: every column but those the rule blocks
+ * on by their value (one value in a block), most telling first; an order
+ * led by each of the first LINK_SPLIT_ORDERS of them that say who a person
+ * is (at least one order where there is a column).
+ */
+static void
+split_orders(const LinkModel *lm, const BlockRule *rule, SplitOrders *so)
+{
+	int			leading = 0;
+
+	so->ncols = 0;
+	for (int rank = 0; rank <= 12; rank++)
+		for (int c = 0; c < lm->ncolumns; c++)
+		{
+			bool		fixed = false;
+
+			if (split_rank(lm->columns[c].kind) != rank)
+				continue;
+			for (int p = 0; p < rule->nparts; p++)
+				fixed |= rule->col[p] == c && rule->feature[p] == F_VALUE;
+			if (fixed)
+				continue;
+			so->cols[so->ncols++] = c;
+			leading += rank <= SPLIT_LEADING_RANK;
+		}
+	so->norders = Min(Max(leading, so->ncols > 0 ? 1 : 0), LINK_SPLIT_ORDERS);
+}
+
+/* "the next 10 in orders led by given_name, date_of_birth, family_name" */
+static void
+describe_split(const LinkModel *lm, const SplitOrders *so, char *out, int outlen)
+{
+	int			used = snprintf(out, outlen, "the next %d in %s led by ", link_split_window,
+								so->norders > 1 ? "orders" : "the order");
+
+	for (int o = 0; o < so->norders && used < outlen; o++)
+		used += snprintf(out + used, outlen - used, "%s%s", o > 0 ? ", " : "",
+						 lm->columns[so->cols[o]].name);
+}
+
+typedef struct SplitSort
+{
+	const LinkModel *lm;
+	const SplitOrders *so;
+	int			start;			/* the leading column: so->cols[start] */
+} SplitSort;
+
+/* Two records by their values in one order (missing last), then by number. */
+static int
+split_cmp(const void *x, const void *y, void *arg)
+{
+	const SplitSort *ss = arg;
+	int32		a = *(const int32 *) x,
+				b = *(const int32 *) y;
+	const LinkRecord *ra = ss->lm->records[a],
+			   *rb = ss->lm->records[b];
+
+	for (int i = 0; i < ss->so->ncols; i++)
+	{
+		int			c = ss->so->cols[(ss->start + i) % ss->so->ncols];
+		const LinkValue *va = &ra->v[c],
+				   *vb = &rb->v[c];
+		LinkKind	k = ss->lm->columns[c].kind;
+		int			d;
+
+		if (va->s == NULL || vb->s == NULL)
+		{
+			if ((va->s == NULL) != (vb->s == NULL))
+				return va->s == NULL ? 1 : -1;
+			continue;
+		}
+		if (k == LK_DATE || k == LK_MOVED_IN || k == LK_MOVED_OUT)
+		{
+			if (va->date != vb->date)
+				return va->date < vb->date ? -1 : 1;
+			continue;
+		}
+		d = memcmp(va->s, vb->s, Min(va->len, vb->len));
+		if (d != 0)
+			return d;
+		if (va->len != vb->len)
+			return va->len < vb->len ? -1 : 1;
+	}
+	return a < b ? -1 : (a > b ? 1 : 0);
+}
+
+/*
+ * Groups ra and rb (first records of their groups) of a split block of rule:
+ * dedupe, the two; link, the first on the left of each with the first on the
+ * right of the other.  A guest rule pairs no two records that both hold its
+ * column.  How many pairs, appended to sink unless it is NULL.
+ */
+static int
+neighbour_pair(const LinkModel *lm, const DupGroups *g, const BlockRule *rule, int32 ra, int32 rb,
+			   int r, PairSink *sink)
+{
+	int			n = 0;
+
+	if (rule->guest >= 0 &&
+		lm->records[ra]->v[rule->guest].s != NULL && lm->records[rb]->v[rule->guest].s != NULL)
+		return 0;
+	if (lm->dedupe)
+		return add_pair(lm, ra, rb, r, PAIR_NEIGHBOUR, sink) ? 1 : 0;
+	if (g->first[0][ra] >= 0 && g->first[1][rb] >= 0)
+		n += add_pair(lm, g->first[0][ra], g->first[1][rb], r, PAIR_NEIGHBOUR, sink);
+	if (g->first[0][rb] >= 0 && g->first[1][ra] >= 0)
+		n += add_pair(lm, g->first[0][rb], g->first[1][ra], r, PAIR_NEIGHBOUR, sink);
+	return n;
+}
+
+/*
+ * The sorted neighbourhood of one block of rule r of more than
+ * LINK_MAX_BLOCK groups (its records m, sorted by group): its groups in
+ * each order of so, each with the next link_split_window.  Returns how many
+ * pairs (a pair near in several orders counted in each), appended to sink
+ * unless it is NULL: the same count, before and after.
+ */
+static int64
+split_block_pairs(const LinkModel *lm, const DupGroups *g, const BlockRule *rule,
+				  const SplitOrders *so, const BlockEntry *m, int size, int r, PairSink *sink)
+{
+	int32	   *reps = palloc(sizeof(int32) * Max(size, 1));
+	int			d = 0;
+	int64		n = 0;
+	int			window = link_split_window;
+
+	for (int x = 0; x < size; x++)
+		if (x == 0 || m[x].key != m[x - 1].key)
+			reps[d++] = (int32) m[x].key;
+	for (int o = 0; o < so->norders; o++)
+	{
+		SplitSort	ss = {lm, so, o};
+
+		CHECK_FOR_INTERRUPTS();
+		qsort_arg(reps, d, sizeof(int32), split_cmp, &ss);
+		for (int x = 0; x < d; x++)
+		{
+			if ((x & 0x3FF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			for (int y = x + 1; y < d && y - x <= window; y++)
+				n += neighbour_pair(lm, g, rule, reps[x], reps[y], r, sink);
+		}
+	}
+	pfree(reps);
+	return n;
 }
 
 void
@@ -923,16 +1149,16 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 	BlockEntry **entries;
 	int		   *nentries;
 	int64		estimate = 0;
-	int64		skipped_blocks = 0;
+	int64		split_blocks = 0,
+				split_pairs = 0,
+				split_records = 0;
+	SplitOrders *orders;
 	uint64	   *codes;
 	uint32	   *code_rules;
-	bool	   *code_grouped;	/* the pair comes from an oversized block only */
+	uint8	   *code_origin;	/* PAIR_*: how the pair was made */
 	int64		ncodes = 0;
-	int64		star_bound = 0; /* pairs within groups skipped blocks may add */
-	bool	   *compared;		/* record is in a block compared pair by pair or by group */
-	bool	   *in_skipped;		/* record is in a block of too many groups */
-	int64		uncovered = 0,
-				uncovered_alone = 0;
+	bool	   *in_split;		/* record is in a block split by sorted neighbourhood */
+	PairSink	sink;
 	DupGroups	groups = {NULL};
 	BlockEntry *scratch = NULL;
 	int			scratch_size = 0;
@@ -948,6 +1174,7 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 		nrules = LINK_MAX_RULES;
 	lm->nrules = nrules;
 	lm->pair_flags = NULL;
+	lm->pair_neighbour_rules = NULL;
 	for (int r = 0; r < nrules; r++)
 	{
 		lm->rules[r].ncols = rules[r].nparts;
@@ -958,9 +1185,12 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 		describe_rule(lm, &rules[r], lm->rules[r].description, sizeof(lm->rules[r].description));
 		lm->rules[r].comparisons = 0;
 		lm->rules[r].largest_block = 0;
-		lm->rules[r].skipped_blocks = 0;
+		lm->rules[r].split_blocks = 0;
+		lm->rules[r].split_comparisons = 0;
+		lm->rules[r].split_by[0] = '\0';
 	}
 	entries = palloc(sizeof(BlockEntry *) * nrules);
+	orders = palloc(sizeof(SplitOrders) * nrules);
 	nentries = palloc0(sizeof(int) * nrules);
 
 	/* keys, sorted per rule; the comparisons each would generate */
@@ -971,6 +1201,7 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 		int64		cap;
 
 refine:
+		split_orders(lm, &rules[r], &orders[r]);
 		cap = (int64) n * 2 + RULE_MAX_KEYS;
 		e = palloc_extended(sizeof(BlockEntry) * cap, MCXT_ALLOC_HUGE);
 		m = 0;
@@ -1031,7 +1262,8 @@ refine:
 				/*
 				 * A block too big to compare pair by pair: by its groups of
 				 * identical records, if it has few enough of them (a person
-				 * loaded thousands of times); else only within its groups.
+				 * loaded thousands of times); else by sorted neighbourhood of
+				 * its groups, and within its groups.
 				 */
 				BlockGroups bg;
 
@@ -1050,13 +1282,19 @@ refine:
 				{
 					estimate += bg.comparisons;
 					lm->rules[r].comparisons += bg.comparisons;
-					lm->rules[r].largest_block = Max(lm->rules[r].largest_block, j - i);
 				}
 				else
 				{
-					lm->rules[r].skipped_blocks++;
-					star_bound += bg.star_pairs;
+					/* counted as they will be made: exact */
+					int64		c = bg.star_pairs +
+						split_block_pairs(lm, &groups, &rules[r], &orders[r], scratch, j - i, r, NULL);
+
+					estimate += c;
+					lm->rules[r].comparisons += c;
+					lm->rules[r].split_comparisons += c;
+					lm->rules[r].split_blocks++;
 				}
+				lm->rules[r].largest_block = Max(lm->rules[r].largest_block, j - i);
 			}
 			i = j;
 		}
@@ -1066,10 +1304,11 @@ refine:
 		 * only so many dates of birth): where it would compare more than
 		 * DATE_RULE_MAX_PER_RECORD pairs a record, it takes the initial of a
 		 * name too, so that the cost stays linear in the number of records.
+		 * (Its split blocks are not counted: their cost is linear already.)
 		 */
 		if (rules[r].nparts == 1 && rules[r].feature[0] == F_VALUE &&
 			lm->columns[rules[r].col[0]].kind == LK_DATE &&
-			lm->rules[r].comparisons > DATE_RULE_MAX_PER_RECORD * (int64) n)
+			lm->rules[r].comparisons - lm->rules[r].split_comparisons > DATE_RULE_MAX_PER_RECORD * (int64) n)
 		{
 			int			name = -1;
 
@@ -1091,11 +1330,14 @@ refine:
 				lm->rules[r].cols[1] = name;
 				lm->rules[r].comparisons = 0;
 				lm->rules[r].largest_block = 0;
-				lm->rules[r].skipped_blocks = 0;
+				lm->rules[r].split_blocks = 0;
+				lm->rules[r].split_comparisons = 0;
 				describe_rule(lm, &rules[r], lm->rules[r].description, sizeof(lm->rules[r].description));
 				goto refine;
 			}
 		}
+		if (lm->rules[r].split_blocks > 0)
+			describe_split(lm, &orders[r], lm->rules[r].split_by, sizeof(lm->rules[r].split_by));
 	}
 	if (estimate_only)
 	{
@@ -1110,12 +1352,16 @@ refine:
 						estimate, max_pairs),
 				 errhint("Map more specific columns (a date of birth, an identifier, a postcode), or raise brent_mdm.max_candidate_pairs.")));
 
-	/* the pairs, de-duplicated across rules */
-	codes = palloc_extended(sizeof(uint64) * Max(estimate + star_bound, 1), MCXT_ALLOC_HUGE);
-	code_rules = palloc_extended(sizeof(uint32) * Max(estimate + star_bound, 1), MCXT_ALLOC_HUGE);
-	code_grouped = palloc_extended(sizeof(bool) * Max(estimate + star_bound, 1), MCXT_ALLOC_HUGE);
-	compared = palloc0(sizeof(bool) * Max(n, 1));
-	in_skipped = palloc0(sizeof(bool) * Max(n, 1));
+	/* the pairs, de-duplicated across rules (estimate counted them all) */
+	codes = palloc_extended(sizeof(uint64) * Max(estimate, 1), MCXT_ALLOC_HUGE);
+	code_rules = palloc_extended(sizeof(uint32) * Max(estimate, 1), MCXT_ALLOC_HUGE);
+	code_origin = palloc_extended(sizeof(uint8) * Max(estimate, 1), MCXT_ALLOC_HUGE);
+	sink.codes = codes;
+	sink.rules = code_rules;
+	sink.origin = code_origin;
+	sink.n = 0;
+	sink.cap = Max(estimate, 1);
+	in_split = palloc0(sizeof(bool) * Max(n, 1));
 	for (int r = 0; r < nrules; r++)
 	{
 		BlockEntry *e = entries[r];
@@ -1132,61 +1378,59 @@ refine:
 			{
 				BlockGroups bg = block_groups(lm, &groups, e + i, j - i, scratch);
 
-				if (bg.ngroups > LINK_MAX_BLOCK)
-					skipped_blocks++;
 				any_grouped = true;
-				group_block_pairs(lm, &groups, scratch, j - i, bg.ngroups <= LINK_MAX_BLOCK, r,
-								  codes, code_rules, code_grouped, &ncodes, compared, in_skipped);
+				group_block_pairs(lm, &groups, scratch, j - i, bg.ngroups <= LINK_MAX_BLOCK, r, &sink);
+				if (bg.ngroups > LINK_MAX_BLOCK)
+				{
+					split_blocks++;
+					split_pairs += bg.star_pairs +
+						split_block_pairs(lm, &groups, &rules[r], &orders[r], scratch, j - i, r, &sink);
+					for (int x = i; x < j; x++)
+						in_split[e[x].record] = true;
+				}
 			}
 			else
 				for (int x = i; x < j; x++)
 					for (int y = x + 1; y < j; y++)
 					{
-						int64		before = ncodes;
-
 						if (rules[r].guest >= 0 &&
 							lm->records[e[x].record]->v[rules[r].guest].s != NULL &&
 							lm->records[e[y].record]->v[rules[r].guest].s != NULL)
 							continue;
-						add_pair(lm, e[x].record, e[y].record, r, false,
-								 codes, code_rules, code_grouped, &ncodes);
-						if (ncodes > before)
-							compared[e[x].record] = compared[e[y].record] = true;
+						add_pair(lm, e[x].record, e[y].record, r, PAIR_DIRECT, &sink);
 					}
 			i = j;
 		}
 		pfree(e);
 	}
+	ncodes = sink.n;
 	for (int i = 0; i < n; i++)
-		if (in_skipped[i] && !compared[i])
-		{
-			uncovered++;
-			if (group_star_pairs(lm, &groups, groups.rep[i]) == 0)
-				uncovered_alone++;
-		}
-	pfree(compared);
-	pfree(in_skipped);
-	if (skipped_blocks > 0)
+		split_records += in_split[i];
+	pfree(in_split);
+	pfree(orders);
+	if (split_blocks > 0)
 		ereport(NOTICE,
-				(errmsg_plural("blocking skipped " INT64_FORMAT " block of more than %d distinct records",
-							   "blocking skipped " INT64_FORMAT " blocks of more than %d distinct records",
-							   (unsigned long) skipped_blocks, skipped_blocks, LINK_MAX_BLOCK),
-				 uncovered > 0 ?
-				 errdetail_plural(INT64_FORMAT " of their records is compared in no block of another rule: it is compared only with records identical to it on every compared column; records with none stay alone: " INT64_FORMAT ".",
-								  INT64_FORMAT " of their records are compared in no block of another rule: they are compared only with records identical to them on every compared column; records with none stay alone: " INT64_FORMAT ".",
-								  (unsigned long) uncovered, uncovered, uncovered_alone) :
-				 errdetail("Each of their records is also in a block of another rule, where it is compared."),
-				 errhint("blocking_estimate() shows the rules, their largest blocks and the blocks they skip; map a more specific column to split such blocks.")));
+				(errmsg_plural("blocking split " INT64_FORMAT " block of more than %d distinct records by sorted neighbourhood",
+							   "blocking split " INT64_FORMAT " blocks of more than %d distinct records by sorted neighbourhood",
+							   (unsigned long) split_blocks, split_blocks, LINK_MAX_BLOCK),
+				 errdetail("Their " INT64_FORMAT " records were sorted by their values in up to %d orders, each led by another column, and each compared with the next %d in each order (records identical on every compared column taken once, and compared with one another): " INT64_FORMAT " comparisons. Pairs only these blocks make are scored, but do not train the model.",
+						   split_records, LINK_SPLIT_ORDERS, link_split_window, split_pairs),
+				 errhint("blocking_estimate() shows the blocks each rule splits and its orders; map a more specific column to make smaller blocks.")));
 	/* sort (code, rule) together: codes carry their rule in a parallel array */
 	{
 		CodeRule   *cr = palloc_extended(sizeof(CodeRule) * Max(ncodes, 1), MCXT_ALLOC_HUGE);
 		int64		distinct = 0;
+		uint32		made = 0;	/* rules that made the current pair other than as neighbours */
+
+		/* rules that made a pair only as neighbours: not in their training sessions */
+		if (split_blocks > 0)
+			lm->pair_neighbour_rules = palloc_extended(sizeof(uint32) * Max(ncodes, 1), MCXT_ALLOC_HUGE);
 
 		for (int64 k = 0; k < ncodes; k++)
 		{
 			cr[k].code = codes[k];
 			cr[k].rule = code_rules[k];
-			cr[k].grouped = code_grouped[k];
+			cr[k].origin = code_origin[k];
 		}
 		qsort(cr, ncodes, sizeof(CodeRule), code_rule_cmp);
 		for (int64 k = 0; k < ncodes; k++)
@@ -1195,12 +1439,17 @@ refine:
 			{
 				codes[distinct] = cr[k].code;
 				code_rules[distinct] = 0;
-				code_grouped[distinct] = true;
+				code_origin[distinct] = cr[k].origin;
+				made = 0;
 				distinct++;
 			}
 			code_rules[distinct - 1] |= (uint32) 1 << cr[k].rule;
-			/* compared pair by pair anywhere: it stands for itself */
-			code_grouped[distinct - 1] &= cr[k].grouped;
+			if (cr[k].origin != PAIR_NEIGHBOUR)
+				made |= (uint32) 1 << cr[k].rule;
+			if (lm->pair_neighbour_rules != NULL)
+				lm->pair_neighbour_rules[distinct - 1] = code_rules[distinct - 1] & ~made;
+			/* compared pair by pair anywhere: it stands for itself (sorted: least first) */
+			code_origin[distinct - 1] = Min(code_origin[distinct - 1], cr[k].origin);
 		}
 		pfree(cr);
 		ncodes = distinct;
@@ -1211,6 +1460,7 @@ refine:
 	 * made (a block compared pair by pair elsewhere holds the group whole,
 	 * and compared its pairs itself): not for training; a match outright
 	 * where the records say enough to be told apart (two identifying values).
+	 * Pairs that only sorted neighbourhoods made: not for training either.
 	 */
 	if (any_grouped)
 	{
@@ -1220,12 +1470,14 @@ refine:
 			int32		a = (int32) (codes[k] >> 32),
 						b = (int32) (codes[k] & 0xFFFFFFFF);
 
-			if (code_grouped[k] && groups.rep[a] == groups.rep[b])
+			if (code_origin[k] == PAIR_GROUPED && groups.rep[a] == groups.rep[b])
 				lm->pair_flags[k] = LINK_PAIR_UNTRAINED |
 					(identifying_values(lm, lm->records[a]) >= 2 ? LINK_PAIR_IDENTICAL : 0);
+			else if (code_origin[k] == PAIR_NEIGHBOUR)
+				lm->pair_flags[k] = LINK_PAIR_UNTRAINED | LINK_PAIR_NEIGHBOUR;
 		}
 	}
-	pfree(code_grouped);
+	pfree(code_origin);
 	if (groups.rep != NULL)
 	{
 		pfree(groups.rep);

@@ -30,9 +30,10 @@ PG_FUNCTION_INFO_V1(link_train_model_labelled);
 
 #define U_SEED 42
 
-/* settings (brent_mdm.u_sample_pairs, brent_mdm.max_candidate_pairs) */
+/* settings (brent_mdm.u_sample_pairs, brent_mdm.max_candidate_pairs, brent_mdm.split_window) */
 static int	u_sample_pairs = 300000;
 static int	max_candidate_pairs = 100000000;
+int			link_split_window = LINK_SPLIT_WINDOW;
 
 void
 link_init(void)
@@ -46,6 +47,11 @@ link_init(void)
 							"Candidate pairs a linkage run may compare; a run whose blocking rules would make more is refused.",
 							NULL,
 							&max_candidate_pairs, 100000000, 1, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("brent_mdm.split_window",
+							"Groups each group of a block of more than 500 distinct records is compared with, in each of its sort orders.",
+							"Linkage compares such a block by sorted neighbourhood: its groups of identical records in up to three orders, each with the next split_window groups; more finds pairs further apart in the orders and takes longer.",
+							&link_split_window, LINK_SPLIT_WINDOW, 1, 1000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
@@ -523,7 +529,9 @@ link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 
 /*
  * What blocking would do, before running it: per rule, the comparisons it
- * would make, its largest block and the blocks it would skip.
+ * would make, its largest block, and the blocks of more than LINK_MAX_BLOCK
+ * distinct records it would split by sorted neighbourhood (how many, their
+ * comparisons, the columns leading their orders).
  */
 Datum
 link_blocking_estimate(PG_FUNCTION_ARGS)
@@ -552,14 +560,19 @@ link_blocking_estimate(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 		for (int r = 0; r < lm->nrules; r++)
 		{
-			Datum		values[5];
-			bool		nulls[5] = {false, false, false, false, false};
+			Datum		values[7];
+			bool		nulls[7] = {false, false, false, false, false, false, false};
 
 			values[0] = CStringGetTextDatum(lm->rules[r].description);
 			values[1] = Int64GetDatum(lm->rules[r].comparisons);
 			values[2] = Int32GetDatum(lm->rules[r].largest_block);
-			values[3] = Int64GetDatum(lm->rules[r].skipped_blocks);
-			values[4] = BoolGetDatum(lm->rules[r].train);
+			values[3] = Int64GetDatum(lm->rules[r].split_blocks);
+			values[4] = Int64GetDatum(lm->rules[r].split_comparisons);
+			if (lm->rules[r].split_by[0] != '\0')
+				values[5] = CStringGetTextDatum(lm->rules[r].split_by);
+			else
+				nulls[5] = true;
+			values[6] = BoolGetDatum(lm->rules[r].train);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}

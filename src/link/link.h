@@ -103,7 +103,10 @@ typedef struct LinkRuleInfo
 	char		description[160];
 	int64		comparisons;	/* it would make, before de-duplication */
 	int			largest_block;
-	int64		skipped_blocks; /* of more than LINK_MAX_BLOCK distinct records */
+	int64		split_blocks;	/* of more than LINK_MAX_BLOCK distinct records:
+								 * compared by sorted neighbourhood (block.c) */
+	int64		split_comparisons;	/* of comparisons, those of its split blocks */
+	char		split_by[160];	/* how: the columns leading its orders; "" none */
 	/* its training session (link_estimate_m) */
 	int64		training_pairs;	/* pairs it made that may train */
 	double		dominant_share; /* of them, the share holding the commonest value of
@@ -117,6 +120,16 @@ typedef struct LinkRuleInfo
 } LinkRuleInfo;
 
 #define LINK_MAX_BLOCK 500
+/*
+ * A block of more than LINK_MAX_BLOCK distinct records is compared by sorted
+ * neighbourhood: its groups of identical records sorted in up to
+ * LINK_SPLIT_ORDERS orders (each led by another column), each compared with
+ * the next link_split_window groups in each order (block.c); the setting
+ * brent_mdm.split_window, LINK_SPLIT_WINDOW by default.
+ */
+#define LINK_SPLIT_WINDOW 10
+#define LINK_SPLIT_ORDERS 3
+extern int	link_split_window;
 
 /* Runs of this many records or more report their progress as NOTICEs. */
 #define LINK_PROGRESS_RECORDS 50000
@@ -139,6 +152,10 @@ typedef struct LinkModel
 	uint8	   *levels;			/* npairs * ncolumns comparison levels */
 	uint32	   *pair_rules;		/* bit r: rule r generated the pair */
 	uint8	   *pair_flags;		/* LINK_PAIR_*; NULL: none set */
+	uint32	   *pair_neighbour_rules;	/* bit r: rule r made the pair only by the
+										 * sorted neighbourhood of a split block
+										 * (not for its training session); NULL:
+										 * no block was split */
 } LinkModel;
 
 #define PAIR_LEVELS(lm, k) ((lm)->levels + (int64) (k) * (lm)->ncolumns)
@@ -152,7 +169,20 @@ typedef struct LinkModel
 #define LINK_PAIR_UNTRAINED 0x01
 /* ... and the records hold values in two identifying columns or more: a match outright */
 #define LINK_PAIR_IDENTICAL 0x02
+/*
+ * A pair made only by the sorted neighbourhood of a block too big to compare
+ * pair by pair: scored, but it neither trains the model nor counts towards
+ * its prior (LINK_PAIR_UNTRAINED is set with it): its pairs are chosen by a
+ * sort order inside one value of a blocking key shared by more than
+ * LINK_MAX_BLOCK records, a sample that would make every training session
+ * of the rule one of pairs holding that value.
+ */
+#define LINK_PAIR_NEIGHBOUR 0x04
 #define PAIR_TRAINS(lm, k) ((lm)->pair_flags == NULL || !((lm)->pair_flags[k] & LINK_PAIR_UNTRAINED))
+/* pair k trains the session of the rule of this bit: the rule compared it, not as a neighbour */
+#define PAIR_TRAINS_RULE(lm, k, bit) \
+	(((lm)->pair_rules[k] & (bit)) && PAIR_TRAINS(lm, k) && \
+	 ((lm)->pair_neighbour_rules == NULL || !((lm)->pair_neighbour_rules[k] & (bit))))
 
 /* model.c */
 extern void link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v);

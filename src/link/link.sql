@@ -21,7 +21,8 @@ GRANT EXECUTE ON FUNCTION brent_mdm.dedupe(regclass, name, jsonb),
 CREATE FUNCTION brent_mdm.blocking_estimate(source regclass, id_column name, columns jsonb,
                                             right_table regclass DEFAULT NULL)
   RETURNS TABLE (blocking_rule text, comparisons bigint, largest_block integer,
-                 skipped_blocks bigint, used_for_training boolean)
+                 split_blocks bigint, split_comparisons bigint, split_by text,
+                 used_for_training boolean)
   LANGUAGE c VOLATILE PARALLEL UNSAFE
   AS 'MODULE_PATHNAME', 'link_blocking_estimate';
 COMMENT ON FUNCTION brent_mdm.blocking_estimate(regclass, name, jsonb, regclass) IS

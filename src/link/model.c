@@ -1353,7 +1353,7 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *obs
 			double		lo = 0,
 						pr;
 
-			if (!(lm->pair_rules[k] & bit) || !PAIR_TRAINS(lm, k))
+			if (!PAIR_TRAINS_RULE(lm, k, bit))
 				continue;
 			level = PAIR_LEVELS(lm, k);
 			lo = log(lambda / (1.0 - lambda));
@@ -1423,7 +1423,7 @@ measure_dominance(LinkModel *lm, int r)
 	rule->dominant_share = -1;
 	rule->dominant_column = -1;
 	for (int64 k = 0; k < lm->npairs; k++)
-		if ((lm->pair_rules[k] & bit) && PAIR_TRAINS(lm, k))
+		if (PAIR_TRAINS_RULE(lm, k, bit))
 			count++;
 	rule->training_pairs = count;
 	if (count == 0)
@@ -1443,7 +1443,7 @@ measure_dominance(LinkModel *lm, int r)
 		{
 			const LinkValue *v;
 
-			if (!(lm->pair_rules[k] & bit) || !PAIR_TRAINS(lm, k))
+			if (!PAIR_TRAINS_RULE(lm, k, bit))
 				continue;
 			if (seen++ % step != 0)
 				continue;
@@ -1480,6 +1480,8 @@ link_rule_note(const LinkModel *lm, int r)
 		return "not for training: its pairs are chosen for sharing an address or a move";
 	if (rule->npairs < 50)
 		return "too few pairs to learn from";
+	if (rule->training_pairs < 50)
+		return "too few pairs to learn from: the others are copies of one record, or neighbours in blocks of more than 500 records (split by sorted neighbourhood)";
 	if (rule->dominant_share > DOMINANT_SHARE)
 		return psprintf("%.0f %% of its pairs hold one value of %s: near-random pairs inside one group",
 						100.0 * rule->dominant_share, lm->columns[rule->dominant_column].name);
@@ -1546,6 +1548,8 @@ link_estimate_m(LinkModel *lm)
 		if (rule->npairs < 50 || !rule->train)
 			continue;			/* too few pairs to learn from, or biased */
 		measure_dominance(lm, r);
+		if (rule->training_pairs < 50)
+			continue;			/* its pairs are copies or neighbours in split blocks */
 		if (rule->dominant_share > DOMINANT_SHARE)
 		{
 			ereport(NOTICE,

@@ -18,7 +18,9 @@
 -- Located datasets outside the DPIA's scope are not read; the view lists them
 -- under "not_covered" (and a risk factor that needs one is "not assessed").
 -- Reference data that is not personal (the school list, the gazetteer) is
--- read as it stands when it is not protected.  Every call is recorded in the
+-- read as it stands when it is not protected and its owner is a superuser or
+-- the caller (anyone else could make the read run his code under the caller's
+-- purpose).  Every call is recorded in the
 -- audit log (action child_view) with the child's client ids, so it appears in
 -- the child's subject access report.
 
@@ -158,8 +160,14 @@ BEGIN
   -- and brent_mdm.client_record_masked, in static statements whose plans the session keeps)
   -- each located dataset: its masking view if the DPIA scopes it; reference
   -- data as it stands if it is not protected; else not covered
-  FOR ds IN SELECT d.dataset, d.relation, k.relrowsecurity
+  -- (reference data is read as the caller, so whoever owns it could make the
+  -- read run code of his under the caller's purpose: a view, a table turned
+  -- into one, a column of his type with an implicit cast; it is read only when
+  -- its owner is a superuser or the caller)
+  FOR ds IN SELECT d.dataset, d.relation, k.relrowsecurity, k.relowner::regrole AS owner,
+                   o.rolsuper OR o.rolname = current_user AS trusted_owner
               FROM brent_mdm.scorecard_dataset d JOIN pg_class k ON k.oid = d.relation
+              JOIN pg_roles o ON o.oid = k.relowner
              WHERE d.dataset = ANY (children_ds || reference_ds) ORDER BY d.dataset LOOP
     IF scope ? ds.relation::oid::text THEN
       IF has_table_privilege((scope #>> ARRAY[ds.relation::oid::text, 'view'])::regclass, 'SELECT') THEN
@@ -168,11 +176,14 @@ BEGIN
         not_covered := not_covered || jsonb_build_object('dataset', ds.dataset, 'relation', ds.relation::text,
           'reason', format('no SELECT on its masking view %s', scope #>> ARRAY[ds.relation::oid::text, 'view']));
       END IF;
-    ELSIF ds.dataset = ANY (reference_ds) AND NOT ds.relrowsecurity AND has_table_privilege(ds.relation, 'SELECT') THEN
+    ELSIF ds.dataset = ANY (reference_ds) AND NOT ds.relrowsecurity AND ds.trusted_owner
+          AND has_table_privilege(ds.relation, 'SELECT') THEN
       rel := rel || jsonb_build_object(ds.dataset, ds.relation::text);
     ELSE
       not_covered := not_covered || jsonb_build_object('dataset', ds.dataset, 'relation', ds.relation::text,
         'reason', CASE WHEN ds.relrowsecurity THEN format('not in the scope of DPIA %s', dpia)
+                       WHEN ds.dataset = ANY (reference_ds) AND NOT ds.trusted_owner
+                         THEN format('owned by %s, neither a superuser nor you: reading it would run its owner''s code under your purpose', ds.owner)
                        WHEN ds.dataset = ANY (reference_ds) THEN 'no SELECT on it'
                        ELSE 'not protected: no DPIA can cover it' END);
     END IF;
@@ -440,7 +451,7 @@ BEGIN
                      make_date(substr(a.academic_year, 1, 4)::int + CASE WHEN a.term = 'autumn' THEN 0 ELSE 1 END,
                                CASE a.term WHEN 'autumn' THEN 9 WHEN 'spring' THEN 1 ELSE 4 END, 1) AS term_start
                 FROM %s a
-               WHERE a.upn = ANY ($2) AND a.academic_year ~ '^[0-9]{4}/[0-9]{2}$' AND a.term IN ('autumn', 'spring', 'summer')) t
+               WHERE a.upn = ANY ($2) AND a.academic_year ~ '^[1-9][0-9]{3}/[0-9]{2}$' AND a.term IN ('autumn', 'spring', 'summer')) t
        WHERE t.term_start <= $1)$q$, rel ->> 'school_attendance');
   END IF;
   IF rel ? 'school_exclusion' THEN
@@ -584,10 +595,13 @@ BEGIN
   IF sec ? 'attendance' THEN
     part := sec -> 'attendance';
     res := res || jsonb_build_object('attendance', part);
-    SELECT jsonb_agg(e ORDER BY e ->> 'term_start') INTO evidence
-      FROM (SELECT e FROM jsonb_array_elements(part) e
-             WHERE (e ->> 'sessions_possible')::int > 0
-             ORDER BY (e ->> 'term_start')::date DESC LIMIT absence_terms) x;
+    -- every record of the last three terms (a client with two UPNs has two a term)
+    SELECT jsonb_agg(e ORDER BY e ->> 'term_start', e::text) INTO evidence
+      FROM jsonb_array_elements(part) e
+     WHERE (e ->> 'sessions_possible')::int > 0
+       AND (e ->> 'term_start')::date IN (SELECT DISTINCT (t ->> 'term_start')::date FROM jsonb_array_elements(part) t
+                                           WHERE (t ->> 'sessions_possible')::int > 0
+                                           ORDER BY 1 DESC LIMIT absence_terms);
     risks := risks || jsonb_build_object('factor', 'poor_attendance',
       'rule', format('%s %% or more of the possible sessions missed (authorised or not) over the last %s terms with sessions recorded up to %s',
                      round(absence_threshold * 100), absence_terms, as_of),

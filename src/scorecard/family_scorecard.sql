@@ -50,7 +50,11 @@ INSERT INTO brent_mdm.scorecard_dataset_columns VALUES
   ('health_flag', 'health_flag', '{nhs_number,flag,recorded_on}', NULL, 'health flags'),
   ('early_help', 'early_help_episode', '{lead_first_name,lead_surname,lead_dob,postcode,started_on,ended_on,primary_need}', NULL,
    'early help episodes, linked by the lead adult''s name, date of birth and postcode; the family''s latest episode is its attachment (start) and closure (end)'),
-  ('gazetteer', 'address', '{postcode,ward_code}', NULL, 'the gazetteer: the ward of each postcode');
+  ('gazetteer', 'address', '{postcode,ward_code}', NULL, 'the gazetteer: the ward of each postcode'),
+  ('health_visiting', 'health_visiting', '{hv_client_id,mother_name}', 'health_visiting',
+   'health visiting: the mother''s name of each child, which family_units uses to place a child with a parent of another surname'),
+  ('early_years', 'early_years', '{child_ref,parent_carer_name}', 'early_years',
+   'early years: the parent''s or carer''s name of each child, used as health visiting''s');
 REVOKE ALL ON brent_mdm.scorecard_dataset_columns FROM PUBLIC;
 GRANT SELECT ON brent_mdm.scorecard_dataset_columns TO PUBLIC;
 
@@ -171,6 +175,52 @@ REVOKE ALL ON FUNCTION brent_mdm.family_profile_transition(internal, text, date,
 COMMENT ON AGGREGATE brent_mdm.family_profile(text, date, date, date, bigint, text, text, text, date, date, integer, integer) IS
   'The problem profile of a family under a rule set on a date, from its members'' events (one row each: member, role child or adult, source, category, dates, sessions missed and possible; no member: an event of the family itself, such as a notification at its address, counted by criteria for any member): problems, eligibility, evidence per criterion, progress over baseline and outcome windows, as jsonb';
 
+-- A located relation is read with the caller's rights, so its owner could make
+-- the read run his code as the caller (a view, a table turned into one, a
+-- column of his type with an implicit cast): the scorecard reads only
+-- relations owned by a superuser or the caller, masking views of the caller's
+-- DPIA, and, for a superuser, protected tables and their masking views (whose
+-- owners docs/security.md trusts).  The located relations of these datasets
+-- that it would not read:
+CREATE FUNCTION brent_mdm.scorecard_untrusted(datasets text[]) RETURNS regclass[]
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  suspects regclass[];
+BEGIN
+  suspects := ARRAY(SELECT d.relation FROM brent_mdm.scorecard_dataset d
+                      JOIN pg_class kc ON kc.oid = d.relation JOIN pg_roles o ON o.oid = kc.relowner
+                     WHERE d.dataset = ANY (datasets) AND NOT o.rolsuper AND o.rolname <> current_user
+                     ORDER BY d.dataset);
+  IF cardinality(suspects) > 0 THEN
+    suspects := ARRAY(SELECT x FROM unnest(suspects) x
+                       WHERE x NOT IN (SELECT s.masked_view FROM brent_mdm.purpose_scope() s WHERE s.masked_view IS NOT NULL));
+  END IF;
+  IF cardinality(suspects) > 0 AND (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
+    suspects := ARRAY(SELECT x FROM unnest(suspects) x
+                       WHERE NOT EXISTS (SELECT FROM brent_mdm.protected_table p WHERE p.table_name = x OR p.masked_view = x));
+  END IF;
+  RETURN suspects;
+END $$;
+COMMENT ON FUNCTION brent_mdm.scorecard_untrusted(text[]) IS
+  'Internal: the located relations of these datasets whose owner could run code as the caller reading them (neither a superuser nor the caller, nor a masking view of the caller''s DPIA, nor for a superuser a protected table)';
+REVOKE ALL ON FUNCTION brent_mdm.scorecard_untrusted(text[]) FROM PUBLIC;
+
+CREATE FUNCTION brent_mdm.scorecard_check_trusted(datasets text[]) RETURNS void
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  suspects regclass[] := brent_mdm.scorecard_untrusted(datasets);
+BEGIN
+  IF cardinality(suspects) > 0 THEN
+    RAISE EXCEPTION 'the scorecard will not read % with your rights', array_to_string(suspects, ', ') USING ERRCODE = '42501',
+      DETAIL = 'Owned by ' || (SELECT string_agg(DISTINCT kc.relowner::regrole::text, ', ') FROM pg_class kc WHERE kc.oid = ANY (suspects))
+               || ', neither a superuser nor you: its owner could make reading it run his code as you.',
+      HINT = 'The DBA gives it to a trusted owner (ALTER TABLE ... OWNER TO), or protects it, or locates a relation of a trusted owner.';
+  END IF;
+END $$;
+COMMENT ON FUNCTION brent_mdm.scorecard_check_trusted(text[]) IS
+  'Internal: refuses (42501) to read located relations of these datasets whose owner could run code as the caller (scorecard_untrusted)';
+REVOKE ALL ON FUNCTION brent_mdm.scorecard_check_trusted(text[]) FROM PUBLIC;
+
 -- ---- events through the Client Index ----
 CREATE FUNCTION brent_mdm.scorecard_events(as_of date DEFAULT current_date)
   RETURNS TABLE (client_id bigint, source text, category text, event_from date, event_to date,
@@ -181,6 +231,7 @@ DECLARE
   k record;
   parts text[] := '{}';
   q text;
+  suspects regclass[];
   -- a person by name, date of birth and postcode, in three tries: date of
   -- birth, surname and postcode; given name, surname and postcode; given
   -- name, surname and date of birth (each one the Client Index holds once)
@@ -200,6 +251,7 @@ BEGIN
   END IF;
   SELECT jsonb_object_agg(d.dataset, d.relation::text) INTO rel FROM brent_mdm.scorecard_dataset d;
   rel := coalesce(rel, '{}');
+  PERFORM brent_mdm.scorecard_check_trusted('{school_attendance,school_exclusion,cme_referral,childrens_social_care,missing_episode,cse_concern,offence,asb_case,out_of_work_benefit,ehcp,health_flag,early_help}');
   -- the Client Index's identifiers, each to one client: a UPN or NHS number
   -- held by records of two clients goes to the one holding most of them
   IF rel ? 'school_attendance' THEN
@@ -213,7 +265,7 @@ BEGIN
         FROM %s a
         JOIN upn u ON u.upn = upper(a.upn)
         CROSS JOIN LATERAL (SELECT substr(a.academic_year, 1, 4)::int AS y) y
-       WHERE a.academic_year ~ '^[0-9]{4}/[0-9]{2}$' AND a.term IN ('autumn', 'spring', 'summer')
+       WHERE a.academic_year ~ '^[1-9][0-9]{3}/[0-9]{2}$' AND a.term IN ('autumn', 'spring', 'summer')
          AND a.sessions_possible > 0
          AND a.sessions_authorised_absence + a.sessions_unauthorised_absence BETWEEN 0 AND a.sessions_possible$q$,
       rel ->> 'school_attendance');
@@ -308,8 +360,17 @@ rel ->> 'early_help',
        WHERE p.dob IS NOT NULL AND p.giv <> ''
        GROUP BY 1, 2, 3 HAVING count(DISTINCT p.client_id) = 1
     )
-    SELECT e.* FROM (%s) e(client_id, source, category, event_from, event_to, missed, possible)
-     WHERE e.event_from <= $1$q$, array_to_string(parts, E'\n      UNION ALL'));
+    -- dates as family_profile takes them (years 2 to 9900): an event dated
+    -- before is left out, an end after (such as 'infinity') is no end yet, an
+    -- end before is a one-day event; one record with such a date (a loader's
+    -- mistake, or an open end written as infinity) would otherwise fail the
+    -- whole scorecard
+    SELECT e.client_id, e.source, e.category, e.event_from,
+           CASE WHEN e.event_to > date '9900-12-31' THEN NULL
+                WHEN e.event_to < date '0002-01-01' THEN e.event_from ELSE e.event_to END,
+           e.missed, e.possible
+      FROM (%s) e(client_id, source, category, event_from, event_to, missed, possible)
+     WHERE e.event_from <= $1 AND e.event_from >= date '0002-01-01'$q$, array_to_string(parts, E'\n      UNION ALL'));
   RETURN QUERY EXECUTE q USING as_of;
 END $$;
 COMMENT ON FUNCTION brent_mdm.scorecard_events(date) IS
@@ -344,8 +405,10 @@ CREATE FUNCTION brent_mdm.family_scorecard(as_of date, rule_set text DEFAULT 'tr
 DECLARE
   gaz text;
   da text;
+  suspects regclass[];
 BEGIN
   PERFORM brent_mdm.scorecard_check_call(as_of, rule_set);
+  PERFORM brent_mdm.scorecard_check_trusted('{gazetteer,domestic_abuse}');
   SELECT d.relation::text INTO gaz FROM brent_mdm.scorecard_dataset d WHERE d.dataset = 'gazetteer';
   SELECT d.relation::text INTO da FROM brent_mdm.scorecard_dataset d WHERE d.dataset = 'domestic_abuse';
   RETURN QUERY EXECUTE format($q$
@@ -399,7 +462,7 @@ BEGIN
          ELSE format('SELECT l.family_id, l.client_id, x.notified_on FROM lead l JOIN %s x'
                      ' ON brent_mdm.postcode_normalise(x.postcode) = l.postcode'
                      ' AND nullif(btrim(regexp_replace(upper(x.address_line), ''[^A-Z0-9]+'', '' '', ''g'')), '''') = l.addr'
-                     ' WHERE x.notified_on <= $1', da) END,
+                     ' WHERE x.notified_on <= $1 AND x.notified_on >= date ''0002-01-01''', da) END,
     CASE WHEN gaz IS NULL THEN 'SELECT NULL::text AS postcode, NULL::text AS ward_code WHERE false'
          ELSE format('SELECT DISTINCT ON (1) brent_mdm.postcode_normalise(g.postcode) AS postcode, g.ward_code'
                      ' FROM %s g WHERE g.postcode IS NOT NULL GROUP BY 1, 2 ORDER BY 1, count(*) DESC, 2', gaz) END,
@@ -515,3 +578,26 @@ END $$;
 COMMENT ON FUNCTION brent_mdm.scorecard_snapshot(date, text) IS
   'Keeps the scorecard of a date in scorecard_result (replacing an earlier snapshot of the same date and rule set); returns the families written. Rollups over scorecard_result keep counts by ward and period current';
 REVOKE ALL ON FUNCTION brent_mdm.scorecard_snapshot(date, text) FROM PUBLIC;
+
+-- Members of brent_mdm_scorecard (a group role, no login, made here if the
+-- cluster has none) may run the scorecard: the functions run as their caller,
+-- so this role holds them and their internal helpers; what they read (the
+-- Client Index and the datasets) each member must still be granted, or read
+-- under a DPIA.  Locating the datasets stays with the DBA.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'brent_mdm_scorecard') THEN
+    CREATE ROLE brent_mdm_scorecard NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+    COMMENT ON ROLE brent_mdm_scorecard IS
+      'brent_mdm: may run the troubled-families scorecard over what its members may read (grant it to the children''s data team)';
+  END IF;
+END $$;
+GRANT EXECUTE ON FUNCTION brent_mdm.family_units(date), brent_mdm.family_units_internal(date),
+                          brent_mdm.family_parent_names(), brent_mdm.scorecard_events(date),
+                          brent_mdm.scorecard_untrusted(text[]), brent_mdm.scorecard_check_trusted(text[]),
+                          brent_mdm.scorecard_check_call(date, text), brent_mdm.family_scorecard(date, text),
+                          brent_mdm.scorecard_claims(date, text), brent_mdm.scorecard_by_ward(date, text),
+                          brent_mdm.scorecard_by_ward_published(date, text, integer, integer),
+                          brent_mdm.scorecard_snapshot(date, text)
+  TO brent_mdm_scorecard;
+GRANT SELECT, INSERT, DELETE ON brent_mdm.scorecard_result TO brent_mdm_scorecard;

@@ -33,6 +33,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -94,6 +95,7 @@ typedef struct ScCriterion
 
 typedef struct ScProgram
 {
+	MemoryContext cxt;			/* holds the program and nothing else */
 	char		rule_set[SC_NAMELEN];
 	DateADT		as_of;
 	int			required;
@@ -265,7 +267,8 @@ copy_name(char *dst, const char *src, const char *what)
 	if (strlen(src) >= SC_NAMELEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("family_profile: %s \"%s\" is longer than %d bytes", what, src, SC_NAMELEN - 1)));
+				 errmsg("family_profile: %s \"%.*s...\" is longer than %d bytes", what,
+						pg_mbcliplen(src, strlen(src), SC_NAMELEN - 1), src, SC_NAMELEN - 1)));
 	strlcpy(dst, src, SC_NAMELEN);
 }
 
@@ -476,15 +479,28 @@ load_program(const char *rule_set, DateADT as_of, MemoryContext cxt)
 	return p;
 }
 
-/* the program of a call, kept in fn_extra for the query */
+/*
+ * The program of a call, kept in fn_extra for the query.  Each program has a
+ * context of its own, deleted when another rule set or date replaces it: a
+ * query whose groups alternate dates would otherwise pile up a program per
+ * group in the query's memory (45 kB each for a shipped rule set).
+ */
 static ScProgram *
 get_program(FunctionCallInfo fcinfo, const char *rule_set, DateADT as_of)
 {
 	ScProgram  *p = (ScProgram *) fcinfo->flinfo->fn_extra;
+	MemoryContext cxt;
 
 	if (p != NULL && p->as_of == as_of && strcmp(p->rule_set, rule_set) == 0)
 		return p;
-	p = load_program(rule_set, as_of, fcinfo->flinfo->fn_mcxt);
+	if (p != NULL)
+	{
+		fcinfo->flinfo->fn_extra = NULL;
+		MemoryContextDelete(p->cxt);
+	}
+	cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "family_profile rule set", ALLOCSET_SMALL_SIZES);
+	p = load_program(rule_set, as_of, cxt);
+	p->cxt = cxt;
 	fcinfo->flinfo->fn_extra = p;
 	return p;
 }

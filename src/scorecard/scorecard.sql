@@ -482,6 +482,9 @@ COMMENT ON FUNCTION brent_mdm.check_rule_set(text) IS
 --    with no address line takes the one line of its postcode held by an adult
 --    with a like surname (Jaro-Winkler 0.88 or more).
 -- 3. A child (whose records rarely hold an address line) joins the unit of its
+--    postcode holding the parent or carer its health visiting or early years
+--    records name (the adult's family name among the name's words and a like
+--    given name, when those datasets are located and readable); else the unit of its
 --    postcode holding an adult with its surname (either name part: systems swap
 --    them; or an adult's given name: patronymic naming; or a like surname), if
 --    exactly one unit is the best, preferring adults of a parent's age; an
@@ -489,11 +492,44 @@ COMMENT ON FUNCTION brent_mdm.check_rule_set(text) IS
 --    that child's unit.
 -- 4. A unit with a child is a family; its lead adult is the adult sharing a
 --    child's surname, a woman, of working age, in that order.
+-- The names of a child's parent or carer, from the systems that record them
+-- (health visiting's mother, early years' parent or carer), where the
+-- scorecard knows the tables (scorecard_locate) and the caller may read them.
+CREATE FUNCTION brent_mdm.family_parent_names()
+  RETURNS TABLE (child bigint, pname text)
+  LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 5000 SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  q text := 'SELECT NULL::bigint, NULL::text WHERE false';
+  d record;
+BEGIN
+  FOR d IN SELECT s.dataset, s.relation, c.link_system, c.columns
+             FROM brent_mdm.scorecard_dataset s JOIN brent_mdm.scorecard_dataset_columns c USING (dataset)
+            WHERE s.dataset IN ('health_visiting', 'early_years')
+              AND pg_catalog.has_table_privilege(s.relation, 'SELECT') ORDER BY s.dataset LOOP
+    -- never a relation whose owner could make reading it run his code as the caller
+    IF d.relation = ANY (brent_mdm.scorecard_untrusted(ARRAY[d.dataset])) THEN
+      RAISE NOTICE 'family_units does not read % (owned by %, neither a superuser nor you): the parents'' names it holds are not used',
+                   d.relation, (SELECT k.relowner::regrole FROM pg_class k WHERE k.oid = d.relation);
+      CONTINUE;
+    END IF;
+    q := q || format(' UNION SELECT r.client_id, brent_mdm.normalise_name(x.%2$I)'
+                     ' FROM brent_mdm.client_record r JOIN %1$s x ON r.system = %3$L AND r.record_key = x.%4$I'
+                     ' WHERE x.%2$I IS NOT NULL AND r.client_id IS NOT NULL',
+                     d.relation, d.columns[2], d.link_system, d.columns[1]);
+  END LOOP;
+  RETURN QUERY EXECUTE q;
+END $fn$;
+COMMENT ON FUNCTION brent_mdm.family_parent_names() IS
+  'Internal: the parent''s or carer''s name that health visiting and early years record for each child client (where located, readable, and owned by a superuser or the caller), for family_units';
+REVOKE ALL ON FUNCTION brent_mdm.family_parent_names() FROM PUBLIC;
+
 CREATE FUNCTION brent_mdm.family_units_internal(as_of date)
   RETURNS TABLE (family_id bigint, client_id bigint, role text, age integer,
                  postcode text, address_line text)
   LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-WITH fp AS (
+WITH parent AS (
+  SELECT p.child, p.pname FROM brent_mdm.family_parent_names() p
+), fp AS (
   SELECT c.client_id, brent_mdm.postcode_normalise(c.postcode) AS pc, c.address_line,
          nullif(regexp_replace(upper(c.address_line), '[^A-Z0-9]+', ' ', 'g'), '') AS addr,
          brent_mdm.normalise_name(c.family_name) AS fam, brent_mdm.normalise_name(c.given_name) AS giv,
@@ -555,15 +591,31 @@ WITH fp AS (
    GROUP BY u.client_id, u.pc, u.fam, u.giv, u.sex, u.age, u.addr, u.part
 ), kid AS (
   SELECT f.* FROM fp f WHERE f.age < 18
+), ptok AS (
+  -- each word of the name of a parent or carer the child's records name
+  -- (health visiting, early years), with the child's postcode
+  SELECT DISTINCT k.client_id AS child, k.pc, p.pname, t.tok
+    FROM kid k JOIN parent p ON p.child = k.client_id CROSS JOIN unnest(string_to_array(p.pname, ' ')) t(tok)
+), pmatch AS (
+  -- that parent, an adult of a unit of the postcode: its family name among the
+  -- name's words, and a like given name (Jaro-Winkler 0.88 or more) beside it
+  SELECT DISTINCT pt.child, a.unit
+    FROM ptok pt JOIN unit a ON a.pc = pt.pc AND split_part(a.fam, ' ', 1) = pt.tok
+   WHERE strpos(' ' || pt.pname || ' ', ' ' || a.fam || ' ') > 0
+     AND EXISTS (SELECT FROM unnest(string_to_array(pt.pname, ' ')) t
+                  WHERE strpos(' ' || a.fam || ' ', ' ' || t || ' ') = 0
+                    AND brent_mdm.jaro_winkler(t, split_part(a.giv, ' ', 1)) >= 0.88)
 ), cand AS (
   SELECT k.client_id AS child, a.pc, a.unit,
-         max(CASE WHEN k.fam = a.fam OR k.giv = a.fam THEN 3
+         max(CASE WHEN pm.child IS NOT NULL THEN 4
+                  WHEN k.fam = a.fam OR k.giv = a.fam THEN 3
                   WHEN brent_mdm.jaro_winkler(k.fam, a.fam) >= 0.88 OR brent_mdm.jaro_winkler(k.giv, a.fam) >= 0.88
                     OR string_to_array(k.fam, ' ') && string_to_array(a.fam, ' ') THEN 2
                   WHEN k.fam = a.giv OR string_to_array(k.fam, ' ') && string_to_array(a.giv, ' ') THEN 2
                   ELSE 0 END) AS score,
          bool_or(a.age IS NULL OR a.age BETWEEN k.age + 14 AND k.age + 60) AS plausible
     FROM kid k JOIN unit a ON a.pc = k.pc
+    LEFT JOIN pmatch pm ON pm.child = k.client_id AND pm.unit = a.unit
    GROUP BY 1, 2, 3
 ), pick AS (
   SELECT DISTINCT ON (c.child) c.child, c.pc, c.unit,

@@ -27,6 +27,21 @@ COMMENT ON FUNCTION brent_mdm.match_explain_json(text, jsonb, jsonb) IS
 GRANT EXECUTE ON FUNCTION brent_mdm.match_explain(text, jsonb, jsonb),
   brent_mdm.match_explain_json(text, jsonb, jsonb) TO PUBLIC;
 
+-- blocking_estimate: blocks of more than 500 distinct records are split by sorted
+-- neighbourhood, not skipped (skipped_blocks becomes split_blocks, split_comparisons,
+-- split_by: the result type changes, drop and create)
+DROP FUNCTION brent_mdm.blocking_estimate(regclass, name, jsonb, regclass);
+CREATE FUNCTION brent_mdm.blocking_estimate(source regclass, id_column name, columns jsonb,
+                                            right_table regclass DEFAULT NULL)
+  RETURNS TABLE (blocking_rule text, comparisons bigint, largest_block integer,
+                 split_blocks bigint, split_comparisons bigint, split_by text,
+                 used_for_training boolean)
+  LANGUAGE c VOLATILE PARALLEL UNSAFE
+  AS 'MODULE_PATHNAME', 'link_blocking_estimate';
+COMMENT ON FUNCTION brent_mdm.blocking_estimate(regclass, name, jsonb, regclass) IS
+  'The blocking rules dedupe (or, with right_table, link) would use on this mapping, and the comparisons each would make, before running them';
+GRANT EXECUTE ON FUNCTION brent_mdm.blocking_estimate(regclass, name, jsonb, regclass) TO PUBLIC;
+
 -- trigger functions are not for users to call
 REVOKE ALL ON FUNCTION brent_mdm.name_variant_normalise(), brent_mdm.name_variant_changed() FROM PUBLIC;
 COMMENT ON FUNCTION brent_mdm.name_variant_normalise() IS
