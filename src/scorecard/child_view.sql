@@ -79,6 +79,7 @@ DECLARE
   dpia text;
   scope jsonb := '{}';                       -- table oid -> {view, columns}
   ds record;
+  fl record;
   rel jsonb := '{}';                         -- dataset -> relation to read
   not_covered jsonb := '[]';
   children_ds constant text[] := '{school_census,school_attendance,school_exclusion,cme_referral,childrens_social_care,missing_episode,cse_concern,ehcp,offence,health_flag,early_help,youth_offending,asb_incident,domestic_abuse}';
@@ -618,16 +619,25 @@ BEGIN
                                          'not_assessed', 'school_attendance is not covered');
   END IF;
   IF sec ? 'exclusions' THEN
-    part := sec -> 'exclusions';
-    res := res || jsonb_build_object('exclusions', part);
-    SELECT jsonb_agg(e) INTO evidence FROM jsonb_array_elements(part) e WHERE (e ->> 'exclusion_date')::date > since;
-    risks := risks || jsonb_build_object('factor', 'exclusions',
-      'rule', format('a suspension or permanent exclusion in the %s months to %s', window_months, as_of),
-      'present', evidence IS NOT NULL, 'evidence', coalesce(evidence, '[]'),
-      'first', evidence -> 0 ->> 'exclusion_date', 'last', evidence -> -1 ->> 'exclusion_date');
-  ELSE
-    risks := risks || jsonb_build_object('factor', 'exclusions', 'present', NULL, 'not_assessed', 'school_exclusion is not covered');
+    res := res || jsonb_build_object('exclusions', sec -> 'exclusions');
   END IF;
+  -- the flags of dated records in the window: exclusions, missing episodes,
+  -- CSE concerns, offending in the household (in that order)
+  FOR fl IN SELECT * FROM (VALUES
+      ('exclusions', 'exclusions', 'exclusion_date', 'a suspension or permanent exclusion in the %s months to %s', 'school_exclusion'),
+      ('missing_episodes', 'missing_episodes', 'went_missing', 'went missing from home or care in the %s months to %s', 'missing_episode'),
+      ('cse_concerns', 'cse_concerns', 'assessed_on', 'a child sexual exploitation risk assessment (any level) in the %s months to %s', 'cse_concern'),
+      ('household_offences', 'offending_in_household', 'offence_date', 'a proven offence of the child or a member of its household in the %s months to %s', 'offence'))
+      v(section, factor, day, rule, dataset) LOOP
+    IF sec ? fl.section THEN
+      SELECT jsonb_agg(e) INTO evidence FROM jsonb_array_elements(sec -> fl.section) e WHERE (e ->> fl.day)::date > since;
+      risks := risks || jsonb_build_object('factor', fl.factor, 'rule', format(fl.rule, window_months, as_of),
+        'present', evidence IS NOT NULL, 'evidence', coalesce(evidence, '[]'),
+        'first', evidence -> 0 ->> fl.day, 'last', evidence -> -1 ->> fl.day);
+    ELSE
+      risks := risks || jsonb_build_object('factor', fl.factor, 'present', NULL, 'not_assessed', fl.dataset || ' is not covered');
+    END IF;
+  END LOOP;
   IF sec ? 'social_care' THEN
     part := sec -> 'social_care';
     res := res || jsonb_build_object('social_care', part);
@@ -637,38 +647,14 @@ BEGIN
       FROM jsonb_array_elements(part) e);
   END IF;
   IF sec ? 'missing_episodes' THEN
-    part := sec -> 'missing_episodes';
-    res := res || jsonb_build_object('missing_episodes', part);
-    SELECT jsonb_agg(e) INTO evidence FROM jsonb_array_elements(part) e WHERE (e ->> 'went_missing')::date > since;
-    risks := risks || jsonb_build_object('factor', 'missing_episodes',
-      'rule', format('went missing from home or care in the %s months to %s', window_months, as_of),
-      'present', evidence IS NOT NULL, 'evidence', coalesce(evidence, '[]'),
-      'first', evidence -> 0 ->> 'went_missing', 'last', evidence -> -1 ->> 'went_missing');
-  ELSE
-    risks := risks || jsonb_build_object('factor', 'missing_episodes', 'present', NULL, 'not_assessed', 'missing_episode is not covered');
+    res := res || jsonb_build_object('missing_episodes', sec -> 'missing_episodes');
   END IF;
   IF sec ? 'cse_concerns' THEN
-    part := sec -> 'cse_concerns';
-    res := res || jsonb_build_object('cse_concerns', part);
-    SELECT jsonb_agg(e) INTO evidence FROM jsonb_array_elements(part) e WHERE (e ->> 'assessed_on')::date > since;
-    risks := risks || jsonb_build_object('factor', 'cse_concerns',
-      'rule', format('a child sexual exploitation risk assessment (any level) in the %s months to %s', window_months, as_of),
-      'present', evidence IS NOT NULL, 'evidence', coalesce(evidence, '[]'),
-      'first', evidence -> 0 ->> 'assessed_on', 'last', evidence -> -1 ->> 'assessed_on');
-  ELSE
-    risks := risks || jsonb_build_object('factor', 'cse_concerns', 'present', NULL, 'not_assessed', 'cse_concern is not covered');
+    res := res || jsonb_build_object('cse_concerns', sec -> 'cse_concerns');
   END IF;
   IF sec ? 'household_offences' THEN
-    part := sec -> 'household_offences';
-    res := res || jsonb_build_object('offences', coalesce((SELECT jsonb_agg(e - 'own') FROM jsonb_array_elements(part) e
+    res := res || jsonb_build_object('offences', coalesce((SELECT jsonb_agg(e - 'own') FROM jsonb_array_elements(sec -> 'household_offences') e
                                                             WHERE (e ->> 'own')::boolean), '[]'));
-    SELECT jsonb_agg(e) INTO evidence FROM jsonb_array_elements(part) e WHERE (e ->> 'offence_date')::date > since;
-    risks := risks || jsonb_build_object('factor', 'offending_in_household',
-      'rule', format('a proven offence of the child or a member of its household in the %s months to %s', window_months, as_of),
-      'present', evidence IS NOT NULL, 'evidence', coalesce(evidence, '[]'),
-      'first', evidence -> 0 ->> 'offence_date', 'last', evidence -> -1 ->> 'offence_date');
-  ELSE
-    risks := risks || jsonb_build_object('factor', 'offending_in_household', 'present', NULL, 'not_assessed', 'offence is not covered');
   END IF;
   -- a youth offending case has no end recorded: current while it has an offence in the window
   IF sec ? 'youth_offending' THEN
