@@ -176,6 +176,7 @@ DECLARE
   n integer := cardinality(names);
   e record;
   f float8;
+  quart integer[];
   paths text;
   legend text := '';
   q record;
@@ -206,9 +207,13 @@ BEGIN
   SELECT ST_XMin(x.e) AS x0, ST_YMin(x.e) AS y0, ST_XMax(x.e) AS x1, ST_YMax(x.e) AS y1 INTO e
     FROM (SELECT ST_Extent(g)::geometry AS e FROM unnest(geoms) g) x;
   f := greatest(e.x1 - e.x0, e.y1 - e.y0, 1e-9) / 45;
-  -- quartile 1 holds the highest values (ntile over the areas with a value)
-  WITH m AS (SELECT i AS k, ntile(4) OVER (ORDER BY vals[i] DESC, i) AS quartile
-               FROM generate_subscripts(vals, 1) i WHERE vals[i] IS NOT NULL)
+  -- quartile 1 holds the highest values (ntile over the areas with a value),
+  -- computed once for the shapes and the legend
+  quart := array_fill(NULL::integer, ARRAY[n]);
+  FOR q IN SELECT i AS k, ntile(4) OVER (ORDER BY vals[i] DESC, i) AS quartile
+             FROM generate_subscripts(vals, 1) i WHERE vals[i] IS NOT NULL LOOP
+    quart[q.k] := q.quartile;
+  END LOOP;
   SELECT string_agg(format('<path d="%s" fill="%s"><title>%s</title></path>',
                            ST_AsSVG(geoms[i], 0, 2),
                            CASE WHEN m.quartile IS NULL THEN '#f0f0f0' ELSE brent_mdm.quartile_colour(m.quartile, polarity) END,
@@ -217,11 +222,10 @@ BEGIN
                                   ELSE brent_mdm.chart_number(vals[i]) || coalesce(' ' || unit, '') || ' (quartile ' || m.quartile || ')' END)),
                     '' ORDER BY i)
     INTO paths
-    FROM generate_subscripts(names, 1) i LEFT JOIN m ON m.k = i;
-  FOR q IN WITH m AS (SELECT i AS k, ntile(4) OVER (ORDER BY vals[i] DESC, i) AS quartile
-                        FROM generate_subscripts(vals, 1) i WHERE vals[i] IS NOT NULL)
-           SELECT m.quartile, min(vals[m.k]) AS lo, max(vals[m.k]) AS hi FROM m
-            GROUP BY m.quartile ORDER BY m.quartile LOOP
+    FROM generate_subscripts(names, 1) i CROSS JOIN LATERAL (SELECT quart[i] AS quartile) m;
+  FOR q IN SELECT quart[i] AS quartile, min(vals[i]) AS lo, max(vals[i]) AS hi
+             FROM generate_subscripts(vals, 1) i WHERE quart[i] IS NOT NULL
+            GROUP BY 1 ORDER BY 1 LOOP
     legend := legend || format('<rect x="%s" y="%s" width="%s" height="%s" fill="%s" stroke="#888"/><text x="%s" y="%s">%s</text>',
       round((e.x1 + f)::numeric, 2), round((-e.y1 + f * 1.5 * k)::numeric, 2), round(f::numeric, 2), round(f::numeric, 2),
       brent_mdm.quartile_colour(q.quartile, polarity),
