@@ -290,15 +290,20 @@ audit_start_worker(int slot, bool launch, Latch *latch)
 		SetLatch(latch);
 }
 
+struct TrackedQuery;
+static void statement_record(const struct TrackedQuery *t, int i, AuditRecord *r);
+
 /*
  * Appends n records to this database's ring and reserves room for
  * `reserve` more (the ends of statements), waiting for room with interrupts
  * honoured (statement_timeout, cancel, terminate); fails the statement if
- * the queue stays full for AUDIT_WAIT_MS.  Returns the position of the first
- * record; *slot_out is the ring's slot.
+ * the queue stays full for AUDIT_WAIT_MS.  The records are recs, or (recs
+ * NULL) the start records of statement t, made in the ring itself.  Returns
+ * the position of the first record; *slot_out is the ring's slot.
  */
 static uint64
-audit_append_wait(const AuditRecord *recs, int n, int reserve, int *slot_out)
+audit_append_wait(const AuditRecord *recs, const struct TrackedQuery *t, int n, int reserve,
+				  int *slot_out)
 {
 	TimestampTz deadline = 0;
 
@@ -325,7 +330,12 @@ audit_append_wait(const AuditRecord *recs, int n, int reserve, int *slot_out)
 			{
 				first = s->head;
 				for (int i = 0; i < n; i++)
-					s->ring[(s->head + i) % AUDIT_RING] = recs[i];
+				{
+					if (recs)
+						s->ring[(s->head + i) % AUDIT_RING] = recs[i];
+					else
+						statement_record(t, i, &s->ring[(s->head + i) % AUDIT_RING]);
+				}
 				s->head += n;
 				s->reserved += reserve;
 				appended = true;
@@ -432,7 +442,7 @@ policy_audit_event(const char *action, const char *dpia, const char *detail)
 	if (audit == NULL)
 		return;
 	audit_fill(&r, action, dpia, detail);
-	(void) audit_append_wait(&r, 1, 0, &slot);
+	(void) audit_append_wait(&r, NULL, 1, 0, &slot);
 }
 
 /* An event about persons (a subject access report): their ids recorded. */
@@ -450,7 +460,7 @@ policy_audit_event_clients(const char *action, const char *dpia, const char *det
 	r.clients = count;
 	r.nclient_ids = Min(nids, POLICY_AUDIT_CLIENTS);
 	memcpy(r.client_ids, ids, sizeof(int64) * r.nclient_ids);
-	(void) audit_append_wait(&r, 1, 0, &slot);
+	(void) audit_append_wait(&r, NULL, 1, 0, &slot);
 }
 
 /* ---- statements on protected tables ---- */
@@ -509,6 +519,39 @@ static int	run_cap = 0;
 static int	tracked_running = 0;
 static bool exit_callback_registered = false;
 
+/*
+ * Entries live in TopMemoryContext; one freed entry of up to TRACKED_SPARE_RELS
+ * tables is kept for the next statement (most statements read one table).
+ */
+#define TRACKED_SPARE_RELS 4
+static TrackedQuery *tracked_spare = NULL;
+
+static TrackedQuery *
+tracked_alloc(int nrels)
+{
+	TrackedQuery *t;
+
+	if (nrels <= TRACKED_SPARE_RELS && tracked_spare != NULL)
+	{
+		t = tracked_spare;
+		tracked_spare = NULL;
+		memset(t, 0, offsetof(TrackedQuery, rels));
+		return t;
+	}
+	return MemoryContextAllocZero(TopMemoryContext,
+								  offsetof(TrackedQuery, rels) +
+								  sizeof(TrackedRel) * Max(nrels, TRACKED_SPARE_RELS));
+}
+
+static void
+tracked_free(TrackedQuery *t)
+{
+	if (tracked_spare == NULL)
+		tracked_spare = t;
+	else
+		pfree(t);
+}
+
 static pg_noinline TrackedQuery *
 tracked_find(QueryDesc *qd)
 {
@@ -525,7 +568,7 @@ tracked_remove(TrackedQuery *q)
 		if (*p == q)
 		{
 			*p = q->next;
-			pfree(q);
+			tracked_free(q);
 			return;
 		}
 }
@@ -554,7 +597,8 @@ statement_record(const TrackedQuery *t, int i, AuditRecord *r)
 {
 	const TrackedRel *rel = &t->rels[i];
 
-	memset(r, 0, sizeof(*r));
+	/* (the client ids are read only up to nclient_ids, 0 here) */
+	memset(r, 0, offsetof(AuditRecord, client_ids));
 	r->at = t->at;
 	r->pid = MyProcPid;
 	r->role = t->role;
@@ -572,11 +616,51 @@ statement_record(const TrackedQuery *t, int i, AuditRecord *r)
 		strlcpy(r->detail, "purge", sizeof(r->detail));
 }
 
+/* How a statement's record ends: its end fields, written over its start. */
+static void
+end_record(const TrackedQuery *t, const TrackedRel *rel, EndHow how, uint64 rows,
+		   const int64 *ids, int nids, int64 clients, AuditRecord *r)
+{
+	const char *cmd = rel->written ? command_name(t->op) : "select";
+
+	r->open = false;
+	r->rows = rows;
+	switch (how)
+	{
+		case END_NORMAL:
+			break;
+		case END_ERROR:
+			strlcpy(r->action, "error", sizeof(r->action));
+			strlcpy(r->detail, cmd, sizeof(r->detail));
+			break;
+		case END_ROLLBACK:
+			strlcpy(r->detail, t->purge ? "purge; rolled back" : "rolled back", sizeof(r->detail));
+			break;
+		case END_EXIT:
+			if (t->running)
+			{
+				strlcpy(r->action, "error", sizeof(r->action));
+				snprintf(r->detail, sizeof(r->detail), "%s; session ended", cmd);
+			}
+			else
+				strlcpy(r->detail, t->purge ? "purge; session ended" : "session ended", sizeof(r->detail));
+			break;
+	}
+	if (t->subject_access || rel->has_client)
+	{
+		r->has_clients = true;
+		r->nclient_ids = nids;
+		r->clients = clients;
+		if (nids > 0)
+			memcpy(r->client_ids, ids, sizeof(int64) * nids);
+	}
+}
+
 /*
  * Writes the end of every record of a statement: into the record itself
- * while the worker has not taken it, else as an end record in the room
- * reserved for it.  Never waits, raises or allocates: callable from error
- * paths and at backend exit.
+ * while the worker has not taken it (the common case: a few fields, under
+ * the lock), else as an end record in the room reserved for it.  Never
+ * waits, raises or allocates: callable from error paths and at backend exit.
  */
 static void
 tracked_close(TrackedQuery *t, EndHow how, uint64 rows)
@@ -584,55 +668,24 @@ tracked_close(TrackedQuery *t, EndHow how, uint64 rows)
 	for (int i = 0; i < t->nrels; i++)
 	{
 		TrackedRel *rel = &t->rels[i];
-		const char *cmd = rel->written ? command_name(t->op) : "select";
-		AuditRecord r;
+		int64		ids[POLICY_AUDIT_CLIENTS];
+		int			nids = 0;
+		int64		clients = 0;
 		bool		done = false;
 		int			slot = t->slot;
 		bool		launch = false;
 		Latch	   *latch = NULL;
 
-		statement_record(t, i, &r);
-		r.open = false;
-		r.rows = rows;
-		switch (how)
-		{
-			case END_NORMAL:
-				break;
-			case END_ERROR:
-				strlcpy(r.action, "error", sizeof(r.action));
-				strlcpy(r.detail, cmd, sizeof(r.detail));
-				break;
-			case END_ROLLBACK:
-				strlcpy(r.detail, t->purge ? "purge; rolled back" : "rolled back", sizeof(r.detail));
-				break;
-			case END_EXIT:
-				if (t->running)
-				{
-					strlcpy(r.action, "error", sizeof(r.action));
-					snprintf(r.detail, sizeof(r.detail), "%s; session ended", cmd);
-				}
-				else
-					strlcpy(r.detail, t->purge ? "purge; session ended" : "session ended", sizeof(r.detail));
-				break;
-		}
 		/* the persons the policy let the statement read or write */
 		if (t->subject_access)
 		{
 			/* the report's own reads: the person's ids */
-			r.has_clients = true;
-			r.nclient_ids = policy_subject_access_nids;
-			r.clients = policy_subject_access_nids;
-			memcpy(r.client_ids, policy_subject_access_ids, sizeof(int64) * r.nclient_ids);
+			nids = policy_subject_access_nids;
+			clients = nids;
+			memcpy(ids, policy_subject_access_ids, sizeof(int64) * nids);
 		}
 		else if (rel->has_client)
-		{
-			int			n;
-
-			r.has_clients = true;
-			(void) policy_subject_take(rel->parent, r.client_ids, POLICY_AUDIT_CLIENTS,
-									   &n, &r.clients);
-			r.nclient_ids = n;
-		}
+			(void) policy_subject_take(rel->parent, ids, POLICY_AUDIT_CLIENTS, &nids, &clients);
 
 		LWLockAcquire(audit->lock, LW_EXCLUSIVE);
 		if (slot >= 0 && audit->db[slot].dbid == MyDatabaseId)
@@ -642,15 +695,18 @@ tracked_close(TrackedQuery *t, EndHow how, uint64 rows)
 			if (rel->seq >= s->taken && rel->seq < s->head)
 			{
 				/* still in the ring: the record itself ends */
-				s->ring[rel->seq % AUDIT_RING] = r;
+				end_record(t, rel, how, rows, ids, nids, clients, &s->ring[rel->seq % AUDIT_RING]);
 				s->reserved--;
 				done = true;
 			}
 			else if (s->reserved > 0 && s->head - s->tail < AUDIT_RING)
 			{
 				/* stored open: its end, in the room reserved at its start */
-				r.kind = REC_END;
-				s->ring[s->head % AUDIT_RING] = r;
+				AuditRecord *r = &s->ring[s->head % AUDIT_RING];
+
+				statement_record(t, i, r);
+				end_record(t, rel, how, rows, ids, nids, clients, r);
+				r->kind = REC_END;
 				s->head++;
 				s->reserved--;
 				done = true;
@@ -662,6 +718,10 @@ tracked_close(TrackedQuery *t, EndHow how, uint64 rows)
 			audit_start_worker(slot, launch, latch);
 		if (!done)
 		{
+			AuditRecord r;
+
+			statement_record(t, i, &r);
+			end_record(t, rel, how, rows, ids, nids, clients, &r);
 			r.kind = REC_END;
 			audit_append_bounded(&r);
 		}
@@ -683,18 +743,18 @@ static void audit_backend_exit(int code, Datum arg);
 
 /* Queues the records of a statement as it starts (t is freed if that fails). */
 static void
-tracked_queue(TrackedQuery *t, const AuditRecord *recs)
+tracked_queue(TrackedQuery *t)
 {
 	PG_TRY();
 	{
-		uint64		first = audit_append_wait(recs, t->nrels, t->nrels, &t->slot);
+		uint64		first = audit_append_wait(NULL, t, t->nrels, t->nrels, &t->slot);
 
 		for (int i = 0; i < t->nrels; i++)
 			t->rels[i].seq = first + i;
 	}
 	PG_CATCH();
 	{
-		pfree(t);
+		tracked_free(t);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -768,7 +828,8 @@ policy_internal_query(QueryDesc *qd)
 static void
 policy_ExecutorStart(QueryDesc *qd, int eflags)
 {
-	TrackedRel *rels = NULL;
+	TrackedRel	rels_local[TRACKED_SPARE_RELS];
+	TrackedRel *rels = rels_local;
 	int			nrels = 0;
 	bool		subject_access = false;
 	bool		purge = false;
@@ -793,7 +854,7 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 		PlannedStmt *ps = qd->plannedstmt;
 		ListCell   *lc;
 		Index		rti = 0;
-		int			cap = 0;
+		int			cap = TRACKED_SPARE_RELS;
 
 		Oid			session_user = GetSessionUserId();
 		bool		session_is_super = superuser_arg(session_user);
@@ -838,8 +899,11 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 			{
 				if (nrels == cap)
 				{
-					cap = cap ? cap * 2 : 4;
-					rels = rels ? repalloc(rels, sizeof(TrackedRel) * cap) : palloc(sizeof(TrackedRel) * cap);
+					TrackedRel *more = palloc(sizeof(TrackedRel) * cap * 2);
+
+					memcpy(more, rels, sizeof(TrackedRel) * nrels);
+					rels = more;
+					cap *= 2;
 				}
 				rels[nrels].seq = 0;
 				rels[nrels].parent = parent;
@@ -898,11 +962,8 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 	{
 		TrackedQuery *t;
 		const char *dpia = policy_valid_dpia();
-		AuditRecord one;
-		AuditRecord *recs = nrels == 1 ? &one : palloc(sizeof(AuditRecord) * nrels);
 
-		t = MemoryContextAllocZero(TopMemoryContext,
-								   offsetof(TrackedQuery, rels) + sizeof(TrackedRel) * nrels);
+		t = tracked_alloc(nrels);
 		t->qd = qd;
 		t->epoch = policy_purpose.epoch;
 		t->with_purpose = dpia != NULL;
@@ -921,15 +982,13 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 										strlen(qd->sourceText), 0) : 0;
 		t->nrels = nrels;
 		memcpy(t->rels, rels, sizeof(TrackedRel) * nrels);
-		for (int i = 0; i < nrels; i++)
-			statement_record(t, i, &recs[i]);
 
 		if (!exit_callback_registered)
 		{
 			before_shmem_exit(audit_backend_exit, (Datum) 0);
 			exit_callback_registered = true;
 		}
-		tracked_queue(t, recs);
+		tracked_queue(t);
 		t->subxact = GetCurrentSubTransactionId();
 		t->next = tracked;
 		tracked = t;
@@ -951,7 +1010,7 @@ mark_enclosing(const TrackedQuery *inner)
 
 		if (o != NULL)
 			continue;			/* tracked itself, or already marked */
-		o = MemoryContextAllocZero(TopMemoryContext, offsetof(TrackedQuery, rels));
+		o = tracked_alloc(0);
 		o->qd = outer;
 		o->subxact = InvalidSubTransactionId;	/* until its end, the address reused, or the transaction's end */
 		o->epoch = inner->epoch;

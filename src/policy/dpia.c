@@ -336,18 +336,28 @@ policy_purpose_guc_init(void)
 void
 policy_publish_purpose(void)
 {
-	char		buf[POLICY_DPIA_LEN + 64];
+	/*
+	 * The token is made again only when the purpose may have changed (a
+	 * begin, an end, an invalidation of the registry: each bumps the
+	 * generation or the epoch); it is compared with the setting every time (a
+	 * rolled-back transaction takes the setting back).
+	 */
+	static char buf[POLICY_DPIA_LEN + 64];
+	static uint64 buf_generation = 0;
+	static uint64 buf_epoch = 0;
 
 	if (IsParallelWorker() || IsInParallelMode() || !IsTransactionState())
 		return;
-	buf[0] = '\0';
-	if (policy_purpose.active)
+	if (policy_purpose.active && !policy_purpose.checked)
+		purpose_revalidate();
+	if (buf_generation != policy_generation || buf_epoch != policy_purpose.epoch)
 	{
-		if (!policy_purpose.checked)
-			purpose_revalidate();
-		if (policy_purpose.valid)
+		buf[0] = '\0';
+		if (policy_purpose.active && policy_purpose.valid)
 			snprintf(buf, sizeof(buf), "%s|%u|" INT64_FORMAT, policy_purpose.dpia,
 					 policy_purpose.bound_user, (int64) policy_purpose.expires_at);
+		buf_generation = policy_generation;
+		buf_epoch = policy_purpose.epoch;
 	}
 	if (strcmp(buf, purpose_token ? purpose_token : "") == 0)
 		return;

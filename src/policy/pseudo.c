@@ -35,6 +35,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/syscache.h"
 
 #include "policy.h"
@@ -55,6 +56,23 @@ static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
 
 #define MAX_DEPTH 100
 
+/*
+ * pseudonym()'s oid, looked up once and forgotten when pg_proc changes (a
+ * syscache callback), with its PROCOID hash: a plan that calls it lists that
+ * hash among its invalidation items (the planner records every call of a
+ * function that is not pinned), so the plans of other statements are never
+ * walked.  A plan that called it without listing it would only have its calls
+ * refused (NULL), never approved.
+ */
+static bool pseudonym_known = false;
+static uint32 pseudonym_hash = 0;
+
+static void
+pseudonym_inval(Datum arg, int cacheid, uint32 hashvalue)
+{
+	pseudonym_known = false;
+}
+
 static Oid
 lookup_pseudonym(void)
 {
@@ -62,21 +80,42 @@ lookup_pseudonym(void)
 	Oid			nsp;
 	HeapTuple	tup;
 
-	if (OidIsValid(pseudonym_oid) &&
-		SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(pseudonym_oid)))
+	if (pseudonym_known)
 		return pseudonym_oid;
-	nsp = get_namespace_oid("brent_mdm", true);
 	pseudonym_oid = InvalidOid;
-	if (!OidIsValid(nsp))
-		return InvalidOid;
-	tup = SearchSysCache3(PROCNAMEARGSNSP, CStringGetDatum("pseudonym"),
-						  PointerGetDatum(buildoidvector(argtypes, 2)), ObjectIdGetDatum(nsp));
-	if (HeapTupleIsValid(tup))
+	nsp = get_namespace_oid("brent_mdm", true);
+	if (OidIsValid(nsp))
 	{
-		pseudonym_oid = ((Form_pg_proc) GETSTRUCT(tup))->oid;
-		ReleaseSysCache(tup);
+		tup = SearchSysCache3(PROCNAMEARGSNSP, CStringGetDatum("pseudonym"),
+							  PointerGetDatum(buildoidvector(argtypes, 2)), ObjectIdGetDatum(nsp));
+		if (HeapTupleIsValid(tup))
+		{
+			pseudonym_oid = ((Form_pg_proc) GETSTRUCT(tup))->oid;
+			ReleaseSysCache(tup);
+		}
 	}
+	if (OidIsValid(pseudonym_oid))
+		pseudonym_hash = GetSysCacheHashValue1(PROCOID, ObjectIdGetDatum(pseudonym_oid));
+	pseudonym_known = true;
 	return pseudonym_oid;
+}
+
+/* Whether a plan may call pseudonym() (see above). */
+static bool
+plan_calls_pseudonym(PlannedStmt *ps)
+{
+	ListCell   *lc;
+
+	if (!OidIsValid(lookup_pseudonym()))
+		return false;
+	foreach(lc, ps->invalItems)
+	{
+		PlanInvalItem *item = lfirst_node(PlanInvalItem, lc);
+
+		if (item->cacheId == PROCOID && item->hashValue == pseudonym_hash)
+			return true;
+	}
+	return false;
 }
 
 static Node *
@@ -300,12 +339,14 @@ pseudo_ExecutorStart(QueryDesc *qd, int eflags)
 		standard_ExecutorStart(qd, eflags);
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && !IsParallelWorker() && policy_any_protected())
 	{
-		WalkState	w = {.ps = qd->plannedstmt, .funcid = lookup_pseudonym()};
+		WalkState	w = {.ps = qd->plannedstmt, .funcid = InvalidOid};
 		ListCell   *lc;
 
-		if (!OidIsValid(w.funcid))
+		if (approvals != NIL)
+			approvals_forget(qd);	/* an earlier executor at the same address */
+		if (!plan_calls_pseudonym(qd->plannedstmt))
 			return;
-		approvals_forget(qd);	/* an earlier executor at the same address */
+		w.funcid = pseudonym_oid;
 		plan_walker(qd->plannedstmt->planTree, &w, 0);
 		foreach(lc, qd->plannedstmt->subplans)
 			plan_walker((Plan *) lfirst(lc), &w, 0);
@@ -401,4 +442,5 @@ policy_pseudo_init(void)
 	ExecutorEnd_hook = pseudo_ExecutorEnd;
 	RegisterXactCallback(pseudo_xact_callback, NULL);
 	RegisterSubXactCallback(pseudo_subxact_callback, NULL);
+	CacheRegisterSyscacheCallback(PROCOID, pseudonym_inval, (Datum) 0);
 }

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Benchmark: what a prepared point lookup costs the backend, in CPU
+# instructions counted by valgrind (callgrind), so that the cost of each layer
+# of the policy is measured exactly and the same on any machine, however busy.
+# Timings of a 13-microsecond statement on a shared 2-core machine cannot
+# resolve a microsecond (docs/benchmarks.md); instruction counts can.
+#
+#   bash bench/policy_instructions.sh          (valgrind and pgbench needed; as root or a user)
+#   BENCH_ROWS=200000 BENCH_N=4000 bash bench/policy_instructions.sh
+#
+# Starts its own throwaway cluster (brent_mdm preloaded) under
+# valgrind --tool=callgrind, on a table of BENCH_ROWS rows in five forms, read
+# by one analyst role under a purpose, with pgbench's prepared protocol:
+#   plain             no RLS (the peer: PostgreSQL alone)
+#   plain_view        a plain view over plain, owned by the table's owner
+#                     (PostgreSQL's own cost of reading through a view)
+#   gate              the policy protect() makes (RLS), not audited
+#   protected         brent_mdm.protect(): the policy and the audit
+#   protected_masked  its masking view, as analysts are told to read
+# Each form runs twice in a fresh connection (500 and 500 + BENCH_N lookups);
+# the difference of the backend's instruction counts over BENCH_N is the cost
+# of one lookup, connection and start-up excluded.
+set -euo pipefail
+rows=${BENCH_ROWS:-50000}
+n=${BENCH_N:-2000}
+bindir=${BENCH_BINDIR:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
+[ -x "$bindir/postgres" ] || bindir=/usr/lib/postgresql/15/bin
+command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)"; exit 1; }
+work=$(mktemp -d /tmp/brent_policy_ir.XXXXXX)
+chmod 755 "$work"
+as_owner() { if [ "$(id -u)" = 0 ]; then chown -R postgres "$work"; su postgres -s /bin/bash -c "$1"; else bash -c "$1"; fi; }
+port=$((20000 + RANDOM % 20000))
+cleanup() { as_owner "$bindir/pg_ctl -D $work/data -w stop -m immediate" >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+as_owner "$bindir/initdb -D $work/data -A trust -U postgres >/dev/null"
+echo "shared_preload_libraries = 'brent_mdm'" >> "$work/data/postgresql.conf"
+as_owner "cd $work && nohup valgrind --tool=callgrind --trace-children=yes --callgrind-out-file=$work/cg.%p $bindir/postgres -D $work/data -p $port -k $work -c autovacuum=off -c listen_addresses='' > $work/server.log 2>&1 &"
+export PGHOST=$work PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+for i in $(seq 120); do psql -X -Atc 'select 1' >/dev/null 2>&1 && break; sleep 1; done
+echo "== instructions per prepared lookup (callgrind), $rows rows, $n lookups a form"
+psql -X -q -o /dev/null -v ON_ERROR_STOP=1 <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION brent_mdm CASCADE;
+CREATE ROLE bench_owner NOLOGIN;
+CREATE ROLE bench_analyst LOGIN;
+CREATE SCHEMA bench;
+GRANT USAGE ON SCHEMA bench TO bench_analyst;
+CREATE TABLE bench.plain (id int PRIMARY KEY, payload text, d date);
+INSERT INTO bench.plain SELECT i, md5(i::text), date '2020-01-01' + i % 2000 FROM generate_series(1, $rows) i;
+CREATE TABLE bench.gate (LIKE bench.plain INCLUDING ALL);
+INSERT INTO bench.gate SELECT * FROM bench.plain;
+CREATE TABLE bench.protected (LIKE bench.plain INCLUDING ALL);
+INSERT INTO bench.protected SELECT * FROM bench.plain;
+ALTER TABLE bench.plain OWNER TO bench_owner;
+ALTER TABLE bench.gate OWNER TO bench_owner;
+ALTER TABLE bench.protected OWNER TO bench_owner;
+CREATE VIEW bench.plain_view AS SELECT * FROM bench.plain;
+ALTER VIEW bench.plain_view OWNER TO bench_owner;
+VACUUM ANALYZE bench.plain, bench.gate, bench.protected;
+SELECT brent_mdm.register_dpia('bench', 'Benchmark', 'Measuring the policy', 'public_task', 'Brent', 'DBA');
+SELECT brent_mdm.protect('bench.protected');
+SELECT brent_mdm.set_table_scope('bench', 'bench.protected');
+SELECT brent_mdm.set_column_scope('bench', 'bench.protected', c) FROM unnest(ARRAY['id', 'payload', 'd']) c;
+SELECT brent_mdm.approve_dpia('bench', 'DPO', now() + interval '1 day');
+SELECT brent_mdm.grant_purpose('bench', 'bench_analyst');
+ALTER TABLE bench.gate ENABLE ROW LEVEL SECURITY;
+ALTER TABLE bench.gate FORCE ROW LEVEL SECURITY;
+CREATE POLICY brent_mdm_dpia_bench ON bench.gate FOR SELECT USING (brent_mdm.purpose_is('bench'));
+GRANT SELECT ON bench.plain, bench.plain_view, bench.gate, bench.protected, bench.protected_masked TO bench_analyst;
+SQL
+
+pgbench=$bindir/pgbench
+[ -x "$pgbench" ] || pgbench=$(command -v pgbench)
+forms="plain plain_view gate protected protected_masked"
+for v in $forms; do
+  cat > "$work/look_$v.sql" <<PGB
+\if :started = 0
+SET SESSION AUTHORIZATION bench_analyst;
+SELECT brent_mdm.begin_purpose('bench');
+SELECT pg_backend_pid() AS pid \gset
+\shell echo :pid > $work/pid
+\set started 1
+\endif
+\set k random(1, $rows)
+SELECT payload FROM bench.$v WHERE id = :k;
+PGB
+done
+chmod -R a+rX "$work"
+# the backend's instructions after a run of $2 lookups of form $1
+backend_ir() {
+  "$pgbench" -n -D started=0 -M prepared -c 1 -t "$2" -f "$work/look_$1.sql" >/dev/null 2>"$work/pgbench.err" \
+    || { cat "$work/pgbench.err"; exit 1; }
+  local pid f
+  pid=$(cat "$work/pid")
+  f=$work/cg.$pid
+  for i in $(seq 60); do grep -q '^totals:' "$f" 2>/dev/null && break; sleep 0.5; done
+  grep '^totals:' "$f" | awk '{print $2}'
+}
+declare -A per
+for v in $forms; do
+  lo=$(backend_ir "$v" 500)
+  hi=$(backend_ir "$v" $((500 + n)))
+  per[$v]=$(( (hi - lo) / n ))
+done
+printf '%-18s %14s %10s %12s\n' form instructions "vs plain" "added"
+for v in $forms; do
+  printf '%-18s %14d %10.3f %12d\n' "$v" "${per[$v]}" "$(echo "${per[$v]} / ${per[plain]}" | bc -l)" $(( per[$v] - per[plain] ))
+done
+echo "layers: view $(( per[plain_view] - per[plain] )), gate (RLS) $(( per[gate] - per[plain] )), audit $(( per[protected] - per[gate] )), masking view over the protected table $(( per[protected_masked] - per[protected] ))"
