@@ -11,7 +11,9 @@
 # Starts its own throwaway cluster (brent_mdm preloaded) under
 # valgrind --tool=callgrind, on a table of BENCH_ROWS rows in five forms, read
 # by one analyst role under a purpose, with pgbench's prepared protocol:
-#   plain             no RLS (the peer: PostgreSQL alone)
+#   bare              no RLS, in a database without brent_mdm (PostgreSQL alone)
+#   plain             no RLS, in the database of the protected tables, under
+#                     the purpose (what the extension's hooks cost other tables)
 #   plain_view        a plain view over plain, owned by the table's owner
 #                     (PostgreSQL's own cost of reading through a view)
 #   gate              the policy protect() makes (RLS), not audited
@@ -69,10 +71,30 @@ CREATE POLICY brent_mdm_dpia_bench ON bench.gate FOR SELECT USING (brent_mdm.pur
 GRANT SELECT ON bench.plain, bench.plain_view, bench.gate, bench.protected, bench.protected_masked TO bench_analyst;
 SQL
 
+psql -X -q -o /dev/null -v ON_ERROR_STOP=1 <<SQL
+CREATE DATABASE bare;
+\c bare
+CREATE ROLE bench_bare LOGIN;
+CREATE TABLE bare (id int PRIMARY KEY, payload text, d date);
+INSERT INTO bare SELECT i, md5(i::text), date '2020-01-01' + i % 2000 FROM generate_series(1, $rows) i;
+VACUUM ANALYZE bare;
+GRANT SELECT ON bare TO bench_bare;
+SQL
+
 pgbench=$bindir/pgbench
 [ -x "$pgbench" ] || pgbench=$(command -v pgbench)
-forms="plain plain_view gate protected protected_masked"
-for v in $forms; do
+forms="bare plain plain_view gate protected protected_masked"
+cat > "$work/look_bare.sql" <<PGB
+\if :started = 0
+SET SESSION AUTHORIZATION bench_bare;
+SELECT pg_backend_pid() AS pid \gset
+\shell echo :pid > $work/pid
+\set started 1
+\endif
+\set k random(1, $rows)
+SELECT payload FROM bare WHERE id = :k;
+PGB
+for v in ${forms#bare }; do
   cat > "$work/look_$v.sql" <<PGB
 \if :started = 0
 SET SESSION AUTHORIZATION bench_analyst;
@@ -88,7 +110,9 @@ done
 chmod -R a+rX "$work"
 # the backend's instructions after a run of $2 lookups of form $1
 backend_ir() {
-  "$pgbench" -n -D started=0 -M prepared -c 1 -t "$2" -f "$work/look_$1.sql" >/dev/null 2>"$work/pgbench.err" \
+  local db=postgres
+  [ "$1" = bare ] && db=bare
+  "$pgbench" -n -D started=0 -M prepared -c 1 -t "$2" -f "$work/look_$1.sql" "$db" >/dev/null 2>"$work/pgbench.err" \
     || { cat "$work/pgbench.err"; exit 1; }
   local pid f
   pid=$(cat "$work/pid")
@@ -102,8 +126,9 @@ for v in $forms; do
   hi=$(backend_ir "$v" $((500 + n)))
   per[$v]=$(( (hi - lo) / n ))
 done
-printf '%-18s %14s %10s %12s\n' form instructions "vs plain" "added"
+printf '%-18s %14s %10s %12s %10s\n' form instructions "vs plain" "added" "vs bare"
 for v in $forms; do
-  printf '%-18s %14d %10.3f %12d\n' "$v" "${per[$v]}" "$(echo "${per[$v]} / ${per[plain]}" | bc -l)" $(( per[$v] - per[plain] ))
+  printf '%-18s %14d %10.3f %12d %10.3f\n' "$v" "${per[$v]}" "$(echo "${per[$v]} / ${per[plain]}" | bc -l)" $(( per[$v] - per[plain] )) \
+    "$(echo "${per[$v]} / ${per[bare]}" | bc -l)"
 done
-echo "layers: view $(( per[plain_view] - per[plain] )), gate (RLS) $(( per[gate] - per[plain] )), audit $(( per[protected] - per[gate] )), masking view over the protected table $(( per[protected_masked] - per[protected] ))"
+echo "layers: hooks on an unprotected table $(( per[plain] - per[bare] )), view $(( per[plain_view] - per[plain] )), gate (RLS) $(( per[gate] - per[plain] )), audit $(( per[protected] - per[gate] )), masking view over the protected table $(( per[protected_masked] - per[protected] ))"
