@@ -6,6 +6,7 @@
 #   BENCH_ROWS=2000000 ./run bench policy
 #   bash bench/policy.sh 2000000        (inside a cluster with brent_mdm preloaded)
 #   BENCH_ROUNDS=9 BENCH_LOOKUPS_ONLY=1  more rounds; the client part without its scans
+#   BENCH_SETUP_ONLY=1                   the tables, roles and DPIA only
 #
 # Five copies of one table (id int primary key, payload text, d date):
 #   plain      no RLS
@@ -86,6 +87,8 @@ ALTER TABLE bench.gate FORCE ROW LEVEL SECURITY;
 CREATE POLICY brent_mdm_dpia_bench ON bench.gate FOR SELECT USING (brent_mdm.purpose_is('bench'));
 GRANT SELECT ON bench.plain, bench.plpgsql, bench.gate, bench.protected, bench.protected_masked, bench.subject_masked TO bench_analyst;
 SQL
+# (bench/policy_instructions.sh makes its tables here)
+[ -n "${BENCH_SETUP_ONLY:-}" ] && exit 0
 
 psql -X -q -v ON_ERROR_STOP=1 -v rows="$rows" -v lookups="$lookups" <<'SQL'
 SET max_parallel_workers_per_gather = 0;

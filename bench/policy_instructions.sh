@@ -9,7 +9,8 @@
 #   BENCH_ROWS=200000 BENCH_N=4000 bash bench/policy_instructions.sh
 #
 # Starts its own throwaway cluster (brent_mdm preloaded) under
-# valgrind --tool=callgrind, on a table of BENCH_ROWS rows in five forms, read
+# valgrind --tool=callgrind, on a table of BENCH_ROWS rows in six forms (made by
+# bench/policy.sh with BENCH_SETUP_ONLY=1, and a database without brent_mdm), read
 # by one analyst role under a purpose, with pgbench's prepared protocol:
 #   bare              no RLS, in a database without brent_mdm (PostgreSQL alone)
 #   plain             no RLS, in the database of the protected tables, under
@@ -32,7 +33,10 @@ work=$(mktemp -d /tmp/brent_policy_ir.XXXXXX)
 chmod 755 "$work"
 as_owner() { if [ "$(id -u)" = 0 ]; then chown -R postgres "$work"; su postgres -s /bin/bash -c "$1"; else bash -c "$1"; fi; }
 port=$((20000 + RANDOM % 20000))
-cleanup() { as_owner "$bindir/pg_ctl -D $work/data -w stop -m immediate" >/dev/null 2>&1 || true; rm -rf "$work"; }
+cleanup() {
+  as_owner "$bindir/pg_ctl -D $work/data -w stop -m fast" >/dev/null 2>&1 || true
+  for i in 1 2 3 4 5; do rm -rf "$work" 2>/dev/null && break; sleep 2; done
+}
 trap cleanup EXIT
 as_owner "$bindir/initdb -D $work/data -A trust -U postgres >/dev/null"
 echo "shared_preload_libraries = 'brent_mdm'" >> "$work/data/postgresql.conf"
@@ -40,37 +44,14 @@ as_owner "cd $work && nohup valgrind --tool=callgrind --trace-children=yes --cal
 export PGHOST=$work PGPORT=$port PGUSER=postgres PGDATABASE=postgres
 for i in $(seq 120); do psql -X -Atc 'select 1' >/dev/null 2>&1 && break; sleep 1; done
 echo "== instructions per prepared lookup (callgrind), $rows rows, $n lookups a form"
+# the tables, roles and DPIA of bench/policy.sh (database brent_bench_policy), and a plain view
+BENCH_SETUP_ONLY=1 bash "$(dirname "$0")/policy.sh" "$rows" >/dev/null
+export PGDATABASE=brent_bench_policy
 psql -X -q -o /dev/null -v ON_ERROR_STOP=1 <<SQL
-SET client_min_messages = warning;
-CREATE EXTENSION brent_mdm CASCADE;
-CREATE ROLE bench_owner NOLOGIN;
-CREATE ROLE bench_analyst LOGIN;
-CREATE SCHEMA bench;
-GRANT USAGE ON SCHEMA bench TO bench_analyst;
-CREATE TABLE bench.plain (id int PRIMARY KEY, payload text, d date);
-INSERT INTO bench.plain SELECT i, md5(i::text), date '2020-01-01' + i % 2000 FROM generate_series(1, $rows) i;
-CREATE TABLE bench.gate (LIKE bench.plain INCLUDING ALL);
-INSERT INTO bench.gate SELECT * FROM bench.plain;
-CREATE TABLE bench.protected (LIKE bench.plain INCLUDING ALL);
-INSERT INTO bench.protected SELECT * FROM bench.plain;
-ALTER TABLE bench.plain OWNER TO bench_owner;
-ALTER TABLE bench.gate OWNER TO bench_owner;
-ALTER TABLE bench.protected OWNER TO bench_owner;
 CREATE VIEW bench.plain_view AS SELECT * FROM bench.plain;
 ALTER VIEW bench.plain_view OWNER TO bench_owner;
-VACUUM ANALYZE bench.plain, bench.gate, bench.protected;
-SELECT brent_mdm.register_dpia('bench', 'Benchmark', 'Measuring the policy', 'public_task', 'Brent', 'DBA');
-SELECT brent_mdm.protect('bench.protected');
-SELECT brent_mdm.set_table_scope('bench', 'bench.protected');
-SELECT brent_mdm.set_column_scope('bench', 'bench.protected', c) FROM unnest(ARRAY['id', 'payload', 'd']) c;
-SELECT brent_mdm.approve_dpia('bench', 'DPO', now() + interval '1 day');
-SELECT brent_mdm.grant_purpose('bench', 'bench_analyst');
-ALTER TABLE bench.gate ENABLE ROW LEVEL SECURITY;
-ALTER TABLE bench.gate FORCE ROW LEVEL SECURITY;
-CREATE POLICY brent_mdm_dpia_bench ON bench.gate FOR SELECT USING (brent_mdm.purpose_is('bench'));
-GRANT SELECT ON bench.plain, bench.plain_view, bench.gate, bench.protected, bench.protected_masked TO bench_analyst;
+GRANT SELECT ON bench.plain_view TO bench_analyst;
 SQL
-
 psql -X -q -o /dev/null -v ON_ERROR_STOP=1 <<SQL
 CREATE DATABASE bare;
 \c bare
@@ -110,7 +91,7 @@ done
 chmod -R a+rX "$work"
 # the backend's instructions after a run of $2 lookups of form $1
 backend_ir() {
-  local db=postgres
+  local db=brent_bench_policy
   [ "$1" = bare ] && db=bare
   "$pgbench" -n -D started=0 -M prepared -c 1 -t "$2" -f "$work/look_$1.sql" "$db" >/dev/null 2>"$work/pgbench.err" \
     || { cat "$work/pgbench.err"; exit 1; }
