@@ -9,7 +9,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(24);
+SELECT plan(26);
 
 -- the number of times a pattern occurs in a text
 CREATE FUNCTION pg_temp.hits(s text, pattern text) RETURNS integer
@@ -49,6 +49,10 @@ SELECT is((SELECT brent_mdm.svg_line_chart('short', ARRAY[DATE '2024-01-01', '20
              LIKE '%not enough data%'), true, 'three values: no trend line, and it says why');
 SELECT ok((SELECT brent_mdm.svg_line_chart('short', ARRAY[DATE '2024-01-01', '2024-02-01', '2024-03-01'], ARRAY[1, 2, 3]::float8[])
              NOT LIKE '%id="trend"%'), '(no trend line drawn)');
+SELECT ok((SELECT s LIKE '%<g id="legend">%London band</text></g>%' FROM chart), 'the band has its legend');
+SELECT ok(brent_mdm.svg_line_chart('no band', ARRAY[DATE '2024-01-01', '2024-02-01'], ARRAY[1, 2]::float8[]) NOT LIKE '%id="legend"%'
+          AND brent_mdm.svg_line_chart('no band', ARRAY[DATE '2024-01-01', '2024-02-01'], ARRAY[1, 2]::float8[]) NOT LIKE '%peers%',
+          'a chart without a band has no legend of one (it once showed "peers" for no band)');
 SELECT throws_ok($$SELECT brent_mdm.svg_line_chart('x', ARRAY[DATE '2024-02-01', '2024-01-01'], ARRAY[1, 2]::float8[])$$,
                  '22023', NULL, 'periods out of order: 22023');
 SELECT throws_ok($$SELECT brent_mdm.svg_line_chart('x', ARRAY[DATE '2024-01-01', '2024-02-01'], ARRAY[1]::float8[])$$,

@@ -159,7 +159,7 @@ BEGIN
                 w, h, w, h, brent_mdm.xml_text(title), w, h, l, brent_mdm.xml_text(title),
                 l, brent_mdm.direction_colour(coalesce(tr.direction, '')), brent_mdm.xml_text(caption),
                 axes, coalesce(band, ''), line, dots, trendline,
-                CASE WHEN band IS NOT NULL
+                CASE WHEN band <> ''   -- drawn (band starts as '', NULL when no period has both bounds)
                      THEN format('<g id="legend"><rect x="%s" y="%s" width="12" height="12" fill="#d9d9d9"/><text x="%s" y="%s">%s</text></g>',
                                  w - r - 180, 30, w - r - 164, 40, brent_mdm.xml_text(band_label))
                      ELSE '' END);
