@@ -30,7 +30,7 @@ DECLARE
   shown integer := 0;    -- indicators with a borough value in their period
   win_from date; win_to date;
   x text := '';
-  step interval;
+  step interval; tstep interval;
   plabel text;
   polarity_text text;
 BEGIN
@@ -96,6 +96,7 @@ BEGIN
       shown := shown + 1;
     END IF;
     step := CASE c.grain WHEN 'month' THEN interval '1 month' WHEN 'quarter' THEN interval '3 months' ELSE interval '1 year' END;
+    tstep := CASE WHEN c.grain IN ('quarter', 'month') THEN step ELSE interval '1 year' END;
     plabel := CASE WHEN shown_p IS NULL THEN 'no period with a figure'
                    WHEN c.grain = 'month' THEN to_char(shown_p, 'FMMonth YYYY')
                    ELSE to_char(shown_p, 'FMMonth YYYY') || ' to ' || to_char((shown_p + step - interval '1 day')::date, 'FMMonth YYYY')
@@ -105,25 +106,30 @@ BEGIN
     polarity_text := CASE c.polarity WHEN 'higher_better' THEN 'higher is better'
                                      WHEN 'lower_better' THEN 'lower is better' ELSE 'neutral (neither is better)' END;
 
-    -- the trends of each ward and the borough, as indicator_trends: series_trend over the periods since
-    -- as_of less the years (yearly grains on the first of January of their year)
+    -- the trends of each ward and the borough, as indicator_trends (series_trend over the periods since as_of
+    -- less the years; yearly grains on the first of January of their year): the series of each area laid on
+    -- its grid of the last years to its last period with a value, then trend()
     SELECT jsonb_object_agg(s.a, jsonb_build_object(
-             'period_from', CASE WHEN c.grain IN ('quarter', 'month') THEN t.period_from
-                                 ELSE make_date(extract(year FROM t.period_from)::int, extract(month FROM s.first)::int, 1) END,
-             'period_to', CASE WHEN c.grain IN ('quarter', 'month') THEN t.period_to
-                               ELSE make_date(extract(year FROM t.period_to)::int, extract(month FROM s.first)::int, 1) END,
+             'period_from', CASE WHEN c.grain IN ('quarter', 'month') THEN s.first_p
+                                 ELSE make_date(extract(year FROM s.first_p)::int, extract(month FROM s.first)::int, 1) END,
+             'period_to', CASE WHEN c.grain IN ('quarter', 'month') THEN s.last_p
+                               ELSE make_date(extract(year FROM s.last_p)::int, extract(month FROM s.first)::int, 1) END,
              'points', t.points, 'tau', t.tau, 'p', t.p, 'sen_slope', t.sen_slope,
              'direction', t.direction, 'reason', t.reason))
       INTO trends
-      FROM (SELECT u.a, array_agg(CASE WHEN c.grain IN ('quarter', 'month') THEN u.p ELSE date_trunc('year', u.p)::date END
-                                  ORDER BY u.p) AS periods,
-                   array_agg(u.v ORDER BY u.p) AS vals, min(u.p) AS first
-              FROM unnest(a_code, a_period, a_value) u(a, p, v)
-             WHERE since IS NULL OR u.p >= since
-             GROUP BY u.a) s
-      LEFT JOIN LATERAL brent_mdm.series_trend(s.periods, s.vals, c.polarity,
-                                               CASE WHEN c.grain IN ('quarter', 'month') THEN c.grain ELSE 'year' END,
-                                               years) t ON true;
+      FROM (SELECT x.*, (x.last_p - make_interval(years => years) + tstep)::date AS first_p
+              FROM (SELECT u.a, min(u.p) AS first,
+                           coalesce(max(u.tp) FILTER (WHERE u.v IS NOT NULL), max(u.tp)) AS last_p,
+                           array_agg(u.tp) AS tps, array_agg(u.v::float8) AS vs
+                      FROM (SELECT u.*, CASE WHEN c.grain IN ('quarter', 'month') THEN u.p
+                                             ELSE date_trunc('year', u.p)::date END AS tp
+                              FROM unnest(a_code, a_period, a_value) u(a, p, v)) u
+                     WHERE since IS NULL OR u.p >= since
+                     GROUP BY u.a) x) s
+      CROSS JOIN LATERAL brent_mdm.trend((SELECT array_agg(g.v ORDER BY g.d)
+                                            FROM (SELECT d::date AS d, (SELECT y.v FROM unnest(s.tps, s.vs) y(tp, v) WHERE y.tp = d) AS v
+                                                    FROM generate_series(s.first_p, s.last_p, tstep) d) g),
+                                         c.polarity) t;
     bt := trends -> 'borough';
 
     -- the line chart of the borough's series over the trend's periods (so its trend line is the trend above)
