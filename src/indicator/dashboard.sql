@@ -87,7 +87,7 @@ BEGIN
       SELECT max(u.p) INTO shown_p FROM unnest(s_periods, s_vals) u(p, v) WHERE u.v IS NOT NULL;
     ELSE
       shown_p := brent_mdm.period_start(period, c.grain);
-      IF NOT shown_p = ANY (s_periods) THEN
+      IF NOT coalesce(shown_p = ANY (s_periods), false) THEN
         shown_p := NULL;
       END IF;
     END IF;
