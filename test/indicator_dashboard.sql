@@ -13,7 +13,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(33);
+SELECT plan(35);
 
 SELECT lives_ok($$SELECT * FROM brent_mdm.generate_borough(3000, 5, 'dash')$$, 'a borough of 3000, seed 5');
 -- a council's own indicator of the theme whose texts hold markup (computed as ASB incidents)
@@ -119,6 +119,18 @@ SELECT is((SELECT array_agg(DISTINCT period) FROM pg_temp.sections((SELECT s FRO
 SELECT set_eq($$SELECT * FROM pg_temp.wards((SELECT s FROM page_q2))$$,
               $$SELECT * FROM pg_temp.expected_wards('2025-05-17')$$,
               '... with indicator_ward_ranks'' figures of that quarter');
+
+-- ---- rollup-based: no event table of the borough is read ----
+CREATE TEMP TABLE scans_before AS
+SELECT relid, seq_scan, coalesce(idx_scan, 0) AS idx_scan FROM pg_stat_xact_user_tables;
+CREATE TEMP TABLE page_scan AS SELECT brent_mdm.indicator_dashboard('safety', NULL, 'dash') AS s;
+CREATE TEMP TABLE scanned AS
+SELECT s.schemaname, s.relname FROM pg_stat_xact_user_tables s LEFT JOIN scans_before b USING (relid)
+ WHERE s.seq_scan + coalesce(s.idx_scan, 0) > coalesce(b.seq_scan, 0) + coalesce(b.idx_scan, 0);
+SELECT set_eq($$SELECT relname::text FROM scanned WHERE schemaname = 'dash'$$, ARRAY['ward', 'population_estimate', 'about'],
+              'the page reads of the borough only its wards, population estimates and window: no event table');
+SELECT ok((SELECT count(*) FROM scanned WHERE schemaname = 'brent_mdm_rollup') >= 15,
+          '... its figures come from the rollups (their tables are read)');
 
 -- ---- escaping ----
 SELECT is((SELECT title FROM pg_temp.sections((SELECT s FROM page)) WHERE indicator = 'zz_markup_rate'),
