@@ -17,7 +17,8 @@ MODULES_SQL_NEW = src/link/client_index.sql src/link/train_labelled.sql src/poli
                   src/policy/policy.sql src/rollup/rollup.sql src/geo/geo.sql \
                   src/geo/report.sql src/scorecard/scorecard.sql src/scorecard/family_scorecard.sql src/scorecard/child_view.sql \
                   src/indicator/london.sql sql-build/london_data.sql \
-                  src/indicator/trends.sql src/indicator/charts.sql src/indicator/publish.sql src/indicator/catalogue.sql
+                  src/indicator/trends.sql src/indicator/charts.sql src/indicator/publish.sql src/indicator/catalogue.sql \
+                  src/indicator/dashboard.sql
 MODULES_SQL = $(MODULES_SQL_010) $(MODULES_SQL_NEW)
 
 DATA_built  = sql-build/$(EXTENSION)--$(EXTVERSION).sql sql-build/$(EXTENSION)--0.1.0--$(EXTVERSION).sql

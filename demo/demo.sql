@@ -475,6 +475,63 @@ SELECT role_name, dpia_id, action, count(*) AS calls FROM brent_mdm.audit_log
  WHERE action = 'child_view' AND :child = ANY (client_ids) GROUP BY 1, 2, 3;
 
 \echo
+\echo '-- The borough''s indicator catalogue (66 indicators over the 8 themes of a borough data explorer),'
+\echo '-- here the safety theme installed as rollups: every figure current as the council''s tables are written.'
+\echo '-- Not its indicators over tables the DPIA policy protects (missing episodes and offences, protected for the'
+\echo '-- child''s view above): a rollup would show aggregates of personal data outside any purpose'
+SELECT k.indicator AS not_installed, k.source AS protected_source
+  FROM brent_mdm.indicator_catalogue k JOIN brent_mdm.protected_table p ON p.table_name = to_regclass('borough.' || k.source)
+ WHERE k.theme = 'safety' ORDER BY 1;
+SELECT count(*) AS safety_indicators, sum(rollups_defined) AS rollups_defined
+  FROM brent_mdm.indicator_catalogue_install('borough',
+         (SELECT array_agg(k.indicator) FROM brent_mdm.indicator_catalogue k
+           WHERE k.theme = 'safety'
+             AND NOT EXISTS (SELECT FROM brent_mdm.protected_table p WHERE p.table_name = to_regclass('borough.' || k.source))));
+CREATE TEMP TABLE demo_safety_ranks AS SELECT * FROM brent_mdm.indicator_ward_ranks();
+CREATE TEMP TABLE demo_safety_trends AS SELECT * FROM brent_mdm.indicator_trends();
+\echo '-- the safety theme in its latest quarter: the borough''s value and 3-year trend (Mann-Kendall, Sen''s'
+\echo '-- slope; direction by polarity), the wards'' directions, the best and the worst wards'
+SELECT k.title AS indicator, r.period, min(r.borough_value) AS borough, k.unit,
+       min(b.direction) AS borough_trend_3y,
+       count(*) FILTER (WHERE t.direction = 'improving') AS wards_improving,
+       count(*) FILTER (WHERE t.direction = 'worsening') AS wards_worsening,
+       CASE WHEN count(*) FILTER (WHERE r.rank = 1) > 3 THEN count(*) FILTER (WHERE r.rank = 1) || ' wards tied'
+            ELSE string_agg(r.ward_name, ', ' ORDER BY r.ward_code) FILTER (WHERE r.rank = 1) END AS best_wards,
+       CASE WHEN count(*) FILTER (WHERE r.rank = m.last_rank AND m.last_rank > 1) > 3
+            THEN count(*) FILTER (WHERE r.rank = m.last_rank AND m.last_rank > 1) || ' wards tied'
+            ELSE string_agg(r.ward_name, ', ' ORDER BY r.ward_code) FILTER (WHERE r.rank = m.last_rank AND m.last_rank > 1) END AS worst_wards
+  FROM demo_safety_ranks r JOIN brent_mdm.indicator_catalogue k USING (indicator)
+  JOIN (SELECT indicator, max(rank) AS last_rank FROM demo_safety_ranks GROUP BY 1) m USING (indicator)
+  LEFT JOIN demo_safety_trends t ON t.indicator = r.indicator AND t.area_code = r.ward_code
+  LEFT JOIN demo_safety_trends b ON b.indicator = r.indicator AND b.area_code = 'borough'
+ GROUP BY k.indicator, k.title, k.unit, r.period, m.last_rank ORDER BY k.indicator;
+\echo '-- by ward: four of them, each ward''s value in the quarter (rank among the 22, 1 the best) and its 3-year trend'
+SELECT r.ward_name AS ward,
+       max(format('%s (#%s) %s', r.value, r.rank, t.direction)) FILTER (WHERE r.indicator = 'asb_incidents_rate') AS asb_incidents_per_1000,
+       max(format('%s (#%s) %s', r.value, r.rank, t.direction)) FILTER (WHERE r.indicator = 'domestic_abuse_rate') AS domestic_abuse_per_1000_16_plus,
+       max(format('%s (#%s) %s', r.value, r.rank, t.direction)) FILTER (WHERE r.indicator = 'yot_cases_rate') AS youth_offending_per_1000_10_17,
+       max(format('%s (#%s) %s', r.value, r.rank, t.direction)) FILTER (WHERE r.indicator = 'csc_cp_rate') AS child_protection_per_1000_0_17
+  FROM demo_safety_ranks r
+  LEFT JOIN demo_safety_trends t ON t.indicator = r.indicator AND t.area_code = r.ward_code
+ GROUP BY r.ward_code, r.ward_name ORDER BY r.ward_code;
+\echo '-- the safety dashboard: one self-contained page (XHTML, inline SVG maps and charts, no script, no'
+\echo '-- external asset) that a council could publish, made from the rollups (indicator_dashboard), written to a file:'
+\set dashboard_file :outdir '/safety_dashboard.html'
+\set dashboard_png :outdir '/safety_dashboard.png'
+\pset tuples_only on
+\pset format unaligned
+\o :dashboard_file
+SELECT brent_mdm.indicator_dashboard('safety');
+\o
+\pset tuples_only off
+\pset format aligned
+\echo :dashboard_file
+\echo '-- and drawn by a browser (Debian''s chromium, headless) to a PNG, to prove it draws:'
+\setenv BRENT_DASHBOARD_FILE :dashboard_file
+\setenv BRENT_DASHBOARD_PNG :dashboard_png
+\! if [ -x /usr/bin/chromium ]; then prof=$(mktemp -d); if timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir="$prof" --screenshot="$BRENT_DASHBOARD_PNG" --window-size=1200,2400 "file://$BRENT_DASHBOARD_FILE" >"$prof.log" 2>&1 && [ -s "$BRENT_DASHBOARD_PNG" ]; then echo "$BRENT_DASHBOARD_PNG"; else echo "chromium could not draw the page (its log: $prof.log)"; fi; rm -rf "$prof"; else echo '(chromium is not installed: apt-get install chromium to draw the page to a PNG; the page opens in any browser)'; fi
+
+\echo
 \echo '-- Brent among the London boroughs, on real open data (GLA London Borough Profiles 2017 and the'
 \echo '-- Metropolitan Police''s recorded crime; Open Government Licence): rank and quartile on a few figures'
 SELECT r.label, r.value, r.rank || ' of ' || r.authorities AS rank, r.quartile

@@ -10,7 +10,7 @@ reset
 maps=$(mktemp -d)
 BRENT_PEOPLE=3000 BRENT_DEMO_OUT="$maps" bash demo/demo.sh >"$out" 2>"$err"
 rc=$?
-echo "1..15"
+echo "1..18"
 fail=0
 check() { if [ "$2" = "$3" ]; then echo "ok $1 - $4"; else echo "not ok $1 - $4 (expected '$2', got '$3')"; fail=1; fi; }
 check 1 0 "$rc" "the demo runs to its end"
@@ -37,6 +37,18 @@ check 13 1 "$(grep -c 'child_view' "$err" | awk '{print ($1 >= 1) ? 1 : 0}')" "t
 check 14 yes "$(grep -E '^ social_worker +\| child_safeguarding +\| child_view +\| +1$' "$out" >/dev/null && echo yes || echo no)" "the child's view under the DPIA is audited with the child's client id"
 # open data: the CSV (a header, suppressed cells marked c, no count from 1 to 9) and its CSVW metadata
 check 15 yes "$(perl -MJSON::PP -e 'local $/; open my $m, "<", $ARGV[1] or die; my $j = decode_json(<$m>); open my $c, "<", $ARGV[0] or die; my @l = split /\r?\n/, <$c>; my $bad = grep { my @f = split /,/; $f[2] ne "" && $f[2] =~ /^\d+$/ && ($f[2] >= 1 && $f[2] <= 9 || $f[2] % 5) } @l[1..$#l]; print(($l[0] eq "ward_code,period,value,note" && !$bad && $j->{"brent:disclosureControl"}{rule} eq "suppress") ? "yes" : "no")' "$maps/asb_by_ward_month.csv" "$maps/asb_by_ward_month.csv-metadata.json" 2>/dev/null)" "the demo publishes an indicator: CSV through disclosure control, CSVW metadata"
+# the catalogue's safety theme by ward with trends, and its dashboard page (XHTML that parses, a section
+# per installed indicator); drawn to a PNG when Debian's chromium is there (the demo says so otherwise)
+check 16 yes "$(grep -qE '^ Anti-social behaviour incidents +\| 2026-01-01 \| +[0-9.]+ \| per 1,000 residents +\| (improving|worsening|no significant change|not enough data) ' "$out" \
+  && [ "$(grep -cE '^ [A-Z][A-Za-z ]+ +\| [0-9.]+ \(#[0-9]+\) (improving|worsening|no significant change|not enough data) +\|' "$out")" -ge 22 ] && echo yes || echo no)" "the demo prints the safety theme by indicator and by ward, with trends"
+check 17 yes "$(xmllint --noout "$maps/safety_dashboard.html" 2>/dev/null \
+  && [ "$(grep -o '<section class="indicator" id="[a-z_0-9]*"' "$maps/safety_dashboard.html" | sort -u | wc -l)" = "$(grep -A2 'safety_indicators | rollups_defined' "$out" | tail -1 | awk -F'|' '{gsub(/ /, "", $1); print $1}')" ] \
+  && grep -q '<table class="wards">' "$maps/safety_dashboard.html" && echo yes || echo no)" "the demo writes the safety dashboard: XHTML that parses, a section per installed indicator"
+if [ -x /usr/bin/chromium ]; then
+  check 18 yes "$([ "$(head -c 8 "$maps/safety_dashboard.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] && grep -qx "$maps/safety_dashboard.png" "$out" && echo yes || echo no)" "chromium draws the dashboard to a PNG, and the demo says where"
+else
+  check 18 yes "$(grep -q 'chromium is not installed' "$out" && [ ! -e "$maps/safety_dashboard.png" ] && echo yes || echo no)" "no chromium: the demo says so and goes on"
+fi
 reset
 rm -rf "$out" "$err" "$maps"
 exit $fail

@@ -9,7 +9,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(24);
+SELECT plan(28);
 
 -- the number of times a pattern occurs in a text
 CREATE FUNCTION pg_temp.hits(s text, pattern text) RETURNS integer
@@ -49,6 +49,10 @@ SELECT is((SELECT brent_mdm.svg_line_chart('short', ARRAY[DATE '2024-01-01', '20
              LIKE '%not enough data%'), true, 'three values: no trend line, and it says why');
 SELECT ok((SELECT brent_mdm.svg_line_chart('short', ARRAY[DATE '2024-01-01', '2024-02-01', '2024-03-01'], ARRAY[1, 2, 3]::float8[])
              NOT LIKE '%id="trend"%'), '(no trend line drawn)');
+SELECT ok((SELECT s LIKE '%<g id="legend">%London band</text></g>%' FROM chart), 'the band has its legend');
+SELECT ok(brent_mdm.svg_line_chart('no band', ARRAY[DATE '2024-01-01', '2024-02-01'], ARRAY[1, 2]::float8[]) NOT LIKE '%id="legend"%'
+          AND brent_mdm.svg_line_chart('no band', ARRAY[DATE '2024-01-01', '2024-02-01'], ARRAY[1, 2]::float8[]) NOT LIKE '%peers%',
+          'a chart without a band has no legend of one (it once showed "peers" for no band)');
 SELECT throws_ok($$SELECT brent_mdm.svg_line_chart('x', ARRAY[DATE '2024-02-01', '2024-01-01'], ARRAY[1, 2]::float8[])$$,
                  '22023', NULL, 'periods out of order: 22023');
 SELECT throws_ok($$SELECT brent_mdm.svg_line_chart('x', ARRAY[DATE '2024-01-01', '2024-02-01'], ARRAY[1]::float8[])$$,
@@ -72,6 +76,17 @@ SELECT ok((SELECT s LIKE '%fill="#d7191c"><title>area 1: 1 % (quartile 4)</title
           'the lowest in quartile 4, red');
 SELECT ok((SELECT s LIKE '%fill="#f0f0f0"><title>area 8: no data</title>%' AND s LIKE '%>no data</text>%' FROM map),
           'an area without a value is grey, and the legend says no data');
+-- ties: 8 areas, one at 5 and seven at 0 (positions 2 to 8: ntile 1, 2, 2, 3, 3, 4, 4): the zeros share
+-- the quartile of their average position (19 / 7, rounded: 3), the 5 is quartile 1
+CREATE TEMP TABLE tied AS
+SELECT brent_mdm.svg_area_map('Ties', array_agg('area ' || k ORDER BY k),
+                              array_agg(ST_MakeEnvelope(k * 100, 0, k * 100 + 100, 100, 27700) ORDER BY k),
+                              array_agg(CASE WHEN k = 4 THEN 5 ELSE 0 END::float8 ORDER BY k), 'lower_better') AS s
+  FROM generate_series(1, 8) k;
+SELECT is((SELECT pg_temp.hits(s, '<title>area [0-9]: 0 \(quartile 3\)</title>') FROM tied), 7,
+          'equal values share one quartile (that of their average position), whatever their order');
+SELECT ok((SELECT s LIKE '%fill="#d7191c"><title>area 4: 5 (quartile 1)</title>%' AND pg_temp.hits(s, '<rect [^>]*stroke="#888"') = 2 FROM tied),
+          '... the other value keeps its own, and the legend has the two quartiles drawn');
 SELECT throws_ok($$SELECT brent_mdm.svg_area_map('x', ARRAY['a'], ARRAY[ST_MakePoint(0, 0)], ARRAY[1]::float8[])$$,
                  '22023', NULL, 'a point is not an area: 22023');
 

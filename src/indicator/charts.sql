@@ -159,7 +159,7 @@ BEGIN
                 w, h, w, h, brent_mdm.xml_text(title), w, h, l, brent_mdm.xml_text(title),
                 l, brent_mdm.direction_colour(coalesce(tr.direction, '')), brent_mdm.xml_text(caption),
                 axes, coalesce(band, ''), line, dots, trendline,
-                CASE WHEN band IS NOT NULL
+                CASE WHEN band <> ''   -- drawn (band starts as '', NULL when no period has both bounds)
                      THEN format('<g id="legend"><rect x="%s" y="%s" width="12" height="12" fill="#d9d9d9"/><text x="%s" y="%s">%s</text></g>',
                                  w - r - 180, 30, w - r - 164, 40, brent_mdm.xml_text(band_label))
                      ELSE '' END);
@@ -207,11 +207,14 @@ BEGIN
   SELECT ST_XMin(x.e) AS x0, ST_YMin(x.e) AS y0, ST_XMax(x.e) AS x1, ST_YMax(x.e) AS y1 INTO e
     FROM (SELECT ST_Extent(g)::geometry AS e FROM unnest(geoms) g) x;
   f := greatest(e.x1 - e.x0, e.y1 - e.y0, 1e-9) / 45;
-  -- quartile 1 holds the highest values (ntile over the areas with a value),
+  -- quartile 1 holds the highest values (ntile over the areas with a value);
+  -- equal values share one quartile, that of their average position (a map
+  -- where most wards are 0 once drew some of the zeros red and others green);
   -- computed once for the shapes and the legend
   quart := array_fill(NULL::integer, ARRAY[n]);
-  FOR q IN SELECT i AS k, ntile(4) OVER (ORDER BY vals[i] DESC, i) AS quartile
-             FROM generate_subscripts(vals, 1) i WHERE vals[i] IS NOT NULL LOOP
+  FOR q IN SELECT x.k, round(avg(x.nt) OVER (PARTITION BY x.v))::int AS quartile
+             FROM (SELECT i AS k, vals[i] AS v, ntile(4) OVER (ORDER BY vals[i] DESC, i) AS nt
+                     FROM generate_subscripts(vals, 1) i WHERE vals[i] IS NOT NULL) x LOOP
     quart[q.k] := q.quartile;
   END LOOP;
   SELECT string_agg(format('<path d="%s" fill="%s"><title>%s</title></path>',
@@ -253,7 +256,7 @@ BEGIN
                 brent_mdm.xml_text(title), round((f / 10)::numeric, 3), paths, legend);
 END $$;
 COMMENT ON FUNCTION brent_mdm.svg_area_map(text, text[], geometry[], float8[], text, text) IS
-  'A self-contained SVG choropleth of areas (polygons in one projected reference system, such as the wards in EPSG 27700) coloured by quartile of their values (quartile 1 the highest) under a polarity, with a legend of each quartile''s range and the value of each area in its tooltip';
+  'A self-contained SVG choropleth of areas (polygons in one projected reference system, such as the wards in EPSG 27700) coloured by quartile of their values (quartile 1 the highest; equal values share the quartile of their average position) under a polarity, with a legend of each quartile''s range and the value of each area in its tooltip';
 GRANT EXECUTE ON FUNCTION brent_mdm.svg_area_map(text, text[], geometry[], float8[], text, text) TO PUBLIC;
 
 -- PostGIS's functions by name whatever the caller's search_path (as src/geo/report.sql)
