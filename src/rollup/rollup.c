@@ -1015,7 +1015,11 @@ capture_scan(CaptureInfo *info, Relation rel, Tuplestorestate *ts, int sign,
 			values[ndims + 1] = Int16GetDatum((int16) scale);
 			isnull[ndims + 1] = false;
 		}
-		ExecStoreMinimalTuple(heap_form_minimal_tuple(info->gdesc, values, isnull), gslot, false);
+		/* the key as a virtual tuple, as nodeAgg does (copied when new) */
+		ExecClearTuple(gslot);
+		memcpy(gslot->tts_values, values, sizeof(Datum) * info->gdesc->natts);
+		memcpy(gslot->tts_isnull, isnull, sizeof(bool) * info->gdesc->natts);
+		ExecStoreVirtualTuple(gslot);
 		entry = LookupTupleHashEntry(groups, gslot, &isnew, NULL);
 		if (isnew)
 			entry->additional = MemoryContextAllocZero(tablecxt, sizeof(GroupDelta));
@@ -1032,7 +1036,10 @@ capture_scan(CaptureInfo *info, Relation rel, Tuplestorestate *ts, int sign,
 			{
 				values[ndims + 1] = v;
 				isnull[ndims + 1] = false;
-				ExecStoreMinimalTuple(heap_form_minimal_tuple(info->vdesc, values, isnull), vslot, false);
+				ExecClearTuple(vslot);
+				memcpy(vslot->tts_values, values, sizeof(Datum) * info->vdesc->natts);
+				memcpy(vslot->tts_isnull, isnull, sizeof(bool) * info->vdesc->natts);
+				ExecStoreVirtualTuple(vslot);
 				entry = LookupTupleHashEntry(vals, vslot, &isnew, NULL);
 				if (isnew)
 					entry->additional = MemoryContextAllocZero(tablecxt, sizeof(int64));
@@ -1060,13 +1067,75 @@ capture_scan(CaptureInfo *info, Relation rel, Tuplestorestate *ts, int sign,
 		ExecDropSingleTupleTableSlot(vslot);
 }
 
+/*
+ * Delta rows are appended in batches with table_multi_insert (one WAL record
+ * and one buffer lock per page, as COPY does): the delta tables have no index
+ * and no trigger.
+ */
+#define DELTA_BATCH 1000
+
+typedef struct DeltaWriter
+{
+	Relation	rel;
+	CommandId	cid;
+	int			n;
+	TupleTableSlot *slots[DELTA_BATCH];
+} DeltaWriter;
+
+static void
+delta_begin(DeltaWriter *w, Oid relid)
+{
+	w->rel = table_open(relid, RowExclusiveLock);
+	w->cid = GetCurrentCommandId(true);
+	w->n = 0;
+	memset(w->slots, 0, sizeof(w->slots));
+}
+
+/* the slot of the next row, empty */
+static TupleTableSlot *
+delta_slot(DeltaWriter *w)
+{
+	if (w->slots[w->n] == NULL)
+		w->slots[w->n] = table_slot_create(w->rel, NULL);
+	ExecClearTuple(w->slots[w->n]);
+	return w->slots[w->n];
+}
+
+static void
+delta_flush(DeltaWriter *w)
+{
+	if (w->n == 0)
+		return;
+	table_multi_insert(w->rel, w->slots, w->n, w->cid, 0, NULL);
+	for (int i = 0; i < w->n; i++)
+		ExecClearTuple(w->slots[i]);
+	w->n = 0;
+}
+
+/* the row in delta_slot()'s slot is complete */
+static void
+delta_add(DeltaWriter *w)
+{
+	ExecStoreVirtualTuple(w->slots[w->n]);
+	if (++w->n == DELTA_BATCH)
+		delta_flush(w);
+}
+
+static void
+delta_end(DeltaWriter *w)
+{
+	delta_flush(w);
+	for (int i = 0; i < DELTA_BATCH && w->slots[i] != NULL; i++)
+		ExecDropSingleTupleTableSlot(w->slots[i]);
+	table_close(w->rel, NoLock);
+}
+
 /* appends the non-nil deltas of the hash tables; returns the rows written */
 static int64
 capture_write(CaptureInfo *info, TupleHashTable groups, TupleHashTable vals)
 {
 	int			ndims = info->ndims;
-	CommandId	cid = GetCurrentCommandId(true);
-	Relation	rel;
+	DeltaWriter *w = palloc(sizeof(DeltaWriter));
 	TupleTableSlot *out;
 	TupleTableSlot *key;
 	TupleHashIterator iter;
@@ -1074,8 +1143,8 @@ capture_write(CaptureInfo *info, TupleHashTable groups, TupleHashTable vals)
 	Datum		zero = NumericGetDatum(int64_to_numeric(0));
 	int64		written = 0;
 
-	rel = table_open(info->delta_relid, RowExclusiveLock);
-	out = table_slot_create(rel, NULL);
+	/* (the keys' values point into the hash table's tuples, kept to the end) */
+	delta_begin(w, info->delta_relid);
 	key = MakeSingleTupleTableSlot(info->gdesc, &TTSOpsMinimalTuple);
 	InitTupleHashIterator(groups, &iter);
 	while ((entry = ScanTupleHashTable(groups, &iter)) != NULL)
@@ -1097,7 +1166,7 @@ capture_write(CaptureInfo *info, TupleHashTable groups, TupleHashTable vals)
 			continue;
 		ExecStoreMinimalTuple(entry->firstTuple, key, false);
 		slot_getallattrs(key);
-		ExecClearTuple(out);
+		out = delta_slot(w);
 		for (int i = 0; i <= ndims + 1; i++)
 		{
 			out->tts_values[i] = key->tts_values[i];
@@ -1109,46 +1178,43 @@ capture_write(CaptureInfo *info, TupleHashTable groups, TupleHashTable vals)
 		out->tts_isnull[ndims + 3] = false;
 		out->tts_values[ndims + 4] = sum;
 		out->tts_isnull[ndims + 4] = !kind_sums(info->kind);
-		ExecStoreVirtualTuple(out);
-		table_tuple_insert(rel, out, cid, 0, NULL);
+		delta_add(w);
 		written++;
 	}
 	TermTupleHashIterator(&iter);
 	ExecDropSingleTupleTableSlot(key);
-	ExecDropSingleTupleTableSlot(out);
-	table_close(rel, NoLock);
+	delta_end(w);
 
-	if (vals == NULL)
-		return written;
-	rel = table_open(info->vdelta_relid, RowExclusiveLock);
-	out = table_slot_create(rel, NULL);
-	key = MakeSingleTupleTableSlot(info->vdesc, &TTSOpsMinimalTuple);
-	InitTupleHashIterator(vals, &iter);
-	while ((entry = ScanTupleHashTable(vals, &iter)) != NULL)
+	if (vals != NULL)
 	{
-		int64		n = *(int64 *) entry->additional;
-
-		CHECK_FOR_INTERRUPTS();
-		if (n == 0)
-			continue;
-		ExecStoreMinimalTuple(entry->firstTuple, key, false);
-		slot_getallattrs(key);
-		ExecClearTuple(out);
-		for (int i = 0; i <= ndims + 1; i++)
+		delta_begin(w, info->vdelta_relid);
+		key = MakeSingleTupleTableSlot(info->vdesc, &TTSOpsMinimalTuple);
+		InitTupleHashIterator(vals, &iter);
+		while ((entry = ScanTupleHashTable(vals, &iter)) != NULL)
 		{
-			out->tts_values[i] = key->tts_values[i];
-			out->tts_isnull[i] = key->tts_isnull[i];
+			int64		n = *(int64 *) entry->additional;
+
+			CHECK_FOR_INTERRUPTS();
+			if (n == 0)
+				continue;
+			ExecStoreMinimalTuple(entry->firstTuple, key, false);
+			slot_getallattrs(key);
+			out = delta_slot(w);
+			for (int i = 0; i <= ndims + 1; i++)
+			{
+				out->tts_values[i] = key->tts_values[i];
+				out->tts_isnull[i] = key->tts_isnull[i];
+			}
+			out->tts_values[ndims + 2] = Int64GetDatum(n);
+			out->tts_isnull[ndims + 2] = false;
+			delta_add(w);
+			written++;
 		}
-		out->tts_values[ndims + 2] = Int64GetDatum(n);
-		out->tts_isnull[ndims + 2] = false;
-		ExecStoreVirtualTuple(out);
-		table_tuple_insert(rel, out, cid, 0, NULL);
-		written++;
+		TermTupleHashIterator(&iter);
+		ExecDropSingleTupleTableSlot(key);
+		delta_end(w);
 	}
-	TermTupleHashIterator(&iter);
-	ExecDropSingleTupleTableSlot(key);
-	ExecDropSingleTupleTableSlot(out);
-	table_close(rel, NoLock);
+	pfree(w);
 	return written;
 }
 
