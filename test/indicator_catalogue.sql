@@ -12,7 +12,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(84);
+SELECT plan(96);
 
 -- ---- the catalogue ----
 SELECT cmp_ok((SELECT count(*)::int FROM brent_mdm.indicator_catalogue WHERE shipped), '>=', 40,
@@ -454,6 +454,46 @@ SELECT is((SELECT sum(numerator) FROM brent_mdm.indicator_values('asb_incidents_
           (SELECT count(*)::numeric FROM borough.asb_incident WHERE ward_code = 'W02'
             AND occurred_on >= '2023-04-01' AND occurred_on < '2024-04-01'),
           'quarters read by financial year');
+
+-- ---- published figures: each indicator's disclosure control applied ----
+CREATE TEMP TABLE pub AS
+SELECT p.*, k.disclosure_control AS dc, k.denominator_kind AS dk, k.multiplier AS mult, v.numerator AS raw_n, v.denominator AS raw_d
+  FROM brent_mdm.indicator_values_published() p JOIN brent_mdm.indicator_catalogue k USING (indicator)
+  JOIN brent_mdm.indicator_values() v USING (indicator, area_code, period);
+SELECT is((SELECT count(*) FROM pub), (SELECT count(*) FROM brent_mdm.indicator_values()), 'every figure has its published form');
+SELECT is_empty($$SELECT indicator, area_code, period FROM pub WHERE dc LIKE 'suppress%'
+                    AND (numerator BETWEEN 1 AND 9 OR (dk = 'measure' AND denominator BETWEEN 1 AND 9))$$,
+                'no count from 1 to 9 about people leaves');
+SELECT is_empty($$SELECT indicator, area_code, period FROM pub WHERE dc LIKE 'suppress%'
+                    AND (raw_n BETWEEN 1 AND 9 AND numerator IS NOT NULL OR (dk = 'measure' AND raw_d BETWEEN 1 AND 9 AND denominator IS NOT NULL))$$,
+                'every true count from 1 to 9 is suppressed');
+SELECT is_empty($$SELECT indicator, area_code, period FROM pub WHERE dc LIKE 'suppress%'
+                    AND (numerator <> brent_mdm.round_to_base(raw_n::bigint) OR (dk = 'measure' AND denominator <> brent_mdm.round_to_base(raw_d::bigint)))$$,
+                'a published count is the true count rounded to 5');
+SELECT ok((SELECT count(*) FROM pub WHERE dc LIKE 'suppress%' AND note = 'c' AND NOT (raw_n BETWEEN 1 AND 9)) > 0,
+          'and counts of 10 or more are suppressed too where they would give a small one away (secondary suppression)');
+SELECT is_empty($$SELECT indicator, area_code, period FROM pub
+                   WHERE value IS DISTINCT FROM CASE WHEN dk = 'none' THEN numerator ELSE round(numerator * mult / nullif(denominator, 0), 3) END$$,
+                'values are computed from the published figures only');
+SELECT is_empty($$SELECT indicator, area_code, period FROM pub WHERE dc = 'suppress_wards_by_year' AND area_code <> 'borough'
+                    AND numerator IS NOT NULL$$,
+                'children''s data: no ward figure by quarter');
+SELECT is_empty($$SELECT p.indicator, p.area_code, p.period FROM pub p WHERE p.dc = 'suppress_borough_only' AND p.area_code <> 'borough'
+                    AND p.numerator IS NOT NULL
+                    AND EXISTS (SELECT FROM pub q WHERE q.indicator = p.indicator AND q.period = p.period
+                                  AND q.area_code <> 'borough' AND q.raw_n < 10)$$,
+                'health data: ward figures only where every ward counts 10 or more');
+SELECT is_empty($$SELECT indicator, area_code, period FROM pub WHERE dc = 'none'
+                    AND (numerator IS DISTINCT FROM raw_n OR denominator IS DISTINCT FROM raw_d OR note IS NOT NULL)$$,
+                'measurements not about people (air quality) are published as they are');
+SELECT is((SELECT array_length(string_to_array(rtrim(csv, E'\r\n'), E'\r\n'), 1)
+             FROM brent_mdm.publish_indicator('ctr_claims_rate', 'New council tax reduction claims')),
+          1 + 23 * 20, 'publish_indicator of a catalogue indicator: a CSV of every ward and the borough x quarter');
+SELECT is((SELECT count(*) FROM brent_mdm.published_dataset d, unnest(string_to_array(d.csv, E'\r\n')) l
+            WHERE d.indicator = 'borough.ctr_claims_rate' AND split_part(l, ',', 4) ~ '^[1-9]$'), 0::bigint,
+          'recorded in published_dataset, with no count from 1 to 9');
+SELECT throws_ok($$SELECT * FROM brent_mdm.publish_indicator('ctr_claims_rate', 'x', disclosure => 'none')$$, '42501', NULL,
+                 'a catalogue indicator about people is not published without its disclosure control');
 
 -- ---- bad input ----
 SELECT throws_ok($$SELECT * FROM brent_mdm.indicator_values('no_such_indicator')$$, '42704', NULL, 'unknown indicator: 42704');

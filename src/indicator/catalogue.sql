@@ -23,6 +23,9 @@ CREATE TABLE brent_mdm.indicator_catalogue (
   denominator text,
   dpia text NOT NULL,
   disclosure_rule text NOT NULL,
+  -- the rule as the readers apply it (indicator_values_published)
+  disclosure_control text NOT NULL DEFAULT 'suppress'
+    CHECK (disclosure_control IN ('none', 'suppress', 'suppress_wards_by_year', 'suppress_borough_only', 'small_below_5')),
   -- how it is computed, over the borough schema given at install
   source name NOT NULL,
   numerator_measure text NOT NULL
@@ -1202,6 +1205,180 @@ COMMENT ON FUNCTION brent_mdm.indicator_ward_ranks(text, name, date, text) IS
 GRANT EXECUTE ON FUNCTION brent_mdm.indicator_ward_ranks(text, name, date, text) TO PUBLIC;
 
 -- The shipped catalogue (66 indicators).
+-- The catalogue's figures as they may be published: each indicator's disclosure
+-- control (indicator_catalogue.disclosure_control) applied to its counts.
+CREATE FUNCTION brent_mdm.indicator_values_published(indicator_name text DEFAULT NULL, target_schema name DEFAULT 'borough',
+                                                     area text DEFAULT NULL, period_from date DEFAULT NULL,
+                                                     period_to date DEFAULT NULL, grain text DEFAULT NULL,
+                                                     threshold integer DEFAULT 10, base integer DEFAULT 5)
+  RETURNS TABLE (indicator text, area_code text, area_name text, area_level text, period date,
+                 numerator numeric, denominator numeric, value numeric, note text)
+  LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF threshold IS NULL OR base IS NULL THEN
+    RAISE EXCEPTION 'threshold and base must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF threshold < 1 OR base < 1 THEN
+    RAISE EXCEPTION 'threshold and base must be 1 or more, not % and %', threshold, base USING ERRCODE = '22023';
+  END IF;
+  PERFORM brent_mdm.indicator_catalogue_check(target_schema, indicator_name, area, period_from, period_to, grain);
+  RETURN QUERY
+  WITH v AS MATERIALIZED (
+    SELECT x.*, k.disclosure_control AS dc, k.denominator_kind AS dk, k.multiplier AS mult,
+           coalesce(indicator_values_published.grain, k.grain) AS g
+      FROM brent_mdm.indicator_values(indicator_name, target_schema, NULL, period_from, period_to, grain) x
+      JOIN brent_mdm.indicator_catalogue k ON k.indicator = x.indicator),
+  -- per indicator and period, the wards' counts and the count placed in no ward (the borough's less
+  -- the wards') as a one-way table whose total is the borough's
+  t AS (SELECT v.indicator, v.period, v.dc, v.dk, v.g,
+               coalesce(array_agg(v.area_code ORDER BY v.area_code) FILTER (WHERE v.area_code <> 'borough'), '{}') AS wards,
+               coalesce(array_agg(coalesce(v.numerator, 0)::bigint ORDER BY v.area_code) FILTER (WHERE v.area_code <> 'borough'), '{}') AS n,
+               max(coalesce(v.numerator, 0)) FILTER (WHERE v.area_code = 'borough')::bigint AS nb,
+               coalesce(array_agg(coalesce(v.denominator, 0)::bigint ORDER BY v.area_code) FILTER (WHERE v.area_code <> 'borough'), '{}') AS d,
+               max(coalesce(v.denominator, 0)) FILTER (WHERE v.area_code = 'borough')::bigint AS db
+          FROM v WHERE v.dc LIKE 'suppress%' GROUP BY v.indicator, v.period, v.dc, v.dk, v.g),
+  pn AS (SELECT t.indicator, t.period, coalesce(s.row_label, 'borough') AS area_code, s.published, s.suppressed,
+                -- rules that keep the wards of a period back: health data unless every ward counts 10 or more,
+                -- children's data by month or quarter
+                (t.dc = 'suppress_borough_only' AND EXISTS (SELECT FROM unnest(t.n) c WHERE c < threshold))
+                OR (t.dc = 'suppress_wards_by_year' AND t.g IN ('month', 'quarter')) AS wards_kept_back
+           FROM t CROSS JOIN LATERAL brent_mdm.suppress_table(t.wards || '-'::text,
+                                                              t.n || (t.nb - (SELECT coalesce(sum(c), 0) FROM unnest(t.n) c))::bigint,
+                                                              threshold, base) s
+          WHERE s.kind = 'total' OR s.row_label <> '-'),
+  pd AS (SELECT t.indicator, t.period, coalesce(s.row_label, 'borough') AS area_code, s.published, s.suppressed
+           FROM t CROSS JOIN LATERAL brent_mdm.suppress_table(t.wards || '-'::text,
+                                                              t.d || (t.db - (SELECT coalesce(sum(c), 0) FROM unnest(t.d) c))::bigint,
+                                                              threshold, base) s
+          WHERE t.dk = 'measure' AND (s.kind = 'total' OR s.row_label <> '-')),
+  o AS (SELECT v.indicator, v.area_code, v.area_name, v.area_level, v.period, v.dk, v.mult, v.numerator AS raw_n,
+               v.denominator AS raw_d,
+               CASE WHEN v.dc = 'none' THEN v.numerator
+                    WHEN v.dc = 'small_below_5' THEN brent_mdm.suppress_small(v.numerator::bigint, 5)
+                    WHEN v.numerator IS NULL OR (pn.wards_kept_back AND v.area_code <> 'borough') THEN NULL
+                    ELSE pn.published END::numeric AS n,
+               CASE WHEN v.dk <> 'measure' OR v.dc = 'none' THEN v.denominator
+                    WHEN v.dc = 'small_below_5' THEN brent_mdm.suppress_small(v.denominator::bigint, 5)
+                    WHEN v.denominator IS NULL OR (pn.wards_kept_back AND v.area_code <> 'borough') THEN NULL
+                    ELSE pd.published END::numeric AS d
+          FROM v
+          LEFT JOIN pn ON pn.indicator = v.indicator AND pn.period = v.period AND pn.area_code = v.area_code
+          LEFT JOIN pd ON pd.indicator = v.indicator AND pd.period = v.period AND pd.area_code = v.area_code)
+  SELECT o.indicator, o.area_code, o.area_name, o.area_level, o.period, o.n, o.d,
+         -- from the published figures only (a value from the true counts would give them away)
+         CASE WHEN o.dk = 'none' THEN o.n ELSE round(o.n * o.mult / nullif(o.d, 0), 3) END,
+         CASE WHEN (o.raw_n IS NOT NULL AND o.n IS NULL) OR (o.raw_d IS NOT NULL AND o.d IS NULL) THEN 'c' END
+    FROM o
+   WHERE indicator_values_published.area IS NULL OR o.area_code = indicator_values_published.area
+   ORDER BY o.indicator, o.area_code = 'borough' DESC, o.area_code, o.period;
+END
+$$;
+COMMENT ON FUNCTION brent_mdm.indicator_values_published(text, name, text, date, date, text, integer, integer) IS
+  'The catalogue''s figures as they may be published: indicator_values with each indicator''s disclosure control applied '
+  '(indicator_catalogue.disclosure_control): counts of people and their records from 1 to threshold - 1 suppressed, with '
+  'secondary suppression across the wards of a period and the count placed in no ward (suppress_table), the rest rounded to '
+  'base; ward figures kept back where the rule says so; values computed from the published figures; note c where suppressed';
+GRANT EXECUTE ON FUNCTION brent_mdm.indicator_values_published(text, name, text, date, date, text, integer, integer) TO PUBLIC;
+
+-- publish_indicator of a catalogue indicator (its name, or schema.name): the figures of
+-- indicator_values_published as a CSV, with its CSVW metadata, recorded in published_dataset.
+CREATE FUNCTION brent_mdm.indicator_catalogue_publish(indicator text, title text, description text, disclosure text,
+                                                      threshold integer, base integer, licence text, publisher text,
+                                                      spatial text)
+  RETURNS TABLE (dataset_id bigint, csv text, metadata jsonb)
+  LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  k brent_mdm.indicator_catalogue;
+  s name;
+  nm text;
+  schemas name[];
+  w record;
+  lines text[];
+  nrows integer;
+  nsupp integer;
+  meta jsonb;
+  id bigint;
+BEGIN
+  nm := CASE WHEN indicator LIKE '%.%' THEN split_part(indicator, '.', 2) ELSE indicator END;
+  SELECT * INTO k FROM brent_mdm.indicator_catalogue c WHERE c.indicator = nm;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'indicator "%" does not exist', left(indicator, 100) USING ERRCODE = '42704',
+      HINT = 'Indicators are defined with define_indicator (brent_mdm.indicator) or listed in brent_mdm.indicator_catalogue.';
+  END IF;
+  SELECT array_agg(i.target_schema ORDER BY i.target_schema) INTO schemas
+    FROM brent_mdm.indicator_catalogue_installed i WHERE i.indicator = nm;
+  s := CASE WHEN indicator LIKE '%.%' THEN split_part(indicator, '.', 1) WHEN cardinality(schemas) = 1 THEN schemas[1] END;
+  IF s IS NULL OR NOT s = ANY (coalesce(schemas, '{}')) THEN
+    RAISE EXCEPTION 'catalogue indicator "%" is %', left(indicator, 100),
+      CASE WHEN schemas IS NULL THEN 'not installed over any borough schema'
+           WHEN s IS NULL THEN 'installed over more than one borough schema'
+           ELSE format('not installed over schema "%s"', left(s, 100)) END
+      USING ERRCODE = CASE WHEN s IS NULL AND schemas IS NOT NULL THEN '22023' ELSE '55000' END,
+            HINT = CASE WHEN s IS NULL AND schemas IS NOT NULL
+                        THEN format('Name the schema: %L.', schemas[1] || '.' || nm)
+                        ELSE 'Install it with brent_mdm.indicator_catalogue_install.' END;
+  END IF;
+  IF disclosure = 'none' AND k.disclosure_control <> 'none' THEN
+    RAISE EXCEPTION 'catalogue indicator "%" counts personal data (%): it is published only through its disclosure control',
+                    nm, k.source
+      USING ERRCODE = '42501', DETAIL = k.disclosure_rule,
+            HINT = 'Publish with disclosure => ''suppress'' (the indicator''s own rule is applied).';
+  END IF;
+  SELECT array_agg(concat_ws(',', brent_mdm.csv_field(p.area_code), brent_mdm.csv_field(p.area_name), p.period::text,
+                             coalesce(p.numerator::text, ''), coalesce(p.denominator::text, ''), coalesce(p.value::text, ''),
+                             coalesce(p.note, ''))
+                   ORDER BY p.area_code = 'borough' DESC, p.area_code, p.period),
+         count(*), count(*) FILTER (WHERE p.note IS NOT NULL)
+    INTO lines, nrows, nsupp
+    FROM brent_mdm.indicator_values_published(nm, s, threshold => threshold, base => base) p;
+  SELECT * INTO w FROM brent_mdm.indicator_catalogue_window(s);
+  id := nextval('brent_mdm.published_dataset_dataset_id_seq');
+  meta := jsonb_build_object(
+    '@context', jsonb_build_array('http://www.w3.org/ns/csvw', jsonb_build_object('@language', 'en')),
+    'url', nm || '.csv',
+    'dc:title', title,
+    'dc:description', coalesce(description, k.definition),
+    'dc:license', jsonb_build_object('@id', licence),
+    'dc:publisher', jsonb_build_object('schema:name', publisher),
+    'dc:issued', to_char(now(), 'YYYY-MM-DD'),
+    'dc:spatial', spatial,
+    'dc:temporal', CASE WHEN w.window_start IS NOT NULL THEN w.window_start::text || '/' || w.as_of::text END,
+    'dc:identifier', id,
+    'prov:wasGeneratedBy', 'brent_mdm ' || brent_mdm.version() || ' publish_indicator, catalogue indicator ' || nm
+                           || ' over schema ' || s,
+    'brent:unit', k.unit,
+    'brent:polarity', k.polarity,
+    'brent:dpia', k.dpia,
+    'brent:disclosureControl', jsonb_build_object('rule', k.disclosure_control, 'threshold', threshold, 'base', base,
+                                                  'description', k.disclosure_rule),
+    'tableSchema', jsonb_build_object('columns', jsonb_build_array(
+      jsonb_build_object('name', 'area_code', 'titles', 'area_code', 'datatype', 'string',
+                         'dc:description', 'ward code, or borough'),
+      jsonb_build_object('name', 'area_name', 'titles', 'area_name', 'datatype', 'string'),
+      jsonb_build_object('name', 'period', 'titles', 'period', 'datatype', 'date', 'dc:description', 'first day of the ' || k.grain),
+      jsonb_build_object('name', 'numerator', 'titles', 'numerator', 'datatype', 'decimal', 'dc:description', k.numerator),
+      jsonb_build_object('name', 'denominator', 'titles', 'denominator', 'datatype', 'decimal',
+                         'dc:description', coalesce(k.denominator, 'none')),
+      jsonb_build_object('name', 'value', 'titles', 'value', 'datatype', 'decimal', 'dc:description', k.unit),
+      jsonb_build_object('name', 'note', 'titles', 'note', 'datatype', 'string',
+                         'dc:description', 'c: suppressed (disclosure control)'))));
+  csv := 'area_code,area_name,period,numerator,denominator,value,note' || E'\r\n'
+         || coalesce(array_to_string(lines, E'\r\n') || E'\r\n', '');
+  INSERT INTO brent_mdm.published_dataset (dataset_id, indicator, title, disclosure, rows, suppressed, metadata, csv)
+  VALUES (id, s || '.' || nm, title, CASE WHEN k.disclosure_control = 'none' THEN 'none' ELSE 'suppress' END,
+          nrows, nsupp, meta, csv);
+  dataset_id := id;
+  metadata := meta;
+  RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION brent_mdm.indicator_catalogue_publish(text, text, text, text, integer, integer, text, text, text) IS
+  'Internal: publish_indicator of a catalogue indicator (name, or schema.name): indicator_values_published as a CSV with '
+  'its CSVW metadata (the catalogue''s definition, unit, DPIA and disclosure rule), recorded in published_dataset';
+REVOKE ALL ON FUNCTION brent_mdm.indicator_catalogue_publish(text, text, text, text, integer, integer, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION brent_mdm.indicator_catalogue_publish(text, text, text, text, integer, integer, text, text, text)
+  TO brent_mdm_indicator_admin;
+
 INSERT INTO brent_mdm.indicator_catalogue (indicator, theme, title, definition, unit, polarity, source_tables, numerator, denominator, dpia, disclosure_rule, source, numerator_measure, denominator_kind, denominator_measure, population_age_from, population_age_to, population_sex, multiplier, area_kind, area_column, period_column, period_dimension, grain, shipped) VALUES
   ('elector_registrations_rate', 'community engagement', 'New electoral registrations', 'Electors added to the register in the period (registered_on), per 1,000 residents aged 18 and over', 'per 1,000 residents aged 18+', 'higher_better', '{electoral_register,address,population_estimate}', 'electors registered in the period', 'mid-year residents aged 18+', 'Electoral register analytics DPIA (personal data of electors; the register''s statutory uses)', 'Counts of residents or their records below 10 suppressed (safe_count, threshold 10) with secondary suppression across the wards of a period (suppress_table); a rate whose numerator is suppressed is suppressed; published counts rounded to base 5 (round_to_base)', 'electoral_register', 'count(*)', 'population', NULL, 18, 90, NULL, 1000, 'postcode', 'postcode', 'registered_on', NULL, 'quarter', true),
   ('elector_eu_franchise_share', 'community engagement', 'New electors with the local franchise only', 'Share of electors registered in the period with franchise marker G (EU citizens: local elections only)', '% of new electors', 'neutral', '{electoral_register,address}', 'new electors with franchise G', 'electors registered in the period', 'Electoral register analytics DPIA (personal data of electors; the register''s statutory uses)', 'Counts of residents or their records below 10 suppressed (safe_count, threshold 10) with secondary suppression across the wards of a period (suppress_table); a rate whose numerator is suppressed is suppressed; published counts rounded to base 5 (round_to_base)', 'electoral_register', 'count(*) filter (where franchise = ''G'')', 'measure', 'count(*)', NULL, NULL, NULL, 100, 'postcode', 'postcode', 'registered_on', NULL, 'quarter', true),
@@ -1269,3 +1446,12 @@ INSERT INTO brent_mdm.indicator_catalogue (indicator, theme, title, definition, 
   ('out_of_work_claims_share', 'deprivation', 'New claims by people out of work', 'Share of benefit claims started in the period whose claimant is out of work', '% of new claims', 'lower_better', '{revenues_benefits,address}', 'claims started, claimant out of work', 'claims started', 'Revenues and benefits analytics DPIA (claimants'' personal and financial data)', 'Counts of residents or their records below 10 suppressed (safe_count, threshold 10) with secondary suppression across the wards of a period (suppress_table); a rate whose numerator is suppressed is suppressed; published counts rounded to base 5 (round_to_base)', 'revenues_benefits', 'count(*) filter (where out_of_work)', 'measure', 'count(*)', NULL, NULL, NULL, 100, 'postcode', 'postcode', 'claim_start', NULL, 'quarter', true),
   ('early_help_hardship_rate', 'deprivation', 'Early help for financial hardship', 'Early help episodes started in the period whose primary need is financial hardship, per 1,000 residents aged 0 to 17', 'per 1,000 children aged 0-17', 'lower_better', '{early_help_episode,address,population_estimate}', 'early help episodes for financial hardship', 'mid-year residents aged 0-17', 'Early help DPIA (family support records: children''s and adults'' personal data)', 'Counts of residents or their records below 10 suppressed (safe_count, threshold 10) with secondary suppression across the wards of a period (suppress_table); a rate whose numerator is suppressed is suppressed; published counts rounded to base 5 (round_to_base)', 'early_help_episode', 'count(*) filter (where primary_need = ''financial hardship'')', 'population', NULL, 0, 17, NULL, 1000, 'postcode', 'postcode', 'started_on', NULL, 'quarter', true),
   ('ctax_band_a_share', 'deprivation', 'New accounts in band A', 'Share of council tax liabilities starting in the period on band A properties (the lowest values)', '% of new accounts', 'neutral', '{council_tax,address}', 'new liabilities in band A', 'liabilities started', 'Council tax analytics DPIA (liable persons'' personal and financial data)', 'Counts of residents or their records below 10 suppressed (safe_count, threshold 10) with secondary suppression across the wards of a period (suppress_table); a rate whose numerator is suppressed is suppressed; published counts rounded to base 5 (round_to_base)', 'council_tax', 'count(*) filter (where band = ''A'')', 'measure', 'count(*)', NULL, NULL, NULL, 100, 'postcode', 'postcode', 'liability_start', NULL, 'quarter', true);
+
+-- the shipped rules as the readers apply them
+UPDATE brent_mdm.indicator_catalogue SET disclosure_control = CASE
+    WHEN disclosure_rule LIKE 'None:%' THEN 'none'
+    WHEN disclosure_rule LIKE '%ward figures published for financial years only%' THEN 'suppress_wards_by_year'
+    WHEN disclosure_rule LIKE '%borough figures only unless every ward count is 10 or more%' THEN 'suppress_borough_only'
+    WHEN disclosure_rule LIKE 'Incidents at a place, not people%' THEN 'small_below_5'
+    ELSE 'suppress' END
+ WHERE shipped;
