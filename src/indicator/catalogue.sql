@@ -23,9 +23,6 @@ CREATE TABLE brent_mdm.indicator_catalogue (
   denominator text,
   dpia text NOT NULL,
   disclosure_rule text NOT NULL,
-  -- the rule as the readers apply it (indicator_values_published)
-  disclosure_control text NOT NULL DEFAULT 'suppress'
-    CHECK (disclosure_control IN ('none', 'suppress', 'suppress_wards_by_year', 'suppress_borough_only', 'small_below_5')),
   -- how it is computed, over the borough schema given at install
   source name NOT NULL,
   numerator_measure text NOT NULL
@@ -43,6 +40,9 @@ CREATE TABLE brent_mdm.indicator_catalogue (
   period_dimension name,
   grain text NOT NULL CHECK (grain IN ('month', 'quarter', 'year', 'financial_year', 'academic_year')),
   shipped boolean NOT NULL DEFAULT false,
+  -- the disclosure rule as the readers apply it (indicator_values_published)
+  disclosure_control text NOT NULL DEFAULT 'suppress'
+    CHECK (disclosure_control IN ('none', 'suppress', 'suppress_wards_by_year', 'suppress_borough_only', 'small_below_5')),
   CHECK ((denominator_kind = 'measure') = (denominator_measure IS NOT NULL)),
   CHECK (denominator_kind = 'population' OR (population_age_from IS NULL AND population_age_to IS NULL
                                               AND population_sex IS NULL)),
