@@ -12,7 +12,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(67);
+SELECT plan(96);
 
 -- ---- the catalogue ----
 SELECT cmp_ok((SELECT count(*)::int FROM brent_mdm.indicator_catalogue WHERE shipped), '>=', 40,
@@ -270,6 +270,100 @@ SELECT is(pg_temp.differs('unauthorised_absence_share', 'SELECT * FROM pg_temp.a
 SELECT is((SELECT sum(brent_mdm.verify_indicator(name)) FROM brent_mdm.indicator WHERE name LIKE 'ic\_%'), 0::numeric,
           'verify_indicator = 0 for every rollup after the changes');
 
+-- ---- the ward stage: the rollups placed by a lookup are kept by ward too ----
+SELECT is((SELECT count(*) FROM brent_mdm.indicator_catalogue_ward_rollup WHERE target_schema = 'borough'),
+          (SELECT count(DISTINCT r) FROM installed i JOIN brent_mdm.indicator_catalogue c USING (indicator)
+             CROSS JOIN LATERAL (VALUES (i.numerator_rollup), (i.denominator_rollup)) x(r)
+            WHERE r IS NOT NULL AND c.area_kind IN ('postcode', 'upn', 'lcs_person', 'yot_case')),
+          'every rollup placed by a postcode, pupil, social care person or youth offending case is kept by ward');
+SELECT ok(brent_mdm.indicator_catalogue_sql('borough', '{ctr_claims_rate,unauthorised_absence_share,proven_offences_rate}', NULL)
+            LIKE '%\_ward r %'
+          AND brent_mdm.indicator_catalogue_sql('borough', '{ctr_claims_rate,unauthorised_absence_share,proven_offences_rate}', NULL)
+            NOT LIKE '%lk\_postcode%',
+          'the readers read them by ward, without computing a lookup');
+SELECT is(brent_mdm.indicator_catalogue_ward_verify('borough'), 0::bigint,
+          'after the changes of events and of the census postcodes, the ward stage equals its recompute');
+-- the gazetteer changes: the addresses of 5 postcodes with claims move to another ward, those of a
+-- postcode with claims are deleted, and a postcode the gazetteer did not know (claims there) is added
+CREATE TEMP TABLE ctr_before AS SELECT * FROM brent_mdm.indicator_values('ctr_claims_rate');
+CREATE TEMP TABLE att_before AS SELECT * FROM brent_mdm.indicator_values('unauthorised_absence_share');
+CREATE TEMP TABLE moved_postcodes AS
+SELECT a.postcode FROM borough.address a
+ WHERE EXISTS (SELECT FROM borough.revenues_benefits r WHERE brent_mdm.postcode_normalise(r.postcode) = a.postcode)
+   AND EXISTS (SELECT FROM borough.school_census c WHERE brent_mdm.postcode_normalise(c.postcode) = a.postcode)
+ GROUP BY a.postcode ORDER BY a.postcode LIMIT 5;
+UPDATE borough.address SET ward_code = CASE WHEN ward_code = 'W21' THEN 'W22' ELSE 'W21' END
+ WHERE postcode IN (SELECT postcode FROM moved_postcodes);
+DELETE FROM borough.address WHERE postcode = (SELECT a.postcode FROM borough.address a
+  WHERE EXISTS (SELECT FROM borough.revenues_benefits r WHERE brent_mdm.postcode_normalise(r.postcode) = a.postcode)
+    AND a.postcode NOT IN (SELECT postcode FROM moved_postcodes) ORDER BY a.postcode DESC LIMIT 1);
+INSERT INTO borough.revenues_benefits (claim_ref, postcode, claim_type, claim_start, out_of_work)
+SELECT 'UNKNOWN-' || g, 'nw10 9zz', 'Council Tax Reduction', date '2024-01-10' + g, true FROM generate_series(1, 12) g;
+INSERT INTO borough.address (uprn, address_line, postcode, ward_code, geom)
+SELECT 990000000 + g, g || ' New Road', 'NW10 9ZZ', 'W03', geom
+  FROM generate_series(1, 3) g, (SELECT geom FROM borough.address LIMIT 1) x;
+TRUNCATE pc_ward;
+INSERT INTO pc_ward
+SELECT DISTINCT ON (k) k, ward_code FROM (SELECT brent_mdm.postcode_normalise(postcode) k, ward_code, count(*) n
+                                            FROM borough.address GROUP BY 1, 2) x
+ ORDER BY k, n DESC, ward_code;
+SELECT ok((SELECT count(*) FROM brent_mdm.indicator_values('ctr_claims_rate') v JOIN ctr_before b USING (area_code, period)
+            WHERE v.numerator IS DISTINCT FROM b.numerator) > 0
+          AND (SELECT count(*) FROM brent_mdm.indicator_values('unauthorised_absence_share') v JOIN att_before b USING (area_code, period)
+                WHERE v.numerator IS DISTINCT FROM b.numerator) > 0,
+          'a change of the gazetteer moves claims and pupils'' attendance between wards');
+SELECT is(pg_temp.differs('ctr_claims_rate', 'SELECT * FROM pg_temp.claims_expected', 1000), 0::bigint,
+          'after the gazetteer moved postcodes between wards, dropped one and learnt one: ctr_claims_rate equals the recount');
+SELECT is(pg_temp.differs('out_of_work_claims_share',
+  $$SELECT n.area_code, n.period, CASE WHEN d.n > 0 THEN n.n END AS numerator, nullif(d.n, 0) AS denominator
+      FROM pg_temp.by_area('SELECT w.ward_code AS ward, claim_start AS d, CASE WHEN out_of_work THEN 1 ELSE 0 END AS v
+                            FROM borough.revenues_benefits r LEFT JOIN pc_ward w ON w.k = brent_mdm.postcode_normalise(r.postcode)') n
+      JOIN pg_temp.by_area('SELECT w.ward_code AS ward, claim_start AS d, 1 AS v
+                            FROM borough.revenues_benefits r LEFT JOIN pc_ward w ON w.k = brent_mdm.postcode_normalise(r.postcode)') d
+     USING (area_code, period)$$, 100), 0::bigint, 'and so does out_of_work_claims_share');
+SELECT is(pg_temp.differs('hv_visit_14_days_share',
+  $$SELECT n.area_code, n.period, CASE WHEN d.n > 0 THEN n.n END AS numerator, nullif(d.n, 0) AS denominator
+      FROM pg_temp.by_area('SELECT w.ward_code AS ward, first_visit_date AS d,
+                                   CASE WHEN first_visit_date - child_dob <= 14 THEN 1 ELSE 0 END AS v
+                            FROM borough.health_visiting r LEFT JOIN pc_ward w ON w.k = brent_mdm.postcode_normalise(r.postcode)') n
+      JOIN pg_temp.by_area('SELECT w.ward_code AS ward, first_visit_date AS d, 1 AS v
+                            FROM borough.health_visiting r LEFT JOIN pc_ward w ON w.k = brent_mdm.postcode_normalise(r.postcode)') d
+     USING (area_code, period)$$, 100), 0::bigint, 'and hv_visit_14_days_share');
+SELECT is(pg_temp.differs('unauthorised_absence_share', 'SELECT * FROM pg_temp.attendance_expected', 100), 0::bigint,
+          'and attendance (pupil -> census postcode -> ward: the pupils at the moved postcodes follow)');
+SELECT is(pg_temp.differs('proven_offences_rate',
+  $$SELECT n.area_code, n.period, n.n AS numerator, p.persons AS denominator
+      FROM pg_temp.by_area('SELECT w.ward_code AS ward, o.offence_date AS d, 1 AS v FROM borough.offence o
+                            LEFT JOIN borough.youth_offending y USING (yot_case_id)
+                            LEFT JOIN pc_ward w ON w.k = brent_mdm.postcode_normalise(y.postcode)') n
+      JOIN pg_temp.pop(10, 17, NULL) p USING (area_code, period)$$, 1000), 0::bigint,
+  'and proven_offences_rate (offence -> youth offending case -> postcode -> ward)');
+-- a youth offending case moves (the lookup of offences), offences are added to it
+UPDATE borough.youth_offending SET postcode = (SELECT postcode FROM moved_postcodes LIMIT 1)
+ WHERE yot_case_id IN (SELECT yot_case_id FROM borough.offence ORDER BY yot_case_id LIMIT 3);
+SELECT is(pg_temp.differs('proven_offences_rate',
+  $$SELECT n.area_code, n.period, n.n AS numerator, p.persons AS denominator
+      FROM pg_temp.by_area('SELECT w.ward_code AS ward, o.offence_date AS d, 1 AS v FROM borough.offence o
+                            LEFT JOIN borough.youth_offending y USING (yot_case_id)
+                            LEFT JOIN pc_ward w ON w.k = brent_mdm.postcode_normalise(y.postcode)') n
+      JOIN pg_temp.pop(10, 17, NULL) p USING (area_code, period)$$, 1000), 0::bigint,
+  'a youth offending case that moves takes its offences to the new ward');
+SELECT is(brent_mdm.indicator_catalogue_ward_verify('borough'), 0::bigint,
+          'after the gazetteer and case changes, the ward stage equals its recompute');
+SELECT cmp_ok(brent_mdm.indicator_catalogue_ward_fold('borough'), '>', 0::bigint, 'the ward stage''s deltas fold');
+SELECT is((SELECT count(*) FROM brent_mdm.indicator_values('ctr_claims_rate') v FULL JOIN pg_temp.claims_expected e
+             USING (area_code, period) WHERE v.numerator IS DISTINCT FROM e.numerator), 0::bigint,
+          'folded, the figures are the same');
+SELECT is(brent_mdm.indicator_catalogue_ward_verify('borough'), 0::bigint, 'and the ward stage is exact');
+TRUNCATE borough.cme_referral;
+SELECT is((SELECT sum(numerator) FROM brent_mdm.indicator_values('cme_referrals_rate')), 0::numeric,
+          'TRUNCATE of a source empties its ward figures');
+SELECT is(brent_mdm.indicator_catalogue_ward_verify('borough'), 0::bigint, 'and the ward stage stays exact');
+SELECT throws_ok($$CREATE TRIGGER t AFTER INSERT ON borough.ward FOR EACH STATEMENT
+                   EXECUTE FUNCTION brent_mdm.indicator_catalogue_ward_trigger('borough');
+                   INSERT INTO borough.ward SELECT * FROM borough.ward LIMIT 0$$, '42501', NULL,
+                 'the ward stage''s trigger on a table that is neither a source nor a lookup: refused');
+
 -- ---- ward ranks and quartiles, with polarity ----
 CREATE TEMP TABLE ranks_expected AS
 WITH latest AS (SELECT indicator, max(period) AS period FROM brent_mdm.indicator_values()
@@ -360,6 +454,46 @@ SELECT is((SELECT sum(numerator) FROM brent_mdm.indicator_values('asb_incidents_
           (SELECT count(*)::numeric FROM borough.asb_incident WHERE ward_code = 'W02'
             AND occurred_on >= '2023-04-01' AND occurred_on < '2024-04-01'),
           'quarters read by financial year');
+
+-- ---- published figures: each indicator's disclosure control applied ----
+CREATE TEMP TABLE pub AS
+SELECT p.*, k.disclosure_control AS dc, k.denominator_kind AS dk, k.multiplier AS mult, v.numerator AS raw_n, v.denominator AS raw_d
+  FROM brent_mdm.indicator_values_published() p JOIN brent_mdm.indicator_catalogue k USING (indicator)
+  JOIN brent_mdm.indicator_values() v USING (indicator, area_code, period);
+SELECT is((SELECT count(*) FROM pub), (SELECT count(*) FROM brent_mdm.indicator_values()), 'every figure has its published form');
+SELECT is_empty($$SELECT indicator, area_code, period FROM pub WHERE dc LIKE 'suppress%'
+                    AND (numerator BETWEEN 1 AND 9 OR (dk = 'measure' AND denominator BETWEEN 1 AND 9))$$,
+                'no count from 1 to 9 about people leaves');
+SELECT is_empty($$SELECT indicator, area_code, period FROM pub WHERE dc LIKE 'suppress%'
+                    AND (raw_n BETWEEN 1 AND 9 AND numerator IS NOT NULL OR (dk = 'measure' AND raw_d BETWEEN 1 AND 9 AND denominator IS NOT NULL))$$,
+                'every true count from 1 to 9 is suppressed');
+SELECT is_empty($$SELECT indicator, area_code, period FROM pub WHERE dc LIKE 'suppress%'
+                    AND (numerator <> brent_mdm.round_to_base(raw_n::bigint) OR (dk = 'measure' AND denominator <> brent_mdm.round_to_base(raw_d::bigint)))$$,
+                'a published count is the true count rounded to 5');
+SELECT ok((SELECT count(*) FROM pub WHERE dc LIKE 'suppress%' AND note = 'c' AND NOT (raw_n BETWEEN 1 AND 9)) > 0,
+          'and counts of 10 or more are suppressed too where they would give a small one away (secondary suppression)');
+SELECT is_empty($$SELECT indicator, area_code, period FROM pub
+                   WHERE value IS DISTINCT FROM CASE WHEN dk = 'none' THEN numerator ELSE round(numerator * mult / nullif(denominator, 0), 3) END$$,
+                'values are computed from the published figures only');
+SELECT is_empty($$SELECT indicator, area_code, period FROM pub WHERE dc = 'suppress_wards_by_year' AND area_code <> 'borough'
+                    AND numerator IS NOT NULL$$,
+                'children''s data: no ward figure by quarter');
+SELECT is_empty($$SELECT p.indicator, p.area_code, p.period FROM pub p WHERE p.dc = 'suppress_borough_only' AND p.area_code <> 'borough'
+                    AND p.numerator IS NOT NULL
+                    AND EXISTS (SELECT FROM pub q WHERE q.indicator = p.indicator AND q.period = p.period
+                                  AND q.area_code <> 'borough' AND q.raw_n < 10)$$,
+                'health data: ward figures only where every ward counts 10 or more');
+SELECT is_empty($$SELECT indicator, area_code, period FROM pub WHERE dc = 'none'
+                    AND (numerator IS DISTINCT FROM raw_n OR denominator IS DISTINCT FROM raw_d OR note IS NOT NULL)$$,
+                'measurements not about people (air quality) are published as they are');
+SELECT is((SELECT array_length(string_to_array(rtrim(csv, E'\r\n'), E'\r\n'), 1)
+             FROM brent_mdm.publish_indicator('ctr_claims_rate', 'New council tax reduction claims')),
+          1 + 23 * 20, 'publish_indicator of a catalogue indicator: a CSV of every ward and the borough x quarter');
+SELECT is((SELECT count(*) FROM brent_mdm.published_dataset d, unnest(string_to_array(d.csv, E'\r\n')) l
+            WHERE d.indicator = 'borough.ctr_claims_rate' AND split_part(l, ',', 4) ~ '^[1-9]$'), 0::bigint,
+          'recorded in published_dataset, with no count from 1 to 9');
+SELECT throws_ok($$SELECT * FROM brent_mdm.publish_indicator('ctr_claims_rate', 'x', disclosure => 'none')$$, '42501', NULL,
+                 'a catalogue indicator about people is not published without its disclosure control');
 
 -- ---- bad input ----
 SELECT throws_ok($$SELECT * FROM brent_mdm.indicator_values('no_such_indicator')$$, '42704', NULL, 'unknown indicator: 42704');

@@ -14,6 +14,7 @@
 #  12. the demo on a small borough runs clean (test/demo.sh)
 #  13. bad input: every function over NULLs, 100 MB, every script, extremes (test/bad_input.sh)
 #  14. indicator rollups under concurrent writers, kill -9 and a server crash (test/rollup.sh)
+#  15. the indicator catalogue's ward stage between writers of events and of the gazetteer (test/catalogue_wards.sh)
 # Runs them all, prints each runner's summary, fails if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -66,6 +67,9 @@ bash test/bad_input.sh || failed+=("bad input")
 
 step "indicator rollups: concurrent writers, kill -9, crash (test/rollup.sh)"
 bash test/rollup.sh || failed+=("rollup")
+
+step "indicator catalogue by ward: writers of events and of the gazetteer (test/catalogue_wards.sh)"
+bash test/catalogue_wards.sh || failed+=("catalogue wards")
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then

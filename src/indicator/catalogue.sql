@@ -40,6 +40,9 @@ CREATE TABLE brent_mdm.indicator_catalogue (
   period_dimension name,
   grain text NOT NULL CHECK (grain IN ('month', 'quarter', 'year', 'financial_year', 'academic_year')),
   shipped boolean NOT NULL DEFAULT false,
+  -- the disclosure rule as the readers apply it (indicator_values_published)
+  disclosure_control text NOT NULL DEFAULT 'suppress'
+    CHECK (disclosure_control IN ('none', 'suppress', 'suppress_wards_by_year', 'suppress_borough_only', 'small_below_5')),
   CHECK ((denominator_kind = 'measure') = (denominator_measure IS NOT NULL)),
   CHECK (denominator_kind = 'population' OR (population_age_from IS NULL AND population_age_to IS NULL
                                               AND population_sex IS NULL)),
@@ -211,6 +214,8 @@ BEGIN
     rollups_defined := made;
     RETURN NEXT;
   END LOOP;
+  -- the rollups placed by a lookup, kept by ward too (the readers read those)
+  PERFORM brent_mdm.indicator_catalogue_ward_install(target_schema);
 END
 $$;
 COMMENT ON FUNCTION brent_mdm.indicator_catalogue_install(name, text[]) IS
@@ -218,6 +223,527 @@ COMMENT ON FUNCTION brent_mdm.indicator_catalogue_install(name, text[]) IS
   '(define_indicator) of each numerator and denominator measure and of the lookups that place records in wards, '
   'once each (a second call defines only what is missing), and records them in indicator_catalogue_installed';
 REVOKE ALL ON FUNCTION brent_mdm.indicator_catalogue_install(name, text[]) FROM PUBLIC;
+
+-- ---- the ward stage: rollups by ward, kept current at write time ----
+--
+-- The sources place a record in a ward through a lookup (postcode, pupil, social
+-- care person, youth offending case), so the rollups above are by that key and
+-- hold nearly a group per row.  The ward stage keeps, for each such rollup, its
+-- value by ward and period: <rollup>_wbase (folded) and <rollup>_wdelta (signed
+-- deltas appended by writers), read through the view <rollup>_ward.  The
+-- lookups are materialized (<lookup rollup>_place: key -> ward, the ward of most
+-- of the key's rows, as the readers computed them) and kept current by a
+-- statement trigger on the lookup's table (address, school_census,
+-- childrens_social_care, youth_offending), which moves the values of the keys
+-- whose ward changed (read from the key rollup) between wards.  A writer of a
+-- source places its rows through the lookup in its own trigger.
+--
+-- Exactness between writers of sources and writers of lookups: a row per
+-- borough schema in indicator_catalogue_ward_state; writers of sources lock it
+-- FOR SHARE (they never wait for each other), writers of lookups UPDATE it (they
+-- wait for the writers of sources in flight, whose rows they then see and move,
+-- and hold the writers that come after them until they commit, who then place
+-- their rows through the new lookup).  At REPEATABLE READ a writer of a source
+-- whose snapshot is older than a committed change of a lookup gets 40001 (its
+-- snapshot would place rows through the old lookup); a change of a lookup that
+-- moves keys between wards is refused there (0A000): it must read the rows
+-- committed since its snapshot.
+
+CREATE TABLE brent_mdm.indicator_catalogue_ward_state (
+  target_schema name PRIMARY KEY,
+  lookup_changes bigint NOT NULL DEFAULT 0
+);
+COMMENT ON TABLE brent_mdm.indicator_catalogue_ward_state IS
+  'The catalogue''s ward stage of each borough schema: its row is locked FOR SHARE by writers of the sources and '
+  'updated by writers of the lookups (so that a lookup changes only between writers of the sources)';
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.indicator_catalogue_ward_state', '');
+
+CREATE TABLE brent_mdm.indicator_catalogue_ward_rollup (
+  rollup text PRIMARY KEY,
+  target_schema name NOT NULL,
+  area_kind text NOT NULL CHECK (area_kind IN ('postcode', 'upn', 'lcs_person', 'yot_case')),
+  source regclass NOT NULL,
+  row_key text NOT NULL,
+  row_period text NOT NULL,
+  row_value text NOT NULL,
+  group_key text NOT NULL,
+  group_period text NOT NULL,
+  group_value text NOT NULL
+);
+COMMENT ON TABLE brent_mdm.indicator_catalogue_ward_rollup IS
+  'The catalogue''s rollups kept by ward (the ward stage): the SQL, made at install from the rollup''s checked definition '
+  '(brent_mdm.indicator), of a source row''s lookup key, period and value (row_*) and of a rollup group''s (group_*)';
+SELECT pg_catalog.pg_extension_config_dump('brent_mdm.indicator_catalogue_ward_rollup', '');
+
+-- The lookup of a kind as a query of (key, ward_code): the ward of most of the
+-- key's rows (ties: the first ward code), for the keys in $1 (all when NULL);
+-- pc: the relation holding (key, ward_code) of postcodes, for the lookups through
+-- a postcode.
+CREATE FUNCTION brent_mdm.indicator_catalogue_ward_lookup_sql(target_schema name, kind text, pc text)
+  RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  l record;
+BEGIN
+  SELECT * INTO l FROM brent_mdm.indicator_catalogue_lookups() x WHERE x.area_kind = kind;
+  IF kind = 'postcode' THEN
+    RETURN format('SELECT DISTINCT ON (key) key, ward_code FROM'
+                  ' (SELECT brent_mdm.postcode_normalise(r.postcode) AS key, r.ward_code::text AS ward_code, sum(r.value) AS n'
+                  '  FROM brent_mdm_rollup.%I r WHERE $1 IS NULL OR brent_mdm.postcode_normalise(r.postcode) = ANY ($1)'
+                  '  GROUP BY 1, 2) x WHERE key IS NOT NULL ORDER BY key, n DESC, ward_code',
+                  brent_mdm.indicator_catalogue_lookup_rollup(target_schema, kind));
+  END IF;
+  RETURN format('SELECT DISTINCT ON (key) key, ward_code FROM'
+                ' (SELECT r.%1$I::text AS key, p.ward_code, sum(r.value) AS n FROM brent_mdm_rollup.%2$I r'
+                '  JOIN %3$s p ON p.key = brent_mdm.postcode_normalise(r.%4$I)'
+                '  WHERE $1 IS NULL OR r.%1$I::text = ANY ($1) GROUP BY 1, 2) x'
+                ' WHERE key IS NOT NULL ORDER BY key, n DESC, ward_code',
+                l.key_column, brent_mdm.indicator_catalogue_lookup_rollup(target_schema, kind), pc, l.place_column);
+END
+$$;
+COMMENT ON FUNCTION brent_mdm.indicator_catalogue_ward_lookup_sql(name, text, text) IS
+  'Internal: the query of a catalogue lookup (key, ward_code) over its rollup, for the keys in $1 (all when NULL)';
+REVOKE ALL ON FUNCTION brent_mdm.indicator_catalogue_ward_lookup_sql(name, text, text) FROM PUBLIC;
+
+-- The materialized lookup of a kind (key -> ward), NULL when not made.
+CREATE FUNCTION brent_mdm.indicator_catalogue_ward_place(target_schema name, kind text) RETURNS text
+  LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
+  SELECT brent_mdm.indicator_catalogue_lookup_rollup(target_schema, kind) || '_place'
+$$;
+COMMENT ON FUNCTION brent_mdm.indicator_catalogue_ward_place(name, text) IS
+  'Internal: the name of the table (in brent_mdm_rollup) holding a catalogue lookup''s ward of each key';
+REVOKE ALL ON FUNCTION brent_mdm.indicator_catalogue_ward_place(name, text) FROM PUBLIC;
+
+-- Brings the materialized lookup of a kind up to date for some keys (all when
+-- NULL): its keys whose ward changed move their values between wards in every
+-- rollup of the ward stage placed by it; for postcodes, the pupils, social care
+-- persons and youth offending cases at the postcodes changed follow.  Runs under
+-- the UPDATE of the schema's ward state row.  Returns the keys that moved.
+CREATE FUNCTION brent_mdm.indicator_catalogue_ward_sync(target_schema name, kind text, keys text[])
+  RETURNS bigint LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  place text := brent_mdm.indicator_catalogue_ward_place(target_schema, kind);
+  ch_keys text[];
+  ch_old text[];
+  ch_new text[];
+  ch_has boolean[];
+  mv_keys text[];
+  mv_old text[];
+  mv_new text[];
+  r brent_mdm.indicator_catalogue_ward_rollup;
+  l record;
+  k2 text[];
+  moved bigint;
+BEGIN
+  IF to_regclass(format('brent_mdm_rollup.%I', place)) IS NULL THEN
+    RETURN 0;
+  END IF;
+  EXECUTE format('WITH n AS (%s), o AS (SELECT key, ward_code FROM brent_mdm_rollup.%I WHERE $1 IS NULL OR key = ANY ($1))'
+                 ' SELECT array_agg(coalesce(n.key, o.key)), array_agg(o.ward_code), array_agg(n.ward_code),'
+                 '        array_agg(n.key IS NOT NULL)'
+                 '   FROM n FULL JOIN o ON o.key = n.key'
+                 '  WHERE o.key IS NULL OR n.key IS NULL OR o.ward_code IS DISTINCT FROM n.ward_code',
+                 brent_mdm.indicator_catalogue_ward_lookup_sql(target_schema, kind,
+                   format('brent_mdm_rollup.%I', brent_mdm.indicator_catalogue_ward_place(target_schema, 'postcode'))),
+                 place)
+    INTO ch_keys, ch_old, ch_new, ch_has USING keys;
+  IF ch_keys IS NULL THEN
+    RETURN 0;
+  END IF;
+  SELECT array_agg(u.k), array_agg(u.o), array_agg(u.n) INTO mv_keys, mv_old, mv_new
+    FROM unnest(ch_keys, ch_old, ch_new) u(k, o, n) WHERE u.o IS DISTINCT FROM u.n;
+  moved := coalesce(cardinality(mv_keys), 0);
+  IF moved > 0 THEN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+      RAISE EXCEPTION 'this change of %.% moves records between wards of the indicator catalogue', target_schema,
+        (SELECT x.source FROM brent_mdm.indicator_catalogue_lookups() x WHERE x.area_kind = kind)
+        USING ERRCODE = '0A000',
+        DETAIL = format('%s key(s) of the %s lookup change ward; moving their figures reads the rows committed since '
+                        'this transaction''s snapshot, which %s cannot.', moved, kind,
+                        current_setting('transaction_isolation')),
+        HINT = 'Make the change at READ COMMITTED (the default isolation level).';
+    END IF;
+    FOR r IN SELECT * FROM brent_mdm.indicator_catalogue_ward_rollup w
+              WHERE w.target_schema = indicator_catalogue_ward_sync.target_schema AND w.area_kind = kind
+              ORDER BY w.rollup LOOP
+      EXECUTE format(
+        'WITH m AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) u(k, o, n)),'
+        ' e AS (SELECT x.k, x.p, sum(x.v) AS v FROM'
+        '  (SELECT %1$s AS k, %2$s AS p, %3$s AS v FROM brent_mdm_rollup.%4$I r WHERE %1$s = ANY ($1)'
+        '   UNION ALL SELECT %1$s, %2$s, %3$s FROM brent_mdm_rollup.%5$I r WHERE %1$s = ANY ($1)) x GROUP BY 1, 2)'
+        ' INSERT INTO brent_mdm_rollup.%6$I (ward_code, period, value)'
+        ' SELECT y.w, y.p, sum(y.v) FROM (SELECT m.o AS w, e.p, -e.v AS v FROM e JOIN m ON m.k = e.k'
+        '  UNION ALL SELECT m.n, e.p, e.v FROM e JOIN m ON m.k = e.k) y'
+        ' GROUP BY 1, 2 HAVING sum(y.v) <> 0',
+        r.group_key, r.group_period, r.group_value, r.rollup || '_base', r.rollup || '_delta', r.rollup || '_wdelta')
+        USING mv_keys, mv_old, mv_new;
+    END LOOP;
+  END IF;
+  EXECUTE format('DELETE FROM brent_mdm_rollup.%I WHERE key = ANY ($1)', place)
+    USING (SELECT array_agg(u.k) FROM unnest(ch_keys, ch_has) u(k, h) WHERE NOT u.h);
+  EXECUTE format('INSERT INTO brent_mdm_rollup.%I AS t (key, ward_code) SELECT u.k, u.w FROM unnest($1, $2, $3) u(k, w, h)'
+                 ' WHERE u.h ON CONFLICT (key) DO UPDATE SET ward_code = excluded.ward_code', place)
+    USING ch_keys, ch_new, ch_has;
+  -- the keys placed through the postcodes changed follow
+  IF kind = 'postcode' THEN
+    FOR l IN SELECT * FROM brent_mdm.indicator_catalogue_lookups() x
+              WHERE x.area_kind IN ('upn', 'lcs_person', 'yot_case') ORDER BY x.area_kind LOOP
+      CONTINUE WHEN to_regclass(format('brent_mdm_rollup.%I',
+                                       brent_mdm.indicator_catalogue_ward_place(target_schema, l.area_kind))) IS NULL;
+      IF keys IS NULL THEN
+        moved := moved + brent_mdm.indicator_catalogue_ward_sync(target_schema, l.area_kind, NULL);
+      ELSE
+        EXECUTE format('SELECT array_agg(DISTINCT r.%I::text) FROM brent_mdm_rollup.%I r'
+                       ' WHERE brent_mdm.postcode_normalise(r.%I) = ANY ($1)',
+                       l.key_column, brent_mdm.indicator_catalogue_lookup_rollup(target_schema, l.area_kind), l.place_column)
+          INTO k2 USING ch_keys;
+        IF k2 IS NOT NULL THEN
+          moved := moved + brent_mdm.indicator_catalogue_ward_sync(target_schema, l.area_kind, k2);
+        END IF;
+      END IF;
+    END LOOP;
+  END IF;
+  RETURN moved;
+END
+$$;
+COMMENT ON FUNCTION brent_mdm.indicator_catalogue_ward_sync(name, text, text[]) IS
+  'Internal: brings a catalogue lookup''s ward of some keys (all when NULL) up to date, moving the figures of the keys '
+  'whose ward changed between wards in the ward stage (and, for postcodes, the keys placed through them)';
+REVOKE ALL ON FUNCTION brent_mdm.indicator_catalogue_ward_sync(name, text, text[]) FROM PUBLIC;
+
+-- Folds the ward stage's deltas of a borough schema (or of one rollup) into its
+-- folded rows; with nowait, skips a rollup another transaction is folding.
+CREATE FUNCTION brent_mdm.indicator_catalogue_ward_fold(target_schema name DEFAULT 'borough', rollup text DEFAULT NULL,
+                                                         nowait boolean DEFAULT false)
+  RETURNS bigint LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  r brent_mdm.indicator_catalogue_ward_rollup;
+  n bigint;
+  total bigint := 0;
+BEGIN
+  FOR r IN SELECT * FROM brent_mdm.indicator_catalogue_ward_rollup w
+            WHERE w.target_schema = indicator_catalogue_ward_fold.target_schema
+              AND (indicator_catalogue_ward_fold.rollup IS NULL OR w.rollup = indicator_catalogue_ward_fold.rollup)
+            ORDER BY w.rollup LOOP
+    BEGIN
+      -- folders only: writers append to _wdelta and never touch _wbase
+      EXECUTE format('LOCK TABLE brent_mdm_rollup.%I IN EXCLUSIVE MODE%s', r.rollup || '_wbase',
+                     CASE WHEN nowait THEN ' NOWAIT' ELSE '' END);
+    EXCEPTION WHEN lock_not_available THEN
+      CONTINUE;
+    END;
+    EXECUTE format('WITH d AS (DELETE FROM brent_mdm_rollup.%1$I RETURNING ward_code, period, value),'
+                   ' s AS (SELECT ward_code, period, sum(value) AS value, count(*) AS n FROM d GROUP BY 1, 2),'
+                   ' u AS (INSERT INTO brent_mdm_rollup.%2$I AS b (ward_code, period, value)'
+                   '        SELECT ward_code, period, value FROM s'
+                   '        ON CONFLICT (ward_code, period) DO UPDATE SET value = b.value + excluded.value)'
+                   ' SELECT coalesce(sum(n), 0) FROM s', r.rollup || '_wdelta', r.rollup || '_wbase') INTO n;
+    EXECUTE format('DELETE FROM brent_mdm_rollup.%I WHERE value = 0', r.rollup || '_wbase');
+    total := total + n;
+  END LOOP;
+  RETURN total;
+END
+$$;
+COMMENT ON FUNCTION brent_mdm.indicator_catalogue_ward_fold(name, text, boolean) IS
+  'Folds the pending deltas of the catalogue''s ward stage (every rollup of a borough schema, or one) into its folded '
+  'rows, under an EXCLUSIVE lock on the folded table that writers do not take; returns the deltas folded. Writers fold '
+  'by themselves past 1,000 pending deltas of a rollup';
+REVOKE ALL ON FUNCTION brent_mdm.indicator_catalogue_ward_fold(name, text, boolean) FROM PUBLIC;
+
+-- The trigger on the sources and lookups of the ward stage (statement level,
+-- after INSERT, UPDATE, DELETE with their transition tables, and TRUNCATE).
+-- SECURITY DEFINER: writers of the borough's tables hold no privilege on the
+-- ward stage; it runs only the SQL made at install from checked definitions
+-- (indicator_catalogue_ward_rollup), with search_path pinned, on tables the
+-- extension's owner owns (install refuses other owners).
+CREATE FUNCTION brent_mdm.indicator_catalogue_ward_trigger() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  s name;
+  r brent_mdm.indicator_catalogue_ward_rollup;
+  l record;
+  lookups text[];
+  rows_sql text;
+  keys text[];
+  pending bigint;
+  g record;
+  cols text;
+  ncols text;
+  ins text;
+BEGIN
+  IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' OR TG_NARGS <> 1 THEN
+    RAISE EXCEPTION 'indicator_catalogue_ward_trigger must be an AFTER ... FOR EACH STATEMENT trigger with one argument'
+      USING ERRCODE = '39P01';
+  END IF;
+  s := TG_ARGV[0];
+  -- which roles this table has in the schema's ward stage: only those, or nothing
+  SELECT array_agg(x.area_kind ORDER BY x.area_kind) INTO lookups FROM brent_mdm.indicator_catalogue_lookups() x
+   WHERE x.area_kind IN ('postcode', 'upn', 'lcs_person', 'yot_case')
+     AND to_regclass(format('%I.%I', s, x.source)) = TG_RELID
+     AND to_regclass(format('brent_mdm_rollup.%I', brent_mdm.indicator_catalogue_ward_place(s, x.area_kind))) IS NOT NULL;
+  IF lookups IS NULL AND NOT EXISTS (SELECT FROM brent_mdm.indicator_catalogue_ward_rollup w
+                                      WHERE w.target_schema = s AND w.source = TG_RELID) THEN
+    RAISE EXCEPTION 'table % is neither a source nor a lookup of the indicator catalogue''s ward stage over schema "%"',
+      TG_RELID::regclass, left(s, 100) USING ERRCODE = '42501';
+  END IF;
+  IF lookups IS NOT NULL THEN
+    UPDATE brent_mdm.indicator_catalogue_ward_state SET lookup_changes = lookup_changes + 1 WHERE target_schema = s;
+  ELSE
+    PERFORM 1 FROM brent_mdm.indicator_catalogue_ward_state WHERE target_schema = s FOR SHARE;
+  END IF;
+
+  IF TG_OP = 'TRUNCATE' THEN
+    -- the rollups of the table are empty now (their own TRUNCATE triggers ran before, by name)
+    FOR r IN SELECT * FROM brent_mdm.indicator_catalogue_ward_rollup w
+              WHERE w.target_schema = s AND w.source = TG_RELID ORDER BY w.rollup LOOP
+      EXECUTE format('TRUNCATE brent_mdm_rollup.%I, brent_mdm_rollup.%I', r.rollup || '_wbase', r.rollup || '_wdelta');
+    END LOOP;
+    FOR l IN SELECT unnest(lookups) AS kind LOOP
+      PERFORM brent_mdm.indicator_catalogue_ward_sync(s, l.kind, NULL);
+    END LOOP;
+    RETURN NULL;
+  END IF;
+
+  -- the rows written, placed through the lookups as they are (old rows subtracted): one statement for the
+  -- rollups of the table placed by the same key, each row read and placed once
+  FOR g IN SELECT w.area_kind, w.row_key, array_agg(w.rollup ORDER BY w.rollup) AS rolls,
+                  array_agg(w.row_period ORDER BY w.rollup) AS periods, array_agg(w.row_value ORDER BY w.rollup) AS vals
+             FROM brent_mdm.indicator_catalogue_ward_rollup w
+            WHERE w.target_schema = s AND w.source = TG_RELID GROUP BY w.area_kind, w.row_key ORDER BY 1, 2 LOOP
+    cols := '';
+    ncols := '';
+    ins := '';
+    FOR i IN 1 .. cardinality(g.rolls) LOOP
+      cols := cols || format(', %s AS p%s, %s AS v%s', g.periods[i], i, g.vals[i], i);
+      ncols := ncols || format(', %s AS p%s, -(%s) AS v%s', g.periods[i], i, g.vals[i], i);
+      ins := ins || format(', i%1$s AS (INSERT INTO brent_mdm_rollup.%2$I (ward_code, period, value)'
+                           ' SELECT x.w, x.p%1$s, sum(x.v%1$s) FROM x GROUP BY 1, 2 HAVING sum(x.v%1$s) <> 0)',
+                           i, g.rolls[i] || '_wdelta');
+    END LOOP;
+    rows_sql := concat_ws(' UNION ALL ',
+      CASE WHEN TG_OP IN ('INSERT', 'UPDATE') THEN format('SELECT %s AS k%s FROM brent_mdm_new s', g.row_key, cols) END,
+      CASE WHEN TG_OP IN ('DELETE', 'UPDATE') THEN format('SELECT %s AS k%s FROM brent_mdm_old s', g.row_key, ncols) END);
+    EXECUTE format('WITH x AS MATERIALIZED (SELECT pl.ward_code AS w, y.* FROM (%s) y LEFT JOIN brent_mdm_rollup.%I pl ON pl.key = y.k)%s'
+                   ' SELECT 1', rows_sql, brent_mdm.indicator_catalogue_ward_place(s, g.area_kind), ins);
+    -- past 1,000 pending deltas, fold (at READ COMMITTED; skipped while another transaction folds)
+    IF current_setting('transaction_isolation') = 'read committed' THEN
+      FOR i IN 1 .. cardinality(g.rolls) LOOP
+        EXECUTE format('SELECT count(*) FROM (SELECT FROM brent_mdm_rollup.%I LIMIT 1000) x', g.rolls[i] || '_wdelta')
+          INTO pending;
+        IF pending >= 1000 THEN
+          PERFORM brent_mdm.indicator_catalogue_ward_fold(s, g.rolls[i], true);
+        END IF;
+      END LOOP;
+    END IF;
+  END LOOP;
+
+  -- the keys whose rows changed in a lookup's table: their ward is computed again
+  FOR l IN SELECT x.* FROM brent_mdm.indicator_catalogue_lookups() x WHERE x.area_kind = ANY (lookups)
+            ORDER BY x.area_kind LOOP
+    rows_sql := format(CASE WHEN l.area_kind = 'postcode' THEN 'brent_mdm.postcode_normalise(s.%I)' ELSE 's.%I::text' END,
+                       l.key_column);
+    EXECUTE format('SELECT array_agg(DISTINCT k) FROM (%s) c WHERE k IS NOT NULL',
+      CASE TG_OP
+        WHEN 'INSERT' THEN format('SELECT %s AS k FROM brent_mdm_new s', rows_sql)
+        WHEN 'DELETE' THEN format('SELECT %s AS k FROM brent_mdm_old s', rows_sql)
+        -- an update: the keys of the (key, place) pairs that are not as they were
+        ELSE format('SELECT k FROM ((SELECT %1$s AS k, s.%2$I::text AS pl FROM brent_mdm_new s'
+                    ' EXCEPT ALL SELECT %1$s, s.%2$I::text FROM brent_mdm_old s)'
+                    ' UNION ALL (SELECT %1$s, s.%2$I::text FROM brent_mdm_old s'
+                    ' EXCEPT ALL SELECT %1$s, s.%2$I::text FROM brent_mdm_new s)) d', rows_sql, l.place_column) END)
+      INTO keys;
+    IF keys IS NOT NULL THEN
+      PERFORM brent_mdm.indicator_catalogue_ward_sync(s, l.area_kind, keys);
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION brent_mdm.indicator_catalogue_ward_trigger() IS
+  'Internal: statement trigger keeping the indicator catalogue''s ward stage current: rows of a source placed in wards '
+  'through the lookups; rows of a lookup''s table recompute the ward of their keys and move the figures of those that changed';
+REVOKE ALL ON FUNCTION brent_mdm.indicator_catalogue_ward_trigger() FROM PUBLIC;
+
+-- Makes the ward stage of a borough schema for the rollups of its installed
+-- indicators that a lookup places (counts and sums), once each.
+CREATE FUNCTION brent_mdm.indicator_catalogue_ward_install(target_schema name) RETURNS integer
+  LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
+DECLARE
+  x record;
+  l record;
+  ind brent_mdm.indicator;
+  place text;
+  pcplace text;
+  kinds text[];
+  rel regclass;
+  tables regclass[] := '{}';
+  made integer := 0;
+  rk text; rp text; rv text; gk text; gp text; gv text;
+  ptype regtype;
+  tg text;
+BEGIN
+  IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+    -- the ward stage's trigger runs as the extension's owner over the tables it writes: their owner must be a superuser
+    RETURN 0;
+  END IF;
+  SELECT array_agg(DISTINCT c.area_kind) INTO kinds
+    FROM brent_mdm.indicator_catalogue_installed i JOIN brent_mdm.indicator_catalogue c USING (indicator)
+   WHERE i.target_schema = indicator_catalogue_ward_install.target_schema
+     AND c.area_kind IN ('postcode', 'upn', 'lcs_person', 'yot_case');
+  IF kinds IS NULL THEN
+    RETURN 0;
+  END IF;
+  INSERT INTO brent_mdm.indicator_catalogue_ward_state AS t (target_schema) VALUES (target_schema)
+    ON CONFLICT ON CONSTRAINT indicator_catalogue_ward_state_pkey DO NOTHING;
+  -- writers of the sources and lookups wait until the ward stage is made
+  UPDATE brent_mdm.indicator_catalogue_ward_state t SET lookup_changes = t.lookup_changes + 1
+   WHERE t.target_schema = indicator_catalogue_ward_install.target_schema;
+  kinds := kinds || 'postcode'::text;
+  pcplace := format('brent_mdm_rollup.%I', brent_mdm.indicator_catalogue_ward_place(target_schema, 'postcode'));
+  -- the lookups, postcodes first (the others go through them)
+  FOR l IN SELECT * FROM brent_mdm.indicator_catalogue_lookups() y WHERE y.area_kind = ANY (kinds)
+            ORDER BY y.area_kind <> 'postcode', y.area_kind LOOP
+    rel := to_regclass(format('%I.%I', target_schema, l.source));
+    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', rel);
+    tables := tables || rel;
+    place := brent_mdm.indicator_catalogue_ward_place(target_schema, l.area_kind);
+    IF to_regclass(format('brent_mdm_rollup.%I', place)) IS NULL THEN
+      EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (key text PRIMARY KEY, ward_code text)', place);
+      EXECUTE format('COMMENT ON TABLE brent_mdm_rollup.%I IS %L', place,
+                     format('Indicator catalogue over %s: the ward of each %s (the ward stage''s lookup, kept by triggers on %s)',
+                            target_schema, l.area_kind, rel));
+      EXECUTE format('INSERT INTO brent_mdm_rollup.%I (key, ward_code) %s', place,
+                     brent_mdm.indicator_catalogue_ward_lookup_sql(target_schema, l.area_kind, pcplace)) USING NULL::text[];
+    END IF;
+  END LOOP;
+  -- the rollups
+  FOR x IN SELECT DISTINCT ON (r.rollup) r.rollup, c.area_kind, c.area_column, c.period_dimension
+             FROM brent_mdm.indicator_catalogue_installed i JOIN brent_mdm.indicator_catalogue c USING (indicator)
+             CROSS JOIN LATERAL (VALUES (i.numerator_rollup), (i.denominator_rollup)) r(rollup)
+            WHERE i.target_schema = indicator_catalogue_ward_install.target_schema AND r.rollup IS NOT NULL
+              AND c.area_kind IN ('postcode', 'upn', 'lcs_person', 'yot_case')
+              AND NOT EXISTS (SELECT FROM brent_mdm.indicator_catalogue_ward_rollup w WHERE w.rollup = r.rollup)
+            ORDER BY r.rollup LOOP
+    SELECT * INTO ind FROM brent_mdm.indicator WHERE name = x.rollup;
+    CONTINUE WHEN NOT FOUND OR ind.aggregate NOT IN ('count_rows', 'count', 'sum');
+    IF NOT ind.source = ANY (tables) THEN
+      EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', ind.source);
+      tables := tables || ind.source;
+    END IF;
+    rk := format(CASE WHEN x.area_kind = 'postcode' THEN 'brent_mdm.postcode_normalise(%s.%I)' ELSE '%s.%I::text' END,
+                 's', x.area_column);
+    gk := format(CASE WHEN x.area_kind = 'postcode' THEN 'brent_mdm.postcode_normalise(%s.%I)' ELSE '%s.%I::text' END,
+                 'r', x.area_column);
+    IF x.period_dimension IS NOT NULL THEN
+      rp := format('CASE WHEN s.%1$I::text ~ ''^[0-9]{4}'' THEN make_date(substr(s.%1$I::text, 1, 4)::int, 9, 1) END',
+                   x.period_dimension);
+      gp := format('CASE WHEN r.%1$I::text ~ ''^[0-9]{4}'' THEN make_date(substr(r.%1$I::text, 1, 4)::int, 9, 1) END',
+                   x.period_dimension);
+    ELSIF ind.period_column IS NOT NULL THEN
+      SELECT a.atttypid::regtype INTO ptype FROM pg_attribute a WHERE a.attrelid = ind.source AND a.attname = ind.period_column;
+      rp := format('brent_mdm.period_start(%s, %L)',
+                   CASE WHEN ptype = 'timestamptz'::regtype THEN format('(s.%I AT TIME ZONE %L)::date', ind.period_column, ind.time_zone)
+                        ELSE format('s.%I::date', ind.period_column) END, ind.grain);
+      gp := 'r.period';
+    ELSE
+      rp := 'NULL::date';
+      gp := 'NULL::date';
+    END IF;
+    rv := CASE ind.aggregate
+            WHEN 'count_rows' THEN CASE WHEN ind.filter IS NULL THEN '1' ELSE format('CASE WHEN %s THEN 1 ELSE 0 END', ind.filter) END
+            WHEN 'count' THEN format('CASE WHEN s.%I IS NOT NULL%s THEN 1 ELSE 0 END', ind.measure_column,
+                                     CASE WHEN ind.filter IS NULL THEN '' ELSE format(' AND %s', ind.filter) END)
+            ELSE CASE WHEN ind.filter IS NULL THEN format('s.%I::numeric', ind.measure_column)
+                      ELSE format('CASE WHEN %s THEN s.%I::numeric END', ind.filter, ind.measure_column) END END;
+    gv := CASE WHEN ind.aggregate = 'sum' THEN 'coalesce(r._s, 0)' ELSE 'r._c' END;
+    INSERT INTO brent_mdm.indicator_catalogue_ward_rollup VALUES (x.rollup, target_schema, x.area_kind, ind.source,
+                                                                  rk, rp, rv, gk, gp, gv);
+    EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (ward_code text, period date, value numeric NOT NULL)', x.rollup || '_wbase');
+    EXECUTE format('CREATE UNIQUE INDEX ON brent_mdm_rollup.%I (ward_code, period) NULLS NOT DISTINCT', x.rollup || '_wbase');
+    EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (ward_code text, period date, value numeric NOT NULL)', x.rollup || '_wdelta');
+    EXECUTE format('CREATE VIEW brent_mdm_rollup.%I AS SELECT ward_code, period, sum(value) AS value FROM'
+                   ' (SELECT ward_code, period, value FROM brent_mdm_rollup.%I UNION ALL'
+                   '  SELECT ward_code, period, value FROM brent_mdm_rollup.%I) u GROUP BY ward_code, period HAVING sum(value) <> 0',
+                   x.rollup || '_ward', x.rollup || '_wbase', x.rollup || '_wdelta');
+    EXECUTE format('COMMENT ON VIEW brent_mdm_rollup.%I IS %L', x.rollup || '_ward',
+                   format('Indicator %s by ward (NULL: placed in no ward) and period: the catalogue''s ward stage', x.rollup));
+    EXECUTE format('COMMENT ON TABLE brent_mdm_rollup.%I IS %L', x.rollup || '_wbase',
+                   format('Indicator %s by ward: folded rows (indicator_catalogue_ward_fold)', x.rollup));
+    EXECUTE format('COMMENT ON TABLE brent_mdm_rollup.%I IS %L', x.rollup || '_wdelta',
+                   format('Indicator %s by ward: signed deltas appended by writers', x.rollup));
+    -- a key's groups, found when its ward changes
+    IF x.area_kind = 'postcode' THEN
+      EXECUTE format('CREATE INDEX ON brent_mdm_rollup.%I ((%s))', x.rollup || '_base',
+                     format('brent_mdm.postcode_normalise(%I)', x.area_column));
+    END IF;
+    EXECUTE format('INSERT INTO brent_mdm_rollup.%I (ward_code, period, value)'
+                   ' SELECT pl.ward_code, %s, sum(coalesce(r.value, 0)) FROM brent_mdm_rollup.%I r'
+                   ' LEFT JOIN brent_mdm_rollup.%I pl ON pl.key = %s GROUP BY 1, 2 HAVING sum(coalesce(r.value, 0)) <> 0',
+                   x.rollup || '_wbase', gp, x.rollup, brent_mdm.indicator_catalogue_ward_place(target_schema, x.area_kind), gk);
+    made := made + 1;
+  END LOOP;
+  -- the triggers (after the rollups' own, by name), on every source and lookup table
+  FOR rel IN SELECT DISTINCT t FROM (SELECT w.source AS t FROM brent_mdm.indicator_catalogue_ward_rollup w
+                                      WHERE w.target_schema = indicator_catalogue_ward_install.target_schema
+                                     UNION ALL SELECT unnest(tables)) u LOOP
+    tg := 'brent_mdm_ward_stage';
+    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS brent_mdm_new'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.indicator_catalogue_ward_trigger(%L)', tg || '_ins', rel, target_schema);
+    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON %s REFERENCING OLD TABLE AS brent_mdm_old NEW TABLE AS brent_mdm_new'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.indicator_catalogue_ward_trigger(%L)', tg || '_upd', rel, target_schema);
+    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER DELETE ON %s REFERENCING OLD TABLE AS brent_mdm_old'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.indicator_catalogue_ward_trigger(%L)', tg || '_del', rel, target_schema);
+    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER TRUNCATE ON %s'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION brent_mdm.indicator_catalogue_ward_trigger(%L)', tg || '_trunc', rel, target_schema);
+  END LOOP;
+  RETURN made;
+END
+$$;
+COMMENT ON FUNCTION brent_mdm.indicator_catalogue_ward_install(name) IS
+  'Internal: makes the catalogue''s ward stage over a borough schema (the lookups materialized, each count or sum rollup '
+  'placed by a lookup kept by ward, the triggers); run by indicator_catalogue_install as a superuser';
+REVOKE ALL ON FUNCTION brent_mdm.indicator_catalogue_ward_install(name) FROM PUBLIC;
+
+-- Recomputes the ward stage of a borough schema from its rollups and lookups
+-- (computed afresh) and returns the groups and keys that differ (0 = exact).
+CREATE FUNCTION brent_mdm.indicator_catalogue_ward_verify(target_schema name DEFAULT 'borough') RETURNS bigint
+  LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  r brent_mdm.indicator_catalogue_ward_rollup;
+  l record;
+  lk text;
+  n bigint;
+  total bigint := 0;
+BEGIN
+  IF target_schema IS NULL THEN
+    RAISE EXCEPTION 'target_schema must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  FOR l IN SELECT * FROM brent_mdm.indicator_catalogue_lookups() x
+            WHERE x.area_kind IN ('postcode', 'upn', 'lcs_person', 'yot_case')
+              AND to_regclass(format('brent_mdm_rollup.%I', brent_mdm.indicator_catalogue_ward_place(target_schema, x.area_kind))) IS NOT NULL LOOP
+    lk := format('(%s)', brent_mdm.indicator_catalogue_ward_lookup_sql(target_schema, l.area_kind,
+                  format('(%s)', brent_mdm.indicator_catalogue_ward_lookup_sql(target_schema, 'postcode', NULL))));
+    EXECUTE format('SELECT count(*) FROM %s f FULL JOIN brent_mdm_rollup.%I p ON p.key = f.key'
+                   ' WHERE f.key IS NULL OR p.key IS NULL OR f.ward_code IS DISTINCT FROM p.ward_code',
+                   replace(lk, '$1', 'NULL::text[]'), brent_mdm.indicator_catalogue_ward_place(target_schema, l.area_kind)) INTO n;
+    total := total + n;
+    FOR r IN SELECT * FROM brent_mdm.indicator_catalogue_ward_rollup w
+              WHERE w.target_schema = indicator_catalogue_ward_verify.target_schema AND w.area_kind = l.area_kind LOOP
+      EXECUTE format('WITH f AS (SELECT pl.ward_code, %s AS period, sum(coalesce(r.value, 0)) AS value'
+                     ' FROM brent_mdm_rollup.%I r LEFT JOIN %s pl ON pl.key = %s GROUP BY 1, 2 HAVING sum(coalesce(r.value, 0)) <> 0),'
+                     ' w AS (SELECT ward_code, period, value FROM brent_mdm_rollup.%I)'
+                     ' SELECT count(*) FROM ((SELECT * FROM f EXCEPT ALL SELECT * FROM w) UNION ALL'
+                     '                       (SELECT * FROM w EXCEPT ALL SELECT * FROM f)) d',
+                     r.group_period, r.rollup, replace(lk, '$1', 'NULL::text[]'), r.group_key, r.rollup || '_ward') INTO n;
+      total := total + n;
+    END LOOP;
+  END LOOP;
+  RETURN total;
+END
+$$;
+COMMENT ON FUNCTION brent_mdm.indicator_catalogue_ward_verify(name) IS
+  'Recomputes the indicator catalogue''s ward stage of a borough schema from its rollups, with the lookups computed '
+  'afresh, and returns the number of (rollup, ward, period) groups and lookup keys that differ (0 = exact)';
+REVOKE ALL ON FUNCTION brent_mdm.indicator_catalogue_ward_verify(name) FROM PUBLIC;
 
 -- The window of a borough (about.window_start, about.as_of), or NULLs.
 CREATE FUNCTION brent_mdm.indicator_catalogue_window(target_schema name, OUT window_start date, OUT as_of date)
@@ -351,6 +877,8 @@ DECLARE
   pc text;
   popkey text;
   pops text[] := '{}';
+  popcols text[] := '{}';
+  dval text;
   ncte text;
   dcte text;
   pwhere text;
@@ -360,6 +888,10 @@ DECLARE
   grid text;
   den text;
   zero text;
+  part record;
+  sel text;
+  nsel text;
+  dsel text;
 BEGIN
   SELECT * INTO w FROM brent_mdm.indicator_catalogue_window(target_schema);
   FOR c IN SELECT * FROM brent_mdm.indicator_catalogue k WHERE k.indicator = ANY (indicators) ORDER BY k.indicator LOOP
@@ -386,9 +918,6 @@ BEGIN
                 || CASE WHEN period_from IS NOT NULL THEN format(' AND r.period >= %L::date', period_from) ELSE '' END
                 || CASE WHEN period_to IS NOT NULL THEN format(' AND r.period <= %L::date', period_to) ELSE '' END;
     END IF;
-    IF c.area_kind IN ('postcode', 'upn', 'lcs_person', 'yot_case') THEN
-      kinds := kinds || 'postcode'::text;
-    END IF;
     CASE c.area_kind
       WHEN 'ward' THEN wexpr := format('r.%I', c.area_column); wjoin := '';
       WHEN 'none' THEN wexpr := 'NULL::text'; wjoin := '';
@@ -396,10 +925,31 @@ BEGIN
         wexpr := 'lk.ward_code';
         wjoin := format('LEFT JOIN lk_postcode lk ON lk.key = brent_mdm.postcode_normalise(r.%I)', c.area_column);
       ELSE
-        kinds := kinds || c.area_kind::text;
         wexpr := 'lk.ward_code';
         wjoin := format('LEFT JOIN lk_%s lk ON lk.key = r.%I::text', c.area_kind, c.area_column);
     END CASE;
+    -- a rollup kept by ward (the ward stage) is read by ward: a few rows per ward and period; another
+    -- through the lookups computed here from theirs
+    nsel := NULL;
+    dsel := NULL;
+    FOR part IN SELECT u.roll, u.which FROM (VALUES (inst.numerator_rollup, 'n'), (inst.denominator_rollup, 'd')) u(roll, which)
+                 WHERE u.roll IS NOT NULL LOOP
+      IF EXISTS (SELECT FROM brent_mdm.indicator_catalogue_ward_rollup x WHERE x.rollup = part.roll) THEN
+        sel := format('SELECT r.ward_code AS w, %s AS p, r.value AS v FROM brent_mdm_rollup.%I r %s',
+                      CASE WHEN g <> c.grain THEN format('brent_mdm.period_start(r.period, %L)', g) ELSE 'r.period' END,
+                      part.roll || '_ward', pwhere);
+      ELSE
+        sel := format('SELECT %s AS w, %s AS p, r.value AS v FROM brent_mdm_rollup.%I r %s %s', wexpr, pexpr, part.roll,
+                      wjoin, pwhere);
+        IF c.area_kind IN ('postcode', 'upn', 'lcs_person', 'yot_case') THEN
+          kinds := kinds || 'postcode'::text;
+        END IF;
+        IF c.area_kind IN ('site', 'upn', 'lcs_person', 'yot_case') THEN
+          kinds := kinds || c.area_kind::text;
+        END IF;
+      END IF;
+      IF part.which = 'n' THEN nsel := sel; ELSE dsel := sel; END IF;
+    END LOOP;
     -- the grid of areas and periods of the window
     grid := format('(SELECT a.area_code, p.period::date AS period FROM (SELECT ward_code AS area_code FROM %I.ward'
                    ' WHERE %L <> ''none'' UNION ALL SELECT ''borough'') a CROSS JOIN generate_series(brent_mdm.period_start(%L::date, %L),'
@@ -414,25 +964,25 @@ BEGIN
                        coalesce(lower(c.population_sex), 'all'));
       IF NOT popkey = ANY (pops) THEN
         pops := pops || popkey;
-        ctes := ctes || format('%I AS MATERIALIZED (SELECT CASE WHEN grouping(ward_code) = 1 THEN ''borough'' ELSE ward_code END'
-                               ' AS area_code, year, sum(persons)::numeric AS v FROM %I.population_estimate'
-                               ' WHERE age >= %s AND age <= %s %s GROUP BY GROUPING SETS ((ward_code, year), (year)))',
-                               popkey, target_schema, coalesce(c.population_age_from, 0), coalesce(c.population_age_to, 90),
-                               CASE WHEN c.population_sex IS NOT NULL THEN format('AND sex = %L', c.population_sex) ELSE '' END);
+        popcols := popcols || format('sum(persons) FILTER (WHERE age >= %s AND age <= %s%s)::numeric AS %I',
+                                     coalesce(c.population_age_from, 0), coalesce(c.population_age_to, 90),
+                                     CASE WHEN c.population_sex IS NOT NULL THEN format(' AND sex = %L', c.population_sex)
+                                          ELSE '' END, popkey);
       END IF;
-      den := format('LEFT JOIN %I d ON d.area_code = g.area_code AND d.year = least(greatest('
+      den := format('LEFT JOIN pop d ON d.area_code = g.area_code AND d.year = least(greatest('
                     'extract(year FROM g.period + (g.period + %L::interval - g.period) / 2)::int,'
                     ' (SELECT lo FROM pop_years)), (SELECT hi FROM pop_years))',
-                    popkey, brent_mdm.indicator_grain_step(g));
+                    brent_mdm.indicator_grain_step(g));
+      dval := format('d.%I', popkey);
     ELSIF c.denominator_kind = 'measure' THEN
       dcte := 'r_' || inst.denominator_rollup || '_sum' || CASE WHEN g <> c.grain THEN '_' || g ELSE '' END;
       IF NOT dcte = ANY (rolls) THEN
         rolls := rolls || dcte;
         rctes := rctes || format(
           '%I AS MATERIALIZED (SELECT CASE WHEN grouping(x.w) = 1 THEN ''borough'' ELSE x.w END AS area_code, x.p,'
-          ' sum(x.v)::numeric AS v FROM (SELECT %s AS w, %s AS p, r.value AS v FROM brent_mdm_rollup.%I r %s %s) x'
+          ' sum(x.v)::numeric AS v FROM (%s) x'
           ' GROUP BY GROUPING SETS ((x.w, x.p), (x.p)) HAVING grouping(x.w) = 1 OR x.w IS NOT NULL)',
-          dcte, wexpr, pexpr, inst.denominator_rollup, wjoin, pwhere);
+          dcte, dsel);
       END IF;
       den := format('LEFT JOIN %I d ON d.area_code = g.area_code AND d.p = g.period', dcte);
     ELSE
@@ -444,9 +994,9 @@ BEGIN
       rolls := rolls || ncte;
       rctes := rctes || format(
         '%I AS MATERIALIZED (SELECT CASE WHEN grouping(x.w) = 1 THEN ''borough'' ELSE x.w END AS area_code, x.p,'
-        ' %s(x.v)::numeric AS v FROM (SELECT %s AS w, %s AS p, r.value AS v FROM brent_mdm_rollup.%I r %s %s) x'
+        ' %s(x.v)::numeric AS v FROM (%s) x'
         ' GROUP BY GROUPING SETS ((x.w, x.p), (x.p)) HAVING grouping(x.w) = 1 OR x.w IS NOT NULL)',
-        ncte, agg, wexpr, pexpr, inst.numerator_rollup, wjoin, pwhere);
+        ncte, agg, nsel);
     END IF;
     parts := parts || format(
       'SELECT %L::text AS indicator, g.area_code, g.period, %s AS numerator, %s AS denominator FROM %s g'
@@ -455,7 +1005,7 @@ BEGIN
       CASE WHEN c.denominator_kind = 'measure' THEN format('CASE WHEN d.v > 0 THEN coalesce(n.v, %s) END', zero)
            ELSE format('coalesce(n.v, %s)', zero) END,
       CASE WHEN c.denominator_kind = 'none' THEN 'NULL::numeric' WHEN c.denominator_kind = 'measure' THEN 'nullif(d.v, 0)'
-           ELSE 'd.v' END,
+           ELSE dval END,
       grid, ncte, den);
   END LOOP;
 
@@ -481,9 +1031,12 @@ BEGIN
                            w.area_kind, w.key_column, brent_mdm.indicator_catalogue_lookup_rollup(target_schema, w.area_kind),
                            w.place_column);
   END LOOP;
+  -- the population of every age range and sex in one pass, by ward and year and for the borough
   IF cardinality(pops) > 0 THEN
-    ctes := ctes || format('pop_years AS MATERIALIZED (SELECT min(year) AS lo, max(year) AS hi FROM %I.population_estimate)',
-                           target_schema);
+    ctes := ctes || format('pop AS MATERIALIZED (SELECT CASE WHEN grouping(ward_code) = 1 THEN ''borough'' ELSE ward_code END'
+                           ' AS area_code, year, %s FROM %I.population_estimate GROUP BY GROUPING SETS ((ward_code, year), (year)))',
+                           array_to_string(popcols, ', '), target_schema)
+                 || 'pop_years AS MATERIALIZED (SELECT min(year) AS lo, max(year) AS hi FROM pop)'::text;
   END IF;
   ctes := ctes || rctes;
   sql := array_to_string(parts, E'\nUNION ALL\n');
@@ -652,6 +1205,180 @@ COMMENT ON FUNCTION brent_mdm.indicator_ward_ranks(text, name, date, text) IS
 GRANT EXECUTE ON FUNCTION brent_mdm.indicator_ward_ranks(text, name, date, text) TO PUBLIC;
 
 -- The shipped catalogue (66 indicators).
+-- The catalogue's figures as they may be published: each indicator's disclosure
+-- control (indicator_catalogue.disclosure_control) applied to its counts.
+CREATE FUNCTION brent_mdm.indicator_values_published(indicator_name text DEFAULT NULL, target_schema name DEFAULT 'borough',
+                                                     area text DEFAULT NULL, period_from date DEFAULT NULL,
+                                                     period_to date DEFAULT NULL, grain text DEFAULT NULL,
+                                                     threshold integer DEFAULT 10, base integer DEFAULT 5)
+  RETURNS TABLE (indicator text, area_code text, area_name text, area_level text, period date,
+                 numerator numeric, denominator numeric, value numeric, note text)
+  LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF threshold IS NULL OR base IS NULL THEN
+    RAISE EXCEPTION 'threshold and base must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF threshold < 1 OR base < 1 THEN
+    RAISE EXCEPTION 'threshold and base must be 1 or more, not % and %', threshold, base USING ERRCODE = '22023';
+  END IF;
+  PERFORM brent_mdm.indicator_catalogue_check(target_schema, indicator_name, area, period_from, period_to, grain);
+  RETURN QUERY
+  WITH v AS MATERIALIZED (
+    SELECT x.*, k.disclosure_control AS dc, k.denominator_kind AS dk, k.multiplier AS mult,
+           coalesce(indicator_values_published.grain, k.grain) AS g
+      FROM brent_mdm.indicator_values(indicator_name, target_schema, NULL, period_from, period_to, grain) x
+      JOIN brent_mdm.indicator_catalogue k ON k.indicator = x.indicator),
+  -- per indicator and period, the wards' counts and the count placed in no ward (the borough's less
+  -- the wards') as a one-way table whose total is the borough's
+  t AS (SELECT v.indicator, v.period, v.dc, v.dk, v.g,
+               coalesce(array_agg(v.area_code ORDER BY v.area_code) FILTER (WHERE v.area_code <> 'borough'), '{}') AS wards,
+               coalesce(array_agg(coalesce(v.numerator, 0)::bigint ORDER BY v.area_code) FILTER (WHERE v.area_code <> 'borough'), '{}') AS n,
+               max(coalesce(v.numerator, 0)) FILTER (WHERE v.area_code = 'borough')::bigint AS nb,
+               coalesce(array_agg(coalesce(v.denominator, 0)::bigint ORDER BY v.area_code) FILTER (WHERE v.area_code <> 'borough'), '{}') AS d,
+               max(coalesce(v.denominator, 0)) FILTER (WHERE v.area_code = 'borough')::bigint AS db
+          FROM v WHERE v.dc LIKE 'suppress%' GROUP BY v.indicator, v.period, v.dc, v.dk, v.g),
+  pn AS (SELECT t.indicator, t.period, coalesce(s.row_label, 'borough') AS area_code, s.published, s.suppressed,
+                -- rules that keep the wards of a period back: health data unless every ward counts 10 or more,
+                -- children's data by month or quarter
+                (t.dc = 'suppress_borough_only' AND EXISTS (SELECT FROM unnest(t.n) c WHERE c < threshold))
+                OR (t.dc = 'suppress_wards_by_year' AND t.g IN ('month', 'quarter')) AS wards_kept_back
+           FROM t CROSS JOIN LATERAL brent_mdm.suppress_table(t.wards || '-'::text,
+                                                              t.n || (t.nb - (SELECT coalesce(sum(c), 0) FROM unnest(t.n) c))::bigint,
+                                                              threshold, base) s
+          WHERE s.kind = 'total' OR s.row_label <> '-'),
+  pd AS (SELECT t.indicator, t.period, coalesce(s.row_label, 'borough') AS area_code, s.published, s.suppressed
+           FROM t CROSS JOIN LATERAL brent_mdm.suppress_table(t.wards || '-'::text,
+                                                              t.d || (t.db - (SELECT coalesce(sum(c), 0) FROM unnest(t.d) c))::bigint,
+                                                              threshold, base) s
+          WHERE t.dk = 'measure' AND (s.kind = 'total' OR s.row_label <> '-')),
+  o AS (SELECT v.indicator, v.area_code, v.area_name, v.area_level, v.period, v.dk, v.mult, v.numerator AS raw_n,
+               v.denominator AS raw_d,
+               CASE WHEN v.dc = 'none' THEN v.numerator
+                    WHEN v.dc = 'small_below_5' THEN brent_mdm.suppress_small(v.numerator::bigint, 5)
+                    WHEN v.numerator IS NULL OR (pn.wards_kept_back AND v.area_code <> 'borough') THEN NULL
+                    ELSE pn.published END::numeric AS n,
+               CASE WHEN v.dk <> 'measure' OR v.dc = 'none' THEN v.denominator
+                    WHEN v.dc = 'small_below_5' THEN brent_mdm.suppress_small(v.denominator::bigint, 5)
+                    WHEN v.denominator IS NULL OR (pn.wards_kept_back AND v.area_code <> 'borough') THEN NULL
+                    ELSE pd.published END::numeric AS d
+          FROM v
+          LEFT JOIN pn ON pn.indicator = v.indicator AND pn.period = v.period AND pn.area_code = v.area_code
+          LEFT JOIN pd ON pd.indicator = v.indicator AND pd.period = v.period AND pd.area_code = v.area_code)
+  SELECT o.indicator, o.area_code, o.area_name, o.area_level, o.period, o.n, o.d,
+         -- from the published figures only (a value from the true counts would give them away)
+         CASE WHEN o.dk = 'none' THEN o.n ELSE round(o.n * o.mult / nullif(o.d, 0), 3) END,
+         CASE WHEN (o.raw_n IS NOT NULL AND o.n IS NULL) OR (o.raw_d IS NOT NULL AND o.d IS NULL) THEN 'c' END
+    FROM o
+   WHERE indicator_values_published.area IS NULL OR o.area_code = indicator_values_published.area
+   ORDER BY o.indicator, o.area_code = 'borough' DESC, o.area_code, o.period;
+END
+$$;
+COMMENT ON FUNCTION brent_mdm.indicator_values_published(text, name, text, date, date, text, integer, integer) IS
+  'The catalogue''s figures as they may be published: indicator_values with each indicator''s disclosure control applied '
+  '(indicator_catalogue.disclosure_control): counts of people and their records from 1 to threshold - 1 suppressed, with '
+  'secondary suppression across the wards of a period and the count placed in no ward (suppress_table), the rest rounded to '
+  'base; ward figures kept back where the rule says so; values computed from the published figures; note c where suppressed';
+GRANT EXECUTE ON FUNCTION brent_mdm.indicator_values_published(text, name, text, date, date, text, integer, integer) TO PUBLIC;
+
+-- publish_indicator of a catalogue indicator (its name, or schema.name): the figures of
+-- indicator_values_published as a CSV, with its CSVW metadata, recorded in published_dataset.
+CREATE FUNCTION brent_mdm.indicator_catalogue_publish(indicator text, title text, description text, disclosure text,
+                                                      threshold integer, base integer, licence text, publisher text,
+                                                      spatial text)
+  RETURNS TABLE (dataset_id bigint, csv text, metadata jsonb)
+  LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  k brent_mdm.indicator_catalogue;
+  s name;
+  nm text;
+  schemas name[];
+  w record;
+  lines text[];
+  nrows integer;
+  nsupp integer;
+  meta jsonb;
+  id bigint;
+BEGIN
+  nm := CASE WHEN indicator LIKE '%.%' THEN split_part(indicator, '.', 2) ELSE indicator END;
+  SELECT * INTO k FROM brent_mdm.indicator_catalogue c WHERE c.indicator = nm;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'indicator "%" does not exist', left(indicator, 100) USING ERRCODE = '42704',
+      HINT = 'Indicators are defined with define_indicator (brent_mdm.indicator) or listed in brent_mdm.indicator_catalogue.';
+  END IF;
+  SELECT array_agg(i.target_schema ORDER BY i.target_schema) INTO schemas
+    FROM brent_mdm.indicator_catalogue_installed i WHERE i.indicator = nm;
+  s := CASE WHEN indicator LIKE '%.%' THEN split_part(indicator, '.', 1) WHEN cardinality(schemas) = 1 THEN schemas[1] END;
+  IF s IS NULL OR NOT s = ANY (coalesce(schemas, '{}')) THEN
+    RAISE EXCEPTION 'catalogue indicator "%" is %', left(indicator, 100),
+      CASE WHEN schemas IS NULL THEN 'not installed over any borough schema'
+           WHEN s IS NULL THEN 'installed over more than one borough schema'
+           ELSE format('not installed over schema "%s"', left(s, 100)) END
+      USING ERRCODE = CASE WHEN s IS NULL AND schemas IS NOT NULL THEN '22023' ELSE '55000' END,
+            HINT = CASE WHEN s IS NULL AND schemas IS NOT NULL
+                        THEN format('Name the schema: %L.', schemas[1] || '.' || nm)
+                        ELSE 'Install it with brent_mdm.indicator_catalogue_install.' END;
+  END IF;
+  IF disclosure = 'none' AND k.disclosure_control <> 'none' THEN
+    RAISE EXCEPTION 'catalogue indicator "%" counts personal data (%): it is published only through its disclosure control',
+                    nm, k.source
+      USING ERRCODE = '42501', DETAIL = k.disclosure_rule,
+            HINT = 'Publish with disclosure => ''suppress'' (the indicator''s own rule is applied).';
+  END IF;
+  SELECT array_agg(concat_ws(',', brent_mdm.csv_field(p.area_code), brent_mdm.csv_field(p.area_name), p.period::text,
+                             coalesce(p.numerator::text, ''), coalesce(p.denominator::text, ''), coalesce(p.value::text, ''),
+                             coalesce(p.note, ''))
+                   ORDER BY p.area_code = 'borough' DESC, p.area_code, p.period),
+         count(*), count(*) FILTER (WHERE p.note IS NOT NULL)
+    INTO lines, nrows, nsupp
+    FROM brent_mdm.indicator_values_published(nm, s, threshold => threshold, base => base) p;
+  SELECT * INTO w FROM brent_mdm.indicator_catalogue_window(s);
+  id := nextval('brent_mdm.published_dataset_dataset_id_seq');
+  meta := jsonb_build_object(
+    '@context', jsonb_build_array('http://www.w3.org/ns/csvw', jsonb_build_object('@language', 'en')),
+    'url', nm || '.csv',
+    'dc:title', title,
+    'dc:description', coalesce(description, k.definition),
+    'dc:license', jsonb_build_object('@id', licence),
+    'dc:publisher', jsonb_build_object('schema:name', publisher),
+    'dc:issued', to_char(now(), 'YYYY-MM-DD'),
+    'dc:spatial', spatial,
+    'dc:temporal', CASE WHEN w.window_start IS NOT NULL THEN w.window_start::text || '/' || w.as_of::text END,
+    'dc:identifier', id,
+    'prov:wasGeneratedBy', 'brent_mdm ' || brent_mdm.version() || ' publish_indicator, catalogue indicator ' || nm
+                           || ' over schema ' || s,
+    'brent:unit', k.unit,
+    'brent:polarity', k.polarity,
+    'brent:dpia', k.dpia,
+    'brent:disclosureControl', jsonb_build_object('rule', k.disclosure_control, 'threshold', threshold, 'base', base,
+                                                  'description', k.disclosure_rule),
+    'tableSchema', jsonb_build_object('columns', jsonb_build_array(
+      jsonb_build_object('name', 'area_code', 'titles', 'area_code', 'datatype', 'string',
+                         'dc:description', 'ward code, or borough'),
+      jsonb_build_object('name', 'area_name', 'titles', 'area_name', 'datatype', 'string'),
+      jsonb_build_object('name', 'period', 'titles', 'period', 'datatype', 'date', 'dc:description', 'first day of the ' || k.grain),
+      jsonb_build_object('name', 'numerator', 'titles', 'numerator', 'datatype', 'decimal', 'dc:description', k.numerator),
+      jsonb_build_object('name', 'denominator', 'titles', 'denominator', 'datatype', 'decimal',
+                         'dc:description', coalesce(k.denominator, 'none')),
+      jsonb_build_object('name', 'value', 'titles', 'value', 'datatype', 'decimal', 'dc:description', k.unit),
+      jsonb_build_object('name', 'note', 'titles', 'note', 'datatype', 'string',
+                         'dc:description', 'c: suppressed (disclosure control)'))));
+  csv := 'area_code,area_name,period,numerator,denominator,value,note' || E'\r\n'
+         || coalesce(array_to_string(lines, E'\r\n') || E'\r\n', '');
+  INSERT INTO brent_mdm.published_dataset (dataset_id, indicator, title, disclosure, rows, suppressed, metadata, csv)
+  VALUES (id, s || '.' || nm, title, CASE WHEN k.disclosure_control = 'none' THEN 'none' ELSE 'suppress' END,
+          nrows, nsupp, meta, csv);
+  dataset_id := id;
+  metadata := meta;
+  RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION brent_mdm.indicator_catalogue_publish(text, text, text, text, integer, integer, text, text, text) IS
+  'Internal: publish_indicator of a catalogue indicator (name, or schema.name): indicator_values_published as a CSV with '
+  'its CSVW metadata (the catalogue''s definition, unit, DPIA and disclosure rule), recorded in published_dataset';
+REVOKE ALL ON FUNCTION brent_mdm.indicator_catalogue_publish(text, text, text, text, integer, integer, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION brent_mdm.indicator_catalogue_publish(text, text, text, text, integer, integer, text, text, text)
+  TO brent_mdm_indicator_admin;
+
 INSERT INTO brent_mdm.indicator_catalogue (indicator, theme, title, definition, unit, polarity, source_tables, numerator, denominator, dpia, disclosure_rule, source, numerator_measure, denominator_kind, denominator_measure, population_age_from, population_age_to, population_sex, multiplier, area_kind, area_column, period_column, period_dimension, grain, shipped) VALUES
   ('elector_registrations_rate', 'community engagement', 'New electoral registrations', 'Electors added to the register in the period (registered_on), per 1,000 residents aged 18 and over', 'per 1,000 residents aged 18+', 'higher_better', '{electoral_register,address,population_estimate}', 'electors registered in the period', 'mid-year residents aged 18+', 'Electoral register analytics DPIA (personal data of electors; the register''s statutory uses)', 'Counts of residents or their records below 10 suppressed (safe_count, threshold 10) with secondary suppression across the wards of a period (suppress_table); a rate whose numerator is suppressed is suppressed; published counts rounded to base 5 (round_to_base)', 'electoral_register', 'count(*)', 'population', NULL, 18, 90, NULL, 1000, 'postcode', 'postcode', 'registered_on', NULL, 'quarter', true),
   ('elector_eu_franchise_share', 'community engagement', 'New electors with the local franchise only', 'Share of electors registered in the period with franchise marker G (EU citizens: local elections only)', '% of new electors', 'neutral', '{electoral_register,address}', 'new electors with franchise G', 'electors registered in the period', 'Electoral register analytics DPIA (personal data of electors; the register''s statutory uses)', 'Counts of residents or their records below 10 suppressed (safe_count, threshold 10) with secondary suppression across the wards of a period (suppress_table); a rate whose numerator is suppressed is suppressed; published counts rounded to base 5 (round_to_base)', 'electoral_register', 'count(*) filter (where franchise = ''G'')', 'measure', 'count(*)', NULL, NULL, NULL, 100, 'postcode', 'postcode', 'registered_on', NULL, 'quarter', true),
@@ -719,3 +1446,12 @@ INSERT INTO brent_mdm.indicator_catalogue (indicator, theme, title, definition, 
   ('out_of_work_claims_share', 'deprivation', 'New claims by people out of work', 'Share of benefit claims started in the period whose claimant is out of work', '% of new claims', 'lower_better', '{revenues_benefits,address}', 'claims started, claimant out of work', 'claims started', 'Revenues and benefits analytics DPIA (claimants'' personal and financial data)', 'Counts of residents or their records below 10 suppressed (safe_count, threshold 10) with secondary suppression across the wards of a period (suppress_table); a rate whose numerator is suppressed is suppressed; published counts rounded to base 5 (round_to_base)', 'revenues_benefits', 'count(*) filter (where out_of_work)', 'measure', 'count(*)', NULL, NULL, NULL, 100, 'postcode', 'postcode', 'claim_start', NULL, 'quarter', true),
   ('early_help_hardship_rate', 'deprivation', 'Early help for financial hardship', 'Early help episodes started in the period whose primary need is financial hardship, per 1,000 residents aged 0 to 17', 'per 1,000 children aged 0-17', 'lower_better', '{early_help_episode,address,population_estimate}', 'early help episodes for financial hardship', 'mid-year residents aged 0-17', 'Early help DPIA (family support records: children''s and adults'' personal data)', 'Counts of residents or their records below 10 suppressed (safe_count, threshold 10) with secondary suppression across the wards of a period (suppress_table); a rate whose numerator is suppressed is suppressed; published counts rounded to base 5 (round_to_base)', 'early_help_episode', 'count(*) filter (where primary_need = ''financial hardship'')', 'population', NULL, 0, 17, NULL, 1000, 'postcode', 'postcode', 'started_on', NULL, 'quarter', true),
   ('ctax_band_a_share', 'deprivation', 'New accounts in band A', 'Share of council tax liabilities starting in the period on band A properties (the lowest values)', '% of new accounts', 'neutral', '{council_tax,address}', 'new liabilities in band A', 'liabilities started', 'Council tax analytics DPIA (liable persons'' personal and financial data)', 'Counts of residents or their records below 10 suppressed (safe_count, threshold 10) with secondary suppression across the wards of a period (suppress_table); a rate whose numerator is suppressed is suppressed; published counts rounded to base 5 (round_to_base)', 'council_tax', 'count(*) filter (where band = ''A'')', 'measure', 'count(*)', NULL, NULL, NULL, 100, 'postcode', 'postcode', 'liability_start', NULL, 'quarter', true);
+
+-- the shipped rules as the readers apply them
+UPDATE brent_mdm.indicator_catalogue SET disclosure_control = CASE
+    WHEN disclosure_rule LIKE 'None:%' THEN 'none'
+    WHEN disclosure_rule LIKE '%ward figures published for financial years only%' THEN 'suppress_wards_by_year'
+    WHEN disclosure_rule LIKE '%borough figures only unless every ward count is 10 or more%' THEN 'suppress_borough_only'
+    WHEN disclosure_rule LIKE 'Incidents at a place, not people%' THEN 'small_below_5'
+    ELSE 'suppress' END
+ WHERE shipped;

@@ -83,7 +83,17 @@ BEGIN
     RAISE EXCEPTION 'indicator, title, disclosure, threshold, base, licence and publisher must not be NULL' USING ERRCODE = '22004';
   END IF;
   SELECT * INTO ind FROM brent_mdm.indicator i WHERE i.name = publish_indicator.indicator;
-  IF NOT FOUND THEN
+  IF ind.name IS NULL AND disclosure IN ('suppress', 'none') AND btrim(title) <> '' THEN
+    -- a catalogue indicator (indicator_catalogue.sql): its figures under its own disclosure control
+    IF EXISTS (SELECT FROM brent_mdm.indicator_catalogue ic
+                WHERE ic.indicator = CASE WHEN publish_indicator.indicator LIKE '%.%'
+                                         THEN split_part(publish_indicator.indicator, '.', 2) ELSE publish_indicator.indicator END) THEN
+      RETURN QUERY SELECT * FROM brent_mdm.indicator_catalogue_publish(indicator, title, description, disclosure, threshold, base,
+                                                                      licence, publisher, spatial);
+      RETURN;
+    END IF;
+  END IF;
+  IF ind.name IS NULL THEN
     RAISE EXCEPTION 'indicator "%" does not exist', left(indicator, 100) USING ERRCODE = '42704',
       HINT = 'Indicators are defined with define_indicator and listed in brent_mdm.indicator.';
   END IF;
