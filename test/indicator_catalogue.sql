@@ -12,7 +12,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(96);
+SELECT plan(102);
 
 -- ---- the catalogue ----
 SELECT cmp_ok((SELECT count(*)::int FROM brent_mdm.indicator_catalogue WHERE shipped), '>=', 40,
@@ -522,6 +522,32 @@ SELECT ok(has_function_privilege('public', 'brent_mdm.indicator_values(text, nam
           AND has_table_privilege('public', 'brent_mdm.indicator_catalogue', 'SELECT')
           AND NOT has_table_privilege('public', 'brent_mdm.indicator_catalogue', 'INSERT'),
           'the catalogue and its readers are public (the rollups they read are not: granted by the DBA)');
+-- a role that is not a superuser: a member of brent_mdm_indicator_admin granted the rollups
+-- and the borough's published tables reads every reader; a role without the grants is
+-- refused by PostgreSQL's privileges (once every role but a superuser was refused, by the
+-- readers' own helpers)
+CREATE ROLE brent_cat_reader NOLOGIN;
+CREATE ROLE brent_cat_other NOLOGIN;
+GRANT brent_mdm_indicator_admin TO brent_cat_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA brent_mdm_rollup TO brent_cat_reader;
+GRANT USAGE ON SCHEMA borough TO brent_cat_reader;
+GRANT SELECT ON borough.population_estimate, borough.ward, borough.about TO brent_cat_reader;
+SET LOCAL ROLE brent_cat_reader;
+SELECT is((SELECT count(*) FROM brent_mdm.indicator_values('asb_incidents_rate', 'borough') v
+            WHERE v.value IS NOT NULL) > 0, true, 'a member with the grants: indicator_values');
+SELECT lives_ok($$SELECT * FROM brent_mdm.indicator_values_published('asb_incidents_rate', 'borough')$$,
+                'a member with the grants: indicator_values_published');
+SELECT lives_ok($$SELECT * FROM brent_mdm.indicator_trends('asb_incidents_rate', 'borough')$$,
+                'a member with the grants: indicator_trends');
+SELECT lives_ok($$SELECT * FROM brent_mdm.indicator_ward_ranks('asb_incidents_rate', 'borough')$$,
+                'a member with the grants: indicator_ward_ranks');
+SELECT lives_ok($$SELECT * FROM brent_mdm.indicator_changes('asb_incidents_rate', 'borough')$$,
+                'a member with the grants: indicator_changes');
+RESET ROLE;
+SET LOCAL ROLE brent_cat_other;
+SELECT throws_ok($$SELECT * FROM brent_mdm.indicator_values('asb_incidents_rate', 'borough')$$, '42501', NULL,
+                 'a role without the grants: refused (42501)');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(76);
+SELECT plan(81);
 
 -- ---- sen_slope ----
 SELECT ok(abs(brent_mdm.sen_slope('{1,2,4,8}') - 13.0::float8 / 6) < 1e-12,
@@ -320,9 +320,23 @@ SELECT results_eq('SELECT detail, hint FROM diag',
                   $$VALUES ('Column Political_control_in_council holds names, not numbers.', 'Choose measures whose value_type is number.')$$,
                   'london_neighbours: a text measure''s error says which column and what to do');
 SELECT ok(has_function_privilege('public', 'brent_mdm.london_neighbours(text, text[], integer)', 'EXECUTE')
-          AND has_function_privilege('public', 'brent_mdm.series_trend(date[], numeric[], text, text, integer)', 'EXECUTE')
-          AND NOT has_function_privilege('public', 'brent_mdm.london_crime_counts(text, text, text)', 'EXECUTE'),
-          'PUBLIC runs the trend and peer functions, not the internal ones');
+          AND has_function_privilege('public', 'brent_mdm.series_trend(date[], numeric[], text, text, integer)', 'EXECUTE'),
+          'PUBLIC runs the trend and peer functions');
+-- and a role that is not a superuser can run them (their helpers were once not granted:
+-- every call but a superuser's was refused)
+CREATE ROLE brent_trend_reader NOLOGIN;
+SET LOCAL ROLE brent_trend_reader;
+SELECT lives_ok($$SELECT * FROM brent_mdm.series_trend('{2014-01-01,2015-01-01,2016-01-01}', '{1,2,3}', 'higher_better', 'year')$$,
+                'a role that is not a superuser: series_trend');
+SELECT lives_ok($$SELECT * FROM brent_mdm.london_crime_series('E09000005', 'Burglary', '2014-01-01', '2016-12-01')$$,
+                'a role that is not a superuser: london_crime_series');
+SELECT lives_ok($$SELECT * FROM brent_mdm.london_crime_trend('E09000005', 'Robbery')$$,
+                'a role that is not a superuser: london_crime_trend');
+SELECT lives_ok($$SELECT * FROM brent_mdm.london_crime_rank('E09000005', 'Violence Against the Person')$$,
+                'a role that is not a superuser: london_crime_rank');
+SELECT lives_ok($$SELECT * FROM brent_mdm.london_neighbours()$$,
+                'a role that is not a superuser: london_neighbours');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;

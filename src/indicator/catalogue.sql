@@ -1455,3 +1455,21 @@ UPDATE brent_mdm.indicator_catalogue SET disclosure_control = CASE
     WHEN disclosure_rule LIKE 'Incidents at a place, not people%' THEN 'small_below_5'
     ELSE 'suppress' END
  WHERE shipped;
+
+-- ---- who may read the catalogue's true figures ----
+--
+-- The readers (indicator_values, indicator_changes, indicator_trends, indicator_ward_ranks,
+-- indicator_values_published, indicator_dashboard) run as their caller and read the rollups
+-- of the borough, whose owner (the installer) grants SELECT on them.  Members of
+-- brent_mdm_indicator_admin hold the catalogue's internal helpers the readers use and the
+-- list of what is installed; anyone else is refused by PostgreSQL's own privileges (42501).
+GRANT SELECT ON brent_mdm.indicator_catalogue_installed, brent_mdm.indicator_catalogue_ward_state,
+  brent_mdm.indicator_catalogue_ward_rollup TO brent_mdm_indicator_admin;
+GRANT EXECUTE ON FUNCTION
+  brent_mdm.indicator_catalogue_check(name, text, text, date, date, text),
+  brent_mdm.indicator_catalogue_sql(name, text[], text, date, date),
+  brent_mdm.indicator_catalogue_window(name),
+  brent_mdm.indicator_catalogue_lookup_rollup(name, text),
+  brent_mdm.indicator_catalogue_rollup_name(name, text),
+  brent_mdm.indicator_grain_step(text)
+  TO brent_mdm_indicator_admin;

@@ -98,7 +98,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION brent_mdm.series_step(text) IS
-  'Internal: the interval of a series step (month, quarter, year), NULL for any other';
+  'Helper of series_changes and series_trend (granted with them: it computes on its argument): the interval of a series step (month, quarter, year), NULL for any other';
 REVOKE ALL ON FUNCTION brent_mdm.series_step(text) FROM PUBLIC;
 
 CREATE FUNCTION brent_mdm.series_check(periods date[], n_values integer, step text) RETURNS void
@@ -136,7 +136,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION brent_mdm.series_check(date[], integer, text) IS
-  'Internal: refuses a period series whose periods are NULL, repeated, not the first day of their step, or not as many as its values';
+  'Helper of series_changes and series_trend (granted with them: it checks its arguments): refuses a period series whose periods are NULL, repeated, not the first day of their step, or not as many as its values';
 REVOKE ALL ON FUNCTION brent_mdm.series_check(date[], integer, text) FROM PUBLIC;
 
 CREATE FUNCTION brent_mdm.series_changes(periods date[], vals numeric[], step text DEFAULT 'month')
@@ -195,6 +195,10 @@ COMMENT ON FUNCTION brent_mdm.series_trend(date[], numeric[], text, text, intege
   'its regular grid of steps (a missing period a NULL), then trend(): Mann-Kendall tau and p, Sen''s slope per step, '
   'direction by polarity, reason';
 
+-- the helpers of the functions below, granted with them (they compute on their arguments, or
+-- read the shipped open data: nothing personal); without them every caller but a superuser
+-- was refused
+GRANT EXECUTE ON FUNCTION brent_mdm.series_step(text), brent_mdm.series_check(date[], integer, text) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION brent_mdm.sen_slope(float8[]), brent_mdm.trend_min_points(),
   brent_mdm.trend(float8[], text), brent_mdm.series_changes(date[], numeric[], text),
   brent_mdm.series_trend(date[], numeric[], text, text, integer) TO PUBLIC;
@@ -249,7 +253,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION brent_mdm.london_crime_check(text, text, date, date) IS
-  'Internal: refuses an area that is not one of the 32 boroughs, an unknown major category, or a period outside the crime series';
+  'Helper of the London crime functions (granted with them: it reads the shipped open data): refuses an area that is not one of the 32 boroughs, an unknown major category, or a period outside the crime series';
 REVOKE ALL ON FUNCTION brent_mdm.london_crime_check(text, text, date, date) FROM PUBLIC;
 
 -- The offences of one area (a borough, or E23000001: the 32) by period, over
@@ -272,7 +276,7 @@ AS $fn$
    GROUP BY 1
 $fn$;
 COMMENT ON FUNCTION brent_mdm.london_crime_counts(text, text, text) IS
-  'Internal: offences of a borough (or E23000001, the 32 boroughs) and major category (NULL: all) by period of the step';
+  'Helper of the London crime functions (granted with them: it reads the shipped open data): offences of a borough (or E23000001, the 32 boroughs) and major category (NULL: all) by period of the step';
 REVOKE ALL ON FUNCTION brent_mdm.london_crime_counts(text, text, text) FROM PUBLIC;
 
 CREATE FUNCTION brent_mdm.london_crime_series(area_code text DEFAULT 'E09000005', major_category text DEFAULT NULL,
@@ -400,6 +404,8 @@ COMMENT ON FUNCTION brent_mdm.london_crime_rank(text, text, integer, integer) IS
   'population estimate 2017), its rank among the 32 boroughs (1 = highest rate; ties share), quartile (1 = the highest '
   'quarter) and the Metropolitan Police area''s rate';
 
+GRANT EXECUTE ON FUNCTION brent_mdm.london_crime_check(text, text, date, date),
+  brent_mdm.london_crime_counts(text, text, text) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION brent_mdm.london_population(text),
   brent_mdm.london_crime_series(text, text, date, date, text),
   brent_mdm.london_crime_trend(text, text, date, date, text),
