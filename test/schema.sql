@@ -7,7 +7,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(22);
+SELECT plan(23);
 
 SELECT has_schema('brent_mdm');
 SELECT is((SELECT count(*)::int FROM pg_depend
@@ -36,6 +36,17 @@ SELECT is_empty($$SELECT oid::regprocedure FROM members
                                       WHERE aggfnoid IN (SELECT oid FROM members)))
                      AND has_function_privilege('public', oid, 'EXECUTE')$$,
                 'no internal helper (trigger, aggregate support, marked Internal) is EXECUTE to PUBLIC');
+-- a function PUBLIC may run, as its caller, calls no function PUBLIC may not run (that
+-- refused every role but a superuser); the catalogue's readers alone call helpers granted
+-- to brent_mdm_indicator_admin, whose members read the catalogue (docs/reference.md)
+SELECT is((WITH f AS (SELECT p.oid, p.proname, p.prosrc, p.prosecdef FROM members m JOIN pg_proc p USING (oid)),
+                pub AS (SELECT * FROM f WHERE has_function_privilege('public', oid, 'EXECUTE') AND NOT prosecdef),
+                priv AS (SELECT DISTINCT proname FROM f WHERE NOT has_function_privilege('public', oid, 'EXECUTE'))
+                SELECT string_agg(DISTINCT pub.proname::text, ' ' ORDER BY pub.proname::text) FROM pub JOIN priv
+                    ON strpos(pub.prosrc, 'brent_mdm.' || priv.proname || '(') > 0
+                 WHERE priv.proname <> 'indicator_catalogue_install'),
+          'indicator_changes indicator_trends indicator_values indicator_values_published indicator_ward_ranks',
+          'functions PUBLIC runs call only functions PUBLIC runs (the catalogue''s readers: brent_mdm_indicator_admin)');
 SELECT is_empty($$SELECT oid::regprocedure FROM members
                    WHERE (prorettype = 'trigger'::regtype
                           OR oid IN (SELECT unnest(ARRAY[aggtransfn, aggfinalfn, aggcombinefn, aggserialfn,
