@@ -303,14 +303,73 @@ parse_columns(LinkModel *lm, Jsonb *columns, Oid *relids, int nrels, const char 
 							get_rel_name(relids[r]))));
 }
 
-/* Reads the records of one table (with the caller's rights), all as text. */
+/*
+ * Records and their prepared values live in an arena: blocks of
+ * LINK_ARENA_BLOCK bytes in the run's context, filled one after another with
+ * no header per value (a palloc'd value would take its size rounded up to a
+ * power of two and a header of 16 bytes: a record of ten columns took a
+ * kilobyte for its 576 bytes).  Nothing in it is freed before the run's
+ * context is.
+ */
+#define LINK_ARENA_BLOCK (1024 * 1024)
+
+typedef struct LinkArena
+{
+	MemoryContext cxt;
+	char	   *next;
+	Size		left;
+} LinkArena;
+
+static void *
+arena_alloc(LinkArena *arena, Size size, Size align)
+{
+	Size		pad = (align - ((uintptr_t) arena->next & (align - 1))) & (align - 1);
+	void	   *p;
+
+	if (arena->next == NULL || size + pad > arena->left)
+	{
+		Size		block = Max(size, LINK_ARENA_BLOCK);
+
+		arena->next = MemoryContextAllocHuge(arena->cxt, block);
+		arena->left = block;
+		pad = 0;
+	}
+	p = arena->next + pad;
+	arena->next += pad + size;
+	arena->left -= pad + size;
+	return p;
+}
+
+static char *
+arena_strndup(LinkArena *arena, const char *s, int len)
+{
+	char	   *d = arena_alloc(arena, len + 1, 1);
+
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+/* rows read at a time from the query of a table's records */
+#define LOAD_BATCH 10000
+
+/*
+ * Reads the records of one table (with the caller's rights), all as text,
+ * LOAD_BATCH rows at a time through a cursor: the rows, their text and what
+ * preparing them takes live until their batch is prepared, and only the
+ * prepared records stay (in the arena).
+ */
 static void
 load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
-			 MemoryContext target)
+			 MemoryContext target, LinkArena *arena)
 {
 	StringInfoData sql;
 	MemoryContext old;
-	int			base = lm->nrecords;
+	MemoryContext batch;
+	SPIPlanPtr	plan;
+	Portal		portal;
+	int64		cap = lm->nrecords + LOAD_BATCH;
+	Size		record_size = offsetof(LinkRecord, v) + sizeof(LinkValue) * lm->ncolumns;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT %s::text", quote_identifier(id_column));
@@ -338,46 +397,71 @@ load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
 	appendStringInfo(&sql, " FROM %s ORDER BY %s", quote_qualified_identifier(
 								get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)),
 					 quote_identifier(id_column));
-	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "linkage: could not read %s", get_rel_name(relid));
-
-	old = MemoryContextSwitchTo(target);
+	plan = SPI_prepare(sql.data, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "linkage: could not read %s: %s", get_rel_name(relid),
+			 SPI_result_code_string(SPI_result));
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	batch = AllocSetContextCreate(target, "linkage: a batch of records", ALLOCSET_DEFAULT_SIZES);
 	lm->records = lm->records == NULL ?
-		palloc(sizeof(LinkRecord *) * Max(SPI_processed, 1)) :
-		repalloc(lm->records, sizeof(LinkRecord *) * (base + SPI_processed + 1));
-	for (uint64 i = 0; i < SPI_processed; i++)
+		MemoryContextAllocHuge(target, sizeof(LinkRecord *) * cap) :
+		repalloc_huge(lm->records, sizeof(LinkRecord *) * cap);
+	for (;;)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		LinkRecord *r = palloc(offsetof(LinkRecord, v) + sizeof(LinkValue) * lm->ncolumns);
-		char	   *id = SPI_getvalue(tup, desc, 1);
-
-		if ((i & 0xFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (id == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("id column \"%s\" of %s has a NULL", id_column, get_rel_name(relid)),
-					 errhint("Every record needs an id to be linked.")));
-		r->id = pstrdup(id);
-		r->side = side;
-		for (int c = 0, att = 2; c < lm->ncolumns; c++)
+		SPI_cursor_fetch(portal, true, LOAD_BATCH);
+		if (SPI_processed == 0)
+			break;
+		CHECK_FOR_INTERRUPTS();
+		if (lm->nrecords + (int64) SPI_processed > cap)
 		{
-			if (lm->columns[c].from[0] != NULL)
-			{
-				char	   *parts[3];
-
-				for (int p = 0; p < 3; p++)
-					parts[p] = SPI_getvalue(tup, desc, att++);
-				link_prepare_date_parts(lm, c, parts, &r->v[c]);
-			}
-			else
-				link_prepare_value(lm, c, SPI_getvalue(tup, desc, att++), &r->v[c]);
+			cap = Max(2 * cap, lm->nrecords + (int64) SPI_processed);
+			if (cap > INT_MAX)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("linkage compares at most %d records", INT_MAX)));
+			lm->records = repalloc_huge(lm->records, sizeof(LinkRecord *) * cap);
 		}
-		lm->records[lm->nrecords++] = r;
+		old = MemoryContextSwitchTo(batch);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			LinkRecord *r = arena_alloc(arena, record_size, MAXIMUM_ALIGNOF);
+			char	   *id = SPI_getvalue(tup, desc, 1);
+
+			if (id == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("id column \"%s\" of %s has a NULL", id_column, get_rel_name(relid)),
+						 errhint("Every record needs an id to be linked.")));
+			r->id = arena_strndup(arena, id, strlen(id));
+			r->side = side;
+			for (int c = 0, att = 2; c < lm->ncolumns; c++)
+			{
+				LinkValue  *v = &r->v[c];
+
+				if (lm->columns[c].from[0] != NULL)
+				{
+					char	   *parts[3];
+
+					for (int p = 0; p < 3; p++)
+						parts[p] = SPI_getvalue(tup, desc, att++);
+					link_prepare_date_parts(lm, c, parts, v);
+				}
+				else
+					link_prepare_value(lm, c, SPI_getvalue(tup, desc, att++), v);
+				if (v->s != NULL)
+					v->s = arena_strndup(arena, v->s, v->len);
+			}
+			lm->records[lm->nrecords++] = r;
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(batch);
+		SPI_freetuptable(SPI_tuptable);
 	}
-	MemoryContextSwitchTo(old);
-	SPI_freetuptable(SPI_tuptable);
+	SPI_cursor_close(portal);
+	SPI_freeplan(plan);
+	MemoryContextDelete(batch);
 	pfree(sql.data);
 }
 
@@ -390,6 +474,7 @@ load_linkage(LinkModel *lm, Oid *relids, int nrels, const char *id_column, Jsonb
 			 MemoryContext target)
 {
 	MemoryContext old = MemoryContextSwitchTo(target);
+	LinkArena	arena = {target, NULL, 0};
 
 	lm->dedupe = (nrels == 1);
 	parse_columns(lm, columns, relids, nrels, id_column);
@@ -398,7 +483,7 @@ load_linkage(LinkModel *lm, Oid *relids, int nrels, const char *id_column, Jsonb
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "linkage: SPI_connect failed");
 	for (int r = 0; r < nrels; r++)
-		load_records(lm, relids[r], id_column, r, target);
+		load_records(lm, relids[r], id_column, r, target, &arena);
 	if (lm->nrecords == 0 || (nrels == 2 && (lm->records[0]->side != 0 ||
 											 lm->records[lm->nrecords - 1]->side != 1)))
 	{

@@ -66,17 +66,45 @@ typedef struct LinkColumn
 	int			pooled_sessions;	/* of them, where m was held non-increasing */
 } LinkColumn;
 
+/*
+ * A prepared value: 32 bytes (a million records of ten columns hold ten
+ * million).  A valid UK postcode is held as its text "OUTWARD INWARD"
+ * (link_value_postcode reads it back); a date's day and a minimum age share
+ * a field (a column is one kind).
+ */
 typedef struct LinkValue
 {
 	char	   *s;				/* prepared text, NULL if missing */
-	int			len;
-	uint32		hash;			/* of s, for blocking and term frequencies */
-	DateADT		date;			/* LK_DATE */
-	Postcode	pc;				/* LK_POSTCODE, when pc_valid */
-	bool		pc_valid;
 	double		tf;				/* share of records with this value */
-	int32		age;			/* LK_MIN_AGE: years */
+	int32		len;
+	uint32		hash;			/* of s, for blocking and term frequencies */
+	union
+	{
+		DateADT		date;		/* LK_DATE, LK_MOVED_IN, LK_MOVED_OUT */
+		int32		age;		/* LK_MIN_AGE: years */
+	};
+	bool		pc_valid;		/* LK_POSTCODE: s is a valid UK postcode */
 } LinkValue;
+
+/* The postcode of a value whose pc_valid is set (its text, "OUTWARD INWARD", split). */
+static inline void
+link_value_postcode(const LinkValue *v, Postcode *pc)
+{
+	int			sp = 0,
+				in;
+
+	/* pc_valid: an outward code of 2 to 4 characters, a space, 3 */
+	while (sp < v->len && sp < (int) sizeof(pc->outward) - 1 && v->s[sp] != ' ')
+		sp++;
+	in = Min(Max(v->len - sp - 1, 0), (int) sizeof(pc->inward) - 1);
+	memcpy(pc->outward, v->s, sp);
+	pc->outward[sp] = '\0';
+	memcpy(pc->inward, v->s + sp + 1, in);
+	pc->inward[in] = '\0';
+	pc->area_len = 0;
+	while (pc->area_len < sp && pc->outward[pc->area_len] >= 'A' && pc->outward[pc->area_len] <= 'Z')
+		pc->area_len++;
+}
 
 typedef struct LinkRecord
 {

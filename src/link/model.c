@@ -423,6 +423,7 @@ void
 link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v)
 {
 	LinkColumn *c = &lm->columns[col];
+	Postcode	pc;
 
 	memset(v, 0, sizeof(*v));
 	if (raw == NULL)
@@ -451,10 +452,10 @@ link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v)
 			}
 			break;
 		case LK_POSTCODE:
-			if (postcode_parse(raw, strlen(raw), &v->pc))
+			if (postcode_parse(raw, strlen(raw), &pc))
 			{
 				v->pc_valid = true;
-				v->s = psprintf("%s %s", v->pc.outward, v->pc.inward);
+				v->s = psprintf("%s %s", pc.outward, pc.inward);
 				v->len = strlen(v->s);
 			}
 			else
@@ -870,7 +871,13 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 			case LK_POSTCODE:
 				if (a->pc_valid && b->pc_valid)
 				{
-					const char *agree = postcode_agreement_level(&a->pc, &b->pc);
+					Postcode	pa,
+								pb;
+					const char *agree;
+
+					link_value_postcode(a, &pa);
+					link_value_postcode(b, &pb);
+					agree = postcode_agreement_level(&pa, &pb);
 
 					l = agree[0] == 'u' ? 1 : agree[0] == 's' ? 2 : agree[0] == 'd' ? 3 : 4;
 				}
@@ -975,9 +982,12 @@ dependence_share(const LinkModel *lm, int x, bool district, int y, int name, int
 			continue;
 		if (district)
 		{
+			Postcode	pc;
+
 			if (!r->v[x].pc_valid)
 				continue;
-			e[n].key = hash_string(r->v[x].pc.outward, strlen(r->v[x].pc.outward));
+			link_value_postcode(&r->v[x], &pc);
+			e[n].key = hash_string(pc.outward, strlen(pc.outward));
 		}
 		else
 			e[n].key = r->v[x].hash;
