@@ -471,7 +471,7 @@ prepare_record(char **values, bool with_tf)
 	{
 		link_prepare_value(lm, c, values[cache.attr[c]], &r->v[c]);
 		if (with_tf)
-			r->v[c].tf = value_tf(c, &r->v[c]);
+			r->v[c].tf_count = link_tf_count(lm, c, value_tf(c, &r->v[c]));
 	}
 	return r;
 }

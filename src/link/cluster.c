@@ -290,7 +290,13 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 			head[i] = tail[i] = -1;
 		}
 	}
-	edges = palloc(sizeof(Edge) * Max(lm->npairs, 1));
+	/* the pairs to join, counted first: most pairs are below the threshold */
+	for (int64 k = 0; k < lm->npairs; k++)
+		if (lm->pairs[k].probability >= threshold &&
+			(within == NULL || within[lm->pairs[k].a] == within[lm->pairs[k].b]))
+			nedges++;
+	edges = palloc_extended(sizeof(Edge) * Max(nedges, 1), MCXT_ALLOC_HUGE);
+	nedges = 0;
 	for (int64 k = 0; k < lm->npairs; k++)
 		if (lm->pairs[k].probability >= threshold &&
 			(within == NULL || within[lm->pairs[k].a] == within[lm->pairs[k].b]))

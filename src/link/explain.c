@@ -181,10 +181,10 @@ link_match_explain(PG_FUNCTION_ARGS)
 		{
 			bool		isnull;
 
-			ra->v[c].tf = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			ra->v[c].tf_count = link_tf_count(lm, c, DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)));
 		}
 		else
-			ra->v[c].tf = 1.0 / lm->columns[c].npresent;	/* seen once: rare */
+			ra->v[c].tf_count = 1;	/* seen once: rare */
 	}
 	SPI_finish();
 
@@ -205,8 +205,9 @@ link_match_explain(PG_FUNCTION_ARGS)
 	{
 		LinkColumn *col = &lm->columns[c];
 		int			l = level[c];
-		bool		tf = l == 1 && col->tf && ra->v[c].tf > 0;
-		double		u = l == 0 ? 0 : tf ? Max(ra->v[c].tf, 1.0 / col->npresent) : col->u[l];
+		double		a_tf = link_value_tf(lm, c, &ra->v[c]);
+		bool		tf = l == 1 && col->tf && a_tf > 0;
+		double		u = l == 0 ? 0 : tf ? Max(a_tf, 1.0 / col->npresent) : col->u[l];
 		double		w = (l == 0) ? 0.0 : log2(col->m[l] / u);
 		Datum		values[13];
 		bool		nulls[13] = {false};
@@ -232,7 +233,7 @@ link_match_explain(PG_FUNCTION_ARGS)
 		values[8] = Float8GetDatum(u);
 		values[9] = Float8GetDatum(w);
 		nulls[12] = !tf;
-		values[12] = Float8GetDatum(ra->v[c].tf);
+		values[12] = Float8GetDatum(a_tf);
 		values[10] = Float8GetDatum(total);
 		values[11] = Float8GetDatum(link_probability(total));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

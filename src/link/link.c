@@ -594,6 +594,23 @@ link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 						lm->em_iterations),
 				 errhint("Results are usable but may be less accurate; check the columns mapping.")));
 	link_score(lm);
+
+	/*
+	 * Scored: what training and scoring needed of each pair is no longer
+	 * needed (clustering and the callers use the pairs' probabilities), and
+	 * is freed before clustering takes its own.
+	 */
+	if (lm->levels != NULL)
+		pfree(lm->levels);
+	if (lm->pair_rules != NULL)
+		pfree(lm->pair_rules);
+	if (lm->pair_neighbour_rules != NULL)
+		pfree(lm->pair_neighbour_rules);
+	if (lm->pair_flags != NULL)
+		pfree(lm->pair_flags);
+	lm->levels = NULL;
+	lm->pair_rules = lm->pair_neighbour_rules = NULL;
+	lm->pair_flags = NULL;
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
 		StringInfoData buf;
@@ -848,7 +865,7 @@ link_store_model(text *name, const LinkModel *lm, const char *columns_json,
 		{
 			const LinkValue *v = &lm->records[i]->v[c];
 
-			if (v->s != NULL && v->tf * col->npresent >= 1.5)
+			if (v->s != NULL && v->tf_count >= 2)
 				seen[nvalues++] = v->hash;
 		}
 		qsort(seen, nvalues, sizeof(uint32), link_cmp_u32);
@@ -866,11 +883,11 @@ link_store_model(text *name, const LinkModel *lm, const char *columns_json,
 			const LinkValue *v = &lm->records[i]->v[c];
 			uint32	   *at;
 
-			if (v->s == NULL || v->tf * col->npresent < 1.5)
+			if (v->s == NULL || v->tf_count < 2)
 				continue;
 			at = bsearch(&v->hash, seen, nvalues, sizeof(uint32), link_cmp_u32);
 			hashes[at - seen] = Int64GetDatum((int64) v->hash);
-			freqs[at - seen] = Float8GetDatum(v->tf);
+			freqs[at - seen] = Float8GetDatum(link_value_tf(lm, c, v));
 		}
 		if (nvalues > 0)
 		{

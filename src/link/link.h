@@ -67,23 +67,25 @@ typedef struct LinkColumn
 } LinkColumn;
 
 /*
- * A prepared value: 32 bytes (a million records of ten columns hold ten
+ * A prepared value: 24 bytes (a million records of ten columns hold ten
  * million).  A valid UK postcode is held as its text "OUTWARD INWARD"
- * (link_value_postcode reads it back); a date's day and a minimum age share
- * a field (a column is one kind).
+ * (link_value_postcode reads it back); a date's day, a minimum age and
+ * whether a postcode is valid share a field (a column is one kind).  Its
+ * term frequency is held as the number of records with the value (tf_count:
+ * link_value_tf divides it by the column's npresent, as it was computed).
  */
 typedef struct LinkValue
 {
 	char	   *s;				/* prepared text, NULL if missing */
-	double		tf;				/* share of records with this value */
 	int32		len;
 	uint32		hash;			/* of s, for blocking and term frequencies */
 	union
 	{
 		DateADT		date;		/* LK_DATE, LK_MOVED_IN, LK_MOVED_OUT */
 		int32		age;		/* LK_MIN_AGE: years */
+		bool		pc_valid;	/* LK_POSTCODE: s is a valid UK postcode */
 	};
-	bool		pc_valid;		/* LK_POSTCODE: s is a valid UK postcode */
+	uint32		tf_count;		/* records of the column holding this value; 0 unknown */
 } LinkValue;
 
 /* The postcode of a value whose pc_valid is set (its text, "OUTWARD INWARD", split). */
@@ -177,6 +179,7 @@ typedef struct LinkModel
 	LinkRuleInfo rules[LINK_MAX_RULES];
 	int64		npairs;
 	LinkPair   *pairs;
+	/* of each pair, until it is scored (link_run frees them then: NULL) */
 	uint8	   *levels;			/* npairs * ncolumns comparison levels */
 	uint32	   *pair_rules;		/* bit r: rule r generated the pair */
 	uint8	   *pair_flags;		/* LINK_PAIR_*; NULL: none set */
@@ -185,6 +188,26 @@ typedef struct LinkModel
 										 * (not for its training session); NULL:
 										 * no block was split */
 } LinkModel;
+
+/*
+ * The share of records holding v's value in column c (0 if not known): the
+ * count over the column's records with a value.  A frequency kept with a
+ * model (link_model_tf, computed so from the model's npresent) is held as
+ * its count again (link_tf_count): the same double comes back.
+ */
+static inline double
+link_value_tf(const LinkModel *lm, int c, const LinkValue *v)
+{
+	return lm->columns[c].npresent > 0 ? (double) v->tf_count / lm->columns[c].npresent : 0;
+}
+
+static inline uint32
+link_tf_count(const LinkModel *lm, int c, double frequency)
+{
+	double		n = frequency * lm->columns[c].npresent;
+
+	return n <= 0 ? 0 : n >= (double) PG_UINT32_MAX ? PG_UINT32_MAX : (uint32) (n + 0.5);
+}
 
 #define PAIR_LEVELS(lm, k) ((lm)->levels + (int64) (k) * (lm)->ncolumns)
 /*

@@ -558,7 +558,7 @@ link_term_frequencies(LinkModel *lm)
 						hi = mid;
 				}
 				count = lo - first;
-				v->tf = (double) count / present;
+				v->tf_count = (uint32) count;
 			}
 			pfree(sorted);
 		}
@@ -1048,7 +1048,7 @@ link_detect_dependence(LinkModel *lm)
 		/* two random records agree on y with the mean frequency of a record's value */
 		for (int i = 0; i < lm->nrecords; i++)
 			if (lm->records[i]->v[y].s != NULL)
-				chance += lm->records[i]->v[y].tf;
+				chance += link_value_tf(lm, y, &lm->records[i]->v[y]);
 		chance /= cy->npresent;
 		for (int x = 0; x < lm->ncolumns && cy->implied_by < 0; x++)
 		{
@@ -1222,7 +1222,7 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 		 */
 		for (int i = 0; i < n; i++)
 			if (lm->records[i]->v[c].s != NULL)
-				exact += lm->records[i]->v[c].tf;
+				exact += link_value_tf(lm, c, &lm->records[i]->v[c]);
 		exact = col->npresent > 0 ? exact / col->npresent : 0;
 		exact = Min(Max(exact, 1.0 / Max(possible, 1)), 0.5);
 		for (int l = 2; l < col->nlevels; l++)
@@ -1693,7 +1693,7 @@ link_record_weight(const LinkModel *lm, const LinkRecord *a, const uint8 *level)
 		/* agreeing on a common value is weaker evidence than on a rare one */
 		if (l == 1 && col->tf)
 		{
-			double		tf = a->v[c].tf;
+			double		tf = link_value_tf(lm, c, &a->v[c]);
 
 			if (tf > 0)
 				u = Max(tf, 1.0 / Max(col->npresent, 1));
