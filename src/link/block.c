@@ -1269,6 +1269,7 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 refine:
 		split_orders(lm, &rules[r], &orders[r]);
 		cap = (int64) n * 2 + RULE_MAX_KEYS;
+		link_memory_check(sizeof(BlockEntry) * cap, "the blocking keys of a rule");
 		e = palloc_extended(sizeof(BlockEntry) * cap, MCXT_ALLOC_HUGE);
 		m = 0;
 
@@ -1420,7 +1421,14 @@ refine:
 						estimate, max_pairs),
 				 errhint("Map more specific columns (a date of birth, an identifier, a postcode), or raise brent_mdm.max_candidate_pairs.")));
 
-	/* the pairs, de-duplicated across rules (estimate counted them all) */
+	/*
+	 * the pairs, de-duplicated across rules (estimate counted them all):
+	 * made, then each once with its rules, how it was made and, once the
+	 * made ones are freed, its comparison levels
+	 */
+	link_memory_check((Size) estimate * (sizeof(LinkPair) + 2 * sizeof(uint32) + 1) +
+					  (Size) estimate * Max(sizeof(RawPair), (Size) lm->ncolumns),
+					  psprintf("making and comparing " INT64_FORMAT " candidate pairs", estimate));
 	raw = palloc_extended(sizeof(RawPair) * Max(estimate, 1), MCXT_ALLOC_HUGE);
 	sink.pairs = raw;
 	sink.n = 0;

@@ -34,6 +34,8 @@ PG_FUNCTION_INFO_V1(link_train_model_labelled);
 static int	u_sample_pairs = 300000;
 static int	max_candidate_pairs = 100000000;
 int			link_split_window = LINK_SPLIT_WINDOW;
+/* brent_mdm.linkage_memory, in kB; 0: no limit */
+static int	linkage_memory = LINK_MEMORY_DEFAULT;
 
 void
 link_init(void)
@@ -48,11 +50,41 @@ link_init(void)
 							NULL,
 							&max_candidate_pairs, 100000000, 1, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("brent_mdm.linkage_memory",
+							"Memory a linkage run may take in its backend; a run that would need more stops with an error before it takes it.",
+							"Checked as the records are read (every 10,000), before the candidate pairs are made, and before clustering; 0: no limit.",
+							&linkage_memory, LINK_MEMORY_DEFAULT, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomIntVariable("brent_mdm.split_window",
 							"Groups each group of a block of more than 500 distinct records is compared with, in each of its sort orders.",
 							"Linkage compares such a block by sorted neighbourhood: its groups of identical records in up to three orders, each with the next split_window groups; more finds pairs further apart in the orders and takes longer.",
 							&link_split_window, LINK_SPLIT_WINDOW, 1, 1000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+}
+
+/*
+ * Stops the run (54000) if the backend's memory (every memory context's
+ * blocks) and more, what the next step would take, exceed
+ * brent_mdm.linkage_memory; step says what that is.
+ */
+void
+link_memory_check(Size more, const char *step)
+{
+	Size		used,
+				limit;
+
+	if (linkage_memory <= 0)
+		return;
+	used = MemoryContextMemAllocated(TopMemoryContext, true);
+	limit = (Size) linkage_memory * 1024;
+	if (used + more > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("linkage would take more memory than brent_mdm.linkage_memory allows (%zu MB)",
+						limit / (1024 * 1024)),
+				 errdetail("The backend holds %zu MB; %s would take about %zu MB more.",
+						   used / (1024 * 1024), step, more / (1024 * 1024)),
+				 errhint("Raise brent_mdm.linkage_memory (a session may SET it), or link fewer records, or map columns that make fewer candidate pairs.")));
 }
 
 static LinkKind
@@ -458,6 +490,8 @@ load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(batch);
 		SPI_freetuptable(SPI_tuptable);
+		link_memory_check(0, psprintf("reading the records (%d so far) of %s",
+									  lm->nrecords, get_rel_name(relid)));
 	}
 	SPI_cursor_close(portal);
 	SPI_freeplan(plan);

@@ -161,6 +161,9 @@ typedef struct LinkRuleInfo
 #define LINK_SPLIT_ORDERS 3
 extern int	link_split_window;
 
+/* brent_mdm.linkage_memory's default, in kB: 4 GB (a million records take about 0.6) */
+#define LINK_MEMORY_DEFAULT (4 * 1024 * 1024)
+
 /* Runs of this many records or more report their progress as NOTICEs. */
 #define LINK_PROGRESS_RECORDS 50000
 
@@ -264,6 +267,7 @@ extern int	link_cmp_u32(const void *x, const void *y);
 extern double link_record_weight(const LinkModel *lm, const LinkRecord *a, const uint8 *level);
 
 /* link.c */
+extern void link_memory_check(Size more, const char *step);
 extern LinkModel *link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 						   const LinkModel *preset, MemoryContext target);
 extern void link_store_model(text *name, const LinkModel *lm, const char *columns_json,
