@@ -166,7 +166,7 @@ word_code(const LinkValue *v, int *pos)
 static bool
 feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 {
-	const LinkValue *v = &r->v[col];
+	const LinkValue *v = LINK_V(r, col);
 
 	if (v->s == NULL)
 		return false;
@@ -266,7 +266,7 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 static int
 part_codes(const LinkModel *lm, const BlockRule *rule, int p, const LinkRecord *r, uint64 *codes)
 {
-	const LinkValue *v = &r->v[rule->col[p]];
+	const LinkValue *v = LINK_V(r, rule->col[p]);
 	int			n = 0;
 
 	if (rule->feature[p] == F_PHONETIC_EACH)
@@ -335,10 +335,10 @@ part_codes(const LinkModel *lm, const BlockRule *rule, int p, const LinkRecord *
 
 		if (v->s != NULL)
 			codes[n++] = (uint64) (uint32) v->date;
-		if (out >= 0 && r->v[out].s != NULL)
+		if (out >= 0 && LINK_V(r, out)->s != NULL)
 		{
-			codes[n++] = (uint64) (uint32) r->v[out].date;
-			codes[n++] = (uint64) (uint32) (r->v[out].date + 1);
+			codes[n++] = (uint64) (uint32) LINK_V(r, out)->date;
+			codes[n++] = (uint64) (uint32) (LINK_V(r, out)->date + 1);
 		}
 		return n;
 	}
@@ -648,7 +648,7 @@ record_hash(const LinkModel *lm, const LinkRecord *r)
 	uint64		h = 0;
 
 	for (int c = 0; c < lm->ncolumns; c++)
-		h = mix(h, r->v[c].s ? hash_bytes_extended((const unsigned char *) r->v[c].s, r->v[c].len, c)
+		h = mix(h, LINK_V(r, c)->s ? hash_bytes_extended((const unsigned char *) LINK_V(r, c)->s, LINK_V(r, c)->len, c)
 				: UINT64CONST(0x9e3779b97f4a7c15) + c);
 	return h;
 }
@@ -659,10 +659,10 @@ records_identical(const LinkModel *lm, const LinkRecord *a, const LinkRecord *b)
 {
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
-		if ((a->v[c].s == NULL) != (b->v[c].s == NULL))
+		if ((LINK_V(a, c)->s == NULL) != (LINK_V(b, c)->s == NULL))
 			return false;
-		if (a->v[c].s != NULL &&
-			(a->v[c].len != b->v[c].len || memcmp(a->v[c].s, b->v[c].s, a->v[c].len) != 0))
+		if (LINK_V(a, c)->s != NULL &&
+			(LINK_V(a, c)->len != LINK_V(b, c)->len || memcmp(LINK_V(a, c)->s, LINK_V(b, c)->s, LINK_V(a, c)->len) != 0))
 			return false;
 	}
 	return true;
@@ -802,7 +802,7 @@ identifying_values(const LinkModel *lm, const LinkRecord *r)
 	{
 		LinkKind	k = lm->columns[c].kind;
 
-		if (r->v[c].s != NULL && k != LK_MIN_AGE && k != LK_MOVED_IN && k != LK_MOVED_OUT)
+		if (LINK_V(r, c)->s != NULL && k != LK_MIN_AGE && k != LK_MOVED_IN && k != LK_MOVED_OUT)
 			n++;
 	}
 	return n;
@@ -1070,8 +1070,8 @@ split_cmp(const void *x, const void *y, void *arg)
 	for (int i = 0; i < ss->so->ncols; i++)
 	{
 		int			c = ss->so->cols[(ss->start + i) % ss->so->ncols];
-		const LinkValue *va = &ra->v[c],
-				   *vb = &rb->v[c];
+		const LinkValue *va = LINK_V(ra, c),
+				   *vb = LINK_V(rb, c);
 		LinkKind	k = ss->lm->columns[c].kind;
 		int			d;
 
@@ -1109,7 +1109,7 @@ neighbour_pair(const LinkModel *lm, const DupGroups *g, const BlockRule *rule, i
 	int			n = 0;
 
 	if (rule->guest >= 0 &&
-		lm->records[ra]->v[rule->guest].s != NULL && lm->records[rb]->v[rule->guest].s != NULL)
+		LINK_V(lm->records[ra], rule->guest)->s != NULL && LINK_V(lm->records[rb], rule->guest)->s != NULL)
 		return 0;
 	if (lm->dedupe)
 		return add_pair(lm, ra, rb, r, PAIR_NEIGHBOUR, sink) ? 1 : 0;
@@ -1306,7 +1306,7 @@ refine:
 
 				if (rec->side == 0)
 					left++;
-				if (rules[r].guest >= 0 && rec->v[rules[r].guest].s != NULL)
+				if (rules[r].guest >= 0 && LINK_V(rec, rules[r].guest)->s != NULL)
 					hosts[rec->side]++;
 				j++;
 			}
@@ -1464,8 +1464,8 @@ refine:
 					for (int y = x + 1; y < j; y++)
 					{
 						if (rules[r].guest >= 0 &&
-							lm->records[recs[x]]->v[rules[r].guest].s != NULL &&
-							lm->records[recs[y]]->v[rules[r].guest].s != NULL)
+							LINK_V(lm->records[recs[x]], rules[r].guest)->s != NULL &&
+							LINK_V(lm->records[recs[y]], rules[r].guest)->s != NULL)
 							continue;
 						add_pair(lm, recs[x], recs[y], r, PAIR_DIRECT, &sink);
 					}

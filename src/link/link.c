@@ -401,7 +401,6 @@ load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
 	SPIPlanPtr	plan;
 	Portal		portal;
 	int64		cap = lm->nrecords + LOAD_BATCH;
-	Size		record_size = offsetof(LinkRecord, v) + sizeof(LinkValue) * lm->ncolumns;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT %s::text", quote_identifier(id_column));
@@ -458,7 +457,10 @@ load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
 		{
 			HeapTuple	tup = SPI_tuptable->vals[i];
 			TupleDesc	desc = SPI_tuptable->tupdesc;
-			LinkRecord *r = arena_alloc(arena, record_size, MAXIMUM_ALIGNOF);
+			LinkValue	vals[LINK_MAX_COLUMNS];
+			LinkRecord *r;
+			uint32		present = 0;
+			int			held = 0;
 			char	   *id = SPI_getvalue(tup, desc, 1);
 
 			if (id == NULL)
@@ -466,11 +468,9 @@ load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("id column \"%s\" of %s has a NULL", id_column, get_rel_name(relid)),
 						 errhint("Every record needs an id to be linked.")));
-			r->id = arena_strndup(arena, id, strlen(id));
-			r->side = side;
 			for (int c = 0, att = 2; c < lm->ncolumns; c++)
 			{
-				LinkValue  *v = &r->v[c];
+				LinkValue  *v = &vals[c];
 
 				if (lm->columns[c].from[0] != NULL)
 				{
@@ -483,8 +483,21 @@ load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
 				else
 					link_prepare_value(lm, c, SPI_getvalue(tup, desc, att++), v);
 				if (v->s != NULL)
-					v->s = arena_strndup(arena, v->s, v->len);
+					present |= (uint32) 1 << c;
 			}
+			/* the values it holds, in column order (LINK_V) */
+			r = arena_alloc(arena, offsetof(LinkRecord, v) + sizeof(LinkValue) * pg_popcount32(present),
+							MAXIMUM_ALIGNOF);
+			r->id = arena_strndup(arena, id, strlen(id));
+			r->side = side;
+			r->present = present;
+			for (int c = 0; c < lm->ncolumns; c++)
+				if (present & ((uint32) 1 << c))
+				{
+					r->v[held] = vals[c];
+					r->v[held].s = arena_strndup(arena, vals[c].s, vals[c].len);
+					held++;
+				}
 			lm->records[lm->nrecords++] = r;
 		}
 		MemoryContextSwitchTo(old);
@@ -897,7 +910,7 @@ link_store_model(text *name, const LinkModel *lm, const char *columns_json,
 		seen = palloc(sizeof(uint32) * lm->nrecords);
 		for (int i = 0; i < lm->nrecords; i++)
 		{
-			const LinkValue *v = &lm->records[i]->v[c];
+			const LinkValue *v = LINK_V(lm->records[i], c);
 
 			if (v->s != NULL && v->tf_count >= 2)
 				seen[nvalues++] = v->hash;
@@ -914,7 +927,7 @@ link_store_model(text *name, const LinkModel *lm, const char *columns_json,
 		/* the frequency of each hash, from any record holding it */
 		for (int i = 0; i < lm->nrecords; i++)
 		{
-			const LinkValue *v = &lm->records[i]->v[c];
+			const LinkValue *v = LINK_V(lm->records[i], c);
 			uint32	   *at;
 
 			if (v->s == NULL || v->tf_count < 2)

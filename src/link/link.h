@@ -14,6 +14,7 @@
 #include "postgres.h"
 
 #include "funcapi.h"
+#include "port/pg_bitutils.h"
 #include "utils/date.h"
 #include "utils/jsonb.h"
 
@@ -108,12 +109,37 @@ link_value_postcode(const LinkValue *v, Postcode *pc)
 		pc->area_len++;
 }
 
+/*
+ * A record: its values of the columns it holds, in column order (bit c of
+ * present: v holds column c's value; the records of a run hold about half
+ * their columns).  LINK_V(r, c) is column c's value, missing or not; a
+ * missing one is link_missing_value (s NULL), read-only.  A record made on
+ * its own (real-time matching, match_explain) holds every column
+ * (LINK_ALL_PRESENT), missing values in place.
+ */
 typedef struct LinkRecord
 {
 	char	   *id;
 	int			side;			/* 0 left (or the only table), 1 right */
+	uint32		present;
 	LinkValue	v[FLEXIBLE_ARRAY_MEMBER];
 } LinkRecord;
+
+#define LINK_ALL_PRESENT PG_UINT32_MAX
+
+extern PGDLLIMPORT const LinkValue link_missing_value;
+
+static inline LinkValue *
+link_v(const LinkRecord *r, int c)
+{
+	uint32		bit = (uint32) 1 << c;
+
+	if (!(r->present & bit))
+		return unconstify(LinkValue *, &link_missing_value);
+	return unconstify(LinkValue *, &r->v[r->present == LINK_ALL_PRESENT ? c : pg_popcount32(r->present & (bit - 1))]);
+}
+
+#define LINK_V(r, c) link_v((r), (c))
 
 typedef struct LinkPair
 {
