@@ -2,8 +2,10 @@
  * link.h
  *		Probabilistic record linkage (Fellegi-Sunter), shared definitions.
  *
- * A linkage run holds its records in memory, one value per compared column,
- * prepared for comparison (normalised names, parsed dates and postcodes).
+ * A linkage run holds its records in memory (read 10,000 at a time, packed
+ * in an arena: link.c), the values of the compared columns each holds,
+ * prepared for comparison (normalised names, parsed dates and postcodes);
+ * brent_mdm.linkage_memory bounds what a run may take (link_memory_check).
  * Candidate pairs come from blocking rules; each pair gets a comparison
  * vector (a level per column); m and u probabilities per level give match
  * weights.
