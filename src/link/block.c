@@ -1428,7 +1428,7 @@ refine:
 	 */
 	link_memory_check((Size) estimate * (sizeof(LinkPair) + 2 * sizeof(uint32) + 1) +
 					  (Size) estimate * Max(sizeof(RawPair), (Size) lm->ncolumns),
-					  psprintf("making and comparing " INT64_FORMAT " candidate pairs", estimate));
+					  "making and comparing " INT64_FORMAT " candidate pairs", estimate);
 	raw = palloc_extended(sizeof(RawPair) * Max(estimate, 1), MCXT_ALLOC_HUGE);
 	sink.pairs = raw;
 	sink.n = 0;

@@ -215,7 +215,7 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 	/* the first pass: what it and the coherence check after it take, about */
 	if (within == NULL)
 		link_memory_check((Size) n * (64 + 12 * lm->ncolumns) + (Size) lm->npairs * sizeof(Edge),
-						  psprintf("clustering %d records", n));
+						  "clustering %d records", n);
 	for (int c = 0; c < lm->ncolumns; c++)
 		if (lm->columns[c].kind == LK_IDENTIFIER || lm->columns[c].kind == LK_DATE ||
 			lm->columns[c].kind == LK_GIVEN_NAME)

@@ -65,26 +65,42 @@ link_init(void)
 /*
  * Stops the run (54000) if the backend's memory (every memory context's
  * blocks) and more, what the next step would take, exceed
- * brent_mdm.linkage_memory; step says what that is.
+ * brent_mdm.linkage_memory; step_fmt and its arguments say what that is
+ * (formatted only then).
  */
 void
-link_memory_check(Size more, const char *step)
+link_memory_check(Size more, const char *step_fmt,...)
 {
 	Size		used,
 				limit;
+	StringInfoData step;
+	va_list		args;
 
 	if (linkage_memory <= 0)
 		return;
 	used = MemoryContextMemAllocated(TopMemoryContext, true);
 	limit = (Size) linkage_memory * 1024;
-	if (used + more > limit)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("linkage would take more memory than brent_mdm.linkage_memory allows (%zu MB)",
-						limit / (1024 * 1024)),
-				 errdetail("The backend holds %zu MB; %s would take about %zu MB more.",
-						   used / (1024 * 1024), step, more / (1024 * 1024)),
-				 errhint("Raise brent_mdm.linkage_memory (a session may SET it), or link fewer records, or map columns that make fewer candidate pairs.")));
+	if (used + more <= limit)
+		return;
+	initStringInfo(&step);
+	for (;;)
+	{
+		int			needed;
+
+		va_start(args, step_fmt);
+		needed = appendStringInfoVA(&step, step_fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&step, needed);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("linkage would take more memory than brent_mdm.linkage_memory allows (%zu MB)",
+					limit / (1024 * 1024)),
+			 errdetail("The backend holds %zu MB; %s would take about %zu MB more.",
+					   used / (1024 * 1024), step.data, more / (1024 * 1024)),
+			 errhint("Raise brent_mdm.linkage_memory (a session may SET it), or link fewer records, or map columns that make fewer candidate pairs.")));
 }
 
 static LinkKind
@@ -503,8 +519,8 @@ load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(batch);
 		SPI_freetuptable(SPI_tuptable);
-		link_memory_check(0, psprintf("reading the records (%d so far) of %s",
-									  lm->nrecords, get_rel_name(relid)));
+		link_memory_check(0, "reading the records (%d so far) of %s",
+						  lm->nrecords, get_rel_name(relid));
 	}
 	SPI_cursor_close(portal);
 	SPI_freeplan(plan);

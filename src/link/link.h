@@ -295,7 +295,7 @@ extern int	link_cmp_u32(const void *x, const void *y);
 extern double link_record_weight(const LinkModel *lm, const LinkRecord *a, const uint8 *level);
 
 /* link.c */
-extern void link_memory_check(Size more, const char *step);
+extern void link_memory_check(Size more, const char *step_fmt,...) pg_attribute_printf(2, 3);
 extern LinkModel *link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 						   const LinkModel *preset, MemoryContext target);
 extern void link_store_model(text *name, const LinkModel *lm, const char *columns_json,
