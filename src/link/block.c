@@ -76,26 +76,6 @@ entry_cmp(const void *x, const void *y)
 #define PAIR_NEIGHBOUR 2		/* an oversized block of too many groups, by
 								 * sorted neighbourhood */
 
-typedef struct CodeRule
-{
-	uint64		code;
-	uint32		rule;
-	uint8		origin;			/* PAIR_* */
-} CodeRule;
-
-static int
-code_rule_cmp(const void *x, const void *y)
-{
-	const CodeRule *a = x,
-			   *b = y;
-
-	if (a->code != b->code)
-		return a->code < b->code ? -1 : 1;
-	if (a->rule != b->rule)
-		return (int) a->rule - (int) b->rule;
-	return (int) a->origin - (int) b->origin;
-}
-
 static uint64
 mix(uint64 a, uint64 b)
 {
@@ -186,7 +166,7 @@ word_code(const LinkValue *v, int *pos)
 static bool
 feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 {
-	const LinkValue *v = &r->v[col];
+	const LinkValue *v = LINK_V(r, col);
 
 	if (v->s == NULL)
 		return false;
@@ -218,13 +198,25 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 			}
 		case F_DISTRICT:
 			/* not a valid postcode: all but its last three characters, or all */
-			*key = v->pc_valid ? key_hash(v->pc.outward, strlen(v->pc.outward)) :
-				v->len >= 5 ? key_hash(v->s, v->len - 3) : v->hash;
+			if (v->pc_valid)
+			{
+				Postcode	pc;
+
+				link_value_postcode(v, &pc);
+				*key = key_hash(pc.outward, strlen(pc.outward));
+			}
+			else
+				*key = v->len >= 5 ? key_hash(v->s, v->len - 3) : v->hash;
 			return true;
 		case F_INWARD:
 			/* not a valid postcode (a slip in the district): its last three characters */
 			if (v->pc_valid)
-				*key = key_hash(v->pc.inward, strlen(v->pc.inward));
+			{
+				Postcode	pc;
+
+				link_value_postcode(v, &pc);
+				*key = key_hash(pc.inward, strlen(pc.inward));
+			}
 			else if (v->len >= 5)
 				*key = key_hash(v->s + v->len - 3, 3);
 			else
@@ -274,7 +266,7 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 static int
 part_codes(const LinkModel *lm, const BlockRule *rule, int p, const LinkRecord *r, uint64 *codes)
 {
-	const LinkValue *v = &r->v[rule->col[p]];
+	const LinkValue *v = LINK_V(r, rule->col[p]);
 	int			n = 0;
 
 	if (rule->feature[p] == F_PHONETIC_EACH)
@@ -343,10 +335,10 @@ part_codes(const LinkModel *lm, const BlockRule *rule, int p, const LinkRecord *
 
 		if (v->s != NULL)
 			codes[n++] = (uint64) (uint32) v->date;
-		if (out >= 0 && r->v[out].s != NULL)
+		if (out >= 0 && LINK_V(r, out)->s != NULL)
 		{
-			codes[n++] = (uint64) (uint32) r->v[out].date;
-			codes[n++] = (uint64) (uint32) (r->v[out].date + 1);
+			codes[n++] = (uint64) (uint32) LINK_V(r, out)->date;
+			codes[n++] = (uint64) (uint32) (LINK_V(r, out)->date + 1);
 		}
 		return n;
 	}
@@ -656,7 +648,7 @@ record_hash(const LinkModel *lm, const LinkRecord *r)
 	uint64		h = 0;
 
 	for (int c = 0; c < lm->ncolumns; c++)
-		h = mix(h, r->v[c].s ? hash_bytes_extended((const unsigned char *) r->v[c].s, r->v[c].len, c)
+		h = mix(h, LINK_V(r, c)->s ? hash_bytes_extended((const unsigned char *) LINK_V(r, c)->s, LINK_V(r, c)->len, c)
 				: UINT64CONST(0x9e3779b97f4a7c15) + c);
 	return h;
 }
@@ -667,10 +659,10 @@ records_identical(const LinkModel *lm, const LinkRecord *a, const LinkRecord *b)
 {
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
-		if ((a->v[c].s == NULL) != (b->v[c].s == NULL))
+		if ((LINK_V(a, c)->s == NULL) != (LINK_V(b, c)->s == NULL))
 			return false;
-		if (a->v[c].s != NULL &&
-			(a->v[c].len != b->v[c].len || memcmp(a->v[c].s, b->v[c].s, a->v[c].len) != 0))
+		if (LINK_V(a, c)->s != NULL &&
+			(LINK_V(a, c)->len != LINK_V(b, c)->len || memcmp(LINK_V(a, c)->s, LINK_V(b, c)->s, LINK_V(a, c)->len) != 0))
 			return false;
 	}
 	return true;
@@ -744,12 +736,13 @@ typedef struct BlockGroups
 static int64 group_star_pairs(const LinkModel *lm, const DupGroups *g, int32 rep);
 
 /*
- * The records of one oversized block, by group: e's records sorted by
+ * The records of one oversized block, by group: e's records (or recs) sorted by
  * (group, record) into m; how many groups, and the pairs comparing it by
  * group would make.
  */
 static BlockGroups
-block_groups(const LinkModel *lm, const DupGroups *g, const BlockEntry *e, int size, BlockEntry *m)
+block_groups(const LinkModel *lm, const DupGroups *g, const BlockEntry *e, const int32 *recs,
+			 int size, BlockEntry *m)
 {
 	BlockGroups bg = {0, 0, 0};
 	int64		left = 0,
@@ -758,8 +751,10 @@ block_groups(const LinkModel *lm, const DupGroups *g, const BlockEntry *e, int s
 
 	for (int x = 0; x < size; x++)
 	{
-		m[x].key = (uint64) g->rep[e[x].record];
-		m[x].record = e[x].record;
+		int32		rec = recs ? recs[x] : e[x].record;
+
+		m[x].key = (uint64) g->rep[rec];
+		m[x].record = rec;
 	}
 	qsort(m, size, sizeof(BlockEntry), entry_cmp);
 	for (int x = 0; x < size; x++)
@@ -807,54 +802,77 @@ identifying_values(const LinkModel *lm, const LinkRecord *r)
 	{
 		LinkKind	k = lm->columns[c].kind;
 
-		if (r->v[c].s != NULL && k != LK_MIN_AGE && k != LK_MOVED_IN && k != LK_MOVED_OUT)
+		if (LINK_V(r, c)->s != NULL && k != LK_MIN_AGE && k != LK_MOVED_IN && k != LK_MOVED_OUT)
 			n++;
 	}
 	return n;
 }
 
 /*
- * Appends the pair (a, b) as a sortable code with its rule, in the order
- * the pairs of a block take (dedupe: a < b; link: left record first);
- * false if the two records are not to be compared.
+ * A pair as blocking makes it, with its rule and how it was made: 12 bytes
+ * (a million records make millions of them before they are de-duplicated).
+ */
+typedef struct RawPair
+{
+	int32		a;
+	int32		b;
+	uint8		rule;
+	uint8		origin;			/* PAIR_* */
+} RawPair;
+
+static int
+raw_pair_cmp(const void *x, const void *y)
+{
+	const RawPair *p = x,
+			   *q = y;
+
+	if (p->a != q->a)
+		return p->a < q->a ? -1 : 1;
+	if (p->b != q->b)
+		return p->b < q->b ? -1 : 1;
+	if (p->rule != q->rule)
+		return (int) p->rule - (int) q->rule;
+	return (int) p->origin - (int) q->origin;
+}
+
+/*
+ * The pair (a, b) in the order the pairs of a block take (dedupe: a < b;
+ * link: left record first); false if the two records are not to be compared.
  */
 static inline bool
-pair_code(const LinkModel *lm, int32 a, int32 b, uint64 *code)
+pair_order(const LinkModel *lm, int32 *a, int32 *b)
 {
-	if (a == b)
+	int32		t;
+
+	if (*a == *b)
 		return false;
 	if (lm->dedupe)
 	{
-		if (a > b)
+		if (*a > *b)
 		{
-			int32		t = a;
-
-			a = b;
-			b = t;
+			t = *a;
+			*a = *b;
+			*b = t;
 		}
 	}
 	else
 	{
-		if (lm->records[a]->side == lm->records[b]->side)
+		if (lm->records[*a]->side == lm->records[*b]->side)
 			return false;
-		if (lm->records[a]->side == 1)
+		if (lm->records[*a]->side == 1)
 		{
-			int32		t = a;
-
-			a = b;
-			b = t;
+			t = *a;
+			*a = *b;
+			*b = t;
 		}
 	}
-	*code = ((uint64) (uint32) a << 32) | (uint32) b;
 	return true;
 }
 
-/* Where pairs go: codes with their rule and origin in parallel arrays. */
+/* Where pairs go. */
 typedef struct PairSink
 {
-	uint64	   *codes;
-	uint32	   *rules;
-	uint8	   *origin;
+	RawPair    *pairs;
 	int64		n;
 	int64		cap;			/* room for: the pairs counted before */
 } PairSink;
@@ -866,19 +884,19 @@ typedef struct PairSink
 static inline bool
 add_pair(const LinkModel *lm, int32 a, int32 b, int r, uint8 origin, PairSink *sink)
 {
-	uint64		code;
+	RawPair    *p;
 
-	if (!pair_code(lm, a, b, &code))
+	if (!pair_order(lm, &a, &b))
 		return false;
 	if (sink == NULL)
 		return true;
 	if (sink->n >= sink->cap)
 		elog(ERROR, "blocking made more pairs than it counted (" INT64_FORMAT ")", sink->cap);
-	/* the rule rides in a parallel array, sorted with the code */
-	sink->codes[sink->n] = code;
-	sink->rules[sink->n] = r;
-	sink->origin[sink->n] = origin;
-	sink->n++;
+	p = &sink->pairs[sink->n++];
+	p->a = a;
+	p->b = b;
+	p->rule = (uint8) r;
+	p->origin = origin;
 	return true;
 }
 
@@ -1052,8 +1070,8 @@ split_cmp(const void *x, const void *y, void *arg)
 	for (int i = 0; i < ss->so->ncols; i++)
 	{
 		int			c = ss->so->cols[(ss->start + i) % ss->so->ncols];
-		const LinkValue *va = &ra->v[c],
-				   *vb = &rb->v[c];
+		const LinkValue *va = LINK_V(ra, c),
+				   *vb = LINK_V(rb, c);
 		LinkKind	k = ss->lm->columns[c].kind;
 		int			d;
 
@@ -1091,7 +1109,7 @@ neighbour_pair(const LinkModel *lm, const DupGroups *g, const BlockRule *rule, i
 	int			n = 0;
 
 	if (rule->guest >= 0 &&
-		lm->records[ra]->v[rule->guest].s != NULL && lm->records[rb]->v[rule->guest].s != NULL)
+		LINK_V(lm->records[ra], rule->guest)->s != NULL && LINK_V(lm->records[rb], rule->guest)->s != NULL)
 		return 0;
 	if (lm->dedupe)
 		return add_pair(lm, ra, rb, r, PAIR_NEIGHBOUR, sink) ? 1 : 0;
@@ -1139,6 +1157,58 @@ split_block_pairs(const LinkModel *lm, const DupGroups *g, const BlockRule *rule
 	return n;
 }
 
+/*
+ * A rule's blocks kept between counting and making its pairs: the records of
+ * its blocks of two entries or more, block after block (4 bytes an entry
+ * rather than 16, and none for the keys that no other record shares).
+ */
+typedef struct RuleBlocks
+{
+	int32	   *records;
+	int32	   *start;			/* nblocks + 1: where each begins, then the end */
+	int			nblocks;
+} RuleBlocks;
+
+static void
+keep_blocks(const BlockEntry *e, int m, RuleBlocks *rb)
+{
+	int			kept = 0,
+				nb = 0;
+
+	for (int i = 0; i < m;)
+	{
+		int			j = i + 1;
+
+		while (j < m && e[j].key == e[i].key)
+			j++;
+		if (j - i >= 2)
+		{
+			kept += j - i;
+			nb++;
+		}
+		i = j;
+	}
+	rb->records = palloc_extended(sizeof(int32) * Max(kept, 1), MCXT_ALLOC_HUGE);
+	rb->start = palloc_extended(sizeof(int32) * (nb + 1), MCXT_ALLOC_HUGE);
+	rb->nblocks = nb;
+	kept = nb = 0;
+	for (int i = 0; i < m;)
+	{
+		int			j = i + 1;
+
+		while (j < m && e[j].key == e[i].key)
+			j++;
+		if (j - i >= 2)
+		{
+			rb->start[nb++] = kept;
+			for (int x = i; x < j; x++)
+				rb->records[kept++] = e[x].record;
+		}
+		i = j;
+	}
+	rb->start[nb] = kept;
+}
+
 void
 link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 {
@@ -1146,16 +1216,13 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 	int			n = lm->nrecords;
 	BlockRule	rules[2 * LINK_MAX_COLUMNS + 2];
 	int			nrules = default_rules(lm, rules);
-	BlockEntry **entries;
-	int		   *nentries;
+	RuleBlocks *blocks;
 	int64		estimate = 0;
 	int64		split_blocks = 0,
 				split_pairs = 0,
 				split_records = 0;
 	SplitOrders *orders;
-	uint64	   *codes;
-	uint32	   *code_rules;
-	uint8	   *code_origin;	/* PAIR_*: how the pair was made */
+	RawPair    *raw;
 	int64		ncodes = 0;
 	bool	   *in_split;		/* record is in a block split by sorted neighbourhood */
 	PairSink	sink;
@@ -1189,9 +1256,8 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 		lm->rules[r].split_comparisons = 0;
 		lm->rules[r].split_by[0] = '\0';
 	}
-	entries = palloc(sizeof(BlockEntry *) * nrules);
+	blocks = palloc0(sizeof(RuleBlocks) * nrules);
 	orders = palloc(sizeof(SplitOrders) * nrules);
-	nentries = palloc0(sizeof(int) * nrules);
 
 	/* keys, sorted per rule; the comparisons each would generate */
 	for (int r = 0; r < nrules; r++)
@@ -1203,6 +1269,7 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 refine:
 		split_orders(lm, &rules[r], &orders[r]);
 		cap = (int64) n * 2 + RULE_MAX_KEYS;
+		link_memory_check(sizeof(BlockEntry) * cap, "the blocking keys of a rule");
 		e = palloc_extended(sizeof(BlockEntry) * cap, MCXT_ALLOC_HUGE);
 		m = 0;
 
@@ -1227,8 +1294,6 @@ refine:
 			}
 		}
 		qsort(e, m, sizeof(BlockEntry), entry_cmp);
-		entries[r] = e;
-		nentries[r] = m;
 		for (int i = 0; i < m;)
 		{
 			int			j = i,
@@ -1241,7 +1306,7 @@ refine:
 
 				if (rec->side == 0)
 					left++;
-				if (rules[r].guest >= 0 && rec->v[rules[r].guest].s != NULL)
+				if (rules[r].guest >= 0 && LINK_V(rec, rules[r].guest)->s != NULL)
 					hosts[rec->side]++;
 				j++;
 			}
@@ -1277,7 +1342,7 @@ refine:
 					scratch_size = Max(j - i, 2 * scratch_size);
 					scratch = palloc_extended(sizeof(BlockEntry) * scratch_size, MCXT_ALLOC_HUGE);
 				}
-				bg = block_groups(lm, &groups, e + i, j - i, scratch);
+				bg = block_groups(lm, &groups, e + i, NULL, j - i, scratch);
 				if (bg.ngroups <= LINK_MAX_BLOCK)
 				{
 					estimate += bg.comparisons;
@@ -1338,11 +1403,15 @@ refine:
 		}
 		if (lm->rules[r].split_blocks > 0)
 			describe_split(lm, &orders[r], lm->rules[r].split_by, sizeof(lm->rules[r].split_by));
+		/* kept for making the pairs: the blocks of two entries or more */
+		if (!estimate_only)
+			keep_blocks(e, m, &blocks[r]);
+		pfree(e);
 	}
 	if (estimate_only)
 	{
-		for (int r = 0; r < nrules; r++)
-			pfree(entries[r]);
+		pfree(blocks);
+		pfree(orders);
 		return;
 	}
 	if (estimate > max_pairs)
@@ -1352,31 +1421,32 @@ refine:
 						estimate, max_pairs),
 				 errhint("Map more specific columns (a date of birth, an identifier, a postcode), or raise brent_mdm.max_candidate_pairs.")));
 
-	/* the pairs, de-duplicated across rules (estimate counted them all) */
-	codes = palloc_extended(sizeof(uint64) * Max(estimate, 1), MCXT_ALLOC_HUGE);
-	code_rules = palloc_extended(sizeof(uint32) * Max(estimate, 1), MCXT_ALLOC_HUGE);
-	code_origin = palloc_extended(sizeof(uint8) * Max(estimate, 1), MCXT_ALLOC_HUGE);
-	sink.codes = codes;
-	sink.rules = code_rules;
-	sink.origin = code_origin;
+	/*
+	 * the pairs, de-duplicated across rules (estimate counted them all):
+	 * made, then each once with its rules, how it was made and, once the
+	 * made ones are freed, its comparison levels
+	 */
+	link_memory_check((Size) estimate * (sizeof(LinkPair) + 2 * sizeof(uint32) + 1) +
+					  (Size) estimate * Max(sizeof(RawPair), (Size) lm->ncolumns),
+					  "making and comparing " INT64_FORMAT " candidate pairs", estimate);
+	raw = palloc_extended(sizeof(RawPair) * Max(estimate, 1), MCXT_ALLOC_HUGE);
+	sink.pairs = raw;
 	sink.n = 0;
 	sink.cap = Max(estimate, 1);
 	in_split = palloc0(sizeof(bool) * Max(n, 1));
 	for (int r = 0; r < nrules; r++)
 	{
-		BlockEntry *e = entries[r];
-		int			m = nentries[r];
+		const int32 *recs = blocks[r].records;
 
-		for (int i = 0; i < m;)
+		for (int b = 0; b < blocks[r].nblocks; b++)
 		{
-			int			j = i;
+			int			i = blocks[r].start[b],
+						j = blocks[r].start[b + 1];
 
 			CHECK_FOR_INTERRUPTS();
-			while (j < m && e[j].key == e[i].key)
-				j++;
 			if (j - i > LINK_MAX_BLOCK)
 			{
-				BlockGroups bg = block_groups(lm, &groups, e + i, j - i, scratch);
+				BlockGroups bg = block_groups(lm, &groups, NULL, recs + i, j - i, scratch);
 
 				any_grouped = true;
 				group_block_pairs(lm, &groups, scratch, j - i, bg.ngroups <= LINK_MAX_BLOCK, r, &sink);
@@ -1386,7 +1456,7 @@ refine:
 					split_pairs += bg.star_pairs +
 						split_block_pairs(lm, &groups, &rules[r], &orders[r], scratch, j - i, r, &sink);
 					for (int x = i; x < j; x++)
-						in_split[e[x].record] = true;
+						in_split[recs[x]] = true;
 				}
 			}
 			else
@@ -1394,15 +1464,16 @@ refine:
 					for (int y = x + 1; y < j; y++)
 					{
 						if (rules[r].guest >= 0 &&
-							lm->records[e[x].record]->v[rules[r].guest].s != NULL &&
-							lm->records[e[y].record]->v[rules[r].guest].s != NULL)
+							LINK_V(lm->records[recs[x]], rules[r].guest)->s != NULL &&
+							LINK_V(lm->records[recs[y]], rules[r].guest)->s != NULL)
 							continue;
-						add_pair(lm, e[x].record, e[y].record, r, PAIR_DIRECT, &sink);
+						add_pair(lm, recs[x], recs[y], r, PAIR_DIRECT, &sink);
 					}
-			i = j;
 		}
-		pfree(e);
+		pfree(blocks[r].records);
+		pfree(blocks[r].start);
 	}
+	pfree(blocks);
 	ncodes = sink.n;
 	for (int i = 0; i < n; i++)
 		split_records += in_split[i];
@@ -1416,68 +1487,76 @@ refine:
 				 errdetail("Their " INT64_FORMAT " records were sorted by their values in up to %d orders, each led by another column, and each compared with the next %d in each order (records identical on every compared column taken once, and compared with one another): " INT64_FORMAT " comparisons. Pairs only these blocks make are scored, but do not train the model.",
 						   split_records, LINK_SPLIT_ORDERS, link_split_window, split_pairs),
 				 errhint("blocking_estimate() shows the blocks each rule splits and its orders; map a more specific column to make smaller blocks.")));
-	/* sort (code, rule) together: codes carry their rule in a parallel array */
-	{
-		CodeRule   *cr = palloc_extended(sizeof(CodeRule) * Max(ncodes, 1), MCXT_ALLOC_HUGE);
-		int64		distinct = 0;
-		uint32		made = 0;	/* rules that made the current pair other than as neighbours */
-
-		/* rules that made a pair only as neighbours: not in their training sessions */
-		if (split_blocks > 0)
-			lm->pair_neighbour_rules = palloc_extended(sizeof(uint32) * Max(ncodes, 1), MCXT_ALLOC_HUGE);
-
-		for (int64 k = 0; k < ncodes; k++)
-		{
-			cr[k].code = codes[k];
-			cr[k].rule = code_rules[k];
-			cr[k].origin = code_origin[k];
-		}
-		qsort(cr, ncodes, sizeof(CodeRule), code_rule_cmp);
-		for (int64 k = 0; k < ncodes; k++)
-		{
-			if (distinct == 0 || cr[k].code != codes[distinct - 1])
-			{
-				codes[distinct] = cr[k].code;
-				code_rules[distinct] = 0;
-				code_origin[distinct] = cr[k].origin;
-				made = 0;
-				distinct++;
-			}
-			code_rules[distinct - 1] |= (uint32) 1 << cr[k].rule;
-			if (cr[k].origin != PAIR_NEIGHBOUR)
-				made |= (uint32) 1 << cr[k].rule;
-			if (lm->pair_neighbour_rules != NULL)
-				lm->pair_neighbour_rules[distinct - 1] = code_rules[distinct - 1] & ~made;
-			/* compared pair by pair anywhere: it stands for itself (sorted: least first) */
-			code_origin[distinct - 1] = Min(code_origin[distinct - 1], cr[k].origin);
-		}
-		pfree(cr);
-		ncodes = distinct;
-	}
 
 	/*
-	 * Pairs within a group of identical records that only oversized blocks
-	 * made (a block compared pair by pair elsewhere holds the group whole,
-	 * and compared its pairs itself): not for training; a match outright
-	 * where the records say enough to be told apart (two identifying values).
-	 * Pairs that only sorted neighbourhoods made: not for training either.
+	 * Sorted by pair, then rule and origin; each pair once, with the rules
+	 * that made it (bits), how (the least origin), and the rules that made it
+	 * only as neighbours of a split block (not in their training sessions).
 	 */
-	if (any_grouped)
+	qsort(raw, ncodes, sizeof(RawPair), raw_pair_cmp);
 	{
-		lm->pair_flags = palloc_extended(sizeof(uint8) * Max(ncodes, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-		for (int64 k = 0; k < ncodes; k++)
-		{
-			int32		a = (int32) (codes[k] >> 32),
-						b = (int32) (codes[k] & 0xFFFFFFFF);
+		int64		distinct = 0;
 
-			if (code_origin[k] == PAIR_GROUPED && groups.rep[a] == groups.rep[b])
-				lm->pair_flags[k] = LINK_PAIR_UNTRAINED |
-					(identifying_values(lm, lm->records[a]) >= 2 ? LINK_PAIR_IDENTICAL : 0);
-			else if (code_origin[k] == PAIR_NEIGHBOUR)
-				lm->pair_flags[k] = LINK_PAIR_UNTRAINED | LINK_PAIR_NEIGHBOUR;
-		}
+		for (int64 k = 0; k < ncodes; k++)
+			if (k == 0 || raw[k].a != raw[k - 1].a || raw[k].b != raw[k - 1].b)
+				distinct++;
+		lm->pairs = palloc_extended(sizeof(LinkPair) * Max(distinct, 1), MCXT_ALLOC_HUGE);
+		lm->pair_rules = palloc_extended(sizeof(uint32) * Max(distinct, 1), MCXT_ALLOC_HUGE);
+		if (split_blocks > 0)
+			lm->pair_neighbour_rules = palloc_extended(sizeof(uint32) * Max(distinct, 1), MCXT_ALLOC_HUGE);
+		if (any_grouped)
+			lm->pair_flags = palloc_extended(sizeof(uint8) * Max(distinct, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	}
-	pfree(code_origin);
+	{
+		int64		d = -1;
+		uint32		made = 0;	/* rules that made the current pair other than as neighbours */
+		uint8		origin = PAIR_DIRECT;
+
+		for (int64 k = 0; k <= ncodes; k++)
+		{
+			if (k == ncodes || d < 0 || raw[k].a != lm->pairs[d].a || raw[k].b != lm->pairs[d].b)
+			{
+				/*
+				 * The pair before, done.  Pairs within a group of identical
+				 * records that only oversized blocks made (a block compared
+				 * pair by pair elsewhere holds the group whole, and compared
+				 * its pairs itself): not for training; a match outright
+				 * where the records say enough to be told apart (two
+				 * identifying values).  Pairs that only sorted
+				 * neighbourhoods made: not for training either.
+				 */
+				if (d >= 0 && lm->pair_flags != NULL)
+				{
+					int32		a = lm->pairs[d].a,
+								b = lm->pairs[d].b;
+
+					if (origin == PAIR_GROUPED && groups.rep[a] == groups.rep[b])
+						lm->pair_flags[d] = LINK_PAIR_UNTRAINED |
+							(identifying_values(lm, lm->records[a]) >= 2 ? LINK_PAIR_IDENTICAL : 0);
+					else if (origin == PAIR_NEIGHBOUR)
+						lm->pair_flags[d] = LINK_PAIR_UNTRAINED | LINK_PAIR_NEIGHBOUR;
+				}
+				if (k == ncodes)
+					break;
+				d++;
+				lm->pairs[d].a = raw[k].a;
+				lm->pairs[d].b = raw[k].b;
+				lm->pairs[d].probability = 0;
+				lm->pair_rules[d] = 0;
+				origin = raw[k].origin;
+				made = 0;
+			}
+			lm->pair_rules[d] |= (uint32) 1 << raw[k].rule;
+			if (raw[k].origin != PAIR_NEIGHBOUR)
+				made |= (uint32) 1 << raw[k].rule;
+			if (lm->pair_neighbour_rules != NULL)
+				lm->pair_neighbour_rules[d] = lm->pair_rules[d] & ~made;
+			/* compared pair by pair anywhere: it stands for itself (sorted: least first) */
+			origin = Min(origin, raw[k].origin);
+		}
+		ncodes = d + 1;
+	}
+	pfree(raw);
 	if (groups.rep != NULL)
 	{
 		pfree(groups.rep);
@@ -1489,9 +1568,7 @@ refine:
 	}
 	if (scratch)
 		pfree(scratch);
-	lm->pairs = palloc(sizeof(LinkPair) * Max(ncodes, 1));
-	lm->pair_rules = code_rules;
-	lm->levels = palloc(Max(ncodes * lm->ncolumns, 1));
+	lm->levels = palloc_extended(Max(ncodes * lm->ncolumns, 1), MCXT_ALLOC_HUGE);
 	lm->npairs = ncodes;
 	INSTR_TIME_SET_CURRENT(start);
 	for (int64 k = 0; k < ncodes; k++)
@@ -1512,13 +1589,9 @@ refine:
 								(int) (k * 100 / ncodes), k, ncodes, k / Max(t, 0.001))));
 			}
 		}
-		p->a = (int32) (codes[k] >> 32);
-		p->b = (int32) (codes[k] & 0xFFFFFFFF);
-		p->probability = 0;
 		for (int r = 0; r < nrules; r++)
-			if (code_rules[k] & ((uint32) 1 << r))
+			if (lm->pair_rules[k] & ((uint32) 1 << r))
 				lm->rules[r].npairs++;
 		link_compare(lm, lm->records[p->a], lm->records[p->b], PAIR_LEVELS(lm, k));
 	}
-	pfree(codes);
 }

@@ -467,11 +467,13 @@ prepare_record(char **values, bool with_tf)
 	LinkModel  *lm = cache.lm;
 	LinkRecord *r = palloc0(offsetof(LinkRecord, v) + sizeof(LinkValue) * lm->ncolumns);
 
+	r->present = LINK_ALL_PRESENT;
+
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
-		link_prepare_value(lm, c, values[cache.attr[c]], &r->v[c]);
+		link_prepare_value(lm, c, values[cache.attr[c]], LINK_V(r, c));
 		if (with_tf)
-			r->v[c].tf = value_tf(c, &r->v[c]);
+			LINK_V(r, c)->tf_count = link_tf_count(lm, c, value_tf(c, LINK_V(r, c)));
 	}
 	return r;
 }

@@ -108,9 +108,9 @@ given_name_elsewhere(const LinkModel *lm, int given, const LinkRecord *x, const 
 	{
 		if (lm->columns[c].kind != LK_SURNAME && lm->columns[c].kind != LK_FULL_NAME)
 			continue;
-		if (y->v[c].s != NULL && words_agree(x->v[given].s, x->v[given].len, y->v[c].s, y->v[c].len, 0.85))
+		if (LINK_V(y, c)->s != NULL && words_agree(LINK_V(x, given)->s, LINK_V(x, given)->len, LINK_V(y, c)->s, LINK_V(y, c)->len, 0.85))
 			return true;
-		if (x->v[c].s != NULL && words_agree(y->v[given].s, y->v[given].len, x->v[c].s, x->v[c].len, 0.85))
+		if (LINK_V(x, c)->s != NULL && words_agree(LINK_V(y, given)->s, LINK_V(y, given)->len, LINK_V(x, c)->s, LINK_V(x, c)->len, 0.85))
 			return true;
 	}
 	return false;
@@ -125,8 +125,8 @@ link_too_young(const LinkModel *lm, const LinkRecord *a, int min_age, DateADT to
 {
 	int			date = link_find_kind(lm, LK_DATE);
 
-	return min_age > 0 && date >= 0 && a->v[date].s != NULL &&
-		a->v[date].date > today - (DateADT) (min_age * 365.25);
+	return min_age > 0 && date >= 0 && LINK_V(a, date)->s != NULL &&
+		LINK_V(a, date)->date > today - (DateADT) (min_age * 365.25);
 }
 
 /*
@@ -143,8 +143,8 @@ link_min_ages(const LinkModel *lm)
 		return NULL;
 	ages = palloc0(sizeof(int16) * Max(lm->nrecords, 1));
 	for (int i = 0; i < lm->nrecords; i++)
-		if (lm->records[i]->v[c].s != NULL)
-			ages[i] = (int16) lm->records[i]->v[c].age;
+		if (LINK_V(lm->records[i], c)->s != NULL)
+			ages[i] = (int16) LINK_V(lm->records[i], c)->age;
 	return ages;
 }
 
@@ -212,6 +212,10 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 	DateADT    *youngest = NULL;	/* per root: latest date of birth, or none */
 	int16	   *oldest_needed = NULL;	/* per root: highest minimum age of its systems */
 
+	/* the first pass: what it and the coherence check after it take, about */
+	if (within == NULL)
+		link_memory_check((Size) n * (64 + 12 * lm->ncolumns) + (Size) lm->npairs * sizeof(Edge),
+						  "clustering %d records", n);
 	for (int c = 0; c < lm->ncolumns; c++)
 		if (lm->columns[c].kind == LK_IDENTIFIER || lm->columns[c].kind == LK_DATE ||
 			lm->columns[c].kind == LK_GIVEN_NAME)
@@ -225,7 +229,7 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 		parent[i] = i;
 		for (int k = 0; k < nid; k++)
 		{
-			const LinkValue *v = &lm->records[i]->v[idcols[k]];
+			const LinkValue *v = LINK_V(lm->records[i], idcols[k]);
 
 			idval[(int64) i * nid + k] = v->s ? v : NULL;
 		}
@@ -242,7 +246,7 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 		oldest_needed = palloc(sizeof(int16) * Max(n, 1));
 		for (int i = 0; i < n; i++)
 		{
-			const LinkValue *v = &lm->records[i]->v[datecol];
+			const LinkValue *v = LINK_V(lm->records[i], datecol);
 
 			youngest[i] = v->s ? v->date : DATEVAL_NOBEGIN;
 			oldest_needed[i] = min_age[i];
@@ -290,7 +294,13 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 			head[i] = tail[i] = -1;
 		}
 	}
-	edges = palloc(sizeof(Edge) * Max(lm->npairs, 1));
+	/* the pairs to join, counted first: most pairs are below the threshold */
+	for (int64 k = 0; k < lm->npairs; k++)
+		if (lm->pairs[k].probability >= threshold &&
+			(within == NULL || within[lm->pairs[k].a] == within[lm->pairs[k].b]))
+			nedges++;
+	edges = palloc_extended(sizeof(Edge) * Max(nedges, 1), MCXT_ALLOC_HUGE);
+	nedges = 0;
 	for (int64 k = 0; k < lm->npairs; k++)
 		if (lm->pairs[k].probability >= threshold &&
 			(within == NULL || within[lm->pairs[k].a] == within[lm->pairs[k].b]))
@@ -461,8 +471,8 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 			continue;
 		for (int q = 0; q < nk; q++)
 		{
-			const LinkValue *va = &lm->records[p->a]->v[kcols[q]],
-					   *vb = &lm->records[p->b]->v[kcols[q]];
+			const LinkValue *va = LINK_V(lm->records[p->a], kcols[q]),
+					   *vb = LINK_V(lm->records[p->b], kcols[q]);
 			int32	   *cq = core + (int64) q * n;
 			int32		ra,
 						rb;
@@ -501,7 +511,7 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 
 			for (int32 j = 0; j < s; j++)
 			{
-				const LinkValue *v = &lm->records[member[start[c] + j]]->v[col];
+				const LinkValue *v = LINK_V(lm->records[member[start[c] + j]], col);
 
 				if (v->s != NULL)
 				{

@@ -99,6 +99,7 @@ record_from_json(LinkModel *lm, Jsonb *obj, const char *which)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("record %s must be a JSON object of column names and values", which)));
 	r->id = pstrdup(which);
+	r->present = LINK_ALL_PRESENT;
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
 		JsonbValue	key,
@@ -114,7 +115,7 @@ record_from_json(LinkModel *lm, Jsonb *obj, const char *which)
 		else if (v != NULL && v->type == jbvNumeric)
 			text = DatumGetCString(DirectFunctionCall1(numeric_out,
 													   NumericGetDatum(v->val.numeric)));
-		link_prepare_value(lm, c, text, &r->v[c]);
+		link_prepare_value(lm, c, text, LINK_V(r, c));
 	}
 	return r;
 }
@@ -168,11 +169,11 @@ link_match_explain(PG_FUNCTION_ARGS)
 		Oid			types[3] = {TEXTOID, TEXTOID, INT8OID};
 		Datum		targs[3];
 
-		if (!lm->columns[c].tf || level[c] != 1 || ra->v[c].s == NULL)
+		if (!lm->columns[c].tf || level[c] != 1 || LINK_V(ra, c)->s == NULL)
 			continue;
 		targs[0] = PointerGetDatum(model);
 		targs[1] = CStringGetTextDatum(lm->columns[c].name);
-		targs[2] = Int64GetDatum((int64) ra->v[c].hash);
+		targs[2] = Int64GetDatum((int64) LINK_V(ra, c)->hash);
 		if (SPI_execute_with_args("SELECT frequency FROM brent_mdm.link_model_tf"
 								  " WHERE model_name = $1 AND column_name = $2 AND value_hash = $3",
 								  3, types, targs, NULL, true, 1) != SPI_OK_SELECT)
@@ -181,10 +182,10 @@ link_match_explain(PG_FUNCTION_ARGS)
 		{
 			bool		isnull;
 
-			ra->v[c].tf = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			LINK_V(ra, c)->tf_count = link_tf_count(lm, c, DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)));
 		}
 		else
-			ra->v[c].tf = 1.0 / lm->columns[c].npresent;	/* seen once: rare */
+			LINK_V(ra, c)->tf_count = 1;	/* seen once: rare */
 	}
 	SPI_finish();
 
@@ -205,8 +206,9 @@ link_match_explain(PG_FUNCTION_ARGS)
 	{
 		LinkColumn *col = &lm->columns[c];
 		int			l = level[c];
-		bool		tf = l == 1 && col->tf && ra->v[c].tf > 0;
-		double		u = l == 0 ? 0 : tf ? Max(ra->v[c].tf, 1.0 / col->npresent) : col->u[l];
+		double		a_tf = link_value_tf(lm, c, LINK_V(ra, c));
+		bool		tf = l == 1 && col->tf && a_tf > 0;
+		double		u = l == 0 ? 0 : tf ? Max(a_tf, 1.0 / col->npresent) : col->u[l];
 		double		w = (l == 0) ? 0.0 : log2(col->m[l] / u);
 		Datum		values[13];
 		bool		nulls[13] = {false};
@@ -215,15 +217,15 @@ link_match_explain(PG_FUNCTION_ARGS)
 		values[0] = Int32GetDatum(c + 1);
 		values[1] = CStringGetTextDatum(col->name);
 		values[2] = CStringGetTextDatum(link_kind_name(col->kind));
-		nulls[3] = ra->v[c].s == NULL;
+		nulls[3] = LINK_V(ra, c)->s == NULL;
 		if (!nulls[3])
-			values[3] = CStringGetTextDatum(ra->v[c].s);
-		nulls[4] = rb->v[c].s == NULL;
+			values[3] = CStringGetTextDatum(LINK_V(ra, c)->s);
+		nulls[4] = LINK_V(rb, c)->s == NULL;
 		if (!nulls[4])
-			values[4] = CStringGetTextDatum(rb->v[c].s);
+			values[4] = CStringGetTextDatum(LINK_V(rb, c)->s);
 		values[5] = Int32GetDatum(l);
 		values[6] = CStringGetTextDatum(l == 0 && !nulls[3] && !nulls[4] ?
-										(col->implied_by >= 0 && strcmp(ra->v[c].s, rb->v[c].s) == 0 ?
+										(col->implied_by >= 0 && strcmp(LINK_V(ra, c)->s, LINK_V(rb, c)->s) == 0 ?
 										 psprintf("equal (counted with %s)", lm->columns[col->implied_by].name) :
 										 not_counted(col->kind)) :
 										link_level_name(col->kind, l));
@@ -232,7 +234,7 @@ link_match_explain(PG_FUNCTION_ARGS)
 		values[8] = Float8GetDatum(u);
 		values[9] = Float8GetDatum(w);
 		nulls[12] = !tf;
-		values[12] = Float8GetDatum(ra->v[c].tf);
+		values[12] = Float8GetDatum(a_tf);
 		values[10] = Float8GetDatum(total);
 		values[11] = Float8GetDatum(link_probability(total));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

@@ -34,6 +34,8 @@ PG_FUNCTION_INFO_V1(link_train_model_labelled);
 static int	u_sample_pairs = 300000;
 static int	max_candidate_pairs = 100000000;
 int			link_split_window = LINK_SPLIT_WINDOW;
+/* brent_mdm.linkage_memory, in kB; 0: no limit */
+static int	linkage_memory = LINK_MEMORY_DEFAULT;
 
 void
 link_init(void)
@@ -48,11 +50,57 @@ link_init(void)
 							NULL,
 							&max_candidate_pairs, 100000000, 1, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("brent_mdm.linkage_memory",
+							"Memory a linkage run may take in its backend; a run that would need more stops with an error before it takes it.",
+							"Checked as the records are read (every 10,000), before the candidate pairs are made, and before clustering; 0: no limit.",
+							&linkage_memory, LINK_MEMORY_DEFAULT, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomIntVariable("brent_mdm.split_window",
 							"Groups each group of a block of more than 500 distinct records is compared with, in each of its sort orders.",
 							"Linkage compares such a block by sorted neighbourhood: its groups of identical records in up to three orders, each with the next split_window groups; more finds pairs further apart in the orders and takes longer.",
 							&link_split_window, LINK_SPLIT_WINDOW, 1, 1000,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+}
+
+/*
+ * Stops the run (54000) if the backend's memory (every memory context's
+ * blocks) and more, what the next step would take, exceed
+ * brent_mdm.linkage_memory; step_fmt and its arguments say what that is
+ * (formatted only then).
+ */
+void
+link_memory_check(Size more, const char *step_fmt,...)
+{
+	Size		used,
+				limit;
+	StringInfoData step;
+	va_list		args;
+
+	if (linkage_memory <= 0)
+		return;
+	used = MemoryContextMemAllocated(TopMemoryContext, true);
+	limit = (Size) linkage_memory * 1024;
+	if (used + more <= limit)
+		return;
+	initStringInfo(&step);
+	for (;;)
+	{
+		int			needed;
+
+		va_start(args, step_fmt);
+		needed = appendStringInfoVA(&step, step_fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&step, needed);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("linkage would take more memory than brent_mdm.linkage_memory allows (%zu MB)",
+					limit / (1024 * 1024)),
+			 errdetail("The backend holds %zu MB; %s would take about %zu MB more.",
+					   used / (1024 * 1024), step.data, more / (1024 * 1024)),
+			 errhint("Raise brent_mdm.linkage_memory (a session may SET it), or link fewer records, or map columns that make fewer candidate pairs.")));
 }
 
 static LinkKind
@@ -303,14 +351,72 @@ parse_columns(LinkModel *lm, Jsonb *columns, Oid *relids, int nrels, const char 
 							get_rel_name(relids[r]))));
 }
 
-/* Reads the records of one table (with the caller's rights), all as text. */
+/*
+ * Records and their prepared values live in an arena: blocks of
+ * LINK_ARENA_BLOCK bytes in the run's context, filled one after another with
+ * no header per value (a palloc'd value would take its size rounded up to a
+ * power of two and a header of 16 bytes: a record of ten columns took a
+ * kilobyte for its 576 bytes).  Nothing in it is freed before the run's
+ * context is.
+ */
+#define LINK_ARENA_BLOCK (1024 * 1024)
+
+typedef struct LinkArena
+{
+	MemoryContext cxt;
+	char	   *next;
+	Size		left;
+} LinkArena;
+
+static void *
+arena_alloc(LinkArena *arena, Size size, Size align)
+{
+	Size		pad = (align - ((uintptr_t) arena->next & (align - 1))) & (align - 1);
+	void	   *p;
+
+	if (arena->next == NULL || size + pad > arena->left)
+	{
+		Size		block = Max(size, LINK_ARENA_BLOCK);
+
+		arena->next = MemoryContextAllocHuge(arena->cxt, block);
+		arena->left = block;
+		pad = 0;
+	}
+	p = arena->next + pad;
+	arena->next += pad + size;
+	arena->left -= pad + size;
+	return p;
+}
+
+static char *
+arena_strndup(LinkArena *arena, const char *s, int len)
+{
+	char	   *d = arena_alloc(arena, len + 1, 1);
+
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+/* rows read at a time from the query of a table's records */
+#define LOAD_BATCH 10000
+
+/*
+ * Reads the records of one table (with the caller's rights), all as text,
+ * LOAD_BATCH rows at a time through a cursor: the rows, their text and what
+ * preparing them takes live until their batch is prepared, and only the
+ * prepared records stay (in the arena).
+ */
 static void
 load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
-			 MemoryContext target)
+			 MemoryContext target, LinkArena *arena)
 {
 	StringInfoData sql;
 	MemoryContext old;
-	int			base = lm->nrecords;
+	MemoryContext batch;
+	SPIPlanPtr	plan;
+	Portal		portal;
+	int64		cap = lm->nrecords + LOAD_BATCH;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT %s::text", quote_identifier(id_column));
@@ -338,46 +444,87 @@ load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
 	appendStringInfo(&sql, " FROM %s ORDER BY %s", quote_qualified_identifier(
 								get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)),
 					 quote_identifier(id_column));
-	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "linkage: could not read %s", get_rel_name(relid));
-
-	old = MemoryContextSwitchTo(target);
+	plan = SPI_prepare(sql.data, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "linkage: could not read %s: %s", get_rel_name(relid),
+			 SPI_result_code_string(SPI_result));
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	batch = AllocSetContextCreate(target, "linkage: a batch of records", ALLOCSET_DEFAULT_SIZES);
 	lm->records = lm->records == NULL ?
-		palloc(sizeof(LinkRecord *) * Max(SPI_processed, 1)) :
-		repalloc(lm->records, sizeof(LinkRecord *) * (base + SPI_processed + 1));
-	for (uint64 i = 0; i < SPI_processed; i++)
+		MemoryContextAllocHuge(target, sizeof(LinkRecord *) * cap) :
+		repalloc_huge(lm->records, sizeof(LinkRecord *) * cap);
+	for (;;)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		LinkRecord *r = palloc(offsetof(LinkRecord, v) + sizeof(LinkValue) * lm->ncolumns);
-		char	   *id = SPI_getvalue(tup, desc, 1);
-
-		if ((i & 0xFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (id == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("id column \"%s\" of %s has a NULL", id_column, get_rel_name(relid)),
-					 errhint("Every record needs an id to be linked.")));
-		r->id = pstrdup(id);
-		r->side = side;
-		for (int c = 0, att = 2; c < lm->ncolumns; c++)
+		SPI_cursor_fetch(portal, true, LOAD_BATCH);
+		if (SPI_processed == 0)
+			break;
+		CHECK_FOR_INTERRUPTS();
+		if (lm->nrecords + (int64) SPI_processed > cap)
 		{
-			if (lm->columns[c].from[0] != NULL)
-			{
-				char	   *parts[3];
-
-				for (int p = 0; p < 3; p++)
-					parts[p] = SPI_getvalue(tup, desc, att++);
-				link_prepare_date_parts(lm, c, parts, &r->v[c]);
-			}
-			else
-				link_prepare_value(lm, c, SPI_getvalue(tup, desc, att++), &r->v[c]);
+			cap = Max(2 * cap, lm->nrecords + (int64) SPI_processed);
+			if (cap > INT_MAX)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("linkage compares at most %d records", INT_MAX)));
+			lm->records = repalloc_huge(lm->records, sizeof(LinkRecord *) * cap);
 		}
-		lm->records[lm->nrecords++] = r;
+		old = MemoryContextSwitchTo(batch);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			LinkValue	vals[LINK_MAX_COLUMNS];
+			LinkRecord *r;
+			uint32		present = 0;
+			int			held = 0;
+			char	   *id = SPI_getvalue(tup, desc, 1);
+
+			if (id == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("id column \"%s\" of %s has a NULL", id_column, get_rel_name(relid)),
+						 errhint("Every record needs an id to be linked.")));
+			for (int c = 0, att = 2; c < lm->ncolumns; c++)
+			{
+				LinkValue  *v = &vals[c];
+
+				if (lm->columns[c].from[0] != NULL)
+				{
+					char	   *parts[3];
+
+					for (int p = 0; p < 3; p++)
+						parts[p] = SPI_getvalue(tup, desc, att++);
+					link_prepare_date_parts(lm, c, parts, v);
+				}
+				else
+					link_prepare_value(lm, c, SPI_getvalue(tup, desc, att++), v);
+				if (v->s != NULL)
+					present |= (uint32) 1 << c;
+			}
+			/* the values it holds, in column order (LINK_V) */
+			r = arena_alloc(arena, offsetof(LinkRecord, v) + sizeof(LinkValue) * pg_popcount32(present),
+							MAXIMUM_ALIGNOF);
+			r->id = arena_strndup(arena, id, strlen(id));
+			r->side = side;
+			r->present = present;
+			for (int c = 0; c < lm->ncolumns; c++)
+				if (present & ((uint32) 1 << c))
+				{
+					r->v[held] = vals[c];
+					r->v[held].s = arena_strndup(arena, vals[c].s, vals[c].len);
+					held++;
+				}
+			lm->records[lm->nrecords++] = r;
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(batch);
+		SPI_freetuptable(SPI_tuptable);
+		link_memory_check(0, "reading the records (%d so far) of %s",
+						  lm->nrecords, get_rel_name(relid));
 	}
-	MemoryContextSwitchTo(old);
-	SPI_freetuptable(SPI_tuptable);
+	SPI_cursor_close(portal);
+	SPI_freeplan(plan);
+	MemoryContextDelete(batch);
 	pfree(sql.data);
 }
 
@@ -390,6 +537,7 @@ load_linkage(LinkModel *lm, Oid *relids, int nrels, const char *id_column, Jsonb
 			 MemoryContext target)
 {
 	MemoryContext old = MemoryContextSwitchTo(target);
+	LinkArena	arena = {target, NULL, 0};
 
 	lm->dedupe = (nrels == 1);
 	parse_columns(lm, columns, relids, nrels, id_column);
@@ -398,7 +546,7 @@ load_linkage(LinkModel *lm, Oid *relids, int nrels, const char *id_column, Jsonb
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "linkage: SPI_connect failed");
 	for (int r = 0; r < nrels; r++)
-		load_records(lm, relids[r], id_column, r, target);
+		load_records(lm, relids[r], id_column, r, target, &arena);
 	if (lm->nrecords == 0 || (nrels == 2 && (lm->records[0]->side != 0 ||
 											 lm->records[lm->nrecords - 1]->side != 1)))
 	{
@@ -509,6 +657,23 @@ link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 						lm->em_iterations),
 				 errhint("Results are usable but may be less accurate; check the columns mapping.")));
 	link_score(lm);
+
+	/*
+	 * Scored: what training and scoring needed of each pair is no longer
+	 * needed (clustering and the callers use the pairs' probabilities), and
+	 * is freed before clustering takes its own.
+	 */
+	if (lm->levels != NULL)
+		pfree(lm->levels);
+	if (lm->pair_rules != NULL)
+		pfree(lm->pair_rules);
+	if (lm->pair_neighbour_rules != NULL)
+		pfree(lm->pair_neighbour_rules);
+	if (lm->pair_flags != NULL)
+		pfree(lm->pair_flags);
+	lm->levels = NULL;
+	lm->pair_rules = lm->pair_neighbour_rules = NULL;
+	lm->pair_flags = NULL;
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
 		StringInfoData buf;
@@ -761,9 +926,9 @@ link_store_model(text *name, const LinkModel *lm, const char *columns_json,
 		seen = palloc(sizeof(uint32) * lm->nrecords);
 		for (int i = 0; i < lm->nrecords; i++)
 		{
-			const LinkValue *v = &lm->records[i]->v[c];
+			const LinkValue *v = LINK_V(lm->records[i], c);
 
-			if (v->s != NULL && v->tf * col->npresent >= 1.5)
+			if (v->s != NULL && v->tf_count >= 2)
 				seen[nvalues++] = v->hash;
 		}
 		qsort(seen, nvalues, sizeof(uint32), link_cmp_u32);
@@ -778,14 +943,14 @@ link_store_model(text *name, const LinkModel *lm, const char *columns_json,
 		/* the frequency of each hash, from any record holding it */
 		for (int i = 0; i < lm->nrecords; i++)
 		{
-			const LinkValue *v = &lm->records[i]->v[c];
+			const LinkValue *v = LINK_V(lm->records[i], c);
 			uint32	   *at;
 
-			if (v->s == NULL || v->tf * col->npresent < 1.5)
+			if (v->s == NULL || v->tf_count < 2)
 				continue;
 			at = bsearch(&v->hash, seen, nvalues, sizeof(uint32), link_cmp_u32);
 			hashes[at - seen] = Int64GetDatum((int64) v->hash);
-			freqs[at - seen] = Float8GetDatum(v->tf);
+			freqs[at - seen] = Float8GetDatum(link_value_tf(lm, c, v));
 		}
 		if (nvalues > 0)
 		{

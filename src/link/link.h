@@ -2,8 +2,10 @@
  * link.h
  *		Probabilistic record linkage (Fellegi-Sunter), shared definitions.
  *
- * A linkage run holds its records in memory, one value per compared column,
- * prepared for comparison (normalised names, parsed dates and postcodes).
+ * A linkage run holds its records in memory (read 10,000 at a time, packed
+ * in an arena: link.c), the values of the compared columns each holds,
+ * prepared for comparison (normalised names, parsed dates and postcodes);
+ * brent_mdm.linkage_memory bounds what a run may take (link_memory_check).
  * Candidate pairs come from blocking rules; each pair gets a comparison
  * vector (a level per column); m and u probabilities per level give match
  * weights.
@@ -14,6 +16,7 @@
 #include "postgres.h"
 
 #include "funcapi.h"
+#include "port/pg_bitutils.h"
 #include "utils/date.h"
 #include "utils/jsonb.h"
 
@@ -66,24 +69,79 @@ typedef struct LinkColumn
 	int			pooled_sessions;	/* of them, where m was held non-increasing */
 } LinkColumn;
 
+/*
+ * A prepared value: 24 bytes (a million records of ten columns hold ten
+ * million).  A valid UK postcode is held as its text "OUTWARD INWARD"
+ * (link_value_postcode reads it back); a date's day, a minimum age and
+ * whether a postcode is valid share a field (a column is one kind).  Its
+ * term frequency is held as the number of records with the value (tf_count:
+ * link_value_tf divides it by the column's npresent, as it was computed).
+ */
 typedef struct LinkValue
 {
 	char	   *s;				/* prepared text, NULL if missing */
-	int			len;
+	int32		len;
 	uint32		hash;			/* of s, for blocking and term frequencies */
-	DateADT		date;			/* LK_DATE */
-	Postcode	pc;				/* LK_POSTCODE, when pc_valid */
-	bool		pc_valid;
-	double		tf;				/* share of records with this value */
-	int32		age;			/* LK_MIN_AGE: years */
+	union
+	{
+		DateADT		date;		/* LK_DATE, LK_MOVED_IN, LK_MOVED_OUT */
+		int32		age;		/* LK_MIN_AGE: years */
+		bool		pc_valid;	/* LK_POSTCODE: s is a valid UK postcode */
+	};
+	uint32		tf_count;		/* records of the column holding this value; 0 unknown */
 } LinkValue;
 
+/* The postcode of a value whose pc_valid is set (its text, "OUTWARD INWARD", split). */
+static inline void
+link_value_postcode(const LinkValue *v, Postcode *pc)
+{
+	int			sp = 0,
+				in;
+
+	/* pc_valid: an outward code of 2 to 4 characters, a space, 3 */
+	while (sp < v->len && sp < (int) sizeof(pc->outward) - 1 && v->s[sp] != ' ')
+		sp++;
+	in = Min(Max(v->len - sp - 1, 0), (int) sizeof(pc->inward) - 1);
+	memcpy(pc->outward, v->s, sp);
+	pc->outward[sp] = '\0';
+	memcpy(pc->inward, v->s + sp + 1, in);
+	pc->inward[in] = '\0';
+	pc->area_len = 0;
+	while (pc->area_len < sp && pc->outward[pc->area_len] >= 'A' && pc->outward[pc->area_len] <= 'Z')
+		pc->area_len++;
+}
+
+/*
+ * A record: its values of the columns it holds, in column order (bit c of
+ * present: v holds column c's value; the records of a run hold about half
+ * their columns).  LINK_V(r, c) is column c's value, missing or not; a
+ * missing one is link_missing_value (s NULL), read-only.  A record made on
+ * its own (real-time matching, match_explain) holds every column
+ * (LINK_ALL_PRESENT), missing values in place.
+ */
 typedef struct LinkRecord
 {
 	char	   *id;
 	int			side;			/* 0 left (or the only table), 1 right */
+	uint32		present;
 	LinkValue	v[FLEXIBLE_ARRAY_MEMBER];
 } LinkRecord;
+
+#define LINK_ALL_PRESENT PG_UINT32_MAX
+
+extern PGDLLIMPORT const LinkValue link_missing_value;
+
+static inline LinkValue *
+link_v(const LinkRecord *r, int c)
+{
+	uint32		bit = (uint32) 1 << c;
+
+	if (!(r->present & bit))
+		return unconstify(LinkValue *, &link_missing_value);
+	return unconstify(LinkValue *, &r->v[r->present == LINK_ALL_PRESENT ? c : pg_popcount32(r->present & (bit - 1))]);
+}
+
+#define LINK_V(r, c) link_v((r), (c))
 
 typedef struct LinkPair
 {
@@ -131,6 +189,9 @@ typedef struct LinkRuleInfo
 #define LINK_SPLIT_ORDERS 3
 extern int	link_split_window;
 
+/* brent_mdm.linkage_memory's default, in kB: 4 GB (a million records take about 0.6) */
+#define LINK_MEMORY_DEFAULT (4 * 1024 * 1024)
+
 /* Runs of this many records or more report their progress as NOTICEs. */
 #define LINK_PROGRESS_RECORDS 50000
 
@@ -149,6 +210,7 @@ typedef struct LinkModel
 	LinkRuleInfo rules[LINK_MAX_RULES];
 	int64		npairs;
 	LinkPair   *pairs;
+	/* of each pair, until it is scored (link_run frees them then: NULL) */
 	uint8	   *levels;			/* npairs * ncolumns comparison levels */
 	uint32	   *pair_rules;		/* bit r: rule r generated the pair */
 	uint8	   *pair_flags;		/* LINK_PAIR_*; NULL: none set */
@@ -157,6 +219,26 @@ typedef struct LinkModel
 										 * (not for its training session); NULL:
 										 * no block was split */
 } LinkModel;
+
+/*
+ * The share of records holding v's value in column c (0 if not known): the
+ * count over the column's records with a value.  A frequency kept with a
+ * model (link_model_tf, computed so from the model's npresent) is held as
+ * its count again (link_tf_count): the same double comes back.
+ */
+static inline double
+link_value_tf(const LinkModel *lm, int c, const LinkValue *v)
+{
+	return lm->columns[c].npresent > 0 ? (double) v->tf_count / lm->columns[c].npresent : 0;
+}
+
+static inline uint32
+link_tf_count(const LinkModel *lm, int c, double frequency)
+{
+	double		n = frequency * lm->columns[c].npresent;
+
+	return n <= 0 ? 0 : n >= (double) PG_UINT32_MAX ? PG_UINT32_MAX : (uint32) (n + 0.5);
+}
 
 #define PAIR_LEVELS(lm, k) ((lm)->levels + (int64) (k) * (lm)->ncolumns)
 /*
@@ -213,6 +295,7 @@ extern int	link_cmp_u32(const void *x, const void *y);
 extern double link_record_weight(const LinkModel *lm, const LinkRecord *a, const uint8 *level);
 
 /* link.c */
+extern void link_memory_check(Size more, const char *step_fmt,...) pg_attribute_printf(2, 3);
 extern LinkModel *link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 						   const LinkModel *preset, MemoryContext target);
 extern void link_store_model(text *name, const LinkModel *lm, const char *columns_json,

@@ -423,6 +423,7 @@ void
 link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v)
 {
 	LinkColumn *c = &lm->columns[col];
+	Postcode	pc;
 
 	memset(v, 0, sizeof(*v));
 	if (raw == NULL)
@@ -451,10 +452,10 @@ link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v)
 			}
 			break;
 		case LK_POSTCODE:
-			if (postcode_parse(raw, strlen(raw), &v->pc))
+			if (postcode_parse(raw, strlen(raw), &pc))
 			{
 				v->pc_valid = true;
-				v->s = psprintf("%s %s", v->pc.outward, v->pc.inward);
+				v->s = psprintf("%s %s", pc.outward, pc.inward);
 				v->len = strlen(v->s);
 			}
 			else
@@ -494,6 +495,9 @@ link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v)
 		v->hash = hash_string(v->s, v->len);
 }
 
+/* the value of a column a record does not hold */
+const LinkValue link_missing_value = {0};
+
 int
 link_cmp_u32(const void *x, const void *y)
 {
@@ -515,8 +519,8 @@ link_term_frequencies(LinkModel *lm)
 		int			present = 0;
 
 		for (int i = 0; i < n; i++)
-			if (lm->records[i]->v[c].s != NULL)
-				h[present++] = lm->records[i]->v[c].hash;
+			if (LINK_V(lm->records[i], c)->s != NULL)
+				h[present++] = LINK_V(lm->records[i], c)->hash;
 		lm->columns[c].npresent = present;
 		if (present == 0)
 			continue;
@@ -528,7 +532,7 @@ link_term_frequencies(LinkModel *lm)
 			qsort(sorted, present, sizeof(uint32), link_cmp_u32);
 			for (int i = 0; i < n; i++)
 			{
-				LinkValue  *v = &lm->records[i]->v[c];
+				LinkValue  *v = LINK_V(lm->records[i], c);
 				int			lo = 0,
 							hi = present,
 							first,
@@ -557,7 +561,7 @@ link_term_frequencies(LinkModel *lm)
 						hi = mid;
 				}
 				count = lo - first;
-				v->tf = (double) count / present;
+				v->tf_count = (uint32) count;
 			}
 			pfree(sorted);
 		}
@@ -633,7 +637,7 @@ parts_comparable(const LinkModel *lm, const LinkRecord *a, const LinkRecord *b)
 
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
-		bool		both = a->v[c].s != NULL && b->v[c].s != NULL;
+		bool		both = LINK_V(a, c)->s != NULL && LINK_V(b, c)->s != NULL;
 
 		if (lm->columns[c].kind == LK_GIVEN_NAME && both)
 			given = true;
@@ -728,7 +732,7 @@ swapped_names(const LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, u
 	}
 	if (g < 0 || f < 0 || level[g] < 4 || level[f] < 4)
 		return;
-	if (name_sim(&ra->v[g], &rb->v[f]) >= 0.85 && name_sim(&ra->v[f], &rb->v[g]) >= 0.85)
+	if (name_sim(LINK_V(ra, g), LINK_V(rb, f)) >= 0.85 && name_sim(LINK_V(ra, f), LINK_V(rb, g)) >= 0.85)
 		level[g] = level[f] = 2;
 }
 
@@ -763,9 +767,9 @@ address_moves(const LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, u
 		return;
 	level[in] = 0;
 	if (out < 0 ||
-		!((ra->v[out].s != NULL && rb->v[in].s != NULL) || (rb->v[out].s != NULL && ra->v[in].s != NULL)))
+		!((LINK_V(ra, out)->s != NULL && LINK_V(rb, in)->s != NULL) || (LINK_V(rb, out)->s != NULL && LINK_V(ra, in)->s != NULL)))
 		return;
-	moved = moved_from_to(&ra->v[out], &rb->v[in]) || moved_from_to(&rb->v[out], &ra->v[in]);
+	moved = moved_from_to(LINK_V(ra, out), LINK_V(rb, in)) || moved_from_to(LINK_V(rb, out), LINK_V(ra, in));
 	if (moved && pc >= 0 && level[pc] == 1)
 		moved = false;
 	level[in] = moved ? 1 : 2;
@@ -807,8 +811,8 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
-		const LinkValue *a = &ra->v[c],
-				   *b = &rb->v[c];
+		const LinkValue *a = LINK_V(ra, c),
+				   *b = LINK_V(rb, c);
 		uint8		l;
 
 		if (a->s == NULL || b->s == NULL)
@@ -870,7 +874,13 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 			case LK_POSTCODE:
 				if (a->pc_valid && b->pc_valid)
 				{
-					const char *agree = postcode_agreement_level(&a->pc, &b->pc);
+					Postcode	pa,
+								pb;
+					const char *agree;
+
+					link_value_postcode(a, &pa);
+					link_value_postcode(b, &pb);
+					agree = postcode_agreement_level(&pa, &pb);
 
 					l = agree[0] == 'u' ? 1 : agree[0] == 's' ? 2 : agree[0] == 'd' ? 3 : 4;
 				}
@@ -971,16 +981,19 @@ dependence_share(const LinkModel *lm, int x, bool district, int y, int name, int
 	{
 		const LinkRecord *r = lm->records[i];
 
-		if (r->v[x].s == NULL || r->v[y].s == NULL || (name >= 0 && r->v[name].s == NULL))
+		if (LINK_V(r, x)->s == NULL || LINK_V(r, y)->s == NULL || (name >= 0 && LINK_V(r, name)->s == NULL))
 			continue;
 		if (district)
 		{
-			if (!r->v[x].pc_valid)
+			Postcode	pc;
+
+			if (!LINK_V(r, x)->pc_valid)
 				continue;
-			e[n].key = hash_string(r->v[x].pc.outward, strlen(r->v[x].pc.outward));
+			link_value_postcode(LINK_V(r, x), &pc);
+			e[n].key = hash_string(pc.outward, strlen(pc.outward));
 		}
 		else
-			e[n].key = r->v[x].hash;
+			e[n].key = LINK_V(r, x)->hash;
 		e[n++].record = i;
 	}
 	qsort(e, n, sizeof(DepEntry), dep_entry_cmp);
@@ -998,10 +1011,10 @@ dependence_share(const LinkModel *lm, int x, bool district, int y, int name, int
 				const LinkRecord *a = lm->records[e[i].record],
 						   *b = lm->records[e[j].record];
 
-				if (name >= 0 && same(&a->v[name], &b->v[name]))
+				if (name >= 0 && same(LINK_V(a, name), LINK_V(b, name)))
 					continue;
 				pairs++;
-				agree += same(&a->v[y], &b->v[y]);
+				agree += same(LINK_V(a, y), LINK_V(b, y));
 			}
 		g = end;
 		if ((groups & 0x3FF) == 0)
@@ -1037,8 +1050,8 @@ link_detect_dependence(LinkModel *lm)
 			continue;
 		/* two random records agree on y with the mean frequency of a record's value */
 		for (int i = 0; i < lm->nrecords; i++)
-			if (lm->records[i]->v[y].s != NULL)
-				chance += lm->records[i]->v[y].tf;
+			if (LINK_V(lm->records[i], y)->s != NULL)
+				chance += link_value_tf(lm, y, LINK_V(lm->records[i], y));
 		chance /= cy->npresent;
 		for (int x = 0; x < lm->ncolumns && cy->implied_by < 0; x++)
 		{
@@ -1211,8 +1224,8 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 		 * that is the mean frequency of a record's own value.
 		 */
 		for (int i = 0; i < n; i++)
-			if (lm->records[i]->v[c].s != NULL)
-				exact += lm->records[i]->v[c].tf;
+			if (LINK_V(lm->records[i], c)->s != NULL)
+				exact += link_value_tf(lm, c, LINK_V(lm->records[i], c));
 		exact = col->npresent > 0 ? exact / col->npresent : 0;
 		exact = Min(Max(exact, 1.0 / Max(possible, 1)), 0.5);
 		for (int l = 2; l < col->nlevels; l++)
@@ -1447,7 +1460,7 @@ measure_dominance(LinkModel *lm, int r)
 				continue;
 			if (seen++ % step != 0)
 				continue;
-			v = &lm->records[lm->pairs[k].a]->v[c];
+			v = LINK_V(lm->records[lm->pairs[k].a], c);
 			if (v->s != NULL)
 				h[n++] = v->hash;
 		}
@@ -1683,7 +1696,7 @@ link_record_weight(const LinkModel *lm, const LinkRecord *a, const uint8 *level)
 		/* agreeing on a common value is weaker evidence than on a rare one */
 		if (l == 1 && col->tf)
 		{
-			double		tf = a->v[c].tf;
+			double		tf = link_value_tf(lm, c, LINK_V(a, c));
 
 			if (tf > 0)
 				u = Max(tf, 1.0 / Max(col->npresent, 1));

@@ -1,0 +1,109 @@
+-- pgTAP: the memory of a linkage run (issue 11, cause 8).  Records are read
+-- through a cursor, 10,000 at a time, and kept prepared in an arena: records
+-- read in different batches are compared and returned with their own ids.
+-- brent_mdm.linkage_memory is honoured: a run that would take more stops with
+-- an error while reading its records, or before it makes its candidate pairs;
+-- a limit that the run fits in does not change its result; and a run of
+-- 24,000 records fits in 16 MB more than the backend held before it.
+\set ON_ERROR_STOP 1
+\pset format unaligned
+\pset tuples_only true
+\pset pager off
+SET client_min_messages = warning;
+BEGIN;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
+SET LOCAL search_path = brent_mdm, public;
+SELECT plan(10);
+
+-- 12,000 people (values drawn by md5 of the person's number: deterministic),
+-- two records each: the first copies have ids 000001 to 012000, the second
+-- (two letters of the first given name swapped) 012001 to 024000, so that
+-- records read in the first batch of 10,000 are the partners of records read
+-- in the second and third.
+CREATE FUNCTION pg_temp.h(i int, salt text) RETURNS int LANGUAGE sql IMMUTABLE
+  AS $$ SELECT ('x' || substr(md5(salt || i), 1, 7))::bit(28)::int $$;
+CREATE FUNCTION pg_temp.given(i int, salt text) RETURNS text LANGUAGE sql IMMUTABLE
+  AS $$ SELECT (ARRAY['John','Mary','David','Sarah','James','Fatima','Mohammed','Priya','Daniel','Grace',
+                'Michael','Aisha','Robert','Emma','Thomas','Olivia','Ahmed','Chloe','Peter','Hannah',
+                'William','Sophie','Joseph','Laura','Samuel','Rachel','Andrew','Zara','Richard','Megan',
+                'Anthony','Lucy','Patrick','Amelia','Hassan','Ruth','Oliver','Nadia','George','Helen',
+                'Edward','Alice','Benjamin','Jessica','Matthew','Rebecca','Simon','Victoria','Martin','Fiona',
+                'Stephen','Amina','Paul','Esther','Brian','Irene','Dennis','Yasmin','Frank','Wendy'])[1 + pg_temp.h(i, salt) % 60] $$;
+CREATE TEMP TABLE recs AS
+WITH p AS (
+  SELECT i, pg_temp.given(i, 'g') AS g1, pg_temp.given(i, 'm') AS g2,
+         (ARRAY['Patel','Khan','Jones','Okafor','Nowak','Murphy','Begum','Brown','Wang','Ali',
+                'Singh','Taylor','Osei','Kowalski','Davies','Shah','Evans','Costa','Hughes','Mensah'])[1 + pg_temp.h(i, 's') % 20] AS last,
+         date '1930-01-01' + pg_temp.h(i, 'b') % 29000 AS born,
+         'NW' || (1 + pg_temp.h(i, 'd') % 11) || ' ' || (1 + pg_temp.h(i, 'u') % 9) ||
+         (ARRAY['A','B','D','E','F','G','H','J','L','N','P','Q','R','S','T','U','W','X','Y','Z'])[1 + pg_temp.h(i, 'x') % 20] ||
+         (ARRAY['A','B','D','E','F','G','H','J','L','N','P','Q','R','S','T','U','W','X','Y','Z'])[1 + pg_temp.h(i, 'y') % 20] AS postcode
+    FROM generate_series(1, 12000) i)
+SELECT lpad((k * 12000 + i)::text, 6, '0') AS id, i AS person,
+       CASE WHEN k = 1 THEN left(g1, 1) || substr(g1, 3, 1) || substr(g1, 2, 1) || substr(g1, 4) ELSE g1 END
+         || ' ' || g2 AS first,
+       last, born, postcode
+  FROM p, generate_series(0, 1) k;
+\set mapping '{"first": "given_name", "last": "surname", "born": "date", "postcode": "postcode"}'
+
+-- the backend's memory now, in kB (every memory context's blocks)
+CREATE FUNCTION pg_temp.held_kb() RETURNS bigint LANGUAGE sql
+  AS $$ SELECT (sum(total_bytes) / 1024)::bigint FROM pg_backend_memory_contexts $$;
+-- the error a statement raises: its message and detail, or NULL
+CREATE FUNCTION pg_temp.failure(q text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE msg text; det text;
+BEGIN
+  EXECUTE q;
+  RETURN NULL;
+EXCEPTION WHEN program_limit_exceeded THEN
+  GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+  RETURN msg || ' / ' || det;
+END $f$;
+
+SELECT is(current_setting('brent_mdm.linkage_memory'), '4GB', 'brent_mdm.linkage_memory is 4 GB by default');
+
+-- ---- records read in three batches ----
+CREATE TEMP TABLE unlimited AS SELECT * FROM dedupe('recs', 'id', :'mapping');
+SELECT is((SELECT (count(*), count(DISTINCT u.record_id), count(r.id))::text FROM unlimited u LEFT JOIN recs r ON r.id = u.record_id),
+          '(24000,24000,24000)', 'dedupe returns each of the 24,000 records once, by its own id');
+SELECT is((SELECT count(*) FROM (SELECT r.person FROM unlimited u JOIN recs r ON r.id = u.record_id
+                                  GROUP BY r.person HAVING count(DISTINCT u.cluster_id) = 1) s),
+          12000::bigint, 'each person''s two records, read in different batches, are in one cluster');
+SELECT is((SELECT count(*) FROM (SELECT u.cluster_id FROM unlimited u JOIN recs r ON r.id = u.record_id
+                                  GROUP BY u.cluster_id HAVING count(DISTINCT r.person) > 1) s),
+          0::bigint, 'and no cluster holds two people');
+
+-- ---- the limit is honoured ----
+SET LOCAL brent_mdm.linkage_memory = '1MB';
+SELECT matches(pg_temp.failure($$SELECT count(*) FROM brent_mdm.dedupe('recs', 'id',
+                 '{"first": "given_name", "last": "surname", "born": "date", "postcode": "postcode"}')$$),
+               '^linkage would take more memory than brent_mdm.linkage_memory allows \(1 MB\) / .*reading the records',
+               'a limit below what the backend holds: stopped while reading the records (54000)');
+
+-- 20,000 records at 50 postcodes, 400 at each: about 4 million candidate pairs,
+-- refused before any is made when the limit leaves 100 MB for the run
+CREATE TEMP TABLE crowded AS
+SELECT lpad(i::text, 6, '0') AS id, 'NW' || (1 + i % 50) || ' 1AB' AS postcode FROM generate_series(1, 20000) i;
+SELECT set_config('brent_mdm.linkage_memory', (pg_temp.held_kb() + 100 * 1024)::text, true) IS NOT NULL AS set \gset
+SELECT matches(pg_temp.failure($$SELECT count(*) FROM brent_mdm.dedupe('crowded', 'id', '{"postcode": "postcode"}')$$),
+               '^linkage would take more memory .* / .*making and comparing [0-9]+ candidate pairs would take about [0-9]+ MB more',
+               'a run whose candidate pairs would not fit: stopped before they are made');
+SELECT cmp_ok((SELECT sum(comparisons) FROM blocking_estimate('crowded', 'id', '{"postcode": "postcode"}')), '>=',
+              3990000::numeric, 'blocking_estimate still answers (it makes no pair): about 4 million comparisons');
+
+-- a run of 24,000 records fits in 16 MB more than the backend holds (before
+-- records were read in batches into an arena, they alone took more)
+SELECT set_config('brent_mdm.linkage_memory', (pg_temp.held_kb() + 16 * 1024)::text, true) IS NOT NULL AS set \gset
+SELECT is(pg_temp.failure($$CREATE TEMP TABLE limited AS SELECT * FROM brent_mdm.dedupe('recs', 'id',
+            '{"first": "given_name", "last": "surname", "born": "date", "postcode": "postcode"}')$$),
+          NULL, 'dedupe of the 24,000 records runs in 16 MB more than the backend held');
+SELECT is((SELECT count(*) FROM (SELECT * FROM limited EXCEPT SELECT * FROM unlimited) d), 0::bigint,
+          'the same clusters as without a limit');
+SET LOCAL brent_mdm.linkage_memory = 0;
+SELECT is(pg_temp.failure($$SELECT count(*) FROM brent_mdm.dedupe('recs', 'id',
+            '{"first": "given_name", "last": "surname", "born": "date", "postcode": "postcode"}')$$),
+          NULL, '0: no limit');
+
+SELECT * FROM finish();
+ROLLBACK;
