@@ -9,7 +9,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(46);
+SELECT plan(53);
 
 SELECT throws_ok($$SELECT * FROM brent_mdm.family_units(NULL)$$, '22004', 'as_of must not be NULL',
                  'a NULL date: 22004');
@@ -132,16 +132,63 @@ SELECT set_eq($$SELECT ward_code, value::bigint FROM brent_mdm_rollup.tf_eligibl
               'the rollup''s eligible families by ward equal the scorecard''s');
 SELECT is(brent_mdm.verify_indicator('tf_eligible'), 0::bigint, 'and a recount from the snapshots');
 
+-- health flags: by NHS number where the Client Index holds it, else by the
+-- name, date of birth and postcode the health partner gives with it.  An
+-- adult the Client Index holds only from the electoral register (no NHS
+-- number, no date of birth), flagged under an NHS number no record carries:
+SELECT c.client_id AS voter, c.given_name AS voter_given, c.family_name AS voter_family, c.postcode AS voter_pc
+  FROM brent_mdm.client c
+ WHERE c.status = 'active' AND c.given_name IS NOT NULL AND c.family_name IS NOT NULL AND c.postcode IS NOT NULL
+   AND NOT EXISTS (SELECT FROM brent_mdm.client_record r WHERE r.client_id = c.client_id AND r.system <> 'electoral_register')
+   AND (SELECT count(DISTINCT r.client_id) FROM brent_mdm.client_record r
+         WHERE brent_mdm.normalise_name(r.family_name) = brent_mdm.normalise_name(c.family_name)
+           AND brent_mdm.postcode_normalise(r.postcode) = brent_mdm.postcode_normalise(c.postcode)) = 1
+ ORDER BY c.client_id LIMIT 1 \gset
+SAVEPOINT flags;
+INSERT INTO borough.health_flag (nhs_number, flag, recorded_on, given_name, family_name, date_of_birth, postcode) VALUES
+  ('9990000001', 'mental_health', '2025-06-01', upper(:'voter_given'), :'voter_family', '1980-01-01', lower(:'voter_pc')),
+  ('9990000002', 'substance_misuse', '2025-06-02', :'voter_given', :'voter_family', NULL, 'ZZ99 9ZZ');
+SELECT is((SELECT array_agg(e.category ORDER BY e.category) FROM brent_mdm.scorecard_events(:'d') e
+            WHERE e.source = 'health_flag' AND e.event_from IN ('2025-06-01', '2025-06-02') AND e.client_id = :voter),
+          '{mental_health}',
+          'a flag under an NHS number the Client Index does not hold reaches its person by name and postcode; one at another postcode does not');
+ROLLBACK TO SAVEPOINT flags;
+CREATE TEMP VIEW flags_without_demographics AS SELECT nhs_number, flag, recorded_on FROM borough.health_flag;
+SELECT throws_ok($$SELECT brent_mdm.scorecard_locate('health_flag', 'flags_without_demographics')$$, '42703', NULL,
+                 'health flags are read with the partner''s demographics: a relation without them is refused (42703)');
+CREATE TEMP TABLE hf_events AS SELECT * FROM brent_mdm.scorecard_events(:'d') e WHERE e.source = 'health_flag';
+CREATE TEMP TABLE hf_reach AS
+SELECT p.person_id,
+       EXISTS (SELECT FROM brent_mdm.client_record r JOIN borough_truth.source_record s USING (system, record_key)
+                WHERE s.person_id = p.person_id) AS has_client,
+       EXISTS (SELECT FROM brent_mdm.client_record r WHERE replace(r.nhs_number, ' ', '') = p.nhs_number) AS nhs_held,
+       EXISTS (SELECT FROM hf_events e JOIN brent_mdm.client_record r USING (client_id)
+                 JOIN borough_truth.source_record s USING (system, record_key)
+                WHERE s.person_id = p.person_id) AS reached
+  FROM borough_truth.person p
+ WHERE p.nhs_number IN (SELECT nhs_number FROM borough.health_flag) AND p.in_borough_to IS NULL;
+SELECT cmp_ok((SELECT count(*) FILTER (WHERE reached)::numeric / count(*) FROM hf_reach WHERE has_client), '>=', 0.8,
+              'health flags reach at least 80 % of the flagged residents the Client Index holds (measured 0.88 at 100,000)');
+SELECT cmp_ok((SELECT count(*) FILTER (WHERE reached) FROM hf_reach WHERE has_client AND NOT nhs_held), '>',
+              10 * (SELECT count(*) FILTER (WHERE reached) FROM hf_reach WHERE nhs_held),
+              'most of them through the demographics (the NHS number reaches few adults)');
+
 -- accuracy of eligibility against the truth (bench/scorecard_accuracy.sql):
--- measured at 20,000 people (seed 1): precision 0.99, recall 0.46, the health
--- flags (keyed by adults'' NHS numbers, which no system of the Client Index
--- holds) being the loss; floors that fail well below
+-- measured at 100,000 people (seed 1): precision 0.98, recall 0.83 (0.41
+-- before the health flags carried the partner's demographics); floors that
+-- fail well below
 \set r troubled_families_2015
 \i bench/scorecard_accuracy.sql
 SELECT cmp_ok((SELECT precision FROM scorecard_accuracy WHERE what = 'eligible'), '>=', 0.9,
               'precision of eligible families against the truth at least 0.9');
+SELECT cmp_ok((SELECT recall FROM scorecard_accuracy WHERE what = 'eligible'), '>=', 0.7,
+              'recall of eligible families against the truth at least 0.7 (goal 0.9: not met)');
 SELECT cmp_ok((SELECT recall FROM scorecard_accuracy WHERE what = 'problem: worklessness'), '>=', 0.85,
               'recall of worklessness against the truth at least 0.85');
+SELECT cmp_ok((SELECT recall FROM scorecard_accuracy WHERE what = 'problem: health'), '>=', 0.6,
+              'recall of the health problem against the truth at least 0.6 (0.02 when flags were reached by NHS number only)');
+SELECT cmp_ok((SELECT precision FROM scorecard_accuracy WHERE what = 'problem: health'), '>=', 0.95,
+              'precision of the health problem at least 0.95');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -47,7 +47,8 @@ INSERT INTO brent_mdm.scorecard_dataset_columns VALUES
    'benefit claims (out_of_work marks the out-of-work ones)'),
   ('domestic_abuse', 'domestic_abuse_notification', '{notified_on,address_line,postcode}', NULL,
    'domestic abuse notifications, linked by the family''s address'),
-  ('health_flag', 'health_flag', '{nhs_number,flag,recorded_on}', NULL, 'health flags'),
+  ('health_flag', 'health_flag', '{nhs_number,flag,recorded_on,given_name,family_name,date_of_birth,postcode}', NULL,
+   'health flags as the health partner shares them: the NHS number and the person''s name, date of birth and postcode (a partner that shares no demographics: a view giving NULL for them)'),
   ('early_help', 'early_help_episode', '{lead_first_name,lead_surname,lead_dob,postcode,started_on,ended_on,primary_need}', NULL,
    'early help episodes, linked by the lead adult''s name, date of birth and postcode; the family''s latest episode is its attachment (start) and closure (end)'),
   ('gazetteer', 'address', '{postcode,ward_code}', NULL, 'the gazetteer: the ward of each postcode'),
@@ -312,9 +313,17 @@ rel ->> 'cme_referral',
        WHERE coalesce(u.client_id, n.client_id) IS NOT NULL$q$, rel ->> 'ehcp');
   END IF;
   IF rel ? 'health_flag' THEN
+    -- by NHS number where the Client Index holds it, else by the name, date
+    -- of birth and postcode the health partner gives with it
     parts := parts || format($q$
-      SELECT n.client_id, 'health_flag', x.flag, x.recorded_on, x.recorded_on, NULL, NULL
-        FROM %s x JOIN nhs n ON n.nhs = replace(x.nhs_number, ' ', '')$q$, rel ->> 'health_flag');
+      SELECT coalesce(n.client_id, p1.client_id, p2.client_id, p3.client_id), 'health_flag', x.flag,
+             x.recorded_on, x.recorded_on, NULL, NULL
+        FROM %s x
+        LEFT JOIN nhs n ON n.nhs = replace(x.nhs_number, ' ', '')
+        %s
+       WHERE coalesce(n.client_id, p1.client_id, p2.client_id, p3.client_id) IS NOT NULL$q$,
+rel ->> 'health_flag',
+      format(person_join, 'x.given_name', 'x.family_name', 'x.date_of_birth', 'x.postcode', 'n.client_id IS NULL'));
   END IF;
   IF rel ? 'early_help' THEN
     parts := parts || format($q$

@@ -59,7 +59,7 @@ INSERT INTO brent_mdm.scorecard_source VALUES
    'Out-of-work benefit claims open in the window'),
   ('domestic_abuse', 'any', NULL, 'the family''s address (UPRN) on the date',
    'Police notifications of domestic abuse at the family''s address'),
-  ('health_flag', 'any', '{mental_health,substance_misuse,new_mother}', 'NHS number',
+  ('health_flag', 'any', '{mental_health,substance_misuse,new_mother}', 'NHS number, else name, date of birth and postcode',
    'Health flags shared under agreement'),
   ('early_help', 'adult', '{parenting support,school attendance,domestic abuse,financial hardship,mental health,housing,child behaviour}',
    'the lead adult''s name, date of birth and postcode',
