@@ -9,7 +9,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(53);
+SELECT plan(58);
 
 SELECT throws_ok($$SELECT * FROM brent_mdm.family_units(NULL)$$, '22004', 'as_of must not be NULL',
                  'a NULL date: 22004');
@@ -56,12 +56,63 @@ SELECT is((SELECT count(*) - count(DISTINCT client_id) FROM fm), 0::bigint, 'no 
 SELECT is((SELECT count(*) FROM fm f JOIN brent_mdm.client c USING (client_id) WHERE c.status <> 'active'),
           0::bigint, 'members are active clients');
 
+-- what separates a household's members in the Client Index, one case each (at
+-- postcodes outside the borough, rolled back after):
+SAVEPOINT cases;
+-- (one statement each: the golden record of a multi-row INSERT's first record is left empty)
+-- an adult known only by council tax's free-text lead liable name
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('council_tax', 'T-CT-1', NULL, NULL, 'QWERTYX, Jan', NULL, 'SW1A 1AA', '1 Test Road', '2020-01-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('school_census', 'T-SC-1', 'Tim', 'Qwertyx', NULL, '2015-01-01', 'SW1A 1AA', NULL, NULL);
+-- an occupation (council tax) and, 12 years later, a registration of another surname
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('council_tax', 'T-CT-2', NULL, NULL, 'Mr Abc Zyxwvu', NULL, 'SW1A 2AA', '2 Test Road', '2010-01-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('electoral_register', 'T-ER-2', 'Mary', 'Ploughright', NULL, NULL, 'SW1A 2AA', '2 Test Road', '2022-05-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('school_census', 'T-SC-2', 'Ann', 'Zyxwvu', NULL, '2016-03-01', 'SW1A 2AA', NULL, NULL);
+-- a line of two occupations (two flats written alike): a registration far
+-- from both stays apart; one begun with the second occupation joins it
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('council_tax', 'T-CT-3', NULL, NULL, 'QUIMBY, Al', NULL, 'EC1A 1BB', '3 Test Road', '2010-01-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('council_tax', 'T-CT-4', NULL, NULL, 'Bob Yarrow', NULL, 'EC1A 1BB', '3 Test Road', '2018-01-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('electoral_register', 'T-ER-3', 'Cy', 'Ostrander', NULL, NULL, 'EC1A 1BB', '3 Test Road', '2014-06-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('electoral_register', 'T-ER-4', 'Eve', 'Pargeter', NULL, NULL, 'EC1A 1BB', '3 Test Road', '2018-02-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('school_census', 'T-SC-3', 'Di', 'Quimby', NULL, '2015-05-01', 'EC1A 1BB', NULL, NULL);
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('school_census', 'T-SC-4', 'Flo', 'Yarrow', NULL, '2014-05-01', 'EC1A 1BB', NULL, NULL);
+CREATE TEMP TABLE cases AS
+SELECT r.record_key, f.family_id, f.role FROM brent_mdm.client_record r
+  LEFT JOIN brent_mdm.family_units(:'d') f USING (client_id) WHERE r.record_key LIKE 'T-%';
+SELECT is((SELECT count(DISTINCT family_id) FROM cases WHERE record_key IN ('T-CT-1', 'T-SC-1') AND family_id IS NOT NULL
+             HAVING count(*) = 2), 1::bigint,
+          'an adult known by a free-text name only ("QWERTYX, Jan") is placed with the child of its surname');
+SELECT is((SELECT count(DISTINCT family_id) FROM cases WHERE record_key IN ('T-CT-2', 'T-ER-2', 'T-SC-2') AND family_id IS NOT NULL
+             HAVING count(*) = 3), 1::bigint,
+          'a registration years after the line''s one occupation (a partner, a young adult) joins that household');
+SELECT is((SELECT count(DISTINCT family_id) FROM cases WHERE record_key IN ('T-CT-3', 'T-SC-3') AND family_id IS NOT NULL
+             HAVING count(*) = 2), 1::bigint, 'a line of two occupations: the first household with its child');
+SELECT is((SELECT family_id FROM cases WHERE record_key = 'T-ER-3'), NULL,
+          'a registration far from both occupations of the line joins neither family');
+SELECT is((SELECT count(DISTINCT family_id) FROM cases WHERE record_key IN ('T-CT-4', 'T-ER-4', 'T-SC-4') AND family_id IS NOT NULL
+             HAVING count(*) = 3), 1::bigint,
+          'a registration begun with the second occupation joins the second household, apart from the first');
+ROLLBACK TO SAVEPOINT cases;
+
 -- accuracy against the truth households.  Goal 0.95 each at 100,000 people;
--- measured (2026-11-26): precision 0.97, recall 0.81 (bench/families.sh).
+-- measured (2026-11-27, bench/families.sh): precision 0.9676, recall 0.9027
+-- (0.9766 and 0.8440 before occupations were told from registrations and
+-- free-text names were read).
 -- The floors here fail if the precision or recall falls well below that.
 \i bench/family_accuracy.sql
 SELECT cmp_ok((SELECT precision FROM family_accuracy), '>=', 0.95, 'precision of "same family" at least 0.95');
-SELECT cmp_ok((SELECT recall FROM family_accuracy), '>=', 0.75, 'recall of "same family" at least 0.75 (goal 0.95: not met)');
+SELECT diag('family formation at 6,000 people: precision ' || precision || ', recall ' || recall) FROM family_accuracy;
+SELECT cmp_ok((SELECT recall FROM family_accuracy), '>=', 0.85, 'recall of "same family" at least 0.85 (goal 0.95: not met)');
 SELECT cmp_ok((SELECT pairs FROM family_accuracy), '>', 0::bigint, 'pairs were measured');
 
 SELECT ok(NOT has_function_privilege('public', 'brent_mdm.family_scorecard(date, text)', 'EXECUTE')
