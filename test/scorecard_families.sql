@@ -9,7 +9,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(58);
+SELECT plan(59);
 
 SELECT throws_ok($$SELECT * FROM brent_mdm.family_units(NULL)$$, '22004', 'as_of must not be NULL',
                  'a NULL date: 22004');
@@ -102,6 +102,13 @@ SELECT is((SELECT family_id FROM cases WHERE record_key = 'T-ER-3'), NULL,
 SELECT is((SELECT count(DISTINCT family_id) FROM cases WHERE record_key IN ('T-CT-4', 'T-ER-4', 'T-SC-4') AND family_id IS NOT NULL
              HAVING count(*) = 3), 1::bigint,
           'a registration begun with the second occupation joins the second household, apart from the first');
+-- and a health flag of that adult, under an NHS number no record holds, reaches it
+-- by the names read from its free text
+INSERT INTO borough.health_flag (nhs_number, flag, recorded_on, given_name, family_name, date_of_birth, postcode)
+VALUES ('9990000003', 'substance_misuse', '2025-07-01', 'Jan', 'Qwertyx', '1985-01-01', 'SW1A 1AA');
+SELECT is((SELECT count(*) FROM brent_mdm.scorecard_events(:'d') e JOIN brent_mdm.client_record r USING (client_id)
+            WHERE e.source = 'health_flag' AND e.event_from = '2025-07-01' AND r.record_key = 'T-CT-1'), 1::bigint,
+          'a health flag reaches a client known by a free-text name only ("QWERTYX, Jan")');
 ROLLBACK TO SAVEPOINT cases;
 
 -- accuracy against the truth households.  Goal 0.95 each at 100,000 people;

@@ -352,10 +352,16 @@ rel ->> 'early_help',
        WHERE r.client_id IS NOT NULL
     ), person AS (
       SELECT r.date_of_birth AS dob, brent_mdm.postcode_normalise(r.postcode) AS pc,
-             brent_mdm.normalise_name(r.family_name) AS fam,
-             split_part(brent_mdm.normalise_name(r.given_name), ' ', 1) AS giv, r.client_id
+             brent_mdm.normalise_name(coalesce(r.family_name,
+               CASE WHEN strpos(f.fn, ',') > 0 THEN split_part(f.fn, ',', 1) ELSE substring(f.fn FROM '(\S+)$') END)) AS fam,
+             split_part(brent_mdm.normalise_name(coalesce(r.given_name,
+               CASE WHEN strpos(f.fn, ',') > 0 THEN substr(f.fn, strpos(f.fn, ',') + 1)
+                    ELSE substring(f.fn FROM '^(.*\S)\s+\S+$') END)), ' ', 1) AS giv, r.client_id
         FROM brent_mdm.client_record r
-       WHERE r.family_name IS NOT NULL AND r.client_id IS NOT NULL
+        -- a record with a free-text name only (council tax's lead liable name:
+        -- "SMITH, John", "Mr J Smith"): its names from that text, as family_units reads them
+        CROSS JOIN LATERAL (SELECT regexp_replace(btrim(r.full_name), '^(mr|mrs|ms|miss|dr|mx)\.?\s+', '', 'i') AS fn) f
+       WHERE (r.family_name IS NOT NULL OR r.full_name IS NOT NULL) AND r.client_id IS NOT NULL
     ), person1 AS (
       SELECT p.dob, p.pc, p.fam, min(p.client_id) AS client_id FROM person p
        WHERE p.dob IS NOT NULL AND p.pc IS NOT NULL
