@@ -9,7 +9,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(59);
+SELECT plan(61);
 
 SELECT throws_ok($$SELECT * FROM brent_mdm.family_units(NULL)$$, '22004', 'as_of must not be NULL',
                  'a NULL date: 22004');
@@ -109,6 +109,19 @@ VALUES ('9990000003', 'substance_misuse', '2025-07-01', 'Jan', 'Qwertyx', '1985-
 SELECT is((SELECT count(*) FROM brent_mdm.scorecard_events(:'d') e JOIN brent_mdm.client_record r USING (client_id)
             WHERE e.source = 'health_flag' AND e.event_from = '2025-07-01' AND r.record_key = 'T-CT-1'), 1::bigint,
           'a health flag reaches a client known by a free-text name only ("QWERTYX, Jan")');
+-- a flag of someone the Client Index does not hold, at a family's postcode under
+-- the family name of one of its members, is the family's; under another name it is not
+INSERT INTO borough.health_flag (nhs_number, flag, recorded_on, given_name, family_name, date_of_birth, postcode)
+VALUES ('9990000004', 'mental_health', '2025-08-01', 'Zed', 'Zyxwvu', '1990-01-01', 'SW1A 2AA'),
+       ('9990000005', 'mental_health', '2025-08-01', 'Quentin', 'Quux', '1990-01-01', 'EC1A 1BB');
+CREATE TEMP TABLE case_sc AS
+SELECT r.record_key, s.problems FROM brent_mdm.family_scorecard(:'d') s
+  JOIN brent_mdm.family_units(:'d') f USING (family_id) JOIN brent_mdm.client_record r USING (client_id)
+ WHERE r.record_key IN ('T-SC-2', 'T-SC-3');
+SELECT ok((SELECT 'health' = ANY (problems) FROM case_sc WHERE record_key = 'T-SC-2'),
+          'a flag of a person no client holds, at the family''s postcode under a member''s family name, gives the family the health problem');
+SELECT ok((SELECT NOT ('health' = ANY (problems)) FROM case_sc WHERE record_key = 'T-SC-3'),
+          'one under a family name of no member does not');
 ROLLBACK TO SAVEPOINT cases;
 
 -- accuracy against the truth households.  Goal 0.95 each at 100,000 people;

@@ -420,12 +420,14 @@ CREATE FUNCTION brent_mdm.family_scorecard(as_of date, rule_set text DEFAULT 'tr
 DECLARE
   gaz text;
   da text;
+  hf text;
   suspects regclass[];
 BEGIN
   PERFORM brent_mdm.scorecard_check_call(as_of, rule_set);
-  PERFORM brent_mdm.scorecard_check_trusted('{gazetteer,domestic_abuse}');
+  PERFORM brent_mdm.scorecard_check_trusted('{gazetteer,domestic_abuse,health_flag}');
   SELECT d.relation::text INTO gaz FROM brent_mdm.scorecard_dataset d WHERE d.dataset = 'gazetteer';
   SELECT d.relation::text INTO da FROM brent_mdm.scorecard_dataset d WHERE d.dataset = 'domestic_abuse';
+  SELECT d.relation::text INTO hf FROM brent_mdm.scorecard_dataset d WHERE d.dataset = 'health_flag';
   RETURN QUERY EXECUTE format($q$
     WITH fam AS MATERIALIZED (
       SELECT f.family_id, f.client_id, f.role, f.postcode,
@@ -448,6 +450,12 @@ BEGIN
     ), da AS (
       -- domestic abuse notifications at the family's address (the lead's)
       %s
+    ), hf AS (
+      -- a health flag no member of the family was given (its person is not in
+      -- the Client Index, or not found by the partner's demographics), at the
+      -- family's postcode under the family name of a member, where one family
+      -- only has that name there: the family's, given to its lead
+      %s
     ), ward AS (
       %s
     ), rows AS (
@@ -456,6 +464,8 @@ BEGIN
         FROM fam f LEFT JOIN ev e ON e.client_id = f.client_id AND e.source <> 'early_help'
       UNION ALL
       SELECT d.family_id, d.client_id, 'adult', 'domestic_abuse', NULL, d.notified_on, d.notified_on, NULL, NULL FROM da d
+      UNION ALL
+      SELECT h.family_id, h.client_id, 'adult', 'health_flag', h.flag, h.recorded_on, h.recorded_on, NULL, NULL FROM hf h
     ), profile AS (
       SELECT r.family_id,
              brent_mdm.family_profile(%L, $1, a.attached, a.closed, r.client_id, r.role, r.source, r.category,
@@ -478,6 +488,19 @@ BEGIN
                      ' ON brent_mdm.postcode_normalise(x.postcode) = l.postcode'
                      ' AND nullif(btrim(regexp_replace(upper(x.address_line), ''[^A-Z0-9]+'', '' '', ''g'')), '''') = l.addr'
                      ' WHERE x.notified_on <= $1 AND x.notified_on >= date ''0002-01-01''', da) END,
+    CASE WHEN hf IS NULL THEN 'SELECT NULL::bigint AS family_id, NULL::bigint AS client_id, NULL::text AS flag, NULL::date AS recorded_on WHERE false'
+         ELSE format('SELECT min(n.family_id) AS family_id, min(l.client_id) AS client_id, x.flag, x.recorded_on'
+                     ' FROM %s x'
+                     ' JOIN (SELECT DISTINCT f.family_id, f.postcode, brent_mdm.normalise_name(c.family_name) AS fam'
+                     '         FROM fam f JOIN brent_mdm.client c USING (client_id) WHERE c.family_name IS NOT NULL) n'
+                     '   ON n.postcode = brent_mdm.postcode_normalise(x.postcode) AND n.fam = brent_mdm.normalise_name(x.family_name)'
+                     ' JOIN lead l ON l.family_id = n.family_id'
+                     ' WHERE x.recorded_on <= $1 AND x.recorded_on >= date ''0002-01-01'''
+                     '   AND NOT EXISTS (SELECT FROM fam f JOIN ev e ON e.client_id = f.client_id'
+                     '                    WHERE f.family_id = n.family_id AND e.source = ''health_flag'''
+                     '                      AND e.category = x.flag AND e.event_from = x.recorded_on)'
+                     ' GROUP BY x.nhs_number, x.flag, x.recorded_on, x.postcode, x.family_name'
+                     ' HAVING count(DISTINCT n.family_id) = 1', hf) END,
     CASE WHEN gaz IS NULL THEN 'SELECT NULL::text AS postcode, NULL::text AS ward_code WHERE false'
          ELSE format('SELECT DISTINCT ON (1) brent_mdm.postcode_normalise(g.postcode) AS postcode, g.ward_code'
                      ' FROM %s g WHERE g.postcode IS NOT NULL GROUP BY 1, 2 ORDER BY 1, count(*) DESC, 2', gaz) END,
