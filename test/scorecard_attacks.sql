@@ -83,7 +83,8 @@ END $$;
 -- "a view that renames the council's columns" (scorecard_locate's hint), with the function in it
 CREATE VIEW sca_staging.school AS SELECT * FROM sca_borough.school WHERE sca_staging.steal();
 CREATE VIEW sca_staging.gazetteer AS SELECT postcode, ward_code FROM sca_borough.address WHERE sca_staging.steal();
-CREATE VIEW sca_staging.health_flag AS SELECT NULL::text AS nhs_number, 'new_mother'::text AS flag, NULL::date AS recorded_on
+CREATE VIEW sca_staging.health_flag AS SELECT NULL::text AS nhs_number, 'new_mother'::text AS flag, NULL::date AS recorded_on,
+       NULL::text AS given_name, NULL::text AS family_name, NULL::date AS date_of_birth, NULL::text AS postcode
  WHERE sca_staging.steal();
 GRANT SELECT ON sca_staging.school, sca_staging.gazetteer, sca_staging.health_flag TO PUBLIC;
 RESET SESSION AUTHORIZATION;

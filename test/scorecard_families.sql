@@ -9,7 +9,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(46);
+SELECT plan(61);
 
 SELECT throws_ok($$SELECT * FROM brent_mdm.family_units(NULL)$$, '22004', 'as_of must not be NULL',
                  'a NULL date: 22004');
@@ -56,12 +56,83 @@ SELECT is((SELECT count(*) - count(DISTINCT client_id) FROM fm), 0::bigint, 'no 
 SELECT is((SELECT count(*) FROM fm f JOIN brent_mdm.client c USING (client_id) WHERE c.status <> 'active'),
           0::bigint, 'members are active clients');
 
+-- what separates a household's members in the Client Index, one case each (at
+-- postcodes outside the borough, rolled back after):
+SAVEPOINT cases;
+-- (one statement each: the golden record of a multi-row INSERT's first record is left empty)
+-- an adult known only by council tax's free-text lead liable name
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('council_tax', 'T-CT-1', NULL, NULL, 'QWERTYX, Jan', NULL, 'SW1A 1AA', '1 Test Road', '2020-01-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('school_census', 'T-SC-1', 'Tim', 'Qwertyx', NULL, '2015-01-01', 'SW1A 1AA', NULL, NULL);
+-- an occupation (council tax) and, 12 years later, a registration of another surname
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('council_tax', 'T-CT-2', NULL, NULL, 'Mr Abc Zyxwvu', NULL, 'SW1A 2AA', '2 Test Road', '2010-01-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('electoral_register', 'T-ER-2', 'Mary', 'Ploughright', NULL, NULL, 'SW1A 2AA', '2 Test Road', '2022-05-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('school_census', 'T-SC-2', 'Ann', 'Zyxwvu', NULL, '2016-03-01', 'SW1A 2AA', NULL, NULL);
+-- a line of two occupations (two flats written alike): a registration far
+-- from both stays apart; one begun with the second occupation joins it
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('council_tax', 'T-CT-3', NULL, NULL, 'QUIMBY, Al', NULL, 'EC1A 1BB', '3 Test Road', '2010-01-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('council_tax', 'T-CT-4', NULL, NULL, 'Bob Yarrow', NULL, 'EC1A 1BB', '3 Test Road', '2018-01-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('electoral_register', 'T-ER-3', 'Cy', 'Ostrander', NULL, NULL, 'EC1A 1BB', '3 Test Road', '2014-06-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('electoral_register', 'T-ER-4', 'Eve', 'Pargeter', NULL, NULL, 'EC1A 1BB', '3 Test Road', '2018-02-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('school_census', 'T-SC-3', 'Di', 'Quimby', NULL, '2015-05-01', 'EC1A 1BB', NULL, NULL);
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('school_census', 'T-SC-4', 'Flo', 'Yarrow', NULL, '2014-05-01', 'EC1A 1BB', NULL, NULL);
+CREATE TEMP TABLE cases AS
+SELECT r.record_key, f.family_id, f.role FROM brent_mdm.client_record r
+  LEFT JOIN brent_mdm.family_units(:'d') f USING (client_id) WHERE r.record_key LIKE 'T-%';
+SELECT is((SELECT count(DISTINCT family_id) FROM cases WHERE record_key IN ('T-CT-1', 'T-SC-1') AND family_id IS NOT NULL
+             HAVING count(*) = 2), 1::bigint,
+          'an adult known by a free-text name only ("QWERTYX, Jan") is placed with the child of its surname');
+SELECT is((SELECT count(DISTINCT family_id) FROM cases WHERE record_key IN ('T-CT-2', 'T-ER-2', 'T-SC-2') AND family_id IS NOT NULL
+             HAVING count(*) = 3), 1::bigint,
+          'a registration years after the line''s one occupation (a partner, a young adult) joins that household');
+SELECT is((SELECT count(DISTINCT family_id) FROM cases WHERE record_key IN ('T-CT-3', 'T-SC-3') AND family_id IS NOT NULL
+             HAVING count(*) = 2), 1::bigint, 'a line of two occupations: the first household with its child');
+SELECT is((SELECT family_id FROM cases WHERE record_key = 'T-ER-3'), NULL,
+          'a registration far from both occupations of the line joins neither family');
+SELECT is((SELECT count(DISTINCT family_id) FROM cases WHERE record_key IN ('T-CT-4', 'T-ER-4', 'T-SC-4') AND family_id IS NOT NULL
+             HAVING count(*) = 3), 1::bigint,
+          'a registration begun with the second occupation joins the second household, apart from the first');
+-- and a health flag of that adult, under an NHS number no record holds, reaches it
+-- by the names read from its free text
+INSERT INTO borough.health_flag (nhs_number, flag, recorded_on, given_name, family_name, date_of_birth, postcode)
+VALUES ('9990000003', 'substance_misuse', '2025-07-01', 'Jan', 'Qwertyx', '1985-01-01', 'SW1A 1AA');
+SELECT is((SELECT count(*) FROM brent_mdm.scorecard_events(:'d') e JOIN brent_mdm.client_record r USING (client_id)
+            WHERE e.source = 'health_flag' AND e.event_from = '2025-07-01' AND r.record_key = 'T-CT-1'), 1::bigint,
+          'a health flag reaches a client known by a free-text name only ("QWERTYX, Jan")');
+-- a flag of someone the Client Index does not hold, at a family's postcode under
+-- the family name of one of its members, is the family's; under another name it is not
+INSERT INTO borough.health_flag (nhs_number, flag, recorded_on, given_name, family_name, date_of_birth, postcode)
+VALUES ('9990000004', 'mental_health', '2025-08-01', 'Zed', 'Zyxwvu', '1990-01-01', 'SW1A 2AA'),
+       ('9990000005', 'mental_health', '2025-08-01', 'Quentin', 'Quux', '1990-01-01', 'EC1A 1BB');
+CREATE TEMP TABLE case_sc AS
+SELECT r.record_key, s.problems FROM brent_mdm.family_scorecard(:'d') s
+  JOIN brent_mdm.family_units(:'d') f USING (family_id) JOIN brent_mdm.client_record r USING (client_id)
+ WHERE r.record_key IN ('T-SC-2', 'T-SC-3');
+SELECT ok((SELECT 'health' = ANY (problems) FROM case_sc WHERE record_key = 'T-SC-2'),
+          'a flag of a person no client holds, at the family''s postcode under a member''s family name, gives the family the health problem');
+SELECT ok((SELECT NOT ('health' = ANY (problems)) FROM case_sc WHERE record_key = 'T-SC-3'),
+          'one under a family name of no member does not');
+ROLLBACK TO SAVEPOINT cases;
+
 -- accuracy against the truth households.  Goal 0.95 each at 100,000 people;
--- measured (2026-11-26): precision 0.97, recall 0.81 (bench/families.sh).
+-- measured (2026-11-27, bench/families.sh): precision 0.9676, recall 0.9027
+-- (0.9766 and 0.8440 before occupations were told from registrations and
+-- free-text names were read).
 -- The floors here fail if the precision or recall falls well below that.
 \i bench/family_accuracy.sql
 SELECT cmp_ok((SELECT precision FROM family_accuracy), '>=', 0.95, 'precision of "same family" at least 0.95');
-SELECT cmp_ok((SELECT recall FROM family_accuracy), '>=', 0.75, 'recall of "same family" at least 0.75 (goal 0.95: not met)');
+SELECT diag('family formation at 6,000 people: precision ' || precision || ', recall ' || recall) FROM family_accuracy;
+SELECT cmp_ok((SELECT recall FROM family_accuracy), '>=', 0.85, 'recall of "same family" at least 0.85 (goal 0.95: not met)');
 SELECT cmp_ok((SELECT pairs FROM family_accuracy), '>', 0::bigint, 'pairs were measured');
 
 SELECT ok(NOT has_function_privilege('public', 'brent_mdm.family_scorecard(date, text)', 'EXECUTE')
@@ -132,16 +203,63 @@ SELECT set_eq($$SELECT ward_code, value::bigint FROM brent_mdm_rollup.tf_eligibl
               'the rollup''s eligible families by ward equal the scorecard''s');
 SELECT is(brent_mdm.verify_indicator('tf_eligible'), 0::bigint, 'and a recount from the snapshots');
 
+-- health flags: by NHS number where the Client Index holds it, else by the
+-- name, date of birth and postcode the health partner gives with it.  An
+-- adult the Client Index holds only from the electoral register (no NHS
+-- number, no date of birth), flagged under an NHS number no record carries:
+SELECT c.client_id AS voter, c.given_name AS voter_given, c.family_name AS voter_family, c.postcode AS voter_pc
+  FROM brent_mdm.client c
+ WHERE c.status = 'active' AND c.given_name IS NOT NULL AND c.family_name IS NOT NULL AND c.postcode IS NOT NULL
+   AND NOT EXISTS (SELECT FROM brent_mdm.client_record r WHERE r.client_id = c.client_id AND r.system <> 'electoral_register')
+   AND (SELECT count(DISTINCT r.client_id) FROM brent_mdm.client_record r
+         WHERE brent_mdm.normalise_name(r.family_name) = brent_mdm.normalise_name(c.family_name)
+           AND brent_mdm.postcode_normalise(r.postcode) = brent_mdm.postcode_normalise(c.postcode)) = 1
+ ORDER BY c.client_id LIMIT 1 \gset
+SAVEPOINT flags;
+INSERT INTO borough.health_flag (nhs_number, flag, recorded_on, given_name, family_name, date_of_birth, postcode) VALUES
+  ('9990000001', 'mental_health', '2025-06-01', upper(:'voter_given'), :'voter_family', '1980-01-01', lower(:'voter_pc')),
+  ('9990000002', 'substance_misuse', '2025-06-02', :'voter_given', :'voter_family', NULL, 'ZZ99 9ZZ');
+SELECT is((SELECT array_agg(e.category ORDER BY e.category) FROM brent_mdm.scorecard_events(:'d') e
+            WHERE e.source = 'health_flag' AND e.event_from IN ('2025-06-01', '2025-06-02') AND e.client_id = :voter),
+          '{mental_health}',
+          'a flag under an NHS number the Client Index does not hold reaches its person by name and postcode; one at another postcode does not');
+ROLLBACK TO SAVEPOINT flags;
+CREATE TEMP VIEW flags_without_demographics AS SELECT nhs_number, flag, recorded_on FROM borough.health_flag;
+SELECT throws_ok($$SELECT brent_mdm.scorecard_locate('health_flag', 'flags_without_demographics')$$, '42703', NULL,
+                 'health flags are read with the partner''s demographics: a relation without them is refused (42703)');
+CREATE TEMP TABLE hf_events AS SELECT * FROM brent_mdm.scorecard_events(:'d') e WHERE e.source = 'health_flag';
+CREATE TEMP TABLE hf_reach AS
+SELECT p.person_id,
+       EXISTS (SELECT FROM brent_mdm.client_record r JOIN borough_truth.source_record s USING (system, record_key)
+                WHERE s.person_id = p.person_id) AS has_client,
+       EXISTS (SELECT FROM brent_mdm.client_record r WHERE replace(r.nhs_number, ' ', '') = p.nhs_number) AS nhs_held,
+       EXISTS (SELECT FROM hf_events e JOIN brent_mdm.client_record r USING (client_id)
+                 JOIN borough_truth.source_record s USING (system, record_key)
+                WHERE s.person_id = p.person_id) AS reached
+  FROM borough_truth.person p
+ WHERE p.nhs_number IN (SELECT nhs_number FROM borough.health_flag) AND p.in_borough_to IS NULL;
+SELECT cmp_ok((SELECT count(*) FILTER (WHERE reached)::numeric / count(*) FROM hf_reach WHERE has_client), '>=', 0.8,
+              'health flags reach at least 80 % of the flagged residents the Client Index holds (measured 0.88 at 100,000)');
+SELECT cmp_ok((SELECT count(*) FILTER (WHERE reached) FROM hf_reach WHERE has_client AND NOT nhs_held), '>',
+              10 * (SELECT count(*) FILTER (WHERE reached) FROM hf_reach WHERE nhs_held),
+              'most of them through the demographics (the NHS number reaches few adults)');
+
 -- accuracy of eligibility against the truth (bench/scorecard_accuracy.sql):
--- measured at 20,000 people (seed 1): precision 0.99, recall 0.46, the health
--- flags (keyed by adults'' NHS numbers, which no system of the Client Index
--- holds) being the loss; floors that fail well below
+-- measured at 100,000 people (seed 1): precision 0.98, recall 0.83 (0.41
+-- before the health flags carried the partner's demographics); floors that
+-- fail well below
 \set r troubled_families_2015
 \i bench/scorecard_accuracy.sql
 SELECT cmp_ok((SELECT precision FROM scorecard_accuracy WHERE what = 'eligible'), '>=', 0.9,
               'precision of eligible families against the truth at least 0.9');
+SELECT cmp_ok((SELECT recall FROM scorecard_accuracy WHERE what = 'eligible'), '>=', 0.7,
+              'recall of eligible families against the truth at least 0.7 (goal 0.9: not met)');
 SELECT cmp_ok((SELECT recall FROM scorecard_accuracy WHERE what = 'problem: worklessness'), '>=', 0.85,
               'recall of worklessness against the truth at least 0.85');
+SELECT cmp_ok((SELECT recall FROM scorecard_accuracy WHERE what = 'problem: health'), '>=', 0.6,
+              'recall of the health problem against the truth at least 0.6 (0.02 when flags were reached by NHS number only)');
+SELECT cmp_ok((SELECT precision FROM scorecard_accuracy WHERE what = 'problem: health'), '>=', 0.95,
+              'precision of the health problem at least 0.95');
 
 SELECT * FROM finish();
 ROLLBACK;

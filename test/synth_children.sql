@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(59);
+SELECT plan(66);
 
 -- ---- every other output for a seed unchanged ----
 -- The checksums of seed 7, 4000 people (every table but "about", which names
@@ -32,7 +32,10 @@ INSERT INTO before_children VALUES
   ('ck.early_help_episode', '230dbf2903fe7fc45062d6f97cb8bbef', 28),
   ('ck.early_years', 'e2645b0903cd4a0b1acbcc05cebcb438', 635),
   ('ck.electoral_register', '6da64a8a6b08f2d92a44f3c8e2c9a4ef', 1998),
-  ('ck.health_flag', '8f834c6b4874a6ff37a0608f40f4bb3d', 928),
+  -- the health partner's demographics (given_name, family_name, date_of_birth,
+  -- postcode) were added to health_flag from a stream of their own (STREAM_HEALTH,
+  -- issue 14): its first three columns are what they were
+  ('(SELECT nhs_number, flag, recorded_on FROM ck.health_flag)', '8f834c6b4874a6ff37a0608f40f4bb3d', 928),
   ('ck.health_visiting', '6929826403f09c7880f535f553a5d875', 944),
   ('ck.housing', '03d697ca3ad59dfde0fe09c0f4ec6a70', 429),
   ('ck.missing_episode', '63493eb859fdfed813857c436c7ab536', 3),
@@ -152,11 +155,34 @@ SELECT is((SELECT count(*) FROM kids.ehcp e
             WHERE e.upn IS NOT NULL AND e.upn !~ '^[A-HJ-NP-RT-Z][0-9O]{12}$'), 0::bigint,
           'EHCP: UPNs well formed but for a letter O typed for a zero');
 
+-- the health flags' demographics, as the health partner shares them (GP
+-- registration): against the truth of the person of the NHS number
+CREATE TEMP TABLE hf AS
+SELECT f.*, p.given_name AS t_given, p.family_name AS t_family, p.date_of_birth AS t_dob, p.household_id,
+       p.in_borough_to IS NULL AS present
+  FROM kids.health_flag f JOIN kids_truth.person p USING (nhs_number);
+SELECT is((SELECT count(*) FROM hf), (SELECT count(*) FROM kids.health_flag), 'health flags: every NHS number is a resident''s');
+SELECT ok((SELECT count(*) FILTER (WHERE date_of_birth = t_dob)::numeric / count(*) BETWEEN 0.98 AND 0.9999 FROM hf),
+          'health flags: the date of birth is the true one but for a few errors');
+SELECT ok((SELECT count(*) FILTER (WHERE brent_mdm.normalise_name(family_name) = brent_mdm.normalise_name(t_family))::numeric
+                  / count(*) BETWEEN 0.7 AND 0.999 FROM hf),
+          'health flags: the family name mostly the true one (spellings, one part of a double name, typos)');
+SELECT is((SELECT count(*) FROM hf WHERE (postcode IS NULL) = present), 0::bigint,
+          'health flags: a postcode for residents, none for those who have left the borough (out of area)');
+SELECT ok((SELECT count(*) FILTER (WHERE EXISTS (SELECT FROM kids_truth.residence r JOIN kids.address a USING (uprn)
+                                                  WHERE r.household_id = hf.household_id AND r.moved_out IS NULL
+                                                    AND brent_mdm.postcode_normalise(a.postcode) = brent_mdm.postcode_normalise(hf.postcode)))::numeric
+                  / count(*) BETWEEN 0.9 AND 0.999 FROM hf WHERE present),
+          'health flags: the postcode is the current address''s, but for a few out of date');
+SELECT is((SELECT count(*) FROM kids.health_flag WHERE given_name IS NULL OR family_name IS NULL), 0::bigint,
+          'health flags: every one named');
+
 -- deterministic: the same seed gives the same children's records
 SELECT lives_ok($$SELECT * FROM brent_mdm.generate_borough(4000, 7, 'ck2')$$, 'seed 7 again');
 SELECT is(pg_temp.table_checksum(t2), pg_temp.table_checksum(t1), t1 || ' the same for the same seed')
   FROM (VALUES ('ck.cme_referral', 'ck2.cme_referral'), ('ck.cse_concern', 'ck2.cse_concern'),
-               ('ck.ehcp', 'ck2.ehcp'), ('ck_truth.child_record', 'ck2_truth.child_record')) v(t1, t2);
+               ('ck.ehcp', 'ck2.ehcp'), ('ck_truth.child_record', 'ck2_truth.child_record'),
+               ('ck.health_flag', 'ck2.health_flag')) v(t1, t2);
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -47,7 +47,8 @@ INSERT INTO brent_mdm.scorecard_dataset_columns VALUES
    'benefit claims (out_of_work marks the out-of-work ones)'),
   ('domestic_abuse', 'domestic_abuse_notification', '{notified_on,address_line,postcode}', NULL,
    'domestic abuse notifications, linked by the family''s address'),
-  ('health_flag', 'health_flag', '{nhs_number,flag,recorded_on}', NULL, 'health flags'),
+  ('health_flag', 'health_flag', '{nhs_number,flag,recorded_on,given_name,family_name,date_of_birth,postcode}', NULL,
+   'health flags as the health partner shares them: the NHS number and the person''s name, date of birth and postcode (a partner that shares no demographics: a view giving NULL for them)'),
   ('early_help', 'early_help_episode', '{lead_first_name,lead_surname,lead_dob,postcode,started_on,ended_on,primary_need}', NULL,
    'early help episodes, linked by the lead adult''s name, date of birth and postcode; the family''s latest episode is its attachment (start) and closure (end)'),
   ('gazetteer', 'address', '{postcode,ward_code}', NULL, 'the gazetteer: the ward of each postcode'),
@@ -312,9 +313,17 @@ rel ->> 'cme_referral',
        WHERE coalesce(u.client_id, n.client_id) IS NOT NULL$q$, rel ->> 'ehcp');
   END IF;
   IF rel ? 'health_flag' THEN
+    -- by NHS number where the Client Index holds it, else by the name, date
+    -- of birth and postcode the health partner gives with it
     parts := parts || format($q$
-      SELECT n.client_id, 'health_flag', x.flag, x.recorded_on, x.recorded_on, NULL, NULL
-        FROM %s x JOIN nhs n ON n.nhs = replace(x.nhs_number, ' ', '')$q$, rel ->> 'health_flag');
+      SELECT coalesce(n.client_id, p1.client_id, p2.client_id, p3.client_id), 'health_flag', x.flag,
+             x.recorded_on, x.recorded_on, NULL, NULL
+        FROM %s x
+        LEFT JOIN nhs n ON n.nhs = replace(x.nhs_number, ' ', '')
+        %s
+       WHERE coalesce(n.client_id, p1.client_id, p2.client_id, p3.client_id) IS NOT NULL$q$,
+rel ->> 'health_flag',
+      format(person_join, 'x.given_name', 'x.family_name', 'x.date_of_birth', 'x.postcode', 'n.client_id IS NULL'));
   END IF;
   IF rel ? 'early_help' THEN
     parts := parts || format($q$
@@ -343,10 +352,16 @@ rel ->> 'early_help',
        WHERE r.client_id IS NOT NULL
     ), person AS (
       SELECT r.date_of_birth AS dob, brent_mdm.postcode_normalise(r.postcode) AS pc,
-             brent_mdm.normalise_name(r.family_name) AS fam,
-             split_part(brent_mdm.normalise_name(r.given_name), ' ', 1) AS giv, r.client_id
+             brent_mdm.normalise_name(coalesce(r.family_name,
+               CASE WHEN strpos(f.fn, ',') > 0 THEN split_part(f.fn, ',', 1) ELSE substring(f.fn FROM '(\S+)$') END)) AS fam,
+             split_part(brent_mdm.normalise_name(coalesce(r.given_name,
+               CASE WHEN strpos(f.fn, ',') > 0 THEN substr(f.fn, strpos(f.fn, ',') + 1)
+                    ELSE substring(f.fn FROM '^(.*\S)\s+\S+$') END)), ' ', 1) AS giv, r.client_id
         FROM brent_mdm.client_record r
-       WHERE r.family_name IS NOT NULL AND r.client_id IS NOT NULL
+        -- a record with a free-text name only (council tax's lead liable name:
+        -- "SMITH, John", "Mr J Smith"): its names from that text, as family_units reads them
+        CROSS JOIN LATERAL (SELECT regexp_replace(btrim(r.full_name), '^(mr|mrs|ms|miss|dr|mx)\.?\s+', '', 'i') AS fn) f
+       WHERE (r.family_name IS NOT NULL OR r.full_name IS NOT NULL) AND r.client_id IS NOT NULL
     ), person1 AS (
       SELECT p.dob, p.pc, p.fam, min(p.client_id) AS client_id FROM person p
        WHERE p.dob IS NOT NULL AND p.pc IS NOT NULL
@@ -405,12 +420,14 @@ CREATE FUNCTION brent_mdm.family_scorecard(as_of date, rule_set text DEFAULT 'tr
 DECLARE
   gaz text;
   da text;
+  hf text;
   suspects regclass[];
 BEGIN
   PERFORM brent_mdm.scorecard_check_call(as_of, rule_set);
-  PERFORM brent_mdm.scorecard_check_trusted('{gazetteer,domestic_abuse}');
+  PERFORM brent_mdm.scorecard_check_trusted('{gazetteer,domestic_abuse,health_flag}');
   SELECT d.relation::text INTO gaz FROM brent_mdm.scorecard_dataset d WHERE d.dataset = 'gazetteer';
   SELECT d.relation::text INTO da FROM brent_mdm.scorecard_dataset d WHERE d.dataset = 'domestic_abuse';
+  SELECT d.relation::text INTO hf FROM brent_mdm.scorecard_dataset d WHERE d.dataset = 'health_flag';
   RETURN QUERY EXECUTE format($q$
     WITH fam AS MATERIALIZED (
       SELECT f.family_id, f.client_id, f.role, f.postcode,
@@ -433,6 +450,12 @@ BEGIN
     ), da AS (
       -- domestic abuse notifications at the family's address (the lead's)
       %s
+    ), hf AS (
+      -- a health flag no member of the family was given (its person is not in
+      -- the Client Index, or not found by the partner's demographics), at the
+      -- family's postcode under the family name of a member, where one family
+      -- only has that name there: the family's, given to its lead
+      %s
     ), ward AS (
       %s
     ), rows AS (
@@ -441,6 +464,8 @@ BEGIN
         FROM fam f LEFT JOIN ev e ON e.client_id = f.client_id AND e.source <> 'early_help'
       UNION ALL
       SELECT d.family_id, d.client_id, 'adult', 'domestic_abuse', NULL, d.notified_on, d.notified_on, NULL, NULL FROM da d
+      UNION ALL
+      SELECT h.family_id, h.client_id, 'adult', 'health_flag', h.flag, h.recorded_on, h.recorded_on, NULL, NULL FROM hf h
     ), profile AS (
       SELECT r.family_id,
              brent_mdm.family_profile(%L, $1, a.attached, a.closed, r.client_id, r.role, r.source, r.category,
@@ -463,6 +488,19 @@ BEGIN
                      ' ON brent_mdm.postcode_normalise(x.postcode) = l.postcode'
                      ' AND nullif(btrim(regexp_replace(upper(x.address_line), ''[^A-Z0-9]+'', '' '', ''g'')), '''') = l.addr'
                      ' WHERE x.notified_on <= $1 AND x.notified_on >= date ''0002-01-01''', da) END,
+    CASE WHEN hf IS NULL THEN 'SELECT NULL::bigint AS family_id, NULL::bigint AS client_id, NULL::text AS flag, NULL::date AS recorded_on WHERE false'
+         ELSE format('SELECT min(n.family_id) AS family_id, min(l.client_id) AS client_id, x.flag, x.recorded_on'
+                     ' FROM %s x'
+                     ' JOIN (SELECT DISTINCT f.family_id, f.postcode, brent_mdm.normalise_name(c.family_name) AS fam'
+                     '         FROM fam f JOIN brent_mdm.client c USING (client_id) WHERE c.family_name IS NOT NULL) n'
+                     '   ON n.postcode = brent_mdm.postcode_normalise(x.postcode) AND n.fam = brent_mdm.normalise_name(x.family_name)'
+                     ' JOIN lead l ON l.family_id = n.family_id'
+                     ' WHERE x.recorded_on <= $1 AND x.recorded_on >= date ''0002-01-01'''
+                     '   AND NOT EXISTS (SELECT FROM fam f JOIN ev e ON e.client_id = f.client_id'
+                     '                    WHERE f.family_id = n.family_id AND e.source = ''health_flag'''
+                     '                      AND e.category = x.flag AND e.event_from = x.recorded_on)'
+                     ' GROUP BY x.nhs_number, x.flag, x.recorded_on, x.postcode, x.family_name'
+                     ' HAVING count(DISTINCT n.family_id) = 1', hf) END,
     CASE WHEN gaz IS NULL THEN 'SELECT NULL::text AS postcode, NULL::text AS ward_code WHERE false'
          ELSE format('SELECT DISTINCT ON (1) brent_mdm.postcode_normalise(g.postcode) AS postcode, g.ward_code'
                      ' FROM %s g WHERE g.postcode IS NOT NULL GROUP BY 1, 2 ORDER BY 1, count(*) DESC, 2', gaz) END,

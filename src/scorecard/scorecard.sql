@@ -59,7 +59,7 @@ INSERT INTO brent_mdm.scorecard_source VALUES
    'Out-of-work benefit claims open in the window'),
   ('domestic_abuse', 'any', NULL, 'the family''s address (UPRN) on the date',
    'Police notifications of domestic abuse at the family''s address'),
-  ('health_flag', 'any', '{mental_health,substance_misuse,new_mother}', 'NHS number',
+  ('health_flag', 'any', '{mental_health,substance_misuse,new_mother}', 'NHS number, else name, date of birth and postcode',
    'Health flags shared under agreement'),
   ('early_help', 'adult', '{parenting support,school attendance,domestic abuse,financial hardship,mental health,housing,child behaviour}',
    'the lead adult''s name, date of birth and postcode',
@@ -475,12 +475,21 @@ COMMENT ON FUNCTION brent_mdm.check_rule_set(text) IS
 --
 -- 1. An adult's address is its golden postcode and address line; someone whose
 --    address records at that postcode all ended before the date has moved out.
+--    A client known only by a free-text name (council tax's lead liable name)
+--    takes its family and given names from that text.
 -- 2. One address line can hold two households, and a register its past
---    occupants: the adults of a line are split where their move-in dates (the
---    earliest address_from at the postcode) are more than 120 days apart, and
---    parts of a line whose adults share a surname are joined again.  An adult
---    with no address line takes the one line of its postcode held by an adult
---    with a like surname (Jaro-Winkler 0.88 or more).
+--    occupants.  A date at an address is either an occupation's start (a
+--    system that records ends too: council tax liability, tenancy) or a
+--    registration (the electoral register: a young adult registers at 17, a
+--    partner joins later, years after the household moved in).  Occupations
+--    of a line more than 120 days apart are households of their own;
+--    registrations before the line's first occupation (past occupants still
+--    listed) are split by their dates; a later registration joins the line's
+--    one occupation, or, where the line has several, the one begun within 120
+--    days of it (else it is split by dates from the rest).  Parts of a line
+--    whose adults share a surname are joined again.  An adult with no address
+--    line takes the one line of its postcode held by an adult with a like
+--    surname (Jaro-Winkler 0.88 or more).
 -- 3. A child (whose records rarely hold an address line) joins the unit of its
 --    postcode holding the parent or carer its health visiting or early years
 --    records name (the adult's family name among the name's words and a like
@@ -523,6 +532,11 @@ COMMENT ON FUNCTION brent_mdm.family_parent_names() IS
   'Internal: the parent''s or carer''s name that health visiting and early years record for each child client (where located, readable, and owned by a superuser or the caller), for family_units';
 REVOKE ALL ON FUNCTION brent_mdm.family_parent_names() FROM PUBLIC;
 
+-- family_units (and child_view) tell occupations from registrations by the
+-- systems that record an end date at an address: this finds them without a
+-- scan of every record
+CREATE INDEX client_record_occupation ON brent_mdm.client_record (system) WHERE address_to IS NOT NULL;
+
 CREATE FUNCTION brent_mdm.family_units_internal(as_of date)
   RETURNS TABLE (family_id bigint, client_id bigint, role text, age integer,
                  postcode text, address_line text)
@@ -532,11 +546,23 @@ WITH parent AS (
 ), fp AS (
   SELECT c.client_id, brent_mdm.postcode_normalise(c.postcode) AS pc, c.address_line,
          nullif(regexp_replace(upper(c.address_line), '[^A-Z0-9]+', ' ', 'g'), '') AS addr,
-         brent_mdm.normalise_name(c.family_name) AS fam, brent_mdm.normalise_name(c.given_name) AS giv,
+         coalesce(brent_mdm.normalise_name(c.family_name), n.fam) AS fam,
+         coalesce(brent_mdm.normalise_name(c.given_name), n.giv) AS giv,
          c.sex,
          CASE WHEN c.date_of_birth IS NOT NULL
               THEN extract(year FROM age(as_of, c.date_of_birth))::int END AS age
     FROM brent_mdm.client c
+    -- a client known only by a free-text name (council tax's lead liable
+    -- name: "SMITH, John", "Mr J Smith", "John Smith") has no family name:
+    -- its names are taken from that text, a title left out
+    CROSS JOIN LATERAL (
+      SELECT brent_mdm.normalise_name(CASE WHEN f.fn LIKE '%,%' THEN split_part(f.fn, ',', 1)
+                                           ELSE substring(f.fn FROM '(\S+)$') END) AS fam,
+             brent_mdm.normalise_name(CASE WHEN f.fn LIKE '%,%' THEN substr(f.fn, strpos(f.fn, ',') + 1)
+                                           ELSE substring(f.fn FROM '^(.*\S)\s+\S+$') END) AS giv
+        FROM (SELECT regexp_replace(btrim(min(r.full_name)), '^(mr|mrs|ms|miss|dr|mx)\.?\s+', '', 'i') AS fn
+                FROM brent_mdm.client_record r
+               WHERE c.family_name IS NULL AND r.client_id = c.client_id AND r.full_name IS NOT NULL) f) n
    WHERE c.status = 'active' AND c.postcode IS NOT NULL
      AND (c.date_of_birth IS NULL OR c.date_of_birth <= as_of)
      AND NOT EXISTS (SELECT FROM brent_mdm.client_record r
@@ -544,10 +570,19 @@ WITH parent AS (
                         AND brent_mdm.postcode_normalise(r.postcode) = brent_mdm.postcode_normalise(c.postcode)
                         AND NOT EXISTS (SELECT FROM brent_mdm.client_record r2
                                          WHERE r2.client_id = c.client_id AND r2.address_from > r.address_to))
+), occ_sys AS MATERIALIZED (
+  -- the systems that record occupations (an end date at an address: council
+  -- tax liability, tenancy), as against registrations (the electoral
+  -- register); client_record_occupation makes it an index scan
+  SELECT DISTINCT r.system FROM brent_mdm.client_record r WHERE r.address_to IS NOT NULL
 ), adult0 AS (
   SELECT f.*, (SELECT min(r.address_from) FROM brent_mdm.client_record r
                 WHERE r.client_id = f.client_id AND r.address_from <= as_of
-                  AND brent_mdm.postcode_normalise(r.postcode) = f.pc) AS since
+                  AND brent_mdm.postcode_normalise(r.postcode) = f.pc) AS since,
+         EXISTS (SELECT FROM brent_mdm.client_record r
+                  WHERE r.client_id = f.client_id AND r.address_from <= as_of
+                    AND r.system IN (SELECT o.system FROM occ_sys o)
+                    AND brent_mdm.postcode_normalise(r.postcode) = f.pc) AS occ
     FROM fp f WHERE f.age IS NULL OR f.age >= 18
 ), line_for AS (
   SELECT a.client_id, min(b.addr) AS addr
@@ -555,13 +590,49 @@ WITH parent AS (
    WHERE a.addr IS NULL AND brent_mdm.jaro_winkler(b.fam, a.fam) >= 0.88
    GROUP BY a.client_id HAVING count(DISTINCT b.addr) = 1
 ), adult AS (
-  SELECT a.client_id, a.pc, a.fam, a.giv, a.sex, a.age, a.since, coalesce(a.addr, l.addr) AS addr
+  SELECT a.client_id, a.pc, a.fam, a.giv, a.sex, a.age, a.since, a.occ, coalesce(a.addr, l.addr) AS addr
     FROM adult0 a LEFT JOIN line_for l USING (client_id)
-), dated AS (
-  SELECT a.*, sum(CASE WHEN a.since - a.prev > 120 THEN 1 ELSE 0 END)
-                OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) AS part
+), line_adult AS (
+  SELECT a.*, min(a.since) FILTER (WHERE a.occ) OVER (PARTITION BY a.pc, a.addr) AS first_occ
+    FROM adult a WHERE a.addr IS NOT NULL AND a.since IS NOT NULL
+), occ_part AS (
+  -- occupations of a line more than 120 days apart are households of their own
+  SELECT a.client_id, a.pc, a.addr, a.since,
+         1 + sum(CASE WHEN a.since - a.prev > 120 THEN 1 ELSE 0 END)
+               OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) AS part,
+         1 + count(*) FILTER (WHERE a.since - a.prev > 120) OVER (PARTITION BY a.pc, a.addr) AS parts
     FROM (SELECT a.*, lag(a.since) OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) AS prev
-            FROM adult a WHERE a.addr IS NOT NULL AND a.since IS NOT NULL) a
+            FROM line_adult a WHERE a.occ) a
+), reg_before AS (
+  -- registrations of a line with no occupation, or before its first one
+  -- (past occupants still listed): split by their dates
+  SELECT a.client_id, sum(CASE WHEN a.since - a.prev > 120 THEN 1 ELSE 0 END)
+                        OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) - 1000 AS part
+    FROM (SELECT a.*, lag(a.since) OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) AS prev
+            FROM line_adult a WHERE NOT a.occ AND (a.first_occ IS NULL OR a.since < a.first_occ - 120)) a
+), reg_near AS (
+  -- a registration during the occupations (a young adult registering at 17,
+  -- a partner joining): the household of the line's one occupation, or of
+  -- the occupation begun within 120 days of it where the line has several
+  SELECT n.client_id, n.part FROM (
+    SELECT DISTINCT ON (a.client_id) a.client_id, o.part, abs(a.since - o.since) AS gap, o.parts
+      FROM line_adult a JOIN occ_part o ON o.pc = a.pc AND o.addr = a.addr
+     WHERE NOT a.occ AND a.since >= a.first_occ - 120
+     ORDER BY a.client_id, abs(a.since - o.since), o.since) n
+   WHERE n.parts = 1 OR n.gap <= 120
+), reg_after AS (
+  -- the other registrations of a line of several occupations: split by their dates
+  SELECT a.client_id, sum(CASE WHEN a.since - a.prev > 120 THEN 1 ELSE 0 END)
+                        OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) + 1000 AS part
+    FROM (SELECT a.*, lag(a.since) OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) AS prev
+            FROM line_adult a
+           WHERE NOT a.occ AND a.since >= a.first_occ - 120
+             AND NOT EXISTS (SELECT FROM reg_near n WHERE n.client_id = a.client_id)) a
+), dated AS (
+  SELECT a.client_id, a.pc, a.fam, a.giv, a.sex, a.age, a.since, a.addr,
+         coalesce(o.part, b.part, n.part, r.part) AS part
+    FROM line_adult a LEFT JOIN occ_part o USING (client_id) LEFT JOIN reg_before b USING (client_id)
+    LEFT JOIN reg_near n USING (client_id) LEFT JOIN reg_after r USING (client_id)
 ), undated AS (
   SELECT a.client_id, a.pc, a.addr, a.fam, a.giv, a.sex, a.age,
          coalesce(min(d.part) FILTER (WHERE brent_mdm.jaro_winkler(d.fam, a.fam) >= 0.88), max(d.part), 0) AS part

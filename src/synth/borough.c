@@ -44,7 +44,8 @@ enum
 	STREAM_HOUSEHOLD = 1,
 	STREAM_AIR = 2,
 	STREAM_EMERGING_ASB = 3,
-	STREAM_CHILDREN = 4			/* CME, CSE, EHCP: after the household's other rows */
+	STREAM_CHILDREN = 4,		/* CME, CSE, EHCP: after the household's other rows */
+	STREAM_HEALTH = 5			/* the demographics of the health flags */
 };
 
 /* ---- SPI helpers ---- */
@@ -674,6 +675,7 @@ generate_borough(PG_FUNCTION_ARGS)
 		oldcxt = MemoryContextSwitchTo(hhcxt);
 		rng_init(&r, seed, STREAM_HOUSEHOLD, (uint64) g->next_household);
 		household_make(g, &r, &hh, people);
+		rng_init(&g->health_rng, seed, STREAM_HEALTH, (uint64) hh.id);
 		borough_write_household(g, &r, &hh);
 		population_count(g, &hh);
 		rng_init(&r, seed, STREAM_CHILDREN, (uint64) hh.id);

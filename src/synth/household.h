@@ -26,6 +26,8 @@ typedef struct GenContext
 	int64		next_uprn;
 	int64		next_incident;
 	int64		next_key[T_COUNT];	/* record numbers per table */
+	SynthRng	health_rng;		/* the household's STREAM_HEALTH: the health
+								 * partner's demographics of its flags */
 	int			upn_serial[N_SCHOOLS][100];
 	/* mid-year population: persons by year, ward, sex, age band (no draws) */
 	int			pop_year0;		/* first mid-year (30 June) in the window */

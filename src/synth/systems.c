@@ -1137,14 +1137,44 @@ write_early_help(GenContext *g, SynthRng *r, const Household *hh, bool has_child
 	tw_row(w);
 }
 
+/*
+ * The health partner shares each flag with the NHS number and the
+ * demographics it holds for the person (GP registration: name, date of birth,
+ * current postcode), so that a council can reach people whose NHS number no
+ * system of its own holds.  Drawn from the household's own stream
+ * (g->health_rng, STREAM_HEALTH), never from r: every other column and table
+ * of a seed is what it was before the demographics were added.
+ */
+static const Profile pf_health = {
+	.typo = 0.01, .variant = 0.04, .nickname = 0.02, .native = 0.01, .swap = 0.01,
+	.middle = 0.1, .surname_part = 0.15, .dob_missing = 0.0, .dob_transposed = 0.005,
+	.dob_typo = 0.005, .stale = 0.05, .postcode_format = 0.02};
+
 static void
-health_flag(GenContext *g, const Person *p, const char *flag, DateADT when)
+health_flag(GenContext *g, const Household *hh, const Person *p, const char *flag,
+			DateADT when)
 {
 	TableWriter *w = &g->tw[T_HEALTH_FLAG];
+	SynthRng   *hr = &g->health_rng;
+	char		given[NAME_BUF],
+				family[NAME_BUF],
+				pc[12];
 
 	tw_text(w, p->nhs);
 	tw_text(w, flag);
 	tw_date(w, when);
+	render_names(hr, &pf_health, p, given, family);
+	tw_text(w, given);
+	tw_text(w, family);
+	tw_date(w, render_dob(hr, &pf_health, p->dob));
+	/* the address at the extract (the reference date); gone: out of area */
+	if (present_on(p, g->as_of))
+	{
+		render_postcode(hr, &pf_health, address_for(hr, &pf_health, hh, g->as_of)->postcode, pc);
+		tw_text(w, pc);
+	}
+	else
+		tw_null(w);
 	tw_row(w);
 }
 
@@ -1157,9 +1187,9 @@ write_health_flags(GenContext *g, SynthRng *r, const Household *hh, const Person
 	if (!window_at_age(g, p, 16, 120, &a, &b))
 		return;
 	if (rng_chance(r, hh->benefits ? 0.12 : 0.06))
-		health_flag(g, p, "mental_health", date_between(r, a, b));
+		health_flag(g, hh, p, "mental_health", date_between(r, a, b));
 	if (rng_chance(r, hh->benefits ? 0.04 : 0.015))
-		health_flag(g, p, "substance_misuse", date_between(r, a, b));
+		health_flag(g, hh, p, "substance_misuse", date_between(r, a, b));
 	/* new mothers: a child of theirs born in the borough in the window */
 	if (hh->mother >= 0 && p == &hh->people[hh->mother])
 		for (int k = 0; k < hh->npeople; k++)
@@ -1168,7 +1198,7 @@ write_health_flags(GenContext *g, SynthRng *r, const Household *hh, const Person
 
 			if (c->role == ROLE_CHILD && c->dob >= g->window_start &&
 				c->dob >= hh->from && present_on(p, c->dob))
-				health_flag(g, p, "new_mother", c->dob);
+				health_flag(g, hh, p, "new_mother", c->dob);
 		}
 }
 

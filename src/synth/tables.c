@@ -102,9 +102,9 @@ const BoroughTable borough_tables[T_COUNT] = {
 		"eh_episode_id", NULL,
 		"Early help (family support) episodes, recorded against the family's lead adult."},
 	[T_HEALTH_FLAG] = {"health_flag", false,
-		"nhs_number text NOT NULL, flag text NOT NULL, recorded_on date NOT NULL",
+		"nhs_number text NOT NULL, flag text NOT NULL, recorded_on date NOT NULL, given_name text, family_name text, date_of_birth date, postcode text",
 		NULL, "nhs_number",
-		"Health flags shared under agreement: mental_health, substance_misuse, new_mother."},
+		"Health flags shared under agreement: mental_health, substance_misuse, new_mother; with the name, date of birth and postcode the health partner holds for the person (GP registration; postcode NULL for someone who has left the borough)."},
 	/* ---- children's datasets (the scorecard's CME, CSE and EHCP) ---- */
 	[T_CME_REFERRAL] = {"cme_referral", false,
 		"cme_referral_id text NOT NULL, forename text, surname text, date_of_birth date, upn text, postcode text, referred_on date NOT NULL, referred_by text, reason text, resolved_on date, outcome text",
