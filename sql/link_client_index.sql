@@ -59,6 +59,15 @@ SELECT c.status, c.records, c.given_name, c.family_name, c.date_of_birth, c.syst
   FROM brent_mdm.client_record r JOIN brent_mdm.client c USING (client_id)
   JOIN brent_mdm.client_history h ON h.client_id = c.client_id
  WHERE r.record_key = 'RT-2';
+-- two strangers in one statement: each gets its client, golden record and history (every
+-- BEFORE trigger of a multi-row INSERT runs before the first AFTER trigger)
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, date_of_birth, postcode)
+VALUES ('housing', 'RT-7', 'Ottoline', 'Vasquez-Brierley', '1933-05-17', 'HA9 0ZY'),
+       ('housing', 'RT-8', 'Barnabus', 'Featherstonehaugh', '1929-11-03', 'NW10 0ZZ');
+SELECT r.record_key, c.records, c.given_name, c.family_name, c.postcode, h.event
+  FROM brent_mdm.client_record r JOIN brent_mdm.client c USING (client_id)
+  LEFT JOIN brent_mdm.client_history h ON h.record_id = r.record_id
+ WHERE r.record_key IN ('RT-7', 'RT-8') ORDER BY r.record_key;
 -- a system that holds only adults never joins a child: a council tax account in a
 -- baby's exact name at the baby's postcode gets a client of its own
 INSERT INTO brent_mdm.client_record (system, record_key, full_name, postcode)

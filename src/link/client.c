@@ -27,6 +27,7 @@
 #include "utils/regproc.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -59,13 +60,55 @@ static const char client_columns_json[] =
 static bool bulk = false;
 static bool xact_callback_registered = false;
 
+/*
+ * The records the BEFORE trigger matched in this transaction and whose AFTER
+ * trigger has not run yet: the AFTER trigger records history only for those,
+ * so that rows arriving with their client already set (pg_restore's COPY) are
+ * taken as they are.  A set, not the last record alone: in a multi-row INSERT
+ * every BEFORE trigger runs before the first AFTER trigger.  It lives in
+ * TopTransactionContext and is forgotten when the transaction ends.
+ */
+static HTAB *matched_records = NULL;
+
 static void
 client_xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
 		event == XACT_EVENT_PARALLEL_ABORT)
+	{
 		bulk = false;
+		matched_records = NULL; /* (freed with TopTransactionContext) */
+	}
+}
+
+static void
+client_register_xact_callback(void)
+{
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(client_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
+}
+
+static void
+client_note_matched(int64 record_id)
+{
+	bool		found;
+
+	if (matched_records == NULL)
+	{
+		HASHCTL		ctl;
+
+		client_register_xact_callback();
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(int64);
+		ctl.hcxt = TopTransactionContext;
+		matched_records = hash_create("brent_mdm matched client records", 64, &ctl,
+									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	(void) hash_search(matched_records, &record_id, HASH_ENTER, &found);
 }
 
 Datum
@@ -73,11 +116,7 @@ client_index_bulk(PG_FUNCTION_ARGS)
 {
 	bool		previous = bulk;
 
-	if (!xact_callback_registered)
-	{
-		RegisterXactCallback(client_xact_callback, NULL);
-		xact_callback_registered = true;
-	}
+	client_register_xact_callback();
 	bulk = PG_GETARG_BOOL(0);
 	PG_RETURN_BOOL(previous);
 }
@@ -88,17 +127,16 @@ client_index_in_bulk(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(bulk);
 }
 
-/*
- * The record the BEFORE trigger last matched in this backend: the AFTER
- * trigger records history only for those, so that rows arriving with their
- * client already set (pg_restore's COPY) are taken as they are.
- */
-static int64 last_matched_record = 0;
-
+/* Whether the BEFORE trigger matched this record (each answered once: see above). */
 Datum
 client_index_matched(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(PG_GETARG_INT64(0) == last_matched_record);
+	int64		record_id = PG_GETARG_INT64(0);
+	bool		found = false;
+
+	if (matched_records != NULL)
+		(void) hash_search(matched_records, &record_id, HASH_REMOVE, &found);
+	PG_RETURN_BOOL(found);
 }
 
 /* ---- blocking keys ---- */
@@ -802,7 +840,7 @@ client_record_match(PG_FUNCTION_ARGS)
 		client_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	SPI_finish();
-	last_matched_record = record_id;
+	client_note_matched(record_id);
 
 	attnums[natts] = SPI_fnumber(desc, "client_id");
 	values[natts++] = Int64GetDatum(client_id);
