@@ -7,8 +7,8 @@
 -- (postcode to ward from the address gazetteer; UPN, social care and youth
 -- offending records to their postcode), population_estimate for the rates.
 -- "changed": the schema whose asb_incident, revenues_benefits and health_visiting
--- are read (borough, or copies without triggers).  The same function as
--- bench/catalogue.sh defines inline, with the filter added (bench/dashboard.sh).
+-- are read (borough, or copies without triggers); "indicators" filters (bench/dashboard.sh).
+-- Read by bench/catalogue.sh and bench/dashboard.sh.
 CREATE FUNCTION plain_catalogue_sql(changed name, indicators text[] DEFAULT NULL) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   c brent_mdm.indicator_catalogue;

@@ -26,23 +26,9 @@
 set -euo pipefail
 rows=${BENCH_ROWS:-50000}
 n=${BENCH_N:-2000}
-bindir=${BENCH_BINDIR:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
-[ -x "$bindir/postgres" ] || bindir=/usr/lib/postgresql/15/bin
-command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)"; exit 1; }
-work=$(mktemp -d /tmp/brent_policy_ir.XXXXXX)
-chmod 755 "$work"
-as_owner() { if [ "$(id -u)" = 0 ]; then chown -R postgres "$work"; su postgres -s /bin/bash -c "$1"; else bash -c "$1"; fi; }
-port=$((20000 + RANDOM % 20000))
-cleanup() {
-  as_owner "$bindir/pg_ctl -D $work/data -w stop -m fast" >/dev/null 2>&1 || true
-  for i in 1 2 3 4 5; do rm -rf "$work" 2>/dev/null && break; sleep 2; done
-}
-trap cleanup EXIT
-as_owner "$bindir/initdb -D $work/data -A trust -U postgres >/dev/null"
-echo "shared_preload_libraries = 'brent_mdm'" >> "$work/data/postgresql.conf"
-as_owner "cd $work && nohup valgrind --tool=callgrind --trace-children=yes --callgrind-out-file=$work/cg.%p $bindir/postgres -D $work/data -p $port -k $work -c autovacuum=off -c listen_addresses='' > $work/server.log 2>&1 &"
-export PGHOST=$work PGPORT=$port PGUSER=postgres PGDATABASE=postgres
-for i in $(seq 120); do psql -X -Atc 'select 1' >/dev/null 2>&1 && break; sleep 1; done
+source "$(dirname "$0")/lib/callgrind_cluster.sh"
+callgrind_cluster_init policy_ir
+callgrind_cluster_start
 echo "== instructions per prepared lookup (callgrind), $rows rows, $n lookups a form"
 # the tables, roles and DPIA of bench/policy.sh (database brent_bench_policy), and a plain view
 BENCH_SETUP_ONLY=1 bash "$(dirname "$0")/policy.sh" "$rows" >/dev/null

@@ -23,22 +23,8 @@ set -euo pipefail
 shopt -s inherit_errexit
 rows=${BENCH_ROWS:-1000000}
 change=${BENCH_CHANGE:-10000}
-bindir=${BENCH_BINDIR:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
-[ -x "$bindir/postgres" ] || bindir=/usr/lib/postgresql/15/bin
-command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)"; exit 1; }
-work=$(mktemp -d /tmp/brent_rollup_ir.XXXXXX)
-chmod 755 "$work"
-as_owner() { if [ "$(id -u)" = 0 ]; then chown -R postgres "$work"; su postgres -s /bin/bash -c "$1"; else bash -c "$1"; fi; }
-port=$((20000 + RANDOM % 20000))
-cleanup() {
-  as_owner "$bindir/pg_ctl -D $work/data -w stop -m fast" >/dev/null 2>&1 || true
-  [ -n "${BENCH_KEEP:-}" ] && { echo "kept $work"; return; }
-  for i in 1 2 3 4 5; do rm -rf "$work" 2>/dev/null && break; sleep 2; done
-}
-trap cleanup EXIT
-as_owner "$bindir/initdb -D $work/data -A trust -U postgres >/dev/null"
-echo "shared_preload_libraries = 'brent_mdm'" >> "$work/data/postgresql.conf"
-export PGHOST=$work PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+source "$(dirname "$0")/lib/callgrind_cluster.sh"
+callgrind_cluster_init rollup_ir
 as_owner "$bindir/pg_ctl -D $work/data -o '-p $port -k $work -c listen_addresses=' -l $work/load.log -w start >/dev/null"
 echo "== instructions of a COPY of $change rows into a table of $rows rows (callgrind)"
 psql -X -q -o /dev/null -v ON_ERROR_STOP=1 <<SQL
@@ -58,8 +44,7 @@ SELECT brent_mdm.define_indicator('bench_distinct', 'bench_ev', 'count(distinct 
 CHECKPOINT;
 SQL
 as_owner "$bindir/pg_ctl -D $work/data -w stop -m fast >/dev/null"
-as_owner "cd $work && nohup valgrind --tool=callgrind --trace-children=yes --callgrind-out-file=$work/cg.%p $bindir/postgres -D $work/data -p $port -k $work -c autovacuum=off -c listen_addresses='' > $work/server.log 2>&1 &"
-for i in $(seq 120); do psql -X -Atc 'select 1' >/dev/null 2>&1 && break; sleep 1; done
+callgrind_cluster_start
 # instructions of one connection running its arguments (SQL statements), by the backend's pid
 backend_ir() {
   local pid f args=()
