@@ -840,7 +840,9 @@ client_record_match(PG_FUNCTION_ARGS)
 		client_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	SPI_finish();
-	client_note_matched(record_id);
+	/* (only an INSERT's AFTER trigger asks: an UPDATE's would stay in the set) */
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		client_note_matched(record_id);
 
 	attnums[natts] = SPI_fnumber(desc, "client_id");
 	values[natts++] = Int64GetDatum(client_id);
