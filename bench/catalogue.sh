@@ -52,19 +52,8 @@ SQL
 # asb_incident, revenues_benefits and health_visiting are read (borough or plain).
 q -f "$here/catalogue_plain.sql"
 
-best() {   # best of 3 of a script that prints its seconds
-  local b="" t
-  for r in 1 2 3; do
-    t=$(q <<<"SET client_min_messages = warning; SET jit = off; $1")
-    if [ -z "$b" ] || [ "$(echo "$t < $b" | bc)" = 1 ]; then b=$t; fi
-  done
-  echo "$b"
-}
-timed() {  # $1: a table name, $2: the query that fills it
-  echo "DROP TABLE IF EXISTS $1; SELECT clock_timestamp() AS t0 \\gset
-CREATE TABLE $1 AS $2;
-SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 4);"
-}
+source "$(dirname "$0")/lib/timing.sh"
+BEST_SETTINGS="SET jit = off;"
 change() {  # $1: schema; prints the seconds of the 10,000-row change (one transaction)
   q <<SQL
 SELECT clock_timestamp() AS t0 \gset

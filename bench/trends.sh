@@ -33,19 +33,7 @@ ANALYZE series;
 SQL
 echo "== trends: $(q -c "SELECT count(DISTINCT (area_code, major_category)) FROM series") monthly series of $(q -c "SELECT count(DISTINCT month) FROM series") months (MPS crime by borough and major category)"
 
-best() {   # best of 3 of a script that prints its seconds
-  local b="" t
-  for r in 1 2 3; do
-    t=$(q <<<"SET client_min_messages = warning; $1")
-    if [ -z "$b" ] || [ "$(echo "$t < $b" | bc)" = 1 ]; then b=$t; fi
-  done
-  echo "$b"
-}
-timed() {  # $1: a table name, $2: the query that fills it
-  echo "DROP TABLE IF EXISTS $1; SELECT clock_timestamp() AS t0 \\gset
-CREATE TABLE $1 AS $2;
-SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 4);"
-}
+source "$(dirname "$0")/lib/timing.sh"
 
 ours_changes=$(best "$(timed ours_changes "
   SELECT s.area_code, s.major_category, c.*
