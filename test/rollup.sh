@@ -350,7 +350,7 @@ folds_before=$(folds_of f_rows)
 psql -X -q -d postgres -c "ALTER DATABASE $db ALLOW_CONNECTIONS false" >/dev/null
 sess_send nc "INSERT INTO fw SELECT g, g % 20, date '2026-01-01' + g FROM generate_series(5001, 5200) g;
 DO \$\$ BEGIN
-  FOR i IN 1..600 LOOP
+  FOR i IN 1..3000 LOOP   -- a deadline of 5 minutes, as await in lib/sessions.sh
     EXIT WHEN NOT (SELECT folding FROM brent_mdm.indicator_status() WHERE name = 'f_rows');
     PERFORM pg_sleep(0.1);
   END LOOP;
