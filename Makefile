@@ -75,7 +75,9 @@ test:
 
 # The London reference data (issue 13), from the CSV files in data/london/.
 sql-build/london_data.sql: src/indicator/london_data.pl data/london/london-borough-profiles-2017.csv \
+                           data/london/london-borough-profiles-2017-regions.csv \
                            data/london/mps-borough-crime-2008-2018.csv
 	@mkdir -p sql-build
 	perl src/indicator/london_data.pl data/london/london-borough-profiles-2017.csv \
+	     data/london/london-borough-profiles-2017-regions.csv \
 	     data/london/mps-borough-crime-2008-2018.csv > $@.tmp && mv $@.tmp $@

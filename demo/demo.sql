@@ -533,8 +533,10 @@ SELECT brent_mdm.indicator_dashboard('safety');
 
 \echo
 \echo '-- Brent among the London boroughs, on real open data (GLA London Borough Profiles 2017 and the'
-\echo '-- Metropolitan Police''s recorded crime; Open Government Licence): rank and quartile on a few figures'
-SELECT r.label, r.value, r.rank || ' of ' || r.authorities AS rank, r.quartile
+\echo '-- Metropolitan Police''s recorded crime; Open Government Licence): rank and quartile on a few figures,'
+\echo '-- with the values the profiles publish for London and England'
+SELECT r.label, r.value, r.rank || ' of ' || r.authorities AS rank, r.quartile, r.london_value AS london,
+       r.england_value AS england
   FROM unnest(ARRAY['gla_population_estimate_2017', 'employment_rate_pct_2015', 'median_house_price_2015',
                     'crime_rates_per_thousand_population_2014_15', 'male_life_expectancy_2012_14',
                     'happiness_score_2011_14_out_of_10']) m

@@ -10,7 +10,7 @@ reset
 maps=$(mktemp -d)
 BRENT_PEOPLE=3000 BRENT_DEMO_OUT="$maps" bash demo/demo.sh >"$out" 2>"$err"
 rc=$?
-echo "1..18"
+echo "1..19"
 fail=0
 check() { if [ "$2" = "$3" ]; then echo "ok $1 - $4"; else echo "not ok $1 - $4 (expected '$2', got '$3')"; fail=1; fi; }
 check 1 0 "$rc" "the demo runs to its end"
@@ -49,6 +49,7 @@ if [ -x /usr/bin/chromium ]; then
 else
   check 18 yes "$(grep -q 'chromium is not installed' "$out" && [ ! -e "$maps/safety_dashboard.png" ] && echo yes || echo no)" "no chromium: the demo says so and goes on"
 fi
+check 19 yes "$(grep -qE '^ GLA_Population_Estimate_2017 +\| +332100 \| 6 of 33 +\| +1 \| +8835500 \| +55609600$' "$out" && echo yes || echo no)" "Brent's population ranked among the 33 authorities, next to London's and England's"
 reset
 rm -rf "$out" "$err" "$maps"
 exit $fail

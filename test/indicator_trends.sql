@@ -196,7 +196,7 @@ CREATE TEMP VIEW m AS
 SELECT month, sum(offences)::float8 AS n FROM brent_mdm.london_crime
  WHERE area_code = 'E09000005' AND major_category = 'Robbery' AND month >= '2014-01-01' GROUP BY month;
 CREATE TEMP TABLE pop AS
-SELECT area_code, value AS pop FROM brent_mdm.london_profile WHERE measure = 'gla_population_estimate_2017';
+SELECT area_code, value AS pop FROM brent_mdm.london_profile WHERE measure = 'gla_population_estimate_2017' AND area_code ~ '^E09';
 SELECT is_empty($$
   WITH m AS (SELECT month, sum(offences) AS n FROM brent_mdm.london_crime
               WHERE area_code = 'E09000005' AND major_category = 'Burglary' GROUP BY month),
@@ -253,6 +253,7 @@ CREATE TEMP TABLE zv AS
 SELECT p.area_code, u.i, ((p.value - avg(p.value) OVER w) / stddev_pop(p.value) OVER w)::float8 AS z
   FROM unnest(brent_mdm.london_neighbour_variables()) WITH ORDINALITY u(measure, i)
   JOIN brent_mdm.london_profile p USING (measure)
+ WHERE p.area_code ~ '^E09'   -- the 33 authorities, not London, England...
 WINDOW w AS (PARTITION BY u.i);
 SELECT is_empty($$
   SELECT * FROM brent_mdm.london_profile_z() o, unnest(o.z) WITH ORDINALITY x(z, i)
@@ -272,9 +273,9 @@ SELECT is((SELECT count(*)::int FROM brent_mdm.london_neighbours('E09000033', AR
           'london_neighbours: k = 32 gives every other authority on a figure all 33 have');
 SELECT results_eq($$SELECT neighbour_code, z[1] FROM brent_mdm.london_neighbours('E09000005', ARRAY['median_house_price_2015', 'gla_population_estimate_2017'], 3) ORDER BY rank$$,
                   $$WITH z AS (SELECT area_code, ((value - avg(value) OVER ()) / stddev_pop(value) OVER ())::float8 AS z1
-                                 FROM brent_mdm.london_profile WHERE measure = 'median_house_price_2015'),
+                                 FROM brent_mdm.london_profile WHERE measure = 'median_house_price_2015' AND area_code ~ '^E09'),
                          z2 AS (SELECT area_code, ((value - avg(value) OVER ()) / stddev_pop(value) OVER ())::float8 AS z2
-                                 FROM brent_mdm.london_profile WHERE measure = 'gla_population_estimate_2017'),
+                                 FROM brent_mdm.london_profile WHERE measure = 'gla_population_estimate_2017' AND area_code ~ '^E09'),
                          b AS (SELECT z1, z2 FROM z JOIN z2 USING (area_code) WHERE area_code = 'E09000005')
                     SELECT area_code, z.z1 FROM z JOIN z2 USING (area_code), b
                      WHERE area_code <> 'E09000005' ORDER BY sqrt((z.z1 - b.z1) ^ 2 + (z2.z2 - b.z2) ^ 2), area_code LIMIT 3$$,

@@ -4,8 +4,9 @@
 -- data/london/SOURCES.md), loaded at CREATE EXTENSION from SQL generated at
 -- build time by src/indicator/london_data.pl:
 --   * the GLA's London Borough Profiles (2017 edition): 82 figures for each of
---     the 33 London local authorities, in long form (london_profile), with the
---     original column names in london_profile_measure;
+--     the 33 London local authorities, Inner and Outer London, London, England
+--     and the United Kingdom, in long form (london_profile), with the original
+--     column names in london_profile_measure;
 --   * the Metropolitan Police's recorded crime by borough, major and minor
 --     category and month, January 2008 to December 2016 (london_crime).
 -- Both under the UK Open Government Licence v3.0; london_attribution() gives
@@ -16,10 +17,10 @@
 CREATE TABLE brent_mdm.london_area (
   area_code text PRIMARY KEY CHECK (area_code ~ '^[EKNSW][0-9]{8}$'),
   area_name text NOT NULL UNIQUE,
-  kind      text NOT NULL CHECK (kind IN ('london_borough', 'city', 'region', 'country'))
+  kind      text NOT NULL CHECK (kind IN ('london_borough', 'city', 'sub_region', 'region', 'country'))
 );
 COMMENT ON TABLE brent_mdm.london_area IS
-  'London local authorities of the GLA London Borough Profiles, by ONS GSS code (E09000005 is Brent); kind london_borough or city (the City of London); regions and countries are allowed but the shipped file holds none. Contains public sector information licensed under the Open Government Licence v3.0 (source: Greater London Authority, London Datastore)';
+  'The areas of the GLA London Borough Profiles, by ONS GSS code: the 33 London local authorities (kind london_borough, or city for the City of London E09000001; E09000005 is Brent), Inner and Outer London (sub_region, E13000001 and E13000002), London (region, E12000007), England (country, E92000001) and the United Kingdom (country, K02000001). Contains public sector information licensed under the Open Government Licence v3.0 (source: Greater London Authority, London Datastore)';
 
 CREATE TABLE brent_mdm.london_profile_measure (
   measure        text PRIMARY KEY,
@@ -41,7 +42,7 @@ CREATE TABLE brent_mdm.london_profile (
   CHECK ((value IS NULL) <> (value_text IS NULL))
 );
 COMMENT ON TABLE brent_mdm.london_profile IS
-  'GLA London Borough Profiles 2017 in long form: one row per authority and figure; a figure missing in the published file (NaN, - or .) has no row (never 0). Contains public sector information licensed under the Open Government Licence v3.0 (source: Greater London Authority, London Datastore)';
+  'GLA London Borough Profiles 2017 in long form: one row per area (london_area) and figure; a figure missing in the published file (NaN, - or .) has no row (never 0). Contains public sector information licensed under the Open Government Licence v3.0 (source: Greater London Authority, London Datastore)';
 
 CREATE TABLE brent_mdm.london_crime (
   borough        text NOT NULL,
@@ -73,9 +74,9 @@ GRANT EXECUTE ON FUNCTION brent_mdm.london_attribution() TO PUBLIC;
 -- rank 1 is the highest value (the profiles say nothing of polarity: whether
 -- higher is better depends on the figure); ties share a rank (rank());
 -- quartile 1 holds ranks 1 .. n/4 (ceil(4 * rank / n), so ties share it too);
--- authorities = n, those with a value.  London and England values come from
--- rows of kind region / country (E12000007, E92000001): the shipped file has
--- none, so they are NULL until such rows are loaded.
+-- authorities = n, those with a value.  London and England values are those
+-- the profiles publish for them (E12000007, E92000001; NULL where the profiles
+-- have none), not computed from the authorities.
 CREATE FUNCTION brent_mdm.london_rank(measure text, area_code text DEFAULT 'E09000005')
 RETURNS TABLE (label text, reference_year text, area_name text,
                value numeric, rank integer, authorities integer, quartile integer,
@@ -122,5 +123,5 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION brent_mdm.london_rank(text, text) IS
-  'Rank (1 = highest value, ties share), quartile (1 = top quarter) and count of London authorities with a value, for one authority (default Brent, E09000005) on one number figure of the London Borough Profiles; london_value and england_value are NULL while london_area holds no region or country rows (the shipped file has none). Value NULL and no rank when the authority''s figure is missing';
+  'Rank (1 = highest value, ties share), quartile (1 = top quarter) and count of London authorities with a value, for one authority (default Brent, E09000005) on one number figure of the London Borough Profiles; london_value and england_value are the figures the profiles publish for London (E12000007) and England (E92000001), NULL where they publish none. Value NULL and no rank when the authority''s figure is missing';
 GRANT EXECUTE ON FUNCTION brent_mdm.london_rank(text, text) TO PUBLIC;
