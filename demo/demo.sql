@@ -547,20 +547,26 @@ SELECT rank, neighbour_name, round(distance::numeric, 2) AS distance FROM brent_
 SELECT name, offences, round(rate_per_1000, 1) AS rate_per_1000, round(tau::numeric, 2) AS tau,
        round(p::numeric, 4) AS p, round(sen_slope::numeric, 1) AS offences_a_month, direction
   FROM brent_mdm.london_crime_trend('E09000005', NULL, '2014-01-01', '2016-12-01');
-\echo '-- and as a chart, Brent''s monthly rate against London''s (plus or minus 10 %), written to a file:'
+\echo '-- the London peer band: the spread of the 32 boroughs'' monthly rates (and of Brent''s 15 nearest neighbours), a few months'
+SELECT b.period, s.rate_per_1000 AS brent, b.rate_p25 AS london_p25, b.rate_median AS london_median, b.rate_p75 AS london_p75,
+       n.rate_p25 AS neighbours_p25, n.rate_p75 AS neighbours_p75
+  FROM brent_mdm.london_crime_band() b
+  JOIN brent_mdm.london_crime_band(peers => (SELECT array_agg(neighbour_code) FROM brent_mdm.london_neighbours())) n USING (period)
+  JOIN brent_mdm.london_crime_series() s ON s.period = b.period AND s.code = 'E09000005'
+ WHERE b.period IN ('2014-01-01', '2015-01-01', '2016-01-01', '2016-12-01') ORDER BY b.period;
+\echo '-- and as a chart, Brent''s monthly rate in the band of the middle half of the London boroughs, written to a file:'
 \set crime_chart :outdir '/brent_crime_2014-2016.svg'
 \pset tuples_only on
 \pset format unaligned
 \o :crime_chart
 SELECT brent_mdm.svg_line_chart('Recorded crime in Brent, offences per 1,000 residents a month, 2014-2016',
-                                array_agg(b.period ORDER BY b.period), array_agg(b.rate_per_1000::float8 ORDER BY b.period),
-                                'lower_better', array_agg(l.rate_per_1000::float8 * 0.9 ORDER BY b.period),
-                                array_agg(l.rate_per_1000::float8 * 1.1 ORDER BY b.period),
-                                'London (Metropolitan Police area), plus or minus 10 %', 'per 1,000')
-  FROM brent_mdm.london_crime_series('E09000005', NULL, '2014-01-01', '2016-12-01') b
-  JOIN brent_mdm.london_crime_series('E09000005', NULL, '2014-01-01', '2016-12-01') l
-    ON l.period = b.period AND l.code <> b.code
- WHERE b.code = 'E09000005';
+                                array_agg(s.period ORDER BY s.period), array_agg(s.rate_per_1000::float8 ORDER BY s.period),
+                                'lower_better', array_agg(b.rate_p25::float8 ORDER BY s.period),
+                                array_agg(b.rate_p75::float8 ORDER BY s.period),
+                                'London boroughs, middle half (25th to 75th percentile)', 'per 1,000')
+  FROM brent_mdm.london_crime_series('E09000005', NULL, '2014-01-01', '2016-12-01') s
+  JOIN brent_mdm.london_crime_band(NULL, '2014-01-01', '2016-12-01') b USING (period)
+ WHERE s.code = 'E09000005';
 \o
 \pset tuples_only off
 \pset format aligned

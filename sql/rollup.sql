@@ -461,6 +461,32 @@ SELECT brent_mdm.drop_indicator('pt_rows');
 DROP TABLE ro_pt;
 DROP ROLE ro_powner;
 
+-- group keys: text, varchar and integer keys are hashed as their bytes; a numeric (1.0 = 1.00),
+-- a float (-0 = 0), a bpchar ('a' = 'a  ') or a case-insensitive collation ('A' = 'a') is not
+-- equal by bytes: each groups as GROUP BY does, through inserts and deletes
+CREATE COLLATION ro_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE ro_keys (id serial PRIMARY KEY, n numeric, f float8, c char(3), t varchar(5),
+                      u text COLLATE ro_ci, i int8, d date, b boolean);
+SELECT brent_mdm.define_indicator('keys_ncf', 'ro_keys', 'count(*)', '{n,f,c}', NULL, NULL),
+       brent_mdm.define_indicator('keys_tid', 'ro_keys', 'count(distinct n)', '{t,i,d,b}', NULL, NULL),
+       brent_mdm.define_indicator('keys_u', 'ro_keys', 'count(distinct t)', '{u}', NULL, NULL);
+INSERT INTO ro_keys (n, f, c, t, u, i, d, b) VALUES
+  (1.0, 0, 'a', 'x', 'A', 1, '2024-01-01', true), (1.00, '-0', 'a  ', 'x', 'a', 1, '2024-01-01', true),
+  (2, 1, 'b', NULL, NULL, NULL, NULL, NULL), (2.000, 1, 'b ', NULL, NULL, NULL, NULL, NULL),
+  (1.000, '-0', 'a', 'x', 'a', -1, '2024-01-01', false), (NULL, NULL, NULL, 'y', 'B', 1, '2024-01-01', true);
+SELECT 'keys_ncf' AS indicator, n, f, c, value FROM brent_mdm_rollup.keys_ncf
+UNION ALL SELECT 'keys_u', NULL, NULL, lower(u), value FROM brent_mdm_rollup.keys_u
+ ORDER BY 1, 2, 4;
+SELECT t, i, d, b, value FROM brent_mdm_rollup.keys_tid ORDER BY t, i;
+DELETE FROM ro_keys WHERE n = 1;
+UPDATE ro_keys SET u = 'b', t = 'x' WHERE t = 'y';
+SELECT brent_mdm.verify_indicator('keys_ncf') AS ncf_differ, brent_mdm.verify_indicator('keys_tid') AS tid_differ,
+       brent_mdm.verify_indicator('keys_u') AS u_differ,
+       (SELECT count(*) FROM brent_mdm_rollup.keys_ncf) AS ncf_groups, (SELECT count(*) FROM brent_mdm_rollup.keys_u) AS u_groups;
+SELECT brent_mdm.drop_indicator('keys_ncf'), brent_mdm.drop_indicator('keys_tid'), brent_mdm.drop_indicator('keys_u');
+DROP TABLE ro_keys;
+DROP COLLATION ro_ci;
+
 -- drop: triggers, view, tables and the catalogue row go; the source is left as it was
 SELECT count(*) AS dropped FROM brent_mdm.indicator i, LATERAL brent_mdm.drop_indicator(i.name);
 SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgname LIKE 'brent_mdm_rollup%';

@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(81);
+SELECT plan(88);
 
 -- ---- sen_slope ----
 SELECT ok(abs(brent_mdm.sen_slope('{1,2,4,8}') - 13.0::float8 / 6) < 1e-12,
@@ -247,6 +247,42 @@ SELECT throws_ok($$SELECT * FROM brent_mdm.london_crime_trend('E09000005', 'Pira
                  'unknown major category of crime ''Piracy''', 'london_crime_trend: an unknown category');
 SELECT throws_ok($$SELECT * FROM brent_mdm.london_crime_trend('E09000005', NULL, '2020-01-01', '2021-01-01')$$, '22023', NULL,
                  'london_crime_trend: a period outside the series');
+
+-- london_crime_band: the boroughs' rates by period, their spread recomputed with SQL's own percentiles
+SELECT is_empty($$
+  WITH r AS (SELECT date_trunc('quarter', month)::date AS q, c.area_code,
+                    1000 * sum(offences) / (SELECT pop FROM pop WHERE pop.area_code = c.area_code) AS rate
+               FROM brent_mdm.london_crime c WHERE major_category = 'Burglary' AND month >= '2015-01-01'
+              GROUP BY 1, 2),
+  sql AS (SELECT q, count(*)::int AS n, round(min(rate), 3) AS lo,
+                 round((percentile_cont(0.25) WITHIN GROUP (ORDER BY rate))::numeric, 3) AS p25,
+                 round((percentile_cont(0.5) WITHIN GROUP (ORDER BY rate))::numeric, 3) AS p50,
+                 round((percentile_cont(0.75) WITHIN GROUP (ORDER BY rate))::numeric, 3) AS p75,
+                 round(max(rate), 3) AS hi FROM r GROUP BY q)
+  SELECT * FROM sql FULL JOIN brent_mdm.london_crime_band('Burglary', '2015-01-01', '2016-12-01', 'quarter') b ON b.period = sql.q
+   WHERE (b.period, b.boroughs, b.rate_min, b.rate_p25, b.rate_median, b.rate_p75, b.rate_max)
+         IS DISTINCT FROM (sql.q, 32, sql.lo, sql.p25, sql.p50, sql.p75, sql.hi)$$,
+  'london_crime_band: the 32 boroughs'' burglary rates by quarter 2015-2016, min, quartiles, median and max equal SQL''s');
+SELECT is((SELECT count(*)::int FROM brent_mdm.london_crime_band()), 36, 'london_crime_band: 36 months by default (2014-2016)');
+SELECT is_empty($$
+  WITH r AS (SELECT c.month, c.area_code, 1000 * sum(offences) / (SELECT pop FROM pop WHERE pop.area_code = c.area_code) AS rate
+               FROM brent_mdm.london_crime c WHERE area_code IN ('E09000009', 'E09000015', 'E09000026') AND month >= '2016-01-01'
+              GROUP BY 1, 2),
+  sql AS (SELECT month, count(*)::int AS n, round((percentile_cont(0.5) WITHIN GROUP (ORDER BY rate))::numeric, 3) AS p50,
+                 round(min(rate), 3) AS lo, round(max(rate), 3) AS hi FROM r GROUP BY month)
+  SELECT * FROM sql FULL JOIN brent_mdm.london_crime_band(NULL, '2016-01-01', '2016-12-01', 'month',
+                                                          ARRAY['E09000009', 'E09000015', 'E09000026', 'E09000015']) b
+         ON b.period = sql.month
+   WHERE (b.boroughs, b.rate_median, b.rate_min, b.rate_max) IS DISTINCT FROM (3, sql.p50, sql.lo, sql.hi)$$,
+  'london_crime_band: over three peers (one named twice counts once), the median and range of their rates');
+SELECT throws_ok($$SELECT * FROM brent_mdm.london_crime_band(peers => ARRAY['E09000005', 'E09000001'])$$, '22023', NULL,
+                 'london_crime_band: the City of London is not a peer of the MPS series');
+SELECT throws_ok($$SELECT * FROM brent_mdm.london_crime_band(peers => ARRAY[]::text[])$$, '22023',
+                 'peers must be NULL (all 32 boroughs) or an array of borough codes without NULL', 'london_crime_band: no peers');
+SELECT throws_ok($$SELECT * FROM brent_mdm.london_crime_band(peers => ARRAY['E09000005', NULL])$$, '22023',
+                 'peers must be NULL (all 32 boroughs) or an array of borough codes without NULL', 'london_crime_band: a NULL peer');
+SELECT throws_ok($$SELECT * FROM brent_mdm.london_crime_band('Piracy')$$, '22023',
+                 'unknown major category of crime ''Piracy''', 'london_crime_band: an unknown category');
 
 -- ---- z-scores and nearest neighbours ----
 CREATE TEMP TABLE zv AS

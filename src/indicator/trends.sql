@@ -404,12 +404,64 @@ COMMENT ON FUNCTION brent_mdm.london_crime_rank(text, text, integer, integer) IS
   'population estimate 2017), its rank among the 32 boroughs (1 = highest rate; ties share), quartile (1 = the highest '
   'quarter) and the Metropolitan Police area''s rate';
 
+-- The spread of the boroughs' crime rates by period: the London peer band of
+-- a borough's chart (all 32 boroughs, or the peers given, e.g. its nearest
+-- neighbours).  Percentiles as percentile_cont (linear between ranks).
+CREATE FUNCTION brent_mdm.london_crime_band(major_category text DEFAULT NULL,
+                                            period_from date DEFAULT '2014-01-01', period_to date DEFAULT '2016-12-01',
+                                            step text DEFAULT 'month', peers text[] DEFAULT NULL)
+  RETURNS TABLE (period date, boroughs integer, rate_min numeric, rate_p25 numeric, rate_median numeric,
+                 rate_p75 numeric, rate_max numeric)
+  LANGUAGE plpgsql STABLE PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  codes text[];
+  code text;
+BEGIN
+  PERFORM brent_mdm.series_check(ARRAY[]::date[], 0, step);
+  IF peers IS NOT NULL AND (cardinality(peers) = 0 OR array_position(peers, NULL) IS NOT NULL) THEN
+    RAISE EXCEPTION USING ERRCODE = '22023',
+      MESSAGE = 'peers must be NULL (all 32 boroughs) or an array of borough codes without NULL',
+      HINT = 'E.g. the nearest neighbours: (SELECT array_agg(neighbour_code) FROM brent_mdm.london_neighbours()).';
+  END IF;
+  codes := coalesce((SELECT array_agg(DISTINCT x) FROM unnest(peers) x),
+                    (SELECT array_agg(la.area_code ORDER BY la.area_code) FROM brent_mdm.london_area la
+                      WHERE la.kind = 'london_borough'));
+  FOREACH code IN ARRAY codes LOOP     -- each a borough of the series; the category and period valid
+    PERFORM brent_mdm.london_crime_check(code, london_crime_band.major_category, period_from, period_to);
+  END LOOP;
+  RETURN QUERY
+  WITH r AS (
+    SELECT date_trunc(step, c.month)::date AS p, c.area_code,
+           1000 * sum(c.offences) / brent_mdm.london_population(c.area_code) AS rate
+      FROM brent_mdm.london_crime c
+     WHERE c.area_code = ANY (codes)
+       AND (london_crime_band.major_category IS NULL OR c.major_category = london_crime_band.major_category)
+       AND c.month BETWEEN date_trunc(step, period_from)::date AND period_to
+     GROUP BY 1, 2)
+  SELECT r.p, count(*)::integer,
+         round(min(r.rate), 3),
+         round((percentile_cont(0.25) WITHIN GROUP (ORDER BY r.rate))::numeric, 3),
+         round((percentile_cont(0.5) WITHIN GROUP (ORDER BY r.rate))::numeric, 3),
+         round((percentile_cont(0.75) WITHIN GROUP (ORDER BY r.rate))::numeric, 3),
+         round(max(r.rate), 3)
+    FROM r GROUP BY r.p ORDER BY r.p;
+END
+$fn$;
+COMMENT ON FUNCTION brent_mdm.london_crime_band(text, date, date, text, text[]) IS
+  'The London peer band of a crime chart: per month, quarter or year from period_from to period_to (default 2014-2016, '
+  'monthly), one major category or all (NULL), the spread of the boroughs'' MPS recorded crime rates per 1,000 residents '
+  '(GLA population estimate 2017): number of boroughs, minimum, lower quartile, median, upper quartile, maximum '
+  '(percentile_cont), over the 32 boroughs or the peers given (e.g. a borough''s nearest neighbours)';
+
 GRANT EXECUTE ON FUNCTION brent_mdm.london_crime_check(text, text, date, date),
   brent_mdm.london_crime_counts(text, text, text) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION brent_mdm.london_population(text),
   brent_mdm.london_crime_series(text, text, date, date, text),
   brent_mdm.london_crime_trend(text, text, date, date, text),
-  brent_mdm.london_crime_rank(text, text, integer, integer) TO PUBLIC;
+  brent_mdm.london_crime_rank(text, text, integer, integer),
+  brent_mdm.london_crime_band(text, date, date, text, text[]) TO PUBLIC;
 
 -- ---- peers: nearest neighbours the CIPFA way ----
 

@@ -72,6 +72,7 @@
 #include "utils/tuplestore.h"
 
 #include "policy/policy.h"
+#include "rollup/groupkey.h"
 #include "rollup/rollup.h"
 
 /* ---- grains ---- */
@@ -477,11 +478,13 @@ typedef struct CaptureInfo
 	Oid		   *geqfuncs;
 	FmgrInfo   *ghashfns;
 	Oid		   *gcolls;
+	char	   *gkinds;			/* groupkey_kinds: NULL unless keys are bytes */
 	TupleDesc	vdesc;
 	AttrNumber *vcols;
 	Oid		   *veqfuncs;
 	FmgrInfo   *vhashfns;
 	Oid		   *vcolls;
+	char	   *vkinds;
 } CaptureInfo;
 
 /* per group, what one statement changed */
@@ -699,6 +702,7 @@ capture_info(TriggerData *td)
 	info->relid = RelationGetRelid(rel);
 	info->delta_relid = InvalidOid;
 	info->vdelta_relid = InvalidOid;
+	info->gkinds = info->vkinds = NULL;
 
 	if (tg->tgnargs < ARG_FIRST_DIM)
 		ereport(ERROR,
@@ -797,6 +801,7 @@ capture_info(TriggerData *td)
 	TupleDescInitEntry(info->gdesc, ndims + 1, "period", DATEOID, -1, 0);
 	TupleDescInitEntry(info->gdesc, ndims + 2, "_sc", INT2OID, -1, 0);
 	capture_key(info->gdesc, ndims + 2, &info->gcols, &info->geqfuncs, &info->ghashfns, &info->gcolls);
+	info->gkinds = groupkey_kinds(info->gdesc, ndims + 2);
 
 	/* delta: dims, period, _sc, _n, _c, _s */
 	types[ndims + 1] = INT2OID;
@@ -815,6 +820,7 @@ capture_info(TriggerData *td)
 		TupleDescInitEntry(info->vdesc, ndims + 2, "_v", a->atttypid, a->atttypmod, 0);
 		TupleDescInitEntryCollation(info->vdesc, ndims + 2, a->attcollation);
 		capture_key(info->vdesc, ndims + 2, &info->vcols, &info->veqfuncs, &info->vhashfns, &info->vcolls);
+		info->vkinds = groupkey_kinds(info->vdesc, ndims + 2);
 		/* vdelta: dims, period, _v, _n */
 		types[ndims + 1] = a->atttypid;
 		types[ndims + 2] = INT8OID;
@@ -922,29 +928,19 @@ add_to_sum(CaptureInfo *info, GroupDelta *g, Datum v, int sign, MemoryContext ta
 	}
 }
 
-static TupleHashTable
-capture_hash(TupleDesc desc, int ncols, AttrNumber *cols, Oid *eqfuncs, FmgrInfo *hashfns,
-			 Oid *colls, long nbuckets, Size entry, MemoryContext tablecxt, MemoryContext tempcxt)
-{
-	return BuildTupleHashTableExt(NULL, desc, ncols, cols, eqfuncs, hashfns, colls, nbuckets, entry,
-								  tablecxt, tablecxt, tempcxt, false);
-}
-
 /*
  * Reads one transition table (ts), or when ts is NULL every row of rel
  * (a partition about to be truncated), into the hash tables.
  */
 static void
 capture_scan(CaptureInfo *info, Relation rel, Tuplestorestate *ts, int sign,
-			 TupleHashTable groups, TupleHashTable vals, MemoryContext tablecxt,
+			 GroupKeyTable *groups, GroupKeyTable *vals, MemoryContext tablecxt,
 			 MemoryContext rowcxt, ExprContext *econtext)
 {
 	TupleTableSlot *in = ts ? MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple)
 		: table_slot_create(rel, NULL);
 	TableScanDesc scan = NULL;
 	Snapshot	snap = NULL;
-	TupleTableSlot *gslot = MakeSingleTupleTableSlot(info->gdesc, &TTSOpsMinimalTuple);
-	TupleTableSlot *vslot = vals ? MakeSingleTupleTableSlot(info->vdesc, &TTSOpsMinimalTuple) : NULL;
 	int			ndims = info->ndims;
 	Datum	   *values = palloc(sizeof(Datum) * (ndims + 2));
 	bool	   *isnull = palloc(sizeof(bool) * (ndims + 2));
@@ -971,7 +967,6 @@ capture_scan(CaptureInfo *info, Relation rel, Tuplestorestate *ts, int sign,
 		bool		counted;
 		bool		vnull = true;
 		Datum		v = (Datum) 0;
-		TupleHashEntry entry;
 		GroupDelta *g;
 
 		CHECK_FOR_INTERRUPTS();
@@ -1027,15 +1022,7 @@ capture_scan(CaptureInfo *info, Relation rel, Tuplestorestate *ts, int sign,
 			values[ndims + 1] = Int16GetDatum((int16) scale);
 			isnull[ndims + 1] = false;
 		}
-		/* the key as a virtual tuple, as nodeAgg does (copied when new) */
-		ExecClearTuple(gslot);
-		memcpy(gslot->tts_values, values, sizeof(Datum) * info->gdesc->natts);
-		memcpy(gslot->tts_isnull, isnull, sizeof(bool) * info->gdesc->natts);
-		ExecStoreVirtualTuple(gslot);
-		entry = LookupTupleHashEntry(groups, gslot, &isnew, NULL);
-		if (isnew)
-			entry->additional = MemoryContextAllocZero(tablecxt, sizeof(GroupDelta));
-		g = (GroupDelta *) entry->additional;
+		g = (GroupDelta *) groupkey_lookup(groups, values, isnull, &isnew);
 		if (pg_add_s64_overflow(g->n, sign, &g->n))
 			overflow_error(info);
 		if (counted)
@@ -1046,23 +1033,16 @@ capture_scan(CaptureInfo *info, Relation rel, Tuplestorestate *ts, int sign,
 				add_to_sum(info, g, v, sign, tablecxt);
 			if (vals)
 			{
+				int64	   *nv;
+
 				values[ndims + 1] = v;
 				isnull[ndims + 1] = false;
-				ExecClearTuple(vslot);
-				memcpy(vslot->tts_values, values, sizeof(Datum) * info->vdesc->natts);
-				memcpy(vslot->tts_isnull, isnull, sizeof(bool) * info->vdesc->natts);
-				ExecStoreVirtualTuple(vslot);
-				entry = LookupTupleHashEntry(vals, vslot, &isnew, NULL);
-				if (isnew)
-					entry->additional = MemoryContextAllocZero(tablecxt, sizeof(int64));
-				if (pg_add_s64_overflow(*(int64 *) entry->additional, sign, (int64 *) entry->additional))
+				nv = (int64 *) groupkey_lookup(vals, values, isnull, &isnew);
+				if (pg_add_s64_overflow(*nv, sign, nv))
 					overflow_error(info);
 			}
 		}
 		MemoryContextSwitchTo(old);
-		ExecClearTuple(gslot);
-		if (vslot)
-			ExecClearTuple(vslot);
 		ResetExprContext(econtext);
 		MemoryContextReset(rowcxt);
 	}
@@ -1074,9 +1054,6 @@ capture_scan(CaptureInfo *info, Relation rel, Tuplestorestate *ts, int sign,
 		UnregisterSnapshot(snap);
 	}
 	ExecDropSingleTupleTableSlot(in);
-	ExecDropSingleTupleTableSlot(gslot);
-	if (vslot)
-		ExecDropSingleTupleTableSlot(vslot);
 }
 
 /*
@@ -1154,24 +1131,23 @@ delta_end(DeltaWriter *w)
 
 /* appends the non-nil deltas of the hash tables; returns the rows written */
 static int64
-capture_write(CaptureInfo *info, TupleHashTable groups, TupleHashTable vals)
+capture_write(CaptureInfo *info, GroupKeyTable *groups, GroupKeyTable *vals)
 {
 	int			ndims = info->ndims;
 	DeltaWriter *w = palloc(sizeof(DeltaWriter));
 	TupleTableSlot *out;
-	TupleTableSlot *key;
-	TupleHashIterator iter;
-	TupleHashEntry entry;
+	Datum	   *keyv = palloc(sizeof(Datum) * (ndims + 2));
+	bool	   *keyn = palloc(sizeof(bool) * (ndims + 2));
+	GroupDelta *g;
+	int64	   *nv;
 	Datum		zero = NumericGetDatum(int64_to_numeric(0));
 	int64		written = 0;
 
-	/* (the keys' values point into the hash table's tuples, kept to the end) */
+	/* (the keys' values live as long as the hash tables, to the end) */
 	delta_begin(w, info->delta_relid);
-	key = MakeSingleTupleTableSlot(info->gdesc, &TTSOpsMinimalTuple);
-	InitTupleHashIterator(groups, &iter);
-	while ((entry = ScanTupleHashTable(groups, &iter)) != NULL)
+	groupkey_start(groups);
+	while ((g = (GroupDelta *) groupkey_next(groups, keyv, keyn)) != NULL)
 	{
-		GroupDelta *g = (GroupDelta *) entry->additional;
 		Datum		sum = (Datum) 0;
 
 		CHECK_FOR_INTERRUPTS();
@@ -1186,14 +1162,9 @@ capture_write(CaptureInfo *info, TupleHashTable groups, TupleHashTable vals)
 		}
 		else if (g->n == 0 && g->c == 0)
 			continue;
-		ExecStoreMinimalTuple(entry->firstTuple, key, false);
-		slot_getallattrs(key);
 		out = delta_slot(w);
-		for (int i = 0; i <= ndims + 1; i++)
-		{
-			out->tts_values[i] = key->tts_values[i];
-			out->tts_isnull[i] = key->tts_isnull[i];
-		}
+		memcpy(out->tts_values, keyv, sizeof(Datum) * (ndims + 2));
+		memcpy(out->tts_isnull, keyn, sizeof(bool) * (ndims + 2));
 		out->tts_values[ndims + 2] = Int64GetDatum(g->n);
 		out->tts_isnull[ndims + 2] = false;
 		out->tts_values[ndims + 3] = Int64GetDatum(g->c);
@@ -1203,37 +1174,27 @@ capture_write(CaptureInfo *info, TupleHashTable groups, TupleHashTable vals)
 		delta_add(w);
 		written++;
 	}
-	TermTupleHashIterator(&iter);
-	ExecDropSingleTupleTableSlot(key);
+	groupkey_end(groups);
 	delta_end(w);
 
 	if (vals != NULL)
 	{
 		delta_begin(w, info->vdelta_relid);
-		key = MakeSingleTupleTableSlot(info->vdesc, &TTSOpsMinimalTuple);
-		InitTupleHashIterator(vals, &iter);
-		while ((entry = ScanTupleHashTable(vals, &iter)) != NULL)
+		groupkey_start(vals);
+		while ((nv = (int64 *) groupkey_next(vals, keyv, keyn)) != NULL)
 		{
-			int64		n = *(int64 *) entry->additional;
-
 			CHECK_FOR_INTERRUPTS();
-			if (n == 0)
+			if (*nv == 0)
 				continue;
-			ExecStoreMinimalTuple(entry->firstTuple, key, false);
-			slot_getallattrs(key);
 			out = delta_slot(w);
-			for (int i = 0; i <= ndims + 1; i++)
-			{
-				out->tts_values[i] = key->tts_values[i];
-				out->tts_isnull[i] = key->tts_isnull[i];
-			}
-			out->tts_values[ndims + 2] = Int64GetDatum(n);
+			memcpy(out->tts_values, keyv, sizeof(Datum) * (ndims + 2));
+			memcpy(out->tts_isnull, keyn, sizeof(bool) * (ndims + 2));
+			out->tts_values[ndims + 2] = Int64GetDatum(*nv);
 			out->tts_isnull[ndims + 2] = false;
 			delta_add(w);
 			written++;
 		}
-		TermTupleHashIterator(&iter);
-		ExecDropSingleTupleTableSlot(key);
+		groupkey_end(vals);
 		delta_end(w);
 	}
 	pfree(w);
@@ -1253,8 +1214,8 @@ capture_apply(CaptureInfo *info, Relation rel, Tuplestorestate *minus, Tuplestor
 	MemoryContext cxt,
 				rowcxt,
 				old;
-	TupleHashTable groups,
-				vals = NULL;
+	GroupKeyTable *groups,
+			   *vals = NULL;
 	ExprContext *econtext;
 	int64		nrows;
 	long		nbuckets;
@@ -1273,11 +1234,11 @@ capture_apply(CaptureInfo *info, Relation rel, Tuplestorestate *minus, Tuplestor
 		(plus ? tuplestore_tuple_count(plus) : 0) +
 		(rel_sign != 0 ? (int64) Max(rel->rd_rel->reltuples, 0) : 0);
 	nbuckets = (long) Min(Max(nrows, 64), 65536);
-	groups = capture_hash(info->gdesc, info->ndims + 2, info->gcols, info->geqfuncs, info->ghashfns,
-						  info->gcolls, nbuckets, sizeof(GroupDelta), cxt, rowcxt);
+	groups = groupkey_create(info->gdesc, info->ndims + 2, info->gkinds, info->gcols, info->geqfuncs,
+							 info->ghashfns, info->gcolls, nbuckets, sizeof(GroupDelta), cxt, rowcxt);
 	if (kind_has_values(info->kind))
-		vals = capture_hash(info->vdesc, info->ndims + 2, info->vcols, info->veqfuncs, info->vhashfns,
-							info->vcolls, nbuckets, sizeof(int64), cxt, rowcxt);
+		vals = groupkey_create(info->vdesc, info->ndims + 2, info->vkinds, info->vcols, info->veqfuncs,
+							   info->vhashfns, info->vcolls, nbuckets, sizeof(int64), cxt, rowcxt);
 	if (minus != NULL)
 		capture_scan(info, rel, minus, -1, groups, vals, cxt, rowcxt, econtext);
 	if (plus != NULL)
