@@ -193,6 +193,9 @@ SQL
     before=$(base_state)
   elif grep -qE '^(psql:[^ ]* )?ERROR:  XX00[0-2]' "$work/err"; then
     problem="an internal error: $(grep -m1 -A2 -E 'ERROR:  XX00[0-2]' "$work/err" | tr '\n' ' ')"
+  elif grep -qE 'ERROR:  22004: RAISE statement option cannot be null' "$work/err"; then
+    # PL/pgSQL could not raise the function's own error: its message, detail or hint was NULL
+    problem="its own error was lost (a NULL message, detail or hint): $(grep -m1 -A2 'RAISE statement option cannot be null' "$work/err" | tr '\n' ' ')"
   elif [ "$leakproof" = t ] && grep -E 'ERROR:  ' "$work/err" | grep -qvE 'ERROR:  (57014|53200)'; then
     problem="LEAKPROOF but raised: $(grep -E 'ERROR:  ' "$work/err" | grep -vE 'ERROR:  (57014|53200)' -m1 -A2 | tr '\n' ' ')"
   elif ! psql -X -At -d "$db" -c "SELECT count(*) FROM bi_people" >/dev/null 2>&1; then

@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(88);
+SELECT plan(91);
 
 -- ---- sen_slope ----
 SELECT ok(abs(brent_mdm.sen_slope('{1,2,4,8}') - 13.0::float8 / 6) < 1e-12,
@@ -281,6 +281,12 @@ SELECT throws_ok($$SELECT * FROM brent_mdm.london_crime_band(peers => ARRAY[]::t
                  'peers must be NULL (all 32 boroughs) or an array of borough codes without NULL', 'london_crime_band: no peers');
 SELECT throws_ok($$SELECT * FROM brent_mdm.london_crime_band(peers => ARRAY['E09000005', NULL])$$, '22023',
                  'peers must be NULL (all 32 boroughs) or an array of borough codes without NULL', 'london_crime_band: a NULL peer');
+SELECT throws_ok($$SELECT * FROM brent_mdm.london_crime_band(peers => '{{E09000005},{E09000009}}')$$, '22023',
+                 'peers must be NULL (all 32 boroughs) or an array of borough codes without NULL', 'london_crime_band: peers in two dimensions');
+SELECT throws_ok($$SELECT * FROM brent_mdm.london_crime_band(peers => ARRAY['E99999999'])$$, '22023',
+                 '''E99999999'' is not one of the 32 London boroughs of brent_mdm.london_crime', 'london_crime_band: an unknown peer, its own error (not a NULL detail)');
+SELECT throws_ok($$SELECT * FROM brent_mdm.london_crime_series('E99999999')$$, '22023',
+                 '''E99999999'' is not one of the 32 London boroughs of brent_mdm.london_crime', 'london_crime_series: an unknown area, its own error (not a NULL detail)');
 SELECT throws_ok($$SELECT * FROM brent_mdm.london_crime_band('Piracy')$$, '22023',
                  'unknown major category of crime ''Piracy''', 'london_crime_band: an unknown category');
 

@@ -59,7 +59,7 @@ SELECT s, s || i, c.client_id, c.given_name, c.family_name, c.date_of_birth, c.p
 GRANT SELECT ON brent_mdm.client TO ci_steward;
 COMMIT;
 
-SELECT plan(36);
+SELECT plan(37);
 
 -- ---- protect() takes the Client Index ----
 \set LAST_ERROR_SQLSTATE none
@@ -75,6 +75,8 @@ SELECT is((SELECT string_agg(DISTINCT r.rolname || ':' || r.rolsuper || r.rolbyp
           'their masking views are owned by brent_mdm_index_reader: no superuser, no BYPASSRLS, no login');
 SELECT throws_ok($$SELECT brent_mdm.protect('brent_mdm.client_history')$$, '42939', NULL,
                  'the extension''s other tables are still refused');
+SELECT throws_ok($$SELECT brent_mdm.protect('pg_catalog.pg_class')$$, '42939', 'tables of schema pg_catalog cannot be protected',
+                 'a system catalogue is refused with its own error (its hint was NULL: the error was lost)');
 SELECT is((SELECT count(*) FROM brent_mdm.protected_table
             WHERE table_name IN ('brent_mdm.client'::regclass, 'brent_mdm.client_record'::regclass)
               AND client_id_column = 'client_id'), 2::bigint,

@@ -230,15 +230,16 @@ BEGIN
                                        WHERE a.area_code = london_crime_check.area_code AND a.kind = 'london_borough') THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
       MESSAGE = format('%s is not one of the 32 London boroughs of brent_mdm.london_crime', coalesce(quote_literal(left(area_code, 100)), 'NULL')),
-      DETAIL = CASE WHEN area_code = 'E09000001' THEN 'The City of London has its own police; the MPS series has no figures for it.' END,
+      DETAIL = CASE WHEN area_code = 'E09000001' THEN 'The City of London has its own police; the MPS series has no figures for it.'
+                    ELSE 'The MPS series covers the 32 London boroughs (kind london_borough of brent_mdm.london_area).' END,
       HINT = 'Give a GSS code of a borough, E09000002 .. E09000033 (Brent is E09000005).';
   END IF;
   IF major_category IS NOT NULL AND NOT EXISTS (SELECT FROM brent_mdm.london_crime c
                                                  WHERE c.major_category = london_crime_check.major_category) THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
       MESSAGE = format('unknown major category of crime %L', left(major_category, 100)),
-      HINT = (SELECT 'The major categories are: ' || string_agg(DISTINCT c.major_category, ', ') || '; NULL for all crime.'
-                FROM brent_mdm.london_crime c);
+      HINT = coalesce((SELECT 'The major categories are: ' || string_agg(DISTINCT c.major_category, ', ') || '; NULL for all crime.'
+                         FROM brent_mdm.london_crime c), 'NULL for all crime.');
   END IF;
   SELECT min(c.month), max(c.month) INTO first_month, last_month      -- the borough's series (by the primary key)
     FROM brent_mdm.london_crime c WHERE c.area_code = london_crime_check.area_code;
@@ -420,7 +421,8 @@ DECLARE
   code text;
 BEGIN
   PERFORM brent_mdm.series_check(ARRAY[]::date[], 0, step);
-  IF peers IS NOT NULL AND (cardinality(peers) = 0 OR array_position(peers, NULL) IS NOT NULL) THEN
+  IF peers IS NOT NULL AND (coalesce(array_ndims(peers), 0) <> 1
+                            OR EXISTS (SELECT FROM unnest(peers) x WHERE x IS NULL)) THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
       MESSAGE = 'peers must be NULL (all 32 boroughs) or an array of borough codes without NULL',
       HINT = 'E.g. the nearest neighbours: (SELECT array_agg(neighbour_code) FROM brent_mdm.london_neighbours()).';

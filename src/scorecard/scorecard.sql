@@ -444,8 +444,8 @@ BEGIN
   SELECT * INTO rs FROM brent_mdm.scorecard_rule_set s WHERE s.rule_set = check_rule_set.rule_set;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'rule set "%" does not exist', check_rule_set.rule_set USING ERRCODE = '42704',
-      HINT = (SELECT 'Rule sets: ' || string_agg(s.rule_set, ', ' ORDER BY s.rule_set) || '.'
-                FROM brent_mdm.scorecard_rule_set s);
+      HINT = coalesce((SELECT 'Rule sets: ' || string_agg(s.rule_set, ', ' ORDER BY s.rule_set) || '.'
+                         FROM brent_mdm.scorecard_rule_set s), 'There is no rule set.');
   END IF;
   SELECT count(*) INTO n FROM brent_mdm.scorecard_problem p WHERE p.rule_set = rs.rule_set;
   SELECT p.problem INTO empty FROM brent_mdm.scorecard_problem p
