@@ -158,7 +158,7 @@ BEGIN
                     NEW.criterion, NEW.rule_set, NEW.source
       USING ERRCODE = '23503',
             DETAIL = 'A criterion reads one of the sources the scorecard knows how to reach through the Client Index.',
-            HINT = 'Sources: ' || known || ' (brent_mdm.scorecard_source).';
+            HINT = coalesce('Sources: ' || known || ' (brent_mdm.scorecard_source).', 'There is no source.');
   END IF;
   IF NOT EXISTS (SELECT FROM brent_mdm.scorecard_measure m
                   WHERE m.source = NEW.source AND m.measure = NEW.measure) THEN
