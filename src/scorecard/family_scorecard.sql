@@ -82,8 +82,7 @@ BEGIN
   SELECT d.columns INTO need FROM brent_mdm.scorecard_dataset_columns d WHERE d.dataset = scorecard_locate.dataset;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'the scorecard reads no dataset "%"', dataset USING ERRCODE = '22023',
-      HINT = coalesce('Datasets: ' || (SELECT string_agg(d.dataset, ', ' ORDER BY d.dataset) FROM brent_mdm.scorecard_dataset_columns d) || '.',
-                      'The scorecard reads no dataset.');
+      HINT = coalesce('Datasets: ' || (SELECT string_agg(d.dataset, ', ' ORDER BY d.dataset) FROM brent_mdm.scorecard_dataset_columns d) || '.', 'None.');
   END IF;
   missing := ARRAY(SELECT c FROM unnest(need) c
                     WHERE NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = relation
@@ -406,8 +405,7 @@ BEGIN
   END IF;
   IF NOT EXISTS (SELECT FROM brent_mdm.scorecard_rule_set s WHERE s.rule_set = scorecard_check_call.rule_set) THEN
     RAISE EXCEPTION 'rule set "%" does not exist', rule_set USING ERRCODE = '42704',
-      HINT = coalesce('Rule sets: ' || (SELECT string_agg(s.rule_set, ', ' ORDER BY s.rule_set) FROM brent_mdm.scorecard_rule_set s) || '.',
-                      'There is no rule set.');
+      HINT = coalesce('Rule sets: ' || (SELECT string_agg(s.rule_set, ', ' ORDER BY s.rule_set) FROM brent_mdm.scorecard_rule_set s) || '.', 'None.');
   END IF;
 END $$;
 COMMENT ON FUNCTION brent_mdm.scorecard_check_call(date, text) IS
