@@ -4,7 +4,8 @@
 #   2. pgTAP (pg_prove test/*.sql): hygiene, error paths, properties
 #   3. the upgrade path from every released version (test/upgrade.sh)
 #   4. pg_dump and restore keep configuration (test/dump.sh)
-#   5. the Client Index change feed reaches a listener (test/feed.sh)
+#   5. the Client Index change feed reaches a listener (test/feed.sh), and its backend caches
+#      hold under invalidations that arrive while they are in use (test/client_cache.sh)
 #   6. the Client Index under cancel, kill -9 and concurrent writers (test/crash.sh)
 #   7. audit_flush and the subject access report wait for the audit worker (test/audit_wait.sh)
 #   8. the audit when backends end, the queue is full, the server stops or crashes (test/audit.sh)
@@ -40,6 +41,9 @@ bash test/dump.sh || failed+=("dump")
 
 step "Client Index change feed (test/feed.sh)"
 bash test/feed.sh || failed+=("feed")
+
+step "Client Index caches under invalidations (test/client_cache.sh)"
+bash test/client_cache.sh || failed+=("client_cache")
 
 step "Client Index under cancel, crash and concurrent writers (test/crash.sh)"
 bash test/crash.sh || failed+=("crash")

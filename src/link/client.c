@@ -33,6 +33,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "brent_mdm.h"
 #include "link/link.h"
 #include "match/normalise.h"
 
@@ -362,6 +363,7 @@ typedef struct ClientCache
 
 static ClientCache cache;
 static MemoryContext cache_cxt = NULL;
+static uint64 cache_invalidations = 0;	/* bumped by the callback */
 static bool relcache_callback_registered = false;
 
 /* the tables the cache is read from; their statement triggers invalidate it */
@@ -378,14 +380,16 @@ client_cache_invalidate(Datum arg, Oid relid)
 
 	for (int i = 0; i < CACHE_NTABLES && !ours; i++)
 		ours = relid == cache_tables[i];
+	/*
+	 * Only marked stale: the model and term frequencies stay where they are
+	 * for whoever is using them (an autovacuum ANALYZE of the model's tables
+	 * sends this in the middle of a load or a match, at any lock a query
+	 * takes); the next load retires them.
+	 */
 	if (ours)
 	{
 		cache.valid = false;
-		cache.have_model = false;
-		cache.lm = NULL;
-		cache.tf = NULL;
-		if (cache_cxt != NULL)
-			MemoryContextReset(cache_cxt);
+		cache_invalidations++;
 	}
 }
 
@@ -415,6 +419,7 @@ client_cache_load(void)
 	Datum		args[1];
 	LinkModel  *lm;
 	bool		isnull;
+	uint64		at = cache_invalidations;
 
 	if (cache.valid)
 		return;
@@ -426,10 +431,13 @@ client_cache_load(void)
 	for (int i = 0; i < CACHE_NTABLES; i++)
 		cache_tables[i] = get_relname_relid(cache_table_names[i],
 											get_namespace_oid("brent_mdm", false));
-	if (cache_cxt == NULL)
-		cache_cxt = AllocSetContextCreate(TopMemoryContext, "brent_mdm client index cache",
-										  ALLOCSET_DEFAULT_SIZES);
-	MemoryContextReset(cache_cxt);
+	cache_retire(cache_cxt);
+	cache_cxt = AllocSetContextCreate(TopMemoryContext, "brent_mdm client index cache",
+									  ALLOCSET_DEFAULT_SIZES);
+	cache.have_model = false;
+	cache.lm = NULL;
+	cache.tf = NULL;
+	cache.ntf = 0;
 	/* the kept plans survive: the plan cache revalidates them itself */
 
 	if (SPI_execute("SELECT model_name, link_threshold, review_threshold, max_candidates"
@@ -481,7 +489,8 @@ client_cache_load(void)
 		cache.have_model = lm->ncolumns > 0;
 	}
 	cache.lm = lm;
-	cache.valid = true;
+	/* an invalidation that came while reading makes the next call read again */
+	cache.valid = cache_invalidations == at;
 }
 
 /* Term frequency of a prepared value of model column c (rare: 1/present). */

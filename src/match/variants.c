@@ -25,6 +25,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "brent_mdm.h"
 #include "match/chars.h"
 #include "match/compare.h"
 #include "match/dmetaphone.h"
@@ -48,21 +49,21 @@ typedef struct VariantEntry
 static HTAB *variants = NULL;
 static MemoryContext variants_cxt = NULL;
 static bool callback_registered = false;
+static uint64 variants_invalidations = 0;	/* bumped by the callback */
+static uint64 variants_loaded_at = PG_UINT64_MAX;	/* its value when the table was read */
 static Oid	variant_table_oid = InvalidOid;
 static Oid	seed_table_oid = InvalidOid;
 
 static void
 variants_invalidate(Datum arg, Oid relid)
 {
+	/*
+	 * Only marked stale: a caller may be reading the table (a lookup's
+	 * names, or the load itself, whose query takes locks and so processes
+	 * invalidations); the next load retires it.
+	 */
 	if (relid == InvalidOid || relid == variant_table_oid || relid == seed_table_oid)
-	{
-		variants = NULL;
-		if (variants_cxt != NULL)
-		{
-			MemoryContextDelete(variants_cxt);
-			variants_cxt = NULL;
-		}
-	}
+		variants_invalidations++;
 }
 
 static void
@@ -93,9 +94,11 @@ variants_load(void)
 {
 	HASHCTL		ctl;
 	Oid			nsp;
+	uint64		at = variants_invalidations;
 
-	if (variants != NULL)
+	if (variants != NULL && variants_loaded_at == at)
 		return;
+	variants_loaded_at = PG_UINT64_MAX;	/* until read whole */
 	if (!callback_registered)
 	{
 		CacheRegisterRelcacheCallback(variants_invalidate, (Datum) 0);
@@ -105,6 +108,7 @@ variants_load(void)
 	variant_table_oid = get_relname_relid("name_variant", nsp);
 	seed_table_oid = get_relname_relid("name_variant_seed", nsp);
 
+	cache_retire(variants_cxt);
 	variants_cxt = AllocSetContextCreate(CacheMemoryContext, "brent_mdm name variants",
 										 ALLOCSET_DEFAULT_SIZES);
 	memset(&ctl, 0, sizeof(ctl));
@@ -129,6 +133,8 @@ variants_load(void)
 		variant_add(name, name);
 	}
 	SPI_finish();
+	/* read whole; an invalidation that came meanwhile makes the next call read it again */
+	variants_loaded_at = at;
 }
 
 /* The canonical names of a token (NULL, 0 if it is in no variant group). */

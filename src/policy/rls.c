@@ -29,6 +29,7 @@
 #include "catalog/pg_class.h"
 #include "utils/catcache.h"
 
+#include "brent_mdm.h"
 #include "policy.h"
 
 typedef struct ProtectedRel
@@ -110,10 +111,10 @@ prot_load(void)
 	int			cap = 16;
 
 	policy_register_callbacks();
-	if (prot_cxt == NULL)
-		prot_cxt = AllocSetContextCreate(TopMemoryContext, "brent_mdm protected tables",
-										 ALLOCSET_SMALL_SIZES);
-	MemoryContextReset(prot_cxt);
+	/* callers up the stack may hold entries of the old list (cache_retire) */
+	cache_retire(prot_cxt);
+	prot_cxt = AllocSetContextCreate(TopMemoryContext, "brent_mdm protected tables",
+									 ALLOCSET_SMALL_SIZES);
 	prot = NULL;
 	nprot = 0;
 	prot_loaded = true;

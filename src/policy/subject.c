@@ -54,6 +54,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "brent_mdm.h"
 #include "policy.h"
 
 /* set while subject_access_report() runs its own queries, with the person's ids */
@@ -141,10 +142,10 @@ obj_load(void)
 	AsOwner		s;
 
 	policy_register_callbacks();
-	if (obj_cxt == NULL)
-		obj_cxt = AllocSetContextCreate(TopMemoryContext, "brent_mdm objections",
-										ALLOCSET_SMALL_SIZES);
-	MemoryContextReset(obj_cxt);
+	/* callers up the stack may hold entries of the old set (cache_retire) */
+	cache_retire(obj_cxt);
+	obj_cxt = AllocSetContextCreate(TopMemoryContext, "brent_mdm objections",
+									ALLOCSET_SMALL_SIZES);
 	obj_hash = NULL;
 	obj_count = 0;
 	memset(obj_filter, 0, sizeof(obj_filter));

@@ -71,6 +71,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "brent_mdm.h"
 #include "policy/policy.h"
 #include "rollup/groupkey.h"
 #include "rollup/rollup.h"
@@ -696,7 +697,7 @@ capture_info(TriggerData *td)
 	if (found && info->valid)
 		return info;
 	if (found && info->cxt)
-		MemoryContextDelete(info->cxt);
+		cache_retire(info->cxt);	/* a capture up the stack may hold it */
 	info->valid = false;
 	info->cxt = NULL;
 	info->relid = RelationGetRelid(rel);
