@@ -111,7 +111,19 @@ ev AS (
 (SELECT c.client_id FROM c JOIN ev USING (client_id) ORDER BY c.client_id LIMIT 100)
 UNION
 (SELECT c.client_id FROM c ORDER BY (c.client_id * 7919) % 1009 LIMIT 60)
-UNION SELECT :kept;
+UNION SELECT :kept
+-- and children of family_units' other steps: placed at a parent's new postcode
+-- (their own is the parent's former address), and the members of families of
+-- a client under 16 that family_units takes as an adult (a parent's register
+-- records joined to a child's)
+UNION
+(SELECT f.client_id FROM brent_mdm.family_units(:'d') f JOIN c USING (client_id) JOIN brent_mdm.client k USING (client_id)
+  WHERE brent_mdm.postcode_normalise(k.postcode) <> f.postcode ORDER BY f.client_id LIMIT 10)
+UNION
+(SELECT f.client_id FROM brent_mdm.family_units(:'d') f JOIN c USING (client_id)
+  WHERE f.family_id IN (SELECT g.family_id FROM brent_mdm.family_units(:'d') g JOIN brent_mdm.client k USING (client_id)
+                         WHERE g.role <> 'child' AND k.date_of_birth > date :'d' - interval '16 years')
+  ORDER BY f.client_id LIMIT 20);
 GRANT SELECT ON kids TO cvt_analyst;
 CREATE TEMP TABLE v (client_id bigint, v jsonb);
 GRANT INSERT ON v TO cvt_analyst;

@@ -9,7 +9,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(61);
+SELECT plan(68);
 
 SELECT throws_ok($$SELECT * FROM brent_mdm.family_units(NULL)$$, '22004', 'as_of must not be NULL',
                  'a NULL date: 22004');
@@ -86,6 +86,29 @@ INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name
   VALUES ('school_census', 'T-SC-3', 'Di', 'Quimby', NULL, '2015-05-01', 'EC1A 1BB', NULL, NULL);
 INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
   VALUES ('school_census', 'T-SC-4', 'Flo', 'Yarrow', NULL, '2014-05-01', 'EC1A 1BB', NULL, NULL);
+-- a family that moved: the parent's tenancy at the old postcode ended, its
+-- council tax is at the new one; its child's health visiting record still
+-- holds the old postcode (no adult of the family there now)
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from, address_to)
+  VALUES ('housing', 'T-HO-5', 'Pat', 'Movedale', NULL, '1985-02-02', 'N1 1AA', '5 Old Road', '2015-01-01', '2023-06-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from, address_to)
+  VALUES ('council_tax', 'T-CT-5', 'Pat', 'Movedale', NULL, '1985-02-02', 'N1 2BB', '6 New Road', '2023-06-02', NULL);
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('health_visiting', 'T-HV-5', 'Kit', 'Movedale', NULL, '2022-01-01', 'N1 1AA', NULL, NULL);
+-- and a child of another surname at that old postcode
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('school_census', 'T-SC-6', 'Lou', 'Otherly', NULL, '2015-01-01', 'N1 1AA', NULL, NULL);
+-- the Client Index joined a parent's council tax account to a young child's
+-- records (one client with the child's date of birth and the parent's address
+-- line); the child's sibling is at that postcode
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('council_tax', 'T-CT-8', NULL, NULL, 'CHIMMER, Rosa', NULL, 'N1 3DD', '8 Test Road', '2019-01-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('health_visiting', 'T-HV-8', 'Sam', 'Chimmer', NULL, '2023-01-01', 'N1 3DD', NULL, NULL);
+SELECT brent_mdm.merge_clients((SELECT client_id FROM brent_mdm.client_record WHERE record_key = 'T-CT-8'),
+                               (SELECT client_id FROM brent_mdm.client_record WHERE record_key = 'T-HV-8')) IS NOT NULL AS merged \gset
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('school_census', 'T-SC-9', 'Ivy', 'Chimmer', NULL, '2016-01-01', 'N1 3DD', NULL, NULL);
 CREATE TEMP TABLE cases AS
 SELECT r.record_key, f.family_id, f.role FROM brent_mdm.client_record r
   LEFT JOIN brent_mdm.family_units(:'d') f USING (client_id) WHERE r.record_key LIKE 'T-%';
@@ -102,6 +125,23 @@ SELECT is((SELECT family_id FROM cases WHERE record_key = 'T-ER-3'), NULL,
 SELECT is((SELECT count(DISTINCT family_id) FROM cases WHERE record_key IN ('T-CT-4', 'T-ER-4', 'T-SC-4') AND family_id IS NOT NULL
              HAVING count(*) = 3), 1::bigint,
           'a registration begun with the second occupation joins the second household, apart from the first');
+SELECT is((SELECT count(DISTINCT client_id) FROM brent_mdm.client_record WHERE record_key IN ('T-HO-5', 'T-CT-5')), 1::bigint,
+          'the moved parent''s tenancy and council tax are one client');
+SELECT is((SELECT count(DISTINCT family_id) FROM cases WHERE record_key IN ('T-CT-5', 'T-HV-5') AND family_id IS NOT NULL
+             HAVING count(*) = 2), 1::bigint,
+          'a child whose postcode is its parent''s former address (an ended tenancy) joins the parent''s family at the new address');
+SELECT is((SELECT f.postcode FROM brent_mdm.family_units(:'d') f JOIN brent_mdm.client_record r USING (client_id)
+            WHERE r.record_key = 'T-HV-5'), 'N1 2BB', 'that family is at the parent''s postcode now');
+SELECT is((SELECT family_id FROM cases WHERE record_key = 'T-SC-6'), NULL,
+          'a child of another surname at the former address does not join it');
+SELECT is((SELECT array[extract(year FROM age(:'d', c.date_of_birth))::int::text, c.address_line]
+             FROM brent_mdm.client c JOIN brent_mdm.client_record r USING (client_id) WHERE r.record_key = 'T-CT-8'),
+          array['3', '8 Test Road'], 'a client joining a parent''s council tax to a child of 3: the child''s age, the parent''s line');
+SELECT is((SELECT count(DISTINCT family_id) FROM cases WHERE record_key IN ('T-CT-8', 'T-SC-9') AND family_id IS NOT NULL
+             HAVING count(*) = 2), 1::bigint,
+          'such a client anchors its address line: the sibling at its postcode joins it in a family');
+SELECT is((SELECT f.role || '/' || coalesce(f.age::text, '-') FROM brent_mdm.family_units(:'d') f
+             JOIN brent_mdm.client_record r USING (client_id) WHERE r.record_key = 'T-CT-8'), 'lead/-', 'as its lead adult (age unknown), the family''s only adult');
 -- and a health flag of that adult, under an NHS number no record holds, reaches it
 -- by the names read from its free text
 INSERT INTO borough.health_flag (nhs_number, flag, recorded_on, given_name, family_name, date_of_birth, postcode)

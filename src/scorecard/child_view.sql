@@ -89,6 +89,8 @@ DECLARE
   hops integer := 0;
   home_spellings text[];
   home_norm text;
+  hh_pcs text[];                             -- the postcodes whose units the household needs
+  hh_spellings text[];
   sections text[];
   q text;
   stmt text;
@@ -278,8 +280,32 @@ BEGIN
   home_spellings := brent_mdm.postcode_spellings(home_pc);
   home_norm := brent_mdm.postcode_normalise(home_pc);
   IF home_norm IS NOT NULL THEN
-    -- family_units' steps (scorecard.sql) over the clients of the child's postcode
-    -- (a unit never spans two postcodes); static, so its plan is kept by the session
+    -- family_units' steps (scorecard.sql) over the clients of the postcodes
+    -- they need (a unit never spans two postcodes, but a child whose postcode
+    -- is a parent's former address joins the unit the parent lives in now):
+    -- the child's postcode; the postcodes of the clients with a record there;
+    -- those clients' records' postcodes (the children who may join their
+    -- units); the postcodes of the clients with a record at those (the units
+    -- such a child could join instead)
+    hh_pcs := ARRAY[home_norm];
+    FOR hop IN 1 .. 3 LOOP
+      hh_spellings := ARRAY(SELECT DISTINCT s FROM unnest(hh_pcs) p, unnest(brent_mdm.postcode_spellings(p)) s);
+      IF hop % 2 = 1 THEN
+        hh_pcs := ARRAY(SELECT p FROM unnest(hh_pcs) p UNION
+                        SELECT brent_mdm.postcode_normalise(c.postcode)
+                          FROM brent_mdm.client_record_masked r JOIN brent_mdm.client_masked c ON c.client_id = r.client_id
+                         WHERE r.postcode = ANY (hh_spellings) AND brent_mdm.postcode_normalise(r.postcode) = ANY (hh_pcs)
+                           AND c.status = 'active' AND c.postcode IS NOT NULL);
+      ELSE
+        hh_pcs := ARRAY(SELECT p FROM unnest(hh_pcs) p UNION
+                        SELECT brent_mdm.postcode_normalise(r.postcode)
+                          FROM brent_mdm.client_masked c JOIN brent_mdm.client_record_masked r ON r.client_id = c.client_id
+                         WHERE c.postcode = ANY (hh_spellings) AND brent_mdm.postcode_normalise(c.postcode) = ANY (hh_pcs)
+                           AND c.status = 'active' AND r.postcode IS NOT NULL);
+      END IF;
+    END LOOP;
+    hh_pcs := array_remove(hh_pcs, NULL);
+    hh_spellings := ARRAY(SELECT DISTINCT s FROM unnest(hh_pcs) p, unnest(brent_mdm.postcode_spellings(p)) s);
     WITH f AS (
       WITH fp AS (
         SELECT c.client_id, brent_mdm.postcode_normalise(c.postcode) AS pc, c.address_line,
@@ -288,7 +314,11 @@ BEGIN
                coalesce(brent_mdm.normalise_name(c.given_name), n.giv) AS giv,
                c.sex,
                CASE WHEN c.date_of_birth IS NOT NULL
-                    THEN extract(year FROM age(as_of, c.date_of_birth))::int END AS age
+                    THEN extract(year FROM age(as_of, c.date_of_birth))::int END AS age,
+               coalesce(c.date_of_birth > (as_of - interval '16 years'), false)
+                 AND EXISTS (SELECT FROM brent_mdm.client_record_masked r
+                              WHERE r.client_id = c.client_id AND r.address_line IS NOT NULL
+                                AND r.date_of_birth IS NULL) AS chim
           FROM brent_mdm.client_masked c
           CROSS JOIN LATERAL (
             SELECT brent_mdm.normalise_name(CASE WHEN f.fn LIKE '%,%' THEN split_part(f.fn, ',', 1)
@@ -298,7 +328,7 @@ BEGIN
               FROM (SELECT regexp_replace(btrim(min(r.full_name)), '^(mr|mrs|ms|miss|dr|mx)\.?\s+', '', 'i') AS fn
                       FROM brent_mdm.client_record_masked r
                      WHERE c.family_name IS NULL AND r.client_id = c.client_id AND r.full_name IS NOT NULL) f) n
-         WHERE c.status = 'active' AND c.postcode = ANY (home_spellings) AND brent_mdm.postcode_normalise(c.postcode) = home_norm
+         WHERE c.status = 'active' AND c.postcode = ANY (hh_spellings) AND brent_mdm.postcode_normalise(c.postcode) = ANY (hh_pcs)
            AND (c.date_of_birth IS NULL OR c.date_of_birth <= as_of)
            AND NOT EXISTS (SELECT FROM brent_mdm.client_record_masked r
                             WHERE r.client_id = c.client_id AND r.address_to < as_of
@@ -308,14 +338,15 @@ BEGIN
       ), occ_sys AS MATERIALIZED (
         SELECT DISTINCT r.system FROM brent_mdm.client_record_masked r WHERE r.address_to IS NOT NULL
       ), adult0 AS (
-        SELECT f.*, (SELECT min(r.address_from) FROM brent_mdm.client_record_masked r
+        SELECT f.client_id, f.pc, f.addr, f.fam, f.giv, f.sex, CASE WHEN NOT f.chim THEN f.age END AS age,
+               (SELECT min(r.address_from) FROM brent_mdm.client_record_masked r
                       WHERE r.client_id = f.client_id AND r.address_from <= as_of
                         AND brent_mdm.postcode_normalise(r.postcode) = f.pc) AS since,
                EXISTS (SELECT FROM brent_mdm.client_record_masked r
                         WHERE r.client_id = f.client_id AND r.address_from <= as_of
                           AND r.system IN (SELECT o.system FROM occ_sys o)
                           AND brent_mdm.postcode_normalise(r.postcode) = f.pc) AS occ
-          FROM fp f WHERE f.age IS NULL OR f.age >= 18
+          FROM fp f WHERE f.age IS NULL OR f.age >= 18 OR f.chim
       ), line_for AS (
         SELECT a.client_id, min(b.addr) AS addr
           FROM adult0 a JOIN adult0 b ON b.pc = a.pc AND b.addr IS NOT NULL
@@ -392,7 +423,7 @@ BEGIN
           LEFT JOIN unit1 c ON c.pc = u.pc AND c.addr = u.addr AND brent_mdm.jaro_winkler(d.fam, c.fam) >= 0.88
          GROUP BY u.client_id, u.pc, u.fam, u.giv, u.sex, u.age, u.addr, u.part
       ), kid AS (
-        SELECT f.* FROM fp f WHERE f.age < 18
+        SELECT f.* FROM fp f WHERE f.age < 18 AND NOT f.chim
       ), cand AS (
         SELECT k.client_id AS child, a.pc, a.unit,
                max(CASE WHEN k.fam = a.fam OR k.giv = a.fam THEN 3
@@ -408,21 +439,44 @@ BEGIN
                count(*) OVER (PARTITION BY c.child, c.score, c.plausible) AS ties
           FROM cand c WHERE c.score > 0
          ORDER BY c.child, c.score DESC, c.plausible DESC, c.unit
-      ), placed AS (
+      ), placed0 AS (
         SELECT p.child AS client_id, p.pc, p.unit FROM pick p WHERE p.ties = 1
+      ), former AS (
+        SELECT DISTINCT u.client_id, u.pc, u.unit, u.fam, u.giv, u.age, brent_mdm.postcode_normalise(r.postcode) AS fpc
+          FROM unit u JOIN brent_mdm.client_record_masked r ON r.client_id = u.client_id
+         WHERE brent_mdm.postcode_normalise(r.postcode) <> u.pc
+      ), moved AS (
+        SELECT m.child AS client_id, min(m.pc) AS pc, min(m.unit) AS unit
+          FROM (SELECT DISTINCT k.client_id AS child, f.pc, f.unit
+                  FROM kid k JOIN former f ON f.fpc = k.pc AND (f.fam = k.fam OR f.fam = k.giv)
+                 WHERE NOT EXISTS (SELECT FROM placed0 p WHERE p.client_id = k.client_id)
+                   AND (f.age IS NULL OR f.age BETWEEN k.age + 14 AND k.age + 60)) m
+         GROUP BY m.child HAVING count(*) = 1
+      ), placed AS (
+        SELECT p.client_id, k.pc AS kpc, p.pc, p.unit FROM placed0 p JOIN kid k USING (client_id)
+        UNION ALL
+        SELECT m.client_id, k.pc, m.pc, m.unit FROM moved m JOIN kid k USING (client_id)
       ), sibling AS (
         SELECT DISTINCT ON (k.client_id) k.client_id, p.pc, p.unit
-          FROM kid k JOIN placed p ON p.pc = k.pc JOIN kid s ON s.client_id = p.client_id
+          FROM kid k JOIN placed p ON p.kpc = k.pc JOIN kid s ON s.client_id = p.client_id
          WHERE NOT EXISTS (SELECT FROM placed q WHERE q.client_id = k.client_id)
            AND (s.fam = k.fam OR s.fam = k.giv OR s.giv = k.fam)
          ORDER BY k.client_id, p.unit
       ), children AS (
-        SELECT * FROM placed UNION ALL SELECT * FROM sibling
+        SELECT p.client_id, p.pc, p.unit FROM placed p UNION ALL SELECT * FROM sibling
+      ), unit_chim AS (
+        SELECT u.pc, u.unit, u.client_id, f.chim, f.age,
+               bool_or(NOT f.chim) OVER (PARTITION BY u.pc, u.unit) AS has_adult,
+               bool_or(f.chim) OVER (PARTITION BY u.pc, u.unit) AS has_chim
+          FROM unit u JOIN fp f USING (client_id)
       ), members AS (
         SELECT ch.pc, ch.unit, ch.client_id, false AS adult, k.age, k.fam, k.sex FROM children ch JOIN kid k USING (client_id)
         UNION ALL
-        SELECT u.pc, u.unit, u.client_id, true, u.age, u.fam, u.sex FROM unit u
+        SELECT u.pc, u.unit, u.client_id, NOT (c.chim AND c.has_adult),
+               CASE WHEN c.chim AND c.has_adult THEN c.age ELSE u.age END, u.fam, u.sex
+          FROM unit u JOIN unit_chim c ON c.pc = u.pc AND c.unit = u.unit AND c.client_id = u.client_id
          WHERE EXISTS (SELECT FROM children ch WHERE ch.pc = u.pc AND ch.unit = u.unit)
+            OR (c.has_chim AND c.has_adult)
       ), like_child AS (
         SELECT DISTINCT a.client_id
           FROM members a JOIN members c ON c.pc = a.pc AND c.unit = a.unit AND NOT c.adult
