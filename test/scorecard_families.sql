@@ -9,7 +9,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(68);
+SELECT plan(70);
 
 SELECT throws_ok($$SELECT * FROM brent_mdm.family_units(NULL)$$, '22004', 'as_of must not be NULL',
                  'a NULL date: 22004');
@@ -154,14 +154,24 @@ SELECT is((SELECT count(*) FROM brent_mdm.scorecard_events(:'d') e JOIN brent_md
 INSERT INTO borough.health_flag (nhs_number, flag, recorded_on, given_name, family_name, date_of_birth, postcode)
 VALUES ('9990000004', 'mental_health', '2025-08-01', 'Zed', 'Zyxwvu', '1990-01-01', 'SW1A 2AA'),
        ('9990000005', 'mental_health', '2025-08-01', 'Quentin', 'Quux', '1990-01-01', 'EC1A 1BB');
+-- a flag that reached no client (its names written otherwise than the Client
+-- Index holds them): the family with a member of those names, its two names
+-- swapped, at the flag's postcode; not under a like name with another date of birth
+INSERT INTO borough.health_flag (nhs_number, flag, recorded_on, given_name, family_name, date_of_birth, postcode)
+VALUES ('9990000006', 'mental_health', '2025-09-01', 'Chimmer', 'Rosa', '1980-05-05', 'N1 3DD'),
+       ('9990000007', 'mental_health', '2025-09-01', 'Pat', 'Movedail', '1970-01-01', 'N1 2BB');
 CREATE TEMP TABLE case_sc AS
 SELECT r.record_key, s.problems FROM brent_mdm.family_scorecard(:'d') s
   JOIN brent_mdm.family_units(:'d') f USING (family_id) JOIN brent_mdm.client_record r USING (client_id)
- WHERE r.record_key IN ('T-SC-2', 'T-SC-3');
+ WHERE r.record_key IN ('T-SC-2', 'T-SC-3', 'T-SC-9', 'T-HV-5');
 SELECT ok((SELECT 'health' = ANY (problems) FROM case_sc WHERE record_key = 'T-SC-2'),
           'a flag of a person no client holds, at the family''s postcode under a member''s family name, gives the family the health problem');
 SELECT ok((SELECT NOT ('health' = ANY (problems)) FROM case_sc WHERE record_key = 'T-SC-3'),
           'one under a family name of no member does not');
+SELECT ok((SELECT 'health' = ANY (problems) FROM case_sc WHERE record_key = 'T-SC-9'),
+          'a flag whose given and family names are swapped ("Chimmer Rosa" for council tax''s "CHIMMER, Rosa") is the family''s');
+SELECT ok((SELECT NOT ('health' = ANY (problems)) FROM case_sc WHERE record_key = 'T-HV-5'),
+          'one under a like name ("Pat Movedail") with another date of birth than the member''s is not');
 ROLLBACK TO SAVEPOINT cases;
 
 -- accuracy against the truth households.  Goal 0.95 each at 100,000 people;

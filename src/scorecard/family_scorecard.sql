@@ -489,12 +489,33 @@ BEGIN
                      ' AND nullif(btrim(regexp_replace(upper(x.address_line), ''[^A-Z0-9]+'', '' '', ''g'')), '''') = l.addr'
                      ' WHERE x.notified_on <= $1 AND x.notified_on >= date ''0002-01-01''', da) END,
     CASE WHEN hf IS NULL THEN 'SELECT NULL::bigint AS family_id, NULL::bigint AS client_id, NULL::text AS flag, NULL::date AS recorded_on WHERE false'
-         ELSE format('SELECT min(n.family_id) AS family_id, min(l.client_id) AS client_id, x.flag, x.recorded_on'
-                     ' FROM %s x'
-                     ' JOIN (SELECT DISTINCT f.family_id, f.postcode, brent_mdm.normalise_name(c.family_name) AS fam'
-                     '         FROM fam f JOIN brent_mdm.client c USING (client_id) WHERE c.family_name IS NOT NULL) n'
-                     '   ON n.postcode = brent_mdm.postcode_normalise(x.postcode) AND n.fam = brent_mdm.normalise_name(x.family_name)'
-                     ' JOIN lead l ON l.family_id = n.family_id'
+         ELSE format($h$SELECT min(n.family_id) AS family_id, min(l.client_id) AS client_id, x.flag, x.recorded_on
+       FROM %s x
+      CROSS JOIN LATERAL (SELECT brent_mdm.normalise_name(x.family_name) AS xf,
+                                 split_part(brent_mdm.normalise_name(x.given_name), ' ', 1) AS xg) xn
+       -- the names of the family's members as their records give them (a
+       -- free-text name read as family_units reads it), with the record's date of birth
+       JOIN (SELECT DISTINCT f.family_id, f.postcode, r.date_of_birth AS dob,
+                    brent_mdm.normalise_name(coalesce(r.family_name,
+                      CASE WHEN strpos(t.fn, ',') > 0 THEN split_part(t.fn, ',', 1) ELSE substring(t.fn FROM '(\S+)$') END)) AS fam,
+                    split_part(brent_mdm.normalise_name(coalesce(r.given_name,
+                      CASE WHEN strpos(t.fn, ',') > 0 THEN substr(t.fn, strpos(t.fn, ',') + 1)
+                           ELSE substring(t.fn FROM '^(.*\S)\s+\S+$') END)), ' ', 1) AS giv
+               FROM fam f JOIN brent_mdm.client_record r ON r.client_id = f.client_id
+              CROSS JOIN LATERAL (SELECT regexp_replace(btrim(r.full_name), '^(mr|mrs|ms|miss|dr|mx)\.?\s+', '', 'i') AS fn) t
+              WHERE r.family_name IS NOT NULL OR r.full_name IS NOT NULL) n
+         ON n.postcode = brent_mdm.postcode_normalise(x.postcode)
+        AND (n.fam = xn.xf
+             -- or a member who is that person under another spelling (a
+             -- like or shared surname part and a like given name or its
+             -- initial, or the two names swapped), of no other date of birth
+             OR ((n.dob IS NULL OR x.date_of_birth IS NULL OR n.dob = x.date_of_birth)
+                 AND n.giv <> '' AND xn.xg <> ''
+                 AND (((brent_mdm.jaro_winkler(n.fam, xn.xf) >= 0.88
+                        OR regexp_split_to_array(n.fam, '[ -]+') && regexp_split_to_array(xn.xf, '[ -]+'))
+                       AND (brent_mdm.jaro_winkler(n.giv, xn.xg) >= 0.88 OR (length(n.giv) = 1 AND left(xn.xg, 1) = n.giv)))
+                      OR (brent_mdm.jaro_winkler(n.fam, xn.xg) >= 0.88 AND brent_mdm.jaro_winkler(n.giv, xn.xf) >= 0.88))))
+       JOIN lead l ON l.family_id = n.family_id$h$ ||
                      ' WHERE x.recorded_on <= $1 AND x.recorded_on >= date ''0002-01-01'''
                      '   AND NOT EXISTS (SELECT FROM fam f JOIN ev e ON e.client_id = f.client_id'
                      '                    WHERE f.family_id = n.family_id AND e.source = ''health_flag'''
