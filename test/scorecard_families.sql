@@ -9,7 +9,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
-SELECT plan(70);
+SELECT plan(72);
 
 SELECT throws_ok($$SELECT * FROM brent_mdm.family_units(NULL)$$, '22004', 'as_of must not be NULL',
                  'a NULL date: 22004');
@@ -109,6 +109,15 @@ SELECT brent_mdm.merge_clients((SELECT client_id FROM brent_mdm.client_record WH
                                (SELECT client_id FROM brent_mdm.client_record WHERE record_key = 'T-HV-8')) IS NOT NULL AS merged \gset
 INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
   VALUES ('school_census', 'T-SC-9', 'Ivy', 'Chimmer', NULL, '2016-01-01', 'N1 3DD', NULL, NULL);
+-- two families with a baby born in the year (for the flags of their mothers below)
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('council_tax', 'T-CT-10', NULL, NULL, 'BORNLEY, Jo', NULL, 'N1 4EE', '10 Test Road', '2020-01-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('health_visiting', 'T-HV-10', 'Bea', 'Bornley', NULL, '2025-06-10', 'N1 4EE', NULL, NULL);
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('council_tax', 'T-CT-11', NULL, NULL, 'LATERBY, Max', NULL, 'N1 5FF', '11 Test Road', '2020-01-01');
+INSERT INTO brent_mdm.client_record (system, record_key, given_name, family_name, full_name, date_of_birth, postcode, address_line, address_from)
+  VALUES ('health_visiting', 'T-HV-11', 'Lee', 'Laterby', NULL, '2025-04-01', 'N1 5FF', NULL, NULL);
 CREATE TEMP TABLE cases AS
 SELECT r.record_key, f.family_id, f.role FROM brent_mdm.client_record r
   LEFT JOIN brent_mdm.family_units(:'d') f USING (client_id) WHERE r.record_key LIKE 'T-%';
@@ -159,11 +168,16 @@ VALUES ('9990000004', 'mental_health', '2025-08-01', 'Zed', 'Zyxwvu', '1990-01-0
 -- swapped, at the flag's postcode; not under a like name with another date of birth
 INSERT INTO borough.health_flag (nhs_number, flag, recorded_on, given_name, family_name, date_of_birth, postcode)
 VALUES ('9990000006', 'mental_health', '2025-09-01', 'Chimmer', 'Rosa', '1980-05-05', 'N1 3DD'),
-       ('9990000007', 'mental_health', '2025-09-01', 'Pat', 'Movedail', '1970-01-01', 'N1 2BB');
+       ('9990000007', 'mental_health', '2025-09-01', 'Pat', 'Movedail', '1970-01-01', 'N1 2BB'),
+-- a flag of someone no client holds, under a family name no member has, at a
+-- family's postcode two days after its baby's birth (its mother) is the
+-- family's; one two months after a birth is not
+       ('9990000008', 'new_mother', '2025-06-12', 'Amara', 'Quist', '1995-01-01', 'N1 4EE'),
+       ('9990000009', 'new_mother', '2025-06-01', 'Zola', 'Quist', '1995-01-01', 'N1 5FF');
 CREATE TEMP TABLE case_sc AS
 SELECT r.record_key, s.problems FROM brent_mdm.family_scorecard(:'d') s
   JOIN brent_mdm.family_units(:'d') f USING (family_id) JOIN brent_mdm.client_record r USING (client_id)
- WHERE r.record_key IN ('T-SC-2', 'T-SC-3', 'T-SC-9', 'T-HV-5');
+ WHERE r.record_key IN ('T-SC-2', 'T-SC-3', 'T-SC-9', 'T-HV-5', 'T-HV-10', 'T-HV-11');
 SELECT ok((SELECT 'health' = ANY (problems) FROM case_sc WHERE record_key = 'T-SC-2'),
           'a flag of a person no client holds, at the family''s postcode under a member''s family name, gives the family the health problem');
 SELECT ok((SELECT NOT ('health' = ANY (problems)) FROM case_sc WHERE record_key = 'T-SC-3'),
@@ -172,6 +186,10 @@ SELECT ok((SELECT 'health' = ANY (problems) FROM case_sc WHERE record_key = 'T-S
           'a flag whose given and family names are swapped ("Chimmer Rosa" for council tax''s "CHIMMER, Rosa") is the family''s');
 SELECT ok((SELECT NOT ('health' = ANY (problems)) FROM case_sc WHERE record_key = 'T-HV-5'),
           'one under a like name ("Pat Movedail") with another date of birth than the member''s is not');
+SELECT ok((SELECT 'health' = ANY (problems) FROM case_sc WHERE record_key = 'T-HV-10'),
+          'a new mother''s flag two days after the birth of a family''s baby, at its postcode, is the family''s');
+SELECT ok((SELECT NOT ('health' = ANY (problems)) FROM case_sc WHERE record_key = 'T-HV-11'),
+          'one two months after the birth is not');
 ROLLBACK TO SAVEPOINT cases;
 
 -- accuracy against the truth households.  Goal 0.95 each at 100,000 people;
