@@ -659,18 +659,21 @@ WITH parent AS (
   SELECT a.client_id, a.pc, '~' || coalesce(a.fam, a.client_id::text), 0, a.fam, a.giv, a.sex, a.age
     FROM adult a WHERE a.addr IS NULL
 ), unit1 AS (
-  -- parts of a line whose adults share a surname are one household
+  -- parts of a line whose adults share a surname (or a part of one longer
+  -- than three letters: "Said" and "Shakir-Said") are one household
   SELECT u.client_id, u.pc, u.addr, u.fam, u.giv, u.sex, u.age,
          least(u.part, min(v.part)) AS part
     FROM unit0 u LEFT JOIN unit0 v ON v.pc = u.pc AND v.addr = u.addr
-                                  AND brent_mdm.jaro_winkler(v.fam, u.fam) >= 0.88
+                                  AND (brent_mdm.jaro_winkler(v.fam, u.fam) >= 0.88
+                                       OR ARRAY(SELECT t FROM regexp_split_to_table(v.fam, '[ -]+') t WHERE length(t) > 3) && ARRAY(SELECT t FROM regexp_split_to_table(u.fam, '[ -]+') t WHERE length(t) > 3))
    GROUP BY u.client_id, u.pc, u.addr, u.fam, u.giv, u.sex, u.age, u.part
 ), unit AS (
   SELECT u.client_id, u.pc, u.fam, u.giv, u.sex, u.age, u.addr,
          u.addr || '#' || least(u.part, min(c.part)) AS unit
     FROM unit1 u
     LEFT JOIN unit1 d ON d.pc = u.pc AND d.addr = u.addr AND d.part = u.part
-    LEFT JOIN unit1 c ON c.pc = u.pc AND c.addr = u.addr AND brent_mdm.jaro_winkler(d.fam, c.fam) >= 0.88
+    LEFT JOIN unit1 c ON c.pc = u.pc AND c.addr = u.addr AND (brent_mdm.jaro_winkler(d.fam, c.fam) >= 0.88
+                            OR ARRAY(SELECT t FROM regexp_split_to_table(d.fam, '[ -]+') t WHERE length(t) > 3) && ARRAY(SELECT t FROM regexp_split_to_table(c.fam, '[ -]+') t WHERE length(t) > 3))
    GROUP BY u.client_id, u.pc, u.fam, u.giv, u.sex, u.age, u.addr, u.part
 ), kid AS (
   SELECT f.* FROM fp f WHERE f.age < 18 AND NOT f.chim
@@ -693,7 +696,7 @@ WITH parent AS (
          max(CASE WHEN pm.child IS NOT NULL THEN 4
                   WHEN k.fam = a.fam OR k.giv = a.fam THEN 3
                   WHEN brent_mdm.jaro_winkler(k.fam, a.fam) >= 0.88 OR brent_mdm.jaro_winkler(k.giv, a.fam) >= 0.88
-                    OR string_to_array(k.fam, ' ') && string_to_array(a.fam, ' ') THEN 2
+                    OR regexp_split_to_array(k.fam, '[ -]+') && regexp_split_to_array(a.fam, '[ -]+') THEN 2
                   WHEN k.fam = a.giv OR string_to_array(k.fam, ' ') && string_to_array(a.giv, ' ') THEN 2
                   ELSE 0 END) AS score,
          bool_or(a.age IS NULL OR a.age BETWEEN k.age + 14 AND k.age + 60) AS plausible
