@@ -504,10 +504,21 @@ BEGIN
                         FROM brent_mdm.client_record_masked r JOIN brent_mdm.client_masked c ON c.client_id = r.client_id
                        WHERE r.postcode = ANY (home_spellings) AND brent_mdm.postcode_normalise(r.postcode) = home_norm
                          AND c.status = 'active' AND c.postcode IS NOT NULL
-                         AND (c.family_name IS NULL OR brent_mdm.normalise_name(c.family_name)
-                                IN (SELECT x.n FROM brent_mdm.client_masked k,
-                                           LATERAL (VALUES (brent_mdm.normalise_name(k.family_name)), (brent_mdm.normalise_name(k.given_name))) x(n)
-                                     WHERE k.client_id = child_view.client_id)));
+                         AND brent_mdm.postcode_normalise(c.postcode) <> home_norm
+                         -- of a parent's age (or unknown, or a parent joined to a child)
+                         AND (c.date_of_birth IS NULL OR c.date_of_birth > as_of - interval '16 years'
+                              OR c.date_of_birth <= (SELECT k.date_of_birth FROM brent_mdm.client_masked k
+                                                      WHERE k.client_id = child_view.client_id) - interval '13 years')
+                         -- named as the child (a free-text name's last word, as family_units reads it)
+                         AND coalesce(brent_mdm.normalise_name(c.family_name),
+                                      (SELECT brent_mdm.normalise_name(CASE WHEN t.fn LIKE '%,%' THEN split_part(t.fn, ',', 1)
+                                                                            ELSE substring(t.fn FROM '(\S+)$') END)
+                                         FROM (SELECT regexp_replace(btrim(min(r2.full_name)), '^(mr|mrs|ms|miss|dr|mx)\.?\s+', '', 'i') AS fn
+                                                 FROM brent_mdm.client_record_masked r2
+                                                WHERE r2.client_id = c.client_id AND r2.full_name IS NOT NULL) t), '')
+                               IN (SELECT x.n FROM brent_mdm.client_masked k,
+                                          LATERAL (VALUES (brent_mdm.normalise_name(k.family_name)), (brent_mdm.normalise_name(k.given_name))) x(n)
+                                    WHERE k.client_id = child_view.client_id));
       hh_pcs := ARRAY(SELECT home_norm UNION SELECT p FROM unnest(hh_new) p WHERE p IS NOT NULL);
       hh_spellings := ARRAY(SELECT DISTINCT s FROM unnest(hh_pcs) p, unnest(brent_mdm.postcode_spellings(p)) s);
       EXIT WHEN cardinality(hh_pcs) = 1;
