@@ -191,19 +191,17 @@ SELECT * FROM brent_mdm.scorecard_dataset WHERE dataset IN ('health_visiting', '
 DELETE FROM brent_mdm.scorecard_dataset WHERE dataset IN ('health_visiting', 'early_years');
 CREATE TEMP TABLE fam AS SELECT * FROM brent_mdm.family_units(:'d');
 INSERT INTO brent_mdm.scorecard_dataset SELECT * FROM located_parents;
--- (less, as child_view says it leaves out: a child who joined the unit from a
--- postcode of its own, a former address of the unit's adult, other than the
--- viewed child's)
+-- (less what child_view says it does not follow: a child who joined a unit at
+-- another postcode than its own, a former address of the unit's adult; the
+-- viewed child itself so placed has no household)
 CREATE TEMP TABLE hh AS
 SELECT k.client_id, coalesce(array_agg(f2.client_id ORDER BY f2.client_id) FILTER (WHERE f2.client_id IS NOT NULL AND m.own),
-                             ARRAY[k.client_id]) AS members,
-       count(*) FILTER (WHERE f2.client_id IS NOT NULL AND NOT m.own) AS left_out
+                             ARRAY[k.client_id]) AS members
   FROM kids k JOIN brent_mdm.client kc ON kc.client_id = k.client_id
-  LEFT JOIN fam f1 ON f1.client_id = k.client_id
+  LEFT JOIN fam f1 ON f1.client_id = k.client_id AND brent_mdm.postcode_normalise(kc.postcode) = f1.postcode
   LEFT JOIN fam f2 ON f2.family_id = f1.family_id
   LEFT JOIN brent_mdm.client c2 ON c2.client_id = f2.client_id
-  CROSS JOIN LATERAL (SELECT f2.role <> 'child'
-                             OR brent_mdm.postcode_normalise(c2.postcode) IN (f2.postcode, brent_mdm.postcode_normalise(kc.postcode)) AS own) m
+  CROSS JOIN LATERAL (SELECT f2.role <> 'child' OR brent_mdm.postcode_normalise(c2.postcode) = f2.postcode AS own) m
  GROUP BY k.client_id;
 
 SELECT is((SELECT count(*) FROM v WHERE client_id > 0), (SELECT count(*) FROM kids), 'a view of every child');

@@ -89,9 +89,6 @@ DECLARE
   hops integer := 0;
   home_spellings text[];
   home_norm text;
-  hh_pcs text[];                             -- the postcodes whose units the household needs
-  hh_spellings text[];
-  hh_new text[];
   sections text[];
   q text;
   stmt text;
@@ -282,247 +279,213 @@ BEGIN
   home_norm := brent_mdm.postcode_normalise(home_pc);
   IF home_norm IS NOT NULL THEN
     -- family_units' steps (scorecard.sql) over the clients of the child's
-    -- postcode (a unit never spans two postcodes); where the child is in no
-    -- unit there (it may have joined a parent's unit at the parent's new
-    -- postcode, its own being the parent's former address), again over more
-    -- postcodes: with those where the adults with a record at the child's
-    -- postcode, named as the child, live now.  Not followed (the cost of more
-    -- postcodes at every call): a child who joined a unit from another
-    -- postcode (its own a former address of the unit's adult) is in that unit
-    -- in family_units, but not in the household of the unit's other children
-    -- nor, unless it came from the same postcode, of this child; a child
-    -- placed by a sibling who joined a parent elsewhere may not be placed here.
-    hh_pcs := ARRAY[home_norm];
-    hh_spellings := home_spellings;
-    FOR attempt IN 1 .. 2 LOOP
-      WITH f AS (
-        WITH fp AS (
-          SELECT c.client_id, brent_mdm.postcode_normalise(c.postcode) AS pc, c.address_line,
-                 nullif(regexp_replace(upper(c.address_line), '[^A-Z0-9]+', ' ', 'g'), '') AS addr,
-                 coalesce(brent_mdm.normalise_name(c.family_name), n.fam) AS fam,
-                 coalesce(brent_mdm.normalise_name(c.given_name), n.giv) AS giv,
-                 c.sex,
-                 CASE WHEN c.date_of_birth IS NOT NULL
-                      THEN extract(year FROM age(as_of, c.date_of_birth))::int END AS age,
-                 coalesce(c.date_of_birth > (as_of - interval '16 years'), false)
-                   AND EXISTS (SELECT FROM brent_mdm.client_record_masked r
-                                WHERE r.client_id = c.client_id AND r.address_line IS NOT NULL
-                                  AND r.date_of_birth IS NULL) AS chim
-            FROM brent_mdm.client_masked c
-            CROSS JOIN LATERAL (
-              SELECT brent_mdm.normalise_name(CASE WHEN f.fn LIKE '%,%' THEN split_part(f.fn, ',', 1)
-                                                   ELSE substring(f.fn FROM '(\S+)$') END) AS fam,
-                     brent_mdm.normalise_name(CASE WHEN f.fn LIKE '%,%' THEN substr(f.fn, strpos(f.fn, ',') + 1)
-                                                   ELSE substring(f.fn FROM '^(.*\S)\s+\S+$') END) AS giv
-                FROM (SELECT regexp_replace(btrim(min(r.full_name)), '^(mr|mrs|ms|miss|dr|mx)\.?\s+', '', 'i') AS fn
-                        FROM brent_mdm.client_record_masked r
-                       WHERE c.family_name IS NULL AND r.client_id = c.client_id AND r.full_name IS NOT NULL) f) n
-           WHERE c.status = 'active' AND c.postcode = ANY (hh_spellings) AND brent_mdm.postcode_normalise(c.postcode) = ANY (hh_pcs)
-             AND (c.date_of_birth IS NULL OR c.date_of_birth <= as_of)
-             AND NOT EXISTS (SELECT FROM brent_mdm.client_record_masked r
-                              WHERE r.client_id = c.client_id AND r.address_to < as_of
-                                AND brent_mdm.postcode_normalise(r.postcode) = brent_mdm.postcode_normalise(c.postcode)
-                                AND NOT EXISTS (SELECT FROM brent_mdm.client_record_masked r2
-                                                 WHERE r2.client_id = c.client_id AND r2.address_from > r.address_to))
-        ), occ_sys AS MATERIALIZED (
-          SELECT DISTINCT r.system FROM brent_mdm.client_record_masked r WHERE r.address_to IS NOT NULL
-        ), adult0 AS (
-          SELECT f.client_id, f.pc, f.addr, f.fam, f.giv, f.sex, CASE WHEN NOT f.chim THEN f.age END AS age,
-                 (SELECT min(r.address_from) FROM brent_mdm.client_record_masked r
+    -- postcode (a unit never spans two postcodes).  Not followed (more
+    -- postcodes cost p95 21 to 86 ms a call against 8 ms): a child who joined
+    -- a parent's unit at another postcode (its own the parent's former
+    -- address) is in that unit in family_units, in no household here, and
+    -- not in the household of the unit's other children here.
+    WITH f AS (
+      WITH fp AS (
+        SELECT c.client_id, brent_mdm.postcode_normalise(c.postcode) AS pc, c.address_line,
+               nullif(regexp_replace(upper(c.address_line), '[^A-Z0-9]+', ' ', 'g'), '') AS addr,
+               coalesce(brent_mdm.normalise_name(c.family_name), n.fam) AS fam,
+               coalesce(brent_mdm.normalise_name(c.given_name), n.giv) AS giv,
+               c.sex,
+               CASE WHEN c.date_of_birth IS NOT NULL
+                    THEN extract(year FROM age(as_of, c.date_of_birth))::int END AS age,
+               coalesce(c.date_of_birth > (as_of - interval '16 years'), false)
+                 AND EXISTS (SELECT FROM brent_mdm.client_record_masked r
+                              WHERE r.client_id = c.client_id AND r.address_line IS NOT NULL
+                                AND r.date_of_birth IS NULL) AS chim
+          FROM brent_mdm.client_masked c
+          CROSS JOIN LATERAL (
+            SELECT brent_mdm.normalise_name(CASE WHEN f.fn LIKE '%,%' THEN split_part(f.fn, ',', 1)
+                                                 ELSE substring(f.fn FROM '(\S+)$') END) AS fam,
+                   brent_mdm.normalise_name(CASE WHEN f.fn LIKE '%,%' THEN substr(f.fn, strpos(f.fn, ',') + 1)
+                                                 ELSE substring(f.fn FROM '^(.*\S)\s+\S+$') END) AS giv
+              FROM (SELECT regexp_replace(btrim(min(r.full_name)), '^(mr|mrs|ms|miss|dr|mx)\.?\s+', '', 'i') AS fn
+                      FROM brent_mdm.client_record_masked r
+                     WHERE c.family_name IS NULL AND r.client_id = c.client_id AND r.full_name IS NOT NULL) f) n
+         WHERE c.status = 'active' AND c.postcode = ANY (home_spellings) AND brent_mdm.postcode_normalise(c.postcode) = home_norm
+           AND (c.date_of_birth IS NULL OR c.date_of_birth <= as_of)
+           AND NOT EXISTS (SELECT FROM brent_mdm.client_record_masked r
+                            WHERE r.client_id = c.client_id AND r.address_to < as_of
+                              AND brent_mdm.postcode_normalise(r.postcode) = brent_mdm.postcode_normalise(c.postcode)
+                              AND NOT EXISTS (SELECT FROM brent_mdm.client_record_masked r2
+                                               WHERE r2.client_id = c.client_id AND r2.address_from > r.address_to))
+      ), occ_sys AS MATERIALIZED (
+        SELECT DISTINCT r.system FROM brent_mdm.client_record_masked r WHERE r.address_to IS NOT NULL
+      ), adult0 AS (
+        SELECT f.client_id, f.pc, f.addr, f.fam, f.giv, f.sex, CASE WHEN NOT f.chim THEN f.age END AS age,
+               (SELECT min(r.address_from) FROM brent_mdm.client_record_masked r
+                      WHERE r.client_id = f.client_id AND r.address_from <= as_of
+                        AND brent_mdm.postcode_normalise(r.postcode) = f.pc) AS since,
+               EXISTS (SELECT FROM brent_mdm.client_record_masked r
                         WHERE r.client_id = f.client_id AND r.address_from <= as_of
-                          AND brent_mdm.postcode_normalise(r.postcode) = f.pc) AS since,
-                 EXISTS (SELECT FROM brent_mdm.client_record_masked r
-                          WHERE r.client_id = f.client_id AND r.address_from <= as_of
-                            AND r.system IN (SELECT o.system FROM occ_sys o)
-                            AND brent_mdm.postcode_normalise(r.postcode) = f.pc) AS occ
-            FROM fp f WHERE f.age IS NULL OR f.age >= 18 OR f.chim
-        ), line_for AS (
-          SELECT a.client_id, min(b.addr) AS addr
-            FROM adult0 a JOIN adult0 b ON b.pc = a.pc AND b.addr IS NOT NULL
-           WHERE a.addr IS NULL AND brent_mdm.jaro_winkler(b.fam, a.fam) >= 0.88
-           GROUP BY a.client_id HAVING count(DISTINCT b.addr) = 1
-        ), adult AS (
-          SELECT a.client_id, a.pc, a.fam, a.giv, a.sex, a.age, a.since, a.occ, coalesce(a.addr, l.addr) AS addr
-            FROM adult0 a LEFT JOIN line_for l USING (client_id)
-        ), line_adult AS (
-          SELECT a.*, min(a.since) FILTER (WHERE a.occ) OVER (PARTITION BY a.pc, a.addr) AS first_occ
-            FROM adult a WHERE a.addr IS NOT NULL AND a.since IS NOT NULL
-        ), occ_part AS (
-          -- occupations of a line more than 120 days apart are households of their own
-          SELECT a.client_id, a.pc, a.addr, a.since,
-                 1 + sum(CASE WHEN a.since - a.prev > 120 THEN 1 ELSE 0 END)
-                       OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) AS part,
-                 1 + count(*) FILTER (WHERE a.since - a.prev > 120) OVER (PARTITION BY a.pc, a.addr) AS parts
-            FROM (SELECT a.*, lag(a.since) OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) AS prev
-                    FROM line_adult a WHERE a.occ) a
-        ), reg_before AS (
-          -- registrations of a line with no occupation, or before its first one
-          -- (past occupants still listed): split by their dates
-          SELECT a.client_id, sum(CASE WHEN a.since - a.prev > 120 THEN 1 ELSE 0 END)
-                                OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) - 1000 AS part
-            FROM (SELECT a.*, lag(a.since) OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) AS prev
-                    FROM line_adult a WHERE NOT a.occ AND (a.first_occ IS NULL OR a.since < a.first_occ - 120)) a
-        ), reg_near AS (
-          -- a registration during the occupations (a young adult registering at 17,
-          -- a partner joining): the household of the line's one occupation, or of
-          -- the occupation begun within 120 days of it where the line has several
-          SELECT n.client_id, n.part FROM (
-            SELECT DISTINCT ON (a.client_id) a.client_id, o.part, abs(a.since - o.since) AS gap, o.parts
-              FROM line_adult a JOIN occ_part o ON o.pc = a.pc AND o.addr = a.addr
-             WHERE NOT a.occ AND a.since >= a.first_occ - 120
-             ORDER BY a.client_id, abs(a.since - o.since), o.since) n
-           WHERE n.parts = 1 OR n.gap <= 120
-        ), reg_after AS (
-          -- the other registrations of a line of several occupations: split by their dates
-          SELECT a.client_id, sum(CASE WHEN a.since - a.prev > 120 THEN 1 ELSE 0 END)
-                                OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) + 1000 AS part
-            FROM (SELECT a.*, lag(a.since) OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) AS prev
-                    FROM line_adult a
-                   WHERE NOT a.occ AND a.since >= a.first_occ - 120
-                     AND NOT EXISTS (SELECT FROM reg_near n WHERE n.client_id = a.client_id)) a
-        ), dated AS (
-          SELECT a.client_id, a.pc, a.fam, a.giv, a.sex, a.age, a.since, a.addr,
-                 coalesce(o.part, b.part, n.part, r.part) AS part
-            FROM line_adult a LEFT JOIN occ_part o USING (client_id) LEFT JOIN reg_before b USING (client_id)
-            LEFT JOIN reg_near n USING (client_id) LEFT JOIN reg_after r USING (client_id)
-        ), undated AS (
-          SELECT a.client_id, a.pc, a.addr, a.fam, a.giv, a.sex, a.age,
-                 coalesce(min(d.part) FILTER (WHERE brent_mdm.jaro_winkler(d.fam, a.fam) >= 0.88), max(d.part), 0) AS part
-            FROM adult a LEFT JOIN dated d ON d.pc = a.pc AND d.addr = a.addr
-           WHERE a.addr IS NOT NULL AND a.since IS NULL
-           GROUP BY a.client_id, a.pc, a.addr, a.fam, a.giv, a.sex, a.age
-        ), unit0 AS (
-          SELECT d.client_id, d.pc, d.addr, d.part, d.fam, d.giv, d.sex, d.age FROM dated d
-          UNION ALL
-          SELECT u.client_id, u.pc, u.addr, u.part, u.fam, u.giv, u.sex, u.age FROM undated u
-          UNION ALL
-          SELECT a.client_id, a.pc, '~' || coalesce(a.fam, a.client_id::text), 0, a.fam, a.giv, a.sex, a.age
-            FROM adult a WHERE a.addr IS NULL
-        ), unit1 AS (
-          SELECT u.client_id, u.pc, u.addr, u.fam, u.giv, u.sex, u.age,
-                 least(u.part, min(v.part)) AS part
-            FROM unit0 u LEFT JOIN unit0 v ON v.pc = u.pc AND v.addr = u.addr
-                                          AND (brent_mdm.jaro_winkler(v.fam, u.fam) >= 0.88
-                                         OR ARRAY(SELECT t FROM regexp_split_to_table(v.fam, '[ -]+') t WHERE length(t) > 3) && ARRAY(SELECT t FROM regexp_split_to_table(u.fam, '[ -]+') t WHERE length(t) > 3))
-           GROUP BY u.client_id, u.pc, u.addr, u.fam, u.giv, u.sex, u.age, u.part
-        ), unit AS (
-          SELECT u.client_id, u.pc, u.fam, u.giv, u.sex, u.age, u.addr,
-                 u.addr || '#' || least(u.part, min(c.part)) AS unit
-            FROM unit1 u
-            LEFT JOIN unit1 d ON d.pc = u.pc AND d.addr = u.addr AND d.part = u.part
-            LEFT JOIN unit1 c ON c.pc = u.pc AND c.addr = u.addr AND (brent_mdm.jaro_winkler(d.fam, c.fam) >= 0.88
-                              OR ARRAY(SELECT t FROM regexp_split_to_table(d.fam, '[ -]+') t WHERE length(t) > 3) && ARRAY(SELECT t FROM regexp_split_to_table(c.fam, '[ -]+') t WHERE length(t) > 3))
-           GROUP BY u.client_id, u.pc, u.fam, u.giv, u.sex, u.age, u.addr, u.part
-        ), kid AS (
-          SELECT f.* FROM fp f WHERE f.age < 18 AND NOT f.chim
-        ), cand AS (
-          SELECT k.client_id AS child, a.pc, a.unit,
-                 max(CASE WHEN k.fam = a.fam OR k.giv = a.fam THEN 3
-                          WHEN brent_mdm.jaro_winkler(k.fam, a.fam) >= 0.88 OR brent_mdm.jaro_winkler(k.giv, a.fam) >= 0.88
-                            OR regexp_split_to_array(k.fam, '[ -]+') && regexp_split_to_array(a.fam, '[ -]+') THEN 2
-                          WHEN k.fam = a.giv OR string_to_array(k.fam, ' ') && string_to_array(a.giv, ' ') THEN 2
-                          ELSE 0 END) AS score,
-                 bool_or(a.age IS NULL OR a.age BETWEEN k.age + 14 AND k.age + 60) AS plausible
-            FROM kid k JOIN unit a ON a.pc = k.pc
-           GROUP BY 1, 2, 3
-        ), pick AS (
-          SELECT DISTINCT ON (c.child) c.child, c.pc, c.unit,
-                 count(*) OVER (PARTITION BY c.child, c.score, c.plausible) AS ties
-            FROM cand c WHERE c.score > 0
-           ORDER BY c.child, c.score DESC, c.plausible DESC, c.unit
-        ), placed0 AS (
-          SELECT p.child AS client_id, p.pc, p.unit FROM pick p WHERE p.ties = 1
-        ), former AS (
-          SELECT DISTINCT u.client_id, u.pc, u.unit, u.fam, u.giv, u.age, brent_mdm.postcode_normalise(r.postcode) AS fpc
-            FROM unit u JOIN brent_mdm.client_record_masked r ON r.client_id = u.client_id
-           WHERE brent_mdm.postcode_normalise(r.postcode) <> u.pc
-        ), moved AS (
-          SELECT m.child AS client_id, min(m.pc) AS pc, min(m.unit) AS unit
-            FROM (SELECT DISTINCT k.client_id AS child, f.pc, f.unit
-                    FROM kid k JOIN former f ON f.fpc = k.pc AND (f.fam = k.fam OR f.fam = k.giv)
-                   WHERE NOT EXISTS (SELECT FROM placed0 p WHERE p.client_id = k.client_id)
-                     AND (f.age IS NULL OR f.age BETWEEN k.age + 14 AND k.age + 60)) m
-           GROUP BY m.child HAVING count(*) = 1
-        ), placed AS (
-          SELECT p.client_id, k.pc AS kpc, p.pc, p.unit FROM placed0 p JOIN kid k USING (client_id)
-          UNION ALL
-          SELECT m.client_id, k.pc, m.pc, m.unit FROM moved m JOIN kid k USING (client_id)
-        ), sibling AS (
-          SELECT DISTINCT ON (k.client_id) k.client_id, p.pc, p.unit
-            FROM kid k JOIN placed p ON p.kpc = k.pc JOIN kid s ON s.client_id = p.client_id
-           WHERE NOT EXISTS (SELECT FROM placed q WHERE q.client_id = k.client_id)
-             AND (s.fam = k.fam OR s.fam = k.giv OR s.giv = k.fam)
-           ORDER BY k.client_id, p.unit
-        ), children AS (
-          SELECT p.client_id, p.pc, p.unit FROM placed p UNION ALL SELECT * FROM sibling
-        ), unit_chim AS (
-          SELECT u.pc, u.unit, u.client_id, f.chim, f.age,
-                 bool_or(NOT f.chim) OVER (PARTITION BY u.pc, u.unit) AS has_adult,
-                 bool_or(f.chim) OVER (PARTITION BY u.pc, u.unit) AS has_chim
-            FROM unit u JOIN fp f USING (client_id)
-        ), members AS (
-          SELECT ch.pc, ch.unit, ch.client_id, false AS adult, k.age, k.fam, k.sex FROM children ch JOIN kid k USING (client_id)
-          UNION ALL
-          SELECT u.pc, u.unit, u.client_id, NOT (c.chim AND c.has_adult),
-                 CASE WHEN c.chim AND c.has_adult THEN c.age ELSE u.age END, u.fam, u.sex
-            FROM unit u JOIN unit_chim c ON c.pc = u.pc AND c.unit = u.unit AND c.client_id = u.client_id
-           WHERE EXISTS (SELECT FROM children ch WHERE ch.pc = u.pc AND ch.unit = u.unit)
-              OR (c.has_chim AND c.has_adult)
-        ), like_child AS (
-          SELECT DISTINCT a.client_id
-            FROM members a JOIN members c ON c.pc = a.pc AND c.unit = a.unit AND NOT c.adult
-           WHERE a.adult AND brent_mdm.jaro_winkler(c.fam, a.fam) >= 0.88
-        ), ranked AS (
-          SELECT m.*, min(m.client_id) OVER (PARTITION BY m.pc, m.unit) AS fid,
-                 CASE WHEN m.adult THEN row_number() OVER (
-                        PARTITION BY m.pc, m.unit, m.adult
-                        ORDER BY l.client_id IS NOT NULL DESC, m.sex = 'F' DESC NULLS LAST,
-                                 coalesce(m.age BETWEEN 18 AND 65, true) DESC, m.client_id) END AS rn
-            FROM members m LEFT JOIN like_child l ON m.adult AND l.client_id = m.client_id
-        )
-        SELECT r.fid AS family_id, r.client_id,
-               CASE WHEN NOT r.adult THEN 'child' WHEN r.rn = 1 THEN 'lead' ELSE 'adult' END AS role,
-               r.age, r.pc AS postcode
-          FROM ranked r
-      ), mine AS (SELECT f.* FROM f WHERE f.family_id = (SELECT f2.family_id FROM f f2 WHERE f2.client_id = child_view.client_id))
-      SELECT jsonb_build_object('family_id', min(m.family_id), 'postcode', min(m.postcode),
-               'members', jsonb_agg(jsonb_build_object('client_id', m.client_id, 'role', m.role, 'age', m.age,
-                                      'given_name', cm.given_name, 'family_name', cm.family_name, 'sex', cm.sex,
-                                      'address_line', cm.address_line)
-                                    ORDER BY m.role = 'child', m.role <> 'lead', m.client_id)),
-             array_agg(m.client_id ORDER BY m.client_id),
-             array_agg(m.client_id ORDER BY m.client_id) FILTER (WHERE m.role <> 'child'),
-             coalesce(min(nullif(btrim(regexp_replace(upper(cm.address_line), '[^A-Z0-9]+', ' ', 'g')), '')) FILTER (WHERE m.role = 'lead'),
-                      min(nullif(btrim(regexp_replace(upper(cm.address_line), '[^A-Z0-9]+', ' ', 'g')), '')) FILTER (WHERE m.role <> 'child'))
-        INTO hh, hh_ids, hh_adults, home_addr
-        FROM mine m JOIN brent_mdm.client_masked cm ON cm.client_id = m.client_id
-      HAVING count(*) > 0;
-      EXIT WHEN attempt = 2 OR hh IS NOT NULL;
-      -- where the adults with a record at the child's postcode, named as the
-      -- child, live now
-      hh_new := ARRAY(SELECT DISTINCT brent_mdm.postcode_normalise(c.postcode)
-                        FROM brent_mdm.client_record_masked r JOIN brent_mdm.client_masked c ON c.client_id = r.client_id
-                       WHERE r.postcode = ANY (home_spellings) AND brent_mdm.postcode_normalise(r.postcode) = home_norm
-                         AND c.status = 'active' AND c.postcode IS NOT NULL
-                         AND brent_mdm.postcode_normalise(c.postcode) <> home_norm
-                         -- of a parent's age (or unknown, or a parent joined to a child)
-                         AND (c.date_of_birth IS NULL OR c.date_of_birth > as_of - interval '16 years'
-                              OR c.date_of_birth <= (SELECT k.date_of_birth FROM brent_mdm.client_masked k
-                                                      WHERE k.client_id = child_view.client_id) - interval '13 years')
-                         -- named as the child (a free-text name's last word, as family_units reads it)
-                         AND coalesce(brent_mdm.normalise_name(c.family_name),
-                                      (SELECT brent_mdm.normalise_name(CASE WHEN t.fn LIKE '%,%' THEN split_part(t.fn, ',', 1)
-                                                                            ELSE substring(t.fn FROM '(\S+)$') END)
-                                         FROM (SELECT regexp_replace(btrim(min(r2.full_name)), '^(mr|mrs|ms|miss|dr|mx)\.?\s+', '', 'i') AS fn
-                                                 FROM brent_mdm.client_record_masked r2
-                                                WHERE r2.client_id = c.client_id AND r2.full_name IS NOT NULL) t), '')
-                               IN (SELECT x.n FROM brent_mdm.client_masked k,
-                                          LATERAL (VALUES (brent_mdm.normalise_name(k.family_name)), (brent_mdm.normalise_name(k.given_name))) x(n)
-                                    WHERE k.client_id = child_view.client_id));
-      hh_pcs := ARRAY(SELECT home_norm UNION SELECT p FROM unnest(hh_new) p WHERE p IS NOT NULL);
-      hh_spellings := ARRAY(SELECT DISTINCT s FROM unnest(hh_pcs) p, unnest(brent_mdm.postcode_spellings(p)) s);
-      EXIT WHEN cardinality(hh_pcs) = 1;
-    END LOOP;
+                          AND r.system IN (SELECT o.system FROM occ_sys o)
+                          AND brent_mdm.postcode_normalise(r.postcode) = f.pc) AS occ
+          FROM fp f WHERE f.age IS NULL OR f.age >= 18 OR f.chim
+      ), line_for AS (
+        SELECT a.client_id, min(b.addr) AS addr
+          FROM adult0 a JOIN adult0 b ON b.pc = a.pc AND b.addr IS NOT NULL
+         WHERE a.addr IS NULL AND brent_mdm.jaro_winkler(b.fam, a.fam) >= 0.88
+         GROUP BY a.client_id HAVING count(DISTINCT b.addr) = 1
+      ), adult AS (
+        SELECT a.client_id, a.pc, a.fam, a.giv, a.sex, a.age, a.since, a.occ, coalesce(a.addr, l.addr) AS addr
+          FROM adult0 a LEFT JOIN line_for l USING (client_id)
+      ), line_adult AS (
+        SELECT a.*, min(a.since) FILTER (WHERE a.occ) OVER (PARTITION BY a.pc, a.addr) AS first_occ
+          FROM adult a WHERE a.addr IS NOT NULL AND a.since IS NOT NULL
+      ), occ_part AS (
+        -- occupations of a line more than 120 days apart are households of their own
+        SELECT a.client_id, a.pc, a.addr, a.since,
+               1 + sum(CASE WHEN a.since - a.prev > 120 THEN 1 ELSE 0 END)
+                     OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) AS part,
+               1 + count(*) FILTER (WHERE a.since - a.prev > 120) OVER (PARTITION BY a.pc, a.addr) AS parts
+          FROM (SELECT a.*, lag(a.since) OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) AS prev
+                  FROM line_adult a WHERE a.occ) a
+      ), reg_before AS (
+        -- registrations of a line with no occupation, or before its first one
+        -- (past occupants still listed): split by their dates
+        SELECT a.client_id, sum(CASE WHEN a.since - a.prev > 120 THEN 1 ELSE 0 END)
+                              OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) - 1000 AS part
+          FROM (SELECT a.*, lag(a.since) OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) AS prev
+                  FROM line_adult a WHERE NOT a.occ AND (a.first_occ IS NULL OR a.since < a.first_occ - 120)) a
+      ), reg_near AS (
+        -- a registration during the occupations (a young adult registering at 17,
+        -- a partner joining): the household of the line's one occupation, or of
+        -- the occupation begun within 120 days of it where the line has several
+        SELECT n.client_id, n.part FROM (
+          SELECT DISTINCT ON (a.client_id) a.client_id, o.part, abs(a.since - o.since) AS gap, o.parts
+            FROM line_adult a JOIN occ_part o ON o.pc = a.pc AND o.addr = a.addr
+           WHERE NOT a.occ AND a.since >= a.first_occ - 120
+           ORDER BY a.client_id, abs(a.since - o.since), o.since) n
+         WHERE n.parts = 1 OR n.gap <= 120
+      ), reg_after AS (
+        -- the other registrations of a line of several occupations: split by their dates
+        SELECT a.client_id, sum(CASE WHEN a.since - a.prev > 120 THEN 1 ELSE 0 END)
+                              OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) + 1000 AS part
+          FROM (SELECT a.*, lag(a.since) OVER (PARTITION BY a.pc, a.addr ORDER BY a.since, a.client_id) AS prev
+                  FROM line_adult a
+                 WHERE NOT a.occ AND a.since >= a.first_occ - 120
+                   AND NOT EXISTS (SELECT FROM reg_near n WHERE n.client_id = a.client_id)) a
+      ), dated AS (
+        SELECT a.client_id, a.pc, a.fam, a.giv, a.sex, a.age, a.since, a.addr,
+               coalesce(o.part, b.part, n.part, r.part) AS part
+          FROM line_adult a LEFT JOIN occ_part o USING (client_id) LEFT JOIN reg_before b USING (client_id)
+          LEFT JOIN reg_near n USING (client_id) LEFT JOIN reg_after r USING (client_id)
+      ), undated AS (
+        SELECT a.client_id, a.pc, a.addr, a.fam, a.giv, a.sex, a.age,
+               coalesce(min(d.part) FILTER (WHERE brent_mdm.jaro_winkler(d.fam, a.fam) >= 0.88), max(d.part), 0) AS part
+          FROM adult a LEFT JOIN dated d ON d.pc = a.pc AND d.addr = a.addr
+         WHERE a.addr IS NOT NULL AND a.since IS NULL
+         GROUP BY a.client_id, a.pc, a.addr, a.fam, a.giv, a.sex, a.age
+      ), unit0 AS (
+        SELECT d.client_id, d.pc, d.addr, d.part, d.fam, d.giv, d.sex, d.age FROM dated d
+        UNION ALL
+        SELECT u.client_id, u.pc, u.addr, u.part, u.fam, u.giv, u.sex, u.age FROM undated u
+        UNION ALL
+        SELECT a.client_id, a.pc, '~' || coalesce(a.fam, a.client_id::text), 0, a.fam, a.giv, a.sex, a.age
+          FROM adult a WHERE a.addr IS NULL
+      ), unit1 AS (
+        SELECT u.client_id, u.pc, u.addr, u.fam, u.giv, u.sex, u.age,
+               least(u.part, min(v.part)) AS part
+          FROM unit0 u LEFT JOIN unit0 v ON v.pc = u.pc AND v.addr = u.addr
+                                        AND (brent_mdm.jaro_winkler(v.fam, u.fam) >= 0.88
+                                       OR ARRAY(SELECT t FROM regexp_split_to_table(v.fam, '[ -]+') t WHERE length(t) > 3) && ARRAY(SELECT t FROM regexp_split_to_table(u.fam, '[ -]+') t WHERE length(t) > 3))
+         GROUP BY u.client_id, u.pc, u.addr, u.fam, u.giv, u.sex, u.age, u.part
+      ), unit AS (
+        SELECT u.client_id, u.pc, u.fam, u.giv, u.sex, u.age, u.addr,
+               u.addr || '#' || least(u.part, min(c.part)) AS unit
+          FROM unit1 u
+          LEFT JOIN unit1 d ON d.pc = u.pc AND d.addr = u.addr AND d.part = u.part
+          LEFT JOIN unit1 c ON c.pc = u.pc AND c.addr = u.addr AND (brent_mdm.jaro_winkler(d.fam, c.fam) >= 0.88
+                            OR ARRAY(SELECT t FROM regexp_split_to_table(d.fam, '[ -]+') t WHERE length(t) > 3) && ARRAY(SELECT t FROM regexp_split_to_table(c.fam, '[ -]+') t WHERE length(t) > 3))
+         GROUP BY u.client_id, u.pc, u.fam, u.giv, u.sex, u.age, u.addr, u.part
+      ), kid AS (
+        SELECT f.* FROM fp f WHERE f.age < 18 AND NOT f.chim
+      ), cand AS (
+        SELECT k.client_id AS child, a.pc, a.unit,
+               max(CASE WHEN k.fam = a.fam OR k.giv = a.fam THEN 3
+                        WHEN brent_mdm.jaro_winkler(k.fam, a.fam) >= 0.88 OR brent_mdm.jaro_winkler(k.giv, a.fam) >= 0.88
+                          OR regexp_split_to_array(k.fam, '[ -]+') && regexp_split_to_array(a.fam, '[ -]+') THEN 2
+                        WHEN k.fam = a.giv OR string_to_array(k.fam, ' ') && string_to_array(a.giv, ' ') THEN 2
+                        ELSE 0 END) AS score,
+               bool_or(a.age IS NULL OR a.age BETWEEN k.age + 14 AND k.age + 60) AS plausible
+          FROM kid k JOIN unit a ON a.pc = k.pc
+         GROUP BY 1, 2, 3
+      ), pick AS (
+        SELECT DISTINCT ON (c.child) c.child, c.pc, c.unit,
+               count(*) OVER (PARTITION BY c.child, c.score, c.plausible) AS ties
+          FROM cand c WHERE c.score > 0
+         ORDER BY c.child, c.score DESC, c.plausible DESC, c.unit
+      ), placed0 AS (
+        SELECT p.child AS client_id, p.pc, p.unit FROM pick p WHERE p.ties = 1
+      ), former AS (
+        SELECT DISTINCT u.client_id, u.pc, u.unit, u.fam, u.giv, u.age, brent_mdm.postcode_normalise(r.postcode) AS fpc
+          FROM unit u JOIN brent_mdm.client_record_masked r ON r.client_id = u.client_id
+         WHERE brent_mdm.postcode_normalise(r.postcode) <> u.pc
+      ), moved AS (
+        SELECT m.child AS client_id, min(m.pc) AS pc, min(m.unit) AS unit
+          FROM (SELECT DISTINCT k.client_id AS child, f.pc, f.unit
+                  FROM kid k JOIN former f ON f.fpc = k.pc AND (f.fam = k.fam OR f.fam = k.giv)
+                 WHERE NOT EXISTS (SELECT FROM placed0 p WHERE p.client_id = k.client_id)
+                   AND (f.age IS NULL OR f.age BETWEEN k.age + 14 AND k.age + 60)) m
+         GROUP BY m.child HAVING count(*) = 1
+      ), placed AS (
+        SELECT p.client_id, k.pc AS kpc, p.pc, p.unit FROM placed0 p JOIN kid k USING (client_id)
+        UNION ALL
+        SELECT m.client_id, k.pc, m.pc, m.unit FROM moved m JOIN kid k USING (client_id)
+      ), sibling AS (
+        SELECT DISTINCT ON (k.client_id) k.client_id, p.pc, p.unit
+          FROM kid k JOIN placed p ON p.kpc = k.pc JOIN kid s ON s.client_id = p.client_id
+         WHERE NOT EXISTS (SELECT FROM placed q WHERE q.client_id = k.client_id)
+           AND (s.fam = k.fam OR s.fam = k.giv OR s.giv = k.fam)
+         ORDER BY k.client_id, p.unit
+      ), children AS (
+        SELECT p.client_id, p.pc, p.unit FROM placed p UNION ALL SELECT * FROM sibling
+      ), unit_chim AS (
+        SELECT u.pc, u.unit, u.client_id, f.chim, f.age,
+               bool_or(NOT f.chim) OVER (PARTITION BY u.pc, u.unit) AS has_adult,
+               bool_or(f.chim) OVER (PARTITION BY u.pc, u.unit) AS has_chim
+          FROM unit u JOIN fp f USING (client_id)
+      ), members AS (
+        SELECT ch.pc, ch.unit, ch.client_id, false AS adult, k.age, k.fam, k.sex FROM children ch JOIN kid k USING (client_id)
+        UNION ALL
+        SELECT u.pc, u.unit, u.client_id, NOT (c.chim AND c.has_adult),
+               CASE WHEN c.chim AND c.has_adult THEN c.age ELSE u.age END, u.fam, u.sex
+          FROM unit u JOIN unit_chim c ON c.pc = u.pc AND c.unit = u.unit AND c.client_id = u.client_id
+         WHERE EXISTS (SELECT FROM children ch WHERE ch.pc = u.pc AND ch.unit = u.unit)
+            OR (c.has_chim AND c.has_adult)
+      ), like_child AS (
+        SELECT DISTINCT a.client_id
+          FROM members a JOIN members c ON c.pc = a.pc AND c.unit = a.unit AND NOT c.adult
+         WHERE a.adult AND brent_mdm.jaro_winkler(c.fam, a.fam) >= 0.88
+      ), ranked AS (
+        SELECT m.*, min(m.client_id) OVER (PARTITION BY m.pc, m.unit) AS fid,
+               CASE WHEN m.adult THEN row_number() OVER (
+                      PARTITION BY m.pc, m.unit, m.adult
+                      ORDER BY l.client_id IS NOT NULL DESC, m.sex = 'F' DESC NULLS LAST,
+                               coalesce(m.age BETWEEN 18 AND 65, true) DESC, m.client_id) END AS rn
+          FROM members m LEFT JOIN like_child l ON m.adult AND l.client_id = m.client_id
+      )
+      SELECT r.fid AS family_id, r.client_id,
+             CASE WHEN NOT r.adult THEN 'child' WHEN r.rn = 1 THEN 'lead' ELSE 'adult' END AS role,
+             r.age, r.pc AS postcode
+        FROM ranked r
+    ), mine AS (SELECT f.* FROM f WHERE f.family_id = (SELECT f2.family_id FROM f f2 WHERE f2.client_id = child_view.client_id))
+    SELECT jsonb_build_object('family_id', min(m.family_id), 'postcode', min(m.postcode),
+             'members', jsonb_agg(jsonb_build_object('client_id', m.client_id, 'role', m.role, 'age', m.age,
+                                    'given_name', cm.given_name, 'family_name', cm.family_name, 'sex', cm.sex,
+                                    'address_line', cm.address_line)
+                                  ORDER BY m.role = 'child', m.role <> 'lead', m.client_id)),
+           array_agg(m.client_id ORDER BY m.client_id),
+           array_agg(m.client_id ORDER BY m.client_id) FILTER (WHERE m.role <> 'child'),
+           coalesce(min(nullif(btrim(regexp_replace(upper(cm.address_line), '[^A-Z0-9]+', ' ', 'g')), '')) FILTER (WHERE m.role = 'lead'),
+                    min(nullif(btrim(regexp_replace(upper(cm.address_line), '[^A-Z0-9]+', ' ', 'g')), '')) FILTER (WHERE m.role <> 'child'))
+      INTO hh, hh_ids, hh_adults, home_addr
+      FROM mine m JOIN brent_mdm.client_masked cm ON cm.client_id = m.client_id
+    HAVING count(*) > 0;
   END IF;
   IF hh IS NULL THEN
     hh_ids := ARRAY[client_id];

@@ -536,9 +536,6 @@ REVOKE ALL ON FUNCTION brent_mdm.family_parent_names() FROM PUBLIC;
 -- systems that record an end date at an address: this finds them without a
 -- scan of every record
 CREATE INDEX client_record_occupation ON brent_mdm.client_record (system) WHERE address_to IS NOT NULL;
--- child_view finds the clients with a record at a postcode (a former address
--- of a parent whose child's records still hold it) by its spellings
-CREATE INDEX client_record_postcode ON brent_mdm.client_record (postcode);
 
 CREATE FUNCTION brent_mdm.family_units_internal(as_of date)
   RETURNS TABLE (family_id bigint, client_id bigint, role text, age integer,
