@@ -111,7 +111,19 @@ ev AS (
 (SELECT c.client_id FROM c JOIN ev USING (client_id) ORDER BY c.client_id LIMIT 100)
 UNION
 (SELECT c.client_id FROM c ORDER BY (c.client_id * 7919) % 1009 LIMIT 60)
-UNION SELECT :kept;
+UNION SELECT :kept
+-- and children of family_units' other steps: placed at a parent's new postcode
+-- (their own is the parent's former address), and the members of families of
+-- a client under 16 that family_units takes as an adult (a parent's register
+-- records joined to a child's)
+UNION
+(SELECT f.client_id FROM brent_mdm.family_units(:'d') f JOIN c USING (client_id) JOIN brent_mdm.client k USING (client_id)
+  WHERE brent_mdm.postcode_normalise(k.postcode) <> f.postcode ORDER BY f.client_id LIMIT 10)
+UNION
+(SELECT f.client_id FROM brent_mdm.family_units(:'d') f JOIN c USING (client_id)
+  WHERE f.family_id IN (SELECT g.family_id FROM brent_mdm.family_units(:'d') g JOIN brent_mdm.client k USING (client_id)
+                         WHERE g.role <> 'child' AND k.date_of_birth > date :'d' - interval '16 years')
+  ORDER BY f.client_id LIMIT 20);
 GRANT SELECT ON kids TO cvt_analyst;
 CREATE TEMP TABLE v (client_id bigint, v jsonb);
 GRANT INSERT ON v TO cvt_analyst;
@@ -179,10 +191,17 @@ SELECT * FROM brent_mdm.scorecard_dataset WHERE dataset IN ('health_visiting', '
 DELETE FROM brent_mdm.scorecard_dataset WHERE dataset IN ('health_visiting', 'early_years');
 CREATE TEMP TABLE fam AS SELECT * FROM brent_mdm.family_units(:'d');
 INSERT INTO brent_mdm.scorecard_dataset SELECT * FROM located_parents;
+-- (less what child_view says it does not follow: a child who joined a unit at
+-- another postcode than its own, a former address of the unit's adult; the
+-- viewed child itself so placed has no household)
 CREATE TEMP TABLE hh AS
-SELECT k.client_id, coalesce(array_agg(f2.client_id ORDER BY f2.client_id) FILTER (WHERE f2.client_id IS NOT NULL),
+SELECT k.client_id, coalesce(array_agg(f2.client_id ORDER BY f2.client_id) FILTER (WHERE f2.client_id IS NOT NULL AND m.own),
                              ARRAY[k.client_id]) AS members
-  FROM kids k LEFT JOIN fam f1 ON f1.client_id = k.client_id LEFT JOIN fam f2 ON f2.family_id = f1.family_id
+  FROM kids k JOIN brent_mdm.client kc ON kc.client_id = k.client_id
+  LEFT JOIN fam f1 ON f1.client_id = k.client_id AND brent_mdm.postcode_normalise(kc.postcode) = f1.postcode
+  LEFT JOIN fam f2 ON f2.family_id = f1.family_id
+  LEFT JOIN brent_mdm.client c2 ON c2.client_id = f2.client_id
+  CROSS JOIN LATERAL (SELECT f2.role <> 'child' OR brent_mdm.postcode_normalise(c2.postcode) = f2.postcode AS own) m
  GROUP BY k.client_id;
 
 SELECT is((SELECT count(*) FROM v WHERE client_id > 0), (SELECT count(*) FROM kids), 'a view of every child');

@@ -278,8 +278,12 @@ BEGIN
   home_spellings := brent_mdm.postcode_spellings(home_pc);
   home_norm := brent_mdm.postcode_normalise(home_pc);
   IF home_norm IS NOT NULL THEN
-    -- family_units' steps (scorecard.sql) over the clients of the child's postcode
-    -- (a unit never spans two postcodes); static, so its plan is kept by the session
+    -- family_units' steps (scorecard.sql) over the clients of the child's
+    -- postcode (a unit never spans two postcodes).  Not followed (more
+    -- postcodes cost p95 21 to 86 ms a call against 8 ms): a child who joined
+    -- a parent's unit at another postcode (its own the parent's former
+    -- address) is in that unit in family_units, in no household here, and
+    -- not in the household of the unit's other children here.
     WITH f AS (
       WITH fp AS (
         SELECT c.client_id, brent_mdm.postcode_normalise(c.postcode) AS pc, c.address_line,
@@ -288,7 +292,11 @@ BEGIN
                coalesce(brent_mdm.normalise_name(c.given_name), n.giv) AS giv,
                c.sex,
                CASE WHEN c.date_of_birth IS NOT NULL
-                    THEN extract(year FROM age(as_of, c.date_of_birth))::int END AS age
+                    THEN extract(year FROM age(as_of, c.date_of_birth))::int END AS age,
+               coalesce(c.date_of_birth > (as_of - interval '16 years'), false)
+                 AND EXISTS (SELECT FROM brent_mdm.client_record_masked r
+                              WHERE r.client_id = c.client_id AND r.address_line IS NOT NULL
+                                AND r.date_of_birth IS NULL) AS chim
           FROM brent_mdm.client_masked c
           CROSS JOIN LATERAL (
             SELECT brent_mdm.normalise_name(CASE WHEN f.fn LIKE '%,%' THEN split_part(f.fn, ',', 1)
@@ -308,14 +316,15 @@ BEGIN
       ), occ_sys AS MATERIALIZED (
         SELECT DISTINCT r.system FROM brent_mdm.client_record_masked r WHERE r.address_to IS NOT NULL
       ), adult0 AS (
-        SELECT f.*, (SELECT min(r.address_from) FROM brent_mdm.client_record_masked r
+        SELECT f.client_id, f.pc, f.addr, f.fam, f.giv, f.sex, CASE WHEN NOT f.chim THEN f.age END AS age,
+               (SELECT min(r.address_from) FROM brent_mdm.client_record_masked r
                       WHERE r.client_id = f.client_id AND r.address_from <= as_of
                         AND brent_mdm.postcode_normalise(r.postcode) = f.pc) AS since,
                EXISTS (SELECT FROM brent_mdm.client_record_masked r
                         WHERE r.client_id = f.client_id AND r.address_from <= as_of
                           AND r.system IN (SELECT o.system FROM occ_sys o)
                           AND brent_mdm.postcode_normalise(r.postcode) = f.pc) AS occ
-          FROM fp f WHERE f.age IS NULL OR f.age >= 18
+          FROM fp f WHERE f.age IS NULL OR f.age >= 18 OR f.chim
       ), line_for AS (
         SELECT a.client_id, min(b.addr) AS addr
           FROM adult0 a JOIN adult0 b ON b.pc = a.pc AND b.addr IS NOT NULL
@@ -382,22 +391,24 @@ BEGIN
         SELECT u.client_id, u.pc, u.addr, u.fam, u.giv, u.sex, u.age,
                least(u.part, min(v.part)) AS part
           FROM unit0 u LEFT JOIN unit0 v ON v.pc = u.pc AND v.addr = u.addr
-                                        AND brent_mdm.jaro_winkler(v.fam, u.fam) >= 0.88
+                                        AND (brent_mdm.jaro_winkler(v.fam, u.fam) >= 0.88
+                                       OR ARRAY(SELECT t FROM regexp_split_to_table(v.fam, '[ -]+') t WHERE length(t) > 3) && ARRAY(SELECT t FROM regexp_split_to_table(u.fam, '[ -]+') t WHERE length(t) > 3))
          GROUP BY u.client_id, u.pc, u.addr, u.fam, u.giv, u.sex, u.age, u.part
       ), unit AS (
         SELECT u.client_id, u.pc, u.fam, u.giv, u.sex, u.age, u.addr,
                u.addr || '#' || least(u.part, min(c.part)) AS unit
           FROM unit1 u
           LEFT JOIN unit1 d ON d.pc = u.pc AND d.addr = u.addr AND d.part = u.part
-          LEFT JOIN unit1 c ON c.pc = u.pc AND c.addr = u.addr AND brent_mdm.jaro_winkler(d.fam, c.fam) >= 0.88
+          LEFT JOIN unit1 c ON c.pc = u.pc AND c.addr = u.addr AND (brent_mdm.jaro_winkler(d.fam, c.fam) >= 0.88
+                            OR ARRAY(SELECT t FROM regexp_split_to_table(d.fam, '[ -]+') t WHERE length(t) > 3) && ARRAY(SELECT t FROM regexp_split_to_table(c.fam, '[ -]+') t WHERE length(t) > 3))
          GROUP BY u.client_id, u.pc, u.fam, u.giv, u.sex, u.age, u.addr, u.part
       ), kid AS (
-        SELECT f.* FROM fp f WHERE f.age < 18
+        SELECT f.* FROM fp f WHERE f.age < 18 AND NOT f.chim
       ), cand AS (
         SELECT k.client_id AS child, a.pc, a.unit,
                max(CASE WHEN k.fam = a.fam OR k.giv = a.fam THEN 3
                         WHEN brent_mdm.jaro_winkler(k.fam, a.fam) >= 0.88 OR brent_mdm.jaro_winkler(k.giv, a.fam) >= 0.88
-                          OR string_to_array(k.fam, ' ') && string_to_array(a.fam, ' ') THEN 2
+                          OR regexp_split_to_array(k.fam, '[ -]+') && regexp_split_to_array(a.fam, '[ -]+') THEN 2
                         WHEN k.fam = a.giv OR string_to_array(k.fam, ' ') && string_to_array(a.giv, ' ') THEN 2
                         ELSE 0 END) AS score,
                bool_or(a.age IS NULL OR a.age BETWEEN k.age + 14 AND k.age + 60) AS plausible
@@ -408,21 +419,44 @@ BEGIN
                count(*) OVER (PARTITION BY c.child, c.score, c.plausible) AS ties
           FROM cand c WHERE c.score > 0
          ORDER BY c.child, c.score DESC, c.plausible DESC, c.unit
-      ), placed AS (
+      ), placed0 AS (
         SELECT p.child AS client_id, p.pc, p.unit FROM pick p WHERE p.ties = 1
+      ), former AS (
+        SELECT DISTINCT u.client_id, u.pc, u.unit, u.fam, u.giv, u.age, brent_mdm.postcode_normalise(r.postcode) AS fpc
+          FROM unit u JOIN brent_mdm.client_record_masked r ON r.client_id = u.client_id
+         WHERE brent_mdm.postcode_normalise(r.postcode) <> u.pc
+      ), moved AS (
+        SELECT m.child AS client_id, min(m.pc) AS pc, min(m.unit) AS unit
+          FROM (SELECT DISTINCT k.client_id AS child, f.pc, f.unit
+                  FROM kid k JOIN former f ON f.fpc = k.pc AND (f.fam = k.fam OR f.fam = k.giv)
+                 WHERE NOT EXISTS (SELECT FROM placed0 p WHERE p.client_id = k.client_id)
+                   AND (f.age IS NULL OR f.age BETWEEN k.age + 14 AND k.age + 60)) m
+         GROUP BY m.child HAVING count(*) = 1
+      ), placed AS (
+        SELECT p.client_id, k.pc AS kpc, p.pc, p.unit FROM placed0 p JOIN kid k USING (client_id)
+        UNION ALL
+        SELECT m.client_id, k.pc, m.pc, m.unit FROM moved m JOIN kid k USING (client_id)
       ), sibling AS (
         SELECT DISTINCT ON (k.client_id) k.client_id, p.pc, p.unit
-          FROM kid k JOIN placed p ON p.pc = k.pc JOIN kid s ON s.client_id = p.client_id
+          FROM kid k JOIN placed p ON p.kpc = k.pc JOIN kid s ON s.client_id = p.client_id
          WHERE NOT EXISTS (SELECT FROM placed q WHERE q.client_id = k.client_id)
            AND (s.fam = k.fam OR s.fam = k.giv OR s.giv = k.fam)
          ORDER BY k.client_id, p.unit
       ), children AS (
-        SELECT * FROM placed UNION ALL SELECT * FROM sibling
+        SELECT p.client_id, p.pc, p.unit FROM placed p UNION ALL SELECT * FROM sibling
+      ), unit_chim AS (
+        SELECT u.pc, u.unit, u.client_id, f.chim, f.age,
+               bool_or(NOT f.chim) OVER (PARTITION BY u.pc, u.unit) AS has_adult,
+               bool_or(f.chim) OVER (PARTITION BY u.pc, u.unit) AS has_chim
+          FROM unit u JOIN fp f USING (client_id)
       ), members AS (
         SELECT ch.pc, ch.unit, ch.client_id, false AS adult, k.age, k.fam, k.sex FROM children ch JOIN kid k USING (client_id)
         UNION ALL
-        SELECT u.pc, u.unit, u.client_id, true, u.age, u.fam, u.sex FROM unit u
+        SELECT u.pc, u.unit, u.client_id, NOT (c.chim AND c.has_adult),
+               CASE WHEN c.chim AND c.has_adult THEN c.age ELSE u.age END, u.fam, u.sex
+          FROM unit u JOIN unit_chim c ON c.pc = u.pc AND c.unit = u.unit AND c.client_id = u.client_id
          WHERE EXISTS (SELECT FROM children ch WHERE ch.pc = u.pc AND ch.unit = u.unit)
+            OR (c.has_chim AND c.has_adult)
       ), like_child AS (
         SELECT DISTINCT a.client_id
           FROM members a JOIN members c ON c.pc = a.pc AND c.unit = a.unit AND NOT c.adult

@@ -489,18 +489,57 @@ BEGIN
                      ' AND nullif(btrim(regexp_replace(upper(x.address_line), ''[^A-Z0-9]+'', '' '', ''g'')), '''') = l.addr'
                      ' WHERE x.notified_on <= $1 AND x.notified_on >= date ''0002-01-01''', da) END,
     CASE WHEN hf IS NULL THEN 'SELECT NULL::bigint AS family_id, NULL::bigint AS client_id, NULL::text AS flag, NULL::date AS recorded_on WHERE false'
-         ELSE format('SELECT min(n.family_id) AS family_id, min(l.client_id) AS client_id, x.flag, x.recorded_on'
-                     ' FROM %s x'
-                     ' JOIN (SELECT DISTINCT f.family_id, f.postcode, brent_mdm.normalise_name(c.family_name) AS fam'
-                     '         FROM fam f JOIN brent_mdm.client c USING (client_id) WHERE c.family_name IS NOT NULL) n'
-                     '   ON n.postcode = brent_mdm.postcode_normalise(x.postcode) AND n.fam = brent_mdm.normalise_name(x.family_name)'
-                     ' JOIN lead l ON l.family_id = n.family_id'
-                     ' WHERE x.recorded_on <= $1 AND x.recorded_on >= date ''0002-01-01'''
-                     '   AND NOT EXISTS (SELECT FROM fam f JOIN ev e ON e.client_id = f.client_id'
-                     '                    WHERE f.family_id = n.family_id AND e.source = ''health_flag'''
-                     '                      AND e.category = x.flag AND e.event_from = x.recorded_on)'
-                     ' GROUP BY x.nhs_number, x.flag, x.recorded_on, x.postcode, x.family_name'
-                     ' HAVING count(DISTINCT n.family_id) = 1', hf) END,
+         ELSE format($h$SELECT c.family_id, l.client_id, c.flag, c.recorded_on
+       FROM (SELECT x.flag, x.recorded_on,
+                    -- the one family a member's names find; where none does, the one a birth finds
+                    CASE WHEN count(DISTINCT n.family_id) FILTER (WHERE m.byname) = 1
+                         THEN min(n.family_id) FILTER (WHERE m.byname)
+                         WHEN count(DISTINCT n.family_id) FILTER (WHERE m.byname) = 0
+                          AND count(DISTINCT n.family_id) = 1 THEN min(n.family_id) END AS family_id
+               FROM %s x
+              CROSS JOIN LATERAL (SELECT brent_mdm.normalise_name(x.family_name) AS xf,
+                                         split_part(brent_mdm.normalise_name(x.given_name), ' ', 1) AS xg) xn
+               -- whether a flag of that kind and date reached a client at its postcode
+               LEFT JOIN (SELECT DISTINCT e.category, e.event_from, brent_mdm.postcode_normalise(k.postcode) AS pc
+                            FROM ev e JOIN brent_mdm.client k ON k.client_id = e.client_id
+                           WHERE e.source = 'health_flag') rk
+                 ON rk.category = x.flag AND rk.event_from = x.recorded_on AND rk.pc = brent_mdm.postcode_normalise(x.postcode)
+               -- the names of the family's members as their records give them (a
+               -- free-text name read as family_units reads it), with the record's date of birth
+               JOIN (SELECT DISTINCT f.family_id, f.postcode, f.role = 'child' AS child, r.date_of_birth AS dob,
+                            brent_mdm.normalise_name(coalesce(r.family_name,
+                              CASE WHEN strpos(t.fn, ',') > 0 THEN split_part(t.fn, ',', 1) ELSE substring(t.fn FROM '(\S+)$') END)) AS fam,
+                            split_part(brent_mdm.normalise_name(coalesce(r.given_name,
+                              CASE WHEN strpos(t.fn, ',') > 0 THEN substr(t.fn, strpos(t.fn, ',') + 1)
+                                   ELSE substring(t.fn FROM '^(.*\S)\s+\S+$') END)), ' ', 1) AS giv
+                       FROM fam f JOIN brent_mdm.client_record r ON r.client_id = f.client_id
+                      CROSS JOIN LATERAL (SELECT regexp_replace(btrim(r.full_name), '^(mr|mrs|ms|miss|dr|mx)\.?\s+', '', 'i') AS fn) t
+                      WHERE r.family_name IS NOT NULL OR r.full_name IS NOT NULL) n
+                 ON n.postcode = brent_mdm.postcode_normalise(x.postcode)
+              CROSS JOIN LATERAL (SELECT
+                 -- a member of the flag's family name; or one who is that person
+                 -- under another spelling (a like or shared surname part and a
+                 -- like given name or its initial, or the two names swapped),
+                 -- of no other date of birth
+                 n.fam = xn.xf
+                 OR ((n.dob IS NULL OR x.date_of_birth IS NULL OR n.dob = x.date_of_birth)
+                     AND n.giv <> '' AND xn.xg <> ''
+                     AND (((brent_mdm.jaro_winkler(n.fam, xn.xf) >= 0.88
+                            OR regexp_split_to_array(n.fam, '[ -]+') && regexp_split_to_array(xn.xf, '[ -]+'))
+                           AND (brent_mdm.jaro_winkler(n.giv, xn.xg) >= 0.88 OR (length(n.giv) = 1 AND left(xn.xg, 1) = n.giv)))
+                          OR (brent_mdm.jaro_winkler(n.fam, xn.xg) >= 0.88 AND brent_mdm.jaro_winkler(n.giv, xn.xf) >= 0.88))) AS byname,
+                 -- a flag that reached no client at its postcode, recorded
+                 -- within two weeks of the birth of a child of the family (raised
+                 -- at a birth: its mother, under another family name or none
+                 -- the Client Index holds)
+                 rk.pc IS NULL AND n.child AND n.dob BETWEEN x.recorded_on - 14 AND x.recorded_on AS bybirth) m
+              WHERE (m.byname OR m.bybirth)
+                AND x.recorded_on <= $1 AND x.recorded_on >= date '0002-01-01'
+                AND NOT EXISTS (SELECT FROM fam f JOIN ev e ON e.client_id = f.client_id
+                                 WHERE f.family_id = n.family_id AND e.source = 'health_flag'
+                                   AND e.category = x.flag AND e.event_from = x.recorded_on)
+              GROUP BY x.nhs_number, x.flag, x.recorded_on, x.postcode, x.family_name) c
+       JOIN lead l ON l.family_id = c.family_id$h$, hf) END,
     CASE WHEN gaz IS NULL THEN 'SELECT NULL::text AS postcode, NULL::text AS ward_code WHERE false'
          ELSE format('SELECT DISTINCT ON (1) brent_mdm.postcode_normalise(g.postcode) AS postcode, g.ward_code'
                      ' FROM %s g WHERE g.postcode IS NOT NULL GROUP BY 1, 2 ORDER BY 1, count(*) DESC, 2', gaz) END,

@@ -550,7 +550,15 @@ WITH parent AS (
          coalesce(brent_mdm.normalise_name(c.given_name), n.giv) AS giv,
          c.sex,
          CASE WHEN c.date_of_birth IS NOT NULL
-              THEN extract(year FROM age(as_of, c.date_of_birth))::int END AS age
+              THEN extract(year FROM age(as_of, c.date_of_birth))::int END AS age,
+         -- a child under 16 (too young to register to vote or to be liable)
+         -- holding a record of an address line without a date of birth (an
+         -- adult's entry in a register: the Client Index joined a parent's
+         -- records to a child's): an adult here, of unknown age
+         coalesce(c.date_of_birth > (as_of - interval '16 years'), false)
+           AND EXISTS (SELECT FROM brent_mdm.client_record r
+                        WHERE r.client_id = c.client_id AND r.address_line IS NOT NULL
+                          AND r.date_of_birth IS NULL) AS chim
     FROM brent_mdm.client c
     -- a client known only by a free-text name (council tax's lead liable
     -- name: "SMITH, John", "Mr J Smith", "John Smith") has no family name:
@@ -576,14 +584,15 @@ WITH parent AS (
   -- register); client_record_occupation makes it an index scan
   SELECT DISTINCT r.system FROM brent_mdm.client_record r WHERE r.address_to IS NOT NULL
 ), adult0 AS (
-  SELECT f.*, (SELECT min(r.address_from) FROM brent_mdm.client_record r
+  SELECT f.client_id, f.pc, f.addr, f.fam, f.giv, f.sex, CASE WHEN NOT f.chim THEN f.age END AS age,
+         (SELECT min(r.address_from) FROM brent_mdm.client_record r
                 WHERE r.client_id = f.client_id AND r.address_from <= as_of
                   AND brent_mdm.postcode_normalise(r.postcode) = f.pc) AS since,
          EXISTS (SELECT FROM brent_mdm.client_record r
                   WHERE r.client_id = f.client_id AND r.address_from <= as_of
                     AND r.system IN (SELECT o.system FROM occ_sys o)
                     AND brent_mdm.postcode_normalise(r.postcode) = f.pc) AS occ
-    FROM fp f WHERE f.age IS NULL OR f.age >= 18
+    FROM fp f WHERE f.age IS NULL OR f.age >= 18 OR f.chim
 ), line_for AS (
   SELECT a.client_id, min(b.addr) AS addr
     FROM adult0 a JOIN adult0 b ON b.pc = a.pc AND b.addr IS NOT NULL
@@ -647,21 +656,24 @@ WITH parent AS (
   SELECT a.client_id, a.pc, '~' || coalesce(a.fam, a.client_id::text), 0, a.fam, a.giv, a.sex, a.age
     FROM adult a WHERE a.addr IS NULL
 ), unit1 AS (
-  -- parts of a line whose adults share a surname are one household
+  -- parts of a line whose adults share a surname (or a part of one longer
+  -- than three letters: "Said" and "Shakir-Said") are one household
   SELECT u.client_id, u.pc, u.addr, u.fam, u.giv, u.sex, u.age,
          least(u.part, min(v.part)) AS part
     FROM unit0 u LEFT JOIN unit0 v ON v.pc = u.pc AND v.addr = u.addr
-                                  AND brent_mdm.jaro_winkler(v.fam, u.fam) >= 0.88
+                                  AND (brent_mdm.jaro_winkler(v.fam, u.fam) >= 0.88
+                                       OR ARRAY(SELECT t FROM regexp_split_to_table(v.fam, '[ -]+') t WHERE length(t) > 3) && ARRAY(SELECT t FROM regexp_split_to_table(u.fam, '[ -]+') t WHERE length(t) > 3))
    GROUP BY u.client_id, u.pc, u.addr, u.fam, u.giv, u.sex, u.age, u.part
 ), unit AS (
   SELECT u.client_id, u.pc, u.fam, u.giv, u.sex, u.age, u.addr,
          u.addr || '#' || least(u.part, min(c.part)) AS unit
     FROM unit1 u
     LEFT JOIN unit1 d ON d.pc = u.pc AND d.addr = u.addr AND d.part = u.part
-    LEFT JOIN unit1 c ON c.pc = u.pc AND c.addr = u.addr AND brent_mdm.jaro_winkler(d.fam, c.fam) >= 0.88
+    LEFT JOIN unit1 c ON c.pc = u.pc AND c.addr = u.addr AND (brent_mdm.jaro_winkler(d.fam, c.fam) >= 0.88
+                            OR ARRAY(SELECT t FROM regexp_split_to_table(d.fam, '[ -]+') t WHERE length(t) > 3) && ARRAY(SELECT t FROM regexp_split_to_table(c.fam, '[ -]+') t WHERE length(t) > 3))
    GROUP BY u.client_id, u.pc, u.fam, u.giv, u.sex, u.age, u.addr, u.part
 ), kid AS (
-  SELECT f.* FROM fp f WHERE f.age < 18
+  SELECT f.* FROM fp f WHERE f.age < 18 AND NOT f.chim
 ), ptok AS (
   -- each word of the name of a parent or carer the child's records name
   -- (health visiting, early years), with the child's postcode
@@ -681,7 +693,7 @@ WITH parent AS (
          max(CASE WHEN pm.child IS NOT NULL THEN 4
                   WHEN k.fam = a.fam OR k.giv = a.fam THEN 3
                   WHEN brent_mdm.jaro_winkler(k.fam, a.fam) >= 0.88 OR brent_mdm.jaro_winkler(k.giv, a.fam) >= 0.88
-                    OR string_to_array(k.fam, ' ') && string_to_array(a.fam, ' ') THEN 2
+                    OR regexp_split_to_array(k.fam, '[ -]+') && regexp_split_to_array(a.fam, '[ -]+') THEN 2
                   WHEN k.fam = a.giv OR string_to_array(k.fam, ' ') && string_to_array(a.giv, ' ') THEN 2
                   ELSE 0 END) AS score,
          bool_or(a.age IS NULL OR a.age BETWEEN k.age + 14 AND k.age + 60) AS plausible
@@ -693,21 +705,62 @@ WITH parent AS (
          count(*) OVER (PARTITION BY c.child, c.score, c.plausible) AS ties
     FROM cand c WHERE c.score > 0
    ORDER BY c.child, c.score DESC, c.plausible DESC, c.unit
-), placed AS (
+), placed0 AS (
   SELECT p.child AS client_id, p.pc, p.unit FROM pick p WHERE p.ties = 1
+), former AS (
+  -- the postcodes an adult's records hold other than its unit's: former
+  -- addresses (a family that moved keeps its old postcode in the children's
+  -- services that saw it there)
+  SELECT DISTINCT u.client_id, u.pc, u.unit, u.fam, u.giv, u.age, brent_mdm.postcode_normalise(r.postcode) AS fpc
+    FROM unit u JOIN brent_mdm.client_record r ON r.client_id = u.client_id
+   WHERE brent_mdm.postcode_normalise(r.postcode) <> u.pc
+), moved AS (
+  -- a child placed nowhere at its postcode whose parent or carer (named by
+  -- health visiting or early years, as in pmatch) has a record at that
+  -- postcode and now lives elsewhere: the unit that parent lives in now,
+  -- when exactly one unit has such an adult
+  SELECT m.child AS client_id, min(m.pc) AS pc, min(m.unit) AS unit
+    FROM (SELECT DISTINCT pt.child, f.pc, f.unit
+            FROM ptok pt JOIN former f ON f.fpc = pt.pc AND split_part(f.fam, ' ', 1) = pt.tok
+           WHERE NOT EXISTS (SELECT FROM placed0 p WHERE p.client_id = pt.child)
+             AND strpos(' ' || pt.pname || ' ', ' ' || f.fam || ' ') > 0
+             AND EXISTS (SELECT FROM unnest(string_to_array(pt.pname, ' ')) t
+                          WHERE strpos(' ' || f.fam || ' ', ' ' || t || ' ') = 0
+                            AND brent_mdm.jaro_winkler(t, split_part(f.giv, ' ', 1)) >= 0.88)
+          UNION
+          SELECT k.client_id, f.pc, f.unit
+            FROM kid k JOIN former f ON f.fpc = k.pc AND (f.fam = k.fam OR f.fam = k.giv)
+           WHERE NOT EXISTS (SELECT FROM placed0 p WHERE p.client_id = k.client_id)
+             AND (f.age IS NULL OR f.age BETWEEN k.age + 14 AND k.age + 60)) m
+   GROUP BY m.child HAVING count(*) = 1
+), placed AS (
+  SELECT p.client_id, k.pc AS kpc, p.pc, p.unit FROM placed0 p JOIN kid k USING (client_id)
+  UNION ALL
+  SELECT m.client_id, k.pc, m.pc, m.unit FROM moved m JOIN kid k USING (client_id)
 ), sibling AS (
+  -- an unplaced child with the surname of a placed child of its postcode
   SELECT DISTINCT ON (k.client_id) k.client_id, p.pc, p.unit
-    FROM kid k JOIN placed p ON p.pc = k.pc JOIN kid s ON s.client_id = p.client_id
+    FROM kid k JOIN placed p ON p.kpc = k.pc JOIN kid s ON s.client_id = p.client_id
    WHERE NOT EXISTS (SELECT FROM placed q WHERE q.client_id = k.client_id)
      AND (s.fam = k.fam OR s.fam = k.giv OR s.giv = k.fam)
    ORDER BY k.client_id, p.unit
 ), children AS (
-  SELECT * FROM placed UNION ALL SELECT * FROM sibling
+  SELECT p.client_id, p.pc, p.unit FROM placed p UNION ALL SELECT * FROM sibling
+), unit_chim AS (
+  -- a unit's adult whose records join a child's (chim, above) is that child
+  -- where the unit has another adult, else the adult it anchors the unit for
+  SELECT u.pc, u.unit, u.client_id, f.chim, f.age,
+         bool_or(NOT f.chim) OVER (PARTITION BY u.pc, u.unit) AS has_adult,
+         bool_or(f.chim) OVER (PARTITION BY u.pc, u.unit) AS has_chim
+    FROM unit u JOIN fp f USING (client_id)
 ), members AS (
   SELECT ch.pc, ch.unit, ch.client_id, false AS adult, k.age, k.fam, k.sex FROM children ch JOIN kid k USING (client_id)
   UNION ALL
-  SELECT u.pc, u.unit, u.client_id, true, u.age, u.fam, u.sex FROM unit u
+  SELECT u.pc, u.unit, u.client_id, NOT (c.chim AND c.has_adult),
+         CASE WHEN c.chim AND c.has_adult THEN c.age ELSE u.age END, u.fam, u.sex
+    FROM unit u JOIN unit_chim c ON c.pc = u.pc AND c.unit = u.unit AND c.client_id = u.client_id
    WHERE EXISTS (SELECT FROM children ch WHERE ch.pc = u.pc AND ch.unit = u.unit)
+      OR (c.has_chim AND c.has_adult)
 ), like_child AS (
   SELECT DISTINCT a.client_id
     FROM members a JOIN members c ON c.pc = a.pc AND c.unit = a.unit AND NOT c.adult
