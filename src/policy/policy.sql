@@ -666,8 +666,7 @@ BEGIN
     RAISE EXCEPTION 'tables of schema % cannot be protected', c.relnamespace::regnamespace
       USING ERRCODE = '42939',
       HINT = CASE WHEN c.relnamespace = 'brent_mdm'::regnamespace
-                  THEN 'Of the extension''s own tables, the Client Index (brent_mdm.client, brent_mdm.client_record) can be protected.'
-                  ELSE 'System catalogues hold no personal data of residents: protect the tables that do.' END;
+                  THEN 'Of the extension''s own tables, the Client Index (brent_mdm.client, brent_mdm.client_record) can be protected.' ELSE 'System catalogues hold no personal data of residents: protect the tables that do.' END;
   END IF;
   -- the Client Index: its persons are the objectors of the objection register
   IF index_table THEN
