@@ -6,6 +6,8 @@
 #
 #   bash bench/rollup_instructions.sh            (valgrind needed; as root or a user)
 #   BENCH_ROWS=1000000 BENCH_CHANGE=10000 bash bench/rollup_instructions.sh
+#   BENCH_STATEMENT=insert bash bench/rollup_instructions.sh   (INSERT ... SELECT
+#     of bench/rollup.sh's shape instead of COPY: more groups per row)
 #
 # The table of bench/rollup.sh (BENCH_ROWS rows: ward, category, month...) is
 # loaded by a normal server; the server is then started again under
@@ -23,10 +25,12 @@ set -euo pipefail
 shopt -s inherit_errexit
 rows=${BENCH_ROWS:-1000000}
 change=${BENCH_CHANGE:-10000}
+statement=${BENCH_STATEMENT:-copy}
+case $statement in copy|insert) ;; *) echo "BENCH_STATEMENT is copy or insert"; exit 2 ;; esac
 source "$(dirname "$0")/lib/callgrind_cluster.sh"
 callgrind_cluster_init rollup_ir
 as_owner "$bindir/pg_ctl -D $work/data -o '-p $port -k $work -c listen_addresses=' -l $work/load.log -w start >/dev/null"
-echo "== instructions of a COPY of $change rows into a table of $rows rows (callgrind)"
+echo "== instructions of a ${statement^^} of $change rows into a table of $rows rows (callgrind)"
 psql -X -q -o /dev/null -v ON_ERROR_STOP=1 <<SQL
 SET client_min_messages = warning;
 CREATE EXTENSION brent_mdm CASCADE;
@@ -62,6 +66,11 @@ files=0
 newfile() {  # a file of $change new rows (ids never used before) in $file
   files=$((files + 1))
   file=$work/c$files.tsv
+  if [ "$statement" = insert ]; then  # an INSERT statement, of bench/rollup.sh's shape, in $file
+    file="INSERT INTO @table@ SELECT $rows * 10 + $files * $change + g, (g % 22)::smallint, (g % 30)::smallint,
+                                date '2024-01-01' + g % 300, 2.5, g % 1000 FROM generate_series(1, $change) g"
+    return
+  fi
   psql -X -q -c "COPY (SELECT $rows * 10 + $files * $change + g AS id, (g % 22)::smallint AS ward,
                               (g % 30)::smallint AS category, date '2023-01-01' + g % 365 AS occurred,
                               1.5::numeric AS amount, g % 1000 AS label
@@ -77,15 +86,16 @@ for round in 1 2 3; do
       count_distinct) distinct_triggers ENABLE ;;
     esac
     newfile; f1=$file; newfile; f2=$file; newfile; f3=$file
-    one=$(backend_ir "COPY $table FROM '$f1'")
-    two=$(backend_ir "COPY $table FROM '$f2'" "COPY $table FROM '$f3'")
+    stmt() { if [ "$statement" = insert ]; then echo "${1//@table@/$table}"; else echo "COPY $table FROM '$1'"; fi; }
+    one=$(backend_ir "$(stmt "$f1")")
+    two=$(backend_ir "$(stmt "$f2")" "$(stmt "$f3")")
     [ -n "${BENCH_KEEP:-}" ] && echo "$config $one $two" >> "$work/runs"
     d=$((two - one))
     if [ -z "${best[$config]:-}" ] || [ "$d" -lt "${best[$config]}" ]; then best[$config]=$d; fi
   done
 done
 distinct_triggers ENABLE
-printf '%-32s %14s %10s\n' "COPY of $change rows" instructions "vs none"
+printf '%-32s %14s %10s\n' "${statement^^} of $change rows" instructions "vs none"
 for config in none count count_distinct; do
   printf '%-32s %14d %10.3f\n' "$config" "${best[$config]}" "$(echo "${best[$config]} / ${best[none]}" | bc -l)"
 done

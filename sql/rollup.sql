@@ -138,6 +138,20 @@ DROP TRIGGER ro_rewrite ON ro_ev;
 SELECT count(*) AS deltas_before FROM brent_mdm_rollup.rows_month_delta \gset
 UPDATE ro_ev SET id = id WHERE id < 50;
 SELECT count(*) - :deltas_before AS deltas_added FROM brent_mdm_rollup.rows_month_delta;
+-- a statement's deltas are appended as arrays, a delta row for a few hundred groups:
+-- 2,000 rows in 2,000 new groups of rows_month (a ward each), then taken away again
+SELECT count(*) AS delta_rows_before, coalesce(sum(cardinality(_n)), 0) AS groups_before
+  FROM brent_mdm_rollup.rows_month_delta \gset
+INSERT INTO ro_ev SELECT 10000 + g, 'n' || g, 'c1', NULL, date '2024-05-01', NULL, 1, 1, 'L1'
+  FROM generate_series(1, 2000) g;
+SELECT count(*) - :delta_rows_before BETWEEN 2 AND 100 AS several_delta_rows,
+       sum(cardinality(_n)) - :groups_before AS groups_added,
+       bool_and(cardinality(_n) = cardinality(ward) AND cardinality(_n) = cardinality(period)) AS arrays_aligned
+  FROM brent_mdm_rollup.rows_month_delta;
+SELECT count(*) AS new_groups, min(value) AS min_value, max(value) AS max_value
+  FROM brent_mdm_rollup.rows_month WHERE ward LIKE 'n%';
+DELETE FROM ro_ev WHERE id > 10000;
+SELECT count(*) AS new_groups_left FROM brent_mdm_rollup.rows_month WHERE ward LIKE 'n%';
 -- a rolled back write leaves nothing
 BEGIN;
 DELETE FROM ro_ev WHERE ward = 'w1';
@@ -346,6 +360,10 @@ SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)) from 
 SELECT ro_try($$SELECT brent_mdm.define_indicator('Bad Name', 'ro_ev', 'count(*)', '{ward}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*)', '{ward}', 'day', 'month', 'Mars/Olympus')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', NULL, '{ward}', 'day', 'month')$$);
+-- the deltas are kept as arrays of each dimension and value: an array-typed one is refused
+CREATE TABLE ro_tags (id integer, tags text[], day date);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_tags', 'count(*)', '{tags}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_tags', 'count(distinct tags)', '{}', 'day', 'month')$$);
 CREATE VIEW ro_view AS SELECT * FROM ro_ev;
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_view', 'count(*)', '{ward}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_part_2023', 'count(*)', '{ward}', 'day', 'month')$$);

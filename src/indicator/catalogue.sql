@@ -369,12 +369,15 @@ BEGIN
         'WITH m AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) u(k, o, n)),'
         ' e AS (SELECT x.k, x.p, sum(x.v) AS v FROM'
         '  (SELECT %1$s AS k, %2$s AS p, %3$s AS v FROM brent_mdm_rollup.%4$I r WHERE %1$s = ANY ($1)'
-        '   UNION ALL SELECT %1$s, %2$s, %3$s FROM brent_mdm_rollup.%5$I r WHERE %1$s = ANY ($1)) x GROUP BY 1, 2)'
+        '   UNION ALL SELECT %1$s, %2$s, %3$s FROM (%5$s) r WHERE %1$s = ANY ($1)) x GROUP BY 1, 2)'
         ' INSERT INTO brent_mdm_rollup.%6$I (ward_code, period, value)'
         ' SELECT y.w, y.p, sum(y.v) FROM (SELECT m.o AS w, e.p, -e.v AS v FROM e JOIN m ON m.k = e.k'
         '  UNION ALL SELECT m.n, e.p, e.v FROM e JOIN m ON m.k = e.k) y'
         ' GROUP BY 1, 2 HAVING sum(y.v) <> 0',
-        r.group_key, r.group_period, r.group_value, r.rollup || '_base', r.rollup || '_delta', r.rollup || '_wdelta')
+        r.group_key, r.group_period, r.group_value, r.rollup || '_base',
+        brent_mdm.indicator_delta_rows((brent_mdm.indicator_get(r.rollup)).dimensions,
+                                       format('brent_mdm_rollup.%I', r.rollup || '_delta'), 'groups'),
+        r.rollup || '_wdelta')
         USING mv_keys, mv_old, mv_new;
     END LOOP;
   END IF;

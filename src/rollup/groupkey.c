@@ -160,24 +160,30 @@ groupkey_bytes(GroupKeyTable *t, Datum *values, bool *isnull)
 	StringInfo	buf = &t->buf;
 	GroupKey	k;
 
+	/* room for every column but text's bytes, written in place */
 	resetStringInfo(buf);
+	enlargeStringInfo(buf, t->ncols * (1 + sizeof(Datum)));
 	for (int i = 0; i < t->ncols; i++)
 	{
 		if (isnull[i])
-			appendStringInfoCharMacro(buf, GK_NULL);
+			buf->data[buf->len++] = GK_NULL;
 		else if (t->kinds[i] == GK_BYVAL)
 		{
-			appendStringInfoCharMacro(buf, GK_BYVAL);
-			appendBinaryStringInfo(buf, (const char *) &values[i], sizeof(Datum));
+			buf->data[buf->len] = GK_BYVAL;
+			memcpy(buf->data + buf->len + 1, &values[i], sizeof(Datum));
+			buf->len += 1 + sizeof(Datum);
 		}
 		else
 		{
 			struct varlena *v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(values[i]));
 			uint32		len = VARSIZE_ANY_EXHDR(v);
 
-			appendStringInfoCharMacro(buf, GK_TEXT);
-			appendBinaryStringInfo(buf, (const char *) &len, sizeof(uint32));
-			appendBinaryStringInfo(buf, VARDATA_ANY(v), len);
+			/* the tag, the length, the bytes, and room for the columns after */
+			enlargeStringInfo(buf, 1 + sizeof(uint32) + len + (t->ncols - i) * (1 + sizeof(Datum)));
+			buf->data[buf->len] = GK_TEXT;
+			memcpy(buf->data + buf->len + 1, &len, sizeof(uint32));
+			memcpy(buf->data + buf->len + 1 + sizeof(uint32), VARDATA_ANY(v), len);
+			buf->len += 1 + sizeof(uint32) + len;
 			if ((Pointer) v != DatumGetPointer(values[i]))
 				pfree(v);
 		}

@@ -54,6 +54,7 @@
 #include "optimizer/optimizer.h"
 #include "parser/parse_oper.h"
 #include "parser/parser.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -453,6 +454,15 @@ enum
 	ARG_FIRST_DIM
 };
 
+/* a column of a delta table: an array of elem */
+typedef struct DeltaCol
+{
+	Oid			elem;
+	int16		typlen;
+	bool		byval;
+	char		align;
+} DeltaCol;
+
 typedef struct CaptureInfo
 {
 	Oid			tgoid;			/* hash key */
@@ -473,6 +483,8 @@ typedef struct CaptureInfo
 	AttrNumber	max_att;		/* the last of the columns above */
 	Oid			delta_relid;
 	Oid			vdelta_relid;	/* InvalidOid unless kind_has_values */
+	DeltaCol   *delta_cols;		/* the element types of their array columns */
+	DeltaCol   *vdelta_cols;
 	/* group key: dims + period (+ value) */
 	TupleDesc	gdesc;
 	AttrNumber *gcols;
@@ -530,7 +542,7 @@ capture_column(Relation rel, const char *indicator, const char *colname, Oid *ty
 }
 
 static Oid
-capture_delta_relid(const char *indicator, const char *relname, int natts, Oid *types)
+capture_delta_relid(const char *indicator, const char *relname, int natts, Oid *types, DeltaCol **cols)
 {
 	Oid			nsp = get_namespace_oid("brent_mdm_rollup", false);
 	Oid			relid = get_relname_relid(relname, nsp);
@@ -543,18 +555,25 @@ capture_delta_relid(const char *indicator, const char *relname, int natts, Oid *
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("indicator %s: its table brent_mdm_rollup.%s is missing", indicator, relname),
 				 errhint("Drop the indicator (brent_mdm.drop_indicator) and define it again.")));
+	*cols = palloc(sizeof(DeltaCol) * natts);
 	rel = table_open(relid, AccessShareLock);
 	desc = RelationGetDescr(rel);
 	ok = rel->rd_rel->relkind == RELKIND_RELATION && !rel->rd_rel->relhasindex &&
 		desc->natts == natts;
 	for (int i = 0; ok && i < natts; i++)
-		ok = !TupleDescAttr(desc, i)->attisdropped && TupleDescAttr(desc, i)->atttypid == types[i];
+	{
+		ok = !TupleDescAttr(desc, i)->attisdropped && OidIsValid(get_array_type(types[i])) &&
+			TupleDescAttr(desc, i)->atttypid == get_array_type(types[i]);
+		(*cols)[i].elem = types[i];
+		if (ok)
+			get_typlenbyvalalign(types[i], &(*cols)[i].typlen, &(*cols)[i].byval, &(*cols)[i].align);
+	}
 	table_close(rel, AccessShareLock);
 	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("indicator %s: brent_mdm_rollup.%s no longer matches its source", indicator, relname),
-				 errdetail("A delta table has the source's dimension columns, with the same types, then period, the counts and the sum, and no index."),
+				 errdetail("A delta table has arrays of the source's dimension columns, of the same types, then of periods, the counts and the sums, and no index."),
 				 errhint("A source column changed type: drop the indicator (brent_mdm.drop_indicator) and define it again.")));
 	return relid;
 }
@@ -809,7 +828,7 @@ capture_info(TriggerData *td)
 	types[ndims + 2] = INT8OID;
 	types[ndims + 3] = INT8OID;
 	types[ndims + 4] = NUMERICOID;
-	info->delta_relid = capture_delta_relid(info->name, args[ARG_DELTA], ndims + 5, types);
+	info->delta_relid = capture_delta_relid(info->name, args[ARG_DELTA], ndims + 5, types, &info->delta_cols);
 
 	if (kind_has_values(info->kind))
 	{
@@ -825,7 +844,7 @@ capture_info(TriggerData *td)
 		/* vdelta: dims, period, _v, _n */
 		types[ndims + 1] = a->atttypid;
 		types[ndims + 2] = INT8OID;
-		info->vdelta_relid = capture_delta_relid(info->name, args[ARG_VDELTA], ndims + 3, types);
+		info->vdelta_relid = capture_delta_relid(info->name, args[ARG_VDELTA], ndims + 3, types, &info->vdelta_cols);
 	}
 	MemoryContextSwitchTo(old);
 	info->valid = true;
@@ -1058,96 +1077,170 @@ capture_scan(CaptureInfo *info, Relation rel, Tuplestorestate *ts, int sign,
 }
 
 /*
- * Delta rows are appended in batches with table_multi_insert (one WAL record
- * and one buffer lock per page, as COPY does): the delta tables have no index
- * and no trigger.
+ * Deltas are appended as arrays: a delta row holds, column by column, the
+ * arrays of the groups a statement changed (a few hundred of them, as many as
+ * fill about DELTA_ROW_BYTES: the delta tables' toast_tuple_target is 8160, so
+ * such a row stays whole on its page, uncompressed).  A heap row per group
+ * cost about 1,400 instructions (its header, its share of the WAL record);
+ * an element of an array a few dozen.  Readers unnest them
+ * (brent_mdm.indicator_delta_rows).
  */
-#define DELTA_BATCH 1000
+#define DELTA_ROW_BYTES 7000
+#define DELTA_ROW_GROUPS 2048
 
 typedef struct DeltaWriter
 {
 	Relation	rel;
-	TupleDesc	desc;			/* a copy, not reference-counted */
+	TupleTableSlot *slot;
+	const DeltaCol *cols;
+	int			ncols;
 	CommandId	cid;
-	int			n;
-	TupleTableSlot *slots[DELTA_BATCH];
+	int			n;				/* groups pending */
+	Size		bytes;			/* their size, estimated */
+	Datum	  **values;			/* per column, DELTA_ROW_GROUPS of them */
+	bool	  **isnull;
+	int64		groups;			/* groups written */
 } DeltaWriter;
 
 static void
-delta_begin(DeltaWriter *w, Oid relid)
+delta_begin(DeltaWriter *w, Oid relid, const DeltaCol *cols)
 {
 	w->rel = table_open(relid, RowExclusiveLock);
-
-	/*
-	 * The slots share a copy of the descriptor that is not reference-counted:
-	 * a slot made over the relcache's descriptor pins it in the resource
-	 * owner, and a thousand pins of one pointer made each pin a linear probe
-	 * of the owner's hash (13,000 instructions a slot, measured).
-	 */
-	w->desc = CreateTupleDescCopy(RelationGetDescr(w->rel));
+	w->ncols = RelationGetDescr(w->rel)->natts;
+	w->cols = cols;
+	w->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(w->rel)),
+									   table_slot_callbacks(w->rel));
 	w->cid = GetCurrentCommandId(true);
 	w->n = 0;
-	memset(w->slots, 0, sizeof(w->slots));
+	w->bytes = 0;
+	w->groups = 0;
+	w->values = palloc(sizeof(Datum *) * w->ncols);
+	w->isnull = palloc(sizeof(bool *) * w->ncols);
+	for (int c = 0; c < w->ncols; c++)
+	{
+		w->values[c] = palloc(sizeof(Datum) * DELTA_ROW_GROUPS);
+		w->isnull[c] = palloc(sizeof(bool) * DELTA_ROW_GROUPS);
+	}
 }
 
-/* the slot of the next row, empty */
-static TupleTableSlot *
-delta_slot(DeltaWriter *w)
+/*
+ * A column's pending values as an array: for fixed-length values passed by
+ * value (integers, dates, timestamps), none NULL, written in place; the
+ * others by construct_md_array (about 60 instructions an element).
+ */
+static Datum
+delta_array(const DeltaCol *col, Datum *values, bool *isnull, int n)
 {
-	if (w->slots[w->n] == NULL)
-		w->slots[w->n] = MakeSingleTupleTableSlot(w->desc, table_slot_callbacks(w->rel));
-	ExecClearTuple(w->slots[w->n]);
-	return w->slots[w->n];
+	bool		anynull = false;
+	int			lb = 1;
+
+	for (int i = 0; i < n && !anynull; i++)
+		anynull = isnull[i];
+	if (!anynull && col->byval &&
+		(col->typlen == 1 || col->typlen == 2 || col->typlen == 4 || col->typlen == 8))
+	{
+		/* each element at a multiple of its length: its alignment divides it */
+		Size		nbytes = ARR_OVERHEAD_NONULLS(1) + (Size) col->typlen * n;
+		ArrayType  *a = palloc0(nbytes);
+		char	   *p;
+
+		SET_VARSIZE(a, nbytes);
+		a->ndim = 1;
+		a->dataoffset = 0;
+		a->elemtype = col->elem;
+		*ARR_DIMS(a) = n;
+		*ARR_LBOUND(a) = 1;
+		p = (char *) a + ARR_OVERHEAD_NONULLS(1);	/* (ARR_DATA_PTR, without a NULL bitmap) */
+		for (int i = 0; i < n; i++, p += col->typlen)
+			store_att_byval(p, values[i], col->typlen);
+		return PointerGetDatum(a);
+	}
+	return PointerGetDatum(construct_md_array(values, anynull ? isnull : NULL, 1, &n, &lb, col->elem,
+											  col->typlen, col->byval, col->align));
 }
 
+/* the pending groups as one delta row */
 static void
 delta_flush(DeltaWriter *w)
 {
+	TupleTableSlot *slot = w->slot;
+
 	if (w->n == 0)
 		return;
-	table_multi_insert(w->rel, w->slots, w->n, w->cid, 0, NULL);
-	for (int i = 0; i < w->n; i++)
-		ExecClearTuple(w->slots[i]);
+	ExecClearTuple(slot);
+	for (int c = 0; c < w->ncols; c++)
+	{
+		slot->tts_values[c] = delta_array(&w->cols[c], w->values[c], w->isnull[c], w->n);
+		slot->tts_isnull[c] = false;
+	}
+	ExecStoreVirtualTuple(slot);
+	table_tuple_insert(w->rel, slot, w->cid, 0, NULL);
+	for (int c = 0; c < w->ncols; c++)
+		pfree(DatumGetPointer(slot->tts_values[c]));
+	ExecClearTuple(slot);
+	w->groups += w->n;
 	w->n = 0;
+	w->bytes = 0;
 }
 
-/* the row in delta_slot()'s slot is complete */
+/* a group's delta: a value per column (kept until the next flush) */
 static void
-delta_add(DeltaWriter *w)
+delta_add(DeltaWriter *w, const Datum *values, const bool *isnull)
 {
-	ExecStoreVirtualTuple(w->slots[w->n]);
-	if (++w->n == DELTA_BATCH)
+	for (int c = 0; c < w->ncols; c++)
+	{
+		const DeltaCol *col = &w->cols[c];
+
+		w->values[c][w->n] = values[c];
+		w->isnull[c][w->n] = isnull[c];
+		if (isnull[c])
+			continue;
+		w->bytes += col->typlen > 0 ? (Size) col->typlen + 4 :
+			VARSIZE_ANY(DatumGetPointer(values[c])) + 4;
+	}
+	if (++w->n == DELTA_ROW_GROUPS || w->bytes >= DELTA_ROW_BYTES)
 		delta_flush(w);
 }
 
-static void
+static int64
 delta_end(DeltaWriter *w)
 {
+	TupleDesc	desc = w->slot->tts_tupleDescriptor;
+
 	delta_flush(w);
-	for (int i = 0; i < DELTA_BATCH && w->slots[i] != NULL; i++)
-		ExecDropSingleTupleTableSlot(w->slots[i]);
-	FreeTupleDesc(w->desc);
+	ExecDropSingleTupleTableSlot(w->slot);
+	FreeTupleDesc(desc);
+	for (int c = 0; c < w->ncols; c++)
+	{
+		pfree(w->values[c]);
+		pfree(w->isnull[c]);
+	}
+	pfree(w->values);
+	pfree(w->isnull);
 	table_close(w->rel, NoLock);
+	return w->groups;
 }
 
-/* appends the non-nil deltas of the hash tables; returns the rows written */
+/*
+ * Appends the non-nil deltas of the hash tables; returns the groups written.
+ * (The keys' values, and the sums, live in the capture's context, to the
+ * end.)
+ */
 static int64
 capture_write(CaptureInfo *info, GroupKeyTable *groups, GroupKeyTable *vals)
 {
 	int			ndims = info->ndims;
 	DeltaWriter *w = palloc(sizeof(DeltaWriter));
-	TupleTableSlot *out;
-	Datum	   *keyv = palloc(sizeof(Datum) * (ndims + 2));
-	bool	   *keyn = palloc(sizeof(bool) * (ndims + 2));
+	Datum	   *rowv = palloc(sizeof(Datum) * (ndims + 5));
+	bool	   *rown = palloc(sizeof(bool) * (ndims + 5));
 	GroupDelta *g;
 	int64	   *nv;
 	Datum		zero = NumericGetDatum(int64_to_numeric(0));
 	int64		written = 0;
 
-	/* (the keys' values live as long as the hash tables, to the end) */
-	delta_begin(w, info->delta_relid);
+	delta_begin(w, info->delta_relid, info->delta_cols);
 	groupkey_start(groups);
-	while ((g = (GroupDelta *) groupkey_next(groups, keyv, keyn)) != NULL)
+	while ((g = (GroupDelta *) groupkey_next(groups, rowv, rown)) != NULL)
 	{
 		Datum		sum = (Datum) 0;
 
@@ -1163,40 +1256,32 @@ capture_write(CaptureInfo *info, GroupKeyTable *groups, GroupKeyTable *vals)
 		}
 		else if (g->n == 0 && g->c == 0)
 			continue;
-		out = delta_slot(w);
-		memcpy(out->tts_values, keyv, sizeof(Datum) * (ndims + 2));
-		memcpy(out->tts_isnull, keyn, sizeof(bool) * (ndims + 2));
-		out->tts_values[ndims + 2] = Int64GetDatum(g->n);
-		out->tts_isnull[ndims + 2] = false;
-		out->tts_values[ndims + 3] = Int64GetDatum(g->c);
-		out->tts_isnull[ndims + 3] = false;
-		out->tts_values[ndims + 4] = sum;
-		out->tts_isnull[ndims + 4] = !kind_sums(info->kind);
-		delta_add(w);
-		written++;
+		rowv[ndims + 2] = Int64GetDatum(g->n);
+		rown[ndims + 2] = false;
+		rowv[ndims + 3] = Int64GetDatum(g->c);
+		rown[ndims + 3] = false;
+		rowv[ndims + 4] = sum;
+		rown[ndims + 4] = !kind_sums(info->kind);
+		delta_add(w, rowv, rown);
 	}
 	groupkey_end(groups);
-	delta_end(w);
+	written += delta_end(w);
 
 	if (vals != NULL)
 	{
-		delta_begin(w, info->vdelta_relid);
+		delta_begin(w, info->vdelta_relid, info->vdelta_cols);
 		groupkey_start(vals);
-		while ((nv = (int64 *) groupkey_next(vals, keyv, keyn)) != NULL)
+		while ((nv = (int64 *) groupkey_next(vals, rowv, rown)) != NULL)
 		{
 			CHECK_FOR_INTERRUPTS();
 			if (*nv == 0)
 				continue;
-			out = delta_slot(w);
-			memcpy(out->tts_values, keyv, sizeof(Datum) * (ndims + 2));
-			memcpy(out->tts_isnull, keyn, sizeof(bool) * (ndims + 2));
-			out->tts_values[ndims + 2] = Int64GetDatum(*nv);
-			out->tts_isnull[ndims + 2] = false;
-			delta_add(w);
-			written++;
+			rowv[ndims + 2] = Int64GetDatum(*nv);
+			rown[ndims + 2] = false;
+			delta_add(w, rowv, rown);
 		}
 		groupkey_end(vals);
-		delta_end(w);
+		written += delta_end(w);
 	}
 	pfree(w);
 	return written;

@@ -93,6 +93,21 @@ COMMENT ON FUNCTION brent_mdm.indicator_get(text) IS
   'Internal: an indicator''s catalogue row, or an error saying it does not exist';
 REVOKE ALL ON FUNCTION brent_mdm.indicator_get(text) FROM PUBLIC;
 
+-- SQL reading a delta table's rows (rel: the table, or a CTE of its rows) as
+-- one row per group: the writers append deltas as arrays, a row holding the
+-- arrays of the groups one statement changed, column by column (rollup.c);
+-- 'groups' (dims, period, _sc, _n, _c, _s) or 'values' (dims, period, _v, _n)
+CREATE FUNCTION brent_mdm.indicator_delta_rows(dims name[], rel text, what text) RETURNS text
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT format('SELECT u.* FROM %s d, unnest(%s) AS u(%s)', rel,
+                string_agg('d.' || quote_ident(c), ', ' ORDER BY o), string_agg(quote_ident(c), ', ' ORDER BY o))
+    FROM unnest(coalesce(dims, '{}') || CASE what WHEN 'groups' THEN '{period,_sc,_n,_c,_s}'::name[]
+                                                  ELSE '{period,_v,_n}'::name[] END) WITH ORDINALITY AS x(c, o)
+$$;
+COMMENT ON FUNCTION brent_mdm.indicator_delta_rows(name[], text, text) IS
+  'Internal: the SQL reading an indicator''s delta table (arrays per statement) as one row per group';
+REVOKE ALL ON FUNCTION brent_mdm.indicator_delta_rows(name[], text, text) FROM PUBLIC;
+
 -- SQL over a relation (the source, or one partition with ONLY) that
 -- recomputes an indicator's rows: 'groups' (dims, period, _n, _c, _s), 'values'
 -- (dims, period, _v, _n) or 'measure' (dims, period, value: the measure
@@ -255,9 +270,9 @@ DECLARE
   att record;
   dims name[] := '{}';
   coldefs text := '';
+  acoldefs text := '';
   dl text;
   has_values boolean;
-  vtype text;
   valexpr text;
   t text;
   view_sql text;
@@ -334,7 +349,7 @@ BEGIN
     IF d IS NULL THEN
       RAISE EXCEPTION 'a dimension is NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    SELECT a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod) AS typ,
+    SELECT a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod) AS typ, t.typarray,
            CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
                 THEN format(' COLLATE %I.%I', cn.nspname, co.collname) ELSE '' END AS coll
       INTO att
@@ -355,9 +370,14 @@ BEGIN
       RAISE EXCEPTION 'dimension "%" is of type %, which cannot be grouped by hashing', d, att.typ
         USING ERRCODE = 'undefined_function',
               HINT = 'Use a column whose type has hashable equality (text, integers, numeric, dates, ...).';
+    ELSIF att.typarray = 0 THEN
+      RAISE EXCEPTION 'dimension "%" is of type %, which has no array type', d, att.typ
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'Rollup deltas are kept as arrays of each dimension: group by a column of a scalar type (for an array, by one of its elements in a generated column).';
     END IF;
     dims := dims || d::name;
     coldefs := coldefs || format('%I %s%s, ', d, att.typ, att.coll);
+    acoldefs := acoldefs || format('%I %s[]%s, ', d, att.typ, att.coll);
   END LOOP;
 
   IF period_column IS NOT NULL THEN
@@ -400,25 +420,30 @@ BEGIN
   EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date, _sc smallint, _n bigint NOT NULL, _c bigint NOT NULL, _s numeric)',
                  name || '_base', coldefs);
   EXECUTE format('CREATE UNIQUE INDEX ON brent_mdm_rollup.%I (%speriod, _sc) NULLS NOT DISTINCT', name || '_base', dl);
-  EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date, _sc smallint, _n bigint NOT NULL, _c bigint NOT NULL, _s numeric)',
-                 name || '_delta', coldefs);
+  EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date[], _sc smallint[], _n bigint[] NOT NULL, _c bigint[] NOT NULL,'
+                 ' _s numeric[] NOT NULL) WITH (toast_tuple_target = 8160)', name || '_delta', acoldefs);
   EXECUTE format('COMMENT ON TABLE brent_mdm_rollup.%I IS %L', name || '_base',
                  format('Indicator %s: folded rows (brent_mdm.fold_indicator); read brent_mdm_rollup.%s', name, name));
   EXECUTE format('COMMENT ON TABLE brent_mdm_rollup.%I IS %L', name || '_delta',
                  format('Indicator %s: signed deltas appended by writers, not yet folded', name));
   IF has_values THEN
-    SELECT format_type(a.atttypid, a.atttypmod) ||
+    SELECT format_type(a.atttypid, a.atttypmod) AS format_type,
            CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
-                THEN format(' COLLATE %I.%I', cn.nspname, co.collname) ELSE '' END INTO vtype
+                THEN format(' COLLATE %I.%I', cn.nspname, co.collname) ELSE '' END AS coll, t.typarray INTO att
       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
       LEFT JOIN pg_collation co ON co.oid = a.attcollation
       LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
      WHERE a.attrelid = source AND a.attname = ind.measure_column;
-    EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date, _v %s, _n bigint NOT NULL)',
-                   name || '_vbase', coldefs, vtype);
+    IF att.typarray = 0 THEN
+      RAISE EXCEPTION 'column "%" is of type %, which has no array type', ind.measure_column, att.format_type
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'The deltas of count(distinct), min and max are kept as arrays of the values: measure a column of a scalar type.';
+    END IF;
+    EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date, _v %s%s, _n bigint NOT NULL)',
+                   name || '_vbase', coldefs, att.format_type, att.coll);
     EXECUTE format('CREATE UNIQUE INDEX ON brent_mdm_rollup.%I (%speriod, _v) NULLS NOT DISTINCT', name || '_vbase', dl);
-    EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date, _v %s, _n bigint NOT NULL)',
-                   name || '_vdelta', coldefs, vtype);
+    EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date[], _v %s[]%s, _n bigint[] NOT NULL) WITH (toast_tuple_target = 8160)',
+                   name || '_vdelta', acoldefs, att.format_type, att.coll);
     EXECUTE format('COMMENT ON TABLE brent_mdm_rollup.%I IS %L', name || '_vbase',
                    format('Indicator %s: folded count of rows per group and value', name));
     EXECUTE format('COMMENT ON TABLE brent_mdm_rollup.%I IS %L', name || '_vdelta',
@@ -430,13 +455,14 @@ BEGIN
       'SELECT %1$speriod, %2$s AS value FROM ('
       ' SELECT %1$speriod, _k, _v, sum(_n) AS _n FROM ('
       '  SELECT %1$speriod, false AS _k, NULL::%3$s AS _v, _n FROM brent_mdm_rollup.%4$I'
-      '  UNION ALL SELECT %1$speriod, false, NULL::%3$s, _n FROM brent_mdm_rollup.%5$I'
+      '  UNION ALL SELECT %1$speriod, false, NULL::%3$s, _n FROM (%5$s) d'
       '  UNION ALL SELECT %1$speriod, true, _v, _n FROM brent_mdm_rollup.%6$I'
-      '  UNION ALL SELECT %1$speriod, true, _v, _n FROM brent_mdm_rollup.%7$I) u'
+      '  UNION ALL SELECT %1$speriod, true, _v, _n FROM (%7$s) vd) u'
       ' GROUP BY %1$speriod, _k, _v) g'
       ' GROUP BY %1$speriod HAVING sum(_n) FILTER (WHERE NOT _k) > 0',
       dl, valexpr, format_type((SELECT atttypid FROM pg_attribute WHERE attrelid = source AND attname = ind.measure_column), NULL),
-      name || '_base', name || '_delta', name || '_vbase', name || '_vdelta');
+      name || '_base', brent_mdm.indicator_delta_rows(dims, format('brent_mdm_rollup.%I', name || '_delta'), 'groups'),
+      name || '_vbase', brent_mdm.indicator_delta_rows(dims, format('brent_mdm_rollup.%I', name || '_vdelta'), 'values'));
   ELSIF ind.aggregate IN ('sum', 'avg') THEN
     -- the sum at the largest display scale among the values there are now, as SQL's sum has it
     valexpr := CASE ind.aggregate WHEN 'sum' THEN 'CASE WHEN _c > 0 THEN round(_s, _sc) END'
@@ -446,19 +472,21 @@ BEGIN
       ' SELECT %1$speriod, sum(_n) AS _n, sum(_c) AS _c, sum(_s) AS _s, max(_sc) FILTER (WHERE _c > 0) AS _sc FROM ('
       '  SELECT %1$speriod, _sc, sum(_n) AS _n, sum(_c) AS _c, sum(_s) AS _s FROM ('
       '   SELECT %1$speriod, _sc, _n, _c, _s FROM brent_mdm_rollup.%3$I'
-      '   UNION ALL SELECT %1$speriod, _sc, _n, _c, _s FROM brent_mdm_rollup.%4$I) u'
+      '   UNION ALL SELECT %1$speriod, _sc, _n, _c, _s FROM (%4$s) d) u'
       '  GROUP BY %1$speriod, _sc) b'
       ' GROUP BY %1$speriod) g WHERE _n > 0',
-      dl, valexpr, name || '_base', name || '_delta');
+      dl, valexpr, name || '_base',
+      brent_mdm.indicator_delta_rows(dims, format('brent_mdm_rollup.%I', name || '_delta'), 'groups'));
   ELSE
     valexpr := '_c::bigint';
     view_sql := format(
       'SELECT %1$speriod, %2$s AS value FROM ('
       ' SELECT %1$speriod, sum(_n) AS _n, sum(_c) AS _c, sum(_s) AS _s FROM ('
       '  SELECT %1$speriod, _n, _c, _s FROM brent_mdm_rollup.%3$I'
-      '  UNION ALL SELECT %1$speriod, _n, _c, _s FROM brent_mdm_rollup.%4$I) u'
+      '  UNION ALL SELECT %1$speriod, _n, _c, _s FROM (%4$s) d) u'
       ' GROUP BY %1$speriod) g WHERE _n > 0',
-      dl, valexpr, name || '_base', name || '_delta');
+      dl, valexpr, name || '_base',
+      brent_mdm.indicator_delta_rows(dims, format('brent_mdm_rollup.%I', name || '_delta'), 'groups'));
   END IF;
   EXECUTE format('CREATE VIEW brent_mdm_rollup.%I AS %s', name, view_sql);
   EXECUTE format('COMMENT ON VIEW brent_mdm_rollup.%I IS %L', name,
@@ -503,21 +531,22 @@ BEGIN
   -- one statement: the deltas it deletes are the deltas it adds
   EXECUTE format(
     'WITH d AS (DELETE FROM brent_mdm_rollup.%2$I RETURNING *),'
-    ' a AS (SELECT %1$speriod, _sc, sum(_n)::bigint AS _n, sum(_c)::bigint AS _c, sum(_s) AS _s, count(*) AS k FROM d GROUP BY %1$speriod, _sc),'
+    ' a AS (SELECT %1$speriod, _sc, sum(_n)::bigint AS _n, sum(_c)::bigint AS _c, sum(_s) AS _s, count(*) AS k'
+    '       FROM (%4$s) e GROUP BY %1$speriod, _sc),'
     ' i AS (INSERT INTO brent_mdm_rollup.%3$I AS b SELECT %1$speriod, _sc, _n, _c, _s FROM a'
     '       ON CONFLICT (%1$speriod, _sc) DO UPDATE SET _n = b._n + excluded._n, _c = b._c + excluded._c, _s = b._s + excluded._s)'
     ' SELECT coalesce(sum(k), 0) FROM a',
-    dl, ind.name || '_delta', ind.name || '_base') INTO k;
+    dl, ind.name || '_delta', ind.name || '_base', brent_mdm.indicator_delta_rows(ind.dimensions, 'd', 'groups')) INTO k;
   folded := folded + k;
   EXECUTE format('DELETE FROM brent_mdm_rollup.%I WHERE _n = 0', ind.name || '_base');
   IF ind.aggregate IN ('count_distinct', 'min', 'max') THEN
     EXECUTE format(
       'WITH d AS (DELETE FROM brent_mdm_rollup.%2$I RETURNING *),'
-      ' a AS (SELECT %1$speriod, _v, sum(_n)::bigint AS _n, count(*) AS k FROM d GROUP BY %1$speriod, _v),'
+      ' a AS (SELECT %1$speriod, _v, sum(_n)::bigint AS _n, count(*) AS k FROM (%4$s) e GROUP BY %1$speriod, _v),'
       ' i AS (INSERT INTO brent_mdm_rollup.%3$I AS b SELECT %1$speriod, _v, _n FROM a'
       '       ON CONFLICT (%1$speriod, _v) DO UPDATE SET _n = b._n + excluded._n)'
       ' SELECT coalesce(sum(k), 0) FROM a',
-      dl, ind.name || '_vdelta', ind.name || '_vbase') INTO k;
+      dl, ind.name || '_vdelta', ind.name || '_vbase', brent_mdm.indicator_delta_rows(ind.dimensions, 'd', 'values')) INTO k;
     folded := folded + k;
     EXECUTE format('DELETE FROM brent_mdm_rollup.%I WHERE _n = 0', ind.name || '_vbase');
   END IF;
@@ -738,6 +767,7 @@ GRANT EXECUTE ON FUNCTION
   brent_mdm.indicator_measure(regclass, text), brent_mdm.rollup_groupable(regtype),
   brent_mdm.rollup_capture(), brent_mdm.rollup_truncate(), brent_mdm.indicator_dim_list(name[]),
   brent_mdm.indicator_get(text), brent_mdm.indicator_sql(brent_mdm.indicator, text, text, integer),
+  brent_mdm.indicator_delta_rows(name[], text, text),
   brent_mdm.indicator_attach(brent_mdm.indicator, regclass),
   brent_mdm.indicator_detach(brent_mdm.indicator, regclass),
   brent_mdm.rollup_fold_reset(regclass), brent_mdm.indicator_fold_state()
