@@ -376,7 +376,7 @@ BEGIN
         ' GROUP BY 1, 2 HAVING sum(y.v) <> 0',
         r.group_key, r.group_period, r.group_value, r.rollup || '_base',
         brent_mdm.indicator_delta_rows((brent_mdm.indicator_get(r.rollup)).dimensions,
-                                       format('brent_mdm_rollup.%I', r.rollup || '_delta'), 'groups'),
+                                       format('brent_mdm_rollup.%I', r.rollup || '_delta'), '{period,_sc,_n,_c,_s}'),
         r.rollup || '_wdelta')
         USING mv_keys, mv_old, mv_new;
     END LOOP;

@@ -95,18 +95,21 @@ REVOKE ALL ON FUNCTION brent_mdm.indicator_get(text) FROM PUBLIC;
 
 -- SQL reading a delta table's rows (rel: the table, or a CTE of its rows) as
 -- one row per group: the writers append deltas as arrays, a row holding the
--- arrays of the groups one statement changed, column by column (rollup.c);
--- 'groups' (dims, period, _sc, _n, _c, _s) or 'values' (dims, period, _v, _n)
-CREATE FUNCTION brent_mdm.indicator_delta_rows(dims name[], rel text, what text) RETURNS text
+-- arrays of the groups one statement changed, column by column (rollup.c).
+-- The columns: the dimensions, then cols (of period, _sc, _n, _c, _s of a
+-- _delta table; period, _v, _n of a _vdelta).  The arrays are unnested in the
+-- select list (a ProjectSet, value per call), not by unnest(a, b, ...) in FROM,
+-- whose function scan stores every element in a tuplestore first (9,900 pending
+-- deltas read in 1.3 ms against 3.8 ms); only the columns a reader needs, as
+-- the planner keeps every set-returning column of a subquery.
+CREATE FUNCTION brent_mdm.indicator_delta_rows(dims name[], rel text, cols name[]) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT format('SELECT u.* FROM %s d, unnest(%s) AS u(%s)', rel,
-                string_agg('d.' || quote_ident(c), ', ' ORDER BY o), string_agg(quote_ident(c), ', ' ORDER BY o))
-    FROM unnest(coalesce(dims, '{}') || CASE what WHEN 'groups' THEN '{period,_sc,_n,_c,_s}'::name[]
-                                                  ELSE '{period,_v,_n}'::name[] END) WITH ORDINALITY AS x(c, o)
+  SELECT format('SELECT %s FROM %s d', string_agg(format('unnest(d.%1$I) AS %1$I', c), ', ' ORDER BY o), rel)
+    FROM unnest(coalesce(dims, '{}') || cols) WITH ORDINALITY AS x(c, o)
 $$;
-COMMENT ON FUNCTION brent_mdm.indicator_delta_rows(name[], text, text) IS
+COMMENT ON FUNCTION brent_mdm.indicator_delta_rows(name[], text, name[]) IS
   'Internal: the SQL reading an indicator''s delta table (arrays per statement) as one row per group';
-REVOKE ALL ON FUNCTION brent_mdm.indicator_delta_rows(name[], text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION brent_mdm.indicator_delta_rows(name[], text, name[]) FROM PUBLIC;
 
 -- SQL over a relation (the source, or one partition with ONLY) that
 -- recomputes an indicator's rows: 'groups' (dims, period, _n, _c, _s), 'values'
@@ -461,8 +464,8 @@ BEGIN
       ' GROUP BY %1$speriod, _k, _v) g'
       ' GROUP BY %1$speriod HAVING sum(_n) FILTER (WHERE NOT _k) > 0',
       dl, valexpr, format_type((SELECT atttypid FROM pg_attribute WHERE attrelid = source AND attname = ind.measure_column), NULL),
-      name || '_base', brent_mdm.indicator_delta_rows(dims, format('brent_mdm_rollup.%I', name || '_delta'), 'groups'),
-      name || '_vbase', brent_mdm.indicator_delta_rows(dims, format('brent_mdm_rollup.%I', name || '_vdelta'), 'values'));
+      name || '_base', brent_mdm.indicator_delta_rows(dims, format('brent_mdm_rollup.%I', name || '_delta'), '{period,_n}'),
+      name || '_vbase', brent_mdm.indicator_delta_rows(dims, format('brent_mdm_rollup.%I', name || '_vdelta'), '{period,_v,_n}'));
   ELSIF ind.aggregate IN ('sum', 'avg') THEN
     -- the sum at the largest display scale among the values there are now, as SQL's sum has it
     valexpr := CASE ind.aggregate WHEN 'sum' THEN 'CASE WHEN _c > 0 THEN round(_s, _sc) END'
@@ -476,17 +479,17 @@ BEGIN
       '  GROUP BY %1$speriod, _sc) b'
       ' GROUP BY %1$speriod) g WHERE _n > 0',
       dl, valexpr, name || '_base',
-      brent_mdm.indicator_delta_rows(dims, format('brent_mdm_rollup.%I', name || '_delta'), 'groups'));
+      brent_mdm.indicator_delta_rows(dims, format('brent_mdm_rollup.%I', name || '_delta'), '{period,_sc,_n,_c,_s}'));
   ELSE
     valexpr := '_c::bigint';
     view_sql := format(
       'SELECT %1$speriod, %2$s AS value FROM ('
       ' SELECT %1$speriod, sum(_n) AS _n, sum(_c) AS _c, sum(_s) AS _s FROM ('
       '  SELECT %1$speriod, _n, _c, _s FROM brent_mdm_rollup.%3$I'
-      '  UNION ALL SELECT %1$speriod, _n, _c, _s FROM (%4$s) d) u'
+      '  UNION ALL SELECT %1$speriod, _n, _c, NULL::numeric FROM (%4$s) d) u'
       ' GROUP BY %1$speriod) g WHERE _n > 0',
       dl, valexpr, name || '_base',
-      brent_mdm.indicator_delta_rows(dims, format('brent_mdm_rollup.%I', name || '_delta'), 'groups'));
+      brent_mdm.indicator_delta_rows(dims, format('brent_mdm_rollup.%I', name || '_delta'), '{period,_n,_c}'));
   END IF;
   EXECUTE format('CREATE VIEW brent_mdm_rollup.%I AS %s', name, view_sql);
   EXECUTE format('COMMENT ON VIEW brent_mdm_rollup.%I IS %L', name,
@@ -536,7 +539,7 @@ BEGIN
     ' i AS (INSERT INTO brent_mdm_rollup.%3$I AS b SELECT %1$speriod, _sc, _n, _c, _s FROM a'
     '       ON CONFLICT (%1$speriod, _sc) DO UPDATE SET _n = b._n + excluded._n, _c = b._c + excluded._c, _s = b._s + excluded._s)'
     ' SELECT coalesce(sum(k), 0) FROM a',
-    dl, ind.name || '_delta', ind.name || '_base', brent_mdm.indicator_delta_rows(ind.dimensions, 'd', 'groups')) INTO k;
+    dl, ind.name || '_delta', ind.name || '_base', brent_mdm.indicator_delta_rows(ind.dimensions, 'd', '{period,_sc,_n,_c,_s}')) INTO k;
   folded := folded + k;
   EXECUTE format('DELETE FROM brent_mdm_rollup.%I WHERE _n = 0', ind.name || '_base');
   IF ind.aggregate IN ('count_distinct', 'min', 'max') THEN
@@ -546,7 +549,7 @@ BEGIN
       ' i AS (INSERT INTO brent_mdm_rollup.%3$I AS b SELECT %1$speriod, _v, _n FROM a'
       '       ON CONFLICT (%1$speriod, _v) DO UPDATE SET _n = b._n + excluded._n)'
       ' SELECT coalesce(sum(k), 0) FROM a',
-      dl, ind.name || '_vdelta', ind.name || '_vbase', brent_mdm.indicator_delta_rows(ind.dimensions, 'd', 'values')) INTO k;
+      dl, ind.name || '_vdelta', ind.name || '_vbase', brent_mdm.indicator_delta_rows(ind.dimensions, 'd', '{period,_v,_n}')) INTO k;
     folded := folded + k;
     EXECUTE format('DELETE FROM brent_mdm_rollup.%I WHERE _n = 0', ind.name || '_vbase');
   END IF;
@@ -767,7 +770,7 @@ GRANT EXECUTE ON FUNCTION
   brent_mdm.indicator_measure(regclass, text), brent_mdm.rollup_groupable(regtype),
   brent_mdm.rollup_capture(), brent_mdm.rollup_truncate(), brent_mdm.indicator_dim_list(name[]),
   brent_mdm.indicator_get(text), brent_mdm.indicator_sql(brent_mdm.indicator, text, text, integer),
-  brent_mdm.indicator_delta_rows(name[], text, text),
+  brent_mdm.indicator_delta_rows(name[], text, name[]),
   brent_mdm.indicator_attach(brent_mdm.indicator, regclass),
   brent_mdm.indicator_detach(brent_mdm.indicator, regclass),
   brent_mdm.rollup_fold_reset(regclass), brent_mdm.indicator_fold_state()
