@@ -1,6 +1,6 @@
 /*
  * fold.c
- *		Folding an indicator's deltas by itself: writers count the delta rows
+ *		Folding an indicator's deltas by itself: writers count the deltas
  *		they append, and the writer whose statement takes an indicator past
  *		brent_mdm.rollup_fold_threshold starts a background worker that
  *		folds it (brent_mdm.fold_indicator, as the indicator's owner) and
@@ -61,7 +61,7 @@ typedef struct FoldKey
 typedef struct FoldEntry
 {
 	FoldKey		key;
-	pg_atomic_uint64 pending;	/* delta rows appended since the last fold began */
+	pg_atomic_uint64 pending;	/* deltas (groups) appended since the last fold began */
 	/* under the lock: */
 	bool		requested;		/* a worker is registered or running */
 	int			pid;			/* the running worker's, or 0 */
@@ -248,7 +248,7 @@ fold_xact_callback(XactEvent event, void *arg)
 }
 
 /*
- * A statement appended `written` delta rows to delta table relid: count
+ * A statement appended `written` deltas (groups) to delta table relid: count
  * them, and past the threshold ask for a fold, started when this
  * transaction commits, unless one is under way.
  */

@@ -8,7 +8,9 @@
  * of schema brent_mdm_rollup:
  *   <name>_base    one row per group, folded: dims, period, _n (rows),
  *                  _c (rows counted by the measure), _s (sum, numeric)
- *   <name>_delta   the same columns, signed, appended by writers; no index
+ *   <name>_delta   the same columns as arrays, signed, appended by writers
+ *                  (a row holds the groups of one statement, or a few
+ *                  hundred of them); no index
  *   <name>_vbase / <name>_vdelta   for count(distinct), min and max: per
  *                  group, per value, the number of rows holding it
  * and read through the view brent_mdm_rollup.<name>, which sums the folded
@@ -17,14 +19,14 @@
  * Writers never update a shared row: each statement's AFTER trigger (one
  * per event, statement level, with its transition tables) reads OLD TABLE
  * (sign -1) and NEW TABLE (sign +1), aggregates them in a hash table keyed
- * by group (executor's TupleHashTable: the types' own hash and equality),
- * and appends one delta row per group whose change is not nil.  Concurrent
+ * by group (groupkey.c), and appends one delta per group whose change is not
+ * nil, as arrays.  Concurrent
  * writers append to the same heap without waiting for each other; each
  * delta becomes visible when its writer commits, with the rows it counts.
  *
  * The definition is carried by the trigger's arguments (written by
  * define_indicator, kept by pg_dump with the trigger), so a writer reads no
- * catalogue table and needs no privilege on the rollup: the delta rows are
+ * catalogue table and needs no privilege on the rollup: the deltas are
  * inserted here, below the permission checks, as the extension's own.
  * What the arguments describe (column numbers, the compiled filter, the
  * hash functions) is cached per trigger and dropped when the relcache entry

@@ -557,7 +557,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION brent_mdm.fold_indicator(text) IS
-  'Folds an indicator''s committed deltas into its folded table; returns the number of delta rows folded';
+  'Folds an indicator''s committed deltas into its folded table; returns the number of deltas folded (one per group a write statement changed)';
 REVOKE ALL ON FUNCTION brent_mdm.fold_indicator(text) FROM PUBLIC;
 
 -- folds made by the background worker (fold.c): counts in shared memory, this database's
@@ -587,7 +587,7 @@ CREATE FUNCTION brent_mdm.indicator_status(OUT name text, OUT source regclass,
    ORDER BY i.name
 $$;
 COMMENT ON FUNCTION brent_mdm.indicator_status() IS
-  'Indicators and their folding: delta rows appended since the last fold began (counted in shared memory, from 0 after a restart), whether a fold worker runs, folds made by the worker, the last one''s rows, time and error';
+  'Indicators and their folding: deltas (one per group a write statement changed) appended since the last fold began (counted in shared memory, from 0 after a restart), whether a fold worker runs, folds made by the worker, the last one''s rows, time and error';
 REVOKE ALL ON FUNCTION brent_mdm.indicator_status() FROM PUBLIC;
 
 CREATE FUNCTION brent_mdm.verify_indicator(name text) RETURNS bigint
