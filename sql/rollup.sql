@@ -364,6 +364,19 @@ SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', NULL, '{ward}', 
 CREATE TABLE ro_tags (id integer, tags text[], day date);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_tags', 'count(*)', '{tags}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_tags', 'count(distinct tags)', '{}', 'day', 'month')$$);
+-- a row whose dimension values (with the value count(distinct) counts) exceed what the
+-- folded tables' unique indexes hold is refused as it is written, not left to stop every fold
+CREATE TABLE ro_long (id integer PRIMARY KEY, w text, v text);
+SELECT brent_mdm.define_indicator('long_rows', 'ro_long', 'count(*)', '{w}', NULL, NULL),
+       brent_mdm.define_indicator('long_dist', 'ro_long', 'count(distinct v)', '{}', NULL, NULL);
+INSERT INTO ro_long VALUES (1, repeat('w', 1990), 'v'), (2, 'w', repeat('v', 1990));
+SELECT ro_try($$INSERT INTO ro_long VALUES (3, repeat('w', 2001), 'v')$$) AS long_dimension;
+SELECT ro_try($$INSERT INTO ro_long VALUES (4, 'w', repeat('v', 100000))$$) AS long_value;
+SELECT ro_try($$UPDATE ro_long SET w = w || repeat('x', 20) WHERE id = 1$$) AS grown_dimension;
+SELECT brent_mdm.fold_indicator('long_rows') AS folded, brent_mdm.fold_indicator('long_dist') AS folded_values,
+       brent_mdm.verify_indicator('long_rows') AS differ, brent_mdm.verify_indicator('long_dist') AS differ_values;
+SELECT brent_mdm.drop_indicator('long_rows'), brent_mdm.drop_indicator('long_dist');
+DROP TABLE ro_long;
 CREATE VIEW ro_view AS SELECT * FROM ro_ev;
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_view', 'count(*)', '{ward}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_part_2023', 'count(*)', '{ward}', 'day', 'month')$$);

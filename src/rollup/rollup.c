@@ -35,6 +35,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/detoast.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -494,6 +495,8 @@ typedef struct CaptureInfo
 	FmgrInfo   *ghashfns;
 	Oid		   *gcolls;
 	char	   *gkinds;			/* groupkey_kinds: NULL unless keys are bytes */
+	bool		key_varlena;	/* a dimension (or counted value) of variable length */
+	bool		value_varlena;	/* the counted value (count(distinct), min, max) too */
 	TupleDesc	vdesc;
 	AttrNumber *vcols;
 	Oid		   *veqfuncs;
@@ -824,6 +827,9 @@ capture_info(TriggerData *td)
 	TupleDescInitEntry(info->gdesc, ndims + 2, "_sc", INT2OID, -1, 0);
 	capture_key(info->gdesc, ndims + 2, &info->gcols, &info->geqfuncs, &info->ghashfns, &info->gcolls);
 	info->gkinds = groupkey_kinds(info->gdesc, ndims + 2);
+	info->key_varlena = info->value_varlena = false;
+	for (int i = 0; i < ndims; i++)
+		info->key_varlena |= TupleDescAttr(info->gdesc, i)->attlen == -1;
 
 	/* delta: dims, period, _sc, _n, _c, _s */
 	types[ndims + 1] = INT2OID;
@@ -843,6 +849,8 @@ capture_info(TriggerData *td)
 		TupleDescInitEntryCollation(info->vdesc, ndims + 2, a->attcollation);
 		capture_key(info->vdesc, ndims + 2, &info->vcols, &info->veqfuncs, &info->vhashfns, &info->vcolls);
 		info->vkinds = groupkey_kinds(info->vdesc, ndims + 2);
+		info->value_varlena = a->attlen == -1;
+		info->key_varlena |= info->value_varlena;
 		/* vdelta: dims, period, _v, _n */
 		types[ndims + 1] = a->atttypid;
 		types[ndims + 2] = INT8OID;
@@ -881,6 +889,35 @@ overflow_error(CaptureInfo *info)
 	ereport(ERROR,
 			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 			 errmsg("indicator %s: a count is out of range", info->name)));
+}
+
+/*
+ * The dimensions of a row (and the value count(distinct), min or max count),
+ * together, must fit the folded tables' unique indexes (a btree entry holds
+ * about 2.7 kB): a longer key would be appended as a delta and then stop
+ * every fold of the indicator.  Checked on their raw size, whatever
+ * compression would do.
+ */
+#define ROLLUP_KEY_MAX_BYTES 2000
+
+static void
+check_key_size(CaptureInfo *info, Datum *values, bool *isnull, Datum counted_value)
+{
+	Size		total = 0;
+
+	for (int i = 0; i < info->ndims; i++)
+		if (!isnull[i] && TupleDescAttr(info->gdesc, i)->attlen == -1)
+			total += toast_raw_datum_size(values[i]);
+	/* count(distinct), min, max: the value is a column of the values' index too */
+	if (counted_value != (Datum) 0)
+		total += toast_raw_datum_size(counted_value);
+	if (total > ROLLUP_KEY_MAX_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("indicator %s: a row's group key takes %zu bytes, more than the %d an indicator can hold",
+						info->name, total, ROLLUP_KEY_MAX_BYTES),
+				 errdetail("The group key is the row's dimension values (and the value that count(distinct), min or max counts); the folded tables keep a unique index on it, whose entries are limited in size."),
+				 errhint("Group by shorter values (a code rather than free text), or drop the indicator (brent_mdm.drop_indicator).")));
 }
 
 /* a numeric value a sum can take away again */
@@ -1024,6 +1061,8 @@ capture_scan(CaptureInfo *info, Relation rel, Tuplestorestate *ts, int sign,
 			if (vnull)
 				counted = false;
 		}
+		if (info->key_varlena)
+			check_key_size(info, values, isnull, vals != NULL && counted && info->value_varlena ? v : (Datum) 0);
 
 		/*
 		 * sum and avg: rows are kept apart by the display scale of their
