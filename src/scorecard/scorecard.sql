@@ -747,6 +747,16 @@ WITH parent AS (
      AND EXISTS (SELECT FROM unnest(string_to_array(pt.pname, ' ')) t
                   WHERE strpos(' ' || a.fam || ' ', ' ' || t || ' ') = 0
                     AND brent_mdm.jaro_winkler(t, split_part(a.giv, ' ', 1)) >= 0.88)
+), pweak AS (
+  -- weaker evidence of that parent: its family name alone among the name's
+  -- words (a child whose own surname is lost or another's), or both names
+  -- spelt otherwise (Jaro-Winkler 0.9 and 0.88)
+  SELECT DISTINCT pt.child, a.unit
+    FROM ptok pt JOIN unit a ON a.pc = pt.pc
+   WHERE (split_part(a.fam, ' ', 1) = pt.tok AND strpos(' ' || pt.pname || ' ', ' ' || a.fam || ' ') > 0)
+      OR (brent_mdm.jaro_winkler(pt.tok, split_part(a.fam, ' ', 1)) >= 0.9
+          AND EXISTS (SELECT FROM unnest(string_to_array(pt.pname, ' ')) t
+                       WHERE t <> pt.tok AND brent_mdm.jaro_winkler(t, split_part(a.giv, ' ', 1)) >= 0.88))
 ), cand AS (
   SELECT k.client_id AS child, a.pc, a.unit,
          max(CASE WHEN pm.child IS NOT NULL THEN 4
@@ -754,10 +764,15 @@ WITH parent AS (
                   WHEN brent_mdm.jaro_winkler(k.fam, a.fam) >= 0.88 OR brent_mdm.jaro_winkler(k.giv, a.fam) >= 0.88
                     OR regexp_split_to_array(k.fam, '[ -]+') && regexp_split_to_array(a.fam, '[ -]+') THEN 2
                   WHEN k.fam = a.giv OR string_to_array(k.fam, ' ') && string_to_array(a.giv, ' ') THEN 2
+                  -- weak: the parent named by its family name alone or spelt
+                  -- otherwise (pweak), or an adult's given name spelt otherwise
+                  -- (patronymic naming: "Bashiir" of "Bashir")
+                  WHEN pw.child IS NOT NULL OR brent_mdm.jaro_winkler(k.fam, split_part(a.giv, ' ', 1)) >= 0.9 THEN 1
                   ELSE 0 END) AS score,
          bool_or(a.age IS NULL OR a.age BETWEEN k.age + 14 AND k.age + 60) AS plausible
     FROM kid k JOIN unit a ON a.pc = k.pc
     LEFT JOIN pmatch pm ON pm.child = k.client_id AND pm.unit = a.unit
+    LEFT JOIN pweak pw ON pw.child = k.client_id AND pw.unit = a.unit
    GROUP BY 1, 2, 3
 ), pick AS (
   SELECT DISTINCT ON (c.child) c.child, c.pc, c.unit,
@@ -797,12 +812,18 @@ WITH parent AS (
   UNION ALL
   SELECT m.client_id, k.pc, m.pc, m.unit FROM moved m JOIN kid k USING (client_id)
 ), sibling AS (
-  -- an unplaced child with the surname of a placed child of its postcode
-  SELECT DISTINCT ON (k.client_id) k.client_id, p.pc, p.unit
-    FROM kid k JOIN placed p ON p.kpc = k.pc JOIN kid s ON s.client_id = p.client_id
-   WHERE NOT EXISTS (SELECT FROM placed q WHERE q.client_id = k.client_id)
-     AND (s.fam = k.fam OR s.fam = k.giv OR s.giv = k.fam)
-   ORDER BY k.client_id, p.unit
+  -- an unplaced child with the surname of a placed child of its postcode;
+  -- or a like surname (Jaro-Winkler 0.88, or a part in common) when the
+  -- postcode's placed children of like surname are of one unit
+  SELECT DISTINCT ON (s.client_id) s.client_id, s.pc, s.unit
+    FROM (SELECT k.client_id, p.pc, p.unit, (s.fam = k.fam OR s.fam = k.giv OR s.giv = k.fam) AS exact,
+                 min(p.unit) OVER (PARTITION BY k.client_id) = max(p.unit) OVER (PARTITION BY k.client_id) AS one
+            FROM kid k JOIN placed p ON p.kpc = k.pc JOIN kid s ON s.client_id = p.client_id
+           WHERE NOT EXISTS (SELECT FROM placed q WHERE q.client_id = k.client_id)
+             AND (s.fam = k.fam OR s.fam = k.giv OR s.giv = k.fam OR brent_mdm.jaro_winkler(s.fam, k.fam) >= 0.88
+                  OR regexp_split_to_array(s.fam, '[ -]+') && regexp_split_to_array(k.fam, '[ -]+'))) s
+   WHERE s.exact OR s.one
+   ORDER BY s.client_id, s.exact DESC, s.unit
 ), children AS (
   SELECT p.client_id, p.pc, p.unit FROM placed p UNION ALL SELECT * FROM sibling
 ), unit_chim AS (
