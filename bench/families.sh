@@ -14,6 +14,9 @@ SET client_min_messages = warning;
 CREATE EXTENSION brent_mdm CASCADE;
 SELECT count(*) FROM brent_mdm.generate_borough($people, seed => 1);
 SELECT count(*) FROM brent_mdm.client_index_load('borough.person_record');
+-- family_units reads the parents' names (health visiting, early years) and the
+-- UPRNs (council tax, housing, electoral register) of located datasets
+SELECT brent_mdm.scorecard_locate('borough');
 SQL
 echo "# families: $people people"
 psql -X -q -v ON_ERROR_STOP=1 -v d=2026-03-31 -d "$db" <<SQL

@@ -184,11 +184,14 @@ SELECT k.client_id,
        (SELECT count(*) FROM brent_mdm.client_record r WHERE r.client_id = k.client_id) AS records
   FROM kids k;
 -- child_view forms the household from the Client Index alone (not yet from the
--- parents' names health visiting and early years record, which family_units
--- also reads when they are located): compared with family_units without them
+-- parents' names health visiting and early years record, nor the UPRNs of
+-- council tax, housing and the electoral register, which family_units also
+-- reads when they are located): compared with family_units without them
 CREATE TEMP TABLE located_parents AS
-SELECT * FROM brent_mdm.scorecard_dataset WHERE dataset IN ('health_visiting', 'early_years');
-DELETE FROM brent_mdm.scorecard_dataset WHERE dataset IN ('health_visiting', 'early_years');
+SELECT * FROM brent_mdm.scorecard_dataset
+ WHERE dataset IN ('health_visiting', 'early_years', 'council_tax_property', 'housing_property', 'electoral_register_property');
+DELETE FROM brent_mdm.scorecard_dataset
+ WHERE dataset IN ('health_visiting', 'early_years', 'council_tax_property', 'housing_property', 'electoral_register_property');
 CREATE TEMP TABLE fam AS SELECT * FROM brent_mdm.family_units(:'d');
 INSERT INTO brent_mdm.scorecard_dataset SELECT * FROM located_parents;
 -- (less what child_view says it does not follow: a child who joined a unit at

@@ -410,6 +410,7 @@ BEGIN
                         WHEN brent_mdm.jaro_winkler(k.fam, a.fam) >= 0.88 OR brent_mdm.jaro_winkler(k.giv, a.fam) >= 0.88
                           OR regexp_split_to_array(k.fam, '[ -]+') && regexp_split_to_array(a.fam, '[ -]+') THEN 2
                         WHEN k.fam = a.giv OR string_to_array(k.fam, ' ') && string_to_array(a.giv, ' ') THEN 2
+                        WHEN brent_mdm.jaro_winkler(k.fam, split_part(a.giv, ' ', 1)) >= 0.9 THEN 1
                         ELSE 0 END) AS score,
                bool_or(a.age IS NULL OR a.age BETWEEN k.age + 14 AND k.age + 60) AS plausible
           FROM kid k JOIN unit a ON a.pc = k.pc
@@ -437,11 +438,15 @@ BEGIN
         UNION ALL
         SELECT m.client_id, k.pc, m.pc, m.unit FROM moved m JOIN kid k USING (client_id)
       ), sibling AS (
-        SELECT DISTINCT ON (k.client_id) k.client_id, p.pc, p.unit
-          FROM kid k JOIN placed p ON p.kpc = k.pc JOIN kid s ON s.client_id = p.client_id
-         WHERE NOT EXISTS (SELECT FROM placed q WHERE q.client_id = k.client_id)
-           AND (s.fam = k.fam OR s.fam = k.giv OR s.giv = k.fam)
-         ORDER BY k.client_id, p.unit
+        SELECT DISTINCT ON (s.client_id) s.client_id, s.pc, s.unit
+          FROM (SELECT k.client_id, p.pc, p.unit, (s.fam = k.fam OR s.fam = k.giv OR s.giv = k.fam) AS exact,
+                       min(p.unit) OVER (PARTITION BY k.client_id) = max(p.unit) OVER (PARTITION BY k.client_id) AS one
+                  FROM kid k JOIN placed p ON p.kpc = k.pc JOIN kid s ON s.client_id = p.client_id
+                 WHERE NOT EXISTS (SELECT FROM placed q WHERE q.client_id = k.client_id)
+                   AND (s.fam = k.fam OR s.fam = k.giv OR s.giv = k.fam OR brent_mdm.jaro_winkler(s.fam, k.fam) >= 0.88
+                        OR regexp_split_to_array(s.fam, '[ -]+') && regexp_split_to_array(k.fam, '[ -]+'))) s
+         WHERE s.exact OR s.one
+         ORDER BY s.client_id, s.exact DESC, s.unit
       ), children AS (
         SELECT p.client_id, p.pc, p.unit FROM placed p UNION ALL SELECT * FROM sibling
       ), unit_chim AS (

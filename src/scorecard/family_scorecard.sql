@@ -55,7 +55,13 @@ INSERT INTO brent_mdm.scorecard_dataset_columns VALUES
   ('health_visiting', 'health_visiting', '{hv_client_id,mother_name}', 'health_visiting',
    'health visiting: the mother''s name of each child, which family_units uses to place a child with a parent of another surname'),
   ('early_years', 'early_years', '{child_ref,parent_carer_name}', 'early_years',
-   'early years: the parent''s or carer''s name of each child, used as health visiting''s');
+   'early years: the parent''s or carer''s name of each child, used as health visiting''s'),
+  ('council_tax_property', 'council_tax', '{account_ref,uprn}', 'council_tax',
+   'council tax: the property (UPRN) of each account, which family_units uses to tell two properties of one address line apart'),
+  ('housing_property', 'housing', '{tenancy_person_ref,uprn}', 'housing',
+   'housing tenancies: the property (UPRN) of each tenant, used as council tax''s'),
+  ('electoral_register_property', 'electoral_register', '{elector_number,uprn}', 'electoral_register',
+   'the electoral register: the property (UPRN) of each elector, used as council tax''s');
 REVOKE ALL ON brent_mdm.scorecard_dataset_columns FROM PUBLIC;
 GRANT SELECT ON brent_mdm.scorecard_dataset_columns TO PUBLIC;
 
@@ -670,7 +676,8 @@ BEGIN
   END IF;
 END $$;
 GRANT EXECUTE ON FUNCTION brent_mdm.family_units(date), brent_mdm.family_units_internal(date),
-                          brent_mdm.family_parent_names(), brent_mdm.scorecard_events(date),
+                          brent_mdm.family_parent_names(), brent_mdm.family_uprns(),
+                          brent_mdm.scorecard_events(date),
                           brent_mdm.scorecard_untrusted(text[]), brent_mdm.scorecard_check_trusted(text[]),
                           brent_mdm.scorecard_check_call(date, text), brent_mdm.family_scorecard(date, text),
                           brent_mdm.scorecard_claims(date, text), brent_mdm.scorecard_by_ward(date, text),

@@ -532,6 +532,40 @@ COMMENT ON FUNCTION brent_mdm.family_parent_names() IS
   'Internal: the parent''s or carer''s name that health visiting and early years record for each child client (where located, readable, and owned by a superuser or the caller), for family_units';
 REVOKE ALL ON FUNCTION brent_mdm.family_parent_names() FROM PUBLIC;
 
+-- The property (UPRN) of each address record, from the systems that hold one
+-- (council tax, housing tenancies, the electoral register: each keeps the
+-- UPRN of the council's gazetteer), where the scorecard knows the tables
+-- (scorecard_locate) and the caller may read them.  One address line can be
+-- two properties (a house and its flat written alike, a gazetteer's
+-- duplicate): the UPRN tells them apart where the line cannot.
+CREATE FUNCTION brent_mdm.family_uprns()
+  RETURNS TABLE (client bigint, pc text, uprn bigint, address_from date)
+  LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 50000 SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  q text := 'SELECT NULL::bigint, NULL::text, NULL::bigint, NULL::date WHERE false';
+  d record;
+BEGIN
+  FOR d IN SELECT s.dataset, s.relation, c.link_system, c.columns
+             FROM brent_mdm.scorecard_dataset s JOIN brent_mdm.scorecard_dataset_columns c USING (dataset)
+            WHERE s.dataset IN ('council_tax_property', 'housing_property', 'electoral_register_property')
+              AND pg_catalog.has_table_privilege(s.relation, 'SELECT') ORDER BY s.dataset LOOP
+    -- never a relation whose owner could make reading it run his code as the caller
+    IF d.relation = ANY (brent_mdm.scorecard_untrusted(ARRAY[d.dataset])) THEN
+      RAISE NOTICE 'family_units does not read % (owned by %, neither a superuser nor you): the UPRNs it holds are not used',
+                   d.relation, (SELECT k.relowner::regrole FROM pg_class k WHERE k.oid = d.relation);
+      CONTINUE;
+    END IF;
+    q := q || format(' UNION ALL SELECT r.client_id, brent_mdm.postcode_normalise(r.postcode), x.%2$I::bigint, r.address_from'
+                     ' FROM brent_mdm.client_record r JOIN %1$s x ON r.system = %3$L AND r.record_key = x.%4$I'
+                     ' WHERE x.%2$I IS NOT NULL AND r.client_id IS NOT NULL',
+                     d.relation, d.columns[2], d.link_system, d.columns[1]);
+  END LOOP;
+  RETURN QUERY EXECUTE q;
+END $fn$;
+COMMENT ON FUNCTION brent_mdm.family_uprns() IS
+  'Internal: the UPRN of each address record of the Client Index that council tax, housing and the electoral register hold (where located, readable, and owned by a superuser or the caller), for family_units';
+REVOKE ALL ON FUNCTION brent_mdm.family_uprns() FROM PUBLIC;
+
 -- family_units (and child_view) tell occupations from registrations by the
 -- systems that record an end date at an address: this finds them without a
 -- scan of every record
@@ -583,8 +617,15 @@ WITH parent AS (
   -- tax liability, tenancy), as against registrations (the electoral
   -- register); client_record_occupation makes it an index scan
   SELECT DISTINCT r.system FROM brent_mdm.client_record r WHERE r.address_to IS NOT NULL
+), prop AS MATERIALIZED (
+  -- the property (UPRN) of each client's latest address record at a postcode
+  -- (council tax, housing, the electoral register)
+  SELECT DISTINCT ON (u.client, u.pc) u.client, u.pc, u.uprn
+    FROM brent_mdm.family_uprns() u
+   WHERE u.address_from IS NULL OR u.address_from <= as_of
+   ORDER BY u.client, u.pc, u.address_from DESC NULLS LAST, u.uprn
 ), adult0 AS (
-  SELECT f.client_id, f.pc, f.addr, f.fam, f.giv, f.sex, CASE WHEN NOT f.chim THEN f.age END AS age,
+  SELECT f.client_id, f.pc, f.addr, f.fam, f.giv, f.sex, CASE WHEN NOT f.chim THEN f.age END AS age, p.uprn,
          (SELECT min(r.address_from) FROM brent_mdm.client_record r
                 WHERE r.client_id = f.client_id AND r.address_from <= as_of
                   AND brent_mdm.postcode_normalise(r.postcode) = f.pc) AS since,
@@ -592,15 +633,31 @@ WITH parent AS (
                   WHERE r.client_id = f.client_id AND r.address_from <= as_of
                     AND r.system IN (SELECT o.system FROM occ_sys o)
                     AND brent_mdm.postcode_normalise(r.postcode) = f.pc) AS occ
-    FROM fp f WHERE f.age IS NULL OR f.age >= 18 OR f.chim
+    FROM fp f LEFT JOIN prop p ON p.client = f.client_id AND p.pc = f.pc
+   WHERE f.age IS NULL OR f.age >= 18 OR f.chim
 ), line_for AS (
   SELECT a.client_id, min(b.addr) AS addr
     FROM adult0 a JOIN adult0 b ON b.pc = a.pc AND b.addr IS NOT NULL
    WHERE a.addr IS NULL AND brent_mdm.jaro_winkler(b.fam, a.fam) >= 0.88
    GROUP BY a.client_id HAVING count(DISTINCT b.addr) = 1
-), adult AS (
-  SELECT a.client_id, a.pc, a.fam, a.giv, a.sex, a.age, a.since, a.occ, coalesce(a.addr, l.addr) AS addr
+), adult1 AS (
+  SELECT a.client_id, a.pc, a.fam, a.giv, a.sex, a.age, a.since, a.occ, a.uprn, coalesce(a.addr, l.addr) AS addr
     FROM adult0 a LEFT JOIN line_for l USING (client_id)
+), line_uprn AS (
+  -- an adult of a line whose records hold no UPRN: the line's one property,
+  -- or the one property of the line's adults with a like surname
+  SELECT a.client_id, coalesce(CASE WHEN count(DISTINCT b.uprn) FILTER (WHERE brent_mdm.jaro_winkler(b.fam, a.fam) >= 0.88) = 1
+                                    THEN min(b.uprn) FILTER (WHERE brent_mdm.jaro_winkler(b.fam, a.fam) >= 0.88) END,
+                               CASE WHEN count(DISTINCT b.uprn) = 1 THEN min(b.uprn) END) AS uprn
+    FROM adult1 a JOIN adult1 b ON b.pc = a.pc AND b.addr = a.addr AND b.uprn IS NOT NULL
+   WHERE a.uprn IS NULL AND a.addr IS NOT NULL
+   GROUP BY a.client_id
+), adult AS (
+  -- a line is a property where the UPRN is known: one address line can be
+  -- two properties (a gazetteer writing two alike), never one household
+  SELECT a.client_id, a.pc, a.fam, a.giv, a.sex, a.age, a.since, a.occ,
+         a.addr || coalesce(' @' || coalesce(a.uprn, l.uprn), '') AS addr
+    FROM adult1 a LEFT JOIN line_uprn l USING (client_id)
 ), line_adult AS (
   SELECT a.*, min(a.since) FILTER (WHERE a.occ) OVER (PARTITION BY a.pc, a.addr) AS first_occ
     FROM adult a WHERE a.addr IS NOT NULL AND a.since IS NOT NULL
@@ -638,8 +695,10 @@ WITH parent AS (
            WHERE NOT a.occ AND a.since >= a.first_occ - 120
              AND NOT EXISTS (SELECT FROM reg_near n WHERE n.client_id = a.client_id)) a
 ), dated AS (
+  -- the dates split a line only where its properties are not known: the
+  -- adults of one property (UPRN) on the date are one household
   SELECT a.client_id, a.pc, a.fam, a.giv, a.sex, a.age, a.since, a.addr,
-         coalesce(o.part, b.part, n.part, r.part) AS part
+         CASE WHEN a.addr LIKE '% @%' THEN 1 ELSE coalesce(o.part, b.part, n.part, r.part) END AS part
     FROM line_adult a LEFT JOIN occ_part o USING (client_id) LEFT JOIN reg_before b USING (client_id)
     LEFT JOIN reg_near n USING (client_id) LEFT JOIN reg_after r USING (client_id)
 ), undated AS (
@@ -688,6 +747,16 @@ WITH parent AS (
      AND EXISTS (SELECT FROM unnest(string_to_array(pt.pname, ' ')) t
                   WHERE strpos(' ' || a.fam || ' ', ' ' || t || ' ') = 0
                     AND brent_mdm.jaro_winkler(t, split_part(a.giv, ' ', 1)) >= 0.88)
+), pweak AS (
+  -- weaker evidence of that parent: its family name alone among the name's
+  -- words (a child whose own surname is lost or another's), or both names
+  -- spelt otherwise (Jaro-Winkler 0.9 and 0.88)
+  SELECT DISTINCT pt.child, a.unit
+    FROM ptok pt JOIN unit a ON a.pc = pt.pc
+   WHERE (split_part(a.fam, ' ', 1) = pt.tok AND strpos(' ' || pt.pname || ' ', ' ' || a.fam || ' ') > 0)
+      OR (brent_mdm.jaro_winkler(pt.tok, split_part(a.fam, ' ', 1)) >= 0.9
+          AND EXISTS (SELECT FROM unnest(string_to_array(pt.pname, ' ')) t
+                       WHERE t <> pt.tok AND brent_mdm.jaro_winkler(t, split_part(a.giv, ' ', 1)) >= 0.88))
 ), cand AS (
   SELECT k.client_id AS child, a.pc, a.unit,
          max(CASE WHEN pm.child IS NOT NULL THEN 4
@@ -695,10 +764,15 @@ WITH parent AS (
                   WHEN brent_mdm.jaro_winkler(k.fam, a.fam) >= 0.88 OR brent_mdm.jaro_winkler(k.giv, a.fam) >= 0.88
                     OR regexp_split_to_array(k.fam, '[ -]+') && regexp_split_to_array(a.fam, '[ -]+') THEN 2
                   WHEN k.fam = a.giv OR string_to_array(k.fam, ' ') && string_to_array(a.giv, ' ') THEN 2
+                  -- weak: the parent named by its family name alone or spelt
+                  -- otherwise (pweak), or an adult's given name spelt otherwise
+                  -- (patronymic naming: "Bashiir" of "Bashir")
+                  WHEN pw.child IS NOT NULL OR brent_mdm.jaro_winkler(k.fam, split_part(a.giv, ' ', 1)) >= 0.9 THEN 1
                   ELSE 0 END) AS score,
          bool_or(a.age IS NULL OR a.age BETWEEN k.age + 14 AND k.age + 60) AS plausible
     FROM kid k JOIN unit a ON a.pc = k.pc
     LEFT JOIN pmatch pm ON pm.child = k.client_id AND pm.unit = a.unit
+    LEFT JOIN pweak pw ON pw.child = k.client_id AND pw.unit = a.unit
    GROUP BY 1, 2, 3
 ), pick AS (
   SELECT DISTINCT ON (c.child) c.child, c.pc, c.unit,
@@ -738,12 +812,18 @@ WITH parent AS (
   UNION ALL
   SELECT m.client_id, k.pc, m.pc, m.unit FROM moved m JOIN kid k USING (client_id)
 ), sibling AS (
-  -- an unplaced child with the surname of a placed child of its postcode
-  SELECT DISTINCT ON (k.client_id) k.client_id, p.pc, p.unit
-    FROM kid k JOIN placed p ON p.kpc = k.pc JOIN kid s ON s.client_id = p.client_id
-   WHERE NOT EXISTS (SELECT FROM placed q WHERE q.client_id = k.client_id)
-     AND (s.fam = k.fam OR s.fam = k.giv OR s.giv = k.fam)
-   ORDER BY k.client_id, p.unit
+  -- an unplaced child with the surname of a placed child of its postcode;
+  -- or a like surname (Jaro-Winkler 0.88, or a part in common) when the
+  -- postcode's placed children of like surname are of one unit
+  SELECT DISTINCT ON (s.client_id) s.client_id, s.pc, s.unit
+    FROM (SELECT k.client_id, p.pc, p.unit, (s.fam = k.fam OR s.fam = k.giv OR s.giv = k.fam) AS exact,
+                 min(p.unit) OVER (PARTITION BY k.client_id) = max(p.unit) OVER (PARTITION BY k.client_id) AS one
+            FROM kid k JOIN placed p ON p.kpc = k.pc JOIN kid s ON s.client_id = p.client_id
+           WHERE NOT EXISTS (SELECT FROM placed q WHERE q.client_id = k.client_id)
+             AND (s.fam = k.fam OR s.fam = k.giv OR s.giv = k.fam OR brent_mdm.jaro_winkler(s.fam, k.fam) >= 0.88
+                  OR regexp_split_to_array(s.fam, '[ -]+') && regexp_split_to_array(k.fam, '[ -]+'))) s
+   WHERE s.exact OR s.one
+   ORDER BY s.client_id, s.exact DESC, s.unit
 ), children AS (
   SELECT p.client_id, p.pc, p.unit FROM placed p UNION ALL SELECT * FROM sibling
 ), unit_chim AS (
