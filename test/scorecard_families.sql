@@ -258,15 +258,18 @@ SELECT ok((SELECT NOT ('health' = ANY (problems)) FROM case_sc WHERE record_key 
           'one two months after the birth is not');
 ROLLBACK TO SAVEPOINT cases;
 
--- accuracy against the truth households.  Goal 0.95 each at 100,000 people;
--- measured (2026-11-27, bench/families.sh): precision 0.9676, recall 0.9027
--- (0.9766 and 0.8440 before occupations were told from registrations and
--- free-text names were read).
--- The floors here fail if the precision or recall falls well below that.
+-- accuracy against the truth households.  Goal 0.95 each at 100,000 people,
+-- met since 2026-11-27 (bench/families.sh: precision 0.9818, recall 0.9504;
+-- 0.9676 and 0.9027 before properties were told apart by UPRN and children
+-- placed on weaker evidence; 0.9766 and 0.8440 before occupations were told
+-- from registrations and free-text names were read).  This borough of 6,000
+-- is smaller: recall 0.9536 in this file's run, 0.9146 measured by itself on
+-- a fresh database (the steps above leave another state; not traced).  The
+-- floors here fail if the precision or recall falls well below that.
 \i bench/family_accuracy.sql
 SELECT cmp_ok((SELECT precision FROM family_accuracy), '>=', 0.95, 'precision of "same family" at least 0.95');
 SELECT diag('family formation at 6,000 people: precision ' || precision || ', recall ' || recall) FROM family_accuracy;
-SELECT cmp_ok((SELECT recall FROM family_accuracy), '>=', 0.85, 'recall of "same family" at least 0.85 (goal 0.95: not met)');
+SELECT cmp_ok((SELECT recall FROM family_accuracy), '>=', 0.85, 'recall of "same family" at least 0.85 (a floor: the goal, 0.95 at 100,000 people, is bench/families.sh''s)');
 SELECT cmp_ok((SELECT pairs FROM family_accuracy), '>', 0::bigint, 'pairs were measured');
 
 SELECT ok(NOT has_function_privilege('public', 'brent_mdm.family_scorecard(date, text)', 'EXECUTE')
@@ -379,15 +382,15 @@ SELECT cmp_ok((SELECT count(*) FILTER (WHERE reached) FROM hf_reach WHERE has_cl
               'most of them through the demographics (the NHS number reaches few adults)');
 
 -- accuracy of eligibility against the truth (bench/scorecard_accuracy.sql):
--- measured at 100,000 people (seed 1): precision 0.98, recall 0.83 (0.41
--- before the health flags carried the partner's demographics); floors that
--- fail well below
+-- measured at 100,000 people (seed 1): precision 0.984, recall 0.955 (goal 0.9
+-- each, met; 0.41 before the health flags carried the partner's
+-- demographics); floors that fail well below
 \set r troubled_families_2015
 \i bench/scorecard_accuracy.sql
 SELECT cmp_ok((SELECT precision FROM scorecard_accuracy WHERE what = 'eligible'), '>=', 0.9,
               'precision of eligible families against the truth at least 0.9');
 SELECT cmp_ok((SELECT recall FROM scorecard_accuracy WHERE what = 'eligible'), '>=', 0.7,
-              'recall of eligible families against the truth at least 0.7 (goal 0.9: not met)');
+              'recall of eligible families against the truth at least 0.7 (a floor: the goal, 0.9 at 100,000 people, is bench/scorecard_accuracy.sql''s)');
 SELECT cmp_ok((SELECT recall FROM scorecard_accuracy WHERE what = 'problem: worklessness'), '>=', 0.85,
               'recall of worklessness against the truth at least 0.85');
 SELECT cmp_ok((SELECT recall FROM scorecard_accuracy WHERE what = 'problem: health'), '>=', 0.6,
