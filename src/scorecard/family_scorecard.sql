@@ -677,6 +677,7 @@ BEGIN
 END $$;
 GRANT EXECUTE ON FUNCTION brent_mdm.family_units(date), brent_mdm.family_units_internal(date),
                           brent_mdm.family_parent_names(), brent_mdm.family_uprns(),
+                          brent_mdm.family_dataset_sql(text[], text, text, text),
                           brent_mdm.scorecard_events(date),
                           brent_mdm.scorecard_untrusted(text[]), brent_mdm.scorecard_check_trusted(text[]),
                           brent_mdm.scorecard_check_call(date, text), brent_mdm.family_scorecard(date, text),

@@ -501,32 +501,49 @@ COMMENT ON FUNCTION brent_mdm.check_rule_set(text) IS
 --    that child's unit.
 -- 4. A unit with a child is a family; its lead adult is the adult sharing a
 --    child's surname, a woman, of working age, in that order.
+-- The SQL reading, through the Client Index's records, a column of the located
+-- datasets among `datasets` that the caller may read: one SELECT per dataset
+-- of `select_list` (over r, the record, and x, the dataset's row; %2$I is the
+-- dataset's column, a literal or %I made here), UNION ALL.  Never a relation
+-- whose owner could make reading it run his code as the caller (a NOTICE
+-- names it and `what`).
+CREATE FUNCTION brent_mdm.family_dataset_sql(datasets text[], select_list text, empty text, what text)
+  RETURNS text
+  LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  q text := empty;
+  d record;
+BEGIN
+  FOR d IN SELECT s.dataset, s.relation, c.link_system, c.columns
+             FROM brent_mdm.scorecard_dataset s JOIN brent_mdm.scorecard_dataset_columns c USING (dataset)
+            WHERE s.dataset = ANY (datasets)
+              AND pg_catalog.has_table_privilege(s.relation, 'SELECT') ORDER BY s.dataset LOOP
+    IF d.relation = ANY (brent_mdm.scorecard_untrusted(ARRAY[d.dataset])) THEN
+      RAISE NOTICE 'family_units does not read % (owned by %, neither a superuser nor you): the % it holds are not used',
+                   d.relation, (SELECT k.relowner::regrole FROM pg_class k WHERE k.oid = d.relation), what;
+      CONTINUE;
+    END IF;
+    q := q || format(' UNION ALL SELECT ' || select_list ||
+                     ' FROM brent_mdm.client_record r JOIN %1$s x ON r.system = %3$L AND r.record_key = x.%4$I'
+                     ' WHERE x.%2$I IS NOT NULL AND r.client_id IS NOT NULL',
+                     d.relation, d.columns[2], d.link_system, d.columns[1]);
+  END LOOP;
+  RETURN q;
+END $fn$;
+COMMENT ON FUNCTION brent_mdm.family_dataset_sql(text[], text, text, text) IS
+  'Internal: the SQL reading a column of the located, readable and trusted datasets through the Client Index''s records, for family_parent_names and family_uprns';
+REVOKE ALL ON FUNCTION brent_mdm.family_dataset_sql(text[], text, text, text) FROM PUBLIC;
+
 -- The names of a child's parent or carer, from the systems that record them
 -- (health visiting's mother, early years' parent or carer), where the
 -- scorecard knows the tables (scorecard_locate) and the caller may read them.
 CREATE FUNCTION brent_mdm.family_parent_names()
   RETURNS TABLE (child bigint, pname text)
   LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 5000 SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-  q text := 'SELECT NULL::bigint, NULL::text WHERE false';
-  d record;
 BEGIN
-  FOR d IN SELECT s.dataset, s.relation, c.link_system, c.columns
-             FROM brent_mdm.scorecard_dataset s JOIN brent_mdm.scorecard_dataset_columns c USING (dataset)
-            WHERE s.dataset IN ('health_visiting', 'early_years')
-              AND pg_catalog.has_table_privilege(s.relation, 'SELECT') ORDER BY s.dataset LOOP
-    -- never a relation whose owner could make reading it run his code as the caller
-    IF d.relation = ANY (brent_mdm.scorecard_untrusted(ARRAY[d.dataset])) THEN
-      RAISE NOTICE 'family_units does not read % (owned by %, neither a superuser nor you): the parents'' names it holds are not used',
-                   d.relation, (SELECT k.relowner::regrole FROM pg_class k WHERE k.oid = d.relation);
-      CONTINUE;
-    END IF;
-    q := q || format(' UNION SELECT r.client_id, brent_mdm.normalise_name(x.%2$I)'
-                     ' FROM brent_mdm.client_record r JOIN %1$s x ON r.system = %3$L AND r.record_key = x.%4$I'
-                     ' WHERE x.%2$I IS NOT NULL AND r.client_id IS NOT NULL',
-                     d.relation, d.columns[2], d.link_system, d.columns[1]);
-  END LOOP;
-  RETURN QUERY EXECUTE q;
+  RETURN QUERY EXECUTE 'SELECT DISTINCT * FROM (' ||
+    brent_mdm.family_dataset_sql('{health_visiting,early_years}', 'r.client_id, brent_mdm.normalise_name(x.%2$I)',
+                                 'SELECT NULL::bigint, NULL::text WHERE false', 'parents'' names') || ') n';
 END $fn$;
 COMMENT ON FUNCTION brent_mdm.family_parent_names() IS
   'Internal: the parent''s or carer''s name that health visiting and early years record for each child client (where located, readable, and owned by a superuser or the caller), for family_units';
@@ -541,26 +558,11 @@ REVOKE ALL ON FUNCTION brent_mdm.family_parent_names() FROM PUBLIC;
 CREATE FUNCTION brent_mdm.family_uprns()
   RETURNS TABLE (client bigint, pc text, uprn bigint, address_from date)
   LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 50000 SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-  q text := 'SELECT NULL::bigint, NULL::text, NULL::bigint, NULL::date WHERE false';
-  d record;
 BEGIN
-  FOR d IN SELECT s.dataset, s.relation, c.link_system, c.columns
-             FROM brent_mdm.scorecard_dataset s JOIN brent_mdm.scorecard_dataset_columns c USING (dataset)
-            WHERE s.dataset IN ('council_tax_property', 'housing_property', 'electoral_register_property')
-              AND pg_catalog.has_table_privilege(s.relation, 'SELECT') ORDER BY s.dataset LOOP
-    -- never a relation whose owner could make reading it run his code as the caller
-    IF d.relation = ANY (brent_mdm.scorecard_untrusted(ARRAY[d.dataset])) THEN
-      RAISE NOTICE 'family_units does not read % (owned by %, neither a superuser nor you): the UPRNs it holds are not used',
-                   d.relation, (SELECT k.relowner::regrole FROM pg_class k WHERE k.oid = d.relation);
-      CONTINUE;
-    END IF;
-    q := q || format(' UNION ALL SELECT r.client_id, brent_mdm.postcode_normalise(r.postcode), x.%2$I::bigint, r.address_from'
-                     ' FROM brent_mdm.client_record r JOIN %1$s x ON r.system = %3$L AND r.record_key = x.%4$I'
-                     ' WHERE x.%2$I IS NOT NULL AND r.client_id IS NOT NULL',
-                     d.relation, d.columns[2], d.link_system, d.columns[1]);
-  END LOOP;
-  RETURN QUERY EXECUTE q;
+  RETURN QUERY EXECUTE brent_mdm.family_dataset_sql(
+    '{council_tax_property,housing_property,electoral_register_property}',
+    'r.client_id, brent_mdm.postcode_normalise(r.postcode), x.%2$I::bigint, r.address_from',
+    'SELECT NULL::bigint, NULL::text, NULL::bigint, NULL::date WHERE false', 'UPRNs');
 END $fn$;
 COMMENT ON FUNCTION brent_mdm.family_uprns() IS
   'Internal: the UPRN of each address record of the Client Index that council tax, housing and the electoral register hold (where located, readable, and owned by a superuser or the caller), for family_units';
