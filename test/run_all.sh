@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test, inside a throwaway cluster (./run test sets PG* for it):
 #   1. pg_regress (make installcheck): exact output of sql/*.sql against expected/
-#   2. pgTAP (pg_prove test/*.sql): hygiene, error paths, properties
+#   2. pgTAP (test/*.sql, a database each): hygiene, error paths, properties
 #   3. the upgrade path from every released version (test/upgrade.sh)
 #   4. pg_dump and restore keep configuration (test/dump.sh)
 #   5. the Client Index change feed reaches a listener (test/feed.sh), and its backend caches
@@ -29,9 +29,8 @@ if ! make -s installcheck PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config; then
   [ -f regression.diffs ] && head -n 200 regression.diffs
 fi
 
-step "pgTAP (pg_prove test/*.sql)"
-createdb brent_mdm_tap
-pg_prove -d brent_mdm_tap test/*.sql || failed+=("pgTAP")
+step "pgTAP (test/*.sql, each in a database of its own: test/lib/tap_one.sh)"
+prove --exec 'bash test/lib/tap_one.sh' test/*.sql || failed+=("pgTAP")
 
 step "upgrade path (test/upgrade.sh)"
 bash test/upgrade.sh || failed+=("upgrade")
