@@ -34,7 +34,6 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
 #include "access/detoast.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
@@ -567,8 +566,10 @@ capture_delta_relid(const char *indicator, const char *relname, int natts, Oid *
 		desc->natts == natts;
 	for (int i = 0; ok && i < natts; i++)
 	{
-		ok = !TupleDescAttr(desc, i)->attisdropped && OidIsValid(get_array_type(types[i])) &&
-			TupleDescAttr(desc, i)->atttypid == get_array_type(types[i]);
+		Oid			arraytype = get_array_type(types[i]);
+
+		ok = !TupleDescAttr(desc, i)->attisdropped && OidIsValid(arraytype) &&
+			TupleDescAttr(desc, i)->atttypid == arraytype;
 		(*cols)[i].elem = types[i];
 		if (ok)
 			get_typlenbyvalalign(types[i], &(*cols)[i].typlen, &(*cols)[i].byval, &(*cols)[i].align);
@@ -1149,8 +1150,7 @@ delta_begin(DeltaWriter *w, Oid relid, const DeltaCol *cols)
 	w->rel = table_open(relid, RowExclusiveLock);
 	w->ncols = RelationGetDescr(w->rel)->natts;
 	w->cols = cols;
-	w->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(w->rel)),
-									   table_slot_callbacks(w->rel));
+	w->slot = MakeSingleTupleTableSlot(RelationGetDescr(w->rel), table_slot_callbacks(w->rel));
 	w->cid = GetCurrentCommandId(true);
 	w->n = 0;
 	w->bytes = 0;
@@ -1246,11 +1246,8 @@ delta_add(DeltaWriter *w, const Datum *values, const bool *isnull)
 static int64
 delta_end(DeltaWriter *w)
 {
-	TupleDesc	desc = w->slot->tts_tupleDescriptor;
-
 	delta_flush(w);
 	ExecDropSingleTupleTableSlot(w->slot);
-	FreeTupleDesc(desc);
 	for (int c = 0; c < w->ncols; c++)
 	{
 		pfree(w->values[c]);
