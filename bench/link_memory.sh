@@ -6,6 +6,8 @@
 #     1. dedupe() of every person record, with the mapping of bench/link.sh (section 4);
 #     2. client_index_load() of every person record into an empty Client Index
 #        (BENCH_MEM_CLIENT=0 skips it),
+#   with brent_mdm.linkage_work_mem at BENCH_MEM_WORK_MEM (default: the server's setting),
+#   the memory its records are kept in before they are spilled to a temporary file,
 #   sampled every 20 ms while the statement runs, with the backend's RssAnon before the
 #   statement and the statement's time.  BENCH_MEM_TRACE=<file> appends every sample
 #   (statement, seconds since it began, RssAnon kB) to that file.
@@ -29,6 +31,7 @@ measure() {
   t0=$(date +%s.%N)
   psql -X -q -v ON_ERROR_STOP=1 >"$tmp/out" 2>"$tmp/err" <<SQL &
 SET client_min_messages = warning;
+SET brent_mdm.linkage_work_mem = '$work_mem';
 \pset tuples_only on
 \pset format unaligned
 SELECT pg_backend_pid() \g $pidfile
@@ -58,8 +61,10 @@ SQL
   printf '%8.1f %10.0f %10.0f' "$(echo "$t1 - $t0" | bc -l)" "$(echo "$base / 1024" | bc -l)" "$(echo "$peak / 1024" | bc -l)"
 }
 
-printf '\n== link memory: peak RssAnon of the backend (MB), sampled every 20 ms; work_mem %s\n' \
-  "$(psql -X -Atc 'SHOW work_mem')"
+work_mem=${BENCH_MEM_WORK_MEM:-$(psql -X -Atc "SELECT current_setting('brent_mdm.linkage_work_mem', true)")}
+work_mem=${work_mem:-256MB}
+printf '\n== link memory: peak RssAnon of the backend (MB), sampled every 20 ms; work_mem %s, brent_mdm.linkage_work_mem %s\n' \
+  "$(psql -X -Atc 'SHOW work_mem')" "$work_mem"
 printf '%-20s %8s %9s %8s %10s %10s\n' statement people records seconds before_MB peak_MB
 for people in ${BENCH_MEM_SIZES:-60000 180000 600000}; do
   schema=mem_$people

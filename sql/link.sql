@@ -303,4 +303,25 @@ SELECT * FROM brent_mdm.dedupe('dated', 'id', '{"born_parts": {"from": ["born_ye
 SELECT * FROM brent_mdm.dedupe('dated', 'id', '{"born_parts": ["born_year", "born_month", "born_day"]}');
 DROP TABLE dated;
 
+-- records past brent_mdm.linkage_work_mem are spilled to a temporary file (in chunks of
+-- 64 kB, read back when needed), and the run says so; the clusters are the same
+CREATE TABLE crowd AS
+  SELECT lpad(i::text, 5, '0') AS id,
+         (ARRAY['Ann','Bob','Cy','Dee','Eve','Fay','Gus','Hal'])[1 + i % 8] || ' ' || md5('g' || (i % 4000)) AS forename,
+         md5('s' || (i % 4000)) AS surname, date '1950-01-01' + (i % 4000) AS born
+    FROM generate_series(1, 8000) i;
+CREATE TEMP TABLE crowd_in_memory AS
+  SELECT * FROM brent_mdm.dedupe('crowd', 'id', '{"forename": "given_name", "surname": "surname", "born": "date"}');
+SET brent_mdm.linkage_work_mem = '1MB';
+SET client_min_messages = notice;
+CREATE TEMP TABLE crowd_spilled AS
+  SELECT * FROM brent_mdm.dedupe('crowd', 'id', '{"forename": "given_name", "surname": "surname", "born": "date"}');
+SET client_min_messages = warning;
+RESET brent_mdm.linkage_work_mem;
+SELECT count(DISTINCT cluster_id) AS clusters,
+       (SELECT count(*) FROM ((SELECT * FROM crowd_spilled EXCEPT SELECT * FROM crowd_in_memory)
+                              UNION ALL (SELECT * FROM crowd_in_memory EXCEPT SELECT * FROM crowd_spilled)) d) AS differences
+  FROM crowd_spilled;
+DROP TABLE crowd;
+
 DROP TABLE people, left_people, right_people, nobody, tenancy, movers;

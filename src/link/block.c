@@ -685,7 +685,7 @@ find_groups(const LinkModel *lm, DupGroups *g)
 	{
 		if ((i & 0x3FFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		d[i].hash = record_hash(lm, lm->records[i]);
+		d[i].hash = record_hash(lm, LINK_REC(lm, i));
 		d[i].record = i;
 		g->rep[i] = -1;
 		g->first[0][i] = g->first[1][i] = -1;
@@ -708,7 +708,7 @@ find_groups(const LinkModel *lm, DupGroups *g)
 			g->rep[rep] = rep;
 			for (int w = z + 1; w < y; w++)
 				if (g->rep[d[w].record] < 0 &&
-					records_identical(lm, lm->records[rep], lm->records[d[w].record]))
+					records_identical(lm, LINK_REC(lm, rep), LINK_REC(lm, d[w].record)))
 					g->rep[d[w].record] = rep;
 		}
 		x = y;
@@ -717,7 +717,7 @@ find_groups(const LinkModel *lm, DupGroups *g)
 	for (int i = 0; i < n; i++)
 	{
 		int32		rep = g->rep[i];
-		int			side = lm->records[i]->side;
+		int			side = LINK_SIDE(lm, i);
 
 		if (g->first[side][rep] < 0)
 			g->first[side][rep] = i;
@@ -857,9 +857,9 @@ pair_order(const LinkModel *lm, int32 *a, int32 *b)
 	}
 	else
 	{
-		if (lm->records[*a]->side == lm->records[*b]->side)
+		if (LINK_SIDE(lm, *a) == LINK_SIDE(lm, *b))
 			return false;
-		if (lm->records[*a]->side == 1)
+		if (LINK_SIDE(lm, *a) == 1)
 		{
 			t = *a;
 			*a = *b;
@@ -930,7 +930,7 @@ group_block_pairs(const LinkModel *lm, const DupGroups *g, const BlockEntry *m, 
 
 			if (lm->dedupe)
 				add_pair(lm, rep, rec, r, PAIR_GROUPED, sink);
-			else if (lm->records[rec]->side == 1)
+			else if (LINK_SIDE(lm, rec) == 1)
 				add_pair(lm, fl, rec, r, PAIR_GROUPED, sink);
 			else if (rec != fl)
 				add_pair(lm, rec, fr, r, PAIR_GROUPED, sink);
@@ -1064,8 +1064,8 @@ split_cmp(const void *x, const void *y, void *arg)
 	const SplitSort *ss = arg;
 	int32		a = *(const int32 *) x,
 				b = *(const int32 *) y;
-	const LinkRecord *ra = ss->lm->records[a],
-			   *rb = ss->lm->records[b];
+	const LinkRecord *ra = LINK_REC(ss->lm, a),
+			   *rb = LINK_REC(ss->lm, b);
 
 	for (int i = 0; i < ss->so->ncols; i++)
 	{
@@ -1109,7 +1109,7 @@ neighbour_pair(const LinkModel *lm, const DupGroups *g, const BlockRule *rule, i
 	int			n = 0;
 
 	if (rule->guest >= 0 &&
-		LINK_V(lm->records[ra], rule->guest)->s != NULL && LINK_V(lm->records[rb], rule->guest)->s != NULL)
+		LINK_HAS(lm, ra, rule->guest) && LINK_HAS(lm, rb, rule->guest))
 		return 0;
 	if (lm->dedupe)
 		return add_pair(lm, ra, rb, r, PAIR_NEIGHBOUR, sink) ? 1 : 0;
@@ -1230,6 +1230,7 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 	BlockEntry *scratch = NULL;
 	int			scratch_size = 0;
 	bool		any_grouped = false;
+	int32	   *order;
 
 	if (nrules == 0)
 		ereport(ERROR,
@@ -1280,7 +1281,7 @@ refine:
 
 			if ((i & 0x3FFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			nk = rule_keys(lm, &rules[r], r, lm->records[i], keys);
+			nk = rule_keys(lm, &rules[r], r, LINK_REC(lm, i), keys);
 			if (m + nk > cap)
 			{
 				cap *= 2;
@@ -1302,12 +1303,13 @@ refine:
 
 			while (j < m && e[j].key == e[i].key)
 			{
-				const LinkRecord *rec = lm->records[e[j].record];
+				int32		rec = e[j].record;
 
-				if (rec->side == 0)
+				/* what the record's place and present bits say: not read */
+				if (LINK_SIDE(lm, rec) == 0)
 					left++;
-				if (rules[r].guest >= 0 && LINK_V(rec, rules[r].guest)->s != NULL)
-					hosts[rec->side]++;
+				if (rules[r].guest >= 0 && LINK_HAS(lm, rec, rules[r].guest))
+					hosts[LINK_SIDE(lm, rec)]++;
 				j++;
 			}
 			if (j - i <= LINK_MAX_BLOCK)
@@ -1464,8 +1466,8 @@ refine:
 					for (int y = x + 1; y < j; y++)
 					{
 						if (rules[r].guest >= 0 &&
-							LINK_V(lm->records[recs[x]], rules[r].guest)->s != NULL &&
-							LINK_V(lm->records[recs[y]], rules[r].guest)->s != NULL)
+							LINK_HAS(lm, recs[x], rules[r].guest) &&
+							LINK_HAS(lm, recs[y], rules[r].guest))
 							continue;
 						add_pair(lm, recs[x], recs[y], r, PAIR_DIRECT, &sink);
 					}
@@ -1532,7 +1534,7 @@ refine:
 
 					if (origin == PAIR_GROUPED && groups.rep[a] == groups.rep[b])
 						lm->pair_flags[d] = LINK_PAIR_UNTRAINED |
-							(identifying_values(lm, lm->records[a]) >= 2 ? LINK_PAIR_IDENTICAL : 0);
+							(identifying_values(lm, LINK_REC(lm, a)) >= 2 ? LINK_PAIR_IDENTICAL : 0);
 					else if (origin == PAIR_NEIGHBOUR)
 						lm->pair_flags[d] = LINK_PAIR_UNTRAINED | LINK_PAIR_NEIGHBOUR;
 				}
@@ -1570,28 +1572,33 @@ refine:
 		pfree(scratch);
 	lm->levels = palloc_extended(Max(ncodes * lm->ncolumns, 1), MCXT_ALLOC_HUGE);
 	lm->npairs = ncodes;
+	/* records spilled: the pairs visited chunk by chunk (each pair's levels as in any order) */
+	order = link_rec_order(lm, lm->pairs, ncodes);
 	INSTR_TIME_SET_CURRENT(start);
-	for (int64 k = 0; k < ncodes; k++)
+	for (int64 x = 0; x < ncodes; x++)
 	{
+		int64		k = order ? order[x] : x;
 		LinkPair   *p = &lm->pairs[k];
 
-		if ((k & 0x3FFF) == 0)
+		if ((x & 0x3FFF) == 0)
 		{
 			CHECK_FOR_INTERRUPTS();
 			/* long runs: a notice at each tenth of the pairs compared */
-			if (lm->nrecords >= LINK_PROGRESS_RECORDS && k > 0 &&
-				k * 10 / ncodes != (k - 0x4000) * 10 / ncodes)
+			if (lm->nrecords >= LINK_PROGRESS_RECORDS && x > 0 &&
+				x * 10 / ncodes != (x - 0x4000) * 10 / ncodes)
 			{
 				double		t = seconds_since(start);
 
 				ereport(NOTICE,
 						(errmsg("linkage: comparing pairs, %d%% (" INT64_FORMAT " of " INT64_FORMAT ", %.0f pairs a second)",
-								(int) (k * 100 / ncodes), k, ncodes, k / Max(t, 0.001))));
+								(int) (x * 100 / ncodes), x, ncodes, x / Max(t, 0.001))));
 			}
 		}
 		for (int r = 0; r < nrules; r++)
 			if (lm->pair_rules[k] & ((uint32) 1 << r))
 				lm->rules[r].npairs++;
-		link_compare(lm, lm->records[p->a], lm->records[p->b], PAIR_LEVELS(lm, k));
+		link_compare(lm, LINK_REC(lm, p->a), LINK_REC(lm, p->b), PAIR_LEVELS(lm, k));
 	}
+	if (order != NULL)
+		pfree(order);
 }

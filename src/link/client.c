@@ -1004,7 +1004,7 @@ client_index_clusters(PG_FUNCTION_ARGS)
 	ix = palloc(sizeof(RecordIndex) * lm->nrecords);
 	for (int i = 0; i < lm->nrecords; i++)
 	{
-		rid[i] = pg_strtoint64(lm->records[i]->id);
+		rid[i] = pg_strtoint64(LINK_REC(lm, i)->id);
 		ix[i].record_id = rid[i];
 		ix[i].index = i;
 	}
@@ -1062,6 +1062,8 @@ client_index_clusters(PG_FUNCTION_ARGS)
 		cluster = link_cluster(lm, link_threshold, decisions, ndecisions, min_age, GetSQLCurrentDate());
 		MemoryContextSwitchTo(spi);
 	}
+	/* the records are not read again: a spill file closed */
+	link_store_close(lm);
 
 	/* uncertain pairs left in two clusters go to clerical review */
 	{

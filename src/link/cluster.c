@@ -143,8 +143,8 @@ link_min_ages(const LinkModel *lm)
 		return NULL;
 	ages = palloc0(sizeof(int16) * Max(lm->nrecords, 1));
 	for (int i = 0; i < lm->nrecords; i++)
-		if (LINK_V(lm->records[i], c)->s != NULL)
-			ages[i] = (int16) LINK_V(lm->records[i], c)->age;
+		if (LINK_V(LINK_REC(lm, i), c)->s != NULL)
+			ages[i] = (int16) LINK_V(LINK_REC(lm, i), c)->age;
 	return ages;
 }
 
@@ -200,7 +200,9 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 	int			idcols[LINK_MAX_COLUMNS];
 	LinkKind	idkind[LINK_MAX_COLUMNS];
 	int			nid = 0;
-	const LinkValue **idval;	/* per root and identifier column; NULL = none */
+	int32	   *idrec;			/* per root and identifier column: the record whose
+								 * value it holds, or -1 (records, not pointers: they
+								 * may be spilled) */
 	Edge	   *edges;
 	int64		nedges = 0;
 	int32	   *head = palloc(sizeof(int32) * Max(n, 1));	/* cannot-link list per root */
@@ -223,16 +225,12 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 			idkind[nid] = lm->columns[c].kind;
 			idcols[nid++] = c;
 		}
-	idval = palloc0(sizeof(LinkValue *) * Max((int64) n * nid, 1));
+	idrec = palloc_extended(sizeof(int32) * Max((int64) n * nid, 1), MCXT_ALLOC_HUGE);
 	for (int i = 0; i < n; i++)
 	{
 		parent[i] = i;
 		for (int k = 0; k < nid; k++)
-		{
-			const LinkValue *v = LINK_V(lm->records[i], idcols[k]);
-
-			idval[(int64) i * nid + k] = v->s ? v : NULL;
-		}
+			idrec[(int64) i * nid + k] = LINK_HAS(lm, i, idcols[k]) ? i : -1;
 	}
 	for (int i = 0; i < n; i++)
 		head[i] = tail[i] = -1;
@@ -246,7 +244,7 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 		oldest_needed = palloc(sizeof(int16) * Max(n, 1));
 		for (int i = 0; i < n; i++)
 		{
-			const LinkValue *v = LINK_V(lm->records[i], datecol);
+			const LinkValue *v = LINK_V(LINK_REC(lm, i), datecol);
 
 			youngest[i] = v->s ? v->date : DATEVAL_NOBEGIN;
 			oldest_needed[i] = min_age[i];
@@ -324,8 +322,12 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 		/* a near-certain pair is believed even against an identifier */
 		for (int k = 0; k < nid && !conflict && edges[e].probability < 0.999; k++)
 		{
-			conflict = values_conflict(idkind[k], idval[(int64) ra * nid + k],
-									   idval[(int64) rb * nid + k]);
+			int32		xa = idrec[(int64) ra * nid + k],
+						xb = idrec[(int64) rb * nid + k];
+
+			conflict = xa >= 0 && xb >= 0 &&
+				values_conflict(idkind[k], LINK_V(LINK_REC(lm, xa), idcols[k]),
+								LINK_V(LINK_REC(lm, xb), idcols[k]));
 		}
 		if (youngest != NULL && !conflict)
 		{
@@ -350,8 +352,8 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 			head[other] = tail[other] = -1;
 		}
 		for (int k = 0; k < nid; k++)
-			if (idval[(int64) root * nid + k] == NULL)
-				idval[(int64) root * nid + k] = idval[(int64) other * nid + k];
+			if (idrec[(int64) root * nid + k] < 0)
+				idrec[(int64) root * nid + k] = idrec[(int64) other * nid + k];
 		if (youngest != NULL)
 		{
 			youngest[root] = Max(youngest[root], youngest[other]);
@@ -361,7 +363,7 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 	for (int i = 0; i < n; i++)
 		cluster[i] = find(parent, i) + 1;
 	pfree(parent);
-	pfree(idval);
+	pfree(idrec);
 	pfree(edges);
 	pfree(head);
 	pfree(tail);
@@ -434,6 +436,7 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 				clusters = 0;
 	bool		capped = false;
 	MemberValue *mv;
+	MemoryContext copies = NULL;
 
 	for (int c = 0; c < lm->ncolumns; c++)
 		if (lm->columns[c].kind == LK_IDENTIFIER || lm->columns[c].kind == LK_DATE ||
@@ -471,8 +474,8 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 			continue;
 		for (int q = 0; q < nk; q++)
 		{
-			const LinkValue *va = LINK_V(lm->records[p->a], kcols[q]),
-					   *vb = LINK_V(lm->records[p->b], kcols[q]);
+			const LinkValue *va = LINK_V(LINK_REC(lm, p->a), kcols[q]),
+					   *vb = LINK_V(LINK_REC(lm, p->b), kcols[q]);
 			int32	   *cq = core + (int64) q * n;
 			int32		ra,
 						rb;
@@ -492,6 +495,10 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 			largest1 = Max(largest1, size[c]);
 		mv = palloc(sizeof(MemberValue) * largest1);
 	}
+	/* records spilled (store.c): a cluster's values are copied, its records may move */
+	if (link_store_spilled(lm))
+		copies = AllocSetContextCreate(CurrentMemoryContext, "linkage: a cluster's values",
+									   ALLOCSET_DEFAULT_SIZES);
 	for (int c = 1; c <= n && nk > 0; c++)
 	{
 		int32		s = size[c];
@@ -501,6 +508,8 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 			continue;
 		CHECK_FOR_INTERRUPTS();
 		checked++;
+		if (copies != NULL)
+			MemoryContextReset(copies);
 		for (int q = 0; q < nk; q++)
 		{
 			int			col = kcols[q];
@@ -511,10 +520,19 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 
 			for (int32 j = 0; j < s; j++)
 			{
-				const LinkValue *v = LINK_V(lm->records[member[start[c] + j]], col);
+				const LinkValue *v = LINK_V(LINK_REC(lm, member[start[c] + j]), col);
 
 				if (v->s != NULL)
 				{
+					if (copies != NULL)
+					{
+						LinkValue  *copy = MemoryContextAlloc(copies, sizeof(LinkValue));
+
+						*copy = *v;
+						copy->s = MemoryContextAlloc(copies, v->len + 1);
+						memcpy(copy->s, v->s, v->len + 1);
+						v = copy;
+					}
 					mv[nv].v = v;
 					mv[nv].record = member[start[c] + j];
 					nv++;
@@ -550,7 +568,7 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 							if (find(cq, mv[i].record) == find(cq, mv[j].record))
 								continue;
 							if (kind == LK_GIVEN_NAME &&
-								given_name_elsewhere(lm, col, lm->records[mv[i].record], lm->records[mv[j].record]))
+								given_name_elsewhere(lm, col, LINK_REC(lm, mv[i].record), LINK_REC(lm, mv[j].record)))
 								continue;
 							if (nconflicts >= MAX_CONFLICTS)
 							{
@@ -579,6 +597,8 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 		}
 	}
 	pfree(mv);
+	if (copies != NULL)
+		MemoryContextDelete(copies);
 	pfree(core);
 
 	if (nconflicts > 0)

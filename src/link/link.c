@@ -55,6 +55,11 @@ link_init(void)
 							"Checked as the records are read (every 10,000), before the candidate pairs are made, and before clustering; 0: no limit.",
 							&linkage_memory, LINK_MEMORY_DEFAULT, 0, INT_MAX,
 							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("brent_mdm.linkage_work_mem",
+							"Memory a linkage run keeps its records in; past it, they are spilled to a temporary file.",
+							"The records (their prepared values) are kept in chunks of 64 kB; past this much, the chunks used least recently are written to a temporary file and read back when needed. A run whose records fit takes no more than it needs.",
+							&link_work_mem, LINK_WORK_MEM_DEFAULT, 1024, MAX_KILOBYTES,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomIntVariable("brent_mdm.split_window",
 							"Groups each group of a block of more than 500 distinct records is compared with, in each of its sort orders.",
 							"Linkage compares such a block by sorted neighbourhood: its groups of identical records in up to three orders, each with the next split_window groups; more finds pairs further apart in the orders and takes longer.",
@@ -351,52 +356,6 @@ parse_columns(LinkModel *lm, Jsonb *columns, Oid *relids, int nrels, const char 
 							get_rel_name(relids[r]))));
 }
 
-/*
- * Records and their prepared values live in an arena: blocks of
- * LINK_ARENA_BLOCK bytes in the run's context, filled one after another with
- * no header per value (a palloc'd value would take its size rounded up to a
- * power of two and a header of 16 bytes: a record of ten columns took a
- * kilobyte for its 576 bytes).  Nothing in it is freed before the run's
- * context is.
- */
-#define LINK_ARENA_BLOCK (1024 * 1024)
-
-typedef struct LinkArena
-{
-	MemoryContext cxt;
-	char	   *next;
-	Size		left;
-} LinkArena;
-
-static void *
-arena_alloc(LinkArena *arena, Size size, Size align)
-{
-	Size		pad = (align - ((uintptr_t) arena->next & (align - 1))) & (align - 1);
-	void	   *p;
-
-	if (arena->next == NULL || size + pad > arena->left)
-	{
-		Size		block = Max(size, LINK_ARENA_BLOCK);
-
-		arena->next = MemoryContextAllocHuge(arena->cxt, block);
-		arena->left = block;
-		pad = 0;
-	}
-	p = arena->next + pad;
-	arena->next += pad + size;
-	arena->left -= pad + size;
-	return p;
-}
-
-static char *
-arena_strndup(LinkArena *arena, const char *s, int len)
-{
-	char	   *d = arena_alloc(arena, len + 1, 1);
-
-	memcpy(d, s, len);
-	d[len] = '\0';
-	return d;
-}
 
 /* rows read at a time from the query of a table's records */
 #define LOAD_BATCH 10000
@@ -405,18 +364,17 @@ arena_strndup(LinkArena *arena, const char *s, int len)
  * Reads the records of one table (with the caller's rights), all as text,
  * LOAD_BATCH rows at a time through a cursor: the rows, their text and what
  * preparing them takes live until their batch is prepared, and only the
- * prepared records stay (in the arena).
+ * prepared records stay (in the run's store: store.c).
  */
 static void
 load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
-			 MemoryContext target, LinkArena *arena)
+			 MemoryContext target)
 {
 	StringInfoData sql;
 	MemoryContext old;
 	MemoryContext batch;
 	SPIPlanPtr	plan;
 	Portal		portal;
-	int64		cap = lm->nrecords + LOAD_BATCH;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT %s::text", quote_identifier(id_column));
@@ -450,24 +408,12 @@ load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
 			 SPI_result_code_string(SPI_result));
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
 	batch = AllocSetContextCreate(target, "linkage: a batch of records", ALLOCSET_DEFAULT_SIZES);
-	lm->records = lm->records == NULL ?
-		MemoryContextAllocHuge(target, sizeof(LinkRecord *) * cap) :
-		repalloc_huge(lm->records, sizeof(LinkRecord *) * cap);
 	for (;;)
 	{
 		SPI_cursor_fetch(portal, true, LOAD_BATCH);
 		if (SPI_processed == 0)
 			break;
 		CHECK_FOR_INTERRUPTS();
-		if (lm->nrecords + (int64) SPI_processed > cap)
-		{
-			cap = Max(2 * cap, lm->nrecords + (int64) SPI_processed);
-			if (cap > INT_MAX)
-				ereport(ERROR,
-						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						 errmsg("linkage compares at most %d records", INT_MAX)));
-			lm->records = repalloc_huge(lm->records, sizeof(LinkRecord *) * cap);
-		}
 		old = MemoryContextSwitchTo(batch);
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{
@@ -501,20 +447,37 @@ load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
 				if (v->s != NULL)
 					present |= (uint32) 1 << c;
 			}
-			/* the values it holds, in column order (LINK_V) */
-			r = arena_alloc(arena, offsetof(LinkRecord, v) + sizeof(LinkValue) * pg_popcount32(present),
-							MAXIMUM_ALIGNOF);
-			r->id = arena_strndup(arena, id, strlen(id));
-			r->side = side;
-			r->present = present;
-			for (int c = 0; c < lm->ncolumns; c++)
-				if (present & ((uint32) 1 << c))
-				{
-					r->v[held] = vals[c];
-					r->v[held].s = arena_strndup(arena, vals[c].s, vals[c].len);
-					held++;
-				}
-			lm->records[lm->nrecords++] = r;
+			/* the values it holds, in column order (LINK_V), with its strings */
+			{
+				int			nheld = pg_popcount32(present);
+				Size		size = MAXALIGN(offsetof(LinkRecord, v) + sizeof(LinkValue) * nheld);
+				Size		idlen = strlen(id);
+				char	   *p;
+
+				size += idlen + 1;
+				for (int c = 0; c < lm->ncolumns; c++)
+					if (present & ((uint32) 1 << c))
+						size += vals[c].len + 1;
+				r = link_store_new_record(lm, size, present);
+				p = (char *) r + MAXALIGN(offsetof(LinkRecord, v) + sizeof(LinkValue) * nheld);
+				r->id = p;
+				memcpy(p, id, idlen);
+				p[idlen] = '\0';
+				p += idlen + 1;
+				r->side = side;
+				r->present = present;
+				for (int c = 0; c < lm->ncolumns; c++)
+					if (present & ((uint32) 1 << c))
+					{
+						r->v[held] = vals[c];
+						r->v[held].s = p;
+						memcpy(p, vals[c].s, vals[c].len);
+						p[vals[c].len] = '\0';
+						p += vals[c].len + 1;
+						held++;
+					}
+				lm->nrecords++;
+			}
 		}
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(batch);
@@ -537,7 +500,6 @@ load_linkage(LinkModel *lm, Oid *relids, int nrels, const char *id_column, Jsonb
 			 MemoryContext target)
 {
 	MemoryContext old = MemoryContextSwitchTo(target);
-	LinkArena	arena = {target, NULL, 0};
 
 	lm->dedupe = (nrels == 1);
 	parse_columns(lm, columns, relids, nrels, id_column);
@@ -545,10 +507,14 @@ load_linkage(LinkModel *lm, Oid *relids, int nrels, const char *id_column, Jsonb
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "linkage: SPI_connect failed");
+	lm->store = link_store_create(target);
 	for (int r = 0; r < nrels; r++)
-		load_records(lm, relids[r], id_column, r, target, &arena);
-	if (lm->nrecords == 0 || (nrels == 2 && (lm->records[0]->side != 0 ||
-											 lm->records[lm->nrecords - 1]->side != 1)))
+	{
+		load_records(lm, relids[r], id_column, r, target);
+		if (r == 0)
+			lm->nleft = lm->nrecords;
+	}
+	if (lm->nrecords == 0 || (nrels == 2 && (lm->nleft == 0 || lm->nleft == lm->nrecords)))
 	{
 		ereport(WARNING,
 				(errcode(ERRCODE_WARNING),
@@ -684,6 +650,18 @@ link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 		ereport(DEBUG1, (errmsg("linkage: %s (%s)%s", lm->columns[c].name,
 								link_kind_name(lm->columns[c].kind), buf.data)));
 	}
+	if (link_store_spilled(lm))
+	{
+		LinkStoreStats st;
+
+		link_store_stats(lm, &st);
+		ereport(NOTICE,
+				(errmsg("linkage: the records (%zu kB in %d chunks) took more than brent_mdm.linkage_work_mem (%d kB): they were spilled to a temporary file",
+						st.bytes / 1024, st.chunks, link_work_mem),
+				 errdetail("Chunks written: " INT64_FORMAT "; read back: " INT64_FORMAT ".",
+						   st.writes, st.reads),
+				 errhint("A run whose records fit in brent_mdm.linkage_work_mem reads none back; a session may SET it.")));
+	}
 	ereport(DEBUG1,
 			(errmsg("linkage: %d records, " INT64_FORMAT " candidate pairs, EM %d rounds, lambda %.3g",
 					lm->nrecords, lm->npairs, lm->em_iterations, lm->lambda)));
@@ -741,6 +719,7 @@ link_blocking_estimate(PG_FUNCTION_ARGS)
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}
+	link_store_close(lm);
 	SPI_finish();
 	return (Datum) 0;
 }
@@ -767,10 +746,11 @@ link_dedupe(PG_FUNCTION_ARGS)
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
-		values[0] = CStringGetTextDatum(lm->records[i]->id);
+		values[0] = CStringGetTextDatum(LINK_REC(lm, i)->id);
 		values[1] = Int64GetDatum(cluster[i]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	link_store_close(lm);
 	return (Datum) 0;
 }
 
@@ -798,14 +778,15 @@ link_link(PG_FUNCTION_ARGS)
 			continue;
 		/* a system that holds only adults does not hold this child */
 		if (min_age != NULL &&
-			(link_too_young(lm, lm->records[p->a], min_age[p->b], today) ||
-			 link_too_young(lm, lm->records[p->b], min_age[p->a], today)))
+			(link_too_young(lm, LINK_REC(lm, p->a), min_age[p->b], today) ||
+			 link_too_young(lm, LINK_REC(lm, p->b), min_age[p->a], today)))
 			continue;
-		values[0] = CStringGetTextDatum(lm->records[p->a]->id);
-		values[1] = CStringGetTextDatum(lm->records[p->b]->id);
+		values[0] = CStringGetTextDatum(LINK_REC(lm, p->a)->id);
+		values[1] = CStringGetTextDatum(LINK_REC(lm, p->b)->id);
 		values[2] = Float8GetDatum(p->probability);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	link_store_close(lm);
 	return (Datum) 0;
 }
 
@@ -926,7 +907,7 @@ link_store_model(text *name, const LinkModel *lm, const char *columns_json,
 		seen = palloc(sizeof(uint32) * lm->nrecords);
 		for (int i = 0; i < lm->nrecords; i++)
 		{
-			const LinkValue *v = LINK_V(lm->records[i], c);
+			const LinkValue *v = LINK_V(LINK_REC(lm, i), c);
 
 			if (v->s != NULL && v->tf_count >= 2)
 				seen[nvalues++] = v->hash;
@@ -943,7 +924,7 @@ link_store_model(text *name, const LinkModel *lm, const char *columns_json,
 		/* the frequency of each hash, from any record holding it */
 		for (int i = 0; i < lm->nrecords; i++)
 		{
-			const LinkValue *v = LINK_V(lm->records[i], c);
+			const LinkValue *v = LINK_V(LINK_REC(lm, i), c);
 			uint32	   *at;
 
 			if (v->s == NULL || v->tf_count < 2)
@@ -1011,6 +992,7 @@ link_train_model(PG_FUNCTION_ARGS)
 					 nrels == 1 ? rel_text(relids[0]) :
 					 psprintf("%s, %s", rel_text(relids[0]), rel_text(relids[1])),
 					 rsinfo);
+	link_store_close(lm);
 	return (Datum) 0;
 }
 
@@ -1088,7 +1070,8 @@ link_train_model_labelled(PG_FUNCTION_ARGS)
 	ix = palloc(sizeof(IdIndex) * lm->nrecords);
 	for (int i = 0; i < lm->nrecords; i++)
 	{
-		ix[i].id = lm->records[i]->id;
+		/* a copy: the record's own may move (spilled: store.c) */
+		ix[i].id = pstrdup(LINK_REC(lm, i)->id);
 		ix[i].index = i;
 	}
 	qsort(ix, lm->nrecords, sizeof(IdIndex), id_index_cmp);
@@ -1116,7 +1099,7 @@ link_train_model_labelled(PG_FUNCTION_ARGS)
 			unknown++;
 			continue;
 		}
-		link_compare(lm, lm->records[ra], lm->records[rb], level);
+		link_compare(lm, LINK_REC(lm, ra), LINK_REC(lm, rb), level);
 		for (int c = 0; c < lm->ncolumns; c++)
 			counts[c][level[c]] += 1;
 		matches++;
@@ -1147,5 +1130,6 @@ link_train_model_labelled(PG_FUNCTION_ARGS)
 	link_store_model(name, lm, DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(3))),
 					 psprintf("%s (m from " INT64_FORMAT " labelled pairs)", rel_text(relid), matches),
 					 rsinfo);
+	link_store_close(lm);
 	return (Datum) 0;
 }

@@ -2,8 +2,9 @@
  * link.h
  *		Probabilistic record linkage (Fellegi-Sunter), shared definitions.
  *
- * A linkage run holds its records in memory (read 10,000 at a time, packed
- * in an arena: link.c), the values of the compared columns each holds,
+ * A linkage run holds its records (read 10,000 at a time: link.c) in its
+ * store (store.c: chunks in memory, spilled to a temporary file past
+ * brent_mdm.linkage_work_mem), the values of the compared columns each holds,
  * prepared for comparison (normalised names, parsed dates and postcodes);
  * brent_mdm.linkage_memory bounds what a run may take (link_memory_check).
  * Candidate pairs come from blocking rules; each pair gets a comparison
@@ -19,6 +20,8 @@
 #include "port/pg_bitutils.h"
 #include "utils/date.h"
 #include "utils/jsonb.h"
+
+#include "storage/fd.h"
 
 #include "match/ukid.h"
 
@@ -189,18 +192,75 @@ typedef struct LinkRuleInfo
 #define LINK_SPLIT_ORDERS 3
 extern int	link_split_window;
 
-/* brent_mdm.linkage_memory's default, in kB: 4 GB (a million records take about 0.6) */
+/* brent_mdm.linkage_memory's default, in kB: 4 GB (a million records take about 0.45) */
 #define LINK_MEMORY_DEFAULT (4 * 1024 * 1024)
 
 /* Runs of this many records or more report their progress as NOTICEs. */
 #define LINK_PROGRESS_RECORDS 50000
+
+/*
+ * Where a run's records are kept (store.c): chunks of LINK_CHUNK bytes in
+ * memory, spilled to a temporary file past brent_mdm.linkage_work_mem;
+ * LINK_REC(lm, i) is record i.
+ */
+#define LINK_CHUNK (64 * 1024)
+#define LINK_MIN_CHUNKS 16		/* kept in memory at least (callers' pointers) */
+#define LINK_WORK_MEM_DEFAULT (256 * 1024)	/* kB */
+extern int	link_work_mem;
+
+typedef struct LinkChunk
+{
+	char	   *base;			/* in memory, or NULL */
+	char	   *file_base;		/* where it was when written to the file */
+	off_t		file_offset;	/* -1: never written */
+	uint32		size;			/* bytes allocated */
+	uint32		used;
+	int32		first;			/* its first record */
+	bool		dirty;			/* changed since written */
+	uint64		last_use;
+} LinkChunk;
+
+typedef struct LinkStore
+{
+	MemoryContext cxt;
+	LinkChunk  *chunks;
+	int			nchunks;
+	int			maxchunks;
+	uint32	   *rec_chunk;		/* of each record */
+	uint32	   *rec_offset;		/* in its chunk */
+	uint32	   *rec_present;	/* its present bits (a record's, without reading it) */
+	int64		maxrecords;
+	Size		resident;		/* bytes of chunks in memory */
+	Size		budget;
+	int			nresident;
+	int			maxresident;
+	int32	   *res;			/* the chunks in memory */
+	uint64	   *stamps;			/* scratch: their last uses */
+	File		file;			/* -1: none yet */
+	off_t		file_end;
+	uint64		clock;
+	int64		reads;			/* chunks read back */
+	int64		writes;			/* chunks written */
+	char	   *spare;			/* a chunk's memory, dropped and not yet reused */
+} LinkStore;
+
+typedef struct LinkStoreStats
+{
+	int			chunks;
+	Size		bytes;
+	bool		spilled;
+	int64		reads;
+	int64		writes;
+	off_t		file_bytes;
+} LinkStoreStats;
 
 typedef struct LinkModel
 {
 	int			ncolumns;
 	LinkColumn	columns[LINK_MAX_COLUMNS];
 	int			nrecords;
-	LinkRecord **records;
+	int			nleft;			/* records of the first table (side 0): the first ones */
+	LinkStore  *store;
 	bool		dedupe;			/* one table: pairs within it; else across */
 	double		lambda;			/* prior probability that a random pair matches */
 	double		total_pairs;	/* pairs there are to compare, blocked or not */
@@ -239,6 +299,37 @@ link_tf_count(const LinkModel *lm, int c, double frequency)
 
 	return n <= 0 ? 0 : n >= (double) PG_UINT32_MAX ? PG_UINT32_MAX : (uint32) (n + 0.5);
 }
+
+/* store.c */
+extern LinkStore *link_store_create(MemoryContext cxt);
+extern LinkRecord *link_store_new_record(LinkModel *lm, Size size, uint32 present);
+extern void link_store_load(LinkModel *lm, int c);
+extern LinkRecord *link_rec_slow(const LinkModel *lm, int32 i);
+extern LinkRecord *link_rec_mut(LinkModel *lm, int32 i);
+extern bool link_store_spilled(const LinkModel *lm);
+extern int	link_store_window(const LinkModel *lm);
+extern void link_store_stats(const LinkModel *lm, LinkStoreStats *stats);
+extern void link_store_close(LinkModel *lm);
+extern int32 *link_rec_order(const LinkModel *lm, const LinkPair *pairs, int64 n);
+
+/* record i of the run (valid while fewer than LINK_MIN_CHUNKS others are used) */
+static inline LinkRecord *
+link_rec(const LinkModel *lm, int32 i)
+{
+	LinkStore  *st = lm->store;
+	LinkChunk  *ch = &st->chunks[st->rec_chunk[i]];
+
+	if (unlikely(ch->base == NULL))
+		return link_rec_slow(lm, i);
+	ch->last_use = ++st->clock;
+	return (LinkRecord *) (ch->base + st->rec_offset[i]);
+}
+
+#define LINK_REC(lm, i) link_rec((lm), (i))
+/* record i holds a value of column c (without reading the record) */
+#define LINK_HAS(lm, i, c) (((lm)->store->rec_present[i] & ((uint32) 1 << (c))) != 0)
+/* which side record i is of: the first table's records come first */
+#define LINK_SIDE(lm, i) ((i) >= (lm)->nleft ? 1 : 0)
 
 #define PAIR_LEVELS(lm, k) ((lm)->levels + (int64) (k) * (lm)->ncolumns)
 /*

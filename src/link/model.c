@@ -507,66 +507,91 @@ link_cmp_u32(const void *x, const void *y)
 	return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/* Share of records holding each value, per column (for TF adjustment). */
+/* the number of entries of sorted[0..n) equal to hash */
+static int
+count_equal(const uint32 *sorted, int n, uint32 hash)
+{
+	int			lo = 0,
+				hi = n,
+				first;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (sorted[mid] < hash)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	first = lo;
+	hi = n;
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (sorted[mid] <= hash)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo - first;
+}
+
+/*
+ * Share of records holding each value, per column (for TF adjustment): the
+ * values' hashes of every column read in one pass over the records, sorted
+ * (collisions only merge counts), and each value's count written in a
+ * second pass (two passes, whatever the number of columns: the records may
+ * be spilled).
+ */
 void
 link_term_frequencies(LinkModel *lm)
 {
 	int			n = lm->nrecords;
-	uint32	   *h = palloc(sizeof(uint32) * n);
+	uint32	   *sorted[LINK_MAX_COLUMNS];
+	int			present[LINK_MAX_COLUMNS];
 
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
-		int			present = 0;
-
+		present[c] = 0;
 		for (int i = 0; i < n; i++)
-			if (LINK_V(lm->records[i], c)->s != NULL)
-				h[present++] = LINK_V(lm->records[i], c)->hash;
-		lm->columns[c].npresent = present;
-		if (present == 0)
+			present[c] += LINK_HAS(lm, i, c);
+		sorted[c] = palloc_extended(sizeof(uint32) * Max(present[c], 1), MCXT_ALLOC_HUGE);
+		lm->columns[c].npresent = present[c];
+		present[c] = 0;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		const LinkRecord *r = LINK_REC(lm, i);
+
+		if ((i & 0x3FFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (int c = 0; c < lm->ncolumns; c++)
+			if (LINK_V(r, c)->s != NULL)
+				sorted[c][present[c]++] = LINK_V(r, c)->hash;
+	}
+	for (int c = 0; c < lm->ncolumns; c++)
+		qsort(sorted[c], present[c], sizeof(uint32), link_cmp_u32);
+	for (int i = 0; i < n; i++)
+	{
+		LinkRecord *r;
+
+		if (lm->store->rec_present[i] == 0)
 			continue;
-		/* count by sorting the hashes (collisions only merge counts) */
+		if ((i & 0x3FFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		r = link_rec_mut(lm, i);
+		for (int c = 0; c < lm->ncolumns; c++)
 		{
-			uint32	   *sorted = palloc(sizeof(uint32) * present);
+			LinkValue  *v = LINK_V(r, c);
 
-			memcpy(sorted, h, sizeof(uint32) * present);
-			qsort(sorted, present, sizeof(uint32), link_cmp_u32);
-			for (int i = 0; i < n; i++)
-			{
-				LinkValue  *v = LINK_V(lm->records[i], c);
-				int			lo = 0,
-							hi = present,
-							first,
-							count;
-
-				if (v->s == NULL)
-					continue;
-				while (lo < hi)
-				{
-					int			mid = (lo + hi) / 2;
-
-					if (sorted[mid] < v->hash)
-						lo = mid + 1;
-					else
-						hi = mid;
-				}
-				first = lo;
-				hi = present;
-				while (lo < hi)
-				{
-					int			mid = (lo + hi) / 2;
-
-					if (sorted[mid] <= v->hash)
-						lo = mid + 1;
-					else
-						hi = mid;
-				}
-				count = lo - first;
-				v->tf_count = (uint32) count;
-			}
-			pfree(sorted);
+			if (v->s != NULL)
+				v->tf_count = (uint32) count_equal(sorted[c], present[c], v->hash);
 		}
 	}
-	pfree(h);
+	for (int c = 0; c < lm->ncolumns; c++)
+		pfree(sorted[c]);
 }
 
 static double
@@ -979,7 +1004,7 @@ dependence_share(const LinkModel *lm, int x, bool district, int y, int name, int
 
 	for (int i = 0; i < lm->nrecords; i += step)
 	{
-		const LinkRecord *r = lm->records[i];
+		const LinkRecord *r = LINK_REC(lm, i);
 
 		if (LINK_V(r, x)->s == NULL || LINK_V(r, y)->s == NULL || (name >= 0 && LINK_V(r, name)->s == NULL))
 			continue;
@@ -1008,8 +1033,8 @@ dependence_share(const LinkModel *lm, int x, bool district, int y, int name, int
 		for (int i = g; i < last; i++)
 			for (int j = i + 1; j < last; j++)
 			{
-				const LinkRecord *a = lm->records[e[i].record],
-						   *b = lm->records[e[j].record];
+				const LinkRecord *a = LINK_REC(lm, e[i].record),
+						   *b = LINK_REC(lm, e[j].record);
 
 				if (name >= 0 && same(LINK_V(a, name), LINK_V(b, name)))
 					continue;
@@ -1050,8 +1075,8 @@ link_detect_dependence(LinkModel *lm)
 			continue;
 		/* two random records agree on y with the mean frequency of a record's value */
 		for (int i = 0; i < lm->nrecords; i++)
-			if (LINK_V(lm->records[i], y)->s != NULL)
-				chance += link_value_tf(lm, y, LINK_V(lm->records[i], y));
+			if (LINK_V(LINK_REC(lm, i), y)->s != NULL)
+				chance += link_value_tf(lm, y, LINK_V(LINK_REC(lm, i), y));
 		chance /= cy->npresent;
 		for (int x = 0; x < lm->ncolumns && cy->implied_by < 0; x++)
 		{
@@ -1107,16 +1132,64 @@ key_hash_cmp(const void *x, const void *y)
 	return a->index < b->index ? -1 : a->index > b->index ? 1 : 0;
 }
 
+/*
+ * The u sample's pairs: counted as they are drawn, or, where the records are
+ * spilled (store.c), gathered and counted chunk by chunk (the counts do not
+ * depend on the order).
+ */
+typedef struct USample
+{
+	int64		counts[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
+	int64		done;
+	LinkPair   *pairs;			/* NULL: counted as drawn */
+	int64		npairs;
+	int64		maxpairs;
+} USample;
+
 static void
-count_pair(LinkModel *lm, int a, int b, int64 counts[][LINK_MAX_LEVELS], int64 *done)
+count_pair(LinkModel *lm, int a, int b, USample *us)
 {
 	uint8		level[LINK_MAX_COLUMNS];
 
-	if ((++*done & 0x3FFF) == 0)
+	if ((++us->done & 0x3FFF) == 0)
 		CHECK_FOR_INTERRUPTS();
-	link_compare(lm, lm->records[a], lm->records[b], level);
+	if (us->pairs != NULL)
+	{
+		if (us->npairs == us->maxpairs)
+		{
+			us->maxpairs *= 2;
+			us->pairs = repalloc_huge(us->pairs, sizeof(LinkPair) * us->maxpairs);
+		}
+		us->pairs[us->npairs].a = a;
+		us->pairs[us->npairs].b = b;
+		us->pairs[us->npairs].probability = 0;
+		us->npairs++;
+		return;
+	}
+	link_compare(lm, LINK_REC(lm, a), LINK_REC(lm, b), level);
 	for (int c = 0; c < lm->ncolumns; c++)
-		counts[c][level[c]]++;
+		us->counts[c][level[c]]++;
+}
+
+static void
+count_gathered(LinkModel *lm, USample *us)
+{
+	int32	   *order;
+	LinkPair   *pairs = us->pairs;
+
+	if (pairs == NULL)
+		return;
+	order = link_rec_order(lm, pairs, us->npairs);
+	us->pairs = NULL;
+	for (int64 x = 0; x < us->npairs; x++)
+	{
+		int64		k = order ? order[x] : x;
+
+		count_pair(lm, pairs[k].a, pairs[k].b, us);
+	}
+	if (order)
+		pfree(order);
+	pfree(pairs);
 }
 
 /*
@@ -1136,16 +1209,20 @@ count_pair(LinkModel *lm, int a, int b, int64 counts[][LINK_MAX_LEVELS], int64 *
 void
 link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 {
-	int64		counts[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
+	USample    *us = palloc0(sizeof(USample));
+	double		exacts[LINK_MAX_COLUMNS];
 	int			nleft = 0;
 	int			n = lm->nrecords;
 	int64		possible;
 	int64		draws;
-	int64		done = 0;
 
-	memset(counts, 0, sizeof(counts));
+	if (link_store_spilled(lm))
+	{
+		us->maxpairs = 1024;
+		us->pairs = palloc(sizeof(LinkPair) * us->maxpairs);
+	}
 	for (int i = 0; i < n; i++)
-		if (lm->records[i]->side == 0)
+		if (LINK_SIDE(lm, i) == 0)
 			nleft++;
 	possible = lm->dedupe ? (int64) n * (n - 1) / 2 : (int64) nleft * (n - nleft);
 	lm->total_pairs = (double) possible;
@@ -1155,7 +1232,7 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 		/* few enough: every pair (records are loaded left first) */
 		for (int a = 0; a < (lm->dedupe ? n : nleft); a++)
 			for (int b = lm->dedupe ? a + 1 : nleft; b < n; b++)
-				count_pair(lm, a, b, counts, &done);
+				count_pair(lm, a, b, us);
 	}
 	else
 	{
@@ -1168,12 +1245,12 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 
 		for (int i = 0, l = 0, r = 0; i < n; i++)
 		{
-			const char *id = lm->records[i]->id ? lm->records[i]->id : "";
+			const char *id = LINK_REC(lm, i)->id ? LINK_REC(lm, i)->id : "";
 			KeyHash		h;
 
 			h.hash = hash_bytes_extended((const unsigned char *) id, strlen(id), seed);
 			h.index = i;
-			if (lm->dedupe || lm->records[i]->side == 0)
+			if (lm->dedupe || LINK_SIDE(lm, i) == 0)
 				left[l++] = h;
 			else
 				right[r++] = h;
@@ -1206,35 +1283,47 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 				first = lo;
 			}
 			for (int64 j = 0; j < k; j++)
-				count_pair(lm, left[p].index, right[(first + j) % nright].index, counts, &done);
+				count_pair(lm, left[p].index, right[(first + j) % nright].index, us);
 		}
 		pfree(left);
 		if (!lm->dedupe)
 			pfree(right);
 	}
+	count_gathered(lm, us);
+
+	/*
+	 * The exact level is known without sampling: two random values are equal
+	 * with probability sum(f^2) over the values' frequencies f, that is the
+	 * mean frequency of a record's own value (every column in one pass).
+	 */
+	memset(exacts, 0, sizeof(exacts));
+	for (int i = 0; i < n; i++)
+	{
+		const LinkRecord *r;
+
+		if (lm->store->rec_present[i] == 0)
+			continue;
+		r = LINK_REC(lm, i);
+		for (int c = 0; c < lm->ncolumns; c++)
+			if (LINK_V(r, c)->s != NULL)
+				exacts[c] += link_value_tf(lm, c, LINK_V(r, c));
+	}
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
 		LinkColumn *col = &lm->columns[c];
-		double		exact = 0,
+		double		exact = exacts[c],
 					rest = 0;
 
-		/*
-		 * The exact level is known without sampling: two random values are
-		 * equal with probability sum(f^2) over the values' frequencies f,
-		 * that is the mean frequency of a record's own value.
-		 */
-		for (int i = 0; i < n; i++)
-			if (LINK_V(lm->records[i], c)->s != NULL)
-				exact += link_value_tf(lm, c, LINK_V(lm->records[i], c));
 		exact = col->npresent > 0 ? exact / col->npresent : 0;
 		exact = Min(Max(exact, 1.0 / Max(possible, 1)), 0.5);
 		for (int l = 2; l < col->nlevels; l++)
-			rest += counts[c][l] + 0.5;
+			rest += us->counts[c][l] + 0.5;
 		col->u[1] = exact;
 		for (int l = 2; l < col->nlevels; l++)
-			col->u[l] = (1.0 - exact) * (counts[c][l] + 0.5) / rest;
+			col->u[l] = (1.0 - exact) * (us->counts[c][l] + 0.5) / rest;
 		col->u[0] = 1.0;
 	}
+	pfree(us);
 }
 
 static inline double
@@ -1460,7 +1549,7 @@ measure_dominance(LinkModel *lm, int r)
 				continue;
 			if (seen++ % step != 0)
 				continue;
-			v = LINK_V(lm->records[lm->pairs[k].a], c);
+			v = LINK_V(LINK_REC(lm, lm->pairs[k].a), c);
 			if (v->s != NULL)
 				h[n++] = v->hash;
 		}
@@ -1710,7 +1799,7 @@ link_record_weight(const LinkModel *lm, const LinkRecord *a, const uint8 *level)
 double
 link_pair_weight(const LinkModel *lm, int64 k)
 {
-	return link_record_weight(lm, lm->records[lm->pairs[k].a], PAIR_LEVELS(lm, k));
+	return link_record_weight(lm, LINK_REC(lm, lm->pairs[k].a), PAIR_LEVELS(lm, k));
 }
 
 void

@@ -1,0 +1,404 @@
+/*
+ * store.c
+ *		Where a linkage run keeps its records: chunks of memory, spilled to a
+ *		temporary file past brent_mdm.linkage_work_mem.
+ *
+ * Records are written once, as they are read (link.c), each with its id and
+ * its values' strings in one piece, in chunks of LINK_CHUNK bytes (a record
+ * larger than that has a chunk of its own).  A record is found by its number:
+ * its chunk and its offset there (8 bytes a record).  While the chunks fit
+ * in brent_mdm.linkage_work_mem they all stay in memory and nothing else
+ * happens; past it, the chunk used least recently is written to a temporary
+ * file (once, or again if a record of it changed since: term frequencies are
+ * written into the values after every record is read) and its memory taken
+ * for the next, and a record of a chunk not in memory brings its chunk back.
+ * A chunk's pointers (the id, the values' strings) point into the chunk: read
+ * back elsewhere, they are moved by the distance from where it was when
+ * written.
+ *
+ * A pointer to a record (link_rec) stays valid while fewer than
+ * LINK_MIN_CHUNKS other chunks are used: the least recently used chunk goes
+ * first, and at least that many are kept; no caller holds more than a few
+ * records at once.  Steps that visit records in an order of their own
+ * (comparing the candidate pairs, the u sample) visit them chunk by chunk
+ * where the chunks do not all fit (link_rec_order), so that each chunk is
+ * read back a bounded number of times.
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/fd.h"
+#include "utils/memutils.h"
+
+#include "link/link.h"
+
+/* brent_mdm.linkage_work_mem, in kB */
+int			link_work_mem = LINK_WORK_MEM_DEFAULT;
+
+/* records it holds */
+static inline int32
+chunk_end(const LinkStore *st, int c, int nrecords)
+{
+	return c + 1 < st->nchunks ? st->chunks[c + 1].first : nrecords;
+}
+
+LinkStore *
+link_store_create(MemoryContext cxt)
+{
+	LinkStore  *st = MemoryContextAllocZero(cxt, sizeof(LinkStore));
+
+	st->cxt = cxt;
+	st->file = -1;
+	st->budget = Max((Size) link_work_mem * 1024, (Size) LINK_MIN_CHUNKS * LINK_CHUNK);
+	st->maxchunks = 64;
+	st->chunks = MemoryContextAlloc(cxt, sizeof(LinkChunk) * st->maxchunks);
+	return st;
+}
+
+/* the file, made when the first chunk is written */
+static void
+write_chunk(LinkStore *st, int c)
+{
+	LinkChunk  *ch = &st->chunks[c];
+	int			done;
+
+	if (st->file < 0)
+		st->file = OpenTemporaryFile(false);
+	if (ch->file_offset < 0)
+	{
+		ch->file_offset = st->file_end;
+		st->file_end += ch->size;
+	}
+	done = FileWrite(st->file, ch->base, ch->used, ch->file_offset, WAIT_EVENT_BUFFILE_WRITE);
+	if (done != (int) ch->used)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("linkage: could not write a chunk of records to a temporary file: %m"),
+				 errhint("Check the space of the temporary files' tablespace and temp_file_limit, or raise brent_mdm.linkage_work_mem.")));
+	ch->file_base = ch->base;
+	ch->dirty = false;
+	st->writes++;
+}
+
+/* chunk c is in memory now: listed (the list grows as need be) */
+static void
+add_resident(LinkStore *st, int c)
+{
+	if (st->nresident == st->maxresident)
+	{
+		st->maxresident = Max(64, 2 * st->maxresident);
+		st->res = st->res == NULL ?
+			MemoryContextAlloc(st->cxt, sizeof(int32) * st->maxresident) :
+			repalloc(st->res, sizeof(int32) * st->maxresident);
+		st->stamps = st->stamps == NULL ?
+			MemoryContextAlloc(st->cxt, sizeof(uint64) * st->maxresident) :
+			repalloc(st->stamps, sizeof(uint64) * st->maxresident);
+	}
+	st->res[st->nresident++] = c;
+	st->resident += st->chunks[c].size;
+}
+
+static int
+stamp_cmp(const void *x, const void *y)
+{
+	uint64		a = *(const uint64 *) x,
+				b = *(const uint64 *) y;
+
+	return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/*
+ * Makes room for size bytes more in memory: writes out (if need be) and
+ * drops the chunks used least recently, an eighth of those in memory at a
+ * time (one sort of their last uses: a constant cost a chunk dropped), never
+ * keep (the chunk wanted) and never the LINK_MIN_CHUNKS - 1 used last.
+ */
+static void
+make_room(LinkStore *st, Size size, int keep)
+{
+	while (st->resident + size > st->budget && st->nresident > LINK_MIN_CHUNKS - 1)
+	{
+		int			n = 0,
+					drop,
+					kept = 0;
+		uint64		oldest;
+
+		for (int x = 0; x < st->nresident; x++)
+			if (st->res[x] != keep)
+				st->stamps[n++] = st->chunks[st->res[x]].last_use;
+		drop = Min(Max(n / 8, 1), n - (LINK_MIN_CHUNKS - 1));
+		if (drop <= 0)
+			break;
+		qsort(st->stamps, n, sizeof(uint64), stamp_cmp);
+		oldest = st->stamps[drop - 1];
+		for (int x = 0; x < st->nresident; x++)
+		{
+			int			c = st->res[x];
+			LinkChunk  *ch = &st->chunks[c];
+
+			if (c == keep || ch->last_use > oldest)
+			{
+				st->res[kept++] = c;
+				continue;
+			}
+			if (ch->dirty || ch->file_offset < 0)
+				write_chunk(st, c);
+			if (ch->size == LINK_CHUNK && st->spare == NULL)
+				st->spare = ch->base;
+			else
+				pfree(ch->base);
+			ch->base = NULL;
+			st->resident -= ch->size;
+		}
+		st->nresident = kept;
+	}
+}
+
+static char *
+chunk_memory(LinkStore *st, Size size)
+{
+	char	   *m;
+
+	if (size == LINK_CHUNK && st->spare != NULL)
+	{
+		m = st->spare;
+		st->spare = NULL;
+		return m;
+	}
+	return MemoryContextAllocHuge(st->cxt, size);
+}
+
+/* Brings chunk c back into memory; its pointers moved to where it now is. */
+void
+link_store_load(LinkModel *lm, int c)
+{
+	LinkStore  *st = lm->store;
+	LinkChunk  *ch = &st->chunks[c];
+	intptr_t	delta;
+	int			done;
+
+	Assert(ch->base == NULL);
+	if (st->file < 0 || ch->file_offset < 0)
+		elog(ERROR, "linkage: a chunk of records was read after its file was closed");
+	CHECK_FOR_INTERRUPTS();
+	make_room(st, ch->size, c);
+	ch->base = chunk_memory(st, ch->size);
+	done = FileRead(st->file, ch->base, ch->used, ch->file_offset, WAIT_EVENT_BUFFILE_READ);
+	if (done != (int) ch->used)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("linkage: could not read a chunk of records back from a temporary file: %m")));
+	add_resident(st, c);
+	st->reads++;
+	delta = (intptr_t) ch->base - (intptr_t) ch->file_base;
+	if (delta != 0)
+	{
+		int32		end = chunk_end(st, c, lm->nrecords);
+
+		for (int32 i = ch->first; i < end; i++)
+		{
+			LinkRecord *r = (LinkRecord *) (ch->base + st->rec_offset[i]);
+			int			held = pg_popcount32(r->present);
+
+			r->id += delta;
+			for (int v = 0; v < held; v++)
+				r->v[v].s += delta;
+		}
+	}
+	/* the file's copy keeps the pointers it was written with (file_base) */
+}
+
+/*
+ * Room for a record of size bytes (MAXALIGNed) holding the values of the
+ * columns of present, numbered lm->nrecords (the caller counts it); valid
+ * until the next record is made.
+ */
+LinkRecord *
+link_store_new_record(LinkModel *lm, Size size, uint32 present)
+{
+	LinkStore  *st = lm->store;
+	LinkChunk  *ch = st->nchunks > 0 ? &st->chunks[st->nchunks - 1] : NULL;
+	int32		i = lm->nrecords;
+
+	size = MAXALIGN(size);
+	if (i >= st->maxrecords)
+	{
+		int64		cap = Max(st->maxrecords * 2, 16384);
+
+		if (cap > INT_MAX)
+			cap = INT_MAX;
+		if (i >= cap)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("linkage compares at most %d records", INT_MAX)));
+		st->rec_chunk = st->rec_chunk == NULL ?
+			MemoryContextAllocHuge(st->cxt, sizeof(uint32) * cap) :
+			repalloc_huge(st->rec_chunk, sizeof(uint32) * cap);
+		st->rec_offset = st->rec_offset == NULL ?
+			MemoryContextAllocHuge(st->cxt, sizeof(uint32) * cap) :
+			repalloc_huge(st->rec_offset, sizeof(uint32) * cap);
+		st->rec_present = st->rec_present == NULL ?
+			MemoryContextAllocHuge(st->cxt, sizeof(uint32) * cap) :
+			repalloc_huge(st->rec_present, sizeof(uint32) * cap);
+		st->maxrecords = cap;
+	}
+	if (ch == NULL || ch->base == NULL || ch->used + size > ch->size)
+	{
+		Size		csize = Max(size, (Size) LINK_CHUNK);
+
+		if (csize > MaxAllocHugeSize || csize > PG_INT32_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("a record of %zu bytes is too large to link", size)));
+		if (st->nchunks == st->maxchunks)
+		{
+			st->maxchunks *= 2;
+			st->chunks = repalloc_huge(st->chunks, sizeof(LinkChunk) * st->maxchunks);
+		}
+		make_room(st, csize, -1);
+		ch = &st->chunks[st->nchunks++];
+		ch->base = chunk_memory(st, csize);
+		ch->file_base = NULL;
+		ch->file_offset = -1;
+		ch->size = (uint32) csize;
+		ch->used = 0;
+		ch->first = i;
+		ch->dirty = true;
+		add_resident(st, st->nchunks - 1);
+	}
+	ch->last_use = ++st->clock;
+	st->rec_chunk[i] = st->nchunks - 1;
+	st->rec_offset[i] = ch->used;
+	st->rec_present[i] = present;
+	ch->used += size;
+	return (LinkRecord *) (ch->base + st->rec_offset[i]);
+}
+
+LinkRecord *
+link_rec_slow(const LinkModel *lm, int32 i)
+{
+	LinkStore  *st = lm->store;
+	LinkChunk  *ch = &st->chunks[st->rec_chunk[i]];
+
+	if (ch->base == NULL)
+		link_store_load(unconstify(LinkModel *, lm), st->rec_chunk[i]);
+	ch->last_use = ++st->clock;
+	return (LinkRecord *) (ch->base + st->rec_offset[i]);
+}
+
+/* record i, to be changed: its chunk is written again if dropped */
+LinkRecord *
+link_rec_mut(LinkModel *lm, int32 i)
+{
+	LinkRecord *r = link_rec(lm, i);
+
+	lm->store->chunks[lm->store->rec_chunk[i]].dirty = true;
+	return r;
+}
+
+bool
+link_store_spilled(const LinkModel *lm)
+{
+	return lm->store != NULL && lm->store->file >= 0;
+}
+
+/* chunks that fit in memory at once, less those kept for callers' pointers */
+int
+link_store_window(const LinkModel *lm)
+{
+	return Max((int) (lm->store->budget / LINK_CHUNK) - LINK_MIN_CHUNKS, 1);
+}
+
+void
+link_store_stats(const LinkModel *lm, LinkStoreStats *stats)
+{
+	LinkStore  *st = lm->store;
+	Size		total = 0;
+
+	for (int c = 0; c < st->nchunks; c++)
+		total += st->chunks[c].used;
+	stats->chunks = st->nchunks;
+	stats->bytes = total;
+	stats->spilled = st->file >= 0;
+	stats->reads = st->reads;
+	stats->writes = st->writes;
+	stats->file_bytes = st->file_end;
+}
+
+/* The file closed (nothing else is freed: the memory goes with its context). */
+void
+link_store_close(LinkModel *lm)
+{
+	if (lm->store != NULL && lm->store->file >= 0)
+	{
+		FileClose(lm->store->file);
+		lm->store->file = -1;
+	}
+}
+
+/*
+ * An order in which to visit pairs of records, so that where the chunks do
+ * not all fit in memory, each chunk is read back a bounded number of times:
+ * the pairs whose first records' chunks fit in half the memory at once, in
+ * the order of their other records' chunks; then the next such window.  NULL
+ * where every chunk is in memory (the caller's order will do).  The pairs
+ * themselves keep their order (results do not depend on the visit).
+ */
+typedef struct OrderArg
+{
+	const LinkStore *st;
+	const LinkPair *pairs;
+	uint32		window;
+} OrderArg;
+
+static inline void
+order_key(const OrderArg *o, int32 k, uint32 *w, uint32 *c)
+{
+	uint32		ca = o->st->rec_chunk[o->pairs[k].a],
+				cb = o->st->rec_chunk[o->pairs[k].b];
+
+	*w = Min(ca, cb) / o->window;
+	*c = Max(ca, cb);
+}
+
+static int
+order_cmp(const void *x, const void *y, void *arg)
+{
+	int32		p = *(const int32 *) x,
+				q = *(const int32 *) y;
+	uint32		wp,
+				cp,
+				wq,
+				cq;
+
+	order_key(arg, p, &wp, &cp);
+	order_key(arg, q, &wq, &cq);
+	if (wp != wq)
+		return wp < wq ? -1 : 1;
+	if (cp != cq)
+		return cp < cq ? -1 : 1;
+	return p < q ? -1 : p > q ? 1 : 0;
+}
+
+int32 *
+link_rec_order(const LinkModel *lm, const LinkPair *pairs, int64 n)
+{
+	OrderArg	o;
+	int32	   *order;
+
+	if (lm->store == NULL || lm->store->file < 0 || n == 0)
+		return NULL;
+	if (n > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("linkage compares at most %d pairs of records", PG_INT32_MAX)));
+	o.st = lm->store;
+	o.pairs = pairs;
+	o.window = Max(link_store_window(lm) / 2, 1);
+	order = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
+	for (int64 k = 0; k < n; k++)
+		order[k] = (int32) k;
+	qsort_arg(order, n, sizeof(int32), order_cmp, &o);
+	return order;
+}
