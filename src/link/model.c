@@ -1134,38 +1134,27 @@ key_hash_cmp(const void *x, const void *y)
 
 /*
  * The u sample's pairs: counted as they are drawn, or, where the records are
- * spilled (store.c), gathered and counted chunk by chunk (the counts do not
- * depend on the order).
+ * spilled (store.c), gathered (up to U_GATHER at a time) and counted chunk by
+ * chunk (the counts do not depend on the order).
  */
+#define U_GATHER (1 << 20)
+
 typedef struct USample
 {
 	int64		counts[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
 	int64		done;
-	LinkPair   *pairs;			/* NULL: counted as drawn */
+	bool		gather;
+	LinkPair   *pairs;
 	int64		npairs;
-	int64		maxpairs;
 } USample;
 
 static void
-count_pair(LinkModel *lm, int a, int b, USample *us)
+count_one(LinkModel *lm, int a, int b, USample *us)
 {
 	uint8		level[LINK_MAX_COLUMNS];
 
 	if ((++us->done & 0x3FFF) == 0)
 		CHECK_FOR_INTERRUPTS();
-	if (us->pairs != NULL)
-	{
-		if (us->npairs == us->maxpairs)
-		{
-			us->maxpairs *= 2;
-			us->pairs = repalloc_huge(us->pairs, sizeof(LinkPair) * us->maxpairs);
-		}
-		us->pairs[us->npairs].a = a;
-		us->pairs[us->npairs].b = b;
-		us->pairs[us->npairs].probability = 0;
-		us->npairs++;
-		return;
-	}
 	link_compare(lm, LINK_REC(lm, a), LINK_REC(lm, b), level);
 	for (int c = 0; c < lm->ncolumns; c++)
 		us->counts[c][level[c]]++;
@@ -1175,21 +1164,35 @@ static void
 count_gathered(LinkModel *lm, USample *us)
 {
 	int32	   *order;
-	LinkPair   *pairs = us->pairs;
 
-	if (pairs == NULL)
+	if (us->npairs == 0)
 		return;
-	order = link_rec_order(lm, pairs, us->npairs);
-	us->pairs = NULL;
+	order = link_rec_order(lm, us->pairs, us->npairs);
 	for (int64 x = 0; x < us->npairs; x++)
 	{
 		int64		k = order ? order[x] : x;
 
-		count_pair(lm, pairs[k].a, pairs[k].b, us);
+		count_one(lm, us->pairs[k].a, us->pairs[k].b, us);
 	}
 	if (order)
 		pfree(order);
-	pfree(pairs);
+	us->npairs = 0;
+}
+
+static void
+count_pair(LinkModel *lm, int a, int b, USample *us)
+{
+	if (!us->gather)
+	{
+		count_one(lm, a, b, us);
+		return;
+	}
+	if (us->npairs == U_GATHER)
+		count_gathered(lm, us);
+	us->pairs[us->npairs].a = a;
+	us->pairs[us->npairs].b = b;
+	us->pairs[us->npairs].probability = 0;
+	us->npairs++;
 }
 
 /*
@@ -1218,8 +1221,8 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 
 	if (link_store_spilled(lm))
 	{
-		us->maxpairs = 1024;
-		us->pairs = palloc(sizeof(LinkPair) * us->maxpairs);
+		us->gather = true;
+		us->pairs = palloc(sizeof(LinkPair) * U_GATHER);
 	}
 	for (int i = 0; i < n; i++)
 		if (LINK_SIDE(lm, i) == 0)
@@ -1290,6 +1293,8 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 			pfree(right);
 	}
 	count_gathered(lm, us);
+	if (us->pairs != NULL)
+		pfree(us->pairs);
 
 	/*
 	 * The exact level is known without sampling: two random values are equal
