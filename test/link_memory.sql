@@ -105,10 +105,12 @@ SELECT is(pg_temp.failure($$SELECT count(*) FROM brent_mdm.dedupe('recs', 'id',
             '{"first": "given_name", "last": "surname", "born": "date", "postcode": "postcode"}')$$),
           NULL, '0: no limit');
 
--- ---- records spilled past brent_mdm.linkage_work_mem (store.c) ----
--- The 24,000 records take about 4 MB: with 1 MB they are written to a
--- temporary file in chunks and read back (sql/link.sql shows the notice that
--- says so); every result is the same as in memory.
+-- ---- records and pairs spilled past brent_mdm.linkage_work_mem (store.c) ----
+-- The 24,000 records take about 4 MB: with 1 MB they, and their candidate
+-- pairs, are written to a temporary file in chunks and read back (sql/link.sql
+-- shows the notice that says so); the pairs are sorted chunk by chunk and
+-- merged in two steps, and compared in windows; every result is the same as
+-- in memory.
 SELECT is(current_setting('brent_mdm.linkage_work_mem'), '256MB', 'brent_mdm.linkage_work_mem is 256 MB by default');
 SET LOCAL brent_mdm.linkage_work_mem = '1MB';
 CREATE TEMP TABLE spilled AS SELECT * FROM dedupe('recs', 'id', :'mapping');

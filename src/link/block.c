@@ -5,7 +5,8 @@
  * Rules from the columns mapping (default_rules below): records that share
  * a rule's key are candidates; names are keyed by sound (Double Metaphone),
  * so that spelling and transliteration do not hide a pair.  Rules are OR-ed
- * and the pairs de-duplicated.  Before any pair is made, the number of comparisons
+ * and the pairs de-duplicated (sorted chunk by chunk in the run's store, and
+ * merged: store.c).  Before any pair is made, the number of comparisons
  * the rules would generate is counted, and a run that would exceed
  * max_pairs is refused.  Blocks of more than LINK_MAX_BLOCK records (a value
  * shared by thousands: "Patel", a default date, one person loaded thousands
@@ -869,11 +870,11 @@ pair_order(const LinkModel *lm, int32 *a, int32 *b)
 	return true;
 }
 
-/* Where pairs go. */
+/* Where pairs go: an array of the run's store (spilled with the records). */
 typedef struct PairSink
 {
-	RawPair    *pairs;
-	int64		n;
+	LinkModel  *lm;
+	LinkArray	raw;			/* RawPair */
 	int64		cap;			/* room for: the pairs counted before */
 } PairSink;
 
@@ -890,14 +891,260 @@ add_pair(const LinkModel *lm, int32 a, int32 b, int r, uint8 origin, PairSink *s
 		return false;
 	if (sink == NULL)
 		return true;
-	if (sink->n >= sink->cap)
+	if (sink->raw.n >= sink->cap)
 		elog(ERROR, "blocking made more pairs than it counted (" INT64_FORMAT ")", sink->cap);
-	p = &sink->pairs[sink->n++];
+	p = link_array_push(sink->lm, &sink->raw);
 	p->a = a;
 	p->b = b;
 	p->rule = (uint8) r;
 	p->origin = origin;
 	return true;
+}
+
+/*
+ * The raw pairs sorted (raw_pair_cmp) in runs, then merged: each chunk of
+ * the array sorted where it is; where the chunks are more than a quarter of
+ * brent_mdm.linkage_work_mem holds, groups of that many merged into runs of
+ * a second array (sequentially written: spilled as need be); raw_merge_next
+ * gives the pairs in order, from the runs' heads.
+ */
+typedef struct RawMerge
+{
+	LinkArray	runs;			/* the second array; or none (n 0): the chunks are the runs */
+	const LinkArray *from;		/* the array the runs are in */
+	int			nruns;
+	int64	   *pos;			/* next of each run */
+	int64	   *end;
+	int		   *heap;			/* runs by their next pair, least first */
+	RawPair    *head;			/* each run's next pair (read once) */
+	int			nheap;
+} RawMerge;
+
+static inline RawPair
+raw_at(const LinkModel *lm, const LinkArray *arr, int64 k)
+{
+	return *(const RawPair *) link_array_get(lm, arr, k, false);
+}
+
+static void
+heap_down(RawMerge *rm, int i)
+{
+	for (;;)
+	{
+		int			l = 2 * i + 1,
+					least = i;
+
+		if (l >= rm->nheap)
+			return;
+		if (raw_pair_cmp(&rm->head[rm->heap[l]], &rm->head[rm->heap[least]]) < 0)
+			least = l;
+		if (l + 1 < rm->nheap &&
+			raw_pair_cmp(&rm->head[rm->heap[l + 1]], &rm->head[rm->heap[least]]) < 0)
+			least = l + 1;
+		if (least == i)
+			return;
+		{
+			int			t = rm->heap[i];
+
+			rm->heap[i] = rm->heap[least];
+			rm->heap[least] = t;
+		}
+		i = least;
+	}
+}
+
+/* the merge of runs [start[r], start[r + 1]) of arr */
+static void
+merge_start(const LinkModel *lm, RawMerge *rm, const LinkArray *arr, const int64 *start, int nruns)
+{
+	rm->from = arr;
+	rm->nruns = nruns;
+	rm->pos = palloc(sizeof(int64) * Max(nruns, 1));
+	rm->end = palloc(sizeof(int64) * Max(nruns, 1));
+	rm->heap = palloc(sizeof(int) * Max(nruns, 1));
+	rm->head = palloc(sizeof(RawPair) * Max(nruns, 1));
+	rm->nheap = 0;
+	for (int r = 0; r < nruns; r++)
+	{
+		rm->pos[r] = start[r];
+		rm->end[r] = start[r + 1];
+		if (rm->pos[r] < rm->end[r])
+		{
+			rm->head[r] = raw_at(lm, arr, rm->pos[r]);
+			rm->heap[rm->nheap++] = r;
+		}
+	}
+	for (int i = rm->nheap / 2 - 1; i >= 0; i--)
+		heap_down(rm, i);
+}
+
+static bool
+merge_next(const LinkModel *lm, RawMerge *rm, RawPair *out)
+{
+	int			r;
+
+	if (rm->nheap == 0)
+		return false;
+	r = rm->heap[0];
+	*out = rm->head[r];
+	if (++rm->pos[r] >= rm->end[r])
+		rm->heap[0] = rm->heap[--rm->nheap];
+	else
+		rm->head[r] = raw_at(lm, rm->from, rm->pos[r]);
+	heap_down(rm, 0);
+	return true;
+}
+
+static void
+merge_end(RawMerge *rm)
+{
+	pfree(rm->pos);
+	pfree(rm->end);
+	pfree(rm->heap);
+	pfree(rm->head);
+}
+
+static void
+sort_raw_pairs(LinkModel *lm, LinkArray *raw)
+{
+	int64		per = (int64) 1 << raw->shift;
+
+	for (int c = 0; c < raw->nchunks; c++)
+	{
+		int64		first = (int64) c * per,
+					n = Min(per, raw->n - first);
+
+		CHECK_FOR_INTERRUPTS();
+		if (n > 1)
+			qsort(link_array_get(lm, raw, first, true), n, sizeof(RawPair), raw_pair_cmp);
+	}
+}
+
+static void
+raw_merge_begin(LinkModel *lm, LinkArray *raw, RawMerge *rm)
+{
+	int64		per = (int64) 1 << raw->shift;
+	int			group = Max(link_store_window(lm) / 4, 2);
+	int64	   *start = palloc(sizeof(int64) * (raw->nchunks + 1));
+
+	memset(&rm->runs, 0, sizeof(LinkArray));
+	for (int c = 0; c <= raw->nchunks; c++)
+		start[c] = Min((int64) c * per, raw->n);
+	if (raw->nchunks <= group)
+	{
+		/* every chunk a run, merged at once */
+		merge_start(lm, rm, raw, start, raw->nchunks);
+		pfree(start);
+		return;
+	}
+	/* runs of group chunks merged into the second array; then those merged */
+	{
+		int			nruns = (raw->nchunks + group - 1) / group;
+		int64	   *rstart = palloc(sizeof(int64) * (nruns + 1));
+
+		link_array_init(&rm->runs, sizeof(RawPair));
+		for (int g = 0; g < nruns; g++)
+		{
+			RawMerge	part;
+			RawPair		r;
+			int			first = g * group,
+						count = Min(group, raw->nchunks - first);
+
+			rstart[g] = rm->runs.n;
+			merge_start(lm, &part, raw, start + first, count);
+			while (merge_next(lm, &part, &r))
+			{
+				if ((rm->runs.n & 0xFFFF) == 0)
+					CHECK_FOR_INTERRUPTS();
+				*(RawPair *) link_array_push(lm, &rm->runs) = r;
+			}
+			merge_end(&part);
+		}
+		rstart[nruns] = rm->runs.n;
+		merge_start(lm, rm, &rm->runs, rstart, nruns);
+		pfree(rstart);
+	}
+	pfree(start);
+}
+
+static bool
+raw_merge_next(LinkModel *lm, LinkArray *raw, RawMerge *rm, RawPair *out)
+{
+	(void) raw;
+	if (merge_next(lm, rm, out))
+		return true;
+	merge_end(rm);
+	if (rm->runs.nchunks > 0)
+		link_array_free(lm, &rm->runs);
+	return false;
+}
+
+/*
+ * Each pair compared: its levels (and the rules' counts of pairs).  Where
+ * the records are spilled, the pairs go a window at a time (a quarter of
+ * brent_mdm.linkage_work_mem of them), each window's in the order of their
+ * records' chunks (link_rec_order): their levels are the same in any order.
+ */
+static void
+compare_pairs(LinkModel *lm, int nrules, instr_time start)
+{
+	int64		ncodes = lm->npairs;
+	int64		window = ncodes;
+	LinkPair   *buf = NULL;
+	int64		done = 0;
+	Size		reserved = 0;
+
+	if (link_store_spilled(lm))
+	{
+		/* an eighth of the memory for a window of pairs and its order */
+		window = Max((int64) link_work_mem * 1024 / 8 / (int64) (sizeof(LinkPair) + sizeof(int32)), 4096);
+		window = Min(window, Max(ncodes, 1));
+		reserved = link_store_reserve(lm, (sizeof(LinkPair) + sizeof(int32)) * window);
+		buf = palloc_extended(sizeof(LinkPair) * window, MCXT_ALLOC_HUGE);
+	}
+	for (int64 base = 0; base < ncodes; base += window)
+	{
+		int64		w = Min(window, ncodes - base);
+		int32	   *order = NULL;
+
+		if (buf != NULL)
+		{
+			for (int64 x = 0; x < w; x++)
+				buf[x] = *LINK_PAIR(lm, base + x);
+			order = link_rec_order(lm, buf, w);
+		}
+		for (int64 x = 0; x < w; x++, done++)
+		{
+			int64		k = base + (order ? order[x] : x);
+			LinkPair	p = buf ? buf[k - base] : *LINK_PAIR(lm, k);
+			LinkPairInfo *info;
+
+			if ((done & 0x3FFF) == 0)
+			{
+				CHECK_FOR_INTERRUPTS();
+				/* long runs: a notice at each tenth of the pairs compared */
+				if (lm->nrecords >= LINK_PROGRESS_RECORDS && done > 0 &&
+					done * 10 / ncodes != (done - 0x4000) * 10 / ncodes)
+				{
+					double		t = seconds_since(start);
+
+					ereport(NOTICE,
+							(errmsg("linkage: comparing pairs, %d%% (" INT64_FORMAT " of " INT64_FORMAT ", %.0f pairs a second)",
+									(int) (done * 100 / ncodes), done, ncodes, done / Max(t, 0.001))));
+				}
+			}
+			info = PAIR_INFO_MUT(lm, k);
+			for (int r = 0; r < nrules; r++)
+				if (info->rules & ((uint32) 1 << r))
+					lm->rules[r].npairs++;
+			link_compare(lm, LINK_REC(lm, p.a), LINK_REC(lm, p.b), info->levels);
+		}
+		if (order)
+			pfree(order);
+	}
+	if (buf)
+		pfree(buf);
+	link_store_release(lm, reserved);
 }
 
 /*
@@ -1222,7 +1469,6 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 				split_pairs = 0,
 				split_records = 0;
 	SplitOrders *orders;
-	RawPair    *raw;
 	int64		ncodes = 0;
 	bool	   *in_split;		/* record is in a block split by sorted neighbourhood */
 	PairSink	sink;
@@ -1230,7 +1476,6 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 	BlockEntry *scratch = NULL;
 	int			scratch_size = 0;
 	bool		any_grouped = false;
-	int32	   *order;
 
 	if (nrules == 0)
 		ereport(ERROR,
@@ -1241,8 +1486,6 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 	if (nrules > LINK_MAX_RULES)
 		nrules = LINK_MAX_RULES;
 	lm->nrules = nrules;
-	lm->pair_flags = NULL;
-	lm->pair_neighbour_rules = NULL;
 	for (int r = 0; r < nrules; r++)
 	{
 		lm->rules[r].ncols = rules[r].nparts;
@@ -1428,12 +1671,12 @@ refine:
 	 * made, then each once with its rules, how it was made and, once the
 	 * made ones are freed, its comparison levels
 	 */
-	link_memory_check((Size) estimate * (sizeof(LinkPair) + 2 * sizeof(uint32) + 1) +
-					  (Size) estimate * Max(sizeof(RawPair), (Size) lm->ncolumns),
+	link_memory_check(Min((Size) estimate * (sizeof(RawPair) + sizeof(LinkPair) +
+											  offsetof(LinkPairInfo, levels) + lm->ncolumns),
+						  (Size) link_work_mem * 1024),
 					  "making and comparing " INT64_FORMAT " candidate pairs", estimate);
-	raw = palloc_extended(sizeof(RawPair) * Max(estimate, 1), MCXT_ALLOC_HUGE);
-	sink.pairs = raw;
-	sink.n = 0;
+	sink.lm = lm;
+	link_array_init(&sink.raw, sizeof(RawPair));
 	sink.cap = Max(estimate, 1);
 	in_split = palloc0(sizeof(bool) * Max(n, 1));
 	for (int r = 0; r < nrules; r++)
@@ -1476,7 +1719,7 @@ refine:
 		pfree(blocks[r].start);
 	}
 	pfree(blocks);
-	ncodes = sink.n;
+	ncodes = sink.raw.n;
 	for (int i = 0; i < n; i++)
 		split_records += in_split[i];
 	pfree(in_split);
@@ -1495,28 +1738,23 @@ refine:
 	 * that made it (bits), how (the least origin), and the rules that made it
 	 * only as neighbours of a split block (not in their training sessions).
 	 */
-	qsort(raw, ncodes, sizeof(RawPair), raw_pair_cmp);
+	sort_raw_pairs(lm, &sink.raw);
 	{
-		int64		distinct = 0;
-
-		for (int64 k = 0; k < ncodes; k++)
-			if (k == 0 || raw[k].a != raw[k - 1].a || raw[k].b != raw[k - 1].b)
-				distinct++;
-		lm->pairs = palloc_extended(sizeof(LinkPair) * Max(distinct, 1), MCXT_ALLOC_HUGE);
-		lm->pair_rules = palloc_extended(sizeof(uint32) * Max(distinct, 1), MCXT_ALLOC_HUGE);
-		if (split_blocks > 0)
-			lm->pair_neighbour_rules = palloc_extended(sizeof(uint32) * Max(distinct, 1), MCXT_ALLOC_HUGE);
-		if (any_grouped)
-			lm->pair_flags = palloc_extended(sizeof(uint8) * Max(distinct, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	}
-	{
-		int64		d = -1;
+		RawMerge	rm;
+		LinkPairInfo *info;
+		LinkPair	cur = {-1, -1, 0};
 		uint32		made = 0;	/* rules that made the current pair other than as neighbours */
 		uint8		origin = PAIR_DIRECT;
+		RawPair		r;
+		bool		more;
 
-		for (int64 k = 0; k <= ncodes; k++)
+		link_array_init(&lm->pairs, sizeof(LinkPair));
+		link_array_init(&lm->info, offsetof(LinkPairInfo, levels) + lm->ncolumns);
+		raw_merge_begin(lm, &sink.raw, &rm);
+		do
 		{
-			if (k == ncodes || d < 0 || raw[k].a != lm->pairs[d].a || raw[k].b != lm->pairs[d].b)
+			more = raw_merge_next(lm, &sink.raw, &rm, &r);
+			if (!more || cur.a < 0 || r.a != cur.a || r.b != cur.b)
 			{
 				/*
 				 * The pair before, done.  Pairs within a group of identical
@@ -1527,38 +1765,42 @@ refine:
 				 * identifying values).  Pairs that only sorted
 				 * neighbourhoods made: not for training either.
 				 */
-				if (d >= 0 && lm->pair_flags != NULL)
+				if (cur.a >= 0)
 				{
-					int32		a = lm->pairs[d].a,
-								b = lm->pairs[d].b;
+					LinkPair   *p = link_array_push(lm, &lm->pairs);
+					uint8		flags = 0;
 
-					if (origin == PAIR_GROUPED && groups.rep[a] == groups.rep[b])
-						lm->pair_flags[d] = LINK_PAIR_UNTRAINED |
-							(identifying_values(lm, LINK_REC(lm, a)) >= 2 ? LINK_PAIR_IDENTICAL : 0);
-					else if (origin == PAIR_NEIGHBOUR)
-						lm->pair_flags[d] = LINK_PAIR_UNTRAINED | LINK_PAIR_NEIGHBOUR;
+					*p = cur;
+					if (any_grouped && origin == PAIR_GROUPED && groups.rep[cur.a] == groups.rep[cur.b])
+						flags = LINK_PAIR_UNTRAINED |
+							(identifying_values(lm, LINK_REC(lm, cur.a)) >= 2 ? LINK_PAIR_IDENTICAL : 0);
+					else if (any_grouped && origin == PAIR_NEIGHBOUR)
+						flags = LINK_PAIR_UNTRAINED | LINK_PAIR_NEIGHBOUR;
+					PAIR_INFO_MUT(lm, lm->info.n - 1)->flags = flags;
 				}
-				if (k == ncodes)
+				if (!more)
 					break;
-				d++;
-				lm->pairs[d].a = raw[k].a;
-				lm->pairs[d].b = raw[k].b;
-				lm->pairs[d].probability = 0;
-				lm->pair_rules[d] = 0;
-				origin = raw[k].origin;
+				cur.a = r.a;
+				cur.b = r.b;
+				cur.probability = 0;
+				/* its info made now, filled as its raw pairs come (pushed before the pair) */
+				info = link_array_push(lm, &lm->info);
+				memset(info, 0, lm->info.size);
+				origin = r.origin;
 				made = 0;
 			}
-			lm->pair_rules[d] |= (uint32) 1 << raw[k].rule;
-			if (raw[k].origin != PAIR_NEIGHBOUR)
-				made |= (uint32) 1 << raw[k].rule;
-			if (lm->pair_neighbour_rules != NULL)
-				lm->pair_neighbour_rules[d] = lm->pair_rules[d] & ~made;
+			info = PAIR_INFO_MUT(lm, lm->info.n - 1);
+			info->rules |= (uint32) 1 << r.rule;
+			if (r.origin != PAIR_NEIGHBOUR)
+				made |= (uint32) 1 << r.rule;
+			if (split_blocks > 0)
+				info->neighbour_rules = info->rules & ~made;
 			/* compared pair by pair anywhere: it stands for itself (sorted: least first) */
-			origin = Min(origin, raw[k].origin);
-		}
-		ncodes = d + 1;
+			origin = Min(origin, r.origin);
+		} while (more);
+		ncodes = lm->pairs.n;
 	}
-	pfree(raw);
+	link_array_free(lm, &sink.raw);
 	if (groups.rep != NULL)
 	{
 		pfree(groups.rep);
@@ -1570,35 +1812,7 @@ refine:
 	}
 	if (scratch)
 		pfree(scratch);
-	lm->levels = palloc_extended(Max(ncodes * lm->ncolumns, 1), MCXT_ALLOC_HUGE);
 	lm->npairs = ncodes;
-	/* records spilled: the pairs visited chunk by chunk (each pair's levels as in any order) */
-	order = link_rec_order(lm, lm->pairs, ncodes);
 	INSTR_TIME_SET_CURRENT(start);
-	for (int64 x = 0; x < ncodes; x++)
-	{
-		int64		k = order ? order[x] : x;
-		LinkPair   *p = &lm->pairs[k];
-
-		if ((x & 0x3FFF) == 0)
-		{
-			CHECK_FOR_INTERRUPTS();
-			/* long runs: a notice at each tenth of the pairs compared */
-			if (lm->nrecords >= LINK_PROGRESS_RECORDS && x > 0 &&
-				x * 10 / ncodes != (x - 0x4000) * 10 / ncodes)
-			{
-				double		t = seconds_since(start);
-
-				ereport(NOTICE,
-						(errmsg("linkage: comparing pairs, %d%% (" INT64_FORMAT " of " INT64_FORMAT ", %.0f pairs a second)",
-								(int) (x * 100 / ncodes), x, ncodes, x / Max(t, 0.001))));
-			}
-		}
-		for (int r = 0; r < nrules; r++)
-			if (lm->pair_rules[k] & ((uint32) 1 << r))
-				lm->rules[r].npairs++;
-		link_compare(lm, LINK_REC(lm, p->a), LINK_REC(lm, p->b), PAIR_LEVELS(lm, k));
-	}
-	if (order != NULL)
-		pfree(order);
+	compare_pairs(lm, nrules, start);
 }

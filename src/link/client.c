@@ -1068,20 +1068,33 @@ client_index_clusters(PG_FUNCTION_ARGS)
 	/* uncertain pairs left in two clusters go to clerical review */
 	{
 		int64		nreview = 0;
-		Datum	   *ra = palloc(sizeof(Datum) * Max(lm->npairs, 1));
-		Datum	   *rb = palloc(sizeof(Datum) * Max(lm->npairs, 1));
-		Datum	   *rp = palloc(sizeof(Datum) * Max(lm->npairs, 1));
+		Datum	   *ra,
+				   *rb,
+				   *rp;
 
+		/* counted first: few pairs are uncertain */
 		for (int64 k = 0; k < lm->npairs; k++)
 		{
-			const LinkPair *p = &lm->pairs[k];
+			LinkPair	p = *LINK_PAIR(lm, k);
 
-			if (p->probability < review_threshold || p->probability >= link_threshold ||
-				cluster[p->a] == cluster[p->b])
+			if (!(p.probability < review_threshold || p.probability >= link_threshold ||
+				  cluster[p.a] == cluster[p.b]))
+				nreview++;
+		}
+		ra = palloc_extended(sizeof(Datum) * Max(nreview, 1), MCXT_ALLOC_HUGE);
+		rb = palloc_extended(sizeof(Datum) * Max(nreview, 1), MCXT_ALLOC_HUGE);
+		rp = palloc_extended(sizeof(Datum) * Max(nreview, 1), MCXT_ALLOC_HUGE);
+		nreview = 0;
+		for (int64 k = 0; k < lm->npairs; k++)
+		{
+			LinkPair	p = *LINK_PAIR(lm, k);
+
+			if (p.probability < review_threshold || p.probability >= link_threshold ||
+				cluster[p.a] == cluster[p.b])
 				continue;
-			ra[nreview] = Int64GetDatum(Min(rid[p->a], rid[p->b]));
-			rb[nreview] = Int64GetDatum(Max(rid[p->a], rid[p->b]));
-			rp[nreview] = Float8GetDatum(p->probability);
+			ra[nreview] = Int64GetDatum(Min(rid[p.a], rid[p.b]));
+			rb[nreview] = Int64GetDatum(Max(rid[p.a], rid[p.b]));
+			rp[nreview] = Float8GetDatum(p.probability);
 			nreview++;
 		}
 		if (nreview > 0)

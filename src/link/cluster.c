@@ -151,6 +151,8 @@ link_min_ages(const LinkModel *lm)
 typedef struct Edge
 {
 	int64		pair;
+	int32		a;				/* its records (the pairs may be spilled: store.c) */
+	int32		b;
 	float4		probability;
 } Edge;
 
@@ -294,23 +296,31 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 	}
 	/* the pairs to join, counted first: most pairs are below the threshold */
 	for (int64 k = 0; k < lm->npairs; k++)
-		if (lm->pairs[k].probability >= threshold &&
-			(within == NULL || within[lm->pairs[k].a] == within[lm->pairs[k].b]))
+	{
+		LinkPair	p = *LINK_PAIR(lm, k);
+
+		if (p.probability >= threshold && (within == NULL || within[p.a] == within[p.b]))
 			nedges++;
+	}
 	edges = palloc_extended(sizeof(Edge) * Max(nedges, 1), MCXT_ALLOC_HUGE);
 	nedges = 0;
 	for (int64 k = 0; k < lm->npairs; k++)
-		if (lm->pairs[k].probability >= threshold &&
-			(within == NULL || within[lm->pairs[k].a] == within[lm->pairs[k].b]))
+	{
+		LinkPair	p = *LINK_PAIR(lm, k);
+
+		if (p.probability >= threshold && (within == NULL || within[p.a] == within[p.b]))
 		{
 			edges[nedges].pair = k;
-			edges[nedges].probability = lm->pairs[k].probability;
+			edges[nedges].a = p.a;
+			edges[nedges].b = p.b;
+			edges[nedges].probability = p.probability;
 			nedges++;
 		}
+	}
 	qsort(edges, nedges, sizeof(Edge), edge_cmp);
 	for (int64 e = 0; e < nedges; e++)
 	{
-		const LinkPair *p = &lm->pairs[edges[e].pair];
+		const Edge *p = &edges[e];
 		int32		ra = find(parent, p->a),
 					rb = find(parent, p->b),
 					root,
@@ -467,7 +477,8 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 			core[(int64) q * n + i] = i;
 	for (int64 k = 0; k < lm->npairs; k++)
 	{
-		const LinkPair *p = &lm->pairs[k];
+		LinkPair	pk = *LINK_PAIR(lm, k);
+		const LinkPair *p = &pk;
 
 		if (p->probability < Max(STRONG_PAIR, threshold) || first[p->a] != first[p->b] ||
 			size[first[p->a]] < 3)

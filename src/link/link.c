@@ -629,17 +629,7 @@ link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 	 * needed (clustering and the callers use the pairs' probabilities), and
 	 * is freed before clustering takes its own.
 	 */
-	if (lm->levels != NULL)
-		pfree(lm->levels);
-	if (lm->pair_rules != NULL)
-		pfree(lm->pair_rules);
-	if (lm->pair_neighbour_rules != NULL)
-		pfree(lm->pair_neighbour_rules);
-	if (lm->pair_flags != NULL)
-		pfree(lm->pair_flags);
-	lm->levels = NULL;
-	lm->pair_rules = lm->pair_neighbour_rules = NULL;
-	lm->pair_flags = NULL;
+	link_array_free(lm, &lm->info);
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
 		StringInfoData buf;
@@ -656,10 +646,10 @@ link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 
 		link_store_stats(lm, &st);
 		ereport(NOTICE,
-				(errmsg("linkage: the records (%zu kB in %d chunks) took more than brent_mdm.linkage_work_mem (%d kB): they were spilled to a temporary file",
-						st.bytes / 1024, st.chunks, link_work_mem),
-				 errdetail("Chunks written: " INT64_FORMAT "; read back: " INT64_FORMAT ".",
-						   st.writes, st.reads),
+				(errmsg("linkage: the records and candidate pairs took more than brent_mdm.linkage_work_mem (%d kB): they were spilled to a temporary file",
+						link_work_mem),
+				 errdetail("The records: %zu kB in %d chunks; the candidate pairs: " INT64_FORMAT ". Chunks written: " INT64_FORMAT "; read back: " INT64_FORMAT ".",
+						   st.bytes / 1024, st.chunks, lm->npairs, st.writes, st.reads),
 				 errhint("A run whose records fit in brent_mdm.linkage_work_mem reads none back; a session may SET it.")));
 	}
 	ereport(DEBUG1,
@@ -770,7 +760,8 @@ link_link(PG_FUNCTION_ARGS)
 	min_age = link_min_ages(lm);
 	for (int64 k = 0; k < lm->npairs; k++)
 	{
-		const LinkPair *p = &lm->pairs[k];
+		LinkPair	pk = *LINK_PAIR(lm, k);
+		const LinkPair *p = &pk;
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
 

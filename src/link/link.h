@@ -2,9 +2,10 @@
  * link.h
  *		Probabilistic record linkage (Fellegi-Sunter), shared definitions.
  *
- * A linkage run holds its records (read 10,000 at a time: link.c) in its
- * store (store.c: chunks in memory, spilled to a temporary file past
- * brent_mdm.linkage_work_mem), the values of the compared columns each holds,
+ * A linkage run holds its records (read 10,000 at a time: link.c), and then
+ * its candidate pairs, in its store (store.c: chunks in memory, spilled to a
+ * temporary file past brent_mdm.linkage_work_mem), the values of the compared
+ * columns each record holds,
  * prepared for comparison (normalised names, parsed dates and postcodes);
  * brent_mdm.linkage_memory bounds what a run may take (link_memory_check).
  * Candidate pairs come from blocking rules; each pair gets a comparison
@@ -155,6 +156,17 @@ typedef struct LinkPair
 
 #define LINK_MAX_RULES 32
 
+/* What is known of a candidate pair until it is scored: 9 bytes and a byte a column. */
+typedef struct LinkPairInfo
+{
+	uint32		rules;			/* bit r: rule r generated the pair */
+	uint32		neighbour_rules;	/* bit r: rule r made it only by the sorted
+									 * neighbourhood of a split block (not for its
+									 * training session) */
+	uint8		flags;			/* LINK_PAIR_* */
+	uint8		levels[FLEXIBLE_ARRAY_MEMBER];	/* a comparison level a column */
+} LinkPairInfo;
+
 typedef struct LinkRuleInfo
 {
 	int			ncols;
@@ -215,7 +227,8 @@ typedef struct LinkChunk
 	off_t		file_offset;	/* -1: never written */
 	uint32		size;			/* bytes allocated */
 	uint32		used;
-	int32		first;			/* its first record */
+	int32		first;			/* its first record; -1: a chunk of an array */
+	int32		end;			/* after its last record */
 	bool		dirty;			/* changed since written */
 	uint64		last_use;
 } LinkChunk;
@@ -244,10 +257,25 @@ typedef struct LinkStore
 	char	   *spare;			/* a chunk's memory, dropped and not yet reused */
 } LinkStore;
 
+/*
+ * An array of fixed-size elements kept in the store's chunks (the candidate
+ * pairs and what is known of each), spilled with the records: element k is
+ * in chunk k >> shift at (k & mask) * size.
+ */
+typedef struct LinkArray
+{
+	int32	   *chunk;			/* the store's number of each of its chunks */
+	int			nchunks;
+	int			maxchunks;
+	uint32		size;			/* of an element */
+	int			shift;			/* elements a chunk: 1 << shift */
+	int64		n;
+} LinkArray;
+
 typedef struct LinkStoreStats
 {
-	int			chunks;
-	Size		bytes;
+	int			chunks;			/* of records */
+	Size		bytes;			/* of records */
 	bool		spilled;
 	int64		reads;
 	int64		writes;
@@ -269,15 +297,9 @@ typedef struct LinkModel
 	int			nrules;
 	LinkRuleInfo rules[LINK_MAX_RULES];
 	int64		npairs;
-	LinkPair   *pairs;
-	/* of each pair, until it is scored (link_run frees them then: NULL) */
-	uint8	   *levels;			/* npairs * ncolumns comparison levels */
-	uint32	   *pair_rules;		/* bit r: rule r generated the pair */
-	uint8	   *pair_flags;		/* LINK_PAIR_*; NULL: none set */
-	uint32	   *pair_neighbour_rules;	/* bit r: rule r made the pair only by the
-										 * sorted neighbourhood of a split block
-										 * (not for its training session); NULL:
-										 * no block was split */
+	LinkArray	pairs;			/* LinkPair: npairs of them, in the store */
+	LinkArray	info;			/* LinkPairInfo of each, until it is scored (link_run
+								 * frees them then) */
 } LinkModel;
 
 /*
@@ -311,6 +333,12 @@ extern int	link_store_window(const LinkModel *lm);
 extern void link_store_stats(const LinkModel *lm, LinkStoreStats *stats);
 extern void link_store_close(LinkModel *lm);
 extern int32 *link_rec_order(const LinkModel *lm, const LinkPair *pairs, int64 n);
+extern void link_array_init(LinkArray *arr, Size size);
+extern void *link_array_push(LinkModel *lm, LinkArray *arr);
+extern void *link_array_slow(const LinkModel *lm, const LinkArray *arr, int64 k, bool mut);
+extern void link_array_free(LinkModel *lm, LinkArray *arr);
+extern Size link_store_reserve(LinkModel *lm, Size bytes);
+extern void link_store_release(LinkModel *lm, Size taken);
 
 /* record i of the run (valid while fewer than LINK_MIN_CHUNKS others are used) */
 static inline LinkRecord *
@@ -326,12 +354,32 @@ link_rec(const LinkModel *lm, int32 i)
 }
 
 #define LINK_REC(lm, i) link_rec((lm), (i))
+
+/* element k of an array of the run (valid as a record is); mut: to be changed */
+static inline void *
+link_array_get(const LinkModel *lm, const LinkArray *arr, int64 k, bool mut)
+{
+	LinkStore  *st = lm->store;
+	LinkChunk  *ch = &st->chunks[arr->chunk[k >> arr->shift]];
+
+	if (unlikely(ch->base == NULL))
+		return link_array_slow(lm, arr, k, mut);
+	ch->last_use = ++st->clock;
+	if (mut)
+		ch->dirty = true;
+	return ch->base + (Size) (k & (((int64) 1 << arr->shift) - 1)) * arr->size;
+}
 /* record i holds a value of column c (without reading the record) */
 #define LINK_HAS(lm, i, c) (((lm)->store->rec_present[i] & ((uint32) 1 << (c))) != 0)
 /* which side record i is of: the first table's records come first */
 #define LINK_SIDE(lm, i) ((i) >= (lm)->nleft ? 1 : 0)
 
-#define PAIR_LEVELS(lm, k) ((lm)->levels + (int64) (k) * (lm)->ncolumns)
+/* pair k (LinkPair *), and what is known of it (LinkPairInfo *): valid as a record is */
+#define LINK_PAIR(lm, k) ((LinkPair *) link_array_get((lm), &(lm)->pairs, (k), false))
+#define LINK_PAIR_MUT(lm, k) ((LinkPair *) link_array_get((lm), &(lm)->pairs, (k), true))
+#define PAIR_INFO(lm, k) ((LinkPairInfo *) link_array_get((lm), &(lm)->info, (k), false))
+#define PAIR_INFO_MUT(lm, k) ((LinkPairInfo *) link_array_get((lm), &(lm)->info, (k), true))
+#define PAIR_LEVELS(lm, k) (PAIR_INFO(lm, k)->levels)
 /*
  * A pair of records identical on every compared column, made only by blocks
  * too big to compare pair by pair (the stars of block.c): it says nothing of
@@ -351,11 +399,19 @@ link_rec(const LinkModel *lm, int32 i)
  * of the rule one of pairs holding that value.
  */
 #define LINK_PAIR_NEIGHBOUR 0x04
-#define PAIR_TRAINS(lm, k) ((lm)->pair_flags == NULL || !((lm)->pair_flags[k] & LINK_PAIR_UNTRAINED))
+#define PAIR_TRAINS(lm, k) (!(PAIR_INFO(lm, k)->flags & LINK_PAIR_UNTRAINED))
+
 /* pair k trains the session of the rule of this bit: the rule compared it, not as a neighbour */
-#define PAIR_TRAINS_RULE(lm, k, bit) \
-	(((lm)->pair_rules[k] & (bit)) && PAIR_TRAINS(lm, k) && \
-	 ((lm)->pair_neighbour_rules == NULL || !((lm)->pair_neighbour_rules[k] & (bit))))
+static inline bool
+link_pair_trains_rule(const LinkModel *lm, int64 k, uint32 bit)
+{
+	const LinkPairInfo *info = PAIR_INFO(lm, k);
+
+	return (info->rules & bit) && !(info->flags & LINK_PAIR_UNTRAINED) &&
+		!(info->neighbour_rules & bit);
+}
+
+#define PAIR_TRAINS_RULE(lm, k, bit) link_pair_trains_rule((lm), (k), (bit))
 
 /* model.c */
 extern void link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v);

@@ -1144,6 +1144,7 @@ typedef struct USample
 	int64		counts[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
 	int64		done;
 	bool		gather;
+	Size		reserved;		/* taken from the store for the gathered pairs */
 	LinkPair   *pairs;
 	int64		npairs;
 } USample;
@@ -1222,6 +1223,7 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 	if (link_store_spilled(lm))
 	{
 		us->gather = true;
+		us->reserved = link_store_reserve(lm, (sizeof(LinkPair) + sizeof(int32)) * U_GATHER);
 		us->pairs = palloc(sizeof(LinkPair) * U_GATHER);
 	}
 	for (int i = 0; i < n; i++)
@@ -1295,6 +1297,7 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 	count_gathered(lm, us);
 	if (us->pairs != NULL)
 		pfree(us->pairs);
+	link_store_release(lm, us->reserved);
 
 	/*
 	 * The exact level is known without sampling: two random values are equal
@@ -1440,10 +1443,35 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *obs
 	double		lambda = 0.1;
 	uint32		bit = (uint32) 1 << rule;
 
+	int64		ntrain = 0;
+	uint8	   *held = NULL;	/* the session's pairs' levels, in order; NULL: read
+								 * from the store each round */
+	Size		reserved = 0;
+	int			result = -1;
+
 	for (int p = 0; p < lm->rules[rule].ncols; p++)
 		skip[lm->rules[rule].cols[p]] = true;
 	for (int c = 0; c < lm->ncolumns; c++)
 		memcpy(m_out[c], lm->columns[c].m, sizeof(double) * LINK_MAX_LEVELS);
+
+	/*
+	 * The levels of the session's pairs copied once where they take no more
+	 * than three quarters of brent_mdm.linkage_work_mem (taken from the
+	 * store's share): the rounds then read them in memory, in the same order
+	 * (the same sums), whether or not the pairs are spilled.
+	 */
+	for (int64 k = 0; k < lm->npairs; k++)
+		ntrain += PAIR_TRAINS_RULE(lm, k, bit);
+	if ((Size) ntrain * lm->ncolumns <= (Size) link_work_mem * 1024 / 4 * 3)
+	{
+		int64		j = 0;
+
+		reserved = link_store_reserve(lm, (Size) ntrain * lm->ncolumns);
+		held = palloc_extended(Max((Size) ntrain * lm->ncolumns, 1), MCXT_ALLOC_HUGE);
+		for (int64 k = 0; k < lm->npairs; k++)
+			if (PAIR_TRAINS_RULE(lm, k, bit))
+				memcpy(held + (j++) * lm->ncolumns, PAIR_LEVELS(lm, k), lm->ncolumns);
+	}
 
 	for (int round = 1; round <= 200; round++)
 	{
@@ -1454,15 +1482,20 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *obs
 
 		CHECK_FOR_INTERRUPTS();
 		memset(acc, 0, sizeof(acc));
-		for (int64 k = 0; k < lm->npairs; k++)
+		for (int64 k = 0, j = 0; held ? j < ntrain : k < lm->npairs; k++, j++)
 		{
 			const uint8 *level;
 			double		lo = 0,
 						pr;
 
-			if (!PAIR_TRAINS_RULE(lm, k, bit))
-				continue;
-			level = PAIR_LEVELS(lm, k);
+			if (held)
+				level = held + j * lm->ncolumns;
+			else
+			{
+				if (!PAIR_TRAINS_RULE(lm, k, bit))
+					continue;
+				level = PAIR_LEVELS(lm, k);
+			}
 			lo = log(lambda / (1.0 - lambda));
 			for (int c = 0; c < lm->ncolumns; c++)
 				if (level[c] > 0 && !skip[c])
@@ -1500,9 +1533,15 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *obs
 		}
 		lambda = n > 0 ? Min(Max(sum_post / n, 1e-9), 1 - 1e-9) : 0.5;
 		if (delta < 1e-4)
-			return round;		/* Splink's default convergence */
+		{
+			result = round;		/* Splink's default convergence */
+			break;
+		}
 	}
-	return -1;
+	if (held)
+		pfree(held);
+	link_store_release(lm, reserved);
+	return result;
 }
 
 /*
@@ -1554,7 +1593,7 @@ measure_dominance(LinkModel *lm, int r)
 				continue;
 			if (seen++ % step != 0)
 				continue;
-			v = LINK_V(LINK_REC(lm, lm->pairs[k].a), c);
+			v = LINK_V(LINK_REC(lm, LINK_PAIR(lm, k)->a), c);
 			if (v->s != NULL)
 				h[n++] = v->hash;
 		}
@@ -1804,7 +1843,10 @@ link_record_weight(const LinkModel *lm, const LinkRecord *a, const uint8 *level)
 double
 link_pair_weight(const LinkModel *lm, int64 k)
 {
-	return link_record_weight(lm, LINK_REC(lm, lm->pairs[k].a), PAIR_LEVELS(lm, k));
+	int32		a = LINK_PAIR(lm, k)->a;
+	const LinkRecord *r = LINK_REC(lm, a);
+
+	return link_record_weight(lm, r, PAIR_LEVELS(lm, k));
 }
 
 void
@@ -1813,9 +1855,15 @@ link_score(LinkModel *lm)
 	double		prior = link_prior_weight(lm);
 
 	for (int64 k = 0; k < lm->npairs; k++)
-		lm->pairs[k].probability =
-			lm->pair_flags != NULL && (lm->pair_flags[k] & LINK_PAIR_IDENTICAL) ? 1.0 :
+	{
+		float4		probability;
+
+		if ((k & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		probability = (PAIR_INFO(lm, k)->flags & LINK_PAIR_IDENTICAL) ? 1.0 :
 			link_probability(link_pair_weight(lm, k) + prior);
+		LINK_PAIR_MUT(lm, k)->probability = probability;
+	}
 }
 
 /*

@@ -1,28 +1,33 @@
 /*
  * store.c
- *		Where a linkage run keeps its records: chunks of memory, spilled to a
- *		temporary file past brent_mdm.linkage_work_mem.
+ *		Where a linkage run keeps its records and its candidate pairs: chunks
+ *		of memory, spilled to a temporary file past brent_mdm.linkage_work_mem.
  *
  * Records are written once, as they are read (link.c), each with its id and
  * its values' strings in one piece, in chunks of LINK_CHUNK bytes (a record
  * larger than that has a chunk of its own).  A record is found by its number:
- * its chunk and its offset there (8 bytes a record).  While the chunks fit
- * in brent_mdm.linkage_work_mem they all stay in memory and nothing else
- * happens; past it, the chunk used least recently is written to a temporary
- * file (once, or again if a record of it changed since: term frequencies are
- * written into the values after every record is read) and its memory taken
- * for the next, and a record of a chunk not in memory brings its chunk back.
- * A chunk's pointers (the id, the values' strings) point into the chunk: read
- * back elsewhere, they are moved by the distance from where it was when
- * written.
+ * its chunk and its offset there (8 bytes a record, and 4 for the columns it
+ * holds).  The candidate pairs, as blocking makes them, de-duplicated, and
+ * what is known of each until it is scored, are arrays of fixed-size
+ * elements in chunks of the same store (LinkArray: element k in chunk
+ * k >> shift).  While the chunks fit in brent_mdm.linkage_work_mem they all
+ * stay in memory and nothing else happens; past it, the chunks used least
+ * recently (an eighth of those in memory at a time) are written to a
+ * temporary file (once, or again if changed since) and their memory taken
+ * for the next, and an element of a chunk not in memory brings its chunk
+ * back.  A record chunk's pointers (the id, the values' strings) point into
+ * the chunk: read back elsewhere, they are moved by the distance from where
+ * it was when written.  A step that needs memory of its own beside the
+ * store (a window of pairs, a training session's levels) takes it from the
+ * store's share while it runs (link_store_reserve).
  *
- * A pointer to a record (link_rec) stays valid while fewer than
- * LINK_MIN_CHUNKS other chunks are used: the least recently used chunk goes
- * first, and at least that many are kept; no caller holds more than a few
- * records at once.  Steps that visit records in an order of their own
- * (comparing the candidate pairs, the u sample) visit them chunk by chunk
- * where the chunks do not all fit (link_rec_order), so that each chunk is
- * read back a bounded number of times.
+ * A pointer to an element (link_rec, link_array_get) stays valid while fewer
+ * than LINK_MIN_CHUNKS other chunks are used: at least that many are kept,
+ * and those used last go last; no caller holds more than a few at once.
+ * Steps that visit records in an order of their own (comparing the candidate
+ * pairs, the u sample) visit them chunk by chunk where the chunks do not all
+ * fit (link_rec_order), so that each chunk is read back a bounded number of
+ * times.
  */
 #include "postgres.h"
 
@@ -35,13 +40,6 @@
 
 /* brent_mdm.linkage_work_mem, in kB */
 int			link_work_mem = LINK_WORK_MEM_DEFAULT;
-
-/* records it holds */
-static inline int32
-chunk_end(const LinkStore *st, int c, int nrecords)
-{
-	return c + 1 < st->nchunks ? st->chunks[c + 1].first : nrecords;
-}
 
 LinkStore *
 link_store_create(MemoryContext cxt)
@@ -192,11 +190,9 @@ link_store_load(LinkModel *lm, int c)
 	add_resident(st, c);
 	st->reads++;
 	delta = (intptr_t) ch->base - (intptr_t) ch->file_base;
-	if (delta != 0)
+	if (delta != 0 && ch->first >= 0)
 	{
-		int32		end = chunk_end(st, c, lm->nrecords);
-
-		for (int32 i = ch->first; i < end; i++)
+		for (int32 i = ch->first; i < ch->end; i++)
 		{
 			LinkRecord *r = (LinkRecord *) (ch->base + st->rec_offset[i]);
 			int			held = pg_popcount32(r->present);
@@ -268,6 +264,7 @@ link_store_new_record(LinkModel *lm, Size size, uint32 present)
 		add_resident(st, st->nchunks - 1);
 	}
 	ch->last_use = ++st->clock;
+	ch->end = i + 1;
 	st->rec_chunk[i] = st->nchunks - 1;
 	st->rec_offset[i] = ch->used;
 	st->rec_present[i] = present;
@@ -316,9 +313,13 @@ link_store_stats(const LinkModel *lm, LinkStoreStats *stats)
 	LinkStore  *st = lm->store;
 	Size		total = 0;
 
+	stats->chunks = 0;
 	for (int c = 0; c < st->nchunks; c++)
-		total += st->chunks[c].used;
-	stats->chunks = st->nchunks;
+		if (st->chunks[c].first >= 0)
+		{
+			total += st->chunks[c].used;
+			stats->chunks++;
+		}
 	stats->bytes = total;
 	stats->spilled = st->file >= 0;
 	stats->reads = st->reads;
@@ -401,4 +402,139 @@ link_rec_order(const LinkModel *lm, const LinkPair *pairs, int64 n)
 		order[k] = (int32) k;
 	qsort_arg(order, n, sizeof(int32), order_cmp, &o);
 	return order;
+}
+
+/* An empty array of elements of size bytes (at most LINK_CHUNK). */
+void
+link_array_init(LinkArray *arr, Size size)
+{
+	memset(arr, 0, sizeof(LinkArray));
+	arr->size = (uint32) Max(size, 1);
+	arr->shift = 0;
+	while (((Size) 2 << arr->shift) * arr->size <= LINK_CHUNK)
+		arr->shift++;
+}
+
+/* A new chunk of the store, in memory, for an array */
+static int
+new_array_chunk(LinkStore *st, Size size)
+{
+	LinkChunk  *ch;
+
+	if (st->nchunks == st->maxchunks)
+	{
+		st->maxchunks *= 2;
+		st->chunks = repalloc_huge(st->chunks, sizeof(LinkChunk) * st->maxchunks);
+	}
+	make_room(st, size, -1);
+	ch = &st->chunks[st->nchunks++];
+	ch->base = chunk_memory(st, size);
+	ch->file_base = NULL;
+	ch->file_offset = -1;
+	ch->size = (uint32) size;
+	ch->used = (uint32) size;
+	ch->first = -1;
+	ch->end = -1;
+	ch->dirty = true;
+	add_resident(st, st->nchunks - 1);
+	return st->nchunks - 1;
+}
+
+/* Room for element arr->n (the caller fills it); valid as link_array_get's. */
+void *
+link_array_push(LinkModel *lm, LinkArray *arr)
+{
+	LinkStore  *st = lm->store;
+	int64		k = arr->n;
+
+	if ((k >> arr->shift) >= arr->nchunks)
+	{
+		if (arr->nchunks == arr->maxchunks)
+		{
+			arr->maxchunks = Max(16, 2 * arr->maxchunks);
+			arr->chunk = arr->chunk == NULL ?
+				MemoryContextAlloc(st->cxt, sizeof(int32) * arr->maxchunks) :
+				repalloc(arr->chunk, sizeof(int32) * arr->maxchunks);
+		}
+		arr->chunk[arr->nchunks++] = new_array_chunk(st, (Size) arr->size << arr->shift);
+	}
+	arr->n++;
+	return link_array_get(lm, arr, k, true);
+}
+
+void *
+link_array_slow(const LinkModel *lm, const LinkArray *arr, int64 k, bool mut)
+{
+	LinkStore  *st = lm->store;
+	int			c = arr->chunk[k >> arr->shift];
+	LinkChunk  *ch = &st->chunks[c];
+
+	if (ch->base == NULL)
+		link_store_load(unconstify(LinkModel *, lm), c);
+	ch->last_use = ++st->clock;
+	if (mut)
+		ch->dirty = true;
+	return ch->base + (Size) (k & (((int64) 1 << arr->shift) - 1)) * arr->size;
+}
+
+/*
+ * The array's chunks dropped (their memory freed; their place in the file,
+ * if any, is not used again).
+ */
+void
+link_array_free(LinkModel *lm, LinkArray *arr)
+{
+	LinkStore  *st = lm->store;
+	int			kept = 0;
+
+	for (int x = 0; x < arr->nchunks; x++)
+	{
+		LinkChunk  *ch = &st->chunks[arr->chunk[x]];
+
+		if (ch->base != NULL)
+		{
+			if (ch->size == LINK_CHUNK && st->spare == NULL)
+				st->spare = ch->base;
+			else
+				pfree(ch->base);
+			ch->base = NULL;
+			st->resident -= ch->size;
+			ch->size = 0;
+			ch->used = 0;
+		}
+		ch->file_offset = -1;
+	}
+	/* the list of chunks in memory, without them */
+	for (int x = 0; x < st->nresident; x++)
+		if (st->chunks[st->res[x]].base != NULL)
+			st->res[kept++] = st->res[x];
+	st->nresident = kept;
+	if (arr->chunk)
+		pfree(arr->chunk);
+	memset(arr, 0, sizeof(LinkArray));
+}
+
+/*
+ * Memory a step takes beside the store (a window of pairs, a session's
+ * levels): taken from brent_mdm.linkage_work_mem while the step runs (the
+ * chunks used least recently dropped to make room), so that the run stays
+ * within it; the store keeps LINK_MIN_CHUNKS chunks whatever is reserved.
+ * Returns what was taken, to give back with link_store_release.
+ */
+Size
+link_store_reserve(LinkModel *lm, Size bytes)
+{
+	LinkStore  *st = lm->store;
+	Size		floor = (Size) LINK_MIN_CHUNKS * LINK_CHUNK;
+	Size		take = st->budget > floor ? Min(bytes, st->budget - floor) : 0;
+
+	st->budget -= take;
+	make_room(st, 0, -1);
+	return take;
+}
+
+void
+link_store_release(LinkModel *lm, Size taken)
+{
+	lm->store->budget += taken;
 }
