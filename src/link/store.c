@@ -97,6 +97,18 @@ add_resident(LinkStore *st, int c)
 	st->resident += st->chunks[c].size;
 }
 
+/* A chunk's memory given up (kept for the next chunk, if none is) */
+static void
+drop_memory(LinkStore *st, LinkChunk *ch)
+{
+	if (ch->size == LINK_CHUNK && st->spare == NULL)
+		st->spare = ch->base;
+	else
+		pfree(ch->base);
+	ch->base = NULL;
+	st->resident -= ch->size;
+}
+
 static int
 stamp_cmp(const void *x, const void *y)
 {
@@ -142,12 +154,7 @@ make_room(LinkStore *st, Size size, int keep)
 			}
 			if (ch->dirty || ch->file_offset < 0)
 				write_chunk(st, c);
-			if (ch->size == LINK_CHUNK && st->spare == NULL)
-				st->spare = ch->base;
-			else
-				pfree(ch->base);
-			ch->base = NULL;
-			st->resident -= ch->size;
+			drop_memory(st, ch);
 		}
 		st->nresident = kept;
 	}
@@ -206,6 +213,34 @@ link_store_load(LinkModel *lm, int c)
 }
 
 /*
+ * A new chunk of size bytes, in memory, numbered last: for the records from
+ * first on (used 0: they are added), or for an array (first -1: used whole).
+ */
+static int
+new_chunk(LinkStore *st, Size size, int32 first)
+{
+	LinkChunk  *ch;
+
+	if (st->nchunks == st->maxchunks)
+	{
+		st->maxchunks *= 2;
+		st->chunks = repalloc_huge(st->chunks, sizeof(LinkChunk) * st->maxchunks);
+	}
+	make_room(st, size, -1);
+	ch = &st->chunks[st->nchunks++];
+	ch->base = chunk_memory(st, size);
+	ch->file_base = NULL;
+	ch->file_offset = -1;
+	ch->size = (uint32) size;
+	ch->used = first >= 0 ? 0 : (uint32) size;
+	ch->first = first;
+	ch->end = first;
+	ch->dirty = true;
+	add_resident(st, st->nchunks - 1);
+	return st->nchunks - 1;
+}
+
+/*
  * Room for a record of size bytes (MAXALIGNed) holding the values of the
  * columns of present, numbered lm->nrecords (the caller counts it); valid
  * until the next record is made.
@@ -239,29 +274,17 @@ link_store_new_record(LinkModel *lm, Size size, uint32 present)
 			repalloc_huge(st->rec_present, sizeof(uint32) * cap);
 		st->maxrecords = cap;
 	}
-	if (ch == NULL || ch->base == NULL || ch->used + size > ch->size)
+	if (ch == NULL || ch->first < 0 || ch->base == NULL || ch->used + size > ch->size)
 	{
 		Size		csize = Max(size, (Size) LINK_CHUNK);
+		int			c;
 
 		if (csize > MaxAllocHugeSize || csize > PG_INT32_MAX)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("a record of %zu bytes is too large to link", size)));
-		if (st->nchunks == st->maxchunks)
-		{
-			st->maxchunks *= 2;
-			st->chunks = repalloc_huge(st->chunks, sizeof(LinkChunk) * st->maxchunks);
-		}
-		make_room(st, csize, -1);
-		ch = &st->chunks[st->nchunks++];
-		ch->base = chunk_memory(st, csize);
-		ch->file_base = NULL;
-		ch->file_offset = -1;
-		ch->size = (uint32) csize;
-		ch->used = 0;
-		ch->first = i;
-		ch->dirty = true;
-		add_resident(st, st->nchunks - 1);
+		c = new_chunk(st, csize, i);	/* may move st->chunks: indexed after */
+		ch = &st->chunks[c];
 	}
 	ch->last_use = ++st->clock;
 	ch->end = i + 1;
@@ -415,31 +438,6 @@ link_array_init(LinkArray *arr, Size size)
 		arr->shift++;
 }
 
-/* A new chunk of the store, in memory, for an array */
-static int
-new_array_chunk(LinkStore *st, Size size)
-{
-	LinkChunk  *ch;
-
-	if (st->nchunks == st->maxchunks)
-	{
-		st->maxchunks *= 2;
-		st->chunks = repalloc_huge(st->chunks, sizeof(LinkChunk) * st->maxchunks);
-	}
-	make_room(st, size, -1);
-	ch = &st->chunks[st->nchunks++];
-	ch->base = chunk_memory(st, size);
-	ch->file_base = NULL;
-	ch->file_offset = -1;
-	ch->size = (uint32) size;
-	ch->used = (uint32) size;
-	ch->first = -1;
-	ch->end = -1;
-	ch->dirty = true;
-	add_resident(st, st->nchunks - 1);
-	return st->nchunks - 1;
-}
-
 /* Room for element arr->n (the caller fills it); valid as link_array_get's. */
 void *
 link_array_push(LinkModel *lm, LinkArray *arr)
@@ -449,6 +447,8 @@ link_array_push(LinkModel *lm, LinkArray *arr)
 
 	if ((k >> arr->shift) >= arr->nchunks)
 	{
+		int			c;
+
 		if (arr->nchunks == arr->maxchunks)
 		{
 			arr->maxchunks = Max(16, 2 * arr->maxchunks);
@@ -456,7 +456,10 @@ link_array_push(LinkModel *lm, LinkArray *arr)
 				MemoryContextAlloc(st->cxt, sizeof(int32) * arr->maxchunks) :
 				repalloc(arr->chunk, sizeof(int32) * arr->maxchunks);
 		}
-		arr->chunk[arr->nchunks++] = new_array_chunk(st, (Size) arr->size << arr->shift);
+		/* a whole chunk's memory (reused from chunk to chunk), its elements' used */
+		c = new_chunk(st, LINK_CHUNK, -1);
+		st->chunks[c].used = arr->size << arr->shift;
+		arr->chunk[arr->nchunks++] = c;
 	}
 	arr->n++;
 	return link_array_get(lm, arr, k, true);
@@ -492,16 +495,9 @@ link_array_free(LinkModel *lm, LinkArray *arr)
 		LinkChunk  *ch = &st->chunks[arr->chunk[x]];
 
 		if (ch->base != NULL)
-		{
-			if (ch->size == LINK_CHUNK && st->spare == NULL)
-				st->spare = ch->base;
-			else
-				pfree(ch->base);
-			ch->base = NULL;
-			st->resident -= ch->size;
-			ch->size = 0;
-			ch->used = 0;
-		}
+			drop_memory(st, ch);
+		ch->size = 0;
+		ch->used = 0;
 		ch->file_offset = -1;
 	}
 	/* the list of chunks in memory, without them */
