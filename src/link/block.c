@@ -1096,10 +1096,10 @@ compare_pairs(LinkModel *lm, int nrules, instr_time start)
 
 	if (link_store_spilled(lm))
 	{
-		/* an eighth of the memory for a window of pairs and its order */
-		window = Max((int64) link_work_mem * 1024 / 8 / (int64) (sizeof(LinkPair) + sizeof(int32)), 4096);
+		/* an eighth of the memory for a window of pairs, its order and its keys */
+		window = Max((int64) link_work_mem * 1024 / 8 / (int64) (sizeof(LinkPair) + 2 * sizeof(int32)), 4096);
 		window = Min(window, Max(ncodes, 1));
-		reserved = link_store_reserve(lm, (sizeof(LinkPair) + sizeof(int32)) * window);
+		reserved = link_store_reserve(lm, (sizeof(LinkPair) + 2 * sizeof(int32)) * window);
 		buf = palloc_extended(sizeof(LinkPair) * window, MCXT_ALLOC_HUGE);
 	}
 	for (int64 base = 0; base < ncodes; base += window)

@@ -1223,7 +1223,7 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 	if (link_store_spilled(lm))
 	{
 		us->gather = true;
-		us->reserved = link_store_reserve(lm, (sizeof(LinkPair) + sizeof(int32)) * U_GATHER);
+		us->reserved = link_store_reserve(lm, (sizeof(LinkPair) + 2 * sizeof(int32)) * U_GATHER);
 		us->pairs = palloc(sizeof(LinkPair) * U_GATHER);
 	}
 	for (int i = 0; i < n; i++)

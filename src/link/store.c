@@ -369,61 +369,44 @@ link_store_close(LinkModel *lm)
  * where every chunk is in memory (the caller's order will do).  The pairs
  * themselves keep their order (results do not depend on the visit).
  */
-typedef struct OrderArg
-{
-	const LinkStore *st;
-	const LinkPair *pairs;
-	uint32		window;
-} OrderArg;
-
-static inline void
-order_key(const OrderArg *o, int32 k, uint32 *w, uint32 *c)
-{
-	uint32		ca = o->st->rec_chunk[o->pairs[k].a],
-				cb = o->st->rec_chunk[o->pairs[k].b];
-
-	*w = Min(ca, cb) / o->window;
-	*c = Max(ca, cb);
-}
-
-static int
-order_cmp(const void *x, const void *y, void *arg)
-{
-	int32		p = *(const int32 *) x,
-				q = *(const int32 *) y;
-	uint32		wp,
-				cp,
-				wq,
-				cq;
-
-	order_key(arg, p, &wp, &cp);
-	order_key(arg, q, &wq, &cq);
-	if (wp != wq)
-		return wp < wq ? -1 : 1;
-	if (cp != cq)
-		return cp < cq ? -1 : 1;
-	return p < q ? -1 : p > q ? 1 : 0;
-}
-
 int32 *
 link_rec_order(const LinkModel *lm, const LinkPair *pairs, int64 n)
 {
-	OrderArg	o;
+	const LinkStore *st = lm->store;
 	int32	   *order;
+	uint32	   *key;
+	int64	   *start;
+	uint32		window,
+				nwindows,
+				nkeys;
 
-	if (lm->store == NULL || lm->store->file < 0 || n == 0)
+	if (st == NULL || st->file < 0 || n == 0)
 		return NULL;
 	if (n > PG_INT32_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("linkage compares at most %d pairs of records", PG_INT32_MAX)));
-	o.st = lm->store;
-	o.pairs = pairs;
-	o.window = Max(link_store_window(lm) / 2, 1);
+	/* by counting: a key for each pair (its window, its other chunk), stable */
+	window = Max(link_store_window(lm) / 2, 1);
+	nwindows = (uint32) st->nchunks / window + 1;
+	nkeys = nwindows * (uint32) st->nchunks;
+	key = palloc_extended(sizeof(uint32) * n, MCXT_ALLOC_HUGE);
+	start = palloc0(sizeof(int64) * ((Size) nkeys + 1));
+	for (int64 k = 0; k < n; k++)
+	{
+		uint32		ca = st->rec_chunk[pairs[k].a],
+					cb = st->rec_chunk[pairs[k].b];
+
+		key[k] = (Min(ca, cb) / window) * (uint32) st->nchunks + Max(ca, cb);
+		start[key[k] + 1]++;
+	}
+	for (uint32 x = 0; x < nkeys; x++)
+		start[x + 1] += start[x];
 	order = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
 	for (int64 k = 0; k < n; k++)
-		order[k] = (int32) k;
-	qsort_arg(order, n, sizeof(int32), order_cmp, &o);
+		order[start[key[k]]++] = (int32) k;
+	pfree(key);
+	pfree(start);
 	return order;
 }
 
