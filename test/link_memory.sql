@@ -14,7 +14,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
 SET LOCAL search_path = brent_mdm, public;
-SELECT plan(18);
+SELECT plan(19);
 
 -- 12,000 people (values drawn by md5 of the person's number: deterministic),
 -- two records each: the first copies have ids 000001 to 012000, the second
@@ -112,6 +112,8 @@ SELECT is(pg_temp.failure($$SELECT count(*) FROM brent_mdm.dedupe('recs', 'id',
 -- merged in two steps, and compared in windows; every result is the same as
 -- in memory.
 SELECT is(current_setting('brent_mdm.linkage_work_mem'), '256MB', 'brent_mdm.linkage_work_mem is 256 MB by default');
+SELECT throws_ok($$SET LOCAL brent_mdm.linkage_work_mem = '512kB'$$, '22023', NULL,
+                 'less than 1 MB (16 chunks, the least a run keeps) is refused');
 SET LOCAL brent_mdm.linkage_work_mem = '1MB';
 CREATE TEMP TABLE spilled AS SELECT * FROM dedupe('recs', 'id', :'mapping');
 SELECT is((SELECT count(*) FROM ((SELECT * FROM spilled EXCEPT SELECT * FROM unlimited)
