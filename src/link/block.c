@@ -1411,17 +1411,29 @@ split_block_pairs(const LinkModel *lm, const DupGroups *g, const BlockRule *rule
  */
 typedef struct RuleBlocks
 {
-	int32	   *records;
-	int32	   *start;			/* nblocks + 1: where each begins, then the end */
+	LinkArray	records;		/* int32: the blocks' records, block after block */
+	LinkArray	start;			/* int32, nblocks + 1: where each begins, then the end */
 	int			nblocks;
 } RuleBlocks;
 
-static void
-keep_blocks(const BlockEntry *e, int m, RuleBlocks *rb)
+static inline int32
+array_int32(const LinkModel *lm, const LinkArray *arr, int64 k)
 {
-	int			kept = 0,
-				nb = 0;
+	return *(const int32 *) link_array_get(lm, arr, k, false);
+}
 
+/*
+ * A rule's blocks kept between counting and making its pairs, in the run's
+ * store (spilled with the records): the records of its blocks of two
+ * entries or more (4 bytes an entry rather than 16, and none for the keys
+ * that no other record shares).
+ */
+static void
+keep_blocks(LinkModel *lm, const BlockEntry *e, int m, RuleBlocks *rb)
+{
+	link_array_init(&rb->records, sizeof(int32));
+	link_array_init(&rb->start, sizeof(int32));
+	rb->nblocks = 0;
 	for (int i = 0; i < m;)
 	{
 		int			j = i + 1;
@@ -1430,30 +1442,14 @@ keep_blocks(const BlockEntry *e, int m, RuleBlocks *rb)
 			j++;
 		if (j - i >= 2)
 		{
-			kept += j - i;
-			nb++;
-		}
-		i = j;
-	}
-	rb->records = palloc_extended(sizeof(int32) * Max(kept, 1), MCXT_ALLOC_HUGE);
-	rb->start = palloc_extended(sizeof(int32) * (nb + 1), MCXT_ALLOC_HUGE);
-	rb->nblocks = nb;
-	kept = nb = 0;
-	for (int i = 0; i < m;)
-	{
-		int			j = i + 1;
-
-		while (j < m && e[j].key == e[i].key)
-			j++;
-		if (j - i >= 2)
-		{
-			rb->start[nb++] = kept;
+			*(int32 *) link_array_push(lm, &rb->start) = (int32) rb->records.n;
 			for (int x = i; x < j; x++)
-				rb->records[kept++] = e[x].record;
+				*(int32 *) link_array_push(lm, &rb->records) = e[x].record;
+			rb->nblocks++;
 		}
 		i = j;
 	}
-	rb->start[nb] = kept;
+	*(int32 *) link_array_push(lm, &rb->start) = (int32) rb->records.n;
 }
 
 void
@@ -1476,6 +1472,8 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 	BlockEntry *scratch = NULL;
 	int			scratch_size = 0;
 	bool		any_grouped = false;
+	int32	   *recs = NULL;	/* a block's records */
+	int			nrecs = 0;
 
 	if (nrules == 0)
 		ereport(ERROR,
@@ -1650,7 +1648,7 @@ refine:
 			describe_split(lm, &orders[r], lm->rules[r].split_by, sizeof(lm->rules[r].split_by));
 		/* kept for making the pairs: the blocks of two entries or more */
 		if (!estimate_only)
-			keep_blocks(e, m, &blocks[r]);
+			keep_blocks(lm, e, m, &blocks[r]);
 		pfree(e);
 	}
 	if (estimate_only)
@@ -1681,17 +1679,24 @@ refine:
 	in_split = palloc0(sizeof(bool) * Max(n, 1));
 	for (int r = 0; r < nrules; r++)
 	{
-		const int32 *recs = blocks[r].records;
-
 		for (int b = 0; b < blocks[r].nblocks; b++)
 		{
-			int			i = blocks[r].start[b],
-						j = blocks[r].start[b + 1];
+			int			i = array_int32(lm, &blocks[r].start, b),
+						j = array_int32(lm, &blocks[r].start, b + 1);
 
 			CHECK_FOR_INTERRUPTS();
+			/* the block's records, out of the store */
+			if (j - i > nrecs)
+			{
+				nrecs = Max(j - i, 2 * nrecs);
+				recs = recs == NULL ? palloc_extended(sizeof(int32) * nrecs, MCXT_ALLOC_HUGE) :
+					repalloc_huge(recs, sizeof(int32) * nrecs);
+			}
+			for (int x = i; x < j; x++)
+				recs[x - i] = array_int32(lm, &blocks[r].records, x);
 			if (j - i > LINK_MAX_BLOCK)
 			{
-				BlockGroups bg = block_groups(lm, &groups, NULL, recs + i, j - i, scratch);
+				BlockGroups bg = block_groups(lm, &groups, NULL, recs, j - i, scratch);
 
 				any_grouped = true;
 				group_block_pairs(lm, &groups, scratch, j - i, bg.ngroups <= LINK_MAX_BLOCK, r, &sink);
@@ -1700,13 +1705,13 @@ refine:
 					split_blocks++;
 					split_pairs += bg.star_pairs +
 						split_block_pairs(lm, &groups, &rules[r], &orders[r], scratch, j - i, r, &sink);
-					for (int x = i; x < j; x++)
+					for (int x = 0; x < j - i; x++)
 						in_split[recs[x]] = true;
 				}
 			}
 			else
-				for (int x = i; x < j; x++)
-					for (int y = x + 1; y < j; y++)
+				for (int x = 0; x < j - i; x++)
+					for (int y = x + 1; y < j - i; y++)
 					{
 						if (rules[r].guest >= 0 &&
 							LINK_HAS(lm, recs[x], rules[r].guest) &&
@@ -1715,9 +1720,11 @@ refine:
 						add_pair(lm, recs[x], recs[y], r, PAIR_DIRECT, &sink);
 					}
 		}
-		pfree(blocks[r].records);
-		pfree(blocks[r].start);
+		link_array_free(lm, &blocks[r].records);
+		link_array_free(lm, &blocks[r].start);
 	}
+	if (recs != NULL)
+		pfree(recs);
 	pfree(blocks);
 	ncodes = sink.raw.n;
 	for (int i = 0; i < n; i++)

@@ -150,7 +150,7 @@ link_min_ages(const LinkModel *lm)
 
 typedef struct Edge
 {
-	int64		pair;
+	int32		pair;			/* (brent_mdm.max_candidate_pairs is an int) */
 	int32		a;				/* its records (the pairs may be spilled: store.c) */
 	int32		b;
 	float4		probability;
@@ -207,8 +207,9 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 								 * may be spilled) */
 	Edge	   *edges;
 	int64		nedges = 0;
-	int32	   *head = palloc(sizeof(int32) * Max(n, 1));	/* cannot-link list per root */
-	int32	   *tail = palloc(sizeof(int32) * Max(n, 1));
+	/* cannot-link list per root: only where reviewers said so (not in dedupe) */
+	int32	   *head = ndecisions > 0 ? palloc(sizeof(int32) * Max(n, 1)) : NULL;
+	int32	   *tail = ndecisions > 0 ? palloc(sizeof(int32) * Max(n, 1)) : NULL;
 	int32	   *next = palloc(sizeof(int32) * Max(2 * ndecisions, 1));
 	int32	   *partner = palloc(sizeof(int32) * Max(2 * ndecisions, 1));
 	int32		nlinks = 0;
@@ -234,7 +235,7 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 		for (int k = 0; k < nid; k++)
 			idrec[(int64) i * nid + k] = LINK_HAS(lm, i, idcols[k]) ? i : -1;
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n && head != NULL; i++)
 		head[i] = tail[i] = -1;
 	/* a record of a system that only holds adults cannot be a child's */
 	for (int c = 0; c < lm->ncolumns && datecol < 0; c++)
@@ -281,7 +282,7 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 		}
 	}
 	/* move the cannot-link lists of must-linked records to their roots */
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n && head != NULL; i++)
 	{
 		int32		r = find(parent, i);
 
@@ -310,7 +311,7 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 
 		if (p.probability >= threshold && (within == NULL || within[p.a] == within[p.b]))
 		{
-			edges[nedges].pair = k;
+			edges[nedges].pair = (int32) k;
 			edges[nedges].a = p.a;
 			edges[nedges].b = p.b;
 			edges[nedges].probability = p.probability;
@@ -353,7 +354,7 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 		root = Min(ra, rb);
 		other = Max(ra, rb);
 		parent[other] = root;
-		if (head[other] >= 0)
+		if (head != NULL && head[other] >= 0)
 		{
 			next[tail[other]] = head[root];
 			if (head[root] < 0)
@@ -375,8 +376,11 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 	pfree(parent);
 	pfree(idrec);
 	pfree(edges);
-	pfree(head);
-	pfree(tail);
+	if (head != NULL)
+	{
+		pfree(head);
+		pfree(tail);
+	}
 	pfree(next);
 	pfree(partner);
 	return cluster;

@@ -514,6 +514,7 @@ load_linkage(LinkModel *lm, Oid *relids, int nrels, const char *id_column, Jsonb
 		if (r == 0)
 			lm->nleft = lm->nrecords;
 	}
+	link_store_trim(lm);
 	if (lm->nrecords == 0 || (nrels == 2 && (lm->nleft == 0 || lm->nleft == lm->nrecords)))
 	{
 		ereport(WARNING,

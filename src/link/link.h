@@ -338,6 +338,7 @@ extern void *link_array_push(LinkModel *lm, LinkArray *arr);
 extern void *link_array_slow(const LinkModel *lm, const LinkArray *arr, int64 k, bool mut);
 extern void link_array_free(LinkModel *lm, LinkArray *arr);
 extern Size link_store_reserve(LinkModel *lm, Size bytes);
+extern void link_store_trim(LinkModel *lm);
 extern void link_store_release(LinkModel *lm, Size taken);
 
 /* record i of the run (valid while fewer than LINK_MIN_CHUNKS others are used) */

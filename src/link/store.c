@@ -517,3 +517,18 @@ link_store_release(LinkModel *lm, Size taken)
 {
 	lm->store->budget += taken;
 }
+
+/* Every record read: the index arrays cut to their size (they grew by doubling). */
+void
+link_store_trim(LinkModel *lm)
+{
+	LinkStore  *st = lm->store;
+	Size		n = Max(lm->nrecords, 1);
+
+	if (st->rec_chunk == NULL || (int64) n >= st->maxrecords)
+		return;
+	st->rec_chunk = repalloc_huge(st->rec_chunk, sizeof(uint32) * n);
+	st->rec_offset = repalloc_huge(st->rec_offset, sizeof(uint32) * n);
+	st->rec_present = repalloc_huge(st->rec_present, sizeof(uint32) * n);
+	st->maxrecords = n;
+}
