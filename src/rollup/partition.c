@@ -217,6 +217,48 @@ partitions_where(AttrNumber att, Oid value)
 	return parts;
 }
 
+/*
+ * An indicator's capture triggers are statement triggers of its source: they
+ * see the rows written to the source itself (and, for a partitioned source,
+ * those routed to its partitions), never rows written through a table above
+ * it nor rows of a table below it by inheritance.  So a source never becomes
+ * a partition or an inheritance child, nor gains inheritance children or a
+ * foreign partition (whose rows are written where no trigger of ours sees
+ * them): each silently left the indicator wrong (rows written through the new
+ * parent, or directly to the new child, were not counted).  define_indicator
+ * refuses such tables; these commands, which would make one, are refused too.
+ */
+static void
+refuse_tree_change(List *names, const char *what, Oid relid)
+{
+	if (names != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot %s %s: indicator %s is defined over it",
+						what, get_rel_name(relid), (char *) linitial(names)),
+				 errdetail("An indicator's triggers would not see the rows written through a parent, "
+						   "to an inheritance child or to a foreign table: it would count wrongly."),
+				 errhint("Drop the indicators first (brent_mdm.drop_indicator), and define them again "
+						 "over the partitioned table at the top of the tree.")));
+}
+
+/* the indicators whose source is relid or a table below it */
+static List *
+indicators_in_tree(Oid relid)
+{
+	return rollup_indicators_on(find_all_inheritors(relid, NoLock, NULL));
+}
+
+/* a table about to inherit from parent (CREATE TABLE ... INHERITS, ALTER TABLE ... INHERIT) */
+static void
+check_inherit(Oid parent, Oid child)
+{
+	if (OidIsValid(parent))
+		refuse_tree_change(indicators_over(parent), "add an inheritance child to", parent);
+	if (OidIsValid(child))
+		refuse_tree_change(indicators_over(child), "make an inheritance child of", child);
+}
+
 PG_FUNCTION_INFO_V1(rollup_partition_ddl);
 Datum
 rollup_partition_ddl(PG_FUNCTION_ARGS)
@@ -264,6 +306,12 @@ rollup_partition_ddl(PG_FUNCTION_ARGS)
 							 errhint("Drop the indicators over it first (brent_mdm.drop_indicator).")));
 				continue;
 			}
+			if (cmd->subtype == AT_AddInherit && start)
+			{
+				check_inherit(RangeVarGetRelid((RangeVar *) cmd->def, NoLock, true),
+							  RangeVarGetRelid(stmt->relation, NoLock, true));
+				continue;
+			}
 			if (cmd->subtype != AT_AttachPartition && cmd->subtype != AT_DetachPartition)
 				continue;
 			pc = (PartitionCmd *) cmd->def;
@@ -271,7 +319,20 @@ rollup_partition_ddl(PG_FUNCTION_ARGS)
 			part = RangeVarGetRelid(pc->name, NoLock, true);
 			if (!OidIsValid(parent) || !OidIsValid(part))
 				continue;		/* the command reports it */
-			if (cmd->subtype == AT_AttachPartition && !start)
+			if (cmd->subtype == AT_AttachPartition && start)
+			{
+				/* a source attached below another table; a foreign table below a source */
+				refuse_tree_change(indicators_in_tree(part), "attach", part);
+				if (indicators_over(parent) != NIL)
+				{
+					ListCell   *lt;
+
+					foreach(lt, find_all_inheritors(part, NoLock, NULL))
+						if (get_rel_relkind(lfirst_oid(lt)) == RELKIND_FOREIGN_TABLE)
+							refuse_tree_change(indicators_over(parent), "attach a foreign table as a partition of", parent);
+				}
+			}
+			else if (cmd->subtype == AT_AttachPartition && !start)
 				partition_joined(parent, part, true);
 			else if (cmd->subtype == AT_DetachPartition && start)
 			{
@@ -286,6 +347,24 @@ rollup_partition_ddl(PG_FUNCTION_ARGS)
 							 errhint("Detach it without CONCURRENTLY (its rows are then taken out of the indicators), or drop the indicators first.")));
 				partition_leaving(parent, part, true);
 			}
+		}
+	}
+	else if ((IsA(pt, CreateStmt) || IsA(pt, CreateForeignTableStmt)) && start)
+	{
+		/* CREATE [FOREIGN] TABLE ... INHERITS (source); CREATE FOREIGN TABLE ... PARTITION OF source */
+		CreateStmt *stmt = (CreateStmt *) pt;
+		ListCell   *lc;
+
+		foreach(lc, stmt->inhRelations)
+		{
+			Oid			parent = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
+
+			if (!OidIsValid(parent))
+				continue;		/* the command reports it */
+			if (stmt->partbound == NULL)
+				check_inherit(parent, InvalidOid);
+			else if (IsA(pt, CreateForeignTableStmt))
+				refuse_tree_change(indicators_over(parent), "create a foreign partition of", parent);
 		}
 	}
 	else if (IsA(pt, CreateStmt) && !start && ((CreateStmt *) pt)->partbound != NULL)
