@@ -542,6 +542,39 @@ DROP FOREIGN TABLE IF EXISTS ro_fpt_2025;
 DROP SERVER ro_srv;
 DROP FOREIGN DATA WRAPPER ro_fdw;
 
+-- a source dropped (review of 2026-11-27): refused while indicators are defined over it
+-- (2BP01), as PostgreSQL refuses a table a view reads; with CASCADE (DROP TABLE, DROP
+-- SCHEMA, DROP OWNED) its indicators go with it. Before, the indicator outlived its source:
+-- its view showed the dropped rows, verify_indicator failed with a syntax error at the oid
+CREATE ROLE ro_downer;
+GRANT CREATE ON SCHEMA public TO ro_downer;
+GRANT brent_mdm_indicator_admin TO ro_downer;
+CREATE SCHEMA ro_ds AUTHORIZATION ro_downer;
+SET ROLE ro_downer;
+CREATE TABLE ro_gone (ward text);
+CREATE TABLE ro_ds.ro_gone2 (ward text);
+CREATE TABLE ro_gone3 (ward text);
+INSERT INTO ro_gone VALUES ('w1');
+SELECT count(brent_mdm.define_indicator(n, s, 'count(*)', '{ward}', NULL, NULL))
+  FROM (VALUES ('gone1', 'ro_gone'), ('gone2', 'ro_ds.ro_gone2'), ('gone3', 'ro_gone3')) v(n, s);
+RESET ROLE;
+CREATE ROLE ro_stranger;
+SET ROLE ro_stranger;
+SELECT ro_try($$DROP TABLE ro_gone CASCADE$$) AS stranger_drops;
+RESET ROLE;
+SET ROLE ro_downer;
+SELECT ro_try($$DROP TABLE ro_gone$$) AS dropped;
+SELECT ro_try($$SELECT brent_mdm.verify_indicator('gone1')$$) AS verified;
+SELECT ro_try($$DROP TABLE ro_gone CASCADE$$) AS dropped_cascade;
+SELECT ro_try($$DROP SCHEMA ro_ds CASCADE$$) AS schema_dropped;
+RESET ROLE;
+SELECT ro_try($$DROP OWNED BY ro_downer CASCADE$$) AS owned_dropped;
+SELECT count(*) AS indicators_left FROM brent_mdm.indicator WHERE name LIKE 'gone_';
+SELECT count(*) AS relations_left FROM pg_class
+ WHERE relnamespace = 'brent_mdm_rollup'::regnamespace AND relname LIKE 'gone%';
+REVOKE CREATE ON SCHEMA public FROM ro_downer;
+DROP ROLE ro_downer, ro_stranger;
+
 -- group keys: text, varchar and integer keys are hashed as their bytes; a numeric (1.0 = 1.00),
 -- a float (-0 = 0), a bpchar ('a' = 'a  ') or a case-insensitive collation ('A' = 'a') is not
 -- equal by bytes: each groups as GROUP BY does, through inserts and deletes
