@@ -169,7 +169,8 @@ BEGIN
   -- scorecard_code_owners)
   FOR ds IN SELECT d.dataset, d.relation, k.relrowsecurity, k.relowner::regrole AS owner,
                    o.rolsuper OR o.rolname = current_user AS own_trusted, k.oid IS NOT NULL AS present,
-                   CASE WHEN k.oid IS NOT NULL THEN brent_mdm.scorecard_code_owners(d.relation) END AS code_owners
+                   CASE WHEN k.oid IS NOT NULL AND d.dataset = ANY (reference_ds)
+                        THEN brent_mdm.scorecard_code_owners(d.relation) END AS code_owners
               FROM brent_mdm.scorecard_dataset d LEFT JOIN pg_class k ON k.oid = d.relation
               LEFT JOIN pg_roles o ON o.oid = k.relowner
              WHERE d.dataset = ANY (children_ds || reference_ds) ORDER BY d.dataset LOOP
