@@ -150,6 +150,26 @@ BEGIN
       DETAIL = 'The catalogue reads its tables ward and population_estimate, and the source tables of the indicators.',
       HINT = 'Generate the borough again with this version of brent_mdm (population_estimate is new in 0.2.0).';
   END IF;
+  -- rollups dropped since the last install (with their tables: DROP ... CASCADE, or
+  -- generate_borough's replace): the ward stage's records and tables of them go, and
+  -- so do the wards it placed the borough's keys in (made from the tables of then),
+  -- all made again below (the records made the ward stage's install fail with a
+  -- syntax error at a dropped table's oid; the places would have been kept stale)
+  FOR lk IN DELETE FROM brent_mdm.indicator_catalogue_ward_rollup w
+             WHERE w.target_schema = indicator_catalogue_install.target_schema
+               AND (NOT EXISTS (SELECT FROM brent_mdm.indicator i WHERE i.name = w.rollup)
+                    OR NOT EXISTS (SELECT FROM pg_class k WHERE k.oid = w.source))
+            RETURNING w.rollup LOOP
+    EXECUTE format('DROP VIEW IF EXISTS brent_mdm_rollup.%I', lk.rollup || '_ward');
+    EXECUTE format('DROP TABLE IF EXISTS brent_mdm_rollup.%I, brent_mdm_rollup.%I', lk.rollup || '_wbase', lk.rollup || '_wdelta');
+    made := 1;
+  END LOOP;
+  IF made = 1 THEN
+    FOR lk IN SELECT y.area_kind FROM brent_mdm.indicator_catalogue_lookups() y LOOP
+      EXECUTE format('DROP TABLE IF EXISTS brent_mdm_rollup.%I',
+                     brent_mdm.indicator_catalogue_ward_place(target_schema, lk.area_kind));
+    END LOOP;
+  END IF;
   SELECT string_agg(u, ', ') INTO unknown
     FROM unnest(indicators) u WHERE u IS NULL OR NOT EXISTS (SELECT 1 FROM brent_mdm.indicator_catalogue k
                                                              WHERE k.indicator = u);

@@ -191,9 +191,9 @@ partitions_leaving(List *parts)
 	}
 }
 
-/* the partitions (tables and partitioned tables) in namespace nsp, or owned by role owner */
+/* the partitions (tables and partitioned tables) in namespace nsp, or owned by role owner; or all their tables */
 static List *
-partitions_where(AttrNumber att, Oid value)
+partitions_where(AttrNumber att, Oid value, bool all_tables)
 {
 	Relation	rel = table_open(RelationRelationId, AccessShareLock);
 	ScanKeyData key;
@@ -208,13 +208,106 @@ partitions_where(AttrNumber att, Oid value)
 		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
 
 		CHECK_FOR_INTERRUPTS();
-		if (c->relispartition &&
+		if ((c->relispartition || all_tables) &&
 			(c->relkind == RELKIND_RELATION || c->relkind == RELKIND_PARTITIONED_TABLE))
 			parts = lappend_oid(parts, c->oid);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return parts;
+}
+
+/*
+ * An indicator's capture triggers are statement triggers of its source: they
+ * see the rows written to the source itself (and, for a partitioned source,
+ * those routed to its partitions), never rows written through a table above
+ * it nor rows of a table below it by inheritance.  So a source never becomes
+ * a partition or an inheritance child, nor gains inheritance children or a
+ * foreign partition (whose rows are written where no trigger of ours sees
+ * them): each silently left the indicator wrong (rows written through the new
+ * parent, or directly to the new child, were not counted).  define_indicator
+ * refuses such tables; these commands, which would make one, are refused too.
+ */
+static void
+refuse_tree_change(List *names, const char *what, Oid relid)
+{
+	if (names != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot %s %s: indicator %s is defined over it",
+						what, get_rel_name(relid), (char *) linitial(names)),
+				 errdetail("An indicator's triggers would not see the rows written through a parent, "
+						   "to an inheritance child or to a foreign table: it would count wrongly."),
+				 errhint("Drop the indicators first (brent_mdm.drop_indicator), and define them again "
+						 "over the partitioned table at the top of the tree.")));
+}
+
+/* the indicators whose source is relid or a table below it */
+static List *
+indicators_in_tree(Oid relid)
+{
+	return rollup_indicators_on(find_all_inheritors(relid, NoLock, NULL));
+}
+
+/* a table about to inherit from parent (CREATE TABLE ... INHERITS, ALTER TABLE ... INHERIT) */
+static void
+check_inherit(Oid parent, Oid child)
+{
+	if (OidIsValid(parent))
+		refuse_tree_change(indicators_over(parent), "add an inheritance child to", parent);
+	if (OidIsValid(child))
+		refuse_tree_change(indicators_over(child), "make an inheritance child of", child);
+}
+
+/*
+ * Sources a command is about to drop (DROP TABLE, DROP SCHEMA ... CASCADE,
+ * DROP OWNED): the indicators over them are dropped with them under CASCADE,
+ * and the command refused without it (2BP01), as PostgreSQL does for a view
+ * over a table.  Before, the indicator outlived its source: its view went on
+ * showing the dropped table's figures, verify_indicator and rebuild_indicator
+ * failed with a syntax error at the table's oid, and a table given that oid
+ * later would have been taken for its source.  Only for a user the command's
+ * own permission check will let through (allowed): another is refused by it.
+ */
+static void
+sources_dropped(List *relids, bool cascade, bool allowed)
+{
+	ListCell   *lc;
+
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+		List	   *names = rollup_indicators_on(list_make1_oid(relid));
+		ListCell   *ln;
+
+		if (names == NIL)
+			continue;
+		if (!cascade)
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("cannot drop table %s: indicator %s is defined over it",
+							get_rel_name(relid), (char *) linitial(names)),
+					 errdetail("Its rollup would outlive the table, showing the figures of rows that are gone."),
+					 errhint("Drop the indicators first (brent_mdm.drop_indicator), or use DROP ... CASCADE to drop them with it.")));
+		if (!allowed)
+			continue;			/* the command reports it */
+		foreach(ln, names)
+		{
+			AsOwner		as;
+			Datum		argv[1] = {CStringGetTextDatum((char *) lfirst(ln))};
+			Oid			argt[1] = {TEXTOID};
+
+			as_owner_begin(&as);
+			SPI_connect();
+			if (SPI_execute_with_args("SELECT brent_mdm.drop_indicator($1)", 1, argt, argv, NULL, false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "brent_mdm: drop_indicator of %s failed", (char *) lfirst(ln));
+			SPI_finish();
+			as_owner_end(&as);
+			CommandCounterIncrement();
+			ereport(NOTICE,
+					(errmsg("drop cascades to indicator %s", (char *) lfirst(ln))));
+		}
+	}
 }
 
 PG_FUNCTION_INFO_V1(rollup_partition_ddl);
@@ -264,6 +357,12 @@ rollup_partition_ddl(PG_FUNCTION_ARGS)
 							 errhint("Drop the indicators over it first (brent_mdm.drop_indicator).")));
 				continue;
 			}
+			if (cmd->subtype == AT_AddInherit && start)
+			{
+				check_inherit(RangeVarGetRelid((RangeVar *) cmd->def, NoLock, true),
+							  RangeVarGetRelid(stmt->relation, NoLock, true));
+				continue;
+			}
 			if (cmd->subtype != AT_AttachPartition && cmd->subtype != AT_DetachPartition)
 				continue;
 			pc = (PartitionCmd *) cmd->def;
@@ -271,7 +370,20 @@ rollup_partition_ddl(PG_FUNCTION_ARGS)
 			part = RangeVarGetRelid(pc->name, NoLock, true);
 			if (!OidIsValid(parent) || !OidIsValid(part))
 				continue;		/* the command reports it */
-			if (cmd->subtype == AT_AttachPartition && !start)
+			if (cmd->subtype == AT_AttachPartition && start)
+			{
+				/* a source attached below another table; a foreign table below a source */
+				refuse_tree_change(indicators_in_tree(part), "attach", part);
+				if (indicators_over(parent) != NIL)
+				{
+					ListCell   *lt;
+
+					foreach(lt, find_all_inheritors(part, NoLock, NULL))
+						if (get_rel_relkind(lfirst_oid(lt)) == RELKIND_FOREIGN_TABLE)
+							refuse_tree_change(indicators_over(parent), "attach a foreign table as a partition of", parent);
+				}
+			}
+			else if (cmd->subtype == AT_AttachPartition && !start)
 				partition_joined(parent, part, true);
 			else if (cmd->subtype == AT_DetachPartition && start)
 			{
@@ -286,6 +398,24 @@ rollup_partition_ddl(PG_FUNCTION_ARGS)
 							 errhint("Detach it without CONCURRENTLY (its rows are then taken out of the indicators), or drop the indicators first.")));
 				partition_leaving(parent, part, true);
 			}
+		}
+	}
+	else if ((IsA(pt, CreateStmt) || IsA(pt, CreateForeignTableStmt)) && start)
+	{
+		/* CREATE [FOREIGN] TABLE ... INHERITS (source); CREATE FOREIGN TABLE ... PARTITION OF source */
+		CreateStmt *stmt = (CreateStmt *) pt;
+		ListCell   *lc;
+
+		foreach(lc, stmt->inhRelations)
+		{
+			Oid			parent = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
+
+			if (!OidIsValid(parent))
+				continue;		/* the command reports it */
+			if (stmt->partbound == NULL)
+				check_inherit(parent, InvalidOid);
+			else if (IsA(pt, CreateForeignTableStmt))
+				refuse_tree_change(indicators_over(parent), "create a foreign partition of", parent);
 		}
 	}
 	else if (IsA(pt, CreateStmt) && !start && ((CreateStmt *) pt)->partbound != NULL)
@@ -307,7 +437,12 @@ rollup_partition_ddl(PG_FUNCTION_ARGS)
 			Oid			part = RangeVarGetRelid(rv, NoLock, true);
 
 			if (OidIsValid(part))
+			{
 				parts = list_append_unique_oid(parts, part);
+				sources_dropped(list_make1_oid(part), ((DropStmt *) pt)->behavior == DROP_CASCADE,
+								pg_class_ownercheck(part, GetUserId()) ||
+								pg_namespace_ownercheck(get_rel_namespace(part), GetUserId()));
+			}
 		}
 		partitions_leaving(parts);
 	}
@@ -322,7 +457,12 @@ rollup_partition_ddl(PG_FUNCTION_ARGS)
 			Oid			nsp = get_namespace_oid(strVal(lfirst(lc)), true);
 
 			if (OidIsValid(nsp))
-				parts = list_concat_unique_oid(parts, partitions_where(Anum_pg_class_relnamespace, nsp));
+			{
+				sources_dropped(partitions_where(Anum_pg_class_relnamespace, nsp, true),
+								((DropStmt *) pt)->behavior == DROP_CASCADE,
+								pg_namespace_ownercheck(nsp, GetUserId()));
+				parts = list_concat_unique_oid(parts, partitions_where(Anum_pg_class_relnamespace, nsp, false));
+			}
 		}
 		partitions_leaving(parts);
 	}
@@ -337,7 +477,12 @@ rollup_partition_ddl(PG_FUNCTION_ARGS)
 			Oid			role = get_rolespec_oid(lfirst(lc), true);
 
 			if (OidIsValid(role))
-				parts = list_concat_unique_oid(parts, partitions_where(Anum_pg_class_relowner, role));
+			{
+				sources_dropped(partitions_where(Anum_pg_class_relowner, role, true),
+								((DropOwnedStmt *) pt)->behavior == DROP_CASCADE,
+								has_privs_of_role(GetUserId(), role));
+				parts = list_concat_unique_oid(parts, partitions_where(Anum_pg_class_relowner, role, false));
+			}
 		}
 		partitions_leaving(parts);
 	}

@@ -254,7 +254,7 @@ COMMENT ON FUNCTION brent_mdm.rollup_partition_ddl() IS
   'Event trigger: keeps indicators exact when partitions of their source are created, attached, detached or dropped';
 REVOKE ALL ON FUNCTION brent_mdm.rollup_partition_ddl() FROM PUBLIC;
 CREATE EVENT TRIGGER brent_mdm_rollup_partitions_leave ON ddl_command_start
-  WHEN TAG IN ('ALTER TABLE', 'DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
+  WHEN TAG IN ('ALTER TABLE', 'ALTER FOREIGN TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE', 'DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
   EXECUTE FUNCTION brent_mdm.rollup_partition_ddl();
 CREATE EVENT TRIGGER brent_mdm_rollup_partitions_join ON ddl_command_end
   WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE')
@@ -329,6 +329,11 @@ BEGIN
     RAISE EXCEPTION 'cannot define an indicator over %: it has inheritance children', source
       USING ERRCODE = 'feature_not_supported',
             HINT = 'Use declarative partitioning, or define the indicator over each child.';
+  ELSIF EXISTS (SELECT FROM pg_inherits WHERE inhrelid = source) THEN
+    RAISE EXCEPTION 'cannot define an indicator over %: it is an inheritance child', source
+      USING ERRCODE = 'feature_not_supported',
+            DETAIL = 'Rows updated or deleted through its parent would not be seen by the child''s statement triggers.',
+            HINT = 'Use declarative partitioning and define the indicator over the partitioned table.';
   END IF;
   -- the policy layer: a rollup must not be a way around the DPIA
   IF EXISTS (SELECT FROM brent_mdm.protected_table p

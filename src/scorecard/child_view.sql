@@ -19,8 +19,9 @@
 -- under "not_covered" (and a risk factor that needs one is "not assessed").
 -- Reference data that is not personal (the school list, the gazetteer) is
 -- read as it stands when it is not protected and its owner is a superuser or
--- the caller (anyone else could make the read run his code under the caller's
--- purpose).  Every call is recorded in the
+-- the caller, and so are the owners of all it reads if it is a view
+-- (scorecard_code_owners: anyone else could make the read run his code under
+-- the caller's purpose).  Every call is recorded in the
 -- audit log (action child_view) with the child's client ids, so it appears in
 -- the child's subject access report.
 
@@ -164,27 +165,37 @@ BEGIN
   -- (reference data is read as the caller, so whoever owns it could make the
   -- read run code of his under the caller's purpose: a view, a table turned
   -- into one, a column of his type with an implicit cast; it is read only when
-  -- its owner is a superuser or the caller)
+  -- its owner, and the owners of all it reads, are superusers or the caller:
+  -- scorecard_code_owners)
   FOR ds IN SELECT d.dataset, d.relation, k.relrowsecurity, k.relowner::regrole AS owner,
-                   o.rolsuper OR o.rolname = current_user AS trusted_owner
-              FROM brent_mdm.scorecard_dataset d JOIN pg_class k ON k.oid = d.relation
-              JOIN pg_roles o ON o.oid = k.relowner
+                   o.rolsuper OR o.rolname = current_user AS own_trusted, k.oid IS NOT NULL AS present,
+                   CASE WHEN k.oid IS NOT NULL AND d.dataset = ANY (reference_ds)
+                        THEN brent_mdm.scorecard_code_owners(d.relation) END AS code_owners
+              FROM brent_mdm.scorecard_dataset d LEFT JOIN pg_class k ON k.oid = d.relation
+              LEFT JOIN pg_roles o ON o.oid = k.relowner
              WHERE d.dataset = ANY (children_ds || reference_ds) ORDER BY d.dataset LOOP
-    IF scope ? ds.relation::oid::text THEN
+    IF NOT ds.present THEN
+      -- dropped since it was located
+      not_covered := not_covered || jsonb_build_object('dataset', ds.dataset, 'relation', ds.relation::oid::text,
+        'reason', 'the relation located for it no longer exists');
+    ELSIF scope ? ds.relation::oid::text THEN
       IF has_table_privilege((scope #>> ARRAY[ds.relation::oid::text, 'view'])::regclass, 'SELECT') THEN
         rel := rel || jsonb_build_object(ds.dataset, scope #>> ARRAY[ds.relation::oid::text, 'view']);
       ELSE
         not_covered := not_covered || jsonb_build_object('dataset', ds.dataset, 'relation', ds.relation::text,
           'reason', format('no SELECT on its masking view %s', scope #>> ARRAY[ds.relation::oid::text, 'view']));
       END IF;
-    ELSIF ds.dataset = ANY (reference_ds) AND NOT ds.relrowsecurity AND ds.trusted_owner
+    ELSIF ds.dataset = ANY (reference_ds) AND NOT ds.relrowsecurity AND cardinality(ds.code_owners) = 0
           AND has_table_privilege(ds.relation, 'SELECT') THEN
       rel := rel || jsonb_build_object(ds.dataset, ds.relation::text);
     ELSE
       not_covered := not_covered || jsonb_build_object('dataset', ds.dataset, 'relation', ds.relation::text,
         'reason', CASE WHEN ds.relrowsecurity THEN format('not in the scope of DPIA %s', dpia)
-                       WHEN ds.dataset = ANY (reference_ds) AND NOT ds.trusted_owner
+                       WHEN ds.dataset = ANY (reference_ds) AND NOT ds.own_trusted
                          THEN format('owned by %s, neither a superuser nor you: reading it would run its owner''s code under your purpose', ds.owner)
+                       WHEN ds.dataset = ANY (reference_ds) AND cardinality(ds.code_owners) > 0
+                         THEN format('it reads what %s owns, neither a superuser nor you: reading it would run their code under your purpose',
+                                     array_to_string(ds.code_owners, ', '))
                        WHEN ds.dataset = ANY (reference_ds) THEN 'no SELECT on it'
                        ELSE 'not protected: no DPIA can cover it' END);
     END IF;

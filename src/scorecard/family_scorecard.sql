@@ -98,6 +98,13 @@ BEGIN
       USING ERRCODE = '42703', DETAIL = 'Dataset ' || dataset || ' is read through the columns ' || array_to_string(need, ', ') || '.',
             HINT = 'Give a view that renames the council''s columns to these.';
   END IF;
+  -- what a query can read, and lasts (an index or a composite type has columns too; a
+  -- temporary table ends with its session, leaving the scorecard a dangling oid)
+  IF NOT EXISTS (SELECT FROM pg_class k WHERE k.oid = relation AND k.relkind IN ('r', 'v', 'p', 'm', 'f')
+                                          AND k.relpersistence <> 't') THEN
+    RAISE EXCEPTION '% is not a table or view the scorecard can read', relation USING ERRCODE = '42809',
+      DETAIL = 'A dataset is a table, partitioned table, view, materialized view or foreign table, not temporary.';
+  END IF;
   IF NOT has_table_privilege(relation, 'SELECT') THEN
     RAISE EXCEPTION 'you may not read %', relation USING ERRCODE = '42501';
   END IF;
@@ -187,45 +194,104 @@ COMMENT ON AGGREGATE brent_mdm.family_profile(text, date, date, date, bigint, te
 -- column of his type with an implicit cast): the scorecard reads only
 -- relations owned by a superuser or the caller, masking views of the caller's
 -- DPIA, and, for a superuser, protected tables and their masking views (whose
--- owners docs/security.md trusts).  The located relations of these datasets
--- that it would not read:
-CREATE FUNCTION brent_mdm.scorecard_untrusted(datasets text[]) RETURNS regclass[]
+-- owners docs/security.md trusts).  And a view is read with what it reads: a
+-- superuser's view (the "view that renames the council's columns" of
+-- scorecard_locate's hint) over a loader's table ran the loader's code as the
+-- DBA once the loader turned his table into a view (review of 2026-11-27), so
+-- the same holds of every relation a located view reads, through views, and of
+-- the functions, operators and types they use, and of the relations' column
+-- types.  The roles, neither a superuser nor the caller, that own any of it:
+CREATE FUNCTION brent_mdm.scorecard_code_owners(relation regclass) RETURNS regrole[]
   LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  suspects regclass[];
+  exempt oid[];
 BEGIN
-  suspects := ARRAY(SELECT d.relation FROM brent_mdm.scorecard_dataset d
-                      JOIN pg_class kc ON kc.oid = d.relation JOIN pg_roles o ON o.oid = kc.relowner
-                     WHERE d.dataset = ANY (datasets) AND NOT o.rolsuper AND o.rolname <> current_user
-                     ORDER BY d.dataset);
-  IF cardinality(suspects) > 0 THEN
-    suspects := ARRAY(SELECT x FROM unnest(suspects) x
-                       WHERE x NOT IN (SELECT s.masked_view FROM brent_mdm.purpose_scope() s WHERE s.masked_view IS NOT NULL));
+  -- a table (not a view) of a trusted owner, its columns of trusted types: nothing more
+  -- to follow (the common case, kept cheap: child_view asks it on every call)
+  IF EXISTS (SELECT FROM pg_class k JOIN pg_roles o ON o.oid = k.relowner
+              WHERE k.oid = relation AND k.relkind <> 'v' AND (o.rolsuper OR o.rolname = current_user))
+     AND NOT EXISTS (SELECT FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid JOIN pg_roles o ON o.oid = t.typowner
+                      WHERE a.attrelid = relation AND a.attnum > 0 AND NOT a.attisdropped
+                        AND NOT o.rolsuper AND o.rolname <> current_user) THEN
+    RETURN '{}';
   END IF;
-  IF cardinality(suspects) > 0 AND (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
-    suspects := ARRAY(SELECT x FROM unnest(suspects) x
-                       WHERE NOT EXISTS (SELECT FROM brent_mdm.protected_table p WHERE p.table_name = x OR p.masked_view = x));
+  exempt := ARRAY(SELECT s.masked_view::oid FROM brent_mdm.purpose_scope() s WHERE s.masked_view IS NOT NULL);
+  IF (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
+    -- (the registry is readable by superusers only)
+    exempt := exempt || ARRAY(SELECT p.table_name::oid FROM brent_mdm.protected_table p
+                              UNION ALL SELECT p.masked_view::oid FROM brent_mdm.protected_table p WHERE p.masked_view IS NOT NULL);
   END IF;
-  RETURN suspects;
+  RETURN (
+    WITH RECURSIVE rel(oid) AS (
+      SELECT relation::oid WHERE relation::oid <> ALL (exempt)
+      UNION
+      SELECT d.refobjid
+        FROM rel JOIN pg_rewrite w ON w.ev_class = rel.oid AND w.ev_type = '1'
+        JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid AND d.refclassid = 'pg_class'::regclass
+       WHERE d.refobjid <> rel.oid AND d.refobjid <> ALL (exempt)
+    ), dep AS (
+      SELECT d.refclassid, d.refobjid
+        FROM rel JOIN pg_rewrite w ON w.ev_class = rel.oid AND w.ev_type = '1'
+        JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
+    ), owner(oid) AS (
+      SELECT k.relowner FROM rel JOIN pg_class k ON k.oid = rel.oid
+      UNION SELECT t.typowner FROM rel JOIN pg_attribute a ON a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped
+                              JOIN pg_type t ON t.oid = a.atttypid
+      UNION SELECT f.proowner FROM dep JOIN pg_proc f ON dep.refclassid = 'pg_proc'::regclass AND f.oid = dep.refobjid
+      UNION SELECT o.oprowner FROM dep JOIN pg_operator o ON dep.refclassid = 'pg_operator'::regclass AND o.oid = dep.refobjid
+      UNION SELECT f.proowner FROM dep JOIN pg_operator o ON dep.refclassid = 'pg_operator'::regclass AND o.oid = dep.refobjid
+                              JOIN pg_proc f ON f.oid = o.oprcode
+      UNION SELECT t.typowner FROM dep JOIN pg_type t ON dep.refclassid = 'pg_type'::regclass AND t.oid = dep.refobjid
+    )
+    SELECT coalesce(array_agg(r.oid::regrole ORDER BY r.rolname), '{}')
+      FROM owner o JOIN pg_roles r ON r.oid = o.oid
+     WHERE NOT r.rolsuper AND r.rolname <> current_user);
+END $$;
+COMMENT ON FUNCTION brent_mdm.scorecard_code_owners(regclass) IS
+  'The roles, neither a superuser nor the caller, whose code could run as the caller reading this relation: its owner, and for a view the owners of the relations it reads (through views), of the functions, operators and types it uses, and of their columns'' types; none for a masking view of the caller''s DPIA or, for a superuser, a protected table or its masking view. The scorecard and child_view read only relations with none';
+GRANT EXECUTE ON FUNCTION brent_mdm.scorecard_code_owners(regclass) TO PUBLIC;
+
+-- The located relations of these datasets that the scorecard would not read:
+CREATE FUNCTION brent_mdm.scorecard_untrusted(datasets text[]) RETURNS regclass[]
+  LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  RETURN ARRAY(SELECT d.relation FROM brent_mdm.scorecard_dataset d JOIN pg_class kc ON kc.oid = d.relation
+                WHERE d.dataset = ANY (datasets) AND cardinality(brent_mdm.scorecard_code_owners(d.relation)) > 0
+                ORDER BY d.dataset);
 END $$;
 COMMENT ON FUNCTION brent_mdm.scorecard_untrusted(text[]) IS
-  'Internal: the located relations of these datasets whose owner could run code as the caller reading them (neither a superuser nor the caller, nor a masking view of the caller''s DPIA, nor for a superuser a protected table)';
+  'Internal: the located relations of these datasets reading which could run code of a role other than the caller (scorecard_code_owners)';
 REVOKE ALL ON FUNCTION brent_mdm.scorecard_untrusted(text[]) FROM PUBLIC;
 
 CREATE FUNCTION brent_mdm.scorecard_check_trusted(datasets text[]) RETURNS void
   LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   suspects regclass[] := brent_mdm.scorecard_untrusted(datasets);
+  gone text;
+  one text;
 BEGIN
+  -- a located relation dropped since: its oid alone would be pasted into the query
+  -- (a syntax error at or near the number)
+  SELECT string_agg(format('%s (oid %s)', d.dataset, d.relation::oid), ', ' ORDER BY d.dataset),
+         min(d.dataset) INTO gone, one
+    FROM brent_mdm.scorecard_dataset d
+   WHERE d.dataset = ANY (datasets) AND NOT EXISTS (SELECT FROM pg_class k WHERE k.oid = d.relation);
+  IF gone IS NOT NULL THEN
+    RAISE EXCEPTION 'the relation located for dataset % no longer exists', gone USING ERRCODE = '42P01',
+      DETAIL = 'It was dropped after brent_mdm.scorecard_locate.',
+      HINT = format('The DBA locates it again (SELECT brent_mdm.scorecard_locate(%L, ''<schema>.<table>'')), or forgets it (DELETE FROM brent_mdm.scorecard_dataset WHERE dataset = %L).',
+                    one, one);
+  END IF;
   IF cardinality(suspects) > 0 THEN
     RAISE EXCEPTION 'the scorecard will not read % with your rights', array_to_string(suspects, ', ') USING ERRCODE = '42501',
-      DETAIL = 'Owned by ' || (SELECT string_agg(DISTINCT kc.relowner::regrole::text, ', ') FROM pg_class kc WHERE kc.oid = ANY (suspects))
+      DETAIL = 'It or what it reads is owned by ' || (SELECT string_agg(DISTINCT o::text, ', ') FROM unnest(suspects) x,
+                                                                 unnest(brent_mdm.scorecard_code_owners(x)) o)
                || ', neither a superuser nor you: its owner could make reading it run his code as you.',
       HINT = 'The DBA gives it to a trusted owner (ALTER TABLE ... OWNER TO), or protects it, or locates a relation of a trusted owner.';
   END IF;
 END $$;
 COMMENT ON FUNCTION brent_mdm.scorecard_check_trusted(text[]) IS
-  'Internal: refuses (42501) to read located relations of these datasets whose owner could run code as the caller (scorecard_untrusted)';
+  'Internal: refuses to read located relations of these datasets dropped since they were located (42P01) or whose owner could run code as the caller (42501, scorecard_untrusted)';
 REVOKE ALL ON FUNCTION brent_mdm.scorecard_check_trusted(text[]) FROM PUBLIC;
 
 -- ---- events through the Client Index ----

@@ -514,13 +514,20 @@ DECLARE
   q text := empty;
   d record;
 BEGIN
-  FOR d IN SELECT s.dataset, s.relation, c.link_system, c.columns
+  FOR d IN SELECT s.dataset, s.relation, c.link_system, c.columns,
+                  EXISTS (SELECT FROM pg_class k WHERE k.oid = s.relation) AS present
              FROM brent_mdm.scorecard_dataset s JOIN brent_mdm.scorecard_dataset_columns c USING (dataset)
-            WHERE s.dataset = ANY (datasets)
-              AND pg_catalog.has_table_privilege(s.relation, 'SELECT') ORDER BY s.dataset LOOP
+            WHERE s.dataset = ANY (datasets) ORDER BY s.dataset LOOP
+    IF NOT d.present THEN
+      -- dropped since it was located: its oid alone would be pasted into the query
+      RAISE NOTICE 'family_units does not read dataset % (the relation located for it, oid %, no longer exists): the % it holds are not used',
+                   d.dataset, d.relation::oid, what;
+      CONTINUE;
+    END IF;
+    CONTINUE WHEN NOT pg_catalog.has_table_privilege(d.relation, 'SELECT');
     IF d.relation = ANY (brent_mdm.scorecard_untrusted(ARRAY[d.dataset])) THEN
-      RAISE NOTICE 'family_units does not read % (owned by %, neither a superuser nor you): the % it holds are not used',
-                   d.relation, (SELECT k.relowner::regrole FROM pg_class k WHERE k.oid = d.relation), what;
+      RAISE NOTICE 'family_units does not read % (it or what it reads is owned by %, neither a superuser nor you): the % it holds are not used',
+                   d.relation, array_to_string(brent_mdm.scorecard_code_owners(d.relation), ', '), what;
       CONTINUE;
     END IF;
     q := q || format(' UNION ALL SELECT ' || select_list ||
@@ -559,10 +566,14 @@ CREATE FUNCTION brent_mdm.family_uprns()
   RETURNS TABLE (client bigint, pc text, uprn bigint, address_from date)
   LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 50000 SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
-  RETURN QUERY EXECUTE brent_mdm.family_dataset_sql(
+  -- a UPRN is up to 12 digits: anything else a system holds in the column ('N/A', '', a
+  -- reference of its own) is no UPRN and is not used (one such value failed family_units
+  -- and the scorecard for everyone: invalid input syntax for type bigint)
+  RETURN QUERY EXECUTE 'SELECT * FROM (' || brent_mdm.family_dataset_sql(
     '{council_tax_property,housing_property,electoral_register_property}',
-    'r.client_id, brent_mdm.postcode_normalise(r.postcode), x.%2$I::bigint, r.address_from',
-    'SELECT NULL::bigint, NULL::text, NULL::bigint, NULL::date WHERE false', 'UPRNs');
+    'r.client_id, brent_mdm.postcode_normalise(r.postcode),'
+    ' CASE WHEN btrim(x.%2$I::text) ~ ''^[0-9]{1,12}$'' THEN btrim(x.%2$I::text)::bigint END, r.address_from',
+    'SELECT NULL::bigint, NULL::text, NULL::bigint, NULL::date WHERE false', 'UPRNs') || ') u (client, pc, uprn, address_from) WHERE u.uprn IS NOT NULL';
 END $fn$;
 COMMENT ON FUNCTION brent_mdm.family_uprns() IS
   'Internal: the UPRN of each address record of the Client Index that council tax, housing and the electoral register hold (where located, readable, and owned by a superuser or the caller), for family_units';
