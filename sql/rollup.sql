@@ -353,6 +353,11 @@ SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter
 -- nor a built-in that runs a query given as text (it would run any function as each writer,
 -- and as whoever attaches a partition), nor a volatile function (side effects as the writer)
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where query_to_xml(''SELECT public.ro_try(''''x'''')'', true, false, '''') IS NOT NULL)', '{ward}', 'day', 'month')$$);
+-- a filter must be immutable: a row is counted once, in its writer's session (the time, the
+-- writer's settings or privileges would count it otherwise than a recount, and tell the definer of them)
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where day > now() - interval ''30 days'')', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where current_setting(''is_superuser'') = ''on'')', '{ward}', 'day', 'month')$$);
+SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where has_table_privilege(''pg_authid'', ''select''))', '{ward}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where set_config(''work_mem'', ''1MB'', true) = label)', '{ward}', 'day', 'month')$$);
 SELECT ro_try($$SELECT brent_mdm.row_filter_canonical('ro_ev', 'table_to_xml(''ro_ev'', true, false, '''') IS NOT NULL')$$);
 SELECT ro_try($$SELECT brent_mdm.define_indicator('x', 'ro_ev', 'count(*) filter (where ctid > ''(0,1)'')', '{ward}', 'day', 'month')$$);

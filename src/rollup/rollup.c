@@ -288,6 +288,21 @@ measure_filter_analyse(Relation rel, Node *raw, const char *source)
 												"a measure's filter", "A measure's filter");
 
 	(void) no_system_column_walker(qual, NULL);
+
+	/*
+	 * Immutable only: a row is counted once, as it is written, by whoever
+	 * writes it (and counted out, on a DROP or DETACH of a partition, by
+	 * whoever runs that): a condition on the clock, the session's settings
+	 * or a role's privileges (now(), current_setting, has_table_privilege)
+	 * would count it otherwise than a recount, and tell whoever wrote the
+	 * filter something of each writer's session.
+	 */
+	if (contain_mutable_functions(qual))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a measure's filter must be immutable"),
+				 errdetail("An indicator counts each row once, when it is written, in the writer's session: a condition on the time, the session's settings or a role's privileges would count rows otherwise than verify_indicator's recount."),
+				 errhint("Compare the table's columns with constants, using immutable functions and operators (a date column, not a cast of text; a timestamp without time zone, or the period_column and grain, for time).")));
 	return qual;
 }
 
