@@ -1760,6 +1760,8 @@ refine:
 		raw_merge_begin(lm, &sink.raw, &rm);
 		do
 		{
+			if ((lm->info.n & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			more = raw_merge_next(lm, &sink.raw, &rm, &r);
 			if (!more || cur.a < 0 || r.a != cur.a || r.b != cur.b)
 			{
