@@ -108,12 +108,9 @@ SELECT is((SELECT e ->> 'reason' FROM v, jsonb_array_elements(v -> 'not_covered'
 SELECT ok((SELECT v -> 'school_history' IS NOT NULL FROM v), 'the rest of the view is there (the school census, in scope)');
 -- a school list of a superuser's is read
 SELECT brent_mdm.scorecard_locate('school', 'sca_borough.school');
-SET SESSION AUTHORIZATION sca_analyst;
-SELECT brent_mdm.begin_purpose('sca_safeguarding');
-TRUNCATE v;
-INSERT INTO v SELECT brent_mdm.child_view(:kid, :'d');
-SELECT brent_mdm.end_purpose();
-RESET SESSION AUTHORIZATION;
+-- the child's view again, as the analyst under the purpose, into v
+\set view_as_analyst 'SET SESSION AUTHORIZATION sca_analyst; SELECT brent_mdm.begin_purpose(''sca_safeguarding''); TRUNCATE v; INSERT INTO v SELECT brent_mdm.child_view(' :kid ', ' :'d' '); SELECT brent_mdm.end_purpose(); RESET SESSION AUTHORIZATION;'
+:view_as_analyst
 SELECT ok((SELECT v #>> '{school_history,0,school_name}' IS NOT NULL FROM v),
           'a school list owned by a superuser is read (the school''s name is in the view)');
 SELECT is((SELECT count(*) FROM v, jsonb_array_elements(v -> 'not_covered') e WHERE e ->> 'dataset' = 'school'), 0::bigint,
@@ -174,12 +171,7 @@ CREATE VIEW sca_dba.school AS SELECT * FROM sca_staging.school;
 GRANT USAGE ON SCHEMA sca_dba TO sca_analyst;
 GRANT SELECT ON sca_dba.school TO sca_analyst;
 SELECT brent_mdm.scorecard_locate('school', 'sca_dba.school');
-SET SESSION AUTHORIZATION sca_analyst;
-SELECT brent_mdm.begin_purpose('sca_safeguarding');
-TRUNCATE v;
-INSERT INTO v SELECT brent_mdm.child_view(:kid, :'d');
-SELECT brent_mdm.end_purpose();
-RESET SESSION AUTHORIZATION;
+:view_as_analyst
 SELECT is((SELECT count(*) FROM sca_staging.loot), 0::bigint,
           'child_view does not read a superuser''s view over a loader''s view: no code of the loader ran under the analyst''s purpose');
 SELECT is((SELECT e ->> 'reason' FROM v, jsonb_array_elements(v -> 'not_covered') e WHERE e ->> 'dataset' = 'school'),
@@ -240,12 +232,7 @@ SELECT throws_ok($$SELECT count(*) FROM brent_mdm.family_scorecard('2026-03-31')
                  'family_scorecard too');
 SELECT lives_ok($$SELECT count(*) FROM brent_mdm.family_units('2026-03-31')$$,
                 'family_units goes without the dropped council tax relation');
-SET SESSION AUTHORIZATION sca_analyst;
-SELECT brent_mdm.begin_purpose('sca_safeguarding');
-TRUNCATE v;
-INSERT INTO v SELECT brent_mdm.child_view(:kid, :'d');
-SELECT brent_mdm.end_purpose();
-RESET SESSION AUTHORIZATION;
+:view_as_analyst
 SELECT is((SELECT e ->> 'reason' FROM v, jsonb_array_elements(v -> 'not_covered') e WHERE e ->> 'dataset' = 'school_exclusion'),
           'the relation located for it no longer exists', 'child_view lists the dropped dataset as not covered');
 SELECT brent_mdm.scorecard_locate('school_exclusion', 'sca_borough.school_exclusion'),
