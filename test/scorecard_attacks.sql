@@ -27,7 +27,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
 BEGIN;
-SELECT plan(41);
+SELECT plan(44);
 \set d 2026-03-31
 
 -- ---- a borough, its Client Index and two datasets protected under a DPIA ----
@@ -324,6 +324,14 @@ RESET statement_timeout;
 SELECT ok((SELECT xml_is_well_formed_document(c) AND (SELECT count(*) FROM regexp_matches(c, 'stroke="#e0e0e0"', 'g')) <= 51
              FROM brent_mdm.svg_line_chart('Close', '{2024-01-01,2025-01-01}', ARRAY[-1e17, -99999999999999984]::float8[]) c),
           'and draws a well-formed chart with a bounded number of ticks');
+
+-- dates too early for any of the council's records: a clear error, not "timestamp out of range"
+SELECT throws_ok($$SELECT count(*) FROM brent_mdm.family_units('4713-01-01 BC')$$, '22008',
+                 'as_of 4713-01-01 BC is before 1900', 'family_units of 4713 BC: a clear error (it was a bare timestamp out of range)');
+SELECT throws_ok($$SELECT count(*) FROM brent_mdm.family_scorecard('4713-01-01 BC')$$, '22008',
+                 'as_of 4713-01-01 BC is before 1900', 'family_scorecard too');
+SELECT throws_ok($$SELECT brent_mdm.child_view(1, '1899-12-31')$$, '22008',
+                 'as_of 1899-12-31 is before 1900', 'and child_view');
 
 SELECT * FROM finish();
 ROLLBACK;

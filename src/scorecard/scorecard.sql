@@ -889,6 +889,11 @@ BEGIN
       DETAIL = 'Families are formed from who the Client Index holds at an address on a date that has passed.',
       HINT = 'Use current_date or an earlier date.';
   END IF;
+  IF as_of < date '1900-01-01' THEN
+    RAISE EXCEPTION 'as_of % is before 1900', as_of USING ERRCODE = '22008',
+      DETAIL = 'The council''s systems hold no family, child or event dated so early (and dates before 4713 BC less some years cannot be computed).',
+      HINT = 'Use a date from 1900-01-01 to today.';
+  END IF;
   RETURN QUERY SELECT * FROM brent_mdm.family_units_internal(as_of);
 END $$;
 COMMENT ON FUNCTION brent_mdm.family_units(date) IS
