@@ -314,8 +314,11 @@ CREATE TEMP TABLE crowd_in_memory AS
   SELECT * FROM brent_mdm.dedupe('crowd', 'id', '{"forename": "given_name", "surname": "surname", "born": "date"}');
 SET brent_mdm.linkage_work_mem = '1MB';
 SET client_min_messages = notice;
+-- (the notice's detail, chunks written and read back, follows how the store is used: not pinned)
+\set VERBOSITY terse
 CREATE TEMP TABLE crowd_spilled AS
   SELECT * FROM brent_mdm.dedupe('crowd', 'id', '{"forename": "given_name", "surname": "surname", "born": "date"}');
+\set VERBOSITY default
 SET client_min_messages = warning;
 RESET brent_mdm.linkage_work_mem;
 SELECT count(DISTINCT cluster_id) AS clusters,
