@@ -902,32 +902,33 @@ add_pair(const LinkModel *lm, int32 a, int32 b, int r, uint8 origin, PairSink *s
 }
 
 /*
- * The raw pairs sorted (raw_pair_cmp) in runs, then merged: each chunk of
- * the array sorted where it is; where the chunks are more than a quarter of
+ * An array of the store sorted (cmp) in runs, then merged: each chunk of the
+ * array sorted where it is; where the chunks are more than a quarter of
  * brent_mdm.linkage_work_mem holds, groups of that many merged into runs of
- * a second array (sequentially written: spilled as need be); raw_merge_next
- * gives the pairs in order, from the runs' heads.
+ * a second array (sequentially written: spilled as need be); merge_take
+ * gives the elements in order, from the runs' heads.  For the raw pairs
+ * (RawPair, raw_pair_cmp) and each rule's keys (BlockEntry, entry_cmp).
  */
-typedef struct RawMerge
+typedef int (*ElemCmp) (const void *, const void *);
+
+typedef struct ArrayMerge
 {
 	LinkArray	runs;			/* the second array; or none (n 0): the chunks are the runs */
 	const LinkArray *from;		/* the array the runs are in */
+	ElemCmp		cmp;
+	Size		size;			/* of an element */
 	int			nruns;
 	int64	   *pos;			/* next of each run */
 	int64	   *end;
-	int		   *heap;			/* runs by their next pair, least first */
-	RawPair    *head;			/* each run's next pair (read once) */
+	int		   *heap;			/* runs by their next element, least first */
+	char	   *head;			/* each run's next element (read once) */
 	int			nheap;
-} RawMerge;
+} ArrayMerge;
 
-static inline RawPair
-raw_at(const LinkModel *lm, const LinkArray *arr, int64 k)
-{
-	return *(const RawPair *) link_array_get(lm, arr, k, false);
-}
+#define MERGE_HEAD(rm, r) ((rm)->head + (Size) (r) * (rm)->size)
 
 static void
-heap_down(RawMerge *rm, int i)
+heap_down(ArrayMerge *rm, int i)
 {
 	for (;;)
 	{
@@ -936,10 +937,10 @@ heap_down(RawMerge *rm, int i)
 
 		if (l >= rm->nheap)
 			return;
-		if (raw_pair_cmp(&rm->head[rm->heap[l]], &rm->head[rm->heap[least]]) < 0)
+		if (rm->cmp(MERGE_HEAD(rm, rm->heap[l]), MERGE_HEAD(rm, rm->heap[least])) < 0)
 			least = l;
 		if (l + 1 < rm->nheap &&
-			raw_pair_cmp(&rm->head[rm->heap[l + 1]], &rm->head[rm->heap[least]]) < 0)
+			rm->cmp(MERGE_HEAD(rm, rm->heap[l + 1]), MERGE_HEAD(rm, rm->heap[least])) < 0)
 			least = l + 1;
 		if (least == i)
 			return;
@@ -955,14 +956,17 @@ heap_down(RawMerge *rm, int i)
 
 /* the merge of runs [start[r], start[r + 1]) of arr */
 static void
-merge_start(const LinkModel *lm, RawMerge *rm, const LinkArray *arr, const int64 *start, int nruns)
+merge_start(const LinkModel *lm, ArrayMerge *rm, const LinkArray *arr, ElemCmp cmp,
+			const int64 *start, int nruns)
 {
 	rm->from = arr;
+	rm->cmp = cmp;
+	rm->size = arr->size;
 	rm->nruns = nruns;
 	rm->pos = palloc(sizeof(int64) * Max(nruns, 1));
 	rm->end = palloc(sizeof(int64) * Max(nruns, 1));
 	rm->heap = palloc(sizeof(int) * Max(nruns, 1));
-	rm->head = palloc(sizeof(RawPair) * Max(nruns, 1));
+	rm->head = palloc(rm->size * Max(nruns, 1));
 	rm->nheap = 0;
 	for (int r = 0; r < nruns; r++)
 	{
@@ -970,7 +974,7 @@ merge_start(const LinkModel *lm, RawMerge *rm, const LinkArray *arr, const int64
 		rm->end[r] = start[r + 1];
 		if (rm->pos[r] < rm->end[r])
 		{
-			rm->head[r] = raw_at(lm, arr, rm->pos[r]);
+			memcpy(MERGE_HEAD(rm, r), link_array_get(lm, arr, rm->pos[r], false), rm->size);
 			rm->heap[rm->nheap++] = r;
 		}
 	}
@@ -979,24 +983,24 @@ merge_start(const LinkModel *lm, RawMerge *rm, const LinkArray *arr, const int64
 }
 
 static bool
-merge_next(const LinkModel *lm, RawMerge *rm, RawPair *out)
+merge_next(const LinkModel *lm, ArrayMerge *rm, void *out)
 {
 	int			r;
 
 	if (rm->nheap == 0)
 		return false;
 	r = rm->heap[0];
-	*out = rm->head[r];
+	memcpy(out, MERGE_HEAD(rm, r), rm->size);
 	if (++rm->pos[r] >= rm->end[r])
 		rm->heap[0] = rm->heap[--rm->nheap];
 	else
-		rm->head[r] = raw_at(lm, rm->from, rm->pos[r]);
+		memcpy(MERGE_HEAD(rm, r), link_array_get(lm, rm->from, rm->pos[r], false), rm->size);
 	heap_down(rm, 0);
 	return true;
 }
 
 static void
-merge_end(RawMerge *rm)
+merge_end(ArrayMerge *rm)
 {
 	pfree(rm->pos);
 	pfree(rm->end);
@@ -1004,73 +1008,79 @@ merge_end(RawMerge *rm)
 	pfree(rm->head);
 }
 
+/* each chunk of arr sorted where it is */
 static void
-sort_raw_pairs(LinkModel *lm, LinkArray *raw)
+sort_chunks(LinkModel *lm, LinkArray *arr, ElemCmp cmp)
 {
-	int64		per = (int64) 1 << raw->shift;
+	int64		per = (int64) 1 << arr->shift;
 
-	for (int c = 0; c < raw->nchunks; c++)
+	for (int c = 0; c < arr->nchunks; c++)
 	{
 		int64		first = (int64) c * per,
-					n = Min(per, raw->n - first);
+					n = Min(per, arr->n - first);
 
 		CHECK_FOR_INTERRUPTS();
 		if (n > 1)
-			qsort(link_array_get(lm, raw, first, true), n, sizeof(RawPair), raw_pair_cmp);
+			qsort(link_array_get(lm, arr, first, true), n, arr->size, cmp);
 	}
 }
 
+/* arr sorted (sort_chunks, then merged in one or two steps): merge_take gives it in order */
 static void
-raw_merge_begin(LinkModel *lm, LinkArray *raw, RawMerge *rm)
+merge_begin(LinkModel *lm, LinkArray *arr, ElemCmp cmp, ArrayMerge *rm)
 {
-	int64		per = (int64) 1 << raw->shift;
+	int64		per = (int64) 1 << arr->shift;
 	int			group = Max(link_store_window(lm) / 4, 2);
-	int64	   *start = palloc(sizeof(int64) * (raw->nchunks + 1));
+	int64	   *start = palloc(sizeof(int64) * (arr->nchunks + 1));
 
+	sort_chunks(lm, arr, cmp);
 	memset(&rm->runs, 0, sizeof(LinkArray));
-	for (int c = 0; c <= raw->nchunks; c++)
-		start[c] = Min((int64) c * per, raw->n);
-	if (raw->nchunks <= group)
+	for (int c = 0; c <= arr->nchunks; c++)
+		start[c] = Min((int64) c * per, arr->n);
+	if (arr->nchunks <= group)
 	{
 		/* every chunk a run, merged at once */
-		merge_start(lm, rm, raw, start, raw->nchunks);
+		merge_start(lm, rm, arr, cmp, start, arr->nchunks);
 		pfree(start);
 		return;
 	}
 	/* runs of group chunks merged into the second array; then those merged */
 	{
-		int			nruns = (raw->nchunks + group - 1) / group;
+		int			nruns = (arr->nchunks + group - 1) / group;
 		int64	   *rstart = palloc(sizeof(int64) * (nruns + 1));
+		char	   *elem = palloc(arr->size);
+		LinkArray	runs;
 
-		link_array_init(&rm->runs, sizeof(RawPair));
+		link_array_init(&runs, arr->size);
 		for (int g = 0; g < nruns; g++)
 		{
-			RawMerge	part;
-			RawPair		r;
+			ArrayMerge	part;
 			int			first = g * group,
-						count = Min(group, raw->nchunks - first);
+						count = Min(group, arr->nchunks - first);
 
-			rstart[g] = rm->runs.n;
-			merge_start(lm, &part, raw, start + first, count);
-			while (merge_next(lm, &part, &r))
+			rstart[g] = runs.n;
+			merge_start(lm, &part, arr, cmp, start + first, count);
+			while (merge_next(lm, &part, elem))
 			{
-				if ((rm->runs.n & 0xFFFF) == 0)
+				if ((runs.n & 0xFFFF) == 0)
 					CHECK_FOR_INTERRUPTS();
-				*(RawPair *) link_array_push(lm, &rm->runs) = r;
+				memcpy(link_array_push(lm, &runs), elem, arr->size);
 			}
 			merge_end(&part);
 		}
-		rstart[nruns] = rm->runs.n;
-		merge_start(lm, rm, &rm->runs, rstart, nruns);
+		rstart[nruns] = runs.n;
+		rm->runs = runs;
+		merge_start(lm, rm, &rm->runs, cmp, rstart, nruns);
 		pfree(rstart);
+		pfree(elem);
 	}
 	pfree(start);
 }
 
+/* the next element in order into out; false at the end (the merge then freed) */
 static bool
-raw_merge_next(LinkModel *lm, LinkArray *raw, RawMerge *rm, RawPair *out)
+merge_take(LinkModel *lm, ArrayMerge *rm, void *out)
 {
-	(void) raw;
 	if (merge_next(lm, rm, out))
 		return true;
 	merge_end(rm);
@@ -1422,36 +1432,6 @@ array_int32(const LinkModel *lm, const LinkArray *arr, int64 k)
 	return *(const int32 *) link_array_get(lm, arr, k, false);
 }
 
-/*
- * A rule's blocks kept between counting and making its pairs, in the run's
- * store (spilled with the records): the records of its blocks of two
- * entries or more (4 bytes an entry rather than 16, and none for the keys
- * that no other record shares).
- */
-static void
-keep_blocks(LinkModel *lm, const BlockEntry *e, int m, RuleBlocks *rb)
-{
-	link_array_init(&rb->records, sizeof(int32));
-	link_array_init(&rb->start, sizeof(int32));
-	rb->nblocks = 0;
-	for (int i = 0; i < m;)
-	{
-		int			j = i + 1;
-
-		while (j < m && e[j].key == e[i].key)
-			j++;
-		if (j - i >= 2)
-		{
-			*(int32 *) link_array_push(lm, &rb->start) = (int32) rb->records.n;
-			for (int x = i; x < j; x++)
-				*(int32 *) link_array_push(lm, &rb->records) = e[x].record;
-			rb->nblocks++;
-		}
-		i = j;
-	}
-	*(int32 *) link_array_push(lm, &rb->start) = (int32) rb->records.n;
-}
-
 void
 link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 {
@@ -1474,6 +1454,10 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 	bool		any_grouped = false;
 	int32	   *recs = NULL;	/* a block's records */
 	int			nrecs = 0;
+	BlockEntry *e = NULL;		/* a block's entries, as the rule's keys come in order */
+	int			m = 0,
+				maxm = 0;
+	int64		blocks_seen = 0;
 
 	if (nrules == 0)
 		ereport(ERROR,
@@ -1504,17 +1488,20 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 	/* keys, sorted per rule; the comparisons each would generate */
 	for (int r = 0; r < nrules; r++)
 	{
-		BlockEntry *e;
-		int			m;
-		int64		cap;
+		LinkArray	keyed;		/* BlockEntry: the rule's keys, in the store */
+		ArrayMerge	km;
+		BlockEntry	next;
+		bool		more;
 
 refine:
 		split_orders(lm, &rules[r], &orders[r]);
-		cap = (int64) n * 2 + RULE_MAX_KEYS;
-		link_memory_check(sizeof(BlockEntry) * cap, "the blocking keys of a rule");
-		e = palloc_extended(sizeof(BlockEntry) * cap, MCXT_ALLOC_HUGE);
-		m = 0;
-
+		link_array_init(&keyed, sizeof(BlockEntry));
+		if (!estimate_only)
+		{
+			link_array_init(&blocks[r].records, sizeof(int32));
+			link_array_init(&blocks[r].start, sizeof(int32));
+			blocks[r].nblocks = 0;
+		}
 		for (int i = 0; i < n; i++)
 		{
 			uint64		keys[RULE_MAX_KEYS];
@@ -1523,89 +1510,119 @@ refine:
 			if ((i & 0x3FFF) == 0)
 				CHECK_FOR_INTERRUPTS();
 			nk = rule_keys(lm, &rules[r], r, LINK_REC(lm, i), keys);
-			if (m + nk > cap)
-			{
-				cap *= 2;
-				e = repalloc_huge(e, sizeof(BlockEntry) * cap);
-			}
 			for (int k = 0; k < nk; k++)
 			{
-				e[m].key = keys[k];
-				e[m].record = i;
-				m++;
+				BlockEntry *be = link_array_push(lm, &keyed);
+
+				be->key = keys[k];
+				be->record = i;
 			}
 		}
-		qsort(e, m, sizeof(BlockEntry), entry_cmp);
-		for (int i = 0; i < m;)
+
+		/*
+		 * The keys in order (sorted chunk by chunk and merged: store.c's
+		 * arrays), a block at a time: e holds the m entries of one key.
+		 */
+		merge_begin(lm, &keyed, entry_cmp, &km);
+		more = merge_take(lm, &km, &next);
+		while (more)
 		{
-			int			j = i,
-						left = 0,
-						hosts[2] = {0, 0};
+			int			i = 0;
 
-			while (j < m && e[j].key == e[i].key)
+			m = 0;
+			do
 			{
-				int32		rec = e[j].record;
-
-				/* what the record's place and present bits say: not read */
-				if (LINK_SIDE(lm, rec) == 0)
-					left++;
-				if (rules[r].guest >= 0 && LINK_HAS(lm, rec, rules[r].guest))
-					hosts[LINK_SIDE(lm, rec)]++;
-				j++;
-			}
-			if (j - i <= LINK_MAX_BLOCK)
-			{
-				int64		c = lm->dedupe ? (int64) (j - i) * (j - i - 1) / 2 :
-					(int64) left * (j - i - left);
-
-				/* a guest rule: not the pairs of two records with the value */
-				c -= lm->dedupe ? (int64) hosts[0] * (hosts[0] - 1) / 2 : (int64) hosts[0] * hosts[1];
-
-				estimate += c;
-				lm->rules[r].comparisons += c;
-				lm->rules[r].largest_block = Max(lm->rules[r].largest_block, j - i);
-			}
-			else
-			{
-				/*
-				 * A block too big to compare pair by pair: by its groups of
-				 * identical records, if it has few enough of them (a person
-				 * loaded thousands of times); else by sorted neighbourhood of
-				 * its groups, and within its groups.
-				 */
-				BlockGroups bg;
-
+				if (m == maxm)
+				{
+					maxm = Max(1024, 2 * maxm);
+					e = e == NULL ? palloc_extended(sizeof(BlockEntry) * maxm, MCXT_ALLOC_HUGE) :
+						repalloc_huge(e, sizeof(BlockEntry) * maxm);
+				}
+				e[m++] = next;
+				more = merge_take(lm, &km, &next);
+			} while (more && next.key == e[0].key);
+			if ((blocks_seen++ & 0x3FFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-				if (groups.rep == NULL)
-					find_groups(lm, &groups);
-				if (scratch_size < j - i)
+			/* kept for making the pairs: the blocks of two entries or more */
+			if (!estimate_only && m >= 2)
+			{
+				*(int32 *) link_array_push(lm, &blocks[r].start) = (int32) blocks[r].records.n;
+				for (int x = 0; x < m; x++)
+					*(int32 *) link_array_push(lm, &blocks[r].records) = e[x].record;
+				blocks[r].nblocks++;
+			}
+			{
+				int			j = i,
+							left = 0,
+							hosts[2] = {0, 0};
+
+				while (j < m && e[j].key == e[i].key)
 				{
-					if (scratch)
-						pfree(scratch);
-					scratch_size = Max(j - i, 2 * scratch_size);
-					scratch = palloc_extended(sizeof(BlockEntry) * scratch_size, MCXT_ALLOC_HUGE);
+					int32		rec = e[j].record;
+
+					/* what the record's place and present bits say: not read */
+					if (LINK_SIDE(lm, rec) == 0)
+						left++;
+					if (rules[r].guest >= 0 && LINK_HAS(lm, rec, rules[r].guest))
+						hosts[LINK_SIDE(lm, rec)]++;
+					j++;
 				}
-				bg = block_groups(lm, &groups, e + i, NULL, j - i, scratch);
-				if (bg.ngroups <= LINK_MAX_BLOCK)
+				if (j - i <= LINK_MAX_BLOCK)
 				{
-					estimate += bg.comparisons;
-					lm->rules[r].comparisons += bg.comparisons;
-				}
-				else
-				{
-					/* counted as they will be made: exact */
-					int64		c = bg.star_pairs +
-						split_block_pairs(lm, &groups, &rules[r], &orders[r], scratch, j - i, r, NULL);
+					int64		c = lm->dedupe ? (int64) (j - i) * (j - i - 1) / 2 :
+						(int64) left * (j - i - left);
+
+					/* a guest rule: not the pairs of two records with the value */
+					c -= lm->dedupe ? (int64) hosts[0] * (hosts[0] - 1) / 2 : (int64) hosts[0] * hosts[1];
 
 					estimate += c;
 					lm->rules[r].comparisons += c;
-					lm->rules[r].split_comparisons += c;
-					lm->rules[r].split_blocks++;
+					lm->rules[r].largest_block = Max(lm->rules[r].largest_block, j - i);
 				}
-				lm->rules[r].largest_block = Max(lm->rules[r].largest_block, j - i);
+				else
+				{
+					/*
+					 * A block too big to compare pair by pair: by its groups of
+					 * identical records, if it has few enough of them (a person
+					 * loaded thousands of times); else by sorted neighbourhood of
+					 * its groups, and within its groups.
+					 */
+					BlockGroups bg;
+
+					CHECK_FOR_INTERRUPTS();
+					if (groups.rep == NULL)
+						find_groups(lm, &groups);
+					if (scratch_size < j - i)
+					{
+						if (scratch)
+							pfree(scratch);
+						scratch_size = Max(j - i, 2 * scratch_size);
+						scratch = palloc_extended(sizeof(BlockEntry) * scratch_size, MCXT_ALLOC_HUGE);
+					}
+					bg = block_groups(lm, &groups, e + i, NULL, j - i, scratch);
+					if (bg.ngroups <= LINK_MAX_BLOCK)
+					{
+						estimate += bg.comparisons;
+						lm->rules[r].comparisons += bg.comparisons;
+					}
+					else
+					{
+						/* counted as they will be made: exact */
+						int64		c = bg.star_pairs +
+							split_block_pairs(lm, &groups, &rules[r], &orders[r], scratch, j - i, r, NULL);
+
+						estimate += c;
+						lm->rules[r].comparisons += c;
+						lm->rules[r].split_comparisons += c;
+						lm->rules[r].split_blocks++;
+					}
+					lm->rules[r].largest_block = Max(lm->rules[r].largest_block, j - i);
+				}
 			}
-			i = j;
 		}
+		link_array_free(lm, &keyed);
+		if (!estimate_only)
+			*(int32 *) link_array_push(lm, &blocks[r].start) = (int32) blocks[r].records.n;
 
 		/*
 		 * A date alone makes blocks that grow with the population (there are
@@ -1629,7 +1646,11 @@ refine:
 			if (name >= 0)
 			{
 				estimate -= lm->rules[r].comparisons;
-				pfree(e);
+				if (!estimate_only)
+				{
+					link_array_free(lm, &blocks[r].records);
+					link_array_free(lm, &blocks[r].start);
+				}
 				rules[r].nparts = 2;
 				rules[r].col[1] = name;
 				/* a full name alone: any word's sound (a slip in one leaves the other) */
@@ -1646,11 +1667,9 @@ refine:
 		}
 		if (lm->rules[r].split_blocks > 0)
 			describe_split(lm, &orders[r], lm->rules[r].split_by, sizeof(lm->rules[r].split_by));
-		/* kept for making the pairs: the blocks of two entries or more */
-		if (!estimate_only)
-			keep_blocks(lm, e, m, &blocks[r]);
-		pfree(e);
 	}
+	if (e != NULL)
+		pfree(e);
 	if (estimate_only)
 	{
 		pfree(blocks);
@@ -1745,9 +1764,8 @@ refine:
 	 * that made it (bits), how (the least origin), and the rules that made it
 	 * only as neighbours of a split block (not in their training sessions).
 	 */
-	sort_raw_pairs(lm, &sink.raw);
 	{
-		RawMerge	rm;
+		ArrayMerge	rm;
 		LinkPairInfo *info;
 		LinkPair	cur = {-1, -1, 0};
 		uint32		made = 0;	/* rules that made the current pair other than as neighbours */
@@ -1757,12 +1775,12 @@ refine:
 
 		link_array_init(&lm->pairs, sizeof(LinkPair));
 		link_array_init(&lm->info, offsetof(LinkPairInfo, levels) + lm->ncolumns);
-		raw_merge_begin(lm, &sink.raw, &rm);
+		merge_begin(lm, &sink.raw, raw_pair_cmp, &rm);
 		do
 		{
 			if ((lm->info.n & 0xFFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			more = raw_merge_next(lm, &sink.raw, &rm, &r);
+			more = merge_take(lm, &rm, &r);
 			if (!more || cur.a < 0 || r.a != cur.a || r.b != cur.b)
 			{
 				/*
