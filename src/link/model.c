@@ -1443,7 +1443,7 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *obs
 	double		lambda = 0.1;
 	uint32		bit = (uint32) 1 << rule;
 
-	int64		ntrain = 0;
+	int64		ntrain;
 	uint8	   *held = NULL;	/* the session's pairs' levels, in order; NULL: read
 								 * from the store each round */
 	Size		reserved = 0;
@@ -1458,10 +1458,10 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *obs
 	 * The levels of the session's pairs copied once where they take no more
 	 * than three quarters of brent_mdm.linkage_work_mem (taken from the
 	 * store's share): the rounds then read them in memory, in the same order
-	 * (the same sums), whether or not the pairs are spilled.
+	 * (the same sums), whether or not the pairs are spilled.  Their number
+	 * is the rule's training pairs (measure_dominance counted them).
 	 */
-	for (int64 k = 0; k < lm->npairs; k++)
-		ntrain += PAIR_TRAINS_RULE(lm, k, bit);
+	ntrain = lm->rules[rule].training_pairs;
 	if ((Size) ntrain * lm->ncolumns <= (Size) link_work_mem * 1024 / 4 * 3)
 	{
 		int64		j = 0;

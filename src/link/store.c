@@ -72,7 +72,7 @@ write_chunk(LinkStore *st, int c)
 	if (done != (int) ch->used)
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("linkage: could not write a chunk of records to a temporary file: %m"),
+				 errmsg("linkage: could not write a chunk of records or pairs to a temporary file: %m"),
 				 errhint("Check the space of the temporary files' tablespace and temp_file_limit, or raise brent_mdm.linkage_work_mem.")));
 	ch->file_base = ch->base;
 	ch->dirty = false;
@@ -185,7 +185,7 @@ link_store_load(LinkModel *lm, int c)
 
 	Assert(ch->base == NULL);
 	if (st->file < 0 || ch->file_offset < 0)
-		elog(ERROR, "linkage: a chunk of records was read after its file was closed");
+		elog(ERROR, "linkage: a chunk of records or pairs was read after its file was closed");
 	CHECK_FOR_INTERRUPTS();
 	make_room(st, ch->size, c);
 	ch->base = chunk_memory(st, ch->size);
@@ -193,7 +193,7 @@ link_store_load(LinkModel *lm, int c)
 	if (done != (int) ch->used)
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("linkage: could not read a chunk of records back from a temporary file: %m")));
+				 errmsg("linkage: could not read a chunk of records or pairs back from a temporary file: %m")));
 	add_resident(st, c);
 	st->reads++;
 	delta = (intptr_t) ch->base - (intptr_t) ch->file_base;
@@ -240,6 +240,14 @@ new_chunk(LinkStore *st, Size size, int32 first)
 	return st->nchunks - 1;
 }
 
+/* one of the store's index arrays (a uint32 a record), made or resized to n */
+static uint32 *
+resize_index(LinkStore *st, uint32 *a, Size n)
+{
+	return a == NULL ? MemoryContextAllocHuge(st->cxt, sizeof(uint32) * n) :
+		repalloc_huge(a, sizeof(uint32) * n);
+}
+
 /*
  * Room for a record of size bytes (MAXALIGNed) holding the values of the
  * columns of present, numbered lm->nrecords (the caller counts it); valid
@@ -263,15 +271,9 @@ link_store_new_record(LinkModel *lm, Size size, uint32 present)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("linkage compares at most %d records", INT_MAX)));
-		st->rec_chunk = st->rec_chunk == NULL ?
-			MemoryContextAllocHuge(st->cxt, sizeof(uint32) * cap) :
-			repalloc_huge(st->rec_chunk, sizeof(uint32) * cap);
-		st->rec_offset = st->rec_offset == NULL ?
-			MemoryContextAllocHuge(st->cxt, sizeof(uint32) * cap) :
-			repalloc_huge(st->rec_offset, sizeof(uint32) * cap);
-		st->rec_present = st->rec_present == NULL ?
-			MemoryContextAllocHuge(st->cxt, sizeof(uint32) * cap) :
-			repalloc_huge(st->rec_present, sizeof(uint32) * cap);
+		st->rec_chunk = resize_index(st, st->rec_chunk, cap);
+		st->rec_offset = resize_index(st, st->rec_offset, cap);
+		st->rec_present = resize_index(st, st->rec_present, cap);
 		st->maxrecords = cap;
 	}
 	if (ch == NULL || ch->first < 0 || ch->base == NULL || ch->used + size > ch->size)
@@ -295,16 +297,29 @@ link_store_new_record(LinkModel *lm, Size size, uint32 present)
 	return (LinkRecord *) (ch->base + st->rec_offset[i]);
 }
 
+/*
+ * Chunk c's memory, brought back if need be, marked used now (and changed:
+ * mut); the slow path of link_rec and link_array_get.
+ */
+static char *
+chunk_in_memory(const LinkModel *lm, int c, bool mut)
+{
+	LinkStore  *st = lm->store;
+	LinkChunk  *ch = &st->chunks[c];
+
+	if (ch->base == NULL)
+		link_store_load(unconstify(LinkModel *, lm), c);
+	ch->last_use = ++st->clock;
+	if (mut)
+		ch->dirty = true;
+	return ch->base;
+}
+
 LinkRecord *
 link_rec_slow(const LinkModel *lm, int32 i)
 {
-	LinkStore  *st = lm->store;
-	LinkChunk  *ch = &st->chunks[st->rec_chunk[i]];
-
-	if (ch->base == NULL)
-		link_store_load(unconstify(LinkModel *, lm), st->rec_chunk[i]);
-	ch->last_use = ++st->clock;
-	return (LinkRecord *) (ch->base + st->rec_offset[i]);
+	return (LinkRecord *) (chunk_in_memory(lm, lm->store->rec_chunk[i], false) +
+						   lm->store->rec_offset[i]);
 }
 
 /* record i, to be changed: its chunk is written again if dropped */
@@ -451,16 +466,8 @@ link_array_push(LinkModel *lm, LinkArray *arr)
 void *
 link_array_slow(const LinkModel *lm, const LinkArray *arr, int64 k, bool mut)
 {
-	LinkStore  *st = lm->store;
-	int			c = arr->chunk[k >> arr->shift];
-	LinkChunk  *ch = &st->chunks[c];
-
-	if (ch->base == NULL)
-		link_store_load(unconstify(LinkModel *, lm), c);
-	ch->last_use = ++st->clock;
-	if (mut)
-		ch->dirty = true;
-	return ch->base + (Size) (k & (((int64) 1 << arr->shift) - 1)) * arr->size;
+	return chunk_in_memory(lm, arr->chunk[k >> arr->shift], mut) +
+		(Size) (k & (((int64) 1 << arr->shift) - 1)) * arr->size;
 }
 
 /*
@@ -527,8 +534,8 @@ link_store_trim(LinkModel *lm)
 
 	if (st->rec_chunk == NULL || (int64) n >= st->maxrecords)
 		return;
-	st->rec_chunk = repalloc_huge(st->rec_chunk, sizeof(uint32) * n);
-	st->rec_offset = repalloc_huge(st->rec_offset, sizeof(uint32) * n);
-	st->rec_present = repalloc_huge(st->rec_present, sizeof(uint32) * n);
+	st->rec_chunk = resize_index(st, st->rec_chunk, n);
+	st->rec_offset = resize_index(st, st->rec_offset, n);
+	st->rec_present = resize_index(st, st->rec_present, n);
 	st->maxrecords = n;
 }
