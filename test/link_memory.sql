@@ -14,7 +14,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
 SET LOCAL search_path = brent_mdm, public;
-SELECT plan(19);
+SELECT plan(22);
 
 -- 12,000 people (values drawn by md5 of the person's number: deterministic),
 -- two records each: the first copies have ids 000001 to 012000, the second
@@ -160,6 +160,53 @@ SELECT matches(pg_temp.failure($$SELECT count(*) FROM dedupe('recs', 'id',
                  '{"first": "given_name", "last": "surname", "born": "date", "postcode": "postcode"}')$$),
                'temporary file size exceeds temp_file_limit',
                'records that do not fit in temp_file_limit: the run stops with the server''s error (53400)');
+
+RESET temp_file_limit;
+
+-- ---- memory flat as records grow (store.c; brent_mdm.linkage_last_run) ----
+-- Nothing of a run is kept in memory by record or by pair beside its store:
+-- the records' places are kept in their chunks, and clustering's, blocking's
+-- and training's arrays are arrays of the store.  So a run of twelve times
+-- the records holds no more beside its store (before, about 80 bytes more a
+-- record: 8.6 MB more here).  Plain tables (a temporary table's buffers are
+-- backend memory), work_mem at its least (sorts and the result's tuplestore),
+-- and a first run to load what a session keeps (the name variants).
+CREATE FUNCTION pg_temp.people(n int) RETURNS TABLE (id text, first text, last text, born date, postcode text)
+  LANGUAGE sql AS $$
+  SELECT lpad((k * n + i)::text, 7, '0'),
+         CASE WHEN k = 1 THEN left(g, 1) || substr(g, 3, 1) || substr(g, 2, 1) || substr(g, 4) ELSE g END,
+         (ARRAY['Patel','Khan','Jones','Okafor','Nowak','Murphy','Begum','Brown','Wang','Ali',
+                'Singh','Taylor','Osei','Kowalski','Davies','Shah','Evans','Costa','Hughes','Mensah'])[1 + pg_temp.h(i, 's') % 20],
+         date '1930-01-01' + pg_temp.h(i, 'b') % 29000,
+         'NW' || (1 + pg_temp.h(i, 'd') % 11) || ' ' || (1 + pg_temp.h(i, 'u') % 9) ||
+         (ARRAY['A','B','D','E','F','G','H','J','L','N','P','Q','R','S','T','U','W','X','Y','Z'])[1 + pg_temp.h(i, 'x') % 20] ||
+         (ARRAY['A','B','D','E','F','G','H','J','L','N','P','Q','R','S','T','U','W','X','Y','Z'])[1 + pg_temp.h(i, 'y') % 20]
+    FROM (SELECT i, pg_temp.given(i, 'g') || ' ' || pg_temp.given(i, 'm') AS g FROM generate_series(1, n) i) p,
+         generate_series(0, 1) k $$;
+CREATE TABLE public.mem_small AS SELECT * FROM pg_temp.people(5000);
+CREATE TABLE public.mem_big AS SELECT * FROM pg_temp.people(60000);
+SET LOCAL work_mem = '64kB';
+SET LOCAL brent_mdm.linkage_work_mem = '1MB';
+SELECT count(*) AS warm FROM dedupe('public.mem_small', 'id', :'mapping') \gset
+SELECT count(*) AS small FROM dedupe('public.mem_small', 'id', :'mapping') \gset
+CREATE TEMP TABLE run_small AS SELECT * FROM linkage_last_run();
+SELECT count(*) AS big FROM dedupe('public.mem_big', 'id', :'mapping') \gset
+CREATE TEMP TABLE run_big AS SELECT * FROM linkage_last_run();
+SELECT is((SELECT (records, candidate_pairs > 0, work_mem_kb, spilled, chunks_written > 0, chunks_read > 0)::text FROM run_big),
+          '(120000,t,1024,t,t,t)', 'linkage_last_run: the run''s records and pairs, its setting, spilled, chunks written and read back');
+SELECT cmp_ok((SELECT store_peak_kb FROM run_big), '<=', 1024::bigint,
+              'the store held no more than brent_mdm.linkage_work_mem');
+-- each step apart: a step's own arrays would be hidden under the peak of another
+SELECT is((SELECT array_agg(step ORDER BY step) FROM run_big b, run_small s,
+                  LATERAL (VALUES ('reading', b.beside_reading_kb - s.beside_reading_kb),
+                                  ('blocking', b.beside_blocking_kb - s.beside_blocking_kb),
+                                  ('training', b.beside_training_kb - s.beside_training_kb),
+                                  ('clustering', b.beside_clustering_kb - s.beside_clustering_kb),
+                                  ('the whole run', b.beside_peak_kb - s.beside_peak_kb)) v(step, more_kb)
+            WHERE more_kb * 1024 >= 8 * (120000 - 10000)),
+          NULL,
+          '120,000 records hold less than 8 bytes a record more beside the store than 10,000, in every step');
+RESET work_mem;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -58,6 +58,7 @@ typedef struct BlockEntry
 {
 	uint64		key;
 	int32		record;
+	uint32		present;		/* the record's columns (a guest rule's counts) */
 } BlockEntry;
 
 static int
@@ -117,7 +118,12 @@ typedef struct BlockRule
 	int			nparts;
 	int			col[RULE_MAX_PARTS];
 	Feature		feature[RULE_MAX_PARTS];
+	const LinkArray *held;		/* guest: a bit a record, set if it holds the column */
 } BlockRule;
+
+/* record i holds the column of guest rule rule (without reading the record) */
+#define GUEST_HELD(lm, rule, i) \
+	((*(const uint8 *) link_array_get((lm), (rule)->held, (i) / 8, false) >> ((i) % 8)) & 1)
 
 static uint64
 key_hash(const char *s, int len)
@@ -619,12 +625,28 @@ default_rules(const LinkModel *lm, BlockRule *rules)
  * equal): a group, named by its first record (the smallest number).  They
  * share every blocking key, so a group is always whole in a block.
  */
+typedef struct GroupOf
+{
+	int32		rep;			/* the record's group's first record */
+	int32		count[2];		/* of a group (at its rep): records on each side */
+	int32		first[2];		/* of a group: its first record on each side, or -1 */
+} GroupOf;
+
 typedef struct DupGroups
 {
-	int32	   *rep;			/* per record: its group's first record */
-	int32	   *count[2];		/* per group (at its rep): records on each side */
-	int32	   *first[2];		/* per group: its first record on each side, or -1 */
+	bool		made;
+	LinkArray	of;				/* GroupOf a record, in the store */
 } DupGroups;
+
+static inline const GroupOf *
+group_of(const LinkModel *lm, const DupGroups *g, int32 i)
+{
+	return (const GroupOf *) link_array_get(lm, &g->of, i, false);
+}
+
+#define G_REP(lm, g, i) (group_of((lm), (g), (i))->rep)
+#define G_COUNT(lm, g, s, rep) (group_of((lm), (g), (rep))->count[s])
+#define G_FIRST(lm, g, s, rep) (group_of((lm), (g), (rep))->first[s])
 
 typedef struct DupEntry
 {
@@ -669,60 +691,84 @@ records_identical(const LinkModel *lm, const LinkRecord *a, const LinkRecord *b)
 	return true;
 }
 
-/* The groups of identical records (made when a first oversized block needs them). */
+/*
+ * The groups of identical records (made when a first oversized block needs
+ * them): the records' hashes sorted (in the store, in runs, merged), and the
+ * records of one hash compared.
+ */
 static void
-find_groups(const LinkModel *lm, DupGroups *g)
+find_groups(LinkModel *lm, DupGroups *g)
 {
 	int			n = lm->nrecords;
-	DupEntry   *d = palloc_extended(sizeof(DupEntry) * Max(n, 1), MCXT_ALLOC_HUGE);
+	LinkArray	hashes;
+	LinkMerge	order;
+	DupEntry	d;
+	DupEntry   *run = NULL;		/* the records of one hash (nearly always one group) */
+	int			nrun = 0,
+				maxrun = 0;
+	bool		more;
 
-	g->rep = palloc_extended(sizeof(int32) * Max(n, 1), MCXT_ALLOC_HUGE);
-	for (int s = 0; s < 2; s++)
-	{
-		g->count[s] = palloc_extended(sizeof(int32) * Max(n, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-		g->first[s] = palloc_extended(sizeof(int32) * Max(n, 1), MCXT_ALLOC_HUGE);
-	}
+	link_array_make(lm, &g->of, sizeof(GroupOf), n);
+	g->made = true;
+	link_array_init(&hashes, sizeof(DupEntry));
 	for (int i = 0; i < n; i++)
 	{
+		GroupOf    *o;
+
 		if ((i & 0x3FFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		d[i].hash = record_hash(lm, LINK_REC(lm, i));
-		d[i].record = i;
-		g->rep[i] = -1;
-		g->first[0][i] = g->first[1][i] = -1;
+		d.hash = record_hash(lm, LINK_REC(lm, i));
+		d.record = i;
+		*(DupEntry *) link_array_push(lm, &hashes) = d;
+		o = (GroupOf *) link_array_get(lm, &g->of, i, true);
+		o->rep = -1;
+		o->first[0] = o->first[1] = -1;
 	}
-	qsort(d, n, sizeof(DupEntry), dup_cmp);
-	for (int x = 0; x < n;)
+	link_merge_begin(lm, &hashes, dup_cmp, &order);
+	more = link_merge_take(lm, &order, &d);
+	while (more)
 	{
-		int			y = x + 1;
+		uint64		hash = d.hash;
 
 		CHECK_FOR_INTERRUPTS();
-		while (y < n && d[y].hash == d[x].hash)
-			y++;
-		/* one hash, nearly always one group: each unplaced record starts one */
-		for (int z = x; z < y; z++)
+		nrun = 0;
+		do
 		{
-			int32		rep = d[z].record;
+			if (nrun == maxrun)
+			{
+				maxrun = Max(16, 2 * maxrun);
+				run = run == NULL ? palloc_extended(sizeof(DupEntry) * maxrun, MCXT_ALLOC_HUGE) :
+					repalloc_huge(run, sizeof(DupEntry) * maxrun);
+			}
+			run[nrun++] = d;
+			more = link_merge_take(lm, &order, &d);
+		} while (more && d.hash == hash);
+		/* each unplaced record starts a group */
+		for (int z = 0; z < nrun; z++)
+		{
+			int32		rep = run[z].record;
 
-			if (g->rep[rep] >= 0)
+			if (G_REP(lm, g, rep) >= 0)
 				continue;
-			g->rep[rep] = rep;
-			for (int w = z + 1; w < y; w++)
-				if (g->rep[d[w].record] < 0 &&
-					records_identical(lm, LINK_REC(lm, rep), LINK_REC(lm, d[w].record)))
-					g->rep[d[w].record] = rep;
+			((GroupOf *) link_array_get(lm, &g->of, rep, true))->rep = rep;
+			for (int w = z + 1; w < nrun; w++)
+				if (G_REP(lm, g, run[w].record) < 0 &&
+					records_identical(lm, LINK_REC(lm, rep), LINK_REC(lm, run[w].record)))
+					((GroupOf *) link_array_get(lm, &g->of, run[w].record, true))->rep = rep;
 		}
-		x = y;
 	}
-	pfree(d);
+	if (run != NULL)
+		pfree(run);
+	link_array_free(lm, &hashes);
 	for (int i = 0; i < n; i++)
 	{
-		int32		rep = g->rep[i];
+		int32		rep = G_REP(lm, g, i);
 		int			side = LINK_SIDE(lm, i);
+		GroupOf    *o = (GroupOf *) link_array_get(lm, &g->of, rep, true);
 
-		if (g->first[side][rep] < 0)
-			g->first[side][rep] = i;
-		g->count[side][rep]++;
+		if (o->first[side] < 0)
+			o->first[side] = i;
+		o->count[side]++;
 	}
 }
 
@@ -754,7 +800,7 @@ block_groups(const LinkModel *lm, const DupGroups *g, const BlockEntry *e, const
 	{
 		int32		rec = recs ? recs[x] : e[x].record;
 
-		m[x].key = (uint64) g->rep[rec];
+		m[x].key = (uint64) G_REP(lm, g, rec);
 		m[x].record = rec;
 	}
 	qsort(m, size, sizeof(BlockEntry), entry_cmp);
@@ -763,11 +809,13 @@ block_groups(const LinkModel *lm, const DupGroups *g, const BlockEntry *e, const
 		{
 			int32		rep = (int32) m[x].key;
 
+			GroupOf		o = *group_of(lm, g, rep);
+
 			bg.ngroups++;
 			bg.star_pairs += group_star_pairs(lm, g, rep);
-			left += g->count[0][rep] > 0;
-			right += g->count[1][rep] > 0;
-			both += g->count[0][rep] > 0 && g->count[1][rep] > 0;
+			left += o.count[0] > 0;
+			right += o.count[1] > 0;
+			both += o.count[0] > 0 && o.count[1] > 0;
 		}
 	bg.comparisons = bg.star_pairs +
 		(lm->dedupe ? (int64) bg.ngroups * (bg.ngroups - 1) / 2 : left * right - both);
@@ -783,11 +831,13 @@ block_groups(const LinkModel *lm, const DupGroups *g, const BlockEntry *e, const
 static int64
 group_star_pairs(const LinkModel *lm, const DupGroups *g, int32 rep)
 {
+	GroupOf		o = *group_of(lm, g, rep);
+
 	if (lm->dedupe)
-		return g->count[0][rep] - 1;
-	if (g->count[0][rep] == 0 || g->count[1][rep] == 0)
+		return o.count[0] - 1;
+	if (o.count[0] == 0 || o.count[1] == 0)
 		return 0;
-	return g->count[0][rep] + g->count[1][rep] - 1;
+	return o.count[0] + o.count[1] - 1;
 }
 
 /*
@@ -902,194 +952,6 @@ add_pair(const LinkModel *lm, int32 a, int32 b, int r, uint8 origin, PairSink *s
 }
 
 /*
- * An array of the store sorted (cmp) in runs, then merged: each chunk of the
- * array sorted where it is; where the chunks are more than a quarter of
- * brent_mdm.linkage_work_mem holds, groups of that many merged into runs of
- * a second array (sequentially written: spilled as need be); merge_take
- * gives the elements in order, from the runs' heads.  For the raw pairs
- * (RawPair, raw_pair_cmp) and each rule's keys (BlockEntry, entry_cmp).
- */
-typedef int (*ElemCmp) (const void *, const void *);
-
-typedef struct ArrayMerge
-{
-	LinkArray	runs;			/* the second array; or none (n 0): the chunks are the runs */
-	const LinkArray *from;		/* the array the runs are in */
-	ElemCmp		cmp;
-	Size		size;			/* of an element */
-	int			nruns;
-	int64	   *pos;			/* next of each run */
-	int64	   *end;
-	int		   *heap;			/* runs by their next element, least first */
-	char	   *head;			/* each run's next element (read once) */
-	int			nheap;
-} ArrayMerge;
-
-#define MERGE_HEAD(rm, r) ((rm)->head + (Size) (r) * (rm)->size)
-
-static void
-heap_down(ArrayMerge *rm, int i)
-{
-	for (;;)
-	{
-		int			l = 2 * i + 1,
-					least = i;
-
-		if (l >= rm->nheap)
-			return;
-		if (rm->cmp(MERGE_HEAD(rm, rm->heap[l]), MERGE_HEAD(rm, rm->heap[least])) < 0)
-			least = l;
-		if (l + 1 < rm->nheap &&
-			rm->cmp(MERGE_HEAD(rm, rm->heap[l + 1]), MERGE_HEAD(rm, rm->heap[least])) < 0)
-			least = l + 1;
-		if (least == i)
-			return;
-		{
-			int			t = rm->heap[i];
-
-			rm->heap[i] = rm->heap[least];
-			rm->heap[least] = t;
-		}
-		i = least;
-	}
-}
-
-/* the merge of runs [start[r], start[r + 1]) of arr */
-static void
-merge_start(const LinkModel *lm, ArrayMerge *rm, const LinkArray *arr, ElemCmp cmp,
-			const int64 *start, int nruns)
-{
-	rm->from = arr;
-	rm->cmp = cmp;
-	rm->size = arr->size;
-	rm->nruns = nruns;
-	rm->pos = palloc(sizeof(int64) * Max(nruns, 1));
-	rm->end = palloc(sizeof(int64) * Max(nruns, 1));
-	rm->heap = palloc(sizeof(int) * Max(nruns, 1));
-	rm->head = palloc(rm->size * Max(nruns, 1));
-	rm->nheap = 0;
-	for (int r = 0; r < nruns; r++)
-	{
-		rm->pos[r] = start[r];
-		rm->end[r] = start[r + 1];
-		if (rm->pos[r] < rm->end[r])
-		{
-			memcpy(MERGE_HEAD(rm, r), link_array_get(lm, arr, rm->pos[r], false), rm->size);
-			rm->heap[rm->nheap++] = r;
-		}
-	}
-	for (int i = rm->nheap / 2 - 1; i >= 0; i--)
-		heap_down(rm, i);
-}
-
-static bool
-merge_next(const LinkModel *lm, ArrayMerge *rm, void *out)
-{
-	int			r;
-
-	if (rm->nheap == 0)
-		return false;
-	r = rm->heap[0];
-	memcpy(out, MERGE_HEAD(rm, r), rm->size);
-	if (++rm->pos[r] >= rm->end[r])
-		rm->heap[0] = rm->heap[--rm->nheap];
-	else
-		memcpy(MERGE_HEAD(rm, r), link_array_get(lm, rm->from, rm->pos[r], false), rm->size);
-	heap_down(rm, 0);
-	return true;
-}
-
-static void
-merge_end(ArrayMerge *rm)
-{
-	pfree(rm->pos);
-	pfree(rm->end);
-	pfree(rm->heap);
-	pfree(rm->head);
-}
-
-/* each chunk of arr sorted where it is */
-static void
-sort_chunks(LinkModel *lm, LinkArray *arr, ElemCmp cmp)
-{
-	int64		per = (int64) 1 << arr->shift;
-
-	for (int c = 0; c < arr->nchunks; c++)
-	{
-		int64		first = (int64) c * per,
-					n = Min(per, arr->n - first);
-
-		CHECK_FOR_INTERRUPTS();
-		if (n > 1)
-			qsort(link_array_get(lm, arr, first, true), n, arr->size, cmp);
-	}
-}
-
-/* arr sorted (sort_chunks, then merged in one or two steps): merge_take gives it in order */
-static void
-merge_begin(LinkModel *lm, LinkArray *arr, ElemCmp cmp, ArrayMerge *rm)
-{
-	int64		per = (int64) 1 << arr->shift;
-	int			group = Max(link_store_window(lm) / 4, 2);
-	int64	   *start = palloc(sizeof(int64) * (arr->nchunks + 1));
-
-	sort_chunks(lm, arr, cmp);
-	memset(&rm->runs, 0, sizeof(LinkArray));
-	for (int c = 0; c <= arr->nchunks; c++)
-		start[c] = Min((int64) c * per, arr->n);
-	if (arr->nchunks <= group)
-	{
-		/* every chunk a run, merged at once */
-		merge_start(lm, rm, arr, cmp, start, arr->nchunks);
-		pfree(start);
-		return;
-	}
-	/* runs of group chunks merged into the second array; then those merged */
-	{
-		int			nruns = (arr->nchunks + group - 1) / group;
-		int64	   *rstart = palloc(sizeof(int64) * (nruns + 1));
-		char	   *elem = palloc(arr->size);
-		LinkArray	runs;
-
-		link_array_init(&runs, arr->size);
-		for (int g = 0; g < nruns; g++)
-		{
-			ArrayMerge	part;
-			int			first = g * group,
-						count = Min(group, arr->nchunks - first);
-
-			rstart[g] = runs.n;
-			merge_start(lm, &part, arr, cmp, start + first, count);
-			while (merge_next(lm, &part, elem))
-			{
-				if ((runs.n & 0xFFFF) == 0)
-					CHECK_FOR_INTERRUPTS();
-				memcpy(link_array_push(lm, &runs), elem, arr->size);
-			}
-			merge_end(&part);
-		}
-		rstart[nruns] = runs.n;
-		rm->runs = runs;
-		merge_start(lm, rm, &rm->runs, cmp, rstart, nruns);
-		pfree(rstart);
-		pfree(elem);
-	}
-	pfree(start);
-}
-
-/* the next element in order into out; false at the end (the merge then freed) */
-static bool
-merge_take(LinkModel *lm, ArrayMerge *rm, void *out)
-{
-	if (merge_next(lm, rm, out))
-		return true;
-	merge_end(rm);
-	if (rm->runs.nchunks > 0)
-		link_array_free(lm, &rm->runs);
-	return false;
-}
-
-/*
  * Each pair compared: its levels (and the rules' counts of pairs).  Where
  * the records are spilled, the pairs go a window at a time (a quarter of
  * brent_mdm.linkage_work_mem of them), each window's in the order of their
@@ -1176,8 +1038,8 @@ group_block_pairs(const LinkModel *lm, const DupGroups *g, const BlockEntry *m, 
 	for (int k = 0; k < d; k++)
 	{
 		int32		rep = (int32) m[start[k]].key;
-		int32		fl = g->first[0][rep],
-					fr = g->first[1][rep];
+		int32		fl = G_FIRST(lm, g, 0, rep),
+					fr = G_FIRST(lm, g, 1, rep);
 
 		if (group_star_pairs(lm, g, rep) == 0)
 			continue;
@@ -1207,10 +1069,13 @@ group_block_pairs(const LinkModel *lm, const DupGroups *g, const BlockEntry *m, 
 					add_pair(lm, ra, rb, r, PAIR_GROUPED, sink);
 				else
 				{
-					if (g->first[0][ra] >= 0 && g->first[1][rb] >= 0)
-						add_pair(lm, g->first[0][ra], g->first[1][rb], r, PAIR_GROUPED, sink);
-					if (g->first[0][rb] >= 0 && g->first[1][ra] >= 0)
-						add_pair(lm, g->first[0][rb], g->first[1][ra], r, PAIR_GROUPED, sink);
+					GroupOf		a = *group_of(lm, g, ra),
+								b = *group_of(lm, g, rb);
+
+					if (a.first[0] >= 0 && b.first[1] >= 0)
+						add_pair(lm, a.first[0], b.first[1], r, PAIR_GROUPED, sink);
+					if (b.first[0] >= 0 && a.first[1] >= 0)
+						add_pair(lm, b.first[0], a.first[1], r, PAIR_GROUPED, sink);
 				}
 			}
 		}
@@ -1364,16 +1229,19 @@ neighbour_pair(const LinkModel *lm, const DupGroups *g, const BlockRule *rule, i
 			   int r, PairSink *sink)
 {
 	int			n = 0;
+	GroupOf		a,
+				b;
 
-	if (rule->guest >= 0 &&
-		LINK_HAS(lm, ra, rule->guest) && LINK_HAS(lm, rb, rule->guest))
+	if (rule->guest >= 0 && GUEST_HELD(lm, rule, ra) && GUEST_HELD(lm, rule, rb))
 		return 0;
 	if (lm->dedupe)
 		return add_pair(lm, ra, rb, r, PAIR_NEIGHBOUR, sink) ? 1 : 0;
-	if (g->first[0][ra] >= 0 && g->first[1][rb] >= 0)
-		n += add_pair(lm, g->first[0][ra], g->first[1][rb], r, PAIR_NEIGHBOUR, sink);
-	if (g->first[0][rb] >= 0 && g->first[1][ra] >= 0)
-		n += add_pair(lm, g->first[0][rb], g->first[1][ra], r, PAIR_NEIGHBOUR, sink);
+	a = *group_of(lm, g, ra);
+	b = *group_of(lm, g, rb);
+	if (a.first[0] >= 0 && b.first[1] >= 0)
+		n += add_pair(lm, a.first[0], b.first[1], r, PAIR_NEIGHBOUR, sink);
+	if (b.first[0] >= 0 && a.first[1] >= 0)
+		n += add_pair(lm, b.first[0], a.first[1], r, PAIR_NEIGHBOUR, sink);
 	return n;
 }
 
@@ -1446,9 +1314,10 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 				split_records = 0;
 	SplitOrders *orders;
 	int64		ncodes = 0;
-	bool	   *in_split;		/* record is in a block split by sorted neighbourhood */
+	LinkArray	in_split;		/* a bit a record: in a block split by sorted neighbourhood */
+	LinkArray	held[LINK_MAX_COLUMNS]; /* a bit a record: holds a guest rule's column */
 	PairSink	sink;
-	DupGroups	groups = {NULL};
+	DupGroups	groups = {false};
 	BlockEntry *scratch = NULL;
 	int			scratch_size = 0;
 	bool		any_grouped = false;
@@ -1484,12 +1353,34 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 	}
 	blocks = palloc0(sizeof(RuleBlocks) * nrules);
 	orders = palloc(sizeof(SplitOrders) * nrules);
+	/* which records hold each guest rule's column: a bit a record, in the store */
+	memset(held, 0, sizeof(held));
+	for (int r = 0; r < nrules; r++)
+	{
+		int			g = rules[r].guest;
+
+		rules[r].held = NULL;
+		if (g < 0)
+			continue;
+		if (held[g].n == 0)
+		{
+			link_array_make(lm, &held[g], 1, n / 8 + 1);
+			for (int i = 0; i < n; i++)
+			{
+				if ((i & 0x3FFF) == 0)
+					CHECK_FOR_INTERRUPTS();
+				if (LINK_REC(lm, i)->present & ((uint32) 1 << g))
+					*(uint8 *) link_array_get(lm, &held[g], i / 8, true) |= (uint8) (1 << (i % 8));
+			}
+		}
+		rules[r].held = &held[g];
+	}
 
 	/* keys, sorted per rule; the comparisons each would generate */
 	for (int r = 0; r < nrules; r++)
 	{
 		LinkArray	keyed;		/* BlockEntry: the rule's keys, in the store */
-		ArrayMerge	km;
+		LinkMerge	km;
 		BlockEntry	next;
 		bool		more;
 
@@ -1506,16 +1397,19 @@ refine:
 		{
 			uint64		keys[RULE_MAX_KEYS];
 			int			nk;
+			const LinkRecord *rec = LINK_REC(lm, i);
+			uint32		present = rec->present;
 
 			if ((i & 0x3FFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			nk = rule_keys(lm, &rules[r], r, LINK_REC(lm, i), keys);
+			nk = rule_keys(lm, &rules[r], r, rec, keys);
 			for (int k = 0; k < nk; k++)
 			{
 				BlockEntry *be = link_array_push(lm, &keyed);
 
 				be->key = keys[k];
 				be->record = i;
+				be->present = present;
 			}
 		}
 
@@ -1523,8 +1417,8 @@ refine:
 		 * The keys in order (sorted chunk by chunk and merged: store.c's
 		 * arrays), a block at a time: e holds the m entries of one key.
 		 */
-		merge_begin(lm, &keyed, entry_cmp, &km);
-		more = merge_take(lm, &km, &next);
+		link_merge_begin(lm, &keyed, entry_cmp, &km);
+		more = link_merge_take(lm, &km, &next);
 		while (more)
 		{
 			int			i = 0;
@@ -1539,7 +1433,7 @@ refine:
 						repalloc_huge(e, sizeof(BlockEntry) * maxm);
 				}
 				e[m++] = next;
-				more = merge_take(lm, &km, &next);
+				more = link_merge_take(lm, &km, &next);
 			} while (more && next.key == e[0].key);
 			if ((blocks_seen++ & 0x3FFF) == 0)
 				CHECK_FOR_INTERRUPTS();
@@ -1563,7 +1457,7 @@ refine:
 					/* what the record's place and present bits say: not read */
 					if (LINK_SIDE(lm, rec) == 0)
 						left++;
-					if (rules[r].guest >= 0 && LINK_HAS(lm, rec, rules[r].guest))
+					if (rules[r].guest >= 0 && (e[j].present & ((uint32) 1 << rules[r].guest)))
 						hosts[LINK_SIDE(lm, rec)]++;
 					j++;
 				}
@@ -1590,7 +1484,7 @@ refine:
 					BlockGroups bg;
 
 					CHECK_FOR_INTERRUPTS();
-					if (groups.rep == NULL)
+					if (!groups.made)
 						find_groups(lm, &groups);
 					if (scratch_size < j - i)
 					{
@@ -1695,7 +1589,7 @@ refine:
 	sink.lm = lm;
 	link_array_init(&sink.raw, sizeof(RawPair));
 	sink.cap = Max(estimate, 1);
-	in_split = palloc0(sizeof(bool) * Max(n, 1));
+	link_array_make(lm, &in_split, 1, n / 8 + 1);
 	for (int r = 0; r < nrules; r++)
 	{
 		for (int b = 0; b < blocks[r].nblocks; b++)
@@ -1725,7 +1619,7 @@ refine:
 					split_pairs += bg.star_pairs +
 						split_block_pairs(lm, &groups, &rules[r], &orders[r], scratch, j - i, r, &sink);
 					for (int x = 0; x < j - i; x++)
-						in_split[recs[x]] = true;
+						*(uint8 *) link_array_get(lm, &in_split, recs[x] / 8, true) |= (uint8) (1 << (recs[x] % 8));
 				}
 			}
 			else
@@ -1733,8 +1627,7 @@ refine:
 					for (int y = x + 1; y < j - i; y++)
 					{
 						if (rules[r].guest >= 0 &&
-							LINK_HAS(lm, recs[x], rules[r].guest) &&
-							LINK_HAS(lm, recs[y], rules[r].guest))
+							GUEST_HELD(lm, &rules[r], recs[x]) && GUEST_HELD(lm, &rules[r], recs[y]))
 							continue;
 						add_pair(lm, recs[x], recs[y], r, PAIR_DIRECT, &sink);
 					}
@@ -1746,9 +1639,9 @@ refine:
 		pfree(recs);
 	pfree(blocks);
 	ncodes = sink.raw.n;
-	for (int i = 0; i < n; i++)
-		split_records += in_split[i];
-	pfree(in_split);
+	for (int64 x = 0; x < in_split.n; x++)
+		split_records += pg_popcount32(*(const uint8 *) link_array_get(lm, &in_split, x, false));
+	link_array_free(lm, &in_split);
 	pfree(orders);
 	if (split_blocks > 0)
 		ereport(NOTICE,
@@ -1765,7 +1658,7 @@ refine:
 	 * only as neighbours of a split block (not in their training sessions).
 	 */
 	{
-		ArrayMerge	rm;
+		LinkMerge	rm;
 		LinkPairInfo *info;
 		LinkPair	cur = {-1, -1, 0};
 		uint32		made = 0;	/* rules that made the current pair other than as neighbours */
@@ -1775,12 +1668,12 @@ refine:
 
 		link_array_init(&lm->pairs, sizeof(LinkPair));
 		link_array_init(&lm->info, offsetof(LinkPairInfo, levels) + lm->ncolumns);
-		merge_begin(lm, &sink.raw, raw_pair_cmp, &rm);
+		link_merge_begin(lm, &sink.raw, raw_pair_cmp, &rm);
 		do
 		{
 			if ((lm->info.n & 0xFFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			more = merge_take(lm, &rm, &r);
+			more = link_merge_take(lm, &rm, &r);
 			if (!more || cur.a < 0 || r.a != cur.a || r.b != cur.b)
 			{
 				/*
@@ -1798,7 +1691,7 @@ refine:
 					uint8		flags = 0;
 
 					*p = cur;
-					if (any_grouped && origin == PAIR_GROUPED && groups.rep[cur.a] == groups.rep[cur.b])
+					if (any_grouped && origin == PAIR_GROUPED && G_REP(lm, &groups, cur.a) == G_REP(lm, &groups, cur.b))
 						flags = LINK_PAIR_UNTRAINED |
 							(identifying_values(lm, LINK_REC(lm, cur.a)) >= 2 ? LINK_PAIR_IDENTICAL : 0);
 					else if (any_grouped && origin == PAIR_NEIGHBOUR)
@@ -1827,16 +1720,13 @@ refine:
 		} while (more);
 		ncodes = lm->pairs.n;
 	}
+	link_store_sample(lm);
 	link_array_free(lm, &sink.raw);
-	if (groups.rep != NULL)
-	{
-		pfree(groups.rep);
-		for (int s = 0; s < 2; s++)
-		{
-			pfree(groups.count[s]);
-			pfree(groups.first[s]);
-		}
-	}
+	if (groups.made)
+		link_array_free(lm, &groups.of);
+	for (int c = 0; c < lm->ncolumns; c++)
+		if (held[c].n > 0)
+			link_array_free(lm, &held[c]);
 	if (scratch)
 		pfree(scratch);
 	lm->npairs = ncodes;

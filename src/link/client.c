@@ -881,13 +881,27 @@ record_index_cmp(const void *x, const void *y)
 	return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/* The record numbered for record_id, or -1: ix is sorted by record_id (in the store). */
 static int32
-record_number(const RecordIndex *ix, int n, int64 record_id)
+record_number(const LinkModel *lm, const LinkArray *ix, int64 record_id)
 {
-	RecordIndex key = {record_id, 0};
-	RecordIndex *hit = bsearch(&key, ix, n, sizeof(RecordIndex), record_index_cmp);
+	int64		lo = 0,
+				hi = ix->n;
+	const RecordIndex *hit;
 
-	return hit ? hit->index : -1;
+	while (lo < hi)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+
+		if (((const RecordIndex *) link_array_get(lm, ix, mid, false))->record_id < record_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo >= ix->n)
+		return -1;
+	hit = (const RecordIndex *) link_array_get(lm, ix, lo, false);
+	return hit->record_id == record_id ? hit->index : -1;
 }
 
 /*
@@ -964,16 +978,16 @@ client_index_clusters(PG_FUNCTION_ARGS)
 	const LinkModel *preset = NULL;
 	Oid			relid;
 	LinkModel  *lm;
-	int64	   *rid;
-	RecordIndex *ix;
+	LinkArray	rid;			/* int64 a record: its record_id */
+	LinkArray	ix;				/* RecordIndex: the records by record_id */
 	LinkDecision *decisions = NULL;
 	int			ndecisions = 0;
-	int64	   *cluster;
+	LinkArray	cluster;
 	double		link_threshold,
 				review_threshold;
 	bool		isnull;
 	Jsonb	   *columns;
-	int16	   *min_age;
+	LinkArray	min_age;		/* int16 a record */
 	MemoryContext outer = CurrentMemoryContext;
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -999,16 +1013,32 @@ client_index_clusters(PG_FUNCTION_ARGS)
 	if (preset == NULL)
 		link_store_model(model_name, lm, client_columns_json, "brent_mdm.client_record", NULL);
 
-	/* record ids, parsed once: by record number, and sorted for lookups */
-	rid = palloc(sizeof(int64) * lm->nrecords);
-	ix = palloc(sizeof(RecordIndex) * lm->nrecords);
-	for (int i = 0; i < lm->nrecords; i++)
+	/*
+	 * Record ids, parsed once: by record number, and sorted for lookups (both
+	 * in the store: sorted in runs and merged).
+	 */
 	{
-		rid[i] = pg_strtoint64(LINK_REC(lm, i)->id);
-		ix[i].record_id = rid[i];
-		ix[i].index = i;
+		LinkArray	unsorted;
+		LinkMerge	order;
+		RecordIndex e;
+
+		link_array_init(&rid, sizeof(int64));
+		link_array_init(&unsorted, sizeof(RecordIndex));
+		for (int i = 0; i < lm->nrecords; i++)
+		{
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			e.record_id = pg_strtoint64(LINK_REC(lm, i)->id);
+			e.index = i;
+			*(int64 *) link_array_push(lm, &rid) = e.record_id;
+			*(RecordIndex *) link_array_push(lm, &unsorted) = e;
+		}
+		link_array_init(&ix, sizeof(RecordIndex));
+		link_merge_begin(lm, &unsorted, record_index_cmp, &order);
+		while (link_merge_take(lm, &order, &e))
+			*(RecordIndex *) link_array_push(lm, &ix) = e;
+		link_array_free(lm, &unsorted);
 	}
-	qsort(ix, lm->nrecords, sizeof(RecordIndex), record_index_cmp);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "client index: SPI_connect failed");
@@ -1025,9 +1055,9 @@ client_index_clusters(PG_FUNCTION_ARGS)
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
-		int32		a = record_number(ix, lm->nrecords,
+		int32		a = record_number(lm, &ix,
 									  DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull)));
-		int32		b = record_number(ix, lm->nrecords,
+		int32		b = record_number(lm, &ix,
 									  DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull)));
 
 		if (a < 0 || b < 0)
@@ -1043,28 +1073,46 @@ client_index_clusters(PG_FUNCTION_ARGS)
 								   " JOIN brent_mdm.client_source s ON s.system = r.system WHERE s.min_age > 0",
 								   DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))));
 
-		min_age = MemoryContextAllocZero(outer, sizeof(int16) * lm->nrecords);
-		if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "client index: could not read the systems' minimum ages");
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			int32		k = record_number(ix, lm->nrecords,
-										  DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
+		SPIPlanPtr	plan;
+		Portal		portal;
+		MemoryContext spi = MemoryContextSwitchTo(outer);
 
-			if (k >= 0)
-				min_age[k] = (int16) DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		link_array_make(lm, &min_age, sizeof(int16), lm->nrecords);
+		MemoryContextSwitchTo(spi);
+		/* a batch at a time: most records are of systems that hold adults only */
+		plan = SPI_prepare(sql, 0, NULL);
+		if (plan == NULL)
+			elog(ERROR, "client index: could not read the systems' minimum ages");
+		portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+		for (;;)
+		{
+			SPI_cursor_fetch(portal, true, 10000);
+			if (SPI_processed == 0)
+				break;
+			CHECK_FOR_INTERRUPTS();
+			for (uint64 i = 0; i < SPI_processed; i++)
+			{
+				int32		k = record_number(lm, &ix,
+											  DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
+
+				if (k >= 0)
+					*(int16 *) link_array_get(lm, &min_age, k, true) =
+						(int16) DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+			}
+			SPI_freetuptable(SPI_tuptable);
 		}
+		SPI_cursor_close(portal);
+		SPI_freeplan(plan);
 	}
 	{
 		/* in the function's context: SPI_finish frees SPI's */
 		MemoryContext spi = MemoryContextSwitchTo(outer);
 
-		cluster = link_cluster(lm, link_threshold, decisions, ndecisions, min_age, GetSQLCurrentDate());
+		link_cluster(lm, link_threshold, decisions, ndecisions, &min_age, GetSQLCurrentDate(), &cluster);
 		MemoryContextSwitchTo(spi);
 	}
-	/* the records are not read again: a spill file closed */
-	link_store_close(lm);
 
+	link_store_sample(lm);
 	/* uncertain pairs left in two clusters go to clerical review */
 	{
 		int64		nreview = 0;
@@ -1078,7 +1126,7 @@ client_index_clusters(PG_FUNCTION_ARGS)
 			LinkPair	p = *LINK_PAIR(lm, k);
 
 			if (!(p.probability < review_threshold || p.probability >= link_threshold ||
-				  cluster[p.a] == cluster[p.b]))
+				  link_cluster_of(lm, &cluster, p.a) == link_cluster_of(lm, &cluster, p.b)))
 				nreview++;
 		}
 		ra = palloc_extended(sizeof(Datum) * Max(nreview, 1), MCXT_ALLOC_HUGE);
@@ -1088,12 +1136,17 @@ client_index_clusters(PG_FUNCTION_ARGS)
 		for (int64 k = 0; k < lm->npairs; k++)
 		{
 			LinkPair	p = *LINK_PAIR(lm, k);
+			int64		ia,
+						ib;
 
 			if (p.probability < review_threshold || p.probability >= link_threshold ||
-				cluster[p.a] == cluster[p.b])
+				link_cluster_of(lm, &cluster, p.a) == link_cluster_of(lm, &cluster, p.b))
 				continue;
-			ra[nreview] = Int64GetDatum(Min(rid[p.a], rid[p.b]));
-			rb[nreview] = Int64GetDatum(Max(rid[p.a], rid[p.b]));
+			ia = *(const int64 *) link_array_get(lm, &rid, p.a, false);
+			ib = *(const int64 *) link_array_get(lm, &rid, p.b, false);
+
+			ra[nreview] = Int64GetDatum(Min(ia, ib));
+			rb[nreview] = Int64GetDatum(Max(ia, ib));
 			rp[nreview] = Float8GetDatum(p.probability);
 			nreview++;
 		}
@@ -1119,9 +1172,13 @@ client_index_clusters(PG_FUNCTION_ARGS)
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
-		values[0] = Int64GetDatum(rid[i]);
-		values[1] = Int64GetDatum(cluster[i]);
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		values[0] = Int64GetDatum(*(const int64 *) link_array_get(lm, &rid, i, false));
+		values[1] = Int64GetDatum(link_cluster_of(lm, &cluster, i));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	/* the records, the pairs and the clusters are not read again: a spill file closed */
+	link_store_close(lm);
 	return (Datum) 0;
 }

@@ -19,15 +19,67 @@
 #include "match/dates.h"
 #include "match/variants.h"
 
-static int32
-find(int32 *parent, int32 x)
+/*
+ * Clustering's arrays are arrays of the store (a value a record, or a pair):
+ * spilled with the records where they do not all fit in
+ * brent_mdm.linkage_work_mem, so that clustering holds no memory by record.
+ */
+static inline int32
+get32(const LinkModel *lm, const LinkArray *arr, int64 k)
 {
-	while (parent[x] != x)
+	return *(const int32 *) link_array_get(lm, arr, k, false);
+}
+
+static inline void
+set32(const LinkModel *lm, const LinkArray *arr, int64 k, int32 v)
+{
+	*(int32 *) link_array_get(lm, arr, k, true) = v;
+}
+
+static inline int64
+get64(const LinkModel *lm, const LinkArray *arr, int64 k)
+{
+	return *(const int64 *) link_array_get(lm, arr, k, false);
+}
+
+static inline void
+set64(const LinkModel *lm, const LinkArray *arr, int64 k, int64 v)
+{
+	*(int64 *) link_array_get(lm, arr, k, true) = v;
+}
+
+/* int32 elements 0 .. n - 1 set to their own number (union-find's start) */
+static void
+make_identity(LinkModel *lm, LinkArray *arr, int64 n)
+{
+	link_array_make(lm, arr, sizeof(int32), n);
+	for (int64 i = 0; i < n; i++)
+		set32(lm, arr, i, (int32) i);
+}
+
+/* the root of x, halving its path */
+static int32
+find(const LinkModel *lm, const LinkArray *parent, int32 x)
+{
+	for (;;)
 	{
-		parent[x] = parent[parent[x]];
-		x = parent[x];
+		int32		p = get32(lm, parent, x),
+					gp;
+
+		if (p == x)
+			return x;
+		gp = get32(lm, parent, p);
+		if (gp != p)
+			set32(lm, parent, x, gp);
+		x = gp;
 	}
-	return x;
+}
+
+/* The cluster of record i (link_cluster's result). */
+int64
+link_cluster_of(const LinkModel *lm, const LinkArray *cluster, int32 i)
+{
+	return get64(lm, cluster, i);
 }
 
 /*
@@ -102,8 +154,11 @@ members_conflict(LinkKind kind, const LinkValue *a, const LinkValue *b)
  * Farzana), or the other way round.  Not a conflict.
  */
 static bool
-given_name_elsewhere(const LinkModel *lm, int given, const LinkRecord *x, const LinkRecord *y)
+given_name_elsewhere(const LinkModel *lm, int given, int32 xi, int32 yi)
 {
+	const LinkRecord *x = LINK_REC(lm, xi),
+			   *y = LINK_REC(lm, yi);
+
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
 		if (lm->columns[c].kind != LK_SURNAME && lm->columns[c].kind != LK_FULL_NAME)
@@ -131,21 +186,28 @@ link_too_young(const LinkModel *lm, const LinkRecord *a, int min_age, DateADT to
 
 /*
  * The youngest age each record's system holds, from the mapping's min_age
- * column (0: any age); NULL if the mapping has none.
+ * column (0: any age), into ages (int16 elements of the store); false,
+ * and nothing made, if the mapping has none.
  */
-int16 *
-link_min_ages(const LinkModel *lm)
+bool
+link_min_ages(LinkModel *lm, LinkArray *ages)
 {
 	int			c = link_find_kind(lm, LK_MIN_AGE);
-	int16	   *ages;
 
 	if (c < 0)
-		return NULL;
-	ages = palloc0(sizeof(int16) * Max(lm->nrecords, 1));
+		return false;
+	link_array_make(lm, ages, sizeof(int16), lm->nrecords);
 	for (int i = 0; i < lm->nrecords; i++)
-		if (LINK_V(LINK_REC(lm, i), c)->s != NULL)
-			ages[i] = (int16) LINK_V(LINK_REC(lm, i), c)->age;
-	return ages;
+		if (LINK_HAS(lm, i, c))
+			*(int16 *) link_array_get(lm, ages, i, true) = (int16) LINK_V(LINK_REC(lm, i), c)->age;
+	return true;
+}
+
+/* The youngest age record i's system holds (link_min_ages), 0 for any. */
+int
+link_min_age_of(const LinkModel *lm, const LinkArray *ages, int32 i)
+{
+	return *(const int16 *) link_array_get(lm, ages, i, false);
 }
 
 typedef struct Edge
@@ -167,60 +229,116 @@ edge_cmp(const void *x, const void *y)
 	return a->pair < b->pair ? -1 : a->pair > b->pair ? 1 : 0;
 }
 
+/* per group root: the first of its cannot-link entries and the last (-1: none) */
+typedef struct LinkList
+{
+	int32		head;
+	int32		tail;
+} LinkList;
+
+/* a cannot-link entry: the next of its root's, and the record not to join */
+typedef struct LinkEntry
+{
+	int32		next;
+	int32		partner;
+} LinkEntry;
+
+/* per group root: its latest date of birth, and the highest minimum age of its systems */
+typedef struct GroupAge
+{
+	DateADT		youngest;
+	int16		need;
+} GroupAge;
+
 /*
  * Is any record that must not join a's group in b's group?  Cannot-link
  * partners are kept per group root as a linked list, merged on union.
  */
 static bool
-cannot_join(int32 *parent, const int32 *head, const int32 *next, const int32 *partner,
-			int32 ra, int32 rb)
+cannot_join(const LinkModel *lm, const LinkArray *parent, const LinkArray *lists,
+			const LinkArray *entries, int32 ra, int32 rb)
 {
-	for (int32 k = head[ra]; k >= 0; k = next[k])
-		if (find(parent, partner[k]) == rb)
+	for (int32 k = ((const LinkList *) link_array_get(lm, lists, ra, false))->head; k >= 0;)
+	{
+		LinkEntry	e = *(const LinkEntry *) link_array_get(lm, entries, k, false);
+
+		if (find(lm, parent, e.partner) == rb)
 			return true;
+		k = e.next;
+	}
 	return false;
 }
 
+/* group other's cannot-link list appended to root's */
+static void
+join_lists(const LinkModel *lm, const LinkArray *lists, const LinkArray *entries,
+		   int32 root, int32 other)
+{
+	LinkList	lo = *(const LinkList *) link_array_get(lm, lists, other, false);
+	LinkList   *lr;
+
+	if (lo.head < 0)
+		return;
+	((LinkEntry *) link_array_get(lm, entries, lo.tail, true))->next =
+		((const LinkList *) link_array_get(lm, lists, root, false))->head;
+	lr = (LinkList *) link_array_get(lm, lists, root, true);
+	if (lr->head < 0)
+		lr->tail = lo.tail;
+	lr->head = lo.head;
+	lr = (LinkList *) link_array_get(lm, lists, other, true);
+	lr->head = lr->tail = -1;
+}
+
+/* a cannot-link entry for record a: partner b, at the head of a's list */
+static void
+add_entry(LinkModel *lm, const LinkArray *lists, LinkArray *entries, int32 a, int32 b)
+{
+	int32		k = (int32) entries->n;
+	LinkEntry  *e = (LinkEntry *) link_array_push(lm, entries);
+	LinkList   *l;
+
+	e->partner = b;
+	e->next = ((const LinkList *) link_array_get(lm, lists, a, false))->head;
+	l = (LinkList *) link_array_get(lm, lists, a, true);
+	if (l->head < 0)
+		l->tail = k;
+	l->head = k;
+}
+
 /*
- * One pass of clustering: the cluster of each record is the smallest record
- * number in its component, plus one (so that cluster ids are stable for a
- * given input order).  Reviewers' decisions bind: must-link pairs are
- * joined first, whatever the model says; cannot-link pairs never end in one
- * cluster.  With min_age (per record: the youngest age its system holds, 0
- * for any), a group is never joined to one whose youngest date of birth
- * makes it too young on today's date for a system of the other (a council
- * tax payer is not the baby of the same name at the same address).  With
- * within, only pairs of records in one cluster of within are joined.
+ * One pass of clustering, into cluster (int64 elements of the store, made
+ * here): the cluster of each record is the smallest record number in its
+ * component, plus one (so that cluster ids are stable for a given input
+ * order).  Reviewers' decisions (the first ndecisions of decisions) bind:
+ * must-link pairs are joined first, whatever the model says; cannot-link
+ * pairs never end in one cluster.  With min_age (per record: the youngest
+ * age its system holds, 0 for any), a group is never joined to one whose
+ * youngest date of birth makes it too young on today's date for a system of
+ * the other (a council tax payer is not the baby of the same name at the
+ * same address).  With within, only pairs of records in one cluster of
+ * within are joined.
  */
-static int64 *
-union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions, int ndecisions,
-		   const int16 *min_age, DateADT today, const int64 *within)
+static void
+union_pass(LinkModel *lm, double threshold, const LinkArray *decisions, int64 ndecisions,
+		   const LinkArray *min_age, DateADT today, const LinkArray *within, LinkArray *cluster)
 {
 	int			n = lm->nrecords;
-	int32	   *parent = palloc(sizeof(int32) * n);
-	int64	   *cluster = palloc(sizeof(int64) * n);
+	LinkArray	parent;
 	int			idcols[LINK_MAX_COLUMNS];
 	LinkKind	idkind[LINK_MAX_COLUMNS];
 	int			nid = 0;
-	int32	   *idrec;			/* per root and identifier column: the record whose
-								 * value it holds, or -1 (records, not pointers: they
-								 * may be spilled) */
-	Edge	   *edges;
-	int64		nedges = 0;
-	/* cannot-link list per root: only where reviewers said so (not in dedupe) */
-	int32	   *head = ndecisions > 0 ? palloc(sizeof(int32) * Max(n, 1)) : NULL;
-	int32	   *tail = ndecisions > 0 ? palloc(sizeof(int32) * Max(n, 1)) : NULL;
-	int32	   *next = palloc(sizeof(int32) * Max(2 * ndecisions, 1));
-	int32	   *partner = palloc(sizeof(int32) * Max(2 * ndecisions, 1));
-	int32		nlinks = 0;
+	LinkArray	idrec;			/* per root, an int32 per identifier column: the
+								 * record whose value it holds, or -1 */
+	LinkArray	edges;
+	LinkMerge	order;
+	Edge		edge;
+	bool		cannot = false;
+	LinkArray	lists;			/* per root (where there are cannot-links): LinkList */
+	LinkArray	entries;		/* LinkEntry */
 	int			datecol = -1;
-	DateADT    *youngest = NULL;	/* per root: latest date of birth, or none */
-	int16	   *oldest_needed = NULL;	/* per root: highest minimum age of its systems */
+	bool		ages = false;
+	LinkArray	age;			/* per root: GroupAge */
 
-	/* the first pass: what it and the coherence check after it take, about */
-	if (within == NULL)
-		link_memory_check((Size) n * (64 + 12 * lm->ncolumns) + (Size) lm->npairs * sizeof(Edge),
-						  "clustering %d records", n);
 	for (int c = 0; c < lm->ncolumns; c++)
 		if (lm->columns[c].kind == LK_IDENTIFIER || lm->columns[c].kind == LK_DATE ||
 			lm->columns[c].kind == LK_GIVEN_NAME)
@@ -228,162 +346,184 @@ union_pass(const LinkModel *lm, double threshold, const LinkDecision *decisions,
 			idkind[nid] = lm->columns[c].kind;
 			idcols[nid++] = c;
 		}
-	idrec = palloc_extended(sizeof(int32) * Max((int64) n * nid, 1), MCXT_ALLOC_HUGE);
-	for (int i = 0; i < n; i++)
+	make_identity(lm, &parent, n);
+	if (nid > 0)
 	{
-		parent[i] = i;
-		for (int k = 0; k < nid; k++)
-			idrec[(int64) i * nid + k] = LINK_HAS(lm, i, idcols[k]) ? i : -1;
+		link_array_make(lm, &idrec, sizeof(int32) * nid, n);
+		for (int i = 0; i < n; i++)
+		{
+			int32	   *x = (int32 *) link_array_get(lm, &idrec, i, true);
+
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			for (int k = 0; k < nid; k++)
+				x[k] = LINK_HAS(lm, i, idcols[k]) ? i : -1;
+		}
 	}
-	for (int i = 0; i < n && head != NULL; i++)
-		head[i] = tail[i] = -1;
 	/* a record of a system that only holds adults cannot be a child's */
 	for (int c = 0; c < lm->ncolumns && datecol < 0; c++)
 		if (lm->columns[c].kind == LK_DATE)
 			datecol = c;
 	if (min_age != NULL && datecol >= 0)
 	{
-		youngest = palloc(sizeof(DateADT) * Max(n, 1));
-		oldest_needed = palloc(sizeof(int16) * Max(n, 1));
+		ages = true;
+		link_array_make(lm, &age, sizeof(GroupAge), n);
 		for (int i = 0; i < n; i++)
 		{
-			const LinkValue *v = LINK_V(LINK_REC(lm, i), datecol);
+			GroupAge	g;
 
-			youngest[i] = v->s ? v->date : DATEVAL_NOBEGIN;
-			oldest_needed[i] = min_age[i];
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			g.youngest = LINK_HAS(lm, i, datecol) ? LINK_V(LINK_REC(lm, i), datecol)->date : DATEVAL_NOBEGIN;
+			g.need = (int16) link_min_age_of(lm, min_age, i);
+			*(GroupAge *) link_array_get(lm, &age, i, true) = g;
 		}
 	}
 	/* reviewers' decisions: must-link joins now, cannot-link lists */
-	for (int d = 0; d < ndecisions; d++)
+	for (int64 d = 0; d < ndecisions; d++)
+		if (!((const LinkDecision *) link_array_get(lm, decisions, d, false))->must_link)
+			cannot = true;
+	if (cannot)
 	{
-		int32		a = decisions[d].a,
-					b = decisions[d].b;
-
-		if (decisions[d].must_link)
+		link_array_make(lm, &lists, sizeof(LinkList), n);
+		for (int i = 0; i < n; i++)
 		{
-			int32		ra = find(parent, a),
-						rb = find(parent, b);
+			LinkList   *l = (LinkList *) link_array_get(lm, &lists, i, true);
+
+			l->head = l->tail = -1;
+		}
+		link_array_init(&entries, sizeof(LinkEntry));
+	}
+	for (int64 d = 0; d < ndecisions; d++)
+	{
+		LinkDecision dec = *(const LinkDecision *) link_array_get(lm, decisions, d, false);
+
+		if ((d & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (dec.must_link)
+		{
+			int32		ra = find(lm, &parent, dec.a),
+						rb = find(lm, &parent, dec.b);
 
 			if (ra != rb)
-				parent[Max(ra, rb)] = Min(ra, rb);
+				set32(lm, &parent, Max(ra, rb), Min(ra, rb));
 		}
 		else
 		{
-			partner[nlinks] = b;
-			next[nlinks] = head[a];
-			if (head[a] < 0)
-				tail[a] = nlinks;
-			head[a] = nlinks++;
-			partner[nlinks] = a;
-			next[nlinks] = head[b];
-			if (head[b] < 0)
-				tail[b] = nlinks;
-			head[b] = nlinks++;
+			add_entry(lm, &lists, &entries, dec.a, dec.b);
+			add_entry(lm, &lists, &entries, dec.b, dec.a);
 		}
 	}
 	/* move the cannot-link lists of must-linked records to their roots */
-	for (int i = 0; i < n && head != NULL; i++)
+	for (int i = 0; i < n && cannot; i++)
 	{
-		int32		r = find(parent, i);
+		int32		r = find(lm, &parent, i);
 
-		if (r != i && head[i] >= 0)
-		{
-			next[tail[i]] = head[r];
-			if (head[r] < 0)
-				tail[r] = tail[i];
-			head[r] = head[i];
-			head[i] = tail[i] = -1;
-		}
+		if (r != i)
+			join_lists(lm, &lists, &entries, r, i);
 	}
-	/* the pairs to join, counted first: most pairs are below the threshold */
+	/* the pairs to join, strongest first (sorted in runs and merged: store.c) */
+	link_array_init(&edges, sizeof(Edge));
 	for (int64 k = 0; k < lm->npairs; k++)
 	{
 		LinkPair	p = *LINK_PAIR(lm, k);
 
-		if (p.probability >= threshold && (within == NULL || within[p.a] == within[p.b]))
-			nedges++;
-	}
-	edges = palloc_extended(sizeof(Edge) * Max(nedges, 1), MCXT_ALLOC_HUGE);
-	nedges = 0;
-	for (int64 k = 0; k < lm->npairs; k++)
-	{
-		LinkPair	p = *LINK_PAIR(lm, k);
-
-		if (p.probability >= threshold && (within == NULL || within[p.a] == within[p.b]))
+		if ((k & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (p.probability >= threshold &&
+			(within == NULL || get64(lm, within, p.a) == get64(lm, within, p.b)))
 		{
-			edges[nedges].pair = (int32) k;
-			edges[nedges].a = p.a;
-			edges[nedges].b = p.b;
-			edges[nedges].probability = p.probability;
-			nedges++;
+			Edge	   *e = (Edge *) link_array_push(lm, &edges);
+
+			e->pair = (int32) k;
+			e->a = p.a;
+			e->b = p.b;
+			e->probability = p.probability;
 		}
 	}
-	qsort(edges, nedges, sizeof(Edge), edge_cmp);
-	for (int64 e = 0; e < nedges; e++)
+	link_merge_begin(lm, &edges, edge_cmp, &order);
+	for (int64 e = 0; link_merge_take(lm, &order, &edge); e++)
 	{
-		const Edge *p = &edges[e];
-		int32		ra = find(parent, p->a),
-					rb = find(parent, p->b),
+		int32		ra = find(lm, &parent, edge.a),
+					rb = find(lm, &parent, edge.b),
 					root,
 					other;
 		bool		conflict = false;
 
+		if ((e & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (ra == rb)
 			continue;
 		/* a near-certain pair is believed even against an identifier */
-		for (int k = 0; k < nid && !conflict && edges[e].probability < 0.999; k++)
+		if (nid > 0 && edge.probability < 0.999)
 		{
-			int32		xa = idrec[(int64) ra * nid + k],
-						xb = idrec[(int64) rb * nid + k];
+			int32		xa[LINK_MAX_COLUMNS],
+						xb[LINK_MAX_COLUMNS];
 
-			conflict = xa >= 0 && xb >= 0 &&
-				values_conflict(idkind[k], LINK_V(LINK_REC(lm, xa), idcols[k]),
-								LINK_V(LINK_REC(lm, xb), idcols[k]));
+			memcpy(xa, link_array_get(lm, &idrec, ra, false), sizeof(int32) * nid);
+			memcpy(xb, link_array_get(lm, &idrec, rb, false), sizeof(int32) * nid);
+			for (int k = 0; k < nid && !conflict; k++)
+				conflict = xa[k] >= 0 && xb[k] >= 0 &&
+					values_conflict(idkind[k], LINK_V(LINK_REC(lm, xa[k]), idcols[k]),
+									LINK_V(LINK_REC(lm, xb[k]), idcols[k]));
 		}
-		if (youngest != NULL && !conflict)
+		if (ages && !conflict)
 		{
-			DateADT		y = Max(youngest[ra], youngest[rb]);
-			int			need = Max(oldest_needed[ra], oldest_needed[rb]);
+			GroupAge	ga = *(const GroupAge *) link_array_get(lm, &age, ra, false),
+						gb = *(const GroupAge *) link_array_get(lm, &age, rb, false);
+			DateADT		y = Max(ga.youngest, gb.youngest);
+			int			need = Max(ga.need, gb.need);
 
 			/* born after today less the age the system requires: too young */
 			conflict = need > 0 && !DATE_IS_NOBEGIN(y) && y > today - (DateADT) (need * 365.25);
 		}
-		if (conflict || (nlinks > 0 && (cannot_join(parent, head, next, partner, ra, rb) ||
-										cannot_join(parent, head, next, partner, rb, ra))))
+		if (conflict || (cannot && (cannot_join(lm, &parent, &lists, &entries, ra, rb) ||
+									cannot_join(lm, &parent, &lists, &entries, rb, ra))))
 			continue;
 		root = Min(ra, rb);
 		other = Max(ra, rb);
-		parent[other] = root;
-		if (head != NULL && head[other] >= 0)
+		set32(lm, &parent, other, root);
+		if (cannot)
+			join_lists(lm, &lists, &entries, root, other);
+		if (nid > 0)
 		{
-			next[tail[other]] = head[root];
-			if (head[root] < 0)
-				tail[root] = tail[other];
-			head[root] = head[other];
-			head[other] = tail[other] = -1;
+			int32		xo[LINK_MAX_COLUMNS];
+			int32	   *xr;
+
+			memcpy(xo, link_array_get(lm, &idrec, other, false), sizeof(int32) * nid);
+			xr = (int32 *) link_array_get(lm, &idrec, root, true);
+			for (int k = 0; k < nid; k++)
+				if (xr[k] < 0)
+					xr[k] = xo[k];
 		}
-		for (int k = 0; k < nid; k++)
-			if (idrec[(int64) root * nid + k] < 0)
-				idrec[(int64) root * nid + k] = idrec[(int64) other * nid + k];
-		if (youngest != NULL)
+		if (ages)
 		{
-			youngest[root] = Max(youngest[root], youngest[other]);
-			oldest_needed[root] = Max(oldest_needed[root], oldest_needed[other]);
+			GroupAge	go = *(const GroupAge *) link_array_get(lm, &age, other, false);
+			GroupAge   *gr = (GroupAge *) link_array_get(lm, &age, root, true);
+
+			gr->youngest = Max(gr->youngest, go.youngest);
+			gr->need = Max(gr->need, go.need);
 		}
 	}
-	for (int i = 0; i < n; i++)
-		cluster[i] = find(parent, i) + 1;
-	pfree(parent);
-	pfree(idrec);
-	pfree(edges);
-	if (head != NULL)
+	link_store_sample(lm);
+	link_array_free(lm, &edges);
+	if (nid > 0)
+		link_array_free(lm, &idrec);
+	if (ages)
+		link_array_free(lm, &age);
+	if (cannot)
 	{
-		pfree(head);
-		pfree(tail);
+		link_array_free(lm, &lists);
+		link_array_free(lm, &entries);
 	}
-	pfree(next);
-	pfree(partner);
-	return cluster;
+	link_array_make(lm, cluster, sizeof(int64), n);
+	for (int i = 0; i < n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		set64(lm, cluster, i, (int64) find(lm, &parent, i) + 1);
+	}
+	link_array_free(lm, &parent);
 }
 
 /*
@@ -429,20 +569,19 @@ member_value_cmp(const void *x, const void *y)
 	return memcmp(a->s, b->s, a->len);
 }
 
-int64 *
-link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decisions, int ndecisions,
-			 const int16 *min_age, DateADT today)
+void
+link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int ndecisions,
+			 const LinkArray *min_age, DateADT today, LinkArray *result)
 {
 	int			n = lm->nrecords;
-	int64	   *first = union_pass(lm, threshold, decisions, ndecisions, min_age, today, NULL);
-	int64	   *cluster = first;
-	int32	   *size = palloc0(sizeof(int32) * (n + 1));
-	int32	   *start = palloc0(sizeof(int32) * (n + 2));
-	int32	   *member = palloc(sizeof(int32) * Max(n, 1));
-	int32	   *core;			/* per checked column, union-find of near-certain pairs */
-	LinkDecision *conflicts = NULL;
-	int			nconflicts = 0;
-	int			maxconflicts = 0;
+	LinkArray	decs;			/* LinkDecision: the reviewers', then the conflicts found */
+	LinkArray	first;			/* int64 a record: the first pass's cluster */
+	LinkArray	second;
+	LinkArray	size;			/* int32 a cluster (1 .. n): its records */
+	LinkArray	start;			/* int32: where its records begin in member */
+	LinkArray	member;			/* int32: records by cluster */
+	LinkArray	core[LINK_MAX_COLUMNS];	/* per checked column, union-find of near-certain pairs */
+	int64		nconflicts = 0;
 	int			kcols[LINK_MAX_COLUMNS];
 	int			nk = 0;
 	int64		checked = 0,
@@ -450,24 +589,46 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 				clusters = 0;
 	bool		capped = false;
 	MemberValue *mv;
-	MemoryContext copies = NULL;
+	MemoryContext copies;
+
+	link_array_init(&decs, sizeof(LinkDecision));
+	for (int d = 0; d < ndecisions; d++)
+		*(LinkDecision *) link_array_push(lm, &decs) = decisions[d];
+	union_pass(lm, threshold, &decs, ndecisions, min_age, today, NULL, &first);
 
 	for (int c = 0; c < lm->ncolumns; c++)
 		if (lm->columns[c].kind == LK_IDENTIFIER || lm->columns[c].kind == LK_DATE ||
 			lm->columns[c].kind == LK_GIVEN_NAME)
 			kcols[nk++] = c;
 	/* records by cluster */
+	link_array_make(lm, &size, sizeof(int32), (int64) n + 1);
+	link_array_make(lm, &start, sizeof(int32), (int64) n + 2);
+	link_array_make(lm, &member, sizeof(int32), Max(n, 1));
 	for (int i = 0; i < n; i++)
-		size[first[i]]++;
-	for (int c = 1; c <= n; c++)
-		start[c + 1] = start[c] + size[c];
 	{
-		int32	   *fill = palloc(sizeof(int32) * (n + 2));
+		int64		c = get64(lm, &first, i);
 
-		memcpy(fill, start, sizeof(int32) * (n + 2));
+		set32(lm, &size, c, get32(lm, &size, c) + 1);
+	}
+	for (int c = 1; c <= n; c++)
+		set32(lm, &start, c + 1, get32(lm, &start, c) + get32(lm, &size, c));
+	{
+		LinkArray	fill;		/* start, moved on as each cluster's records are placed */
+
+		link_array_make(lm, &fill, sizeof(int32), (int64) n + 2);
+		for (int c = 0; c <= n + 1; c++)
+			set32(lm, &fill, c, get32(lm, &start, c));
 		for (int i = 0; i < n; i++)
-			member[fill[first[i]]++] = i;
-		pfree(fill);
+		{
+			int64		c = get64(lm, &first, i);
+			int32		at = get32(lm, &fill, c);
+
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			set32(lm, &member, at, i);
+			set32(lm, &fill, c, at + 1);
+		}
+		link_array_free(lm, &fill);
 	}
 	/*
 	 * Cores, per checked column: records joined by near-certain pairs, inside
@@ -475,56 +636,56 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 	 * an initial): a conflict inside a core is a value mistyped, not two
 	 * people joined through a record that says nothing of the column.
 	 */
-	core = palloc(sizeof(int32) * Max((int64) n * nk, 1));
 	for (int q = 0; q < nk; q++)
-		for (int i = 0; i < n; i++)
-			core[(int64) q * n + i] = i;
-	for (int64 k = 0; k < lm->npairs; k++)
+		make_identity(lm, &core[q], n);
+	for (int64 k = 0; k < lm->npairs && nk > 0; k++)
 	{
-		LinkPair	pk = *LINK_PAIR(lm, k);
-		const LinkPair *p = &pk;
+		LinkPair	p = *LINK_PAIR(lm, k);
+		int64		ca;
 
-		if (p->probability < Max(STRONG_PAIR, threshold) || first[p->a] != first[p->b] ||
-			size[first[p->a]] < 3)
+		if ((k & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (p.probability < Max(STRONG_PAIR, threshold))
+			continue;
+		ca = get64(lm, &first, p.a);
+		if (ca != get64(lm, &first, p.b) || get32(lm, &size, ca) < 3)
 			continue;
 		for (int q = 0; q < nk; q++)
 		{
-			const LinkValue *va = LINK_V(LINK_REC(lm, p->a), kcols[q]),
-					   *vb = LINK_V(LINK_REC(lm, p->b), kcols[q]);
-			int32	   *cq = core + (int64) q * n;
+			LinkValue	va = *LINK_V(LINK_REC(lm, p.a), kcols[q]),
+						vb = *LINK_V(LINK_REC(lm, p.b), kcols[q]);
 			int32		ra,
 						rb;
 
-			if (va->s == NULL || vb->s == NULL || va->len < 2 || vb->len < 2)
+			if (va.s == NULL || vb.s == NULL || va.len < 2 || vb.len < 2)
 				continue;
-			ra = find(cq, p->a);
-			rb = find(cq, p->b);
+			ra = find(lm, &core[q], p.a);
+			rb = find(lm, &core[q], p.b);
 			if (ra != rb)
-				cq[Max(ra, rb)] = Min(ra, rb);
+				set32(lm, &core[q], Max(ra, rb), Min(ra, rb));
 		}
 	}
 	{
 		int32		largest1 = 1;
 
 		for (int c = 1; c <= n; c++)
-			largest1 = Max(largest1, size[c]);
-		mv = palloc(sizeof(MemberValue) * largest1);
+			largest1 = Max(largest1, get32(lm, &size, c));
+		mv = palloc_extended(sizeof(MemberValue) * largest1, MCXT_ALLOC_HUGE);
 	}
-	/* records spilled (store.c): a cluster's values are copied, its records may move */
-	if (link_store_spilled(lm))
-		copies = AllocSetContextCreate(CurrentMemoryContext, "linkage: a cluster's values",
-									   ALLOCSET_DEFAULT_SIZES);
+	/* a cluster's values are copied: its records' chunks may be dropped meanwhile */
+	copies = AllocSetContextCreate(CurrentMemoryContext, "linkage: a cluster's values",
+								   ALLOCSET_DEFAULT_SIZES);
 	for (int c = 1; c <= n && nk > 0; c++)
 	{
-		int32		s = size[c];
-		int			before = nconflicts;
+		int32		s = get32(lm, &size, c),
+					at = get32(lm, &start, c);
+		int64		before = nconflicts;
 
 		if (s < 3)
 			continue;
 		CHECK_FOR_INTERRUPTS();
 		checked++;
-		if (copies != NULL)
-			MemoryContextReset(copies);
+		MemoryContextReset(copies);
 		for (int q = 0; q < nk; q++)
 		{
 			int			col = kcols[q];
@@ -535,21 +696,18 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 
 			for (int32 j = 0; j < s; j++)
 			{
-				const LinkValue *v = LINK_V(LINK_REC(lm, member[start[c] + j]), col);
+				int32		i = get32(lm, &member, (int64) at + j);
+				const LinkValue *v = LINK_V(LINK_REC(lm, i), col);
 
 				if (v->s != NULL)
 				{
-					if (copies != NULL)
-					{
-						LinkValue  *copy = MemoryContextAlloc(copies, sizeof(LinkValue));
+					LinkValue  *copy = MemoryContextAlloc(copies, sizeof(LinkValue));
 
-						*copy = *v;
-						copy->s = MemoryContextAlloc(copies, v->len + 1);
-						memcpy(copy->s, v->s, v->len + 1);
-						v = copy;
-					}
-					mv[nv].v = v;
-					mv[nv].record = member[start[c] + j];
+					*copy = *v;
+					copy->s = MemoryContextAlloc(copies, v->len + 1);
+					memcpy(copy->s, v->s, v->len + 1);
+					mv[nv].v = copy;
+					mv[nv].record = i;
 					nv++;
 				}
 			}
@@ -573,33 +731,27 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 			for (int x = 0; x < nd && !capped; x++)
 				for (int y = x + 1; y < nd && !capped; y++)
 				{
-					int32	   *cq = core + (int64) q * n;
-
 					if (!members_conflict(kind, mv[runs[x]].v, mv[runs[y]].v))
 						continue;
 					for (int i = runs[x]; i < runs[x + 1] && !capped; i++)
 						for (int j = runs[y]; j < runs[y + 1]; j++)
 						{
-							if (find(cq, mv[i].record) == find(cq, mv[j].record))
+							LinkDecision *d;
+
+							if (find(lm, &core[q], mv[i].record) == find(lm, &core[q], mv[j].record))
 								continue;
 							if (kind == LK_GIVEN_NAME &&
-								given_name_elsewhere(lm, col, LINK_REC(lm, mv[i].record), LINK_REC(lm, mv[j].record)))
+								given_name_elsewhere(lm, col, mv[i].record, mv[j].record))
 								continue;
 							if (nconflicts >= MAX_CONFLICTS)
 							{
 								capped = true;
 								break;
 							}
-							if (nconflicts >= maxconflicts)
-							{
-								maxconflicts = Max(1024, Min(2 * maxconflicts, MAX_CONFLICTS));
-								conflicts = conflicts == NULL ?
-									palloc(sizeof(LinkDecision) * maxconflicts) :
-									repalloc(conflicts, sizeof(LinkDecision) * maxconflicts);
-							}
-							conflicts[nconflicts].a = mv[i].record;
-							conflicts[nconflicts].b = mv[j].record;
-							conflicts[nconflicts].must_link = false;
+							d = (LinkDecision *) link_array_push(lm, &decs);
+							d->a = mv[i].record;
+							d->b = mv[j].record;
+							d->must_link = false;
 							nconflicts++;
 						}
 				}
@@ -608,52 +760,54 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 		{
 			/* this cluster's conflicts only in part: leave it whole */
 			nconflicts = before;
+			decs.n = ndecisions + nconflicts;
 			break;
 		}
 	}
 	pfree(mv);
-	if (copies != NULL)
-		MemoryContextDelete(copies);
-	pfree(core);
+	MemoryContextDelete(copies);
+	for (int q = 0; q < nk; q++)
+		link_array_free(lm, &core[q]);
 
 	if (nconflicts > 0)
-	{
-		LinkDecision *all = palloc(sizeof(LinkDecision) * (ndecisions + nconflicts));
+		union_pass(lm, threshold, &decs, ndecisions + nconflicts, min_age, today, &first, &second);
+	link_array_free(lm, &decs);
 
-		if (ndecisions > 0)
-			memcpy(all, decisions, sizeof(LinkDecision) * ndecisions);
-		memcpy(all + ndecisions, conflicts, sizeof(LinkDecision) * nconflicts);
-		cluster = union_pass(lm, threshold, all, ndecisions + nconflicts, min_age, today, first);
-		pfree(all);
-	}
-	if (conflicts)
-		pfree(conflicts);
-
+	link_store_sample(lm);
 	/* how many clusters were split, and the sizes of those there are now */
 	{
-		int32	   *parts = palloc0(sizeof(int32) * (n + 1));
-		int32	   *now = palloc0(sizeof(int32) * (n + 1));
+		const LinkArray *now_of = nconflicts > 0 ? &second : &first;
+		LinkArray	now;		/* int32 a cluster: its records now */
 		int64		hist[6] = {0};
 		int32		largest = 0;
 
 		for (int c = 1; c <= n; c++)
-			if (size[c] >= 3)
-				for (int32 j = start[c]; j < start[c + 1]; j++)
-				{
-					int32		i = member[j];
+		{
+			int32		parts = 0;
 
-					/* a record heading its part: count the part once */
-					if (cluster[i] == i + 1)
-						parts[c]++;
-				}
-		for (int c = 1; c <= n; c++)
-			if (parts[c] > 1)
+			if (get32(lm, &size, c) < 3)
+				continue;
+			for (int32 j = get32(lm, &start, c); j < get32(lm, &start, c + 1); j++)
+			{
+				int32		i = get32(lm, &member, j);
+
+				/* a record heading its part: count the part once */
+				if (get64(lm, now_of, i) == (int64) i + 1)
+					parts++;
+			}
+			if (parts > 1)
 				split++;
+		}
+		link_array_make(lm, &now, sizeof(int32), (int64) n + 1);
 		for (int i = 0; i < n; i++)
-			now[cluster[i]]++;
+		{
+			int64		c = get64(lm, now_of, i);
+
+			set32(lm, &now, c, get32(lm, &now, c) + 1);
+		}
 		for (int c = 1; c <= n; c++)
 		{
-			int32		z = now[c];
+			int32		z = get32(lm, &now, c);
 
 			if (z == 0)
 				continue;
@@ -661,6 +815,7 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 			largest = Max(largest, z);
 			hist[z == 1 ? 0 : z == 2 ? 1 : z <= 5 ? 2 : z <= 10 ? 3 : z <= 50 ? 4 : 5]++;
 		}
+		link_array_free(lm, &now);
 		ereport(NOTICE,
 				(errmsg("linkage: %lld clusters; %lld of %lld clusters of 3 records or more (%.2f %%) split as incoherent",
 						(long long) clusters, (long long) split, (long long) checked,
@@ -669,13 +824,15 @@ link_cluster(const LinkModel *lm, double threshold, const LinkDecision *decision
 						   (long long) hist[0], (long long) hist[1], (long long) hist[2], (long long) hist[3],
 						   (long long) hist[4], (long long) hist[5], largest,
 						   capped ? " Some clusters were not checked: more than 2,000,000 conflicting pairs." : "")));
-		pfree(parts);
-		pfree(now);
 	}
-	pfree(size);
-	pfree(start);
-	pfree(member);
-	if (cluster != first)
-		pfree(first);
-	return cluster;
+	link_array_free(lm, &size);
+	link_array_free(lm, &start);
+	link_array_free(lm, &member);
+	if (nconflicts > 0)
+	{
+		link_array_free(lm, &first);
+		*result = second;
+	}
+	else
+		*result = first;
 }

@@ -569,6 +569,7 @@ link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 		ereport(NOTICE, (errmsg("linkage: %d records loaded after %.1f s",
 								lm->nrecords, seconds_since(start))));
 	old = MemoryContextSwitchTo(target);
+	link_store_phase(lm, LINK_PHASE_BLOCKING);
 	if (preset != NULL)
 	{
 		/* a kept model's columns implied by others (by name) */
@@ -588,6 +589,7 @@ link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 	else
 		link_detect_dependence(lm);
 	link_block(lm, max_candidate_pairs, false);
+	link_store_phase(lm, LINK_PHASE_TRAINING);
 	if (progress)
 	{
 		double		t = seconds_since(start);
@@ -613,6 +615,7 @@ link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 	{
 		link_estimate_u(lm, u_sample_pairs, U_SEED);
 		link_estimate_m(lm);
+		link_store_sample(lm);
 		if (progress)
 			ereport(NOTICE, (errmsg("linkage: model trained after %.1f s (%d rounds of EM at most)",
 									seconds_since(start), lm->em_iterations)));
@@ -624,6 +627,7 @@ link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 						lm->em_iterations),
 				 errhint("Results are usable but may be less accurate; check the columns mapping.")));
 	link_score(lm);
+	link_store_phase(lm, LINK_PHASE_CLUSTERING);
 
 	/*
 	 * Scored: what training and scoring needed of each pair is no longer
@@ -723,13 +727,16 @@ link_dedupe(PG_FUNCTION_ARGS)
 	char	   *id_column = NameStr(*PG_GETARG_NAME(1));
 	Jsonb	   *columns = PG_GETARG_JSONB_P(2);
 	LinkModel  *lm;
-	int64	   *cluster;
+	LinkArray	min_age;
+	bool		ages;
+	LinkArray	cluster;
 
 	InitMaterializedSRF(fcinfo, 0);
 	lm = link_run(&relid, 1, id_column, columns, NULL, CurrentMemoryContext);
 	if (lm->nrecords == 0)
 		return (Datum) 0;
-	cluster = link_cluster(lm, 0.5, NULL, 0, link_min_ages(lm), GetSQLCurrentDate());
+	ages = link_min_ages(lm, &min_age);
+	link_cluster(lm, 0.5, NULL, 0, ages ? &min_age : NULL, GetSQLCurrentDate(), &cluster);
 	if (lm->nrecords >= LINK_PROGRESS_RECORDS)
 		ereport(NOTICE, (errmsg("linkage: %d records clustered", lm->nrecords)));
 	for (int i = 0; i < lm->nrecords; i++)
@@ -737,9 +744,13 @@ link_dedupe(PG_FUNCTION_ARGS)
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		values[0] = CStringGetTextDatum(LINK_REC(lm, i)->id);
-		values[1] = Int64GetDatum(cluster[i]);
+		values[1] = Int64GetDatum(link_cluster_of(lm, &cluster, i));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		/* copied by the tuplestore: freed, or the ids would pile up in memory */
+		pfree(DatumGetPointer(values[0]));
 	}
 	link_store_close(lm);
 	return (Datum) 0;
@@ -753,12 +764,13 @@ link_link(PG_FUNCTION_ARGS)
 	char	   *id_column = NameStr(*PG_GETARG_NAME(2));
 	Jsonb	   *columns = PG_GETARG_JSONB_P(3);
 	LinkModel  *lm;
-	int16	   *min_age;
+	LinkArray	min_age;
+	bool		ages;
 	DateADT		today = GetSQLCurrentDate();
 
 	InitMaterializedSRF(fcinfo, 0);
 	lm = link_run(relids, 2, id_column, columns, NULL, CurrentMemoryContext);
-	min_age = link_min_ages(lm);
+	ages = link_min_ages(lm, &min_age);
 	for (int64 k = 0; k < lm->npairs; k++)
 	{
 		LinkPair	pk = *LINK_PAIR(lm, k);
@@ -769,14 +781,16 @@ link_link(PG_FUNCTION_ARGS)
 		if (p->probability < 0.001)
 			continue;
 		/* a system that holds only adults does not hold this child */
-		if (min_age != NULL &&
-			(link_too_young(lm, LINK_REC(lm, p->a), min_age[p->b], today) ||
-			 link_too_young(lm, LINK_REC(lm, p->b), min_age[p->a], today)))
+		if (ages &&
+			(link_too_young(lm, LINK_REC(lm, p->a), link_min_age_of(lm, &min_age, p->b), today) ||
+			 link_too_young(lm, LINK_REC(lm, p->b), link_min_age_of(lm, &min_age, p->a), today)))
 			continue;
 		values[0] = CStringGetTextDatum(LINK_REC(lm, p->a)->id);
 		values[1] = CStringGetTextDatum(LINK_REC(lm, p->b)->id);
 		values[2] = Float8GetDatum(p->probability);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		pfree(DatumGetPointer(values[0]));
+		pfree(DatumGetPointer(values[1]));
 	}
 	link_store_close(lm);
 	return (Datum) 0;
@@ -788,13 +802,32 @@ rel_text(Oid relid)
 	return DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
 }
 
+/* a value's hash and the records holding it, for link_model_tf */
+typedef struct TfValue
+{
+	uint32		hash;
+	uint32		count;
+} TfValue;
+
+static int
+tf_value_cmp(const void *x, const void *y)
+{
+	uint32		a = ((const TfValue *) x)->hash,
+				b = ((const TfValue *) y)->hash;
+
+	return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/* term frequencies stored this many at a time */
+#define TF_BATCH 10000
+
 /*
  * Stores a trained model as name in brent_mdm.link_model, link_model_level,
  * link_model_column and link_model_tf (replacing one of the same name), with
  * the caller's rights; each level is also returned into rsinfo if given.
  */
 void
-link_store_model(text *name, const LinkModel *lm, const char *columns_json,
+link_store_model(text *name, LinkModel *lm, const char *columns_json,
 				 const char *trained_on, ReturnSetInfo *rsinfo)
 {
 	StringInfoData sql;
@@ -849,10 +882,6 @@ link_store_model(text *name, const LinkModel *lm, const char *columns_json,
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
 		const LinkColumn *col = &lm->columns[c];
-		int			nvalues = 0;
-		Datum	   *hashes;
-		Datum	   *freqs;
-		uint32	   *seen;
 
 		for (int l = 1; l < col->nlevels; l++)
 		{
@@ -891,58 +920,75 @@ link_store_model(text *name, const LinkModel *lm, const char *columns_json,
 		if (SPI_execute_with_args(sql.data, 1, types, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "train_model: could not store the model's columns");
 
-		/* term frequencies of the values held by two records or more */
+		/*
+		 * Term frequencies of the values held by two records or more: their
+		 * hashes gathered and sorted in the store, stored a batch at a time.
+		 */
 		if (!col->tf || col->npresent == 0)
 			continue;
-		hashes = palloc(sizeof(Datum) * lm->nrecords);
-		freqs = palloc(sizeof(Datum) * lm->nrecords);
-		seen = palloc(sizeof(uint32) * lm->nrecords);
-		for (int i = 0; i < lm->nrecords; i++)
 		{
-			const LinkValue *v = LINK_V(LINK_REC(lm, i), c);
+			LinkArray	found,
+						sorted;
+			Datum	   *hashes = palloc(sizeof(Datum) * TF_BATCH);
+			Datum	   *freqs = palloc(sizeof(Datum) * TF_BATCH);
+			int			nvalues = 0;
+			int64		last = -1;
 
-			if (v->s != NULL && v->tf_count >= 2)
-				seen[nvalues++] = v->hash;
-		}
-		qsort(seen, nvalues, sizeof(uint32), link_cmp_u32);
-		{
-			int			unique = 0;
+			link_array_init(&found, sizeof(TfValue));
+			for (int i = 0; i < lm->nrecords; i++)
+			{
+				const LinkValue *v = LINK_V(LINK_REC(lm, i), c);
+				TfValue		t;
 
-			for (int i = 0; i < nvalues; i++)
-				if (i == 0 || seen[i] != seen[i - 1])
-					seen[unique++] = seen[i];
-			nvalues = unique;
-		}
-		/* the frequency of each hash, from any record holding it */
-		for (int i = 0; i < lm->nrecords; i++)
-		{
-			const LinkValue *v = LINK_V(LINK_REC(lm, i), c);
-			uint32	   *at;
+				if ((i & 0x3FFF) == 0)
+					CHECK_FOR_INTERRUPTS();
+				if (v->s == NULL || v->tf_count < 2)
+					continue;
+				t.hash = v->hash;
+				t.count = v->tf_count;
+				*(TfValue *) link_array_push(lm, &found) = t;
+			}
+			link_array_sort(lm, &found, tf_value_cmp, &sorted);
+			for (int64 k = 0; k <= sorted.n; k++)
+			{
+				TfValue		t = {0, 0};
 
-			if (v->s == NULL || v->tf_count < 2)
-				continue;
-			at = bsearch(&v->hash, seen, nvalues, sizeof(uint32), link_cmp_u32);
-			hashes[at - seen] = Int64GetDatum((int64) v->hash);
-			freqs[at - seen] = Float8GetDatum(link_value_tf(lm, c, v));
-		}
-		if (nvalues > 0)
-		{
-			Datum		targs[3];
+				if (k < sorted.n)
+				{
+					t = *(const TfValue *) link_array_get(lm, &sorted, k, false);
+					if ((int64) t.hash == last)
+						continue;	/* its count is the same from any record */
+					last = t.hash;
+				}
+				if (nvalues == TF_BATCH || (k == sorted.n && nvalues > 0))
+				{
+					Datum		targs[3];
 
-			resetStringInfo(&sql);
-			appendStringInfo(&sql,
-							 "INSERT INTO brent_mdm.link_model_tf"
-							 " SELECT $1, %s, h, f FROM unnest($2, $3) AS u(h, f) ON CONFLICT DO NOTHING",
-							 quote_literal_cstr(col->name));
-			targs[0] = PointerGetDatum(name);
-			targs[1] = PointerGetDatum(construct_array(hashes, nvalues, INT8OID, 8, true, TYPALIGN_DOUBLE));
-			targs[2] = PointerGetDatum(construct_array(freqs, nvalues, FLOAT8OID, 8, true, TYPALIGN_DOUBLE));
-			if (SPI_execute_with_args(sql.data, 3, types, targs, NULL, false, 0) != SPI_OK_INSERT)
-				elog(ERROR, "train_model: could not store the model's term frequencies");
+					resetStringInfo(&sql);
+					appendStringInfo(&sql,
+									 "INSERT INTO brent_mdm.link_model_tf"
+									 " SELECT $1, %s, h, f FROM unnest($2, $3) AS u(h, f) ON CONFLICT DO NOTHING",
+									 quote_literal_cstr(col->name));
+					targs[0] = PointerGetDatum(name);
+					targs[1] = PointerGetDatum(construct_array(hashes, nvalues, INT8OID, 8, true, TYPALIGN_DOUBLE));
+					targs[2] = PointerGetDatum(construct_array(freqs, nvalues, FLOAT8OID, 8, true, TYPALIGN_DOUBLE));
+					if (SPI_execute_with_args(sql.data, 3, types, targs, NULL, false, 0) != SPI_OK_INSERT)
+						elog(ERROR, "train_model: could not store the model's term frequencies");
+					pfree(DatumGetPointer(targs[1]));
+					pfree(DatumGetPointer(targs[2]));
+					nvalues = 0;
+				}
+				if (k < sorted.n)
+				{
+					hashes[nvalues] = Int64GetDatum((int64) t.hash);
+					freqs[nvalues] = Float8GetDatum((double) t.count / col->npresent);
+					nvalues++;
+				}
+			}
+			link_array_free(lm, &sorted);
+			pfree(hashes);
+			pfree(freqs);
 		}
-		pfree(hashes);
-		pfree(freqs);
-		pfree(seen);
 	}
 	SPI_finish();
 }

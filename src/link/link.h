@@ -217,6 +217,7 @@ extern int	link_split_window;
  */
 #define LINK_CHUNK (64 * 1024)
 #define LINK_MIN_CHUNKS 16		/* kept in memory at least (callers' pointers) */
+#define LINK_MAP_RECORDS 256	/* records a place in LinkStore.rec_map stands for */
 #define LINK_WORK_MEM_DEFAULT (256 * 1024)	/* kB */
 extern int	link_work_mem;
 
@@ -233,16 +234,27 @@ typedef struct LinkChunk
 	uint64		last_use;
 } LinkChunk;
 
+/* the steps of a run, for the peaks of memory it reports (linkage_last_run) */
+typedef enum LinkPhase
+{
+	LINK_PHASE_READING,			/* the records, their term frequencies */
+	LINK_PHASE_BLOCKING,		/* the columns' dependence, blocking, comparing the pairs */
+	LINK_PHASE_TRAINING,		/* u, m, scoring */
+	LINK_PHASE_CLUSTERING,		/* clustering and the results */
+	LINK_PHASES
+} LinkPhase;
+
 typedef struct LinkStore
 {
 	MemoryContext cxt;
 	LinkChunk  *chunks;
 	int			nchunks;
 	int			maxchunks;
-	uint32	   *rec_chunk;		/* of each record */
-	uint32	   *rec_offset;		/* in its chunk */
-	uint32	   *rec_present;	/* its present bits (a record's, without reading it) */
-	int64		maxrecords;
+	int32	   *rec_chunks;		/* the chunks of records, in the order of their records */
+	int			nrecchunks;
+	int			maxrecchunks;
+	int32	   *rec_map;		/* of every LINK_MAP_RECORDS-th record: its chunk's place in rec_chunks */
+	int32		maxmap;
 	Size		resident;		/* bytes of chunks in memory */
 	Size		budget;
 	int			nresident;
@@ -255,6 +267,14 @@ typedef struct LinkStore
 	int64		reads;			/* chunks read back */
 	int64		writes;			/* chunks written */
 	char	   *spare;			/* a chunk's memory, dropped and not yet reused */
+	int32	   *free_slots;		/* chunks of freed arrays: their places to reuse */
+	int			nfree;
+	int			maxfree;
+	Size		reserved;		/* taken from the budget by steps (link_store_reserve) */
+	Size		peak_resident;	/* most bytes of chunks in memory at once */
+	Size		peak_beside;	/* most memory the backend held beside them (link_store_sample) */
+	int			phase;			/* LinkPhase: what the run is doing */
+	Size		phase_beside[LINK_PHASES];	/* peak_beside in each */
 } LinkStore;
 
 /*
@@ -271,6 +291,26 @@ typedef struct LinkArray
 	int			shift;			/* elements a chunk: 1 << shift */
 	int64		n;
 } LinkArray;
+
+/*
+ * An array of the store given in order (store.c: link_merge_begin sorts it in
+ * runs, link_merge_take gives the next element, and frees the merge at the end).
+ */
+typedef int (*LinkElemCmp) (const void *, const void *);
+
+typedef struct LinkMerge
+{
+	LinkArray	runs;			/* the second array; or none (n 0): the chunks are the runs */
+	const LinkArray *from;		/* the array the runs are in */
+	LinkElemCmp cmp;
+	Size		size;			/* of an element */
+	int			nruns;
+	int64	   *pos;			/* next of each run */
+	int64	   *end;
+	int		   *heap;			/* runs by their next element, least first */
+	char	   *head;			/* each run's next element (read once) */
+	int			nheap;
+} LinkMerge;
 
 typedef struct LinkStoreStats
 {
@@ -332,6 +372,8 @@ extern bool link_store_spilled(const LinkModel *lm);
 extern int	link_store_window(const LinkModel *lm);
 extern void link_store_stats(const LinkModel *lm, LinkStoreStats *stats);
 extern void link_store_close(LinkModel *lm);
+extern void link_store_sample(const LinkModel *lm);
+extern void link_store_phase(LinkModel *lm, LinkPhase phase);
 extern int32 *link_rec_order(const LinkModel *lm, const LinkPair *pairs, int64 n);
 extern void link_array_init(LinkArray *arr, Size size);
 extern void *link_array_push(LinkModel *lm, LinkArray *arr);
@@ -340,18 +382,46 @@ extern void link_array_free(LinkModel *lm, LinkArray *arr);
 extern Size link_store_reserve(LinkModel *lm, Size bytes);
 extern void link_store_trim(LinkModel *lm);
 extern void link_store_release(LinkModel *lm, Size taken);
+extern void link_array_make(LinkModel *lm, LinkArray *arr, Size size, int64 n);
+extern void link_merge_begin(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp, LinkMerge *rm);
+extern bool link_merge_take(LinkModel *lm, LinkMerge *rm, void *out);
+extern void link_array_sort(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp, LinkArray *sorted);
+extern int64 link_array_lower_bound(const LinkModel *lm, const LinkArray *arr, const void *key,
+									LinkElemCmp cmp);
+
+/* the place in st->rec_chunks of the chunk holding record i */
+static inline int
+link_rec_chunk_pos(const LinkStore *st, int32 i)
+{
+	int32		pos = st->rec_map[i / LINK_MAP_RECORDS];
+
+	while (st->chunks[st->rec_chunks[pos]].end <= i)
+		pos++;
+	return pos;
+}
+
+/* the chunk holding record i (whether in memory or not) */
+static inline int
+link_rec_chunk(const LinkStore *st, int32 i)
+{
+	return st->rec_chunks[link_rec_chunk_pos(st, i)];
+}
+
+/* record i's offset in its chunk ch (in memory): kept at the chunk's end */
+#define LINK_REC_OFFSET(ch, i) \
+	(((const uint32 *) ((ch)->base + (ch)->size))[-((i) - (ch)->first) - 1])
 
 /* record i of the run (valid while fewer than LINK_MIN_CHUNKS others are used) */
 static inline LinkRecord *
 link_rec(const LinkModel *lm, int32 i)
 {
 	LinkStore  *st = lm->store;
-	LinkChunk  *ch = &st->chunks[st->rec_chunk[i]];
+	LinkChunk  *ch = &st->chunks[link_rec_chunk(st, i)];
 
 	if (unlikely(ch->base == NULL))
 		return link_rec_slow(lm, i);
 	ch->last_use = ++st->clock;
-	return (LinkRecord *) (ch->base + st->rec_offset[i]);
+	return (LinkRecord *) (ch->base + LINK_REC_OFFSET(ch, i));
 }
 
 #define LINK_REC(lm, i) link_rec((lm), (i))
@@ -370,8 +440,8 @@ link_array_get(const LinkModel *lm, const LinkArray *arr, int64 k, bool mut)
 		ch->dirty = true;
 	return ch->base + (Size) (k & (((int64) 1 << arr->shift) - 1)) * arr->size;
 }
-/* record i holds a value of column c (without reading the record) */
-#define LINK_HAS(lm, i, c) (((lm)->store->rec_present[i] & ((uint32) 1 << (c))) != 0)
+/* record i holds a value of column c (the record is read) */
+#define LINK_HAS(lm, i, c) ((LINK_REC((lm), (i))->present & ((uint32) 1 << (c))) != 0)
 /* which side record i is of: the first table's records come first */
 #define LINK_SIDE(lm, i) ((i) >= (lm)->nleft ? 1 : 0)
 
@@ -434,7 +504,8 @@ extern int	link_find_kind(const LinkModel *lm, LinkKind k);
 extern void link_floor_no_move(const LinkColumn *col, double *m);
 extern void link_init(void);
 extern bool link_too_young(const LinkModel *lm, const LinkRecord *a, int min_age, DateADT today);
-extern int16 *link_min_ages(const LinkModel *lm);
+extern bool link_min_ages(LinkModel *lm, LinkArray *ages);
+extern int	link_min_age_of(const LinkModel *lm, const LinkArray *ages, int32 i);
 extern double link_prior_weight(const LinkModel *lm);
 extern double link_probability(double weight);
 extern bool link_load_model(const char *name, LinkModel *lm, MemoryContext cxt);
@@ -446,7 +517,7 @@ extern double link_record_weight(const LinkModel *lm, const LinkRecord *a, const
 extern void link_memory_check(Size more, const char *step_fmt,...) pg_attribute_printf(2, 3);
 extern LinkModel *link_run(Oid *relids, int nrels, const char *id_column, Jsonb *columns,
 						   const LinkModel *preset, MemoryContext target);
-extern void link_store_model(text *name, const LinkModel *lm, const char *columns_json,
+extern void link_store_model(text *name, LinkModel *lm, const char *columns_json,
 							 const char *trained_on, ReturnSetInfo *rsinfo);
 
 /* block.c */
@@ -467,8 +538,9 @@ typedef struct LinkDecision
 } LinkDecision;
 
 extern void link_check_relation(Oid relid);
-extern int64 *link_cluster(const LinkModel *lm, double threshold,
-						   const LinkDecision *decisions, int ndecisions,
-						   const int16 *min_age, DateADT today);
+extern void link_cluster(LinkModel *lm, double threshold,
+						 const LinkDecision *decisions, int ndecisions,
+						 const LinkArray *min_age, DateADT today, LinkArray *cluster);
+extern int64 link_cluster_of(const LinkModel *lm, const LinkArray *cluster, int32 i);
 
 #endif							/* BRENT_LINK_H */

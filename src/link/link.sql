@@ -18,6 +18,18 @@ COMMENT ON FUNCTION brent_mdm.link(regclass, regclass, name, jsonb) IS
 GRANT EXECUTE ON FUNCTION brent_mdm.dedupe(regclass, name, jsonb),
   brent_mdm.link(regclass, regclass, name, jsonb) TO PUBLIC;
 
+CREATE FUNCTION brent_mdm.linkage_last_run()
+  RETURNS TABLE (records bigint, candidate_pairs bigint, work_mem_kb bigint, spilled boolean,
+                 chunks_written bigint, chunks_read bigint, store_peak_kb bigint, beside_peak_kb bigint,
+                 beside_reading_kb bigint, beside_blocking_kb bigint, beside_training_kb bigint,
+                 beside_clustering_kb bigint)
+  LANGUAGE c VOLATILE PARALLEL RESTRICTED
+  AS 'MODULE_PATHNAME', 'link_last_run';
+COMMENT ON FUNCTION brent_mdm.linkage_last_run() IS
+  'The figures of this session''s last linkage run: records, candidate pairs, brent_mdm.linkage_work_mem, whether it spilled, chunks written and read back, the peak memory of its store and of what the backend held beside it, in all and in each step';
+-- the caller's own session's figures only
+GRANT EXECUTE ON FUNCTION brent_mdm.linkage_last_run() TO PUBLIC;
+
 CREATE FUNCTION brent_mdm.blocking_estimate(source regclass, id_column name, columns jsonb,
                                             right_table regclass DEFAULT NULL)
   RETURNS TABLE (blocking_rule text, comparisons bigint, largest_block integer,

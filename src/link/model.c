@@ -507,91 +507,113 @@ link_cmp_u32(const void *x, const void *y)
 	return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/* the number of entries of sorted[0..n) equal to hash */
-static int
-count_equal(const uint32 *sorted, int n, uint32 hash)
+/* a distinct value's hash in one column, and how many records hold it */
+typedef struct HashCount
 {
-	int			lo = 0,
-				hi = n,
-				first;
+	uint32		hash;
+	uint32		count;
+} HashCount;
 
-	while (lo < hi)
-	{
-		int			mid = (lo + hi) / 2;
+static int
+hash_count_cmp(const void *x, const void *y)
+{
+	uint32		a = ((const HashCount *) x)->hash,
+				b = ((const HashCount *) y)->hash;
 
-		if (sorted[mid] < hash)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	first = lo;
-	hi = n;
-	while (lo < hi)
-	{
-		int			mid = (lo + hi) / 2;
-
-		if (sorted[mid] <= hash)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo - first;
+	return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /*
  * Share of records holding each value, per column (for TF adjustment): the
- * values' hashes of every column read in one pass over the records, sorted
- * (collisions only merge counts), and each value's count written in a
- * second pass (two passes, whatever the number of columns: the records may
- * be spilled).
+ * values' hashes of every column gathered in one pass over the records
+ * (into the store), sorted there (in runs, merged) and counted (collisions
+ * only merge counts), and each value's count written in a second pass (two
+ * passes, whatever the number of columns: the records may be spilled).
  */
 void
 link_term_frequencies(LinkModel *lm)
 {
 	int			n = lm->nrecords;
-	uint32	   *sorted[LINK_MAX_COLUMNS];
-	int			present[LINK_MAX_COLUMNS];
+	LinkArray	hashes[LINK_MAX_COLUMNS];
+	LinkArray	counts[LINK_MAX_COLUMNS];	/* HashCount, by hash */
 
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
-		present[c] = 0;
-		for (int i = 0; i < n; i++)
-			present[c] += LINK_HAS(lm, i, c);
-		sorted[c] = palloc_extended(sizeof(uint32) * Max(present[c], 1), MCXT_ALLOC_HUGE);
-		lm->columns[c].npresent = present[c];
-		present[c] = 0;
+		link_array_init(&hashes[c], sizeof(HashCount));
+		lm->columns[c].npresent = 0;
 	}
 	for (int i = 0; i < n; i++)
 	{
 		const LinkRecord *r = LINK_REC(lm, i);
+		uint32		present = r->present;
+		HashCount	h[LINK_MAX_COLUMNS];
 
 		if ((i & 0x3FFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 		for (int c = 0; c < lm->ncolumns; c++)
-			if (LINK_V(r, c)->s != NULL)
-				sorted[c][present[c]++] = LINK_V(r, c)->hash;
+			if (present & ((uint32) 1 << c))
+				h[c].hash = LINK_V(r, c)->hash;
+		/* r is not used once the arrays grow (their chunks may push it out) */
+		for (int c = 0; c < lm->ncolumns; c++)
+			if (present & ((uint32) 1 << c))
+			{
+				h[c].count = 1;
+				*(HashCount *) link_array_push(lm, &hashes[c]) = h[c];
+				lm->columns[c].npresent++;
+			}
 	}
 	for (int c = 0; c < lm->ncolumns; c++)
-		qsort(sorted[c], present[c], sizeof(uint32), link_cmp_u32);
+	{
+		LinkMerge	order;
+		HashCount	e;
+
+		link_array_init(&counts[c], sizeof(HashCount));
+		link_merge_begin(lm, &hashes[c], hash_count_cmp, &order);
+		while (link_merge_take(lm, &order, &e))
+		{
+			HashCount  *last = counts[c].n > 0 ?
+				(HashCount *) link_array_get(lm, &counts[c], counts[c].n - 1, true) : NULL;
+
+			if ((counts[c].n & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (last != NULL && last->hash == e.hash)
+				last->count++;
+			else
+				*(HashCount *) link_array_push(lm, &counts[c]) = e;
+		}
+		link_array_free(lm, &hashes[c]);
+	}
 	for (int i = 0; i < n; i++)
 	{
+		uint32		got[LINK_MAX_COLUMNS];
+		uint32		present;
 		LinkRecord *r;
 
-		if (lm->store->rec_present[i] == 0)
-			continue;
 		if ((i & 0x3FFF) == 0)
 			CHECK_FOR_INTERRUPTS();
+		present = LINK_REC(lm, i)->present;
+		if (present == 0)
+			continue;
+		/* the counts found first, the record then changed (both may move chunks) */
+		for (int c = 0; c < lm->ncolumns; c++)
+			if (present & ((uint32) 1 << c))
+			{
+				HashCount	key;
+				int64		at;
+
+				key.hash = LINK_V(LINK_REC(lm, i), c)->hash;
+				at = link_array_lower_bound(lm, &counts[c], &key, hash_count_cmp);
+				got[c] = at < counts[c].n ?
+					((const HashCount *) link_array_get(lm, &counts[c], at, false))->count : 0;
+			}
 		r = link_rec_mut(lm, i);
 		for (int c = 0; c < lm->ncolumns; c++)
-		{
-			LinkValue  *v = LINK_V(r, c);
-
-			if (v->s != NULL)
-				v->tf_count = (uint32) count_equal(sorted[c], present[c], v->hash);
-		}
+			if (present & ((uint32) 1 << c))
+				LINK_V(r, c)->tf_count = got[c];
 	}
+	link_store_sample(lm);
 	for (int c = 0; c < lm->ncolumns; c++)
-		pfree(sorted[c]);
+		link_array_free(lm, &counts[c]);
 }
 
 static double
@@ -1134,8 +1156,9 @@ key_hash_cmp(const void *x, const void *y)
 
 /*
  * The u sample's pairs: counted as they are drawn, or, where the records are
- * spilled (store.c), gathered (up to U_GATHER at a time) and counted chunk by
- * chunk (the counts do not depend on the order).
+ * spilled (store.c), gathered (up to U_GATHER at a time, and no more than an
+ * eighth of brent_mdm.linkage_work_mem holds) and counted chunk by chunk (the
+ * counts do not depend on the order).
  */
 #define U_GATHER (1 << 20)
 
@@ -1147,6 +1170,7 @@ typedef struct USample
 	Size		reserved;		/* taken from the store for the gathered pairs */
 	LinkPair   *pairs;
 	int64		npairs;
+	int64		cap;			/* gathered at most at a time */
 } USample;
 
 static void
@@ -1188,7 +1212,7 @@ count_pair(LinkModel *lm, int a, int b, USample *us)
 		count_one(lm, a, b, us);
 		return;
 	}
-	if (us->npairs == U_GATHER)
+	if (us->npairs == us->cap)
 		count_gathered(lm, us);
 	us->pairs[us->npairs].a = a;
 	us->pairs[us->npairs].b = b;
@@ -1223,8 +1247,11 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 	if (link_store_spilled(lm))
 	{
 		us->gather = true;
-		us->reserved = link_store_reserve(lm, (sizeof(LinkPair) + 2 * sizeof(int32)) * U_GATHER);
-		us->pairs = palloc(sizeof(LinkPair) * U_GATHER);
+		/* an eighth of brent_mdm.linkage_work_mem, as a window of pairs compared */
+		us->cap = Max((int64) link_work_mem * 1024 / 8 / (int64) (sizeof(LinkPair) + 2 * sizeof(int32)), 4096);
+		us->cap = Min(us->cap, U_GATHER);
+		us->reserved = link_store_reserve(lm, (sizeof(LinkPair) + 2 * sizeof(int32)) * us->cap);
+		us->pairs = palloc(sizeof(LinkPair) * us->cap);
 	}
 	for (int i = 0; i < n; i++)
 		if (LINK_SIDE(lm, i) == 0)
@@ -1243,56 +1270,52 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 	{
 		int			nright = lm->dedupe ? n : n - nleft;
 		int			nstart = lm->dedupe ? n : nleft;
-		KeyHash    *left = palloc(sizeof(KeyHash) * Max(nstart, 1));
-		KeyHash    *right = lm->dedupe ? left : palloc(sizeof(KeyHash) * Max(nright, 1));
+		LinkArray	unsorted[2];
+		LinkArray	left,		/* KeyHash, by hash (in the store) */
+					right;
 		int64		k = Max(draws / nstart, 1);
 		int64		starts = Min((int64) nstart, draws / k);
 
-		for (int i = 0, l = 0, r = 0; i < n; i++)
+		link_array_init(&unsorted[0], sizeof(KeyHash));
+		link_array_init(&unsorted[1], sizeof(KeyHash));
+		for (int i = 0; i < n; i++)
 		{
 			const char *id = LINK_REC(lm, i)->id ? LINK_REC(lm, i)->id : "";
 			KeyHash		h;
 
+			if ((i & 0x3FFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			h.hash = hash_bytes_extended((const unsigned char *) id, strlen(id), seed);
 			h.index = i;
-			if (lm->dedupe || LINK_SIDE(lm, i) == 0)
-				left[l++] = h;
-			else
-				right[r++] = h;
+			*(KeyHash *) link_array_push(lm, &unsorted[lm->dedupe || LINK_SIDE(lm, i) == 0 ? 0 : 1]) = h;
 		}
-		qsort(left, nstart, sizeof(KeyHash), key_hash_cmp);
-		if (!lm->dedupe)
-			qsort(right, nright, sizeof(KeyHash), key_hash_cmp);
+		link_array_sort(lm, &unsorted[0], key_hash_cmp, &left);
+		if (lm->dedupe)
+		{
+			link_array_free(lm, &unsorted[1]);
+			right = left;
+		}
+		else
+			link_array_sort(lm, &unsorted[1], key_hash_cmp, &right);
 		/* possible > draws: k < nright (and, deduplicating, k < (n - 1) / 2) */
 		for (int64 p = 0; p < starts; p++)
 		{
+			KeyHash		lp = *(const KeyHash *) link_array_get(lm, &left, p, false);
 			int64		first;
 
-			if (lm->dedupe)
-				first = p + 1;
-			else
-			{
-				int64		lo = 0,
-							hi = nright;
-
-				/* the first record of the other side after this one */
-				while (lo < hi)
-				{
-					int64		mid = lo + (hi - lo) / 2;
-
-					if (key_hash_cmp(&right[mid], &left[p]) < 0)
-						lo = mid + 1;
-					else
-						hi = mid;
-				}
-				first = lo;
-			}
+			if ((p & 0x3FFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			/* the first record of the other side after this one */
+			first = lm->dedupe ? p + 1 : link_array_lower_bound(lm, &right, &lp, key_hash_cmp);
 			for (int64 j = 0; j < k; j++)
-				count_pair(lm, left[p].index, right[(first + j) % nright].index, us);
+				count_pair(lm, lp.index,
+						   ((const KeyHash *) link_array_get(lm, &right, (first + j) % nright, false))->index,
+						   us);
 		}
-		pfree(left);
+		link_store_sample(lm);
+		link_array_free(lm, &left);
 		if (!lm->dedupe)
-			pfree(right);
+			link_array_free(lm, &right);
 	}
 	count_gathered(lm, us);
 	if (us->pairs != NULL)
@@ -1309,7 +1332,7 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 	{
 		const LinkRecord *r;
 
-		if (lm->store->rec_present[i] == 0)
+		if (LINK_REC(lm, i)->present == 0)
 			continue;
 		r = LINK_REC(lm, i);
 		for (int c = 0; c < lm->ncolumns; c++)
@@ -1463,10 +1486,17 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *obs
 	 */
 	ntrain = lm->rules[rule].training_pairs;
 	if ((Size) ntrain * lm->ncolumns <= (Size) link_work_mem * 1024 / 4 * 3)
+		reserved = link_store_reserve(lm, (Size) ntrain * lm->ncolumns);
+	if (reserved > 0 && reserved < (Size) ntrain * lm->ncolumns)
+	{
+		/* the store keeps its least (LINK_MIN_CHUNKS): not room enough beside it */
+		link_store_release(lm, reserved);
+		reserved = 0;
+	}
+	if (reserved > 0)
 	{
 		int64		j = 0;
 
-		reserved = link_store_reserve(lm, (Size) ntrain * lm->ncolumns);
 		held = palloc_extended(Max((Size) ntrain * lm->ncolumns, 1), MCXT_ALLOC_HUGE);
 		for (int64 k = 0; k < lm->npairs; k++)
 			if (PAIR_TRAINS_RULE(lm, k, bit))
@@ -1564,7 +1594,6 @@ measure_dominance(LinkModel *lm, int r)
 	int64		count = 0,
 				step,
 				seen = 0;
-	uint32	   *h;
 
 	rule->dominant_share = -1;
 	rule->dominant_column = -1;
@@ -1575,15 +1604,17 @@ measure_dominance(LinkModel *lm, int r)
 	if (count == 0)
 		return;
 	step = Max(1, (count + DOMINANT_SAMPLE - 1) / DOMINANT_SAMPLE);
-	h = palloc(sizeof(uint32) * Min(count, (int64) DOMINANT_SAMPLE + 1));
 	for (int p = 0; p < rule->ncols; p++)
 	{
 		int			c = rule->cols[p];
 		int64		n = 0,
 					best = 0,
-					run = 0,
-					i = 0;
+					run = 0;
+		LinkArray	h;			/* uint32: the sample's values' hashes (in the store) */
+		LinkArray	sorted;
+		uint32		prev = 0;
 
+		link_array_init(&h, sizeof(uint32));
 		seen = 0;
 		for (int64 k = 0; k < lm->npairs && n <= DOMINANT_SAMPLE; k++)
 		{
@@ -1595,23 +1626,31 @@ measure_dominance(LinkModel *lm, int r)
 				continue;
 			v = LINK_V(LINK_REC(lm, LINK_PAIR(lm, k)->a), c);
 			if (v->s != NULL)
-				h[n++] = v->hash;
+			{
+				uint32		hash = v->hash;
+
+				*(uint32 *) link_array_push(lm, &h) = hash;
+				n++;
+			}
 		}
-		if (n == 0)
-			continue;
-		qsort(h, n, sizeof(uint32), link_cmp_u32);
-		for (i = 0; i < n; i++)
+		link_array_sort(lm, &h, link_cmp_u32, &sorted);
+		for (int64 i = 0; i < n; i++)
 		{
-			run = (i > 0 && h[i] == h[i - 1]) ? run + 1 : 1;
+			uint32		x = *(const uint32 *) link_array_get(lm, &sorted, i, false);
+
+			run = (i > 0 && x == prev) ? run + 1 : 1;
+			prev = x;
 			best = Max(best, run);
 		}
+		link_array_free(lm, &sorted);
+		if (n == 0)
+			continue;
 		if ((double) best / n > rule->dominant_share)
 		{
 			rule->dominant_share = (double) best / n;
 			rule->dominant_column = c;
 		}
 	}
-	pfree(h);
 }
 
 /* Why a rule's session did not train the model; NULL if it did. */

@@ -31,8 +31,14 @@
  */
 #include "postgres.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "fmgr.h"
+#include "funcapi.h"
 #include "storage/fd.h"
 #include "utils/memutils.h"
 
@@ -54,6 +60,13 @@ link_store_create(MemoryContext cxt)
 	return st;
 }
 
+/* what of a chunk is written: an array's elements; a record chunk whole (its records' offsets are at its end) */
+static inline uint32
+chunk_bytes(const LinkChunk *ch)
+{
+	return ch->first >= 0 ? ch->size : ch->used;
+}
+
 /* the file, made when the first chunk is written */
 static void
 write_chunk(LinkStore *st, int c)
@@ -68,8 +81,8 @@ write_chunk(LinkStore *st, int c)
 		ch->file_offset = st->file_end;
 		st->file_end += ch->size;
 	}
-	done = FileWrite(st->file, ch->base, ch->used, ch->file_offset, WAIT_EVENT_BUFFILE_WRITE);
-	if (done != (int) ch->used)
+	done = FileWrite(st->file, ch->base, chunk_bytes(ch), ch->file_offset, WAIT_EVENT_BUFFILE_WRITE);
+	if (done != (int) chunk_bytes(ch))
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("linkage: could not write a chunk of records or pairs to a temporary file: %m"),
@@ -95,6 +108,7 @@ add_resident(LinkStore *st, int c)
 	}
 	st->res[st->nresident++] = c;
 	st->resident += st->chunks[c].size;
+	st->peak_resident = Max(st->peak_resident, st->resident);
 }
 
 /* A chunk's memory given up (kept for the next chunk, if none is) */
@@ -107,6 +121,42 @@ drop_memory(LinkStore *st, LinkChunk *ch)
 		pfree(ch->base);
 	ch->base = NULL;
 	st->resident -= ch->size;
+}
+
+/*
+ * What the backend holds beside the store's chunks (and what steps took from
+ * its budget), its peak kept: every memory context's blocks, less the
+ * chunks.  Sampled as chunks are dropped, and at the end of each step.
+ */
+static void
+store_sample(LinkStore *st)
+{
+	Size		used = MemoryContextMemAllocated(TopMemoryContext, true);
+	Size		store = st->resident + st->reserved;
+
+	if (used > store)
+	{
+		st->peak_beside = Max(st->peak_beside, used - store);
+		st->phase_beside[st->phase] = Max(st->phase_beside[st->phase], used - store);
+	}
+}
+
+/* The run goes on to phase (its peaks of memory reported apart). */
+void
+link_store_phase(LinkModel *lm, LinkPhase phase)
+{
+	if (lm->store == NULL)
+		return;
+	store_sample(lm->store);
+	lm->store->phase = phase;
+	store_sample(lm->store);
+}
+
+void
+link_store_sample(const LinkModel *lm)
+{
+	if (lm->store != NULL)
+		store_sample(lm->store);
 }
 
 static int
@@ -157,6 +207,7 @@ make_room(LinkStore *st, Size size, int keep)
 			drop_memory(st, ch);
 		}
 		st->nresident = kept;
+		store_sample(st);
 	}
 }
 
@@ -189,8 +240,8 @@ link_store_load(LinkModel *lm, int c)
 	CHECK_FOR_INTERRUPTS();
 	make_room(st, ch->size, c);
 	ch->base = chunk_memory(st, ch->size);
-	done = FileRead(st->file, ch->base, ch->used, ch->file_offset, WAIT_EVENT_BUFFILE_READ);
-	if (done != (int) ch->used)
+	done = FileRead(st->file, ch->base, chunk_bytes(ch), ch->file_offset, WAIT_EVENT_BUFFILE_READ);
+	if (done != (int) chunk_bytes(ch))
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("linkage: could not read a chunk of records or pairs back from a temporary file: %m")));
@@ -201,7 +252,7 @@ link_store_load(LinkModel *lm, int c)
 	{
 		for (int32 i = ch->first; i < ch->end; i++)
 		{
-			LinkRecord *r = (LinkRecord *) (ch->base + st->rec_offset[i]);
+			LinkRecord *r = (LinkRecord *) (ch->base + LINK_REC_OFFSET(ch, i));
 			int			held = pg_popcount32(r->present);
 
 			r->id += delta;
@@ -220,65 +271,64 @@ static int
 new_chunk(LinkStore *st, Size size, int32 first)
 {
 	LinkChunk  *ch;
+	int			c;
+	off_t		file_offset = -1;
 
-	if (st->nchunks == st->maxchunks)
-	{
-		st->maxchunks *= 2;
-		st->chunks = repalloc_huge(st->chunks, sizeof(LinkChunk) * st->maxchunks);
-	}
 	make_room(st, size, -1);
-	ch = &st->chunks[st->nchunks++];
+	if (st->nfree > 0)
+	{
+		/* the place of a chunk of a freed array, and of its copy in the file */
+		c = st->free_slots[--st->nfree];
+		if (size == LINK_CHUNK)
+			file_offset = st->chunks[c].file_offset;
+	}
+	else
+	{
+		if (st->nchunks == st->maxchunks)
+		{
+			st->maxchunks *= 2;
+			st->chunks = repalloc_huge(st->chunks, sizeof(LinkChunk) * st->maxchunks);
+		}
+		c = st->nchunks++;
+	}
+	ch = &st->chunks[c];
 	ch->base = chunk_memory(st, size);
 	ch->file_base = NULL;
-	ch->file_offset = -1;
+	ch->file_offset = file_offset;
 	ch->size = (uint32) size;
 	ch->used = first >= 0 ? 0 : (uint32) size;
 	ch->first = first;
 	ch->end = first;
 	ch->dirty = true;
-	add_resident(st, st->nchunks - 1);
-	return st->nchunks - 1;
-}
-
-/* one of the store's index arrays (a uint32 a record), made or resized to n */
-static uint32 *
-resize_index(LinkStore *st, uint32 *a, Size n)
-{
-	return a == NULL ? MemoryContextAllocHuge(st->cxt, sizeof(uint32) * n) :
-		repalloc_huge(a, sizeof(uint32) * n);
+	add_resident(st, c);
+	return c;
 }
 
 /*
  * Room for a record of size bytes (MAXALIGNed) holding the values of the
  * columns of present, numbered lm->nrecords (the caller counts it); valid
- * until the next record is made.
+ * until the next record is made.  Records are written from a chunk's start,
+ * their offsets from its end (a uint32 each); the chunks of records are
+ * listed in order, and every LINK_MAP_RECORDS-th record's place in that list
+ * kept (rec_map): nothing is kept in memory for each record.
  */
 LinkRecord *
 link_store_new_record(LinkModel *lm, Size size, uint32 present)
 {
 	LinkStore  *st = lm->store;
-	LinkChunk  *ch = st->nchunks > 0 ? &st->chunks[st->nchunks - 1] : NULL;
+	LinkChunk  *ch = st->nrecchunks > 0 ? &st->chunks[st->rec_chunks[st->nrecchunks - 1]] : NULL;
 	int32		i = lm->nrecords;
+	uint32		offset;
 
 	size = MAXALIGN(size);
-	if (i >= st->maxrecords)
+	if (i == INT_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("linkage compares at most %d records", INT_MAX)));
+	if (ch == NULL || ch->base == NULL ||
+		(Size) ch->used + size + sizeof(uint32) * ((Size) (ch->end - ch->first) + 1) > ch->size)
 	{
-		int64		cap = Max(st->maxrecords * 2, 16384);
-
-		if (cap > INT_MAX)
-			cap = INT_MAX;
-		if (i >= cap)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("linkage compares at most %d records", INT_MAX)));
-		st->rec_chunk = resize_index(st, st->rec_chunk, cap);
-		st->rec_offset = resize_index(st, st->rec_offset, cap);
-		st->rec_present = resize_index(st, st->rec_present, cap);
-		st->maxrecords = cap;
-	}
-	if (ch == NULL || ch->first < 0 || ch->base == NULL || ch->used + size > ch->size)
-	{
-		Size		csize = Max(size, (Size) LINK_CHUNK);
+		Size		csize = Max(size + sizeof(uint32), (Size) LINK_CHUNK);
 		int			c;
 
 		if (csize > MaxAllocHugeSize || csize > PG_INT32_MAX)
@@ -286,15 +336,36 @@ link_store_new_record(LinkModel *lm, Size size, uint32 present)
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("a record of %zu bytes is too large to link", size)));
 		c = new_chunk(st, csize, i);	/* may move st->chunks: indexed after */
+		if (st->nrecchunks == st->maxrecchunks)
+		{
+			st->maxrecchunks = Max(64, 2 * st->maxrecchunks);
+			st->rec_chunks = st->rec_chunks == NULL ?
+				MemoryContextAlloc(st->cxt, sizeof(int32) * st->maxrecchunks) :
+				repalloc(st->rec_chunks, sizeof(int32) * st->maxrecchunks);
+		}
+		st->rec_chunks[st->nrecchunks++] = c;
 		ch = &st->chunks[c];
 	}
+	if ((i & (LINK_MAP_RECORDS - 1)) == 0)
+	{
+		int32		m = i / LINK_MAP_RECORDS;
+
+		if (m == st->maxmap)
+		{
+			st->maxmap = Max(64, 2 * st->maxmap);
+			st->rec_map = st->rec_map == NULL ?
+				MemoryContextAlloc(st->cxt, sizeof(int32) * st->maxmap) :
+				repalloc(st->rec_map, sizeof(int32) * st->maxmap);
+		}
+		st->rec_map[m] = st->nrecchunks - 1;
+	}
 	ch->last_use = ++st->clock;
+	ch->dirty = true;
+	offset = ch->used;
 	ch->end = i + 1;
-	st->rec_chunk[i] = st->nchunks - 1;
-	st->rec_offset[i] = ch->used;
-	st->rec_present[i] = present;
+	((uint32 *) (ch->base + ch->size))[-(i - ch->first) - 1] = offset;
 	ch->used += size;
-	return (LinkRecord *) (ch->base + st->rec_offset[i]);
+	return (LinkRecord *) (ch->base + offset);
 }
 
 /*
@@ -318,8 +389,10 @@ chunk_in_memory(const LinkModel *lm, int c, bool mut)
 LinkRecord *
 link_rec_slow(const LinkModel *lm, int32 i)
 {
-	return (LinkRecord *) (chunk_in_memory(lm, lm->store->rec_chunk[i], false) +
-						   lm->store->rec_offset[i]);
+	int			c = link_rec_chunk(lm->store, i);
+	char	   *base = chunk_in_memory(lm, c, false);
+
+	return (LinkRecord *) (base + LINK_REC_OFFSET(&lm->store->chunks[c], i));
 }
 
 /* record i, to be changed: its chunk is written again if dropped */
@@ -328,7 +401,7 @@ link_rec_mut(LinkModel *lm, int32 i)
 {
 	LinkRecord *r = link_rec(lm, i);
 
-	lm->store->chunks[lm->store->rec_chunk[i]].dirty = true;
+	lm->store->chunks[link_rec_chunk(lm->store, i)].dirty = true;
 	return r;
 }
 
@@ -365,15 +438,81 @@ link_store_stats(const LinkModel *lm, LinkStoreStats *stats)
 	stats->file_bytes = st->file_end;
 }
 
-/* The file closed (nothing else is freed: the memory goes with its context). */
+/* The backend's last run (brent_mdm.linkage_last_run), kept by link_store_close. */
+static bool have_last_run = false;
+static struct
+{
+	int64		records;
+	int64		pairs;
+	Size		budget;
+	bool		spilled;
+	int64		writes;
+	int64		reads;
+	Size		peak_resident;
+	Size		peak_beside;
+	Size		phase_beside[LINK_PHASES];
+}			last_run;
+
+/*
+ * The file closed (nothing else is freed: the memory goes with its context);
+ * the run's figures kept for brent_mdm.linkage_last_run.
+ */
 void
 link_store_close(LinkModel *lm)
 {
-	if (lm->store != NULL && lm->store->file >= 0)
+	LinkStore  *st = lm->store;
+
+	if (st == NULL)
+		return;
+	store_sample(st);
+	last_run.records = lm->nrecords;
+	last_run.pairs = lm->npairs;
+	last_run.budget = st->budget + st->reserved;
+	last_run.spilled = st->writes > 0;
+	last_run.writes = st->writes;
+	last_run.reads = st->reads;
+	last_run.peak_resident = st->peak_resident;
+	last_run.peak_beside = st->peak_beside;
+	memcpy(last_run.phase_beside, st->phase_beside, sizeof(last_run.phase_beside));
+	have_last_run = true;
+	if (st->file >= 0)
 	{
-		FileClose(lm->store->file);
-		lm->store->file = -1;
+		FileClose(st->file);
+		st->file = -1;
 	}
+}
+
+PG_FUNCTION_INFO_V1(link_last_run);
+
+/*
+ * linkage_last_run(): the figures of this session's last linkage run (none
+ * before the first): records, candidate pairs, brent_mdm.linkage_work_mem,
+ * whether it spilled, the chunks written and read back, and the peaks of the
+ * memory its store held and of what the backend held beside it, in kB, in
+ * all and in each step (reading, blocking, training, clustering).
+ */
+Datum
+link_last_run(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		values[8 + LINK_PHASES];
+	bool		nulls[8 + LINK_PHASES] = {false};
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (!have_last_run)
+		return (Datum) 0;
+	values[0] = Int64GetDatum(last_run.records);
+	values[1] = Int64GetDatum(last_run.pairs);
+	values[2] = Int64GetDatum((int64) (last_run.budget / 1024));
+	values[3] = BoolGetDatum(last_run.spilled);
+	values[4] = Int64GetDatum(last_run.writes);
+	values[5] = Int64GetDatum(last_run.reads);
+	values[6] = Int64GetDatum((int64) (last_run.peak_resident / 1024));
+	values[7] = Int64GetDatum((int64) (last_run.peak_beside / 1024));
+	for (int p = 0; p < LINK_PHASES; p++)
+		values[8 + p] = Int64GetDatum((int64) (last_run.phase_beside[p] / 1024));
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
 }
 
 /*
@@ -403,16 +542,16 @@ link_rec_order(const LinkModel *lm, const LinkPair *pairs, int64 n)
 				 errmsg("linkage compares at most %d pairs of records", PG_INT32_MAX)));
 	/* by counting: a key for each pair (its window, its other chunk), stable */
 	window = Max(link_store_window(lm) / 2, 1);
-	nwindows = (uint32) st->nchunks / window + 1;
-	nkeys = nwindows * (uint32) st->nchunks;
+	nwindows = (uint32) st->nrecchunks / window + 1;
+	nkeys = nwindows * (uint32) st->nrecchunks;
 	key = palloc_extended(sizeof(uint32) * n, MCXT_ALLOC_HUGE);
 	start = palloc0(sizeof(int64) * ((Size) nkeys + 1));
 	for (int64 k = 0; k < n; k++)
 	{
-		uint32		ca = st->rec_chunk[pairs[k].a],
-					cb = st->rec_chunk[pairs[k].b];
+		uint32		ca = (uint32) link_rec_chunk_pos(st, pairs[k].a),
+					cb = (uint32) link_rec_chunk_pos(st, pairs[k].b);
 
-		key[k] = (Min(ca, cb) / window) * (uint32) st->nchunks + Max(ca, cb);
+		key[k] = (Min(ca, cb) / window) * (uint32) st->nrecchunks + Max(ca, cb);
 		start[key[k] + 1]++;
 	}
 	for (uint32 x = 0; x < nkeys; x++)
@@ -463,6 +602,95 @@ link_array_push(LinkModel *lm, LinkArray *arr)
 	return link_array_get(lm, arr, k, true);
 }
 
+/*
+ * An array of n elements of size bytes, all zero (a chunk at a time: made
+ * into the store, spilled as need be, like any other).
+ */
+void
+link_array_make(LinkModel *lm, LinkArray *arr, Size size, int64 n)
+{
+	int64		per;
+
+	link_array_init(arr, size);
+	per = (int64) 1 << arr->shift;
+	while (arr->n < n)
+	{
+		int64		k = arr->n;
+		int64		take = Min(per - (k & (per - 1)), n - k);
+
+		CHECK_FOR_INTERRUPTS();
+		memset(link_array_push(lm, arr), 0, (Size) take * arr->size);
+		arr->n = k + take;
+	}
+}
+
+/*
+ * arr sorted into a new array (sorted: made here; arr freed): in runs and
+ * merged (link_merge_begin), every element written in order.
+ */
+void
+link_array_sort(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp, LinkArray *sorted)
+{
+	LinkMerge	order;
+	char	   *elem = palloc(arr->size);
+
+	link_array_init(sorted, arr->size);
+	link_merge_begin(lm, arr, cmp, &order);
+	while (link_merge_take(lm, &order, elem))
+	{
+		if ((sorted->n & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		memcpy(link_array_push(lm, sorted), elem, arr->size);
+	}
+	pfree(elem);
+	link_array_free(lm, arr);
+}
+
+/*
+ * The first element of sorted (by cmp) not less than key: arr->n if none.
+ * The chunk is found first (by its first element), then the element in it.
+ */
+int64
+link_array_lower_bound(const LinkModel *lm, const LinkArray *arr, const void *key, LinkElemCmp cmp)
+{
+	int64		per = (int64) 1 << arr->shift;
+	int			lo = 0,
+				hi = arr->nchunks;
+	const char *base;
+	int64		first,
+				n,
+				l,
+				h;
+
+	/* the last chunk whose first element is less than key */
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (cmp(link_array_get(lm, arr, (int64) mid * per, false), key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return 0;
+	first = (int64) (lo - 1) * per;
+	n = Min(per, arr->n - first);
+	base = link_array_get(lm, arr, first, false);
+	l = 0;
+	h = n;
+	while (l < h)
+	{
+		int64		mid = l + (h - l) / 2;
+
+		if (cmp(base + (Size) mid * arr->size, key) < 0)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	return first + l;
+}
+
 void *
 link_array_slow(const LinkModel *lm, const LinkArray *arr, int64 k, bool mut)
 {
@@ -471,8 +699,8 @@ link_array_slow(const LinkModel *lm, const LinkArray *arr, int64 k, bool mut)
 }
 
 /*
- * The array's chunks dropped (their memory freed; their place in the file,
- * if any, is not used again).
+ * The array's chunks dropped (their memory freed; their places, and their
+ * places in the file, taken by the next chunks made).
  */
 void
 link_array_free(LinkModel *lm, LinkArray *arr)
@@ -488,7 +716,15 @@ link_array_free(LinkModel *lm, LinkArray *arr)
 			drop_memory(st, ch);
 		ch->size = 0;
 		ch->used = 0;
-		ch->file_offset = -1;
+		/* its place (and its file_offset's) taken by the next chunk made */
+		if (st->nfree == st->maxfree)
+		{
+			st->maxfree = Max(64, 2 * st->maxfree);
+			st->free_slots = st->free_slots == NULL ?
+				MemoryContextAlloc(st->cxt, sizeof(int32) * st->maxfree) :
+				repalloc(st->free_slots, sizeof(int32) * st->maxfree);
+		}
+		st->free_slots[st->nfree++] = arr->chunk[x];
 	}
 	/* the list of chunks in memory, without them */
 	for (int x = 0; x < st->nresident; x++)
@@ -515,7 +751,17 @@ link_store_reserve(LinkModel *lm, Size bytes)
 	Size		take = st->budget > floor ? Min(bytes, st->budget - floor) : 0;
 
 	st->budget -= take;
+	st->reserved += take;
 	make_room(st, 0, -1);
+#ifdef __GLIBC__
+	/*
+	 * The chunks just dropped were freed into the C library's heap, which
+	 * keeps them: given back to the system, or the step's own memory would
+	 * come on top of them.
+	 */
+	if (take > 0)
+		malloc_trim(0);
+#endif
 	return take;
 }
 
@@ -523,19 +769,197 @@ void
 link_store_release(LinkModel *lm, Size taken)
 {
 	lm->store->budget += taken;
+	lm->store->reserved -= taken;
 }
 
-/* Every record read: the index arrays cut to their size (they grew by doubling). */
+/* Every record read: the lists of record chunks cut to their size (they grew by doubling). */
 void
 link_store_trim(LinkModel *lm)
 {
 	LinkStore  *st = lm->store;
-	Size		n = Max(lm->nrecords, 1);
 
-	if (st->rec_chunk == NULL || (int64) n >= st->maxrecords)
+	if (st->rec_chunks != NULL && st->nrecchunks < st->maxrecchunks)
+	{
+		st->rec_chunks = repalloc(st->rec_chunks, sizeof(int32) * Max(st->nrecchunks, 1));
+		st->maxrecchunks = Max(st->nrecchunks, 1);
+	}
+	store_sample(st);
+#ifdef __GLIBC__
+	/* what reading freed (the batches of rows, chunks dropped) given back to the system */
+	if (st->file >= 0)
+		malloc_trim(0);
+#endif
+}
+
+/*
+ * An array of the store sorted (cmp) in runs, then merged: each chunk of the
+ * array sorted where it is; where the chunks are more than a quarter of
+ * brent_mdm.linkage_work_mem holds, groups of that many merged into runs of
+ * a second array (sequentially written: spilled as need be); merge_take
+ * gives the elements in order, from the runs' heads.  For the raw pairs
+ * (RawPair, raw_pair_cmp), each rule's keys (BlockEntry, entry_cmp) and
+ * clustering's edges (cluster.c).
+ */
+#define MERGE_HEAD(rm, r) ((rm)->head + (Size) (r) * (rm)->size)
+
+static void
+heap_down(LinkMerge *rm, int i)
+{
+	for (;;)
+	{
+		int			l = 2 * i + 1,
+					least = i;
+
+		if (l >= rm->nheap)
+			return;
+		if (rm->cmp(MERGE_HEAD(rm, rm->heap[l]), MERGE_HEAD(rm, rm->heap[least])) < 0)
+			least = l;
+		if (l + 1 < rm->nheap &&
+			rm->cmp(MERGE_HEAD(rm, rm->heap[l + 1]), MERGE_HEAD(rm, rm->heap[least])) < 0)
+			least = l + 1;
+		if (least == i)
+			return;
+		{
+			int			t = rm->heap[i];
+
+			rm->heap[i] = rm->heap[least];
+			rm->heap[least] = t;
+		}
+		i = least;
+	}
+}
+
+/* the merge of runs [start[r], start[r + 1]) of arr */
+static void
+merge_start(const LinkModel *lm, LinkMerge *rm, const LinkArray *arr, LinkElemCmp cmp,
+			const int64 *start, int nruns)
+{
+	rm->from = arr;
+	rm->cmp = cmp;
+	rm->size = arr->size;
+	rm->nruns = nruns;
+	rm->pos = palloc(sizeof(int64) * Max(nruns, 1));
+	rm->end = palloc(sizeof(int64) * Max(nruns, 1));
+	rm->heap = palloc(sizeof(int) * Max(nruns, 1));
+	rm->head = palloc(rm->size * Max(nruns, 1));
+	rm->nheap = 0;
+	for (int r = 0; r < nruns; r++)
+	{
+		rm->pos[r] = start[r];
+		rm->end[r] = start[r + 1];
+		if (rm->pos[r] < rm->end[r])
+		{
+			memcpy(MERGE_HEAD(rm, r), link_array_get(lm, arr, rm->pos[r], false), rm->size);
+			rm->heap[rm->nheap++] = r;
+		}
+	}
+	for (int i = rm->nheap / 2 - 1; i >= 0; i--)
+		heap_down(rm, i);
+}
+
+static bool
+merge_next(const LinkModel *lm, LinkMerge *rm, void *out)
+{
+	int			r;
+
+	if (rm->nheap == 0)
+		return false;
+	r = rm->heap[0];
+	memcpy(out, MERGE_HEAD(rm, r), rm->size);
+	if (++rm->pos[r] >= rm->end[r])
+		rm->heap[0] = rm->heap[--rm->nheap];
+	else
+		memcpy(MERGE_HEAD(rm, r), link_array_get(lm, rm->from, rm->pos[r], false), rm->size);
+	heap_down(rm, 0);
+	return true;
+}
+
+static void
+merge_end(LinkMerge *rm)
+{
+	pfree(rm->pos);
+	pfree(rm->end);
+	pfree(rm->heap);
+	pfree(rm->head);
+}
+
+/* each chunk of arr sorted where it is */
+static void
+sort_chunks(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp)
+{
+	int64		per = (int64) 1 << arr->shift;
+
+	for (int c = 0; c < arr->nchunks; c++)
+	{
+		int64		first = (int64) c * per,
+					n = Min(per, arr->n - first);
+
+		CHECK_FOR_INTERRUPTS();
+		if (n > 1)
+			qsort(link_array_get(lm, arr, first, true), n, arr->size, cmp);
+	}
+}
+
+/* arr sorted (sort_chunks, then merged in one or two steps): merge_take gives it in order */
+void
+link_merge_begin(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp, LinkMerge *rm)
+{
+	int64		per = (int64) 1 << arr->shift;
+	int			group = Max(link_store_window(lm) / 4, 2);
+	int64	   *start = palloc(sizeof(int64) * (arr->nchunks + 1));
+
+	sort_chunks(lm, arr, cmp);
+	memset(&rm->runs, 0, sizeof(LinkArray));
+	for (int c = 0; c <= arr->nchunks; c++)
+		start[c] = Min((int64) c * per, arr->n);
+	if (arr->nchunks <= group)
+	{
+		/* every chunk a run, merged at once */
+		merge_start(lm, rm, arr, cmp, start, arr->nchunks);
+		pfree(start);
 		return;
-	st->rec_chunk = resize_index(st, st->rec_chunk, n);
-	st->rec_offset = resize_index(st, st->rec_offset, n);
-	st->rec_present = resize_index(st, st->rec_present, n);
-	st->maxrecords = n;
+	}
+	/* runs of group chunks merged into the second array; then those merged */
+	{
+		int			nruns = (arr->nchunks + group - 1) / group;
+		int64	   *rstart = palloc(sizeof(int64) * (nruns + 1));
+		char	   *elem = palloc(arr->size);
+		LinkArray	runs;
+
+		link_array_init(&runs, arr->size);
+		for (int g = 0; g < nruns; g++)
+		{
+			LinkMerge	part;
+			int			first = g * group,
+						count = Min(group, arr->nchunks - first);
+
+			rstart[g] = runs.n;
+			merge_start(lm, &part, arr, cmp, start + first, count);
+			while (merge_next(lm, &part, elem))
+			{
+				if ((runs.n & 0xFFFF) == 0)
+					CHECK_FOR_INTERRUPTS();
+				memcpy(link_array_push(lm, &runs), elem, arr->size);
+			}
+			merge_end(&part);
+		}
+		rstart[nruns] = runs.n;
+		rm->runs = runs;
+		merge_start(lm, rm, &rm->runs, cmp, rstart, nruns);
+		pfree(rstart);
+		pfree(elem);
+	}
+	pfree(start);
+}
+
+/* the next element in order into out; false at the end (the merge then freed) */
+bool
+link_merge_take(LinkModel *lm, LinkMerge *rm, void *out)
+{
+	if (merge_next(lm, rm, out))
+		return true;
+	merge_end(rm);
+	if (rm->runs.nchunks > 0)
+		link_array_free(lm, &rm->runs);
+	return false;
 }

@@ -42,6 +42,18 @@ COMMENT ON FUNCTION brent_mdm.blocking_estimate(regclass, name, jsonb, regclass)
   'The blocking rules dedupe (or, with right_table, link) would use on this mapping, and the comparisons each would make, before running them';
 GRANT EXECUTE ON FUNCTION brent_mdm.blocking_estimate(regclass, name, jsonb, regclass) TO PUBLIC;
 
+-- linkage_last_run: the figures of the session's last linkage run (its memory)
+CREATE FUNCTION brent_mdm.linkage_last_run()
+  RETURNS TABLE (records bigint, candidate_pairs bigint, work_mem_kb bigint, spilled boolean,
+                 chunks_written bigint, chunks_read bigint, store_peak_kb bigint, beside_peak_kb bigint,
+                 beside_reading_kb bigint, beside_blocking_kb bigint, beside_training_kb bigint,
+                 beside_clustering_kb bigint)
+  LANGUAGE c VOLATILE PARALLEL RESTRICTED
+  AS 'MODULE_PATHNAME', 'link_last_run';
+COMMENT ON FUNCTION brent_mdm.linkage_last_run() IS
+  'The figures of this session''s last linkage run: records, candidate pairs, brent_mdm.linkage_work_mem, whether it spilled, chunks written and read back, the peak memory of its store and of what the backend held beside it, in all and in each step';
+GRANT EXECUTE ON FUNCTION brent_mdm.linkage_last_run() TO PUBLIC;
+
 -- trigger functions are not for users to call
 REVOKE ALL ON FUNCTION brent_mdm.name_variant_normalise(), brent_mdm.name_variant_changed() FROM PUBLIC;
 COMMENT ON FUNCTION brent_mdm.name_variant_normalise() IS
