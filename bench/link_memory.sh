@@ -9,7 +9,8 @@
 #   with brent_mdm.linkage_work_mem at BENCH_MEM_WORK_MEM (default: the server's setting),
 #   the memory its records are kept in before they are spilled to a temporary file,
 #   sampled every 20 ms while the statement runs, with the backend's RssAnon before the
-#   statement and the statement's time.  BENCH_MEM_TRACE=<file> appends every sample
+#   statement and the statement's time; then the run's own peaks (linkage_last_run): its
+#   store's, and the memory contexts' beside it.  BENCH_MEM_TRACE=<file> appends every sample
 #   (statement, seconds since it began, RssAnon kB) to that file.
 # The server must run on this machine, and /proc/<backend pid> be readable (root, or the
 # server's user).  Boroughs are generated once into schemas mem_<people> and kept
@@ -59,13 +60,17 @@ SQL
   fi
   t1=$(date +%s.%N)
   printf '%8.1f %10.0f %10.0f' "$(echo "$t1 - $t0" | bc -l)" "$(echo "$base / 1024" | bc -l)" "$(echo "$peak / 1024" | bc -l)"
+  # the run's own figures (brent_mdm.linkage_last_run, the last line): store and beside it, MB
+  local last
+  last=$(tail -1 "$tmp/out")
+  printf ' %9.0f %10.0f' "$(echo "${last%%|*} / 1024" | bc -l)" "$(echo "${last##*|} / 1024" | bc -l)"
 }
 
 work_mem=${BENCH_MEM_WORK_MEM:-$(psql -X -Atc "SELECT current_setting('brent_mdm.linkage_work_mem', true)")}
 work_mem=${work_mem:-256MB}
 printf '\n== link memory: peak RssAnon of the backend (MB), sampled every 20 ms; work_mem %s, brent_mdm.linkage_work_mem %s\n' \
   "$(psql -X -Atc 'SHOW work_mem')" "$work_mem"
-printf '%-20s %8s %9s %8s %10s %10s\n' statement people records seconds before_MB peak_MB
+printf '%-20s %8s %9s %8s %10s %10s %9s %10s\n' statement people records seconds before_MB peak_MB store_MB beside_MB
 for people in ${BENCH_MEM_SIZES:-60000 180000 600000}; do
   schema=mem_$people
   if [ "${BENCH_MEM_REGENERATE:-0}" = 1 ] || [ -z "$(psql -X -Atc "SELECT to_regclass('$schema.person_record')")" ]; then
@@ -79,7 +84,8 @@ for people in ${BENCH_MEM_SIZES:-60000 180000 600000}; do
   measure dedupe "SELECT count(DISTINCT cluster_id) FROM brent_mdm.dedupe('$schema.lr', 'id',
     '{\"given_name\": \"given_name\", \"family_name\": \"surname\", \"full_name\": \"full_name\", \"date_of_birth\": \"date\",
       \"postcode\": \"postcode\", \"nhs_number\": \"identifier\", \"ni_number\": \"identifier\", \"upn\": \"identifier\",
-      \"address_from\": \"moved_in\", \"address_to\": \"moved_out\"}');"
+      \"address_from\": \"moved_in\", \"address_to\": \"moved_out\"}');
+    SELECT store_peak_kb, beside_peak_kb FROM brent_mdm.linkage_last_run();"
   printf '\n'
   if [ "${BENCH_MEM_CLIENT:-1}" = 1 ]; then
     psql -X -q <<'SQL' >/dev/null
@@ -93,7 +99,8 @@ INSERT INTO brent_mdm.client_source (system, trust, min_age) VALUES
   ('revenues_benefits', 55, 16), ('youth_offending', 60, 0), ('asb_case', 40, 0), ('realtime', 50, 0);
 SQL
     printf '%-20s %8s %9s ' client_index_load "$people" "$n"
-    measure client_index_load "SELECT records, clients FROM brent_mdm.client_index_load('$schema.person_record');"
+    measure client_index_load "SELECT records, clients FROM brent_mdm.client_index_load('$schema.person_record');
+    SELECT store_peak_kb, beside_peak_kb FROM brent_mdm.linkage_last_run();"
     printf '\n'
   fi
 done

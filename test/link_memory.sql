@@ -14,7 +14,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
 SET LOCAL search_path = brent_mdm, public;
-SELECT plan(22);
+SELECT plan(23);
 
 -- 12,000 people (values drawn by md5 of the person's number: deterministic),
 -- two records each: the first copies have ids 000001 to 012000, the second
@@ -145,6 +145,21 @@ SELECT is((SELECT count(*) FROM ((SELECT column_name, value_hash, frequency FROM
                                  (SELECT column_name, value_hash, frequency FROM link_model_tf WHERE model_name = 'mem_in_memory'
                                   EXCEPT SELECT column_name, value_hash, frequency FROM link_model_tf WHERE model_name = 'mem_spilled')) d),
           0::bigint, 'and the same term frequencies');
+-- labelled training finds the labels' records by their ids (an index in the store), spilled or not
+CREATE TEMP TABLE labels AS
+  SELECT a.id AS id_a, b.id AS id_b, true AS is_match
+    FROM recs a JOIN recs b ON b.person = a.person AND b.id > a.id WHERE a.person % 20 = 0;
+SELECT count(*) > 0 AS trained FROM train_model_labelled('lab_spilled', 'recs', 'id', :'mapping', 'labels') \gset
+RESET brent_mdm.linkage_work_mem;
+SELECT count(*) > 0 AS trained FROM train_model_labelled('lab_in_memory', 'recs', 'id', :'mapping', 'labels') \gset
+SELECT is((SELECT count(*) FROM ((SELECT column_name, level, m, u FROM link_model_level WHERE model_name = 'lab_spilled'
+                                  EXCEPT SELECT column_name, level, m, u FROM link_model_level WHERE model_name = 'lab_in_memory')
+                                 UNION ALL
+                                 (SELECT column_name, level, m, u FROM link_model_level WHERE model_name = 'lab_in_memory'
+                                  EXCEPT SELECT column_name, level, m, u FROM link_model_level WHERE model_name = 'lab_spilled')) d)
+          + (SELECT count(*) FROM link_model WHERE model_name = 'lab_spilled' AND trained_on NOT LIKE '%600 labelled pairs%'),
+          0::bigint, 'records spilled: train_model_labelled finds the 600 labelled pairs and keeps the same m and u');
+SET LOCAL brent_mdm.linkage_work_mem = '1MB';
 -- a record larger than a chunk (64 kB) has a chunk of its own, spilled and read back whole
 CREATE TEMP TABLE big AS
   SELECT id, first, last, born, postcode, NULL::text AS note FROM recs

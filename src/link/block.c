@@ -766,6 +766,8 @@ find_groups(LinkModel *lm, DupGroups *g)
 		int			side = LINK_SIDE(lm, i);
 		GroupOf    *o = (GroupOf *) link_array_get(lm, &g->of, rep, true);
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (o->first[side] < 0)
 			o->first[side] = i;
 		o->count[side]++;
@@ -969,9 +971,9 @@ compare_pairs(LinkModel *lm, int nrules, instr_time start)
 	if (link_store_spilled(lm))
 	{
 		/* an eighth of the memory for a window of pairs, its order and its keys */
-		window = Max((int64) link_work_mem * 1024 / 8 / (int64) (sizeof(LinkPair) + 2 * sizeof(int32)), 4096);
+		window = Max((int64) link_work_mem * 1024 / 8 / (int64) LINK_WINDOW_PAIR_BYTES, 4096);
 		window = Min(window, Max(ncodes, 1));
-		reserved = link_store_reserve(lm, (sizeof(LinkPair) + 2 * sizeof(int32)) * window);
+		reserved = link_store_reserve(lm, LINK_WINDOW_PAIR_BYTES * window);
 		buf = palloc_extended(sizeof(LinkPair) * window, MCXT_ALLOC_HUGE);
 	}
 	for (int64 base = 0; base < ncodes; base += window)

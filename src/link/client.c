@@ -1125,6 +1125,8 @@ client_index_clusters(PG_FUNCTION_ARGS)
 		{
 			LinkPair	p = *LINK_PAIR(lm, k);
 
+			if ((k & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			if (!(p.probability < review_threshold || p.probability >= link_threshold ||
 				  link_cluster_of(lm, &cluster, p.a) == link_cluster_of(lm, &cluster, p.b)))
 				nreview++;
@@ -1139,6 +1141,8 @@ client_index_clusters(PG_FUNCTION_ARGS)
 			int64		ia,
 						ib;
 
+			if ((k & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			if (p.probability < review_threshold || p.probability >= link_threshold ||
 				link_cluster_of(lm, &cluster, p.a) == link_cluster_of(lm, &cluster, p.b))
 				continue;

@@ -9,7 +9,8 @@
  *		the joining pair itself is near certain (probability 0.999 or more:
  *		a value was mistyped).  Then each cluster is checked for coherence
  *		member against member, and one whose members conflict is split
- *		(link_cluster).
+ *		(link_cluster).  Every array it keeps by record or by pair is an
+ *		array of the run's store (store.c), spilled with the records.
  */
 #include "postgres.h"
 
@@ -54,7 +55,11 @@ make_identity(LinkModel *lm, LinkArray *arr, int64 n)
 {
 	link_array_make(lm, arr, sizeof(int32), n);
 	for (int64 i = 0; i < n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		set32(lm, arr, i, (int32) i);
+	}
 }
 
 /* the root of x, halving its path */
@@ -198,8 +203,12 @@ link_min_ages(LinkModel *lm, LinkArray *ages)
 		return false;
 	link_array_make(lm, ages, sizeof(int16), lm->nrecords);
 	for (int i = 0; i < lm->nrecords; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (LINK_HAS(lm, i, c))
 			*(int16 *) link_array_get(lm, ages, i, true) = (int16) LINK_V(LINK_REC(lm, i), c)->age;
+	}
 	return true;
 }
 
@@ -390,6 +399,8 @@ union_pass(LinkModel *lm, double threshold, const LinkArray *decisions, int64 nd
 		{
 			LinkList   *l = (LinkList *) link_array_get(lm, &lists, i, true);
 
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			l->head = l->tail = -1;
 		}
 		link_array_init(&entries, sizeof(LinkEntry));
@@ -419,6 +430,8 @@ union_pass(LinkModel *lm, double threshold, const LinkArray *decisions, int64 nd
 	{
 		int32		r = find(lm, &parent, i);
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (r != i)
 			join_lists(lm, &lists, &entries, r, i);
 	}
@@ -591,6 +604,8 @@ link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int
 	MemberValue *mv;
 	MemoryContext copies;
 
+	/* its arrays are the store's: it takes no more than the backend holds now */
+	link_memory_check(0, "clustering %d records", n);
 	link_array_init(&decs, sizeof(LinkDecision));
 	for (int d = 0; d < ndecisions; d++)
 		*(LinkDecision *) link_array_push(lm, &decs) = decisions[d];
@@ -608,16 +623,26 @@ link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int
 	{
 		int64		c = get64(lm, &first, i);
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		set32(lm, &size, c, get32(lm, &size, c) + 1);
 	}
 	for (int c = 1; c <= n; c++)
+	{
+		if ((c & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		set32(lm, &start, c + 1, get32(lm, &start, c) + get32(lm, &size, c));
+	}
 	{
 		LinkArray	fill;		/* start, moved on as each cluster's records are placed */
 
 		link_array_make(lm, &fill, sizeof(int32), (int64) n + 2);
 		for (int c = 0; c <= n + 1; c++)
+		{
+			if ((c & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			set32(lm, &fill, c, get32(lm, &start, c));
+		}
 		for (int i = 0; i < n; i++)
 		{
 			int64		c = get64(lm, &first, i);
@@ -669,7 +694,11 @@ link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int
 		int32		largest1 = 1;
 
 		for (int c = 1; c <= n; c++)
+		{
+			if ((c & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			largest1 = Max(largest1, get32(lm, &size, c));
+		}
 		mv = palloc_extended(sizeof(MemberValue) * largest1, MCXT_ALLOC_HUGE);
 	}
 	/* a cluster's values are copied: its records' chunks may be dropped meanwhile */
@@ -685,7 +714,6 @@ link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int
 			continue;
 		CHECK_FOR_INTERRUPTS();
 		checked++;
-		MemoryContextReset(copies);
 		for (int q = 0; q < nk; q++)
 		{
 			int			col = kcols[q];
@@ -694,6 +722,7 @@ link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int
 						nd = 0;
 			int32		runs[MAX_CLUSTER_VALUES + 1];
 
+			MemoryContextReset(copies);
 			for (int32 j = 0; j < s; j++)
 			{
 				int32		i = get32(lm, &member, (int64) at + j);
@@ -785,6 +814,8 @@ link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int
 		{
 			int32		parts = 0;
 
+			if ((c & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			if (get32(lm, &size, c) < 3)
 				continue;
 			for (int32 j = get32(lm, &start, c); j < get32(lm, &start, c + 1); j++)
@@ -803,12 +834,16 @@ link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int
 		{
 			int64		c = get64(lm, now_of, i);
 
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			set32(lm, &now, c, get32(lm, &now, c) + 1);
 		}
 		for (int c = 1; c <= n; c++)
 		{
 			int32		z = get32(lm, &now, c);
 
+			if ((c & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			if (z == 0)
 				continue;
 			clusters++;

@@ -7,6 +7,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -407,7 +408,8 @@ load_records(LinkModel *lm, Oid relid, const char *id_column, int side,
 		elog(ERROR, "linkage: could not read %s: %s", get_rel_name(relid),
 			 SPI_result_code_string(SPI_result));
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
-	batch = AllocSetContextCreate(target, "linkage: a batch of records", ALLOCSET_DEFAULT_SIZES);
+	/* blocks of a chunk's size: freed, the store's chunks take their place (and back) */
+	batch = AllocSetContextCreate(target, "linkage: a batch of records", 0, LINK_CHUNK, LINK_CHUNK);
 	for (;;)
 	{
 		SPI_cursor_fetch(portal, true, LOAD_BATCH);
@@ -1034,25 +1036,46 @@ link_train_model(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* a record by the hash of its id (an array of the store, sorted) */
 typedef struct IdIndex
 {
-	const char *id;
+	uint64		hash;
 	int32		index;
 } IdIndex;
 
 static int
 id_index_cmp(const void *x, const void *y)
 {
-	return strcmp(((const IdIndex *) x)->id, ((const IdIndex *) y)->id);
+	const IdIndex *a = x,
+			   *b = y;
+
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index ? 1 : 0;
 }
 
-static int32
-record_of(const IdIndex *ix, int n, const char *id)
+static uint64
+id_hash(const char *id)
 {
-	IdIndex		key = {id, 0};
-	IdIndex    *hit = bsearch(&key, ix, n, sizeof(IdIndex), id_index_cmp);
+	return hash_bytes_extended((const unsigned char *) id, strlen(id), 0);
+}
 
-	return hit ? hit->index : -1;
+/* The first record (by number) whose id is id, or -1. */
+static int32
+record_of(const LinkModel *lm, const LinkArray *ix, const char *id)
+{
+	IdIndex		key = {id_hash(id), -1};
+
+	for (int64 k = link_array_lower_bound(lm, ix, &key, id_index_cmp); k < ix->n; k++)
+	{
+		IdIndex		e = *(const IdIndex *) link_array_get(lm, ix, k, false);
+
+		if (e.hash != key.hash)
+			break;
+		if (strcmp(LINK_REC(lm, e.index)->id, id) == 0)
+			return e.index;
+	}
+	return -1;
 }
 
 /*
@@ -1069,7 +1092,7 @@ link_train_model_labelled(PG_FUNCTION_ARGS)
 	Oid			relid,
 				labels;
 	LinkModel  *lm;
-	IdIndex    *ix;
+	LinkArray	ix;				/* IdIndex: the records by the hash of their ids */
 	double		counts[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
 	int64		matches = 0,
 				unknown = 0;
@@ -1105,14 +1128,22 @@ link_train_model_labelled(PG_FUNCTION_ARGS)
 	if (lm->nrecords == 0)
 		return (Datum) 0;
 
-	ix = palloc(sizeof(IdIndex) * lm->nrecords);
-	for (int i = 0; i < lm->nrecords; i++)
 	{
-		/* a copy: the record's own may move (spilled: store.c) */
-		ix[i].id = pstrdup(LINK_REC(lm, i)->id);
-		ix[i].index = i;
+		LinkArray	unsorted;
+
+		link_array_init(&unsorted, sizeof(IdIndex));
+		for (int i = 0; i < lm->nrecords; i++)
+		{
+			IdIndex		e;
+
+			if ((i & 0x3FFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			e.hash = id_hash(LINK_REC(lm, i)->id);
+			e.index = i;
+			*(IdIndex *) link_array_push(lm, &unsorted) = e;
+		}
+		link_array_sort(lm, &unsorted, id_index_cmp, &ix);
 	}
-	qsort(ix, lm->nrecords, sizeof(IdIndex), id_index_cmp);
 	memset(counts, 0, sizeof(counts));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -1126,8 +1157,8 @@ link_train_model_labelled(PG_FUNCTION_ARGS)
 	{
 		char	   *a = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 		char	   *b = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-		int32		ra = a ? record_of(ix, lm->nrecords, a) : -1;
-		int32		rb = b ? record_of(ix, lm->nrecords, b) : -1;
+		int32		ra = a ? record_of(lm, &ix, a) : -1;
+		int32		rb = b ? record_of(lm, &ix, b) : -1;
 		uint8		level[LINK_MAX_COLUMNS];
 
 		if ((i & 0x3FF) == 0)

@@ -375,6 +375,8 @@ extern void link_store_close(LinkModel *lm);
 extern void link_store_sample(const LinkModel *lm);
 extern void link_store_phase(LinkModel *lm, LinkPhase phase);
 extern int32 *link_rec_order(const LinkModel *lm, const LinkPair *pairs, int64 n);
+/* a pair of a window visited in link_rec_order's order: itself and that order's arrays */
+#define LINK_WINDOW_PAIR_BYTES (sizeof(LinkPair) + 4 * sizeof(int32))
 extern void link_array_init(LinkArray *arr, Size size);
 extern void *link_array_push(LinkModel *lm, LinkArray *arr);
 extern void *link_array_slow(const LinkModel *lm, const LinkArray *arr, int64 k, bool mut);
@@ -382,6 +384,7 @@ extern void link_array_free(LinkModel *lm, LinkArray *arr);
 extern Size link_store_reserve(LinkModel *lm, Size bytes);
 extern void link_store_trim(LinkModel *lm);
 extern void link_store_release(LinkModel *lm, Size taken);
+extern Size link_store_reservable(const LinkModel *lm);
 extern void link_array_make(LinkModel *lm, LinkArray *arr, Size size, int64 n);
 extern void link_merge_begin(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp, LinkMerge *rm);
 extern bool link_merge_take(LinkModel *lm, LinkMerge *rm, void *out);

@@ -1248,9 +1248,9 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 	{
 		us->gather = true;
 		/* an eighth of brent_mdm.linkage_work_mem, as a window of pairs compared */
-		us->cap = Max((int64) link_work_mem * 1024 / 8 / (int64) (sizeof(LinkPair) + 2 * sizeof(int32)), 4096);
+		us->cap = Max((int64) link_work_mem * 1024 / 8 / (int64) LINK_WINDOW_PAIR_BYTES, 4096);
 		us->cap = Min(us->cap, U_GATHER);
-		us->reserved = link_store_reserve(lm, (sizeof(LinkPair) + 2 * sizeof(int32)) * us->cap);
+		us->reserved = link_store_reserve(lm, LINK_WINDOW_PAIR_BYTES * us->cap);
 		us->pairs = palloc(sizeof(LinkPair) * us->cap);
 	}
 	for (int i = 0; i < n; i++)
@@ -1485,14 +1485,10 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *obs
 	 * is the rule's training pairs (measure_dominance counted them).
 	 */
 	ntrain = lm->rules[rule].training_pairs;
-	if ((Size) ntrain * lm->ncolumns <= (Size) link_work_mem * 1024 / 4 * 3)
+	/* (the store keeps its least, LINK_MIN_CHUNKS: there may be no room beside it) */
+	if (ntrain > 0 && (Size) ntrain * lm->ncolumns <= (Size) link_work_mem * 1024 / 4 * 3 &&
+		(Size) ntrain * lm->ncolumns <= link_store_reservable(lm))
 		reserved = link_store_reserve(lm, (Size) ntrain * lm->ncolumns);
-	if (reserved > 0 && reserved < (Size) ntrain * lm->ncolumns)
-	{
-		/* the store keeps its least (LINK_MIN_CHUNKS): not room enough beside it */
-		link_store_release(lm, reserved);
-		reserved = 0;
-	}
 	if (reserved > 0)
 	{
 		int64		j = 0;

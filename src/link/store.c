@@ -6,11 +6,16 @@
  * Records are written once, as they are read (link.c), each with its id and
  * its values' strings in one piece, in chunks of LINK_CHUNK bytes (a record
  * larger than that has a chunk of its own).  A record is found by its number:
- * its chunk and its offset there (8 bytes a record, and 4 for the columns it
- * holds).  The candidate pairs, as blocking makes them, de-duplicated, and
- * what is known of each until it is scored, are arrays of fixed-size
- * elements in chunks of the same store (LinkArray: element k in chunk
- * k >> shift).  While the chunks fit in brent_mdm.linkage_work_mem they all
+ * its chunk (the chunks of records are listed in order, and the place in
+ * that list of every LINK_MAP_RECORDS-th record kept) and its offset there,
+ * kept at the chunk's end.  The candidate pairs, as blocking makes them,
+ * de-duplicated, and what is known of each until it is scored, are arrays of
+ * fixed-size elements in chunks of the same store (LinkArray: element k in
+ * chunk k >> shift), and so is every other array a run keeps by record or by
+ * pair (blocking keys and groups, term frequencies, clustering's): nothing of
+ * a run grows in memory with its records beside the store but the list of
+ * chunks (about 60 bytes a chunk).  A freed array's chunks, and their places
+ * in the file, are taken by the next chunks made.  While the chunks fit in brent_mdm.linkage_work_mem they all
  * stay in memory and nothing else happens; past it, the chunks used least
  * recently (an eighth of those in memory at a time) are written to a
  * temporary file (once, or again if changed since) and their memory taken
@@ -47,6 +52,21 @@
 /* brent_mdm.linkage_work_mem, in kB */
 int			link_work_mem = LINK_WORK_MEM_DEFAULT;
 
+/* The backend's last run (brent_mdm.linkage_last_run), kept by link_store_close. */
+static bool have_last_run = false;
+static struct
+{
+	int64		records;
+	int64		pairs;
+	Size		budget;
+	bool		spilled;
+	int64		writes;
+	int64		reads;
+	Size		peak_resident;
+	Size		peak_beside;
+	Size		phase_beside[LINK_PHASES];
+}			last_run;
+
 LinkStore *
 link_store_create(MemoryContext cxt)
 {
@@ -54,6 +74,7 @@ link_store_create(MemoryContext cxt)
 
 	st->cxt = cxt;
 	st->file = -1;
+	have_last_run = false;		/* a run that fails, or finds no record, reports none */
 	st->budget = Max((Size) link_work_mem * 1024, (Size) LINK_MIN_CHUNKS * LINK_CHUNK);
 	st->maxchunks = 64;
 	st->chunks = MemoryContextAlloc(cxt, sizeof(LinkChunk) * st->maxchunks);
@@ -438,20 +459,6 @@ link_store_stats(const LinkModel *lm, LinkStoreStats *stats)
 	stats->file_bytes = st->file_end;
 }
 
-/* The backend's last run (brent_mdm.linkage_last_run), kept by link_store_close. */
-static bool have_last_run = false;
-static struct
-{
-	int64		records;
-	int64		pairs;
-	Size		budget;
-	bool		spilled;
-	int64		writes;
-	int64		reads;
-	Size		peak_resident;
-	Size		peak_beside;
-	Size		phase_beside[LINK_PHASES];
-}			last_run;
 
 /*
  * The file closed (nothing else is freed: the memory goes with its context);
@@ -528,11 +535,13 @@ link_rec_order(const LinkModel *lm, const LinkPair *pairs, int64 n)
 {
 	const LinkStore *st = lm->store;
 	int32	   *order;
-	uint32	   *key;
+	int32	   *by_other;
+	uint32	   *other;			/* each pair's later record chunk (its place in rec_chunks) */
+	uint32	   *first;			/* and its earlier one */
 	int64	   *start;
 	uint32		window,
 				nwindows,
-				nkeys;
+				nrec;
 
 	if (st == NULL || st->file < 0 || n == 0)
 		return NULL;
@@ -540,26 +549,42 @@ link_rec_order(const LinkModel *lm, const LinkPair *pairs, int64 n)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("linkage compares at most %d pairs of records", PG_INT32_MAX)));
-	/* by counting: a key for each pair (its window, its other chunk), stable */
+	/*
+	 * By counting, in two stable passes (by the later chunk, then by the
+	 * window of the earlier one): the order of (window, later chunk, pair),
+	 * with counts of the record chunks and of the windows only.
+	 */
+	nrec = (uint32) st->nrecchunks;
 	window = Max(link_store_window(lm) / 2, 1);
-	nwindows = (uint32) st->nrecchunks / window + 1;
-	nkeys = nwindows * (uint32) st->nrecchunks;
-	key = palloc_extended(sizeof(uint32) * n, MCXT_ALLOC_HUGE);
-	start = palloc0(sizeof(int64) * ((Size) nkeys + 1));
+	nwindows = nrec / window + 1;
+	other = palloc_extended(sizeof(uint32) * n, MCXT_ALLOC_HUGE);
+	first = palloc_extended(sizeof(uint32) * n, MCXT_ALLOC_HUGE);
+	start = palloc0(sizeof(int64) * ((Size) Max(nrec, nwindows) + 1));
 	for (int64 k = 0; k < n; k++)
 	{
 		uint32		ca = (uint32) link_rec_chunk_pos(st, pairs[k].a),
 					cb = (uint32) link_rec_chunk_pos(st, pairs[k].b);
 
-		key[k] = (Min(ca, cb) / window) * (uint32) st->nrecchunks + Max(ca, cb);
-		start[key[k] + 1]++;
+		other[k] = Max(ca, cb);
+		first[k] = Min(ca, cb) / window;
+		start[other[k] + 1]++;
 	}
-	for (uint32 x = 0; x < nkeys; x++)
+	for (uint32 x = 0; x < nrec; x++)
+		start[x + 1] += start[x];
+	by_other = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
+	for (int64 k = 0; k < n; k++)
+		by_other[start[other[k]]++] = (int32) k;
+	memset(start, 0, sizeof(int64) * ((Size) nwindows + 1));
+	for (int64 k = 0; k < n; k++)
+		start[first[k] + 1]++;
+	for (uint32 x = 0; x < nwindows; x++)
 		start[x + 1] += start[x];
 	order = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
-	for (int64 k = 0; k < n; k++)
-		order[start[key[k]]++] = (int32) k;
-	pfree(key);
+	for (int64 x = 0; x < n; x++)
+		order[start[first[by_other[x]]]++] = by_other[x];
+	pfree(other);
+	pfree(first);
+	pfree(by_other);
 	pfree(start);
 	return order;
 }
@@ -765,6 +790,15 @@ link_store_reserve(LinkModel *lm, Size bytes)
 	return take;
 }
 
+/* What link_store_reserve could take now (the store keeps LINK_MIN_CHUNKS chunks). */
+Size
+link_store_reservable(const LinkModel *lm)
+{
+	Size		floor = (Size) LINK_MIN_CHUNKS * LINK_CHUNK;
+
+	return lm->store->budget > floor ? lm->store->budget - floor : 0;
+}
+
 void
 link_store_release(LinkModel *lm, Size taken)
 {
@@ -793,12 +827,13 @@ link_store_trim(LinkModel *lm)
 
 /*
  * An array of the store sorted (cmp) in runs, then merged: each chunk of the
- * array sorted where it is; where the chunks are more than a quarter of
- * brent_mdm.linkage_work_mem holds, groups of that many merged into runs of
- * a second array (sequentially written: spilled as need be); merge_take
- * gives the elements in order, from the runs' heads.  For the raw pairs
- * (RawPair, raw_pair_cmp), each rule's keys (BlockEntry, entry_cmp) and
- * clustering's edges (cluster.c).
+ * array sorted where it is; while the runs are more than a quarter of the
+ * chunks brent_mdm.linkage_work_mem holds, groups of that many merged into
+ * the runs of another array (written in order: spilled as need be), pass
+ * after pass; link_merge_take gives the elements in order, from the last
+ * runs' heads.  For the raw pairs (RawPair, raw_pair_cmp), each rule's keys
+ * (BlockEntry, entry_cmp), clustering's edges (cluster.c) and every other
+ * array a run sorts (link_array_sort).
  */
 #define MERGE_HEAD(rm, r) ((rm)->head + (Size) (r) * (rm)->size)
 
@@ -906,50 +941,59 @@ link_merge_begin(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp, LinkMerge *rm)
 {
 	int64		per = (int64) 1 << arr->shift;
 	int			group = Max(link_store_window(lm) / 4, 2);
-	int64	   *start = palloc(sizeof(int64) * (arr->nchunks + 1));
+	int			nruns = arr->nchunks;
+	int64	   *start = palloc(sizeof(int64) * (nruns + 1));
+	const LinkArray *from = arr;
+	LinkArray	cur;			/* the runs of the last pass, when there was one */
+	char	   *elem = palloc(arr->size);
 
 	sort_chunks(lm, arr, cmp);
 	memset(&rm->runs, 0, sizeof(LinkArray));
-	for (int c = 0; c <= arr->nchunks; c++)
+	memset(&cur, 0, sizeof(LinkArray));
+	for (int c = 0; c <= nruns; c++)
 		start[c] = Min((int64) c * per, arr->n);
-	if (arr->nchunks <= group)
+	/* while there are more runs than can be merged at once: groups of them merged into runs */
+	while (nruns > group)
 	{
-		/* every chunk a run, merged at once */
-		merge_start(lm, rm, arr, cmp, start, arr->nchunks);
-		pfree(start);
-		return;
-	}
-	/* runs of group chunks merged into the second array; then those merged */
-	{
-		int			nruns = (arr->nchunks + group - 1) / group;
-		int64	   *rstart = palloc(sizeof(int64) * (nruns + 1));
-		char	   *elem = palloc(arr->size);
-		LinkArray	runs;
+		int			nnew = (nruns + group - 1) / group;
+		int64	   *newstart = palloc(sizeof(int64) * (nnew + 1));
+		LinkArray	next;
 
-		link_array_init(&runs, arr->size);
-		for (int g = 0; g < nruns; g++)
+		link_array_init(&next, arr->size);
+		for (int g = 0; g < nnew; g++)
 		{
 			LinkMerge	part;
 			int			first = g * group,
-						count = Min(group, arr->nchunks - first);
+						count = Min(group, nruns - first);
 
-			rstart[g] = runs.n;
-			merge_start(lm, &part, arr, cmp, start + first, count);
+			newstart[g] = next.n;
+			merge_start(lm, &part, from, cmp, start + first, count);
 			while (merge_next(lm, &part, elem))
 			{
-				if ((runs.n & 0xFFFF) == 0)
+				if ((next.n & 0xFFFF) == 0)
 					CHECK_FOR_INTERRUPTS();
-				memcpy(link_array_push(lm, &runs), elem, arr->size);
+				memcpy(link_array_push(lm, &next), elem, arr->size);
 			}
 			merge_end(&part);
 		}
-		rstart[nruns] = runs.n;
-		rm->runs = runs;
-		merge_start(lm, rm, &rm->runs, cmp, rstart, nruns);
-		pfree(rstart);
-		pfree(elem);
+		newstart[nnew] = next.n;
+		if (from == &cur)
+			link_array_free(lm, &cur);
+		cur = next;
+		from = &cur;
+		pfree(start);
+		start = newstart;
+		nruns = nnew;
 	}
+	/* the last runs merged as they are taken */
+	if (from == &cur)
+	{
+		rm->runs = cur;
+		from = &rm->runs;
+	}
+	merge_start(lm, rm, from, cmp, start, nruns);
 	pfree(start);
+	pfree(elem);
 }
 
 /* the next element in order into out; false at the end (the merge then freed) */
