@@ -804,22 +804,6 @@ rel_text(Oid relid)
 	return DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid)));
 }
 
-/* a value's hash and the records holding it, for link_model_tf */
-typedef struct TfValue
-{
-	uint32		hash;
-	uint32		count;
-} TfValue;
-
-static int
-tf_value_cmp(const void *x, const void *y)
-{
-	uint32		a = ((const TfValue *) x)->hash,
-				b = ((const TfValue *) y)->hash;
-
-	return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /* term frequencies stored this many at a time */
 #define TF_BATCH 10000
 
@@ -936,11 +920,11 @@ link_store_model(text *name, LinkModel *lm, const char *columns_json,
 			int			nvalues = 0;
 			int64		last = -1;
 
-			link_array_init(&found, sizeof(TfValue));
+			link_array_init(&found, sizeof(LinkHashCount));
 			for (int i = 0; i < lm->nrecords; i++)
 			{
 				const LinkValue *v = LINK_V(LINK_REC(lm, i), c);
-				TfValue		t;
+				LinkHashCount t;
 
 				if ((i & 0x3FFF) == 0)
 					CHECK_FOR_INTERRUPTS();
@@ -948,16 +932,16 @@ link_store_model(text *name, LinkModel *lm, const char *columns_json,
 					continue;
 				t.hash = v->hash;
 				t.count = v->tf_count;
-				*(TfValue *) link_array_push(lm, &found) = t;
+				*(LinkHashCount *) link_array_push(lm, &found) = t;
 			}
-			link_array_sort(lm, &found, tf_value_cmp, &sorted);
+			link_array_sort(lm, &found, link_hash_count_cmp, &sorted);
 			for (int64 k = 0; k <= sorted.n; k++)
 			{
-				TfValue		t = {0, 0};
+				LinkHashCount t = {0, 0};
 
 				if (k < sorted.n)
 				{
-					t = *(const TfValue *) link_array_get(lm, &sorted, k, false);
+					t = *(const LinkHashCount *) link_array_get(lm, &sorted, k, false);
 					if ((int64) t.hash == last)
 						continue;	/* its count is the same from any record */
 					last = t.hash;

@@ -514,6 +514,15 @@ extern double link_probability(double weight);
 extern bool link_load_model(const char *name, LinkModel *lm, MemoryContext cxt);
 
 extern int	link_cmp_u32(const void *x, const void *y);
+
+/* a value's hash (in one column) and the records holding it, sorted by hash */
+typedef struct LinkHashCount
+{
+	uint32		hash;
+	uint32		count;
+} LinkHashCount;
+
+extern int	link_hash_count_cmp(const void *x, const void *y);
 extern double link_record_weight(const LinkModel *lm, const LinkRecord *a, const uint8 *level);
 
 /* link.c */

@@ -507,18 +507,11 @@ link_cmp_u32(const void *x, const void *y)
 	return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/* a distinct value's hash in one column, and how many records hold it */
-typedef struct HashCount
+int
+link_hash_count_cmp(const void *x, const void *y)
 {
-	uint32		hash;
-	uint32		count;
-} HashCount;
-
-static int
-hash_count_cmp(const void *x, const void *y)
-{
-	uint32		a = ((const HashCount *) x)->hash,
-				b = ((const HashCount *) y)->hash;
+	uint32		a = ((const LinkHashCount *) x)->hash,
+				b = ((const LinkHashCount *) y)->hash;
 
 	return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -535,18 +528,18 @@ link_term_frequencies(LinkModel *lm)
 {
 	int			n = lm->nrecords;
 	LinkArray	hashes[LINK_MAX_COLUMNS];
-	LinkArray	counts[LINK_MAX_COLUMNS];	/* HashCount, by hash */
+	LinkArray	counts[LINK_MAX_COLUMNS];	/* LinkHashCount, by hash */
 
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
-		link_array_init(&hashes[c], sizeof(HashCount));
+		link_array_init(&hashes[c], sizeof(LinkHashCount));
 		lm->columns[c].npresent = 0;
 	}
 	for (int i = 0; i < n; i++)
 	{
 		const LinkRecord *r = LINK_REC(lm, i);
 		uint32		present = r->present;
-		HashCount	h[LINK_MAX_COLUMNS];
+		LinkHashCount	h[LINK_MAX_COLUMNS];
 
 		if ((i & 0x3FFF) == 0)
 			CHECK_FOR_INTERRUPTS();
@@ -558,28 +551,28 @@ link_term_frequencies(LinkModel *lm)
 			if (present & ((uint32) 1 << c))
 			{
 				h[c].count = 1;
-				*(HashCount *) link_array_push(lm, &hashes[c]) = h[c];
+				*(LinkHashCount *) link_array_push(lm, &hashes[c]) = h[c];
 				lm->columns[c].npresent++;
 			}
 	}
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
 		LinkMerge	order;
-		HashCount	e;
+		LinkHashCount	e;
 
-		link_array_init(&counts[c], sizeof(HashCount));
-		link_merge_begin(lm, &hashes[c], hash_count_cmp, &order);
+		link_array_init(&counts[c], sizeof(LinkHashCount));
+		link_merge_begin(lm, &hashes[c], link_hash_count_cmp, &order);
 		while (link_merge_take(lm, &order, &e))
 		{
-			HashCount  *last = counts[c].n > 0 ?
-				(HashCount *) link_array_get(lm, &counts[c], counts[c].n - 1, true) : NULL;
+			LinkHashCount  *last = counts[c].n > 0 ?
+				(LinkHashCount *) link_array_get(lm, &counts[c], counts[c].n - 1, true) : NULL;
 
 			if ((counts[c].n & 0xFFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
 			if (last != NULL && last->hash == e.hash)
 				last->count++;
 			else
-				*(HashCount *) link_array_push(lm, &counts[c]) = e;
+				*(LinkHashCount *) link_array_push(lm, &counts[c]) = e;
 		}
 		link_array_free(lm, &hashes[c]);
 	}
@@ -598,13 +591,13 @@ link_term_frequencies(LinkModel *lm)
 		for (int c = 0; c < lm->ncolumns; c++)
 			if (present & ((uint32) 1 << c))
 			{
-				HashCount	key;
+				LinkHashCount	key;
 				int64		at;
 
 				key.hash = LINK_V(LINK_REC(lm, i), c)->hash;
-				at = link_array_lower_bound(lm, &counts[c], &key, hash_count_cmp);
+				at = link_array_lower_bound(lm, &counts[c], &key, link_hash_count_cmp);
 				got[c] = at < counts[c].n ?
-					((const HashCount *) link_array_get(lm, &counts[c], at, false))->count : 0;
+					((const LinkHashCount *) link_array_get(lm, &counts[c], at, false))->count : 0;
 			}
 		r = link_rec_mut(lm, i);
 		for (int c = 0; c < lm->ncolumns; c++)
