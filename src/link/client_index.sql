@@ -301,7 +301,7 @@ BEGIN
   WITH x AS (
     SELECT r.*, coalesce(s.trust, 0) AS trust
       FROM brent_mdm.client_record r LEFT JOIN brent_mdm.client_source s USING (system)
-     WHERE r.client_id = ANY (client_ids)),
+     WHERE r.client_id IN (SELECT unnest(client_ids))),
   g AS (
     SELECT x.client_id, count(*)::integer AS records, array_agg(DISTINCT x.system ORDER BY x.system) AS systems,
              CASE r_given_name
@@ -372,7 +372,7 @@ BEGIN
   -- active clients without records: retired
   WITH gone AS (
     UPDATE brent_mdm.client c SET status = 'retired', records = 0, systems = '{}', updated_at = now()
-     WHERE c.client_id = ANY (client_ids) AND c.status = 'active'
+     WHERE c.client_id IN (SELECT unnest(client_ids)) AND c.status = 'active'
        AND NOT EXISTS (SELECT FROM brent_mdm.client_record r WHERE r.client_id = c.client_id)
     RETURNING c.client_id),
   h AS (INSERT INTO brent_mdm.client_history (client_id, event) SELECT client_id, 'retired' FROM gone)
@@ -487,6 +487,7 @@ DECLARE
   n_split bigint;
   n_moved bigint;
   progress boolean;
+  batch bigint[];
 BEGIN
   -- writers wait until the new index is committed; readers carry on
   LOCK TABLE brent_mdm.client_record, brent_mdm.client IN SHARE ROW EXCLUSIVE MODE;
@@ -582,12 +583,19 @@ BEGIN
   IF progress THEN
     RAISE NOTICE 'client index: client ids assigned after % s', round(extract(epoch FROM clock_timestamp() - t0)::numeric, 1);
   END IF;
-  -- golden records of every client whose records changed
-  PERFORM brent_mdm.refresh_golden(array(
-    SELECT DISTINCT a.client_id FROM client_index_run r JOIN client_index_assign a USING (cluster)
-     WHERE r.old IS DISTINCT FROM a.client_id
-    UNION SELECT DISTINCT r.old FROM client_index_run r JOIN client_index_assign a USING (cluster)
-     WHERE r.old IS NOT NULL AND r.old <> a.client_id));
+  -- golden records of every client whose records changed, 100,000 clients at a time (in
+  -- one statement, a million records held 180 MB of the backend's memory)
+  FOR batch IN
+    SELECT array_agg(client_id ORDER BY client_id)
+      FROM (SELECT client_id, (row_number() OVER (ORDER BY client_id) - 1) / 100000 AS part
+              FROM (SELECT DISTINCT a.client_id FROM client_index_run r JOIN client_index_assign a USING (cluster)
+                     WHERE r.old IS DISTINCT FROM a.client_id
+                    UNION SELECT DISTINCT r.old FROM client_index_run r JOIN client_index_assign a USING (cluster)
+                     WHERE r.old IS NOT NULL AND r.old <> a.client_id) changed) numbered
+     GROUP BY part ORDER BY part
+  LOOP
+    PERFORM brent_mdm.refresh_golden(batch);
+  END LOOP;
   IF progress THEN
     RAISE NOTICE 'client index: golden records refreshed after % s', round(extract(epoch FROM clock_timestamp() - t0)::numeric, 1);
   END IF;
