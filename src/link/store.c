@@ -15,8 +15,9 @@
  * pair (blocking keys and groups, term frequencies, clustering's): nothing of
  * a run grows in memory with its records beside the store but the list of
  * chunks (about 60 bytes a chunk).  A freed array's chunks, and their places
- * in the file, are taken by the next chunks made.  While the chunks fit in brent_mdm.linkage_work_mem they all
- * stay in memory and nothing else happens; past it, the chunks used least
+ * in the file, are taken by the next chunks made.  While the chunks fit in
+ * brent_mdm.linkage_work_mem they all stay in memory and nothing else
+ * happens; past it, the chunks used least
  * recently (an eighth of those in memory at a time) are written to a
  * temporary file (once, or again if changed since) and their memory taken
  * for the next, and an element of a chunk not in memory brings its chunk
@@ -458,7 +459,6 @@ link_store_stats(const LinkModel *lm, LinkStoreStats *stats)
 	stats->writes = st->writes;
 	stats->file_bytes = st->file_end;
 }
-
 
 /*
  * The file closed (nothing else is freed: the memory goes with its context);
