@@ -204,10 +204,13 @@ link_min_ages(LinkModel *lm, LinkArray *ages)
 	link_array_make(lm, ages, sizeof(int16), lm->nrecords);
 	for (int i = 0; i < lm->nrecords; i++)
 	{
+		const LinkValue *v;
+
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		if (LINK_HAS(lm, i, c))
-			*(int16 *) link_array_get(lm, ages, i, true) = (int16) LINK_V(LINK_REC(lm, i), c)->age;
+		v = LINK_V(LINK_REC(lm, i), c);
+		if (v->s != NULL)
+			*(int16 *) link_array_get(lm, ages, i, true) = (int16) v->age;
 	}
 	return true;
 }
@@ -361,12 +364,13 @@ union_pass(LinkModel *lm, double threshold, const LinkArray *decisions, int64 nd
 		link_array_make(lm, &idrec, sizeof(int32) * nid, n);
 		for (int i = 0; i < n; i++)
 		{
+			uint32		present = LINK_REC(lm, i)->present;
 			int32	   *x = (int32 *) link_array_get(lm, &idrec, i, true);
 
 			if ((i & 0xFFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
 			for (int k = 0; k < nid; k++)
-				x[k] = LINK_HAS(lm, i, idcols[k]) ? i : -1;
+				x[k] = (present & ((uint32) 1 << idcols[k])) ? i : -1;
 		}
 	}
 	/* a record of a system that only holds adults cannot be a child's */
@@ -380,10 +384,12 @@ union_pass(LinkModel *lm, double threshold, const LinkArray *decisions, int64 nd
 		for (int i = 0; i < n; i++)
 		{
 			GroupAge	g;
+			const LinkValue *v;
 
 			if ((i & 0xFFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			g.youngest = LINK_HAS(lm, i, datecol) ? LINK_V(LINK_REC(lm, i), datecol)->date : DATEVAL_NOBEGIN;
+			v = LINK_V(LINK_REC(lm, i), datecol);
+			g.youngest = v->s != NULL ? v->date : DATEVAL_NOBEGIN;
 			g.need = (int16) link_min_age_of(lm, min_age, i);
 			*(GroupAge *) link_array_get(lm, &age, i, true) = g;
 		}

@@ -443,8 +443,6 @@ link_array_get(const LinkModel *lm, const LinkArray *arr, int64 k, bool mut)
 		ch->dirty = true;
 	return ch->base + (Size) (k & (((int64) 1 << arr->shift) - 1)) * arr->size;
 }
-/* record i holds a value of column c (the record is read) */
-#define LINK_HAS(lm, i, c) ((LINK_REC((lm), (i))->present & ((uint32) 1 << (c))) != 0)
 /* which side record i is of: the first table's records come first */
 #define LINK_SIDE(lm, i) ((i) >= (lm)->nleft ? 1 : 0)
 

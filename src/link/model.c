@@ -579,23 +579,26 @@ link_term_frequencies(LinkModel *lm)
 	for (int i = 0; i < n; i++)
 	{
 		uint32		got[LINK_MAX_COLUMNS];
+		LinkHashCount key[LINK_MAX_COLUMNS];
 		uint32		present;
 		LinkRecord *r;
 
 		if ((i & 0x3FFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		present = LINK_REC(lm, i)->present;
+		r = LINK_REC(lm, i);
+		present = r->present;
 		if (present == 0)
 			continue;
+		for (int c = 0; c < lm->ncolumns; c++)
+			if (present & ((uint32) 1 << c))
+				key[c].hash = LINK_V(r, c)->hash;
 		/* the counts found first, the record then changed (both may move chunks) */
 		for (int c = 0; c < lm->ncolumns; c++)
 			if (present & ((uint32) 1 << c))
 			{
-				LinkHashCount	key;
 				int64		at;
 
-				key.hash = LINK_V(LINK_REC(lm, i), c)->hash;
-				at = link_array_lower_bound(lm, &counts[c], &key, link_hash_count_cmp);
+				at = link_array_lower_bound(lm, &counts[c], &key[c], link_hash_count_cmp);
 				got[c] = at < counts[c].n ?
 					((const LinkHashCount *) link_array_get(lm, &counts[c], at, false))->count : 0;
 			}

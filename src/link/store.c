@@ -150,28 +150,30 @@ drop_memory(LinkStore *st, LinkChunk *ch)
  * its budget), its peak kept: every memory context's blocks, less the
  * chunks.  Sampled as chunks are dropped, and at the end of each step.
  */
-static void
+static Size
 store_sample(LinkStore *st)
 {
 	Size		used = MemoryContextMemAllocated(TopMemoryContext, true);
 	Size		store = st->resident + st->reserved;
+	Size		beside = used > store ? used - store : 0;
 
-	if (used > store)
-	{
-		st->peak_beside = Max(st->peak_beside, used - store);
-		st->phase_beside[st->phase] = Max(st->phase_beside[st->phase], used - store);
-	}
+	st->peak_beside = Max(st->peak_beside, beside);
+	st->phase_beside[st->phase] = Max(st->phase_beside[st->phase], beside);
+	return beside;
 }
 
-/* The run goes on to phase (its peaks of memory reported apart). */
+/* The run goes on to phase (its peaks of memory reported apart), from what it holds now. */
 void
 link_store_phase(LinkModel *lm, LinkPhase phase)
 {
-	if (lm->store == NULL)
+	LinkStore  *st = lm->store;
+	Size		now;
+
+	if (st == NULL)
 		return;
-	store_sample(lm->store);
-	lm->store->phase = phase;
-	store_sample(lm->store);
+	now = store_sample(st);
+	st->phase = phase;
+	st->phase_beside[phase] = Max(st->phase_beside[phase], now);
 }
 
 void
