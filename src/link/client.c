@@ -885,22 +885,13 @@ record_index_cmp(const void *x, const void *y)
 static int32
 record_number(const LinkModel *lm, const LinkArray *ix, int64 record_id)
 {
-	int64		lo = 0,
-				hi = ix->n;
+	RecordIndex key = {record_id, 0};
+	int64		at = link_array_lower_bound(lm, ix, &key, record_index_cmp);
 	const RecordIndex *hit;
 
-	while (lo < hi)
-	{
-		int64		mid = lo + (hi - lo) / 2;
-
-		if (((const RecordIndex *) link_array_get(lm, ix, mid, false))->record_id < record_id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo >= ix->n)
+	if (at >= ix->n)
 		return -1;
-	hit = (const RecordIndex *) link_array_get(lm, ix, lo, false);
+	hit = (const RecordIndex *) link_array_get(lm, ix, at, false);
 	return hit->record_id == record_id ? hit->index : -1;
 }
 
@@ -1019,7 +1010,6 @@ client_index_clusters(PG_FUNCTION_ARGS)
 	 */
 	{
 		LinkArray	unsorted;
-		LinkMerge	order;
 		RecordIndex e;
 
 		link_array_init(&rid, sizeof(int64));
@@ -1033,11 +1023,7 @@ client_index_clusters(PG_FUNCTION_ARGS)
 			*(int64 *) link_array_push(lm, &rid) = e.record_id;
 			*(RecordIndex *) link_array_push(lm, &unsorted) = e;
 		}
-		link_array_init(&ix, sizeof(RecordIndex));
-		link_merge_begin(lm, &unsorted, record_index_cmp, &order);
-		while (link_merge_take(lm, &order, &e))
-			*(RecordIndex *) link_array_push(lm, &ix) = e;
-		link_array_free(lm, &unsorted);
+		link_array_sort(lm, &unsorted, record_index_cmp, &ix);
 	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -1075,10 +1061,8 @@ client_index_clusters(PG_FUNCTION_ARGS)
 
 		SPIPlanPtr	plan;
 		Portal		portal;
-		MemoryContext spi = MemoryContextSwitchTo(outer);
 
 		link_array_make(lm, &min_age, sizeof(int16), lm->nrecords);
-		MemoryContextSwitchTo(spi);
 		/* a batch at a time: most records are of systems that hold adults only */
 		plan = SPI_prepare(sql, 0, NULL);
 		if (plan == NULL)
