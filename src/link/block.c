@@ -1296,12 +1296,6 @@ typedef struct RuleBlocks
 	int			nblocks;
 } RuleBlocks;
 
-static inline int32
-array_int32(const LinkModel *lm, const LinkArray *arr, int64 k)
-{
-	return *(const int32 *) link_array_get(lm, arr, k, false);
-}
-
 void
 link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 {
@@ -1596,8 +1590,8 @@ refine:
 	{
 		for (int b = 0; b < blocks[r].nblocks; b++)
 		{
-			int			i = array_int32(lm, &blocks[r].start, b),
-						j = array_int32(lm, &blocks[r].start, b + 1);
+			int			i = link_array_get32(lm, &blocks[r].start, b),
+						j = link_array_get32(lm, &blocks[r].start, b + 1);
 
 			CHECK_FOR_INTERRUPTS();
 			/* the block's records, out of the store */
@@ -1608,7 +1602,7 @@ refine:
 					repalloc_huge(recs, sizeof(int32) * nrecs);
 			}
 			for (int x = i; x < j; x++)
-				recs[x - i] = array_int32(lm, &blocks[r].records, x);
+				recs[x - i] = link_array_get32(lm, &blocks[r].records, x);
 			if (j - i > LINK_MAX_BLOCK)
 			{
 				BlockGroups bg = block_groups(lm, &groups, NULL, recs, j - i, scratch);

@@ -1130,8 +1130,8 @@ client_index_clusters(PG_FUNCTION_ARGS)
 			if (p.probability < review_threshold || p.probability >= link_threshold ||
 				link_cluster_of(lm, &cluster, p.a) == link_cluster_of(lm, &cluster, p.b))
 				continue;
-			ia = *(const int64 *) link_array_get(lm, &rid, p.a, false);
-			ib = *(const int64 *) link_array_get(lm, &rid, p.b, false);
+			ia = link_array_get64(lm, &rid, p.a);
+			ib = link_array_get64(lm, &rid, p.b);
 
 			ra[nreview] = Int64GetDatum(Min(ia, ib));
 			rb[nreview] = Int64GetDatum(Max(ia, ib));
@@ -1162,7 +1162,7 @@ client_index_clusters(PG_FUNCTION_ARGS)
 
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		values[0] = Int64GetDatum(*(const int64 *) link_array_get(lm, &rid, i, false));
+		values[0] = Int64GetDatum(link_array_get64(lm, &rid, i));
 		values[1] = Int64GetDatum(link_cluster_of(lm, &cluster, i));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}

@@ -23,32 +23,9 @@
 /*
  * Clustering's arrays are arrays of the store (a value a record, or a pair):
  * spilled with the records where they do not all fit in
- * brent_mdm.linkage_work_mem, so that clustering holds no memory by record.
+ * brent_mdm.linkage_work_mem, so that clustering holds no memory by record
+ * (link_array_get32 and the like read and write their elements).
  */
-static inline int32
-get32(const LinkModel *lm, const LinkArray *arr, int64 k)
-{
-	return *(const int32 *) link_array_get(lm, arr, k, false);
-}
-
-static inline void
-set32(const LinkModel *lm, const LinkArray *arr, int64 k, int32 v)
-{
-	*(int32 *) link_array_get(lm, arr, k, true) = v;
-}
-
-static inline int64
-get64(const LinkModel *lm, const LinkArray *arr, int64 k)
-{
-	return *(const int64 *) link_array_get(lm, arr, k, false);
-}
-
-static inline void
-set64(const LinkModel *lm, const LinkArray *arr, int64 k, int64 v)
-{
-	*(int64 *) link_array_get(lm, arr, k, true) = v;
-}
-
 /* int32 elements 0 .. n - 1 set to their own number (union-find's start) */
 static void
 make_identity(LinkModel *lm, LinkArray *arr, int64 n)
@@ -58,7 +35,7 @@ make_identity(LinkModel *lm, LinkArray *arr, int64 n)
 	{
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		set32(lm, arr, i, (int32) i);
+		link_array_set32(lm, arr, i, (int32) i);
 	}
 }
 
@@ -68,14 +45,14 @@ find(const LinkModel *lm, const LinkArray *parent, int32 x)
 {
 	for (;;)
 	{
-		int32		p = get32(lm, parent, x),
+		int32		p = link_array_get32(lm, parent, x),
 					gp;
 
 		if (p == x)
 			return x;
-		gp = get32(lm, parent, p);
+		gp = link_array_get32(lm, parent, p);
 		if (gp != p)
-			set32(lm, parent, x, gp);
+			link_array_set32(lm, parent, x, gp);
 		x = gp;
 	}
 }
@@ -84,7 +61,7 @@ find(const LinkModel *lm, const LinkArray *parent, int32 x)
 int64
 link_cluster_of(const LinkModel *lm, const LinkArray *cluster, int32 i)
 {
-	return get64(lm, cluster, i);
+	return link_array_get64(lm, cluster, i);
 }
 
 /*
@@ -423,7 +400,7 @@ union_pass(LinkModel *lm, double threshold, const LinkArray *decisions, int64 nd
 						rb = find(lm, &parent, dec.b);
 
 			if (ra != rb)
-				set32(lm, &parent, Max(ra, rb), Min(ra, rb));
+				link_array_set32(lm, &parent, Max(ra, rb), Min(ra, rb));
 		}
 		else
 		{
@@ -450,7 +427,7 @@ union_pass(LinkModel *lm, double threshold, const LinkArray *decisions, int64 nd
 		if ((k & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 		if (p.probability >= threshold &&
-			(within == NULL || get64(lm, within, p.a) == get64(lm, within, p.b)))
+			(within == NULL || link_array_get64(lm, within, p.a) == link_array_get64(lm, within, p.b)))
 		{
 			Edge	   *e = (Edge *) link_array_push(lm, &edges);
 
@@ -501,7 +478,7 @@ union_pass(LinkModel *lm, double threshold, const LinkArray *decisions, int64 nd
 			continue;
 		root = Min(ra, rb);
 		other = Max(ra, rb);
-		set32(lm, &parent, other, root);
+		link_array_set32(lm, &parent, other, root);
 		if (cannot)
 			join_lists(lm, &lists, &entries, root, other);
 		if (nid > 0)
@@ -540,7 +517,7 @@ union_pass(LinkModel *lm, double threshold, const LinkArray *decisions, int64 nd
 	{
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		set64(lm, cluster, i, (int64) find(lm, &parent, i) + 1);
+		link_array_set64(lm, cluster, i, (int64) find(lm, &parent, i) + 1);
 	}
 	link_array_free(lm, &parent);
 }
@@ -627,17 +604,17 @@ link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int
 	link_array_make(lm, &member, sizeof(int32), Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
-		int64		c = get64(lm, &first, i);
+		int64		c = link_array_get64(lm, &first, i);
 
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		set32(lm, &size, c, get32(lm, &size, c) + 1);
+		link_array_set32(lm, &size, c, link_array_get32(lm, &size, c) + 1);
 	}
 	for (int c = 1; c <= n; c++)
 	{
 		if ((c & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		set32(lm, &start, c + 1, get32(lm, &start, c) + get32(lm, &size, c));
+		link_array_set32(lm, &start, c + 1, link_array_get32(lm, &start, c) + link_array_get32(lm, &size, c));
 	}
 	{
 		LinkArray	fill;		/* start, moved on as each cluster's records are placed */
@@ -647,17 +624,17 @@ link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int
 		{
 			if ((c & 0xFFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			set32(lm, &fill, c, get32(lm, &start, c));
+			link_array_set32(lm, &fill, c, link_array_get32(lm, &start, c));
 		}
 		for (int i = 0; i < n; i++)
 		{
-			int64		c = get64(lm, &first, i);
-			int32		at = get32(lm, &fill, c);
+			int64		c = link_array_get64(lm, &first, i);
+			int32		at = link_array_get32(lm, &fill, c);
 
 			if ((i & 0xFFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			set32(lm, &member, at, i);
-			set32(lm, &fill, c, at + 1);
+			link_array_set32(lm, &member, at, i);
+			link_array_set32(lm, &fill, c, at + 1);
 		}
 		link_array_free(lm, &fill);
 	}
@@ -678,8 +655,8 @@ link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int
 			CHECK_FOR_INTERRUPTS();
 		if (p.probability < Max(STRONG_PAIR, threshold))
 			continue;
-		ca = get64(lm, &first, p.a);
-		if (ca != get64(lm, &first, p.b) || get32(lm, &size, ca) < 3)
+		ca = link_array_get64(lm, &first, p.a);
+		if (ca != link_array_get64(lm, &first, p.b) || link_array_get32(lm, &size, ca) < 3)
 			continue;
 		for (int q = 0; q < nk; q++)
 		{
@@ -693,7 +670,7 @@ link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int
 			ra = find(lm, &core[q], p.a);
 			rb = find(lm, &core[q], p.b);
 			if (ra != rb)
-				set32(lm, &core[q], Max(ra, rb), Min(ra, rb));
+				link_array_set32(lm, &core[q], Max(ra, rb), Min(ra, rb));
 		}
 	}
 	{
@@ -703,7 +680,7 @@ link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int
 		{
 			if ((c & 0xFFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			largest1 = Max(largest1, get32(lm, &size, c));
+			largest1 = Max(largest1, link_array_get32(lm, &size, c));
 		}
 		mv = palloc_extended(sizeof(MemberValue) * largest1, MCXT_ALLOC_HUGE);
 	}
@@ -712,8 +689,8 @@ link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int
 								   ALLOCSET_DEFAULT_SIZES);
 	for (int c = 1; c <= n && nk > 0; c++)
 	{
-		int32		s = get32(lm, &size, c),
-					at = get32(lm, &start, c);
+		int32		s = link_array_get32(lm, &size, c),
+					at = link_array_get32(lm, &start, c);
 		int64		before = nconflicts;
 
 		if (s < 3)
@@ -731,7 +708,7 @@ link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int
 			MemoryContextReset(copies);
 			for (int32 j = 0; j < s; j++)
 			{
-				int32		i = get32(lm, &member, (int64) at + j);
+				int32		i = link_array_get32(lm, &member, (int64) at + j);
 				const LinkValue *v = LINK_V(LINK_REC(lm, i), col);
 
 				if (v->s != NULL)
@@ -822,14 +799,14 @@ link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int
 
 			if ((c & 0xFFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			if (get32(lm, &size, c) < 3)
+			if (link_array_get32(lm, &size, c) < 3)
 				continue;
-			for (int32 j = get32(lm, &start, c); j < get32(lm, &start, c + 1); j++)
+			for (int32 j = link_array_get32(lm, &start, c); j < link_array_get32(lm, &start, c + 1); j++)
 			{
-				int32		i = get32(lm, &member, j);
+				int32		i = link_array_get32(lm, &member, j);
 
 				/* a record heading its part: count the part once */
-				if (get64(lm, now_of, i) == (int64) i + 1)
+				if (link_array_get64(lm, now_of, i) == (int64) i + 1)
 					parts++;
 			}
 			if (parts > 1)
@@ -838,15 +815,15 @@ link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int
 		link_array_make(lm, &now, sizeof(int32), (int64) n + 1);
 		for (int i = 0; i < n; i++)
 		{
-			int64		c = get64(lm, now_of, i);
+			int64		c = link_array_get64(lm, now_of, i);
 
 			if ((i & 0xFFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
-			set32(lm, &now, c, get32(lm, &now, c) + 1);
+			link_array_set32(lm, &now, c, link_array_get32(lm, &now, c) + 1);
 		}
 		for (int c = 1; c <= n; c++)
 		{
-			int32		z = get32(lm, &now, c);
+			int32		z = link_array_get32(lm, &now, c);
 
 			if ((c & 0xFFFF) == 0)
 				CHECK_FOR_INTERRUPTS();

@@ -446,6 +446,31 @@ link_array_get(const LinkModel *lm, const LinkArray *arr, int64 k, bool mut)
 /* which side record i is of: the first table's records come first */
 #define LINK_SIDE(lm, i) ((i) >= (lm)->nleft ? 1 : 0)
 
+/* element k of an array of int32 or int64 elements, read or written */
+static inline int32
+link_array_get32(const LinkModel *lm, const LinkArray *arr, int64 k)
+{
+	return *(const int32 *) link_array_get(lm, arr, k, false);
+}
+
+static inline void
+link_array_set32(const LinkModel *lm, const LinkArray *arr, int64 k, int32 v)
+{
+	*(int32 *) link_array_get(lm, arr, k, true) = v;
+}
+
+static inline int64
+link_array_get64(const LinkModel *lm, const LinkArray *arr, int64 k)
+{
+	return *(const int64 *) link_array_get(lm, arr, k, false);
+}
+
+static inline void
+link_array_set64(const LinkModel *lm, const LinkArray *arr, int64 k, int64 v)
+{
+	*(int64 *) link_array_get(lm, arr, k, true) = v;
+}
+
 /* pair k (LinkPair *), and what is known of it (LinkPairInfo *): valid as a record is */
 #define LINK_PAIR(lm, k) ((LinkPair *) link_array_get((lm), &(lm)->pairs, (k), false))
 #define LINK_PAIR_MUT(lm, k) ((LinkPair *) link_array_get((lm), &(lm)->pairs, (k), true))
