@@ -348,15 +348,16 @@ BEGIN
                WHEN 'most_trusted' THEN (array_agg(x.upn ORDER BY x.trust DESC, x.address_from DESC NULLS LAST, x.record_id DESC) FILTER (WHERE x.upn IS NOT NULL))[1]
                WHEN 'most_recent' THEN (array_agg(x.upn ORDER BY x.address_from DESC NULLS LAST, x.recorded_at DESC, x.trust DESC, x.record_id DESC) FILTER (WHERE x.upn IS NOT NULL))[1]
                ELSE (SELECT u.v FROM unnest(array_agg(x.upn), array_agg(x.trust)) AS u(v, t) WHERE u.v IS NOT NULL
-                      GROUP BY u.v ORDER BY count(*) DESC, max(u.t) DESC, u.v LIMIT 1) END AS upn
+                      GROUP BY u.v ORDER BY count(*) DESC, max(u.t) DESC, u.v LIMIT 1) END AS upn,
+             array_agg(x.postcode) AS all_postcodes, array_agg(x.address_from) AS all_from
       FROM x GROUP BY x.client_id),
-  a AS (
-    SELECT x.client_id, min(x.address_from) AS address_from
-      FROM x JOIN g ON g.client_id = x.client_id
-     WHERE brent_mdm.postcode_normalise(x.postcode) = brent_mdm.postcode_normalise(g.postcode)
-     GROUP BY x.client_id),
+  -- the earliest date at the golden postcode, from the client's own records (not a join of
+  -- x with g: estimated from unnest's 10 rows, it was planned as a nested loop rescanning x,
+  -- quadratic in the batch)
   m AS (
-    SELECT g.*, a.address_from FROM g LEFT JOIN a ON a.client_id = g.client_id)
+    SELECT g.*, (SELECT min(u.f) FROM unnest(g.all_postcodes, g.all_from) AS u(p, f)
+                  WHERE brent_mdm.postcode_normalise(u.p) = brent_mdm.postcode_normalise(g.postcode)) AS address_from
+      FROM g)
   UPDATE brent_mdm.client c
      SET given_name = m.given_name, family_name = m.family_name, date_of_birth = m.date_of_birth::date,
          sex = m.sex, postcode = m.postcode, address_line = m.address_line, address_from = m.address_from,
