@@ -126,11 +126,7 @@ BEGIN
     RAISE EXCEPTION 'as_of % is in the future', as_of USING ERRCODE = '22008',
       HINT = 'A child''s view is of what the council holds: use current_date or an earlier date.';
   END IF;
-  IF as_of < date '1900-01-01' THEN
-    RAISE EXCEPTION 'as_of % is before 1900', as_of USING ERRCODE = '22008',
-      DETAIL = 'The council''s systems hold no family, child or event dated so early (and dates before 4713 BC less some years cannot be computed).',
-      HINT = 'Use a date from 1900-01-01 to today.';
-  END IF;
+  PERFORM brent_mdm.scorecard_check_since_1900(as_of);
   since := (as_of - make_interval(months => window_months))::date;
 
   -- ---- the purpose and what its DPIA covers ----

@@ -479,11 +479,7 @@ BEGIN
     RAISE EXCEPTION 'rule set "%" does not exist', rule_set USING ERRCODE = '42704',
       HINT = coalesce('Rule sets: ' || (SELECT string_agg(s.rule_set, ', ' ORDER BY s.rule_set) FROM brent_mdm.scorecard_rule_set s) || '.', 'None.');
   END IF;
-  IF as_of < date '1900-01-01' THEN
-    RAISE EXCEPTION 'as_of % is before 1900', as_of USING ERRCODE = '22008',
-      DETAIL = 'The council''s systems hold no family, child or event dated so early (and dates before 4713 BC less some years cannot be computed).',
-      HINT = 'Use a date from 1900-01-01 to today.';
-  END IF;
+  PERFORM brent_mdm.scorecard_check_since_1900(as_of);
 END $$;
 COMMENT ON FUNCTION brent_mdm.scorecard_check_call(date, text) IS
   'Internal: the argument checks of the scorecard functions';

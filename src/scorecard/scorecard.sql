@@ -876,6 +876,21 @@ COMMENT ON FUNCTION brent_mdm.family_units_internal(date) IS
   'Internal: the family units of family_units, without its argument checks';
 REVOKE ALL ON FUNCTION brent_mdm.family_units_internal(date) FROM PUBLIC;
 
+-- the earliest date the scorecard functions take (family_units, the scorecard, child_view)
+CREATE FUNCTION brent_mdm.scorecard_check_since_1900(as_of date) RETURNS void
+  LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF as_of < date '1900-01-01' THEN
+    RAISE EXCEPTION 'as_of % is before 1900', as_of USING ERRCODE = '22008',
+      DETAIL = 'The council''s systems hold no family, child or event dated so early (and dates before 4713 BC less some years cannot be computed).',
+      HINT = 'Use a date from 1900-01-01 to today.';
+  END IF;
+END $$;
+COMMENT ON FUNCTION brent_mdm.scorecard_check_since_1900(date) IS
+  'Raises 22008 for a date before 1900-01-01, the earliest as_of that family_units, the scorecard functions and child_view take (they run as their caller and call it); reads nothing';
+REVOKE ALL ON FUNCTION brent_mdm.scorecard_check_since_1900(date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION brent_mdm.scorecard_check_since_1900(date) TO PUBLIC;
+
 CREATE FUNCTION brent_mdm.family_units(as_of date DEFAULT current_date)
   RETURNS TABLE (family_id bigint, client_id bigint, role text, age integer,
                  postcode text, address_line text)
@@ -889,11 +904,7 @@ BEGIN
       DETAIL = 'Families are formed from who the Client Index holds at an address on a date that has passed.',
       HINT = 'Use current_date or an earlier date.';
   END IF;
-  IF as_of < date '1900-01-01' THEN
-    RAISE EXCEPTION 'as_of % is before 1900', as_of USING ERRCODE = '22008',
-      DETAIL = 'The council''s systems hold no family, child or event dated so early (and dates before 4713 BC less some years cannot be computed).',
-      HINT = 'Use a date from 1900-01-01 to today.';
-  END IF;
+  PERFORM brent_mdm.scorecard_check_since_1900(as_of);
   RETURN QUERY SELECT * FROM brent_mdm.family_units_internal(as_of);
 END $$;
 COMMENT ON FUNCTION brent_mdm.family_units(date) IS
