@@ -1353,17 +1353,26 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 	pfree(us);
 }
 
-static inline double
-pair_log_odds(const LinkModel *lm, const uint8 *level, double lambda, const bool *skip)
+/* log(m / u) of every column's levels, for pair_log_odds */
+static void
+level_log_weights(const LinkModel *lm, double lw[][LINK_MAX_LEVELS])
 {
-	double		lo = log(lambda / (1.0 - lambda));
+	for (int c = 0; c < lm->ncolumns; c++)
+		for (int l = 1; l < lm->columns[c].nlevels; l++)
+			lw[c][l] = log(lm->columns[c].m[l] / lm->columns[c].u[l]);
+}
+
+static inline double
+pair_log_odds(const LinkModel *lm, const double lw[][LINK_MAX_LEVELS], const uint8 *level, double lo0)
+{
+	double		lo = lo0;
 
 	for (int c = 0; c < lm->ncolumns; c++)
 	{
 		int			l = level[c];
 
-		if (l > 0 && !(skip && skip[c]))
-			lo += log(lm->columns[c].m[l] / lm->columns[c].u[l]);
+		if (l > 0)
+			lo += lw[c][l];
 	}
 	return lo;
 }
@@ -1498,12 +1507,19 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *obs
 	for (int round = 1; round <= 200; round++)
 	{
 		double		acc[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
+		double		lw[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
+		double		lo0;
 		double		sum_post = 0;
 		int64		n = 0;
 		double		delta = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		memset(acc, 0, sizeof(acc));
+		/* the round's weights, taken once (the same sums, in the same order) */
+		lo0 = log(lambda / (1.0 - lambda));
+		for (int c = 0; c < lm->ncolumns; c++)
+			for (int l = 1; l < lm->columns[c].nlevels; l++)
+				lw[c][l] = log(m_out[c][l] / lm->columns[c].u[l]);
 		for (int64 k = 0, j = 0; held ? j < ntrain : k < lm->npairs; k++, j++)
 		{
 			const uint8 *level;
@@ -1518,10 +1534,10 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *obs
 					continue;
 				level = PAIR_LEVELS(lm, k);
 			}
-			lo = log(lambda / (1.0 - lambda));
+			lo = lo0;
 			for (int c = 0; c < lm->ncolumns; c++)
 				if (level[c] > 0 && !skip[c])
-					lo += log(m_out[c][level[c]] / lm->columns[c].u[level[c]]);
+					lo += lw[c][level[c]];
 			pr = logistic(lo);
 			sum_post += pr;
 			n++;
@@ -1815,18 +1831,22 @@ link_estimate_m(LinkModel *lm)
 	{
 		int64		training = 0;
 		double		lambda;
+		double		lw[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
 
 		for (int64 k = 0; k < lm->npairs; k++)
 			training += PAIR_TRAINS(lm, k);
 		lambda = Min(0.5, Max(training / Max(lm->total_pairs, 1.0), 1e-12));
+		level_log_weights(lm, lw);
 		for (int round = 0; round < 200; round++)
 		{
 			double		expected = 0,
-						next;
+						next,
+						lo0 = log(lambda / (1.0 - lambda));
 
+			CHECK_FOR_INTERRUPTS();
 			for (int64 k = 0; k < lm->npairs; k++)
 				if (PAIR_TRAINS(lm, k))
-					expected += logistic(pair_log_odds(lm, PAIR_LEVELS(lm, k), lambda, NULL));
+					expected += logistic(pair_log_odds(lm, lw, PAIR_LEVELS(lm, k), lo0));
 			next = Min(Max(expected / Max(lm->total_pairs, 1.0), 1e-12), 0.5);
 			if (fabs(next - lambda) < 1e-4 * lambda)
 			{
