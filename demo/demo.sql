@@ -173,8 +173,8 @@ SELECT brent_mdm.approve_dpia('early_years', 'Data Protection Officer', now() + 
 SELECT brent_mdm.grant_purpose('early_years', 'ey_analyst') AS grant;
 GRANT SELECT ON borough.early_years_masked TO ey_analyst;
 \echo '-- The Client Index is under the same regime: protected, its reads audited, and the DPIA'
-\echo '-- shows the names, dates of birth and postcodes that finding families needs (nothing else:'
-\echo '-- NHS, NI numbers, addresses stay redacted)'
+\echo '-- shows the names, dates of birth, postcodes and the dates a record at an address began and'
+\echo '-- ended, which finding families needs (nothing else: NHS, NI numbers, addresses stay redacted)'
 SELECT brent_mdm.protect('brent_mdm.client') AS masking_view;
 SELECT brent_mdm.protect('brent_mdm.client_record') AS masking_view;
 SELECT brent_mdm.set_table_scope('early_years', t, 'read') AS scope
@@ -182,7 +182,7 @@ SELECT brent_mdm.set_table_scope('early_years', t, 'read') AS scope
 SELECT count(*) AS columns_in_scope FROM (
   SELECT brent_mdm.set_column_scope('early_years', t::regclass, c, 'clear')
     FROM (VALUES ('brent_mdm.client', '{client_id,status,given_name,family_name,date_of_birth,postcode}'::text[]),
-                 ('brent_mdm.client_record', '{client_id,system,full_name,family_name,address_from}')) v(t, cs),
+                 ('brent_mdm.client_record', '{client_id,system,full_name,family_name,address_from,address_to}')) v(t, cs),
          unnest(cs) c) s;
 GRANT SELECT ON brent_mdm.client_masked, brent_mdm.client_record_masked, brent_mdm.client_source TO ey_analyst;
 -- another DPIA, approved but not granted to the analyst
@@ -214,7 +214,8 @@ SELECT child_ref, child_first_name, child_last_name, child_dob, postcode, parent
 \echo '-- Under the same DPIA: families with under-fives who moved into the borough in the last three'
 \echo '-- months (reference date 2026-03-31), one query over the Client Index as the analyst sees it:'
 \echo '-- an adult (a system that holds only adults knows them) whose earliest record at any address'
-\echo '-- is recent, and the under-fives at the same postcode whose family name shares a name key'
+\echo '-- is recent and who is still here (not every dated record of theirs ended by that date), and'
+\echo '-- the under-fives at the same postcode whose family name shares a name key'
 \echo '-- with the adult''s names (patronymics included); unless someone of the child''s family name'
 \echo '-- was recorded at that address before (a move within the borough, or a young adult of a'
 \echo '-- family long there registering to vote)'
@@ -224,7 +225,9 @@ SELECT adult.postcode, coalesce(adult.family_name, a.name) AS family, a.first_se
   FROM brent_mdm.client_masked adult
   JOIN LATERAL (SELECT min(r.address_from) AS first_seen, bool_or(s.min_age > 0) AS adult_system,
                        max(coalesce(r.full_name, r.family_name)) AS name,
-                       array_agg(DISTINCT k) AS name_keys
+                       array_agg(DISTINCT k) AS name_keys,
+                       bool_and(coalesce(r.address_to <= date '2026-03-31', false))
+                         FILTER (WHERE r.address_from IS NOT NULL) AS gone
                   FROM brent_mdm.client_record_masked r JOIN brent_mdm.client_source s USING (system)
                   CROSS JOIN LATERAL unnest(brent_mdm.name_keys(coalesce(r.full_name, r.family_name))) k
                  WHERE r.client_id = adult.client_id) a ON true
@@ -234,6 +237,7 @@ SELECT adult.postcode, coalesce(adult.family_name, a.name) AS family, a.first_se
    AND child.date_of_birth > date '2026-03-31' - interval '5 years'
    AND brent_mdm.name_keys(child.family_name) && a.name_keys
  WHERE adult.status = 'active' AND a.first_seen >= date '2026-03-31' - interval '3 months'
+   AND NOT coalesce(a.gone, false)
    AND (a.adult_system OR adult.date_of_birth <= date '2026-03-31' - interval '16 years')
    AND NOT EXISTS (SELECT 1 FROM brent_mdm.client_masked o
                      JOIN brent_mdm.client_record_masked r ON r.client_id = o.client_id
