@@ -428,6 +428,11 @@ BEGIN
   EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date, _sc smallint, _n bigint NOT NULL, _c bigint NOT NULL, _s numeric)',
                  name || '_base', coldefs);
   EXECUTE format('CREATE UNIQUE INDEX ON brent_mdm_rollup.%I (%speriod, _sc) NULLS NOT DISTINCT', name || '_base', dl);
+  -- a series read by any one dimension, or by period, reads its groups through an index, not
+  -- every group: the unique index serves the first, one index each the others
+  FOREACH d IN ARRAY (dims || CASE WHEN period_column IS NULL THEN '{}'::name[] ELSE '{period}'::name[] END)[2:] LOOP
+    EXECUTE format('CREATE INDEX ON brent_mdm_rollup.%I (%I)', name || '_base', d);
+  END LOOP;
   EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date[], _sc smallint[], _n bigint[] NOT NULL, _c bigint[] NOT NULL,'
                  ' _s numeric[] NOT NULL) WITH (toast_tuple_target = 8160)', name || '_delta', acoldefs);
   EXECUTE format('COMMENT ON TABLE brent_mdm_rollup.%I IS %L', name || '_base',
@@ -450,6 +455,9 @@ BEGIN
     EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date, _v %s%s, _n bigint NOT NULL)',
                    name || '_vbase', coldefs, att.format_type, att.coll);
     EXECUTE format('CREATE UNIQUE INDEX ON brent_mdm_rollup.%I (%speriod, _v) NULLS NOT DISTINCT', name || '_vbase', dl);
+    FOREACH d IN ARRAY (dims || CASE WHEN period_column IS NULL THEN '{}'::name[] ELSE '{period}'::name[] END)[2:] LOOP
+      EXECUTE format('CREATE INDEX ON brent_mdm_rollup.%I (%I)', name || '_vbase', d);
+    END LOOP;
     EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date[], _v %s[]%s, _n bigint[] NOT NULL) WITH (toast_tuple_target = 8160)',
                    name || '_vdelta', acoldefs, att.format_type, att.coll);
     EXECUTE format('COMMENT ON TABLE brent_mdm_rollup.%I IS %L', name || '_vbase',
