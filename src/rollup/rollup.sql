@@ -272,6 +272,7 @@ DECLARE
   d text;
   att record;
   dims name[] := '{}';
+  indexed name[];   -- the folded tables' columns indexed beside their unique index
   coldefs text := '';
   acoldefs text := '';
   dl text;
@@ -430,7 +431,8 @@ BEGIN
   EXECUTE format('CREATE UNIQUE INDEX ON brent_mdm_rollup.%I (%speriod, _sc) NULLS NOT DISTINCT', name || '_base', dl);
   -- a series read by any one dimension, or by period, reads its groups through an index, not
   -- every group: the unique index serves the first, one index each the others
-  FOREACH d IN ARRAY (dims || CASE WHEN period_column IS NULL THEN '{}'::name[] ELSE '{period}'::name[] END)[2:] LOOP
+  indexed := (dims || CASE WHEN period_column IS NULL THEN '{}'::name[] ELSE '{period}'::name[] END)[2:];
+  FOREACH d IN ARRAY indexed LOOP
     EXECUTE format('CREATE INDEX ON brent_mdm_rollup.%I (%I)', name || '_base', d);
   END LOOP;
   EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date[], _sc smallint[], _n bigint[] NOT NULL, _c bigint[] NOT NULL,'
@@ -455,7 +457,7 @@ BEGIN
     EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date, _v %s%s, _n bigint NOT NULL)',
                    name || '_vbase', coldefs, att.format_type, att.coll);
     EXECUTE format('CREATE UNIQUE INDEX ON brent_mdm_rollup.%I (%speriod, _v) NULLS NOT DISTINCT', name || '_vbase', dl);
-    FOREACH d IN ARRAY (dims || CASE WHEN period_column IS NULL THEN '{}'::name[] ELSE '{period}'::name[] END)[2:] LOOP
+    FOREACH d IN ARRAY indexed LOOP
       EXECUTE format('CREATE INDEX ON brent_mdm_rollup.%I (%I)', name || '_vbase', d);
     END LOOP;
     EXECUTE format('CREATE TABLE brent_mdm_rollup.%I (%speriod date[], _v %s[]%s, _n bigint[] NOT NULL) WITH (toast_tuple_target = 8160)',
