@@ -23,7 +23,7 @@
 # in a PL/pgSQL loop (cached plans, no client round trip: the per-statement
 # overhead at its most visible), timed until the audit worker has stored
 # every record (audit_flush, called by every variant alike); scans: a count with a condition on every row.
-# Parallel query off (the gates are PARALLEL RESTRICTED), JIT off; a warm-up
+# This harness runs with parallel query and JIT off (see below for the client harness); a warm-up
 # round, then 3 rounds taking the variants in turn; the best of 3 is kept.
 set -euo pipefail
 rows=${1:-${BENCH_ROWS:-10000000}}

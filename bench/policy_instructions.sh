@@ -7,6 +7,8 @@
 #
 #   bash bench/policy_instructions.sh          (valgrind and pgbench needed; as root or a user)
 #   BENCH_ROWS=200000 BENCH_N=4000 bash bench/policy_instructions.sh
+#   BENCH_PROTOCOL=simple bash bench/policy_instructions.sh   (psql's protocol: each
+#                     lookup parsed and planned again; default prepared)
 #
 # Starts its own throwaway cluster (brent_mdm preloaded) under
 # valgrind --tool=callgrind, on a table of BENCH_ROWS rows in six forms (made by
@@ -26,10 +28,11 @@
 set -euo pipefail
 rows=${BENCH_ROWS:-50000}
 n=${BENCH_N:-2000}
+protocol=${BENCH_PROTOCOL:-prepared}
 source "$(dirname "$0")/lib/callgrind_cluster.sh"
 callgrind_cluster_init policy_ir
 callgrind_cluster_start
-echo "== instructions per prepared lookup (callgrind), $rows rows, $n lookups a form"
+echo "== instructions per lookup, $protocol protocol (callgrind), $rows rows, $n lookups a form"
 # the tables, roles and DPIA of bench/policy.sh (database brent_bench_policy), and a plain view
 BENCH_SETUP_ONLY=1 bash "$(dirname "$0")/policy.sh" "$rows" >/dev/null
 export PGDATABASE=brent_bench_policy
@@ -79,7 +82,7 @@ chmod -R a+rX "$work"
 backend_ir() {
   local db=brent_bench_policy
   [ "$1" = bare ] && db=bare
-  "$pgbench" -n -D started=0 -M prepared -c 1 -t "$2" -f "$work/look_$1.sql" "$db" >/dev/null 2>"$work/pgbench.err" \
+  "$pgbench" -n -D started=0 -M "$protocol" -c 1 -t "$2" -f "$work/look_$1.sql" "$db" >/dev/null 2>"$work/pgbench.err" \
     || { cat "$work/pgbench.err"; exit 1; }
   local pid f
   pid=$(cat "$work/pid")

@@ -75,8 +75,8 @@ CREATE FUNCTION policy_cs.leak(text) RETURNS boolean LANGUAGE plpgsql COST 0.000
   AS $$ BEGIN RAISE NOTICE 'leak: %', $1; RETURN true; END $$;
 GRANT SELECT, INSERT, UPDATE, DELETE ON policy_cs.child TO policy_bob;
 
--- the gates are C functions that work their answer out once per query; a key
--- column shown in clear by every DPIA of the table stays indexable through the view
+-- the planner folds the gates into their answer for the session's purpose: without
+-- one, a constant-false filter (no row passes, no gate is called)
 SET SESSION AUTHORIZATION policy_alice;
 EXPLAIN (COSTS OFF) SELECT id FROM policy_cs.child_masked WHERE id = 7;
 EXPLAIN (COSTS OFF) SELECT given_name FROM policy_cs.child_masked WHERE id = 7;
@@ -90,6 +90,16 @@ SELECT brent_mdm.begin_purpose('early_years');
 SELECT brent_mdm.begin_purpose('early_years');
 SELECT brent_mdm.current_purpose();
 SELECT count(*) FROM policy_cs.child_masked;
+-- under early_years: only its row filter is left, and each column of the masking
+-- view is its early_years treatment, without the CASE over the DPIAs of the table
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE l text;
+BEGIN
+  FOR l IN EXECUTE 'EXPLAIN (COSTS OFF, VERBOSE) ' || q LOOP
+    IF l NOT LIKE 'Query Identifier%' THEN RETURN NEXT l; END IF;
+  END LOOP;
+END $$;
+SELECT pg_temp.plan_of('SELECT id, given_name, date_of_birth, system FROM policy_cs.child_masked');
 SELECT id, given_name, date_of_birth, postcode, length(nhs_number) AS pseudonym_length, system
   FROM policy_cs.child_masked ORDER BY id LIMIT 3;
 -- the pseudonym is stable within a DPIA
@@ -106,6 +116,19 @@ SELECT brent_mdm.current_purpose();
 SELECT brent_mdm.end_purpose();
 SELECT brent_mdm.end_purpose();
 SELECT count(*) FROM policy_cs.child_masked;
+-- a cached plan is made again when the purpose begins or ends (its gates were
+-- folded for the purpose it was planned under)
+SET plan_cache_mode = force_generic_plan;
+PREPARE ey_count AS SELECT count(*) FROM policy_cs.child_masked;
+EXECUTE ey_count;
+SELECT brent_mdm.begin_purpose('early_years');
+EXECUTE ey_count;
+EXPLAIN (COSTS OFF) EXECUTE ey_count;
+SELECT brent_mdm.end_purpose();
+EXECUTE ey_count;
+EXPLAIN (COSTS OFF) EXECUTE ey_count;
+DEALLOCATE ey_count;
+RESET plan_cache_mode;
 RESET SESSION AUTHORIZATION;
 
 -- bob acts through a team role, writes within the row scope only
@@ -126,10 +149,17 @@ RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION policy_alice;
 SELECT brent_mdm.begin_purpose('early_years');
 SELECT count(*) FROM policy_cs.child_masked;
+-- (and a plan cached under it is made again)
+SET plan_cache_mode = force_generic_plan;
+PREPARE ey_count AS SELECT count(*) FROM policy_cs.child_masked;
+EXECUTE ey_count;
 RESET SESSION AUTHORIZATION;
 SELECT brent_mdm.suspend_dpia('early_years', 'complaint under investigation');
 SET SESSION AUTHORIZATION policy_alice;
 SELECT count(*) FROM policy_cs.child_masked;
+EXECUTE ey_count;
+DEALLOCATE ey_count;
+RESET plan_cache_mode;
 SELECT brent_mdm.end_purpose();
 SELECT brent_mdm.begin_purpose('early_years');
 RESET SESSION AUTHORIZATION;

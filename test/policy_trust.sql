@@ -62,7 +62,7 @@ ALTER TABLE "Care".visit_c OWNER TO tr_owner;
 ALTER TABLE "Care".note OWNER TO tr_owner;
 ALTER TABLE "Care".note_extra OWNER TO tr_owner;
 
-SELECT plan(37);
+SELECT plan(41);
 
 -- ---- protect() on a schema whose name needs quoting ----
 \set LAST_ERROR_SQLSTATE none
@@ -292,6 +292,34 @@ SELECT is(:'parallel_rows'::int, :'serial_rows'::int, 'the parallel scan returns
 SELECT is(:'serial_rows'::int, 100, '... every row the purpose covers');
 SELECT is(:'forged_set' || ' ' || :'forged_config', '42501 42501', 'the purpose token cannot be set by SET or set_config');
 SELECT is(:'after_rollback'::int, 0, 'a purpose ended in a rolled-back transaction stays ended in parallel workers');
+
+-- ---- a plan whose gates were folded for a purpose runs only under it ----
+-- The analyst's function reads the masking view; its plan, cached under the
+-- purpose, is not run by a maintenance command (a security-restricted
+-- operation, where no purpose holds): refused once, then made again there.
+GRANT CREATE ON SCHEMA "Care" TO tr_analyst;
+SET SESSION AUTHORIZATION tr_analyst;
+SELECT brent_mdm.begin_purpose('tr_b');
+CREATE FUNCTION "Care".visits() RETURNS bigint LANGUAGE plpgsql
+  AS $$ BEGIN RETURN (SELECT count(*) FROM "Care".visit_masked); END $$;
+SELECT "Care".visits() AS visits_before \gset
+CREATE MATERIALIZED VIEW "Care".visit_count AS SELECT "Care".visits() AS n WITH NO DATA;
+\set LAST_ERROR_SQLSTATE none
+REFRESH MATERIALIZED VIEW "Care".visit_count;
+SELECT :'LAST_ERROR_SQLSTATE' AS refresh_first \gset
+REFRESH MATERIALIZED VIEW "Care".visit_count;
+SELECT n AS refreshed FROM "Care".visit_count \gset
+SELECT "Care".visits() AS visits_after \gset
+SELECT brent_mdm.end_purpose();
+SELECT "Care".visits() AS visits_ended \gset
+DROP MATERIALIZED VIEW "Care".visit_count;
+DROP FUNCTION "Care".visits();
+RESET SESSION AUTHORIZATION;
+REVOKE CREATE ON SCHEMA "Care" FROM tr_analyst;
+SELECT is(:'visits_before'::int, 100, 'a function reading the masking view under the purpose sees its rows');
+SELECT is(:'refresh_first'::text, '42501', 'its plan, folded for the purpose, is refused inside a maintenance command');
+SELECT is(:'refreshed'::int, 0, '... and made again there, without the purpose: no rows');
+SELECT is(:'visits_after'::int || '/' || :'visits_ended'::int, '100/0', 'outside it, the purpose holds again, until it ends');
 
 -- ---- a DBA's careless grants: TRUNCATE of a protected table, writes to the audit log ----
 GRANT TRUNCATE ON "Care".child, "Care".visit, "Care".visit_s TO tr_loader;

@@ -834,6 +834,9 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 	bool		subject_access = false;
 	bool		purge = false;
 
+	/* a plan folded for another purpose than the one valid now (fold.c) */
+	policy_fold_check(qd->plannedstmt);
+
 	/*
 	 * An entry left at this address by a query whose end was missed is
 	 * ended now (a new query must not inherit its purpose).
@@ -1674,6 +1677,7 @@ policy_init(void)
 	ExecutorEnd_hook = policy_ExecutorEnd;
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = policy_ProcessUtility;
+	policy_fold_init();
 	RegisterXactCallback(policy_xact_callback, NULL);
 	RegisterSubXactCallback(policy_subxact_callback, NULL);
 }

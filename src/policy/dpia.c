@@ -71,6 +71,7 @@ policy_relcache_callback(Datum arg, Oid relid)
 	{
 		policy_purpose.checked = false;
 		policy_generation++;
+		policy_fold_invalidate();
 	}
 	policy_rls_invalidate(relid);
 	policy_subject_invalidate(relid);
@@ -82,6 +83,7 @@ policy_syscache_callback(Datum arg, int cacheid, uint32 hashvalue)
 	/* role membership or attributes changed: grants may mean something else */
 	policy_purpose.checked = false;
 	policy_generation++;
+	policy_fold_invalidate();
 	/* (and whether the Client Index's view owner has members) */
 	if (cacheid == AUTHMEMROLEMEM)
 		policy_rls_invalidate(InvalidOid);
@@ -421,6 +423,7 @@ policy_end_purpose_internal(const char *why)
 	policy_purpose.valid = false;
 	policy_purpose.bound_user = InvalidOid;
 	policy_purpose.epoch++;
+	policy_fold_invalidate();
 }
 
 /* Records the refusal (it survives the error), then raises it. */
@@ -509,6 +512,7 @@ policy_begin_purpose(PG_FUNCTION_ARGS)
 	memcpy(policy_purpose.key, info.key, POLICY_KEY_LEN);
 	policy_purpose.keylen = info.keylen;
 	policy_generation++;
+	policy_fold_invalidate();
 	policy_audit_event("begin_purpose", dpia, NULL);
 	PG_RETURN_TEXT_P(cstring_to_text(dpia));
 }
@@ -549,6 +553,35 @@ policy_active_dpia(PG_FUNCTION_ARGS)
 	if (d == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(d));
+}
+
+/*
+ * The answers of the gates for the DPIA valid now (NULL: none), shared by
+ * the SQL functions and by the planner, which folds calls with constant
+ * arguments into their answer (fold.c).  Never raise.
+ */
+bool
+policy_gate_is(const text *dpia, const char *valid)
+{
+	return valid != NULL && VARSIZE_ANY_EXHDR(dpia) == strlen(valid) &&
+		memcmp(VARDATA_ANY(dpia), valid, VARSIZE_ANY_EXHDR(dpia)) == 0;
+}
+
+bool
+policy_gate_in(ArrayType *dpias, const char *valid)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	bool		found = false;
+
+	if (valid == NULL || ARR_ELEMTYPE(dpias) != TEXTOID)
+		return false;
+	deconstruct_array(dpias, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n && !found; i++)
+		if (!nulls[i] && text_datum_equals(elems[i], valid))
+			found = true;
+	return found;
 }
 
 /*
@@ -611,8 +644,7 @@ policy_purpose_is(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(c->result);
 	dpia = PG_GETARG_TEXT_PP(0);
 	valid = policy_valid_dpia();
-	gate_remember(c, valid != NULL && VARSIZE_ANY_EXHDR(dpia) == strlen(valid) &&
-				  memcmp(VARDATA_ANY(dpia), valid, VARSIZE_ANY_EXHDR(dpia)) == 0);
+	gate_remember(c, policy_gate_is(dpia, valid));
 	PG_RETURN_BOOL(c->result);
 }
 
@@ -641,24 +673,9 @@ policy_purpose_in(PG_FUNCTION_ARGS)
 {
 	bool		hit;
 	GateCache  *c = gate_cache(fcinfo, &hit);
-	ArrayType  *dpias;
-	const char *valid;
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	bool		found = false;
 
 	if (hit)
 		PG_RETURN_BOOL(c->result);
-	dpias = PG_GETARG_ARRAYTYPE_P(0);
-	valid = policy_valid_dpia();
-	if (valid != NULL && ARR_ELEMTYPE(dpias) == TEXTOID)
-	{
-		deconstruct_array(dpias, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-		for (int i = 0; i < n && !found; i++)
-			if (!nulls[i] && text_datum_equals(elems[i], valid))
-				found = true;
-	}
-	gate_remember(c, found);
-	PG_RETURN_BOOL(found);
+	gate_remember(c, policy_gate_in(PG_GETARG_ARRAYTYPE_P(0), policy_valid_dpia()));
+	PG_RETURN_BOOL(c->result);
 }

@@ -7,6 +7,8 @@
  *          and syscache callbacks
  * rls.c    the set of protected tables, the executor checks (EXPLAIN
  *          ANALYZE, cursors that outlive their purpose) and the policy gate
+ * fold.c   the gates folded by the planner into their answer, and the
+ *          check that a plan runs only under the purpose it was folded for
  * mask.c   masking functions (year of a date, keyed-hash pseudonyms)
  * audit.c  shared-memory ring of audit records, executor hooks that fill it,
  *          the background worker that stores it in brent_mdm.audit_log
@@ -20,6 +22,7 @@
 #include "executor/execdesc.h"
 #include "nodes/parsenodes.h"
 #include "nodes/plannodes.h"
+#include "utils/array.h"
 #include "utils/relcache.h"
 
 #define POLICY_DPIA_LEN		NAMEDATALEN
@@ -51,6 +54,13 @@ extern void policy_publish_purpose(void);
 extern void policy_end_purpose_internal(const char *why);
 extern Oid	policy_registry_relid(const char *name);
 extern void policy_register_callbacks(void);
+extern bool policy_gate_is(const text *dpia, const char *valid);
+extern bool policy_gate_in(ArrayType *dpias, const char *valid);
+
+/* fold.c */
+extern void policy_fold_init(void);
+extern void policy_fold_invalidate(void);
+extern void policy_fold_check(PlannedStmt *ps);
 
 /* scope.c */
 extern Node *policy_condition_analyse(Relation rel, Node *raw, const char *source,
