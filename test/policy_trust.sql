@@ -62,7 +62,7 @@ ALTER TABLE "Care".visit_c OWNER TO tr_owner;
 ALTER TABLE "Care".note OWNER TO tr_owner;
 ALTER TABLE "Care".note_extra OWNER TO tr_owner;
 
-SELECT plan(41);
+SELECT plan(43);
 
 -- ---- protect() on a schema whose name needs quoting ----
 \set LAST_ERROR_SQLSTATE none
@@ -320,6 +320,39 @@ SELECT is(:'visits_before'::int, 100, 'a function reading the masking view under
 SELECT is(:'refresh_first'::text, '42501', 'its plan, folded for the purpose, is refused inside a maintenance command');
 SELECT is(:'refreshed'::int, 0, '... and made again there, without the purpose: no rows');
 SELECT is(:'visits_after'::int || '/' || :'visits_ended'::int, '100/0', 'outside it, the purpose holds again, until it ends');
+
+-- ---- no purpose begins or ends while a statement starts ----
+-- Initial partition pruning runs the analyst's STABLE function inside the
+-- executor's start, after the check that the plan's gates were folded for the
+-- purpose valid now: ending the purpose there must not leave the plan reading
+-- under it.
+SET SESSION AUTHORIZATION tr_analyst;
+SELECT brent_mdm.begin_purpose('tr_b');
+CREATE TEMP TABLE flip_p (k int) PARTITION BY LIST (k);
+CREATE TEMP TABLE flip_p1 PARTITION OF flip_p FOR VALUES IN (1);
+CREATE TEMP TABLE flip_p2 PARTITION OF flip_p FOR VALUES IN (2);
+INSERT INTO flip_p VALUES (1), (2);
+CREATE FUNCTION pg_temp.flip() RETURNS int LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  IF current_setting('tr.arm', true) = 'on' THEN PERFORM brent_mdm.end_purpose(); END IF;
+  RETURN 1;
+END $$;
+SET plan_cache_mode = force_generic_plan;
+PREPARE flipped AS SELECT count(*) FROM "Care".visit_masked v, flip_p WHERE flip_p.k = pg_temp.flip();
+EXECUTE flipped \gset unarmed_
+SET tr.arm = 'on';
+\set LAST_ERROR_SQLSTATE none
+\set armed_count none
+EXECUTE flipped \gset armed_
+SELECT :'LAST_ERROR_SQLSTATE' AS flip_state, coalesce(brent_mdm.current_purpose(), 'none') AS flip_purpose \gset
+SET tr.arm = 'off';
+DEALLOCATE flipped;
+RESET plan_cache_mode;
+SELECT brent_mdm.end_purpose();
+RESET SESSION AUTHORIZATION;
+SELECT is(:'unarmed_count'::int, 100, 'a statement pruning partitions with the analyst''s function reads under the purpose');
+SELECT is(:'flip_state' || ' ' || :'armed_count' || ' ' || :'flip_purpose', '55000 none tr_b',
+          'that function cannot end the purpose while the statement starts (refused, no rows, the purpose kept)');
 
 -- ---- a DBA's careless grants: TRUNCATE of a protected table, writes to the audit log ----
 GRANT TRUNCATE ON "Care".child, "Care".visit, "Care".visit_s TO tr_loader;

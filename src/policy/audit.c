@@ -517,6 +517,9 @@ static QueryDesc **run_stack = NULL;
 static int	run_depth = 0;
 static int	run_cap = 0;
 static int	tracked_running = 0;
+
+/* executors starting that read a protected table or were folded, and folded ones running */
+static int	guarded_running = 0;
 static bool exit_callback_registered = false;
 
 /*
@@ -825,6 +828,44 @@ policy_internal_query(QueryDesc *qd)
 	return false;
 }
 
+/*
+ * The executor's start.  User code can run in it (a STABLE function in
+ * initial partition pruning): for a statement reading a protected table, or
+ * whose gates were folded for the purpose, no purpose begins or ends
+ * meanwhile, as while it runs.
+ */
+static void
+executor_start(QueryDesc *qd, int eflags, bool guarded)
+{
+	uint64		epoch = policy_purpose.epoch;
+
+	if (!guarded)
+	{
+		if (prev_ExecutorStart)
+			prev_ExecutorStart(qd, eflags);
+		else
+			standard_ExecutorStart(qd, eflags);
+		return;
+	}
+	guarded_running++;
+	PG_TRY();
+	{
+		if (prev_ExecutorStart)
+			prev_ExecutorStart(qd, eflags);
+		else
+			standard_ExecutorStart(qd, eflags);
+	}
+	PG_FINALLY();
+	{
+		guarded_running--;
+	}
+	PG_END_TRY();
+	if (policy_purpose.epoch != epoch)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the purpose changed while the statement started")));
+}
+
 static void
 policy_ExecutorStart(QueryDesc *qd, int eflags)
 {
@@ -833,9 +874,10 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 	int			nrels = 0;
 	bool		subject_access = false;
 	bool		purge = false;
+	bool		folded;
 
 	/* a plan folded for another purpose than the one valid now (fold.c) */
-	policy_fold_check(qd->plannedstmt);
+	folded = policy_fold_check(qd->plannedstmt);
 
 	/*
 	 * An entry left at this address by a query whose end was missed is
@@ -952,10 +994,7 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 		if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 			nrels = 0;
 	}
-	if (prev_ExecutorStart)
-		prev_ExecutorStart(qd, eflags);
-	else
-		standard_ExecutorStart(qd, eflags);
+	executor_start(qd, eflags, nrels > 0 || folded);
 
 	/*
 	 * The executor is ready (permissions checked) and no row is produced
@@ -1030,6 +1069,7 @@ policy_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool ex
 {
 	TrackedQuery *volatile t;
 	int			depth = run_depth;
+	bool		folded;
 
 	if (audit == NULL || IsParallelWorker() || (tracked == NULL && !policy_any_protected()))
 	{
@@ -1079,6 +1119,8 @@ policy_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool ex
 		if (t->nrels > 0 && t->with_purpose && run_depth > 0)
 			mark_enclosing(t);
 	}
+	/* (a cursor's FETCH: the plan's gates were folded for the purpose valid now) */
+	folded = policy_fold_check(qd->plannedstmt);
 
 	if (run_depth == run_cap)
 	{
@@ -1094,6 +1136,8 @@ policy_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool ex
 		t->running = true;
 		tracked_running++;
 	}
+	if (folded)
+		guarded_running++;
 	PG_TRY();
 	{
 		if (prev_ExecutorRun)
@@ -1104,6 +1148,8 @@ policy_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool ex
 	PG_CATCH();
 	{
 		run_depth = depth;
+		if (folded)
+			guarded_running--;
 		if (t && t->nrels > 0)
 		{
 			tracked_running--;
@@ -1117,6 +1163,8 @@ policy_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool ex
 	}
 	PG_END_TRY();
 	run_depth = depth;
+	if (folded)
+		guarded_running--;
 	if (t && t->nrels > 0)
 	{
 		tracked_running--;
@@ -1141,11 +1189,14 @@ policy_ExecutorEnd(QueryDesc *qd)
 		standard_ExecutorEnd(qd);
 }
 
-/* True while a statement on a protected table runs (begin/end_purpose refuse). */
+/*
+ * True while a statement on a protected table starts or runs, or one whose
+ * gates were folded for the purpose (begin/end_purpose refuse).
+ */
 bool
 policy_audit_reading(void)
 {
-	return tracked_running > 0;
+	return tracked_running > 0 || guarded_running > 0;
 }
 
 /* Ends (and forgets) the tracked queries of a subtransaction, or all. */
@@ -1177,6 +1228,7 @@ policy_xact_callback(XactEvent event, void *arg)
 	{
 		tracked_end_all(true, InvalidSubTransactionId, END_ROLLBACK);
 		tracked_running = 0;
+		guarded_running = 0;
 		run_depth = 0;
 	}
 	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PREPARE)

@@ -30,8 +30,12 @@
  *    refuses it when another answer holds now (a DPIA's expiry passed since
  *    it was planned, another identity runs it), after resetting the cache so
  *    that the statement run again is planned afresh;
- *  - an open cursor whose purpose ended or lapsed is refused at its next
- *    fetch (audit.c's ExecutorRun check, as before folding);
+ *  - the same check runs before each run of a folded plan (a cursor's
+ *    FETCH), and a purpose cannot begin or end while a folded plan (or one
+ *    reading a protected table) starts or runs: user code can run inside
+ *    both (a STABLE function in initial partition pruning, a function in
+ *    the target list), and would otherwise change the purpose under a plan
+ *    folded for another (audit.c, policy_audit_reading);
  *  - PostgreSQL itself makes a plan again for another role (row security
  *    makes a cached plan depend on the role).
  */
@@ -441,10 +445,12 @@ policy_fold_invalidate(void)
 }
 
 /*
- * Before a plan's executor starts (leader only): a plan folded for another
- * purpose than the one valid now is refused.
+ * Before a plan's executor starts or runs (leader only): a plan folded for
+ * another purpose than the one valid now is refused.  True when the plan was
+ * folded (audit.c then refuses to begin or end a purpose while it starts or
+ * runs).
  */
-void
+bool
 policy_fold_check(PlannedStmt *ps)
 {
 	ListCell   *lc;
@@ -452,7 +458,7 @@ policy_fold_check(PlannedStmt *ps)
 	const char *valid;
 
 	if (!fold_ever || IsParallelWorker())
-		return;
+		return false;
 	foreach(lc, ps->invalItems)
 	{
 		PlanInvalItem *item = lfirst_node(PlanInvalItem, lc);
@@ -464,10 +470,10 @@ policy_fold_check(PlannedStmt *ps)
 		}
 	}
 	if (ctx < 0 || ctx >= n_contexts)
-		return;
+		return false;
 	valid = policy_valid_dpia();
 	if (ctx == 0 ? valid == NULL : (valid != NULL && strcmp(valid, fold_context[ctx]) == 0))
-		return;
+		return true;
 	fold_live = false;
 	ResetPlanCache();
 	if (ctx != 0)
@@ -480,9 +486,11 @@ policy_fold_check(PlannedStmt *ps)
 						   fold_context[ctx]),
 				 errhint("Run the statement again: it is planned afresh for the purpose valid now.")));
 	}
+	policy_audit_event("refused", valid, "plan made without the purpose now valid");
 	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("this statement was planned without the purpose the session now acts under"),
+			 errdetail("Its rows would be read under DPIA \"%s\" with a plan made for no purpose.", valid),
 			 errhint("Run the statement again: it is planned afresh for the purpose valid now.")));
 }
 

@@ -60,7 +60,7 @@ extern bool policy_gate_in(ArrayType *dpias, const char *valid);
 /* fold.c */
 extern void policy_fold_init(void);
 extern void policy_fold_invalidate(void);
-extern void policy_fold_check(PlannedStmt *ps);
+extern bool policy_fold_check(PlannedStmt *ps);
 
 /* scope.c */
 extern Node *policy_condition_analyse(Relation rel, Node *raw, const char *source,
