@@ -397,12 +397,12 @@ fold_planner(Query *parse, const char *query_string, int cursorOptions,
 
 	memset(&st, 0, sizeof(st));
 	/*
-	 * Only a query that row security gave quals to (PostgreSQL marks the
-	 * top query when any of its subqueries, views or sublinks has them: the
-	 * plan cache relies on it), and only for the logged-in role acting as
-	 * itself: a plan made inside
-	 * a SECURITY DEFINER function or a maintenance command keeps its gates
-	 * (PostgreSQL would hand such a plan to the role outside too).
+	 * Only a query that row security gave quals to (PostgreSQL marks the top
+	 * query when any of its subqueries, views or sublinks has them: the plan
+	 * cache relies on it), and only for the logged-in role acting as itself:
+	 * a plan made inside a SECURITY DEFINER function or a maintenance command
+	 * keeps its gates (PostgreSQL would hand such a plan to the role outside
+	 * too).
 	 */
 	if (parse->hasRowSecurity && !IsParallelWorker() && GetUserId() == GetSessionUserId() &&
 		!InLocalUserIdChange() && !InSecurityRestrictedOperation() &&
