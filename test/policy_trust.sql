@@ -62,7 +62,7 @@ ALTER TABLE "Care".visit_c OWNER TO tr_owner;
 ALTER TABLE "Care".note OWNER TO tr_owner;
 ALTER TABLE "Care".note_extra OWNER TO tr_owner;
 
-SELECT plan(43);
+SELECT plan(45);
 
 -- ---- protect() on a schema whose name needs quoting ----
 \set LAST_ERROR_SQLSTATE none
@@ -353,6 +353,31 @@ RESET SESSION AUTHORIZATION;
 SELECT is(:'unarmed_count'::int, 100, 'a statement pruning partitions with the analyst''s function reads under the purpose');
 SELECT is(:'flip_state' || ' ' || :'armed_count' || ' ' || :'flip_purpose', '55000 none tr_b',
           'that function cannot end the purpose while the statement starts (refused, no rows, the purpose kept)');
+
+-- A statement's data-modifying CTE runs to its end after the statement's own
+-- rows (ExecutorFinish), and DISCARD ALL run from a function (its error
+-- caught) must not end the purpose either.
+SET SESSION AUTHORIZATION tr_analyst;
+SELECT brent_mdm.begin_purpose('tr_b');
+CREATE TEMP TABLE cte_loot (nhs text, p text);
+CREATE FUNCTION pg_temp.end_once() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  BEGIN PERFORM brent_mdm.end_purpose(); EXCEPTION WHEN others THEN NULL; END;
+  RETURN coalesce(brent_mdm.current_purpose(), 'none');
+END $$;
+CREATE FUNCTION pg_temp.discard() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  BEGIN EXECUTE 'DISCARD ALL'; EXCEPTION WHEN others THEN NULL; END;
+  RETURN coalesce(brent_mdm.current_purpose(), 'none');
+END $$;
+WITH b AS (INSERT INTO cte_loot SELECT nhs_number, pg_temp.end_once() FROM "Care".visit_masked) SELECT 1;
+SELECT count(*) || ' ' || min(p) || ' ' || coalesce(brent_mdm.current_purpose(), 'none') AS cte_state FROM cte_loot \gset
+SELECT count(*) || ' ' || min(p) || ' ' || coalesce(brent_mdm.current_purpose(), 'none') AS discard_state
+  FROM (SELECT nhs_number, pg_temp.discard() AS p FROM "Care".visit_masked) x \gset
+SELECT brent_mdm.end_purpose();
+RESET SESSION AUTHORIZATION;
+SELECT is(:'cte_state'::text, '100 tr_b tr_b', 'a data-modifying CTE reading the masking view cannot end the purpose while it finishes');
+SELECT is(:'discard_state'::text, '100 tr_b tr_b', 'DISCARD ALL from a function does not end the purpose under a statement reading with it');
 
 -- ---- a DBA's careless grants: TRUNCATE of a protected table, writes to the audit log ----
 GRANT TRUNCATE ON "Care".child, "Care".visit, "Care".visit_s TO tr_loader;

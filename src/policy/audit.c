@@ -166,6 +166,7 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ExecutorRun_hook_type prev_ExecutorRun = NULL;
+static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
 static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
@@ -1173,6 +1174,47 @@ policy_ExecutorRun(QueryDesc *qd, ScanDirection direction, uint64 count, bool ex
 	}
 }
 
+/*
+ * The end of a statement's data-modifying CTEs (ExecPostprocessPlan runs
+ * them to completion here, reading what their subplans read): guarded as its
+ * run is, after the same check of its folded gates.  Other statements'
+ * finish reads nothing of theirs (a cursor's runs when it is closed, perhaps
+ * after its purpose ended: no check there).
+ */
+static void
+policy_ExecutorFinish(QueryDesc *qd)
+{
+	bool		guarded = false;
+
+	if (qd->plannedstmt->hasModifyingCTE && !IsParallelWorker())
+	{
+		TrackedQuery *t = tracked ? tracked_find(qd) : NULL;
+
+		guarded = policy_fold_check(qd->plannedstmt) || (t != NULL && t->nrels > 0);
+	}
+	if (!guarded)
+	{
+		if (prev_ExecutorFinish)
+			prev_ExecutorFinish(qd);
+		else
+			standard_ExecutorFinish(qd);
+		return;
+	}
+	guarded_running++;
+	PG_TRY();
+	{
+		if (prev_ExecutorFinish)
+			prev_ExecutorFinish(qd);
+		else
+			standard_ExecutorFinish(qd);
+	}
+	PG_FINALLY();
+	{
+		guarded_running--;
+	}
+	PG_END_TRY();
+}
+
 static void
 policy_ExecutorEnd(QueryDesc *qd)
 {
@@ -1292,10 +1334,23 @@ policy_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnly
 					  ProcessUtilityContext context, ParamListInfo params,
 					  QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
 {
-	/* first, so that the record names the role that acted under it */
+	/*
+	 * First, so that the record names the role that acted under it; but only
+	 * where PostgreSQL runs DISCARD ALL (a statement of its own, outside a
+	 * transaction block), checked here as it does: from a function, whose
+	 * error could be caught, it would end the purpose under a statement
+	 * reading with it.
+	 */
 	if (IsA(pstmt->utilityStmt, DiscardStmt) &&
 		(((DiscardStmt *) pstmt->utilityStmt)->target == DISCARD_ALL))
+	{
+		PreventInTransactionBlock(context == PROCESS_UTILITY_TOPLEVEL, "DISCARD ALL");
+		if (policy_audit_reading())
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("DISCARD ALL cannot end a purpose inside a statement that reads a protected table")));
 		policy_end_purpose_internal("DISCARD ALL");
+	}
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 	else
@@ -1725,6 +1780,8 @@ policy_init(void)
 	ExecutorStart_hook = policy_ExecutorStart;
 	prev_ExecutorRun = ExecutorRun_hook;
 	ExecutorRun_hook = policy_ExecutorRun;
+	prev_ExecutorFinish = ExecutorFinish_hook;
+	ExecutorFinish_hook = policy_ExecutorFinish;
 	prev_ExecutorEnd = ExecutorEnd_hook;
 	ExecutorEnd_hook = policy_ExecutorEnd;
 	prev_ProcessUtility = ProcessUtility_hook;
