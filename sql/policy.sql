@@ -92,6 +92,9 @@ SELECT brent_mdm.current_purpose();
 SELECT count(*) FROM policy_cs.child_masked;
 -- under early_years: only its row filter is left, and each column of the masking
 -- view is its early_years treatment, without the CASE over the DPIAs of the table
+-- (no InitPlan of active_dpia())
+EXPLAIN (COSTS OFF) SELECT id, given_name, date_of_birth, system FROM policy_cs.child_masked;
+-- a statement planned inside a function (here by EXECUTE) keeps its gates as calls
 CREATE FUNCTION pg_temp.plan_of(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE l text;
 BEGIN

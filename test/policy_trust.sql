@@ -293,10 +293,11 @@ SELECT is(:'serial_rows'::int, 100, '... every row the purpose covers');
 SELECT is(:'forged_set' || ' ' || :'forged_config', '42501 42501', 'the purpose token cannot be set by SET or set_config');
 SELECT is(:'after_rollback'::int, 0, 'a purpose ended in a rolled-back transaction stays ended in parallel workers');
 
--- ---- a plan whose gates were folded for a purpose runs only under it ----
--- The analyst's function reads the masking view; its plan, cached under the
--- purpose, is not run by a maintenance command (a security-restricted
--- operation, where no purpose holds): refused once, then made again there.
+-- ---- a function's plan, cached under the purpose, inside a maintenance command ----
+-- The analyst's function reads the masking view.  Its statements are planned
+-- inside another's, so their gates are not folded (only a client's own
+-- statements are) and are evaluated where they run: inside a maintenance
+-- command (a security-restricted operation) no purpose holds.
 GRANT CREATE ON SCHEMA "Care" TO tr_analyst;
 SET SESSION AUTHORIZATION tr_analyst;
 SELECT brent_mdm.begin_purpose('tr_b');
@@ -317,8 +318,8 @@ DROP FUNCTION "Care".visits();
 RESET SESSION AUTHORIZATION;
 REVOKE CREATE ON SCHEMA "Care" FROM tr_analyst;
 SELECT is(:'visits_before'::int, 100, 'a function reading the masking view under the purpose sees its rows');
-SELECT is(:'refresh_first'::text, '42501', 'its plan, folded for the purpose, is refused inside a maintenance command');
-SELECT is(:'refreshed'::int, 0, '... and made again there, without the purpose: no rows');
+SELECT is(:'refresh_first'::text, 'none', 'its plan, cached under the purpose, runs inside a maintenance command');
+SELECT is(:'refreshed'::int, 0, '... without the purpose there: no rows');
 SELECT is(:'visits_after'::int || '/' || :'visits_ended'::int, '100/0', 'outside it, the purpose holds again, until it ends');
 
 -- ---- no purpose begins or ends while a statement starts ----

@@ -521,6 +521,18 @@ static int	tracked_running = 0;
 
 /* executors starting that read a protected table or were folded, and folded ones running */
 static int	guarded_running = 0;
+
+/* executors starting or finishing (with run_depth: whether any statement is executing) */
+static int	start_depth = 0;
+static int	finish_depth = 0;
+
+/*
+ * Utility statements in progress, and whether the outermost one plans the
+ * client's own query (EXPLAIN, DECLARE, CREATE TABLE AS, COPY (query),
+ * EXECUTE) rather than running code that plans others (CALL, DO, DDL).
+ */
+static int	utility_depth = 0;
+static bool utility_plans_query = false;
 static bool exit_callback_registered = false;
 
 /*
@@ -995,7 +1007,10 @@ policy_ExecutorStart(QueryDesc *qd, int eflags)
 		if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 			nrels = 0;
 	}
+	/* (raised out of: counted until the transaction ends, which only stops folding) */
+	start_depth++;
 	executor_start(qd, eflags, nrels > 0 || folded);
+	start_depth--;
 
 	/*
 	 * The executor is ready (permissions checked) and no row is produced
@@ -1192,12 +1207,14 @@ policy_ExecutorFinish(QueryDesc *qd)
 
 		guarded = policy_fold_check(qd->plannedstmt) || (t != NULL && t->nrels > 0);
 	}
+	finish_depth++;
 	if (!guarded)
 	{
 		if (prev_ExecutorFinish)
 			prev_ExecutorFinish(qd);
 		else
 			standard_ExecutorFinish(qd);
+		finish_depth--;
 		return;
 	}
 	guarded_running++;
@@ -1213,6 +1230,20 @@ policy_ExecutorFinish(QueryDesc *qd)
 		guarded_running--;
 	}
 	PG_END_TRY();
+	finish_depth--;
+}
+
+/*
+ * Whether a statement is starting, running or finishing in this backend, or
+ * a utility statement runs code (a procedure, a DO block): a statement
+ * planned meanwhile is a nested one (a function's), whose gates are not
+ * folded (fold.c).
+ */
+bool
+policy_executor_active(void)
+{
+	return run_depth > 0 || start_depth > 0 || finish_depth > 0 ||
+		utility_depth > 1 || (utility_depth == 1 && !utility_plans_query);
 }
 
 static void
@@ -1272,9 +1303,16 @@ policy_xact_callback(XactEvent event, void *arg)
 		tracked_running = 0;
 		guarded_running = 0;
 		run_depth = 0;
+		start_depth = 0;
+		finish_depth = 0;
 	}
 	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PREPARE)
+	{
 		tracked_end_all(true, InvalidSubTransactionId, END_NORMAL);
+		/* (a procedure's COMMIT: its statement goes on, counted again from here) */
+		if (run_depth == 0)
+			start_depth = finish_depth = 0;
+	}
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT)
 	{
 		policy_subject_reset();
@@ -1328,6 +1366,34 @@ audit_backend_exit(int code, Datum arg)
 	tracked_running = 0;
 }
 
+/* A utility statement, counted in utility_depth (policy_executor_active). */
+static void
+utility_run(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+			ProcessUtilityContext context, ParamListInfo params,
+			QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *stmt = pstmt->utilityStmt;
+	bool		saved = utility_plans_query;
+
+	if (utility_depth == 0)
+		utility_plans_query = IsA(stmt, ExplainStmt) || IsA(stmt, DeclareCursorStmt) ||
+			IsA(stmt, CreateTableAsStmt) || IsA(stmt, CopyStmt) || IsA(stmt, ExecuteStmt);
+	utility_depth++;
+	PG_TRY();
+	{
+		if (prev_ProcessUtility)
+			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		utility_depth--;
+		utility_plans_query = saved;
+	}
+	PG_END_TRY();
+}
+
 /* DISCARD ALL (a connection pooler handing the session on) ends the purpose. */
 static void
 policy_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
@@ -1351,10 +1417,7 @@ policy_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnly
 					 errmsg("DISCARD ALL cannot end a purpose inside a statement that reads a protected table")));
 		policy_end_purpose_internal("DISCARD ALL");
 	}
-	if (prev_ProcessUtility)
-		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	utility_run(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 }
 
 /* ---- the worker ---- */

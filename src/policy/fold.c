@@ -85,6 +85,9 @@ static bool fold_ever = false;
 
 static planner_hook_type prev_planner = NULL;
 
+/* planner calls in progress (a statement planned while another is: not folded) */
+static int	plan_depth = 0;
+
 typedef struct FoldState
 {
 	const char *valid;			/* the DPIA valid now, or NULL */
@@ -386,6 +389,29 @@ mark_plan(PlannedStmt *result, int ctx, const FoldState *st)
 		}
 }
 
+/* The planner, counted in plan_depth. */
+static PlannedStmt *
+plan_counted(Query *parse, const char *query_string, int cursorOptions,
+			 ParamListInfo boundParams)
+{
+	PlannedStmt *result;
+
+	plan_depth++;
+	PG_TRY();
+	{
+		if (prev_planner)
+			result = prev_planner(parse, query_string, cursorOptions, boundParams);
+		else
+			result = standard_planner(parse, query_string, cursorOptions, boundParams);
+	}
+	PG_FINALLY();
+	{
+		plan_depth--;
+	}
+	PG_END_TRY();
+	return result;
+}
+
 static PlannedStmt *
 fold_planner(Query *parse, const char *query_string, int cursorOptions,
 			 ParamListInfo boundParams)
@@ -399,12 +425,16 @@ fold_planner(Query *parse, const char *query_string, int cursorOptions,
 	/*
 	 * Only a query that row security gave quals to (PostgreSQL marks the top
 	 * query when any of its subqueries, views or sublinks has them: the plan
-	 * cache relies on it), and only for the logged-in role acting as itself:
-	 * a plan made inside a SECURITY DEFINER function or a maintenance command
-	 * keeps its gates (PostgreSQL would hand such a plan to the role outside
-	 * too).
+	 * cache relies on it); only a statement planned at the top, not while
+	 * another is planned or executed (a function's statements: a SQL
+	 * function plans all of its statements before it runs the first, which
+	 * may begin a purpose); and only for the logged-in role acting as
+	 * itself: a plan made inside a SECURITY DEFINER function or a maintenance
+	 * command keeps its gates (PostgreSQL would hand such a plan to the role
+	 * outside too).
 	 */
-	if (parse->hasRowSecurity && !IsParallelWorker() && GetUserId() == GetSessionUserId() &&
+	if (parse->hasRowSecurity && plan_depth == 0 && !policy_executor_active() &&
+		!IsParallelWorker() && GetUserId() == GetSessionUserId() &&
 		!InLocalUserIdChange() && !InSecurityRestrictedOperation() &&
 		policy_any_protected() && lookup_gates())
 	{
@@ -420,10 +450,7 @@ fold_planner(Query *parse, const char *query_string, int cursorOptions,
 			(void) fold_walker((Node *) parse, &st);
 		}
 	}
-	if (prev_planner)
-		result = prev_planner(parse, query_string, cursorOptions, boundParams);
-	else
-		result = standard_planner(parse, query_string, cursorOptions, boundParams);
+	result = plan_counted(parse, query_string, cursorOptions, boundParams);
 	if (ctx >= 0 && st.any)
 	{
 		mark_plan(result, ctx, &st);

@@ -111,5 +111,6 @@ extern void policy_audit_event(const char *action, const char *dpia, const char 
 extern void policy_audit_event_clients(const char *action, const char *dpia, const char *detail,
 									   const int64 *ids, int nids, int64 count);
 extern bool policy_audit_reading(void);
+extern bool policy_executor_active(void);
 
 #endif							/* BRENT_MDM_POLICY_H */
