@@ -15,9 +15,12 @@
  * plan; without one each scan of the table has a constant-false filter (no
  * row passes it, no gate is called); a masking view's CASE becomes the
  * column's one treatment (a key shown in clear stays indexable through it).
- * Calls planned where this hook does not reach (inside SQL functions inlined
- * by the planner) or for another identity than the logged-in role's (below)
- * stay calls, with the same answers.
+ * Only the statements a client sends are folded (and what is made of them:
+ * prepared statements, cursors, EXPLAIN, CREATE TABLE AS, COPY); calls
+ * planned inside a function, a procedure or a DO block, or while another
+ * statement is planned or executed, inside SQL functions inlined by the
+ * planner, or for another identity than the logged-in role's (below) stay
+ * calls, with the same answers.
  *
  * A folded plan holds only under the purpose it was folded for:
  *  - every change brent_mdm sees (begin or end of a purpose, a change of the
@@ -35,7 +38,8 @@
  *    reading a protected table) starts or runs: user code can run inside
  *    both (a STABLE function in initial partition pruning, a function in
  *    the target list), and would otherwise change the purpose under a plan
- *    folded for another (audit.c, policy_audit_reading);
+ *    folded for another (audit.c, policy_audit_reading; and while a
+ *    statement's data-modifying CTEs finish);
  *  - PostgreSQL itself makes a plan again for another role (row security
  *    makes a cached plan depend on the role).
  */
