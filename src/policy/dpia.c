@@ -27,6 +27,7 @@
 #include "access/xact.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
@@ -115,6 +116,31 @@ policy_registry_relid(const char *name)
 	if (!OidIsValid(nsp))
 		return InvalidOid;
 	return get_relname_relid(name, nsp);
+}
+
+/*
+ * The oid of a function of schema brent_mdm with these argument types, and
+ * its PROCOID hash (what a plan calling it lists among its invalidation
+ * items), or InvalidOid.
+ */
+Oid
+policy_function_oid(const char *name, const Oid *argtypes, int nargs, uint32 *hash)
+{
+	Oid			nsp = get_namespace_oid("brent_mdm", true);
+	Oid			oid = InvalidOid;
+	HeapTuple	tup;
+
+	*hash = 0;
+	if (!OidIsValid(nsp))
+		return InvalidOid;
+	tup = SearchSysCache3(PROCNAMEARGSNSP, CStringGetDatum(name),
+						  PointerGetDatum(buildoidvector(argtypes, nargs)), ObjectIdGetDatum(nsp));
+	if (!HeapTupleIsValid(tup))
+		return InvalidOid;
+	oid = ((Form_pg_proc) GETSTRUCT(tup))->oid;
+	ReleaseSysCache(tup);
+	*hash = GetSysCacheHashValue1(PROCOID, ObjectIdGetDatum(oid));
+	return oid;
 }
 
 /* What the registry says about one DPIA for one role. */
@@ -561,10 +587,9 @@ policy_active_dpia(PG_FUNCTION_ARGS)
  * arguments into their answer (fold.c).  Never raise.
  */
 bool
-policy_gate_is(const text *dpia, const char *valid)
+policy_gate_is(text *dpia, const char *valid)
 {
-	return valid != NULL && VARSIZE_ANY_EXHDR(dpia) == strlen(valid) &&
-		memcmp(VARDATA_ANY(dpia), valid, VARSIZE_ANY_EXHDR(dpia)) == 0;
+	return valid != NULL && text_datum_equals(PointerGetDatum(dpia), valid);
 }
 
 bool

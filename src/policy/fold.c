@@ -46,8 +46,6 @@
 #include "postgres.h"
 
 #include "access/parallel.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -111,28 +109,12 @@ lookup_gates(void)
 {
 	static const char *const names[NGATES] = {"purpose_is", "purpose_in", "active_dpia"};
 	Oid			argtype[NGATES] = {TEXTOID, TEXTARRAYOID, InvalidOid};
-	Oid			nsp;
 
 	if (gates_known)
 		return OidIsValid(gate_oid[GATE_IS]);
-	nsp = get_namespace_oid("brent_mdm", true);
 	for (int g = 0; g < NGATES; g++)
-	{
-		HeapTuple	tup;
-
-		gate_oid[g] = InvalidOid;
-		gate_hash[g] = 0;
-		if (!OidIsValid(nsp))
-			continue;
-		tup = SearchSysCache3(PROCNAMEARGSNSP, CStringGetDatum(names[g]),
-							  PointerGetDatum(buildoidvector(&argtype[g], g == GATE_ACTIVE ? 0 : 1)),
-							  ObjectIdGetDatum(nsp));
-		if (!HeapTupleIsValid(tup))
-			continue;
-		gate_oid[g] = ((Form_pg_proc) GETSTRUCT(tup))->oid;
-		ReleaseSysCache(tup);
-		gate_hash[g] = GetSysCacheHashValue1(PROCOID, ObjectIdGetDatum(gate_oid[g]));
-	}
+		gate_oid[g] = policy_function_oid(names[g], &argtype[g], g == GATE_ACTIVE ? 0 : 1,
+										  &gate_hash[g]);
 	/* all three or none */
 	for (int g = 0; g < NGATES; g++)
 		if (!OidIsValid(gate_oid[g]))

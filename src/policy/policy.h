@@ -53,8 +53,9 @@ extern void policy_purpose_guc_init(void);
 extern void policy_publish_purpose(void);
 extern void policy_end_purpose_internal(const char *why);
 extern Oid	policy_registry_relid(const char *name);
+extern Oid	policy_function_oid(const char *name, const Oid *argtypes, int nargs, uint32 *hash);
 extern void policy_register_callbacks(void);
-extern bool policy_gate_is(const text *dpia, const char *valid);
+extern bool policy_gate_is(text *dpia, const char *valid);
 extern bool policy_gate_in(ArrayType *dpias, const char *valid);
 
 /* fold.c */

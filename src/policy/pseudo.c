@@ -77,25 +77,10 @@ static Oid
 lookup_pseudonym(void)
 {
 	Oid			argtypes[2] = {TEXTOID, OIDOID};
-	Oid			nsp;
-	HeapTuple	tup;
 
 	if (pseudonym_known)
 		return pseudonym_oid;
-	pseudonym_oid = InvalidOid;
-	nsp = get_namespace_oid("brent_mdm", true);
-	if (OidIsValid(nsp))
-	{
-		tup = SearchSysCache3(PROCNAMEARGSNSP, CStringGetDatum("pseudonym"),
-							  PointerGetDatum(buildoidvector(argtypes, 2)), ObjectIdGetDatum(nsp));
-		if (HeapTupleIsValid(tup))
-		{
-			pseudonym_oid = ((Form_pg_proc) GETSTRUCT(tup))->oid;
-			ReleaseSysCache(tup);
-		}
-	}
-	if (OidIsValid(pseudonym_oid))
-		pseudonym_hash = GetSysCacheHashValue1(PROCOID, ObjectIdGetDatum(pseudonym_oid));
+	pseudonym_oid = policy_function_oid("pseudonym", argtypes, 2, &pseudonym_hash);
 	pseudonym_known = true;
 	return pseudonym_oid;
 }
