@@ -104,8 +104,13 @@ typedef enum Feature
 	F_INWARD,					/* inward code of a UK postcode ("6AB"); none else */
 	F_VARIANTS,					/* the first word, its sound and its names in the
 								 * variant dictionary (Tom: thomas) */
-	F_SOUND_SKELETON			/* the first word's sound and consonant skeleton
+	F_SOUND_SKELETON,			/* the first word's sound and consonant skeleton
 								 * (Hoccleve, Occleve: klf) */
+	F_YEAR_ON,					/* year of a date half a year on: two dates less
+								 * than half a year apart share it or their year */
+	F_EITHER_ORDER				/* on the given name: the sounds of given name and
+								 * surname as a set (recorded the other way round,
+								 * the same key); on the surname: that it is there */
 } Feature;
 
 #define RULE_MAX_PARTS 3
@@ -239,9 +244,23 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 				*key = (uint64) (m * 32 + d);
 				return true;
 			}
+		case F_YEAR_ON:
+			{
+				int			y,
+							m,
+							d;
+
+				/* (the last days PostgreSQL holds keep their own year) */
+				j2date(v->date + POSTGRES_EPOCH_JDATE +
+					   (v->date <= PG_INT32_MAX - POSTGRES_EPOCH_JDATE - 183 ? 183 : 0),
+					   &y, &m, &d);
+				*key = (uint64) (int64) y;
+				return true;
+			}
 		case F_MOVES:			/* several codes: part_codes */
 		case F_VARIANTS:
 		case F_SOUND_SKELETON:
+		case F_EITHER_ORDER:
 			return false;
 		case F_PHONETIC_EACH:	/* several codes: part_codes */
 		case F_PHONETIC_ENDS:
@@ -335,6 +354,27 @@ part_codes(const LinkModel *lm, const BlockRule *rule, int p, const LinkRecord *
 		}
 		return n;
 	}
+	if (rule->feature[p] == F_EITHER_ORDER)
+	{
+		int			pos = 0;
+		uint64		mine,
+					other;
+		const LinkValue *o;
+
+		if (v->s == NULL || (mine = word_code(v, &pos)) == 0)
+			return 0;
+		if (lm->columns[rule->col[p]].kind == LK_SURNAME)
+		{
+			codes[0] = 1;		/* read with the given name's part */
+			return 1;
+		}
+		o = LINK_V(r, link_find_kind(lm, LK_SURNAME));
+		pos = 0;
+		if (o->s == NULL || (other = word_code(o, &pos)) == 0)
+			return 0;
+		codes[0] = mix(Min(mine, other), Max(mine, other));
+		return 1;
+	}
 	if (rule->feature[p] == F_MOVES)
 	{
 		/* the day an address began meets the day another ended, or the next */
@@ -384,7 +424,8 @@ static const char *const feature_words[] = {
 	"%s", "sound of %s", "sounds of the first and last words of %s", "initial of %s",
 	"year of %s", "sound of each word of %s", "district of %s",
 	"day of %s or of %s (or the day after it)", "month and day of %s", "inward code of %s",
-	"%s or its variants", "sound or skeleton of %s"
+	"%s or its variants", "sound or skeleton of %s", "year of %s half a year on",
+	"sound of %s"
 };
 
 static void
@@ -400,6 +441,9 @@ describe_rule(const LinkModel *lm, const BlockRule *rule, char *out, int outlen)
 		if (rule->feature[p] == F_MOVES)
 			snprintf(part, sizeof(part), feature_words[F_MOVES], lm->columns[rule->col[p]].name,
 					 lm->columns[link_find_kind(lm, LK_MOVED_OUT)].name);
+		else if (rule->feature[p] == F_EITHER_ORDER && lm->columns[rule->col[p]].kind == LK_SURNAME)
+			snprintf(part, sizeof(part), "sound of %s (the names in either order)",
+					 lm->columns[rule->col[p]].name);
 		else
 			snprintf(part, sizeof(part), feature_words[rule->feature[p]],
 					 lm->columns[rule->col[p]].name);
@@ -450,7 +494,9 @@ add_rule(BlockRule *rules, int n, int guest, int c0, Feature f0, int c1, Feature
  *     postcode with the initial of the surname (the given name's is above);
  *   - given name and surname with a date, no postcode nor full name: the
  *     sounds of the names with the month and day of the date (a slip in the
- *     year), the date with the initial of the given name (a date rule too
+ *     year), with the year of the date half a year on (a date moved by weeks
+ *     across a new year: two dates less than half a year apart share their
+ *     year or that one), the date with the initial of the given name (a date rule too
  *     big takes the surname's), and the sounds of the names alone for the
  *     records without a date (one missing date; pairs with such a record
  *     only, so that the cost follows the dates missing);
@@ -469,6 +515,8 @@ backup_rules(const LinkModel *lm, BlockRule *rules, int n, int given, int surnam
 	if (given >= 0 && surname >= 0 && date >= 0 && full < 0 && postcode < 0)
 	{
 		n = add_rule(rules, n, -1, given, F_PHONETIC, surname, F_PHONETIC, date, F_MONTH_DAY);
+		n = add_rule(rules, n, -1, given, F_PHONETIC, surname, F_PHONETIC, date, F_YEAR_ON);
+		n = add_rule(rules, n, -1, given, F_EITHER_ORDER, surname, F_EITHER_ORDER, date, F_YEAR);
 		n = add_rule(rules, n, -1, date, F_VALUE, given, F_INITIAL, -1, 0);
 		n = add_rule(rules, n, date, given, F_VARIANTS, surname, F_SOUND_SKELETON, -1, 0);
 	}

@@ -458,10 +458,12 @@ union_pass(LinkModel *lm, double threshold, const LinkArray *decisions, int64 nd
 
 			memcpy(xa, link_array_get(lm, &idrec, ra, false), sizeof(int32) * nid);
 			memcpy(xb, link_array_get(lm, &idrec, rb, false), sizeof(int32) * nid);
+			/* (a given name recorded as the other's surname: swapped, no conflict) */
 			for (int k = 0; k < nid && !conflict; k++)
 				conflict = xa[k] >= 0 && xb[k] >= 0 &&
 					values_conflict(idkind[k], LINK_V(LINK_REC(lm, xa[k]), idcols[k]),
-									LINK_V(LINK_REC(lm, xb[k]), idcols[k]));
+									LINK_V(LINK_REC(lm, xb[k]), idcols[k])) &&
+					!(idkind[k] == LK_GIVEN_NAME && given_name_elsewhere(lm, idcols[k], xa[k], xb[k]));
 		}
 		if (ages && !conflict)
 		{

@@ -27,7 +27,7 @@ static const char *const name_levels[] = {
 	"alike (0.70 or more)", "different"};
 static const char *const date_levels[] = {
 	"missing", "equal", "day and month transposed", "one digit differs",
-	"within a year", "different"};
+	"within a year, or same day and month", "different"};
 static const char *const postcode_levels[] = {
 	"missing", "same unit (or equal)", "same sector (or one edit)", "same district",
 	"different"};

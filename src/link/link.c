@@ -896,10 +896,12 @@ link_store_model(text *name, LinkModel *lm, const char *columns_json,
 		}
 		resetStringInfo(&sql);
 		appendStringInfo(&sql, "INSERT INTO brent_mdm.link_model_column (model_name, column_name, present, unreadable,"
-						 " sessions, pooled_sessions, implied_by, implied_through, dependence)"
-						 " VALUES ($1, %s, %d, " INT64_FORMAT ", %d, %d, %s, %s, %s)",
+						 " sessions, pooled_sessions, m_from, implied_by, implied_through, dependence)"
+						 " VALUES ($1, %s, %d, " INT64_FORMAT ", %d, %d, %s, %s, %s, %s)",
 						 quote_literal_cstr(col->name), col->npresent, col->nunreadable,
 						 col->sessions, col->pooled_sessions,
+						 col->m_from == LINK_M_FROM_SESSIONS ? "'sessions'" :
+						 col->m_from == LINK_M_FROM_ALL_PAIRS ? "'all candidate pairs'" : "'starting values'",
 						 col->implied_by >= 0 ? quote_literal_cstr(lm->columns[col->implied_by].name) : "NULL",
 						 col->implied_by >= 0 ? psprintf("%d", col->implied_through) : "NULL",
 						 col->implied_by >= 0 ? psprintf("%.17g", col->dependence) : "NULL");

@@ -71,7 +71,13 @@ typedef struct LinkColumn
 								 * implied_by that agree here too */
 	int			sessions;		/* training sessions its m is the mean of */
 	int			pooled_sessions;	/* of them, where m was held non-increasing */
+	int			m_from;			/* LINK_M_FROM_*: what m was learned from */
 } LinkColumn;
+
+/* what a column's m was learned from (link_model_column.m_from) */
+#define LINK_M_FROM_START 0		/* nothing: the starting values */
+#define LINK_M_FROM_SESSIONS 1	/* the rules' sessions that compare it */
+#define LINK_M_FROM_ALL_PAIRS 2	/* every rule blocks on it: all the candidate pairs */
 
 /*
  * A prepared value: 24 bytes (a million records of ten columns hold ten

@@ -10,7 +10,7 @@
  *     similarity at least 0.92 (dictionary variants, transliterations, one
  *     slip in a long name); 3 at least 0.85; 4 at least 0.70; 5 else
  *   date: 1 equal; 2 day and month transposed; 3 one digit differs;
- *     4 within a year; 5 else
+ *     4 within a year, or the same day and month (the year alone wrong); 5 else
  *   postcode (UK): 1 unit; 2 sector; 3 district; 4 else.  Other postcodes:
  *     1 equal; 2 one edit; 4 else
  *   text: 1 equal; 2 Jaro-Winkler at least 0.92; 3 at least 0.80; 4 else
@@ -907,6 +907,7 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 						break;
 					case DATE_SAME_MONTH:
 					case DATE_WITHIN_YEAR:
+					case DATE_SAME_DAY_MONTH:
 						l = 4;
 						break;
 					default:
@@ -1661,6 +1662,83 @@ measure_dominance(LinkModel *lm, int r)
 	}
 }
 
+/*
+ * The columns no rule's session could learn (every rule that trains blocks
+ * on them, wholly or in part: with given name, surname and a date alone,
+ * the date alone and the names' sounds with its year; a date left at its
+ * starting m weighed "within a year" below random pairs), learned in one
+ * more session: EM over every candidate pair that trains, whichever rule
+ * made it, with the learned columns' m held and only these (and the
+ * session's lambda) free.  The pairs of any one rule are chosen for agreeing
+ * on the column, but their union is every pair the model will score: m is
+ * then the chance of each level among the matches that blocking finds.
+ * free[c] marks the columns; observed[c] is set to their expected matches
+ * compared.  Returns the rounds taken, or -1 if it did not converge in 200.
+ */
+static int
+em_free_columns(LinkModel *lm, const bool *free, double *observed, int *pooled)
+{
+	double		lambda = 0.1;
+	int			result = -1;
+
+	for (int round = 1; round <= 200; round++)
+	{
+		double		acc[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
+		double		lw[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
+		double		lo0 = log(lambda / (1.0 - lambda));
+		double		sum_post = 0;
+		int64		n = 0;
+		double		delta = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		memset(acc, 0, sizeof(acc));
+		level_log_weights(lm, lw);
+		for (int64 k = 0; k < lm->npairs; k++)
+		{
+			const uint8 *level;
+			double		pr;
+
+			if (!PAIR_TRAINS(lm, k))
+				continue;
+			level = PAIR_LEVELS(lm, k);
+			pr = logistic(pair_log_odds(lm, lw, level, lo0));
+			sum_post += pr;
+			n++;
+			for (int c = 0; c < lm->ncolumns; c++)
+				if (free[c])
+					acc[c][level[c]] += pr;
+		}
+		for (int c = 0; c < lm->ncolumns; c++)
+		{
+			LinkColumn *col = &lm->columns[c];
+			double		total = 0;
+			double		m[LINK_MAX_LEVELS];
+
+			if (!free[c])
+				continue;
+			for (int l = 1; l < col->nlevels; l++)
+				total += acc[c][l];
+			observed[c] = total;
+			for (int l = 1; l < col->nlevels; l++)
+				m[l] = total > 0 ? Max(acc[c][l] / total, 1e-6) : col->m[l];
+			pooled[c] = pool_monotone(col, m);
+			link_floor_no_move(col, m);
+			for (int l = 1; l < col->nlevels; l++)
+			{
+				delta = Max(delta, fabs(m[l] - col->m[l]));
+				col->m[l] = m[l];
+			}
+		}
+		lambda = n > 0 ? Min(Max(sum_post / n, 1e-9), 1 - 1e-9) : 0.5;
+		if (delta < 1e-4)
+		{
+			result = round;
+			break;
+		}
+	}
+	return result;
+}
+
 /* Why a rule's session did not train the model; NULL if it did. */
 const char *
 link_rule_note(const LinkModel *lm, int r)
@@ -1670,7 +1748,13 @@ link_rule_note(const LinkModel *lm, int r)
 	if (rule->trained)
 		return NULL;
 	if (!rule->train)
-		return "not for training: its pairs are chosen for sharing an address or a move";
+	{
+		for (int p = 0; p < rule->ncols; p++)
+			if (lm->columns[rule->cols[p]].kind == LK_POSTCODE ||
+				lm->columns[rule->cols[p]].kind == LK_MOVED_IN)
+				return "not for training: its pairs are chosen for sharing an address or a move";
+		return "not for training: added so that a slip in one column loses no pair, its pairs are chosen for disagreeing";
+	}
 	if (rule->npairs < 50)
 		return "too few pairs to learn from";
 	if (rule->training_pairs < 50)
@@ -1805,12 +1889,69 @@ link_estimate_m(LinkModel *lm)
 	{
 		LinkColumn *col = &lm->columns[c];
 
+		col->m_from = LINK_M_FROM_START;
 		if (sessions[c] > 0)
+		{
 			for (int l = 1; l < col->nlevels; l++)
 				col->m[l] = sum[c][l] / sessions[c];
+			col->m_from = LINK_M_FROM_SESSIONS;
+		}
 		link_floor_no_move(col, col->m);
 		col->sessions = sessions[c];
 		col->pooled_sessions = pooled_sessions[c];
+	}
+
+	/*
+	 * A column no session learned, though rules trained: every one of them
+	 * blocks on it (em_free_columns).  Kept where its matches compared are
+	 * too few to learn from, as in a session.
+	 */
+	{
+		bool		free[LINK_MAX_COLUMNS] = {false};
+		double		start[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
+		bool		any = false,
+					trained = false;
+
+		for (int r = 0; r < lm->nrules; r++)
+			trained |= lm->rules[r].trained;
+		for (int c = 0; c < lm->ncolumns; c++)
+			if (trained && sessions[c] == 0 && lm->columns[c].nlevels > 2 &&
+				lm->columns[c].kind != LK_MOVED_OUT && lm->columns[c].kind != LK_MIN_AGE &&
+				lm->columns[c].npresent > 1)
+			{
+				free[c] = any = true;
+				memcpy(start[c], lm->columns[c].m, sizeof(start[c]));
+			}
+		if (any)
+		{
+			int			rounds = em_free_columns(lm, free, observed, pooled);
+
+			if (rounds < 0)
+				lm->em_converged = false;
+			lm->em_iterations = Max(lm->em_iterations, rounds < 0 ? 200 : rounds);
+			for (int c = 0; c < lm->ncolumns; c++)
+			{
+				if (!free[c])
+					continue;
+				if (observed[c] < EM_MIN_OBSERVED || pooled[c] == POOL_FLAT)
+					memcpy(lm->columns[c].m, start[c], sizeof(start[c]));
+				else
+				{
+					lm->columns[c].m_from = LINK_M_FROM_ALL_PAIRS;
+					ereport(NOTICE,
+							(errmsg("linkage: every training rule blocks on \"%s\": its m was learned over all the candidate pairs",
+									lm->columns[c].name),
+							 errdetail("No rule's session compares it; it was learned with the other columns' m held, over the pairs of every rule."),
+							 errhint("train_model keeps this in brent_mdm.link_model_column.m_from.")));
+				}
+			}
+		}
+	}
+
+	for (int c = 0; c < lm->ncolumns; c++)
+	{
+		LinkColumn *col = &lm->columns[c];
+
 		if (pooled_sessions[c] > 0)
 		{
 			if (held.len == 0)

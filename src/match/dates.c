@@ -2,7 +2,7 @@
  * dates.c
  *		date_agreement(): how closely two dates of birth agree, in levels a
  *		linkage model can weigh (the errors clerks make: day and month
- *		swapped, one digit mistyped).
+ *		swapped, one digit mistyped, the year alone wrong).
  */
 #include "postgres.h"
 
@@ -17,7 +17,7 @@ PG_FUNCTION_INFO_V1(match_date_agreement);
 
 const char *const date_agreement_levels[] = {
 	"exact", "day_month_transposed", "one_digit_differs", "same_month_year",
-	"within_one_year", "different"
+	"within_one_year", "same_day_month", "different"
 };
 
 DateAgreement
@@ -54,6 +54,9 @@ date_agreement_level(DateADT a, DateADT b)
 		return DATE_SAME_MONTH;
 	if (Abs(a - b) <= 365)
 		return DATE_WITHIN_YEAR;
+	/* the year alone wrong: keyed from another date, or mistyped in two digits */
+	if (ma == mb && da == db)
+		return DATE_SAME_DAY_MONTH;
 	return DATE_DIFFERENT;
 }
 

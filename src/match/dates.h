@@ -10,7 +10,7 @@
 typedef enum DateAgreement
 {
 	DATE_EXACT, DATE_TRANSPOSED, DATE_ONE_DIGIT, DATE_SAME_MONTH, DATE_WITHIN_YEAR,
-	DATE_DIFFERENT
+	DATE_SAME_DAY_MONTH, DATE_DIFFERENT
 } DateAgreement;
 
 extern const char *const date_agreement_levels[];

@@ -155,7 +155,7 @@ CREATE FUNCTION brent_mdm.date_agreement(a date, b date) RETURNS text
   LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF
   AS 'MODULE_PATHNAME', 'match_date_agreement';
 COMMENT ON FUNCTION brent_mdm.date_agreement(date, date) IS
-  'Agreement of two dates: exact, day_month_transposed, one_digit_differs, same_month_year, within_one_year or different';
+  'Agreement of two dates: exact, day_month_transposed, one_digit_differs, same_month_year, within_one_year, same_day_month or different';
 
 GRANT EXECUTE ON FUNCTION brent_mdm.soundex(text), brent_mdm.nysiis(text),
   brent_mdm.double_metaphone(text), brent_mdm.double_metaphone(text, integer),

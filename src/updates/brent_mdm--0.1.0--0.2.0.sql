@@ -60,3 +60,7 @@ COMMENT ON FUNCTION brent_mdm.name_variant_normalise() IS
   'Internal trigger: stores name variants in normalised form and refuses empty or identical pairs';
 COMMENT ON FUNCTION brent_mdm.name_variant_changed() IS
   'Internal trigger: makes every session reload the name variant dictionary after a change commits';
+
+-- date_agreement gains same_day_month (the year alone wrong)
+COMMENT ON FUNCTION brent_mdm.date_agreement(date, date) IS
+  'Agreement of two dates: exact, day_month_transposed, one_digit_differs, same_month_year, within_one_year, same_day_month or different';
