@@ -11,7 +11,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
 SET LOCAL search_path = brent_mdm, public;
-SELECT plan(37);
+SELECT plan(38);
 
 -- ---- 1. dates: any valid date, from parts, unreadable ones counted ----
 
@@ -307,6 +307,25 @@ SELECT cmp_ok((SELECT m / u FROM link_model_level WHERE model_name = 'slip_model
               '>', 2::float8, 'a date within a year weighs for a match where the matches show it');
 SELECT is((SELECT m_from FROM link_model_column WHERE model_name = 'slip_model' AND column_name = 'given'),
           'sessions', 'the names are learned by the sessions that compare them');
+
+-- an identifier may differ by a keying slip per ten characters (at least one):
+-- an e-mail address of 25 characters keyed with two slips is one person's,
+-- an NHS number with two is not
+CREATE TEMP TABLE contact AS
+SELECT c.person || '-' || k AS id, c.given, c.surname, c.dob::text AS dob,
+       CASE WHEN k = 1 THEN overlay(overlay(lower(c.given || '.' || c.surname) || '@example.org' placing 'x' FROM 2 FOR 1) placing 'q' FROM 9 FOR 1)
+            ELSE lower(c.given || '.' || c.surname) || '@example.org' END AS email,
+       CASE WHEN k = 1 THEN overlay(overlay(c.nhs placing ((substr(c.nhs, 3, 1)::int + 5) % 10)::text FROM 3 FOR 1)
+                                    placing ((substr(c.nhs, 7, 1)::int + 5) % 10)::text FROM 7 FOR 1) ELSE c.nhs END AS nhs
+  FROM clean c, generate_series(0, 1) k;
+CREATE TEMP TABLE contact_levels AS SELECT * FROM train_model('contact_model', 'contact', 'id',
+  '{"given": "given_name", "surname": "surname", "dob": "date", "email": "identifier", "nhs": "identifier"}');
+SELECT is((SELECT string_agg(e.column_name || ' ' || e.level_name, ', ' ORDER BY e.column_name)
+             FROM contact a JOIN contact b ON a.id = '7-0' AND b.id = '7-1',
+                  LATERAL match_explain('contact_model', to_jsonb(a), to_jsonb(b)) e
+            WHERE e.column_name IN ('email', 'nhs')),
+          'email keying slips (one per ten characters), nhs different',
+          'an e-mail address with two slips is still one (one per ten characters), an NHS number with two is not');
 
 SELECT * FROM finish();
 ROLLBACK;

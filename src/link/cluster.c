@@ -65,8 +65,8 @@ link_cluster_of(const LinkModel *lm, const LinkArray *cluster, int32 i)
 }
 
 /*
- * Two values that cannot belong to one person: identifiers more than one
- * keying slip apart; dates of birth that differ beyond a typo or a swap and
+ * Two values that cannot belong to one person: identifiers more keying
+ * slips apart than link_slips allows (one per ten characters, at least one); dates of birth that differ beyond a typo or a swap and
  * by more than a year; given names that share nothing (Jawad, Malalai), an
  * initial agreeing with anything that starts with it.
  */
@@ -83,7 +83,7 @@ values_conflict(LinkKind kind, const LinkValue *a, const LinkValue *b)
 			return a->s[0] != b->s[0];
 		return name_similarity_cstring(a->s, a->len, b->s, b->len) < 0.6;
 	}
-	return link_edits(a, b, 1) > 1;
+	return link_edits(a, b, link_slips(a, b)) > link_slips(a, b);
 }
 
 /*

@@ -35,7 +35,7 @@ static const char *const text_levels[] = {
 	"missing", "equal", "Jaro-Winkler 0.92 or more", "Jaro-Winkler 0.80 or more",
 	"different"};
 static const char *const exact_levels[] = {"missing", "equal", "different"};
-static const char *const identifier_levels[] = {"missing", "equal", "one slip", "different"};
+static const char *const identifier_levels[] = {"missing", "equal", "keying slips (one per ten characters)", "different"};
 static const char *const moved_levels[] = {"missing", "moved (one address ended as the other began)", "no move between them"};
 
 const char *

@@ -521,6 +521,7 @@ extern void link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValu
 extern void link_prepare_date_parts(LinkModel *lm, int col, char *const parts[3], LinkValue *v);
 extern void link_term_frequencies(LinkModel *lm);
 extern int	link_edits(const LinkValue *a, const LinkValue *b, int max);
+extern int	link_slips(const LinkValue *a, const LinkValue *b);
 extern void link_compare(LinkModel *lm, const LinkRecord *a, const LinkRecord *b, uint8 *level);
 extern void link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed);
 extern void link_estimate_m(LinkModel *lm);

@@ -660,6 +660,17 @@ link_edits(const LinkValue *a, const LinkValue *b, int max)
 	return d;
 }
 
+/*
+ * The keying slips two identifiers may differ by and still be one person's:
+ * one per ten characters, at least one (an NHS number one, an e-mail
+ * address of 25 characters two).
+ */
+int
+link_slips(const LinkValue *a, const LinkValue *b)
+{
+	return Max(1, Max(a->len, b->len) / 10);
+}
+
 static bool
 same(const LinkValue *a, const LinkValue *b)
 {
@@ -954,7 +965,11 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 			case LK_NUMBER:
 			case LK_IDENTIFIER:
 			default:
-				l = same(a, b) ? 1 : link_edits(a, b, 1) <= 1 ? 2 : 3;
+				{
+					int			slips = link_slips(a, b);
+
+					l = same(a, b) ? 1 : link_edits(a, b, slips) <= slips ? 2 : 3;
+				}
 				break;
 		}
 		level[c] = l;
