@@ -8,6 +8,8 @@
 #      three columns, mapped as a date from parts, against leaving them out; a town
 #      column (the postcode's district as text: blocks of thousands of records, split
 #      by sorted neighbourhood).
+#   2b. Accuracy on public sets kept outside the repository (bench/link_external.sh,
+#      BENCH_EXTERNAL_DIR; skipped with a message where they are not there).
 #   3. link() against a plain-SQL peer on the same data: health visiting records
 #      against early years records (children in both), the peer being what an analyst
 #      writes with pg_trgm and fuzzystrmatch: candidates sharing a date of birth or a
@@ -34,6 +36,8 @@ psql -X -q -v schema=lb -f "$here/link_borough.sql" 2>&1 | grep -v NOTICE
 
 printf '\n== link: robustness, the same borough with its dates of birth split into three columns, then with a town column (blocks over 500 records) (pairwise F1 of dedupe)\n'
 psql -X -q -v schema=lb -c "SET client_min_messages = warning" -f "$here/link_robustness.sql" 2>&1 | grep -v NOTICE
+
+bash "$here/link_external.sh"
 
 printf '\n== link: health visiting x early years, brent_mdm.link against plain SQL (pg_trgm)\n'
 psql -X -q <<'SQL'
