@@ -1684,9 +1684,10 @@ measure_dominance(LinkModel *lm, int r)
  * starting m weighed "within a year" below random pairs), learned in one
  * more session: EM over every candidate pair that trains, whichever rule
  * made it, with the learned columns' m held and only these (and the
- * session's lambda) free.  The pairs of any one rule are chosen for agreeing
- * on the column, but their union is every pair the model will score: m is
- * then the chance of each level among the matches that blocking finds.
+ * session's lambda) free.  The pairs of any one rule are
+ * chosen for agreeing on the column, but their union is every pair the
+ * model will score: m is then the chance of each level among the matches
+ * that blocking finds.
  * free[c] marks the columns; observed[c] is set to their expected matches
  * compared.  Returns the rounds taken, or -1 if it did not converge in 200.
  */
@@ -1695,6 +1696,40 @@ em_free_columns(LinkModel *lm, const bool *free, double *observed, int *pooled)
 {
 	double		lambda = 0.1;
 	int			result = -1;
+	int64		ntrain = 0;
+	uint8	   *held = NULL;	/* the pairs' levels, in order; NULL: read from
+								 * the store each round */
+	Size		reserved = 0;
+
+	/*
+	 * The pairs that train, copied once where they fit, as em_session does
+	 * (the rounds then read them in memory, in the same order, whether or
+	 * not the pairs are spilled).  All of them: those that do not compare a
+	 * free column say nothing of its m, but lambda is the match rate among
+	 * them all.
+	 */
+	for (int64 k = 0; k < lm->npairs; k++)
+	{
+		if ((k & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		ntrain += PAIR_TRAINS(lm, k);
+	}
+	if (ntrain > 0 && (Size) ntrain * lm->ncolumns <= (Size) link_work_mem * 1024 / 4 * 3 &&
+		(Size) ntrain * lm->ncolumns <= link_store_reservable(lm))
+		reserved = link_store_reserve(lm, (Size) ntrain * lm->ncolumns);
+	if (reserved > 0)
+	{
+		int64		j = 0;
+
+		held = palloc_extended(Max((Size) ntrain * lm->ncolumns, 1), MCXT_ALLOC_HUGE);
+		for (int64 k = 0; k < lm->npairs; k++)
+		{
+			if ((k & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (PAIR_TRAINS(lm, k))
+				memcpy(held + (j++) * lm->ncolumns, PAIR_LEVELS(lm, k), lm->ncolumns);
+		}
+	}
 
 	for (int round = 1; round <= 200; round++)
 	{
@@ -1708,14 +1743,19 @@ em_free_columns(LinkModel *lm, const bool *free, double *observed, int *pooled)
 		CHECK_FOR_INTERRUPTS();
 		memset(acc, 0, sizeof(acc));
 		level_log_weights(lm, lw);
-		for (int64 k = 0; k < lm->npairs; k++)
+		for (int64 k = 0, j = 0; held ? j < ntrain : k < lm->npairs; k++, j++)
 		{
 			const uint8 *level;
 			double		pr;
 
-			if (!PAIR_TRAINS(lm, k))
-				continue;
-			level = PAIR_LEVELS(lm, k);
+			if (held)
+				level = held + j * lm->ncolumns;
+			else
+			{
+				if (!PAIR_TRAINS(lm, k))
+					continue;
+				level = PAIR_LEVELS(lm, k);
+			}
 			pr = logistic(pair_log_odds(lm, lw, level, lo0));
 			sum_post += pr;
 			n++;
@@ -1751,6 +1791,9 @@ em_free_columns(LinkModel *lm, const bool *free, double *observed, int *pooled)
 			break;
 		}
 	}
+	if (held)
+		pfree(held);
+	link_store_release(lm, reserved);
 	return result;
 }
 
