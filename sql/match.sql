@@ -87,7 +87,8 @@ SELECT a, b, date_agreement(a, b)
   FROM (VALUES (date '1980-03-04', date '1980-03-04'), ('1980-03-04', '1980-04-03'),
                ('1980-03-04', '1980-03-07'), ('1980-03-04', '1981-03-04'), ('1980-03-04', '1980-03-24'),
                ('1980-03-04', '1980-03-29'), ('1980-03-04', '1980-11-20'), ('1980-03-04', '1975-03-04'),
-               ('1980-03-04', '1975-06-04'), ('infinity', 'infinity'), ('1980-03-04', 'infinity')) v(a, b);
+               ('1980-03-04', '1975-06-04'), ('1980-01-01', '1975-01-01'), ('infinity', 'infinity'),
+               ('1980-03-04', 'infinity')) v(a, b);
 
 -- postcodes: the six formats and GIR 0AA, any spacing and case
 SELECT x, postcode_is_valid(x) AS valid, postcode_normalise(x) AS normalised, postcode_area(x) AS area,

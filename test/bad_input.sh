@@ -296,6 +296,12 @@ notice_check "600 different people at one postcode, initials alike, each sharing
   "blocking split 1 block of more than 500 distinct records by sorted neighbourhood" \
   "Their 600 records were sorted" "!skipped"
 
+check "identifiers of 10 MB that differ at both ends are compared in linear time (a keying slip per ten characters is at most three)" \
+  "SET statement_timeout = '60s';
+   CREATE TEMP TABLE longid AS SELECT g::text AS id, 'Ann' AS f, 'Lee' AS s, g || repeat('x', 10000000) || g AS ref
+     FROM generate_series(1, 2) g;
+   SELECT count(*) = 2 FROM brent_mdm.dedupe('longid', 'id', '{\"f\": \"given_name\", \"s\": \"surname\", \"ref\": \"identifier\"}')"
+
 # ---- two sessions: one name stored twice at once waits, never a raw duplicate key ----
 # A holds its transaction open (waiting for an advisory lock a holder session owns)
 # after storing; B stores the same name and must wait on a lock (pg_locks), then,

@@ -515,10 +515,11 @@ backup_rules(const LinkModel *lm, BlockRule *rules, int n, int given, int surnam
 	if (given >= 0 && surname >= 0 && date >= 0 && full < 0 && postcode < 0)
 	{
 		n = add_rule(rules, n, -1, given, F_PHONETIC, surname, F_PHONETIC, date, F_MONTH_DAY);
-		n = add_rule(rules, n, -1, given, F_PHONETIC, surname, F_PHONETIC, date, F_YEAR_ON);
-		n = add_rule(rules, n, -1, given, F_EITHER_ORDER, surname, F_EITHER_ORDER, date, F_YEAR);
 		n = add_rule(rules, n, -1, date, F_VALUE, given, F_INITIAL, -1, 0);
 		n = add_rule(rules, n, date, given, F_VARIANTS, surname, F_SOUND_SKELETON, -1, 0);
+		/* two slips: a date moved across a new year; names the other way round, a date mistyped */
+		n = add_rule(rules, n, -1, given, F_PHONETIC, surname, F_PHONETIC, date, F_YEAR_ON);
+		n = add_rule(rules, n, -1, given, F_EITHER_ORDER, surname, F_EITHER_ORDER, date, F_YEAR);
 	}
 	if (full >= 0 && postcode >= 0 && date < 0 && given < 0 && surname < 0)
 	{

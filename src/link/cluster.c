@@ -66,7 +66,8 @@ link_cluster_of(const LinkModel *lm, const LinkArray *cluster, int32 i)
 
 /*
  * Two values that cannot belong to one person: identifiers more keying
- * slips apart than link_slips allows (one per ten characters, at least one); dates of birth that differ beyond a typo or a swap and
+ * slips apart than link_slips allows (one per ten characters, at least one);
+ * dates of birth with the same day and month more than 15 years apart; dates of birth that differ beyond a typo or a swap and
  * by more than a year; given names that share nothing (Jawad, Malalai), an
  * initial agreeing with anything that starts with it.
  */
@@ -76,7 +77,18 @@ values_conflict(LinkKind kind, const LinkValue *a, const LinkValue *b)
 	if (a == NULL || b == NULL)
 		return false;
 	if (kind == LK_DATE)
-		return date_agreement_level(a->date, b->date) == DATE_DIFFERENT;
+	{
+		DateAgreement l = date_agreement_level(a->date, b->date);
+
+		/*
+		 * The year alone wrong is a slip within 15 years; further apart, a
+		 * generation: a parent and a child of one name born on one day of
+		 * the year are two people.
+		 */
+		if (l == DATE_SAME_DAY_MONTH)
+			return Abs((int64) a->date - (int64) b->date) > 15 * 366;
+		return l == DATE_DIFFERENT;
+	}
 	if (kind == LK_GIVEN_NAME)
 	{
 		if (a->len == 1 || b->len == 1)

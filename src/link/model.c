@@ -662,13 +662,21 @@ link_edits(const LinkValue *a, const LinkValue *b, int max)
 
 /*
  * The keying slips two identifiers may differ by and still be one person's:
- * one per ten characters, at least one (an NHS number one, an e-mail
- * address of 25 characters two).
+ * one per ten characters, at least one and at most three (an NHS number one,
+ * an e-mail address of 25 characters two; the bound keeps the comparison of
+ * a long value linear: link_edits is then banded).
  */
+#define LINK_MAX_SLIPS 3
+
 int
 link_slips(const LinkValue *a, const LinkValue *b)
 {
-	return Max(1, Max(a->len, b->len) / 10);
+	int			longer = Max(a->len, b->len);
+
+	/* characters, not bytes (a multibyte identifier of 7 characters: one) */
+	if (longer >= 20)
+		longer = Max(pg_mbstrlen_with_len(a->s, a->len), pg_mbstrlen_with_len(b->s, b->len));
+	return Max(1, Min(LINK_MAX_SLIPS, longer / 10));
 }
 
 static bool
@@ -1688,11 +1696,12 @@ measure_dominance(LinkModel *lm, int r)
  * chosen for agreeing on the column, but their union is every pair the
  * model will score: m is then the chance of each level among the matches
  * that blocking finds.
- * free[c] marks the columns; observed[c] is set to their expected matches
- * compared.  Returns the rounds taken, or -1 if it did not converge in 200.
+ * freecol[c] marks the columns, start their starting m; observed[c] is set
+ * to their expected matches compared.  Returns the rounds taken, or -1 if it did not converge in 200.
  */
 static int
-em_free_columns(LinkModel *lm, const bool *free, double *observed, int *pooled)
+em_free_columns(LinkModel *lm, const bool *freecol, double start[][LINK_MAX_LEVELS],
+				double *observed, int *pooled)
 {
 	double		lambda = 0.1;
 	int			result = -1;
@@ -1734,6 +1743,7 @@ em_free_columns(LinkModel *lm, const bool *free, double *observed, int *pooled)
 	for (int round = 1; round <= 200; round++)
 	{
 		double		acc[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
+		int64		seen[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
 		double		lw[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
 		double		lo0 = log(lambda / (1.0 - lambda));
 		double		sum_post = 0;
@@ -1742,6 +1752,7 @@ em_free_columns(LinkModel *lm, const bool *free, double *observed, int *pooled)
 
 		CHECK_FOR_INTERRUPTS();
 		memset(acc, 0, sizeof(acc));
+		memset(seen, 0, sizeof(seen));
 		level_log_weights(lm, lw);
 		for (int64 k = 0, j = 0; held ? j < ntrain : k < lm->npairs; k++, j++)
 		{
@@ -1760,8 +1771,11 @@ em_free_columns(LinkModel *lm, const bool *free, double *observed, int *pooled)
 			sum_post += pr;
 			n++;
 			for (int c = 0; c < lm->ncolumns; c++)
-				if (free[c])
+				if (freecol[c])
+				{
 					acc[c][level[c]] += pr;
+					seen[c][level[c]]++;
+				}
 		}
 		for (int c = 0; c < lm->ncolumns; c++)
 		{
@@ -1769,13 +1783,32 @@ em_free_columns(LinkModel *lm, const bool *free, double *observed, int *pooled)
 			double		total = 0;
 			double		m[LINK_MAX_LEVELS];
 
-			if (!free[c])
+			if (!freecol[c])
 				continue;
 			for (int l = 1; l < col->nlevels; l++)
 				total += acc[c][l];
 			observed[c] = total;
 			for (int l = 1; l < col->nlevels; l++)
 				m[l] = total > 0 ? Max(acc[c][l] / total, 1e-6) : col->m[l];
+			/*
+			 * A level no pair reaches (with names and a date alone no rule
+			 * brings together dates years apart) is not learned: it keeps
+			 * its starting m, rather than 1e-6, a veto wherever the model
+			 * scores such a pair (match_explain, the Client Index).
+			 */
+			if (total > 0)
+			{
+				double		sum = 0;
+
+				for (int l = 1; l < col->nlevels; l++)
+				{
+					if (seen[c][l] == 0)
+						m[l] = start[c][l];
+					sum += m[l];
+				}
+				for (int l = 1; l < col->nlevels; l++)
+					m[l] /= sum;
+			}
 			pooled[c] = pool_monotone(col, m);
 			link_floor_no_move(col, m);
 			for (int l = 1; l < col->nlevels; l++)
@@ -1961,11 +1994,12 @@ link_estimate_m(LinkModel *lm)
 
 	/*
 	 * A column no session learned, though rules trained: every one of them
-	 * blocks on it (em_free_columns).  Kept where its matches compared are
-	 * too few to learn from, as in a session.
+	 * blocks on it, or compared it in too few likely matches
+	 * (em_free_columns).  Kept where its matches compared over all the pairs
+	 * are still too few to learn from, as in a session.
 	 */
 	{
-		bool		free[LINK_MAX_COLUMNS] = {false};
+		bool		freecol[LINK_MAX_COLUMNS] = {false};
 		double		start[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
 		bool		any = false,
 					trained = false;
@@ -1973,35 +2007,49 @@ link_estimate_m(LinkModel *lm)
 		for (int r = 0; r < lm->nrules; r++)
 			trained |= lm->rules[r].trained;
 		for (int c = 0; c < lm->ncolumns; c++)
+		{
+			LinkKind	k = lm->columns[c].kind;
+
+			/*
+			 * Not a place or a move: the pairs of the rules that do not
+			 * train (one address, one move) are among all the pairs, and
+			 * would teach such a column that households are matches.
+			 */
 			if (trained && sessions[c] == 0 && lm->columns[c].nlevels > 2 &&
-				lm->columns[c].kind != LK_MOVED_OUT && lm->columns[c].kind != LK_MIN_AGE &&
+				k != LK_POSTCODE && k != LK_MOVED_IN && k != LK_MOVED_OUT && k != LK_MIN_AGE &&
 				lm->columns[c].npresent > 1)
 			{
-				free[c] = any = true;
+				freecol[c] = any = true;
 				memcpy(start[c], lm->columns[c].m, sizeof(start[c]));
 			}
+		}
 		if (any)
 		{
-			int			rounds = em_free_columns(lm, free, observed, pooled);
+			int			rounds = em_free_columns(lm, freecol, start, observed, pooled);
+			bool		kept = false;
 
-			if (rounds < 0)
-				lm->em_converged = false;
-			lm->em_iterations = Max(lm->em_iterations, rounds < 0 ? 200 : rounds);
 			for (int c = 0; c < lm->ncolumns; c++)
 			{
-				if (!free[c])
+				if (!freecol[c])
 					continue;
 				if (observed[c] < EM_MIN_OBSERVED || pooled[c] == POOL_FLAT)
 					memcpy(lm->columns[c].m, start[c], sizeof(start[c]));
 				else
 				{
+					kept = true;
 					lm->columns[c].m_from = LINK_M_FROM_ALL_PAIRS;
 					ereport(NOTICE,
-							(errmsg("linkage: every training rule blocks on \"%s\": its m was learned over all the candidate pairs",
+							(errmsg("linkage: no rule's session learned \"%s\": its m was learned over all the candidate pairs",
 									lm->columns[c].name),
-							 errdetail("No rule's session compares it; it was learned with the other columns' m held, over the pairs of every rule."),
+							 errdetail("Each rule that trains blocks on it, or compared it in too few likely matches; it was learned with the other columns' m held, over the pairs of every rule."),
 							 errhint("train_model keeps this in brent_mdm.link_model_column.m_from.")));
 				}
+			}
+			if (kept)
+			{
+				if (rounds < 0)
+					lm->em_converged = false;
+				lm->em_iterations = Max(lm->em_iterations, rounds < 0 ? 200 : rounds);
 			}
 		}
 	}

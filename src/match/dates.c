@@ -54,8 +54,12 @@ date_agreement_level(DateADT a, DateADT b)
 		return DATE_SAME_MONTH;
 	if (Abs(a - b) <= 365)
 		return DATE_WITHIN_YEAR;
-	/* the year alone wrong: keyed from another date, or mistyped in two digits */
-	if (ma == mb && da == db)
+	/*
+	 * The year alone wrong: keyed from another date, or mistyped in two
+	 * digits.  Not 1 January, the day systems record for a birthday not
+	 * known.
+	 */
+	if (ma == mb && da == db && !(ma == 1 && da == 1))
 		return DATE_SAME_DAY_MONTH;
 	return DATE_DIFFERENT;
 }
