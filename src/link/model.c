@@ -1477,6 +1477,44 @@ pool_monotone(const LinkColumn *col, double *m)
 	return !pooled ? POOL_NONE : nb == 1 ? POOL_FLAT : POOL_SOME;
 }
 
+/* a pair of the training rule of bit, or (bit 0) any pair that trains */
+static inline bool
+pair_trains(const LinkModel *lm, int64 k, uint32 bit)
+{
+	return bit ? PAIR_TRAINS_RULE(lm, k, bit) : PAIR_TRAINS(lm, k);
+}
+
+/*
+ * The levels of a session's ntrain pairs (pair_trains of bit) copied once
+ * where they take no more than three quarters of brent_mdm.linkage_work_mem
+ * (taken from the store's share, *reserved; the store keeps its least,
+ * LINK_MIN_CHUNKS: there may be no room beside it): the rounds then read
+ * them in memory, in the same order (the same sums), whether or not the
+ * pairs are spilled.  NULL, *reserved 0, where they do not fit.
+ */
+static uint8 *
+hold_levels(LinkModel *lm, int64 ntrain, uint32 bit, Size *reserved)
+{
+	uint8	   *held;
+	int64		j = 0;
+
+	*reserved = 0;
+	if (ntrain > 0 && (Size) ntrain * lm->ncolumns <= (Size) link_work_mem * 1024 / 4 * 3 &&
+		(Size) ntrain * lm->ncolumns <= link_store_reservable(lm))
+		*reserved = link_store_reserve(lm, (Size) ntrain * lm->ncolumns);
+	if (*reserved == 0)
+		return NULL;
+	held = palloc_extended(Max((Size) ntrain * lm->ncolumns, 1), MCXT_ALLOC_HUGE);
+	for (int64 k = 0; k < lm->npairs; k++)
+	{
+		if ((k & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (pair_trains(lm, k, bit))
+			memcpy(held + (j++) * lm->ncolumns, PAIR_LEVELS(lm, k), lm->ncolumns);
+	}
+	return held;
+}
+
 /*
  * One training session: EM over the pairs one blocking rule generated,
  * leaving out the columns that rule blocks on (they agree on every pair by
@@ -1506,27 +1544,9 @@ em_session(LinkModel *lm, int rule, double m_out[][LINK_MAX_LEVELS], double *obs
 	for (int c = 0; c < lm->ncolumns; c++)
 		memcpy(m_out[c], lm->columns[c].m, sizeof(double) * LINK_MAX_LEVELS);
 
-	/*
-	 * The levels of the session's pairs copied once where they take no more
-	 * than three quarters of brent_mdm.linkage_work_mem (taken from the
-	 * store's share): the rounds then read them in memory, in the same order
-	 * (the same sums), whether or not the pairs are spilled.  Their number
-	 * is the rule's training pairs (measure_dominance counted them).
-	 */
+	/* the levels held (their number: the rule's training pairs, measure_dominance counted them) */
 	ntrain = lm->rules[rule].training_pairs;
-	/* (the store keeps its least, LINK_MIN_CHUNKS: there may be no room beside it) */
-	if (ntrain > 0 && (Size) ntrain * lm->ncolumns <= (Size) link_work_mem * 1024 / 4 * 3 &&
-		(Size) ntrain * lm->ncolumns <= link_store_reservable(lm))
-		reserved = link_store_reserve(lm, (Size) ntrain * lm->ncolumns);
-	if (reserved > 0)
-	{
-		int64		j = 0;
-
-		held = palloc_extended(Max((Size) ntrain * lm->ncolumns, 1), MCXT_ALLOC_HUGE);
-		for (int64 k = 0; k < lm->npairs; k++)
-			if (PAIR_TRAINS_RULE(lm, k, bit))
-				memcpy(held + (j++) * lm->ncolumns, PAIR_LEVELS(lm, k), lm->ncolumns);
-	}
+	held = hold_levels(lm, ntrain, bit, &reserved);
 
 	for (int round = 1; round <= 200; round++)
 	{
@@ -1711,10 +1731,8 @@ em_free_columns(LinkModel *lm, const bool *freecol, double start[][LINK_MAX_LEVE
 	Size		reserved = 0;
 
 	/*
-	 * The pairs that train, copied once where they fit, as em_session does
-	 * (the rounds then read them in memory, in the same order, whether or
-	 * not the pairs are spilled).  All of them: those that do not compare a
-	 * free column say nothing of its m, but lambda is the match rate among
+	 * Every pair that trains, held where it fits: those that do not compare
+	 * a free column say nothing of its m, but lambda is the match rate among
 	 * them all.
 	 */
 	for (int64 k = 0; k < lm->npairs; k++)
@@ -1723,22 +1741,7 @@ em_free_columns(LinkModel *lm, const bool *freecol, double start[][LINK_MAX_LEVE
 			CHECK_FOR_INTERRUPTS();
 		ntrain += PAIR_TRAINS(lm, k);
 	}
-	if (ntrain > 0 && (Size) ntrain * lm->ncolumns <= (Size) link_work_mem * 1024 / 4 * 3 &&
-		(Size) ntrain * lm->ncolumns <= link_store_reservable(lm))
-		reserved = link_store_reserve(lm, (Size) ntrain * lm->ncolumns);
-	if (reserved > 0)
-	{
-		int64		j = 0;
-
-		held = palloc_extended(Max((Size) ntrain * lm->ncolumns, 1), MCXT_ALLOC_HUGE);
-		for (int64 k = 0; k < lm->npairs; k++)
-		{
-			if ((k & 0xFFFF) == 0)
-				CHECK_FOR_INTERRUPTS();
-			if (PAIR_TRAINS(lm, k))
-				memcpy(held + (j++) * lm->ncolumns, PAIR_LEVELS(lm, k), lm->ncolumns);
-		}
-	}
+	held = hold_levels(lm, ntrain, 0, &reserved);
 
 	for (int round = 1; round <= 200; round++)
 	{
