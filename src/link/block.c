@@ -494,12 +494,15 @@ add_rule(BlockRule *rules, int n, int guest, int c0, Feature f0, int c1, Feature
  *     postcode with the initial of the surname (the given name's is above);
  *   - given name and surname with a date, no postcode nor full name: the
  *     sounds of the names with the month and day of the date (a slip in the
- *     year), with the year of the date half a year on (a date moved by weeks
- *     across a new year: two dates less than half a year apart share their
- *     year or that one), the date with the initial of the given name (a date rule too
+ *     year), the date with the initial of the given name (a date rule too
  *     big takes the surname's), and the sounds of the names alone for the
  *     records without a date (one missing date; pairs with such a record
- *     only, so that the cost follows the dates missing);
+ *     only, so that the cost follows the dates missing); and for two slips,
+ *     the sounds of the names with the year of the date half a year on (a
+ *     date moved by weeks across a new year: two dates less than half a
+ *     year apart share their year or that one), and the two names' sounds
+ *     in either order with the year (names recorded the other way round and
+ *     the date mistyped);
  *   - a full name and a postcode, no date nor given name and surname: the
  *     sounds of the full name with the inward code (a slip in the district),
  *     the sounds of the full name alone for records without a postcode, and

@@ -66,10 +66,11 @@ link_cluster_of(const LinkModel *lm, const LinkArray *cluster, int32 i)
 
 /*
  * Two values that cannot belong to one person: identifiers more keying
- * slips apart than link_slips allows (one per ten characters, at least one);
- * dates of birth with the same day and month more than 15 years apart; dates of birth that differ beyond a typo or a swap and
- * by more than a year; given names that share nothing (Jawad, Malalai), an
- * initial agreeing with anything that starts with it.
+ * slips apart than link_slips allows (one per ten characters, from one to
+ * three); dates of birth that differ beyond a typo or a swap and by more
+ * than a year (the same day and month: by more than 15 years); given names
+ * that share nothing (Jawad, Malalai), an initial agreeing with anything
+ * that starts with it.
  */
 static bool
 values_conflict(LinkKind kind, const LinkValue *a, const LinkValue *b)
