@@ -96,6 +96,7 @@ SELECT column_name, level, level_name, round(m::numeric, 3) AS m
          '{"forename": "given_name", "surname": "surname", "dob": "date"}', 'people_labels')
  WHERE level <= 2 ORDER BY 1, 2;
 SELECT trained_on FROM brent_mdm.link_model WHERE model_name = 'labelled';
+SELECT column_name, m_from FROM brent_mdm.link_model_column WHERE model_name = 'labelled' ORDER BY 1;
 -- m from labels: the share of labelled matching pairs at each level (smoothed)
 SELECT count(*) AS labelled_matches,
        count(*) FILTER (WHERE brent_mdm.normalise_name(a.forename) = brent_mdm.normalise_name(b.forename)) AS forename_equal

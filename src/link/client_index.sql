@@ -208,14 +208,14 @@ CREATE TABLE brent_mdm.link_model_column (
   sessions    integer NOT NULL DEFAULT 0,
   pooled_sessions integer NOT NULL DEFAULT 0,
   m_from      text NOT NULL DEFAULT 'sessions'
-              CHECK (m_from IN ('sessions', 'all candidate pairs', 'starting values')),
+              CHECK (m_from IN ('sessions', 'all candidate pairs', 'labelled pairs', 'starting values')),
   implied_by  text,
   implied_through integer,
   dependence  float8,
   PRIMARY KEY (model_name, column_name)
 );
 COMMENT ON TABLE brent_mdm.link_model_column IS
-  'Records with a value in each column of a model, the base of its term frequencies, values that could not be read (dates: counted as missing), the training sessions its m is the mean of and those where m was held non-increasing over the levels, what m was learned from (the sessions, all the candidate pairs where every rule blocks on the column, or nothing: the starting values), and the column it is near a function of (its agreement then counted once)';
+  'Records with a value in each column of a model, the base of its term frequencies, values that could not be read (dates: counted as missing), the training sessions its m is the mean of and those where m was held non-increasing over the levels, what m was learned from (the sessions, all the candidate pairs where no session learned the column, labelled pairs, or nothing: the starting values), and the column it is near a function of (its agreement then counted once)';
 -- How each blocking rule's training session went.
 CREATE TABLE brent_mdm.link_model_rule (
   model_name     text NOT NULL REFERENCES brent_mdm.link_model ON DELETE CASCADE,

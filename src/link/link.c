@@ -901,7 +901,8 @@ link_store_model(text *name, LinkModel *lm, const char *columns_json,
 						 quote_literal_cstr(col->name), col->npresent, col->nunreadable,
 						 col->sessions, col->pooled_sessions,
 						 col->m_from == LINK_M_FROM_SESSIONS ? "'sessions'" :
-						 col->m_from == LINK_M_FROM_ALL_PAIRS ? "'all candidate pairs'" : "'starting values'",
+						 col->m_from == LINK_M_FROM_ALL_PAIRS ? "'all candidate pairs'" :
+						 col->m_from == LINK_M_FROM_LABELS ? "'labelled pairs'" : "'starting values'",
 						 col->implied_by >= 0 ? quote_literal_cstr(lm->columns[col->implied_by].name) : "NULL",
 						 col->implied_by >= 0 ? psprintf("%d", col->implied_through) : "NULL",
 						 col->implied_by >= 0 ? psprintf("%.17g", col->dependence) : "NULL");
@@ -1181,6 +1182,7 @@ link_train_model_labelled(PG_FUNCTION_ARGS)
 		for (int l = 1; l < col->nlevels; l++)
 			col->m[l] = (counts[c][l] + 0.1) / (n + 0.1 * (col->nlevels - 1));
 		link_floor_no_move(col, col->m);
+		col->m_from = LINK_M_FROM_LABELS;
 	}
 	link_store_model(name, lm, DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(3))),
 					 psprintf("%s (m from " INT64_FORMAT " labelled pairs)", rel_text(relid), matches),

@@ -78,6 +78,7 @@ typedef struct LinkColumn
 #define LINK_M_FROM_START 0		/* nothing: the starting values */
 #define LINK_M_FROM_SESSIONS 1	/* the rules' sessions that compare it */
 #define LINK_M_FROM_ALL_PAIRS 2	/* every rule blocks on it: all the candidate pairs */
+#define LINK_M_FROM_LABELS 3	/* the reviewers' labelled matching pairs */
 
 /*
  * A prepared value: 24 bytes (a million records of ten columns hold ten
