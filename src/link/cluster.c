@@ -96,7 +96,11 @@ values_conflict(LinkKind kind, const LinkValue *a, const LinkValue *b)
 			return a->s[0] != b->s[0];
 		return name_similarity_cstring(a->s, a->len, b->s, b->len) < 0.6;
 	}
-	return link_edits(a, b, link_slips(a, b)) > link_slips(a, b);
+	{
+		int			slips = link_slips(a, b);
+
+		return link_edits(a, b, slips) > slips;
+	}
 }
 
 /*

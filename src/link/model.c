@@ -1716,31 +1716,25 @@ measure_dominance(LinkModel *lm, int r)
  * chosen for agreeing on the column, but their union is every pair the
  * model will score: m is then the chance of each level among the matches
  * that blocking finds.
- * freecol[c] marks the columns, start their starting m; observed[c] is set
- * to their expected matches compared.  Returns the rounds taken, or -1 if it did not converge in 200.
+ * freecol[c] marks the columns, start their starting m; ntrain is the
+ * number of pairs that train; observed[c] is set to their expected matches
+ * compared.  Returns the rounds taken, or -1 if it did not converge in 200.
  */
 static int
 em_free_columns(LinkModel *lm, const bool *freecol, double start[][LINK_MAX_LEVELS],
-				double *observed, int *pooled)
+				int64 ntrain, double *observed, int *pooled)
 {
 	double		lambda = 0.1;
 	int			result = -1;
-	int64		ntrain = 0;
 	uint8	   *held = NULL;	/* the pairs' levels, in order; NULL: read from
 								 * the store each round */
 	Size		reserved = 0;
 
 	/*
-	 * Every pair that trains, held where it fits: those that do not compare
-	 * a free column say nothing of its m, but lambda is the match rate among
-	 * them all.
+	 * Every pair that trains (ntrain of them), held where it fits: those
+	 * that do not compare a free column say nothing of its m, but lambda is
+	 * the match rate among them all.
 	 */
-	for (int64 k = 0; k < lm->npairs; k++)
-	{
-		if ((k & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		ntrain += PAIR_TRAINS(lm, k);
-	}
 	held = hold_levels(lm, ntrain, 0, &reserved);
 
 	for (int round = 1; round <= 200; round++)
@@ -1881,6 +1875,7 @@ link_estimate_m(LinkModel *lm)
 	double		observed[LINK_MAX_COLUMNS];
 	int			pooled[LINK_MAX_COLUMNS];
 	StringInfoData held = {NULL, 0, 0, 0};
+	int64		training = 0;	/* pairs that train (the last session's and the prior's) */
 
 	/* start: agreement likely among matches */
 	for (int c = 0; c < lm->ncolumns; c++)
@@ -1995,6 +1990,13 @@ link_estimate_m(LinkModel *lm)
 		col->pooled_sessions = pooled_sessions[c];
 	}
 
+	for (int64 k = 0; k < lm->npairs; k++)
+	{
+		if ((k & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		training += PAIR_TRAINS(lm, k);
+	}
+
 	/*
 	 * A column no session learned, though rules trained: every one of them
 	 * blocks on it, or compared it in too few likely matches
@@ -2028,7 +2030,7 @@ link_estimate_m(LinkModel *lm)
 		}
 		if (any)
 		{
-			int			rounds = em_free_columns(lm, freecol, start, observed, pooled);
+			int			rounds = em_free_columns(lm, freecol, start, training, observed, pooled);
 			bool		kept = false;
 
 			for (int c = 0; c < lm->ncolumns; c++)
@@ -2079,12 +2081,9 @@ link_estimate_m(LinkModel *lm)
 
 	/* the prior for a random pair */
 	{
-		int64		training = 0;
 		double		lambda;
 		double		lw[LINK_MAX_COLUMNS][LINK_MAX_LEVELS];
 
-		for (int64 k = 0; k < lm->npairs; k++)
-			training += PAIR_TRAINS(lm, k);
 		lambda = Min(0.5, Max(training / Max(lm->total_pairs, 1.0), 1e-12));
 		level_log_weights(lm, lw);
 		for (int round = 0; round < 200; round++)
