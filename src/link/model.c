@@ -621,16 +621,7 @@ name_sim(const LinkValue *a, const LinkValue *b)
 static double
 jw(const LinkValue *a, const LinkValue *b)
 {
-	Chars		ca,
-				cb;
-	double		r;
-
-	chars_from_bytes(&ca, a->s, a->len);
-	chars_from_bytes(&cb, b->s, b->len);
-	r = match_jaro_winkler_chars(&ca, &cb, 0.1);
-	chars_free(&ca);
-	chars_free(&cb);
-	return r;
+	return match_jaro_winkler_bytes(a->s, a->len, b->s, b->len, 0.1, true);
 }
 
 /* Levenshtein distance of two prepared values, capped at max + 1. */

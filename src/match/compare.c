@@ -948,16 +948,15 @@ bytes_ascii(const char *s, int len)
 }
 
 /*
- * Jaro-Winkler of two texts, through the ASCII path when it applies (the
- * second string at most 64 bytes, the first at most 128).
+ * Jaro (winkler false) or Jaro-Winkler of two strings of bytes in the
+ * server encoding, through the ASCII path when it applies (the second
+ * string at most 64 bytes, the first at most 128), else on their decoded
+ * characters: the same result either way.
  */
-static double
-jaro_winkler_text(text *ta, text *tb, double prefix_scale, bool winkler)
+double
+match_jaro_winkler_bytes(const char *a, int n, const char *b, int m, double prefix_scale,
+						 bool winkler)
 {
-	const char *a = VARDATA_ANY(ta),
-			   *b = VARDATA_ANY(tb);
-	int			n = VARSIZE_ANY_EXHDR(ta),
-				m = VARSIZE_ANY_EXHDR(tb);
 	double		j;
 
 	if (m <= 64 && n <= 128 && bytes_ascii(a, n) && bytes_ascii(b, m))
@@ -984,6 +983,14 @@ jaro_winkler_text(text *ta, text *tb, double prefix_scale, bool winkler)
 		chars_free(&cb);
 		return j;
 	}
+}
+
+static double
+jaro_winkler_text(text *ta, text *tb, double prefix_scale, bool winkler)
+{
+	return match_jaro_winkler_bytes(VARDATA_ANY(ta), VARSIZE_ANY_EXHDR(ta),
+									VARDATA_ANY(tb), VARSIZE_ANY_EXHDR(tb),
+									prefix_scale, winkler);
 }
 
 double

@@ -10,6 +10,8 @@
 
 extern double match_jaro_chars(const Chars *a, const Chars *b);
 extern double match_jaro_winkler_chars(const Chars *a, const Chars *b, double prefix_scale);
+extern double match_jaro_winkler_bytes(const char *a, int n, const char *b, int m,
+									   double prefix_scale, bool winkler);
 extern int	match_levenshtein_chars(const Chars *a, const Chars *b, int max);
 extern double match_jaccard_tokens_bytes(const char *a, int alen, const char *b, int blen);
 

@@ -168,6 +168,13 @@ variant_canonical(const char *token, int len, int *n)
  * jsfntr) and Tamil's single k/g letter (Ganesh, Kanes: kns).  Empty for a
  * token of vowels only.
  */
+/* strchr(set, c) != NULL for the sets below, NUL included as strchr finds it */
+static inline bool
+is_vowel_y(char c)
+{
+	return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y' || c == '\0';
+}
+
 int
 name_skeleton(const char *t, int len, char *out)
 {
@@ -178,12 +185,12 @@ name_skeleton(const char *t, int len, char *out)
 	{
 		char		c = t[i];
 
-		if (strchr("aeiouy", c) != NULL || c == 'h')
+		if (is_vowel_y(c) || c == 'h')
 		{
 			separated = true;
 			continue;
 		}
-		if (c == 'w' && i > 0 && strchr("aeiouy", t[i - 1]) != NULL)
+		if (c == 'w' && i > 0 && is_vowel_y(t[i - 1]))
 			continue;
 		switch (c)
 		{
@@ -228,7 +235,8 @@ static int
 token_skeletons(const char *t, int len, char *out1, char *out2)
 {
 	int			n = 0;
-	char	   *alt = palloc(len + 1);
+	char		local[64];
+	char	   *alt = (len < (int) sizeof(local)) ? local : palloc(len + 1);
 	int			alen = 0;
 	char	   *first = out1;
 
@@ -245,9 +253,27 @@ token_skeletons(const char *t, int len, char *out1, char *out2)
 		if (name_skeleton(alt, alen, dest) > 0 && (first == NULL || strcmp(first, dest) != 0))
 			n++;
 	}
-	pfree(alt);
+	if (alt != local)
+		pfree(alt);
 	return n;
 }
+
+#define TOKEN_LOCAL 24			/* skeletons of tokens shorter than this kept in place */
+
+/*
+ * What token_similarity needs of a token, found once for every token it is
+ * compared with: its skeletons and its canonical names.
+ */
+typedef struct TokenFacts
+{
+	bool		have_skeletons;
+	bool		have_canonical;
+	int			nskel;
+	char	   *skel[2];
+	char		local[2][TOKEN_LOCAL];
+	int			ncanonical;
+	char	  **canonical;
+} TokenFacts;
 
 typedef struct NameTokens
 {
@@ -255,6 +281,7 @@ typedef struct NameTokens
 	int			n;
 	char	   *tok[MAX_TOKENS];
 	int			len[MAX_TOKENS];
+	TokenFacts	facts[MAX_TOKENS];
 } NameTokens;
 
 /* Splits a normalised name (modified in place) at spaces and hyphens. */
@@ -273,6 +300,8 @@ split_tokens(char *s, int len, NameTokens *nt)
 		{
 			nt->tok[nt->n] = s + start;
 			nt->len[nt->n] = i - start;
+			nt->facts[nt->n].have_skeletons = false;
+			nt->facts[nt->n].have_canonical = false;
 			nt->n++;
 		}
 		if (i < len)
@@ -359,36 +388,63 @@ match_name_keys(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(makeArrayResult(astate, CurrentMemoryContext));
 }
 
-/* Do two tokens share a canonical name in the dictionary? */
-static bool
-tokens_are_variants(const char *a, int alen, const char *b, int blen)
+static TokenFacts *
+token_canonical(NameTokens *nt, int i)
 {
-	int			na,
-				nb;
-	char	  **ca = variant_canonical(a, alen, &na);
-	char	  **cb;
+	TokenFacts *f = &nt->facts[i];
 
-	if (na == 0)
-		return false;
-	cb = variant_canonical(b, blen, &nb);
-	for (int i = 0; i < na; i++)
-		for (int j = 0; j < nb; j++)
-			if (strcmp(ca[i], cb[j]) == 0)
-				return true;
-	return false;
+	if (!f->have_canonical)
+	{
+		f->canonical = variant_canonical(nt->tok[i], nt->len[i], &f->ncanonical);
+		f->have_canonical = true;
+	}
+	return f;
+}
+
+static TokenFacts *
+token_skeletons_of(NameTokens *nt, int i)
+{
+	TokenFacts *f = &nt->facts[i];
+
+	if (!f->have_skeletons)
+	{
+		int			len = nt->len[i];
+
+		for (int k = 0; k < 2; k++)
+			f->skel[k] = (len < TOKEN_LOCAL) ? f->local[k] : palloc(len + 1);
+		f->nskel = token_skeletons(nt->tok[i], len, f->skel[0], f->skel[1]);
+		f->have_skeletons = true;
+	}
+	return f;
+}
+
+/* what token_skeletons_of took beyond the tokens' own space */
+static void
+tokens_free(NameTokens *nt)
+{
+	for (int i = 0; i < nt->n; i++)
+		if (nt->facts[i].have_skeletons && nt->facts[i].skel[0] != nt->facts[i].local[0])
+		{
+			pfree(nt->facts[i].skel[0]);
+			pfree(nt->facts[i].skel[1]);
+		}
 }
 
 /*
- * Similarity of two tokens: 1 if equal, 0.95 if dictionary variants,
- * 0.9 if the same consonant skeleton (a transliteration), 0.85 if one is the
- * other's initial, else their Jaro-Winkler similarity.
+ * Similarity of token i of pa and token j of pb: 1 if equal, 0.95 if
+ * dictionary variants (they share a canonical name), 0.9 if the same
+ * consonant skeleton (a transliteration), 0.85 if one is the other's
+ * initial, else their Jaro-Winkler similarity.
  */
 static double
-token_similarity(const char *a, int alen, const char *b, int blen)
+token_similarity(NameTokens *pa, int i, NameTokens *pb, int j)
 {
-	Chars		ca,
-				cb;
-	double		jw;
+	const char *a = pa->tok[i],
+			   *b = pb->tok[j];
+	int			alen = pa->len[i],
+				blen = pb->len[j];
+	TokenFacts *fa,
+			   *fb;
 
 	if (alen == blen && memcmp(a, b, alen) == 0)
 		return 1.0;
@@ -396,33 +452,22 @@ token_similarity(const char *a, int alen, const char *b, int blen)
 		return 0.85;
 	if (alen == 1 || blen == 1)
 		return 0.0;
-	if (tokens_are_variants(a, alen, b, blen))
-		return 0.95;
+	fa = token_canonical(pa, i);
+	if (fa->ncanonical > 0)
 	{
-		char	   *sa[2] = {palloc(alen + 1), palloc(alen + 1)};
-		char	   *sb[2] = {palloc(blen + 1), palloc(blen + 1)};
-		int			na = token_skeletons(a, alen, sa[0], sa[1]);
-		int			nb = token_skeletons(b, blen, sb[0], sb[1]);
-		bool		same = false;
-
-		for (int i = 0; i < na; i++)
-			for (int j = 0; j < nb; j++)
-				if (strcmp(sa[i], sb[j]) == 0)
-					same = true;
-		for (int i = 0; i < 2; i++)
-		{
-			pfree(sa[i]);
-			pfree(sb[i]);
-		}
-		if (same)
-			return 0.9;
+		fb = token_canonical(pb, j);
+		for (int x = 0; x < fa->ncanonical; x++)
+			for (int y = 0; y < fb->ncanonical; y++)
+				if (strcmp(fa->canonical[x], fb->canonical[y]) == 0)
+					return 0.95;
 	}
-	chars_from_bytes(&ca, a, alen);
-	chars_from_bytes(&cb, b, blen);
-	jw = match_jaro_winkler_chars(&ca, &cb, 0.1);
-	chars_free(&ca);
-	chars_free(&cb);
-	return jw;
+	fa = token_skeletons_of(pa, i);
+	fb = token_skeletons_of(pb, j);
+	for (int x = 0; x < fa->nskel; x++)
+		for (int y = 0; y < fb->nskel; y++)
+			if (strcmp(fa->skel[x], fb->skel[y]) == 0)
+				return 0.9;
+	return match_jaro_winkler_bytes(a, alen, b, blen, 0.1, true);
 }
 
 /*
@@ -450,7 +495,7 @@ similarity_of_tokens(NameTokens *pa, NameTokens *pb)
 		return 0.0;
 	for (int i = 0; i < pa->n; i++)
 		for (int j = 0; j < pb->n; j++)
-			score[i][j] = token_similarity(pa->tok[i], pa->len[i], pb->tok[j], pb->len[j]);
+			score[i][j] = token_similarity(pa, i, pb, j);
 	shorter = Min(pa->n, pb->n);
 	longer = Max(pa->n, pb->n);
 	for (pairs = 0; pairs < shorter; pairs++)
@@ -483,9 +528,14 @@ name_similarity_text(text *ta, text *tb)
 	NameTokens	a,
 				b;
 
+	double		r;
+
 	name_tokens(ta, &a);
 	name_tokens(tb, &b);
-	return similarity_of_tokens(&a, &b);
+	r = similarity_of_tokens(&a, &b);
+	tokens_free(&a);
+	tokens_free(&b);
+	return r;
 }
 
 /* The same for names already normalised (as linkage keeps them). */
@@ -494,15 +544,30 @@ name_similarity_cstring(const char *a, int alen, const char *b, int blen)
 {
 	NameTokens	ta,
 				tb;
-	char	   *ca = pnstrdup(a, alen);
-	char	   *cb = pnstrdup(b, blen);
+	char		la[128],
+				lb[128];
+	char	   *ca,
+			   *cb;
 	double		r;
 
+	/* equal names have equal tokens, each paired with its equal: 1 */
+	if (alen == blen && memcmp(a, b, alen) == 0)
+		return 1.0;
+	ca = (alen < (int) sizeof(la)) ? la : palloc(alen + 1);
+	cb = (blen < (int) sizeof(lb)) ? lb : palloc(blen + 1);
+	memcpy(ca, a, alen);
+	ca[alen] = '\0';
+	memcpy(cb, b, blen);
+	cb[blen] = '\0';
 	split_tokens(ca, alen, &ta);
 	split_tokens(cb, blen, &tb);
 	r = similarity_of_tokens(&ta, &tb);
-	pfree(ca);
-	pfree(cb);
+	tokens_free(&ta);
+	tokens_free(&tb);
+	if (ca != la)
+		pfree(ca);
+	if (cb != lb)
+		pfree(cb);
 	return r;
 }
 
