@@ -44,6 +44,7 @@
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "utils/datetime.h"
+#include "utils/memutils.h"
 
 #include "brent_mdm.h"
 #include "link/link.h"
@@ -70,6 +71,20 @@ entry_cmp(const void *x, const void *y)
 	if (a->key != b->key)
 		return a->key < b->key ? -1 : 1;
 	return a->record - b->record;
+}
+
+/* qsort's order by entry_cmp, entry_cmp inlined (link_merge_begin_sorted) */
+#define ST_SORT sort_entries_typed
+#define ST_ELEMENT_TYPE BlockEntry
+#define ST_COMPARE(a, b) entry_cmp(a, b)
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+static void
+sort_entries(void *base, size_t n)
+{
+	sort_entries_typed(base, n);
 }
 
 /* How a pair was made (the least of them, when several rules made it). */
@@ -163,15 +178,75 @@ link_next_word_sound(const char *s, int len, int *pos, int min_length, int max_l
 	return false;
 }
 
-/* Double Metaphone of the word of v starting at *pos; 0 if none. */
+/*
+ * The sounds of words already coded: the hash of a word's Double Metaphone
+ * code (0 for a word without one), in a table of SOUND_SLOTS slots each
+ * keeping the last word that fell in it.  Blocking codes every name of every
+ * record under each rule that reads its sound, and names repeat: most are
+ * found here.  The code depends on the word alone, so the table is the
+ * backend's, kept from run to run (SOUND_SLOTS * 32 bytes).
+ */
+#define SOUND_SLOTS 32768
+#define SOUND_WORD 22			/* longer words are coded each time */
+
+typedef struct SoundSlot
+{
+	uint64		code;
+	uint8		len;			/* 0: empty slot */
+	char		word[SOUND_WORD + 1];
+} SoundSlot;
+
+static SoundSlot *sound_slots = NULL;
+
+static uint64
+sound_of_word(const char *w, int len)
+{
+	char		primary[LINK_MAX_SOUND + 1];
+	char		alternate[LINK_MAX_SOUND + 1];
+	SoundSlot  *slot = NULL;
+
+	if (len <= SOUND_WORD)
+	{
+		if (sound_slots == NULL)
+			sound_slots = MemoryContextAllocZero(TopMemoryContext, sizeof(SoundSlot) * SOUND_SLOTS);
+		slot = &sound_slots[key_hash(w, len) & (SOUND_SLOTS - 1)];
+		if (slot->len == len && memcmp(slot->word, w, len) == 0)
+			return slot->code;
+	}
+	double_metaphone(w, len, LINK_MAX_SOUND, primary, alternate);
+	if (slot != NULL)
+	{
+		slot->code = primary[0] ? key_hash(primary, strlen(primary)) : 0;
+		slot->len = len;
+		memcpy(slot->word, w, len);
+		return slot->code;
+	}
+	return primary[0] ? key_hash(primary, strlen(primary)) : 0;
+}
+
+/*
+ * Double Metaphone of the next word of v from *pos (of two letters or more,
+ * with a code: as link_next_word_sound finds it), hashed; 0 if none.
+ */
 static uint64
 word_code(const LinkValue *v, int *pos)
 {
-	char		primary[LINK_MAX_SOUND + 1];
+	while (*pos < v->len)
+	{
+		int			start = *pos;
 
-	if (!link_next_word_sound(v->s, v->len, pos, 2, LINK_MAX_SOUND, primary))
-		return 0;
-	return key_hash(primary, strlen(primary));
+		while (*pos < v->len && v->s[*pos] != ' ' && v->s[*pos] != '-')
+			(*pos)++;
+		(*pos)++;
+		if (*pos - 1 - start >= 2)
+		{
+			uint64		code = sound_of_word(v->s + start, *pos - 1 - start);
+
+			if (code != 0)
+				return code;
+		}
+	}
+	return 0;
 }
 
 /* One part of a record's key under a rule; false if the value is missing. */
@@ -940,6 +1015,20 @@ raw_pair_cmp(const void *x, const void *y)
 	return (int) p->origin - (int) q->origin;
 }
 
+/* qsort's order by raw_pair_cmp, raw_pair_cmp inlined (link_merge_begin_sorted) */
+#define ST_SORT sort_raw_pairs_typed
+#define ST_ELEMENT_TYPE RawPair
+#define ST_COMPARE(a, b) raw_pair_cmp(a, b)
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+static void
+sort_raw_pairs(void *base, size_t n)
+{
+	sort_raw_pairs_typed(base, n);
+}
+
 /*
  * The pair (a, b) in the order the pairs of a block take (dedupe: a < b;
  * link: left record first); false if the two records are not to be compared.
@@ -1005,6 +1094,9 @@ add_pair(const LinkModel *lm, int32 a, int32 b, int r, uint8 origin, PairSink *s
 	return true;
 }
 
+/* how far ahead of the pair compared its records are asked of memory */
+#define PREFETCH_PAIRS 8
+
 /*
  * Each pair compared: its levels (and the rules' counts of pairs).  Where
  * the records are spilled, the pairs go a window at a time (a quarter of
@@ -1058,6 +1150,14 @@ compare_pairs(LinkModel *lm, int nrules, instr_time start)
 							(errmsg("linkage: comparing pairs, %d%% (" INT64_FORMAT " of " INT64_FORMAT ", %.0f pairs a second)",
 									(int) (done * 100 / ncodes), done, ncodes, done / Max(t, 0.001))));
 				}
+			}
+			if (x + PREFETCH_PAIRS < w)
+			{
+				int64		ahead = base + (order ? order[x + PREFETCH_PAIRS] : x + PREFETCH_PAIRS);
+				LinkPair	q = buf ? buf[ahead - base] : *LINK_PAIR(lm, ahead);
+
+				link_rec_prefetch(lm, q.a);
+				link_rec_prefetch(lm, q.b);
 			}
 			info = PAIR_INFO_MUT(lm, k);
 			for (int r = 0; r < nrules; r++)
@@ -1465,7 +1565,7 @@ refine:
 		 * The keys in order (sorted chunk by chunk and merged: store.c's
 		 * arrays), a block at a time: e holds the m entries of one key.
 		 */
-		link_merge_begin(lm, &keyed, entry_cmp, &km);
+		link_merge_begin_sorted(lm, &keyed, entry_cmp, sort_entries, &km);
 		more = link_merge_take(lm, &km, &next);
 		while (more)
 		{
@@ -1716,7 +1816,7 @@ refine:
 
 		link_array_init(&lm->pairs, sizeof(LinkPair));
 		link_array_init(&lm->info, offsetof(LinkPairInfo, levels) + lm->ncolumns);
-		link_merge_begin(lm, &sink.raw, raw_pair_cmp, &rm);
+		link_merge_begin_sorted(lm, &sink.raw, raw_pair_cmp, sort_raw_pairs, &rm);
 		do
 		{
 			if ((lm->info.n & 0xFFFF) == 0)

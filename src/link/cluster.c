@@ -235,6 +235,20 @@ edge_cmp(const void *x, const void *y)
 	return a->pair < b->pair ? -1 : a->pair > b->pair ? 1 : 0;
 }
 
+/* qsort's order by edge_cmp, edge_cmp inlined (link_merge_begin_sorted) */
+#define ST_SORT sort_edges_typed
+#define ST_ELEMENT_TYPE Edge
+#define ST_COMPARE(a, b) edge_cmp(a, b)
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+static void
+sort_edges(void *base, size_t n)
+{
+	sort_edges_typed(base, n);
+}
+
 /* per group root: the first of its cannot-link entries and the last (-1: none) */
 typedef struct LinkList
 {
@@ -454,7 +468,7 @@ union_pass(LinkModel *lm, double threshold, const LinkArray *decisions, int64 nd
 			e->probability = p.probability;
 		}
 	}
-	link_merge_begin(lm, &edges, edge_cmp, &order);
+	link_merge_begin_sorted(lm, &edges, edge_cmp, sort_edges, &order);
 	for (int64 e = 0; link_merge_take(lm, &order, &edge); e++)
 	{
 		int32		ra = find(lm, &parent, edge.a),

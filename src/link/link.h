@@ -305,6 +305,9 @@ typedef struct LinkArray
  */
 typedef int (*LinkElemCmp) (const void *, const void *);
 
+/* n elements at base sorted as qsort with the cmp given beside it sorts them (sort_template.h) */
+typedef void (*LinkChunkSort) (void *base, size_t n);
+
 typedef struct LinkMerge
 {
 	LinkArray	runs;			/* the second array; or none (n 0): the chunks are the runs */
@@ -394,6 +397,8 @@ extern void link_store_release(LinkModel *lm, Size taken);
 extern Size link_store_reservable(const LinkModel *lm);
 extern void link_array_make(LinkModel *lm, LinkArray *arr, Size size, int64 n);
 extern void link_merge_begin(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp, LinkMerge *rm);
+extern void link_merge_begin_sorted(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp,
+									LinkChunkSort sort, LinkMerge *rm);
 extern bool link_merge_take(LinkModel *lm, LinkMerge *rm, void *out);
 extern void link_array_sort(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp, LinkArray *sorted);
 extern int64 link_array_lower_bound(const LinkModel *lm, const LinkArray *arr, const void *key,
@@ -435,6 +440,29 @@ link_rec(const LinkModel *lm, int32 i)
 }
 
 #define LINK_REC(lm, i) link_rec((lm), (i))
+
+/*
+ * Record i will be read soon: its first bytes asked of memory now, if its
+ * chunk is in memory (nothing else done: no chunk read back, none marked
+ * used).  Comparing the candidate pairs reads records in no order the cache
+ * can guess; asking a few pairs ahead hides the wait.
+ */
+static inline void
+link_rec_prefetch(const LinkModel *lm, int32 i)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	const LinkStore *st = lm->store;
+	const LinkChunk *ch = &st->chunks[link_rec_chunk(st, i)];
+
+	if (ch->base != NULL)
+	{
+		const char *r = ch->base + LINK_REC_OFFSET(ch, i);
+
+		for (int line = 0; line < 4; line++)
+			__builtin_prefetch(r + 64 * line);
+	}
+#endif
+}
 
 /* element k of an array of the run (valid as a record is); mut: to be changed */
 static inline void *

@@ -516,6 +516,20 @@ link_hash_count_cmp(const void *x, const void *y)
 	return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/* qsort's order by link_hash_count_cmp, link_hash_count_cmp inlined (link_merge_begin_sorted) */
+#define ST_SORT sort_hash_counts_typed
+#define ST_ELEMENT_TYPE LinkHashCount
+#define ST_COMPARE(a, b) link_hash_count_cmp(a, b)
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+static void
+sort_hash_counts(void *base, size_t n)
+{
+	sort_hash_counts_typed(base, n);
+}
+
 /*
  * Share of records holding each value, per column (for TF adjustment): the
  * values' hashes of every column gathered in one pass over the records
@@ -561,7 +575,7 @@ link_term_frequencies(LinkModel *lm)
 		LinkHashCount	e;
 
 		link_array_init(&counts[c], sizeof(LinkHashCount));
-		link_merge_begin(lm, &hashes[c], link_hash_count_cmp, &order);
+		link_merge_begin_sorted(lm, &hashes[c], link_hash_count_cmp, sort_hash_counts, &order);
 		while (link_merge_take(lm, &order, &e))
 		{
 			LinkHashCount  *last = counts[c].n > 0 ?

@@ -920,9 +920,9 @@ merge_end(LinkMerge *rm)
 	pfree(rm->head);
 }
 
-/* each chunk of arr sorted where it is */
+/* each chunk of arr sorted where it is (by sort, or else qsort with cmp) */
 static void
-sort_chunks(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp)
+sort_chunks(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp, LinkChunkSort sort)
 {
 	int64		per = (int64) 1 << arr->shift;
 
@@ -932,7 +932,9 @@ sort_chunks(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp)
 					n = Min(per, arr->n - first);
 
 		CHECK_FOR_INTERRUPTS();
-		if (n > 1)
+		if (n > 1 && sort != NULL)
+			sort(link_array_get(lm, arr, first, true), n);
+		else if (n > 1)
 			qsort(link_array_get(lm, arr, first, true), n, arr->size, cmp);
 	}
 }
@@ -940,6 +942,18 @@ sort_chunks(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp)
 /* arr sorted (sort_chunks, then merged in one or two steps): merge_take gives it in order */
 void
 link_merge_begin(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp, LinkMerge *rm)
+{
+	link_merge_begin_sorted(lm, arr, cmp, NULL, rm);
+}
+
+/*
+ * The same, each chunk sorted by sort: qsort's order by cmp, from a sort
+ * made for the element type with cmp inlined (sort_template.h, as qsort is
+ * made), for the arrays of a million elements and more.
+ */
+void
+link_merge_begin_sorted(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp, LinkChunkSort sort,
+						LinkMerge *rm)
 {
 	int64		per = (int64) 1 << arr->shift;
 	int			group = Max(link_store_window(lm) / 4, 2);
@@ -949,7 +963,7 @@ link_merge_begin(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp, LinkMerge *rm)
 	LinkArray	cur;			/* the runs of the last pass, when there was one */
 	char	   *elem = palloc(arr->size);
 
-	sort_chunks(lm, arr, cmp);
+	sort_chunks(lm, arr, cmp, sort);
 	memset(&rm->runs, 0, sizeof(LinkArray));
 	memset(&cur, 0, sizeof(LinkArray));
 	for (int c = 0; c <= nruns; c++)
