@@ -82,8 +82,9 @@ entry_cmp(const void *x, const void *y)
 #include "lib/sort_template.h"
 
 static void
-sort_entries(void *base, size_t n)
+sort_entries(void *base, size_t n, size_t size)
 {
+	Assert(size == sizeof(BlockEntry));
 	sort_entries_typed(base, n);
 }
 
@@ -184,7 +185,8 @@ link_next_word_sound(const char *s, int len, int *pos, int min_length, int max_l
  * keeping the last word that fell in it.  Blocking codes every name of every
  * record under each rule that reads its sound, and names repeat: most are
  * found here.  The code depends on the word alone, so the table is the
- * backend's, kept from run to run (SOUND_SLOTS * 32 bytes).
+ * backend's, kept from run to run (SOUND_SLOTS * 32 bytes, 1 MB).  A code
+ * whose hash is 0 (one in 2^64) is taken for none: the next word is tried.
  */
 #define SOUND_SLOTS 32768
 #define SOUND_WORD 22			/* longer words are coded each time */
@@ -195,6 +197,8 @@ typedef struct SoundSlot
 	uint8		len;			/* 0: empty slot */
 	char		word[SOUND_WORD + 1];
 } SoundSlot;
+
+StaticAssertDecl(sizeof(SoundSlot) == 32, "a sound slot is 32 bytes");
 
 static SoundSlot *sound_slots = NULL;
 
@@ -1024,8 +1028,9 @@ raw_pair_cmp(const void *x, const void *y)
 #include "lib/sort_template.h"
 
 static void
-sort_raw_pairs(void *base, size_t n)
+sort_raw_pairs(void *base, size_t n, size_t size)
 {
+	Assert(size == sizeof(RawPair));
 	sort_raw_pairs_typed(base, n);
 }
 

@@ -305,8 +305,12 @@ typedef struct LinkArray
  */
 typedef int (*LinkElemCmp) (const void *, const void *);
 
-/* n elements at base sorted as qsort with the cmp given beside it sorts them (sort_template.h) */
-typedef void (*LinkChunkSort) (void *base, size_t n);
+/*
+ * n elements of size bytes at base sorted as qsort with the cmp given beside
+ * it sorts them (sort_template.h); size is the array's, checked against the
+ * type the sort was made for
+ */
+typedef void (*LinkChunkSort) (void *base, size_t n, size_t size);
 
 typedef struct LinkMerge
 {
@@ -442,10 +446,11 @@ link_rec(const LinkModel *lm, int32 i)
 #define LINK_REC(lm, i) link_rec((lm), (i))
 
 /*
- * Record i will be read soon: its first bytes asked of memory now, if its
- * chunk is in memory (nothing else done: no chunk read back, none marked
- * used).  Comparing the candidate pairs reads records in no order the cache
- * can guess; asking a few pairs ahead hides the wait.
+ * Record i will be read soon: where its chunk is in memory, its place found
+ * (the store's maps and the offset at the chunk's end are read) and its
+ * first 256 bytes asked of memory now; nothing else is done (no chunk read
+ * back, none marked used).  Comparing the candidate pairs reads records in
+ * no order the cache can guess; asking a few pairs ahead hides the wait.
  */
 static inline void
 link_rec_prefetch(const LinkModel *lm, int32 i)

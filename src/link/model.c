@@ -525,8 +525,9 @@ link_hash_count_cmp(const void *x, const void *y)
 #include "lib/sort_template.h"
 
 static void
-sort_hash_counts(void *base, size_t n)
+sort_hash_counts(void *base, size_t n, size_t size)
 {
+	Assert(size == sizeof(LinkHashCount));
 	sort_hash_counts_typed(base, n);
 }
 

@@ -933,7 +933,7 @@ sort_chunks(LinkModel *lm, LinkArray *arr, LinkElemCmp cmp, LinkChunkSort sort)
 
 		CHECK_FOR_INTERRUPTS();
 		if (n > 1 && sort != NULL)
-			sort(link_array_get(lm, arr, first, true), n);
+			sort(link_array_get(lm, arr, first, true), n, arr->size);
 		else if (n > 1)
 			qsort(link_array_get(lm, arr, first, true), n, arr->size, cmp);
 	}

@@ -157,6 +157,13 @@ variant_canonical(const char *token, int len, int *n)
 	return e->canonical;
 }
 
+/* strchr("aeiouy", c) != NULL: a vowel or y (or NUL, which strchr finds too) */
+static inline bool
+is_vowel_y(char c)
+{
+	return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y' || c == '\0';
+}
+
 /*
  * Consonant skeleton of a normalised token: its consonants, voiced and
  * unvoiced alike (b p, d t, g k c q, z s, v w f), without h, without w or y
@@ -168,13 +175,6 @@ variant_canonical(const char *token, int len, int *n)
  * jsfntr) and Tamil's single k/g letter (Ganesh, Kanes: kns).  Empty for a
  * token of vowels only.
  */
-/* strchr(set, c) != NULL for the sets below, NUL included as strchr finds it */
-static inline bool
-is_vowel_y(char c)
-{
-	return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y' || c == '\0';
-}
-
 int
 name_skeleton(const char *t, int len, char *out)
 {
