@@ -69,6 +69,18 @@ if [ -f "$dir/fake_1000.csv" ]; then
   run "fake_1000 (splink, UK)" fake_1000 unique_id group \
     '{"first_name": "given_name", "surname": "surname", "dob": "date", "city": "text", "email": "text"}'
   peer "  peer: same names and dob" fake_1000 unique_id group "lower(trim(first_name)), lower(trim(surname)), dob"
+  # other mappings of the same columns (the reference says an e-mail address is text: an
+  # identifier is a person's own number, and its differences keep records apart)
+  run "  email identifier" fake_1000 unique_id group \
+    '{"first_name": "given_name", "surname": "surname", "dob": "date", "city": "text", "email": "identifier"}'
+  run "  city exact, email identifier" fake_1000 unique_id group \
+    '{"first_name": "given_name", "surname": "surname", "dob": "date", "city": "exact", "email": "identifier"}'
+  run "  no city, email identifier" fake_1000 unique_id group \
+    '{"first_name": "given_name", "surname": "surname", "dob": "date", "email": "identifier"}'
+  run "  city and email exact" fake_1000 unique_id group \
+    '{"first_name": "given_name", "surname": "surname", "dob": "date", "city": "exact", "email": "exact"}'
+  run "  names and dob alone" fake_1000 unique_id group \
+    '{"first_name": "given_name", "surname": "surname", "dob": "date"}'
 else
   echo "fake_1000.csv: not in $dir, skipped"
 fi
