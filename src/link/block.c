@@ -264,6 +264,13 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 	switch (f)
 	{
 		case F_VALUE:
+			/*
+			 * a date of digits only meets no other by them (a placeholder,
+			 * 00000000, would make a crowd); no other kind's value has that
+			 * date (the union is zeroed where it is not a date)
+			 */
+			if (v->date == LINK_DATE_DIGITS)
+				return false;
 			*key = v->hash;
 			return true;
 		case F_INITIAL:
@@ -282,7 +289,13 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 							m,
 							d;
 
-				/* any year: BC, or past 9999 */
+				/* any year: BC, or past 9999; a date of digits only, the year it gives */
+				if (v->date == LINK_DATE_DIGITS)
+				{
+					*key = (uint64) (int64) ((v->s[0] - '0') * 1000 + (v->s[1] - '0') * 100 +
+											 (v->s[2] - '0') * 10 + (v->s[3] - '0'));
+					return true;
+				}
 				j2date(v->date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
 				*key = (uint64) (int64) y;
 				return true;
@@ -319,6 +332,8 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 							m,
 							d;
 
+				if (v->date == LINK_DATE_DIGITS)
+					return false;
 				j2date(v->date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
 				*key = (uint64) (m * 32 + d);
 				return true;
@@ -329,6 +344,8 @@ feature_key(const LinkRecord *r, int col, Feature f, uint64 *key)
 							m,
 							d;
 
+				if (v->date == LINK_DATE_DIGITS)
+					return false;
 				/* (the last days PostgreSQL holds keep their own year) */
 				j2date(v->date + POSTGRES_EPOCH_JDATE +
 					   (v->date <= PG_INT32_MAX - POSTGRES_EPOCH_JDATE - 183 ? 183 : 0),

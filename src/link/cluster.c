@@ -79,7 +79,12 @@ values_conflict(LinkKind kind, const LinkValue *a, const LinkValue *b)
 		return false;
 	if (kind == LK_DATE)
 	{
-		DateAgreement l = date_agreement_level(a->date, b->date);
+		DateAgreement l;
+
+		/* a date of digits only: no day to set against another */
+		if (!link_date_known(a) || !link_date_known(b))
+			return false;
+		l = date_agreement_level(a->date, b->date);
 
 		/*
 		 * The year alone wrong is a slip within 15 years; further apart, a
@@ -179,7 +184,7 @@ link_too_young(const LinkModel *lm, const LinkRecord *a, int min_age, DateADT to
 {
 	int			date = link_find_kind(lm, LK_DATE);
 
-	return min_age > 0 && date >= 0 && LINK_V(a, date)->s != NULL &&
+	return min_age > 0 && date >= 0 && link_date_known(LINK_V(a, date)) &&
 		LINK_V(a, date)->date > today - (DateADT) (min_age * 365.25);
 }
 
@@ -406,7 +411,7 @@ union_pass(LinkModel *lm, double threshold, const LinkArray *decisions, int64 nd
 			if ((i & 0xFFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
 			v = LINK_V(LINK_REC(lm, i), datecol);
-			g.youngest = v->s != NULL ? v->date : DATEVAL_NOBEGIN;
+			g.youngest = link_date_known(v) ? v->date : DATEVAL_NOBEGIN;
 			g.need = (int16) link_min_age_of(lm, min_age, i);
 			*(GroupAge *) link_array_get(lm, &age, i, true) = g;
 		}

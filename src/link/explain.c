@@ -78,6 +78,8 @@ not_counted(LinkKind kind)
 			return "not counted (given name and surname are)";
 		case LK_POSTCODE:
 			return "not counted (the move explains it)";
+		case LK_DATE:
+			return "not counted (digits that make no date, not a digit or a swap from the other's)";
 		case LK_MOVED_IN:
 			return "missing (no address of theirs ended)";
 		case LK_MOVED_OUT:

@@ -527,15 +527,27 @@ load_linkage(LinkModel *lm, Oid *relids, int nrels, const char *id_column, Jsonb
 	}
 	old = MemoryContextSwitchTo(target);
 	link_term_frequencies(lm);
-	/* values that could not be read count as missing: never silently */
+	/*
+	 * values that could not be read count as missing (a date of birth of
+	 * numbers that make no date is kept as its digits): never silently
+	 */
 	for (int c = 0; c < lm->ncolumns; c++)
 		if (lm->columns[c].nunreadable > 0)
 			ereport(NOTICE,
-					(errmsg_plural("column \"%s\": " INT64_FORMAT " value could not be read as a date; it counts as missing",
+					(lm->columns[c].ndigits == 0 ?
+					 errmsg_plural("column \"%s\": " INT64_FORMAT " value could not be read as a date; it counts as missing",
 								   "column \"%s\": " INT64_FORMAT " values could not be read as dates; they count as missing",
 								   (unsigned long) lm->columns[c].nunreadable,
-								   lm->columns[c].name, lm->columns[c].nunreadable),
-					 errdetail("%d records have a date there.", lm->columns[c].npresent),
+								   lm->columns[c].name, lm->columns[c].nunreadable) :
+					 lm->columns[c].nunreadable == 1 ?
+					 errmsg("column \"%s\": 1 value could not be read as a date; its numbers make no date, and it is compared digit by digit",
+							lm->columns[c].name) :
+					 errmsg("column \"%s\": " INT64_FORMAT " values could not be read as dates; " INT64_FORMAT " of them, numbers that make no date, are compared digit by digit, the rest count as missing",
+							lm->columns[c].name, lm->columns[c].nunreadable, lm->columns[c].ndigits),
+					 lm->columns[c].ndigits == 0 ?
+					 errdetail("%d records have a date there.", lm->columns[c].npresent) :
+					 errdetail("%d records have a date there, " INT64_FORMAT " only its digits. Digits agree with a date when they have day and month swapped or differ in one digit; otherwise they count as missing.",
+							   lm->columns[c].npresent - (int) lm->columns[c].ndigits, lm->columns[c].ndigits),
 					 lm->columns[c].from[0] ?
 					 errhint("A date from parts needs a year, a month (a number or an English name) and a day that make a valid date; all three missing is a missing date.") :
 					 errhint("Dates are read as YYYY-MM-DD, YYYYMMDD, DD/MM/YYYY, DD-MM-YYYY or any form PostgreSQL's date type reads (day before month); map a column of type date, or a view that converts them.")));

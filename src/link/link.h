@@ -57,6 +57,7 @@ typedef struct LinkColumn
 	double		u[LINK_MAX_LEVELS];
 	int			npresent;		/* records with a value */
 	int64		nunreadable;	/* values given but not readable as the kind (dates) */
+	int64		ndigits;		/* of them, dates of birth kept as their digits */
 	char	   *from[3];		/* a date assembled from these columns (year, month,
 								 * day), or from[0] NULL: the column name */
 	/*
@@ -101,6 +102,24 @@ typedef struct LinkValue
 	};
 	uint32		tf_count;		/* records of the column holding this value; 0 unknown */
 } LinkValue;
+
+/*
+ * A date of birth whose parts are numbers that make no date (day 75, month
+ * 13, 31 February: a digit mistyped, day and month swapped) is kept as its
+ * digits: s is "YYYYMMDD" as written (year 0 to 9999, month and day 0 to
+ * 99) and date is LINK_DATE_DIGITS, which no date read takes (an infinite
+ * date is unreadable) and no other kind's value holds (the union zeroed).
+ * Compared digit by digit (link_date_digits_level), blocked on by its year
+ * (not alone: F_VALUE), never a clustering conflict nor an age.
+ */
+#define LINK_DATE_DIGITS DATEVAL_NOEND
+
+/* a date value that is a day of the calendar (not missing, not digits only) */
+static inline bool
+link_date_known(const LinkValue *v)
+{
+	return v->s != NULL && v->date != LINK_DATE_DIGITS;
+}
 
 /* The postcode of a value whose pc_valid is set (its text, "OUTWARD INWARD", split). */
 static inline void
@@ -614,6 +633,7 @@ typedef struct LinkDecision
 } LinkDecision;
 
 extern void link_check_relation(Oid relid);
+extern int	link_date_digits_level(const LinkValue *a, const LinkValue *b);
 extern void link_cluster(LinkModel *lm, double threshold,
 						 const LinkDecision *decisions, int ndecisions,
 						 const LinkArray *min_age, DateADT today, LinkArray *cluster);

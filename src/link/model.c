@@ -238,12 +238,14 @@ parse_date_postgres(const char *s, DateADT *out)
  * input reads (parse_date_postgres).  False if it is no valid date.
  */
 static bool
-parse_date(const char *s, DateADT *out)
+parse_date(const char *s, DateADT *out, int ymd[3])
 {
 	int			n = strlen(s);
 	int			y = -1,
 				m = -1,
 				d = -1;
+
+	ymd[0] = ymd[1] = ymd[2] = -1;
 
 	if (n >= 2 && n <= 11 && s[0] == 'J' && (int) strspn(s + 1, "0123456789") == n - 1)
 	{
@@ -310,8 +312,54 @@ parse_date(const char *s, DateADT *out)
 		}
 	}
 	if (y >= 0)
+	{
+		ymd[0] = y;
+		ymd[1] = m;
+		ymd[2] = d;
 		return date_from_ymd(y, m, d, out);
+	}
 	return parse_date_postgres(s, out);
+}
+
+/*
+ * A date of birth whose parts are numbers that make no date, kept as its
+ * digits (link.h: LINK_DATE_DIGITS); false, and v left missing, where a part
+ * is no number of its place's digits (year 0 to 9999, month and day 0 to 99).
+ */
+static bool
+date_digits(LinkValue *v, const int ymd[3])
+{
+	if (ymd[0] < 0 || ymd[0] > 9999 || ymd[1] < 0 || ymd[1] > 99 || ymd[2] < 0 || ymd[2] > 99)
+		return false;
+	v->date = LINK_DATE_DIGITS;
+	v->s = psprintf("%04d%02d%02d", ymd[0], ymd[1], ymd[2]);
+	v->len = 8;
+	v->hash = hash_string(v->s, v->len);
+	return true;
+}
+
+/*
+ * The agreement of two dates of birth of which one or both are digits only:
+ * the same year with day and month swapped, or one digit different (as
+ * date_agreement_level finds them between days of the calendar); else -1,
+ * no evidence.  Two equal digits that make no date are no evidence either:
+ * they may be a system's placeholder (00000000, 19800000), not a birthday.
+ */
+int
+link_date_digits_level(const LinkValue *a, const LinkValue *b)
+{
+	int			differ = 0;
+
+	if (a->len != 8 || b->len != 8)
+		return -1;				/* a year past 9999, or BC: no digits to set against */
+	if (memcmp(a->s, b->s, 8) == 0)
+		return -1;
+	if (memcmp(a->s, b->s, 4) == 0 && memcmp(a->s + 4, b->s + 6, 2) == 0 &&
+		memcmp(a->s + 6, b->s + 4, 2) == 0)
+		return DATE_TRANSPOSED;
+	for (int i = 0; i < 8; i++)
+		differ += a->s[i] != b->s[i];
+	return differ == 1 ? DATE_ONE_DIGIT : -1;
 }
 
 /* An English month name or its first three letters; 0 if it is none. */
@@ -396,7 +444,11 @@ link_prepare_date_parts(LinkModel *lm, int col, char *const parts[3], LinkValue 
 	if (ok && date_from_ymd(ymd[0], ymd[1], ymd[2], &v->date))
 		set_date_value(v);
 	else
+	{
 		lm->columns[col].nunreadable++;
+		if (ok && lm->columns[col].kind == LK_DATE && date_digits(v, ymd))
+			lm->columns[col].ndigits++;
+	}
 }
 
 /*
@@ -442,13 +494,18 @@ link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v)
 		case LK_MOVED_OUT:
 			{
 				const char *t = raw + strspn(raw, " \t\r\n");
+				int			ymd[3];
 
 				if (*t == '\0')
 					break;		/* blank: missing */
-				if (parse_date(t, &v->date))
+				if (parse_date(t, &v->date, ymd))
 					set_date_value(v);
 				else
-					c->nunreadable++;	/* reported, then missing */
+				{
+					c->nunreadable++;	/* reported, then missing or its digits */
+					if (c->kind == LK_DATE && date_digits(v, ymd))
+						c->ndigits++;
+				}
 			}
 			break;
 		case LK_POSTCODE:
@@ -919,8 +976,12 @@ link_compare(LinkModel *lm, const LinkRecord *ra, const LinkRecord *rb, uint8 *l
 				}
 				break;
 			case LK_DATE:
-				switch (date_agreement_level(a->date, b->date))
+				switch (link_date_known(a) && link_date_known(b) ?
+						(int) date_agreement_level(a->date, b->date) : link_date_digits_level(a, b))
 				{
+					case -1:
+						l = 0;	/* digits only, not near: as missing */
+						break;
 					case DATE_EXACT:
 						l = 1;
 						break;
