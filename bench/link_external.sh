@@ -8,6 +8,9 @@
 #                     unique_id,first_name,surname,dob,city,email,group
 #   RLdata500.csv     R RecordLinkage's synthetic German persons (as mismo ships them):
 #   RLdata10000.csv   record_id,fname_c1,fname_c2,lname_c1,lname_c2,by,bm,bd,label_true
+#   historical_50k.csv splink's historical persons (splink.datasets.historical_50k, parquet there:
+#                     written as CSV with its header): unique_id,cluster,full_name,
+#                     first_and_surname,first_name,surname,dob,birth_place,postcode_fake,gender,occupation
 # Prints pairwise precision, recall and F1 of the clusters (every pair inside a cluster is a
 # predicted match) and the seconds dedupe took; the peer is the same data's exact-key
 # deduplication an analyst writes in plain SQL (same names and date of birth).
@@ -98,4 +101,17 @@ for n in RLdata500 RLdata10000; do
     echo "$n.csv: not in $dir, skipped"
   fi
 done
+if [ -f "$dir/historical_50k.csv" ]; then
+  # splink's historical_50k (splink.datasets, a parquet file: write it as CSV with a header first)
+  found=1
+  psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS historical_50k" \
+    -c "CREATE TABLE historical_50k (unique_id text, cluster text, full_name text, first_and_surname text, first_name text,
+          surname text, dob text, birth_place text, postcode_fake text, gender text, occupation text)" \
+    -c "\\copy historical_50k FROM '$dir/historical_50k.csv' csv header"
+  run "historical_50k (splink, historical)" historical_50k unique_id cluster \
+    '{"first_name": "given_name", "surname": "surname", "dob": "date", "birth_place": "text", "postcode_fake": "postcode", "gender": "exact", "occupation": "text"}'
+  peer "  peer: same names and dob" historical_50k unique_id cluster "lower(trim(first_name)), lower(trim(surname)), dob"
+else
+  echo "historical_50k.csv: not in $dir, skipped"
+fi
 [ "$found" = 1 ] || echo "no external set found: set BENCH_EXTERNAL_DIR (see the head of bench/link_external.sh)"
