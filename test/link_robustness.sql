@@ -11,7 +11,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS brent_mdm CASCADE;
 SET LOCAL search_path = brent_mdm, public;
-SELECT plan(43);
+SELECT plan(44);
 
 -- ---- 1. dates: any valid date, from parts, unreadable ones counted ----
 
@@ -362,9 +362,12 @@ SELECT is((SELECT count(*) FROM (SELECT c.cluster_id FROM typed_c c JOIN typed t
 -- as text too; and two equal digits that make no date are no evidence (a placeholder)
 SELECT is((SELECT level_name FROM match_explain('parish_model', '{"dob": "31/02/1990"}', '{"dob": "21/02/1990"}') WHERE column_name = 'dob'),
           'one digit differs', '31/02/1990 against 21/02/1990: one digit differs');
-SELECT is((SELECT level_name FROM match_explain('parish_model', '{"dob": "00000000"}', '{"dob": "00000000"}') WHERE column_name = 'dob'),
-          'not counted (digits that make no date, not a digit or a swap from the other''s)',
-          '00000000 against 00000000: not counted, not equal');
+SELECT is((SELECT string_agg(level_name, ' / ' ORDER BY x) FROM (VALUES (1, '00000000', '00000000'), (2, '19941171', '19941171'), (3, '19800300', '19800301')) t(x, a, b),
+                  LATERAL match_explain('parish_model', jsonb_build_object('dob', a), jsonb_build_object('dob', b)) e WHERE column_name = 'dob'),
+          'missing / not counted (the same digits, which make no date) / missing',
+          'a part 0 is a placeholder, missing; the same digits that make no date are not counted, not equal');
+SELECT is((SELECT value_a || ' ' || level_name FROM match_explain('parish_model', '{"dob": "14021985 "}', '{"dob": "1985-02-14"}') WHERE column_name = 'dob'),
+          '19850214 equal', 'eight digits that make no date as YYYYMMDD but one as DDMMYYYY are read so (trailing spaces trimmed)');
 
 SELECT * FROM finish();
 ROLLBACK;

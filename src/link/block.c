@@ -1539,7 +1539,7 @@ link_block(LinkModel *lm, int64 max_pairs, bool estimate_only)
 			{
 				if ((i & 0x3FFF) == 0)
 					CHECK_FOR_INTERRUPTS();
-				if (LINK_REC(lm, i)->present & ((uint32) 1 << g))
+				if (link_record_holds(lm, LINK_REC(lm, i)) & ((uint32) 1 << g))
 					*(uint8 *) link_array_get(lm, &held[g], i / 8, true) |= (uint8) (1 << (i % 8));
 			}
 		}
@@ -1568,7 +1568,7 @@ refine:
 			uint64		keys[RULE_MAX_KEYS];
 			int			nk;
 			const LinkRecord *rec = LINK_REC(lm, i);
-			uint32		present = rec->present;
+			uint32		present = link_record_holds(lm, rec);
 
 			if ((i & 0x3FFF) == 0)
 				CHECK_FOR_INTERRUPTS();

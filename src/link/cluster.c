@@ -386,7 +386,7 @@ union_pass(LinkModel *lm, double threshold, const LinkArray *decisions, int64 nd
 		link_array_make(lm, &idrec, sizeof(int32) * nid, n);
 		for (int i = 0; i < n; i++)
 		{
-			uint32		present = LINK_REC(lm, i)->present;
+			uint32		present = link_record_holds(lm, LINK_REC(lm, i));
 			int32	   *x = (int32 *) link_array_get(lm, &idrec, i, true);
 
 			if ((i & 0xFFFF) == 0)
@@ -647,7 +647,7 @@ report_split(const LinkModel *lm, int64 clusters, int64 split, int64 checked,
 	{
 		if (split_on[c] == 0)
 			continue;
-		appendStringInfo(&on, "%s\"%s\" in %lld", on.len > 0 ? ", " : " Split by conflicting values of ",
+		appendStringInfo(&on, "%s\"%s\" in %lld", on.len > 0 ? ", " : " Clusters split by conflicting values of ",
 						 lm->columns[c].name, (long long) split_on[c]);
 	}
 	for (int c = 0; c < lm->ncolumns && hint.len == 0; c++)
@@ -655,7 +655,7 @@ report_split(const LinkModel *lm, int64 clusters, int64 split, int64 checked,
 			((guard->apart[c] >= HINT_AT_LEAST && guard->apart[c] >= GUARD_HINT_SHARE * guard->pairs) ||
 			 (split_on[c] >= HINT_AT_LEAST && split_on[c] >= SPLIT_HINT_SHARE * checked)))
 			appendStringInfo(&hint,
-							 "Identifier \"%s\" kept apart %.1f %% of the pairs scored as matches and split %.1f %% of the clusters checked: an identifier is a person's own number for good, and two different values say two people. If a person can change it or hold several (an e-mail address, a telephone number), map it as text: compared, it splits no one.",
+							 "Identifier \"%s\" kept apart %.1f %% of the pairs scored as matches and split %.1f %% of the clusters checked: an identifier is a number a person keeps for life, and two different values say two people. If a person can change it or hold several (an e-mail address, a telephone number), map it as text: still compared, it never splits a cluster.",
 							 lm->columns[c].name, 100.0 * guard->apart[c] / Max(guard->pairs, 1),
 							 100.0 * split_on[c] / Max(checked, 1));
 	if (on.len > 0)
@@ -790,6 +790,9 @@ link_cluster(LinkModel *lm, double threshold, const LinkDecision *decisions, int
 						rb;
 
 			if (va.s == NULL || vb.s == NULL || va.len < 2 || vb.len < 2)
+				continue;
+			/* a date of digits only joins no core: it is no date to hold */
+			if (lm->columns[kcols[q]].kind == LK_DATE && (!link_date_known(&va) || !link_date_known(&vb)))
 				continue;
 			ra = find(lm, &core[q], p.a);
 			rb = find(lm, &core[q], p.b);

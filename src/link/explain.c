@@ -229,6 +229,8 @@ link_match_explain(PG_FUNCTION_ARGS)
 		values[6] = CStringGetTextDatum(l == 0 && !nulls[3] && !nulls[4] ?
 										(col->implied_by >= 0 && strcmp(LINK_V(ra, c)->s, LINK_V(rb, c)->s) == 0 ?
 										 psprintf("equal (counted with %s)", lm->columns[col->implied_by].name) :
+										 col->kind == LK_DATE && strcmp(LINK_V(ra, c)->s, LINK_V(rb, c)->s) == 0 ?
+										 "not counted (the same digits, which make no date)" :
 										 not_counted(col->kind)) :
 										link_level_name(col->kind, l));
 		nulls[7] = nulls[8] = (l == 0);

@@ -542,11 +542,14 @@ load_linkage(LinkModel *lm, Oid *relids, int nrels, const char *id_column, Jsonb
 					 lm->columns[c].nunreadable == 1 ?
 					 errmsg("column \"%s\": 1 value could not be read as a date; its numbers make no date, and it is compared digit by digit",
 							lm->columns[c].name) :
-					 errmsg("column \"%s\": " INT64_FORMAT " values could not be read as dates; " INT64_FORMAT " of them, numbers that make no date, are compared digit by digit, the rest count as missing",
+					 lm->columns[c].ndigits == lm->columns[c].nunreadable ?
+					 errmsg("column \"%s\": " INT64_FORMAT " values could not be read as dates; their numbers make no date, and they are compared digit by digit",
+							lm->columns[c].name, lm->columns[c].nunreadable) :
+					 errmsg("column \"%s\": " INT64_FORMAT " values could not be read as dates; " INT64_FORMAT " of them, numbers that make no date, are compared digit by digit, the others count as missing",
 							lm->columns[c].name, lm->columns[c].nunreadable, lm->columns[c].ndigits),
 					 lm->columns[c].ndigits == 0 ?
 					 errdetail("%d records have a date there.", lm->columns[c].npresent) :
-					 errdetail("%d records have a date there, " INT64_FORMAT " only its digits. Digits agree with a date when they have day and month swapped or differ in one digit; otherwise they count as missing.",
+					 errdetail("%d records have a date there, and " INT64_FORMAT " its digits only. Digits agree with a date when they have day and month swapped or differ in one digit; otherwise they count as missing.",
 							   lm->columns[c].npresent - (int) lm->columns[c].ndigits, lm->columns[c].ndigits),
 					 lm->columns[c].from[0] ?
 					 errhint("A date from parts needs a year, a month (a number or an English name) and a day that make a valid date; all three missing is a missing date.") :

@@ -106,7 +106,7 @@ typedef struct LinkValue
 /*
  * A date of birth whose parts are numbers that make no date (day 75, month
  * 13, 31 February: a digit mistyped, day and month swapped) is kept as its
- * digits: s is "YYYYMMDD" as written (year 0 to 9999, month and day 0 to
+ * digits: s is "YYYYMMDD" as written (year 1 to 9999, month and day 1 to
  * 99) and date is LINK_DATE_DIGITS, which no date read takes (an infinite
  * date is unreadable) and no other kind's value holds (the union zeroed).
  * Compared digit by digit (link_date_digits_level), blocked on by its year
@@ -486,6 +486,24 @@ link_rec_prefetch(const LinkModel *lm, int32 i)
 			__builtin_prefetch(r + 64 * line);
 	}
 #endif
+}
+
+/*
+ * The columns a record holds, for blocking's guests and clustering's guards:
+ * its present bits, less a date of birth of digits only (it is no date to
+ * tell two people apart, nor to leave a record out of a rule for records
+ * without one).
+ */
+static inline uint32
+link_record_holds(const LinkModel *lm, const LinkRecord *r)
+{
+	uint32		present = r->present;
+
+	for (int c = 0; c < lm->ncolumns; c++)
+		if (lm->columns[c].kind == LK_DATE && (present & ((uint32) 1 << c)) &&
+			!link_date_known(LINK_V(r, c)))
+			present &= ~((uint32) 1 << c);
+	return present;
 }
 
 /* element k of an array of the run (valid as a record is); mut: to be changed */

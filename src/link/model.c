@@ -264,6 +264,14 @@ parse_date(const char *s, DateADT *out, int ymd[3])
 		y = digits(s, 4);
 		m = digits(s + 4, 2);
 		d = digits(s + 6, 2);
+		/* no date as YYYYMMDD, but one as DDMMYYYY (an export's day first): that one */
+		if (!date_from_ymd(y, m, d, out) && date_from_ymd(digits(s + 4, 4), digits(s + 2, 2), digits(s, 2), out))
+		{
+			ymd[0] = digits(s + 4, 4);
+			ymd[1] = digits(s + 2, 2);
+			ymd[2] = digits(s, 2);
+			return true;
+		}
 	}
 	else if (n >= 8 && n <= 10)
 	{
@@ -324,12 +332,13 @@ parse_date(const char *s, DateADT *out, int ymd[3])
 /*
  * A date of birth whose parts are numbers that make no date, kept as its
  * digits (link.h: LINK_DATE_DIGITS); false, and v left missing, where a part
- * is no number of its place's digits (year 0 to 9999, month and day 0 to 99).
+ * is no number of its place's digits (year 1 to 9999, month and day 1 to 99).
  */
 static bool
 date_digits(LinkValue *v, const int ymd[3])
 {
-	if (ymd[0] < 0 || ymd[0] > 9999 || ymd[1] < 0 || ymd[1] > 99 || ymd[2] < 0 || ymd[2] > 99)
+	/* a part 0 is a placeholder for a part not known (00000000, 19800000), not a slip */
+	if (ymd[0] < 1 || ymd[0] > 9999 || ymd[1] < 1 || ymd[1] > 99 || ymd[2] < 1 || ymd[2] > 99)
 		return false;
 	v->date = LINK_DATE_DIGITS;
 	v->s = psprintf("%04d%02d%02d", ymd[0], ymd[1], ymd[2]);
@@ -350,7 +359,7 @@ link_date_digits_level(const LinkValue *a, const LinkValue *b)
 {
 	int			differ = 0;
 
-	if (a->len != 8 || b->len != 8)
+	if (a->len != 8 || b->len != 8 || a->s[0] == '-' || b->s[0] == '-')
 		return -1;				/* a year past 9999, or BC: no digits to set against */
 	if (memcmp(a->s, b->s, 8) == 0)
 		return -1;
@@ -495,9 +504,20 @@ link_prepare_value(LinkModel *lm, int col, const char *raw, LinkValue *v)
 			{
 				const char *t = raw + strspn(raw, " \t\r\n");
 				int			ymd[3];
+				int			tl = strlen(t);
+				char		local[32];
 
 				if (*t == '\0')
 					break;		/* blank: missing */
+				/* trailing spaces too (char(n) pads), where the fast forms are */
+				if (tl < (int) sizeof(local) && strchr(" \t\r\n", t[tl - 1]) != NULL)
+				{
+					while (tl > 0 && strchr(" \t\r\n", t[tl - 1]) != NULL)
+						tl--;
+					memcpy(local, t, tl);
+					local[tl] = '\0';
+					t = local;
+				}
 				if (parse_date(t, &v->date, ymd))
 					set_date_value(v);
 				else
@@ -1423,7 +1443,8 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 			continue;
 		r = LINK_REC(lm, i);
 		for (int c = 0; c < lm->ncolumns; c++)
-			if (LINK_V(r, c)->s != NULL)
+			if (LINK_V(r, c)->s != NULL &&
+				!(lm->columns[c].kind == LK_DATE && !link_date_known(LINK_V(r, c))))
 				exacts[c] += link_value_tf(lm, c, LINK_V(r, c));
 	}
 	for (int c = 0; c < lm->ncolumns; c++)
@@ -1431,8 +1452,10 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 		LinkColumn *col = &lm->columns[c];
 		double		exact = exacts[c],
 					rest = 0;
+		/* a date of digits is never "equal": its records are left out of the mean */
+		int64		holders = col->npresent - (col->kind == LK_DATE ? col->ndigits : 0);
 
-		exact = col->npresent > 0 ? exact / col->npresent : 0;
+		exact = holders > 0 ? exact / holders : 0;
 		exact = Min(Max(exact, 1.0 / Max(possible, 1)), 0.5);
 		for (int l = 2; l < col->nlevels; l++)
 			rest += us->counts[c][l] + 0.5;
