@@ -74,19 +74,10 @@ entry_cmp(const void *x, const void *y)
 }
 
 /* qsort's order by entry_cmp, entry_cmp inlined (link_merge_begin_sorted) */
-#define ST_SORT sort_entries_typed
-#define ST_ELEMENT_TYPE BlockEntry
-#define ST_COMPARE(a, b) entry_cmp(a, b)
-#define ST_SCOPE static
-#define ST_DEFINE
-#include "lib/sort_template.h"
-
-static void
-sort_entries(void *base, size_t n, size_t size)
-{
-	Assert(size == sizeof(BlockEntry));
-	sort_entries_typed(base, n);
-}
+#define CHUNK_SORT sort_entries
+#define CHUNK_SORT_TYPE BlockEntry
+#define CHUNK_SORT_CMP entry_cmp
+#include "link/chunk_sort.h"
 
 /* How a pair was made (the least of them, when several rules made it). */
 #define PAIR_DIRECT 0			/* a block compared pair by pair */
@@ -153,25 +144,42 @@ key_hash(const char *s, int len)
 }
 
 /*
+ * The next word of s from *pos (words end at a space or a hyphen; two
+ * together make an empty word): its start, its length in *wlen, *pos moved
+ * past it and its end; -1 at the end of s.
+ */
+static int
+next_word(const char *s, int len, int *pos, int *wlen)
+{
+	int			start = *pos;
+
+	if (start >= len)
+		return -1;
+	while (*pos < len && s[*pos] != ' ' && s[*pos] != '-')
+		(*pos)++;
+	*wlen = *pos - start;
+	(*pos)++;
+	return start;
+}
+
+/*
  * The Double Metaphone code (at most max_length letters, into code, which has
  * room for max_length + 1) of the next word of s, from *pos, of min_length
- * letters or more (max_length at most LINK_MAX_SOUND), words ending at a
- * space or a hyphen; false if none is left.
+ * letters or more (max_length at most LINK_MAX_SOUND); false if none is left.
  */
 bool
 link_next_word_sound(const char *s, int len, int *pos, int min_length, int max_length, char *code)
 {
-	while (*pos < len)
+	int			start,
+				wlen;
+
+	while ((start = next_word(s, len, pos, &wlen)) >= 0)
 	{
-		int			start = *pos;
 		char		alternate[LINK_MAX_SOUND + 1];
 
-		while (*pos < len && s[*pos] != ' ' && s[*pos] != '-')
-			(*pos)++;
-		(*pos)++;
-		if (*pos - 1 - start >= min_length)
+		if (wlen >= min_length)
 		{
-			double_metaphone(s + start, *pos - 1 - start, max_length, code, alternate);
+			double_metaphone(s + start, wlen, max_length, code, alternate);
 			if (code[0])
 				return true;
 		}
@@ -208,6 +216,7 @@ sound_of_word(const char *w, int len)
 	char		primary[LINK_MAX_SOUND + 1];
 	char		alternate[LINK_MAX_SOUND + 1];
 	SoundSlot  *slot = NULL;
+	uint64		code;
 
 	if (len <= SOUND_WORD)
 	{
@@ -218,14 +227,14 @@ sound_of_word(const char *w, int len)
 			return slot->code;
 	}
 	double_metaphone(w, len, LINK_MAX_SOUND, primary, alternate);
+	code = primary[0] ? key_hash(primary, strlen(primary)) : 0;
 	if (slot != NULL)
 	{
-		slot->code = primary[0] ? key_hash(primary, strlen(primary)) : 0;
+		slot->code = code;
 		slot->len = len;
 		memcpy(slot->word, w, len);
-		return slot->code;
 	}
-	return primary[0] ? key_hash(primary, strlen(primary)) : 0;
+	return code;
 }
 
 /*
@@ -235,20 +244,15 @@ sound_of_word(const char *w, int len)
 static uint64
 word_code(const LinkValue *v, int *pos)
 {
-	while (*pos < v->len)
+	int			start,
+				wlen;
+
+	while ((start = next_word(v->s, v->len, pos, &wlen)) >= 0)
 	{
-		int			start = *pos;
+		uint64		code = wlen >= 2 ? sound_of_word(v->s + start, wlen) : 0;
 
-		while (*pos < v->len && v->s[*pos] != ' ' && v->s[*pos] != '-')
-			(*pos)++;
-		(*pos)++;
-		if (*pos - 1 - start >= 2)
-		{
-			uint64		code = sound_of_word(v->s + start, *pos - 1 - start);
-
-			if (code != 0)
-				return code;
-		}
+		if (code != 0)
+			return code;
 	}
 	return 0;
 }
@@ -1037,19 +1041,10 @@ raw_pair_cmp(const void *x, const void *y)
 }
 
 /* qsort's order by raw_pair_cmp, raw_pair_cmp inlined (link_merge_begin_sorted) */
-#define ST_SORT sort_raw_pairs_typed
-#define ST_ELEMENT_TYPE RawPair
-#define ST_COMPARE(a, b) raw_pair_cmp(a, b)
-#define ST_SCOPE static
-#define ST_DEFINE
-#include "lib/sort_template.h"
-
-static void
-sort_raw_pairs(void *base, size_t n, size_t size)
-{
-	Assert(size == sizeof(RawPair));
-	sort_raw_pairs_typed(base, n);
-}
+#define CHUNK_SORT sort_raw_pairs
+#define CHUNK_SORT_TYPE RawPair
+#define CHUNK_SORT_CMP raw_pair_cmp
+#include "link/chunk_sort.h"
 
 /*
  * The pair (a, b) in the order the pairs of a block take (dedupe: a < b;

@@ -241,19 +241,10 @@ edge_cmp(const void *x, const void *y)
 }
 
 /* qsort's order by edge_cmp, edge_cmp inlined (link_merge_begin_sorted) */
-#define ST_SORT sort_edges_typed
-#define ST_ELEMENT_TYPE Edge
-#define ST_COMPARE(a, b) edge_cmp(a, b)
-#define ST_SCOPE static
-#define ST_DEFINE
-#include "lib/sort_template.h"
-
-static void
-sort_edges(void *base, size_t n, size_t size)
-{
-	Assert(size == sizeof(Edge));
-	sort_edges_typed(base, n);
-}
+#define CHUNK_SORT sort_edges
+#define CHUNK_SORT_TYPE Edge
+#define CHUNK_SORT_CMP edge_cmp
+#include "link/chunk_sort.h"
 
 /* per group root: the first of its cannot-link entries and the last (-1: none) */
 typedef struct LinkList

@@ -594,19 +594,10 @@ link_hash_count_cmp(const void *x, const void *y)
 }
 
 /* qsort's order by link_hash_count_cmp, link_hash_count_cmp inlined (link_merge_begin_sorted) */
-#define ST_SORT sort_hash_counts_typed
-#define ST_ELEMENT_TYPE LinkHashCount
-#define ST_COMPARE(a, b) link_hash_count_cmp(a, b)
-#define ST_SCOPE static
-#define ST_DEFINE
-#include "lib/sort_template.h"
-
-static void
-sort_hash_counts(void *base, size_t n, size_t size)
-{
-	Assert(size == sizeof(LinkHashCount));
-	sort_hash_counts_typed(base, n);
-}
+#define CHUNK_SORT sort_hash_counts
+#define CHUNK_SORT_TYPE LinkHashCount
+#define CHUNK_SORT_CMP link_hash_count_cmp
+#include "link/chunk_sort.h"
 
 /*
  * Share of records holding each value, per column (for TF adjustment): the
@@ -1438,13 +1429,14 @@ link_estimate_u(LinkModel *lm, int64 max_pairs, uint64 seed)
 	for (int i = 0; i < n; i++)
 	{
 		const LinkRecord *r;
+		uint32		holds;
 
 		if (LINK_REC(lm, i)->present == 0)
 			continue;
 		r = LINK_REC(lm, i);
+		holds = link_record_holds(lm, r);
 		for (int c = 0; c < lm->ncolumns; c++)
-			if (LINK_V(r, c)->s != NULL &&
-				!(lm->columns[c].kind == LK_DATE && !link_date_known(LINK_V(r, c))))
+			if (holds & ((uint32) 1 << c))
 				exacts[c] += link_value_tf(lm, c, LINK_V(r, c));
 	}
 	for (int c = 0; c < lm->ncolumns; c++)
